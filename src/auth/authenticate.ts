@@ -1,0 +1,49 @@
+// Turns an Authorization header into a principal: a user (JWT + live session) or an enrolled POS
+// terminal (device credential). Anything else is a stable 401.
+import type { Knex } from 'knex';
+import { AppError } from '../http/errors.js';
+import { sha256 } from './passwords.js';
+import { verifyAccessToken, DEVICE_TOKEN_PATTERN } from './tokens.js';
+import type { Principal } from './permissions.js';
+import { AuthStore } from '../features/auth/auth-store.js';
+
+export async function authenticate(knex: Knex, header: string | undefined, jwtSecret: string, now: Date): Promise<Principal> {
+  if (!header) throw new AppError('UNAUTHENTICATED');
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!m) throw new AppError('UNAUTHENTICATED', 'Send the token as "Authorization: Bearer <token>"');
+  const token = m[1] as string;
+
+  const device = DEVICE_TOKEN_PATTERN.exec(token);
+  if (device) {
+    const [, countyId, terminalId] = device as unknown as [string, string, string];
+    const row = await knex('terminals').where({ county_id: countyId, id: terminalId }).first();
+    if (!row || row.credential_hash === null || row.credential_hash !== sha256(token)) throw new AppError('TOKEN_INVALID');
+    if (row.revoked_at !== null) throw new AppError('TERMINAL_REVOKED');
+    // Best effort: last_seen_at is for officials' overview, not worth failing a request over.
+    void knex('terminals').where({ county_id: countyId, id: terminalId }).update({ last_seen_at: now }).catch(() => undefined);
+    return { kind: 'terminal', role: 'terminal', terminalId, countyId, shopId: row.shop_id };
+  }
+
+  const claims = verifyAccessToken(jwtSecret, token, now.getTime());
+  const found = await new AuthStore(knex).sessionWithUser(claims.sid);
+  if (!found || found.user.id !== claims.sub) throw new AppError('TOKEN_INVALID');
+  if (found.session.revoked_at !== null) throw new AppError('SESSION_REVOKED');
+  if (!found.user.active) throw new AppError('ACCOUNT_DISABLED');
+  const u = found.user;
+  return {
+    kind: 'user',
+    userId: u.id,
+    username: u.username,
+    role: u.role,
+    sessionId: claims.sid,
+    provinceCode: u.province_code,
+    countyId: u.county_id,
+    shopId: u.shop_id,
+    haulerId: u.hauler_id,
+    facilityId: u.facility_id,
+  };
+}
+
+export function actorName(p: Principal): string {
+  return p.kind === 'user' ? `user:${p.username}` : `terminal:${p.terminalId}`;
+}

@@ -1,0 +1,106 @@
+// Who may do what, and for whom. A route names one permission and how to find the county, shop,
+// hauler or facility it touches; `authorize` decides from those two facts alone, so the
+// authorisation-matrix test can enumerate every route × role × scope.
+
+export const ROLES = ['admin', 'province_official', 'county_official', 'clerk', 'hauler', 'facility_operator'] as const;
+export type Role = (typeof ROLES)[number];
+/** A POS terminal acts like a clerk of its one shop. */
+export type ActorRole = Role | 'terminal';
+export const ACTOR_ROLES: readonly ActorRole[] = [...ROLES, 'terminal'];
+
+export const PERMISSIONS = {
+  'reference:read': 'Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules',
+  'reference:write': 'Create, change and deactivate reference data of a county',
+  'counties:write': 'Create counties and change their policies',
+  'farmers:read': 'Look up farmers (officials see masked names and numbers)',
+  'farmers:write': 'Register farmers and change their details',
+  'users:read': 'List users of a county',
+  'users:write': 'Create users and change their roles',
+  'terminals:manage': 'Issue enrolment codes for POS terminals and revoke them',
+  'history:read': 'Read the change history of reference records',
+} as const;
+export type Permission = keyof typeof PERMISSIONS;
+
+const ALL = Object.keys(PERMISSIONS) as Permission[];
+const READ_ONLY: Permission[] = ['reference:read'];
+
+export const ROLE_PERMISSIONS: Record<ActorRole, ReadonlySet<Permission>> = {
+  admin: new Set(ALL),
+  province_official: new Set<Permission>(['reference:read', 'farmers:read', 'users:read', 'history:read']),
+  county_official: new Set<Permission>([
+    'reference:read', 'reference:write', 'farmers:read', 'farmers:write', 'users:read', 'users:write',
+    'terminals:manage', 'history:read',
+  ]),
+  clerk: new Set<Permission>(['reference:read', 'farmers:read', 'farmers:write']),
+  terminal: new Set<Permission>(['reference:read', 'farmers:read', 'farmers:write']),
+  hauler: new Set<Permission>(READ_ONLY),
+  facility_operator: new Set<Permission>(READ_ONLY),
+};
+
+export interface UserPrincipal {
+  kind: 'user';
+  userId: string;
+  username: string;
+  role: Role;
+  sessionId: string;
+  provinceCode: string | null;
+  countyId: string | null;
+  shopId: string | null;
+  haulerId: string | null;
+  facilityId: string | null;
+}
+
+export interface TerminalPrincipal {
+  kind: 'terminal';
+  role: 'terminal';
+  terminalId: string;
+  countyId: string;
+  shopId: string;
+}
+
+export type Principal = UserPrincipal | TerminalPrincipal;
+
+/** What a request touches. Absent fields are not constrained. */
+export interface Target {
+  countyId?: string;
+  shopId?: string;
+  haulerId?: string;
+  facilityId?: string;
+}
+
+export function provinceOf(countyId: string): string {
+  return `${countyId.slice(0, 2)}0000`;
+}
+
+export function can(principal: Principal, permission: Permission): boolean {
+  return ROLE_PERMISSIONS[principal.role].has(permission);
+}
+
+/** Whether the principal acts for the target's county and, where it names them, shop/hauler/facility. */
+export function inScope(principal: Principal, target: Target): boolean {
+  if (principal.role === 'admin') return true;
+  if (target.countyId !== undefined) {
+    if (principal.role === 'province_official') {
+      if (principal.provinceCode === null || provinceOf(target.countyId) !== provinceOf(principal.provinceCode)) return false;
+    } else if (principal.countyId !== target.countyId) {
+      return false;
+    }
+  }
+  const p = principal as Partial<UserPrincipal> & Partial<TerminalPrincipal>;
+  if (target.shopId !== undefined && (principal.role === 'clerk' || principal.role === 'terminal') && p.shopId !== target.shopId) return false;
+  if (target.haulerId !== undefined && principal.role === 'hauler' && p.haulerId !== target.haulerId) return false;
+  if (target.facilityId !== undefined && principal.role === 'facility_operator' && p.facilityId !== target.facilityId) return false;
+  return true;
+}
+
+/** The counties a principal may read lists of; null = all. */
+export function countyFilter(principal: Principal): { all: true } | { provincePrefix: string } | { countyId: string } {
+  if (principal.role === 'admin') return { all: true };
+  if (principal.role === 'province_official') return { provincePrefix: (principal.provinceCode ?? '00').slice(0, 2) };
+  return { countyId: principal.countyId as string };
+}
+
+/** Officials see farmers only as masked identifiers (privacy rule 11). */
+export function seesFarmerIdentity(principal: Principal): boolean {
+  return principal.role === 'clerk' || principal.role === 'terminal' || principal.role === 'admin';
+}

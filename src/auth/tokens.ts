@@ -1,0 +1,47 @@
+// Access tokens are short-lived JWTs naming the user and the session; the session row is checked on
+// every request so logout and revocation take effect at once, not when the token expires.
+import jwt from 'jsonwebtoken';
+import { AppError } from '../http/errors.js';
+
+export const ISSUER = 'agrireturn';
+export const AUDIENCE = 'agrireturn-api';
+
+export interface AccessClaims {
+  sub: string;
+  sid: string;
+  role: string;
+}
+
+export function signAccessToken(secret: string, claims: AccessClaims, ttlSeconds: number, nowMs: number): string {
+  return jwt.sign({ sid: claims.sid, role: claims.role, iat: Math.floor(nowMs / 1000) }, secret, {
+    algorithm: 'HS256',
+    subject: claims.sub,
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    expiresIn: ttlSeconds,
+  });
+}
+
+export function verifyAccessToken(secret: string, token: string, nowMs: number): AccessClaims {
+  try {
+    const payload = jwt.verify(token, secret, {
+      algorithms: ['HS256'],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      clockTimestamp: Math.floor(nowMs / 1000),
+    }) as jwt.JwtPayload;
+    if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') throw new AppError('TOKEN_INVALID');
+    return { sub: payload.sub, sid: payload.sid, role: String(payload.role) };
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    if (err instanceof jwt.TokenExpiredError) throw new AppError('TOKEN_EXPIRED');
+    throw new AppError('TOKEN_INVALID');
+  }
+}
+
+/** Device credentials look like `agt_<countyId>_<terminalId>.<secret>` so they never pass for a JWT. */
+export const DEVICE_TOKEN_PATTERN = /^agt_([1-8]\d{5})_([0-9a-f-]{36})\.([A-Za-z0-9_-]{20,})$/;
+
+export function formatDeviceToken(countyId: string, terminalId: string, secret: string): string {
+  return `agt_${countyId}_${terminalId}.${secret}`;
+}

@@ -1,0 +1,51 @@
+// Farmers who pay deposits and return containers. Their names and phone numbers are personal data:
+// clerks see them to serve the farmer; officials see masked identifiers only.
+import type { EntityDef } from '../reference/entity.js';
+import { bool, enumOf, nullable, str, text, uuid } from '../../shared/schemas/builders.js';
+import { AppError } from '../../http/errors.js';
+import { maskName, maskPhone, normalisePhone } from '../../shared/phone.js';
+import { seesFarmerIdentity } from '../../auth/permissions.js';
+import { requireRef, trimStrings } from '../reference/entity-rules.js';
+
+export function normalisedPhoneOrThrow(input: string, field = '/body/phone'): string {
+  const r = normalisePhone(input);
+  if (!r.ok) throw new AppError('INVALID_PHONE', undefined, [{ field, code: r.reason, message: 'not a valid mobile number' }]);
+  return r.e164;
+}
+
+export const farmerEntity: EntityDef = {
+  entity: 'farmer', plural: 'farmers', table: 'farmers', tag: 'reference', label: 'farmers',
+  readPermission: 'farmers:read', writePermission: 'farmers:write',
+  fields: {
+    name: { schema: text(100), create: 'required', update: true },
+    village: { schema: str({ max: 100 }), create: 'optional', update: true },
+    townshipId: { schema: nullable(uuid()), create: 'optional', update: true },
+    phone: { schema: str({ min: 5, max: 30, description: 'Mobile number in any common form; stored as E.164 (+8613800138000)' }), create: 'required', update: true },
+    language: { schema: enumOf(['zh', 'en'], 'Language of SMS replies'), create: 'optional', update: true },
+    smsOptOut: { schema: bool('The farmer texted 退订/STOP: no notifications'), create: 'optional', update: true },
+  },
+  filters: {
+    phone: {
+      schema: str({ min: 5, max: 30, description: 'Find a farmer by phone number (clerks and terminals)' }),
+      apply: (q, v: string, principal) => {
+        if (!seesFarmerIdentity(principal)) throw new AppError('FORBIDDEN', 'Officials cannot look farmers up by phone number');
+        void q.where({ phone_e164: normalisedPhoneOrThrow(v, '/query/phone') });
+      },
+    },
+    townshipId: { schema: uuid(), apply: (q, v) => void q.where({ township_id: v }) },
+  },
+  rules: async (input, { trx, countyId }) => {
+    const out = trimStrings(input);
+    if (typeof out.phone === 'string') {
+      out.phoneE164 = normalisedPhoneOrThrow(out.phone);
+      delete out.phone;
+    }
+    if (out.townshipId) await requireRef(trx, 'townships', countyId, out.townshipId, 'townshipId');
+    return out;
+  },
+  view: (item, principal) => {
+    const { phoneE164, ...rest } = item as { phoneE164: string } & Record<string, unknown>;
+    if (seesFarmerIdentity(principal)) return { ...rest, phone: phoneE164 };
+    return { ...rest, name: maskName(String(rest.name)), phone: maskPhone(phoneE164), masked: true };
+  },
+};

@@ -1,0 +1,46 @@
+// Pesticide products on sale in the county: registration number, GTIN, container type, pack size.
+import type { EntityDef } from '../reference/entity.js';
+import { nullable, str, text, uuid } from '../../shared/schemas/builders.js';
+import { AppError } from '../../http/errors.js';
+import { gtinCheckDigitOk } from '../../shared/gtin.js';
+import { requireRef, trimStrings } from '../reference/entity-rules.js';
+
+export const REGISTRATION_NO = /^(PD|WP|LS)\d{8}$/;
+
+/** People type registration numbers as "pd 2012 0345"; store the canonical PD20120345. */
+export function canonicalRegistrationNo(input: string): string {
+  return input.toUpperCase().replace(/[\s-]/g, '');
+}
+
+export const productEntity: EntityDef = {
+  entity: 'product', plural: 'products', table: 'products', tag: 'reference', label: 'products',
+  readPermission: 'reference:read', writePermission: 'reference:write',
+  fields: {
+    registrationNo: { schema: str({ min: 10, max: 16, description: 'Pesticide registration number, e.g. PD20120345' }), create: 'required', update: true },
+    name: { schema: text(200), create: 'required', update: true },
+    manufacturer: { schema: text(200), create: 'required', update: true },
+    gtin: { schema: nullable(str({ pattern: '^([0-9]{8}|[0-9]{12,14})$', description: 'EAN-13 or other GTIN on the pack' })), create: 'optional', update: true },
+    containerTypeId: { schema: uuid(), create: 'required', update: true },
+    packSizeCode: { schema: nullable(str({ pattern: '^[0-9]{3}$', description: 'Digits 9–11 of the unit code' })), create: 'optional', update: true },
+    packSizeLabel: { schema: str({ max: 32, description: 'e.g. 250 mL' }), create: 'optional', update: true },
+  },
+  filters: {
+    gtin: { schema: str({ pattern: '^[0-9]{8,14}$' }), apply: (q, v) => void q.where({ gtin: v }) },
+    registrationNo: { schema: str({ max: 16 }), apply: (q, v: string) => void q.where({ registration_no: canonicalRegistrationNo(v) }) },
+    q: { schema: str({ min: 1, max: 100, description: 'Part of the name or manufacturer' }), apply: (q, v: string) => void q.where((w) => w.whereILike('name', `%${v}%`).orWhereILike('manufacturer', `%${v}%`)) },
+  },
+  rules: async (input, { trx, countyId }) => {
+    const out = trimStrings(input);
+    if (typeof out.registrationNo === 'string') {
+      out.registrationNo = canonicalRegistrationNo(out.registrationNo);
+      if (!REGISTRATION_NO.test(out.registrationNo as string)) {
+        throw new AppError('INVALID_REGISTRATION_NO', undefined, [{ field: '/body/registrationNo', code: 'format', message: 'expected PD, WP or LS and eight digits' }]);
+      }
+    }
+    if (typeof out.gtin === 'string' && !gtinCheckDigitOk(out.gtin)) {
+      throw new AppError('INVALID_GTIN', undefined, [{ field: '/body/gtin', code: 'check_digit', message: 'the last digit does not match' }]);
+    }
+    await requireRef(trx, 'container_types', countyId, out.containerTypeId, 'containerTypeId');
+    return out;
+  },
+};

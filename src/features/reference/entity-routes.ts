@@ -1,0 +1,80 @@
+// The five routes every reference entity has: list, get, create, change (incl. deactivate) and history.
+import { route, type RouteDef } from '../../http/route.js';
+import { COUNTY_CODE, PAGE_QUERY, VERSION, arr, bool, dateTime, int, obj, page, partial, str, uuid, type JsonSchema } from '../../shared/schemas/builders.js';
+import type { EntityDef } from './entity.js';
+import { EntityService } from './entity-service.js';
+
+export function itemSchema(def: EntityDef, extra: Record<string, JsonSchema> = {}): JsonSchema {
+  const props: Record<string, JsonSchema> = {
+    id: uuid(), countyId: COUNTY_CODE,
+    ...Object.fromEntries(Object.entries(def.fields).map(([k, f]) => [k, f.schema])),
+    active: bool(), version: int({ min: 1 }), createdAt: dateTime(), updatedAt: dateTime(),
+    ...extra,
+  };
+  return { type: 'object', properties: props, additionalProperties: false };
+}
+
+export function createSchema(def: EntityDef): JsonSchema {
+  const props: Record<string, JsonSchema> = {};
+  const optional: string[] = [];
+  for (const [k, f] of Object.entries(def.fields)) {
+    if (f.create === 'never') continue;
+    props[k] = f.schema;
+    if (f.create === 'optional') optional.push(k);
+  }
+  return obj(props, optional);
+}
+
+export function patchSchema(def: EntityDef): JsonSchema {
+  const props: Record<string, JsonSchema> = { version: VERSION, active: bool('false deactivates the record, true brings it back') };
+  for (const [k, f] of Object.entries(def.fields)) if (f.update) props[k] = f.schema;
+  return partial(props, { required: ['version'], minProperties: 2 });
+}
+
+export function entityRoutes(def: EntityDef, opts: { itemExtra?: Record<string, JsonSchema> } = {}): RouteDef[] {
+  const base = `/api/v1/counties/:countyId/${def.plural}`;
+  const countyParams = obj({ countyId: COUNTY_CODE });
+  const itemParams = obj({ countyId: COUNTY_CODE, id: uuid() });
+  const item = itemSchema(def, opts.itemExtra);
+  const filterSchemas = Object.fromEntries(Object.entries(def.filters ?? {}).map(([k, f]) => [k, f.schema]));
+  const listQuery = obj({ ...PAGE_QUERY, active: bool('Only active (true) or only deactivated (false) records'), ...filterSchemas }, ['limit', 'cursor', 'active', ...Object.keys(filterSchemas)]);
+  const svc = (deps: Parameters<RouteDef['handler']>[0]['deps']) => new EntityService(def, deps);
+  const history = obj({ items: arr(obj({ version: int(), op: str(), actor: str(), recordedAt: dateTime(), data: { type: 'object' } })) });
+
+  const routes: RouteDef[] = [
+    route({
+      method: 'get', path: base, tag: def.tag, auth: { permission: def.readPermission },
+      summary: `List ${def.label} of a county`, params: countyParams, query: listQuery,
+      responses: { 200: { description: `A page of ${def.label}`, schema: page(item) } },
+      handler: async ({ params, query, principal, deps }) => ({ body: await svc(deps).list(params.countyId, query, principal) }),
+    }),
+    route({
+      method: 'get', path: `${base}/:id`, tag: def.tag, auth: { permission: def.readPermission },
+      summary: `One of the county's ${def.label}`, params: itemParams,
+      responses: { 200: { description: def.entity, schema: item }, 404: { description: 'NOT_FOUND' } },
+      handler: async ({ params, principal, deps }) => ({ body: await svc(deps).get(params.countyId, params.id, principal) }),
+    }),
+    route({
+      method: 'post', path: base, tag: def.tag, auth: { permission: def.writePermission },
+      summary: `Add to the county's ${def.label}`, params: countyParams, body: createSchema(def),
+      responses: { 201: { description: 'Created', schema: item }, 409: { description: 'DUPLICATE' }, 422: { description: 'A rule of this record is broken' } },
+      handler: async ({ params, body, principal, deps }) => ({ status: 201, body: await svc(deps).create(params.countyId, body, principal) }),
+    }),
+  ];
+  if (def.updatable !== false) {
+    routes.push(route({
+      method: 'patch', path: `${base}/:id`, tag: def.tag, auth: { permission: def.writePermission },
+      summary: `Change or deactivate one of the county's ${def.label} (send the version you read)`,
+      params: itemParams, body: patchSchema(def),
+      responses: { 200: { description: 'Changed', schema: item }, 404: { description: 'NOT_FOUND' }, 409: { description: 'VERSION_CONFLICT or DUPLICATE' } },
+      handler: async ({ params, body, principal, deps }) => ({ body: await svc(deps).update(params.countyId, params.id, body, principal) }),
+    }));
+  }
+  routes.push(route({
+    method: 'get', path: `${base}/:id/history`, tag: def.tag, auth: { permission: 'history:read' },
+    summary: `Every version of one of the county's ${def.label}, oldest first`, params: itemParams,
+    responses: { 200: { description: 'Versions', schema: history }, 404: { description: 'NOT_FOUND' } },
+    handler: async ({ params, principal, deps }) => ({ body: await svc(deps).history(params.countyId, params.id, principal) }),
+  }));
+  return routes;
+}

@@ -1,0 +1,19 @@
+// Checks shared by several entities' rules.
+import type { Knex } from 'knex';
+import { AppError } from '../../http/errors.js';
+
+/** The referenced record must exist in the same county (and be active for new references). */
+export async function requireRef(trx: Knex, table: string, countyId: string, id: unknown, field: string): Promise<Record<string, unknown>> {
+  if (id === undefined || id === null) return {};
+  const row = await trx(table).where({ county_id: countyId, id }).first();
+  if (!row) throw new AppError('REFERENCE_NOT_FOUND', `${field} does not name a record of this county`, [{ field: `/body/${field}`, code: 'not_found', message: `no such record in county ${countyId}` }]);
+  if (row.active === false) throw new AppError('RECORD_INACTIVE', `${field} names a deactivated record`, [{ field: `/body/${field}`, code: 'inactive', message: 'the record is deactivated' }]);
+  return row as Record<string, unknown>;
+}
+
+/** Trims every string field: people paste names with trailing spaces. */
+export function trimStrings(input: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(input)) out[k] = typeof v === 'string' ? v.trim() : v;
+  return out;
+}

@@ -1,0 +1,95 @@
+// Users of a county: officials create the clerks, hauler and facility staff who act for it.
+// Deactivating a user or changing their password ends all of their sessions at once.
+import { route, type RouteDef } from '../../http/route.js';
+import { AppError } from '../../http/errors.js';
+import { hashPassword } from '../../auth/passwords.js';
+import { actorName } from '../../auth/authenticate.js';
+import { COUNTY_CODE, PAGE_QUERY, VERSION, bool, enumOf, obj, page, partial, str, text, uuid } from '../../shared/schemas/builders.js';
+import { newId } from '../../shared/client-id.js';
+import { USER_SCHEMA } from '../auth/auth-schemas.js';
+import { publicUser } from '../auth/auth-service.js';
+import { AuthStore, type UserRow } from '../auth/auth-store.js';
+import { requireRef } from '../reference/entity-rules.js';
+
+const COUNTY_ROLES = ['county_official', 'clerk', 'hauler', 'facility_operator'] as const;
+const PASSWORD = str({ min: 10, max: 200, description: 'At least 10 characters' });
+const USERNAME = str({ min: 3, max: 64, pattern: '^[a-z0-9][a-z0-9._-]*$', description: 'Lower-case letters, digits, dot, dash, underscore' });
+const ITEM_PARAMS = obj({ countyId: COUNTY_CODE, id: uuid() });
+
+function history(row: UserRow, op: string, actor: string) {
+  const { password_hash: _omit, ...safe } = row;
+  return { county_id: row.county_id, entity: 'user', entity_id: row.id, version: row.version, op, data: JSON.stringify(safe), actor };
+}
+
+export const userRoutes: RouteDef[] = [
+  route({
+    method: 'get', path: '/api/v1/counties/:countyId/users', tag: 'users', auth: { permission: 'users:read' },
+    summary: 'Users who act for a county', params: obj({ countyId: COUNTY_CODE }),
+    query: obj({ ...PAGE_QUERY, role: enumOf(COUNTY_ROLES) }, ['limit', 'cursor', 'role']),
+    responses: { 200: { description: 'A page of users', schema: page(USER_SCHEMA) } },
+    handler: async ({ params, query, deps }) => {
+      const q = deps.db.knex<UserRow>('users').where({ county_id: params.countyId }).orderBy('id').limit(query.limit + 1);
+      if (query.cursor) q.where('id', '>', query.cursor);
+      if (query.role) q.where({ role: query.role });
+      const rows = await q;
+      const more = rows.length > query.limit;
+      const items = rows.slice(0, query.limit).map(publicUser);
+      return { body: { items, nextCursor: more ? (items[items.length - 1]?.id ?? null) : null } };
+    },
+  }),
+  route({
+    method: 'post', path: '/api/v1/counties/:countyId/users', tag: 'users', auth: { permission: 'users:write' },
+    summary: 'Create a county official, clerk (of a shop), hauler (of a company) or facility operator',
+    params: obj({ countyId: COUNTY_CODE }),
+    body: obj({
+      username: USERNAME, displayName: text(100), password: PASSWORD, role: enumOf(COUNTY_ROLES),
+      shopId: uuid(), haulerId: uuid(), facilityId: uuid(), language: enumOf(['zh', 'en']),
+    }, ['shopId', 'haulerId', 'facilityId', 'language']),
+    responses: { 201: { description: 'Created', schema: USER_SCHEMA }, 409: { description: 'DUPLICATE username' }, 422: { description: 'SCOPE_MISMATCH or REFERENCE_NOT_FOUND' } },
+    handler: async ({ params, body, principal, deps }) => {
+      const need = { clerk: 'shopId', hauler: 'haulerId', facility_operator: 'facilityId', county_official: null }[body.role as (typeof COUNTY_ROLES)[number]];
+      for (const f of ['shopId', 'haulerId', 'facilityId']) {
+        if (f === need && !body[f]) throw new AppError('SCOPE_MISMATCH', `A ${body.role} needs ${f}`, [{ field: `/body/${f}`, code: 'required', message: `is required for role ${body.role}` }]);
+        if (f !== need && body[f]) throw new AppError('SCOPE_MISMATCH', `A ${body.role} has no ${f}`, [{ field: `/body/${f}`, code: 'not_allowed', message: `does not apply to role ${body.role}` }]);
+      }
+      const passwordHash = await hashPassword(body.password);
+      return deps.db.knex.transaction(async (trx) => {
+        if (body.shopId) await requireRef(trx, 'shops', params.countyId, body.shopId, 'shopId');
+        if (body.haulerId) await requireRef(trx, 'haulers', params.countyId, body.haulerId, 'haulerId');
+        if (body.facilityId) await requireRef(trx, 'facilities', params.countyId, body.facilityId, 'facilityId');
+        const [row] = await trx<UserRow>('users').insert({
+          id: newId(), username: body.username, display_name: body.displayName.trim(), password_hash: passwordHash, role: body.role,
+          county_id: params.countyId, shop_id: body.shopId ?? null, hauler_id: body.haulerId ?? null, facility_id: body.facilityId ?? null,
+          language: body.language ?? 'zh',
+        }).returning('*');
+        await trx('entity_history').insert(history(row as UserRow, 'create', actorName(principal)));
+        return { status: 201, body: publicUser(row as UserRow) };
+      });
+    },
+  }),
+  route({
+    method: 'patch', path: '/api/v1/counties/:countyId/users/:id', tag: 'users', auth: { permission: 'users:write' },
+    summary: 'Rename, reset the password of, or deactivate a user (ends their sessions)',
+    params: ITEM_PARAMS,
+    body: partial({ version: VERSION, displayName: text(100), password: PASSWORD, active: bool(), language: enumOf(['zh', 'en']) }, { required: ['version'], minProperties: 2 }),
+    responses: { 200: { description: 'Changed', schema: USER_SCHEMA }, 404: { description: 'NOT_FOUND' }, 409: { description: 'VERSION_CONFLICT' } },
+    handler: async ({ params, body, principal, deps }) => {
+      const passwordHash = body.password ? await hashPassword(body.password) : undefined;
+      return deps.db.knex.transaction(async (trx) => {
+        const existing = await trx<UserRow>('users').where({ id: params.id, county_id: params.countyId }).forUpdate().first();
+        if (!existing) throw new AppError('NOT_FOUND', 'No such user in this county');
+        if (existing.version !== body.version) throw new AppError('VERSION_CONFLICT', undefined, [{ field: '/body/version', code: 'stale', message: `current version is ${existing.version}` }]);
+        const changes: Record<string, unknown> = {};
+        if (body.displayName !== undefined) changes.display_name = body.displayName.trim();
+        if (body.language !== undefined) changes.language = body.language;
+        if (body.active !== undefined) changes.active = body.active;
+        if (passwordHash) changes.password_hash = passwordHash;
+        const [row] = await trx<UserRow>('users').where({ id: params.id }).update({ ...changes, version: existing.version + 1, updated_at: trx.fn.now() }).returning('*');
+        if (passwordHash || body.active === false) await new AuthStore(trx).revokeAllSessions(params.id, passwordHash ? 'password_changed' : 'deactivated', trx);
+        const op = body.active === false ? 'deactivate' : body.active === true && !existing.active ? 'reactivate' : 'update';
+        await trx('entity_history').insert(history(row as UserRow, op, actorName(principal)));
+        return { body: publicUser(row as UserRow) };
+      });
+    },
+  }),
+];

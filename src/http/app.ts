@@ -1,0 +1,47 @@
+// Builds the express application: request ids, JSON bodies, the route table, the OpenAPI document,
+// JSON 404s and the error middleware. No listening here, so tests drive it through supertest.
+import express from 'express';
+import type { AppDeps } from '../app-deps.js';
+import { errorMiddleware } from './error-middleware.js';
+import { errorBody } from './errors.js';
+import { buildOpenApi } from './openapi.js';
+import { mountRoutes, requestIdMiddleware } from './router.js';
+import { allRoutes } from './routes.js';
+import type { RouteDef } from './route.js';
+
+export const API_VERSION = '0.1.0';
+
+export function createApp(deps: AppDeps, routes: RouteDef[] = allRoutes()): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use(requestIdMiddleware);
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      // Route templates only: URLs may carry a phone number in the query string.
+      deps.logger.info({
+        requestId: res.locals.requestId, method: req.method, route: req.route?.path ?? 'unmatched', status: res.statusCode,
+        ms: Number(process.hrtime.bigint() - started) / 1e6, actor: res.locals.actor,
+      }, 'request');
+    });
+    next();
+  });
+  app.use(express.json({ limit: deps.config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
+
+  const openapi = buildOpenApi(routes, API_VERSION);
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+
+  const router = express.Router({ strict: false });
+  mountRoutes(router, routes, deps);
+  app.use(router);
+
+  app.use((req, res) => {
+    res.status(404).json(errorBody('ROUTE_NOT_FOUND', `No endpoint ${req.method} ${req.path}`));
+  });
+  app.use(errorMiddleware(deps.logger));
+  return app;
+}

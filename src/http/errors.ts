@@ -1,0 +1,79 @@
+// The one catalogue of error codes. Clients and tests match on `code`, never on the message; each
+// entry's text is what docs/errors.md shows (a test keeps the two in step).
+
+export interface ErrorSpec {
+  status: number;
+  /** Default English message; a thrown error may give a more precise one. */
+  message: string;
+  /** Chinese text for screens a clerk or farmer reads. */
+  message_zh: string;
+}
+
+export const ERROR_CATALOGUE = {
+  // --- request shape ---
+  VALIDATION_FAILED: { status: 400, message: 'The request does not match the schema; see details for each field', message_zh: '请求内容不符合要求，详见各字段说明' },
+  MALFORMED_JSON: { status: 400, message: 'The request body is not valid JSON', message_zh: '请求内容不是有效的 JSON' },
+  BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than the server accepts', message_zh: '请求内容过大' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the request body as application/json', message_zh: '请以 application/json 格式发送' },
+  ROUTE_NOT_FOUND: { status: 404, message: 'No such endpoint', message_zh: '没有这个接口' },
+  // --- authentication ---
+  UNAUTHENTICATED: { status: 401, message: 'Log in first: this endpoint needs a bearer token', message_zh: '请先登录' },
+  INVALID_CREDENTIALS: { status: 401, message: 'Wrong username or password', message_zh: '用户名或密码错误' },
+  TOKEN_INVALID: { status: 401, message: 'The token is not valid', message_zh: '令牌无效' },
+  TOKEN_EXPIRED: { status: 401, message: 'The token has expired; refresh it or log in again', message_zh: '令牌已过期，请重新登录' },
+  SESSION_REVOKED: { status: 401, message: 'This session has been logged out or revoked', message_zh: '会话已注销' },
+  ACCOUNT_DISABLED: { status: 401, message: 'This account is disabled', message_zh: '账户已停用' },
+  TERMINAL_REVOKED: { status: 401, message: 'This terminal has been revoked by the county; it can no longer sync', message_zh: '本终端已被县里撤销，无法再同步' },
+  ENROLMENT_CODE_INVALID: { status: 401, message: 'The enrolment code is wrong, already used or expired', message_zh: '注册码错误、已使用或已过期' },
+  // --- authorisation ---
+  FORBIDDEN: { status: 403, message: 'Your role may not do this', message_zh: '您的角色无权执行此操作' },
+  OUT_OF_SCOPE: { status: 403, message: 'This belongs to a county, shop or company you do not act for', message_zh: '无权访问其他县、店或单位的数据' },
+  // --- resources ---
+  NOT_FOUND: { status: 404, message: 'No such record', message_zh: '记录不存在' },
+  REFERENCE_NOT_FOUND: { status: 422, message: 'A record this refers to does not exist in this county', message_zh: '引用的记录在本县不存在' },
+  VERSION_CONFLICT: { status: 409, message: 'The record was changed by someone else; reload it and try again', message_zh: '记录已被他人修改，请刷新后重试' },
+  DUPLICATE: { status: 409, message: 'A record with the same key already exists', message_zh: '已存在相同的记录' },
+  RECORD_INACTIVE: { status: 422, message: 'The record is deactivated', message_zh: '该记录已停用' },
+  // --- reference data rules ---
+  INVALID_PHONE: { status: 422, message: 'The phone number is not a valid mobile number', message_zh: '手机号码无效' },
+  INVALID_REGISTRATION_NO: { status: 422, message: 'The registration number must look like PD20120345 (PD, WP or LS and eight digits)', message_zh: '农药登记证号格式应为 PD20120345' },
+  INVALID_GTIN: { status: 422, message: 'The GTIN check digit is wrong', message_zh: '商品条码校验位错误' },
+  SCHEDULE_OVERLAP: { status: 409, message: 'The deposit schedule overlaps another schedule of the same container type', message_zh: '押金标准的生效期与已有标准重叠' },
+  SCHEDULE_IN_PAST: { status: 422, message: 'A deposit schedule cannot start before today: sales already recorded used the schedule then in force', message_zh: '押金标准不能早于今天生效' },
+  SCOPE_MISMATCH: { status: 422, message: "The user's scope does not fit their role", message_zh: '用户的范围与角色不符' },
+  // --- server ---
+  DATABASE_UNAVAILABLE: { status: 503, message: 'The database is not reachable; try again shortly', message_zh: '数据库暂不可用，请稍后再试' },
+  INTERNAL: { status: 500, message: 'Something went wrong on the server; it has been logged', message_zh: '服务器内部错误，已记录' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export interface ErrorDetail {
+  /** JSON pointer of the offending input, e.g. `/body/lines/0/quantity`. */
+  field?: string;
+  code: string;
+  message: string;
+  [extra: string]: unknown;
+}
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    readonly details: ErrorDetail[] = [],
+  ) {
+    super(message ?? ERROR_CATALOGUE[code].message);
+    this.name = 'AppError';
+    this.status = ERROR_CATALOGUE[code].status;
+  }
+}
+
+export function errorBody(code: ErrorCode, message?: string, details: ErrorDetail[] = []) {
+  return { error: { code, message: message ?? ERROR_CATALOGUE[code].message, details } };
+}
+
+/** Register error codes of later features here too, so the catalogue stays one file. */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.prototype.hasOwnProperty.call(ERROR_CATALOGUE, code);
+}

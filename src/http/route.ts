@@ -1,0 +1,58 @@
+// A route is data: method, path, who may call it, what it accepts, what it answers. The router mounts
+// these, the OpenAPI document is generated from them, and the authorisation-matrix test walks them.
+import type { Request, Response } from 'express';
+import type { Permission, Principal, Target } from '../auth/permissions.js';
+import type { JsonSchema } from '../shared/schemas/builders.js';
+import type { AppDeps } from '../app-deps.js';
+import type { Logger } from '../logger.js';
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface HandlerContext<P = Record<string, string>, Q = Record<string, unknown>, B = unknown> {
+  params: P;
+  query: Q;
+  body: B;
+  /** Null only on public routes. */
+  principal: Principal;
+  deps: AppDeps;
+  log: Logger;
+  req: Request;
+  res: Response;
+  requestId: string;
+}
+
+export interface HandlerResult {
+  status?: number;
+  body?: unknown;
+  /** For exports: a string body sent with this content type. */
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+export interface RouteAuth {
+  permission: Permission;
+  /**
+   * The county/shop/hauler/facility the request touches. Default: taken from the path parameters
+   * `countyId`, `shopId`, `haulerId`, `facilityId`. Runs after the body is validated.
+   */
+  target?: (ctx: HandlerContext<any, any, any>) => Target | Promise<Target>;
+}
+
+export interface RouteDef {
+  method: Method;
+  path: string;
+  summary: string;
+  tag: string;
+  description?: string;
+  /** 'public' routes need no token (login, enrolment, health). */
+  auth: 'public' | 'authenticated' | RouteAuth;
+  params?: JsonSchema;
+  query?: JsonSchema;
+  body?: JsonSchema;
+  responses: Record<number, { description: string; schema?: JsonSchema; contentType?: string }>;
+  handler: (ctx: HandlerContext<any, any, any>) => Promise<HandlerResult>;
+}
+
+export function route(def: RouteDef): RouteDef {
+  return def;
+}

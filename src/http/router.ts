@@ -1,0 +1,95 @@
+// Mounts route definitions on express: authenticate → permission → validate path and query → scope
+// from the path → validate body → scope from the body → handler. Errors leave as the catalogue's JSON.
+import express, { type Request, type Response, type NextFunction } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { AppDeps } from '../app-deps.js';
+import { authenticate } from '../auth/authenticate.js';
+import { can, inScope, type Principal, type Target } from '../auth/permissions.js';
+import { AppError } from './errors.js';
+import type { HandlerContext, RouteDef } from './route.js';
+import { validate } from './validation.js';
+
+export const asyncHandler =
+  (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
+    fn(req, res).catch(next);
+  };
+
+function pathTarget(params: Record<string, unknown>): Target {
+  const t: Target = {};
+  if (typeof params.countyId === 'string') t.countyId = params.countyId;
+  if (typeof params.shopId === 'string') t.shopId = params.shopId;
+  if (typeof params.haulerId === 'string') t.haulerId = params.haulerId;
+  if (typeof params.facilityId === 'string') t.facilityId = params.facilityId;
+  return t;
+}
+
+const NO_PARAMS = { type: 'object' } as const;
+
+export function mountRoutes(router: express.Router, routes: RouteDef[], deps: AppDeps): void {
+  for (const def of routes) {
+    router[def.method](
+      def.path,
+      asyncHandler(async (req, res) => {
+        const requestId = res.locals.requestId as string;
+        let principal: Principal | null = null;
+        if (def.auth !== 'public') {
+          principal = await authenticate(deps.db.knex, req.headers.authorization, deps.jwtSecret, deps.clock.now());
+          if (def.auth !== 'authenticated' && !can(principal, def.auth.permission)) {
+            throw new AppError('FORBIDDEN', `Your role (${principal.role}) may not do this: it needs ${def.auth.permission}`);
+          }
+          res.locals.actor = principal.kind === 'user' ? principal.userId : principal.terminalId;
+        }
+        const params = { ...req.params } as Record<string, unknown>;
+        validate('params', def.params ?? NO_PARAMS, params);
+        const query = { ...(req.query as Record<string, unknown>) };
+        validate('query', def.query ?? { type: 'object', additionalProperties: false }, query);
+
+        if (principal && def.auth !== 'public' && def.auth !== 'authenticated' && !def.auth.target) {
+          if (!inScope(principal, pathTarget(params))) throw new AppError('OUT_OF_SCOPE');
+        }
+
+        let body: unknown = undefined;
+        if (def.body) {
+          const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0' || req.headers['transfer-encoding'] !== undefined;
+          if (hasBody && !req.is('application/json')) throw new AppError('UNSUPPORTED_MEDIA_TYPE');
+          body = req.body;
+          validate('body', def.body, body);
+        }
+
+        const ctx: HandlerContext = {
+          params: params as Record<string, string>,
+          query,
+          body,
+          principal: principal as Principal,
+          deps,
+          log: deps.logger.child({ requestId }),
+          req,
+          res,
+          requestId,
+        };
+        if (principal && def.auth !== 'public' && def.auth !== 'authenticated' && def.auth.target) {
+          const target = await def.auth.target(ctx);
+          if (!inScope(principal, { ...pathTarget(params), ...target })) throw new AppError('OUT_OF_SCOPE');
+        }
+        const result = await def.handler(ctx);
+        if (result.headers) for (const [k, v] of Object.entries(result.headers)) res.setHeader(k, v);
+        res.status(result.status ?? 200);
+        if (result.contentType) {
+          res.type(result.contentType).send(result.body);
+        } else if (result.body === undefined) {
+          res.end();
+        } else {
+          res.json(result.body);
+        }
+      }),
+    );
+  }
+}
+
+export function requestIdMiddleware(req: Request, res: Response, next: NextFunction): void {
+  const given = req.headers['x-request-id'];
+  const id = typeof given === 'string' && /^[A-Za-z0-9._-]{8,64}$/.test(given) ? given : randomUUID();
+  res.locals.requestId = id;
+  res.setHeader('X-Request-Id', id);
+  next();
+}

@@ -1,0 +1,11 @@
+// Every route of the API, by capability. Order matters only where an express path could shadow
+// another (none do today: literal segments never share a position with a parameter).
+import type { RouteDef } from './route.js';
+import { healthRoutes } from '../features/health/health-routes.js';
+import { authRoutes } from '../features/auth/auth-routes.js';
+import { terminalRoutes } from '../features/terminals/terminal-routes.js';
+import { referenceRoutes } from '../features/reference-routes.js';
+
+export function allRoutes(): RouteDef[] {
+  return [...healthRoutes, ...authRoutes, ...terminalRoutes, ...referenceRoutes()];
+}

@@ -1,0 +1,60 @@
+// ajv validators compiled once per schema. Bodies are validated strictly (no coercion, unknown
+// fields refused); path and query parameters arrive as text and are coerced to their declared types.
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { JsonSchema } from '../shared/schemas/builders.js';
+import { AppError, type ErrorDetail } from './errors.js';
+
+// ajv-formats is CommonJS with a default export; under NodeNext the callable sits on .default.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
+
+function makeAjv(coerce: boolean): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: true, coerceTypes: coerce ? 'array' : false, useDefaults: coerce, strictRequired: false, allowUnionTypes: true });
+  addFormats(ajv);
+  return ajv;
+}
+
+const bodyAjv = makeAjv(false);
+const paramAjv = makeAjv(true);
+const cache = new WeakMap<JsonSchema, ValidateFunction>();
+const paramCache = new WeakMap<JsonSchema, ValidateFunction>();
+
+export function compile(schema: JsonSchema, coerce = false): ValidateFunction {
+  const c = coerce ? paramCache : cache;
+  let fn = c.get(schema);
+  if (!fn) {
+    fn = (coerce ? paramAjv : bodyAjv).compile(schema);
+    c.set(schema, fn);
+  }
+  return fn;
+}
+
+function toDetail(where: string, e: ErrorObject): ErrorDetail {
+  let field = `/${where}${e.instancePath}`;
+  let message = e.message ?? 'is not valid';
+  if (e.keyword === 'required') {
+    field += `/${(e.params as { missingProperty: string }).missingProperty}`;
+    message = 'is required';
+  } else if (e.keyword === 'additionalProperties') {
+    field += `/${(e.params as { additionalProperty: string }).additionalProperty}`;
+    message = 'is not a known field';
+  }
+  return { field, code: e.keyword, message };
+}
+
+/** Validates (and for params, coerces in place); throws VALIDATION_FAILED naming every bad field. */
+export function validate(where: 'body' | 'query' | 'params', schema: JsonSchema, value: unknown): void {
+  const fn = compile(schema, where !== 'body');
+  if (!fn(value)) {
+    const details = (fn.errors ?? []).map((e) => toDetail(where, e));
+    // One line per field is enough; ajv may report the same field for several keywords.
+    const seen = new Set<string>();
+    const unique = details.filter((d) => {
+      const k = `${d.field}|${d.code}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+    throw new AppError('VALIDATION_FAILED', undefined, unique);
+  }
+}

@@ -1,0 +1,77 @@
+// Starts a county server from configuration: opens the database, migrates, optionally seeds the
+// demo county, listens, and shuts down gracefully (finish requests in flight, close the database).
+import fs from 'node:fs';
+import path from 'node:path';
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type { Config } from './config.js';
+import { openDatabase, type Database } from './db/connection.js';
+import { migrateLatest } from './db/migrator.js';
+import { createLogger, type Logger } from './logger.js';
+import { createApp } from './http/app.js';
+import { systemClock, type AppDeps } from './app-deps.js';
+
+/** The embedded default keeps a generated JWT secret in its data directory so logins survive restarts. */
+export function resolveJwtSecret(config: Config): string {
+  if (config.jwtSecret) return config.jwtSecret;
+  if (config.dataDir.startsWith('memory://')) return randomBytes(32).toString('base64url');
+  const file = path.join(config.dataDir, 'jwt-secret');
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(48).toString('base64url');
+  fs.writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+export interface RunningServer {
+  url: string;
+  deps: AppDeps;
+  server: http.Server;
+  stop(): Promise<void>;
+}
+
+export async function startServer(config: Config, opts: { logger?: Logger; db?: Database; onSeeded?: (users: Array<{ username: string; password: string; role: string; description_zh: string; description_en: string }>) => void } = {}): Promise<RunningServer> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax }));
+  try {
+    if (config.migrateOnStart) {
+      const applied = await migrateLatest(db.knex);
+      if (applied.length) logger.info({ applied }, 'migrations applied');
+    }
+    if (config.seedDemoOnStart) {
+      const { seedDemoCounty } = await import('../seeds/demo-county.js');
+      const result = await seedDemoCounty(db.knex);
+      opts.onSeeded?.(result.users);
+    }
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const deps: AppDeps = { db, config, logger, clock: systemClock, jwtSecret: resolveJwtSecret(config) };
+  const app = createApp(deps);
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const url = config.publicUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  let stopping: Promise<void> | null = null;
+  return {
+    url, deps, server,
+    stop() {
+      stopping ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          // Requests still running after 10 s are cut: a supervisor will not wait for ever.
+          setTimeout(() => server.closeAllConnections(), 10_000).unref();
+        });
+        await db.close();
+      })();
+      return stopping;
+    },
+  };
+}

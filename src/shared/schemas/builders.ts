@@ -1,0 +1,69 @@
+// Small builders for JSON Schemas (draft 2020-12, which OpenAPI 3.1 uses as is). Shared by the
+// county server (ajv validation, OpenAPI) and the terminals (validating what they send and cache).
+
+export type JsonSchema = Record<string, unknown>;
+
+/** An object that refuses unknown fields; every property is required unless listed in `optional`. */
+export function obj(properties: Record<string, JsonSchema>, optional: string[] = [], extra: JsonSchema = {}): JsonSchema {
+  const required = Object.keys(properties).filter((k) => !optional.includes(k));
+  return { type: 'object', properties, ...(required.length ? { required } : {}), additionalProperties: false, ...extra };
+}
+
+/** Like obj but every property optional: a PATCH body. */
+export function partial(properties: Record<string, JsonSchema>, extra: JsonSchema = {}): JsonSchema {
+  return { type: 'object', properties, additionalProperties: false, minProperties: 1, ...extra };
+}
+
+export const str = (opts: { min?: number; max?: number; pattern?: string; format?: string; description?: string; examples?: unknown[] } = {}): JsonSchema => ({
+  type: 'string',
+  ...(opts.min !== undefined ? { minLength: opts.min } : {}),
+  ...(opts.max !== undefined ? { maxLength: opts.max } : {}),
+  ...(opts.pattern ? { pattern: opts.pattern } : {}),
+  ...(opts.format ? { format: opts.format } : {}),
+  ...(opts.description ? { description: opts.description } : {}),
+  ...(opts.examples ? { examples: opts.examples } : {}),
+});
+
+export const text = (max: number, description?: string): JsonSchema => str({ min: 1, max, pattern: '\\S', ...(description ? { description } : {}) });
+
+export const int = (opts: { min?: number; max?: number; description?: string } = {}): JsonSchema => ({
+  type: 'integer',
+  ...(opts.min !== undefined ? { minimum: opts.min } : {}),
+  ...(opts.max !== undefined ? { maximum: opts.max } : {}),
+  ...(opts.description ? { description: opts.description } : {}),
+});
+
+export const bool = (description?: string): JsonSchema => ({ type: 'boolean', ...(description ? { description } : {}) });
+export const uuid = (description?: string): JsonSchema => ({ type: 'string', format: 'uuid', ...(description ? { description } : {}) });
+export const date = (description?: string): JsonSchema => ({ type: 'string', format: 'date', ...(description ? { description } : {}) });
+export const dateTime = (description?: string): JsonSchema => ({ type: 'string', format: 'date-time', ...(description ? { description } : {}) });
+export const enumOf = <T extends string>(values: readonly T[], description?: string): JsonSchema => ({ type: 'string', enum: [...values], ...(description ? { description } : {}) });
+export const arr = (items: JsonSchema, opts: { min?: number; max?: number } = {}): JsonSchema => ({
+  type: 'array', items,
+  ...(opts.min !== undefined ? { minItems: opts.min } : {}),
+  ...(opts.max !== undefined ? { maxItems: opts.max } : {}),
+});
+
+/** Allows null besides the schema's own type. */
+export function nullable(schema: JsonSchema): JsonSchema {
+  const t = schema.type;
+  if (typeof t === 'string') {
+    const { enum: en, ...rest } = schema as { enum?: unknown[] } & JsonSchema;
+    return { ...rest, type: [t, 'null'], ...(en ? { enum: [...en, null] } : {}) };
+  }
+  return { anyOf: [schema, { type: 'null' }] };
+}
+
+export const COUNTY_CODE = str({ pattern: '^[1-8][0-9]{5}$', description: 'GB/T 2260 six-digit county code', examples: ['511425'] });
+export const FEN = int({ min: 0, max: 100_000_000, description: 'Amount in fen (1 yuan = 100 fen)' });
+export const VERSION = int({ min: 1, description: 'The version you read; a stale version is refused with VERSION_CONFLICT' });
+
+/** Query parameters of every list endpoint. */
+export const PAGE_QUERY = {
+  limit: { type: 'integer', minimum: 1, maximum: 500, default: 50, description: 'Page size' },
+  cursor: { type: 'string', maxLength: 200, description: 'The nextCursor of the previous page' },
+} satisfies Record<string, JsonSchema>;
+
+export function page(item: JsonSchema): JsonSchema {
+  return obj({ items: arr(item), nextCursor: nullable(str()) });
+}
