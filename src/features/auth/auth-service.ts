@@ -80,25 +80,29 @@ export class AuthService {
   }
 
   async refresh(refreshToken: string): Promise<TokenPair> {
-    return this.deps.db.knex.transaction(async (trx) => {
+    // The transaction returns a failure instead of throwing it, so a revocation made on the way
+    // (token reuse) is committed rather than rolled back with the error.
+    const outcome = await this.deps.db.knex.transaction(async (trx): Promise<TokenPair | AppError> => {
       const store = new AuthStore(trx);
       const session = await store.sessionByRefreshHash(sha256(refreshToken), trx);
-      if (!session) throw new AppError('TOKEN_INVALID');
+      if (!session) return new AppError('TOKEN_INVALID');
       if (session.revoked_at !== null) {
         if (session.revoked_reason === 'rotated') {
           // Reuse of a rotated token: someone else holds it. Revoke every session of the user.
           await store.revokeAllSessions(session.user_id, 'refresh_token_reused', trx);
         }
-        throw new AppError('SESSION_REVOKED');
+        return new AppError('SESSION_REVOKED');
       }
-      if (session.expires_at.getTime() <= this.deps.clock.now().getTime()) throw new AppError('TOKEN_EXPIRED');
+      if (session.expires_at.getTime() <= this.deps.clock.now().getTime()) return new AppError('TOKEN_EXPIRED');
       const user = await trx<UserRow>('users').where({ id: session.user_id }).first();
-      if (!user || !user.active) throw new AppError('ACCOUNT_DISABLED');
+      if (!user || !user.active) return new AppError('ACCOUNT_DISABLED');
       const pair = await this.issue(user, trx);
       const newSession = await trx('sessions').where({ refresh_token_hash: sha256(pair.refreshToken) }).first('id');
       await store.revokeSession(session.id, 'rotated', trx, newSession.id);
       return pair;
     });
+    if (outcome instanceof AppError) throw outcome;
+    return outcome;
   }
 
   async logout(sessionId: string): Promise<void> {
