@@ -1,0 +1,45 @@
+import { expect } from 'chai';
+import { loadConfig, ConfigError } from '../../src/config.js';
+
+describe('configuration from the environment', () => {
+  it('defaults to the embedded database in ./data with migrations on and the demo seeded', () => {
+    const c = loadConfig({});
+    expect(c.databaseUrl).to.equal(null);
+    expect(c.dataDir).to.match(/\/data$/);
+    expect(c.migrateOnStart).to.equal(true);
+    expect(c.seedDemoOnStart).to.equal(true);
+    expect(c.port).to.equal(3000);
+  });
+
+  it('uses PostgreSQL when DATABASE_URL is set, and does not seed demo data there by default', () => {
+    const c = loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/agrireturn' });
+    expect(c.databaseUrl).to.equal('postgres://u:p@db:5432/agrireturn');
+    expect(c.seedDemoOnStart).to.equal(false);
+  });
+
+  it('names every bad value in one message', () => {
+    let err: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', MIGRATE_ON_START: 'maybe', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(ConfigError);
+    const problems = (err as ConfigError).problems.join('\n');
+    expect(problems).to.contain('PORT').and.contain('MIGRATE_ON_START').and.contain('DATABASE_URL').and.contain('LOG_LEVEL');
+  });
+
+  it('requires a strong JWT secret in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).to.throw(ConfigError, /JWT_SECRET is required/);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'short' })).to.throw(ConfigError, /at least 32/);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) }).jwtSecret).to.have.length(40);
+  });
+
+  it('never prints the password of a DATABASE_URL in its errors', () => {
+    try {
+      loadConfig({ DATABASE_URL: 'mysql://user:hunter2@db/x' });
+    } catch (e) {
+      expect(String((e as Error).message)).to.not.contain('hunter2');
+    }
+  });
+});
