@@ -1,0 +1,358 @@
+// Lays the receipt models out on paper: the shop's wording, the order of lines, what is bold or
+// large. Every function returns a PrintDoc whose lines fit the paper by construction.
+import { assertFen, formatFen } from '../../src/shared/money.js';
+import { displayWidth, padEndToWidth, padStartToWidth, spreadToWidth, wrapToWidth } from './display-width.js';
+import {
+  REJECT_REASON_TEXT,
+  type BagLabel,
+  type DrawerReport,
+  type PaperWidth,
+  type RefundReceipt,
+  type SaleReceipt,
+} from './models.js';
+import { PAPER, printable, type Align, type PrintBlock, type PrintDoc, type Scale } from './print-doc.js';
+
+export interface LayoutOptions {
+  paper: PaperWidth;
+  /** IANA zone the shop's clock shows; receipts print local time. */
+  timeZone?: string;
+}
+
+const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
+
+export class ReceiptModelError extends Error {
+  readonly code = 'PRINT_MODEL_INVALID';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReceiptModelError';
+  }
+}
+
+interface LineStyle {
+  align?: Align;
+  bold?: boolean;
+  width?: Scale;
+  height?: Scale;
+  /** Columns of indent for this line and its continuation lines. */
+  indent?: number;
+}
+
+/** Collects blocks for one doc and keeps every text line within the paper's columns. */
+class DocBuilder {
+  private readonly blocks: PrintBlock[] = [];
+  readonly columns: number;
+
+  constructor(readonly paper: PaperWidth) {
+    this.columns = PAPER[paper].columns;
+  }
+
+  /** One or more lines: `text` is wrapped to fit at its scale. */
+  line(text: string, style: LineStyle = {}): this {
+    const width = style.width ?? 1;
+    const indent = ' '.repeat(style.indent ?? 0);
+    for (const part of wrapToWidth(printable(text), Math.floor(this.columns / width) - indent.length)) {
+      this.blocks.push({
+        kind: 'text',
+        text: indent + part,
+        align: style.align ?? 'left',
+        bold: style.bold ?? false,
+        width,
+        height: style.height ?? 1,
+      });
+    }
+    return this;
+  }
+
+  /** `left ....... right` on one line, or `left` wrapped with `right` flush right below it. */
+  spread(left: string, right: string, style: LineStyle = {}): this {
+    const columns = Math.floor(this.columns / (style.width ?? 1));
+    const one = spreadToWidth(printable(left), printable(right), columns);
+    if (one !== null) return this.line(one, style);
+    this.line(left, style);
+    return this.line(padStartToWidth(printable(right), columns), style);
+  }
+
+  rule(ch: '-' | '=' = '-'): this {
+    return this.line(ch.repeat(this.columns));
+  }
+
+  qr(payload: string, preferredModuleSize: number): this {
+    this.blocks.push({ kind: 'qr', payload, moduleSize: qrModuleSizeFor(payload, preferredModuleSize, PAPER[this.paper].dots) });
+    return this;
+  }
+
+  feed(lines: number): this {
+    this.blocks.push({ kind: 'feed', lines });
+    return this;
+  }
+
+  cut(): this {
+    this.blocks.push({ kind: 'cut' });
+    return this;
+  }
+
+  build(): PrintDoc {
+    return { paper: this.paper, blocks: this.blocks };
+  }
+}
+
+// Byte-mode capacity of QR versions 1–20 at error correction level M (ISO/IEC 18004 table 7).
+const QR_BYTES_AT_M = [14, 26, 42, 62, 84, 106, 122, 152, 180, 213, 251, 287, 331, 362, 412, 450, 504, 560, 624, 666];
+
+/**
+ * The largest module size up to `preferred` at which the QR code (with its 4-module quiet zone)
+ * still fits the paper; a long payload needs a higher version and therefore smaller modules.
+ */
+export function qrModuleSizeFor(payload: string, preferred: number, dots: number): number {
+  const bytes = Buffer.byteLength(payload, 'utf8');
+  if (bytes < 1) throw new ReceiptModelError('a QR code needs a payload');
+  const version = QR_BYTES_AT_M.findIndex((cap) => bytes <= cap) + 1;
+  if (version === 0) throw new ReceiptModelError(`QR payload of ${bytes} bytes is too long for a receipt`);
+  const modules = 17 + 4 * version + 8;
+  return Math.max(1, Math.min(preferred, 16, Math.floor(dots / modules)));
+}
+
+function yuan(fen: number): string {
+  return formatFen(fen, 'zh');
+}
+
+/** `2025-04-03T06:05:00Z` → `2025-04-03 14:05` in Asia/Shanghai; a bare date stays a date. */
+export function formatLocalTime(iso: string, timeZone: string = DEFAULT_TIME_ZONE): string {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(iso)) return iso;
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) throw new ReceiptModelError(`not an ISO time: ${JSON.stringify(iso)}`);
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
+      .formatToParts(date)
+      .map((p) => [p.type, p.value]),
+  );
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+}
+
+function assertCount(n: number, what: string): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw new ReceiptModelError(`${what} must be a non-negative integer, got ${n}`);
+}
+
+function header(b: DocBuilder, shopName: string, titleZh: string, titleEn: string): void {
+  b.line(shopName, { align: 'center', bold: true, width: 2, height: 2 });
+  b.line(titleZh, { align: 'center', bold: true });
+  b.line(titleEn, { align: 'center' });
+  b.rule();
+}
+
+function totalLine(b: DocBuilder, label: string, amount: string): void {
+  // Double height keeps the full width of the line (58 mm has no room for double width) and still
+  // makes the total the line the farmer's eye lands on.
+  b.spread(label, amount, { bold: true, height: 2 });
+}
+
+export function layoutSaleReceipt(receipt: SaleReceipt, options: LayoutOptions): PrintDoc {
+  const b = new DocBuilder(options.paper);
+  let sum = 0;
+  for (const [i, line] of receipt.lines.entries()) {
+    assertCount(line.quantity, `line ${i + 1} quantity`);
+    assertFen(line.depositPerContainerFen);
+    assertFen(line.lineDepositFen);
+    if (line.lineDepositFen !== line.quantity * line.depositPerContainerFen) {
+      throw new ReceiptModelError(`line ${i + 1}: line deposit ${line.lineDepositFen} ≠ ${line.quantity} × ${line.depositPerContainerFen}`);
+    }
+    sum += line.lineDepositFen;
+  }
+  assertFen(receipt.totalDepositFen);
+  if (sum !== receipt.totalDepositFen) {
+    throw new ReceiptModelError(`total deposit ${receipt.totalDepositFen} ≠ sum of lines ${sum}`);
+  }
+
+  header(b, receipt.shopName, '农药包装押金收据', 'PESTICIDE CONTAINER DEPOSIT RECEIPT');
+  b.line(`单号 No.: ${receipt.saleNumber}`);
+  b.line(`时间 Time: ${formatLocalTime(receipt.soldAt, options.timeZone)}`);
+  b.line(`购买人 Buyer: ${receipt.purchaserMaskedName}`);
+  b.line(`电话 Phone: ${receipt.purchaserMaskedPhone}`);
+  b.rule();
+
+  const wide = options.paper === 80;
+  // 80 mm: name | qty | deposit each | line deposit in columns; 58 mm: name, then the sum under it.
+  const qtyCols = 5;
+  const amountCols = 12;
+  const nameCols = b.columns - qtyCols - 2 * amountCols;
+  if (wide) {
+    b.line(
+      padEndToWidth('商品 Product', nameCols) +
+        padStartToWidth('数量', qtyCols) +
+        padStartToWidth('押金/个', amountCols) +
+        padStartToWidth('押金', amountCols),
+    );
+    b.line(' '.repeat(nameCols) + padStartToWidth('Qty', qtyCols) + padStartToWidth('Each', amountCols) + padStartToWidth('Deposit', amountCols));
+  } else {
+    b.spread('商品 Product', '押金 Deposit');
+    b.line('  数量 x 押金/个 Qty x each');
+  }
+  b.rule();
+  for (const line of receipt.lines) {
+    const qty = String(line.quantity);
+    const each = yuan(line.depositPerContainerFen);
+    const total = yuan(line.lineDepositFen);
+    if (wide) {
+      const nameParts = wrapToWidth(printable(line.productName), nameCols - 1);
+      const first = nameParts.shift() ?? '';
+      const rest = padStartToWidth(qty, qtyCols) + padStartToWidth(printable(each), amountCols) + padStartToWidth(printable(total), amountCols);
+      b.line(first + ' '.repeat(nameCols - displayWidth(first)) + rest);
+      for (const part of nameParts) b.line(part);
+    } else {
+      b.line(line.productName);
+      b.spread(`  ${qty} x ${each}`, total);
+    }
+  }
+  b.rule('=');
+  totalLine(b, '押金合计 Total deposit', yuan(receipt.totalDepositFen));
+  b.rule();
+  b.qr(receipt.qrPayload, wide ? 8 : 6);
+  b.line(receipt.saleNumber, { align: 'center' });
+  b.feed(1);
+  b.line('请妥善保管此单据。空包装清洗晾干后可到本县任一门店退还押金。', { align: 'center' });
+  b.line('Keep this receipt. Return empty, rinsed containers to any shop in the county for your deposit.', { align: 'center' });
+  b.feed(3).cut();
+  return b.build();
+}
+
+export function layoutRefundReceipt(receipt: RefundReceipt, options: LayoutOptions): PrintDoc {
+  const b = new DocBuilder(options.paper);
+  let sum = 0;
+  for (const [i, item] of receipt.accepted.entries()) {
+    assertCount(item.quantity, `accepted item ${i + 1} quantity`);
+    assertFen(item.refundFen);
+    sum += item.refundFen;
+  }
+  for (const [i, item] of receipt.rejected.entries()) {
+    assertCount(item.quantity, `rejected item ${i + 1} quantity`);
+    if (REJECT_REASON_TEXT[item.reason] === undefined) throw new ReceiptModelError(`unknown reject reason ${String(item.reason)}`);
+  }
+  assertFen(receipt.refundedFen);
+  if (sum !== receipt.refundedFen) throw new ReceiptModelError(`refunded ${receipt.refundedFen} ≠ sum of accepted items ${sum}`);
+
+  header(b, receipt.shopName, '押金退还收据', 'DEPOSIT REFUND RECEIPT');
+  b.line(`单号 No.: ${receipt.refundNumber}`);
+  b.line(`时间 Time: ${formatLocalTime(receipt.returnedAt, options.timeZone)}`);
+  if (receipt.returnerMaskedName) b.line(`退还人 Returned by: ${receipt.returnerMaskedName}`);
+  if (receipt.returnerMaskedPhone) b.line(`电话 Phone: ${receipt.returnerMaskedPhone}`);
+  b.rule();
+
+  const acceptedCount = receipt.accepted.reduce((n, i) => n + i.quantity, 0);
+  b.spread('已接收 Accepted', `${acceptedCount}`, { bold: true });
+  for (const item of receipt.accepted) {
+    b.line(item.productName);
+    b.spread(`  ${item.quantity} x`, yuan(item.refundFen));
+  }
+  if (receipt.accepted.length === 0) b.line('  (无 none)');
+  b.rule();
+
+  const rejectedCount = receipt.rejected.reduce((n, i) => n + i.quantity, 0);
+  b.spread('未接收 Rejected', `${rejectedCount}`, { bold: true });
+  for (const item of receipt.rejected) {
+    const reason = REJECT_REASON_TEXT[item.reason];
+    b.spread(item.productName, `x${item.quantity}`);
+    b.line(`${reason.zh} ${reason.en} [${item.reason}]`, { indent: 2 });
+    if (item.note) b.line(item.note, { indent: 2 });
+  }
+  if (receipt.rejected.length === 0) b.line('  (无 none)');
+  b.rule('=');
+
+  totalLine(b, '退款合计 Refunded', yuan(receipt.refundedFen));
+  if (receipt.payment.method === 'cash') {
+    b.line('支付 Paid: 现金 cash');
+  } else {
+    b.line('支付 Paid: 移动支付 mobile');
+    b.line(`参考号 Ref: ${receipt.payment.reference}`);
+  }
+  b.rule();
+  if (receipt.qrPayload) {
+    b.qr(receipt.qrPayload, options.paper === 80 ? 8 : 6);
+    b.line(receipt.refundNumber, { align: 'center' });
+  }
+  b.feed(1);
+  if (receipt.rejected.length > 0) {
+    b.line('未接收的包装请清洗晾干后再来退还。', { align: 'center' });
+    b.line('Rejected containers: rinse, dry and bring them back.', { align: 'center' });
+  }
+  b.line('请妥善保管此单据。', { align: 'center' });
+  b.line('Please keep this receipt.', { align: 'center' });
+  b.feed(3).cut();
+  return b.build();
+}
+
+export function layoutBagLabel(label: BagLabel, options: LayoutOptions): PrintDoc {
+  const b = new DocBuilder(options.paper);
+  for (const [i, c] of label.counts.entries()) assertCount(c.count, `count ${i + 1}`);
+  b.line('农药包装废弃物回收袋', { align: 'center', bold: true });
+  b.line('PESTICIDE PACKAGING WASTE BAG', { align: 'center' });
+  b.rule();
+  b.line('封签号 Seal No.', { align: 'center' });
+  b.line(label.sealNumber, { align: 'center', bold: true, width: 2, height: 2 });
+  b.qr(label.qrPayload, options.paper === 80 ? 10 : 8);
+  b.rule();
+  b.line(`材质 Material: ${label.material}`);
+  b.line(`县 County: ${label.county}`);
+  b.line(`门店 Shop: ${label.shopName}`);
+  b.line(`封袋日期 Sealed: ${formatLocalTime(label.sealedAt, options.timeZone)}`);
+  b.rule();
+  b.spread('包装类型 Container', '数量 Count');
+  for (const c of label.counts) b.spread(c.containerType, String(c.count));
+  b.rule('=');
+  totalLine(b, '合计 Total', String(label.counts.reduce((n, c) => n + c.count, 0)));
+  b.feed(3).cut();
+  return b.build();
+}
+
+export function layoutDrawerReport(report: DrawerReport, options: LayoutOptions): PrintDoc {
+  const b = new DocBuilder(options.paper);
+  for (const fen of [report.depositsTakenFen, report.refundsPaidFen, report.refundsPaidCashFen, report.netCashExpectedFen]) assertFen(fen);
+  for (const [name, n] of Object.entries({
+    salesCount: report.salesCount,
+    containersSold: report.containersSold,
+    returnsCount: report.returnsCount,
+    containersAccepted: report.containersAccepted,
+    containersRejected: report.containersRejected,
+  })) {
+    assertCount(n, name);
+  }
+  header(b, report.shopName, '日结报表', 'DRAWER REPORT');
+  b.line(`营业日 Day: ${report.day}`);
+  if (report.clerkName) b.line(`店员 Clerk: ${report.clerkName}`);
+  b.rule();
+  if (report.openingFloatFen !== undefined) {
+    assertFen(report.openingFloatFen);
+    b.spread('备用金 Opening float', yuan(report.openingFloatFen));
+  }
+  b.spread('收取押金 Deposits taken', yuan(report.depositsTakenFen));
+  b.spread('退还押金 Refunds paid', yuan(report.refundsPaidFen));
+  b.spread('  其中现金 of which cash', yuan(report.refundsPaidCashFen));
+  b.rule('=');
+  totalLine(b, '应有现金 Net cash', yuan(report.netCashExpectedFen));
+  b.rule();
+  b.spread('销售笔数 Sales', String(report.salesCount));
+  b.spread('售出包装 Containers sold', String(report.containersSold));
+  b.spread('退还笔数 Returns', String(report.returnsCount));
+  b.spread('接收包装 Accepted', String(report.containersAccepted));
+  b.spread('拒收包装 Rejected', String(report.containersRejected));
+  b.rule();
+  b.line(`打印时间 Printed: ${formatLocalTime(report.printedAt, options.timeZone)}`);
+  b.feed(3).cut();
+  return b.build();
+}
+
+/** A copy of a doc stamped as a reprint, so a second paper copy cannot pass for a second receipt. */
+export function markAsReprint(doc: PrintDoc, reprintedAt: string, timeZone: string = DEFAULT_TIME_ZONE): PrintDoc {
+  const stamp = new DocBuilder(doc.paper)
+    .line('*** 重印 REPRINT ***', { align: 'center', bold: true })
+    .line(formatLocalTime(reprintedAt, timeZone), { align: 'center' })
+    .build().blocks;
+  return { paper: doc.paper, blocks: [...stamp, ...doc.blocks] };
+}

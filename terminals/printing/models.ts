@@ -1,0 +1,130 @@
+// What the counter prints, as plain data: the POS terminal fills these from its journal records and
+// hands them to the layout functions. Money is integer fen; times are ISO 8601 strings (they are
+// persisted in print jobs as JSON) and are printed in the shop's time zone.
+
+export type PaperWidth = 58 | 80;
+
+/** Reasons a returned container is turned away, as recorded by the inspection at the counter. */
+export type RejectReason =
+  | 'not_rinsed'
+  | 'damaged'
+  | 'not_scheme_product'
+  | 'unknown_code'
+  | 'already_returned'
+  | 'other_county'
+  | 'other';
+
+export const REJECT_REASON_TEXT: Readonly<Record<RejectReason, { zh: string; en: string }>> = {
+  not_rinsed: { zh: '未清洗', en: 'not rinsed' },
+  damaged: { zh: '破损', en: 'damaged' },
+  not_scheme_product: { zh: '非本方案产品', en: 'not a scheme product' },
+  unknown_code: { zh: '无法识别', en: 'unknown code' },
+  already_returned: { zh: '已退回', en: 'already returned' },
+  other_county: { zh: '外县产品', en: 'other county' },
+  other: { zh: '其他', en: 'other' },
+};
+
+export const REJECT_REASONS = Object.keys(REJECT_REASON_TEXT) as RejectReason[];
+
+export interface SaleReceiptLine {
+  productName: string;
+  quantity: number;
+  depositPerContainerFen: number;
+  /** quantity × depositPerContainerFen; checked when the receipt is laid out. */
+  lineDepositFen: number;
+}
+
+export interface SaleReceipt {
+  shopName: string;
+  saleNumber: string;
+  soldAt: string;
+  /** Already masked by the caller (`maskName`, `maskPhone` in src/shared/phone.ts). */
+  purchaserMaskedName: string;
+  purchaserMaskedPhone: string;
+  lines: SaleReceiptLine[];
+  totalDepositFen: number;
+  /** What the QR code carries; `saleQrPayload()` makes the standard one. */
+  qrPayload: string;
+}
+
+export interface RefundAcceptedItem {
+  productName: string;
+  quantity: number;
+  refundFen: number;
+}
+
+export interface RefundRejectedItem {
+  productName: string;
+  quantity: number;
+  reason: RejectReason;
+  /** Free text the clerk typed, printed under the reason (required in practice for `other`). */
+  note?: string;
+}
+
+export type RefundPayment =
+  | { method: 'cash' }
+  | { method: 'mobile'; reference: string };
+
+export interface RefundReceipt {
+  shopName: string;
+  refundNumber: string;
+  returnedAt: string;
+  /** Masked returner, if known; a bearer refund may have neither. */
+  returnerMaskedName?: string;
+  returnerMaskedPhone?: string;
+  accepted: RefundAcceptedItem[];
+  rejected: RefundRejectedItem[];
+  /** Sum of accepted refundFen; checked when the receipt is laid out. */
+  refundedFen: number;
+  payment: RefundPayment;
+  qrPayload?: string;
+}
+
+export interface BagLabelCount {
+  containerType: string;
+  count: number;
+}
+
+export interface BagLabel {
+  sealNumber: string;
+  material: string;
+  county: string;
+  shopName: string;
+  /** ISO date (YYYY-MM-DD) or date-time the bag was sealed. */
+  sealedAt: string;
+  counts: BagLabelCount[];
+  /** What the QR code carries; `bagQrPayload()` makes the standard one from the seal number. */
+  qrPayload: string;
+}
+
+export interface DrawerReport {
+  shopName: string;
+  /** The business day, YYYY-MM-DD. */
+  day: string;
+  depositsTakenFen: number;
+  refundsPaidFen: number;
+  /** Cash refunds only leave the till; mobile refunds do not. */
+  refundsPaidCashFen: number;
+  /** Opening float + deposits taken in cash − cash refunds; computed by the caller's ledger. */
+  netCashExpectedFen: number;
+  openingFloatFen?: number;
+  salesCount: number;
+  containersSold: number;
+  returnsCount: number;
+  containersAccepted: number;
+  containersRejected: number;
+  printedAt: string;
+  clerkName?: string;
+}
+
+export function saleQrPayload(saleNumber: string): string {
+  return `AGRIRETURN:SALE:${saleNumber}`;
+}
+
+export function refundQrPayload(refundNumber: string): string {
+  return `AGRIRETURN:REFUND:${refundNumber}`;
+}
+
+export function bagQrPayload(sealNumber: string): string {
+  return `AGRIRETURN:BAG:${sealNumber}`;
+}
