@@ -75,7 +75,7 @@ describe('authorisation matrix: every route × role × scope', function () {
       const auth = tokens.get(actor.role) as string;
       const failures: string[] = [];
       for (const r of routes) {
-        const permitted = r.auth === 'authenticated' || ROLE_PERMISSIONS[actor.role].has(r.auth.permission);
+        const permitted = r.auth === 'authenticated' || (typeof r.auth === 'object' && ROLE_PERMISSIONS[actor.role].has(r.auth.permission));
         const counties = r.path.includes(':countyId') ? [OWN, OTHER_COUNTY_ID, OTHER_PROVINCE_COUNTY_ID] : [OWN];
         for (const county of counties) {
           const path = fillPath(r, county);
