@@ -1,9 +1,8 @@
 // The demo county seed: content that matches the schema's rules, and a second run that changes nothing.
-// Runs on in-memory PGlite, or on a throwaway database of the server in DATABASE_URL.
-import { randomBytes } from 'node:crypto';
+// Runs on an empty database of the suite's backend (in-memory PGlite, or a throwaway PostgreSQL database).
 import { expect } from 'chai';
-import pg from 'pg';
-import { openDatabase, type Database } from '../../src/db/connection.js';
+import type { Database } from '../../src/db/connection.js';
+import { emptyDatabase } from '../support/test-db.js';
 import { migrateLatest } from '../../src/db/migrator.js';
 import { verifyPassword } from '../../src/auth/passwords.js';
 import { seedDemoCounty, DEMO_COUNTY_ID, ean13CheckDigit } from '../../seeds/demo-county.js';
@@ -17,7 +16,6 @@ function validEan13(gtin: string): boolean {
 describe('seeds/demo-county', function () {
   this.timeout(120_000);
   let db: Database;
-  let throwaway: { serverUrl: string; name: string } | null = null;
   let first: Awaited<ReturnType<typeof seedDemoCounty>>;
   let second: Awaited<ReturnType<typeof seedDemoCounty>>;
   let countsAfterFirst: Record<string, number>;
@@ -33,23 +31,7 @@ describe('seeds/demo-county', function () {
   }
 
   before(async () => {
-    const serverUrl = process.env.DATABASE_URL ?? null;
-    let databaseUrl: string | null = null;
-    if (serverUrl) {
-      const name = `agrireturn_seedtest_${randomBytes(6).toString('hex')}`;
-      const admin = new pg.Client({ connectionString: serverUrl });
-      await admin.connect();
-      try {
-        await admin.query(`CREATE DATABASE ${name}`);
-      } finally {
-        await admin.end();
-      }
-      throwaway = { serverUrl, name };
-      const url = new URL(serverUrl);
-      url.pathname = `/${name}`;
-      databaseUrl = url.toString();
-    }
-    db = await openDatabase({ databaseUrl, dataDir: 'memory://' });
+    db = await emptyDatabase();
     await migrateLatest(db.knex);
     first = await seedDemoCounty(db.knex);
     countsAfterFirst = await counts();
@@ -59,15 +41,6 @@ describe('seeds/demo-county', function () {
 
   after(async () => {
     await db?.close();
-    if (throwaway) {
-      const admin = new pg.Client({ connectionString: throwaway.serverUrl });
-      await admin.connect();
-      try {
-        await admin.query(`DROP DATABASE IF EXISTS ${throwaway.name} WITH (FORCE)`);
-      } finally {
-        await admin.end();
-      }
-    }
   });
 
   it('creates Qingshen County with its seven townships', async () => {
