@@ -19,7 +19,8 @@ export type EscPosCommand =
   | { op: 'qr_error_correction'; level: 'L' | 'M' | 'Q' | 'H'; offset: number }
   | { op: 'qr_store'; data: Buffer; offset: number }
   | { op: 'qr_print'; offset: number }
-  | { op: 'cut'; partial: boolean; feedLines: number | null; offset: number };
+  | { op: 'cut'; partial: boolean; feedLines: number | null; offset: number }
+  | { op: 'status_request'; n: number; offset: number };
 
 export class EscPosParseError extends Error {
   readonly code = 'ESCPOS_PARSE';
@@ -109,6 +110,11 @@ export function parseEscPos(bytes: Buffer): EscPosCommand[] {
       } else {
         throw new EscPosParseError(`unknown command GS 0x${c.toString(16)}`, at);
       }
+    } else if (b === 0x10) {
+      need(3, at, 'DLE EOT');
+      if (byte(i + 1) !== 0x04) throw new EscPosParseError(`unknown command DLE 0x${byte(i + 1).toString(16)}`, at);
+      out.push({ op: 'status_request', n: byte(i + 2), offset: at });
+      i += 3;
     } else if (b < 0x20 || b === 0x7f) {
       throw new EscPosParseError(`unexpected control byte 0x${b.toString(16)}`, at);
     } else {

@@ -343,7 +343,7 @@ export function layoutDrawerReport(report: DrawerReport, options: LayoutOptions)
   b.spread('接收包装 Accepted', String(report.containersAccepted));
   b.spread('拒收包装 Rejected', String(report.containersRejected));
   b.rule();
-  b.line(`打印时间 Printed: ${formatLocalTime(report.printedAt, options.timeZone)}`);
+  b.line(`打印 Printed: ${formatLocalTime(report.printedAt, options.timeZone)}`);
   b.feed(3).cut();
   return b.build();
 }
