@@ -40,7 +40,7 @@ function stamp(report: HidReport, replayed: boolean): Stamp {
 
 function scanEvent(s: Stamp, source: 'keyboard' | 'hid-pos', text: string, symbology: string | null, raw: string): DeviceEvent {
   const c = classifyScan(text);
-  if (c.ok) return { ...s, type: 'scan', source, symbology, payload: c.payload };
+  if (c.ok) return { ...s, type: 'scan', source, symbology, payload: c.payload, text };
   return { ...s, type: 'misread', source, reason: c.reason, detail: c.detail, raw };
 }
 

@@ -20,7 +20,7 @@ export type { ScanPayload, UnitCodeParts };
 
 export type DeviceEvent =
   /** A good read: a valid unit code, a GTIN with a correct check digit, or other text. */
-  | (Base & { type: 'scan'; source: 'keyboard' | 'hid-pos'; symbology: string | null; payload: ScanPayload })
+  | (Base & { type: 'scan'; source: 'keyboard' | 'hid-pos'; symbology: string | null; payload: ScanPayload; text: string })
   /** The scanner read something that must not be used; the clerk should rescan. */
   | (Base & { type: 'misread'; source: 'keyboard' | 'hid-pos'; reason: string; detail: string; raw: string })
   /** The same unit code again within the de-duplication window: already counted. */
