@@ -18,6 +18,12 @@ export const PERMISSIONS = {
   'users:write': 'Create users and change their roles',
   'terminals:manage': 'Issue enrolment codes for POS terminals and revoke them',
   'history:read': 'Read the change history of reference records',
+  'sales:write': 'Record sales with deposit for a shop',
+  'returns:write': 'Record returns and the refunds paid for a shop',
+  'reversals:write': 'Reverse a sale or return (clerks: own shop, same business day)',
+  'ledger:read': 'Read ledger balances, settlement statements, farmer balances and fraud flags',
+  'ledger:admin': 'Run the ledger check and the deposit expiry job',
+  'settlements:write': 'Record settlement payments between the scheme and a shop',
 } as const;
 export type Permission = keyof typeof PERMISSIONS;
 
@@ -26,13 +32,14 @@ const READ_ONLY: Permission[] = ['reference:read'];
 
 export const ROLE_PERMISSIONS: Record<ActorRole, ReadonlySet<Permission>> = {
   admin: new Set(ALL),
-  province_official: new Set<Permission>(['reference:read', 'farmers:read', 'users:read', 'history:read']),
+  province_official: new Set<Permission>(['reference:read', 'farmers:read', 'users:read', 'history:read', 'ledger:read']),
   county_official: new Set<Permission>([
     'reference:read', 'reference:write', 'farmers:read', 'farmers:write', 'users:read', 'users:write',
     'terminals:manage', 'history:read',
+    'reversals:write', 'ledger:read', 'settlements:write',
   ]),
-  clerk: new Set<Permission>(['reference:read', 'farmers:read', 'farmers:write']),
-  terminal: new Set<Permission>(['reference:read', 'farmers:read', 'farmers:write']),
+  clerk: new Set<Permission>(['reference:read', 'farmers:read', 'farmers:write', 'sales:write', 'returns:write', 'reversals:write']),
+  terminal: new Set<Permission>(['reference:read', 'farmers:read', 'farmers:write', 'sales:write', 'returns:write', 'reversals:write']),
   hauler: new Set<Permission>(READ_ONLY),
   facility_operator: new Set<Permission>(READ_ONLY),
 };

@@ -5,7 +5,15 @@ import { healthRoutes } from '../features/health/health-routes.js';
 import { authRoutes } from '../features/auth/auth-routes.js';
 import { terminalRoutes } from '../features/terminals/terminal-routes.js';
 import { referenceRoutes } from '../features/reference-routes.js';
+import { ledgerRoutes } from '../features/ledger/ledger-routes.js';
+import { saleRoutes } from '../features/sales/sale-routes.js';
+import { returnRoutes } from '../features/returns/return-routes.js';
 
 export function allRoutes(): RouteDef[] {
-  return [...healthRoutes, ...authRoutes, ...terminalRoutes, ...referenceRoutes()];
+  return [
+    ...healthRoutes, ...authRoutes, ...terminalRoutes, ...referenceRoutes(),
+    ...saleRoutes,
+    ...returnRoutes,
+    ...ledgerRoutes,
+  ];
 }

@@ -1,0 +1,47 @@
+// A county's policies as the money core reads them, and which county a write belongs to.
+import type { Knex } from 'knex';
+import { AppError } from '../../http/errors.js';
+import type { Principal } from '../../auth/permissions.js';
+
+export interface CountyPolicy {
+  id: string;
+  timezone: string;
+  depositValidityDays: number;
+  untrackedRefundPolicy: 'schedule_up_to_limit' | 'accept_without_refund';
+  untrackedDailyLimit: number;
+  lateReturnPolicy: 'refund_from_unredeemed' | 'accept_without_refund';
+  settlementPeriod: 'daily' | 'weekly' | 'monthly';
+}
+
+/** Accepted returns of one phone in one business day above this are flagged for officials. */
+export const DAILY_RETURNS_FLAG_THRESHOLD = 50;
+/** An event time this far ahead of the server clock is a wrong terminal clock, not a sale. */
+export const EVENT_TIME_SKEW_MS = 5 * 60_000;
+
+export async function loadCountyPolicy(knex: Knex, countyId: string): Promise<CountyPolicy> {
+  const row = await knex('counties').where({ id: countyId }).first();
+  if (!row) throw new AppError('NOT_FOUND', `No county ${countyId}`);
+  return {
+    id: row.id,
+    timezone: row.timezone,
+    depositValidityDays: row.deposit_validity_days,
+    untrackedRefundPolicy: row.untracked_refund_policy,
+    untrackedDailyLimit: row.untracked_daily_limit,
+    lateReturnPolicy: row.late_return_policy,
+    settlementPeriod: row.settlement_period,
+  };
+}
+
+/** The county a write is for: the body's, or the principal's own (everyone but admins has one). */
+export function countyOf(principal: Principal, bodyCountyId: string | undefined): string {
+  const own = principal.countyId ?? null;
+  const id = bodyCountyId ?? own;
+  if (!id) throw new AppError('VALIDATION_FAILED', 'Name the county (countyId)', [{ field: '/body/countyId', code: 'required', message: 'is required for users without a county' }]);
+  return id;
+}
+
+export function checkEventTime(eventTime: Date, now: Date): void {
+  if (eventTime.getTime() > now.getTime() + EVENT_TIME_SKEW_MS) {
+    throw new AppError('EVENT_TIME_IN_FUTURE', undefined, [{ field: '/body/eventTime', code: 'future', message: `event time ${eventTime.toISOString()} is after server time ${now.toISOString()}` }]);
+  }
+}

@@ -1,0 +1,85 @@
+// Every write carries a client-made id (DESIGN rule 7). The first statement of the writing
+// transaction claims the id; a retry with the same content gets the stored answer (200), the same id
+// with other content gets IDEMPOTENCY_CONFLICT. A concurrent twin waits on the claim, then replays.
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
+import { AppError } from '../../http/errors.js';
+
+export interface IdempotencyKey {
+  countyId: string;
+  clientId: string;
+  operation: string;
+  /** The validated request body: what "same content" means. */
+  content: unknown;
+}
+
+export interface WriteResult<B = unknown> {
+  status: number;
+  body: B;
+  replayed?: boolean;
+}
+
+/** JSON with object keys sorted, so the same content always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function requestHash(operation: string, content: unknown): string {
+  return createHash('sha256').update(`${operation}\n${canonicalJson(content)}`).digest('hex');
+}
+
+interface StoredKey {
+  operation: string;
+  request_hash: string;
+  status_code: number | null;
+  response: unknown;
+}
+
+function replay(stored: StoredKey, key: IdempotencyKey, hash: string): WriteResult {
+  if (stored.operation !== key.operation || stored.request_hash !== hash) {
+    throw new AppError('IDEMPOTENCY_CONFLICT', undefined, [{ field: '/body/id', code: 'reused', message: `client id ${key.clientId} was first used for a different ${stored.operation}`, operation: stored.operation }]);
+  }
+  return { status: 200, body: stored.response, replayed: true };
+}
+
+function isUniqueViolation(err: unknown, constraint: string): boolean {
+  const e = err as { code?: string; constraint?: string };
+  return e?.code === '23505' && e.constraint === constraint;
+}
+
+const RETRYABLE = new Set(['40P01', '40001']);
+
+/**
+ * Runs `work` in a transaction under the client id. Deadlocks and serialisation failures (PostgreSQL
+ * only) are retried a few times; the work must therefore only touch the database through `trx`.
+ */
+export async function idempotentWrite<B>(knex: Knex, key: IdempotencyKey, now: () => Date, work: (trx: Knex.Transaction) => Promise<WriteResult<B>>): Promise<WriteResult<B>> {
+  const hash = requestHash(key.operation, key.content);
+  const find = async () => (await knex('idempotency_keys').where({ county_id: key.countyId, client_id: key.clientId }).first()) as StoredKey | undefined;
+  const prior = await find();
+  if (prior) return replay(prior, key, hash) as WriteResult<B>;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await knex.transaction(async (trx) => {
+        await trx('idempotency_keys').insert({ county_id: key.countyId, client_id: key.clientId, operation: key.operation, request_hash: hash, recorded_at: now() });
+        const result = await work(trx);
+        await trx('idempotency_keys').where({ county_id: key.countyId, client_id: key.clientId })
+          .update({ status_code: result.status, response: JSON.stringify(result.body) });
+        return result;
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, 'idempotency_keys_pkey')) {
+        const again = await find();
+        if (again) return replay(again, key, hash) as WriteResult<B>;
+      }
+      const code = (err as { code?: string }).code;
+      if (code && RETRYABLE.has(code) && attempt < 4) continue;
+      throw err;
+    }
+  }
+}

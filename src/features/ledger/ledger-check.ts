@@ -1,0 +1,92 @@
+// Verifies a county's ledger from its rows alone (issue 3): entries sum to zero overall and per
+// transfer, every account's balance equals its entries and its last balance-after, no bound was ever
+// broken, no unit code was refunded beyond its deposit, and the deposits-outstanding account equals
+// the deposits the positions say are still outstanding.
+import type { Knex } from 'knex';
+
+export interface LedgerProblem {
+  check: string;
+  message: string;
+  [detail: string]: unknown;
+}
+
+export interface LedgerCheckResult {
+  countyId: string;
+  ok: boolean;
+  transfers: number;
+  entriesSumFen: number;
+  problems: LedgerProblem[];
+}
+
+export async function checkLedger(knex: Knex, countyId: string): Promise<LedgerCheckResult> {
+  const problems: LedgerProblem[] = [];
+  const c = countyId;
+
+  const totals = await knex('ledger_entries').where({ county_id: c }).select(knex.raw('coalesce(sum(amount_fen), 0)::bigint AS sum'), knex.raw('count(*)::bigint AS n')).first();
+  const entriesSumFen = Number(totals?.sum ?? 0);
+  if (entriesSumFen !== 0) problems.push({ check: 'sum_zero', message: `entries of the county sum to ${entriesSumFen} fen, not 0` });
+
+  const unbalanced = (await knex.raw(`
+    SELECT t.id, t.amount_fen, count(e.account_id)::int AS entries, coalesce(sum(e.amount_fen), 0)::bigint AS sum
+      FROM ledger_transfers t LEFT JOIN ledger_entries e ON e.county_id = t.county_id AND e.transfer_id = t.id
+     WHERE t.county_id = ?
+     GROUP BY t.id, t.amount_fen
+    HAVING count(e.account_id) <> 2 OR coalesce(sum(e.amount_fen), 0) <> 0
+        OR max(e.amount_fen) <> t.amount_fen OR min(e.amount_fen) <> -t.amount_fen`, [c])).rows;
+  for (const r of unbalanced) problems.push({ check: 'transfer_balanced', message: `transfer ${r.id} has ${r.entries} entries summing to ${r.sum}`, transferId: r.id });
+
+  const accounts = (await knex.raw(`
+    SELECT a.id, a.code, a.bound, a.balance_fen,
+           coalesce((SELECT sum(e.amount_fen) FROM ledger_entries e WHERE e.county_id = a.county_id AND e.account_id = a.id), 0)::bigint AS entries_sum,
+           (SELECT e.balance_after_fen FROM ledger_entries e WHERE e.county_id = a.county_id AND e.account_id = a.id ORDER BY e.seq DESC LIMIT 1) AS last_after
+      FROM ledger_accounts a WHERE a.county_id = ?`, [c])).rows;
+  for (const a of accounts) {
+    const bal = Number(a.balance_fen);
+    if (bal !== Number(a.entries_sum)) problems.push({ check: 'account_balance', message: `${a.code}: balance ${bal} ≠ sum of entries ${a.entries_sum}`, account: a.code });
+    if (a.last_after !== null && Number(a.last_after) !== bal) problems.push({ check: 'account_balance', message: `${a.code}: balance ${bal} ≠ last balance-after ${a.last_after}`, account: a.code });
+  }
+
+  // Running balances recomputed from the entries, against what each entry recorded and the bounds.
+  const running = (await knex.raw(`
+    SELECT code, bound, seq, balance_after_fen, running FROM (
+      SELECT a.code, a.bound, e.seq, e.balance_after_fen,
+             sum(e.amount_fen) OVER (PARTITION BY e.account_id ORDER BY e.seq)::bigint AS running
+        FROM ledger_entries e JOIN ledger_accounts a ON a.county_id = e.county_id AND a.id = e.account_id
+       WHERE e.county_id = ?) x
+     WHERE running <> balance_after_fen
+        OR (bound = 'non_negative' AND running < 0) OR (bound = 'non_positive' AND running > 0)
+     LIMIT 100`, [c])).rows;
+  for (const r of running) {
+    problems.push(Number(r.running) !== Number(r.balance_after_fen)
+      ? { check: 'balance_after', message: `${r.code}: entry ${r.seq} records ${r.balance_after_fen}, entries add up to ${r.running}`, account: r.code }
+      : { check: 'bound', message: `${r.code} reached ${r.running} fen, outside its bound (${r.bound})`, account: r.code });
+  }
+
+  // No unit code refunded beyond its deposit (returns that were reversed do not count).
+  const overRefunded = (await knex.raw(`
+    SELECT a.unit_code, sum(a.amount_fen)::bigint AS refunded, count(*)::int AS refunds,
+           (SELECT max(u.deposit_fen) FROM sold_units u WHERE u.county_id = a.county_id AND u.unit_code = a.unit_code AND u.state <> 'voided') AS deposit
+      FROM return_allocations a
+     WHERE a.county_id = ? AND a.unit_code IS NOT NULL AND a.amount_fen > 0
+       AND NOT EXISTS (SELECT 1 FROM reversals v WHERE v.county_id = a.county_id AND v.target_type = 'return' AND v.target_id = a.return_id)
+     GROUP BY a.county_id, a.unit_code
+    HAVING count(*) > 1 OR sum(a.amount_fen) > coalesce((SELECT max(u.deposit_fen) FROM sold_units u WHERE u.county_id = a.county_id AND u.unit_code = a.unit_code AND u.state <> 'voided'), 0)`, [c])).rows;
+  for (const r of overRefunded) problems.push({ check: 'unit_refunded_once', message: `unit ${r.unit_code} refunded ${r.refunds}× for ${r.refunded} fen against a deposit of ${r.deposit ?? 0}`, unitCode: r.unit_code });
+
+  // The liability account equals the deposits the positions hold as outstanding.
+  const held = (await knex.raw(`
+    SELECT (SELECT coalesce(sum(deposit_fen), 0) FROM sold_units WHERE county_id = ? AND state = 'outstanding')
+         + (SELECT coalesce(sum(outstanding::bigint * deposit_fen), 0) FROM deposit_lots WHERE county_id = ? AND NOT voided) AS held`, [c, c])).rows[0];
+  const outstandingAcct = accounts.find((a: { code: string }) => a.code === 'deposits_outstanding');
+  const liability = outstandingAcct ? -Number(outstandingAcct.balance_fen) : 0;
+  if (Number(held.held) !== liability) problems.push({ check: 'deposits_outstanding', message: `deposits outstanding account holds ${liability} fen, units and lots hold ${held.held}` });
+
+  return { countyId, ok: problems.length === 0, transfers: Number(totals?.n ?? 0) / 2, entriesSumFen, problems };
+}
+
+export async function checkAllCounties(knex: Knex): Promise<LedgerCheckResult[]> {
+  const counties = (await knex('counties').orderBy('id').select('id')) as Array<{ id: string }>;
+  const out: LedgerCheckResult[] = [];
+  for (const { id } of counties) out.push(await checkLedger(knex, id));
+  return out;
+}

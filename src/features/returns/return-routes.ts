@@ -1,0 +1,24 @@
+// POST /api/v1/returns: containers handed in at any shop of the county, inspected and refunded.
+import { route, type RouteDef } from '../../http/route.js';
+import { RETURN_RECEIPT, RETURN_REQUEST } from '../../shared/schemas/ledger-schemas.js';
+import { ReturnService } from './return-service.js';
+
+export const returnRoutes: RouteDef[] = [
+  route({
+    method: 'post', path: '/api/v1/returns', tag: 'returns',
+    auth: { permission: 'returns:write', target: (ctx) => ({ countyId: ctx.body.countyId ?? ctx.principal.countyId ?? undefined, shopId: ctx.body.shopId }) },
+    summary: 'Record returned containers, their inspection and the refund paid (idempotent by the client id)',
+    description: 'A unit-coded container refunds the deposit paid for it, once ever; others are matched first-in-first-out against the returner’s deposits of that product, then the county policy applies.',
+    body: RETURN_REQUEST,
+    responses: {
+      201: { description: 'Each item’s outcome and the total to pay', schema: RETURN_RECEIPT },
+      200: { description: 'A retry of a return already recorded: the original answer', schema: RETURN_RECEIPT },
+      409: { description: 'IDEMPOTENCY_CONFLICT' },
+      422: { description: 'REASON_CODE_REQUIRED, PAYMENT_REFERENCE_REQUIRED, UNIT_CODE_DUPLICATE, FARMER_NAME_REQUIRED' },
+    },
+    handler: async ({ body, principal, deps }) => {
+      const r = await new ReturnService(deps).record(principal, body);
+      return { status: r.status, body: r.body };
+    },
+  }),
+];

@@ -1,0 +1,24 @@
+// POST /api/v1/sales: a clerk or the shop's POS terminal records a sale with deposit.
+import { route, type RouteDef } from '../../http/route.js';
+import { SALE_RECEIPT, SALE_REQUEST } from '../../shared/schemas/ledger-schemas.js';
+import { SaleService } from './sale-service.js';
+
+export const saleRoutes: RouteDef[] = [
+  route({
+    method: 'post', path: '/api/v1/sales', tag: 'sales',
+    auth: { permission: 'sales:write', target: (ctx) => ({ countyId: ctx.body.countyId ?? ctx.principal.countyId ?? undefined, shopId: ctx.body.shopId }) },
+    summary: 'Record a sale with deposit (idempotent by the client id)',
+    description: 'The deposit per container comes from the schedule in force at eventTime; an offline terminal states depositChargedFen, which is recorded as paid and flagged when it differs.',
+    body: SALE_REQUEST,
+    responses: {
+      201: { description: 'The receipt', schema: SALE_RECEIPT },
+      200: { description: 'A retry of a sale already recorded: the original receipt', schema: SALE_RECEIPT },
+      409: { description: 'UNIT_CODE_ALREADY_SOLD, IDEMPOTENCY_CONFLICT' },
+      422: { description: 'UNIT_CODE_INVALID, UNIT_CODE_PRODUCT_MISMATCH, PRODUCT_NOT_FOUND, NO_DEPOSIT_SCHEDULE, FARMER_NAME_REQUIRED' },
+    },
+    handler: async ({ body, principal, deps }) => {
+      const r = await new SaleService(deps).record(principal, body);
+      return { status: r.status, body: r.body };
+    },
+  }),
+];

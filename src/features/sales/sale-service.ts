@@ -1,0 +1,160 @@
+// Sales with deposit (DESIGN rules 1, 2, 7): the deposit per container comes from the schedule in
+// force at the event time; an offline terminal's charged deposit is recorded as paid and flagged when
+// it differs. Unit codes are bound to the sale; a code already sold in the county is refused.
+import type { Knex } from 'knex';
+import type { AppDeps } from '../../app-deps.js';
+import { AppError, type ErrorDetail } from '../../http/errors.js';
+import { actorName } from '../../auth/authenticate.js';
+import type { Principal } from '../../auth/permissions.js';
+import { extractUnitCode, unitCodeMatchesRegistration } from '../../shared/unit-code.js';
+import { maskPhone } from '../../shared/phone.js';
+import { businessDay, depositInForce } from '../deposit-schedules/deposit-schedule-entity.js';
+import { findOrRegisterFarmer } from '../farmers/farmer-register.js';
+import { resolveProduct, type ProductRef } from '../products/product-lookup.js';
+import { requireRef } from '../reference/entity-rules.js';
+import { countyAccount, shopAccount } from '../ledger/accounts.js';
+import { checkEventTime, countyOf, loadCountyPolicy } from '../ledger/county-policy.js';
+import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
+import { postTransfers } from '../ledger/ledger-store.js';
+import { SaleStore, type SaleLineRow } from './sale-store.js';
+
+export interface SaleLineInput {
+  productId?: string;
+  gtin?: string;
+  quantity: number;
+  unitCodes?: string[];
+  depositChargedFen?: number;
+}
+
+export interface SaleInput {
+  id: string;
+  countyId?: string;
+  shopId: string;
+  eventTime: string;
+  purchaser: { phone: string; name?: string; village?: string };
+  lines: SaleLineInput[];
+}
+
+export function saleNumber(countyId: string, saleNo: number): string {
+  return `XS${countyId}-${String(saleNo).padStart(8, '0')}`;
+}
+
+export function saleQrPayload(countyId: string, saleId: string): string {
+  return `agrireturn:sale:${countyId}:${saleId}`;
+}
+
+export class SaleService {
+  constructor(private readonly deps: AppDeps) {}
+
+  async record(principal: Principal, input: SaleInput): Promise<WriteResult> {
+    const countyId = countyOf(principal, input.countyId);
+    try {
+      return await idempotentWrite(this.deps.db.knex, { countyId, clientId: input.id, operation: 'sale', content: input }, () => this.deps.clock.now(),
+        (trx) => this.write(trx, countyId, principal, input));
+    } catch (err) {
+      const e = err as { code?: string; constraint?: string };
+      if (e.code === '23505' && e.constraint === 'sold_units_code_once') {
+        throw new AppError('UNIT_CODE_ALREADY_SOLD', 'A unit code of this sale was sold at the same moment by another request');
+      }
+      throw err;
+    }
+  }
+
+  private async write(trx: Knex.Transaction, countyId: string, principal: Principal, input: SaleInput): Promise<WriteResult> {
+    const now = this.deps.clock.now();
+    const eventTime = new Date(input.eventTime);
+    checkEventTime(eventTime, now);
+    const county = await loadCountyPolicy(trx, countyId);
+    await requireRef(trx, 'shops', countyId, input.shopId, 'shopId');
+    const actor = actorName(principal);
+    const farmer = await findOrRegisterFarmer(trx, countyId, input.purchaser, '/body/purchaser', actor);
+    const day = businessDay(eventTime, county.timezone);
+
+    const codeErrors: ErrorDetail[] = [];
+    const mismatches: ErrorDetail[] = [];
+    const seen = new Map<string, string>();
+    const lines: Array<{ product: ProductRef; row: SaleLineRow; codes: string[] }> = [];
+    for (const [i, line] of input.lines.entries()) {
+      const field = `/body/lines/${i}`;
+      const product = await resolveProduct(trx, countyId, line, field);
+      const scanned = line.unitCodes ?? [];
+      if (scanned.length > line.quantity) {
+        throw new AppError('TOO_MANY_UNIT_CODES', undefined, [{ field: `${field}/unitCodes`, code: 'too_many', message: `${scanned.length} codes for ${line.quantity} containers` }]);
+      }
+      const codes: string[] = [];
+      for (const [j, raw] of scanned.entries()) {
+        const f = `${field}/unitCodes/${j}`;
+        const got = extractUnitCode(raw);
+        if (!got.ok) {
+          codeErrors.push({ field: f, code: got.reason, message: got.detail });
+          continue;
+        }
+        if (!unitCodeMatchesRegistration(got.code, product.registrationNo)) {
+          mismatches.push({ field: f, code: 'registration_mismatch', message: `digits 1–7 (${got.code.slice(0, 7)}) do not fit ${product.registrationNo}` });
+          continue;
+        }
+        const first = seen.get(got.code);
+        if (first) throw new AppError('UNIT_CODE_DUPLICATE', undefined, [{ field: f, code: 'duplicate', message: `same unit code as ${first}` }]);
+        seen.set(got.code, f);
+        codes.push(got.code);
+      }
+      const schedule = await depositInForce(trx, countyId, product.containerTypeId, day);
+      if (!schedule && line.depositChargedFen === undefined) {
+        throw new AppError('NO_DEPOSIT_SCHEDULE', undefined, [{ field, code: 'no_schedule', message: `no schedule on ${day} for the container of ${product.name}` }]);
+      }
+      const paid = line.depositChargedFen ?? schedule!.depositFen;
+      lines.push({
+        product, codes,
+        row: {
+          county_id: countyId, sale_id: input.id, line_no: i + 1, product_id: product.id, quantity: line.quantity,
+          deposit_per_container_fen: paid, schedule_deposit_fen: schedule?.depositFen ?? null, schedule_id: schedule?.scheduleId ?? null,
+          deposit_fen: paid * line.quantity, deposit_mismatch: schedule === null || schedule.depositFen !== paid,
+        },
+      });
+    }
+    if (codeErrors.length) throw new AppError('UNIT_CODE_INVALID', undefined, codeErrors);
+    if (mismatches.length) throw new AppError('UNIT_CODE_PRODUCT_MISMATCH', undefined, mismatches);
+
+    const store = new SaleStore(trx);
+    const already = await store.soldCodes(countyId, [...seen.keys()]);
+    if (already.length) {
+      throw new AppError('UNIT_CODE_ALREADY_SOLD', undefined, already.map((c) => ({ field: seen.get(c)!, code: 'already_sold', message: `unit code ${c} was already sold in this county`, unitCode: c })));
+    }
+
+    const total = lines.reduce((s, l) => s + l.row.deposit_fen, 0);
+    const mismatch = lines.some((l) => l.row.deposit_mismatch);
+    const { sale_no: saleNo } = await store.insertSale({
+      county_id: countyId, id: input.id, shop_id: input.shopId, farmer_id: farmer.id, event_time: eventTime, business_day: day,
+      recorded_at: now, actor, total_deposit_fen: total, deposit_mismatch: mismatch,
+    });
+    await store.insertLines(lines.map((l) => l.row));
+    await store.insertUnits(lines.flatMap((l) => l.codes.map((code) => ({
+      county_id: countyId, sale_id: input.id, unit_code: code, line_no: l.row.line_no, product_id: l.product.id, shop_id: input.shopId,
+      farmer_id: farmer.id, deposit_fen: l.row.deposit_per_container_fen, event_time: eventTime,
+    }))));
+    await store.insertLots(lines.filter((l) => l.row.quantity > l.codes.length).map((l) => ({
+      county_id: countyId, sale_id: input.id, line_no: l.row.line_no, product_id: l.product.id, shop_id: input.shopId, farmer_id: farmer.id,
+      deposit_fen: l.row.deposit_per_container_fen, quantity: l.row.quantity - l.codes.length, outstanding: l.row.quantity - l.codes.length, event_time: eventTime,
+    })));
+    await postTransfers(trx, countyId, [{
+      code: 'deposit_collected', debit: shopAccount(countyId, input.shopId), credit: countyAccount(countyId, 'deposits_outstanding'),
+      amountFen: total, clientId: input.id, refType: 'sale', refId: input.id, shopId: input.shopId, eventTime, actor,
+    }], now);
+
+    const flags = mismatch ? ['deposit_mismatch'] : [];
+    return {
+      status: 201,
+      body: {
+        saleId: input.id, saleNo: saleNumber(countyId, saleNo), countyId, shopId: input.shopId,
+        eventTime: eventTime.toISOString(), recordedAt: now.toISOString(), businessDay: day,
+        purchaser: { farmerId: farmer.id, name: farmer.name, phoneMasked: maskPhone(farmer.phoneE164), registeredNow: farmer.registeredNow },
+        lines: lines.map((l) => ({
+          lineNo: l.row.line_no, productId: l.product.id, productName: l.product.name, quantity: l.row.quantity, unitCodes: l.codes,
+          depositPerContainerFen: l.row.deposit_per_container_fen, scheduleDepositFen: l.row.schedule_deposit_fen, depositFen: l.row.deposit_fen,
+          flags: l.row.deposit_mismatch ? ['deposit_mismatch'] : [],
+        })),
+        totalDepositFen: total, flags, qrPayload: saleQrPayload(countyId, input.id),
+      },
+    };
+  }
+}

@@ -1,0 +1,142 @@
+// Request and response shapes of the money core (sales, returns, reversals, settlements, balances).
+// Shared by the county server and the shop terminals, which validate what they queue offline.
+import { CLIENT_ID_PATTERN } from '../client-id.js';
+import { COUNTY_CODE, FEN, arr, bool, dateTime, enumOf, int, nullable, obj, str, text, uuid } from './builders.js';
+
+export const CLIENT_ID = str({ pattern: CLIENT_ID_PATTERN, description: 'UUIDv7 made by the client before sending; the idempotency key' });
+const GTIN = str({ pattern: '^[0-9]{8}$|^[0-9]{12,14}$', description: 'EAN-13 / GTIN as scanned' });
+const SCAN = str({ min: 1, max: 300, description: 'What the scanner read: a trace URL or the bare 32-digit unit code' });
+const PHONE = str({ min: 5, max: 30, description: 'Mobile number in any common form' });
+const SIGNED_FEN = int({ min: -100_000_000_000, max: 100_000_000_000, description: 'Signed amount in fen' });
+
+export const REJECTION_REASONS = ['not_rinsed', 'not_empty', 'damaged', 'not_scheme_product', 'unknown_code', 'already_returned', 'other_county', 'other'] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+export const PERSON = obj({ phone: PHONE, name: text(100, 'Needed only when the phone number is not registered yet'), village: str({ max: 100 }) }, ['name', 'village']);
+
+export const SALE_REQUEST = obj(
+  {
+    id: CLIENT_ID,
+    countyId: COUNTY_CODE,
+    shopId: uuid(),
+    eventTime: dateTime('When the sale happened at the shop'),
+    purchaser: PERSON,
+    lines: arr(
+      obj(
+        {
+          productId: uuid(),
+          gtin: GTIN,
+          quantity: int({ min: 1, max: 10_000 }),
+          unitCodes: arr(SCAN, { max: 10_000 }),
+          depositChargedFen: int({ min: 0, max: 100_000, description: 'Offline sales: the deposit per container the terminal actually charged' }),
+        },
+        ['productId', 'gtin', 'unitCodes', 'depositChargedFen'],
+      ),
+      { min: 1, max: 200 },
+    ),
+  },
+  ['countyId'],
+);
+
+const FLAG = str({ description: 'deposit_mismatch: the deposit charged differs from the schedule' });
+
+export const SALE_RECEIPT = obj({
+  saleId: uuid(), saleNo: str(), countyId: str(), shopId: uuid(), eventTime: dateTime(), recordedAt: dateTime(), businessDay: str(),
+  purchaser: obj({ farmerId: uuid(), name: str(), phoneMasked: str(), registeredNow: bool() }),
+  lines: arr(obj({
+    lineNo: int(), productId: uuid(), productName: str(), quantity: int(), unitCodes: arr(str()),
+    depositPerContainerFen: FEN, scheduleDepositFen: nullable(FEN), depositFen: FEN, flags: arr(FLAG),
+  })),
+  totalDepositFen: FEN, flags: arr(FLAG), qrPayload: str(),
+});
+
+export const RETURN_REQUEST = obj(
+  {
+    id: CLIENT_ID,
+    countyId: COUNTY_CODE,
+    shopId: uuid(),
+    eventTime: dateTime('When the containers were handed in'),
+    returner: PERSON,
+    items: arr(
+      obj(
+        {
+          scan: SCAN,
+          gtin: GTIN,
+          productId: uuid(),
+          quantity: int({ min: 1, max: 10_000, description: 'Containers of this product (GTIN / product items only; a unit code is one container)' }),
+          inspection: enumOf(['accepted', 'rejected']),
+          reasonCode: enumOf(REJECTION_REASONS, 'Why a container was rejected'),
+        },
+        ['scan', 'gtin', 'productId', 'quantity', 'reasonCode'],
+      ),
+      { min: 1, max: 500 },
+    ),
+    payment: obj({ method: enumOf(['cash', 'mobile']), reference: str({ min: 1, max: 100 }) }, ['reference']),
+  },
+  ['countyId', 'returner', 'payment'],
+);
+
+export const RETURN_RECEIPT = obj({
+  returnId: uuid(), returnNo: str(), countyId: str(), shopId: uuid(), eventTime: dateTime(), recordedAt: dateTime(), businessDay: str(),
+  returner: nullable(obj({ farmerId: uuid(), name: str(), phoneMasked: str(), registeredNow: bool() })),
+  items: arr(obj({
+    itemNo: int(), unitCode: nullable(str()), productId: nullable(uuid()), quantity: int(),
+    outcome: enumOf(['refunded', 'accepted_no_refund', 'rejected']), reasonCode: nullable(str()),
+    refundFen: FEN, refundedQuantity: int(),
+    sources: arr(obj({ source: str(), quantity: int(), amountFen: FEN })),
+  })),
+  totalRefundFen: FEN,
+  payment: nullable(obj({ method: str(), reference: nullable(str()) })),
+  qrPayload: str(),
+});
+
+export const REVERSAL_REQUEST = obj(
+  {
+    id: CLIENT_ID,
+    countyId: COUNTY_CODE,
+    targetType: enumOf(['sale', 'return']),
+    targetId: uuid(),
+    reason: text(300),
+  },
+  ['countyId'],
+);
+
+export const REVERSAL_RESULT = obj({
+  reversalId: uuid(), countyId: str(), targetType: str(), targetId: uuid(), shopId: uuid(), reason: str(), recordedAt: dateTime(),
+  transfers: arr(obj({ transferId: uuid(), reversesTransferId: uuid(), amountFen: FEN })),
+});
+
+export const SETTLEMENT_REQUEST = obj(
+  {
+    id: CLIENT_ID,
+    countyId: COUNTY_CODE,
+    shopId: uuid(),
+    period: str({ pattern: '^[0-9]{4}-(?:[0-9]{2}|W[0-9]{2}|[0-9]{2}-[0-9]{2})$', description: '2026-03 (monthly), 2026-W11 (weekly) or 2026-03-15 (daily)' }),
+    asOf: dateTime('The statement cut-off this payment settles (default: now)'),
+    amountFen: FEN,
+    direction: enumOf(['from_shop', 'to_shop'], 'from_shop: the shop pays the scheme; to_shop: the scheme pays the shop'),
+    method: enumOf(['bank', 'cash', 'mobile']),
+    reference: str({ min: 1, max: 100 }),
+  },
+  ['countyId', 'asOf', 'reference'],
+);
+
+export const STATEMENT_LINE = obj({
+  shopId: uuid(), shopName: str(),
+  depositsCollectedFen: SIGNED_FEN, refundsPaidFen: SIGNED_FEN, refundsForOtherShopsDepositsFen: SIGNED_FEN,
+  netFen: SIGNED_FEN, settledFen: SIGNED_FEN, outstandingFen: SIGNED_FEN,
+  lateDepositsFen: SIGNED_FEN, lateRefundsFen: SIGNED_FEN, lateEvents: int(),
+});
+
+export const STATEMENT = obj({
+  countyId: str(), period: str(), periodKind: str(), from: dateTime(), to: dateTime(), asOf: dateTime(),
+  shops: arr(STATEMENT_LINE),
+  totals: obj({ depositsCollectedFen: SIGNED_FEN, refundsPaidFen: SIGNED_FEN, netFen: SIGNED_FEN, settledFen: SIGNED_FEN, outstandingFen: SIGNED_FEN }),
+});
+
+export const FARMER_BALANCE = obj({
+  farmerId: uuid(), countyId: str(), asOf: dateTime(),
+  products: arr(obj({ productId: uuid(), productName: str(), containers: int(), refundableFen: FEN, expiredContainers: int() })),
+  outstandingContainers: int(), refundableFen: FEN, expiredContainers: int(), lateRefundableFen: FEN,
+  year: int(), refundsThisYearFen: FEN,
+});

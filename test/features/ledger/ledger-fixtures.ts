@@ -1,0 +1,60 @@
+// Shared fixtures for the money-core tests: demo shops and products, unit codes that fit them, and
+// request builders with fresh client ids.
+import { randomInt } from 'node:crypto';
+import { expect } from 'chai';
+import { demoId, DEMO_COUNTY_ID } from '../../../seeds/demo-county.js';
+import { newClientId } from '../../../src/shared/client-id.js';
+import { checkLedger } from '../../../src/features/ledger/ledger-check.js';
+import type { TestContext } from '../../support/harness.js';
+
+export const COUNTY = DEMO_COUNTY_ID;
+/** The shop of clerk.qingcheng. */
+export const SHOP_A = demoId('shops', `${COUNTY}:农药经许（川）51142520180001`);
+export const SHOP_B = demoId('shops', `${COUNTY}:农药经许（川）51142520180002`);
+/** 草甘膦 1 L (HDPE-1L, deposit 100 fen). */
+export const GLYPHOSATE = { id: demoId('products', `${COUNTY}:PD20070128:210`), reg: '070128', pack: '210' };
+/** 草甘膦 5 L (HDPE-5L, deposit 200 fen). */
+export const GLYPHOSATE_5L = { id: demoId('products', `${COUNTY}:PD20070129:250`), reg: '070129', pack: '250' };
+export const FARMER_PHONE = '17460000999';
+export const OTHER_PHONE = '17460000998';
+
+export function unitCode(product: { reg: string; pack: string }): string {
+  let serial = '';
+  for (let i = 0; i < 21; i++) serial += String(randomInt(10));
+  return `1${product.reg}1${product.pack}${serial}`;
+}
+
+export function traceUrl(code: string): string {
+  return `https://trace.example.cn/q?c=${code}`;
+}
+
+export function saleBody(over: Record<string, unknown> = {}): Record<string, any> {
+  return {
+    id: newClientId(),
+    shopId: SHOP_A,
+    eventTime: '2026-03-15T01:00:00.000Z',
+    purchaser: { phone: FARMER_PHONE, name: '测试农户' },
+    lines: [{ productId: GLYPHOSATE.id, quantity: 1 }],
+    ...over,
+  };
+}
+
+export function returnBody(over: Record<string, unknown> = {}): Record<string, any> {
+  return {
+    id: newClientId(),
+    shopId: SHOP_A,
+    eventTime: '2026-03-15T01:30:00.000Z',
+    items: [],
+    ...over,
+  };
+}
+
+export async function expectLedgerClean(t: TestContext, countyId = COUNTY): Promise<void> {
+  const r = await checkLedger(t.db.knex, countyId);
+  expect(r.problems, JSON.stringify(r.problems)).to.deep.equal([]);
+}
+
+export async function balances(t: TestContext, countyId = COUNTY): Promise<Record<string, number>> {
+  const rows = await t.db.knex('ledger_accounts').where({ county_id: countyId }).select('code', 'balance_fen');
+  return Object.fromEntries(rows.map((r: { code: string; balance_fen: number }) => [r.code, Number(r.balance_fen)]));
+}
