@@ -33,16 +33,18 @@ export function acquireDirLock(dir: string): DirLock {
       fs.fsyncSync(fd);
       fs.closeSync(fd);
       let released = false;
+      const onExit = () => release();
       const release = () => {
         if (released) return;
         released = true;
+        process.removeListener('exit', onExit);
         try {
           if (fs.readFileSync(file, 'utf8') === String(process.pid)) fs.unlinkSync(file);
         } catch {
           /* already gone */
         }
       };
-      process.once('exit', release);
+      process.once('exit', onExit);
       return { file, release };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
