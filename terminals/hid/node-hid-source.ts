@@ -49,7 +49,9 @@ export interface NodeHidSourceOptions {
 export class NodeHidSource implements ReportSource {
   readonly name = 'node-hid';
   readonly replayed = false;
-  private readonly queue = new AsyncQueue<HidReport>();
+  // Statuses travel in the same queue as reports, so "disconnected" reaches the service after the
+  // last report read before the unplug, not ahead of it.
+  private readonly queue = new AsyncQueue<HidReport | DeviceStatus>();
   private readonly listeners: Array<(s: DeviceStatus) => void> = [];
   private readonly slots: Slot[];
   private readonly pollInterval_ms: number;
@@ -66,6 +68,7 @@ export class NodeHidSource implements ReportSource {
     this.hid = options.hid ?? null;
   }
 
+  /** Called in order with the reports, as the consumer iterates. */
   onStatus(listener: (status: DeviceStatus) => void): void {
     this.listeners.push(listener);
   }
@@ -88,16 +91,19 @@ export class NodeHidSource implements ReportSource {
     this.queue.close();
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<HidReport> {
-    return this.queue[Symbol.asyncIterator]();
+  async *[Symbol.asyncIterator](): AsyncIterator<HidReport> {
+    for await (const item of this.queue) {
+      if ('bytes' in item) yield item;
+      else for (const l of this.listeners) l(item);
+    }
   }
 
   private setStatus(slot: Slot, status: DeviceConnection, detail: string): void {
-    if (slot.status === status && slot.detail === detail) return;
+    // Once per change: polling while a device is missing must not repeat "disconnected".
+    if (slot.status === status && (status !== 'error' || slot.detail === detail)) return;
     slot.status = status;
     slot.detail = detail;
-    const s: DeviceStatus = { deviceKey: slot.config.key, status, timestamp: Date.now(), detail };
-    for (const l of this.listeners) l(s);
+    this.queue.push({ deviceKey: slot.config.key, status, timestamp: Date.now(), detail });
   }
 
   private async poll(): Promise<void> {

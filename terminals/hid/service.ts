@@ -48,7 +48,6 @@ export class DeviceService extends EventEmitter {
       ...(options.hid === undefined ? {} : { hid: options.hid }),
     });
     this.liveSource = live;
-    live.onStatus((s) => this.onDeviceStatus(s, false));
     this.addSource(live);
     await live.start();
   }
@@ -77,9 +76,11 @@ export class DeviceService extends EventEmitter {
       }
     }
     source.onStatus((s) => {
+      // What the device sent before it went away comes first (e.g. half a scan, as a misread).
       if (s.status === 'disconnected') {
-        for (const e of decoderFor(s.deviceKey)?.flush({ deviceKey: s.deviceKey, at_ms: s.timestamp, replayed: false }) ?? []) this.deliver(e);
+        for (const e of decoderFor(s.deviceKey)?.flush({ deviceKey: s.deviceKey, at_ms: s.timestamp, replayed: source.replayed }) ?? []) this.deliver(e);
       }
+      this.onDeviceStatus(s, source.replayed);
     });
 
     this.sources.add(source);
