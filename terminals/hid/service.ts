@@ -149,7 +149,8 @@ export class DeviceService extends EventEmitter {
   }
 
   private setSnapshot(s: DeviceStatusSnapshot): void {
-    this.statusByDevice.set(s.deviceKey, s);
+    // A replay under a live device's key must not hide that device's own status.
+    this.statusByDevice.set(`${s.status === 'replay' ? 'replay' : 'live'}/${s.deviceKey}`, s);
   }
 
   private deliver(event: DeviceEvent): void {
