@@ -8,12 +8,24 @@ import { referenceRoutes } from '../features/reference-routes.js';
 import { ledgerRoutes } from '../features/ledger/ledger-routes.js';
 import { saleRoutes } from '../features/sales/sale-routes.js';
 import { returnRoutes } from '../features/returns/return-routes.js';
+import { syncRoutes } from '../features/sync/sync-routes.js';
+import { reversalRoutes } from '../features/reversals/reversal-routes.js';
+import { expiryRoutes } from '../features/expiry/expiry-routes.js';
+import { settlementRoutes } from '../features/settlements/settlement-routes.js';
+import { balanceRoutes } from '../features/balances/balance-routes.js';
+import { fraudFlagRoutes } from '../features/fraud-flags/fraud-flag-routes.js';
 
 export function allRoutes(): RouteDef[] {
   return [
     ...healthRoutes, ...authRoutes, ...terminalRoutes, ...referenceRoutes(),
     ...saleRoutes,
     ...returnRoutes,
+    ...syncRoutes,
     ...ledgerRoutes,
+    ...reversalRoutes,
+    ...expiryRoutes,
+    ...settlementRoutes,
+    ...balanceRoutes,
+    ...fraudFlagRoutes,
   ];
 }

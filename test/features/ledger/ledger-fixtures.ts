@@ -58,3 +58,10 @@ export async function balances(t: TestContext, countyId = COUNTY): Promise<Recor
   const rows = await t.db.knex('ledger_accounts').where({ county_id: countyId }).select('code', 'balance_fen');
   return Object.fromEntries(rows.map((r: { code: string; balance_fen: number }) => [r.code, Number(r.balance_fen)]));
 }
+
+/** A login at the test clock's current time (the harness caches tokens, which expire when the clock jumps). */
+export async function freshToken(t: TestContext, username: string): Promise<string> {
+  const res = await t.api().post('/api/v1/auth/login').send({ username, password: 'agrireturn-demo' });
+  expect(res.status).to.equal(200);
+  return `Bearer ${res.body.accessToken}`;
+}

@@ -1,0 +1,62 @@
+// What a farmer is owed: containers still carrying a deposit, by product; the refundable deposit; and
+// the refunds they received this calendar year. The SMS service and the terminals call this.
+import type { Knex } from 'knex';
+import { AppError } from '../../http/errors.js';
+import { loadCountyPolicy } from '../ledger/county-policy.js';
+
+export interface FarmerBalance {
+  farmerId: string;
+  countyId: string;
+  asOf: string;
+  products: Array<{ productId: string; productName: string; containers: number; refundableFen: number; expiredContainers: number }>;
+  outstandingContainers: number;
+  refundableFen: number;
+  expiredContainers: number;
+  /** Deposits past validity still refunded on return under the county's late-return policy. */
+  lateRefundableFen: number;
+  year: number;
+  refundsThisYearFen: number;
+}
+
+export async function farmerBalance(knex: Knex, countyId: string, farmerId: string, now: Date): Promise<FarmerBalance> {
+  const county = await loadCountyPolicy(knex, countyId);
+  const farmer = await knex('farmers').where({ county_id: countyId, id: farmerId }).first('id');
+  if (!farmer) throw new AppError('NOT_FOUND', 'No such farmer in this county');
+  const rows = (await knex.raw(`
+    SELECT p.id AS product_id, p.name AS product_name,
+           sum(x.outstanding)::int AS containers, sum(x.outstanding_fen)::bigint AS refundable,
+           sum(x.expired)::int AS expired, sum(x.expired_fen)::bigint AS expired_fen
+      FROM (
+        SELECT product_id, CASE WHEN state = 'outstanding' THEN 1 ELSE 0 END AS outstanding,
+               CASE WHEN state = 'outstanding' THEN deposit_fen ELSE 0 END AS outstanding_fen,
+               CASE WHEN state = 'expired' THEN 1 ELSE 0 END AS expired,
+               CASE WHEN state = 'expired' THEN deposit_fen ELSE 0 END AS expired_fen
+          FROM sold_units WHERE county_id = ? AND farmer_id = ? AND state IN ('outstanding', 'expired')
+        UNION ALL
+        SELECT product_id, outstanding, outstanding::bigint * deposit_fen, expired, expired::bigint * deposit_fen
+          FROM deposit_lots WHERE county_id = ? AND farmer_id = ? AND NOT voided AND (outstanding > 0 OR expired > 0)
+      ) x JOIN products p ON p.county_id = ? AND p.id = x.product_id
+     GROUP BY p.id, p.name ORDER BY p.name`, [countyId, farmerId, countyId, farmerId, countyId])).rows;
+  const year = Number(new Intl.DateTimeFormat('en-CA', { timeZone: county.timezone, year: 'numeric' }).format(now));
+  const refunds = await knex('returns as r')
+    .leftJoin('reversals as v', function () { this.on('v.county_id', '=', 'r.county_id').andOn('v.target_id', '=', 'r.id').andOnVal('v.target_type', '=', 'return'); })
+    .where({ 'r.county_id': countyId, 'r.farmer_id': farmerId }).whereNull('v.id')
+    .whereBetween('r.business_day', [`${year}-01-01`, `${year}-12-31`])
+    .sum({ total: 'r.total_refund_fen' }).first();
+  const products = rows.map((r: Record<string, any>) => ({ productId: r.product_id, productName: r.product_name, containers: r.containers, refundableFen: Number(r.refundable), expiredContainers: r.expired }));
+  const expiredFen = rows.reduce((s: number, r: Record<string, any>) => s + Number(r.expired_fen), 0);
+  return {
+    farmerId, countyId, asOf: now.toISOString(), products,
+    outstandingContainers: products.reduce((s: number, p: { containers: number }) => s + p.containers, 0),
+    refundableFen: products.reduce((s: number, p: { refundableFen: number }) => s + p.refundableFen, 0),
+    expiredContainers: products.reduce((s: number, p: { expiredContainers: number }) => s + p.expiredContainers, 0),
+    lateRefundableFen: county.lateReturnPolicy === 'refund_from_unredeemed' ? expiredFen : 0,
+    year, refundsThisYearFen: Number(refunds?.total ?? 0),
+  };
+}
+
+/** The same by phone number (E.164), or null when the number is not registered in the county. */
+export async function farmerBalanceByPhone(knex: Knex, countyId: string, phoneE164: string, now: Date): Promise<FarmerBalance | null> {
+  const farmer = await knex('farmers').where({ county_id: countyId, phone_e164: phoneE164 }).first('id');
+  return farmer ? farmerBalance(knex, countyId, farmer.id, now) : null;
+}

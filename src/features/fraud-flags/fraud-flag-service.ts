@@ -1,0 +1,64 @@
+// Possible fraud for officials (DESIGN rule 4 and issue 3): returns above sales for a product at a
+// shop or by a phone, many returns by one phone in a day, unit codes sold in another county, and
+// offline deposits that differ from the schedule. Computed from the records; farmers are masked.
+import type { Knex } from 'knex';
+import { maskPhone } from '../../shared/phone.js';
+import { DAILY_RETURNS_FLAG_THRESHOLD } from '../ledger/county-policy.js';
+
+export interface FraudFlag {
+  kind: 'returns_exceed_sales_shop' | 'returns_exceed_purchases_phone' | 'daily_returns_above_threshold' | 'other_county_unit' | 'deposit_mismatch';
+  shopId?: string;
+  farmerId?: string;
+  phoneMasked?: string;
+  productId?: string;
+  day?: string;
+  unitCode?: string;
+  returned?: number;
+  sold?: number;
+  refId?: string;
+}
+
+const NOT_REVERSED = (alias: string, type: string) =>
+  `NOT EXISTS (SELECT 1 FROM reversals v WHERE v.county_id = ${alias}.county_id AND v.target_type = '${type}' AND v.target_id = ${alias}.id)`;
+
+export async function fraudFlags(knex: Knex, countyId: string, from: string, to: string): Promise<FraudFlag[]> {
+  const flags: FraudFlag[] = [];
+  const accepted = `SELECT r.shop_id, r.farmer_id, i.product_id, r.business_day, i.quantity, r.id AS return_id
+      FROM return_items i JOIN returns r ON r.county_id = i.county_id AND r.id = i.return_id
+     WHERE i.county_id = :c AND i.outcome <> 'rejected' AND i.product_id IS NOT NULL AND ${NOT_REVERSED('r', 'return')} AND r.business_day <= :to`;
+  const sold = `SELECT s.shop_id, s.farmer_id, l.product_id, l.quantity
+      FROM sale_lines l JOIN sales s ON s.county_id = l.county_id AND s.id = l.sale_id
+     WHERE l.county_id = :c AND ${NOT_REVERSED('s', 'sale')} AND s.business_day <= :to`;
+  const b = { c: countyId, from, to };
+  const byShop = (await knex.raw(`
+    SELECT a.shop_id, a.product_id, a.returned, coalesce(s.sold, 0) AS sold FROM
+      (SELECT shop_id, product_id, sum(quantity)::int AS returned FROM (${accepted}) x GROUP BY shop_id, product_id) a
+      LEFT JOIN (SELECT shop_id, product_id, sum(quantity)::int AS sold FROM (${sold}) y GROUP BY shop_id, product_id) s
+        ON s.shop_id = a.shop_id AND s.product_id = a.product_id
+     WHERE a.returned > coalesce(s.sold, 0) ORDER BY a.shop_id, a.product_id`, b)).rows;
+  for (const r of byShop) flags.push({ kind: 'returns_exceed_sales_shop', shopId: r.shop_id, productId: r.product_id, returned: r.returned, sold: r.sold });
+  const byPhone = (await knex.raw(`
+    SELECT a.farmer_id, f.phone_e164, a.product_id, a.returned, coalesce(s.sold, 0) AS sold FROM
+      (SELECT farmer_id, product_id, sum(quantity)::int AS returned FROM (${accepted}) x WHERE farmer_id IS NOT NULL GROUP BY farmer_id, product_id) a
+      JOIN farmers f ON f.county_id = :c AND f.id = a.farmer_id
+      LEFT JOIN (SELECT farmer_id, product_id, sum(quantity)::int AS sold FROM (${sold}) y GROUP BY farmer_id, product_id) s
+        ON s.farmer_id = a.farmer_id AND s.product_id = a.product_id
+     WHERE a.returned > coalesce(s.sold, 0) ORDER BY a.farmer_id, a.product_id`, b)).rows;
+  for (const r of byPhone) flags.push({ kind: 'returns_exceed_purchases_phone', farmerId: r.farmer_id, phoneMasked: maskPhone(r.phone_e164), productId: r.product_id, returned: r.returned, sold: r.sold });
+  const daily = (await knex.raw(`
+    SELECT x.farmer_id, f.phone_e164, x.business_day::text AS day, sum(x.quantity)::int AS returned
+      FROM (${accepted}) x JOIN farmers f ON f.county_id = :c AND f.id = x.farmer_id
+     WHERE x.business_day >= :from
+     GROUP BY x.farmer_id, f.phone_e164, x.business_day HAVING sum(x.quantity) > ${DAILY_RETURNS_FLAG_THRESHOLD}
+     ORDER BY day, x.farmer_id`, b)).rows;
+  for (const r of daily) flags.push({ kind: 'daily_returns_above_threshold', farmerId: r.farmer_id, phoneMasked: maskPhone(r.phone_e164), day: r.day, returned: r.returned });
+  const other = (await knex.raw(`
+    SELECT r.shop_id, i.unit_code, r.id, r.business_day::text AS day FROM return_items i JOIN returns r ON r.county_id = i.county_id AND r.id = i.return_id
+     WHERE i.county_id = :c AND i.reason_code = 'other_county' AND r.business_day BETWEEN :from AND :to ORDER BY r.business_day, i.unit_code`, b)).rows;
+  for (const r of other) flags.push({ kind: 'other_county_unit', shopId: r.shop_id, unitCode: r.unit_code, day: r.day, refId: r.id });
+  const mismatch = (await knex.raw(`
+    SELECT s.shop_id, s.id, s.business_day::text AS day FROM sales s
+     WHERE s.county_id = :c AND s.deposit_mismatch AND s.business_day BETWEEN :from AND :to ORDER BY s.business_day, s.id`, b)).rows;
+  for (const r of mismatch) flags.push({ kind: 'deposit_mismatch', shopId: r.shop_id, day: r.day, refId: r.id });
+  return flags;
+}

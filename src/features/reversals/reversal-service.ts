@@ -1,0 +1,107 @@
+// Voids and corrections (DESIGN rule 7): a sale or return is reversed by new transfers with the sides
+// swapped; the original rows never change. A clerk or terminal may reverse its own shop's records of
+// the current business day; later, only a county official (or an admin).
+import type { Knex } from 'knex';
+import type { AppDeps } from '../../app-deps.js';
+import { AppError } from '../../http/errors.js';
+import { actorName } from '../../auth/authenticate.js';
+import type { Principal } from '../../auth/permissions.js';
+import { businessDay } from '../deposit-schedules/deposit-schedule-entity.js';
+import { countyOf, loadCountyPolicy } from '../ledger/county-policy.js';
+import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
+import { reverseTransfers, type TransferRow } from '../ledger/ledger-store.js';
+import type { LotRow, SoldUnitRow } from '../returns/return-store.js';
+
+export interface ReversalInput {
+  id: string;
+  countyId?: string;
+  targetType: 'sale' | 'return';
+  targetId: string;
+  reason: string;
+}
+
+const TABLE = { sale: 'sales', return: 'returns' } as const;
+
+/** The shop a sale or return belongs to (for the router's scope check). */
+export async function targetShop(knex: Knex, countyId: string, type: 'sale' | 'return', id: string): Promise<string> {
+  const row = await knex(TABLE[type]).where({ county_id: countyId, id }).first('shop_id');
+  if (!row) throw new AppError('NOT_FOUND', `No ${type} ${id} in county ${countyId}`);
+  return row.shop_id;
+}
+
+export class ReversalService {
+  constructor(private readonly deps: AppDeps) {}
+
+  async reverse(principal: Principal, input: ReversalInput): Promise<WriteResult> {
+    const countyId = countyOf(principal, input.countyId);
+    try {
+      return await idempotentWrite(this.deps.db.knex, { countyId, clientId: input.id, operation: 'reversal', content: input }, () => this.deps.clock.now(),
+        (trx) => this.write(trx, countyId, principal, input));
+    } catch (err) {
+      const e = err as { code?: string; constraint?: string };
+      if (e.code === '23505' && (e.constraint === 'reversals_county_id_target_type_target_id_unique' || e.constraint === 'ledger_transfers_reversed_once')) throw new AppError('ALREADY_REVERSED');
+      throw err;
+    }
+  }
+
+  private async write(trx: Knex.Transaction, countyId: string, principal: Principal, input: ReversalInput): Promise<WriteResult> {
+    const now = this.deps.clock.now();
+    const county = await loadCountyPolicy(trx, countyId);
+    const target = await trx(TABLE[input.targetType]).where({ county_id: countyId, id: input.targetId }).first();
+    if (!target) throw new AppError('NOT_FOUND', `No ${input.targetType} ${input.targetId}`);
+    if ((principal.role === 'clerk' || principal.role === 'terminal') && target.business_day !== businessDay(now, county.timezone)) {
+      throw new AppError('REVERSAL_WINDOW_CLOSED', `The ${input.targetType} is of ${target.business_day}; only a county official may reverse it now`);
+    }
+    if (await trx('reversals').where({ county_id: countyId, target_type: input.targetType, target_id: input.targetId }).first('id')) throw new AppError('ALREADY_REVERSED');
+
+    if (input.targetType === 'sale') await this.releaseSale(trx, countyId, input.targetId);
+    else await this.restoreReturn(trx, countyId, input.targetId);
+
+    const actor = actorName(principal);
+    await trx('reversals').insert({
+      county_id: countyId, id: input.id, target_type: input.targetType, target_id: input.targetId, shop_id: target.shop_id,
+      reason: input.reason, actor, actor_role: principal.role, event_time: now, recorded_at: now,
+    });
+    const originals = (await trx('ledger_transfers').where({ county_id: countyId, ref_type: input.targetType, ref_id: input.targetId }).orderBy('id')) as TransferRow[];
+    const posted = await reverseTransfers(trx, countyId, originals, { clientId: input.id, refId: input.id, eventTime: now, actor }, now);
+    return {
+      status: 201,
+      body: {
+        reversalId: input.id, countyId, targetType: input.targetType, targetId: input.targetId, shopId: target.shop_id, reason: input.reason,
+        recordedAt: now.toISOString(),
+        transfers: posted.map((p) => ({ transferId: p.id, reversesTransferId: p.reverses_transfer_id!, amountFen: Number(p.amount_fen) })),
+      },
+    };
+  }
+
+  /** A sale can be voided only while every container of it is still outstanding. */
+  private async releaseSale(trx: Knex.Transaction, countyId: string, saleId: string): Promise<void> {
+    const units = (await trx('sold_units').where({ county_id: countyId, sale_id: saleId }).orderBy('unit_code').forUpdate().select('*')) as SoldUnitRow[];
+    const lots = (await trx('deposit_lots').where({ county_id: countyId, sale_id: saleId }).orderBy('line_no').forUpdate().select('*')) as LotRow[];
+    const busy = units.filter((u) => u.state !== 'outstanding').length + lots.filter((l) => l.outstanding !== l.quantity).length;
+    if (busy) throw new AppError('REVERSAL_NOT_POSSIBLE', `${busy} line(s) or unit(s) of the sale were already returned or expired`);
+    if (units.length) await trx('sold_units').where({ county_id: countyId, sale_id: saleId }).update({ state: 'voided' });
+    if (lots.length) await trx('deposit_lots').where({ county_id: countyId, sale_id: saleId }).update({ outstanding: 0, voided: true });
+  }
+
+  /** Puts every container the return took a deposit from back where it was. */
+  private async restoreReturn(trx: Knex.Transaction, countyId: string, returnId: string): Promise<void> {
+    const allocs = (await trx('return_allocations').where({ county_id: countyId, return_id: returnId }).orderBy(['item_no', 'alloc_no'])) as Array<Record<string, any>>;
+    const unitAllocs = allocs.filter((a) => a.source === 'unit' || a.source === 'unit_expired').sort((a, b) => String(a.unit_code).localeCompare(String(b.unit_code)));
+    for (const a of unitAllocs) {
+      const unit = await trx('sold_units').where({ county_id: countyId, sale_id: a.sale_id, unit_code: a.unit_code }).forUpdate().first();
+      const expected = a.source === 'unit' ? ['refunded'] : ['late_refunded', 'late_returned'];
+      if (!unit || !expected.includes(unit.state)) throw new AppError('REVERSAL_NOT_POSSIBLE', `unit ${a.unit_code} is no longer as this return left it`);
+      await trx('sold_units').where({ county_id: countyId, sale_id: a.sale_id, unit_code: a.unit_code }).update({ state: a.source === 'unit' ? 'outstanding' : 'expired' });
+    }
+    const lotAllocs = allocs.filter((a) => a.source === 'lot' || a.source === 'lot_expired').sort((a, b) => String(a.sale_id).localeCompare(String(b.sale_id)) || a.line_no - b.line_no);
+    for (const a of lotAllocs) {
+      const lot = (await trx('deposit_lots').where({ county_id: countyId, sale_id: a.sale_id, line_no: a.line_no }).forUpdate().first()) as LotRow | undefined;
+      if (!lot || lot.voided) throw new AppError('REVERSAL_NOT_POSSIBLE', 'a lot of this return was voided');
+      // Containers return to where they were taken from; a lot past validity meanwhile is caught by the next expiry run.
+      const toExpired = a.source === 'lot_expired';
+      await trx('deposit_lots').where({ county_id: countyId, sale_id: a.sale_id, line_no: a.line_no })
+        .update(toExpired ? { expired: lot.expired + a.quantity } : { outstanding: lot.outstanding + a.quantity });
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import { expect } from 'chai';
+import { useTestApp } from '../../support/harness.js';
+import { newClientId } from '../../../src/shared/client-id.js';
+import { GLYPHOSATE, SHOP_B, balances, expectLedgerClean, returnBody, saleBody, unitCode } from './ledger-fixtures.js';
+
+describe('reversals', () => {
+  const t = useTestApp();
+  const post = async (path: string, who: string, body: unknown) => t.api().post(path).set('Authorization', await t.token(who)).send(body as object);
+  const reversal = (targetType: string, targetId: string, over: Record<string, unknown> = {}) => ({ id: newClientId(), targetType, targetId, reason: '录错了', ...over });
+
+  it('lets a clerk void a sale of the same business day, by new transfers, once', async () => {
+    const before = await balances(t);
+    const code = unitCode(GLYPHOSATE);
+    const sale = (await post('/api/v1/sales', 'clerk.qingcheng', saleBody({ eventTime: '2026-03-15T01:00:00.000Z', lines: [{ productId: GLYPHOSATE.id, quantity: 3, unitCodes: [code] }] }))).body;
+    const body = reversal('sale', sale.saleId);
+    const res = await post('/api/v1/reversals', 'clerk.qingcheng', body);
+    expect(res.status, JSON.stringify(res.body)).to.equal(201);
+    expect(res.body.transfers).to.have.length(1);
+    expect(res.body.transfers[0].amountFen).to.equal(300);
+    const after = await balances(t);
+    expect(after.deposits_outstanding).to.equal(before.deposits_outstanding ?? 0);
+    expect(Object.values(after).filter((v) => v !== 0)).to.deep.equal([]);
+    expect((await post('/api/v1/reversals', 'clerk.qingcheng', body)).status).to.equal(200);
+    const again = await post('/api/v1/reversals', 'clerk.qingcheng', reversal('sale', sale.saleId));
+    expect(again.body.error.code).to.equal('ALREADY_REVERSED');
+    // The voided unit code may be sold again.
+    expect((await post('/api/v1/sales', 'clerk.qingcheng', saleBody({ lines: [{ productId: GLYPHOSATE.id, quantity: 1, unitCodes: [code] }] }))).status).to.equal(201);
+    await expectLedgerClean(t);
+  });
+
+  it('leaves earlier business days to county officials', async () => {
+    const sale = (await post('/api/v1/sales', 'clerk.qingcheng', saleBody({ eventTime: '2026-03-14T01:00:00.000Z' }))).body;
+    const clerk = await post('/api/v1/reversals', 'clerk.qingcheng', reversal('sale', sale.saleId));
+    expect(clerk.status).to.equal(403);
+    expect(clerk.body.error.code).to.equal('REVERSAL_WINDOW_CLOSED');
+    const official = await post('/api/v1/reversals', 'qingshen.official', reversal('sale', sale.saleId));
+    expect(official.status, JSON.stringify(official.body)).to.equal(201);
+    const otherCounty = await post('/api/v1/reversals', 'jiange.official', reversal('sale', sale.saleId, { countyId: '511425' }));
+    expect(otherCounty.body.error.code).to.equal('OUT_OF_SCOPE');
+  });
+
+  it('refuses a clerk reversing another shop’s record, and voiding a sale whose containers came back', async () => {
+    const code = unitCode(GLYPHOSATE);
+    const sale = (await post('/api/v1/sales', 'clerk.qingcheng', saleBody({ lines: [{ productId: GLYPHOSATE.id, quantity: 1, unitCodes: [code] }] }))).body;
+    const ret = (await post('/api/v1/returns', 'admin', returnBody({ countyId: '511425', shopId: SHOP_B, items: [{ scan: code, inspection: 'accepted' }] }))).body;
+    const foreign = await post('/api/v1/reversals', 'clerk.qingcheng', reversal('return', ret.returnId));
+    expect(foreign.body.error.code).to.equal('OUT_OF_SCOPE');
+    const blocked = await post('/api/v1/reversals', 'qingshen.official', reversal('sale', sale.saleId));
+    expect(blocked.body.error.code).to.equal('REVERSAL_NOT_POSSIBLE');
+    // Reversing the return puts the unit back: it can be refunded again, and then the sale still cannot be voided.
+    expect((await post('/api/v1/reversals', 'qingshen.official', reversal('return', ret.returnId))).status).to.equal(201);
+    const again = await post('/api/v1/returns', 'clerk.qingcheng', returnBody({ items: [{ scan: code, inspection: 'accepted' }] }));
+    expect(again.body.totalRefundFen).to.equal(100);
+    await expectLedgerClean(t);
+  });
+
+  it('restores FIFO lots when a GTIN return is reversed', async () => {
+    await post('/api/v1/sales', 'clerk.qingcheng', saleBody({ purchaser: { phone: '17460000777', name: '赵六' }, lines: [{ productId: GLYPHOSATE.id, quantity: 2 }] }));
+    const ret = (await post('/api/v1/returns', 'clerk.qingcheng', returnBody({ returner: { phone: '17460000777' }, items: [{ productId: GLYPHOSATE.id, quantity: 2, inspection: 'accepted' }] }))).body;
+    expect(ret.items[0].sources).to.deep.equal([{ source: 'lot', quantity: 2, amountFen: 200 }]);
+    expect((await post('/api/v1/reversals', 'clerk.qingcheng', reversal('return', ret.returnId))).status).to.equal(201);
+    const lot = await t.db.knex('deposit_lots').where({ farmer_id: ret.returner.farmerId }).first();
+    expect(lot.outstanding).to.equal(2);
+    await expectLedgerClean(t);
+  });
+});
