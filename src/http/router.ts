@@ -1,5 +1,5 @@
-// Mounts route definitions on express: authenticate → permission → validate path and query → scope
-// from the path → validate body → scope from the body → handler. Errors leave as the catalogue's JSON.
+// Mounts route definitions on express: authenticate → permission → scope from the path → validate
+// path and query → validate body → scope from the body → handler. Errors leave as the catalogue's JSON.
 import express, { type Request, type Response, type NextFunction } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../app-deps.js';
@@ -40,13 +40,16 @@ export function mountRoutes(router: express.Router, routes: RouteDef[], deps: Ap
           res.locals.actor = principal.kind === 'user' ? principal.userId : principal.terminalId;
         }
         const params = { ...req.params } as Record<string, unknown>;
+        // Scope from the path first: another county's request is refused before anything else about
+        // it is looked at, so a caller learns nothing about records outside their scope.
+        if (principal && def.auth !== 'public' && def.auth !== 'authenticated' && !def.auth.target) {
+          const raw = pathTarget(params);
+          if (raw.countyId !== undefined && !/^[1-8]\d{5}$/.test(raw.countyId)) delete raw.countyId;
+          if (!inScope(principal, raw)) throw new AppError('OUT_OF_SCOPE');
+        }
         validate('params', def.params ?? NO_PARAMS, params);
         const query = { ...(req.query as Record<string, unknown>) };
         validate('query', def.query ?? { type: 'object', additionalProperties: false }, query);
-
-        if (principal && def.auth !== 'public' && def.auth !== 'authenticated' && !def.auth.target) {
-          if (!inScope(principal, pathTarget(params))) throw new AppError('OUT_OF_SCOPE');
-        }
 
         let body: unknown = undefined;
         if (def.body) {
