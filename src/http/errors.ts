@@ -62,6 +62,8 @@ export const ERROR_CATALOGUE = {
   NOTHING_TO_SETTLE: { status: 409, message: 'The statement leaves nothing to settle', message_zh: '该结算单没有待结金额' },
   SETTLEMENT_AMOUNT_MISMATCH: { status: 422, message: 'The amount differs from what the statement leaves to settle', message_zh: '金额与结算单待结金额不符' },
   LEDGER_BOUND_BROKEN: { status: 409, message: 'The transfer would break a balance bound of the ledger', message_zh: '该笔记账会使账户余额越界' },
+  // --- sync ---
+  SYNC_KIND_UNAVAILABLE: { status: 503, message: 'This server does not apply records of this kind yet; keep them and send them again later', message_zh: '服务器暂不支持此类记录，终端将保留并稍后重发' },
   // --- server ---
   DATABASE_UNAVAILABLE: { status: 503, message: 'The database is not reachable; try again shortly', message_zh: '数据库暂不可用，请稍后再试' },
   INTERNAL: { status: 500, message: 'Something went wrong on the server; it has been logged', message_zh: '服务器内部错误，已记录' },

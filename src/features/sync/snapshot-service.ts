@@ -1,0 +1,49 @@
+// What a shop terminal caches to keep selling offline: the county's products, container types,
+// deposit schedules (all of them, so an offline till finds the one in force on any later day), the
+// shop, and the county's farmers for lookup by phone (only for callers who may see farmers).
+import type { AppDeps } from '../../app-deps.js';
+import { can, seesFarmerIdentity, type Principal } from '../../auth/permissions.js';
+import { AppError } from '../../http/errors.js';
+import { businessDay, depositInForce } from '../deposit-schedules/deposit-schedule-entity.js';
+
+export class SnapshotService {
+  constructor(private readonly deps: AppDeps) {}
+
+  async build(principal: Principal, countyId: string, shopId: string | null) {
+    const knex = this.deps.db.knex;
+    const county = await knex('counties').where({ id: countyId }).first();
+    if (!county) throw new AppError('NOT_FOUND', `No county ${countyId}`);
+    const now = this.deps.clock.now();
+    const day = businessDay(now, county.timezone);
+    const shop = shopId ? await knex('shops').where({ county_id: countyId, id: shopId }).first() : null;
+    if (shopId && !shop) throw new AppError('NOT_FOUND', 'No such shop in this county');
+    const containerTypes = await knex('container_types').where({ county_id: countyId, active: true }).orderBy('code');
+    const products = await knex('products').where({ county_id: countyId, active: true }).orderBy('name');
+    const schedules = await knex('deposit_schedules').where({ county_id: countyId, active: true }).orderBy('effective_from');
+    const inForce = [];
+    for (const t of containerTypes) inForce.push({ containerTypeId: t.id, depositFen: (await depositInForce(knex, countyId, t.id, day))?.depositFen ?? null });
+    const withFarmers = can(principal, 'farmers:read') && seesFarmerIdentity(principal);
+    const farmers = withFarmers ? await knex('farmers').where({ county_id: countyId, active: true }).orderBy('phone_e164').select('id', 'name', 'phone_e164', 'village') : [];
+    const asDate = (v: unknown) => (v instanceof Date ? v.toISOString().slice(0, 10) : (v as string | null));
+    return {
+      serverTime: now.toISOString(),
+      businessDay: day,
+      county: {
+        id: county.id, nameZh: county.name_zh, nameEn: county.name_en, timezone: county.timezone,
+        untrackedRefundPolicy: county.untracked_refund_policy, lateReturnPolicy: county.late_return_policy,
+      },
+      shop: shop ? { id: shop.id, name: shop.name, licenceNo: shop.licence_no, address: shop.address } : null,
+      containerTypes: containerTypes.map((t: any) => ({ id: t.id, code: t.code, nameZh: t.name_zh, nameEn: t.name_en, material: t.material })),
+      products: products.map((p: any) => ({
+        id: p.id, name: p.name, registrationNo: p.registration_no, manufacturer: p.manufacturer, gtin: p.gtin,
+        containerTypeId: p.container_type_id, packSizeCode: p.pack_size_code, packSizeLabel: p.pack_size_label,
+      })),
+      depositSchedules: schedules.map((s: any) => ({
+        id: s.id, containerTypeId: s.container_type_id, depositFen: s.deposit_fen, effectiveFrom: asDate(s.effective_from) as string, effectiveTo: asDate(s.effective_to),
+      })),
+      depositsInForce: inForce,
+      farmers: farmers.map((f: any) => ({ id: f.id, name: f.name, phoneE164: f.phone_e164, village: f.village })),
+      farmersIncluded: withFarmers,
+    };
+  }
+}

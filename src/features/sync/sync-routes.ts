@@ -1,0 +1,43 @@
+// The shop terminals' sync API: send a batch of offline records; fetch what to cache.
+import { route, type RouteDef } from '../../http/route.js';
+import { AppError } from '../../http/errors.js';
+import { SNAPSHOT, SNAPSHOT_QUERY, SYNC_BATCH, SYNC_BATCH_RESULT, SYNC_MAX_RECORDS, SYNC_STATUSES, type SyncStatus } from './sync-schemas.js';
+import { SyncService, type SyncRecord } from './sync-service.js';
+import { SnapshotService } from './snapshot-service.js';
+
+export const syncRoutes: RouteDef[] = [
+  route({
+    method: 'post', path: '/api/v1/sync/batches', tag: 'sync',
+    auth: { permission: 'sales:write' },
+    summary: `Apply a batch of up to ${SYNC_MAX_RECORDS} offline records (sales, returns, drawer reports, ...), each on its own`,
+    description: 'Each record goes through the same service as its single endpoint, in journal order, under its client id: '
+      + 'a record already stored answers `duplicate` with the stored result, one bad record is `refused` with its error code and never blocks the rest, '
+      + 'passing problems answer `retry`. Re-sending a whole batch, or any part of it, is always harmless. Records are booked at their event time.',
+    body: SYNC_BATCH,
+    responses: { 200: { description: 'One result per record, in order', schema: SYNC_BATCH_RESULT } },
+    handler: async ({ body, principal, deps, log }) => {
+      const receivedAt = deps.clock.now().toISOString();
+      const results = await new SyncService(deps).applyBatch(principal, body.records as SyncRecord[], log);
+      const counts = Object.fromEntries(SYNC_STATUSES.map((s) => [s, 0])) as Record<SyncStatus, number>;
+      for (const r of results) counts[r.status]++;
+      return { body: { batchId: body.batchId ?? null, receivedAt, results, counts } };
+    },
+  }),
+  route({
+    method: 'get', path: '/api/v1/sync/snapshot', tag: 'sync',
+    auth: {
+      permission: 'reference:read',
+      target: (ctx) => ({ countyId: ctx.query.countyId ?? ctx.principal.countyId ?? undefined, shopId: ctx.query.shopId ?? ctx.principal.shopId ?? undefined }),
+    },
+    summary: 'What a shop terminal caches: products, container types, deposit schedules and those in force, the shop, and the county\'s farmers',
+    description: 'Terminals and clerks get their own county and shop by default. Farmers are included only for roles that may see them unmasked.',
+    query: SNAPSHOT_QUERY,
+    responses: { 200: { description: 'The snapshot', schema: SNAPSHOT } },
+    handler: async ({ query, principal, deps }) => {
+      const countyId = (query.countyId as string | undefined) ?? principal.countyId ?? null;
+      if (!countyId) throw new AppError('VALIDATION_FAILED', 'Name the county (countyId)', [{ field: '/query/countyId', code: 'required', message: 'is required for users without a county' }]);
+      const shopId = (query.shopId as string | undefined) ?? (principal as { shopId?: string | null }).shopId ?? null;
+      return { body: await new SnapshotService(deps).build(principal, countyId, shopId) };
+    },
+  }),
+];

@@ -1,0 +1,70 @@
+// Shapes of the terminal sync API: a batch of journal records in, one result per record out; and the
+// reference snapshot a terminal caches to keep selling offline.
+import { CLIENT_ID } from '../../shared/schemas/ledger-schemas.js';
+import { COUNTY_CODE, FEN, arr, date, dateTime, enumOf, int, nullable, obj, str, text, uuid, bool } from '../../shared/schemas/builders.js';
+
+export const SYNC_KINDS = ['sale', 'return', 'reversal', 'bag-event', 'drawer-report'] as const;
+export type SyncKind = (typeof SYNC_KINDS)[number];
+/** More per request would outgrow the default 1 MiB body limit with large sales. */
+export const SYNC_MAX_RECORDS = 1000;
+
+export const SYNC_RECORD = obj({
+  kind: enumOf(SYNC_KINDS),
+  id: CLIENT_ID,
+  eventTime: dateTime('When it happened at the shop (the terminal clock)'),
+  payload: { type: 'object', description: 'The body of the single endpoint of this kind, without id and eventTime' },
+});
+
+export const SYNC_BATCH = obj(
+  { batchId: CLIENT_ID, records: arr(SYNC_RECORD, { min: 1, max: SYNC_MAX_RECORDS }) },
+  ['batchId'],
+);
+
+export const SYNC_STATUSES = ['applied', 'duplicate', 'conflict', 'refused', 'retry'] as const;
+export type SyncStatus = (typeof SYNC_STATUSES)[number];
+
+export const SYNC_RESULT = obj(
+  {
+    id: str(), kind: str(),
+    status: enumOf(SYNC_STATUSES, 'applied: stored now; duplicate: stored before (result is the stored answer); conflict: the id was used for other content; refused: a rule says no (keep it, show the reason); retry: a passing problem, send it again later'),
+    result: { type: 'object', description: 'The single endpoint\'s answer (applied, duplicate)' },
+    error: obj({ code: str(), message: str(), message_zh: str(), details: arr({ type: 'object' }) }),
+  },
+  ['result', 'error'],
+);
+
+export const SYNC_BATCH_RESULT = obj({
+  batchId: nullable(str()),
+  receivedAt: dateTime(),
+  results: arr(SYNC_RESULT),
+  counts: obj({ applied: int(), duplicate: int(), conflict: int(), refused: int(), retry: int() }),
+});
+
+export const DRAWER_REPORT_PAYLOAD = obj(
+  {
+    shopId: uuid(),
+    businessDay: date('The business day the report closes'),
+    depositsTakenFen: FEN, refundsPaidFen: FEN, refundsPaidCashFen: FEN,
+    netCashExpectedFen: int({ min: -100_000_000, max: 100_000_000 }),
+    openingFloatFen: FEN,
+    salesCount: int({ min: 0 }), containersSold: int({ min: 0 }), returnsCount: int({ min: 0 }),
+    containersAccepted: int({ min: 0 }), containersRejected: int({ min: 0 }),
+    clerkName: text(100),
+  },
+  ['openingFloatFen', 'clerkName'],
+);
+
+export const SNAPSHOT = obj({
+  serverTime: dateTime(),
+  businessDay: date(),
+  county: obj({ id: str(), nameZh: str(), nameEn: str(), timezone: str(), untrackedRefundPolicy: str(), lateReturnPolicy: str() }),
+  shop: nullable(obj({ id: uuid(), name: str(), licenceNo: str(), address: str() })),
+  containerTypes: arr(obj({ id: uuid(), code: str(), nameZh: str(), nameEn: str(), material: str() })),
+  products: arr(obj({ id: uuid(), name: str(), registrationNo: str(), manufacturer: str(), gtin: nullable(str()), containerTypeId: uuid(), packSizeCode: nullable(str()), packSizeLabel: str() })),
+  depositSchedules: arr(obj({ id: uuid(), containerTypeId: nullable(uuid()), depositFen: FEN, effectiveFrom: date(), effectiveTo: nullable(date()) })),
+  depositsInForce: arr(obj({ containerTypeId: uuid(), depositFen: nullable(FEN) })),
+  farmers: arr(obj({ id: uuid(), name: str(), phoneE164: str(), village: str() })),
+  farmersIncluded: bool('false when the caller may not see farmers'),
+});
+
+export const SNAPSHOT_QUERY = obj({ countyId: COUNTY_CODE, shopId: uuid() }, ['countyId', 'shopId']);
