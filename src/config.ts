@@ -20,6 +20,8 @@ export interface Config {
   bodyLimitBytes: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   publicUrl: string | null;
+  /** How often the deposit-expiry job runs; 0 turns the in-server scheduler's job off. */
+  expiryJobIntervalMinutes: number;
 }
 
 export class ConfigError extends Error {
@@ -97,6 +99,7 @@ export function loadConfig(env: Env = process.env): Config {
     refreshTokenTtlSeconds: int('REFRESH_TOKEN_TTL_SECONDS', 14 * 86_400, 300, 365 * 86_400),
     bodyLimitBytes: int('BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
     logLevel: oneOf('LOG_LEVEL', nodeEnv === 'test' ? 'silent' : 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    expiryJobIntervalMinutes: int('EXPIRY_JOB_INTERVAL_MINUTES', nodeEnv === 'test' ? 0 : 60, 0, 7 * 24 * 60),
     publicUrl: env.PUBLIC_URL && env.PUBLIC_URL !== '' ? env.PUBLIC_URL.replace(/\/$/, '') : null,
   };
   if (problems.length > 0) throw new ConfigError(problems);

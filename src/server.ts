@@ -10,6 +10,8 @@ import { migrateLatest } from './db/migrator.js';
 import { createLogger, type Logger } from './logger.js';
 import { createApp } from './http/app.js';
 import { systemClock, type AppDeps } from './app-deps.js';
+import { startScheduler, type Scheduler } from './jobs/scheduler.js';
+import { countyJobs } from './jobs/jobs.js';
 
 /** The embedded default keeps a generated JWT secret in its data directory so logins survive restarts. */
 export function resolveJwtSecret(config: Config): string {
@@ -26,6 +28,7 @@ export function resolveJwtSecret(config: Config): string {
 export interface RunningServer {
   url: string;
   deps: AppDeps;
+  scheduler: Scheduler;
   server: http.Server;
   stop(): Promise<void>;
 }
@@ -49,6 +52,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; db?: 
   }
   const deps: AppDeps = { db, config, logger, clock: systemClock, jwtSecret: resolveJwtSecret(config) };
   const app = createApp(deps);
+  const scheduler = startScheduler(db.knex, deps.clock, logger, countyJobs(config));
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
@@ -60,7 +64,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; db?: 
   const url = config.publicUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
   let stopping: Promise<void> | null = null;
   return {
-    url, deps, server,
+    url, deps, server, scheduler,
     stop() {
       stopping ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -69,6 +73,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; db?: 
           // Requests still running after 10 s are cut: a supervisor will not wait for ever.
           setTimeout(() => server.closeAllConnections(), 10_000).unref();
         });
+        await scheduler.stop();
         await db.close();
       })();
       return stopping;

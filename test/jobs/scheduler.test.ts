@@ -1,0 +1,41 @@
+// The in-server scheduler runs the deposit-expiry job for every active county, idempotently.
+import { expect } from 'chai';
+import { useTestApp } from '../support/harness.js';
+import { startScheduler } from '../../src/jobs/scheduler.js';
+import { countyJobs } from '../../src/jobs/jobs.js';
+import { loadConfig } from '../../src/config.js';
+import { COUNTY, balances, expectLedgerClean, saleBody } from '../features/ledger/ledger-fixtures.js';
+
+describe('scheduled jobs', () => {
+  const t = useTestApp({ clock: '2026-03-15T02:00:00.000Z' });
+
+  it('is off in tests by default and on (hourly) elsewhere', () => {
+    expect(countyJobs(loadConfig({ NODE_ENV: 'test' }))[0]?.intervalMs).to.equal(0);
+    expect(countyJobs(loadConfig({}))[0]?.intervalMs).to.equal(3_600_000);
+  });
+
+  it('expires deposits past the validity period once, for every county, and keeps the ledger clean', async () => {
+    const clerk = await t.token('clerk.qingcheng');
+    const sale = await t.api().post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ eventTime: '2026-03-15T01:00:00.000Z' }));
+    expect(sale.status).to.equal(201);
+    const before = await balances(t);
+    const scheduler = startScheduler(t.db.knex, t.clock, t.deps.logger, countyJobs(loadConfig({ EXPIRY_JOB_INTERVAL_MINUTES: '60' })), { firstRunDelayMs: 3_600_000 });
+    try {
+      const early = await scheduler.tick();
+      expect(early.filter((r) => r.ok)).to.have.length(3); // three active counties in the test data
+      expect(await balances(t)).to.deep.equal(before);
+
+      t.clock.set('2027-03-20T02:00:00.000Z'); // 370 days later: past the 365-day validity
+      await scheduler.tick();
+      const afterFirst = await balances(t);
+      expect(afterFirst).to.not.deep.equal(before);
+      const unredeemed = Object.entries(afterFirst).find(([code]) => code === 'unredeemed');
+      expect(Math.abs(unredeemed?.[1] ?? 0)).to.equal(100);
+      await scheduler.tick();
+      expect(await balances(t)).to.deep.equal(afterFirst);
+      await expectLedgerClean(t, COUNTY);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+});
