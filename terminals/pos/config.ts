@@ -1,0 +1,78 @@
+// Configuration of the shop terminal, from the environment or command-line flags (flags win):
+//   --server-url / SERVER_URL        county server, e.g. http://county.example.cn:3000
+//   --data-dir   / POS_DATA_DIR      journal, credential, cache, print jobs (default ./.terminal-data)
+//   --printer    / PRINTER           receipt printer host:port (port 9100 if left out); none = preview only
+//   --paper      / PRINTER_WIDTH     58 or 80 (mm)
+//   --ui-port    / UI_PORT           the clerk's screen on http://127.0.0.1:<port> (default 8417; 0 = any)
+//   --batch-size / SYNC_BATCH_SIZE   records per sync request (default 200, at most 1000)
+//   --sync-interval-ms / SYNC_INTERVAL_MS   pause between syncs when idle (default 15000)
+export interface TerminalConfig {
+  serverUrl: string | null;
+  dataDir: string;
+  printer: { host: string; port: number } | null;
+  paper: 58 | 80;
+  uiPort: number;
+  batchSize: number;
+  syncIntervalMs: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+export class TerminalConfigError extends Error {}
+
+const FLAGS: Record<string, string> = {
+  '--server-url': 'SERVER_URL', '--data-dir': 'POS_DATA_DIR', '--printer': 'PRINTER', '--paper': 'PRINTER_WIDTH',
+  '--ui-port': 'UI_PORT', '--batch-size': 'SYNC_BATCH_SIZE', '--sync-interval-ms': 'SYNC_INTERVAL_MS',
+};
+
+export function loadTerminalConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = []): TerminalConfig {
+  const v: Record<string, string | undefined> = { ...env };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = (argv[i] as string).split('=', 2) as [string, string | undefined];
+    const name = FLAGS[flag];
+    if (!name) throw new TerminalConfigError(`unknown option ${flag}; known: ${Object.keys(FLAGS).join(', ')}`);
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new TerminalConfigError(`${flag} needs a value`);
+    v[name] = value;
+  }
+  const problems: string[] = [];
+  const int = (name: string, dflt: number, min: number, max: number): number => {
+    const raw = v[name];
+    if (raw === undefined || raw === '') return dflt;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) problems.push(`${name} must be an integer in [${min}, ${max}], got "${raw}"`);
+    return n;
+  };
+  let serverUrl: string | null = v.SERVER_URL?.trim() || null;
+  if (serverUrl) {
+    try {
+      const u = new URL(serverUrl);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
+      serverUrl = u.toString().replace(/\/$/, '');
+    } catch {
+      problems.push(`SERVER_URL must be an http(s) URL, got "${serverUrl}"`);
+    }
+  }
+  let printer: TerminalConfig['printer'] = null;
+  const p = v.PRINTER?.trim();
+  if (p) {
+    const m = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(?::(\d{1,5}))?$/.exec(p);
+    if (!m) problems.push(`PRINTER must be host or host:port, got "${p}"`);
+    else printer = { host: m[1]!.replace(/^\[|\]$/g, ''), port: m[2] ? Number(m[2]) : 9100 };
+  }
+  const paper = int('PRINTER_WIDTH', 58, 58, 80);
+  if (paper !== 58 && paper !== 80) problems.push(`PRINTER_WIDTH must be 58 or 80, got ${paper}`);
+  const config: TerminalConfig = {
+    serverUrl,
+    dataDir: v.POS_DATA_DIR?.trim() || './.terminal-data',
+    printer,
+    paper: paper === 80 ? 80 : 58,
+    uiPort: int('UI_PORT', 8417, 0, 65535),
+    batchSize: int('SYNC_BATCH_SIZE', 200, 1, 1000),
+    syncIntervalMs: int('SYNC_INTERVAL_MS', 15_000, 50, 3_600_000),
+    initialBackoffMs: int('SYNC_BACKOFF_MS', 1000, 10, 600_000),
+    maxBackoffMs: int('SYNC_MAX_BACKOFF_MS', 60_000, 10, 3_600_000),
+  };
+  if (problems.length) throw new TerminalConfigError(problems.join('\n'));
+  return config;
+}

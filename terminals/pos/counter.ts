@@ -1,0 +1,303 @@
+// What the clerk does at the counter, offline-first: each action is priced from the cached reference
+// data, written to the journal (durable before it is confirmed), then its receipt is queued for the
+// printer. The server sees the record when the sync worker gets through.
+import { newClientId } from '../../src/shared/client-id.js';
+import { extractUnitCode, unitCodeMatchesRegistration } from '../../src/shared/unit-code.js';
+import { maskName, maskPhone, normalisePhone } from '../../src/shared/phone.js';
+import {
+  layoutDrawerReport, layoutRefundReceipt, layoutSaleReceipt, renderPreview,
+  type DrawerReport, type PrintDoc, type PrintJobKind, type PrintQueue, type RefundReceipt, type RejectReason, type SaleReceipt,
+} from '../printing/index.js';
+import type { Journal, JournalEntry, JournalRecord } from './journal.js';
+import { businessDayOf, type ReferenceCache } from './reference-cache.js';
+
+export class CounterError extends Error {
+  constructor(readonly code: string, message: string, readonly message_zh: string, readonly field?: string) {
+    super(message);
+    this.name = 'CounterError';
+  }
+}
+
+export interface TerminalIdentity {
+  terminalId: string;
+  countyId: string;
+  shopId: string;
+  shopName: string;
+}
+
+export interface SaleRequest {
+  purchaser: { phone: string; name?: string; village?: string };
+  lines: Array<{ productId: string; quantity: number; unitCodes?: string[] }>;
+}
+
+export interface ReturnRequest {
+  returner?: { phone: string; name?: string; village?: string };
+  items: Array<{ scan?: string; productId?: string; quantity?: number; inspection: 'accepted' | 'rejected'; reasonCode?: RejectReason }>;
+  payment?: { method: 'cash' } | { method: 'mobile'; reference: string };
+}
+
+export interface ActionResult {
+  entry: JournalEntry;
+  preview: string[];
+  printJobId: string | null;
+}
+
+const REASONS: readonly RejectReason[] = ['not_rinsed', 'damaged', 'not_scheme_product', 'unknown_code', 'already_returned', 'other_county', 'other'];
+
+export class Counter {
+  constructor(
+    private readonly journal: Journal,
+    private readonly identity: () => TerminalIdentity | null,
+    private readonly reference: () => ReferenceCache | null,
+    private readonly printer: PrintQueue | null,
+    private readonly paper: 58 | 80,
+    private readonly now: () => Date,
+    private readonly afterRecord: () => void,
+    private readonly blocked: () => { code: string; message: string; message_zh: string } | null,
+  ) {}
+
+  private ready(): { who: TerminalIdentity; ref: ReferenceCache } {
+    const who = this.identity();
+    if (!who) throw new CounterError('NOT_ENROLLED', 'Enrol this terminal first', '请先注册本终端');
+    const stop = this.blocked();
+    if (stop) throw new CounterError(stop.code, stop.message, stop.message_zh);
+    const ref = this.reference();
+    if (!ref) throw new CounterError('NO_REFERENCE_DATA', 'No products and deposits cached yet: connect to the server once', '尚未下载商品和押金标准，请先联网同步一次');
+    return { who, ref };
+  }
+
+  /** A farmer by phone: from the cache, or registered at this counter since the last sync. */
+  findFarmer(phone: string): { phoneE164: string; name: string; village: string; known: boolean } | null {
+    const n = normalisePhone(phone);
+    if (!n.ok) throw new CounterError('INVALID_PHONE', 'The phone number is not a valid mobile number', '手机号码无效', 'phone');
+    const ref = this.reference();
+    const cached = ref?.snapshot.farmers.find((f) => f.phoneE164 === n.e164);
+    if (cached) return { phoneE164: n.e164, name: cached.name, village: cached.village, known: true };
+    for (let i = this.journal.all().length - 1; i >= 0; i--) {
+      const p = this.journal.all()[i]!.record.local.person as { phoneE164?: string; name?: string; village?: string } | undefined;
+      if (p?.phoneE164 === n.e164 && p.name) return { phoneE164: n.e164, name: p.name, village: p.village ?? '', known: true };
+    }
+    return null;
+  }
+
+  private person(input: { phone: string; name?: string; village?: string }) {
+    const found = this.findFarmer(input.phone);
+    const name = input.name?.trim() || found?.name;
+    if (!name) throw new CounterError('FARMER_NAME_REQUIRED', 'This phone number is not registered yet: give the farmer\'s name', '该手机号尚未登记，请填写农户姓名', 'name');
+    const e164 = found?.phoneE164 ?? (normalisePhone(input.phone) as { e164: string }).e164;
+    const payload: Record<string, string> = { phone: e164 };
+    // The name goes to the server only to register a new farmer; a known farmer keeps theirs.
+    if (!found || input.name?.trim()) payload.name = name;
+    if (input.village?.trim()) payload.village = input.village.trim();
+    return { payload, local: { phoneE164: e164, name, village: input.village?.trim() ?? found?.village ?? '' } };
+  }
+
+  resolveScan(scan: string) {
+    const { ref } = this.ready();
+    const day = businessDayOf(this.now(), ref.timeZone);
+    const r = ref.resolveScan(scan);
+    if (!r.ok) return r;
+    return { ...r, depositFen: ref.depositFor(r.product.containerTypeId, day), businessDay: day };
+  }
+
+  private soldCodes(): Map<string, number> {
+    const m = new Map<string, number>();
+    for (const e of this.journal.all()) {
+      if (e.record.kind !== 'sale' || e.state === 'refused') continue;
+      for (const l of (e.record.local.lines as Array<{ unitCodes: string[]; depositPerContainerFen: number }>) ?? []) for (const c of l.unitCodes) m.set(c, l.depositPerContainerFen);
+    }
+    return m;
+  }
+
+  private returnedCodes(): Set<string> {
+    const s = new Set<string>();
+    for (const e of this.journal.all()) {
+      if (e.record.kind !== 'return' || e.state === 'refused') continue;
+      for (const it of (e.record.local.items as Array<{ unitCode: string | null; inspection: string }>) ?? []) if (it.unitCode && it.inspection === 'accepted') s.add(it.unitCode);
+    }
+    return s;
+  }
+
+  private receiptNo(prefix: string, kind: JournalRecord['kind'], day: string, terminalId: string): string {
+    const n = this.journal.all().filter((e) => e.record.kind === kind && e.record.local.businessDay === day).length + 1;
+    return `${prefix}${day.replaceAll('-', '')}-${terminalId.slice(-4).toUpperCase()}-${String(n).padStart(4, '0')}`;
+  }
+
+  private async commit(rec: JournalRecord, print: { kind: PrintJobKind; title: string; doc: PrintDoc }): Promise<ActionResult> {
+    // The journal first: once append() resolves the record survives a crash; only then the paper.
+    const entry = await this.journal.append(rec);
+    this.afterRecord();
+    let printJobId: string | null = null;
+    if (this.printer) {
+      try {
+        printJobId = (await this.printer.enqueue({ kind: print.kind, title: print.title, reference: rec.local.receiptNo as string, doc: print.doc })).id;
+      } catch {
+        printJobId = null; // the record stands; the clerk can print it again from the list
+      }
+    }
+    return { entry, preview: renderPreview(print.doc), printJobId };
+  }
+
+  async sale(req: SaleRequest): Promise<ActionResult> {
+    const { who, ref } = this.ready();
+    const at = this.now();
+    const day = businessDayOf(at, ref.timeZone);
+    if (!Array.isArray(req.lines) || req.lines.length === 0) throw new CounterError('VALIDATION_FAILED', 'Add at least one product', '请至少添加一件商品', 'lines');
+    const person = this.person(req.purchaser ?? { phone: '' });
+    const sold = this.soldCodes();
+    const seen = new Set<string>();
+    const lines = req.lines.map((l, i) => {
+      const product = ref.product(l.productId);
+      if (!product) throw new CounterError('PRODUCT_NOT_FOUND', `Line ${i + 1}: unknown product`, `第 ${i + 1} 行：没有该商品`, `lines/${i}`);
+      if (!Number.isInteger(l.quantity) || l.quantity < 1 || l.quantity > 10_000) throw new CounterError('VALIDATION_FAILED', `Line ${i + 1}: quantity must be 1–10000`, `第 ${i + 1} 行：数量应为 1–10000`, `lines/${i}/quantity`);
+      const codes: string[] = [];
+      for (const raw of l.unitCodes ?? []) {
+        const got = extractUnitCode(raw);
+        if (!got.ok) throw new CounterError('UNIT_CODE_INVALID', `Line ${i + 1}: not a valid unit code`, `第 ${i + 1} 行：单元识别码无效`, `lines/${i}/unitCodes`);
+        if (!unitCodeMatchesRegistration(got.code, product.registrationNo)) throw new CounterError('UNIT_CODE_PRODUCT_MISMATCH', `Line ${i + 1}: the unit code belongs to another product`, `第 ${i + 1} 行：单元识别码与商品不符`, `lines/${i}/unitCodes`);
+        if (seen.has(got.code)) throw new CounterError('UNIT_CODE_DUPLICATE', 'The same unit code was scanned twice', '同一单元识别码扫描了两次', `lines/${i}/unitCodes`);
+        if (sold.has(got.code)) throw new CounterError('UNIT_CODE_ALREADY_SOLD', 'This unit code was already sold at this counter', '该单元识别码已在本店售出', `lines/${i}/unitCodes`);
+        seen.add(got.code);
+        codes.push(got.code);
+      }
+      if (codes.length > l.quantity) throw new CounterError('TOO_MANY_UNIT_CODES', `Line ${i + 1}: more unit codes than containers`, `第 ${i + 1} 行：识别码多于数量`, `lines/${i}/quantity`);
+      const deposit = ref.depositFor(product.containerTypeId, day);
+      if (deposit === null) throw new CounterError('NO_DEPOSIT_SCHEDULE', `Line ${i + 1}: no deposit schedule in force for this container`, `第 ${i + 1} 行：该包装没有生效的押金标准`, `lines/${i}`);
+      return { productId: product.id, productName: product.name, quantity: l.quantity, unitCodes: codes, depositPerContainerFen: deposit, lineDepositFen: deposit * l.quantity };
+    });
+    const total = lines.reduce((s, l) => s + l.lineDepositFen, 0);
+    const id = newClientId(at.getTime());
+    const receiptNo = this.receiptNo('XS', 'sale', day, who.terminalId);
+    const rec: JournalRecord = {
+      kind: 'sale', id, eventTime: at.toISOString(),
+      payload: {
+        shopId: who.shopId, purchaser: person.payload,
+        // The deposit actually charged is stated per line: the server records it as paid even if the
+        // schedule changed while this terminal was offline (and flags the difference).
+        lines: lines.map((l) => ({ productId: l.productId, quantity: l.quantity, ...(l.unitCodes.length ? { unitCodes: l.unitCodes } : {}), depositChargedFen: l.depositPerContainerFen })),
+      },
+      local: { receiptNo, businessDay: day, person: person.local, lines, totalDepositFen: total },
+    };
+    const receipt: SaleReceipt = {
+      shopName: who.shopName, saleNumber: receiptNo, soldAt: rec.eventTime,
+      purchaserMaskedName: maskName(person.local.name), purchaserMaskedPhone: maskPhone(person.local.phoneE164),
+      lines: lines.map((l) => ({ productName: l.productName, quantity: l.quantity, depositPerContainerFen: l.depositPerContainerFen, lineDepositFen: l.lineDepositFen })),
+      totalDepositFen: total, qrPayload: `agrireturn:sale:${who.countyId}:${id}`,
+    };
+    return this.commit(rec, { kind: 'sale_receipt', title: `销售 ${receiptNo}`, doc: layoutSaleReceipt(receipt, { paper: this.paper, timeZone: ref.timeZone }) });
+  }
+
+  async return(req: ReturnRequest): Promise<ActionResult> {
+    const { who, ref } = this.ready();
+    const at = this.now();
+    const day = businessDayOf(at, ref.timeZone);
+    if (!Array.isArray(req.items) || req.items.length === 0) throw new CounterError('VALIDATION_FAILED', 'Add at least one container', '请至少添加一个包装', 'items');
+    const person = req.returner?.phone ? this.person(req.returner) : null;
+    const sold = this.soldCodes();
+    const returned = this.returnedCodes();
+    const seen = new Set<string>();
+    const items = req.items.map((it, i) => {
+      const field = `items/${i}`;
+      if ((it.scan === undefined) === (it.productId === undefined)) throw new CounterError('VALIDATION_FAILED', `Item ${i + 1}: scan or choose a product`, `第 ${i + 1} 项：请扫码或选择商品`, field);
+      if (it.inspection !== 'accepted' && it.inspection !== 'rejected') throw new CounterError('VALIDATION_FAILED', `Item ${i + 1}: accept or reject`, `第 ${i + 1} 项：请选择接收或拒收`, field);
+      let inspection = it.inspection;
+      let reason: RejectReason | null = inspection === 'rejected' ? (it.reasonCode ?? null) : null;
+      if (inspection === 'rejected' && (!reason || !REASONS.includes(reason))) throw new CounterError('REASON_CODE_REQUIRED', `Item ${i + 1}: give the reason`, `第 ${i + 1} 项：请选择拒收原因`, `${field}/reasonCode`);
+      let product = it.productId ? ref.product(it.productId) : undefined;
+      let unitCode: string | null = null;
+      const quantity = it.scan !== undefined ? 1 : (it.quantity ?? 1);
+      if (!Number.isInteger(quantity) || quantity < 1 || quantity > 10_000) throw new CounterError('VALIDATION_FAILED', `Item ${i + 1}: quantity must be 1–10000`, `第 ${i + 1} 项：数量应为 1–10000`, `${field}/quantity`);
+      if (it.scan !== undefined) {
+        const r = ref.resolveScan(it.scan);
+        if (r.ok) {
+          product = r.product;
+          unitCode = r.unitCode;
+        } else if (r.unitCode) {
+          unitCode = r.unitCode;
+        }
+        if (unitCode && seen.has(unitCode)) throw new CounterError('UNIT_CODE_DUPLICATE', 'The same unit code was scanned twice', '同一单元识别码扫描了两次', field);
+        if (unitCode) seen.add(unitCode);
+        // Mirror the server's inspection of what it cannot refund, so the clerk pays out what it will.
+        if (inspection === 'accepted') {
+          if (!r.ok) [inspection, reason] = ['rejected', r.code === 'UNIT_CODE_INVALID' ? 'unknown_code' : 'not_scheme_product'];
+          else if (unitCode && returned.has(unitCode)) [inspection, reason] = ['rejected', 'already_returned'];
+        }
+      } else if (!product) {
+        throw new CounterError('PRODUCT_NOT_FOUND', `Item ${i + 1}: unknown product`, `第 ${i + 1} 项：没有该商品`, field);
+      }
+      const perContainer = inspection === 'accepted' && product
+        ? (unitCode && sold.has(unitCode) ? sold.get(unitCode)! : ref.depositFor(product.containerTypeId, day) ?? 0)
+        : 0;
+      const wire: Record<string, unknown> = it.scan !== undefined ? { scan: it.scan.trim() } : { productId: product!.id, quantity };
+      wire.inspection = inspection;
+      if (reason) wire.reasonCode = reason;
+      return { wire, productId: product?.id ?? null, productName: product?.name ?? (unitCode ? `…${unitCode.slice(-6)}` : '未知 unknown'), unitCode, quantity, inspection, reasonCode: reason, refundFen: perContainer * quantity };
+    });
+    const refund = items.reduce((s, it) => s + it.refundFen, 0);
+    const payment = req.payment?.method === 'mobile' ? { method: 'mobile' as const, reference: req.payment.reference } : { method: 'cash' as const };
+    if (payment.method === 'mobile' && !payment.reference?.trim()) throw new CounterError('PAYMENT_REFERENCE_REQUIRED', 'A mobile refund needs the payment reference', '移动支付退款需填写支付流水号', 'payment');
+    const id = newClientId(at.getTime());
+    const receiptNo = this.receiptNo('HS', 'return', day, who.terminalId);
+    const rec: JournalRecord = {
+      kind: 'return', id, eventTime: at.toISOString(),
+      payload: { shopId: who.shopId, ...(person ? { returner: person.payload } : {}), items: items.map((it) => it.wire), payment },
+      local: {
+        receiptNo, businessDay: day, person: person?.local, refundPaidFen: refund, payment,
+        items: items.map(({ wire: _w, ...rest }) => rest),
+      },
+    };
+    const receipt: RefundReceipt = {
+      shopName: who.shopName, refundNumber: receiptNo, returnedAt: rec.eventTime,
+      ...(person ? { returnerMaskedName: maskName(person.local.name), returnerMaskedPhone: maskPhone(person.local.phoneE164) } : {}),
+      accepted: items.filter((it) => it.inspection === 'accepted').map((it) => ({ productName: it.productName, quantity: it.quantity, refundFen: it.refundFen })),
+      rejected: items.filter((it) => it.inspection === 'rejected').map((it) => ({ productName: it.productName, quantity: it.quantity, reason: it.reasonCode! })),
+      refundedFen: refund, payment, qrPayload: `agrireturn:return:${who.countyId}:${id}`,
+    };
+    return this.commit(rec, { kind: 'refund_receipt', title: `退押 ${receiptNo}`, doc: layoutRefundReceipt(receipt, { paper: this.paper, timeZone: ref.timeZone }) });
+  }
+
+  /** The till's figures for a business day, from this terminal's journal. */
+  drawerFigures(day?: string, openingFloatFen = 0) {
+    const ref = this.reference();
+    const d = day ?? businessDayOf(this.now(), ref?.timeZone ?? 'Asia/Shanghai');
+    const f = { businessDay: d, depositsTakenFen: 0, refundsPaidFen: 0, refundsPaidCashFen: 0, salesCount: 0, containersSold: 0, returnsCount: 0, containersAccepted: 0, containersRejected: 0, netCashExpectedFen: 0, openingFloatFen };
+    for (const e of this.journal.all()) {
+      const l = e.record.local;
+      if (l.businessDay !== d) continue;
+      if (e.record.kind === 'sale') {
+        f.salesCount++;
+        f.depositsTakenFen += l.totalDepositFen as number;
+        f.containersSold += (l.lines as Array<{ quantity: number }>).reduce((s, x) => s + x.quantity, 0);
+      } else if (e.record.kind === 'return') {
+        f.returnsCount++;
+        f.refundsPaidFen += l.refundPaidFen as number;
+        if ((l.payment as { method: string }).method === 'cash') f.refundsPaidCashFen += l.refundPaidFen as number;
+        for (const it of l.items as Array<{ inspection: string; quantity: number }>) {
+          if (it.inspection === 'accepted') f.containersAccepted += it.quantity;
+          else f.containersRejected += it.quantity;
+        }
+      }
+    }
+    f.netCashExpectedFen = openingFloatFen + f.depositsTakenFen - f.refundsPaidCashFen;
+    return f;
+  }
+
+  async drawerReport(input: { businessDay?: string; openingFloatFen?: number; clerkName?: string }): Promise<ActionResult> {
+    const { who, ref } = this.ready();
+    const at = this.now();
+    const opening = input.openingFloatFen ?? 0;
+    if (!Number.isInteger(opening) || opening < 0 || opening > 100_000_000) throw new CounterError('VALIDATION_FAILED', 'The opening float must be a whole number of fen', '备用金金额无效', 'openingFloatFen');
+    const f = this.drawerFigures(input.businessDay, opening);
+    const clerk = input.clerkName?.trim() || undefined;
+    const id = newClientId(at.getTime());
+    const receiptNo = `DR${f.businessDay.replaceAll('-', '')}-${who.terminalId.slice(-4).toUpperCase()}-${id.slice(-4)}`;
+    const { businessDay, openingFloatFen, ...figures } = f;
+    const rec: JournalRecord = {
+      kind: 'drawer-report', id, eventTime: at.toISOString(),
+      payload: { shopId: who.shopId, businessDay, ...figures, ...(opening ? { openingFloatFen } : {}), ...(clerk ? { clerkName: clerk } : {}) },
+      local: { receiptNo, reportDay: businessDay, figures: f },
+    };
+    const report: DrawerReport = { shopName: who.shopName, day: businessDay, ...figures, ...(opening ? { openingFloatFen } : {}), printedAt: rec.eventTime, ...(clerk ? { clerkName: clerk } : {}) };
+    return this.commit(rec, { kind: 'drawer_report', title: `日结 ${businessDay}`, doc: layoutDrawerReport(report, { paper: this.paper, timeZone: ref.timeZone }) });
+  }
+}

@@ -1,0 +1,139 @@
+// The shop terminal process, assembled: journal, credential, reference cache, sync worker, print
+// queue and the clerk's web UI on 127.0.0.1. `startTerminal` is what `npm run terminal` and the tests run.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { acquireDirLock, type DirLock } from '../../src/db/dir-lock.js';
+import { PrintQueue, TcpPrinterTransport } from '../printing/index.js';
+import type { TerminalConfig } from './config.js';
+import { Counter, type TerminalIdentity } from './counter.js';
+import { readJson, writeJsonDurably } from './durable-file.js';
+import { Journal } from './journal.js';
+import { ReferenceCache, type Snapshot } from './reference-cache.js';
+import { CredentialRejectedError, ServerClient } from './server-client.js';
+import { SyncWorker } from './sync-worker.js';
+import { startUiServer, type UiServer } from './ui-server.js';
+
+export interface TerminalState extends TerminalIdentity {
+  serverUrl: string;
+  credential: string;
+  enrolledAt: string;
+  /** Set when the server refused the credential (revoked): syncing stops until a new enrolment. */
+  stopped: { code: string; message: string; message_zh: string; at: string } | null;
+}
+
+export interface RunningTerminal {
+  url: string;
+  config: TerminalConfig;
+  journal: Journal;
+  worker: SyncWorker;
+  counter: Counter;
+  printer: PrintQueue | null;
+  state(): TerminalState | null;
+  reference(): ReferenceCache | null;
+  enrol(code: string, serverUrl?: string): Promise<TerminalState>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  now?: () => Date;
+  /** Start the sync worker at once (default true). */
+  autoSync?: boolean;
+}
+
+export async function startTerminal(config: TerminalConfig, opts: StartOptions = {}): Promise<RunningTerminal> {
+  const now = opts.now ?? (() => new Date());
+  await fs.mkdir(config.dataDir, { recursive: true });
+  // Two terminal processes on one journal would each send and mark records: refuse the second.
+  const lock: DirLock = acquireDirLock(config.dataDir);
+  const stateFile = path.join(config.dataDir, 'terminal.json');
+  const refFile = path.join(config.dataDir, 'reference.json');
+  let state = await readJson<TerminalState>(stateFile);
+  const cached = await readJson<{ snapshot: Snapshot; fetchedAt: string }>(refFile);
+  let reference = cached ? new ReferenceCache(cached.snapshot, cached.fetchedAt) : null;
+  const journal = await Journal.open(config.dataDir);
+  const printer = config.printer
+    ? await PrintQueue.open({ dir: path.join(config.dataDir, 'print-jobs'), transport: new TcpPrinterTransport({ host: config.printer.host, port: config.printer.port }) })
+    : null;
+
+  let client: ServerClient | null = null;
+  const clientFor = (s: TerminalState | null) => (s && !s.stopped ? new ServerClient(s.serverUrl, s.credential) : null);
+  client = clientFor(state);
+
+  const refreshReference = async (c: ServerClient): Promise<void> => {
+    const snapshot = await c.snapshot<Snapshot>();
+    const fetchedAt = now().toISOString();
+    await writeJsonDurably(refFile, { snapshot, fetchedAt });
+    reference = new ReferenceCache(snapshot, fetchedAt);
+  };
+
+  const worker: SyncWorker = new SyncWorker({
+    journal,
+    client: () => client,
+    batchSize: config.batchSize,
+    idleIntervalMs: config.syncIntervalMs,
+    initialBackoffMs: config.initialBackoffMs,
+    maxBackoffMs: config.maxBackoffMs,
+    now,
+    refreshReference,
+    onCredentialRejected: async (err: CredentialRejectedError) => {
+      if (!state) return;
+      state = { ...state, stopped: { code: err.code, message: err.message, message_zh: err.message_zh ?? '服务器拒绝了本终端的凭证', at: now().toISOString() } };
+      await writeJsonDurably(stateFile, state);
+      client = null;
+    },
+  });
+
+  const counter = new Counter(
+    journal,
+    () => state,
+    () => reference,
+    printer,
+    config.paper,
+    now,
+    () => worker.kick(),
+    () => (state?.stopped ? { code: state.stopped.code, message: `This terminal can no longer record: ${state.stopped.message}`, message_zh: `本终端已停止使用：${state.stopped.message_zh}` } : null),
+  );
+
+  async function enrol(code: string, serverUrl?: string): Promise<TerminalState> {
+    const url = (serverUrl?.trim() || config.serverUrl || '').replace(/\/$/, '');
+    if (!url) throw new Error('no server URL: set SERVER_URL or give it on the enrolment screen');
+    const got = await new ServerClient(url, null).enrol(code);
+    const next: TerminalState = { ...got, serverUrl: url, enrolledAt: now().toISOString(), stopped: null };
+    await writeJsonDurably(stateFile, next);
+    state = next;
+    client = clientFor(state);
+    // Fetch products and deposits straight away so the counter can sell.
+    try {
+      await refreshReference(client!);
+    } catch {
+      /* the worker retries */
+    }
+    worker.kick();
+    return next;
+  }
+
+  let ui: UiServer;
+  try {
+    ui = await startUiServer({ port: config.uiPort, journal, counter, worker, printer, state: () => state, reference: () => reference, enrol, serverUrl: () => state?.serverUrl ?? config.serverUrl });
+  } catch (err) {
+    await journal.close();
+    await printer?.close();
+    lock.release();
+    throw err;
+  }
+  if (opts.autoSync !== false) worker.start();
+
+  return {
+    url: ui.url, config, journal, worker, counter, printer,
+    state: () => state,
+    reference: () => reference,
+    enrol,
+    async stop() {
+      await ui.close();
+      await worker.stop();
+      await printer?.close();
+      await journal.close();
+      lock.release();
+    },
+  };
+}

@@ -1,0 +1,189 @@
+// The clerk's screen: static files (plain HTML/CSS/JS, no build step, nothing from the internet) and a
+// small JSON API, on 127.0.0.1 only. Writes need a JSON body and a local Host header, so a web page
+// elsewhere cannot post sales into the till (no simple cross-site forms, no DNS rebinding).
+import http from 'node:http';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PrintQueue } from '../printing/index.js';
+import { CounterError, type Counter } from './counter.js';
+import type { Journal, JournalEntry } from './journal.js';
+import type { ReferenceCache } from './reference-cache.js';
+import { ServerRefusedError, OfflineError } from './server-client.js';
+import type { SyncWorker } from './sync-worker.js';
+import type { TerminalState } from './terminal.js';
+
+const UI_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ui');
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml' };
+
+export interface UiDeps {
+  port: number;
+  journal: Journal;
+  counter: Counter;
+  worker: SyncWorker;
+  printer: PrintQueue | null;
+  state: () => TerminalState | null;
+  reference: () => ReferenceCache | null;
+  enrol: (code: string, serverUrl?: string) => Promise<TerminalState>;
+  serverUrl: () => string | null;
+}
+
+export interface UiServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly message_zh: string, readonly field?: string) {
+    super(message);
+  }
+}
+
+function entryView(e: JournalEntry) {
+  const l = e.record.local;
+  const r = e.result as { saleNo?: string; returnNo?: string; totalRefundFen?: number; totalDepositFen?: number } | undefined;
+  return {
+    id: e.record.id, kind: e.record.kind, eventTime: e.record.eventTime, state: e.state,
+    receiptNo: l.receiptNo ?? null, serverNo: r?.saleNo ?? r?.returnNo ?? null,
+    amountFen: (l.totalDepositFen ?? l.refundPaidFen ?? null) as number | null,
+    serverAmountFen: r ? (r.totalDepositFen ?? r.totalRefundFen ?? null) : null,
+    error: e.error ?? null, lastRetryError: e.lastRetryError ?? null,
+    syncedAt: e.syncedAt ?? null,
+  };
+}
+
+export async function startUiServer(d: UiDeps): Promise<UiServer> {
+  let port = 0;
+  const localHost = (h: string | undefined) => h === `127.0.0.1:${port}` || h === `localhost:${port}`;
+
+  async function body(req: http.IncomingMessage): Promise<any> {
+    if (!(req.headers['content-type'] ?? '').startsWith('application/json')) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send JSON', '请以 JSON 发送');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > 1_000_000) throw new HttpError(413, 'BODY_TOO_LARGE', 'Too large', '内容过大');
+      chunks.push(c as Buffer);
+    }
+    try {
+      return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    } catch {
+      throw new HttpError(400, 'MALFORMED_JSON', 'Not JSON', '不是有效的 JSON');
+    }
+  }
+
+  function status() {
+    const s = d.state();
+    const ref = d.reference();
+    const counts = d.journal.counts();
+    const refused = d.journal.all().filter((e) => e.state === 'refused').map(entryView);
+    return {
+      enrolment: s ? { terminalId: s.terminalId, countyId: s.countyId, shopId: s.shopId, shopName: s.shopName, serverUrl: s.serverUrl, enrolledAt: s.enrolledAt } : null,
+      stopped: s?.stopped ?? null,
+      sync: { ...d.worker.view(), ...counts, waiting: counts.pending + counts.sending },
+      refused,
+      reference: ref ? { fetchedAt: ref.fetchedAt, businessDay: ref.snapshot.businessDay, products: ref.snapshot.products.length, county: ref.snapshot.county } : null,
+      printer: d.printer ? { configured: true, jobs: d.printer.list().slice(0, 10).map((j) => ({ id: j.id, title: j.title, state: j.state, attempts: j.attempts, lastError: j.lastError, lastErrorCode: j.lastErrorCode })) } : { configured: false, jobs: [] },
+      serverUrl: d.serverUrl(),
+    };
+  }
+
+  async function api(method: string, url: URL, req: http.IncomingMessage): Promise<unknown> {
+    const p = url.pathname;
+    if (method === 'GET' && p === '/local/status') return status();
+    if (method === 'GET' && p === '/local/reference') {
+      const ref = d.reference();
+      if (!ref) throw new HttpError(404, 'NO_REFERENCE_DATA', 'Nothing cached yet', '尚未下载参考数据');
+      const day = ref.snapshot.businessDay;
+      return {
+        fetchedAt: ref.fetchedAt, county: ref.snapshot.county, shop: ref.snapshot.shop,
+        products: ref.snapshot.products.map((x) => ({ ...x, depositFen: ref.depositFor(x.containerTypeId, day) })),
+      };
+    }
+    if (method === 'GET' && p === '/local/farmer') {
+      const found = d.counter.findFarmer(url.searchParams.get('phone') ?? '');
+      return { found };
+    }
+    if (method === 'GET' && p === '/local/scan') return d.counter.resolveScan(url.searchParams.get('code') ?? '');
+    if (method === 'GET' && p === '/local/records') {
+      const limit = Math.min(500, Number(url.searchParams.get('limit') ?? 50) || 50);
+      const st = url.searchParams.get('state');
+      return { items: [...d.journal.all()].reverse().filter((e) => !st || e.state === st).slice(0, limit).map(entryView) };
+    }
+    if (method === 'GET' && p === '/local/drawer') {
+      const float = Number(url.searchParams.get('openingFloatFen') ?? 0);
+      return d.counter.drawerFigures(url.searchParams.get('day') ?? undefined, Number.isInteger(float) && float >= 0 ? float : 0);
+    }
+    if (method !== 'POST') throw new HttpError(404, 'ROUTE_NOT_FOUND', 'No such endpoint', '没有这个接口');
+    if (!localHost(req.headers.host)) throw new HttpError(403, 'FORBIDDEN', 'Only the local screen may do this', '只能在本机操作');
+    const b = await body(req);
+    const done = (r: { entry: JournalEntry; preview: string[]; printJobId: string | null }) => ({ record: entryView(r.entry), local: r.entry.record.local, preview: r.preview, printJobId: r.printJobId, confirmed: true });
+    if (p === '/local/enrol') {
+      try {
+        const s = await d.enrol(String(b.enrolmentCode ?? ''), typeof b.serverUrl === 'string' ? b.serverUrl : undefined);
+        return { terminalId: s.terminalId, shopName: s.shopName };
+      } catch (err) {
+        if (err instanceof ServerRefusedError) throw new HttpError(422, err.code, err.message, err.message_zh ?? '注册失败');
+        if (err instanceof OfflineError) throw new HttpError(503, 'OFFLINE', err.message, '无法连接县服务器');
+        throw new HttpError(422, 'ENROLMENT_FAILED', (err as Error).message, '注册失败');
+      }
+    }
+    if (p === '/local/sales') return done(await d.counter.sale(b));
+    if (p === '/local/returns') return done(await d.counter.return(b));
+    if (p === '/local/drawer-report') return done(await d.counter.drawerReport(b));
+    if (p === '/local/sync-now') {
+      d.worker.kick();
+      return { ok: true };
+    }
+    const m = /^\/local\/print-jobs\/([A-Za-z0-9_]+)\/(reprint|retry)$/.exec(p);
+    if (m && d.printer) {
+      const job = m[2] === 'reprint' ? await d.printer.reprint(m[1]!) : await d.printer.retry(m[1]!);
+      return { id: job.id, state: job.state };
+    }
+    throw new HttpError(404, 'ROUTE_NOT_FOUND', 'No such endpoint', '没有这个接口');
+  }
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const send = (status: number, value: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(value));
+    };
+    if (url.pathname.startsWith('/local/')) {
+      api(req.method ?? 'GET', url, req).then(
+        (v) => send(200, v),
+        (err) => {
+          if (err instanceof HttpError) return send(err.status, { error: { code: err.code, message: err.message, message_zh: err.message_zh, field: err.field ?? null } });
+          if (err instanceof CounterError) return send(422, { error: { code: err.code, message: err.message, message_zh: err.message_zh, field: err.field ?? null } });
+          if ((err as { code?: string }).code === 'PRINT_JOB_NOT_FOUND') return send(404, { error: { code: 'PRINT_JOB_NOT_FOUND', message: 'No such print job', message_zh: '没有该打印任务' } });
+          send(500, { error: { code: 'INTERNAL', message: (err as Error).message, message_zh: '终端内部错误' } });
+        },
+      );
+      return;
+    }
+    const name = url.pathname === '/' ? 'index.html' : url.pathname.slice(1);
+    if (!/^[a-z0-9-]+\.(html|css|js|svg)$/.test(name)) {
+      res.writeHead(404).end();
+      return;
+    }
+    fs.readFile(path.join(UI_DIR, name)).then(
+      (buf) => {
+        res.writeHead(200, { 'content-type': TYPES[path.extname(name)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+        res.end(buf);
+      },
+      () => res.writeHead(404).end(),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(d.port, '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}
