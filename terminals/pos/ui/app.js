@@ -1,0 +1,327 @@
+// The clerk's screen. Plain script, no build step, nothing loaded from the internet. Everything goes
+// through the terminal process on 127.0.0.1 (/local/...), which journals before it confirms.
+'use strict';
+const T = {
+  zh: {
+    title: '农药包装押金收银', online: '在线', offline: '离线', unknown: '连接中…', waiting: '待同步', lastSync: '上次同步', never: '从未',
+    refusedN: '被拒记录', syncNow: '立即同步', tabSale: '销售 F1', tabReturn: '回收退押 F2', tabBags: '收集袋 F3', tabDayEnd: '日结 F4', tabRecords: '记录 F5',
+    enrolTitle: '注册本终端', enrolHelp: '请输入县农业农村局发放的一次性注册码。', serverUrl: '县服务器地址', enrolCode: '注册码', enrolGo: '注册',
+    phone: '农户手机号', phoneOptional: '农户手机号（可不填）', farmerName: '姓名（新农户必填）', scan: '扫码（商品条码或追溯码）', scanHelp: '扫描或输入后按回车',
+    qty: '数量', product: '商品', depositEach: '押金/个', deposit: '押金', total: '押金合计', confirmSale: '确认收款 Ctrl+Enter', clear: '清空',
+    countProduct: '按商品计数', add: '添加', item: '包装', inspection: '检查', refund: '退款', refundTotal: '退款合计', payment: '支付方式', cash: '现金', mobile: '移动支付',
+    payRef: '支付流水号', confirmReturn: '确认退款 Ctrl+Enter', accepted: '接收',
+    reasons: { not_rinsed: '拒收：未清洗', damaged: '拒收：破损', not_scheme_product: '拒收：非本方案产品', unknown_code: '拒收：无法识别', already_returned: '拒收：已退回', other_county: '拒收：外县产品', other: '拒收：其他' },
+    bagsUnavailable: '收集袋功能需要县服务器的收集袋接口，上线后在此开袋、封袋、打印标签。',
+    day: '营业日', openingFloat: '备用金（元）', clerk: '收银员', confirmDayEnd: '打印并上报日结',
+    fig: { salesCount: '销售笔数', containersSold: '售出包装数', depositsTakenFen: '收取押金', returnsCount: '回收笔数', containersAccepted: '接收包装数', containersRejected: '拒收包装数', refundsPaidFen: '退还押金', refundsPaidCashFen: '其中现金', netCashExpectedFen: '钱箱应有现金' },
+    refusedTitle: '服务器拒绝的记录', recentTitle: '最近记录', printTitle: '打印任务', time: '时间', kind: '类型', receipt: '单号', reason: '原因', amount: '金额', state: '状态',
+    kinds: { sale: '销售', return: '退押', 'drawer-report': '日结', reversal: '冲正', 'bag-event': '收集袋' },
+    states: { pending: '待同步', sending: '同步中', synced: '已同步', refused: '被拒绝', queued: '等待打印', printing: '打印中', printed: '已打印', failed: '打印失败' },
+    reprint: '重印', retry: '重试', confirmed: '已确认（已保存在本机）', saleDone: '销售已确认，单号', returnDone: '退款已确认，应付', dayDone: '日结已保存', newFarmer: '新农户，请填写姓名', known: '农户',
+    keys: 'F1 销售 · F2 回收 · F3 收集袋 · F4 日结 · F5 记录 · Ctrl+Enter 确认 · Esc 清空', noLines: '请先扫码添加商品', stoppedPrefix: '终端已停止同步：',
+  },
+  en: {
+    title: 'Container deposit till', online: 'Online', offline: 'Offline', unknown: 'Connecting…', waiting: 'to sync', lastSync: 'Last sync', never: 'never',
+    refusedN: 'refused', syncNow: 'Sync now', tabSale: 'Sale F1', tabReturn: 'Return F2', tabBags: 'Bags F3', tabDayEnd: 'Day end F4', tabRecords: 'Records F5',
+    enrolTitle: 'Enrol this terminal', enrolHelp: 'Enter the one-time code from the county agriculture bureau.', serverUrl: 'County server URL', enrolCode: 'Enrolment code', enrolGo: 'Enrol',
+    phone: 'Farmer phone', phoneOptional: 'Farmer phone (optional)', farmerName: 'Name (new farmers)', scan: 'Scan (barcode or trace code)', scanHelp: 'scan or type, then Enter',
+    qty: 'Qty', product: 'Product', depositEach: 'Deposit each', deposit: 'Deposit', total: 'Total deposit', confirmSale: 'Take payment Ctrl+Enter', clear: 'Clear',
+    countProduct: 'Count by product', add: 'Add', item: 'Container', inspection: 'Inspection', refund: 'Refund', refundTotal: 'Refund total', payment: 'Payment', cash: 'Cash', mobile: 'Mobile',
+    payRef: 'Payment reference', confirmReturn: 'Pay refund Ctrl+Enter', accepted: 'Accepted',
+    reasons: { not_rinsed: 'Rejected: not rinsed', damaged: 'Rejected: damaged', not_scheme_product: 'Rejected: not a scheme product', unknown_code: 'Rejected: unknown code', already_returned: 'Rejected: already returned', other_county: 'Rejected: other county', other: 'Rejected: other' },
+    bagsUnavailable: 'Collection bags need the county server\'s custody API; once it is live, open, seal and label bags here.',
+    day: 'Business day', openingFloat: 'Opening float (yuan)', clerk: 'Clerk', confirmDayEnd: 'Print and send day end',
+    fig: { salesCount: 'Sales', containersSold: 'Containers sold', depositsTakenFen: 'Deposits taken', returnsCount: 'Returns', containersAccepted: 'Accepted', containersRejected: 'Rejected', refundsPaidFen: 'Refunds paid', refundsPaidCashFen: 'of which cash', netCashExpectedFen: 'Cash expected in drawer' },
+    refusedTitle: 'Records the server refused', recentTitle: 'Recent records', printTitle: 'Print jobs', time: 'Time', kind: 'Kind', receipt: 'No.', reason: 'Reason', amount: 'Amount', state: 'State',
+    kinds: { sale: 'Sale', return: 'Refund', 'drawer-report': 'Day end', reversal: 'Reversal', 'bag-event': 'Bag' },
+    states: { pending: 'to sync', sending: 'sending', synced: 'synced', refused: 'refused', queued: 'waiting', printing: 'printing', printed: 'printed', failed: 'failed' },
+    reprint: 'Reprint', retry: 'Retry', confirmed: 'Confirmed (saved on this PC)', saleDone: 'Sale confirmed, no.', returnDone: 'Refund confirmed, pay', dayDone: 'Day end saved', newFarmer: 'New farmer: enter the name', known: 'Farmer',
+    keys: 'F1 Sale · F2 Return · F3 Bags · F4 Day end · F5 Records · Ctrl+Enter confirm · Esc clear', noLines: 'Scan a product first', stoppedPrefix: 'This terminal stopped syncing: ',
+  },
+};
+let lang = localStorage.getItem('lang') || 'zh';
+const $ = (id) => document.getElementById(id);
+const t = (k) => T[lang][k] ?? k;
+const yuan = (fen) => (fen == null ? '—' : `¥${(fen / 100).toFixed(2)}`);
+const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+let status = null;
+let reference = null;
+let tab = 'sale';
+const sale = { lines: [] };
+const ret = { items: [] };
+
+async function call(method, path, body) {
+  const res = await fetch(path, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  const json = await res.json().catch(() => ({}));
+  if (!res.ok) throw Object.assign(new Error(json.error ? (lang === 'zh' ? json.error.message_zh || json.error.message : json.error.message) : `HTTP ${res.status}`), { code: json.error?.code });
+  return json;
+}
+function msg(id, text, ok) { const el = $(id); el.textContent = text; el.className = `msg ${ok ? 'ok' : 'err'}`; }
+
+function applyLang() {
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  for (const el of document.querySelectorAll('[data-t]')) el.textContent = t(el.dataset.t);
+  for (const el of document.querySelectorAll('[data-t-ph]')) el.placeholder = t(el.dataset.tPh);
+  $('lang').textContent = lang === 'zh' ? 'EN' : '中文';
+  fillProducts();
+  renderSale(); renderReturn(); renderStatus();
+}
+
+function show(name) {
+  tab = name;
+  const enrolled = status && status.enrolment;
+  $('enrol').hidden = !!enrolled;
+  for (const s of document.querySelectorAll('.screen')) s.hidden = !enrolled || s.id !== name;
+  for (const b of document.querySelectorAll('[data-tab]')) b.setAttribute('aria-selected', String(b.dataset.tab === name));
+  if (!enrolled) { $('enrol-code').focus(); return; }
+  if (name === 'sale') $('sale-phone').focus();
+  if (name === 'return') $('ret-scan').focus();
+  if (name === 'dayend') loadDrawer();
+  if (name === 'records') loadRecords();
+}
+
+function renderStatus() {
+  if (!status) return;
+  const s = status.sync;
+  const net = $('net');
+  net.textContent = s.online === true ? t('online') : s.online === false ? t('offline') : t('unknown');
+  net.className = `pill ${s.online === false ? 'off' : ''}`;
+  $('waiting').textContent = `${s.waiting} ${t('waiting')}`;
+  $('last-sync').textContent = `${t('lastSync')}: ${s.lastSyncAt ? new Date(s.lastSyncAt).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB') : t('never')}`;
+  const r = $('show-refused');
+  r.hidden = status.refused.length === 0;
+  r.textContent = `${status.refused.length} ${t('refusedN')}`;
+  $('shop-name').textContent = status.enrolment ? `${status.enrolment.shopName} · ${t('title')}` : t('title');
+  const st = $('stopped');
+  st.hidden = !status.stopped;
+  if (status.stopped) st.textContent = t('stoppedPrefix') + (lang === 'zh' ? status.stopped.message_zh : status.stopped.message);
+  if (!$('enrol-server').value && status.serverUrl) $('enrol-server').value = status.serverUrl;
+}
+
+async function poll() {
+  try {
+    const wasEnrolled = status && status.enrolment;
+    status = await call('GET', '/local/status');
+    if (status.reference && (!reference || reference.fetchedAt !== status.reference.fetchedAt)) {
+      reference = await call('GET', '/local/reference').catch(() => reference);
+      fillProducts();
+    }
+    renderStatus();
+    if (!wasEnrolled && status.enrolment) show(tab);
+    if (tab === 'records') loadRecords();
+  } catch { /* the terminal process restarts; keep polling */ }
+}
+
+// --- sale ---
+async function lookupFarmer(phoneId, nameId, hintId) {
+  const phone = $(phoneId).value.trim();
+  if (!phone) return;
+  try {
+    const r = await call('GET', `/local/farmer?phone=${encodeURIComponent(phone)}`);
+    $(hintId).textContent = r.found ? `${t('known')}: ${r.found.name} ${r.found.village || ''}` : t('newFarmer');
+    if (r.found) $(nameId).value = '';
+    return r.found;
+  } catch (e) { $(hintId).textContent = e.message; }
+}
+
+async function saleScan(code, qty) {
+  if (!code) return;
+  try {
+    const r = await call('GET', `/local/scan?code=${encodeURIComponent(code)}`);
+    if (!r.ok) return msg('sale-msg', `${code}: ${r.code}`, false);
+    let line = sale.lines.find((l) => l.productId === r.product.id);
+    if (!line) sale.lines.push(line = { productId: r.product.id, name: r.product.name, quantity: 0, unitCodes: [], depositFen: r.depositFen });
+    if (r.unitCode) {
+      if (line.unitCodes.includes(r.unitCode)) return msg('sale-msg', `${code}: UNIT_CODE_DUPLICATE`, false);
+      line.unitCodes.push(r.unitCode);
+      line.quantity = Math.max(line.quantity, line.unitCodes.length);
+    } else {
+      line.quantity += qty;
+    }
+    $('sale-qty').value = 1;
+    msg('sale-msg', '', true);
+    renderSale();
+  } catch (e) { msg('sale-msg', e.message, false); }
+}
+
+function renderSale() {
+  const tb = $('sale-lines').tBodies[0];
+  tb.innerHTML = sale.lines.map((l, i) => `<tr><td>${esc(l.name)}${l.unitCodes.length ? ` <small>(${l.unitCodes.length} 码)</small>` : ''}</td>
+    <td><input class="qty" data-i="${i}" type="number" min="${Math.max(1, l.unitCodes.length)}" value="${l.quantity}" aria-label="${t('qty')}"></td>
+    <td class="num">${yuan(l.depositFen)}</td><td class="num">${yuan(l.depositFen == null ? null : l.depositFen * l.quantity)}</td>
+    <td><button class="small del" data-i="${i}" aria-label="remove">✕</button></td></tr>`).join('');
+  $('sale-total').textContent = yuan(sale.lines.reduce((s, l) => s + (l.depositFen ?? 0) * l.quantity, 0));
+  for (const el of tb.querySelectorAll('input.qty')) el.onchange = () => { sale.lines[el.dataset.i].quantity = Math.max(1, parseInt(el.value, 10) || 1); renderSale(); };
+  for (const el of tb.querySelectorAll('button.del')) el.onclick = () => { sale.lines.splice(Number(el.dataset.i), 1); renderSale(); };
+}
+
+async function confirmSale() {
+  await scans;
+  if (!sale.lines.length) return msg('sale-msg', t('noLines'), false);
+  const purchaser = { phone: $('sale-phone').value.trim() };
+  if ($('sale-name').value.trim()) purchaser.name = $('sale-name').value.trim();
+  try {
+    const r = await call('POST', '/local/sales', { purchaser, lines: sale.lines.map((l) => ({ productId: l.productId, quantity: l.quantity, unitCodes: l.unitCodes })) });
+    msg('sale-msg', `${t('saleDone')} ${r.record.receiptNo} · ${t('total')} ${yuan(r.local.totalDepositFen)} · ${t('confirmed')}`, true);
+    $('sale-result').hidden = false;
+    $('sale-result').textContent = r.preview.join('\n');
+    clearSale(true);
+    poll();
+  } catch (e) { msg('sale-msg', e.message, false); }
+}
+function clearSale(keepMsg) {
+  sale.lines = [];
+  for (const id of ['sale-phone', 'sale-name', 'sale-scan']) $(id).value = '';
+  $('sale-farmer').textContent = '';
+  if (!keepMsg) { msg('sale-msg', '', true); $('sale-result').hidden = true; }
+  renderSale();
+  $('sale-phone').focus();
+}
+
+// --- return ---
+function fillProducts() {
+  const sel = $('ret-product');
+  if (!reference) return;
+  sel.innerHTML = '<option value="">—</option>' + reference.products.map((p) => `<option value="${p.id}">${esc(p.name)} ${esc(p.packSizeLabel)}</option>`).join('');
+}
+async function retScan(code, qty) {
+  if (!code) return;
+  let r;
+  try { r = await call('GET', `/local/scan?code=${encodeURIComponent(code)}`); } catch (e) { return msg('ret-msg', e.message, false); }
+  if (r.ok && !r.unitCode) ret.items.push({ productId: r.product.id, name: r.product.name, quantity: qty, depositFen: r.depositFen, decision: 'accepted' });
+  else ret.items.push({ scan: code, name: r.ok ? r.product.name : code.slice(-12), quantity: 1, depositFen: r.ok ? r.depositFen : 0, decision: r.ok ? 'accepted' : (r.code === 'UNIT_CODE_INVALID' ? 'unknown_code' : 'not_scheme_product') });
+  $('ret-qty').value = 1;
+  renderReturn();
+}
+function retAdd() {
+  const id = $('ret-product').value;
+  const p = reference && reference.products.find((x) => x.id === id);
+  if (!p) return;
+  ret.items.push({ productId: p.id, name: p.name, quantity: Math.max(1, parseInt($('ret-qty').value, 10) || 1), depositFen: p.depositFen, decision: 'accepted' });
+  $('ret-qty').value = 1;
+  renderReturn();
+}
+function renderReturn() {
+  const tb = $('ret-items').tBodies[0];
+  const opts = (sel) => [`<option value="accepted"${sel === 'accepted' ? ' selected' : ''}>${t('accepted')}</option>`]
+    .concat(Object.entries(t('reasons')).map(([k, v]) => `<option value="${k}"${sel === k ? ' selected' : ''}>${esc(v)}</option>`)).join('');
+  tb.innerHTML = ret.items.map((it, i) => `<tr><td>${esc(it.name)}</td><td>${it.quantity}</td>
+    <td><select class="dec" data-i="${i}" aria-label="${t('inspection')}">${opts(it.decision)}</select></td>
+    <td class="num">${yuan(it.decision === 'accepted' ? (it.depositFen ?? 0) * it.quantity : 0)}</td>
+    <td><button class="small del" data-i="${i}" aria-label="remove">✕</button></td></tr>`).join('');
+  $('ret-total').textContent = yuan(ret.items.reduce((s, it) => s + (it.decision === 'accepted' ? (it.depositFen ?? 0) * it.quantity : 0), 0));
+  for (const el of tb.querySelectorAll('select.dec')) el.onchange = () => { ret.items[el.dataset.i].decision = el.value; renderReturn(); };
+  for (const el of tb.querySelectorAll('button.del')) el.onclick = () => { ret.items.splice(Number(el.dataset.i), 1); renderReturn(); };
+}
+async function confirmReturn() {
+  await scans;
+  if (!ret.items.length) return msg('ret-msg', t('noLines'), false);
+  const body = {
+    items: ret.items.map((it) => ({ ...(it.scan ? { scan: it.scan } : { productId: it.productId, quantity: it.quantity }), inspection: it.decision === 'accepted' ? 'accepted' : 'rejected', ...(it.decision === 'accepted' ? {} : { reasonCode: it.decision }) })),
+    payment: $('ret-pay').value === 'mobile' ? { method: 'mobile', reference: $('ret-payref').value.trim() } : { method: 'cash' },
+  };
+  if ($('ret-phone').value.trim()) body.returner = { phone: $('ret-phone').value.trim(), ...($('ret-name').value.trim() ? { name: $('ret-name').value.trim() } : {}) };
+  try {
+    const r = await call('POST', '/local/returns', body);
+    msg('ret-msg', `${t('returnDone')} ${yuan(r.local.refundPaidFen)} · ${r.record.receiptNo} · ${t('confirmed')}`, true);
+    $('ret-result').hidden = false;
+    $('ret-result').textContent = r.preview.join('\n');
+    clearReturn(true);
+    poll();
+  } catch (e) { msg('ret-msg', e.message, false); }
+}
+function clearReturn(keepMsg) {
+  ret.items = [];
+  for (const id of ['ret-phone', 'ret-name', 'ret-scan', 'ret-payref']) $(id).value = '';
+  $('ret-farmer').textContent = '';
+  if (!keepMsg) { msg('ret-msg', '', true); $('ret-result').hidden = true; }
+  renderReturn();
+  $('ret-scan').focus();
+}
+
+// --- day end ---
+const floatFen = () => Math.max(0, Math.round((parseFloat($('de-float').value) || 0) * 100));
+async function loadDrawer() {
+  const q = new URLSearchParams({ openingFloatFen: String(floatFen()) });
+  if ($('de-day').value) q.set('day', $('de-day').value);
+  const f = await call('GET', `/local/drawer?${q}`).catch(() => null);
+  if (!f) return;
+  if (!$('de-day').value) $('de-day').value = f.businessDay;
+  $('de-figures').tBodies[0].innerHTML = Object.entries(t('fig')).map(([k, label]) => `<tr><th>${esc(label)}</th><td class="num">${k.endsWith('Fen') ? yuan(f[k]) : f[k]}</td></tr>`).join('');
+}
+async function confirmDayEnd() {
+  try {
+    const r = await call('POST', '/local/drawer-report', { businessDay: $('de-day').value || undefined, openingFloatFen: floatFen(), clerkName: $('de-clerk').value.trim() || undefined });
+    msg('de-msg', `${t('dayDone')} · ${t('confirmed')}`, true);
+    $('de-result').hidden = false;
+    $('de-result').textContent = r.preview.join('\n');
+    poll();
+  } catch (e) { msg('de-msg', e.message, false); }
+}
+
+// --- records ---
+async function loadRecords() {
+  const rec = await call('GET', '/local/records?limit=30').catch(() => null);
+  if (!rec || !status) return;
+  const when = (iso) => new Date(iso).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB');
+  $('refused').tBodies[0].innerHTML = status.refused.map((r) => `<tr><td>${when(r.eventTime)}</td><td>${esc(t('kinds')[r.kind] || r.kind)}</td><td>${esc(r.receiptNo)}</td>
+    <td>${esc(r.error.code)}: ${esc(lang === 'zh' ? r.error.message_zh || r.error.message : r.error.message)}</td></tr>`).join('');
+  $('recent').tBodies[0].innerHTML = rec.items.map((r) => `<tr><td>${when(r.eventTime)}</td><td>${esc(t('kinds')[r.kind] || r.kind)}</td><td>${esc(r.receiptNo)}${r.serverNo ? ` / ${esc(r.serverNo)}` : ''}</td>
+    <td class="num">${yuan(r.amountFen)}${r.serverAmountFen != null && r.serverAmountFen !== r.amountFen ? ` ≠ ${yuan(r.serverAmountFen)}` : ''}</td><td>${esc(t('states')[r.state])}${r.lastRetryError ? ` (${esc(r.lastRetryError.code)})` : ''}</td></tr>`).join('');
+  $('jobs').tBodies[0].innerHTML = status.printer.jobs.map((j) => `<tr><td>${esc(j.title)}</td><td>${esc(t('states')[j.state] || j.state)}${j.lastErrorCode ? ` (${esc(j.lastErrorCode)})` : ''}</td>
+    <td><button class="small job" data-id="${j.id}" data-op="reprint">${t('reprint')}</button> ${j.state !== 'printed' ? `<button class="small job" data-id="${j.id}" data-op="retry">${t('retry')}</button>` : ''}</td></tr>`).join('');
+  for (const b of document.querySelectorAll('button.job')) b.onclick = () => call('POST', `/local/print-jobs/${b.dataset.id}/${b.dataset.op}`, {}).then(poll);
+}
+
+// --- wiring ---
+function onEnter(id, fn) { $(id).addEventListener('keydown', (e) => { if (e.key === 'Enter' && !e.ctrlKey) { e.preventDefault(); fn(); } }); }
+onEnter('sale-phone', async () => { const f = await lookupFarmer('sale-phone', 'sale-name', 'sale-farmer'); (f ? $('sale-scan') : $('sale-name')).focus(); });
+onEnter('sale-name', () => $('sale-scan').focus());
+// A scanner types faster than the terminal answers: take each scan as it ends, handle them in order.
+let scans = Promise.resolve();
+function queueScan(inputId, fn) {
+  const code = $(inputId).value.trim();
+  $(inputId).value = '';
+  const qtyId = inputId === 'sale-scan' ? 'sale-qty' : 'ret-qty';
+  const qty = Math.max(1, parseInt($(qtyId).value, 10) || 1);
+  scans = scans.then(() => fn(code, qty)).catch(() => undefined);
+}
+onEnter('sale-scan', () => queueScan('sale-scan', saleScan));
+onEnter('sale-qty', () => $('sale-scan').focus());
+onEnter('ret-phone', async () => { const f = await lookupFarmer('ret-phone', 'ret-name', 'ret-farmer'); (f ? $('ret-scan') : $('ret-name')).focus(); });
+onEnter('ret-name', () => $('ret-scan').focus());
+onEnter('ret-scan', () => queueScan('ret-scan', retScan));
+onEnter('ret-qty', retAdd);
+onEnter('enrol-code', () => $('enrol-go').click());
+$('ret-add').onclick = retAdd;
+$('sale-confirm').onclick = confirmSale;
+$('sale-clear').onclick = () => clearSale(false);
+$('ret-confirm').onclick = confirmReturn;
+$('ret-clear').onclick = () => clearReturn(false);
+$('de-confirm').onclick = confirmDayEnd;
+$('de-float').onchange = loadDrawer;
+$('de-day').onchange = loadDrawer;
+$('sync-now').onclick = () => call('POST', '/local/sync-now', {}).then(poll);
+$('show-refused').onclick = () => show('records');
+$('lang').onclick = () => { lang = lang === 'zh' ? 'en' : 'zh'; localStorage.setItem('lang', lang); applyLang(); };
+$('enrol-go').onclick = async () => {
+  try {
+    const r = await call('POST', '/local/enrol', { enrolmentCode: $('enrol-code').value, serverUrl: $('enrol-server').value.trim() || undefined });
+    msg('enrol-msg', `OK: ${r.shopName}`, true);
+    await poll();
+    show('sale');
+  } catch (e) { msg('enrol-msg', e.message, false); }
+};
+for (const b of document.querySelectorAll('[data-tab]')) b.onclick = () => show(b.dataset.tab);
+document.addEventListener('keydown', (e) => {
+  const keys = { F1: 'sale', F2: 'return', F3: 'bags', F4: 'dayend', F5: 'records' };
+  if (keys[e.key]) { e.preventDefault(); show(keys[e.key]); return; }
+  if (e.key === 'Enter' && e.ctrlKey) {
+    e.preventDefault();
+    if (tab === 'sale') confirmSale(); else if (tab === 'return') confirmReturn(); else if (tab === 'dayend') confirmDayEnd();
+  }
+  if (e.key === 'Escape') { if (tab === 'sale') clearSale(false); else if (tab === 'return') clearReturn(false); }
+});
+applyLang();
+poll().then(() => show('sale'));
+setInterval(poll, 1500);
