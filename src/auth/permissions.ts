@@ -24,24 +24,34 @@ export const PERMISSIONS = {
   'ledger:read': 'Read ledger balances, settlement statements, farmer balances and fraud flags',
   'ledger:admin': 'Run the ledger check and the deposit expiry job',
   'settlements:write': 'Record settlement payments between the scheme and a shop',
+  'custody:read': 'Read collection bags and manifests (clerks: own shop; haulers: own manifests; facilities: what is sent to them)',
+  'custody:export': 'Export the inspectors\' ledger (台账) of a shop: quantities received, bags and their destinations',
+  'custody:sign': 'Sign a custody hand-over on behalf of own shop, hauler company or facility',
+  'custody:verify': 'Verify the custody hash chain and the mass balance of a county',
+  'bags:write': 'Open, fill and seal collection bags of a shop',
+  'manifests:write': 'Create pickup manifests, put bags on them and add transporters (haulers: own company)',
+  'receiving:write': 'Inspect and weigh bags delivered to own facility, and record corrections',
+  'disposal:write': 'Record the disposal of bags held by a facility',
 } as const;
 export type Permission = keyof typeof PERMISSIONS;
 
 const ALL = Object.keys(PERMISSIONS) as Permission[];
 const READ_ONLY: Permission[] = ['reference:read'];
+const SHOP_CUSTODY: Permission[] = ['custody:read', 'custody:export', 'custody:sign', 'bags:write'];
 
 export const ROLE_PERMISSIONS: Record<ActorRole, ReadonlySet<Permission>> = {
   admin: new Set(ALL),
-  province_official: new Set<Permission>(['reference:read', 'farmers:read', 'users:read', 'history:read', 'ledger:read']),
+  province_official: new Set<Permission>(['reference:read', 'farmers:read', 'users:read', 'history:read', 'ledger:read', 'custody:read', 'custody:export', 'custody:verify']),
   county_official: new Set<Permission>([
     'reference:read', 'reference:write', 'farmers:read', 'farmers:write', 'users:read', 'users:write',
     'terminals:manage', 'history:read',
     'reversals:write', 'ledger:read', 'settlements:write',
+    'custody:read', 'custody:export', 'custody:verify', 'disposal:write',
   ]),
-  clerk: new Set<Permission>(['reference:read', 'farmers:read', 'farmers:write', 'sales:write', 'returns:write', 'reversals:write']),
-  terminal: new Set<Permission>(['reference:read', 'farmers:read', 'farmers:write', 'sales:write', 'returns:write', 'reversals:write']),
-  hauler: new Set<Permission>(READ_ONLY),
-  facility_operator: new Set<Permission>(READ_ONLY),
+  clerk: new Set<Permission>(['reference:read', 'farmers:read', 'farmers:write', 'sales:write', 'returns:write', 'reversals:write', ...SHOP_CUSTODY]),
+  terminal: new Set<Permission>(['reference:read', 'farmers:read', 'farmers:write', 'sales:write', 'returns:write', 'reversals:write', ...SHOP_CUSTODY]),
+  hauler: new Set<Permission>([...READ_ONLY, 'custody:read', 'custody:sign', 'manifests:write']),
+  facility_operator: new Set<Permission>([...READ_ONLY, 'custody:read', 'custody:sign', 'receiving:write', 'disposal:write']),
 };
 
 export interface UserPrincipal {

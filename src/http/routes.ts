@@ -1,6 +1,7 @@
 // Every route of the API, by capability. Order matters only where an express path could shadow
 // another (none do today: literal segments never share a position with a parameter).
 import type { RouteDef } from './route.js';
+import { custodyRoutes } from '../features/custody/custody-routes.js';
 import { healthRoutes } from '../features/health/health-routes.js';
 import { authRoutes } from '../features/auth/auth-routes.js';
 import { terminalRoutes } from '../features/terminals/terminal-routes.js';
@@ -18,6 +19,7 @@ import { fraudFlagRoutes } from '../features/fraud-flags/fraud-flag-routes.js';
 export function allRoutes(): RouteDef[] {
   return [
     ...healthRoutes, ...authRoutes, ...terminalRoutes, ...referenceRoutes(),
+    ...custodyRoutes,
     ...saleRoutes,
     ...returnRoutes,
     ...syncRoutes,
