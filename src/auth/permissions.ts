@@ -24,6 +24,9 @@ export const PERMISSIONS = {
   'ledger:read': 'Read ledger balances, settlement statements, farmer balances and fraud flags',
   'ledger:admin': 'Run the ledger check and the deposit expiry job',
   'settlements:write': 'Record settlement payments between the scheme and a shop',
+  'reconciliation:read': 'Read reconciliation runs of a county and export them (CSV, printable page)',
+  'reconciliation:run': 'Run a reconciliation of a county and refresh its recovery aggregates',
+  'dashboard:read': 'Read the officials\' dashboard: recovery rates, shop table, rankings (farmers masked)',
   'custody:read': 'Read collection bags and manifests (clerks: own shop; haulers: own manifests; facilities: what is sent to them)',
   'custody:export': 'Export the inspectors\' ledger (台账) of a shop: quantities received, bags and their destinations',
   'custody:sign': 'Sign a custody hand-over on behalf of own shop, hauler company or facility',
@@ -36,16 +39,18 @@ export const PERMISSIONS = {
 export type Permission = keyof typeof PERMISSIONS;
 
 const ALL = Object.keys(PERMISSIONS) as Permission[];
+const OFFICIAL_DASHBOARD: Permission[] = ['reconciliation:read', 'dashboard:read'];
 const READ_ONLY: Permission[] = ['reference:read'];
 const SHOP_CUSTODY: Permission[] = ['custody:read', 'custody:export', 'custody:sign', 'bags:write'];
 
 export const ROLE_PERMISSIONS: Record<ActorRole, ReadonlySet<Permission>> = {
   admin: new Set(ALL),
-  province_official: new Set<Permission>(['reference:read', 'farmers:read', 'users:read', 'history:read', 'ledger:read', 'custody:read', 'custody:export', 'custody:verify']),
+  province_official: new Set<Permission>(['reference:read', 'farmers:read', 'users:read', 'history:read', 'ledger:read', ...OFFICIAL_DASHBOARD, 'custody:read', 'custody:export', 'custody:verify']),
   county_official: new Set<Permission>([
     'reference:read', 'reference:write', 'farmers:read', 'farmers:write', 'users:read', 'users:write',
     'terminals:manage', 'history:read',
     'reversals:write', 'ledger:read', 'settlements:write',
+    ...OFFICIAL_DASHBOARD, 'reconciliation:run',
     'custody:read', 'custody:export', 'custody:verify', 'disposal:write',
   ]),
   clerk: new Set<Permission>(['reference:read', 'farmers:read', 'farmers:write', 'sales:write', 'returns:write', 'reversals:write', ...SHOP_CUSTODY]),

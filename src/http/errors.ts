@@ -86,6 +86,10 @@ export const ERROR_CATALOGUE = {
   DISPOSAL_LICENCE_MISMATCH: { status: 422, message: 'The licence number is not the disposal facility\'s licence', message_zh: '许可证号与处置设施不符' },
   CERTIFICATE_DUPLICATE: { status: 409, message: 'A disposal with this certificate number is already recorded', message_zh: '该处置证明编号已登记' },
   BAGS_NOT_AT_ONE_FACILITY: { status: 422, message: 'A disposal covers bags held by one facility', message_zh: '一次处置只能包含同一设施的收集袋' },
+  // --- reconciliation ---
+  RECONCILIATION_PERIOD_INVALID: { status: 422, message: 'The reconciliation period must be a month (2026-03) or a year (2026)', message_zh: '对账期应为月份（2026-03）或年份（2026）' },
+  RECONCILIATION_AS_OF_IN_FUTURE: { status: 422, message: 'asOf may not be later than the server time: records not yet stored would change the figures', message_zh: '数据截止时间不能晚于服务器当前时间' },
+  INVALID_MONTH_RANGE: { status: 422, message: 'from and to must be months (YYYY-MM) with from not after to', message_zh: '起止月份格式应为 YYYY-MM，且起始不晚于结束' },
   // --- server ---
   DATABASE_UNAVAILABLE: { status: 503, message: 'The database is not reachable; try again shortly', message_zh: '数据库暂不可用，请稍后再试' },
   INTERNAL: { status: 500, message: 'Something went wrong on the server; it has been logged', message_zh: '服务器内部错误，已记录' },

@@ -15,6 +15,8 @@ import { expiryRoutes } from '../features/expiry/expiry-routes.js';
 import { settlementRoutes } from '../features/settlements/settlement-routes.js';
 import { balanceRoutes } from '../features/balances/balance-routes.js';
 import { fraudFlagRoutes } from '../features/fraud-flags/fraud-flag-routes.js';
+import { reconciliationRoutes } from '../features/reconciliation/reconciliation-routes.js';
+import { dashboardRoutes } from '../features/dashboard/dashboard-routes.js';
 
 export function allRoutes(): RouteDef[] {
   return [
@@ -29,5 +31,6 @@ export function allRoutes(): RouteDef[] {
     ...settlementRoutes,
     ...balanceRoutes,
     ...fraudFlagRoutes,
+    ...reconciliationRoutes, ...dashboardRoutes,
   ];
 }

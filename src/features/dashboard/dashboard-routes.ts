@@ -1,0 +1,134 @@
+// The officials' dashboard: the page and its assets (public: they hold no data), and the compact JSON
+// it reads — county summary, shop table, shop detail, recovery rates and the province's comparison.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { route, type RouteDef, type HandlerContext } from '../../http/route.js';
+import { COUNTY_CODE, enumOf, obj, str, uuid } from '../../shared/schemas/builders.js';
+import { actorName } from '../../auth/authenticate.js';
+import { refreshRecoveryAggregates, COHORT_DAYS } from '../recovery-rates/aggregation-job.js';
+import { RATE_DIMENSIONS, rateDefinitions, recoveryRates } from '../recovery-rates/recovery-rates.js';
+import { countySummary, ensureFresh, provinceComparison, resolveRange, shopDetail, shopTable } from './dashboard-service.js';
+import { csvLine } from './csv.js';
+
+const STATIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'static');
+const require = createRequire(import.meta.url);
+
+// Read once, on first request: the page is small; ECharts is ~1 MB and cached by the browser.
+const assets = new Map<string, string>();
+function asset(name: string): string {
+  let a = assets.get(name);
+  if (a === undefined) {
+    a = name === 'echarts.min.js' ? readFileSync(require.resolve('echarts/dist/echarts.min.js'), 'utf8') : readFileSync(path.join(STATIC_DIR, name), 'utf8');
+    assets.set(name, a);
+  }
+  return a;
+}
+
+const MONTH = str({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM', examples: ['2026-03'] });
+const RANGE_QUERY = {
+  from: MONTH, to: MONTH,
+  days: enumOf(COHORT_DAYS.map(String), 'N of the cohort rate (default 90)'),
+};
+const PROVINCE = str({ pattern: '^[1-8][0-9]0000$', description: 'Province code (GB/T 2260)', examples: ['510000'] });
+
+const staticRoute = (p: string, name: string, type: string, maxAge: number): RouteDef => route({
+  method: 'get', path: p, tag: 'dashboard', auth: 'public', summary: `Dashboard asset ${name}`,
+  responses: { 200: { description: name, contentType: type } },
+  handler: async () => ({ contentType: type, body: asset(name), headers: { 'Cache-Control': `public, max-age=${maxAge}` } }),
+});
+
+async function range(ctx: HandlerContext<any, any, any>, countyId?: string) {
+  const knex = ctx.deps.db.knex;
+  const tz = countyId ? (await knex('counties').where({ id: countyId }).first('timezone'))?.timezone : undefined;
+  return resolveRange(ctx.query, ctx.deps.clock.now(), tz);
+}
+
+const csv = (name: string, header: string[], rows: unknown[][]) => ({
+  contentType: 'text/csv; charset=utf-8',
+  body: '\uFEFF' + [csvLine(header), ...rows.map(csvLine)].join('\r\n') + '\r\n',
+  headers: { 'Content-Disposition': `attachment; filename="${name}"` },
+});
+
+export const dashboardRoutes: RouteDef[] = [
+  staticRoute('/dashboard', 'index.html', 'text/html; charset=utf-8', 0),
+  staticRoute('/dashboard/app.js', 'app.js', 'application/javascript; charset=utf-8', 300),
+  staticRoute('/dashboard/app.css', 'app.css', 'text/css; charset=utf-8', 300),
+  staticRoute('/dashboard/echarts.min.js', 'echarts.min.js', 'application/javascript; charset=utf-8', 86_400),
+
+  route({
+    method: 'get', path: '/api/v1/dashboard/counties/:countyId', tag: 'dashboard', auth: { permission: 'dashboard:read' },
+    summary: 'County dashboard: headline tiles, monthly trend, custody funnel, rankings, last reconciliation',
+    params: obj({ countyId: COUNTY_CODE }), query: obj(RANGE_QUERY, ['from', 'to', 'days']),
+    responses: { 200: { description: 'Figures', schema: { type: 'object' } }, 422: { description: 'INVALID_MONTH_RANGE' } },
+    handler: async (ctx) => {
+      await ensureFresh(ctx.deps.db.knex, ctx.params.countyId, ctx.deps.clock.now());
+      return { body: await countySummary(ctx.deps.db.knex, ctx.params.countyId, await range(ctx, ctx.params.countyId), ctx.deps.clock.now()) };
+    },
+  }),
+  route({
+    method: 'get', path: '/api/v1/dashboard/counties/:countyId/shops', tag: 'dashboard', auth: { permission: 'dashboard:read' },
+    summary: 'Shop table: rates, positions, containers at the shop, flags (returns above sales, overdue pickups); format=csv to export',
+    params: obj({ countyId: COUNTY_CODE }), query: obj({ ...RANGE_QUERY, format: enumOf(['json', 'csv']) }, ['from', 'to', 'days', 'format']),
+    responses: { 200: { description: 'Shops', schema: { type: 'object' } } },
+    handler: async (ctx) => {
+      await ensureFresh(ctx.deps.db.knex, ctx.params.countyId, ctx.deps.clock.now());
+      const r = await range(ctx, ctx.params.countyId);
+      const shops = await shopTable(ctx.deps.db.knex, ctx.params.countyId, r, ctx.deps.clock.now());
+      if (ctx.query.format === 'csv') {
+        return csv(`shops-${ctx.params.countyId}-${r.from}-${r.to}.csv`,
+          ['shop_id', '店铺', '乡镇', 'sold', 'returned', 'period_rate_pct', `cohort_${r.days}d_rate_pct`, 'mass_rate_pct', 'position_fen', 'containers_at_shop', 'bags_awaiting_pickup', 'overdue_bags', 'flags'],
+          shops.map((s) => [s.key, s.name, s.township, s.soldUnits, s.returnedUnits, s.periodRatePct ?? '', s.cohortRatePct ?? '', s.massRatePct ?? '', s.positionFen, s.containersAtShop, s.bagsAwaitingPickup, s.overdueBags, s.flags.join(' ')]));
+      }
+      return { body: { range: r, definitions: rateDefinitions(r.days), shops } };
+    },
+  }),
+  route({
+    method: 'get', path: '/api/v1/dashboard/counties/:countyId/shops/:shopId', tag: 'dashboard', auth: { permission: 'dashboard:read' },
+    summary: 'One shop: monthly trend, products, position, recent returns (returners masked)',
+    params: obj({ countyId: COUNTY_CODE, shopId: uuid() }), query: obj(RANGE_QUERY, ['from', 'to', 'days']),
+    responses: { 200: { description: 'Shop detail', schema: { type: 'object' } }, 404: { description: 'NOT_FOUND' } },
+    handler: async (ctx) => {
+      await ensureFresh(ctx.deps.db.knex, ctx.params.countyId, ctx.deps.clock.now());
+      return { body: await shopDetail(ctx.deps.db.knex, ctx.params.countyId, ctx.params.shopId, await range(ctx, ctx.params.countyId)) };
+    },
+  }),
+  route({
+    method: 'get', path: '/api/v1/dashboard/provinces/:provinceCode', tag: 'dashboard',
+    auth: { permission: 'dashboard:read', target: (ctx) => ({ countyId: ctx.params.provinceCode }) },
+    summary: 'Province: the counties compared (rates, deposits outstanding) and the province trend',
+    params: obj({ provinceCode: PROVINCE }), query: obj(RANGE_QUERY, ['from', 'to', 'days']),
+    responses: { 200: { description: 'Counties', schema: { type: 'object' } } },
+    handler: async (ctx) => ({ body: await provinceComparison(ctx.deps.db.knex, ctx.params.provinceCode, await range(ctx)) }),
+  }),
+  route({
+    method: 'get', path: '/api/v1/counties/:countyId/recovery-rates', tag: 'dashboard', auth: { permission: 'dashboard:read' },
+    summary: 'The three recovery rates (cohort, period, mass), each with its definition, by county, township, shop, product or manufacturer',
+    params: obj({ countyId: COUNTY_CODE }),
+    query: obj({ ...RANGE_QUERY, by: enumOf(RATE_DIMENSIONS), format: enumOf(['json', 'csv']) }, ['from', 'to', 'days', 'by', 'format']),
+    responses: { 200: { description: 'Rates', schema: { type: 'object' } }, 422: { description: 'INVALID_MONTH_RANGE' } },
+    handler: async (ctx) => {
+      await ensureFresh(ctx.deps.db.knex, ctx.params.countyId, ctx.deps.clock.now());
+      const r = await range(ctx, ctx.params.countyId);
+      const by = ctx.query.by ?? 'county';
+      const rows = await recoveryRates(ctx.deps.db.knex, { countyIds: [ctx.params.countyId], from: r.from, to: r.to, days: r.days, asOfDay: r.asOfDay, by });
+      if (ctx.query.format === 'csv') {
+        return csv(`recovery-rates-${ctx.params.countyId}-${by}-${r.from}-${r.to}.csv`,
+          [by, 'name', 'sold', 'returned', 'period_rate_pct', 'cohort_sold', `cohort_returned_${r.days}d`, 'cohort_rate_pct', 'sold_kg', 'returned_kg', 'mass_rate_pct'],
+          rows.map((x) => [x.key, x.name, x.soldUnits, x.returnedUnits, x.periodRatePct ?? '', x.cohortSoldUnits, x.cohortReturnedUnits, x.cohortRatePct ?? '', x.soldKg, x.returnedKg, x.massRatePct ?? '']));
+      }
+      return { body: { range: r, by, definitions: rateDefinitions(r.days), rows } };
+    },
+  }),
+  route({
+    method: 'post', path: '/api/v1/counties/:countyId/recovery-rates/refresh', tag: 'dashboard', auth: { permission: 'reconciliation:run' },
+    summary: 'Bring the recovery aggregates of a county up to date now (the job also runs on every dashboard read older than a minute)',
+    params: obj({ countyId: COUNTY_CODE }),
+    responses: { 200: { description: 'Months rebuilt and the new watermark', schema: { type: 'object' } } },
+    handler: async (ctx) => {
+      ctx.log.info({ actor: actorName(ctx.principal), countyId: ctx.params.countyId }, 'recovery aggregates refresh');
+      return { body: await refreshRecoveryAggregates(ctx.deps.db.knex, ctx.params.countyId, ctx.deps.clock.now()) };
+    },
+  }),
+];

@@ -1,0 +1,56 @@
+// Reconciliation runs of a county: run one now, list them, read one as JSON, CSV or a printable page.
+import { route, type RouteDef } from '../../http/route.js';
+import { actorName } from '../../auth/authenticate.js';
+import { COUNTY_CODE, dateTime, enumOf, obj, str, uuid } from '../../shared/schemas/builders.js';
+import { listRuns, loadRun, runReconciliation } from './reconciliation-service.js';
+import { runCsv, runHtml } from './reconciliation-export.js';
+
+const base = '/api/v1/counties/:countyId/reconciliations';
+const RUN = { type: 'object', description: 'A stored run: figures of the money, unit and custody books, shop lines and exceptions' };
+
+export const reconciliationRoutes: RouteDef[] = [
+  route({
+    method: 'post', path: base, tag: 'reconciliation', auth: { permission: 'reconciliation:run' },
+    summary: 'Run and store a reconciliation of the money, unit and custody books for a month or a year',
+    params: obj({ countyId: COUNTY_CODE }),
+    body: obj({
+      period: str({ max: 7, description: 'A month (2026-03) or a year (2026), in the county time zone', examples: ['2026-03'] }),
+      asOf: dateTime('Record-time cut-off (default: now): only rows stored at or before it count, so the same asOf gives the same figures'),
+    }, ['asOf']),
+    responses: { 201: { description: 'The run', schema: RUN }, 422: { description: 'RECONCILIATION_PERIOD_INVALID, RECONCILIATION_AS_OF_IN_FUTURE' } },
+    handler: async ({ params, body, principal, deps }) => {
+      const run = await runReconciliation(deps.db.knex, {
+        countyId: params.countyId, period: body.period, asOf: body.asOf ? new Date(body.asOf) : undefined, now: deps.clock.now(), trigger: 'api', actor: actorName(principal),
+      });
+      return { status: 201, body: run };
+    },
+  }),
+  route({
+    method: 'get', path: base, tag: 'reconciliation', auth: { permission: 'reconciliation:read' },
+    summary: 'The latest reconciliation runs of a county (without figures)',
+    params: obj({ countyId: COUNTY_CODE }),
+    responses: { 200: { description: 'Runs, newest first', schema: { type: 'object' } } },
+    handler: async ({ params, deps }) => ({ body: { runs: await listRuns(deps.db.knex, params.countyId) } }),
+  }),
+  route({
+    method: 'get', path: `${base}/:runId`, tag: 'reconciliation', auth: { permission: 'reconciliation:read' },
+    summary: 'One run as JSON, as CSV (format=csv) or as a printable bilingual page (format=html)',
+    params: obj({ countyId: COUNTY_CODE, runId: uuid() }),
+    query: obj({ format: enumOf(['json', 'csv', 'html']) }, ['format']),
+    responses: {
+      200: { description: 'The run', schema: RUN },
+      404: { description: 'NOT_FOUND' },
+    },
+    handler: async ({ params, query, deps }) => {
+      const run = await loadRun(deps.db.knex, params.countyId, params.runId);
+      if (query.format === 'csv') {
+        return { contentType: 'text/csv; charset=utf-8', body: runCsv(run), headers: { 'Content-Disposition': `attachment; filename="reconciliation-${run.countyId}-${run.period}-${run.id.slice(0, 8)}.csv"` } };
+      }
+      if (query.format === 'html') {
+        const c = await deps.db.knex('counties').where({ id: params.countyId }).first('name_zh');
+        return { contentType: 'text/html; charset=utf-8', body: runHtml(run, c?.name_zh ?? run.countyId) };
+      }
+      return { body: run };
+    },
+  }),
+];
