@@ -88,8 +88,8 @@
 
   function renderTrend(id, trend) {
     chart(id).setOption({
-      tooltip: { trigger: 'axis' }, legend: { data: [t('sold'), t('returned'), t('periodRate'), t('cohortRate')] },
-      grid: { left: 50, right: 50, bottom: 30, top: 40 },
+      tooltip: { trigger: 'axis' }, legend: { top: 0, data: [t('sold'), t('returned'), t('periodRate'), t('cohortRate')] },
+      grid: { left: 50, right: 50, bottom: 30, top: 50 },
       xAxis: { type: 'category', data: trend.map(function (p) { return p.month; }) },
       yAxis: [{ type: 'value', name: t('units') }, { type: 'value', name: '%', axisLabel: { formatter: '{value}%' } }],
       series: [
@@ -179,6 +179,9 @@
     ]).then(function (r) {
       state.county = r[0];
       state.shops = r[1].shops;
+      var f = $('#filters');
+      if (!f.from.value) f.from.value = r[0].range.from;
+      if (!f.to.value) f.to.value = r[0].range.to;
       $('#county').hidden = false;
       renderCounty();
       status(t('loaded'));
