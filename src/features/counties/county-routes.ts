@@ -15,6 +15,7 @@ const POLICY_FIELDS = {
   latePolicy: enumOf(['refund_from_unredeemed', 'accept_without_refund'], 'Returns after the validity period'),
   settlementPeriod: enumOf(['daily', 'weekly', 'monthly']),
   weightTolerancePct: int({ min: 0, max: 100, description: 'Bag weight difference tolerated at the facility' }),
+  fraudDailyReturnsThreshold: int({ min: 1, max: 100_000, description: 'Containers one phone may return in a business day before officials see a fraud flag' }),
 };
 
 const COUNTY = obj({
@@ -32,7 +33,7 @@ function toColumns(input: Record<string, unknown>): Record<string, unknown> {
     nameZh: 'name_zh', nameEn: 'name_en', provinceCode: 'province_code', provinceNameZh: 'province_name_zh', prefectureNameZh: 'prefecture_name_zh',
     timezone: 'timezone', depositValidityDays: 'deposit_validity_days', untrackedRefundPolicy: 'untracked_refund_policy',
     untrackedDailyLimit: 'untracked_daily_limit', latePolicy: 'late_return_policy', settlementPeriod: 'settlement_period',
-    weightTolerancePct: 'weight_tolerance_pct', active: 'active',
+    weightTolerancePct: 'weight_tolerance_pct', fraudDailyReturnsThreshold: 'fraud_daily_returns_threshold', active: 'active',
   };
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(input)) if (map[k]) out[map[k] as string] = v;

@@ -3,10 +3,10 @@
 // offline deposits that differ from the schedule. Computed from the records; farmers are masked.
 import type { Knex } from 'knex';
 import { maskPhone } from '../../shared/phone.js';
-import { DAILY_RETURNS_FLAG_THRESHOLD } from '../ledger/county-policy.js';
+import { loadCountyPolicy } from '../ledger/county-policy.js';
 
 export interface FraudFlag {
-  kind: 'returns_exceed_sales_shop' | 'returns_exceed_purchases_phone' | 'daily_returns_above_threshold' | 'other_county_unit' | 'deposit_mismatch';
+  kind: 'returns_exceed_sales_shop' | 'returns_exceed_purchases_phone' | 'daily_returns_above_threshold' | 'other_county_unit' | 'deposit_mismatch' | 'refund_mismatch';
   shopId?: string;
   farmerId?: string;
   phoneMasked?: string;
@@ -16,6 +16,15 @@ export interface FraudFlag {
   returned?: number;
   sold?: number;
   refId?: string;
+  threshold?: number;
+  /** refund_mismatch: what the clerk paid − what the scheme owed (+ overpaid: to chase back). */
+  differenceFen?: number;
+  paidFen?: number;
+  owedFen?: number;
+  /** Items paid beyond what was owed (incl. refused items paid anyway: the county chases these back). */
+  overpaidFen?: number;
+  /** Items paid short of what was owed (owed to the farmer). */
+  underpaidFen?: number;
 }
 
 const NOT_REVERSED = (alias: string, type: string) =>
@@ -30,6 +39,7 @@ export async function fraudFlags(knex: Knex, countyId: string, from: string, to:
       FROM sale_lines l JOIN sales s ON s.county_id = l.county_id AND s.id = l.sale_id
      WHERE l.county_id = :c AND ${NOT_REVERSED('s', 'sale')} AND s.business_day <= :to`;
   const b = { c: countyId, from, to };
+  const threshold = (await loadCountyPolicy(knex, countyId)).fraudDailyReturnsThreshold;
   const byShop = (await knex.raw(`
     SELECT a.shop_id, a.product_id, a.returned, coalesce(s.sold, 0) AS sold FROM
       (SELECT shop_id, product_id, sum(quantity)::int AS returned FROM (${accepted}) x GROUP BY shop_id, product_id) a
@@ -49,9 +59,9 @@ export async function fraudFlags(knex: Knex, countyId: string, from: string, to:
     SELECT x.farmer_id, f.phone_e164, x.business_day::text AS day, sum(x.quantity)::int AS returned
       FROM (${accepted}) x JOIN farmers f ON f.county_id = :c AND f.id = x.farmer_id
      WHERE x.business_day >= :from
-     GROUP BY x.farmer_id, f.phone_e164, x.business_day HAVING sum(x.quantity) > ${DAILY_RETURNS_FLAG_THRESHOLD}
-     ORDER BY day, x.farmer_id`, b)).rows;
-  for (const r of daily) flags.push({ kind: 'daily_returns_above_threshold', farmerId: r.farmer_id, phoneMasked: maskPhone(r.phone_e164), day: r.day, returned: r.returned });
+     GROUP BY x.farmer_id, f.phone_e164, x.business_day HAVING sum(x.quantity) > :threshold
+     ORDER BY day, x.farmer_id`, { ...b, threshold })).rows;
+  for (const r of daily) flags.push({ kind: 'daily_returns_above_threshold', farmerId: r.farmer_id, phoneMasked: maskPhone(r.phone_e164), day: r.day, returned: r.returned, threshold });
   const other = (await knex.raw(`
     SELECT r.shop_id, i.unit_code, r.id, r.business_day::text AS day FROM return_items i JOIN returns r ON r.county_id = i.county_id AND r.id = i.return_id
      WHERE i.county_id = :c AND i.reason_code = 'other_county' AND r.business_day BETWEEN :from AND :to ORDER BY r.business_day, i.unit_code`, b)).rows;
@@ -60,5 +70,19 @@ export async function fraudFlags(knex: Knex, countyId: string, from: string, to:
     SELECT s.shop_id, s.id, s.business_day::text AS day FROM sales s
      WHERE s.county_id = :c AND s.deposit_mismatch AND s.business_day BETWEEN :from AND :to ORDER BY s.business_day, s.id`, b)).rows;
   for (const r of mismatch) flags.push({ kind: 'deposit_mismatch', shopId: r.shop_id, day: r.day, refId: r.id });
+  // Offline refunds that differ from what the scheme owed (a refused item paid anyway is a shortfall to chase).
+  const refunds = (await knex.raw(`
+    SELECT r.shop_id, r.id, r.business_day::text AS day, r.total_refund_fen AS owed, r.refund_difference_fen AS diff,
+           sum(greatest(i.refund_difference_fen, 0))::bigint AS over, sum(greatest(-i.refund_difference_fen, 0))::bigint AS under
+      FROM returns r JOIN return_items i ON i.county_id = r.county_id AND i.return_id = r.id AND i.refund_difference_fen <> 0
+     WHERE r.county_id = :c AND r.business_day BETWEEN :from AND :to AND ${NOT_REVERSED('r', 'return')}
+     GROUP BY r.shop_id, r.id, r.business_day, r.total_refund_fen, r.refund_difference_fen
+     ORDER BY r.business_day, r.id`, b)).rows;
+  for (const r of refunds) {
+    flags.push({
+      kind: 'refund_mismatch', shopId: r.shop_id, day: r.day, refId: r.id, owedFen: Number(r.owed), paidFen: Number(r.owed) + Number(r.diff),
+      differenceFen: Number(r.diff), overpaidFen: Number(r.over), underpaidFen: Number(r.under),
+    });
+  }
   return flags;
 }

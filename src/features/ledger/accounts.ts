@@ -2,7 +2,7 @@
 // knows every id it will lock before reading anything, and locks them in id order.
 import { createHash } from 'node:crypto';
 
-export type AccountKind = 'shop_position' | 'deposits_outstanding' | 'unredeemed' | 'policy_refunds' | 'settlements';
+export type AccountKind = 'shop_position' | 'deposits_outstanding' | 'unredeemed' | 'policy_refunds' | 'settlements' | 'refund_differences';
 export type AccountBound = 'none' | 'non_negative' | 'non_positive';
 
 /**
@@ -16,6 +16,9 @@ export const ACCOUNT_BOUNDS: Record<AccountKind, AccountBound> = {
   unredeemed: 'non_positive',
   policy_refunds: 'non_negative',
   settlements: 'none',
+  // Offline refunds paid beyond (+) or short of (−) what the scheme owed: + is for the county to
+  // chase back, − is owed to farmers.
+  refund_differences: 'none',
 };
 
 export interface AccountRef {

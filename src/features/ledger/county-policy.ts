@@ -11,10 +11,10 @@ export interface CountyPolicy {
   untrackedDailyLimit: number;
   lateReturnPolicy: 'refund_from_unredeemed' | 'accept_without_refund';
   settlementPeriod: 'daily' | 'weekly' | 'monthly';
+  /** Accepted returns of one phone in one business day above this are flagged for officials. */
+  fraudDailyReturnsThreshold: number;
 }
 
-/** Accepted returns of one phone in one business day above this are flagged for officials. */
-export const DAILY_RETURNS_FLAG_THRESHOLD = 50;
 /** An event time this far ahead of the server clock is a wrong terminal clock, not a sale. */
 export const EVENT_TIME_SKEW_MS = 5 * 60_000;
 
@@ -29,6 +29,7 @@ export async function loadCountyPolicy(knex: Knex, countyId: string): Promise<Co
     untrackedDailyLimit: row.untracked_daily_limit,
     lateReturnPolicy: row.late_return_policy,
     settlementPeriod: row.settlement_period,
+    fraudDailyReturnsThreshold: row.fraud_daily_returns_threshold,
   };
 }
 

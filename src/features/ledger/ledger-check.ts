@@ -1,7 +1,8 @@
 // Verifies a county's ledger from its rows alone (issue 3): entries sum to zero overall and per
 // transfer, every account's balance equals its entries and its last balance-after, no bound was ever
-// broken, no unit code was refunded beyond its deposit, and the deposits-outstanding account equals
-// the deposits the positions say are still outstanding.
+// broken, no unit code was refunded beyond its deposit, the deposits-outstanding account equals
+// the deposits the positions say are still outstanding, and the refund-differences account equals
+// what offline refunds paid beyond (or short of) what was owed.
 import type { Knex } from 'knex';
 
 export interface LedgerProblem {
@@ -80,6 +81,15 @@ export async function checkLedger(knex: Knex, countyId: string): Promise<LedgerC
   const outstandingAcct = accounts.find((a: { code: string }) => a.code === 'deposits_outstanding');
   const liability = outstandingAcct ? -Number(outstandingAcct.balance_fen) : 0;
   if (Number(held.held) !== liability) problems.push({ check: 'deposits_outstanding', message: `deposits outstanding account holds ${liability} fen, units and lots hold ${held.held}` });
+
+  // Offline refunds paid beyond or short of what was owed: the account equals the items' differences.
+  const diff = (await knex.raw(`
+    SELECT coalesce(sum(i.refund_difference_fen), 0)::bigint AS diff FROM return_items i
+     WHERE i.county_id = ? AND i.refund_difference_fen <> 0
+       AND NOT EXISTS (SELECT 1 FROM reversals v WHERE v.county_id = i.county_id AND v.target_type = 'return' AND v.target_id = i.return_id)`, [c])).rows[0];
+  const diffAcct = accounts.find((a: { code: string }) => a.code === 'refund_differences');
+  const diffBalance = diffAcct ? Number(diffAcct.balance_fen) : 0;
+  if (Number(diff.diff) !== diffBalance) problems.push({ check: 'refund_differences', message: `refund differences account holds ${diffBalance} fen, return items differ by ${diff.diff}` });
 
   return { countyId, ok: problems.length === 0, transfers: Number(totals?.n ?? 0) / 2, entriesSumFen, problems };
 }

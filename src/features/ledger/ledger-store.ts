@@ -6,7 +6,7 @@ import { newId } from '../../shared/client-id.js';
 import { ACCOUNT_BOUNDS, type AccountBound, type AccountRef } from './accounts.js';
 
 export const TRANSFER_CODES = [
-  'deposit_collected', 'refund_paid', 'late_refund', 'policy_refund', 'deposit_expired',
+  'deposit_collected', 'refund_paid', 'late_refund', 'policy_refund', 'refund_overpaid', 'refund_underpaid', 'deposit_expired',
   'settlement_from_shop', 'settlement_to_shop', 'reversal',
 ] as const;
 export type TransferCode = (typeof TRANSFER_CODES)[number];

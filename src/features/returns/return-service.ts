@@ -28,6 +28,8 @@ export interface ReturnItemInput {
   quantity?: number;
   inspection: 'accepted' | 'rejected';
   reasonCode?: RejectionReason;
+  /** Offline returns: what the clerk actually paid out for this item (all its containers), in fen. */
+  refundPaidFen?: number;
 }
 
 export interface ReturnInput {
@@ -62,6 +64,8 @@ interface ItemPlan {
   inspection: 'accepted' | 'rejected';
   reasonCode: RejectionReason | null;
   allocations: Allocation[];
+  /** What the clerk says was paid (null: not stated, so what the server computes). */
+  paidFen: number | null;
 }
 
 export function returnNumber(countyId: string, returnNo: number): string {
@@ -117,7 +121,7 @@ export class ReturnService {
     for (const [i, item] of input.items.entries()) {
       const plan: ItemPlan = {
         itemNo: i + 1, scanned: item.scan ?? null, unitCode: null, productId: null, quantity: item.quantity ?? 1,
-        inspection: item.inspection, reasonCode: item.reasonCode ?? null, allocations: [],
+        inspection: item.inspection, reasonCode: item.reasonCode ?? null, allocations: [], paidFen: item.refundPaidFen ?? null,
       };
       if (item.scan !== undefined) {
         const got = extractUnitCode(item.scan);
@@ -241,31 +245,44 @@ export class ReturnService {
     // 4. Write the return and post the refunds.
     const sum = (sources: AllocationSource[]) => plans.reduce((s, p) => s + p.allocations.filter((a) => sources.includes(a.source)).reduce((t, a) => t + a.amountFen, 0), 0);
     const total = sum(['unit', 'lot', 'unit_expired', 'lot_expired', 'policy']);
+    const refundOf = (p: ItemPlan) => p.allocations.reduce((s, a) => s + a.amountFen, 0);
+    // An offline terminal states what the clerk paid: that is what left the till and what the ledger
+    // records. The difference from what the scheme owes is kept and flagged, never refused — and a
+    // unit already refunded stays refused (already_returned): its deposit is not paid twice, the cash
+    // the clerk handed over is a shortfall the county must chase.
+    const paidOf = (p: ItemPlan) => p.paidFen ?? refundOf(p);
+    const differenceOf = (p: ItemPlan) => paidOf(p) - refundOf(p);
+    const overpaid = plans.reduce((s, p) => s + Math.max(0, differenceOf(p)), 0);
+    const underpaid = plans.reduce((s, p) => s + Math.max(0, -differenceOf(p)), 0);
+    const totalPaid = total + overpaid - underpaid;
     const { return_no: returnNo } = await store.insertReturn({
       county_id: countyId, id: input.id, shop_id: input.shopId, farmer_id: returner?.id ?? null, event_time: eventTime, business_day: day,
-      recorded_at: now, actor, total_refund_fen: total,
+      recorded_at: now, actor, total_refund_fen: total, refund_difference_fen: totalPaid - total,
     });
-    const refundOf = (p: ItemPlan) => p.allocations.reduce((s, a) => s + a.amountFen, 0);
     const outcomeOf = (p: ItemPlan) => (p.inspection === 'rejected' ? 'rejected' : refundOf(p) > 0 ? 'refunded' : 'accepted_no_refund');
     await store.insertItems(
       plans.map((p) => ({
         county_id: countyId, return_id: input.id, item_no: p.itemNo, unit_code: p.unitCode, scanned: p.scanned?.slice(0, 300) ?? null, product_id: p.productId,
         quantity: p.quantity, inspection: p.inspection, outcome: outcomeOf(p), reason_code: p.reasonCode, refund_fen: refundOf(p),
+        refund_paid_fen: p.paidFen, refund_difference_fen: differenceOf(p),
       })),
       plans.flatMap((p) => p.allocations.map((a, k) => ({
         county_id: countyId, return_id: input.id, item_no: p.itemNo, alloc_no: k + 1, source: a.source, sale_id: a.saleId ?? null, line_no: a.lineNo ?? null,
         unit_code: a.unitCode ?? null, deposit_shop_id: a.depositShopId ?? null, product_id: a.productId ?? null, quantity: a.quantity, amount_fen: a.amountFen,
       }))),
     );
-    const payment = total > 0 ? { method: input.payment?.method ?? 'cash', reference: input.payment?.reference ?? null } : null;
-    if (payment) await store.insertRefund({ county_id: countyId, return_id: input.id, method: payment.method, reference: payment.reference, amount_fen: total, paid_at: eventTime });
+    const payment = totalPaid > 0 ? { method: input.payment?.method ?? 'cash', reference: input.payment?.reference ?? null } : null;
+    if (payment) await store.insertRefund({ county_id: countyId, return_id: input.id, method: payment.method, reference: payment.reference, amount_fen: totalPaid, paid_at: eventTime });
     const shop = shopAccount(countyId, input.shopId);
     const common = { credit: shop, clientId: input.id, refType: 'return' as const, refId: input.id, shopId: input.shopId, eventTime, actor };
     await postTransfers(trx, countyId, [
       { ...common, code: 'refund_paid', debit: countyAccount(countyId, 'deposits_outstanding'), amountFen: sum(['unit', 'lot']) },
       { ...common, code: 'late_refund', debit: countyAccount(countyId, 'unredeemed'), amountFen: sum(['unit_expired', 'lot_expired']) },
       { ...common, code: 'policy_refund', debit: countyAccount(countyId, 'policy_refunds'), amountFen: sum(['policy']) },
+      { ...common, code: 'refund_overpaid', debit: countyAccount(countyId, 'refund_differences'), amountFen: overpaid },
+      { ...common, code: 'refund_underpaid', debit: shop, credit: countyAccount(countyId, 'refund_differences'), amountFen: underpaid },
     ], now);
+    const mismatched = plans.some((p) => differenceOf(p) !== 0);
 
     return {
       status: 201,
@@ -285,9 +302,13 @@ export class ReturnService {
             itemNo: p.itemNo, unitCode: p.unitCode, productId: p.productId, quantity: p.quantity, outcome: outcomeOf(p), reasonCode: p.reasonCode,
             refundFen: refundOf(p), refundedQuantity: p.allocations.filter((a) => a.amountFen > 0).reduce((s, a) => s + a.quantity, 0),
             sources: [...bySource].map(([source, v]) => ({ source, ...v })),
+            refundPaidFen: paidOf(p), refundDifferenceFen: differenceOf(p), flags: differenceOf(p) !== 0 ? ['refund_mismatch'] : [],
           };
         }),
         totalRefundFen: total,
+        totalPaidFen: totalPaid,
+        refundDifferenceFen: totalPaid - total,
+        flags: mismatched ? ['refund_mismatch'] : [],
         payment,
         qrPayload: `agrireturn:return:${countyId}:${input.id}`,
       },

@@ -7,7 +7,7 @@ import { AppError } from '../../http/errors.js';
 import { actorName } from '../../auth/authenticate.js';
 import type { Principal } from '../../auth/permissions.js';
 import { businessDay } from '../deposit-schedules/deposit-schedule-entity.js';
-import { countyOf, loadCountyPolicy } from '../ledger/county-policy.js';
+import { EVENT_TIME_SKEW_MS, checkEventTime, countyOf, loadCountyPolicy } from '../ledger/county-policy.js';
 import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
 import { reverseTransfers, type TransferRow } from '../ledger/ledger-store.js';
 import type { LotRow, SoldUnitRow } from '../returns/return-store.js';
@@ -18,6 +18,8 @@ export interface ReversalInput {
   targetType: 'sale' | 'return';
   targetId: string;
   reason: string;
+  /** When the clerk did it at the counter (offline terminals); default: when the server receives it. */
+  eventTime?: string;
 }
 
 const TABLE = { sale: 'sales', return: 'returns' } as const;
@@ -46,11 +48,21 @@ export class ReversalService {
 
   private async write(trx: Knex.Transaction, countyId: string, principal: Principal, input: ReversalInput): Promise<WriteResult> {
     const now = this.deps.clock.now();
+    // The clerk's window is judged by when the reversal happened at the counter (a terminal offline
+    // all afternoon syncs it the next morning), never by when it reached the server. An event time
+    // in the future (beyond clock skew) or before the record it reverses is refused, so the window
+    // cannot be stretched by a wrong clock.
+    const eventTime = input.eventTime !== undefined ? new Date(input.eventTime) : now;
+    checkEventTime(eventTime, now);
     const county = await loadCountyPolicy(trx, countyId);
     const target = await trx(TABLE[input.targetType]).where({ county_id: countyId, id: input.targetId }).first();
     if (!target) throw new AppError('NOT_FOUND', `No ${input.targetType} ${input.targetId}`);
-    if ((principal.role === 'clerk' || principal.role === 'terminal') && target.business_day !== businessDay(now, county.timezone)) {
-      throw new AppError('REVERSAL_WINDOW_CLOSED', `The ${input.targetType} is of ${target.business_day}; only a county official may reverse it now`);
+    if (eventTime.getTime() < new Date(target.event_time).getTime() - EVENT_TIME_SKEW_MS) {
+      throw new AppError('VALIDATION_FAILED', 'A reversal cannot happen before what it reverses', [{ field: '/body/eventTime', code: 'before_target', message: `event time ${eventTime.toISOString()} is before the ${input.targetType}'s ${new Date(target.event_time).toISOString()}` }]);
+    }
+    const reversalDay = businessDay(eventTime, county.timezone);
+    if ((principal.role === 'clerk' || principal.role === 'terminal') && target.business_day !== reversalDay) {
+      throw new AppError('REVERSAL_WINDOW_CLOSED', `The ${input.targetType} is of ${target.business_day}, the reversal of ${reversalDay}; only a county official may reverse it now`);
     }
     if (await trx('reversals').where({ county_id: countyId, target_type: input.targetType, target_id: input.targetId }).first('id')) throw new AppError('ALREADY_REVERSED');
 
@@ -60,15 +72,15 @@ export class ReversalService {
     const actor = actorName(principal);
     await trx('reversals').insert({
       county_id: countyId, id: input.id, target_type: input.targetType, target_id: input.targetId, shop_id: target.shop_id,
-      reason: input.reason, actor, actor_role: principal.role, event_time: now, recorded_at: now,
+      reason: input.reason, actor, actor_role: principal.role, event_time: eventTime, recorded_at: now,
     });
     const originals = (await trx('ledger_transfers').where({ county_id: countyId, ref_type: input.targetType, ref_id: input.targetId }).orderBy('id')) as TransferRow[];
-    const posted = await reverseTransfers(trx, countyId, originals, { clientId: input.id, refId: input.id, eventTime: now, actor }, now);
+    const posted = await reverseTransfers(trx, countyId, originals, { clientId: input.id, refId: input.id, eventTime, actor }, now);
     return {
       status: 201,
       body: {
         reversalId: input.id, countyId, targetType: input.targetType, targetId: input.targetId, shopId: target.shop_id, reason: input.reason,
-        recordedAt: now.toISOString(),
+        eventTime: eventTime.toISOString(), businessDay: reversalDay, recordedAt: now.toISOString(),
         transfers: posted.map((p) => ({ transferId: p.id, reversesTransferId: p.reverses_transfer_id!, amountFen: Number(p.amount_fen) })),
       },
     };

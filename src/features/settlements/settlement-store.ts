@@ -24,17 +24,18 @@ export async function statementFigures(knex: Knex, countyId: string, from: Date,
   };
   const transfers = (await knex.raw(`
     WITH t AS (
-      SELECT t.shop_id, coalesce(o.code, t.code) AS base_code, CASE WHEN t.code = 'reversal' THEN -1 ELSE 1 END AS sign,
+      SELECT t.shop_id, coalesce(o.code, t.code) AS base_code,
+             CASE WHEN t.code = 'reversal' THEN -1 ELSE 1 END * CASE WHEN coalesce(o.code, t.code) = 'refund_underpaid' THEN -1 ELSE 1 END AS sign,
              t.amount_fen, t.recorded_at >= ? AS late
         FROM ledger_transfers t
         LEFT JOIN ledger_transfers o ON o.county_id = t.county_id AND o.id = t.reverses_transfer_id
        WHERE t.county_id = ? AND t.shop_id IS NOT NULL AND t.event_time >= ? AND t.event_time < ? AND t.recorded_at <= ?)
     SELECT shop_id,
            coalesce(sum(sign * amount_fen) FILTER (WHERE base_code = 'deposit_collected'), 0)::bigint AS deposits,
-           coalesce(sum(sign * amount_fen) FILTER (WHERE base_code IN ('refund_paid', 'late_refund', 'policy_refund')), 0)::bigint AS refunds,
+           coalesce(sum(sign * amount_fen) FILTER (WHERE base_code IN ('refund_paid', 'late_refund', 'policy_refund', 'refund_overpaid', 'refund_underpaid')), 0)::bigint AS refunds,
            coalesce(sum(sign * amount_fen) FILTER (WHERE late AND base_code = 'deposit_collected'), 0)::bigint AS late_deposits,
-           coalesce(sum(sign * amount_fen) FILTER (WHERE late AND base_code IN ('refund_paid', 'late_refund', 'policy_refund')), 0)::bigint AS late_refunds,
-           count(*) FILTER (WHERE late AND base_code IN ('deposit_collected', 'refund_paid', 'late_refund', 'policy_refund'))::int AS late_events
+           coalesce(sum(sign * amount_fen) FILTER (WHERE late AND base_code IN ('refund_paid', 'late_refund', 'policy_refund', 'refund_overpaid', 'refund_underpaid')), 0)::bigint AS late_refunds,
+           count(*) FILTER (WHERE late AND base_code IN ('deposit_collected', 'refund_paid', 'late_refund', 'policy_refund', 'refund_overpaid', 'refund_underpaid'))::int AS late_events
       FROM t GROUP BY shop_id`, [to, countyId, from, to, asOf])).rows;
   for (const r of transfers) {
     const f = get(r.shop_id);

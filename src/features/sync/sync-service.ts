@@ -39,7 +39,7 @@ interface KindHandler {
   permission: Permission;
   /** The single endpoint's body schema; the record's id and eventTime are merged into the payload. */
   schema: JsonSchema;
-  /** Whether the single endpoint takes the event time (a reversal is booked when it is recorded). */
+  /** Whether the single endpoint takes the event time (all do: a reversal's same-day window is judged by it). */
   eventTime: boolean;
   /** What the record touches, for the scope check; default: its countyId and shopId. */
   target?(deps: AppDeps, principal: Principal, body: any): Promise<Target>;
@@ -58,7 +58,7 @@ const DRAWER_REPORT_BODY: JsonSchema = (() => {
 export const KIND_HANDLERS: Partial<Record<SyncKind, KindHandler>> = {
   sale: { permission: 'sales:write', schema: SALE_REQUEST, eventTime: true, apply: (deps, p, body: SaleInput) => new SaleService(deps).record(p, body) },
   return: { permission: 'returns:write', schema: RETURN_REQUEST, eventTime: true, apply: (deps, p, body: ReturnInput) => new ReturnService(deps).record(p, body) },
-  reversal: { permission: 'reversals:write', schema: REVERSAL_REQUEST, eventTime: false,
+  reversal: { permission: 'reversals:write', schema: REVERSAL_REQUEST, eventTime: true,
     target: async (deps, p, body: ReversalInput) => {
       const countyId = countyOf(p, body.countyId);
       return { countyId, shopId: await targetShop(deps.db.knex, countyId, body.targetType, body.targetId) };

@@ -66,8 +66,9 @@ export const RETURN_REQUEST = obj(
           quantity: int({ min: 1, max: 10_000, description: 'Containers of this product (GTIN / product items only; a unit code is one container)' }),
           inspection: enumOf(['accepted', 'rejected']),
           reasonCode: enumOf(REJECTION_REASONS, 'Why a container was rejected'),
+          refundPaidFen: int({ min: 0, max: 1_000_000_000, description: 'Offline returns: the refund the clerk actually paid out for this item (all its containers). Recorded as paid; a difference from what the server computes is flagged (refund_mismatch), never refused' }),
         },
-        ['scan', 'gtin', 'productId', 'quantity', 'reasonCode'],
+        ['scan', 'gtin', 'productId', 'quantity', 'reasonCode', 'refundPaidFen'],
       ),
       { min: 1, max: 500 },
     ),
@@ -75,6 +76,8 @@ export const RETURN_REQUEST = obj(
   },
   ['countyId', 'returner', 'payment'],
 );
+
+const REFUND_FLAG = str({ description: 'refund_mismatch: what the clerk paid (refundPaidFen) differs from what the scheme owes (refundFen)' });
 
 export const RETURN_RECEIPT = obj({
   returnId: uuid(), returnNo: str(), countyId: str(), shopId: uuid(), eventTime: dateTime(), recordedAt: dateTime(), businessDay: str(),
@@ -84,8 +87,12 @@ export const RETURN_RECEIPT = obj({
     outcome: enumOf(['refunded', 'accepted_no_refund', 'rejected']), reasonCode: nullable(str()),
     refundFen: FEN, refundedQuantity: int(),
     sources: arr(obj({ source: str(), quantity: int(), amountFen: FEN })),
+    refundPaidFen: FEN, refundDifferenceFen: SIGNED_FEN, flags: arr(REFUND_FLAG),
   })),
   totalRefundFen: FEN,
+  totalPaidFen: FEN,
+  refundDifferenceFen: SIGNED_FEN,
+  flags: arr(REFUND_FLAG),
   payment: nullable(obj({ method: str(), reference: nullable(str()) })),
   qrPayload: str(),
 });
@@ -97,12 +104,13 @@ export const REVERSAL_REQUEST = obj(
     targetType: enumOf(['sale', 'return']),
     targetId: uuid(),
     reason: text(300),
+    eventTime: dateTime('When the clerk reversed it at the counter (offline terminals); default: when the server receives it. A clerk may reverse only records of that same business day (county time zone); future times are refused'),
   },
-  ['countyId'],
+  ['countyId', 'eventTime'],
 );
 
 export const REVERSAL_RESULT = obj({
-  reversalId: uuid(), countyId: str(), targetType: str(), targetId: uuid(), shopId: uuid(), reason: str(), recordedAt: dateTime(),
+  reversalId: uuid(), countyId: str(), targetType: str(), targetId: uuid(), shopId: uuid(), reason: str(), eventTime: dateTime(), businessDay: str(), recordedAt: dateTime(),
   transfers: arr(obj({ transferId: uuid(), reversesTransferId: uuid(), amountFen: FEN })),
 });
 

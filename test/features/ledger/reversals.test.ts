@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { useTestApp } from '../../support/harness.js';
 import { newClientId } from '../../../src/shared/client-id.js';
-import { GLYPHOSATE, SHOP_B, balances, expectLedgerClean, returnBody, saleBody, unitCode } from './ledger-fixtures.js';
+import { COUNTY, GLYPHOSATE, SHOP_A, SHOP_B, balances, expectLedgerClean, freshToken, returnBody, saleBody, unitCode } from './ledger-fixtures.js';
 
 describe('reversals', () => {
   const t = useTestApp();
@@ -62,5 +62,60 @@ describe('reversals', () => {
     const lot = await t.db.knex('deposit_lots').where({ farmer_id: ret.returner.farmerId }).first();
     expect(lot.outstanding).to.equal(2);
     await expectLedgerClean(t);
+  });
+  describe('synced late: the window is judged by the reversal’s own event time', () => {
+    // Sales at 09:00 Beijing on 15 March; the server clock is 10:00 Beijing on 16 March.
+    const NEXT_MORNING = '2026-03-16T02:00:00.000Z';
+    let sale: { saleId: string };
+    let clerk: string;
+    before(async () => {
+      t.clock.set('2026-03-15T02:00:00.000Z');
+      sale = (await post('/api/v1/sales', 'clerk.qingcheng', saleBody({ eventTime: '2026-03-15T01:00:00.000Z' }))).body;
+      t.clock.set(NEXT_MORNING);
+      clerk = await freshToken(t, 'clerk.qingcheng');
+    });
+    after(() => t.clock.set('2026-03-15T02:00:00.000Z'));
+    const send = (body: unknown) => t.api().post('/api/v1/reversals').set('Authorization', clerk).send(body as object);
+
+    it('refuses a clerk’s reversal done the next day', async () => {
+      const res = await send(reversal('sale', sale.saleId, { eventTime: '2026-03-16T01:30:00.000Z' })); // 09:30 on the 16th
+      expect(res.status).to.equal(403);
+      expect(res.body.error.code).to.equal('REVERSAL_WINDOW_CLOSED');
+      // Without an event time it happens now, the next day: refused too.
+      expect((await send(reversal('sale', sale.saleId))).body.error.code).to.equal('REVERSAL_WINDOW_CLOSED');
+    });
+
+    it('refuses event times in the future (beyond clock skew) and before the record', async () => {
+      const future = await send(reversal('sale', sale.saleId, { eventTime: '2026-03-16T03:00:00.000Z' }));
+      expect(future.status).to.equal(422);
+      expect(future.body.error.code).to.equal('EVENT_TIME_IN_FUTURE');
+      const early = await send(reversal('sale', sale.saleId, { eventTime: '2026-03-15T00:30:00.000Z' }));
+      expect(early.status).to.equal(400);
+      expect(early.body.error.details[0].code).to.equal('before_target');
+    });
+
+    it('accepts a clerk’s reversal done the same day offline and synced the next morning, booked at its event time', async () => {
+      const body = reversal('sale', sale.saleId, { eventTime: '2026-03-15T10:00:00.000Z' }); // 18:00 on the 15th
+      const res = await send(body);
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      expect(res.body).to.include({ eventTime: '2026-03-15T10:00:00.000Z', businessDay: '2026-03-15', recordedAt: new Date(NEXT_MORNING).toISOString() });
+      const row = await t.db.knex('reversals').where({ county_id: COUNTY, id: body.id }).first();
+      expect(new Date(row.event_time).toISOString()).to.equal('2026-03-15T10:00:00.000Z');
+      const transfer = await t.db.knex('ledger_transfers').where({ county_id: COUNTY, ref_type: 'reversal', ref_id: body.id }).first();
+      expect(new Date(transfer.event_time).toISOString()).to.equal('2026-03-15T10:00:00.000Z');
+      expect((await send(body)).status).to.equal(200);
+      await expectLedgerClean(t);
+    });
+
+    it('takes a synced reversal record’s event time the same way', async () => {
+      const other = (await t.api().post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ eventTime: '2026-03-15T03:00:00.000Z' }))).body;
+      const record = (eventTime: string) => ({ kind: 'reversal', id: newClientId(), eventTime, payload: { targetType: 'sale', targetId: other.saleId, reason: '录错了' } });
+      const res = await t.api().post('/api/v1/sync/batches').set('Authorization', clerk)
+        .send({ records: [record('2026-03-16T01:00:00.000Z'), record('2026-03-15T09:00:00.000Z')] });
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      expect(res.body.results.map((r: { status: string }) => r.status)).to.deep.equal(['refused', 'applied']);
+      expect(res.body.results[0].error.code).to.equal('REVERSAL_WINDOW_CLOSED');
+      expect(res.body.results[1].result.shopId).to.equal(SHOP_A);
+    });
   });
 });
