@@ -15,6 +15,8 @@ export interface GenerateOptions {
   /** Containers sold per county in the year (default 100,000; Qingshen sells ~1 million). */
   containersPerCounty: number;
   seed?: number;
+  /** Index of the first county (0 = the demo county; later ones are simulated 5190xx counties). */
+  startIndex?: number;
   log?: (msg: string) => void;
 }
 
@@ -397,7 +399,7 @@ export async function generateData(knex: Knex, opts: GenerateOptions): Promise<G
   const rnd = prng(opts.seed ?? 20260315);
   const ids: string[] = [];
   const out: GenerateResult = { counties: ids, sales: 0, containers: 0, returns: 0, bags: 0, ms: 0 };
-  for (let i = 0; i < opts.counties; i++) {
+  for (let i = opts.startIndex ?? 0; i < (opts.startIndex ?? 0) + opts.counties; i++) {
     const countyId = i === 0 ? DEMO_COUNTY_ID : `5190${String(i).padStart(2, '0')}`;
     if (i > 0) await makeCounty(knex, countyId, i, rnd);
     ids.push(countyId);
