@@ -22,6 +22,10 @@ export interface Config {
   publicUrl: string | null;
   /** How often the deposit-expiry job runs; 0 turns the in-server scheduler's job off. */
   expiryJobIntervalMinutes: number;
+  /** How often the dashboard's recovery aggregates are refreshed; 0 = off. */
+  aggregateJobIntervalMinutes: number;
+  /** How often the scheduler looks for a finished month to reconcile; 0 = off. */
+  reconciliationJobIntervalMinutes: number;
 }
 
 export class ConfigError extends Error {
@@ -100,6 +104,8 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: int('BODY_LIMIT_BYTES', 1_048_576, 1024, 64 * 1_048_576),
     logLevel: oneOf('LOG_LEVEL', nodeEnv === 'test' ? 'silent' : 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     expiryJobIntervalMinutes: int('EXPIRY_JOB_INTERVAL_MINUTES', nodeEnv === 'test' ? 0 : 60, 0, 7 * 24 * 60),
+    aggregateJobIntervalMinutes: int('AGGREGATE_JOB_INTERVAL_MINUTES', nodeEnv === 'test' ? 0 : 5, 0, 7 * 24 * 60),
+    reconciliationJobIntervalMinutes: int('RECONCILIATION_JOB_INTERVAL_MINUTES', nodeEnv === 'test' ? 0 : 60, 0, 7 * 24 * 60),
     publicUrl: env.PUBLIC_URL && env.PUBLIC_URL !== '' ? env.PUBLIC_URL.replace(/\/$/, '') : null,
   };
   if (problems.length > 0) throw new ConfigError(problems);

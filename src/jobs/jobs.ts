@@ -2,6 +2,8 @@
 import type { Config } from '../config.js';
 import type { CountyJob } from './scheduler.js';
 import { runExpiry } from '../features/expiry/expiry-service.js';
+import { refreshRecoveryAggregates } from '../features/recovery-rates/aggregation-job.js';
+import { runScheduledReconciliation } from '../features/reconciliation/reconciliation-service.js';
 
 export function countyJobs(config: Config): CountyJob[] {
   return [
@@ -9,6 +11,18 @@ export function countyJobs(config: Config): CountyJob[] {
       name: 'deposit-expiry',
       intervalMs: config.expiryJobIntervalMinutes * 60_000,
       run: (knex, countyId, now) => runExpiry(knex, countyId, now, 'system:expiry-job'),
+    },
+    {
+      // Keeps the dashboard's monthly aggregates current; rebuilds only months touched since the last run.
+      name: 'recovery-aggregates',
+      intervalMs: config.aggregateJobIntervalMinutes * 60_000,
+      run: (knex, countyId, now) => refreshRecoveryAggregates(knex, countyId, now),
+    },
+    {
+      // Reconciles the previous month once it has ended (a run per county and month; later ticks skip it).
+      name: 'monthly-reconciliation',
+      intervalMs: config.reconciliationJobIntervalMinutes * 60_000,
+      run: async (knex, countyId, now) => (await runScheduledReconciliation(knex, countyId, now))?.id ?? 'already done',
     },
   ];
 }

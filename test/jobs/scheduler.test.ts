@@ -9,9 +9,11 @@ import { COUNTY, balances, expectLedgerClean, saleBody } from '../features/ledge
 describe('scheduled jobs', () => {
   const t = useTestApp({ clock: '2026-03-15T02:00:00.000Z' });
 
-  it('is off in tests by default and on (hourly) elsewhere', () => {
-    expect(countyJobs(loadConfig({ NODE_ENV: 'test' }))[0]?.intervalMs).to.equal(0);
-    expect(countyJobs(loadConfig({}))[0]?.intervalMs).to.equal(3_600_000);
+  it('is off in tests by default and on elsewhere', () => {
+    expect(countyJobs(loadConfig({ NODE_ENV: 'test' })).map((j) => j.intervalMs)).to.deep.equal([0, 0, 0]);
+    expect(countyJobs(loadConfig({})).map((j) => [j.name, j.intervalMs])).to.deep.equal([
+      ['deposit-expiry', 3_600_000], ['recovery-aggregates', 300_000], ['monthly-reconciliation', 3_600_000],
+    ]);
   });
 
   it('expires deposits past the validity period once, for every county, and keeps the ledger clean', async () => {
@@ -22,7 +24,12 @@ describe('scheduled jobs', () => {
     const scheduler = startScheduler(t.db.knex, t.clock, t.deps.logger, countyJobs(loadConfig({ EXPIRY_JOB_INTERVAL_MINUTES: '60' })), { firstRunDelayMs: 3_600_000 });
     try {
       const early = await scheduler.tick();
-      expect(early.filter((r) => r.ok)).to.have.length(3); // three active counties in the test data
+      const expiry = early.filter((r) => r.job === 'deposit-expiry');
+      expect(expiry.filter((r) => r.ok)).to.have.length(3); // three active counties in the test data
+      expect(early.filter((r) => !r.ok), JSON.stringify(early.filter((r) => !r.ok))).to.deep.equal([]);
+      // The reconciliation of the previous month (2026-02) is stored once per county.
+      const runs = await t.db.knex('reconciliation_runs').where({ trigger: 'scheduled' }).select('county_id', 'period_key');
+      expect(runs.map((r: { county_id: string; period_key: string }) => `${r.county_id}:${r.period_key}`).sort()).to.deep.equal(['330784:2026-02', '510823:2026-02', '511425:2026-02']);
       expect(await balances(t)).to.deep.equal(before);
 
       t.clock.set('2027-03-20T02:00:00.000Z'); // 370 days later: past the 365-day validity

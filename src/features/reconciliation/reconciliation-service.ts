@@ -372,16 +372,24 @@ export async function listRuns(knex: Knex, countyId: string, limit = 50): Promis
  * The scheduled job: for every active county, last month's reconciliation (once per period; a
  * second call finds it done). Run daily from cron or the operator's scheduler (`npm run reconcile`).
  */
+/** Reconciles the previous month of one county once (the scheduler calls this for every county). */
+export async function runScheduledReconciliation(knex: Knex, countyId: string, now: Date): Promise<ReconciliationRun | null> {
+  const c = (await knex('counties').where({ id: countyId }).first('id', 'timezone')) as { id: string; timezone: string } | undefined;
+  if (!c) return null;
+  const local = new Intl.DateTimeFormat('en-CA', { timeZone: c.timezone, year: 'numeric', month: '2-digit' }).format(now); // 2026-04
+  const [y, m] = local.split('-').map(Number) as [number, number];
+  const period = m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
+  const done = await knex('reconciliation_runs').where({ county_id: c.id, period_key: period, trigger: 'scheduled' }).first('id');
+  if (done) return null;
+  return runReconciliation(knex, { countyId: c.id, period, now, trigger: 'scheduled', actor: 'system:scheduler' });
+}
+
 export async function runScheduledReconciliations(knex: Knex, now: Date): Promise<ReconciliationRun[]> {
-  const counties = (await knex('counties').where({ active: true }).orderBy('id').select('id', 'timezone')) as Array<{ id: string; timezone: string }>;
+  const counties = (await knex('counties').where({ active: true }).orderBy('id').select('id')) as Array<{ id: string }>;
   const out: ReconciliationRun[] = [];
   for (const c of counties) {
-    const local = new Intl.DateTimeFormat('en-CA', { timeZone: c.timezone, year: 'numeric', month: '2-digit' }).format(now); // 2026-04
-    const [y, m] = local.split('-').map(Number) as [number, number];
-    const period = m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
-    const done = await knex('reconciliation_runs').where({ county_id: c.id, period_key: period, trigger: 'scheduled' }).first('id');
-    if (done) continue;
-    out.push(await runReconciliation(knex, { countyId: c.id, period, now, trigger: 'scheduled', actor: 'system:scheduler' }));
+    const run = await runScheduledReconciliation(knex, c.id, now);
+    if (run) out.push(run);
   }
   return out;
 }
