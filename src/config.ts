@@ -26,6 +26,33 @@ export interface Config {
   aggregateJobIntervalMinutes: number;
   /** How often the scheduler looks for a finished month to reconcile; 0 = off. */
   reconciliationJobIntervalMinutes: number;
+  sms: SmsConfig;
+}
+
+/** The farmers' SMS service through Kannel (docs/sms.md). Off until a county and a secret are set. */
+export interface SmsConfig {
+  /** The county whose farmers text the short number; null turns the inbound endpoint off. */
+  countyId: string | null;
+  /** The number farmers text (the sender of our SMS). */
+  shortNumber: string;
+  /** Shared secret Kannel puts in its get-url and dlr-url; null turns the callbacks off. */
+  inboundSecret: string | null;
+  /** Kannel smsbox sendsms URL; null turns the outbox worker off (messages wait in the outbox). */
+  kannelSendsmsUrl: string | null;
+  kannelUser: string;
+  kannelPassword: string;
+  /** Base URL Kannel calls back for delivery reports; default the public URL or host:port. */
+  callbackBaseUrl: string | null;
+  /** Inbound messages per number per hour that are answered. */
+  rateLimitPerHour: number;
+  /** Days before a deposit's expiry that the farmer is reminded; 0 = no reminders. */
+  expiryReminderDays: number;
+  /** How often the outbox worker looks for due messages. */
+  workerIntervalMs: number;
+  /** Attempts before a message is given up as failed. */
+  maxAttempts: number;
+  /** Back-off after the first failure; doubles each attempt up to an hour. */
+  retryBaseMs: number;
 }
 
 export class ConfigError extends Error {
@@ -107,9 +134,44 @@ export function loadConfig(env: Env = process.env): Config {
     aggregateJobIntervalMinutes: int('AGGREGATE_JOB_INTERVAL_MINUTES', nodeEnv === 'test' ? 0 : 5, 0, 7 * 24 * 60),
     reconciliationJobIntervalMinutes: int('RECONCILIATION_JOB_INTERVAL_MINUTES', nodeEnv === 'test' ? 0 : 60, 0, 7 * 24 * 60),
     publicUrl: env.PUBLIC_URL && env.PUBLIC_URL !== '' ? env.PUBLIC_URL.replace(/\/$/, '') : null,
+    sms: loadSmsConfig(env, problems, str, int),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+function loadSmsConfig(env: Env, problems: string[], str: (n: string, f: string) => string, int: (n: string, f: number, min: number, max: number) => number): SmsConfig {
+  const opt = (name: string): string | null => (env[name] && env[name]!.trim() !== '' ? env[name]!.trim() : null);
+  const countyId = opt('SMS_COUNTY_ID');
+  if (countyId !== null && !/^[1-8][0-9]{5}$/.test(countyId)) problems.push(`SMS_COUNTY_ID must be a six-digit county code, got "${countyId}"`);
+  const shortNumber = str('SMS_SHORT_NUMBER', '10690000');
+  if (!/^\+?[0-9]{3,20}$/.test(shortNumber)) problems.push(`SMS_SHORT_NUMBER must be digits (an optional leading +), got "${shortNumber}"`);
+  const inboundSecret = opt('SMS_INBOUND_SECRET');
+  if (inboundSecret !== null && (inboundSecret.length < 16 || !/^[A-Za-z0-9._~-]+$/.test(inboundSecret))) {
+    problems.push('SMS_INBOUND_SECRET must be at least 16 characters of A-Z a-z 0-9 . _ ~ - (it travels in a URL)');
+  }
+  const url = (name: string): string | null => {
+    const v = opt(name);
+    if (v !== null && !/^https?:\/\/[^\s]+$/.test(v)) {
+      problems.push(`${name} must be an http:// or https:// URL`);
+      return null;
+    }
+    return v === null ? null : v.replace(/\/$/, '');
+  };
+  const kannelSendsmsUrl = url('KANNEL_SENDSMS_URL');
+  const callbackBaseUrl = url('SMS_CALLBACK_BASE_URL');
+  const kannelUser = str('KANNEL_USER', 'agrireturn');
+  const kannelPassword = str('KANNEL_PASSWORD', '');
+  if (kannelSendsmsUrl !== null && kannelPassword === '') problems.push('KANNEL_PASSWORD is required when KANNEL_SENDSMS_URL is set');
+  if (kannelSendsmsUrl !== null && inboundSecret === null) problems.push('SMS_INBOUND_SECRET is required when KANNEL_SENDSMS_URL is set (delivery reports are checked with it)');
+  return {
+    countyId, shortNumber, inboundSecret, kannelSendsmsUrl, kannelUser, kannelPassword, callbackBaseUrl,
+    rateLimitPerHour: int('SMS_RATE_LIMIT_PER_HOUR', 10, 1, 1000),
+    expiryReminderDays: int('SMS_EXPIRY_REMINDER_DAYS', 30, 0, 365),
+    workerIntervalMs: int('SMS_WORKER_INTERVAL_MS', 2000, 100, 600_000),
+    maxAttempts: int('SMS_MAX_ATTEMPTS', 8, 1, 50),
+    retryBaseMs: int('SMS_RETRY_BASE_MS', 30_000, 10, 3_600_000),
+  };
 }
 
 /** Hides the password in a connection string so it can be printed. */

@@ -90,6 +90,10 @@ export const ERROR_CATALOGUE = {
   RECONCILIATION_PERIOD_INVALID: { status: 422, message: 'The reconciliation period must be a month (2026-03) or a year (2026)', message_zh: '对账期应为月份（2026-03）或年份（2026）' },
   RECONCILIATION_AS_OF_IN_FUTURE: { status: 422, message: 'asOf may not be later than the server time: records not yet stored would change the figures', message_zh: '数据截止时间不能晚于服务器当前时间' },
   INVALID_MONTH_RANGE: { status: 422, message: 'from and to must be months (YYYY-MM) with from not after to', message_zh: '起止月份格式应为 YYYY-MM，且起始不晚于结束' },
+  // --- sms ---
+  SMS_NOT_CONFIGURED: { status: 503, message: 'The SMS service is not configured on this server (SMS_COUNTY_ID, SMS_INBOUND_SECRET)', message_zh: '本服务器未配置短信服务' },
+  SMS_SECRET_INVALID: { status: 403, message: 'The shared secret of the SMS gateway callback is wrong', message_zh: '短信网关回调密钥错误' },
+  SMS_OUTBOX_NOT_FOUND: { status: 404, message: 'No outgoing SMS of this county has that id', message_zh: '本县没有该条待发短信' },
   // --- server ---
   DATABASE_UNAVAILABLE: { status: 503, message: 'The database is not reachable; try again shortly', message_zh: '数据库暂不可用，请稍后再试' },
   INTERNAL: { status: 500, message: 'Something went wrong on the server; it has been logged', message_zh: '服务器内部错误，已记录' },

@@ -17,6 +17,7 @@ import { balanceRoutes } from '../features/balances/balance-routes.js';
 import { fraudFlagRoutes } from '../features/fraud-flags/fraud-flag-routes.js';
 import { reconciliationRoutes } from '../features/reconciliation/reconciliation-routes.js';
 import { dashboardRoutes } from '../features/dashboard/dashboard-routes.js';
+import { smsRoutes } from '../features/sms/sms-inbound-routes.js';
 
 export function allRoutes(): RouteDef[] {
   return [
@@ -32,5 +33,6 @@ export function allRoutes(): RouteDef[] {
     ...balanceRoutes,
     ...fraudFlagRoutes,
     ...reconciliationRoutes, ...dashboardRoutes,
+    ...smsRoutes,
   ];
 }

@@ -1,0 +1,120 @@
+// Every text the SMS service sends, in Chinese and English. Each is written to fit one SMS (70
+// UCS-2 characters in Chinese) in the common case; lists of products or shops may run longer and
+// are then split by splitSms. Amounts go through formatFen; nothing here names another person.
+import { formatFen } from '../../shared/money.js';
+
+export type SmsLanguage = 'zh' | 'en';
+
+export interface BalanceFigures {
+  products: Array<{ name: string; containers: number }>;
+  outstandingContainers: number;
+  refundableFen: number;
+  lateRefundableFen: number;
+  refundsThisYearFen: number;
+  year: number;
+  collectionPoints: string[];
+}
+
+export interface HistoryEntry {
+  /** Local date, YYYY-MM-DD. */
+  day: string;
+  shopName: string;
+  containers: number;
+  refundFen: number;
+}
+
+/** "草甘膦异丙胺盐 41% 水剂（大包装）" → "草甘膦异丙胺盐": the active ingredient is what farmers call it. */
+export function shortProductName(name: string): string {
+  const m = /^[^\s0-9（(]+/.exec(name.trim());
+  return m ? m[0] : name.trim();
+}
+
+function mmdd(day: string): string {
+  const [, m, d] = day.split('-');
+  return `${Number(m)}/${Number(d)}`;
+}
+
+/** Products with the same short name (two pack sizes of one pesticide) are added up. */
+function productList(products: BalanceFigures['products'], lang: SmsLanguage): string {
+  const byName = new Map<string, number>();
+  for (const p of products) {
+    if (p.containers <= 0) continue;
+    const k = shortProductName(p.name);
+    byName.set(k, (byName.get(k) ?? 0) + p.containers);
+  }
+  return [...byName].map(([n, c]) => (lang === 'zh' ? `${n}${c}个` : `${n} x${c}`)).join(lang === 'zh' ? '、' : ', ');
+}
+
+export const messages = {
+  balance(lang: SmsLanguage, b: BalanceFigures): string {
+    const fen = (n: number) => formatFen(n, lang);
+    if (lang === 'zh') {
+      const parts: string[] = [];
+      if (b.outstandingContainers === 0) parts.push('您目前没有待退押金的包装。');
+      else parts.push(`待退押金${fen(b.refundableFen)}，包装${b.outstandingContainers}个（${productList(b.products, lang)}）。`);
+      if (b.lateRefundableFen > 0) parts.push(`已过期仍可退${fen(b.lateRefundableFen)}。`);
+      parts.push(`${b.year}年已退${fen(b.refundsThisYearFen)}。`);
+      if (b.collectionPoints.length) parts.push(`回收点：${b.collectionPoints.join('、')}`);
+      return parts.join('');
+    }
+    const parts: string[] = [];
+    if (b.outstandingContainers === 0) parts.push('No deposits to refund.');
+    else parts.push(`Refundable deposit ${fen(b.refundableFen)} on ${b.outstandingContainers} containers (${productList(b.products, lang)}).`);
+    if (b.lateRefundableFen > 0) parts.push(`Expired, still refunded: ${fen(b.lateRefundableFen)}.`);
+    parts.push(`Refunded in ${b.year}: ${fen(b.refundsThisYearFen)}.`);
+    if (b.collectionPoints.length) parts.push(`Return to: ${b.collectionPoints.join(', ')}`);
+    return parts.join(' ');
+  },
+
+  history(lang: SmsLanguage, entries: HistoryEntry[]): string {
+    if (entries.length === 0) return lang === 'zh' ? '您还没有退还包装的记录。' : 'No returns recorded yet.';
+    if (lang === 'zh') return `最近退还：${entries.map((e) => `${mmdd(e.day)}${e.shopName}${e.containers}个退${formatFen(e.refundFen, lang)}`).join('；')}`;
+    return `Last returns: ${entries.map((e) => `${mmdd(e.day)} ${e.shopName} ${e.containers} containers, refund ${formatFen(e.refundFen, lang)}`).join('; ')}`;
+  },
+
+  help(lang: SmsLanguage): string {
+    return lang === 'zh'
+      ? '回复：余额 查押金，记录 查退还，退订 停通知，订阅 开通知。空包装洗净后可到任一农资店退押金。'
+      : 'Reply BAL for your deposits, HIST for returns, STOP to end alerts, START to resume. Return rinsed empty containers to any shop for your deposit.';
+  },
+
+  /** Anything not understood: shorter than help, so a typo does not cost a long reply. */
+  unknownCommand(lang: SmsLanguage): string {
+    return lang === 'zh' ? '未识别的指令。回复 余额 查押金，回复 帮助 看全部指令。' : 'Not understood. Reply BAL for your deposits or HELP for all commands.';
+  },
+
+  /** To a number no farmer is registered with: how to register, and nothing about anyone. */
+  unregistered(): string {
+    return '本号码未登记。在任一农资店买药时向店员报手机号即可登记，之后发 余额 可查押金。';
+  },
+
+  stopped(lang: SmsLanguage): string {
+    return lang === 'zh' ? '已停止押金通知。回复 订阅 可恢复；回复 余额 仍可查询。' : 'Alerts stopped. Reply START to resume; BAL still works.';
+  },
+
+  started(lang: SmsLanguage): string {
+    return lang === 'zh' ? '已开通押金通知。回复 退订 可停止。' : 'Alerts on. Reply STOP to end them.';
+  },
+
+  rateLimited(lang: SmsLanguage): string {
+    return lang === 'zh' ? '查询太频繁，请1小时后再试。' : 'Too many messages; please try again in an hour.';
+  },
+
+  saleRecorded(lang: SmsLanguage, n: { shopName: string; containers: number; depositFen: number }): string {
+    return lang === 'zh'
+      ? `${n.shopName}收押金${formatFen(n.depositFen, lang)}（${n.containers}个包装）。空包装洗净后退任一农资店可退押金。`
+      : `${n.shopName}: deposit ${formatFen(n.depositFen, lang)} on ${n.containers} containers. Return them rinsed to any shop for a refund.`;
+  },
+
+  refundPaid(lang: SmsLanguage, n: { shopName: string; containers: number; refundFen: number; stillRefundableFen: number }): string {
+    return lang === 'zh'
+      ? `${n.shopName}退还${n.containers}个包装，退押金${formatFen(n.refundFen, lang)}。尚可退${formatFen(n.stillRefundableFen, lang)}。`
+      : `${n.shopName}: ${n.containers} containers returned, refund ${formatFen(n.refundFen, lang)}. Still refundable: ${formatFen(n.stillRefundableFen, lang)}.`;
+  },
+
+  expiryReminder(lang: SmsLanguage, n: { containers: number; depositFen: number; expiresOn: string }): string {
+    return lang === 'zh'
+      ? `提醒：您有${n.containers}个包装的押金${formatFen(n.depositFen, lang)}将于${n.expiresOn}到期，请尽快退回农资店。`
+      : `Reminder: deposit ${formatFen(n.depositFen, lang)} on ${n.containers} containers expires on ${n.expiresOn}. Return them to a shop soon.`;
+  },
+};

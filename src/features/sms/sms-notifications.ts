@@ -1,0 +1,88 @@
+// Notifications to farmers: deposit recorded at a sale, refund paid at a return, deposits about to
+// expire. The sale and return services call the first two inside their own transaction, so the
+// message exists exactly when the record does; the event key makes a repeat call a no-op. Farmers
+// who texted 退订/STOP get none.
+import type { Knex } from 'knex';
+import { farmerBalance } from '../balances/farmer-balance.js';
+import { enqueueSms } from './sms-outbox-service.js';
+import { messages } from './sms-messages.js';
+import { farmerById } from './sms-store.js';
+
+export type NotificationResult =
+  | { queued: true; eventKey: string; parts: number }
+  | { queued: false; eventKey: string; reason: 'opted_out' | 'no_farmer' | 'nothing_to_tell' | 'already_queued' | 'not_found' };
+
+/** Call inside the transaction that records the sale, after the sale and its lines are written. */
+export async function enqueueSaleNotification(trx: Knex.Transaction, a: { countyId: string; saleId: string; now: Date }): Promise<NotificationResult> {
+  const eventKey = `sale:${a.saleId}`;
+  const sale = await trx('sales as s').join('shops as sh', function () { this.on('sh.county_id', '=', 's.county_id').andOn('sh.id', '=', 's.shop_id'); })
+    .where({ 's.county_id': a.countyId, 's.id': a.saleId }).first('s.farmer_id', 's.total_deposit_fen', 'sh.name as shop_name');
+  if (!sale) return { queued: false, eventKey, reason: 'not_found' };
+  const depositFen = Number(sale.total_deposit_fen);
+  if (depositFen <= 0) return { queued: false, eventKey, reason: 'nothing_to_tell' };
+  const farmer = await farmerById(trx, a.countyId, sale.farmer_id);
+  if (!farmer) return { queued: false, eventKey, reason: 'no_farmer' };
+  if (farmer.smsOptOut) return { queued: false, eventKey, reason: 'opted_out' };
+  const lines = await trx('sale_lines').where({ county_id: a.countyId, sale_id: a.saleId }).sum({ n: 'quantity' }).first();
+  const text = messages.saleRecorded(farmer.language, { shopName: sale.shop_name, containers: Number(lines?.n ?? 0), depositFen });
+  const r = await enqueueSms(trx, { countyId: a.countyId, eventKey, kind: 'sale', phoneE164: farmer.phoneE164, farmerId: farmer.id, language: farmer.language, text, now: a.now });
+  return r.queued ? { queued: true, eventKey, parts: r.parts } : { queued: false, eventKey, reason: 'already_queued' };
+}
+
+/** Call inside the transaction that records the return and its refund. */
+export async function enqueueRefundNotification(trx: Knex.Transaction, a: { countyId: string; returnId: string; now: Date }): Promise<NotificationResult> {
+  const eventKey = `return:${a.returnId}`;
+  const ret = await trx('returns as r').join('shops as sh', function () { this.on('sh.county_id', '=', 'r.county_id').andOn('sh.id', '=', 'r.shop_id'); })
+    .where({ 'r.county_id': a.countyId, 'r.id': a.returnId }).first('r.farmer_id', 'r.total_refund_fen', 'sh.name as shop_name');
+  if (!ret) return { queued: false, eventKey, reason: 'not_found' };
+  if (!ret.farmer_id) return { queued: false, eventKey, reason: 'no_farmer' };
+  const refundFen = Number(ret.total_refund_fen);
+  if (refundFen <= 0) return { queued: false, eventKey, reason: 'nothing_to_tell' };
+  const farmer = await farmerById(trx, a.countyId, ret.farmer_id);
+  if (!farmer) return { queued: false, eventKey, reason: 'no_farmer' };
+  if (farmer.smsOptOut) return { queued: false, eventKey, reason: 'opted_out' };
+  const items = await trx('return_items').where({ county_id: a.countyId, return_id: a.returnId }).whereNot({ outcome: 'rejected' }).sum({ n: 'quantity' }).first();
+  const balance = await farmerBalance(trx, a.countyId, farmer.id, a.now);
+  const text = messages.refundPaid(farmer.language, { shopName: ret.shop_name, containers: Number(items?.n ?? 0), refundFen, stillRefundableFen: balance.refundableFen });
+  const r = await enqueueSms(trx, { countyId: a.countyId, eventKey, kind: 'refund', phoneE164: farmer.phoneE164, farmerId: farmer.id, language: farmer.language, text, now: a.now });
+  return r.queued ? { queued: true, eventKey, parts: r.parts } : { queued: false, eventKey, reason: 'already_queued' };
+}
+
+/**
+ * Reminds every farmer whose deposits expire within `daysBefore` days. One reminder per farmer and
+ * earliest expiry date, so running it hourly sends nothing new until another deposit comes due.
+ */
+export async function enqueueExpiryReminders(knex: Knex, countyId: string, now: Date, daysBefore: number): Promise<{ queued: number; skippedOptedOut: number }> {
+  if (daysBefore <= 0) return { queued: 0, skippedOptedOut: 0 };
+  return knex.transaction(async (trx) => {
+    const county = await trx('counties').where({ id: countyId }).first('deposit_validity_days', 'timezone');
+    if (!county) return { queued: 0, skippedOptedOut: 0 };
+    const rows = (await trx.raw(`
+      SELECT x.farmer_id, sum(x.n)::int AS containers, sum(x.fen)::bigint AS fen,
+             to_char(min(x.expires) AT TIME ZONE ?, 'YYYY-MM-DD') AS expires_on
+        FROM (
+          SELECT farmer_id, 1 AS n, deposit_fen::bigint AS fen, event_time + make_interval(days => ?) AS expires
+            FROM sold_units WHERE county_id = ? AND state = 'outstanding'
+          UNION ALL
+          SELECT farmer_id, outstanding, outstanding::bigint * deposit_fen, event_time + make_interval(days => ?)
+            FROM deposit_lots WHERE county_id = ? AND NOT voided AND outstanding > 0
+        ) x
+       WHERE x.expires > ? AND x.expires <= ?
+       GROUP BY x.farmer_id ORDER BY x.farmer_id`,
+    [county.timezone, county.deposit_validity_days, countyId, county.deposit_validity_days, countyId, now, new Date(now.getTime() + daysBefore * 86_400_000)])).rows;
+    let queued = 0;
+    let skippedOptedOut = 0;
+    for (const r of rows as Array<{ farmer_id: string; containers: number; fen: string; expires_on: string }>) {
+      const farmer = await farmerById(trx, countyId, r.farmer_id);
+      if (!farmer) continue;
+      if (farmer.smsOptOut) {
+        skippedOptedOut++;
+        continue;
+      }
+      const text = messages.expiryReminder(farmer.language, { containers: r.containers, depositFen: Number(r.fen), expiresOn: r.expires_on });
+      const q = await enqueueSms(trx, { countyId, eventKey: `expiry:${farmer.id}:${r.expires_on}`, kind: 'expiry', phoneE164: farmer.phoneE164, farmerId: farmer.id, language: farmer.language, text, now });
+      if (q.queued) queued++;
+    }
+    return { queued, skippedOptedOut };
+  });
+}
