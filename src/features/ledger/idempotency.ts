@@ -1,5 +1,5 @@
 // Every write carries a client-made id (DESIGN rule 7). The first statement of the writing
-// transaction claims the id; a retry with the same content gets the stored answer (200), the same id
+// transaction claims the id (INSERT … ON CONFLICT DO NOTHING); a retry with the same content gets the stored answer (200), the same id
 // with other content gets IDEMPOTENCY_CONFLICT. A concurrent twin waits on the claim, then replays.
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -17,7 +17,15 @@ export interface WriteResult<B = unknown> {
   status: number;
   body: B;
   replayed?: boolean;
+  /**
+   * Work that must run in the same transaction but after the answer is stored — the ledger posting,
+   * so the hot account rows stay locked for as few statements as possible before COMMIT.
+   */
+  afterStore?: () => Promise<void>;
 }
+
+/** The client id was claimed by a committed write: replay it (thrown to roll back the open transaction). */
+class AlreadyClaimed extends Error {}
 
 /** JSON with object keys sorted, so the same content always hashes the same. */
 export function canonicalJson(value: unknown): string {
@@ -61,21 +69,26 @@ const RETRYABLE = new Set(['40P01', '40001']);
 export async function idempotentWrite<B>(knex: Knex, key: IdempotencyKey, now: () => Date, work: (trx: Knex.Transaction) => Promise<WriteResult<B>>): Promise<WriteResult<B>> {
   const hash = requestHash(key.operation, key.content);
   const find = async () => (await knex('idempotency_keys').where({ county_id: key.countyId, client_id: key.clientId }).first()) as StoredKey | undefined;
-  const prior = await find();
-  if (prior) return replay(prior, key, hash) as WriteResult<B>;
   for (let attempt = 1; ; attempt++) {
     try {
       return await knex.transaction(async (trx) => {
-        await trx('idempotency_keys').insert({ county_id: key.countyId, client_id: key.clientId, operation: key.operation, request_hash: hash, recorded_at: now() });
-        const result = await work(trx);
+        // The claim is the first statement: a retry of a stored write finds the key taken and replays;
+        // a concurrent twin waits here for the first to commit, then replays too.
+        const claimed = await trx('idempotency_keys')
+          .insert({ county_id: key.countyId, client_id: key.clientId, operation: key.operation, request_hash: hash, recorded_at: now() })
+          .onConflict(['county_id', 'client_id']).ignore().returning('client_id');
+        if (claimed.length === 0) throw new AlreadyClaimed();
+        const { afterStore, ...result } = await work(trx);
         await trx('idempotency_keys').where({ county_id: key.countyId, client_id: key.clientId })
           .update({ status_code: result.status, response: JSON.stringify(result.body) });
+        if (afterStore) await afterStore();
         return result;
       });
     } catch (err) {
-      if (isUniqueViolation(err, 'idempotency_keys_pkey')) {
+      if (err instanceof AlreadyClaimed || isUniqueViolation(err, 'idempotency_keys_pkey')) {
         const again = await find();
         if (again) return replay(again, key, hash) as WriteResult<B>;
+        if (err instanceof AlreadyClaimed && attempt < 4) continue;
       }
       const code = (err as { code?: string }).code;
       if (code && RETRYABLE.has(code) && attempt < 4) continue;

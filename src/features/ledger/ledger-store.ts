@@ -96,11 +96,19 @@ export async function postTransfers(trx: Knex.Transaction, countyId: string, inp
       { county_id: countyId, transfer_id: id, account_id: t.credit.id, amount_fen: -t.amountFen, balance_after_fen: credit.balance },
     );
   }
-  await trx('ledger_transfers').insert(rows);
-  await trx('ledger_entries').insert(entries);
-  const touched = new Set(transfers.flatMap((t) => [t.debit.id, t.credit.id]));
-  for (const id of [...touched].sort()) {
-    await trx('ledger_accounts').where({ county_id: countyId, id }).update({ balance_fen: balances.get(id)!.balance });
+  // One statement after the lock: new balances, transfers and entries (a data-modifying CTE; the
+  // foreign keys are checked at its end). Fewer round trips while the accounts stay locked.
+  const touched = [...new Set(transfers.flatMap((t) => [t.debit.id, t.credit.id]))].sort();
+  const values = touched.map(() => '(?::uuid, ?::bigint)').join(', ');
+  const done = await trx
+    .with('acc', trx.raw(`UPDATE ledger_accounts a SET balance_fen = v.balance FROM (VALUES ${values}) AS v(id, balance) WHERE a.county_id = ? AND a.id = v.id RETURNING a.id`,
+      [...touched.flatMap((id) => [id, balances.get(id)!.balance]), countyId]))
+    .with('tr', trx('ledger_transfers').insert(rows).returning('id'))
+    .with('en', trx('ledger_entries').insert(entries).returning('transfer_id'))
+    .select(trx.raw('(SELECT count(*) FROM acc)::int AS accounts, (SELECT count(*) FROM tr)::int AS transfers, (SELECT count(*) FROM en)::int AS entries'));
+  const n = done[0] as { accounts: number; transfers: number; entries: number };
+  if (n.accounts !== touched.length || n.transfers !== rows.length || n.entries !== entries.length) {
+    throw new Error(`ledger posting wrote ${JSON.stringify(n)}, expected ${touched.length}/${rows.length}/${entries.length}`);
   }
   return rows;
 }

@@ -255,12 +255,13 @@ export class ReturnService {
     const overpaid = plans.reduce((s, p) => s + Math.max(0, differenceOf(p)), 0);
     const underpaid = plans.reduce((s, p) => s + Math.max(0, -differenceOf(p)), 0);
     const totalPaid = total + overpaid - underpaid;
-    const { return_no: returnNo } = await store.insertReturn({
-      county_id: countyId, id: input.id, shop_id: input.shopId, farmer_id: returner?.id ?? null, event_time: eventTime, business_day: day,
-      recorded_at: now, actor, total_refund_fen: total, refund_difference_fen: totalPaid - total,
-    });
     const outcomeOf = (p: ItemPlan) => (p.inspection === 'rejected' ? 'rejected' : refundOf(p) > 0 ? 'refunded' : 'accepted_no_refund');
-    await store.insertItems(
+    const payment = totalPaid > 0 ? { method: input.payment?.method ?? 'cash', reference: input.payment?.reference ?? null } : null;
+    const returnNo = await store.insertAll(
+      {
+        county_id: countyId, id: input.id, shop_id: input.shopId, farmer_id: returner?.id ?? null, event_time: eventTime, business_day: day,
+        recorded_at: now, actor, total_refund_fen: total, refund_difference_fen: totalPaid - total,
+      },
       plans.map((p) => ({
         county_id: countyId, return_id: input.id, item_no: p.itemNo, unit_code: p.unitCode, scanned: p.scanned?.slice(0, 300) ?? null, product_id: p.productId,
         quantity: p.quantity, inspection: p.inspection, outcome: outcomeOf(p), reason_code: p.reasonCode, refund_fen: refundOf(p),
@@ -270,22 +271,23 @@ export class ReturnService {
         county_id: countyId, return_id: input.id, item_no: p.itemNo, alloc_no: k + 1, source: a.source, sale_id: a.saleId ?? null, line_no: a.lineNo ?? null,
         unit_code: a.unitCode ?? null, deposit_shop_id: a.depositShopId ?? null, product_id: a.productId ?? null, quantity: a.quantity, amount_fen: a.amountFen,
       }))),
+      payment ? { county_id: countyId, return_id: input.id, method: payment.method, reference: payment.reference, amount_fen: totalPaid, paid_at: eventTime } : null,
     );
-    const payment = totalPaid > 0 ? { method: input.payment?.method ?? 'cash', reference: input.payment?.reference ?? null } : null;
-    if (payment) await store.insertRefund({ county_id: countyId, return_id: input.id, method: payment.method, reference: payment.reference, amount_fen: totalPaid, paid_at: eventTime });
     const shop = shopAccount(countyId, input.shopId);
     const common = { credit: shop, clientId: input.id, refType: 'return' as const, refId: input.id, shopId: input.shopId, eventTime, actor };
-    await postTransfers(trx, countyId, [
+    // Posted last, after the answer is stored, so the accounts stay locked for as little as possible.
+    const afterStore = () => postTransfers(trx, countyId, [
       { ...common, code: 'refund_paid', debit: countyAccount(countyId, 'deposits_outstanding'), amountFen: sum(['unit', 'lot']) },
       { ...common, code: 'late_refund', debit: countyAccount(countyId, 'unredeemed'), amountFen: sum(['unit_expired', 'lot_expired']) },
       { ...common, code: 'policy_refund', debit: countyAccount(countyId, 'policy_refunds'), amountFen: sum(['policy']) },
       { ...common, code: 'refund_overpaid', debit: countyAccount(countyId, 'refund_differences'), amountFen: overpaid },
       { ...common, code: 'refund_underpaid', debit: shop, credit: countyAccount(countyId, 'refund_differences'), amountFen: underpaid },
-    ], now);
+    ], now).then(() => undefined);
     const mismatched = plans.some((p) => differenceOf(p) !== 0);
 
     return {
       status: 201,
+      afterStore,
       body: {
         returnId: input.id, returnNo: returnNumber(countyId, returnNo), countyId, shopId: input.shopId,
         eventTime: eventTime.toISOString(), recordedAt: now.toISOString(), businessDay: day,

@@ -91,17 +91,14 @@ export class ReturnStore {
     return Number(row?.n ?? 0);
   }
 
-  async insertReturn(row: Record<string, unknown>): Promise<{ return_no: number }> {
-    const [got] = await this.trx('returns').insert(row).returning(['return_no']);
-    return got;
-  }
-
-  async insertItems(items: Array<Record<string, unknown>>, allocations: Array<Record<string, unknown>>): Promise<void> {
-    for (let i = 0; i < items.length; i += 500) await this.trx('return_items').insert(items.slice(i, i + 500));
-    for (let i = 0; i < allocations.length; i += 500) await this.trx('return_allocations').insert(allocations.slice(i, i + 500));
-  }
-
-  async insertRefund(row: Record<string, unknown>): Promise<void> {
-    await this.trx('refunds').insert(row);
+  /** The return, its items, where each refund came from and how it was paid, in one statement; answers the return number. */
+  async insertAll(ret: Record<string, unknown>, items: Array<Record<string, unknown>>, allocations: Array<Record<string, unknown>>, refund: Record<string, unknown> | null): Promise<number> {
+    const t = this.trx;
+    let q = t.with('r', t('returns').insert(ret).returning('return_no')).with('i', t('return_items').insert(items).returning('item_no'));
+    if (allocations.length) q = q.with('a', t('return_allocations').insert(allocations).returning('item_no'));
+    if (refund) q = q.with('p', t('refunds').insert(refund).returning('return_id'));
+    const [row] = await q.select(t.raw('(SELECT return_no FROM r) AS return_no, (SELECT count(*) FROM i)::int AS items'));
+    if (row.items !== items.length) throw new Error(`return ${String(ret.id)}: ${row.items} of ${items.length} items written`);
+    return Number(row.return_no);
   }
 }

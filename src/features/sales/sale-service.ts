@@ -74,9 +74,16 @@ export class SaleService {
     const mismatches: ErrorDetail[] = [];
     const seen = new Map<string, string>();
     const lines: Array<{ product: ProductRef; row: SaleLineRow; codes: string[] }> = [];
+    // Products and the schedules in force, one query each for all lines (a line naming no or an
+    // unknown product falls back to resolveProduct for its exact error).
+    const store = new SaleStore(trx);
+    const known = await store.products(countyId, input.lines);
+    const schedules = await store.schedulesInForce(countyId, [...new Set([...known.byId.values()].map((p) => p.containerTypeId))], day);
     for (const [i, line] of input.lines.entries()) {
       const field = `/body/lines/${i}`;
-      const product = await resolveProduct(trx, countyId, line, field);
+      const found = line.productId !== undefined && line.gtin === undefined ? known.byId.get(line.productId)
+        : line.gtin !== undefined && line.productId === undefined ? known.byGtin.get(line.gtin) : undefined;
+      const product = found ?? await resolveProduct(trx, countyId, line, field);
       const scanned = line.unitCodes ?? [];
       if (scanned.length > line.quantity) {
         throw new AppError('TOO_MANY_UNIT_CODES', undefined, [{ field: `${field}/unitCodes`, code: 'too_many', message: `${scanned.length} codes for ${line.quantity} containers` }]);
@@ -98,7 +105,7 @@ export class SaleService {
         seen.set(got.code, f);
         codes.push(got.code);
       }
-      const schedule = await depositInForce(trx, countyId, product.containerTypeId, day);
+      const schedule = schedules.has(product.containerTypeId) ? schedules.get(product.containerTypeId)! : await depositInForce(trx, countyId, product.containerTypeId, day);
       if (!schedule && line.depositChargedFen === undefined) {
         throw new AppError('NO_DEPOSIT_SCHEDULE', undefined, [{ field, code: 'no_schedule', message: `no schedule on ${day} for the container of ${product.name}` }]);
       }
@@ -115,35 +122,35 @@ export class SaleService {
     if (codeErrors.length) throw new AppError('UNIT_CODE_INVALID', undefined, codeErrors);
     if (mismatches.length) throw new AppError('UNIT_CODE_PRODUCT_MISMATCH', undefined, mismatches);
 
-    const store = new SaleStore(trx);
-    const already = await store.soldCodes(countyId, [...seen.keys()]);
-    if (already.length) {
-      throw new AppError('UNIT_CODE_ALREADY_SOLD', undefined, already.map((c) => ({ field: seen.get(c)!, code: 'already_sold', message: `unit code ${c} was already sold in this county`, unitCode: c })));
-    }
-
     const total = lines.reduce((s, l) => s + l.row.deposit_fen, 0);
     const mismatch = lines.some((l) => l.row.deposit_mismatch);
-    const { sale_no: saleNo } = await store.insertSale({
+    // The sale, its lines, unit codes and lots in one statement. A unit code already sold in the
+    // county (or sold at this moment by another request, which we wait for) is not inserted, and the
+    // whole sale is refused naming it.
+    const { saleNo, alreadySold } = await store.insertAll({
       county_id: countyId, id: input.id, shop_id: input.shopId, farmer_id: farmer.id, event_time: eventTime, business_day: day,
       recorded_at: now, actor, total_deposit_fen: total, deposit_mismatch: mismatch,
-    });
-    await store.insertLines(lines.map((l) => l.row));
-    await store.insertUnits(lines.flatMap((l) => l.codes.map((code) => ({
+    }, lines.map((l) => l.row), lines.flatMap((l) => l.codes.map((code) => ({
       county_id: countyId, sale_id: input.id, unit_code: code, line_no: l.row.line_no, product_id: l.product.id, shop_id: input.shopId,
       farmer_id: farmer.id, deposit_fen: l.row.deposit_per_container_fen, event_time: eventTime,
-    }))));
-    await store.insertLots(lines.filter((l) => l.row.quantity > l.codes.length).map((l) => ({
+    }))), lines.filter((l) => l.row.quantity > l.codes.length).map((l) => ({
       county_id: countyId, sale_id: input.id, line_no: l.row.line_no, product_id: l.product.id, shop_id: input.shopId, farmer_id: farmer.id,
       deposit_fen: l.row.deposit_per_container_fen, quantity: l.row.quantity - l.codes.length, outstanding: l.row.quantity - l.codes.length, event_time: eventTime,
     })));
-    await postTransfers(trx, countyId, [{
+    if (alreadySold.length) {
+      throw new AppError('UNIT_CODE_ALREADY_SOLD', undefined, alreadySold.map((c) => ({ field: seen.get(c)!, code: 'already_sold', message: `unit code ${c} was already sold in this county`, unitCode: c })));
+    }
+    // Posted last, after the answer is stored: the county's deposits-outstanding row is the one every
+    // sale locks, so it stays locked for two statements and the COMMIT.
+    const afterStore = () => postTransfers(trx, countyId, [{
       code: 'deposit_collected', debit: shopAccount(countyId, input.shopId), credit: countyAccount(countyId, 'deposits_outstanding'),
       amountFen: total, clientId: input.id, refType: 'sale', refId: input.id, shopId: input.shopId, eventTime, actor,
-    }], now);
+    }], now).then(() => undefined);
 
     const flags = mismatch ? ['deposit_mismatch'] : [];
     return {
       status: 201,
+      afterStore,
       body: {
         saleId: input.id, saleNo: saleNumber(countyId, saleNo), countyId, shopId: input.shopId,
         eventTime: eventTime.toISOString(), recordedAt: now.toISOString(), businessDay: day,

@@ -1,5 +1,7 @@
-// SQL of sales: the sale, its lines, the unit codes sold with deposit and the untracked lots.
+// SQL of sales: the products and schedules a sale needs (one query each), and the sale, its lines,
+// the unit codes sold with deposit and the untracked lots (one statement).
 import type { Knex } from 'knex';
+import type { ProductRef } from '../products/product-lookup.js';
 
 export interface SaleLineRow {
   county_id: string;
@@ -17,29 +19,62 @@ export interface SaleLineRow {
 export class SaleStore {
   constructor(private readonly trx: Knex.Transaction) {}
 
-  /** Unit codes of this county already sold (and not voided). */
-  async soldCodes(countyId: string, codes: string[]): Promise<string[]> {
-    if (codes.length === 0) return [];
-    const rows = await this.trx('sold_units').where({ county_id: countyId }).whereIn('unit_code', codes).whereNot({ state: 'voided' }).select('unit_code');
-    return rows.map((r: { unit_code: string }) => r.unit_code);
+  /** The active products the lines name by id or GTIN, in one query. */
+  async products(countyId: string, lines: Array<{ productId?: string; gtin?: string }>): Promise<{ byId: Map<string, ProductRef>; byGtin: Map<string, ProductRef> }> {
+    const ids = [...new Set(lines.flatMap((l) => (l.productId !== undefined ? [l.productId] : [])))];
+    const gtins = [...new Set(lines.flatMap((l) => (l.gtin !== undefined ? [l.gtin] : [])))];
+    const byId = new Map<string, ProductRef>();
+    const byGtin = new Map<string, ProductRef>();
+    if (ids.length === 0 && gtins.length === 0) return { byId, byGtin };
+    const rows = (await this.trx('products').where({ county_id: countyId, active: true })
+      .where((w) => { if (ids.length) void w.orWhereIn('id', ids); if (gtins.length) void w.orWhereIn('gtin', gtins); })
+      .orderBy('id')
+      .select('id', 'name', 'registration_no', 'container_type_id', 'gtin', 'pack_size_code')) as Array<Record<string, any>>;
+    for (const r of rows) {
+      const ref: ProductRef = { id: r.id, name: r.name, registrationNo: r.registration_no, containerTypeId: r.container_type_id, gtin: r.gtin, packSizeCode: r.pack_size_code };
+      byId.set(ref.id, ref);
+      if (ref.gtin && !byGtin.has(ref.gtin)) byGtin.set(ref.gtin, ref);
+    }
+    return { byId, byGtin };
   }
 
-  async insertSale(row: Record<string, unknown>): Promise<{ sale_no: number; recorded_at: Date }> {
-    const [got] = await this.trx('sales').insert(row).returning(['sale_no', 'recorded_at']);
-    return got;
+  /**
+   * The deposit schedule in force on `day` for each container type, in one query (as depositInForce:
+   * a schedule of the container type wins over the county default; null when there is none).
+   */
+  async schedulesInForce(countyId: string, containerTypeIds: string[], day: string): Promise<Map<string, { scheduleId: string; depositFen: number } | null>> {
+    const out = new Map<string, { scheduleId: string; depositFen: number } | null>();
+    if (containerTypeIds.length === 0) return out;
+    const rows = (await this.trx('deposit_schedules').where({ county_id: countyId, active: true })
+      .where((w) => w.whereIn('container_type_id', containerTypeIds).orWhereNull('container_type_id'))
+      .where('effective_from', '<=', day)
+      .where((w) => w.whereNull('effective_to').orWhere('effective_to', '>', day))
+      .select('id', 'deposit_fen', 'container_type_id')) as Array<{ id: string; deposit_fen: number; container_type_id: string | null }>;
+    const fallback = rows.find((r) => r.container_type_id === null);
+    for (const ct of containerTypeIds) {
+      const r = rows.find((x) => x.container_type_id === ct) ?? fallback;
+      out.set(ct, r ? { scheduleId: r.id, depositFen: r.deposit_fen } : null);
+    }
+    return out;
   }
 
-  async insertLines(lines: SaleLineRow[]): Promise<void> {
-    await this.trx('sale_lines').insert(lines);
-  }
-
-  async insertUnits(units: Array<Record<string, unknown>>): Promise<void> {
+  /**
+   * Inserts the sale, its lines, its unit codes and its lots in one statement and answers the sale
+   * number and the unit codes that were already sold (not inserted: ON CONFLICT on the county's
+   * one-sale-per-code index; a concurrent sale of the same code is waited for). The caller refuses
+   * the sale when any was, which rolls the rest back.
+   */
+  async insertAll(sale: Record<string, unknown>, lines: SaleLineRow[], units: Array<Record<string, unknown>>, lots: Array<Record<string, unknown>>): Promise<{ saleNo: number; alreadySold: string[] }> {
+    const t = this.trx;
     // Sorted, so two sales of overlapping codes wait on each other in the same order.
     const sorted = [...units].sort((a, b) => String(a.unit_code).localeCompare(String(b.unit_code)));
-    for (let i = 0; i < sorted.length; i += 500) await this.trx('sold_units').insert(sorted.slice(i, i + 500));
-  }
-
-  async insertLots(lots: Array<Record<string, unknown>>): Promise<void> {
-    if (lots.length) await this.trx('deposit_lots').insert(lots);
+    let q = t.with('s', t('sales').insert(sale).returning('sale_no')).with('l', t('sale_lines').insert(lines).returning('line_no'));
+    if (sorted.length) {
+      q = q.with('u', t('sold_units').insert(sorted).onConflict(t.raw(`(county_id, unit_code) WHERE state <> 'voided'`)).ignore().returning('unit_code'));
+    }
+    if (lots.length) q = q.with('d', t('deposit_lots').insert(lots).returning('line_no'));
+    const [row] = await q.select(t.raw(`(SELECT sale_no FROM s) AS sale_no, (SELECT count(*) FROM l)::int AS lines, ${sorted.length ? '(SELECT array_agg(unit_code) FROM u)' : 'NULL'} AS inserted`));
+    const inserted = new Set<string>((row.inserted as string[] | null) ?? []);
+    return { saleNo: Number(row.sale_no), alreadySold: sorted.map((u) => String(u.unit_code)).filter((c) => !inserted.has(c)) };
   }
 }
