@@ -12,6 +12,7 @@ import { createApp } from './http/app.js';
 import { systemClock, type AppDeps } from './app-deps.js';
 import { startScheduler, type Scheduler } from './jobs/scheduler.js';
 import { countyJobs } from './jobs/jobs.js';
+import { startSmsRunner } from './features/sms/sms-runner.js';
 
 /** The embedded default keeps a generated JWT secret in its data directory so logins survive restarts. */
 export function resolveJwtSecret(config: Config): string {
@@ -62,6 +63,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; db?: 
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = config.publicUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  const sms = startSmsRunner(deps, url);
   let stopping: Promise<void> | null = null;
   return {
     url, deps, server, scheduler,
@@ -74,6 +76,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; db?: 
           setTimeout(() => server.closeAllConnections(), 10_000).unref();
         });
         await scheduler.stop();
+        await sms?.stop();
         await db.close();
       })();
       return stopping;

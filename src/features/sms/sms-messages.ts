@@ -29,6 +29,10 @@ export function shortProductName(name: string): string {
   return m ? m[0] : name.trim();
 }
 
+function containers(n: number): string {
+  return `${n} container${n === 1 ? '' : 's'}`;
+}
+
 function mmdd(day: string): string {
   const [, m, d] = day.split('-');
   return `${Number(m)}/${Number(d)}`;
@@ -59,7 +63,7 @@ export const messages = {
     }
     const parts: string[] = [];
     if (b.outstandingContainers === 0) parts.push('No deposits to refund.');
-    else parts.push(`Refundable deposit ${fen(b.refundableFen)} on ${b.outstandingContainers} containers (${productList(b.products, lang)}).`);
+    else parts.push(`Refundable deposit ${fen(b.refundableFen)} on ${containers(b.outstandingContainers)} (${productList(b.products, lang)}).`);
     if (b.lateRefundableFen > 0) parts.push(`Expired, still refunded: ${fen(b.lateRefundableFen)}.`);
     parts.push(`Refunded in ${b.year}: ${fen(b.refundsThisYearFen)}.`);
     if (b.collectionPoints.length) parts.push(`Return to: ${b.collectionPoints.join(', ')}`);
@@ -69,7 +73,7 @@ export const messages = {
   history(lang: SmsLanguage, entries: HistoryEntry[]): string {
     if (entries.length === 0) return lang === 'zh' ? '您还没有退还包装的记录。' : 'No returns recorded yet.';
     if (lang === 'zh') return `最近退还：${entries.map((e) => `${mmdd(e.day)}${e.shopName}${e.containers}个退${formatFen(e.refundFen, lang)}`).join('；')}`;
-    return `Last returns: ${entries.map((e) => `${mmdd(e.day)} ${e.shopName} ${e.containers} containers, refund ${formatFen(e.refundFen, lang)}`).join('; ')}`;
+    return `Last returns: ${entries.map((e) => `${mmdd(e.day)} ${e.shopName} ${containers(e.containers)}, refund ${formatFen(e.refundFen, lang)}`).join('; ')}`;
   },
 
   help(lang: SmsLanguage): string {
@@ -103,18 +107,18 @@ export const messages = {
   saleRecorded(lang: SmsLanguage, n: { shopName: string; containers: number; depositFen: number }): string {
     return lang === 'zh'
       ? `${n.shopName}收押金${formatFen(n.depositFen, lang)}（${n.containers}个包装）。空包装洗净后退任一农资店可退押金。`
-      : `${n.shopName}: deposit ${formatFen(n.depositFen, lang)} on ${n.containers} containers. Return them rinsed to any shop for a refund.`;
+      : `${n.shopName}: deposit ${formatFen(n.depositFen, lang)} on ${containers(n.containers)}. Return them rinsed to any shop for a refund.`;
   },
 
   refundPaid(lang: SmsLanguage, n: { shopName: string; containers: number; refundFen: number; stillRefundableFen: number }): string {
     return lang === 'zh'
       ? `${n.shopName}退还${n.containers}个包装，退押金${formatFen(n.refundFen, lang)}。尚可退${formatFen(n.stillRefundableFen, lang)}。`
-      : `${n.shopName}: ${n.containers} containers returned, refund ${formatFen(n.refundFen, lang)}. Still refundable: ${formatFen(n.stillRefundableFen, lang)}.`;
+      : `${n.shopName}: ${containers(n.containers)} returned, refund ${formatFen(n.refundFen, lang)}. Still refundable: ${formatFen(n.stillRefundableFen, lang)}.`;
   },
 
   expiryReminder(lang: SmsLanguage, n: { containers: number; depositFen: number; expiresOn: string }): string {
     return lang === 'zh'
       ? `提醒：您有${n.containers}个包装的押金${formatFen(n.depositFen, lang)}将于${n.expiresOn}到期，请尽快退回农资店。`
-      : `Reminder: deposit ${formatFen(n.depositFen, lang)} on ${n.containers} containers expires on ${n.expiresOn}. Return them to a shop soon.`;
+      : `Reminder: deposit ${formatFen(n.depositFen, lang)} on ${containers(n.containers)} expires on ${n.expiresOn}. Return them to a shop soon.`;
   },
 };

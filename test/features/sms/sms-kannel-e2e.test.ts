@@ -7,8 +7,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { useTestApp } from '../../support/harness.js';
 import { KannelHarness, fakesmscUcs2, missingKannelBinaries } from '../../support/kannel.js';
-import { createLogger } from '../../../src/logger.js';
-import { KannelGateway, startSmsWorker, type SmsWorker } from '../../../src/features/sms/sms-outbox-service.js';
+import type { SmsWorker } from '../../../src/features/sms/sms-outbox-service.js';
+import { startSmsRunner, type SmsRunner } from '../../../src/features/sms/sms-runner.js';
 import { enqueueSaleNotification } from '../../../src/features/sms/sms-notifications.js';
 import { GLYPHOSATE, GLYPHOSATE_5L, saleBody } from '../ledger/ledger-fixtures.js';
 import { configureSms, COUNTY, demoFarmer, outbox, SECRET, SHORT_NUMBER, type DemoFarmer } from './sms-fixtures.js';
@@ -18,6 +18,7 @@ describe('sms end to end through Kannel (bearerbox, smsbox, fakesmsc)', function
   const t = useTestApp();
   let kannel: KannelHarness | null = null;
   let server: http.Server | null = null;
+  let runner: SmsRunner | null = null;
   let worker: SmsWorker | null = null;
   let farmer: DemoFarmer;
   let english: DemoFarmer;
@@ -35,12 +36,10 @@ describe('sms end to end through Kannel (bearerbox, smsbox, fakesmsc)', function
     const appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     kannel = new KannelHarness({ appUrl, secret: SECRET, shortNumber: SHORT_NUMBER, sendsmsUser: 'agrireturn', sendsmsPassword: 'test-sendsms-password' });
     await kannel.start();
-    configureSms(t, { kannelSendsmsUrl: kannel.sendsmsUrl, kannelUser: 'agrireturn', kannelPassword: 'test-sendsms-password', callbackBaseUrl: appUrl });
-    const sms = t.deps.config.sms;
-    worker = startSmsWorker({
-      knex: t.db.knex, gateway: new KannelGateway(sms, appUrl), clock: t.clock, logger: createLogger('silent'),
-      maxAttempts: 3, retryBaseMs: 200, intervalMs: 200,
-    });
+    configureSms(t, { kannelSendsmsUrl: kannel.sendsmsUrl, kannelUser: 'agrireturn', kannelPassword: 'test-sendsms-password', maxAttempts: 3, retryBaseMs: 200, workerIntervalMs: 200, expiryReminderDays: 30 });
+    // What the server starts (src/server.ts); the dlr-url points at this test's listener.
+    runner = startSmsRunner(t.deps, appUrl);
+    worker = runner!.worker;
 
     farmer = await demoFarmer(t, 10);
     english = await demoFarmer(t, 11, 'en');
@@ -52,7 +51,7 @@ describe('sms end to end through Kannel (bearerbox, smsbox, fakesmsc)', function
   });
 
   after(async () => {
-    await worker?.stop();
+    await runner?.stop();
     await kannel?.stop();
     if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
   });
@@ -74,7 +73,7 @@ describe('sms end to end through Kannel (bearerbox, smsbox, fakesmsc)', function
     const parts = kannel!.messages().filter((m) => m.to === english.phone).map((m) => m.text).sort();
     expect(parts).to.have.length(2);
     for (const p of parts) expect(p.length).to.be.at.most(70);
-    expect(parts[0]).to.match(/^\(1\/2\)Refundable deposit ¥1\.00 on 1 containers/);
+    expect(parts[0]).to.match(/^\(1\/2\)Refundable deposit ¥1\.00 on 1 container/);
     expect(parts[1]).to.match(/^\(2\/2\)Refunded in 2026: ¥0\.00\. Return to: /);
   });
 
@@ -99,5 +98,19 @@ describe('sms end to end through Kannel (bearerbox, smsbox, fakesmsc)', function
     await worker!.drain();
     await new Promise((res) => setTimeout(res, 500));
     expect(kannel!.messages().filter((m) => m.text === row!.body)).to.have.length(1);
+  });
+
+  it('expiry reminders queued by the server\'s hourly run arrive in each farmer\'s language', async () => {
+    await kannel!.network();
+    t.clock.set('2027-02-20T00:00:00.000Z');
+    try {
+      expect(await runner!.remind()).to.deep.include({ queued: 2 });
+      const en = await kannel!.waitForMessage((m) => m.to === english.phone && m.text.startsWith('Reminder'));
+      expect(en.text).to.equal('Reminder: deposit ¥1.00 on 1 container expires on 2027-03-15. Return them to a shop soon.');
+      const zh = await kannel!.waitForMessage((m) => m.to === farmer.phone && m.text.startsWith('提醒'));
+      expect(zh.text).to.equal('提醒：您有3个包装的押金¥4.00将于2027-03-15到期，请尽快退回农资店。');
+    } finally {
+      t.clock.set('2026-03-15T02:00:00.000Z');
+    }
   });
 });
