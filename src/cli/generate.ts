@@ -1,6 +1,6 @@
 // `npm run generate -- --counties N --year YYYY [--containers K]`: realistic seasonal data for N
 // counties (the demo county first) on the configured database, then the recovery aggregates and a
-// ledger check. K is containers per county and year (default 100,000; a real county sells ~1 million).
+// ledger check and the custody checks. K is containers per county and year (default 100,000; a real county sells ~1 million).
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/connection.js';
@@ -9,6 +9,8 @@ import { seedDemoCounty } from '../../seeds/demo-county.js';
 import { generateData } from '../features/generator/generate-data.js';
 import { refreshRecoveryAggregates } from '../features/recovery-rates/aggregation-job.js';
 import { checkLedger } from '../features/ledger/ledger-check.js';
+import { verifyChain } from '../features/custody/hash-chain.js';
+import { massBalance } from '../features/custody/mass-balance.js';
 
 const { values } = parseArgs({ options: { counties: { type: 'string', default: '1' }, year: { type: 'string', default: '2026' }, containers: { type: 'string', default: '100000' }, seed: { type: 'string' } } });
 const counties = Number(values.counties);
@@ -26,7 +28,7 @@ try {
   await seedDemoCounty(db.knex);
   console.log(`generating ${counties} county(ies) × ${containers} containers for ${year} …`);
   const r = await generateData(db.knex, { counties, year, containersPerCounty: containers, seed: values.seed ? Number(values.seed) : undefined, log: (m) => console.log(m) });
-  console.log(`generated ${r.sales} sales, ${r.containers} containers, ${r.returns} returns, ${r.bags} bags in ${(r.ms / 1000).toFixed(1)} s`);
+  console.log(`generated ${r.sales} sales, ${r.containers} containers (+ ${r.openingContainers} opening deposits of ${year - 1}, ${r.expiredContainers} expired), ${r.returns} returns, ${r.bags} bags, ${r.custodyEvents} custody events in ${(r.ms / 1000).toFixed(1)} s`);
   const t0 = Date.now();
   const now = new Date(Date.UTC(year + 1, 0, 1));
   for (const c of r.counties) await refreshRecoveryAggregates(db.knex, c, now, 0);
@@ -35,6 +37,10 @@ try {
     const check = await checkLedger(db.knex, c);
     console.log(`ledger ${c}: ${check.ok ? 'ok' : 'FAILED'}${check.problems.map((p) => `\n  - ${p.message}`).join('')}`);
     failed ||= !check.ok;
+    const chain = await verifyChain(db.knex, c);
+    const balance = await massBalance(db.knex, c);
+    console.log(`custody ${c}: hash chain ${chain.ok ? 'ok' : 'BROKEN'} (${chain.events} events); mass balance ${balance.ok ? 'holds' : 'FAILS'}${balance.problems.map((p) => `\n  - ${p.message}`).join('')}`);
+    failed ||= !chain.ok || !balance.ok;
   }
 } finally {
   await db.close();

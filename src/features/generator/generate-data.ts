@@ -7,6 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { countyAccount, shopAccount, ACCOUNT_BOUNDS, type AccountRef } from '../ledger/accounts.js';
+import { eventHash, GENESIS_HASH, type CustodyEventType, type EventContent } from '../custody/hash-chain.js';
+import { makeTrackingNumber } from '../manifests/tracking-number.js';
 import { DEMO_COUNTY_ID } from '../../../seeds/demo-county.js';
 
 export interface GenerateOptions {
@@ -26,6 +28,11 @@ export interface GenerateResult {
   containers: number;
   returns: number;
   bags: number;
+  /** Containers sold in the last four months of the year before (the opening deposits). */
+  openingContainers: number;
+  /** Containers whose deposit expired during the year (monthly expiry runs). */
+  expiredContainers: number;
+  custodyEvents: number;
   ms: number;
 }
 
@@ -141,12 +148,42 @@ function pickWeighted<T extends { weight: number }>(xs: T[], total: number, r: n
 
 interface Ev {
   at: number;
-  kind: 'sale' | 'return';
+  kind: 'sale' | 'return' | 'expiry';
   run(): void;
 }
 
+/** A custody event as a service would append it, before it gets its place in the chain. */
+interface CustodyEv { at: number; type: CustodyEventType; bagId?: string | null; manifestId?: string | null; actor: string; data: Record<string, unknown> }
+
+/**
+ * Appends the events to the county's custody hash chain in time order (a stable sort keeps the
+ * order they were pushed in for equal times), with the custody module's own hashing, continuing
+ * from the chain's current head; multi-row INSERTs.
+ */
+async function appendCustodyChain(trx: Knex.Transaction, countyId: string, evs: CustodyEv[]): Promise<number> {
+  const sorted = evs.map((e, i) => ({ e, i })).sort((a, b) => a.e.at - b.e.at || a.i - b.i).map((x) => x.e);
+  const last = (await trx('custody_events').where({ county_id: countyId }).orderBy('seq', 'desc').first('seq', 'hash')) as { seq: number | string; hash: string } | undefined;
+  let seq = last ? Number(last.seq) : 0;
+  let prev = last ? last.hash : GENESIS_HASH;
+  const rows: Array<Record<string, unknown>> = [];
+  for (const e of sorted) {
+    seq += 1;
+    const recordedAt = new Date(e.at);
+    // JSON round trip, as appendEvents does: what is hashed is exactly what jsonb gives back.
+    const content = JSON.parse(JSON.stringify({
+      countyId, seq, id: randomUUID(), type: e.type, bagId: e.bagId ?? null, manifestId: e.manifestId ?? null,
+      actor: e.actor, recordedAt: recordedAt.toISOString(), data: e.data,
+    })) as EventContent;
+    const hash = eventHash(content, prev);
+    rows.push({ county_id: countyId, seq, id: content.id, type: e.type, bag_id: content.bagId, manifest_id: content.manifestId, content: JSON.stringify(content), prev_hash: prev, hash, recorded_at: recordedAt });
+    prev = hash;
+  }
+  await insertChunks(trx, 'custody_events', rows);
+  return rows.length;
+}
+
 /** One county-year. */
-async function generateCounty(knex: Knex, ref: Ref, year: number, containers: number, rnd: () => number, log: (m: string) => void): Promise<{ sales: number; containers: number; returns: number; bags: number }> {
+async function generateCounty(knex: Knex, ref: Ref, year: number, containers: number, rnd: () => number, log: (m: string) => void): Promise<Omit<GenerateResult, 'counties' | 'ms'>> {
   const c = ref.countyId;
   const start = Date.UTC(year, 0, 1) - TZ_OFFSET;
   const end = Date.UTC(year + 1, 0, 1) - TZ_OFFSET;
@@ -162,15 +199,36 @@ async function generateCounty(knex: Knex, ref: Ref, year: number, containers: nu
   const existingBal = new Map(existing.map((e) => [e.id, Number(e.balance_fen)]));
   const outstandingAcct = countyAccount(c, 'deposits_outstanding');
   const policyAcct = countyAccount(c, 'policy_refunds');
+  const unredeemedAcct = countyAccount(c, 'unredeemed');
+  const county = (await knex('counties').where({ id: c }).first('deposit_validity_days', 'weight_tolerance_pct')) as { deposit_validity_days: number; weight_tolerance_pct: number | string };
+  const validityMs = Number(county.deposit_validity_days ?? 365) * DAY;
+  const tolerancePct = Number(county.weight_tolerance_pct ?? 10);
+  // Opening deposits: a county-year starts with deposits sold the year before. Generated (and expired
+  // by monthly runs during the year) only when the county has no earlier sales, so a second
+  // generated year never doubles the one before it.
+  const earlier = await knex('sales').where({ county_id: c }).where('event_time', '<', new Date(start)).first('id');
+  const withOpening = !earlier;
+  const openingStart = Date.UTC(year - 1, 8, 1) - TZ_OFFSET;
 
-  const rows = { sales: [] as any[], lines: [] as any[], units: [] as any[], lots: [] as any[], returns: [] as any[], items: [] as any[], allocs: [] as any[], refunds: [] as any[], transfers: [] as any[], entries: [] as any[] };
-  const unitState = new Map<string, string>(); // "saleId|code" → refunded
+  const rows = { sales: [] as any[], lines: [] as any[], units: [] as any[], lots: [] as any[], returns: [] as any[], items: [] as any[], allocs: [] as any[], refunds: [] as any[], transfers: [] as any[], entries: [] as any[], expiryRuns: [] as any[] };
+  const unitState = new Map<string, string>(); // "saleId|code" → refunded | expired
   const lotOutstanding = new Map<string, { row: any }>();
-  const returnedAt = new Map<string, Map<string, number>>(); // shop → containerTypeId → accepted containers, for bagging
+  // shop → containerTypeId → accepted containers per month of the year they were recorded in (earlier
+  // years in January, later in December), for bagging: a month's bag holds only what the shop had then.
+  const returnedAt = new Map<string, Map<string, number[]>>();
+  const monthOf = (ms: number) => {
+    const d = new Date(ms + TZ_OFFSET);
+    return Math.min(11, Math.max(0, (d.getUTCFullYear() - year) * 12 + d.getUTCMonth()));
+  };
+  // Deposits in sale order, for the expiry runs (only the opening deposits can expire within the year).
+  const deposits: Array<{ at: number; saleId: string; codes: string[]; depositFen: number; lot: any | null }> = [];
+  let expiryPtr = 0;
+  let expiredContainers = 0;
   const events: Ev[] = [];
   let serial = 0;
   let sold = 0;
-  const post = (code: string, debit: AccountRef, credit: AccountRef, amount: number, refType: string, refId: string, shopId: string, at: Date, recordedAt: Date) => {
+  let openingSold = 0;
+  const post = (code: string, debit: AccountRef, credit: AccountRef, amount: number, refType: string, refId: string, shopId: string | null, at: Date, recordedAt: Date) => {
     if (amount <= 0) return;
     const id = randomUUID();
     const d = account(debit);
@@ -192,8 +250,10 @@ async function generateCounty(knex: Knex, ref: Ref, year: number, containers: nu
         let total = 0;
         let itemNo = 0;
         const accepted = (ctId: string, n: number) => {
-          const m = returnedAt.get(shopId) ?? new Map<string, number>();
-          m.set(ctId, (m.get(ctId) ?? 0) + n);
+          const m = returnedAt.get(shopId) ?? new Map<string, number[]>();
+          const months = m.get(ctId) ?? new Array<number>(12).fill(0);
+          months[monthOf(recordedAt.getTime())]! += n;
+          m.set(ctId, months);
           returnedAt.set(shopId, m);
         };
         for (const it of items) {
@@ -238,19 +298,33 @@ async function generateCounty(knex: Knex, ref: Ref, year: number, containers: nu
     });
   };
 
-  // Sales: spread over the year by month weight, within a month uniformly.
-  while (sold < containers) {
-    let m = 0;
-    for (let x = rnd() * monthTotal; m < 11 && (x -= MONTH_WEIGHTS[m]!) > 0; m++);
-    const mStart = Date.UTC(year, m, 1) - TZ_OFFSET;
-    const mEnd = Date.UTC(year, m + 1, 1) - TZ_OFFSET;
-    const at = mStart + Math.floor(rnd() * (mEnd - mStart - 10 * 3_600_000)) + 7 * 3_600_000; // shop hours-ish
+  // Sales: spread over the year by month weight, within a month uniformly. The opening deposits: the
+  // last four months of the year before, at the same monthly rates.
+  const saleAt = (y: number, m: number) => {
+    const mStart = Date.UTC(y, m, 1) - TZ_OFFSET;
+    const mEnd = Date.UTC(y, m + 1, 1) - TZ_OFFSET;
+    return mStart + Math.floor(rnd() * (mEnd - mStart - 10 * 3_600_000)) + 7 * 3_600_000; // shop hours-ish
+  };
+  const openingTarget = withOpening ? Math.round((containers * MONTH_WEIGHTS.slice(8).reduce((a, b) => a + b, 0)) / monthTotal) : 0;
+  const openingTotal = MONTH_WEIGHTS.slice(8).reduce((a, b) => a + b, 0);
+  for (;;) {
+    let at: number;
+    if (openingSold < openingTarget) {
+      let m = 8;
+      for (let x = rnd() * openingTotal; m < 11 && (x -= MONTH_WEIGHTS[m]!) > 0; m++);
+      at = saleAt(year - 1, m);
+    } else if (sold < containers) {
+      let m = 0;
+      for (let x = rnd() * monthTotal; m < 11 && (x -= MONTH_WEIGHTS[m]!) > 0; m++);
+      at = saleAt(year, m);
+    } else break;
     const shop = pickWeighted(ref.shops, totalW, rnd());
     const farmerId = ref.farmers[Math.floor(rnd() * ref.farmers.length)]!;
     const product = ref.products[Math.floor(rnd() * ref.products.length)]!;
     const qty = 1 + Math.floor(rnd() * rnd() * 8);
     const coded = rnd() < 0.3;
-    sold += qty;
+    if (at < start) openingSold += qty;
+    else sold += qty;
     const saleId = randomUUID();
     const codes = coded ? Array.from({ length: qty }, () => `1${product.reg6}1${product.pack}${String(++serial).padStart(15, '0')}${String(Math.floor(rnd() * 1e6)).padStart(6, '0')}`) : [];
     events.push({
@@ -262,10 +336,12 @@ async function generateCounty(knex: Knex, ref: Ref, year: number, containers: nu
         rows.lines.push({ county_id: c, sale_id: saleId, line_no: 1, product_id: product.id, quantity: qty, deposit_per_container_fen: product.depositFen, schedule_deposit_fen: product.depositFen, deposit_fen: deposit });
         if (coded) {
           for (const code of codes) rows.units.push({ county_id: c, sale_id: saleId, unit_code: code, line_no: 1, product_id: product.id, shop_id: shop.id, farmer_id: farmerId, deposit_fen: product.depositFen, event_time: when, state: 'outstanding' });
+          deposits.push({ at, saleId, codes, depositFen: product.depositFen, lot: null });
         } else {
-          const lot = { county_id: c, sale_id: saleId, line_no: 1, product_id: product.id, shop_id: shop.id, farmer_id: farmerId, deposit_fen: product.depositFen, quantity: qty, outstanding: qty, event_time: when };
+          const lot = { county_id: c, sale_id: saleId, line_no: 1, product_id: product.id, shop_id: shop.id, farmer_id: farmerId, deposit_fen: product.depositFen, quantity: qty, outstanding: qty, expired: 0, event_time: when };
           rows.lots.push(lot);
           lotOutstanding.set(`${saleId}|1`, { row: lot });
+          deposits.push({ at, saleId, codes, depositFen: product.depositFen, lot });
         }
         post('deposit_collected', shopAccount(c, shop.id), outstandingAcct, deposit, 'sale', saleId, shop.id, when, recordedAt);
       },
@@ -275,7 +351,8 @@ async function generateCounty(knex: Knex, ref: Ref, year: number, containers: nu
     if (returning > 0 && rnd() < 0.88) {
       const lagDays = 5 + Math.floor(-Math.log(1 - rnd()) * 45);
       const rAt = at + lagDays * DAY + Math.floor(rnd() * 6 * 3_600_000);
-      if (rAt < end) {
+      // Returns within the validity period only: a deposit is refunded or expires, never both.
+      if (rAt < end && rAt < at + validityMs - DAY) {
         const rShop = rnd() < 0.15 ? pickWeighted(ref.shops, totalW, rnd()) : shop;
         scheduleReturn(rShop.id, farmerId, rAt, [{ product, saleId, lineNo: 1, depositShop: shop.id, codes: codes.slice(0, returning), qty: returning, deposit: product.depositFen }]);
       }
@@ -289,7 +366,49 @@ async function generateCounty(knex: Knex, ref: Ref, year: number, containers: nu
     }
   }
 
-  events.sort((a, b) => a.at - b.at || (a.kind === 'sale' ? -1 : 1));
+  // Deposit expiry (DESIGN rule 6), as the expiry job does it, once a month at 02:00: every deposit
+  // sold before run time − validity and still outstanding moves to the unredeemed fund by one transfer.
+  if (withOpening) {
+    for (let m = 0; m < 12; m++) {
+      const runAt = Date.UTC(year, m, 1) - TZ_OFFSET + 2 * 3_600_000;
+      events.push({
+        at: runAt, kind: 'expiry', run: () => {
+          const cutoff = runAt - validityMs;
+          let units = 0;
+          let lotContainers = 0;
+          let amount = 0;
+          for (; expiryPtr < deposits.length && deposits[expiryPtr]!.at < cutoff; expiryPtr++) {
+            const d = deposits[expiryPtr]!;
+            if (d.lot) {
+              if (d.lot.outstanding > 0) {
+                lotContainers += d.lot.outstanding;
+                amount += d.lot.outstanding * d.depositFen;
+                d.lot.expired += d.lot.outstanding;
+                d.lot.outstanding = 0;
+              }
+            } else {
+              for (const code of d.codes) {
+                const k = `${d.saleId}|${code}`;
+                if (unitState.has(k)) continue;
+                unitState.set(k, 'expired');
+                units++;
+                amount += d.depositFen;
+              }
+            }
+          }
+          const id = randomUUID();
+          const when = new Date(runAt);
+          rows.expiryRuns.push({ county_id: c, id, run_at: when, cutoff: new Date(cutoff), units_expired: units, lot_containers_expired: lotContainers, amount_fen: amount, actor: 'system:generator' });
+          post('deposit_expired', outstandingAcct, unredeemedAcct, amount, 'expiry', id, null, when, when);
+          expiredContainers += units + lotContainers;
+        },
+      });
+    }
+  }
+
+  // Same instant: sales first, then expiry, then returns (stable for the rest).
+  const rank = { sale: 0, expiry: 1, return: 2 } as const;
+  events.sort((a, b) => a.at - b.at || rank[a.kind] - rank[b.kind]);
   for (const e of events) e.run();
   for (const u of rows.units) {
     const s = unitState.get(`${u.sale_id}|${u.unit_code}`);
@@ -311,14 +430,19 @@ async function generateCounty(knex: Knex, ref: Ref, year: number, containers: nu
     await insertChunks(trx, 'return_items', rows.items);
     await insertChunks(trx, 'return_allocations', rows.allocs);
     await insertChunks(trx, 'refunds', rows.refunds);
+    await insertChunks(trx, 'expiry_runs', rows.expiryRuns);
     await insertChunks(trx, 'ledger_transfers', rows.transfers);
     await insertChunks(trx, 'ledger_entries', rows.entries); // in posting order, so seq follows the running balances
   });
-  log(`  ${c}: ${rows.sales.length} sales, ${sold} containers, ${returnsCount} returns, ${rows.transfers.length} transfers`);
+  log(`  ${c}: ${rows.sales.length} sales, ${sold} containers${withOpening ? ` (+ ${openingSold} sold in ${year - 1}, ${expiredContainers} expired in ${year})` : ` (earlier sales present: no opening deposits, no expiry generated)`}, ${returnsCount} returns, ${rows.transfers.length} transfers`);
 
-  // Custody: each shop bags what it accepted per container type once a month; bags go out on a
-  // monthly manifest, are received at the county centre (a few with a count discrepancy) and the
-  // older ones are disposed of. The last month's bags wait at the shops.
+  // Custody: at the start of each month every shop seals one bag per container type with what it
+  // accepted in the month before; the hauler picks each shop's bags up three days later on one
+  // manifest and delivers them the same day to the county centre, which inspects each bag (4 % with a
+  // count discrepancy, weights within tolerance otherwise) and disposes of a month's bags in one
+  // batch three weeks later. Bags of January–August are disposed, of September–October held at the
+  // facility, of November sealed and waiting at the shops; December's returns are loose. Every step
+  // appends the event its service would to the county's hash chain.
   const bags: any[] = [];
   const bagItems: any[] = [];
   const inspections: any[] = [];
@@ -328,56 +452,99 @@ async function generateCounty(knex: Knex, ref: Ref, year: number, containers: nu
   const manifests: any[] = [];
   const disposals: any[] = [];
   const disposalBags: any[] = [];
-  let manifestSerial = (Number((await knex('custody_manifests').where({ county_id: c }).max({ m: 'serial' }).first())?.m ?? 0));
+  const cev: CustodyEv[] = [];
+  const GEN = 'system:generator';
+  let manifestSerial = Number((await knex('custody_manifests').where({ county_id: c }).max({ m: 'serial' }).first())?.m ?? 0);
+  const bagOffset = Number((await knex('custody_bags').where({ county_id: c }).count({ n: '*' }).first())?.n ?? 0);
+  const disposalOffset = Number((await knex('custody_disposals').where({ county_id: c }).count({ n: '*' }).first())?.n ?? 0);
   const material = new Map(ref.products.map((p) => [p.containerTypeId, { material: p.material, tare: p.tareG }]));
-  for (const [shopId, byCt] of returnedAt) {
-    let i = 0;
-    for (const [ctId, n] of byCt) {
-      // Up to 11 monthly bags of what this shop took back; what is left stays loose.
-      const months = 11;
-      const per = Math.floor(n / (months + 1));
-      if (per <= 0) continue;
-      for (let mo = 0; mo < months; mo++) {
-        const sealedAt = new Date(Date.UTC(year, mo + 1, 1) - TZ_OFFSET + 10 * 3_600_000);
+  const shopParty = (id: string) => ({ type: 'shop', id });
+  const haulerParty = { type: 'hauler', id: ref.haulerId };
+  const facilityParty = { type: 'facility', id: ref.facilityId };
+  for (let mo = 0; mo < 11; mo++) {
+    const sealedMs = Date.UTC(year, mo + 1, 1) - TZ_OFFSET + 10 * 3_600_000;
+    const sealedAt = new Date(sealedMs);
+    const stage = mo <= 7 ? 'disposed' : mo <= 9 ? 'received' : 'sealed';
+    const pickedMs = sealedMs + 3 * DAY;
+    const receivedMs = pickedMs + 6 * 3_600_000;
+    const inspectedMs = receivedMs + 3_600_000;
+    const disposedMs = receivedMs + 20 * DAY;
+    const toDispose: any[] = [];
+    for (const [shopId, byCt] of returnedAt) {
+      const shopBags: string[] = [];
+      const manifestId = randomUUID(); // used when the shop has bags to hand over this month
+      for (const [ctId, months] of byCt) {
+        const per = months[mo]!;
+        if (per <= 0) continue;
         const id = randomUUID();
         const mat = material.get(ctId)!;
-        const stage = mo <= 7 ? 'disposed' : mo <= 9 ? 'received' : 'sealed';
-        bags.push({
-          county_id: c, id, shop_id: shopId, material: mat.material, state: stage, seal_no: `S${c}${String(bags.length + 1).padStart(8, '0')}`, declared_quantity: per, expected_weight_g: per * mat.tare,
-          holder_type: stage === 'sealed' ? 'shop' : 'facility', holder_id: stage === 'sealed' ? shopId : ref.facilityId, created_by: 'system:generator', created_at: sealedAt, sealed_at: sealedAt, updated_at: sealedAt,
-        });
+        const sealNo = `S${c}${String(bagOffset + bags.length + 1).padStart(8, '0')}`;
+        const expected = per * mat.tare;
+        const bag: any = {
+          county_id: c, id, shop_id: shopId, material: mat.material, state: stage, seal_no: sealNo, declared_quantity: per, expected_weight_g: expected,
+          holder_type: stage === 'sealed' ? 'shop' : 'facility', holder_id: stage === 'sealed' ? shopId : ref.facilityId, created_by: GEN, created_at: sealedAt, sealed_at: sealedAt, updated_at: sealedAt,
+          manifest_id: stage === 'sealed' ? null : manifestId,
+        };
+        bags.push(bag);
         bagItems.push({ county_id: c, bag_id: id, item_no: 1, container_type_id: ctId, unit_code: null, quantity: per, tare_weight_g: mat.tare, recorded_at: sealedAt });
-        if (stage !== 'sealed') {
-          const manifestId = randomUUID();
-          const picked = new Date(sealedAt.getTime() + 3 * DAY);
-          const received = new Date(picked.getTime() + 6 * 3_600_000);
-          manifestSerial++;
-          manifests.push({ county_id: c, id: manifestId, serial: manifestSerial, tracking_no: `${c}${String(manifestSerial).padStart(10, '0')}`, facility_id: ref.facilityId, status: 'closed', created_by: 'system:generator', created_at: picked, updated_at: received });
-          manifestBags.push({ county_id: c, bag_id: id, manifest_id: manifestId, shop_id: shopId, recorded_at: picked });
-          for (const [handover, side, party_type, party_id, at] of [[`pickup:${shopId}`, 'giver', 'shop', shopId, picked], [`pickup:${shopId}`, 'receiver', 'hauler', ref.haulerId, picked], ['delivery', 'giver', 'hauler', ref.haulerId, received], ['delivery', 'receiver', 'facility', ref.facilityId, received]] as const) {
-            signatures.push({ county_id: c, id: randomUUID(), manifest_id: manifestId, handover, side, party_type, party_id, signer: 'system:generator', signer_role: party_type, device: 'generator', signed_at: at, recorded_at: at });
-          }
-          const inspId = randomUUID();
-          const short = rnd() < 0.04 ? Math.max(1, Math.floor(per * 0.1)) : 0;
-          inspections.push({ county_id: c, id: inspId, bag_id: id, manifest_id: manifestId, facility_id: ref.facilityId, outcome: 'accepted', measured_weight_g: (per - short) * mat.tare, seal_no_read: null, seal_intact: true, counted_quantity: per - short, rejected_quantity: 0, actor: 'system:generator', recorded_at: received });
-          if (short) discrepancies.push({ county_id: c, inspection_id: inspId, no: 1, bag_id: id, type: 'count', expected_value: per, actual_value: per - short, comment: '清点数量少于申报数量' });
-          bags[bags.length - 1].manifest_id = manifestId;
-          bags[bags.length - 1].inspection_id = inspId;
-          bags[bags.length - 1].measured_weight_g = (per - short) * mat.tare;
-          bags[bags.length - 1].counted_quantity = per - short;
-          if (stage === 'disposed') {
-            const dId = randomUUID();
-            const on = new Date(received.getTime() + 20 * DAY);
-            disposals.push({ county_id: c, id: dId, holder_facility_id: ref.facilityId, disposal_facility_id: null, method: 'incineration', facility_licence_no: 'generator', certificate_no: `D${c}${String(disposals.length + 1).padStart(8, '0')}`, disposed_on: localDay(on.getTime()), actor: 'system:generator', recorded_at: on });
-            disposalBags.push({ county_id: c, bag_id: id, disposal_id: dId });
-            bags[bags.length - 1].disposal_id = dId;
-          }
-        }
+        cev.push({ at: sealedMs, type: 'bag_opened', bagId: id, actor: GEN, data: { shopId, material: mat.material } });
+        cev.push({ at: sealedMs, type: 'bag_items_added', bagId: id, actor: GEN, data: { requestId: randomUUID(), items: [{ itemNo: 1, containerTypeId: ctId, unitCode: null, quantity: per, tareWeightG: mat.tare }] } });
+        cev.push({ at: sealedMs, type: 'bag_sealed', bagId: id, actor: GEN, data: { sealNo, shopWeightG: null, declaredQuantity: per, expectedWeightG: expected } });
+        if (stage === 'sealed') continue;
+        shopBags.push(id);
+        // Inspection at the facility: a few bags short (count discrepancy); weights vary within tolerance.
+        const inspId = randomUUID();
+        const short = rnd() < 0.04 ? Math.max(1, Math.floor(per * 0.1)) : 0;
+        const counted = per - short;
+        const noise = tolerancePct >= 5 && !short ? (rnd() * 4 - 2) / 100 : 0;
+        const measured = Math.round(counted * mat.tare * (1 + noise));
+        const disc = short ? [{ type: 'count', expected_value: per, actual_value: counted, comment: '清点数量少于申报数量' }] : [];
+        const row = { outcome: 'accepted', measured_weight_g: measured, seal_no_read: sealNo, seal_intact: true, counted_quantity: counted, rejected_quantity: 0 };
+        inspections.push({ county_id: c, id: inspId, bag_id: id, manifest_id: manifestId, facility_id: ref.facilityId, ...row, actor: GEN, recorded_at: new Date(inspectedMs) });
+        for (const [i, d] of disc.entries()) discrepancies.push({ county_id: c, inspection_id: inspId, no: i + 1, bag_id: id, ...d });
+        cev.push({ at: inspectedMs, type: 'bag_inspected', bagId: id, manifestId, actor: GEN, data: { inspectionId: inspId, tolerancePct, expectedWeightG: expected, declaredQuantity: per, ...row, discrepancies: disc } });
+        Object.assign(bag, { inspection_id: inspId, measured_weight_g: measured, counted_quantity: counted, updated_at: new Date(inspectedMs) });
+        if (stage === 'disposed') toDispose.push(bag);
       }
-      i++;
+      if (!shopBags.length) continue;
+      // One manifest per shop and month: created by the hauler, the shop's bags put on, the pickup
+      // signed by the shop then the hauler, the delivery by the hauler then the facility.
+      manifestSerial++;
+      const trackingNo = makeTrackingNumber(c, manifestSerial);
+      manifests.push({ county_id: c, id: manifestId, serial: manifestSerial, tracking_no: trackingNo, facility_id: ref.facilityId, status: stage === 'disposed' ? 'closed' : 'delivered', created_by: GEN, created_at: new Date(pickedMs - 3_600_000), updated_at: new Date(stage === 'disposed' ? disposedMs : receivedMs) });
+      cev.push({ at: pickedMs - 3_600_000, type: 'manifest_created', manifestId, actor: GEN, data: { trackingNo, haulerId: ref.haulerId, facilityId: ref.facilityId } });
+      cev.push({ at: pickedMs - 3_600_000, type: 'manifest_bags_added', manifestId, actor: GEN, data: { bagIds: shopBags } });
+      for (const bagId of shopBags) manifestBags.push({ county_id: c, bag_id: bagId, manifest_id: manifestId, shop_id: shopId, recorded_at: new Date(pickedMs - 3_600_000) });
+      const sign = (handover: string, side: 'giver' | 'receiver', party: { type: string; id: string }, role: string, atMs: number) => {
+        const id = randomUUID();
+        const at = new Date(atMs);
+        signatures.push({ county_id: c, id, manifest_id: manifestId, handover, side, party_type: party.type, party_id: party.id, signer: GEN, signer_role: role, device: 'generator', signed_at: at, recorded_at: at });
+        cev.push({ at: atMs, type: 'signature_recorded', manifestId, actor: GEN, data: { signatureId: id, handover, side, onBehalfOf: party, signerRole: role, device: 'generator', signedAt: at.toISOString() } });
+      };
+      sign(`pickup:${shopId}`, 'giver', shopParty(shopId), 'clerk', pickedMs);
+      sign(`pickup:${shopId}`, 'receiver', haulerParty, 'hauler', pickedMs);
+      cev.push({ at: pickedMs, type: 'custody_passed', manifestId, actor: GEN, data: { handover: `pickup:${shopId}`, from: shopParty(shopId), to: haulerParty, bagIds: shopBags } });
+      sign('delivery', 'giver', haulerParty, 'hauler', receivedMs);
+      sign('delivery', 'receiver', facilityParty, 'facility_operator', receivedMs);
+      cev.push({ at: receivedMs, type: 'custody_passed', manifestId, actor: GEN, data: { handover: 'delivery', from: haulerParty, to: facilityParty, bagIds: shopBags } });
+    }
+    if (toDispose.length) {
+      // One disposal certificate for the month's bags.
+      const dId = randomUUID();
+      const certificateNo = `D${c}${String(disposalOffset + disposals.length + 1).padStart(8, '0')}`;
+      const disposedOn = localDay(disposedMs);
+      disposals.push({ county_id: c, id: dId, holder_facility_id: ref.facilityId, disposal_facility_id: null, method: 'incineration', facility_licence_no: 'generator', certificate_no: certificateNo, disposed_on: disposedOn, actor: GEN, recorded_at: new Date(disposedMs) });
+      for (const bag of toDispose) {
+        disposalBags.push({ county_id: c, bag_id: bag.id, disposal_id: dId });
+        Object.assign(bag, { disposal_id: dId, updated_at: new Date(disposedMs) });
+      }
+      cev.push({ at: disposedMs, type: 'bags_disposed', actor: GEN, data: { disposalId: dId, bagIds: toDispose.map((b) => b.id), method: 'incineration', holderFacilityId: ref.facilityId, disposalFacilityId: null, facilityLicenceNo: 'generator', certificateNo, disposedOn } });
     }
   }
+  let custodyEvents = 0;
   await knex.transaction(async (trx) => {
+    // The county row's lock, as every custody write takes it, so the chain is appended alone.
+    await trx('counties').where({ id: c }).forUpdate().first('id');
     await insertChunks(trx, 'custody_bags', bags);
     await insertChunks(trx, 'custody_bag_items', bagItems);
     await insertChunks(trx, 'custody_manifests', manifests);
@@ -388,8 +555,9 @@ async function generateCounty(knex: Knex, ref: Ref, year: number, containers: nu
     await insertChunks(trx, 'custody_discrepancies', discrepancies);
     await insertChunks(trx, 'custody_disposals', disposals);
     await insertChunks(trx, 'custody_disposal_bags', disposalBags);
+    custodyEvents = await appendCustodyChain(trx, c, cev);
   });
-  return { sales: rows.sales.length, containers: sold, returns: returnsCount, bags: bags.length };
+  return { sales: rows.sales.length, containers: sold, returns: returnsCount, bags: bags.length, openingContainers: openingSold, expiredContainers, custodyEvents };
 }
 
 /** Generates `counties` counties (the demo county first, then simulated ones) for one year. */
@@ -398,7 +566,7 @@ export async function generateData(knex: Knex, opts: GenerateOptions): Promise<G
   const log = opts.log ?? (() => undefined);
   const rnd = prng(opts.seed ?? 20260315);
   const ids: string[] = [];
-  const out: GenerateResult = { counties: ids, sales: 0, containers: 0, returns: 0, bags: 0, ms: 0 };
+  const out: GenerateResult = { counties: ids, sales: 0, containers: 0, returns: 0, bags: 0, openingContainers: 0, expiredContainers: 0, custodyEvents: 0, ms: 0 };
   for (let i = opts.startIndex ?? 0; i < (opts.startIndex ?? 0) + opts.counties; i++) {
     const countyId = i === 0 ? DEMO_COUNTY_ID : `5190${String(i).padStart(2, '0')}`;
     if (i > 0) await makeCounty(knex, countyId, i, rnd);
@@ -409,6 +577,9 @@ export async function generateData(knex: Knex, opts: GenerateOptions): Promise<G
     out.containers += r.containers;
     out.returns += r.returns;
     out.bags += r.bags;
+    out.openingContainers += r.openingContainers;
+    out.expiredContainers += r.expiredContainers;
+    out.custodyEvents += r.custodyEvents;
   }
   out.ms = Date.now() - started;
   return out;
