@@ -50,6 +50,13 @@ export interface RouteDef {
   query?: JsonSchema;
   body?: JsonSchema;
   responses: Record<number, { description: string; schema?: JsonSchema; contentType?: string }>;
+  /**
+   * For routes whose scope comes from the body or query (auth with a `target`): a minimal request
+   * that passes validation and names this county and shop. The authorisation-matrix test sends it for
+   * the caller's own shop and county (must be let through) and for another county's or shop's (must be
+   * 403 OUT_OF_SCOPE). Give fresh client ids on every call.
+   */
+  scopeExample?: (fx: { countyId: string; shopId: string }) => { body?: unknown; query?: Record<string, string> };
   handler: (ctx: HandlerContext<any, any, any>) => Promise<HandlerResult>;
 }
 

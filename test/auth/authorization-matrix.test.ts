@@ -7,6 +7,9 @@ import { ROLE_PERMISSIONS, type ActorRole } from '../../src/auth/permissions.js'
 import type { RouteDef } from '../../src/http/route.js';
 import { useTestApp } from '../support/harness.js';
 import { OTHER_COUNTY_ID, OTHER_PROVINCE_COUNTY_ID } from '../support/other-county.js';
+import { demoId } from '../../seeds/demo-county.js';
+import { scopeExampleSaleId } from '../../src/features/reversals/reversal-routes.js';
+import { GLYPHOSATE, SHOP_A, SHOP_B, saleBody } from '../features/ledger/ledger-fixtures.js';
 
 const OWN = '511425';
 const ACTORS: Array<{ role: ActorRole; username: string | null }> = [
@@ -47,6 +50,12 @@ describe('authorisation matrix: every route × role × scope', function () {
     const enrolled = await t.api().post('/api/v1/terminals/enrol').send({ enrolmentCode: issued.body.enrolmentCode });
     expect(enrolled.status).to.equal(200);
     tokens.set('terminal', `Bearer ${enrolled.body.credential}`);
+    // Records the reversal route's scope example names (a reversal's shop is that of what it reverses).
+    for (const shopId of [SHOP_A, SHOP_B]) {
+      const sale = await t.api().post('/api/v1/sales').set('Authorization', tokens.get('admin') as string)
+        .send(saleBody({ id: scopeExampleSaleId(shopId), countyId: OWN, shopId, purchaser: { phone: '17460009902', name: '范围' }, lines: [{ productId: GLYPHOSATE.id, quantity: 1 }] }));
+      expect(sale.status, JSON.stringify(sale.body)).to.equal(201);
+    }
   });
 
   it('covers a meaningful number of routes', () => {
@@ -69,6 +78,53 @@ describe('authorisation matrix: every route × role × scope', function () {
       expect(res.body.error.code).to.equal('TOKEN_INVALID');
     }
   });
+
+  // Body and query scope: the routes whose target comes from what the request names.
+  const OTHER_COUNTY_SHOP = demoId('shops', `${OTHER_COUNTY_ID}:1`);
+  const scoped = routes.filter((r) => typeof r.auth === 'object' && r.scopeExample);
+
+  it('gives a scope example to every route whose scope comes from the body or query', () => {
+    const missing = routes.filter((r) => typeof r.auth === 'object' && r.auth.target && !r.path.includes('/:') && !r.scopeExample).map((r) => `${r.method.toUpperCase()} ${r.path}`);
+    expect(missing).to.deep.equal([]);
+    expect(scoped.map((r) => `${r.method.toUpperCase()} ${r.path}`)).to.include.members([
+      'POST /api/v1/sales', 'POST /api/v1/returns', 'POST /api/v1/reversals', 'POST /api/v1/settlements',
+      'POST /api/v1/sync/batches', 'GET /api/v1/sync/snapshot', 'POST /api/v1/counties',
+    ]);
+  });
+
+  for (const actor of ACTORS) {
+    it(`${actor.role}: body and query scope — own shop and county let through, another county's or shop's refused OUT_OF_SCOPE`, async () => {
+      const auth = tokens.get(actor.role) as string;
+      const failures: string[] = [];
+      let checked = 0;
+      for (const r of scoped) {
+        if (typeof r.auth !== 'object' || !ROLE_PERMISSIONS[actor.role].has(r.auth.permission)) continue;
+        checked++;
+        const cases: Array<{ label: string; fx: { countyId: string; shopId: string }; inScope: boolean }> = [
+          { label: 'own shop', fx: { countyId: OWN, shopId: SHOP_A }, inScope: true },
+          { label: `shop of county ${OTHER_COUNTY_ID}`, fx: { countyId: OTHER_COUNTY_ID, shopId: OTHER_COUNTY_SHOP }, inScope: expectedScope(actor.role, OTHER_COUNTY_ID) },
+        ];
+        if (actor.role === 'clerk' || actor.role === 'terminal') cases.push({ label: 'another shop of its county', fx: { countyId: OWN, shopId: SHOP_B }, inScope: false });
+        for (const c of cases) {
+          const ex = (r.scopeExample as NonNullable<RouteDef['scopeExample']>)(c.fx);
+          let req = t.api()[r.method](r.path).set('Authorization', auth);
+          if (ex.query) req = req.query(ex.query);
+          const res = r.method === 'get' ? await req : await req.send((ex.body ?? {}) as object);
+          // A sync batch answers per record: its record's own error is the scope verdict.
+          const code = res.body?.error?.code ?? res.body?.results?.[0]?.error?.code;
+          const refused = (res.status === 403 && code === 'OUT_OF_SCOPE') || (res.status === 200 && code === 'OUT_OF_SCOPE');
+          const label = `${r.method.toUpperCase()} ${r.path} (${c.label})`;
+          if (c.inScope) {
+            if (res.status === 401 || res.status === 403 || res.status >= 500 || code === 'OUT_OF_SCOPE' || code === 'FORBIDDEN') failures.push(`${label}: expected to be let through, got ${res.status} ${code ?? ''}`);
+          } else if (!refused) {
+            failures.push(`${label}: expected OUT_OF_SCOPE, got ${res.status} ${code ?? ''}`);
+          }
+        }
+      }
+      expect(failures, failures.join('\n')).to.deep.equal([]);
+      expect(checked, 'every role reads the snapshot at least').to.be.greaterThan(0);
+    });
+  }
 
   for (const actor of ACTORS) {
     it(`${actor.role}: allowed exactly where its permissions and scope say`, async () => {

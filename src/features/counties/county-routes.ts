@@ -83,6 +83,8 @@ export const countyRoutes: RouteDef[] = [
     body: obj({ id: COUNTY_CODE, nameZh: text(100), nameEn: text(100), provinceNameZh: text(100), prefectureNameZh: text(100), ...POLICY_FIELDS },
       Object.keys(POLICY_FIELDS)),
     responses: { 201: { description: 'Created', schema: COUNTY }, 409: { description: 'DUPLICATE' } },
+    // The county exists already in the matrix test: in scope the answer is 409 DUPLICATE.
+    scopeExample: ({ countyId }) => ({ body: { id: countyId, nameZh: '范围县', nameEn: 'Scope', provinceNameZh: '四川省', prefectureNameZh: '眉山市' } }),
     handler: async ({ body, principal, deps }) => deps.db.knex.transaction(async (trx) => {
       const [row] = await trx('counties').insert({ ...toColumns(body), id: body.id, province_code: `${String(body.id).slice(0, 2)}0000` }).returning('*');
       await history(deps, trx, row, 'create', principal);

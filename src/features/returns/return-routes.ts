@@ -1,6 +1,7 @@
 // POST /api/v1/returns: containers handed in at any shop of the county, inspected and refunded.
 import { route, type RouteDef } from '../../http/route.js';
 import { RETURN_RECEIPT, RETURN_REQUEST } from '../../shared/schemas/ledger-schemas.js';
+import { newClientId } from '../../shared/client-id.js';
 import { ReturnService } from './return-service.js';
 
 export const returnRoutes: RouteDef[] = [
@@ -10,6 +11,11 @@ export const returnRoutes: RouteDef[] = [
     summary: 'Record returned containers, their inspection and the refund paid (idempotent by the client id)',
     description: 'A unit-coded container refunds the deposit paid for it, once ever; others are matched first-in-first-out against the returner’s deposits of that product, then the county policy applies.',
     body: RETURN_REQUEST,
+    // One container rejected on inspection: in scope it is recorded with no refund and no ledger entry.
+    scopeExample: ({ countyId, shopId }) => ({ body: {
+      id: newClientId(), countyId, shopId, eventTime: '2026-01-05T02:00:00.000Z',
+      items: [{ scan: 'https://trace.example.cn/q?c=scope', inspection: 'rejected', reasonCode: 'damaged' }],
+    } }),
     responses: {
       201: { description: 'Each item’s outcome and the total to pay', schema: RETURN_RECEIPT },
       200: { description: 'A retry of a return already recorded: the original answer', schema: RETURN_RECEIPT },

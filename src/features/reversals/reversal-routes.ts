@@ -1,8 +1,21 @@
 // POST /api/v1/reversals: void a sale or return by new, opposite transfers.
+import { createHash } from 'node:crypto';
 import { route, type RouteDef } from '../../http/route.js';
+import { inScope } from '../../auth/permissions.js';
+import { newClientId } from '../../shared/client-id.js';
 import { REVERSAL_REQUEST, REVERSAL_RESULT } from '../../shared/schemas/ledger-schemas.js';
 import { countyOf } from '../ledger/county-policy.js';
 import { ReversalService, targetShop } from './reversal-service.js';
+
+/**
+ * The client id of the sale the authorisation-matrix test records at a shop so this route's scope
+ * example has a record to name (a reversal's shop is the shop of what it reverses): a fixed UUIDv7
+ * shape derived from the shop id.
+ */
+export function scopeExampleSaleId(shopId: string): string {
+  const h = createHash('sha256').update(`agrireturn-scope-example:${shopId}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-7${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
 
 export const reversalRoutes: RouteDef[] = [
   route({
@@ -11,11 +24,14 @@ export const reversalRoutes: RouteDef[] = [
       permission: 'reversals:write',
       target: async (ctx) => {
         const countyId = countyOf(ctx.principal, ctx.body.countyId);
+        // Another county is refused before its records are looked up: no 404 tells what exists there.
+        if (!inScope(ctx.principal, { countyId })) return { countyId };
         return { countyId, shopId: await targetShop(ctx.deps.db.knex, countyId, ctx.body.targetType, ctx.body.targetId) };
       },
     },
     summary: 'Reverse a sale or a return (clerks: own shop, same business day; later only a county official)',
     body: REVERSAL_REQUEST,
+    scopeExample: ({ countyId, shopId }) => ({ body: { id: newClientId(), countyId, targetType: 'sale', targetId: scopeExampleSaleId(shopId), reason: 'scope example' } }),
     responses: {
       201: { description: 'The reversal and its transfers', schema: REVERSAL_RESULT },
       200: { description: 'A retry: the original answer', schema: REVERSAL_RESULT },

@@ -1,6 +1,7 @@
 // POST /api/v1/sales: a clerk or the shop's POS terminal records a sale with deposit.
 import { route, type RouteDef } from '../../http/route.js';
 import { SALE_RECEIPT, SALE_REQUEST } from '../../shared/schemas/ledger-schemas.js';
+import { newClientId } from '../../shared/client-id.js';
 import { SaleService } from './sale-service.js';
 
 export const saleRoutes: RouteDef[] = [
@@ -10,6 +11,11 @@ export const saleRoutes: RouteDef[] = [
     summary: 'Record a sale with deposit (idempotent by the client id)',
     description: 'The deposit per container comes from the schedule in force at eventTime; an offline terminal states depositChargedFen, which is recorded as paid and flagged when it differs.',
     body: SALE_REQUEST,
+    // An unknown product: in scope the answer is 422 PRODUCT_NOT_FOUND, and nothing is written.
+    scopeExample: ({ countyId, shopId }) => ({ body: {
+      id: newClientId(), countyId, shopId, eventTime: '2026-01-05T02:00:00.000Z', purchaser: { phone: '17460009901', name: '范围' },
+      lines: [{ productId: '00000000-0000-7000-8000-000000000000', quantity: 1 }],
+    } }),
     responses: {
       201: { description: 'The receipt', schema: SALE_RECEIPT },
       200: { description: 'A retry of a sale already recorded: the original receipt', schema: SALE_RECEIPT },

@@ -2,6 +2,7 @@
 import { route, type RouteDef } from '../../http/route.js';
 import { COUNTY_CODE, FEN, dateTime, nullable, obj, str, uuid } from '../../shared/schemas/builders.js';
 import { SETTLEMENT_REQUEST, STATEMENT } from '../../shared/schemas/ledger-schemas.js';
+import { newClientId } from '../../shared/client-id.js';
 import { countyOf } from '../ledger/county-policy.js';
 import { SettlementService, settlementStatement } from './settlement-service.js';
 
@@ -22,6 +23,8 @@ export const settlementRoutes: RouteDef[] = [
     auth: { permission: 'settlements:write', target: (ctx) => ({ countyId: countyOf(ctx.principal, ctx.body.countyId) }) },
     summary: 'Record a settlement payment between the scheme and a shop, closing its statement for the period',
     body: SETTLEMENT_REQUEST,
+    // 1 fen never matches a statement: in scope the answer is a 4xx about the amount, and nothing is written.
+    scopeExample: ({ countyId, shopId }) => ({ body: { id: newClientId(), countyId, shopId, period: '2025-12', amountFen: 1, direction: 'from_shop', method: 'cash' } }),
     responses: {
       201: { description: 'The settlement', schema: SETTLEMENT },
       200: { description: 'A retry: the original answer', schema: SETTLEMENT },

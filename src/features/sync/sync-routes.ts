@@ -4,6 +4,7 @@ import { AppError } from '../../http/errors.js';
 import { SNAPSHOT, SNAPSHOT_QUERY, SYNC_BATCH, SYNC_BATCH_RESULT, SYNC_MAX_RECORDS, SYNC_STATUSES, type SyncStatus } from './sync-schemas.js';
 import { SyncService, type SyncRecord } from './sync-service.js';
 import { SnapshotService } from './snapshot-service.js';
+import { newClientId } from '../../shared/client-id.js';
 
 export const syncRoutes: RouteDef[] = [
   route({
@@ -14,6 +15,11 @@ export const syncRoutes: RouteDef[] = [
       + 'a record already stored answers `duplicate` with the stored result, one bad record is `refused` with its error code and never blocks the rest, '
       + 'passing problems answer `retry`. Re-sending a whole batch, or any part of it, is always harmless. Records are booked at their event time.',
     body: SYNC_BATCH,
+    // Scope is judged per record (an out-of-scope record is `refused` OUT_OF_SCOPE, the rest still apply).
+    scopeExample: ({ countyId, shopId }) => ({ body: { records: [{
+      kind: 'sale', id: newClientId(), eventTime: '2026-01-05T02:00:00.000Z',
+      payload: { countyId, shopId, purchaser: { phone: '17460009901', name: '范围' }, lines: [{ productId: '00000000-0000-7000-8000-000000000000', quantity: 1 }] },
+    }] } }),
     responses: { 200: { description: 'One result per record, in order', schema: SYNC_BATCH_RESULT } },
     handler: async ({ body, principal, deps, log }) => {
       const receivedAt = deps.clock.now().toISOString();
@@ -32,6 +38,7 @@ export const syncRoutes: RouteDef[] = [
     summary: 'What a shop terminal caches: products, container types, deposit schedules and those in force, the shop, and the county\'s farmers',
     description: 'Terminals and clerks get their own county and shop by default. Farmers are included only for roles that may see them unmasked.',
     query: SNAPSHOT_QUERY,
+    scopeExample: ({ countyId, shopId }) => ({ query: { countyId, shopId } }),
     responses: { 200: { description: 'The snapshot', schema: SNAPSHOT } },
     handler: async ({ query, principal, deps }) => {
       const countyId = (query.countyId as string | undefined) ?? principal.countyId ?? null;
