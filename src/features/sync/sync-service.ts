@@ -15,6 +15,7 @@ import { SaleService, type SaleInput } from '../sales/sale-service.js';
 import { ReversalService, targetShop, type ReversalInput } from '../reversals/reversal-service.js';
 import { countyOf } from '../ledger/county-policy.js';
 import { DrawerReportService, type DrawerReportInput } from './drawer-report-service.js';
+import { applyBagEvent, bagEventSchema, bagEventTarget } from './bag-event.js';
 import { DRAWER_REPORT_PAYLOAD, type SyncKind, type SyncStatus } from './sync-schemas.js';
 import { obj } from '../../shared/schemas/builders.js';
 import { CLIENT_ID } from '../../shared/schemas/ledger-schemas.js';
@@ -37,8 +38,8 @@ export interface SyncResult {
 
 interface KindHandler {
   permission: Permission;
-  /** The single endpoint's body schema; the record's id and eventTime are merged into the payload. */
-  schema: JsonSchema;
+  /** The single endpoint's body schema (or one per payload shape); the record's id and eventTime are merged into the payload. */
+  schema: JsonSchema | ((body: any) => JsonSchema);
   /** Whether the single endpoint takes the event time (all do: a reversal's same-day window is judged by it). */
   eventTime: boolean;
   /** What the record touches, for the scope check; default: its countyId and shopId. */
@@ -64,6 +65,7 @@ export const KIND_HANDLERS: Partial<Record<SyncKind, KindHandler>> = {
       return { countyId, shopId: await targetShop(deps.db.knex, countyId, body.targetType, body.targetId) };
     },
     apply: (deps, p, body: ReversalInput) => new ReversalService(deps).reverse(p, body) },
+  'bag-event': { permission: 'bags:write', schema: bagEventSchema, eventTime: true, target: bagEventTarget, apply: applyBagEvent },
   'drawer-report': { permission: 'sales:write', schema: DRAWER_REPORT_BODY, eventTime: true, apply: (deps, p, body: DrawerReportInput) => new DrawerReportService(deps).record(p, body) },
 };
 
@@ -107,7 +109,7 @@ export class SyncService {
         throw new AppError('VALIDATION_FAILED', 'id and eventTime belong to the record, not its payload', [{ field: '/payload', code: 'not_allowed', message: 'id and eventTime are given once, on the record' }]);
       }
       const body = handler.eventTime ? { ...rec.payload, id: rec.id, eventTime: rec.eventTime } : { ...rec.payload, id: rec.id };
-      validate('body', handler.schema, body);
+      validate('body', typeof handler.schema === 'function' ? handler.schema(body) : handler.schema, body);
       const b = body as { countyId?: string; shopId?: string };
       const target = handler.target ? await handler.target(this.deps, principal, body) : { countyId: b.countyId ?? principal.countyId ?? undefined, shopId: b.shopId };
       if (!inScope(principal, target)) throw new AppError('OUT_OF_SCOPE');

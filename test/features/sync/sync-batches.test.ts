@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { useTestApp } from '../../support/harness.js';
 import { newClientId } from '../../../src/shared/client-id.js';
+import { KIND_HANDLERS } from '../../../src/features/sync/sync-service.js';
 import { COUNTY, GLYPHOSATE, SHOP_A, SHOP_B, unitCode } from '../ledger/ledger-fixtures.js';
 
 describe('sync batches', () => {
@@ -42,15 +43,25 @@ describe('sync batches', () => {
     expect(await t.db.knex('sales').where({ county_id: COUNTY }).whereIn('id', [good1.id, good2.id, bad.id]).count({ n: '*' }).first()).to.deep.equal({ n: 2 });
   });
 
-  it('stores drawer reports once and keeps unknown kinds for later', async () => {
+  it('stores drawer reports once, refuses a bag event without its action, and keeps kinds this server lacks for later', async () => {
     const report = { kind: 'drawer-report', id: newClientId(), eventTime: '2026-03-15T01:00:00.000Z', payload: {
       shopId: SHOP_A, businessDay: '2026-03-15', depositsTakenFen: 300, refundsPaidFen: 100, refundsPaidCashFen: 100, netCashExpectedFen: 200,
       salesCount: 2, containersSold: 3, returnsCount: 1, containersAccepted: 1, containersRejected: 0 } };
     const bag = { kind: 'bag-event', id: newClientId(), eventTime: '2026-03-15T01:00:00.000Z', payload: {} };
     const res = await send([report, bag, report]);
-    expect(res.body.results.map((r: { status: string }) => r.status)).to.deep.equal(['applied', 'retry', 'duplicate']);
-    expect(res.body.results[1].error.code).to.equal('SYNC_KIND_UNAVAILABLE');
+    expect(res.body.results.map((r: { status: string }) => r.status)).to.deep.equal(['applied', 'refused', 'duplicate']);
+    expect(res.body.results[1].error.code).to.equal('VALIDATION_FAILED');
     expect(Number((await t.db.knex('drawer_reports').count({ n: '*' }).first())!.n)).to.equal(1);
+    // An older server without the bag handler answers retry: the terminal keeps the record.
+    const handler = KIND_HANDLERS['bag-event'];
+    delete KIND_HANDLERS['bag-event'];
+    try {
+      const later = await send([{ ...bag, id: newClientId(), payload: { action: 'open', shopId: SHOP_A, material: 'HDPE' } }]);
+      expect(later.body.results[0].status).to.equal('retry');
+      expect(later.body.results[0].error.code).to.equal('SYNC_KIND_UNAVAILABLE');
+    } finally {
+      KIND_HANDLERS['bag-event'] = handler;
+    }
   });
 
   it('refuses a malformed batch whole, with the record named', async () => {
