@@ -6,6 +6,10 @@
 //   --ui-port    / UI_PORT           the clerk's screen on http://127.0.0.1:<port> (default 8417; 0 = any)
 //   --batch-size / SYNC_BATCH_SIZE   records per sync request (default 200, at most 1000)
 //   --sync-interval-ms / SYNC_INTERVAL_MS   pause between syncs when idle (default 15000)
+//   --hid-config / HID_CONFIG        device service config (JSON, as for `npm run hid -- serve`): open the
+//                                    scanners, scale and counting machine in this process
+//   --hid-url    / HID_EVENTS_URL    or subscribe to a running device service, e.g. http://127.0.0.1:7431
+//   --hid-replay-token / HID_REPLAY_TOKEN   if set, POST /replay (npm run hid -- replay FILE --to ...) needs it
 export interface TerminalConfig {
   serverUrl: string | null;
   dataDir: string;
@@ -16,6 +20,9 @@ export interface TerminalConfig {
   syncIntervalMs: number;
   initialBackoffMs: number;
   maxBackoffMs: number;
+  hidConfig: string | null;
+  hidEventsUrl: string | null;
+  hidReplayToken: string | null;
 }
 
 export class TerminalConfigError extends Error {}
@@ -23,6 +30,7 @@ export class TerminalConfigError extends Error {}
 const FLAGS: Record<string, string> = {
   '--server-url': 'SERVER_URL', '--data-dir': 'POS_DATA_DIR', '--printer': 'PRINTER', '--paper': 'PRINTER_WIDTH',
   '--ui-port': 'UI_PORT', '--batch-size': 'SYNC_BATCH_SIZE', '--sync-interval-ms': 'SYNC_INTERVAL_MS',
+  '--hid-config': 'HID_CONFIG', '--hid-url': 'HID_EVENTS_URL', '--hid-replay-token': 'HID_REPLAY_TOKEN',
 };
 
 export function loadTerminalConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = []): TerminalConfig {
@@ -60,6 +68,15 @@ export function loadTerminalConfig(env: NodeJS.ProcessEnv = process.env, argv: s
     if (!m) problems.push(`PRINTER must be host or host:port, got "${p}"`);
     else printer = { host: m[1]!.replace(/^\[|\]$/g, ''), port: m[2] ? Number(m[2]) : 9100 };
   }
+  let hidEventsUrl: string | null = v.HID_EVENTS_URL?.trim() || null;
+  if (hidEventsUrl) {
+    try {
+      if (new URL(hidEventsUrl).protocol !== 'http:') throw new Error();
+    } catch {
+      problems.push(`HID_EVENTS_URL must be an http URL, got "${hidEventsUrl}"`);
+      hidEventsUrl = null;
+    }
+  }
   const paper = int('PRINTER_WIDTH', 58, 58, 80);
   if (paper !== 58 && paper !== 80) problems.push(`PRINTER_WIDTH must be 58 or 80, got ${paper}`);
   const config: TerminalConfig = {
@@ -72,6 +89,9 @@ export function loadTerminalConfig(env: NodeJS.ProcessEnv = process.env, argv: s
     syncIntervalMs: int('SYNC_INTERVAL_MS', 15_000, 50, 3_600_000),
     initialBackoffMs: int('SYNC_BACKOFF_MS', 1000, 10, 600_000),
     maxBackoffMs: int('SYNC_MAX_BACKOFF_MS', 60_000, 10, 3_600_000),
+    hidConfig: v.HID_CONFIG?.trim() || null,
+    hidEventsUrl,
+    hidReplayToken: v.HID_REPLAY_TOKEN?.trim() || null,
   };
   if (problems.length) throw new TerminalConfigError(problems.join('\n'));
   return config;

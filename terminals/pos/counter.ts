@@ -56,7 +56,7 @@ export class Counter {
     private readonly blocked: () => { code: string; message: string; message_zh: string } | null,
   ) {}
 
-  private ready(): { who: TerminalIdentity; ref: ReferenceCache } {
+  ready(): { who: TerminalIdentity; ref: ReferenceCache } {
     const who = this.identity();
     if (!who) throw new CounterError('NOT_ENROLLED', 'Enrol this terminal first', '请先注册本终端');
     const stop = this.blocked();
@@ -123,19 +123,20 @@ export class Counter {
     return `${prefix}${day.replaceAll('-', '')}-${terminalId.slice(-4).toUpperCase()}-${String(n).padStart(4, '0')}`;
   }
 
-  private async commit(rec: JournalRecord, print: { kind: PrintJobKind; title: string; doc: PrintDoc }): Promise<ActionResult> {
+  /** Journal first (durable), then the paper; also used by the bag desk. */
+  async commit(rec: JournalRecord, print: { kind: PrintJobKind; title: string; doc: PrintDoc } | null): Promise<ActionResult> {
     // The journal first: once append() resolves the record survives a crash; only then the paper.
     const entry = await this.journal.append(rec);
     this.afterRecord();
     let printJobId: string | null = null;
-    if (this.printer) {
+    if (this.printer && print) {
       try {
         printJobId = (await this.printer.enqueue({ kind: print.kind, title: print.title, reference: rec.local.receiptNo as string, doc: print.doc })).id;
       } catch {
         printJobId = null; // the record stands; the clerk can print it again from the list
       }
     }
-    return { entry, preview: renderPreview(print.doc), printJobId };
+    return { entry, preview: print ? renderPreview(print.doc) : [], printJobId };
   }
 
   async sale(req: SaleRequest): Promise<ActionResult> {

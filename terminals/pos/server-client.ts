@@ -89,6 +89,11 @@ export class ServerClient {
     return this.call('POST', '/api/v1/sync/batches', { batchId, records });
   }
 
+  /** A read of the county API (e.g. manifests awaiting this shop's signature). */
+  get<T>(path: string): Promise<T> {
+    return this.call('GET', path);
+  }
+
   snapshot<T>(): Promise<T> {
     return this.call('GET', '/api/v1/sync/snapshot');
   }

@@ -12,6 +12,10 @@ import { ReferenceCache, type Snapshot } from './reference-cache.js';
 import { CredentialRejectedError, ServerClient } from './server-client.js';
 import { SyncWorker } from './sync-worker.js';
 import { startUiServer, type UiServer } from './ui-server.js';
+import { BagDesk } from './bags.js';
+import { DeviceBridge } from './device-bridge.js';
+import { DeviceService } from '../hid/service.js';
+import { loadServiceConfig } from '../hid/device-config.js';
 
 export interface TerminalState extends TerminalIdentity {
   serverUrl: string;
@@ -27,6 +31,10 @@ export interface RunningTerminal {
   journal: Journal;
   worker: SyncWorker;
   counter: Counter;
+  bags: BagDesk;
+  /** The device service events come from (in process; also what POST /replay plays into). */
+  devices: DeviceService;
+  bridge: DeviceBridge;
   printer: PrintQueue | null;
   state(): TerminalState | null;
   reference(): ReferenceCache | null;
@@ -38,6 +46,10 @@ export interface StartOptions {
   now?: () => Date;
   /** Start the sync worker at once (default true). */
   autoSync?: boolean;
+  /** An in-process device service to take events from (tests); default: from config.hidConfig, or one for replays only. */
+  devices?: DeviceService;
+  /** Counting-machine lane -> product id, for containers counted without a code. */
+  laneProducts?: Record<number, string>;
 }
 
 export async function startTerminal(config: TerminalConfig, opts: StartOptions = {}): Promise<RunningTerminal> {
@@ -112,10 +124,32 @@ export async function startTerminal(config: TerminalConfig, opts: StartOptions =
     return next;
   }
 
+  const bags = new BagDesk(journal, counter, () => reference, printer, config.paper, now, async () => {
+    if (!client || !state) throw new Error('not enrolled');
+    const got = await client.get<{ items: unknown[] }>(`/api/v1/counties/${state.countyId}/manifests?status=open&limit=100`);
+    return got.items;
+  });
+
+  // Devices: the service given, one from the HID config (live devices), or one for replays only.
+  const ownDevices = !opts.devices;
+  const devices = opts.devices ?? new DeviceService(config.hidConfig ? loadServiceConfig(config.hidConfig) : { devices: [] });
+  const bridge = new DeviceBridge({ reference: () => reference, ...(opts.laneProducts ? { laneProducts: opts.laneProducts } : {}) });
+  bridge.attach(devices);
+  if (config.hidEventsUrl) bridge.connect(config.hidEventsUrl);
+  if (ownDevices && config.hidConfig) {
+    // No device (or no libusb) is not a reason to stop selling: the status says what is missing.
+    devices.startLive().catch(() => undefined);
+  }
+
   let ui: UiServer;
   try {
-    ui = await startUiServer({ port: config.uiPort, journal, counter, worker, printer, state: () => state, reference: () => reference, enrol, serverUrl: () => state?.serverUrl ?? config.serverUrl });
+    ui = await startUiServer({
+      port: config.uiPort, journal, counter, bags, devices, bridge, replayToken: config.hidReplayToken, worker, printer,
+      state: () => state, reference: () => reference, enrol, serverUrl: () => state?.serverUrl ?? config.serverUrl,
+    });
   } catch (err) {
+    bridge.close();
+    if (ownDevices) await devices.close();
     await journal.close();
     await printer?.close();
     lock.release();
@@ -124,12 +158,14 @@ export async function startTerminal(config: TerminalConfig, opts: StartOptions =
   if (opts.autoSync !== false) worker.start();
 
   return {
-    url: ui.url, config, journal, worker, counter, printer,
+    url: ui.url, config, journal, worker, counter, bags, devices, bridge, printer,
     state: () => state,
     reference: () => reference,
     enrol,
     async stop() {
       await ui.close();
+      bridge.close();
+      if (ownDevices) await devices.close();
       await worker.stop();
       await printer?.close();
       await journal.close();

@@ -12,6 +12,10 @@ import type { ReferenceCache } from './reference-cache.js';
 import { ServerRefusedError, OfflineError } from './server-client.js';
 import type { SyncWorker } from './sync-worker.js';
 import type { TerminalState } from './terminal.js';
+import type { BagDesk } from './bags.js';
+import type { ClerkNotice, DeviceBridge, Screen } from './device-bridge.js';
+import type { DeviceService } from '../hid/service.js';
+import { parseReplayFile } from '../hid/replay-file.js';
 
 const UI_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ui');
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml' };
@@ -20,6 +24,11 @@ export interface UiDeps {
   port: number;
   journal: Journal;
   counter: Counter;
+  bags: BagDesk;
+  devices: DeviceService;
+  bridge: DeviceBridge;
+  /** When set, POST /replay needs `Authorization: Bearer <token>`. */
+  replayToken: string | null;
   worker: SyncWorker;
   printer: PrintQueue | null;
   state: () => TerminalState | null;
@@ -114,8 +123,23 @@ export async function startUiServer(d: UiDeps): Promise<UiServer> {
       const float = Number(url.searchParams.get('openingFloatFen') ?? 0);
       return d.counter.drawerFigures(url.searchParams.get('day') ?? undefined, Number.isInteger(float) && float >= 0 ? float : 0);
     }
+    if (method === 'GET' && p === '/local/devices') return { ...d.bridge.view(), services: d.devices.deviceStatuses() };
+    if (method === 'GET' && p === '/local/bags') {
+      const returns = d.journal.all().filter((e) => e.record.kind === 'return' && e.state !== 'refused').slice(-30).reverse()
+        .map((e) => ({ id: e.record.id, receiptNo: e.record.local.receiptNo, eventTime: e.record.eventTime, accepted: (e.record.local.items as Array<{ inspection: string; quantity: number }>).filter((i) => i.inspection === 'accepted').reduce((n, i) => n + i.quantity, 0) }));
+      return { items: d.bags.bags(), returns, weight: d.bridge.view().bagWeight };
+    }
+    if (method === 'GET' && p === '/local/pickups') {
+      try {
+        return { items: await d.bags.pickups(), online: true };
+      } catch (err) {
+        if (err instanceof CounterError) throw err;
+        return { items: [], online: false, error: (err as Error).message };
+      }
+    }
     if (method !== 'POST') throw new HttpError(404, 'ROUTE_NOT_FOUND', 'No such endpoint', '没有这个接口');
     if (!localHost(req.headers.host)) throw new HttpError(403, 'FORBIDDEN', 'Only the local screen may do this', '只能在本机操作');
+    if (p === '/replay') return replay(req, url);
     const b = await body(req);
     const done = (r: { entry: JournalEntry; preview: string[]; printJobId: string | null }) => ({ record: entryView(r.entry), local: r.entry.record.local, preview: r.preview, printJobId: r.printJobId, confirmed: true });
     if (p === '/local/enrol') {
@@ -129,7 +153,50 @@ export async function startUiServer(d: UiDeps): Promise<UiServer> {
       }
     }
     if (p === '/local/sales') return done(await d.counter.sale(b));
-    if (p === '/local/returns') return done(await d.counter.return(b));
+    if (p === '/local/returns') {
+      // The device session's containers (scanner, counting machine) join what the clerk keyed in.
+      const fromDevices = b.deviceSession === true;
+      const req2 = { ...b, items: [...(fromDevices ? d.bridge.returnRequestItemsOrThrow() : []), ...(Array.isArray(b.items) ? b.items : [])] };
+      delete req2.deviceSession;
+      const r = done(await d.counter.return(req2));
+      if (fromDevices) d.bridge.clearReturn();
+      return r;
+    }
+    if (p === '/local/devices/screen') {
+      d.bridge.setScreen(b.screen as Screen);
+      return d.bridge.view();
+    }
+    if (p === '/local/devices/product') {
+      if (b.productId !== null && !d.reference()?.product(String(b.productId))) throw new HttpError(422, 'PRODUCT_NOT_FOUND', 'Unknown product', '没有该商品', 'productId');
+      d.bridge.setCurrentProduct(b.productId ?? null);
+      return d.bridge.view();
+    }
+    if (p === '/local/devices/clear') {
+      if (b.what === 'sale') d.bridge.clearSale();
+      else d.bridge.clearReturn();
+      return d.bridge.view();
+    }
+    if (p === '/local/devices/remove') {
+      d.bridge.removeItem(String(b.key ?? ''));
+      return d.bridge.view();
+    }
+    if (p === '/local/bags') return done(await d.bags.open(b));
+    const bagAction = /^\/local\/bags\/([0-9a-f-]{36})\/(items|seal|label)$/.exec(p);
+    if (bagAction) {
+      const bagId = bagAction[1]!;
+      if (bagAction[2] === 'items') {
+        const scans = [...(Array.isArray(b.scans) ? b.scans : []), ...(b.deviceScans === true ? d.bridge.takeBagScans() : [])];
+        return done(await d.bags.add(bagId, { scans, counts: Array.isArray(b.counts) ? b.counts : undefined, fromReturns: Array.isArray(b.fromReturns) ? b.fromReturns : undefined } as Parameters<BagDesk['add']>[1]));
+      }
+      if (bagAction[2] === 'seal') {
+        // The scale's last stable reading fills the weight unless the clerk typed one.
+        const w = b.shopWeightG ?? (b.useScale === true ? d.bridge.view().bagWeight?.weight_g ?? null : null);
+        return done(await d.bags.seal(bagId, { sealNo: b.sealNo, shopWeightG: w }));
+      }
+      return d.bags.printLabel(bagId);
+    }
+    const sign = /^\/local\/pickups\/([0-9a-f-]{36})\/sign$/.exec(p);
+    if (sign) return done(await d.bags.signPickup(sign[1]!, typeof b.trackingNo === 'string' ? b.trackingNo : undefined));
     if (p === '/local/drawer-report') return done(await d.counter.drawerReport(b));
     if (p === '/local/sync-now') {
       d.worker.kick();
@@ -143,13 +210,60 @@ export async function startUiServer(d: UiDeps): Promise<UiServer> {
     throw new HttpError(404, 'ROUTE_NOT_FOUND', 'No such endpoint', '没有这个接口');
   }
 
+  /** `npm run hid -- replay FILE --to <this terminal>`: recorded reports through the same decoders. */
+  async function replay(req: http.IncomingMessage, url: URL): Promise<unknown> {
+    // Not a CORS-simple content type and a local Host: a web page elsewhere cannot inject scans.
+    if (!(req.headers['content-type'] ?? '').startsWith('application/x-ndjson')) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the replay file as application/x-ndjson', '请以 application/x-ndjson 发送回放文件');
+    if (d.replayToken && req.headers.authorization !== `Bearer ${d.replayToken}`) throw new HttpError(401, 'UNAUTHORIZED', 'Authorization: Bearer <HID_REPLAY_TOKEN> required', '需要回放令牌');
+    const speed = Number(url.searchParams.get('speed') ?? '1');
+    if (!(speed >= 0)) throw new HttpError(400, 'BAD_SPEED', 'speed must be a number >= 0', '回放速度无效');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > 10 * 1024 * 1024) throw new HttpError(413, 'BODY_TOO_LARGE', 'Too large', '内容过大');
+      chunks.push(c as Buffer);
+    }
+    let file;
+    try {
+      file = parseReplayFile(Buffer.concat(chunks).toString('utf8'));
+    } catch (err) {
+      throw new HttpError(400, 'BAD_REPLAY_FILE', (err as Error).message, '回放文件无效');
+    }
+    void d.devices.replay(file, { speed, name: 'replay:terminal' }).catch(() => undefined);
+    const last = file.records[file.records.length - 1];
+    return { records: file.records.length, devices: file.devices.map((x) => x.key), duration_ms: speed === 0 ? 0 : Math.round((last?.t_ms ?? 0) / speed) };
+  }
+
+  /** The clerk's screen follows device events here (Server-Sent Events), each the moment it is handled. */
+  function deviceStream(req: http.IncomingMessage, res: http.ServerResponse): void {
+    req.socket.setNoDelay(true);
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
+    res.write(`retry: 1000\nevent: session\ndata: ${JSON.stringify(d.bridge.view())}\n\n`);
+    const onNotice = (n: ClerkNotice) => {
+      res.write(`id: ${n.seq}\nevent: notice\ndata: ${JSON.stringify({ ...n, sent_ms: Date.now(), session: d.bridge.view() })}\n\n`);
+    };
+    const onSession = (v: unknown) => res.write(`event: session\ndata: ${JSON.stringify(v)}\n\n`);
+    const keepalive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    d.bridge.on('notice', onNotice);
+    d.bridge.on('session', onSession);
+    const end = () => {
+      clearInterval(keepalive);
+      d.bridge.off('notice', onNotice);
+      d.bridge.off('session', onSession);
+    };
+    res.on('close', end);
+    d.bridge.once('close', () => res.end());
+  }
+
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (req.method === 'GET' && url.pathname === '/local/devices/stream') return deviceStream(req, res);
     const send = (status: number, value: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
       res.end(JSON.stringify(value));
     };
-    if (url.pathname.startsWith('/local/')) {
+    if (url.pathname.startsWith('/local/') || url.pathname === '/replay') {
       api(req.method ?? 'GET', url, req).then(
         (v) => send(200, v),
         (err) => {
