@@ -11,7 +11,8 @@ const T = {
     countProduct: '按商品计数', add: '添加', item: '包装', inspection: '检查', refund: '退款', refundTotal: '退款合计', payment: '支付方式', cash: '现金', mobile: '移动支付',
     payRef: '支付流水号', confirmReturn: '确认退款 Ctrl+Enter', accepted: '接收',
     reasons: { not_rinsed: '拒收：未清洗', damaged: '拒收：破损', not_scheme_product: '拒收：非本方案产品', unknown_code: '拒收：无法识别', already_returned: '拒收：已退回', other_county: '拒收：外县产品', other: '拒收：其他' },
-    bagsUnavailable: '收集袋功能需要县服务器的收集袋接口，上线后在此开袋、封袋、打印标签。',
+    material: '材质', sealNo: '封条号', openBag: '开袋', noScale: '秤：无读数', scale: '秤', contents: '内容', bagChosen: '当前袋', bagScan: '装袋扫码', fromReturn: '从回收单', addFromReturn: '装入该回收单的包装',
+    weightG: '重量（克，空则用秤读数）', sealBag: '封袋并打印袋签', printLabel: '重印袋签', pickupsTitle: '待签字的收运', signPickup: '交接签字', bagStates: { open: '未封口', sealed: '已封口' }, bagOpened: '已开袋', bagAdded: '已装袋', bagSealed: '已封袋', signed: '已签字（待同步）', offlinePickups: '离线：联网后显示待签字的收运', noPickups: '没有待签字的收运', device: '设备',
     day: '营业日', openingFloat: '备用金（元）', clerk: '收银员', confirmDayEnd: '打印并上报日结',
     fig: { salesCount: '销售笔数', containersSold: '售出包装数', depositsTakenFen: '收取押金', returnsCount: '回收笔数', containersAccepted: '接收包装数', containersRejected: '拒收包装数', refundsPaidFen: '退还押金', refundsPaidCashFen: '其中现金', netCashExpectedFen: '钱箱应有现金' },
     refusedTitle: '服务器拒绝的记录', recentTitle: '最近记录', printTitle: '打印任务', time: '时间', kind: '类型', receipt: '单号', reason: '原因', amount: '金额', state: '状态',
@@ -29,7 +30,8 @@ const T = {
     countProduct: 'Count by product', add: 'Add', item: 'Container', inspection: 'Inspection', refund: 'Refund', refundTotal: 'Refund total', payment: 'Payment', cash: 'Cash', mobile: 'Mobile',
     payRef: 'Payment reference', confirmReturn: 'Pay refund Ctrl+Enter', accepted: 'Accepted',
     reasons: { not_rinsed: 'Rejected: not rinsed', damaged: 'Rejected: damaged', not_scheme_product: 'Rejected: not a scheme product', unknown_code: 'Rejected: unknown code', already_returned: 'Rejected: already returned', other_county: 'Rejected: other county', other: 'Rejected: other' },
-    bagsUnavailable: 'Collection bags need the county server\'s custody API; once it is live, open, seal and label bags here.',
+    material: 'Material', sealNo: 'Seal no.', openBag: 'Open bag', noScale: 'Scale: no reading', scale: 'Scale', contents: 'Contents', bagChosen: 'Bag', bagScan: 'Scan into bag', fromReturn: 'From return', addFromReturn: 'Add that return\'s containers',
+    weightG: 'Weight (g; empty = scale)', sealBag: 'Seal and print label', printLabel: 'Reprint label', pickupsTitle: 'Pickups awaiting your signature', signPickup: 'Sign hand-over', bagStates: { open: 'open', sealed: 'sealed' }, bagOpened: 'Bag opened', bagAdded: 'Added to bag', bagSealed: 'Bag sealed', signed: 'Signed (to sync)', offlinePickups: 'Offline: pickups show when online', noPickups: 'No pickups waiting', device: 'device',
     day: 'Business day', openingFloat: 'Opening float (yuan)', clerk: 'Clerk', confirmDayEnd: 'Print and send day end',
     fig: { salesCount: 'Sales', containersSold: 'Containers sold', depositsTakenFen: 'Deposits taken', returnsCount: 'Returns', containersAccepted: 'Accepted', containersRejected: 'Rejected', refundsPaidFen: 'Refunds paid', refundsPaidCashFen: 'of which cash', netCashExpectedFen: 'Cash expected in drawer' },
     refusedTitle: 'Records the server refused', recentTitle: 'Recent records', printTitle: 'Print jobs', time: 'Time', kind: 'Kind', receipt: 'No.', reason: 'Reason', amount: 'Amount', state: 'State',
@@ -78,6 +80,8 @@ function show(name) {
   if (name === 'return') $('ret-scan').focus();
   if (name === 'dayend') loadDrawer();
   if (name === 'records') loadRecords();
+  if (name === 'bags') { loadBags(); $('bag-scan').focus(); }
+  if (name === 'sale' || name === 'return' || name === 'bags') call('POST', '/local/devices/screen', { screen: name }).catch(() => undefined);
 }
 
 function renderStatus() {
@@ -203,20 +207,25 @@ function retAdd() {
 }
 function renderReturn() {
   const tb = $('ret-items').tBodies[0];
+  const devRows = (dev.returnItems || []).map((it) => `<tr class="device"><td>${esc(it.productName)}${it.unitCode ? ` <small>…${esc(it.unitCode.slice(-8))}</small>` : ''}</td><td>${it.quantity}</td><td>${t('accepted')} (${t('device')})</td><td class="num">${yuan(depositOf(it.productId) * it.quantity)}</td>
+    <td><button class="small devdel" data-k="${esc(it.key)}" aria-label="remove">✕</button></td></tr>`).join('');
   const opts = (sel) => [`<option value="accepted"${sel === 'accepted' ? ' selected' : ''}>${t('accepted')}</option>`]
     .concat(Object.entries(t('reasons')).map(([k, v]) => `<option value="${k}"${sel === k ? ' selected' : ''}>${esc(v)}</option>`)).join('');
   tb.innerHTML = ret.items.map((it, i) => `<tr><td>${esc(it.name)}</td><td>${it.quantity}</td>
     <td><select class="dec" data-i="${i}" aria-label="${t('inspection')}">${opts(it.decision)}</select></td>
     <td class="num">${yuan(it.decision === 'accepted' ? (it.depositFen ?? 0) * it.quantity : 0)}</td>
-    <td><button class="small del" data-i="${i}" aria-label="remove">✕</button></td></tr>`).join('');
-  $('ret-total').textContent = yuan(ret.items.reduce((s, it) => s + (it.decision === 'accepted' ? (it.depositFen ?? 0) * it.quantity : 0), 0));
+    <td><button class="small del" data-i="${i}" aria-label="remove">✕</button></td></tr>`).join('') + devRows;
+  $('ret-total').textContent = yuan(ret.items.reduce((s, it) => s + (it.decision === 'accepted' ? (it.depositFen ?? 0) * it.quantity : 0), 0) + (dev.returnItems || []).reduce((s, it) => s + depositOf(it.productId) * it.quantity, 0));
+  for (const el of tb.querySelectorAll('button.devdel')) el.onclick = () => call('POST', '/local/devices/remove', { key: el.dataset.k }).then((v) => { dev = v; renderReturn(); });
   for (const el of tb.querySelectorAll('select.dec')) el.onchange = () => { ret.items[el.dataset.i].decision = el.value; renderReturn(); };
   for (const el of tb.querySelectorAll('button.del')) el.onclick = () => { ret.items.splice(Number(el.dataset.i), 1); renderReturn(); };
 }
 async function confirmReturn() {
   await scans;
-  if (!ret.items.length) return msg('ret-msg', t('noLines'), false);
+  const withDevices = (dev.returnItems || []).length > 0 || dev.unassigned > 0;
+  if (!ret.items.length && !withDevices) return msg('ret-msg', t('noLines'), false);
   const body = {
+    deviceSession: withDevices,
     items: ret.items.map((it) => ({ ...(it.scan ? { scan: it.scan } : { productId: it.productId, quantity: it.quantity }), inspection: it.decision === 'accepted' ? 'accepted' : 'rejected', ...(it.decision === 'accepted' ? {} : { reasonCode: it.decision }) })),
     payment: $('ret-pay').value === 'mobile' ? { method: 'mobile', reference: $('ret-payref').value.trim() } : { method: 'cash' },
   };
@@ -232,6 +241,7 @@ async function confirmReturn() {
 }
 function clearReturn(keepMsg) {
   ret.items = [];
+  if (!keepMsg) call('POST', '/local/devices/clear', { what: 'return' }).then((v) => { dev = v; renderReturn(); }).catch(() => undefined);
   for (const id of ['ret-phone', 'ret-name', 'ret-scan', 'ret-payref']) $(id).value = '';
   $('ret-farmer').textContent = '';
   if (!keepMsg) { msg('ret-msg', '', true); $('ret-result').hidden = true; }
@@ -272,6 +282,86 @@ async function loadRecords() {
     <td><button class="small job" data-id="${j.id}" data-op="reprint">${t('reprint')}</button> ${j.state !== 'printed' ? `<button class="small job" data-id="${j.id}" data-op="retry">${t('retry')}</button>` : ''}</td></tr>`).join('');
   for (const b of document.querySelectorAll('button.job')) b.onclick = () => call('POST', `/local/print-jobs/${b.dataset.id}/${b.dataset.op}`, {}).then(poll);
 }
+
+// --- devices (scanners, counting machine, scale) ---
+let dev = { returnItems: [], unassigned: 0, bagWeight: null };
+function depositOf(productId) { const p = reference && reference.products.find((x) => x.id === productId); return (p && p.depositFen) || 0; }
+function notice(n) {
+  const box = $('dev-notices');
+  const p = document.createElement('p');
+  p.className = n.level;
+  p.textContent = lang === 'zh' ? n.message_zh : n.message;
+  box.prepend(p);
+  while (box.children.length > 3) box.lastChild.remove();
+}
+function renderScale() {
+  const w = dev.bagWeight;
+  $('bag-scale').textContent = w && w.weight_g != null ? `${t('scale')}: ${w.weight_g} g${w.stable ? '' : ' …'}` : t('noScale');
+  if (w && w.stable && w.weight_g != null && document.activeElement !== $('bag-weight-g')) $('bag-weight-g').placeholder = String(w.weight_g);
+}
+function connectDevices() {
+  const es = new EventSource('/local/devices/stream');
+  es.addEventListener('session', (e) => { dev = JSON.parse(e.data); renderReturn(); renderScale(); });
+  es.addEventListener('notice', (e) => {
+    const n = JSON.parse(e.data);
+    dev = n.session;
+    notice(n);
+    // A scan on the sale screen goes through the same path as a typed one.
+    if (n.type === 'scan' && n.screen === 'sale' && dev.saleScans.length) {
+      const last = dev.saleScans[dev.saleScans.length - 1];
+      scans = scans.then(() => saleScan(last.text, 1)).catch(() => undefined);
+      call('POST', '/local/devices/clear', { what: 'sale' }).catch(() => undefined);
+    }
+    if (n.type === 'scan' && n.screen === 'bags' && $('bag-chosen').value) bagDo(`/local/bags/${$('bag-chosen').value}/items`, { deviceScans: true }, t('bagAdded'));
+    renderReturn(); renderScale();
+    window.__deviceNotices = (window.__deviceNotices || []).concat([{ seq: n.seq, type: n.type, at_ms: n.at_ms, shown_ms: Date.now() }]);
+  });
+}
+
+// --- bags ---
+let bagsData = { items: [], returns: [] };
+async function loadBags() {
+  try {
+    bagsData = await call('GET', '/local/bags');
+    const chosen = $('bag-chosen').value;
+    $('bag-list').tBodies[0].innerHTML = bagsData.items.map((b) => `<tr><td>${esc(b.sealNo || '—')}</td><td>${esc(b.material)}</td>
+      <td>${b.contents.map((c) => `${esc(c.containerTypeCode)} × ${c.quantity}${c.unitCodes.length ? ` <small>(${c.unitCodes.map((u) => '…' + esc(u.slice(-6))).join(', ')})</small>` : ''}`).join('<br>')}</td>
+      <td>${b.quantity}</td><td>${esc(t('bagStates')[b.state] || b.state)} · ${b.records.map((r) => esc(t('states')[r.state] || r.state)).join('/')}${b.records.filter((r) => r.error).map((r) => `<br><small class="err">${esc(lang === 'zh' ? r.error.message_zh || r.error.message : r.error.message)}</small>`).join('')}</td></tr>`).join('');
+    $('bag-chosen').innerHTML = bagsData.items.map((b) => `<option value="${b.id}">${esc(b.sealNo || b.id.slice(-6))} ${esc(b.material)} (${esc(t('bagStates')[b.state])})</option>`).join('');
+    if (chosen && bagsData.items.some((b) => b.id === chosen)) $('bag-chosen').value = chosen;
+    $('bag-return').innerHTML = '<option value="">—</option>' + bagsData.returns.map((r) => `<option value="${r.id}">${esc(r.receiptNo)} (${r.accepted})</option>`).join('');
+    if (bagsData.weight) { dev.bagWeight = bagsData.weight; renderScale(); }
+    const pk = await call('GET', '/local/pickups');
+    $('pickups').tBodies[0].innerHTML = !pk.online ? `<tr><td>${t('offlinePickups')}</td></tr>` : pk.items.length === 0 ? `<tr><td>${t('noPickups')}</td></tr>`
+      : pk.items.map((m) => `<tr><td>${esc(m.trackingNo)}</td><td>${m.bags.map((b) => esc(b.sealNo)).join(', ')}</td><td>${m.signedLocally ? t('signed') : `<button class="sign" data-m="${m.manifestId}" data-tn="${esc(m.trackingNo)}">${t('signPickup')}</button>`}</td></tr>`).join('');
+    for (const el of $('pickups').querySelectorAll('button.sign')) el.onclick = () => call('POST', `/local/pickups/${el.dataset.m}/sign`, { trackingNo: el.dataset.tn }).then(() => { msg('bag-msg', t('signed'), true); loadBags(); poll(); }, (e) => msg('bag-msg', e.message, false));
+  } catch (e) { msg('bag-msg', e.message, false); }
+}
+async function bagDo(path, body, okText) {
+  try {
+    const r = await call('POST', path, body);
+    msg('bag-msg', `${okText} · ${t('confirmed')}`, true);
+    if (r.preview && r.preview.length) { $('bag-result').hidden = false; $('bag-result').textContent = r.preview.join('\n'); }
+    await loadBags();
+    poll();
+    return r;
+  } catch (e) { msg('bag-msg', e.message, false); }
+}
+$('bag-open').onclick = async () => {
+  const r = await bagDo('/local/bags', { material: $('bag-material').value, sealNo: $('bag-seal').value.trim() || undefined }, t('bagOpened'));
+  if (r) { $('bag-seal').value = ''; $('bag-chosen').value = r.record.id; $('bag-scan').focus(); }
+};
+onEnter('bag-scan', () => {
+  const code = $('bag-scan').value.trim();
+  $('bag-scan').value = '';
+  if (code && $('bag-chosen').value) bagDo(`/local/bags/${$('bag-chosen').value}/items`, { scans: [code], deviceScans: true }, t('bagAdded'));
+});
+$('bag-add-return').onclick = () => $('bag-return').value && $('bag-chosen').value && bagDo(`/local/bags/${$('bag-chosen').value}/items`, { fromReturns: [$('bag-return').value] }, t('bagAdded'));
+$('bag-seal-go').onclick = () => {
+  const typed = $('bag-weight-g').value.trim();
+  return $('bag-chosen').value && bagDo(`/local/bags/${$('bag-chosen').value}/seal`, typed ? { shopWeightG: parseInt(typed, 10) } : { useScale: true }, t('bagSealed'));
+};
+$('bag-label').onclick = () => $('bag-chosen').value && bagDo(`/local/bags/${$('bag-chosen').value}/label`, {}, t('printLabel'));
 
 // --- wiring ---
 function onEnter(id, fn) { $(id).addEventListener('keydown', (e) => { if (e.key === 'Enter' && !e.ctrlKey) { e.preventDefault(); fn(); } }); }
@@ -318,10 +408,11 @@ document.addEventListener('keydown', (e) => {
   if (keys[e.key]) { e.preventDefault(); show(keys[e.key]); return; }
   if (e.key === 'Enter' && e.ctrlKey) {
     e.preventDefault();
-    if (tab === 'sale') confirmSale(); else if (tab === 'return') confirmReturn(); else if (tab === 'dayend') confirmDayEnd();
+    if (tab === 'sale') confirmSale(); else if (tab === 'return') confirmReturn(); else if (tab === 'dayend') confirmDayEnd(); else if (tab === 'bags') $('bag-seal-go').click();
   }
   if (e.key === 'Escape') { if (tab === 'sale') clearSale(false); else if (tab === 'return') clearReturn(false); }
 });
 applyLang();
+connectDevices();
 poll().then(() => show('sale'));
 setInterval(poll, 1500);

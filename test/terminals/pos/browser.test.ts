@@ -9,6 +9,8 @@ import { useTestApp } from '../../support/harness.js';
 import { startTerminal, type RunningTerminal } from '../../../terminals/pos/terminal.js';
 import { parseEscPos, printedLines } from '../../../terminals/printing/index.js';
 import { COUNTY, GLYPHOSATE } from '../../features/ledger/ledger-fixtures.js';
+import { encodeKeyboardScan } from '../../../terminals/hid/keyboard-encoder.js';
+import { formatReplayFile, parseReplayFile } from '../../../terminals/hid/replay-file.js';
 import { enrolmentCode, openGate, tempDir, terminalConfig, waitFor, type Gate } from './pos-support.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -117,6 +119,47 @@ describe('terminal UI in a browser', function () {
     const returns = await t.db.knex('returns').where({ county_id: COUNTY }).whereIn('id', term.journal.all().map((e) => e.record.id)).select('total_refund_fen');
     expect(Number(sales!.n)).to.equal(1);
     expect(returns.map((r: { total_refund_fen: number }) => Number(r.total_refund_fen))).to.deep.equal([100]);
+    await page.close();
+  });
+
+  it('shows device events on the return screen within 50 ms, then bags, seals and labels the containers on the bags screen', async () => {
+    const page = await browser!.newPage({ viewport: { width: 1366, height: 768 } });
+    await page.goto(term.url);
+    await page.locator('#sale-phone:focus').waitFor({ timeout: 20_000 });
+    await page.keyboard.press('F2');
+    await page.locator('#ret-scan:focus').waitFor();
+    await waitFor('the terminal to know the return screen is up', () => term.bridge.view().screen === 'return');
+    // A scanner (replayed reports) reads the product's barcode, then a unit code with a digit lost.
+    const gtin = term.reference()!.snapshot.products.find((p) => p.id === GLYPHOSATE.id)!.gtin!;
+    const kb = { key: 'scanner-kb', kind: 'keyboard' as const };
+    const reports = [...encodeKeyboardScan(gtin), ...encodeKeyboardScan('1070128121012345678901234567890')];
+    await term.devices.replay(parseReplayFile(formatReplayFile({ recorded_at: new Date().toISOString(), devices: [kb], records: reports.map((bytes, i) => ({ t_ms: i * 8, device: kb.key, bytes })) })), { speed: 1 });
+    await page.locator('#ret-items tr.device').waitFor();
+    await page.locator('#dev-notices p.error').waitFor();
+    const seen = await page.evaluate(() => (window as unknown as { __deviceNotices: Array<{ type: string; at_ms: number; shown_ms: number }> }).__deviceNotices);
+    expect(seen.map((n) => n.type)).to.include.members(['scan', 'misread']);
+    for (const n of seen) expect(n.shown_ms - n.at_ms, `${n.type} shown after ${n.shown_ms - n.at_ms} ms`).to.be.below(50);
+    expect(await page.locator('#ret-items tr.device').count()).to.equal(1);
+    await waitFor('the refund of the device-counted container', async () => (await page.locator('#ret-total').textContent()) === '¥1.00');
+    await page.keyboard.press('Control+Enter');
+    await waitFor('the refund confirmed', async () => (await page.locator('#ret-msg.ok').textContent())?.includes('¥1.00'));
+
+    // Bags: F3, open an HDPE bag with its seal number, put in the return's containers, seal with a weight.
+    await page.keyboard.press('F3');
+    await page.locator('#bag-scan:focus').waitFor();
+    await page.locator('#bag-seal').fill('UI-SEAL-0001');
+    await page.locator('#bag-open').click();
+    await waitFor('the bag opened', async () => (await page.locator('#bag-list').textContent())?.includes('UI-SEAL-0001'));
+    await waitFor('returns to choose from', async () => (await page.locator('#bag-return option').count()) > 1);
+    await page.locator('#bag-return').selectOption({ index: 1 });
+    await page.locator('#bag-add-return').click();
+    await waitFor('the container in the bag', async () => (await page.locator('#bag-msg.ok').textContent())?.includes('已装袋'));
+    await page.locator('#bag-weight-g').fill('60');
+    await page.locator('#bag-seal-go').click();
+    await waitFor('the bag sealed', async () => (await page.locator('#bag-list').textContent())?.includes('已封口'));
+    await page.screenshot({ path: path.join(ARTIFACTS, 'terminal-bags.png') });
+    await waitFor('the bag label printed', () => jobs.some((b) => (parseEscPos(b).find((c) => c.op === 'qr_store') as { data: Buffer } | undefined)?.data.toString('utf8') === 'AGRIRETURN:BAG:UI-SEAL-0001'), 30_000);
+    await waitFor('the sealed bag on the server', async () => (await t.db.knex('custody_bags').where({ county_id: COUNTY, seal_no: 'UI-SEAL-0001', state: 'sealed' }).first()) ?? null, 30_000);
     await page.close();
   });
 });
