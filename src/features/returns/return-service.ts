@@ -19,6 +19,7 @@ import { countyAccount, shopAccount } from '../ledger/accounts.js';
 import { checkEventTime, countyOf, loadCountyPolicy } from '../ledger/county-policy.js';
 import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
 import { postTransfers } from '../ledger/ledger-store.js';
+import { enqueueRefundNotification } from '../sms/sms-notifications.js';
 import { ReturnStore, type LotRow, type SoldUnitRow } from './return-store.js';
 
 export interface ReturnItemInput {
@@ -282,7 +283,10 @@ export class ReturnService {
       { ...common, code: 'policy_refund', debit: countyAccount(countyId, 'policy_refunds'), amountFen: sum(['policy']) },
       { ...common, code: 'refund_overpaid', debit: countyAccount(countyId, 'refund_differences'), amountFen: overpaid },
       { ...common, code: 'refund_underpaid', debit: shop, credit: countyAccount(countyId, 'refund_differences'), amountFen: underpaid },
-    ], now).then(() => undefined);
+    ], now)
+      // The farmer's SMS is queued in the same transaction, so it exists exactly when the refund does.
+      .then(() => enqueueRefundNotification(trx, { countyId, returnId: input.id, now }))
+      .then(() => undefined);
     const mismatched = plans.some((p) => differenceOf(p) !== 0);
 
     return {

@@ -16,6 +16,7 @@ import { countyAccount, shopAccount } from '../ledger/accounts.js';
 import { checkEventTime, countyOf, loadCountyPolicy } from '../ledger/county-policy.js';
 import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
 import { postTransfers } from '../ledger/ledger-store.js';
+import { enqueueSaleNotification } from '../sms/sms-notifications.js';
 import { SaleStore, type SaleLineRow } from './sale-store.js';
 
 export interface SaleLineInput {
@@ -145,7 +146,10 @@ export class SaleService {
     const afterStore = () => postTransfers(trx, countyId, [{
       code: 'deposit_collected', debit: shopAccount(countyId, input.shopId), credit: countyAccount(countyId, 'deposits_outstanding'),
       amountFen: total, clientId: input.id, refType: 'sale', refId: input.id, shopId: input.shopId, eventTime, actor,
-    }], now).then(() => undefined);
+    }], now)
+      // The farmer's SMS is queued in the same transaction, so it exists exactly when the sale does.
+      .then(() => enqueueSaleNotification(trx, { countyId, saleId: input.id, now }))
+      .then(() => undefined);
 
     const flags = mismatch ? ['deposit_mismatch'] : [];
     return {

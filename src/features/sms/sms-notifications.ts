@@ -36,7 +36,10 @@ export async function enqueueRefundNotification(trx: Knex.Transaction, a: { coun
     .where({ 'r.county_id': a.countyId, 'r.id': a.returnId }).first('r.farmer_id', 'r.total_refund_fen', 'sh.name as shop_name');
   if (!ret) return { queued: false, eventKey, reason: 'not_found' };
   if (!ret.farmer_id) return { queued: false, eventKey, reason: 'no_farmer' };
-  const refundFen = Number(ret.total_refund_fen);
+  // Tell the farmer what the clerk actually paid out (it may differ from the computed refund when
+  // the return was recorded offline: see docs/ledger.md, offline refunds).
+  const paid = await trx('refunds').where({ county_id: a.countyId, return_id: a.returnId }).sum({ fen: 'amount_fen' }).first();
+  const refundFen = paid?.fen != null ? Number(paid.fen) : Number(ret.total_refund_fen);
   if (refundFen <= 0) return { queued: false, eventKey, reason: 'nothing_to_tell' };
   const farmer = await farmerById(trx, a.countyId, ret.farmer_id);
   if (!farmer) return { queued: false, eventKey, reason: 'no_farmer' };

@@ -126,7 +126,8 @@ describe('sms inbound (Kannel get-url)', () => {
     const parts = await replyTo(t, id);
     expect(parts).to.have.length(1);
     expect(parts[0]).to.include({ phone_e164: stranger, body: '本号码未登记。在任一农资店买药时向店员报手机号即可登记，之后发 余额 可查押金。' });
-    expect(await outbox(t, { phone_e164: other.phone })).to.deep.equal([]);
+    // Nothing went to the number typed in the text: only its own sale notification is there.
+    expect((await outbox(t, { phone_e164: other.phone })).map((m) => m.kind)).to.deep.equal(['sale']);
     const logged = await t.db.knex('sms_inbound').where({ county_id: COUNTY, kannel_id: id }).first();
     expect(logged).to.include({ outcome: 'unregistered', farmer_id: null });
   });
@@ -164,8 +165,10 @@ describe('sms inbound (Kannel get-url)', () => {
 
     await textIn(t, zhFarmer.phone, 'START');
     expect((await t.db.knex('farmers').where({ county_id: COUNTY, id: zhFarmer.id }).first()).sms_opt_out).to.equal(false);
-    const some = await t.db.knex.transaction((trx) => enqueueSaleNotification(trx, { countyId: COUNTY, saleId, now: t.clock.now() }));
-    expect(some).to.deep.include({ queued: true });
+    // A new sale after 订阅 queues its notification again.
+    const next = saleBody({ purchaser: { phone: zhFarmer.phone }, lines: [{ productId: GLYPHOSATE.id, quantity: 1 }] });
+    expect((await t.api().post('/api/v1/sales').set('Authorization', await t.token('clerk.qingcheng')).send(next)).status).to.equal(201);
+    expect(await outbox(t, { event_key: `sale:${next.id}#1` })).to.have.length(1);
   });
 
   it('rate limit: N answers per number per hour, then one short notice, then silence; kept across a restart', async () => {
