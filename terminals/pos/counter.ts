@@ -232,6 +232,9 @@ export class Counter {
       const wire: Record<string, unknown> = it.scan !== undefined ? { scan: it.scan.trim() } : { productId: product!.id, quantity };
       wire.inspection = inspection;
       if (reason) wire.reasonCode = reason;
+      // What the clerk pays out for this item: the ledger records what left the till, and the server
+      // flags any difference from its own computation instead of silently disagreeing with the drawer.
+      wire.refundPaidFen = perContainer * quantity;
       return { wire, productId: product?.id ?? null, productName: product?.name ?? (unitCode ? `…${unitCode.slice(-6)}` : '未知 unknown'), unitCode, quantity, inspection, reasonCode: reason, refundFen: perContainer * quantity };
     });
     const refund = items.reduce((s, it) => s + it.refundFen, 0);

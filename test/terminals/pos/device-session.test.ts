@@ -155,6 +155,9 @@ describe('device-driven return session at the terminal', function () {
     const items = await t.db.knex('return_items').where({ county_id: COUNTY, return_id: body.record.id });
     expect(items.filter((i: { unit_code: string | null }) => i.unit_code).map((i: { unit_code: string }) => i.unit_code).sort()).to.deep.equal([codeA, codeB].sort());
     expect(items.reduce((n: number, i: { quantity: number; inspection: string }) => n + (i.inspection === 'accepted' ? Number(i.quantity) : 0), 0)).to.equal(5);
+    // The terminal states what the clerk paid for every item; here it matches the server's refund.
+    expect(items.reduce((n: number, i: { refund_paid_fen: number | null }) => n + Number(i.refund_paid_fen), 0)).to.equal(5 * deposit);
+    expect(items.every((i: { refund_paid_fen: number | null; refund_difference_fen: number }) => i.refund_paid_fen !== null && Number(i.refund_difference_fen) === 0)).to.equal(true);
   });
 
   it('`npm run hid -- replay FILE --to <terminal>` plays a recording into the running terminal', async () => {
