@@ -13,7 +13,9 @@ export interface BookWindow {
 }
 
 /** Money movements by kind; amounts in fen, units in containers. */
-export const MONEY_KINDS = ['deposit_collected', 'refund_paid', 'late_refund', 'policy_refund', 'deposit_expired', 'settlement_from_shop', 'settlement_to_shop'] as const;
+// refund_overpaid / refund_underpaid: cash paid at the counter above / below the computed refund
+// (offline returns, docs/ledger.md); they move the shop's position, not deposits outstanding.
+export const MONEY_KINDS = ['deposit_collected', 'refund_paid', 'late_refund', 'policy_refund', 'deposit_expired', 'settlement_from_shop', 'settlement_to_shop', 'refund_overpaid', 'refund_underpaid'] as const;
 export type MoneyKind = (typeof MONEY_KINDS)[number];
 
 export interface KindFigures {
@@ -62,6 +64,14 @@ export async function recordsBook(knex: Knex, w: BookWindow): Promise<RecordsBoo
       SELECT r.shop_id, ${allocKind}, -a.amount_fen, -a.quantity, v.event_time
         FROM returns r JOIN return_allocations a ON a.county_id = r.county_id AND a.return_id = r.id ${revOf('return', 'r')}
        WHERE r.county_id = :c AND r.recorded_at <= :asOf
+      UNION ALL
+      SELECT r.shop_id, CASE WHEN i.refund_difference_fen > 0 THEN 'refund_overpaid' ELSE 'refund_underpaid' END, abs(i.refund_difference_fen), 0, r.event_time
+        FROM returns r JOIN return_items i ON i.county_id = r.county_id AND i.return_id = r.id
+       WHERE r.county_id = :c AND r.recorded_at <= :asOf AND i.refund_difference_fen <> 0
+      UNION ALL
+      SELECT r.shop_id, CASE WHEN i.refund_difference_fen > 0 THEN 'refund_overpaid' ELSE 'refund_underpaid' END, -abs(i.refund_difference_fen), 0, v.event_time
+        FROM returns r JOIN return_items i ON i.county_id = r.county_id AND i.return_id = r.id ${revOf('return', 'r')}
+       WHERE r.county_id = :c AND r.recorded_at <= :asOf AND i.refund_difference_fen <> 0
       UNION ALL
       SELECT NULL::uuid, 'deposit_expired', x.amount_fen, x.units_expired + x.lot_containers_expired, x.run_at
         FROM expiry_runs x WHERE x.county_id = :c AND x.run_at <= :asOf
@@ -178,6 +188,17 @@ export async function unitsRefundedTwice(knex: Knex, w: BookWindow): Promise<Arr
 }
 
 /** Sales of the period whose deposit differs from the schedule (offline tills with a stale schedule). */
+/** Returns of the period where the cash paid at the counter differs from the computed refund. */
+export async function refundMismatches(knex: Knex, w: BookWindow): Promise<Array<{ returnId: string; shopId: string; differenceFen: number }>> {
+  const rows = (await knex.raw(`
+    SELECT r.id, r.shop_id, sum(i.refund_difference_fen)::bigint AS diff
+      FROM returns r JOIN return_items i ON i.county_id = r.county_id AND i.return_id = r.id
+     WHERE r.county_id = :c AND r.event_time >= :from AND r.event_time < :to AND r.recorded_at <= :asOf AND i.refund_difference_fen <> 0
+     GROUP BY r.id, r.shop_id ORDER BY r.id LIMIT 500`,
+  { c: w.countyId, from: w.from, to: w.to, asOf: w.asOf })).rows as Array<{ id: string; shop_id: string; diff: string }>;
+  return rows.map((r) => ({ returnId: r.id, shopId: r.shop_id, differenceFen: Number(r.diff) }));
+}
+
 export async function depositMismatches(knex: Knex, w: BookWindow): Promise<Array<{ saleId: string; shopId: string }>> {
   const rows = (await knex.raw(`
     SELECT id, shop_id FROM sales WHERE county_id = :c AND deposit_mismatch AND event_time >= :from AND event_time < :to AND recorded_at <= :asOf ORDER BY id LIMIT 500`,

@@ -11,7 +11,7 @@ import { loadCountyPolicy } from '../ledger/county-policy.js';
 import { zonedMidnight } from '../settlements/period.js';
 import { settlementStatement } from '../settlements/settlement-service.js';
 import { custodyBook, type CustodyBook } from './custody-book.js';
-import { depositMismatches, lateRecords, ledgerBook, recordsBook, unitsRefundedTwice, type BookWindow, type ByKind, type MoneyKind } from './money-units-book.js';
+import { depositMismatches, lateRecords, ledgerBook, recordsBook, refundMismatches, unitsRefundedTwice, type BookWindow, type ByKind, type MoneyKind } from './money-units-book.js';
 
 export interface ReconciliationException {
   book: 'money' | 'units' | 'custody';
@@ -114,6 +114,7 @@ export async function reconcile(knex: Knex, countyId: string, periodKey: string,
   const period = reconciliationPeriod(periodKey, county.timezone);
   const w: BookWindow = { countyId, from: period.from, to: period.to, asOf };
   const [rec, led, late, twice, mism] = [await recordsBook(knex, w), await ledgerBook(knex, w), await lateRecords(knex, w), await unitsRefundedTwice(knex, w), await depositMismatches(knex, w)];
+  const refundDiffs = await refundMismatches(knex, w);
   const shopsRef = (await knex('shops').where({ county_id: countyId }).orderBy('name').select('id', 'name', 'active')) as Array<{ id: string; name: string; active: boolean }>;
   const returnedByShop = new Map<string, number>();
   // Accepted containers at each shop up to the period end (what custody must account for).
@@ -139,6 +140,7 @@ export async function reconcile(knex: Knex, countyId: string, periodKey: string,
   const labels: Record<MoneyKind, string> = {
     deposit_collected: '收取押金', refund_paid: '退还押金', late_refund: '逾期退还', policy_refund: '政策退款', deposit_expired: '押金到期转出',
     settlement_from_shop: '店铺上缴结算', settlement_to_shop: '拨付店铺结算',
+    refund_overpaid: '柜台多付退款', refund_underpaid: '柜台少付退款',
   };
   for (const k of Object.keys(labels) as MoneyKind[]) {
     const fromLedger = led.county[k].periodFen;
@@ -172,7 +174,10 @@ export async function reconcile(knex: Knex, countyId: string, periodKey: string,
   for (const s of shopsRef) {
     const r = rec.shops.get(s.id);
     const positionLedger = led.balances.get(`shop:${s.id}`)?.closingFen ?? 0;
-    const positionRecords = r ? r.deposit_collected.cumulativeFen - sumRefunds(r, 'cumulativeFen') - r.settlement_from_shop.cumulativeFen + r.settlement_to_shop.cumulativeFen : 0;
+    // The shop's position moves by the cash that left its till: the computed refunds plus what the
+    // clerk paid above them, less what was paid below them.
+    const positionRecords = r ? r.deposit_collected.cumulativeFen - sumRefunds(r, 'cumulativeFen') - r.refund_overpaid.cumulativeFen + r.refund_underpaid.cumulativeFen
+      - r.settlement_from_shop.cumulativeFen + r.settlement_to_shop.cumulativeFen : 0;
     if (!r && !s.active && positionLedger === 0) continue;
     if (positionLedger !== positionRecords) {
       push({ book: 'money', kind: 'shop_position_mismatch', severity: 'error', shopId: s.id, expected: positionRecords, actual: positionLedger,
@@ -229,6 +234,14 @@ export async function reconcile(knex: Knex, countyId: string, periodKey: string,
       messageEn: `${shopName.get(shopId) ?? shopId}: ${recs.length} sale(s) charged a deposit other than the schedule's`,
       messageZh: `${shopName.get(shopId) ?? shopId}：${recs.length} 笔销售收取的押金与押金标准不符`,
       records: recs.map((r) => ({ type: 'sale', id: r.saleId })) });
+  }
+
+  for (const [shopId, recs] of byShop(refundDiffs)) {
+    const net = recs.reduce((n, r) => n + r.differenceFen, 0);
+    push({ book: 'money', kind: 'refund_paid_differs', severity: 'warning', shopId, actual: net,
+      messageEn: `${shopName.get(shopId) ?? shopId}: ${recs.length} return(s) paid out ${net} fen net more than the computed refunds (offline till); chase or settle the difference`,
+      messageZh: `${shopName.get(shopId) ?? shopId}：${recs.length} 笔退货柜台实付与应退不符，净多付 ${net} 分（离线终端），需核实追回或结算`,
+      records: recs.map((r) => ({ type: 'return', id: r.returnId })) });
   }
 
   // --- custody
