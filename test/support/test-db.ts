@@ -87,6 +87,25 @@ export async function emptyDatabase(): Promise<Database> {
   return { ...db, async close() { await close(); await adminQuery(`DROP DATABASE IF EXISTS ${name}`); } };
 }
 
+/**
+ * An empty throwaway PostgreSQL database for tests that hand it to another process (a CLI, a spawned
+ * server): its URL, and drop() (also dropped at the end of the run if a test forgets).
+ */
+export async function throwawayDatabase(tag: string): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  if (BACKEND !== 'postgres') throw new Error('throwawayDatabase needs DATABASE_URL');
+  const name = `agrireturn_${tag}_${RUN_TAG}_${++counter}`;
+  await adminQuery(`CREATE DATABASE ${name}`);
+  created.push(name);
+  return {
+    name,
+    url: urlFor(name),
+    async drop() {
+      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      if (created.includes(name)) created.splice(created.indexOf(name), 1);
+    },
+  };
+}
+
 export async function dropLeftovers(): Promise<void> {
   if (BACKEND !== 'postgres') return;
   for (const name of [...created].reverse()) await adminQuery(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined);
