@@ -97,6 +97,9 @@ export async function countySummary(knex: Knex, countyId: string, range: Dashboa
   const unredeemed = await knex('ledger_accounts').where({ county_id: countyId, code: 'unredeemed' }).first('balance_fen');
   const custody = await custodyNow(knex, countyId, now);
   const returned = await returnedByShop(knex, countyId);
+  const returnedAllTime = [...returned.values()].reduce((a, b) => a + b, 0);
+  const soldRow = await knex('recovery_monthly').where({ county_id: countyId }).sum({ n: 'sold_units' }).first();
+  const soldAllTime = Number(soldRow?.n ?? 0);
   let loose = 0;
   for (const [shopId, n] of returned) loose += Math.max(0, n - (custody.byShop.get(shopId)?.bagged ?? 0));
   let inBags = 0;
@@ -114,7 +117,9 @@ export async function countySummary(knex: Knex, countyId: string, range: Dashboa
       containersAwaitingPickup: loose + inBags, bagsAwaitingPickup: custody.bagsAwaitingPickup, openDiscrepancies: custody.openDiscrepancies,
     },
     trend,
-    funnel: { sold: total?.soldUnits ?? 0, returned: total?.returnedUnits ?? 0, hauled: custody.hauled, disposed: custody.disposed },
+    // All time, every stage: bags hauled this month may hold containers returned last year, so only
+    // cumulative figures keep sold ≥ returned ≥ hauled ≥ disposed (the custody mass balance).
+    funnel: { scope: 'all_time', sold: soldAllTime, returned: returnedAllTime, hauled: custody.hauled, disposed: custody.disposed },
     rankings: { products: rank(products), manufacturers: rank(manufacturers), townships: rank(townships) },
     lastRun: run && {
       id: run.id, period: run.period, asOf: run.asOf, runAt: run.runAt, errorCount: run.errorCount, exceptionCount: run.exceptionCount,

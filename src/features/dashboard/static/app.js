@@ -6,7 +6,7 @@
   var T = {
     zh: {
       title: '农药包装废弃物回收监管看板', logout: '退出', login: '官员登录', username: '用户名', password: '密码', loginButton: '登录',
-      from: '起始月', to: '截止月', cohortDays: '批次天数', apply: '查询', provinceCompare: '各县比较', trend: '月度回收趋势', funnel: '回收链条',
+      from: '起始月', to: '截止月', cohortDays: '批次天数', apply: '查询', provinceCompare: '各县比较', trend: '月度回收趋势', funnel: '回收链条（累计）',
       shops: '店铺', exportCsv: '导出 CSV', products: '产品排名', manufacturers: '生产企业排名', exceptions: '最近一次对账的异常', back: '返回',
       recentReturns: '最近回收（农户已脱敏）', loading: '加载中…', loaded: '已更新', loginFailed: '登录失败：', noRun: '尚无对账记录。', noExceptions: '无异常。',
       cohortRate: '批次回收率', periodRate: '同期回收率', massRate: '重量回收率', outstanding: '未退押金', awaitingPickup: '待收运包装', openDiscrepancies: '未结差异',
@@ -16,7 +16,7 @@
     },
     en: {
       title: 'Pesticide packaging recovery dashboard', logout: 'Log out', login: 'Official login', username: 'Username', password: 'Password', loginButton: 'Log in',
-      from: 'From month', to: 'To month', cohortDays: 'Cohort days', apply: 'Apply', provinceCompare: 'Counties compared', trend: 'Recovery by month', funnel: 'Custody funnel',
+      from: 'From month', to: 'To month', cohortDays: 'Cohort days', apply: 'Apply', provinceCompare: 'Counties compared', trend: 'Recovery by month', funnel: 'Custody funnel (all time)',
       shops: 'Shops', exportCsv: 'Export CSV', products: 'Products', manufacturers: 'Manufacturers', exceptions: 'Exceptions of the last reconciliation', back: 'Back',
       recentReturns: 'Recent returns (farmers masked)', loading: 'Loading…', loaded: 'Updated', loginFailed: 'Login failed: ', noRun: 'No reconciliation yet.', noExceptions: 'No exceptions.',
       cohortRate: 'Cohort recovery', periodRate: 'Period recovery', massRate: 'Recovery by mass', outstanding: 'Deposits outstanding', awaitingPickup: 'Containers awaiting pickup', openDiscrepancies: 'Open discrepancies',
@@ -104,7 +104,7 @@
   function renderFunnel(f) {
     chart('funnel-chart').setOption({
       tooltip: { trigger: 'item' },
-      series: [{ type: 'funnel', sort: 'none', left: '10%', width: '80%', label: { formatter: '{b}: {c}' },
+      series: [{ type: 'funnel', sort: 'none', left: '4%', width: '62%', label: { formatter: '{b}: {c}' },
         data: [{ name: t('sold'), value: f.sold }, { name: t('returned'), value: f.returned }, { name: t('hauled'), value: f.hauled }, { name: t('disposed'), value: f.disposed }] }],
     }, true);
   }
