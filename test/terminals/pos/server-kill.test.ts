@@ -136,8 +136,8 @@ describe('shop terminal sync: the county server killed mid-batch (SIGKILL) and r
     const batch = { batchId: newClientId(), records };
     const ids = records.map((r) => r.id);
 
-    // 3. Send it, and SIGKILL the server about a third of the way through. (On PGlite the server answers
-    //    nothing else while a batch runs, so the kill is aimed by time, not by watching the rows.)
+    // 3. Send it, and SIGKILL the server about a third of the way through (aimed by time: the same on both
+    //    backends; the restarted server proves the kill fell mid-batch).
     const inFlight = call(first.url, 'POST', '/api/v1/sync/batches', batch, credential).then(
       (r) => ({ answered: true as const, status: r.status }),
       (err: unknown) => ({ answered: false as const, err: String(err) }),
