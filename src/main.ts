@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     '',
     `agrireturn county server is running at ${running.url}  (database: ${where})`,
     `  API:      ${running.url}/api/v1      OpenAPI: ${running.url}/api/v1/openapi.json`,
+    `  Dashboard (officials 县/省官员): ${running.url}/dashboard`,
     `  Log in:   POST ${running.url}/api/v1/auth/login  {"username": "...", "password": "..."}`,
   ];
   if (demoUsers.length) {
