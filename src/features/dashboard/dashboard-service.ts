@@ -1,6 +1,7 @@
 // Figures for the officials' dashboard, as compact JSON: everything comes from the maintained
 // aggregates (recovery_*), the ledger's account balances and the custody bags' current state, so a
 // county page costs a handful of indexed reads however many containers the county has sold.
+import { localDate } from '../../shared/zoned-time.js';
 import type { Knex } from 'knex';
 import { AppError } from '../../http/errors.js';
 import { maskPhone } from '../../shared/phone.js';
@@ -18,7 +19,7 @@ export interface DashboardRange {
 
 /** The county's local date and month (for default ranges and complete cohorts). */
 export function localDay(now: Date, timeZone = 'Asia/Shanghai'): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+  return localDate(now, timeZone);
 }
 
 export function resolveRange(q: { from?: string; to?: string; days?: string | number }, now: Date, timeZone?: string): DashboardRange {

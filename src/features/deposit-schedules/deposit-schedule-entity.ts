@@ -6,10 +6,11 @@ import type { EntityDef } from '../reference/entity.js';
 import { FEN, date, nullable, str, uuid } from '../../shared/schemas/builders.js';
 import { AppError } from '../../http/errors.js';
 import { requireRef } from '../reference/entity-rules.js';
+import { localDate } from '../../shared/zoned-time.js';
 
 /** The county's business day of an instant (Asia/Shanghai unless configured otherwise). */
 export function businessDay(at: Date, timeZone = 'Asia/Shanghai'): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+  return localDate(at, timeZone);
 }
 
 export const depositScheduleEntity: EntityDef = {

@@ -1,5 +1,6 @@
 // Settlement periods in the county's time zone: 2026-03 (monthly), 2026-W11 (ISO week), 2026-03-15.
 import { AppError } from '../../http/errors.js';
+import { localParts } from '../../shared/zoned-time.js';
 
 export type PeriodKind = 'daily' | 'weekly' | 'monthly';
 
@@ -12,9 +13,8 @@ export interface Period {
 
 /** Milliseconds the zone is ahead of UTC at an instant. */
 function zoneOffsetMs(at: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(new Date(at));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)!.value);
-  return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - (at - (at % 1000));
+  const p = localParts(at, timeZone);
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - (at - (at % 1000));
 }
 
 /** The instant a calendar day starts in a zone. */
