@@ -1,10 +1,23 @@
 // Access tokens are short-lived JWTs naming the user and the session; the session row is checked on
 // every request so logout and revocation take effect at once, not when the token expires.
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { AppError } from '../http/errors.js';
 
 export const ISSUER = 'agrireturn';
 export const AUDIENCE = 'agrireturn-api';
+
+// jsonwebtoken turns a string secret into a key on every call, first trying (and failing) to read it
+// as a public key; a KeyObject made once skips that on every request.
+const keys = new Map<string, KeyObject>();
+function keyFor(secret: string): KeyObject {
+  let k = keys.get(secret);
+  if (!k) {
+    k = createSecretKey(Buffer.from(secret, 'utf8'));
+    keys.set(secret, k);
+  }
+  return k;
+}
 
 export interface AccessClaims {
   sub: string;
@@ -13,7 +26,7 @@ export interface AccessClaims {
 }
 
 export function signAccessToken(secret: string, claims: AccessClaims, ttlSeconds: number, nowMs: number): string {
-  return jwt.sign({ sid: claims.sid, role: claims.role, iat: Math.floor(nowMs / 1000) }, secret, {
+  return jwt.sign({ sid: claims.sid, role: claims.role, iat: Math.floor(nowMs / 1000) }, keyFor(secret), {
     algorithm: 'HS256',
     subject: claims.sub,
     issuer: ISSUER,
@@ -24,7 +37,7 @@ export function signAccessToken(secret: string, claims: AccessClaims, ttlSeconds
 
 export function verifyAccessToken(secret: string, token: string, nowMs: number): AccessClaims {
   try {
-    const payload = jwt.verify(token, secret, {
+    const payload = jwt.verify(token, keyFor(secret), {
       algorithms: ['HS256'],
       issuer: ISSUER,
       audience: AUDIENCE,
