@@ -1,6 +1,7 @@
 // Builds the express application: request ids, JSON bodies, the route table, the OpenAPI document,
 // JSON 404s and the error middleware. No listening here, so tests drive it through supertest.
 import express from 'express';
+import compression from 'compression';
 import type { AppDeps } from '../app-deps.js';
 import { errorMiddleware } from './error-middleware.js';
 import { errorBody } from './errors.js';
@@ -28,6 +29,9 @@ export function createApp(deps: AppDeps, routes: RouteDef[] = allRoutes()): expr
     });
     next();
   });
+  // Rural links are slow: JSON, CSV and pages over 1 kB go out compressed (assets that are already
+  // compressed, such as the dashboard's ECharts, say so and are passed through).
+  app.use(compression({ threshold: 1024 }));
   app.use(express.json({ limit: deps.config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
 
   const openapi = buildOpenApi(routes, API_VERSION);
