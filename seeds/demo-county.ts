@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { hashPassword } from '../src/auth/passwords.js';
+import { mulberry32 } from '../src/shared/prng.js';
 
 export interface DemoUser {
   username: string;
@@ -40,18 +41,6 @@ export function demoId(table: string, key: string): string {
   b[8] = (b[8]! & 0x3f) | 0x80; // RFC 4122 variant
   const h = b.toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
-/** mulberry32: a tiny seeded PRNG, so the same farmers come out on every machine. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** EAN-13 check digit for 12 data digits (weights 1,3,1,3,... from the left). */

@@ -10,6 +10,7 @@ import { countyAccount, shopAccount, ACCOUNT_BOUNDS, type AccountRef } from '../
 import { eventHash, GENESIS_HASH, type CustodyEventType, type EventContent } from '../custody/hash-chain.js';
 import { makeTrackingNumber } from '../manifests/tracking-number.js';
 import { DEMO_COUNTY_ID } from '../../../seeds/demo-county.js';
+import { mulberry32 as prng } from '../../shared/prng.js';
 
 export interface GenerateOptions {
   counties: number;
@@ -41,16 +42,6 @@ const MONTH_WEIGHTS = [2, 3, 11, 16, 14, 10, 8, 7, 9, 8, 5, 3];
 const DAY = 86_400_000;
 const TZ_OFFSET = 8 * 3_600_000; // Asia/Shanghai has no daylight saving
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const localDay = (ms: number) => new Date(ms + TZ_OFFSET).toISOString().slice(0, 10);
 
