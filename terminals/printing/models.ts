@@ -1,6 +1,7 @@
 // What the counter prints, as plain data: the POS terminal fills these from its journal records and
 // hands them to the layout functions. Money is integer fen; times are ISO 8601 strings (they are
 // persisted in print jobs as JSON) and are printed in the shop's time zone.
+import type { DrawerFigures } from '../../src/shared/drawer-figures.js';
 
 export type PaperWidth = 58 | 80;
 
@@ -97,24 +98,11 @@ export interface BagLabel {
   qrPayload: string;
 }
 
-export interface DrawerReport {
+export interface DrawerReport extends DrawerFigures {
   shopName: string;
   /** The business day, YYYY-MM-DD. */
   day: string;
-  depositsTakenFen: number;
-  refundsPaidFen: number;
-  /** Cash refunds only leave the till; mobile refunds do not. */
-  refundsPaidCashFen: number;
-  /** Opening float + deposits taken in cash − cash refunds; computed by the caller's ledger. */
-  netCashExpectedFen: number;
-  openingFloatFen?: number;
-  salesCount: number;
-  containersSold: number;
-  returnsCount: number;
-  containersAccepted: number;
-  containersRejected: number;
   printedAt: string;
-  clerkName?: string;
 }
 
 export function saleQrPayload(saleNumber: string): string {

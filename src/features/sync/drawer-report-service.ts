@@ -6,24 +6,14 @@ import { AppError } from '../../http/errors.js';
 import { checkEventTime, countyOf } from '../ledger/county-policy.js';
 import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
 import { requireRef } from '../reference/entity-rules.js';
+import type { DrawerFigures } from '../../shared/drawer-figures.js';
 
-export interface DrawerReportInput {
+export interface DrawerReportInput extends DrawerFigures {
   id: string;
   countyId?: string;
   eventTime: string;
   shopId: string;
   businessDay: string;
-  depositsTakenFen: number;
-  refundsPaidFen: number;
-  refundsPaidCashFen: number;
-  netCashExpectedFen: number;
-  openingFloatFen?: number;
-  salesCount: number;
-  containersSold: number;
-  returnsCount: number;
-  containersAccepted: number;
-  containersRejected: number;
-  clerkName?: string;
 }
 
 export class DrawerReportService {

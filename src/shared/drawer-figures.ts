@@ -1,0 +1,17 @@
+// The till's figures for one business day: what the terminal computes from its journal, prints on
+// the drawer report and sends to the county (amounts in fen).
+export interface DrawerFigures {
+  depositsTakenFen: number;
+  refundsPaidFen: number;
+  /** Cash refunds only leave the till; mobile refunds do not. */
+  refundsPaidCashFen: number;
+  /** Opening float + deposits taken in cash − cash refunds. */
+  netCashExpectedFen: number;
+  openingFloatFen?: number;
+  salesCount: number;
+  containersSold: number;
+  returnsCount: number;
+  containersAccepted: number;
+  containersRejected: number;
+  clerkName?: string;
+}
