@@ -10,6 +10,13 @@
 //                                    scanners, scale and counting machine in this process
 //   --hid-url    / HID_EVENTS_URL    or subscribe to a running device service, e.g. http://127.0.0.1:7431
 //   --hid-replay-token / HID_REPLAY_TOKEN   if set, POST /replay (npm run hid -- replay FILE --to ...) needs it
+//   --lane-products / LANE_PRODUCTS   counting-machine lane -> product for uncoded containers: either
+//                                    `1=<productId>,2=<productId>` or the path of a JSON file {"1": "<productId>"}
+//   --journal-max-records / JOURNAL_MAX_RECORDS   rotate the journal above this many live records (default 5000)
+//   --journal-archive-after-days / JOURNAL_ARCHIVE_AFTER_DAYS   synced records this old move to the
+//                                    day archives on rotation (default 7, at least 1)
+import { readFileSync } from 'node:fs';
+
 export interface TerminalConfig {
   serverUrl: string | null;
   dataDir: string;
@@ -23,6 +30,10 @@ export interface TerminalConfig {
   hidConfig: string | null;
   hidEventsUrl: string | null;
   hidReplayToken: string | null;
+  /** Counting-machine lane (0–255) -> product id; null: none configured. */
+  laneProducts: Record<number, string> | null;
+  journalMaxRecords: number;
+  journalArchiveAfterDays: number;
 }
 
 export class TerminalConfigError extends Error {}
@@ -31,7 +42,67 @@ const FLAGS: Record<string, string> = {
   '--server-url': 'SERVER_URL', '--data-dir': 'POS_DATA_DIR', '--printer': 'PRINTER', '--paper': 'PRINTER_WIDTH',
   '--ui-port': 'UI_PORT', '--batch-size': 'SYNC_BATCH_SIZE', '--sync-interval-ms': 'SYNC_INTERVAL_MS',
   '--hid-config': 'HID_CONFIG', '--hid-url': 'HID_EVENTS_URL', '--hid-replay-token': 'HID_REPLAY_TOKEN',
+  '--lane-products': 'LANE_PRODUCTS', '--journal-max-records': 'JOURNAL_MAX_RECORDS', '--journal-archive-after-days': 'JOURNAL_ARCHIVE_AFTER_DAYS',
 };
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** LANE_PRODUCTS: `1=<uuid>,2=<uuid>` inline, or a JSON file {"1": "<uuid>"}; every problem is listed. */
+export function parseLaneProducts(raw: string, problems: string[]): Record<number, string> | null {
+  const text = raw.trim();
+  const pairs: Array<[string, unknown]> = [];
+  let where = 'LANE_PRODUCTS';
+  if (/^[^=]*\.json$/i.test(text) || text.startsWith('/') || text.startsWith('.')) {
+    where = `LANE_PRODUCTS file ${text}`;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(text, 'utf8'));
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      problems.push(e.code === 'ENOENT' ? `${where}: no such file` : `${where}: not readable JSON (${e.message})`);
+      return null;
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      problems.push(`${where}: must be a JSON object of lane number -> product id, e.g. {"1": "<productId>"}`);
+      return null;
+    }
+    pairs.push(...Object.entries(parsed as Record<string, unknown>));
+  } else {
+    for (const part of text.split(',')) {
+      if (!part.trim()) continue;
+      const eq = part.indexOf('=');
+      if (eq < 0) {
+        problems.push(`${where}: "${part.trim()}" must be lane=productId (e.g. 1=0190c2a4-...)`);
+        continue;
+      }
+      pairs.push([part.slice(0, eq).trim(), part.slice(eq + 1).trim()]);
+    }
+  }
+  const map: Record<number, string> = {};
+  const before = problems.length;
+  for (const [k, v] of pairs) {
+    const lane = Number(k);
+    if (!/^\d+$/.test(k) || !Number.isInteger(lane) || lane < 0 || lane > 255) {
+      problems.push(`${where}: lane must be a whole number 0–255, got "${k}"`);
+      continue;
+    }
+    if (typeof v !== 'string' || !UUID_RE.test(v)) {
+      problems.push(`${where}: lane ${lane} product must be a product id (UUID), got ${JSON.stringify(v)}`);
+      continue;
+    }
+    if (map[lane] !== undefined) {
+      problems.push(`${where}: lane ${lane} given twice`);
+      continue;
+    }
+    map[lane] = v.toLowerCase();
+  }
+  if (problems.length > before) return null;
+  if (!Object.keys(map).length) {
+    problems.push(`${where}: no lanes given`);
+    return null;
+  }
+  return map;
+}
 
 export function loadTerminalConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = []): TerminalConfig {
   const v: Record<string, string | undefined> = { ...env };
@@ -92,6 +163,9 @@ export function loadTerminalConfig(env: NodeJS.ProcessEnv = process.env, argv: s
     hidConfig: v.HID_CONFIG?.trim() || null,
     hidEventsUrl,
     hidReplayToken: v.HID_REPLAY_TOKEN?.trim() || null,
+    laneProducts: v.LANE_PRODUCTS?.trim() ? parseLaneProducts(v.LANE_PRODUCTS, problems) : null,
+    journalMaxRecords: int('JOURNAL_MAX_RECORDS', 5000, 100, 10_000_000),
+    journalArchiveAfterDays: int('JOURNAL_ARCHIVE_AFTER_DAYS', 7, 1, 3650),
   };
   if (problems.length) throw new TerminalConfigError(problems.join('\n'));
   return config;

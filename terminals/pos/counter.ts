@@ -260,12 +260,13 @@ export class Counter {
     return this.commit(rec, { kind: 'refund_receipt', title: `退押 ${receiptNo}`, doc: layoutRefundReceipt(receipt, { paper: this.paper, timeZone: ref.timeZone }) });
   }
 
-  /** The till's figures for a business day, from this terminal's journal. */
+  /** The till's figures for a business day, from this terminal's journal (live and archived). */
   drawerFigures(day?: string, openingFloatFen = 0) {
     const ref = this.reference();
     const d = day ?? businessDayOf(this.now(), ref?.timeZone ?? 'Asia/Shanghai');
     const f = { businessDay: d, depositsTakenFen: 0, refundsPaidFen: 0, refundsPaidCashFen: 0, salesCount: 0, containersSold: 0, returnsCount: 0, containersAccepted: 0, containersRejected: 0, netCashExpectedFen: 0, openingFloatFen };
-    for (const e of this.journal.all()) {
+    // Past days may be partly or wholly in the journal's day archive: entriesOfDay joins both, once each.
+    for (const e of this.journal.entriesOfDay(d)) {
       const l = e.record.local;
       if (l.businessDay !== d) continue;
       if (e.record.kind === 'sale') {

@@ -48,7 +48,7 @@ export interface StartOptions {
   autoSync?: boolean;
   /** An in-process device service to take events from (tests); default: from config.hidConfig, or one for replays only. */
   devices?: DeviceService;
-  /** Counting-machine lane -> product id, for containers counted without a code. */
+  /** Counting-machine lane -> product id, for containers counted without a code (wins over config.laneProducts). */
   laneProducts?: Record<number, string>;
 }
 
@@ -62,7 +62,7 @@ export async function startTerminal(config: TerminalConfig, opts: StartOptions =
   let state = await readJson<TerminalState>(stateFile);
   const cached = await readJson<{ snapshot: Snapshot; fetchedAt: string }>(refFile);
   let reference = cached ? new ReferenceCache(cached.snapshot, cached.fetchedAt) : null;
-  const journal = await Journal.open(config.dataDir);
+  const journal = await Journal.open(config.dataDir, { maxLiveRecords: config.journalMaxRecords, archiveAfterMs: config.journalArchiveAfterDays * 86_400_000, now });
   const printer = config.printer
     ? await PrintQueue.open({ dir: path.join(config.dataDir, 'print-jobs'), transport: new TcpPrinterTransport({ host: config.printer.host, port: config.printer.port }) })
     : null;
@@ -133,7 +133,8 @@ export async function startTerminal(config: TerminalConfig, opts: StartOptions =
   // Devices: the service given, one from the HID config (live devices), or one for replays only.
   const ownDevices = !opts.devices;
   const devices = opts.devices ?? new DeviceService(config.hidConfig ? loadServiceConfig(config.hidConfig) : { devices: [] });
-  const bridge = new DeviceBridge({ reference: () => reference, ...(opts.laneProducts ? { laneProducts: opts.laneProducts } : {}) });
+  const laneProducts = opts.laneProducts ?? config.laneProducts ?? undefined;
+  const bridge = new DeviceBridge({ reference: () => reference, ...(laneProducts ? { laneProducts } : {}) });
   bridge.attach(devices);
   if (config.hidEventsUrl) bridge.connect(config.hidEventsUrl);
   if (ownDevices && config.hidConfig) {
