@@ -2,70 +2,25 @@
 // PGlite data directory, or a throwaway PostgreSQL database when DATABASE_URL is set), judged by exit
 // code and output — including a custody event changed behind the no-update trigger's back, which it
 // must name as the first broken link and exit 1 for.
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import request from 'supertest';
-import { loadConfig } from '../../src/config.js';
-import { openDatabase, type Database } from '../../src/db/connection.js';
-import { migrateLatest } from '../../src/db/migrator.js';
-import { createApp } from '../../src/http/app.js';
-import { createLogger } from '../../src/logger.js';
-import type { AppDeps } from '../../src/app-deps.js';
 import { newClientId } from '../../src/shared/client-id.js';
-import { seedDemoCounty, demoId, DEMO_PASSWORD } from '../../seeds/demo-county.js';
-import { BACKEND, TestClock, TEST_JWT_SECRET } from '../support/harness.js';
-import { throwawayDatabase } from '../support/test-db.js';
+import { demoId, DEMO_PASSWORD } from '../../seeds/demo-county.js';
+import { cliDatabase, type CliDatabase } from '../support/cli-database.js';
 import { COUNTY, GLYPHOSATE, SHOP_A, returnBody } from '../features/ledger/ledger-fixtures.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-interface Run { code: number | null; stdout: string; stderr: string }
 
 describe('custody CLI: npm run custody:verify', function () {
   this.timeout(120_000);
-  let dataDir = '';
-  let pgDb: Awaited<ReturnType<typeof throwawayDatabase>> | null = null;
-  let env: NodeJS.ProcessEnv = {};
+  let cdb: CliDatabase;
   let sealSeq = 0;
   let sealEventId = '';
-  const open = (): Promise<Database> => (BACKEND === 'pglite'
-    ? openDatabase({ databaseUrl: null, dataDir })
-    : openDatabase({ databaseUrl: pgDb!.url, dataDir: '', poolMax: 2 }));
-
-  function cli(...args: string[]): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/custody-verify.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => { stdout += String(d); });
-      child.stderr.on('data', (d) => { stderr += String(d); });
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const cli = (...args: string[]) => cdb.run('custody-verify.ts', ...args);
+  const open = () => cdb.open();
 
   before(async () => {
-    const { DATABASE_URL: _omit, ...rest } = process.env;
-    void _omit;
-    if (BACKEND === 'pglite') {
-      dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agrireturn-custody-cli-'));
-      env = { ...rest, DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
-    } else {
-      pgDb = await throwawayDatabase('custody_cli');
-      env = { ...rest, DATABASE_URL: pgDb.url, LOG_LEVEL: 'silent' };
-    }
+    cdb = await cliDatabase('custody-cli');
     // Three accepted containers returned at shop A, put in a bag and sealed: three custody events.
-    const db = await open();
-    try {
-      await migrateLatest(db.knex);
-      await seedDemoCounty(db.knex, { farmers: 3 });
-      const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent' });
-      const deps: AppDeps = { db, config, logger: createLogger('silent'), clock: new TestClock(new Date().toISOString()), jwtSecret: TEST_JWT_SECRET };
-      const app = createApp(deps);
+    await cdb.prepare(async (db, app) => {
       const login = await request(app).post('/api/v1/auth/login').send({ username: 'clerk.qingcheng', password: DEMO_PASSWORD });
       const auth = `Bearer ${login.body.accessToken}`;
       const post = (p: string, body: object) => request(app).post(p).set('Authorization', auth).send(body);
@@ -81,14 +36,11 @@ describe('custody CLI: npm run custody:verify', function () {
       const ev = await db.knex('custody_events').where({ county_id: COUNTY, type: 'bag_sealed' }).first('seq', 'id');
       sealSeq = Number(ev.seq);
       sealEventId = String(ev.id);
-    } finally {
-      await db.close();
-    }
+    });
   });
 
   after(async () => {
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-    if (pgDb) await pgDb.drop();
+    await cdb?.cleanup();
   });
 
   it('passes an intact chain and a holding mass balance (exit 0)', async () => {

@@ -2,80 +2,22 @@
 // against a real database (a PGlite data directory, or a throwaway PostgreSQL database when
 // DATABASE_URL is set), judged by exit code and output — including a ledger tampered with behind the
 // triggers' back, which the check must catch and exit 1 for.
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import pg from 'pg';
 import request from 'supertest';
-import { loadConfig } from '../../src/config.js';
-import { openDatabase, type Database } from '../../src/db/connection.js';
-import { migrateLatest } from '../../src/db/migrator.js';
-import { createApp } from '../../src/http/app.js';
-import { createLogger } from '../../src/logger.js';
-import type { AppDeps } from '../../src/app-deps.js';
-import { seedDemoCounty, DEMO_PASSWORD } from '../../seeds/demo-county.js';
-import { BACKEND, TestClock, TEST_JWT_SECRET } from '../support/harness.js';
+import { DEMO_PASSWORD } from '../../seeds/demo-county.js';
+import { cliDatabase, type CliDatabase } from '../support/cli-database.js';
 import { COUNTY, GLYPHOSATE, SHOP_A, saleBody, unitCode } from '../features/ledger/ledger-fixtures.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SERVER_URL = process.env.DATABASE_URL ?? '';
-
-interface Run { code: number | null; stdout: string; stderr: string }
 
 describe('ledger CLIs: npm run ledger:check and ledger:expire', function () {
   this.timeout(240_000);
-  let dataDir = '';
-  let dbName = '';
-  let env: NodeJS.ProcessEnv = {};
-  const open = (): Promise<Database> => (BACKEND === 'pglite'
-    ? openDatabase({ databaseUrl: null, dataDir })
-    : openDatabase({ databaseUrl: urlFor(dbName), dataDir: '', poolMax: 2 }));
-
-  function urlFor(database: string): string {
-    const u = new URL(SERVER_URL);
-    u.pathname = `/${database}`;
-    return u.toString();
-  }
-  async function admin(sql: string): Promise<void> {
-    const c = new pg.Client({ connectionString: SERVER_URL });
-    await c.connect();
-    try { await c.query(sql); } finally { await c.end(); }
-  }
-  function cli(script: string): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join('src/cli', script)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => { stdout += String(d); });
-      child.stderr.on('data', (d) => { stderr += String(d); });
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  let cdb: CliDatabase;
+  const cli = (script: string) => cdb.run(script);
+  const open = () => cdb.open();
 
   before(async () => {
-    const { DATABASE_URL: _omit, ...rest } = process.env;
-    void _omit;
-    if (BACKEND === 'pglite') {
-      dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agrireturn-ledger-cli-'));
-      env = { ...rest, DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
-    } else {
-      dbName = `agrireturn_cli_${process.pid}_${Date.now().toString(36)}`;
-      await admin(`CREATE DATABASE ${dbName}`);
-      env = { ...rest, DATABASE_URL: urlFor(dbName), LOG_LEVEL: 'silent' };
-    }
+    cdb = await cliDatabase('ledger-cli');
     // A ledger with one sale past the validity period (a unit code and an untracked container) and one fresh sale.
-    const db = await open();
-    try {
-      await migrateLatest(db.knex);
-      await seedDemoCounty(db.knex, { farmers: 3 });
-      const clock = new TestClock(new Date().toISOString());
-      const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent' });
-      const deps: AppDeps = { db, config, logger: createLogger('silent'), clock, jwtSecret: TEST_JWT_SECRET };
-      const app = createApp(deps);
+    await cdb.prepare(async (_db, app) => {
       const login = await request(app).post('/api/v1/auth/login').send({ username: 'clerk.qingcheng', password: DEMO_PASSWORD });
       const auth = `Bearer ${login.body.accessToken}`;
       const old = new Date(Date.now() - 400 * 86_400_000).toISOString();
@@ -86,14 +28,11 @@ describe('ledger CLIs: npm run ledger:check and ledger:expire', function () {
         const res = await request(app).post('/api/v1/sales').set('Authorization', auth).send(saleBody({ shopId: SHOP_A, eventTime, lines }));
         expect(res.status, JSON.stringify(res.body)).to.equal(201);
       }
-    } finally {
-      await db.close();
-    }
+    });
   });
 
   after(async () => {
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-    if (dbName) await admin(`DROP DATABASE IF EXISTS ${dbName}`);
+    await cdb?.cleanup();
   });
 
   it('ledger:check passes a clean ledger (exit 0)', async () => {
