@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { hashPassword } from '../src/auth/passwords.js';
 import { mulberry32 } from '../src/shared/prng.js';
+import { withGtinCheckDigit } from '../src/shared/gtin.js';
 
 export interface DemoUser {
   username: string;
@@ -41,13 +42,6 @@ export function demoId(table: string, key: string): string {
   b[8] = (b[8]! & 0x3f) | 0x80; // RFC 4122 variant
   const h = b.toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
-/** EAN-13 check digit for 12 data digits (weights 1,3,1,3,... from the left). */
-export function ean13CheckDigit(first12: string): string {
-  let sum = 0;
-  for (let i = 0; i < 12; i++) sum += Number(first12[i]) * (i % 2 === 0 ? 1 : 3);
-  return String((10 - (sum % 10)) % 10);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -308,7 +302,7 @@ export async function seedDemoCounty(
           const item = (itemCounter.get(mfr) ?? 0) + 1;
           itemCounter.set(mfr, item);
           const first12 = m.gs1 + String(10000 + item * 37).padStart(5, '0');
-          gtin = first12 + ean13CheckDigit(first12);
+          gtin = withGtinCheckDigit(first12);
         }
         return {
           county_id: c,

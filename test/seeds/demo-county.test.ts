@@ -5,12 +5,13 @@ import type { Database } from '../../src/db/connection.js';
 import { emptyDatabase } from '../support/test-db.js';
 import { migrateLatest } from '../../src/db/migrator.js';
 import { verifyPassword } from '../../src/auth/passwords.js';
-import { seedDemoCounty, DEMO_COUNTY_ID, ean13CheckDigit } from '../../seeds/demo-county.js';
+import { seedDemoCounty, DEMO_COUNTY_ID } from '../../seeds/demo-county.js';
+import { gtinCheckDigitOk } from '../../src/shared/gtin.js';
 
 const TABLES = ['counties', 'townships', 'shops', 'facilities', 'haulers', 'container_types', 'products', 'deposit_schedules', 'users', 'farmers'];
 
 function validEan13(gtin: string): boolean {
-  return /^69[0-9]{11}$/.test(gtin) && ean13CheckDigit(gtin.slice(0, 12)) === gtin[12];
+  return /^69[0-9]{11}$/.test(gtin) && gtinCheckDigitOk(gtin);
 }
 
 describe('seeds/demo-county', function () {
