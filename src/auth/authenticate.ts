@@ -19,8 +19,12 @@ export async function authenticate(knex: Knex, header: string | undefined, jwtSe
     const row = await knex('terminals').where({ county_id: countyId, id: terminalId }).first();
     if (!row || row.credential_hash === null || row.credential_hash !== sha256(token)) throw new AppError('TOKEN_INVALID');
     if (row.revoked_at !== null) throw new AppError('TERMINAL_REVOKED');
-    // Best effort: last_seen_at is for officials' overview, not worth failing a request over.
-    void knex('terminals').where({ county_id: countyId, id: terminalId }).update({ last_seen_at: now }).catch(() => undefined);
+    // Best effort, at most once a minute: last_seen_at is for officials' overview, not worth a write
+    // on every request of a syncing terminal, nor failing a request over.
+    const seen = row.last_seen_at ? new Date(row.last_seen_at).getTime() : 0;
+    if (now.getTime() - seen >= 60_000) {
+      void knex('terminals').where({ county_id: countyId, id: terminalId }).update({ last_seen_at: now }).catch(() => undefined);
+    }
     return { kind: 'terminal', role: 'terminal', terminalId, countyId, shopId: row.shop_id };
   }
 

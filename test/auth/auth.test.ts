@@ -151,3 +151,29 @@ describe('auth: login, refresh, logout, terminals', () => {
     });
   });
 });
+
+describe('terminal last-seen time', () => {
+  const t = useTestApp();
+
+  it('is written at most once a minute, not on every request', async () => {
+    const official = await t.token('qingshen.official');
+    const shop = await t.db.knex('shops').where({ county_id: '511425' }).first('id');
+    const issued = await t.api().post('/api/v1/counties/511425/terminals').set('Authorization', official).send({ shopId: shop.id, name: 'seen' });
+    const enrolled = await t.api().post('/api/v1/terminals/enrol').send({ enrolmentCode: issued.body.enrolmentCode });
+    const auth = `Bearer ${enrolled.body.credential}`;
+    const seen = async () => (await t.db.knex('terminals').where({ id: enrolled.body.terminalId }).first('last_seen_at')).last_seen_at as Date | null;
+    const settle = () => new Promise((r) => setTimeout(r, 50));
+    await t.api().get('/api/v1/auth/me').set('Authorization', auth);
+    await settle();
+    const first = await seen();
+    expect(first?.toISOString()).to.equal(t.clock.now().toISOString());
+    t.clock.advance(30_000);
+    await t.api().get('/api/v1/auth/me').set('Authorization', auth);
+    await settle();
+    expect((await seen())?.toISOString()).to.equal(first?.toISOString());
+    t.clock.advance(30_000);
+    await t.api().get('/api/v1/auth/me').set('Authorization', auth);
+    await settle();
+    expect((await seen())?.toISOString()).to.equal(t.clock.now().toISOString());
+  });
+});
