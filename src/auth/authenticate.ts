@@ -3,7 +3,7 @@
 import type { Knex } from 'knex';
 import { AppError } from '../http/errors.js';
 import { sha256 } from './passwords.js';
-import { verifyAccessToken, DEVICE_TOKEN_PATTERN } from './tokens.js';
+import { verifyAccessToken, DEVICE_TOKEN_PATTERN, DEVICE_TOKEN_PREFIX } from './tokens.js';
 import type { Principal } from './permissions.js';
 import { AuthStore } from '../features/auth/auth-store.js';
 
@@ -27,6 +27,8 @@ export async function authenticate(knex: Knex, header: string | undefined, jwtSe
     }
     return { kind: 'terminal', role: 'terminal', terminalId, countyId, shopId: row.shop_id };
   }
+  // A malformed device credential is a bad credential (401), never a malformed request.
+  if (token.startsWith(DEVICE_TOKEN_PREFIX)) throw new AppError('TOKEN_INVALID');
 
   const claims = verifyAccessToken(jwtSecret, token, now.getTime());
   const found = await new AuthStore(knex).sessionWithUser(claims.sid);

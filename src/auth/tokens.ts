@@ -43,6 +43,8 @@ export function verifyAccessToken(secret: string, token: string, nowMs: number):
       audience: AUDIENCE,
       clockTimestamp: Math.floor(nowMs / 1000),
     }) as jwt.JwtPayload;
+    // jsonwebtoken accepts a token without exp; ours always carry one, so one without is forged or foreign.
+    if (typeof payload.exp !== 'number') throw new AppError('TOKEN_INVALID');
     if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') throw new AppError('TOKEN_INVALID');
     return { sub: payload.sub, sid: payload.sid, role: String(payload.role) };
   } catch (err) {
@@ -53,7 +55,10 @@ export function verifyAccessToken(secret: string, token: string, nowMs: number):
 }
 
 /** Device credentials look like `agt_<countyId>_<terminalId>.<secret>` so they never pass for a JWT. */
-export const DEVICE_TOKEN_PATTERN = /^agt_([1-8]\d{5})_([0-9a-f-]{36})\.([A-Za-z0-9_-]{20,})$/;
+export const DEVICE_TOKEN_PATTERN = /^agt_([1-8]\d{5})_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([A-Za-z0-9_-]{20,200})$/;
+
+/** Anything that claims to be a device credential; one that does not match the pattern is refused as such. */
+export const DEVICE_TOKEN_PREFIX = 'agt_';
 
 export function formatDeviceToken(countyId: string, terminalId: string, secret: string): string {
   return `agt_${countyId}_${terminalId}.${secret}`;

@@ -14,7 +14,9 @@ export const ERROR_CATALOGUE = {
   VALIDATION_FAILED: { status: 400, message: 'The request does not match the schema; see details for each field', message_zh: '请求内容不符合要求，详见各字段说明' },
   MALFORMED_JSON: { status: 400, message: 'The request body is not valid JSON', message_zh: '请求内容不是有效的 JSON' },
   BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than the server accepts', message_zh: '请求内容过大' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the request body as application/json', message_zh: '请以 application/json 格式发送' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the request body as application/json, uncompressed or with Content-Encoding gzip, deflate or br', message_zh: '请以 application/json 格式发送（不压缩，或使用 gzip、deflate、br 压缩）' },
+  BODY_UNREADABLE: { status: 400, message: 'The request body could not be read: the compressed data is corrupt or the upload was cut off', message_zh: '请求内容无法读取：压缩数据损坏或上传不完整' },
+  MALFORMED_PATH: { status: 400, message: 'The URL path holds a malformed percent-escape (such as %E0%A4%A); encode it as UTF-8', message_zh: '网址路径中含有无效的百分号编码' },
   ROUTE_NOT_FOUND: { status: 404, message: 'No such endpoint', message_zh: '没有这个接口' },
   // --- authentication ---
   UNAUTHENTICATED: { status: 401, message: 'Log in first: this endpoint needs a bearer token', message_zh: '请先登录' },

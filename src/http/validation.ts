@@ -42,11 +42,34 @@ function toDetail(where: string, e: ErrorObject): ErrorDetail {
   return { field, code: e.keyword, message };
 }
 
+const escapePointer = (k: string): string => k.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/**
+ * Every string (and object key) holding U+0000, as details: PostgreSQL refuses NUL in text, so such a
+ * value must be refused here, by field, before it reaches SQL. No schema can let NUL through.
+ */
+export function nulDetails(where: string, value: unknown, pointer = '', depth = 0, out: ErrorDetail[] = []): ErrorDetail[] {
+  if (out.length >= 20 || depth > 64) return out;
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) out.push({ field: `/${where}${pointer}`, code: 'nul', message: 'must not contain the character U+0000' });
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => nulDetails(where, v, `${pointer}/${i}`, depth + 1, out));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const p = `${pointer}/${escapePointer(k.replace(/\u0000/g, '\\u0000'))}`;
+      if (k.includes('\u0000')) out.push({ field: `/${where}${p}`, code: 'nul', message: 'a field name must not contain the character U+0000' });
+      nulDetails(where, v, p, depth + 1, out);
+    }
+  }
+  return out;
+}
+
 /** Validates (and for params, coerces in place); throws VALIDATION_FAILED naming every bad field. */
 export function validate(where: 'body' | 'query' | 'params', schema: JsonSchema, value: unknown): void {
+  const nul = nulDetails(where, value);
   const fn = compile(schema, where !== 'body');
-  if (!fn(value)) {
-    const details = (fn.errors ?? []).map((e) => toDetail(where, e));
+  if (!fn(value) || nul.length) {
+    const details = [...nul, ...(fn.errors ?? []).map((e) => toDetail(where, e))];
     // One line per field is enough; ajv may report the same field for several keywords.
     const seen = new Set<string>();
     const unique = details.filter((d) => {
