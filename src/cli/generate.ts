@@ -2,8 +2,6 @@
 // counties (the demo county first) on the configured database, then the recovery aggregates and a
 // ledger check and the custody checks. K is containers per county and year (default 100,000; a real county sells ~1 million).
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config.js';
-import { openDatabase } from '../db/connection.js';
 import { migrateLatest } from '../db/migrator.js';
 import { seedDemoCounty } from '../../seeds/demo-county.js';
 import { generateData } from '../features/generator/generate-data.js';
@@ -11,38 +9,44 @@ import { refreshRecoveryAggregates } from '../features/recovery-rates/aggregatio
 import { checkLedger } from '../features/ledger/ledger-check.js';
 import { verifyChain } from '../features/custody/hash-chain.js';
 import { massBalance } from '../features/custody/mass-balance.js';
+import { CliError, cliConfig, openForCli, runCli } from './cli-support.js';
 
-const { values } = parseArgs({ options: { counties: { type: 'string', default: '1' }, year: { type: 'string', default: '2026' }, containers: { type: 'string', default: '100000' }, seed: { type: 'string' } } });
-const counties = Number(values.counties);
-const year = Number(values.year);
-const containers = Number(values.containers);
-if (!Number.isInteger(counties) || counties < 1 || counties > 99 || !Number.isInteger(year) || year < 2000 || year > 2100 || !Number.isInteger(containers) || containers < 1) {
-  console.error('usage: npm run generate -- --counties N (1–99) --year YYYY [--containers K]');
-  process.exit(2);
-}
-const config = loadConfig();
-const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 4 });
-let failed = false;
-try {
-  await migrateLatest(db.knex);
-  await seedDemoCounty(db.knex);
-  console.log(`generating ${counties} county(ies) × ${containers} containers for ${year} …`);
-  const r = await generateData(db.knex, { counties, year, containersPerCounty: containers, seed: values.seed ? Number(values.seed) : undefined, log: (m) => console.log(m) });
-  console.log(`generated ${r.sales} sales, ${r.containers} containers (+ ${r.openingContainers} opening deposits of ${year - 1}, ${r.expiredContainers} expired), ${r.returns} returns, ${r.bags} bags, ${r.custodyEvents} custody events in ${(r.ms / 1000).toFixed(1)} s`);
-  const t0 = Date.now();
-  const now = new Date(Date.UTC(year + 1, 0, 1));
-  for (const c of r.counties) await refreshRecoveryAggregates(db.knex, c, now, 0);
-  console.log(`recovery aggregates built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  for (const c of r.counties) {
-    const check = await checkLedger(db.knex, c);
-    console.log(`ledger ${c}: ${check.ok ? 'ok' : 'FAILED'}${check.problems.map((p) => `\n  - ${p.message}`).join('')}`);
-    failed ||= !check.ok;
-    const chain = await verifyChain(db.knex, c);
-    const balance = await massBalance(db.knex, c);
-    console.log(`custody ${c}: hash chain ${chain.ok ? 'ok' : 'BROKEN'} (${chain.events} events); mass balance ${balance.ok ? 'holds' : 'FAILS'}${balance.problems.map((p) => `\n  - ${p.message}`).join('')}`);
-    failed ||= !chain.ok || !balance.ok;
+runCli('generate', async () => {
+  let values: { counties: string; year: string; containers: string; seed?: string };
+  try {
+    ({ values } = parseArgs({ options: { counties: { type: 'string', default: '1' }, year: { type: 'string', default: '2026' }, containers: { type: 'string', default: '100000' }, seed: { type: 'string' } } }) as { values: typeof values });
+  } catch (err) {
+    throw new CliError(`${(err as Error).message}. Usage: npm run generate -- --counties N (1–99) --year YYYY [--containers K] [--seed S]`);
   }
-} finally {
-  await db.close();
-}
-process.exitCode = failed ? 1 : 0;
+  const counties = Number(values.counties);
+  const year = Number(values.year);
+  const containers = Number(values.containers);
+  if (!Number.isInteger(counties) || counties < 1 || counties > 99 || !Number.isInteger(year) || year < 2000 || year > 2100 || !Number.isInteger(containers) || containers < 1) {
+    throw new CliError('usage: npm run generate -- --counties N (1–99) --year YYYY [--containers K] [--seed S]');
+  }
+  const db = await openForCli(cliConfig(), { poolMax: 4, schema: 'any' });
+  let failed = false;
+  try {
+    await migrateLatest(db.knex);
+    await seedDemoCounty(db.knex);
+    console.log(`generating ${counties} county(ies) × ${containers} containers for ${year} …`);
+    const r = await generateData(db.knex, { counties, year, containersPerCounty: containers, seed: values.seed ? Number(values.seed) : undefined, log: (m) => console.log(m) });
+    console.log(`generated ${r.sales} sales, ${r.containers} containers (+ ${r.openingContainers} opening deposits of ${year - 1}, ${r.expiredContainers} expired), ${r.returns} returns, ${r.bags} bags, ${r.custodyEvents} custody events in ${(r.ms / 1000).toFixed(1)} s`);
+    const t0 = Date.now();
+    const now = new Date(Date.UTC(year + 1, 0, 1));
+    for (const c of r.counties) await refreshRecoveryAggregates(db.knex, c, now, 0);
+    console.log(`recovery aggregates built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    for (const c of r.counties) {
+      const check = await checkLedger(db.knex, c);
+      console.log(`ledger ${c}: ${check.ok ? 'ok' : 'FAILED'}${check.problems.map((p) => `\n  - ${p.message}`).join('')}`);
+      failed ||= !check.ok;
+      const chain = await verifyChain(db.knex, c);
+      const balance = await massBalance(db.knex, c);
+      console.log(`custody ${c}: hash chain ${chain.ok ? 'ok' : 'BROKEN'} (${chain.events} events); mass balance ${balance.ok ? 'holds' : 'FAILS'}${balance.problems.map((p) => `\n  - ${p.message}`).join('')}`);
+      failed ||= !chain.ok || !balance.ok;
+    }
+  } finally {
+    await db.close();
+  }
+  return failed ? 1 : 0;
+});

@@ -1,9 +1,9 @@
 // `npm run seed`: brings the database to the latest migration and loads the Qingshen demo county.
 // Safe to run again: the seed inserts only what is missing and reports what it inserted.
-import { loadConfig, redactUrl } from '../config.js';
-import { openDatabase } from '../db/connection.js';
+import { redactUrl } from '../config.js';
 import { migrateLatest } from '../db/migrator.js';
 import { seedDemoCounty, type DemoUser } from '../../seeds/demo-county.js';
+import { cliConfig, openForCli, runCli } from './cli-support.js';
 
 function table(headers: string[], rows: string[][]): string {
   // East Asian characters take two columns in a terminal.
@@ -14,8 +14,8 @@ function table(headers: string[], rows: string[][]): string {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig();
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax });
+  const config = cliConfig();
+  const db = await openForCli(config, { poolMax: config.dbPoolMax, schema: 'any' });
   try {
     console.log(`database: ${config.databaseUrl ? redactUrl(config.databaseUrl) : `PGlite at ${config.dataDir}`}`);
     const applied = await migrateLatest(db.knex);
@@ -37,7 +37,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exitCode = 1;
-});
+runCli('seed', main);

@@ -29,6 +29,8 @@ export interface CliDatabase {
   /** Opens, migrates and seeds the demo county, and hands over an app on it; closes afterwards. */
   prepare(work: (db: Database, app: express.Express) => Promise<void>): Promise<void>;
   run(script: string, ...args: string[]): Promise<CliRun>;
+  /** Runs the command with some environment variables changed (e.g. an unreachable DATABASE_URL). */
+  runWith(extraEnv: NodeJS.ProcessEnv, script: string, ...args: string[]): Promise<CliRun>;
   cleanup(): Promise<void>;
 }
 
@@ -64,8 +66,11 @@ export async function cliDatabase(tag: string): Promise<CliDatabase> {
       }
     },
     run(script, ...args) {
+      return this.runWith({}, script, ...args);
+    },
+    runWith(extraEnv, script, ...args) {
       return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', path.join('src/cli', script), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, ['--import', 'tsx', path.join('src/cli', script), ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d) => { stdout += String(d); });
