@@ -50,7 +50,7 @@ export async function cliDatabase(tag: string): Promise<CliDatabase> {
   const open = (): Promise<Database> => (pgDb
     ? openDatabase({ databaseUrl: pgDb.url, dataDir: '', poolMax: 2 })
     : openDatabase({ databaseUrl: null, dataDir }));
-  return {
+  const self: CliDatabase = {
     env,
     open,
     async prepare(work) {
@@ -66,7 +66,7 @@ export async function cliDatabase(tag: string): Promise<CliDatabase> {
       }
     },
     run(script, ...args) {
-      return this.runWith({}, script, ...args);
+      return self.runWith({}, script, ...args);
     },
     runWith(extraEnv, script, ...args) {
       return new Promise((resolve, reject) => {
@@ -84,4 +84,5 @@ export async function cliDatabase(tag: string): Promise<CliDatabase> {
       if (pgDb) await pgDb.drop();
     },
   };
+  return self;
 }
