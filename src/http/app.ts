@@ -4,7 +4,7 @@ import express from 'express';
 import compression from 'compression';
 import type { AppDeps } from '../app-deps.js';
 import { errorMiddleware } from './error-middleware.js';
-import { errorBody } from './errors.js';
+import { AppError, errorBody } from './errors.js';
 import { buildOpenApi } from './openapi.js';
 import { mountRoutes, requestIdMiddleware } from './router.js';
 import { allRoutes } from './routes.js';
@@ -32,6 +32,16 @@ export function createApp(deps: AppDeps, routes: RouteDef[] = allRoutes()): expr
   // Rural links are slow: JSON, CSV and pages over 1 kB go out compressed (assets that are already
   // compressed, such as the dashboard's ECharts, say so and are passed through).
   app.use(compression({ threshold: 1024 }));
+  // JSON is UTF-8 (RFC 8259). body-parser would also decode UTF-7, UTF-16 and UTF-32 bodies, in which
+  // the same text hides behind other bytes (UTF-7's "+ADw-" is "<"): refuse any other charset.
+  app.use((req, _res, next) => {
+    const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1];
+    if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+      next(new AppError('UNSUPPORTED_MEDIA_TYPE', `The charset "${charset.slice(0, 40)}" is not accepted: send JSON as UTF-8`));
+      return;
+    }
+    next();
+  });
   app.use(express.json({ limit: deps.config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
 
   const openapi = buildOpenApi(routes, API_VERSION);

@@ -66,6 +66,21 @@ describe('hostile bytes: 4xx with a stable code, never a 500', () => {
     }
   });
 
+  it('a JSON body in a charset other than UTF-8 (UTF-7 hides "<" as "+ADw-") → 415, nothing read', async () => {
+    const server = await rawServer(app);
+    try {
+      for (const charset of ['utf-7', 'UTF-16', 'utf-32', 'latin1', '"utf-7"']) {
+        const res = await server.send({ method: 'POST', path: '/api/v1/auth/login', headers: { 'content-type': `application/json; charset=${charset}` }, body: '{"username":"qingshen.official","password":"wrong-password-1"}' });
+        expect(res.status, charset).to.equal(415);
+        expect((res.json as { error: { code: string } }).error.code).to.equal('UNSUPPORTED_MEDIA_TYPE');
+      }
+      const utf8 = await server.send({ method: 'POST', path: '/api/v1/auth/login', headers: { 'content-type': 'application/json; charset=UTF-8' }, body: '{"username":"qingshen.official","password":"wrong-password-1"}' });
+      expect(utf8.status).to.equal(401);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('U+0000 in a body field → 400 VALIDATION_FAILED naming the field', async () => {
     const res = await request(app).post('/api/v1/auth/login').send({ username: 'a\u0000b', password: 'whatever-long' });
     expect(res.status).to.equal(400);
