@@ -4,6 +4,7 @@
 // shape, no business table changed, no error-level log line. FUZZ_SEED / FUZZ_REQUESTS override the
 // defaults; `npm run fuzz -- --requests N --seed S` runs long.
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
@@ -53,5 +54,28 @@ describe(`fuzz: hostile requests to every operation (seed ${SEED}, ${REQUESTS} r
     const errors = lines.map((l) => JSON.parse(l) as { level: string; msg?: string; err?: { stack?: string } }).filter((l) => l.level === 'error' || l.level === 'fatal' || l.err?.stack);
     expect(errors.map((e) => JSON.stringify(e).slice(0, 500)), `seed ${SEED}`).to.deep.equal([]);
     expect(result.requests).to.equal(REQUESTS);
+  });
+});
+
+describe('npm run fuzz: the long run as a command', function () {
+  this.timeout(300_000);
+  const run = (...args: string[]) => new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/fuzz-cli.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += String(d); });
+    child.stderr.on('data', (d) => { out += String(d); });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out }));
+  });
+
+  it('runs N requests with a seed, prints the tally, exits 0; bad arguments exit 2', async () => {
+    const ok = await run('--requests', '60', '--seed', '5');
+    expect(ok.code, ok.out).to.equal(0);
+    expect(ok.out).to.contain('fuzz: seed 5, 60 requests');
+    expect(ok.out).to.match(/fuzz: 60 requests over \d+ operations/);
+    expect(ok.out).to.contain('no 5xx, every answer a catalogued 4xx, nothing changed (seed 5)');
+    const bad = await run('--requests', 'many');
+    expect(bad.code, bad.out).to.equal(2);
+    expect(bad.out).to.contain('Usage: npm run fuzz');
   });
 });
