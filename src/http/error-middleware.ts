@@ -4,7 +4,7 @@
 // refuses) is the client's fault: a 4xx with a stable code, logged at most at warn and without a
 // stack, so nobody can flood the error log by sending bytes.
 import type { Request, Response, NextFunction } from 'express';
-import type { Logger } from '../logger.js';
+import { scrubPhones, type Logger } from '../logger.js';
 import { AppError, errorBody, type ErrorDetail } from './errors.js';
 
 interface PgLikeError {
@@ -99,7 +99,7 @@ export function errorMiddleware(logger: Logger) {
       } else if (!(err instanceof AppError)) {
         // Mapped from a library or database error: worth a line for the operator, never a stack.
         const e = err as { code?: unknown; type?: unknown; message?: unknown };
-        logger.warn({ requestId, route: req.route?.path ?? 'unmatched', method: req.method, code: known.code, cause: { code: e.code, type: e.type, message: typeof e.message === 'string' ? e.message.slice(0, 200) : undefined } }, 'request refused');
+        logger.warn({ requestId, route: req.route?.path ?? 'unmatched', method: req.method, code: known.code, cause: { code: e.code, type: e.type, message: typeof e.message === 'string' ? scrubPhones(e.message.slice(0, 200)) : undefined } }, 'request refused');
       }
       if (!res.headersSent) res.status(known.status).json(errorBody(known.code, known.message, known.details));
       return;
