@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import {
   addDays, addMonths, addYears, businessDay, businessMonth, dayStart, isCalendarDay, isoWeekday, lastDayOfMonth, localParts, monthStart,
 } from '../../src/shared/business-day.js';
+import { parsePeriod } from '../../src/features/settlements/period.js';
 
 describe('business day: the county\'s date of an instant, in the county\'s zone', () => {
   it('Asia/Shanghai is UTC+8 all year: from 16:00 UTC it is already the next day', () => {
@@ -67,5 +68,25 @@ describe('business day: the county\'s date of an instant, in the county\'s zone'
     expect(isCalendarDay('2026-02-29')).to.equal(false);
     expect(isCalendarDay('2028-02-29')).to.equal(true);
     expect(isCalendarDay('2026-13-01')).to.equal(false);
+  });
+});
+
+describe('settlement periods are spans of county days', () => {
+  it('runs from the county midnight of the first day to the one after the last', () => {
+    const m = parsePeriod('2026-04', 'monthly', 'Asia/Shanghai');
+    expect([m.from.toISOString(), m.to.toISOString()]).to.deep.equal(['2026-03-31T16:00:00.000Z', '2026-04-30T16:00:00.000Z']);
+    const b = parsePeriod('2026-03', 'monthly', 'Europe/Berlin'); // March loses an hour at the end of the month
+    expect([b.from.toISOString(), b.to.toISOString()]).to.deep.equal(['2026-02-28T23:00:00.000Z', '2026-03-31T22:00:00.000Z']);
+    const w = parsePeriod('2026-W14', 'weekly', 'Asia/Shanghai');
+    expect([w.from.toISOString(), w.to.toISOString()]).to.deep.equal(['2026-03-29T16:00:00.000Z', '2026-04-05T16:00:00.000Z']);
+    const d = parsePeriod('2026-04-01', 'daily', 'Asia/Shanghai');
+    expect([d.from.toISOString(), d.to.toISOString()]).to.deep.equal(['2026-03-31T16:00:00.000Z', '2026-04-01T16:00:00.000Z']);
+    expect(() => parsePeriod('2026-02-29', 'daily', 'Asia/Shanghai')).to.throw();
+  });
+
+  it('knows the 53-week ISO years, also those starting on a leap-year Wednesday', () => {
+    expect(parsePeriod('2026-W53', 'weekly', 'Asia/Shanghai').from.toISOString()).to.equal('2026-12-27T16:00:00.000Z'); // 2026 starts on a Thursday
+    expect(parsePeriod('2020-W53', 'weekly', 'Asia/Shanghai').from.toISOString()).to.equal('2020-12-27T16:00:00.000Z'); // 2020 ends on a Thursday
+    expect(() => parsePeriod('2027-W53', 'weekly', 'Asia/Shanghai')).to.throw();
   });
 });
