@@ -34,7 +34,7 @@ export const custodyCheckRoutes: RouteDef[] = [
     method: 'get', path: '/api/v1/counties/:countyId/custody/ledger', tag: 'custody',
     auth: { permission: 'custody:export' },
     summary: 'The inspectors\' ledger (台账): per shop and period, quantities received, bags and their destinations (CSV, printable HTML or JSON)',
-    description: 'Clerks and terminals get their own shop. The period defaults to the two years up to today.',
+    description: 'Clerks and terminals get their own shop. The period defaults to the two years up to the county\'s today (its business day in the county\'s time zone).',
     params: C_PARAMS,
     query: obj({ shopId: uuid(), from: date(), to: date(), format: enumOf(['csv', 'html', 'json']) }, ['shopId', 'from', 'to', 'format']),
     responses: { 200: { description: 'The ledger', contentType: 'text/csv' } },

@@ -11,7 +11,7 @@ export const fraudFlagRoutes: RouteDef[] = [
     auth: { permission: 'ledger:read' },
     summary: 'Returns above sales per shop or phone, heavy daily returners, other-county unit codes, deposit mismatches',
     params: obj({ countyId: COUNTY_CODE }),
-    query: obj({ from: date('First business day (default: 30 days before to)'), to: date('Last business day (default: today)') }, ['from', 'to']),
+    query: obj({ from: date('First business day (default: 30 days before to)'), to: date('Last business day (default: the county\'s today)') }, ['from', 'to']),
     responses: { 200: { description: 'Flags', schema: obj({ items: arr({ type: 'object' }) }) } },
     handler: async ({ params, query, deps }) => {
       const county = await loadCountyPolicy(deps.db.knex, params.countyId);
