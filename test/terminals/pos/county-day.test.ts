@@ -47,11 +47,17 @@ for (const now of ['2026-03-31T16:30:00.000Z', '2026-03-31T23:30:00.000Z']) {
     this.timeout(120_000);
     const TODAY = '2026-04-01';
     const lastEvening = new Date(dayStart(TODAY, 'Asia/Shanghai').getTime() - 30 * 60_000).toISOString(); // 23:30 yesterday in Beijing
-    const t = useTestApp({ clock: lastEvening });
-    let gate: Gate;
-    let term: RunningTerminal;
+    let gate!: Gate;
+    let term!: RunningTerminal;
     let termNow = lastEvening;
     const dir = tempDir('county-day-pos');
+    // Registered before the app's own hooks, so the terminal stops before the database closes.
+    after(async () => {
+      await term?.stop();
+      await gate?.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    const t = useTestApp({ clock: lastEvening });
 
     before(async () => {
       gate = await openGate(t);
@@ -67,11 +73,6 @@ for (const now of ['2026-03-31T16:30:00.000Z', '2026-03-31T23:30:00.000Z']) {
       // The village internet goes down before midnight; the till works on through the night.
       gate.down = true;
       termNow = now;
-    });
-    after(async () => {
-      await term?.stop();
-      await gate?.close();
-      fs.rmSync(dir, { recursive: true, force: true });
     });
 
     it('shows and charges today\'s deposit, and books the sale on today', async () => {
