@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { BenchRow, BenchSection } from '../harness.js';
 import { countyAccount, shopAccount } from '../../src/features/ledger/accounts.js';
-import { localDay } from '../../src/features/dashboard/dashboard-service.js';
+import { addMonths, businessDay, businessMonth, DEFAULT_TIME_ZONE } from '../../src/shared/business-day.js';
 import { DEMO_COUNTY_ID } from '../../seeds/demo-county.js';
 
 const COUNTIES = Number(process.env.BENCH_PROVINCE_COUNTIES ?? 150);
@@ -52,12 +52,9 @@ function countyCodes(n: number): string[] {
 }
 
 function lastMonths(n: number, now: Date): string[] {
-  const [y, m] = localDay(now).split('-').map(Number) as [number, number];
+  const month = businessMonth(now, DEFAULT_TIME_ZONE);
   const out: string[] = [];
-  for (let k = n - 1; k >= 0; k--) {
-    const t = y * 12 + (m - 1) - k;
-    out.push(`${Math.floor(t / 12)}-${String((t % 12) + 1).padStart(2, '0')}`);
-  }
+  for (let k = n - 1; k >= 0; k--) out.push(addMonths(month, -k));
   return out;
 }
 
@@ -249,7 +246,7 @@ export const provinceSection: BenchSection = {
     // The largest aggregate reads, straight to PostgreSQL: the province's county rates (every county's
     // months) and a county's rates by product (every shop × product × month of the county).
     const { recoveryRates } = await import('../../src/features/recovery-rates/recovery-rates.js');
-    const asOfDay = localDay(now);
+    const asOfDay = businessDay(now, DEFAULT_TIME_ZONE);
     const ids = ((await knex('counties').where({ province_code: PROVINCE }).select('id')) as Array<{ id: string }>).map((c) => c.id);
     const direct: Array<[string, string, () => Promise<unknown>, (s: string) => boolean]> = [
       ['province comparison', 'county rates, whole province', () => recoveryRates(knex, { countyIds: ids, from: months[0]!, to: months[months.length - 1]!, days: 90, asOfDay, by: 'county' }), (s) => s.includes('recovery_county_monthly')],

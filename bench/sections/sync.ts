@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { demoId, DEMO_COUNTY_ID } from '../../seeds/demo-county.js';
 import { newClientId } from '../../src/shared/client-id.js';
+import { businessDay, DEFAULT_TIME_ZONE } from '../../src/shared/business-day.js';
 import { postJson, type BenchContext, type BenchRow, type BenchSection } from '../harness.js';
 
 const SHOP = demoId('shops', `${DEMO_COUNTY_ID}:农药经许（川）51142520180001`);
@@ -47,7 +48,7 @@ export const syncSection: BenchSection = {
         api.push(performance.now() - t0);
         if (res.status !== 200 || res.body.counts.applied !== size) throw new Error(`sync batch ${res.status} ${JSON.stringify(res.body.counts ?? res.body)}`);
         const values = batch.map((b) => ({
-          county_id: DEMO_COUNTY_ID, id: b.id, shop_id: SHOP, event_time: b.eventTime, business_day: b.eventTime.slice(0, 10),
+          county_id: DEMO_COUNTY_ID, id: b.id, shop_id: SHOP, event_time: b.eventTime, business_day: businessDay(b.eventTime, DEFAULT_TIME_ZONE),
           recorded_at: new Date().toISOString(), actor: 'terminal:bench', total_deposit_fen: 200,
         }));
         const t1 = performance.now();

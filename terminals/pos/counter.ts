@@ -9,7 +9,8 @@ import {
   type DrawerReport, type PrintDoc, type PrintJobKind, type PrintQueue, type RefundReceipt, type RejectReason, type SaleReceipt,
 } from '../printing/index.js';
 import type { Journal, JournalEntry, JournalRecord } from './journal.js';
-import { businessDayOf, type ReferenceCache } from './reference-cache.js';
+import { type ReferenceCache } from './reference-cache.js';
+import { businessDay, DEFAULT_TIME_ZONE } from '../../src/shared/business-day.js';
 
 export class CounterError extends Error {
   constructor(readonly code: string, message: string, readonly message_zh: string, readonly field?: string) {
@@ -94,7 +95,7 @@ export class Counter {
 
   resolveScan(scan: string) {
     const { ref } = this.ready();
-    const day = businessDayOf(this.now(), ref.timeZone);
+    const day = businessDay(this.now(), ref.timeZone);
     const r = ref.resolveScan(scan);
     if (!r.ok) return r;
     return { ...r, depositFen: ref.depositFor(r.product.containerTypeId, day), businessDay: day };
@@ -142,7 +143,7 @@ export class Counter {
   async sale(req: SaleRequest): Promise<ActionResult> {
     const { who, ref } = this.ready();
     const at = this.now();
-    const day = businessDayOf(at, ref.timeZone);
+    const day = businessDay(at, ref.timeZone);
     if (!Array.isArray(req.lines) || req.lines.length === 0) throw new CounterError('VALIDATION_FAILED', 'Add at least one product', '请至少添加一件商品', 'lines');
     const person = this.person(req.purchaser ?? { phone: '' });
     const sold = this.soldCodes();
@@ -191,7 +192,7 @@ export class Counter {
   async return(req: ReturnRequest): Promise<ActionResult> {
     const { who, ref } = this.ready();
     const at = this.now();
-    const day = businessDayOf(at, ref.timeZone);
+    const day = businessDay(at, ref.timeZone);
     if (!Array.isArray(req.items) || req.items.length === 0) throw new CounterError('VALIDATION_FAILED', 'Add at least one container', '请至少添加一个包装', 'items');
     const person = req.returner?.phone ? this.person(req.returner) : null;
     const sold = this.soldCodes();
@@ -260,10 +261,14 @@ export class Counter {
     return this.commit(rec, { kind: 'refund_receipt', title: `退押 ${receiptNo}`, doc: layoutRefundReceipt(receipt, { paper: this.paper, timeZone: ref.timeZone }) });
   }
 
+  /** Today at this counter: the county's business day on the terminal's clock, in the county's zone. */
+  today(): string {
+    return businessDay(this.now(), this.reference()?.timeZone ?? DEFAULT_TIME_ZONE);
+  }
+
   /** The till's figures for a business day, from this terminal's journal (live and archived). */
   drawerFigures(day?: string, openingFloatFen = 0) {
-    const ref = this.reference();
-    const d = day ?? businessDayOf(this.now(), ref?.timeZone ?? 'Asia/Shanghai');
+    const d = day ?? this.today();
     const f = { businessDay: d, depositsTakenFen: 0, refundsPaidFen: 0, refundsPaidCashFen: 0, salesCount: 0, containersSold: 0, returnsCount: 0, containersAccepted: 0, containersRejected: 0, netCashExpectedFen: 0, openingFloatFen };
     // Past days may be partly or wholly in the journal's day archive: entriesOfDay joins both, once each.
     for (const e of this.journal.entriesOfDay(d)) {

@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fsyncDir, writeJsonDurably } from './durable-file.js';
+import { businessDay, DEFAULT_TIME_ZONE } from '../../src/shared/business-day.js';
 
 export type RecordKind = 'sale' | 'return' | 'reversal' | 'bag-event' | 'drawer-report';
 export type SyncState = 'pending' | 'sending' | 'synced' | 'refused';
@@ -86,6 +87,12 @@ export interface JournalOptions {
   /** Only records whose event time is at least this old are archived (default 7 days). */
   archiveAfterMs?: number;
   now?: () => Date;
+  /**
+   * The county's time zone (from the reference snapshot; asked each time, as it arrives with the
+   * first sync): a record without a business day of its own belongs to the county day of its event
+   * time. Default Asia/Shanghai.
+   */
+  timeZone?: () => string;
   /** Tests: called after each durable step of a rotation; throwing there is a crash at that point. */
   compactionHook?: (step: CompactionStep) => void | Promise<void>;
 }
@@ -102,13 +109,13 @@ export const ARCHIVE_DIR = 'journal-archive';
 const INTENT_FILE = 'journal.compact.json';
 const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 
-/** The business day a record belongs to (the archive file it goes to). */
-export function recordDay(rec: JournalRecord): string {
+/** The business day a record belongs to (the archive file it goes to): its own, else its event time's county day. */
+export function recordDay(rec: JournalRecord, timeZone: string = DEFAULT_TIME_ZONE): string {
   for (const k of ['businessDay', 'reportDay'] as const) {
     const v = rec.local?.[k];
     if (typeof v === 'string' && DAY_RE.test(v)) return v;
   }
-  return rec.eventTime.slice(0, 10);
+  return businessDay(rec.eventTime, timeZone);
 }
 
 export function archiveFile(dataDir: string, day: string): string {
@@ -159,6 +166,7 @@ export class Journal {
   private readonly maxLive: number;
   private readonly archiveAfterMs: number;
   private readonly now: () => Date;
+  private readonly timeZone: () => string;
   private readonly hook: JournalOptions['compactionHook'];
 
   private constructor(readonly file: string, opts: JournalOptions) {
@@ -166,6 +174,7 @@ export class Journal {
     this.maxLive = opts.maxLiveRecords ?? DEFAULT_MAX_LIVE_RECORDS;
     this.archiveAfterMs = opts.archiveAfterMs ?? DEFAULT_ARCHIVE_AFTER_MS;
     this.now = opts.now ?? (() => new Date());
+    this.timeZone = opts.timeZone ?? (() => DEFAULT_TIME_ZONE);
     this.hook = opts.compactionHook;
   }
 
@@ -319,7 +328,7 @@ export class Journal {
     }
     const byDay = new Map<string, JournalEntry[]>();
     for (const e of moving) {
-      const d = recordDay(e.record);
+      const d = recordDay(e.record, this.timeZone());
       byDay.set(d, [...(byDay.get(d) ?? []), e]);
     }
     if (byDay.size) {
@@ -405,7 +414,7 @@ export class Journal {
   entriesOfDay(day: string): JournalEntry[] {
     const out = new Map<string, JournalEntry>();
     for (const e of this.archived(day)) out.set(e.record.id, e);
-    for (const e of this.order) if (recordDay(e.record) === day) out.set(e.record.id, e);
+    for (const e of this.order) if (recordDay(e.record, this.timeZone()) === day) out.set(e.record.id, e);
     return [...out.values()].sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
   }
 

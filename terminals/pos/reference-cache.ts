@@ -1,6 +1,7 @@
 // The reference data a terminal sells with when the server is out of reach: refreshed on every sync,
 // kept on disk, and the only source of deposits and products at the counter.
 import { extractUnitCode, unitCodeMatchesRegistration } from '../../src/shared/unit-code.js';
+import { DEFAULT_TIME_ZONE } from '../../src/shared/business-day.js';
 
 export interface CachedProduct {
   id: string;
@@ -30,16 +31,12 @@ export type ScanResolution =
   | { ok: true; product: CachedProduct; unitCode: string | null }
   | { ok: false; code: 'PRODUCT_NOT_FOUND' | 'UNIT_CODE_INVALID'; reason?: string; unitCode?: string };
 
-/** The business day of an instant in the county's zone (YYYY-MM-DD). */
-export function businessDayOf(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
-}
-
 export class ReferenceCache {
   constructor(readonly snapshot: Snapshot, readonly fetchedAt: string) {}
 
+  /** The county's time zone, from the snapshot: every business day at this counter is a day of this zone. */
   get timeZone(): string {
-    return this.snapshot.county.timezone || 'Asia/Shanghai';
+    return this.snapshot.county.timezone || DEFAULT_TIME_ZONE;
   }
 
   product(id: string): CachedProduct | undefined {

@@ -8,6 +8,7 @@ import type { TerminalConfig } from './config.js';
 import { Counter, type TerminalIdentity } from './counter.js';
 import { readJson, writeJsonDurably } from './durable-file.js';
 import { Journal } from './journal.js';
+import { DEFAULT_TIME_ZONE } from '../../src/shared/business-day.js';
 import { ReferenceCache, type Snapshot } from './reference-cache.js';
 import { CredentialRejectedError, ServerClient } from './server-client.js';
 import { SyncWorker } from './sync-worker.js';
@@ -62,7 +63,10 @@ export async function startTerminal(config: TerminalConfig, opts: StartOptions =
   let state = await readJson<TerminalState>(stateFile);
   const cached = await readJson<{ snapshot: Snapshot; fetchedAt: string }>(refFile);
   let reference = cached ? new ReferenceCache(cached.snapshot, cached.fetchedAt) : null;
-  const journal = await Journal.open(config.dataDir, { maxLiveRecords: config.journalMaxRecords, archiveAfterMs: config.journalArchiveAfterDays * 86_400_000, now });
+  const journal = await Journal.open(config.dataDir, {
+    maxLiveRecords: config.journalMaxRecords, archiveAfterMs: config.journalArchiveAfterDays * 86_400_000, now,
+    timeZone: () => reference?.timeZone ?? DEFAULT_TIME_ZONE,
+  });
   const printer = config.printer
     ? await PrintQueue.open({ dir: path.join(config.dataDir, 'print-jobs'), transport: new TcpPrinterTransport({ host: config.printer.host, port: config.printer.port }) })
     : null;

@@ -103,7 +103,8 @@ export async function startUiServer(d: UiDeps): Promise<UiServer> {
     if (method === 'GET' && p === '/local/reference') {
       const ref = d.reference();
       if (!ref) throw new HttpError(404, 'NO_REFERENCE_DATA', 'Nothing cached yet', '尚未下载参考数据');
-      const day = ref.snapshot.businessDay;
+      // Deposits in force today (the county's today on this terminal's clock), not on the day the snapshot was fetched.
+      const day = d.counter.today();
       return {
         fetchedAt: ref.fetchedAt, county: ref.snapshot.county, shop: ref.snapshot.shop,
         products: ref.snapshot.products.map((x) => ({ ...x, depositFen: ref.depositFor(x.containerTypeId, day) })),

@@ -1,6 +1,7 @@
 // Lays the receipt models out on paper: the shop's wording, the order of lines, what is bold or
 // large. Every function returns a PrintDoc whose lines fit the paper by construction.
 import { assertFen, formatFen } from '../../src/shared/money.js';
+import { DEFAULT_TIME_ZONE } from '../../src/shared/business-day.js';
 import { displayWidth, padEndToWidth, padStartToWidth, spreadToWidth, wrapToWidth } from './display-width.js';
 import {
   REJECT_REASON_TEXT,
@@ -17,8 +18,6 @@ export interface LayoutOptions {
   /** IANA zone the shop's clock shows; receipts print local time. */
   timeZone?: string;
 }
-
-const DEFAULT_TIME_ZONE = 'Asia/Shanghai';
 
 export class ReceiptModelError extends Error {
   readonly code = 'PRINT_MODEL_INVALID';

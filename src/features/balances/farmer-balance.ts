@@ -3,6 +3,7 @@
 import type { Knex } from 'knex';
 import { AppError } from '../../http/errors.js';
 import { loadCountyPolicy } from '../ledger/county-policy.js';
+import { businessDay } from '../../shared/business-day.js';
 
 export interface FarmerBalance {
   farmerId: string;
@@ -37,7 +38,7 @@ export async function farmerBalance(knex: Knex, countyId: string, farmerId: stri
           FROM deposit_lots WHERE county_id = ? AND farmer_id = ? AND NOT voided AND (outstanding > 0 OR expired > 0)
       ) x JOIN products p ON p.county_id = ? AND p.id = x.product_id
      GROUP BY p.id, p.name ORDER BY p.name`, [countyId, farmerId, countyId, farmerId, countyId])).rows;
-  const year = Number(new Intl.DateTimeFormat('en-CA', { timeZone: county.timezone, year: 'numeric' }).format(now));
+  const year = Number(businessDay(now, county.timezone).slice(0, 4));
   const refunds = await knex('returns as r')
     .leftJoin('reversals as v', function () { this.on('v.county_id', '=', 'r.county_id').andOn('v.target_id', '=', 'r.id').andOnVal('v.target_type', '=', 'return'); })
     .where({ 'r.county_id': countyId, 'r.farmer_id': farmerId }).whereNull('v.id')

@@ -11,6 +11,7 @@ import { disposalRoutes } from '../disposal/disposal-routes.js';
 import { verifyChain } from './hash-chain.js';
 import { massBalance } from './mass-balance.js';
 import { inspectorLedger, ledgerCsv, ledgerHtml } from './inspector-ledger.js';
+import { addYears, businessDay, DEFAULT_TIME_ZONE } from '../../shared/business-day.js';
 
 const C_PARAMS = obj({ countyId: COUNTY_CODE });
 
@@ -33,16 +34,16 @@ export const custodyCheckRoutes: RouteDef[] = [
     method: 'get', path: '/api/v1/counties/:countyId/custody/ledger', tag: 'custody',
     auth: { permission: 'custody:export' },
     summary: 'The inspectors\' ledger (台账): per shop and period, quantities received, bags and their destinations (CSV, printable HTML or JSON)',
-    description: 'Clerks and terminals get their own shop. The period defaults to the two years up to today.',
+    description: 'Clerks and terminals get their own shop. The period defaults to the two years up to the county\'s today (its business day in the county\'s time zone).',
     params: C_PARAMS,
     query: obj({ shopId: uuid(), from: date(), to: date(), format: enumOf(['csv', 'html', 'json']) }, ['shopId', 'from', 'to', 'format']),
     responses: { 200: { description: 'The ledger', contentType: 'text/csv' } },
     handler: async (ctx) => {
       await requireTarget(ctx, () => (ctx.query.shopId ? { shopId: ctx.query.shopId } : {}));
       const { params, query, principal, deps } = ctx;
-      const today = deps.clock.now().toISOString().slice(0, 10);
-      const to = query.to ?? today;
-      const from = query.from ?? `${Number(to.slice(0, 4)) - 2}${to.slice(4)}`;
+      const county = await deps.db.knex('counties').where({ id: params.countyId }).first('name_zh', 'timezone');
+      const to = query.to ?? businessDay(deps.clock.now(), county?.timezone ?? DEFAULT_TIME_ZONE);
+      const from = query.from ?? addYears(to, -2);
       if (from > to) throw new AppError('VALIDATION_FAILED', undefined, [{ field: '/query/from', code: 'order', message: 'from is after to' }]);
       const own = principal.role === 'clerk' || principal.role === 'terminal' ? principal.shopId : null;
       const shopIds = own ? [own] : query.shopId ? [query.shopId] : null;
@@ -50,8 +51,7 @@ export const custodyCheckRoutes: RouteDef[] = [
       const format = query.format ?? 'csv';
       if (format === 'json') return { body: { countyId: params.countyId, from, to, shops } };
       if (format === 'html') {
-        const c = await deps.db.knex('counties').where({ id: params.countyId }).first('name_zh');
-        return { contentType: 'text/html; charset=utf-8', body: ledgerHtml(c?.name_zh ?? params.countyId, from, to, shops) };
+        return { contentType: 'text/html; charset=utf-8', body: ledgerHtml(county?.name_zh ?? params.countyId, from, to, shops) };
       }
       return {
         contentType: 'text/csv; charset=utf-8', body: ledgerCsv(shops),

@@ -2,6 +2,7 @@
 // taken back and where it went — bags, their manifests, the receiving facility and the disposal.
 // CSV (UTF-8 with BOM, so spreadsheet software in China opens it) and a printable HTML page.
 import type { Knex } from 'knex';
+import { DEFAULT_TIME_ZONE } from '../../shared/business-day.js';
 
 export interface LedgerQuery { countyId: string; shopIds: string[] | null; from: string; to: string }
 
@@ -16,7 +17,7 @@ export interface LedgerShop {
 }
 
 export async function inspectorLedger(knex: Knex, q: LedgerQuery): Promise<LedgerShop[]> {
-  const tz = ((await knex('counties').where({ id: q.countyId }).first('timezone')) as { timezone: string } | undefined)?.timezone ?? 'Asia/Shanghai';
+  const tz = ((await knex('counties').where({ id: q.countyId }).first('timezone')) as { timezone: string } | undefined)?.timezone ?? DEFAULT_TIME_ZONE;
   const shopsQ = knex('shops').where({ county_id: q.countyId }).orderBy('licence_no').select('id', 'name', 'licence_no');
   if (q.shopIds) shopsQ.whereIn('id', q.shopIds);
   const shops = (await shopsQ) as Array<{ id: string; name: string; licence_no: string }>;

@@ -1,7 +1,7 @@
 // Figures for the officials' dashboard, as compact JSON: everything comes from the maintained
 // aggregates (recovery_*), the ledger's account balances and the custody bags' current state, so a
 // county page costs a handful of indexed reads however many containers the county has sold.
-import { localDate } from '../../shared/zoned-time.js';
+import { businessDay, DEFAULT_TIME_ZONE } from '../../shared/business-day.js';
 import type { Knex } from 'knex';
 import { AppError } from '../../http/errors.js';
 import { maskPhone } from '../../shared/phone.js';
@@ -17,13 +17,9 @@ export interface DashboardRange {
   asOfDay: string;
 }
 
-/** The county's local date and month (for default ranges and complete cohorts). */
-export function localDay(now: Date, timeZone = 'Asia/Shanghai'): string {
-  return localDate(now, timeZone);
-}
-
-export function resolveRange(q: { from?: string; to?: string; days?: string | number }, now: Date, timeZone?: string): DashboardRange {
-  const today = localDay(now, timeZone);
+/** Default range: January to this month of the county's year; complete cohorts judged from the county's today. */
+export function resolveRange(q: { from?: string; to?: string; days?: string | number }, now: Date, timeZone: string = DEFAULT_TIME_ZONE): DashboardRange {
+  const today = businessDay(now, timeZone);
   const days = Number(q.days ?? 90) as CohortDays;
   return { from: q.from ?? `${today.slice(0, 4)}-01`, to: q.to ?? today.slice(0, 7), days, asOfDay: today };
 }

@@ -6,12 +6,7 @@ import type { EntityDef } from '../reference/entity.js';
 import { FEN, date, nullable, str, uuid } from '../../shared/schemas/builders.js';
 import { AppError } from '../../http/errors.js';
 import { requireRef } from '../reference/entity-rules.js';
-import { localDate } from '../../shared/zoned-time.js';
-
-/** The county's business day of an instant (Asia/Shanghai unless configured otherwise). */
-export function businessDay(at: Date, timeZone = 'Asia/Shanghai'): string {
-  return localDate(at, timeZone);
-}
+import { businessDay, DEFAULT_TIME_ZONE } from '../../shared/business-day.js';
 
 export const depositScheduleEntity: EntityDef = {
   entity: 'deposit_schedule', plural: 'deposit-schedules', table: 'deposit_schedules', tag: 'reference', label: 'deposit schedules',
@@ -30,7 +25,7 @@ export const depositScheduleEntity: EntityDef = {
   rules: async (input, { trx, countyId, now }) => {
     if (input.containerTypeId !== null) await requireRef(trx, 'container_types', countyId, input.containerTypeId, 'containerTypeId');
     const county = await trx('counties').where({ id: countyId }).first('timezone');
-    const today = businessDay(now, county?.timezone);
+    const today = businessDay(now, county?.timezone ?? DEFAULT_TIME_ZONE);
     if ((input.effectiveFrom as string) < today) {
       throw new AppError('SCHEDULE_IN_PAST', undefined, [{ field: '/body/effectiveFrom', code: 'in_past', message: `must be ${today} or later` }]);
     }

@@ -1,7 +1,8 @@
 // The deposit in force per container type on a day: what a POS terminal caches and charges.
 import { route, type RouteDef } from '../../http/route.js';
 import { COUNTY_CODE, FEN, arr, date, nullable, obj, str, uuid } from '../../shared/schemas/builders.js';
-import { businessDay, depositInForce } from './deposit-schedule-entity.js';
+import { depositInForce } from './deposit-schedule-entity.js';
+import { businessDay, DEFAULT_TIME_ZONE } from '../../shared/business-day.js';
 
 export const depositScheduleRoutes: RouteDef[] = [
   route({
@@ -12,7 +13,7 @@ export const depositScheduleRoutes: RouteDef[] = [
     responses: { 200: { description: 'Deposits in force', schema: obj({ at: date(), items: arr(obj({ containerTypeId: uuid(), containerTypeCode: str(), depositFen: nullable(FEN), scheduleId: nullable(uuid()) })) }) } },
     handler: async ({ params, query, deps }) => {
       const county = await deps.db.knex('counties').where({ id: params.countyId }).first('timezone');
-      const at = (query.at as string | undefined) ?? businessDay(deps.clock.now(), county?.timezone);
+      const at = (query.at as string | undefined) ?? businessDay(deps.clock.now(), county?.timezone ?? DEFAULT_TIME_ZONE);
       const types = await deps.db.knex('container_types').where({ county_id: params.countyId, active: true }).orderBy('code').select('id', 'code');
       const items = [];
       for (const t of types) {

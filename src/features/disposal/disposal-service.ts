@@ -9,6 +9,7 @@ import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
 import { requireRef } from '../reference/entity-rules.js';
 import { appendEvents, lockCountyCustody } from '../custody/hash-chain.js';
 import type { BagRow } from '../bags/bag-store.js';
+import { businessDay, DEFAULT_TIME_ZONE } from '../../shared/business-day.js';
 
 export interface DisposalInput {
   id: string; bagIds: string[]; method: 'recycling' | 'incineration' | 'landfill'; disposalFacilityId?: string;
@@ -23,8 +24,10 @@ export class DisposalService {
     return idempotentWrite(this.deps.db.knex, { countyId, clientId: body.id, operation: 'disposal.create', content: body }, this.now, async (trx) => {
       await lockCountyCustody(trx, countyId);
       const now = this.now();
-      if (body.disposedOn > now.toISOString().slice(0, 10)) {
-        throw new AppError('EVENT_TIME_IN_FUTURE', undefined, [{ field: '/body/disposedOn', code: 'future', message: `${body.disposedOn} is after today` }]);
+      const county = await trx('counties').where({ id: countyId }).first('timezone');
+      const today = businessDay(now, county?.timezone ?? DEFAULT_TIME_ZONE);
+      if (body.disposedOn > today) {
+        throw new AppError('EVENT_TIME_IN_FUTURE', undefined, [{ field: '/body/disposedOn', code: 'future', message: `${body.disposedOn} is after the county's today (${today})` }]);
       }
       const licence = body.facilityLicenceNo.trim();
       if (body.disposalFacilityId) {

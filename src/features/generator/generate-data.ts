@@ -11,6 +11,7 @@ import { eventHash, GENESIS_HASH, type CustodyEventType, type EventContent } fro
 import { makeTrackingNumber } from '../manifests/tracking-number.js';
 import { DEMO_COUNTY_ID } from '../../../seeds/demo-county.js';
 import { mulberry32 as prng } from '../../shared/prng.js';
+import { addMonths, businessDay, DEFAULT_TIME_ZONE, monthStart } from '../../shared/business-day.js';
 
 export interface GenerateOptions {
   counties: number;
@@ -40,10 +41,24 @@ export interface GenerateResult {
 // Spring planting dominates; a smaller autumn peak.
 const MONTH_WEIGHTS = [2, 3, 11, 16, 14, 10, 8, 7, 9, 8, 5, 3];
 const DAY = 86_400_000;
-const TZ_OFFSET = 8 * 3_600_000; // Asia/Shanghai has no daylight saving
 
-
-const localDay = (ms: number) => new Date(ms + TZ_OFFSET).toISOString().slice(0, 10);
+/**
+ * The county's calendar for a generated year: business days and month starts in its own zone (the
+ * one function, businessDay), memoised per quarter hour because a year has millions of records.
+ */
+function countyCalendar(timeZone: string) {
+  const days = new Map<number, string>();
+  return {
+    dayOf(ms: number): string {
+      const k = Math.floor(ms / 900_000); // every zone's offset is a whole number of quarter hours
+      let d = days.get(k);
+      if (d === undefined) days.set(k, (d = businessDay(ms, timeZone)));
+      return d;
+    },
+    /** The instant month m (0-based, may run past 11 or below 0) of year y starts in the county. */
+    monthStartMs: (y: number, m: number): number => monthStart(addMonths(`${y}-01`, m), timeZone).getTime(),
+  };
+}
 
 async function insertChunks(knex: Knex, table: string, rows: Array<Record<string, unknown>>): Promise<void> {
   if (!rows.length) return;
@@ -176,8 +191,11 @@ async function appendCustodyChain(trx: Knex.Transaction, countyId: string, evs: 
 /** One county-year. */
 async function generateCounty(knex: Knex, ref: Ref, year: number, containers: number, rnd: () => number, log: (m: string) => void): Promise<Omit<GenerateResult, 'counties' | 'ms'>> {
   const c = ref.countyId;
-  const start = Date.UTC(year, 0, 1) - TZ_OFFSET;
-  const end = Date.UTC(year + 1, 0, 1) - TZ_OFFSET;
+  const county = (await knex('counties').where({ id: c }).first('deposit_validity_days', 'weight_tolerance_pct', 'timezone')) as { deposit_validity_days: number; weight_tolerance_pct: number | string; timezone: string | null };
+  const cal = countyCalendar(county.timezone ?? DEFAULT_TIME_ZONE);
+  const localDay = cal.dayOf;
+  const start = cal.monthStartMs(year, 0);
+  const end = cal.monthStartMs(year, 12);
   const totalW = ref.shops.reduce((a, s) => a + s.weight, 0);
   const monthTotal = MONTH_WEIGHTS.reduce((a, b) => a + b, 0);
   const acct = new Map<string, { ref: AccountRef; balance: number }>();
@@ -191,7 +209,6 @@ async function generateCounty(knex: Knex, ref: Ref, year: number, containers: nu
   const outstandingAcct = countyAccount(c, 'deposits_outstanding');
   const policyAcct = countyAccount(c, 'policy_refunds');
   const unredeemedAcct = countyAccount(c, 'unredeemed');
-  const county = (await knex('counties').where({ id: c }).first('deposit_validity_days', 'weight_tolerance_pct')) as { deposit_validity_days: number; weight_tolerance_pct: number | string };
   const validityMs = Number(county.deposit_validity_days ?? 365) * DAY;
   const tolerancePct = Number(county.weight_tolerance_pct ?? 10);
   // Opening deposits: a county-year starts with deposits sold the year before. Generated (and expired
@@ -199,7 +216,7 @@ async function generateCounty(knex: Knex, ref: Ref, year: number, containers: nu
   // generated year never doubles the one before it.
   const earlier = await knex('sales').where({ county_id: c }).where('event_time', '<', new Date(start)).first('id');
   const withOpening = !earlier;
-  const openingStart = Date.UTC(year - 1, 8, 1) - TZ_OFFSET;
+  const openingStart = cal.monthStartMs(year - 1, 8);
 
   const rows = { sales: [] as any[], lines: [] as any[], units: [] as any[], lots: [] as any[], returns: [] as any[], items: [] as any[], allocs: [] as any[], refunds: [] as any[], transfers: [] as any[], entries: [] as any[], expiryRuns: [] as any[] };
   const unitState = new Map<string, string>(); // "saleId|code" → refunded | expired
@@ -208,8 +225,8 @@ async function generateCounty(knex: Knex, ref: Ref, year: number, containers: nu
   // years in January, later in December), for bagging: a month's bag holds only what the shop had then.
   const returnedAt = new Map<string, Map<string, number[]>>();
   const monthOf = (ms: number) => {
-    const d = new Date(ms + TZ_OFFSET);
-    return Math.min(11, Math.max(0, (d.getUTCFullYear() - year) * 12 + d.getUTCMonth()));
+    const d = localDay(ms);
+    return Math.min(11, Math.max(0, (Number(d.slice(0, 4)) - year) * 12 + Number(d.slice(5, 7)) - 1));
   };
   // Deposits in sale order, for the expiry runs (only the opening deposits can expire within the year).
   const deposits: Array<{ at: number; saleId: string; codes: string[]; depositFen: number; lot: any | null }> = [];
@@ -292,8 +309,8 @@ async function generateCounty(knex: Knex, ref: Ref, year: number, containers: nu
   // Sales: spread over the year by month weight, within a month uniformly. The opening deposits: the
   // last four months of the year before, at the same monthly rates.
   const saleAt = (y: number, m: number) => {
-    const mStart = Date.UTC(y, m, 1) - TZ_OFFSET;
-    const mEnd = Date.UTC(y, m + 1, 1) - TZ_OFFSET;
+    const mStart = cal.monthStartMs(y, m);
+    const mEnd = cal.monthStartMs(y, m + 1);
     return mStart + Math.floor(rnd() * (mEnd - mStart - 10 * 3_600_000)) + 7 * 3_600_000; // shop hours-ish
   };
   const openingTarget = withOpening ? Math.round((containers * MONTH_WEIGHTS.slice(8).reduce((a, b) => a + b, 0)) / monthTotal) : 0;
@@ -361,7 +378,7 @@ async function generateCounty(knex: Knex, ref: Ref, year: number, containers: nu
   // sold before run time − validity and still outstanding moves to the unredeemed fund by one transfer.
   if (withOpening) {
     for (let m = 0; m < 12; m++) {
-      const runAt = Date.UTC(year, m, 1) - TZ_OFFSET + 2 * 3_600_000;
+      const runAt = cal.monthStartMs(year, m) + 2 * 3_600_000;
       events.push({
         at: runAt, kind: 'expiry', run: () => {
           const cutoff = runAt - validityMs;
@@ -453,7 +470,7 @@ async function generateCounty(knex: Knex, ref: Ref, year: number, containers: nu
   const haulerParty = { type: 'hauler', id: ref.haulerId };
   const facilityParty = { type: 'facility', id: ref.facilityId };
   for (let mo = 0; mo < 11; mo++) {
-    const sealedMs = Date.UTC(year, mo + 1, 1) - TZ_OFFSET + 10 * 3_600_000;
+    const sealedMs = cal.monthStartMs(year, mo + 1) + 10 * 3_600_000;
     const sealedAt = new Date(sealedMs);
     const stage = mo <= 7 ? 'disposed' : mo <= 9 ? 'received' : 'sealed';
     const pickedMs = sealedMs + 3 * DAY;

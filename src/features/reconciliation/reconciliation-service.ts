@@ -8,7 +8,7 @@ import { AppError } from '../../http/errors.js';
 import { newId } from '../../shared/client-id.js';
 import { canonicalJson } from '../ledger/idempotency.js';
 import { loadCountyPolicy } from '../ledger/county-policy.js';
-import { zonedMidnight } from '../settlements/period.js';
+import { addMonths, businessMonth, monthStart } from '../../shared/business-day.js';
 import { settlementStatement } from '../settlements/settlement-service.js';
 import { custodyBook, type CustodyBook } from './custody-book.js';
 import { depositMismatches, lateRecords, ledgerBook, recordsBook, refundMismatches, unitsRefundedTwice, type BookWindow, type ByKind, type MoneyKind } from './money-units-book.js';
@@ -96,12 +96,11 @@ export interface ReconciliationRun {
 export function reconciliationPeriod(key: string, timeZone: string): { key: string; from: Date; to: Date } {
   let m = /^(\d{4})-(\d{2})$/.exec(key);
   if (m) {
-    const y = Number(m[1]);
     const mo = Number(m[2]);
-    if (mo >= 1 && mo <= 12) return { key, from: zonedMidnight(y, mo, 1, timeZone), to: zonedMidnight(mo === 12 ? y + 1 : y, mo === 12 ? 1 : mo + 1, 1, timeZone) };
+    if (mo >= 1 && mo <= 12) return { key, from: monthStart(key, timeZone), to: monthStart(addMonths(key, 1), timeZone) };
   }
   m = /^(\d{4})$/.exec(key);
-  if (m) return { key, from: zonedMidnight(Number(m[1]), 1, 1, timeZone), to: zonedMidnight(Number(m[1]) + 1, 1, 1, timeZone) };
+  if (m) return { key, from: monthStart(`${key}-01`, timeZone), to: monthStart(addMonths(`${key}-01`, 12), timeZone) };
   throw new AppError('RECONCILIATION_PERIOD_INVALID', undefined, [{ field: '/body/period', code: 'format', message: `expected YYYY-MM or YYYY, got ${key}` }]);
 }
 
@@ -389,9 +388,7 @@ export async function listRuns(knex: Knex, countyId: string, limit = 50): Promis
 export async function runScheduledReconciliation(knex: Knex, countyId: string, now: Date): Promise<ReconciliationRun | null> {
   const c = (await knex('counties').where({ id: countyId }).first('id', 'timezone')) as { id: string; timezone: string } | undefined;
   if (!c) return null;
-  const local = new Intl.DateTimeFormat('en-CA', { timeZone: c.timezone, year: 'numeric', month: '2-digit' }).format(now); // 2026-04
-  const [y, m] = local.split('-').map(Number) as [number, number];
-  const period = m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
+  const period = addMonths(businessMonth(now, c.timezone), -1);
   const done = await knex('reconciliation_runs').where({ county_id: c.id, period_key: period, trigger: 'scheduled' }).first('id');
   if (done) return null;
   return runReconciliation(knex, { countyId: c.id, period, now, trigger: 'scheduled', actor: 'system:scheduler' });

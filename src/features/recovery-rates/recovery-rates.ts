@@ -1,6 +1,7 @@
 // The three recovery rates of DESIGN rule 10, each with its definition, per county, township, shop,
 // product or manufacturer, read from the maintained monthly aggregates (never from the raw rows).
 import type { Knex } from 'knex';
+import { addDays, addMonths, lastDayOfMonth } from '../../shared/business-day.js';
 import { AppError } from '../../http/errors.js';
 import { COHORT_DAYS, type CohortDays } from './aggregation-job.js';
 
@@ -79,14 +80,10 @@ export function checkMonthRange(from: string, to: string): void {
 
 /** The last month whose N-day cohort window has closed by asOfDay. */
 export function lastCompleteCohortMonth(asOfDay: string, days: number): string {
-  const d = new Date(`${asOfDay}T00:00:00Z`);
-  const limit = new Date(d.getTime() - days * 86_400_000); // month end must be on or before this day
-  const y = limit.getUTCFullYear();
-  const m = limit.getUTCMonth() + 1;
-  const lastDay = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  const limit = addDays(asOfDay, -days); // month end must be on or before this day (calendar days)
+  const month = limit.slice(0, 7);
   // The month containing `limit` is complete only if limit is its last day.
-  const prev = limit.getUTCDate() === lastDay ? { y, m } : m === 1 ? { y: y - 1, m: 12 } : { y, m: m - 1 };
-  return `${prev.y}-${String(prev.m).padStart(2, '0')}`;
+  return limit === lastDayOfMonth(month) ? month : addMonths(month, -1);
 }
 
 export function withRates(r: Omit<RateRow, 'periodRatePct' | 'cohortRatePct' | 'massRatePct'>): RateRow {

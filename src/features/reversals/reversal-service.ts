@@ -6,7 +6,7 @@ import type { AppDeps } from '../../app-deps.js';
 import { AppError } from '../../http/errors.js';
 import { actorName } from '../../auth/authenticate.js';
 import type { Principal } from '../../auth/permissions.js';
-import { businessDay } from '../deposit-schedules/deposit-schedule-entity.js';
+import { businessDay } from '../../shared/business-day.js';
 import { EVENT_TIME_SKEW_MS, checkEventTime, countyOf, loadCountyPolicy } from '../ledger/county-policy.js';
 import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
 import { reverseTransfers, type TransferRow } from '../ledger/ledger-store.js';

@@ -4,7 +4,8 @@
 import type { AppDeps } from '../../app-deps.js';
 import { can, seesFarmerIdentity, type Principal } from '../../auth/permissions.js';
 import { AppError } from '../../http/errors.js';
-import { businessDay, depositInForce } from '../deposit-schedules/deposit-schedule-entity.js';
+import { depositInForce } from '../deposit-schedules/deposit-schedule-entity.js';
+import { businessDay } from '../../shared/business-day.js';
 
 export class SnapshotService {
   constructor(private readonly deps: AppDeps) {}
@@ -24,7 +25,8 @@ export class SnapshotService {
     for (const t of containerTypes) inForce.push({ containerTypeId: t.id, depositFen: (await depositInForce(knex, countyId, t.id, day))?.depositFen ?? null });
     const withFarmers = can(principal, 'farmers:read') && seesFarmerIdentity(principal);
     const farmers = withFarmers ? await knex('farmers').where({ county_id: countyId, active: true }).orderBy('phone_e164').select('id', 'name', 'phone_e164', 'village') : [];
-    const asDate = (v: unknown) => (v instanceof Date ? v.toISOString().slice(0, 10) : (v as string | null));
+    // date columns come back as 'YYYY-MM-DD' strings (src/db/connection.ts), never as instants.
+    const asDate = (v: unknown) => v as string | null;
     return {
       serverTime: now.toISOString(),
       businessDay: day,
