@@ -108,7 +108,7 @@ describe('device-driven return session at the terminal', function () {
   after(async () => {
     await term?.stop();
     await gate?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('replayed reports alone fill the session, each shown in order; the confirmed return reaches the server with the right refund', async () => {
