@@ -11,6 +11,7 @@ import { NodeHidSource, type NodeHidSourceOptions } from './node-hid-source.js';
 import type { DeviceConnection, DeviceStatus, ReportSource } from './report-source.js';
 import type { ReplayFile } from './replay-file.js';
 import { ReplaySource } from './replay-source.js';
+import { realScheduler, type Scheduler } from './scheduler.js';
 
 export const DEFAULT_DEDUP_WINDOW_MS = 3000;
 
@@ -32,9 +33,12 @@ export class DeviceService extends EventEmitter {
   private readonly pumps = new Set<Promise<void>>();
   private liveSource: NodeHidSource | null = null;
   private nextSourceId = 1;
+  private readonly scheduler: Scheduler;
 
-  constructor(private readonly config: ServiceConfig) {
+  /** `options.scheduler`: the clock and timers of replays and status times (default the machine's). */
+  constructor(private readonly config: ServiceConfig, options: { scheduler?: Scheduler } = {}) {
     super();
+    this.scheduler = options.scheduler ?? realScheduler;
     for (const d of config.devices) this.configs.set(d.key, d);
     const window_ms = config.dedupWindow_ms ?? DEFAULT_DEDUP_WINDOW_MS;
     this.scanDedup = new DedupWindow(window_ms);
@@ -54,7 +58,7 @@ export class DeviceService extends EventEmitter {
 
   /** Feed a recorded file through the same decoders; resolves when it has been played. */
   replay(file: ReplayFile, options: { speed?: number; name?: string } = {}): Promise<void> {
-    return this.addSource(new ReplaySource(file, options), file.devices);
+    return this.addSource(new ReplaySource(file, { scheduler: this.scheduler, ...options }), file.devices);
   }
 
   /** Read a source until it ends; `devices` describes keys the service config does not know. */
@@ -72,7 +76,7 @@ export class DeviceService extends EventEmitter {
     };
     if (source.replayed) {
       for (const d of new Set([...extra.keys()])) {
-        this.setSnapshot({ deviceKey: d, kind: extra.get(d)?.kind ?? '?', status: 'replay', detail: source.name, since_ms: Date.now() });
+        this.setSnapshot({ deviceKey: d, kind: extra.get(d)?.kind ?? '?', status: 'replay', detail: source.name, since_ms: this.scheduler.now() });
       }
     }
     source.onStatus((s) => {
@@ -106,7 +110,7 @@ export class DeviceService extends EventEmitter {
           }
           for (const event of decoder.push(report, source.replayed)) this.deliver(event);
         }
-        const now = Date.now();
+        const now = this.scheduler.now();
         for (const [deviceKey, decoder] of decoders) {
           for (const e of decoder?.flush({ deviceKey, at_ms: now, replayed: source.replayed }) ?? []) this.deliver(e);
         }

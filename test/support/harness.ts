@@ -46,7 +46,9 @@ export function useTestApp(opts: { clock?: string } = {}): TestContext {
   const ctx = {} as TestContext;
   const tokens = new Map<string, string>();
   before(async function () {
-    this.timeout(120_000);
+    // The first file of a run builds the migrated, seeded template: minutes on a busy machine. A
+    // generous bound (a hang detector, not a speed check: see "Tests on a busy machine").
+    this.timeout(600_000);
     const db = await freshDatabase();
     const clock = new TestClock(opts.clock);
     const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' });

@@ -187,11 +187,11 @@ export class KannelHarness {
     this.bearerbox = spawn(KANNEL_BINARIES.bearerbox, ['-v', '4', this.conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.bearerbox.stderr!.on('data', () => undefined);
     const status = `http://127.0.0.1:${this.ports.adminPort}/status.txt?password=${this.adminPassword}`;
-    await waitFor('bearerbox admin port', async () => (await fetch(status).then((r) => r.text()).catch(() => '')).includes('Status: running'), 15_000, () => this.logs());
+    await waitFor('bearerbox admin port', async () => (await fetch(status).then((r) => r.text()).catch(() => '')).includes('Status: running'), 30_000, () => this.logs());
     this.smsbox = spawn(KANNEL_BINARIES.smsbox, ['-v', '4', this.conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.smsbox.stderr!.on('data', () => undefined);
-    await waitFor('smsbox connected to bearerbox', async () => /smsbox:\(none\), IP 127\.0\.0\.1/.test(await fetch(status).then((r) => r.text()).catch(() => '')), 15_000, () => this.logs());
-    await waitFor('smsbox sendsms port', async () => (await fetch(this.sendsmsUrl).then((r) => r.status).catch(() => 0)) > 0, 15_000, () => this.logs());
+    await waitFor('smsbox connected to bearerbox', async () => /smsbox:\(none\), IP 127\.0\.0\.1/.test(await fetch(status).then((r) => r.text()).catch(() => '')), 30_000, () => this.logs());
+    await waitFor('smsbox sendsms port', async () => (await fetch(this.sendsmsUrl).then((r) => r.status).catch(() => 0)) > 0, 30_000, () => this.logs());
   }
 
   /**
@@ -214,10 +214,10 @@ export class KannelHarness {
     };
     this.fakesmsc.stdout!.on('data', collect);
     this.fakesmsc.stderr!.on('data', collect);
-    await waitFor('fakesmsc connected', () => readLog(path.join(this.dir, 'bearerbox.log')).split('Fakesmsc client connected').length > before, 15_000, () => this.logs());
+    await waitFor('fakesmsc connected', () => readLog(path.join(this.dir, 'bearerbox.log')).split('Fakesmsc client connected').length > before, 30_000, () => this.logs());
     // Until bearerbox counts the SMSC as online again, a message to send is re-queued for 30 s.
     const status = `http://127.0.0.1:${this.ports.adminPort}/status.txt?password=${this.adminPassword}`;
-    await waitFor('the fake SMSC online', async () => /FAKE:\d+ \(online/.test(await fetch(status).then((r) => r.text()).catch(() => '')), 15_000, () => this.logs());
+    await waitFor('the fake SMSC online', async () => /FAKE:\d+ \(online/.test(await fetch(status).then((r) => r.text()).catch(() => '')), 30_000, () => this.logs());
   }
 
   /** Every SMS fakesmsc has received so far, decoded. */
@@ -225,7 +225,7 @@ export class KannelHarness {
     return this.fakeOut.split('\n').map(parseFakesmscLine).filter((m): m is FakeSmscMessage => m !== null);
   }
 
-  async waitForMessage(pred: (m: FakeSmscMessage) => boolean, timeoutMs = 15_000): Promise<FakeSmscMessage> {
+  async waitForMessage(pred: (m: FakeSmscMessage) => boolean, timeoutMs = 30_000): Promise<FakeSmscMessage> {
     let found: FakeSmscMessage | undefined;
     await waitFor('an SMS at fakesmsc', () => (found = this.messages().find(pred)) !== undefined, timeoutMs, () => this.logs());
     return found!;

@@ -14,7 +14,7 @@ import { GLYPHOSATE, GLYPHOSATE_5L, saleBody } from '../ledger/ledger-fixtures.j
 import { configureSms, COUNTY, demoFarmer, outbox, SECRET, SHORT_NUMBER, type DemoFarmer } from './sms-fixtures.js';
 
 describe('sms end to end through Kannel (bearerbox, smsbox, fakesmsc)', function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   const t = useTestApp();
   let kannel: KannelHarness | null = null;
   let server: http.Server | null = null;
@@ -61,7 +61,7 @@ describe('sms end to end through Kannel (bearerbox, smsbox, fakesmsc)', function
     // The farmer's sale notification may reach the same phone around the same time: wait for the
     // reply's own outbox row and then for the message carrying exactly its text.
     let replyRow: { body: string } | undefined;
-    for (const until = Date.now() + 15_000; !replyRow && Date.now() < until;) {
+    for (const until = Date.now() + 30_000; !replyRow && Date.now() < until;) {
       replyRow = await t.db.knex('sms_outbox').where({ county_id: COUNTY, phone_e164: farmer.phone, kind: 'reply' }).first('body');
       if (!replyRow) await new Promise((res) => setTimeout(res, 50));
     }
@@ -97,7 +97,7 @@ describe('sms end to end through Kannel (bearerbox, smsbox, fakesmsc)', function
     const [row] = await outbox(t, { event_key: `sale:${saleId}#1` });
     const sms = await kannel!.waitForMessage((m) => m.to === farmer.phone && m.text === row!.body);
     expect(sms.text).to.equal('青城镇丰收农资店收押金¥4.00（3个包装）。空包装洗净后退任一农资店可退押金。');
-    const until = Date.now() + 10_000;
+    const until = Date.now() + 30_000;
     let state: { status: string; delivery: string | null } | undefined;
     while (Date.now() < until) {
       state = await t.db.knex('sms_outbox').where({ county_id: COUNTY, id: row!.id }).first('status', 'delivery');

@@ -8,7 +8,7 @@ import { DeviceService } from '../../../terminals/hid/service.js';
 
 const SCANNER = { key: 'scanner-1', kind: 'keyboard' as const, match: { vendorId: 0x0c2e, productId: 0x0b61 } };
 
-function waitFor<T extends DeviceEvent['type']>(service: DeviceService, type: T, pred: (e: Extract<DeviceEvent, { type: T }>) => boolean = () => true, timeout_ms = 3000) {
+function waitFor<T extends DeviceEvent['type']>(service: DeviceService, type: T, pred: (e: Extract<DeviceEvent, { type: T }>) => boolean = () => true, timeout_ms = 15_000) {
   return new Promise<Extract<DeviceEvent, { type: T }>>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${type} event within ${timeout_ms} ms`)), timeout_ms);
     const listener = (e: Extract<DeviceEvent, { type: T }>) => {

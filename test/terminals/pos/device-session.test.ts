@@ -1,8 +1,10 @@
 // A return session at the terminal driven entirely by replayed device reports (keyboard scanner,
 // counting machine, scale), made with the encoders in terminals/hid: the session gets the right
 // containers, counts, unit codes and bag weight; misreads and duplicate scans are shown, not added; a
-// lost counting-machine report warns the clerk; every event reaches the clerk's screen stream within
-// 50 ms of its report; the confirmed return syncs to the server with the right items and refund.
+// lost counting-machine report warns the clerk; every event reaches the clerk's screen stream, in
+// order, stamped with its report's time; the confirmed return syncs to the server with the right items
+// and refund. (How fast an event reaches the screen is measured by `npm run bench`, not asserted here:
+// a test decides on behaviour, whatever else the machine is doing.)
 // Also the support path: `npm run hid -- replay FILE --to <terminal>` into the running terminal.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
@@ -28,7 +30,7 @@ const MACHINE: DeviceConfig = { key: 'counter', kind: 'counting-machine' };
 const SCALE: DeviceConfig = { key: 'scale', kind: 'scale' };
 
 /** The recorded session: what the devices would send while a farmer returns six containers. */
-function sessionFile(p: { gtin: string; codeA: string; codeB: string }): string {
+function sessionFile(p: { gtin: string; codeA: string; codeB: string }, ends: number[] = []): string {
   const records: ReplayRecord[] = [];
   let t = 0;
   const add = (device: string, reports: Uint8Array[], gap = 4) => {
@@ -36,6 +38,8 @@ function sessionFile(p: { gtin: string; codeA: string; codeB: string }): string 
       records.push({ t_ms: t, device, bytes });
       t += gap;
     }
+    // The report that completes the event: a scanner's Enter press (before its release), else the last.
+    ends.push(t - gap * (device === KB.key ? 2 : 1));
   };
   const pause = (ms: number) => (t += ms);
   let clock = 10_000;
@@ -59,7 +63,7 @@ function sessionFile(p: { gtin: string; codeA: string; codeB: string }): string 
 
 /** The clerk's screen stream, as the browser's EventSource sees it. */
 async function listen(url: string) {
-  const notices: Array<ClerkNotice & { received_ms: number }> = [];
+  const notices: ClerkNotice[] = [];
   const ac = new AbortController();
   const res = await fetch(`${url}/local/devices/stream`, { signal: ac.signal });
   const done = (async () => {
@@ -67,7 +71,6 @@ async function listen(url: string) {
     const dec = new TextDecoder();
     try {
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        const received_ms = Date.now();
         buf += dec.decode(chunk, { stream: true });
         let cut: number;
         while ((cut = buf.indexOf('\n\n')) >= 0) {
@@ -75,7 +78,7 @@ async function listen(url: string) {
           buf = buf.slice(cut + 2);
           if (!block.includes('event: notice')) continue;
           const data = block.split('\n').find((l) => l.startsWith('data: '))!.slice(6);
-          notices.push({ ...(JSON.parse(data) as ClerkNotice), received_ms });
+          notices.push(JSON.parse(data) as ClerkNotice);
         }
       }
     } catch { /* aborted */ }
@@ -105,10 +108,10 @@ describe('device-driven return session at the terminal', function () {
   after(async () => {
     await term?.stop();
     await gate?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('replayed reports alone fill the session, each shown within 50 ms; the confirmed return reaches the server with the right refund', async () => {
+  it('replayed reports alone fill the session, each shown in order; the confirmed return reaches the server with the right refund', async () => {
     const codeA = unitCode(product);
     const codeB = unitCode(product);
     const deposit = term.reference()!.depositFor(term.reference()!.product(product.id)!.containerTypeId, term.reference()!.snapshot.businessDay)!;
@@ -116,16 +119,29 @@ describe('device-driven return session at the terminal', function () {
     const sold = await term.counter.sale({ purchaser: { phone: FARMER_PHONE, name: '测试农户' }, lines: [{ productId: product.id, quantity: 6, unitCodes: [codeA, codeB] }] });
 
     const stream = await listen(term.url);
-    await term.devices.replay(parseReplayFile(sessionFile({ gtin: product.gtin, codeA, codeB })), { speed: 1 });
+    const ends: number[] = [];
+    const file = parseReplayFile(sessionFile({ gtin: product.gtin, codeA, codeB }, ends));
+    const started = Date.now();
+    await term.devices.replay(file, { speed: 1 });
     await waitFor('the scale reading on screen', () => stream.notices.some((n) => n.type === 'weight' && n.level === 'ok'));
     await stream.close();
 
-    // What the clerk saw, and how fast.
-    const types = stream.notices.map((n) => n.type);
-    expect(types).to.include.members(['scan', 'duplicate_scan', 'misread', 'count', 'sequence_gap', 'sequence_repeat', 'weight']);
-    const lags = stream.notices.map((n) => n.received_ms - n.at_ms);
-    expect(Math.max(...lags), `lags ${lags.join(',')}`).to.be.below(50);
-    expect(Math.min(...lags)).to.be.at.least(0);
+    // What the clerk saw: every event, in the order the devices sent them, each stamped with the
+    // time its report was due in the recording (so the de-duplication window and the scanner's idle
+    // timeout judged the recording, not how busy this machine was).
+    expect(stream.notices.map((n) => n.type)).to.deep.equal([
+      'scan', 'duplicate_scan', 'misread', 'scan', // A added, A again, B with a digit lost, the product's barcode
+      'count', 'count', 'sequence_gap', 'count', 'sequence_repeat', // machine: B, one uncoded, #4 lost, one more, #5 again
+      'weight', 'weight', // scale: in motion, then stable
+    ]);
+    expect(stream.notices.map((n) => n.seq)).to.deep.equal(stream.notices.map((_, i) => stream.notices[0]!.seq + i));
+    const t0 = stream.notices[0]!.at_ms;
+    // The heartbeat (#1) shows nothing; the gap notice comes with the report after the lost one.
+    const completing = [ends[0], ends[1], ends[2], ends[3], ends[5], ends[6], ends[7], ends[7], ends[8], ends[9], ends[10]].map((x) => x! - ends[0]!);
+    expect(stream.notices.map((n) => n.at_ms - t0)).to.deep.equal(completing);
+    expect(t0).to.be.at.least(started);
+    expect(stream.notices.map((n) => n.deviceKey)).to.deep.equal([KB.key, KB.key, KB.key, KB.key, MACHINE.key, MACHINE.key, MACHINE.key, MACHINE.key, MACHINE.key, SCALE.key, SCALE.key]);
+    expect(stream.notices.find((n) => n.type === 'scan')!.added).to.include({ unitCode: codeA, source: 'scan' });
     expect(stream.notices.find((n) => n.type === 'misread')!.added).to.equal(null);
     expect(stream.notices.find((n) => n.type === 'duplicate_scan')!.added).to.equal(null);
     const gap = stream.notices.find((n) => n.type === 'sequence_gap')!;

@@ -39,7 +39,7 @@ describe('printing: print queue', () => {
   async function openQueue(port: number, extra: Partial<PrintQueueOptions> = {}): Promise<PrintQueue> {
     const queue = await PrintQueue.open({
       dir,
-      transport: new TcpPrinterTransport({ host: '127.0.0.1', port, connectTimeoutMs: 500, sendTimeoutMs: 2000, closeGraceMs: 200 }),
+      transport: new TcpPrinterTransport({ host: '127.0.0.1', port, connectTimeoutMs: 5000, sendTimeoutMs: 10_000, closeGraceMs: 200 }),
       initialRetryDelayMs: 30,
       maxRetryDelayMs: 100,
       ...extra,
@@ -163,7 +163,7 @@ describe('printing: print queue', () => {
     printer.paper = 'out';
     const queue = await PrintQueue.open({
       dir,
-      transport: new TcpPrinterTransport({ host: '127.0.0.1', port: printer.port, checkPaper: true, connectTimeoutMs: 500, sendTimeoutMs: 1000, closeGraceMs: 200 }),
+      transport: new TcpPrinterTransport({ host: '127.0.0.1', port: printer.port, checkPaper: true, connectTimeoutMs: 5000, sendTimeoutMs: 10_000, closeGraceMs: 200 }),
       initialRetryDelayMs: 30,
       maxRetryDelayMs: 60,
     });
@@ -179,7 +179,7 @@ describe('printing: print queue', () => {
     expect(commands[1]?.op).to.equal('init');
   });
 
-  it('a printer that never answers times out within the configured time, and the job stays queued', async () => {
+  it('a printer that never answers times out on the configured send timeout, and the job stays queued', async () => {
     const printer = await startPrinter();
     printer.paper = 'silent';
     const queue = await PrintQueue.open({
@@ -188,10 +188,10 @@ describe('printing: print queue', () => {
       initialRetryDelayMs: 5000,
     });
     open.push(queue);
-    const started = Date.now();
     const job = await queue.enqueue(saleJob());
     await waitFor(() => queue.get(job.id)?.lastErrorCode === 'PRINTER_TIMEOUT', 'timeout');
-    expect(Date.now() - started).to.be.below(1500);
+    // The send timeout ended the wait, not the connection's: the error says which (no wall-clock bound).
+    expect(queue.get(job.id)?.lastError).to.match(/did not finish .* within 150 ms/);
     expect(queue.get(job.id)?.state).to.equal('queued');
   });
 
@@ -218,14 +218,14 @@ describe('printing: print queue', () => {
     );
   });
 
-  it('a refused connection does not leave the 30 s connect timer keeping the process alive', async function () {
-    this.timeout(20000);
+  it('a refused connection does not leave the 10-minute connect timer keeping the process alive', async function () {
+    // The child's connect timer is 10 minutes; the child is given 2. A leftover timer would make it
+    // outlive that and be killed, however slow or fast the machine starts node.
+    this.timeout(180_000);
     const port = await LoopbackPrinter.freePort();
-    const started = Date.now();
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(here, 'support', 'send-to-closed-port.ts'), String(port)], {
-      timeout: 15000,
+      timeout: 120_000,
     });
     expect(stdout.trim()).to.equal('PRINTER_UNREACHABLE');
-    expect(Date.now() - started).to.be.below(12000);
   });
 });

@@ -73,7 +73,7 @@ export class LoopbackPrinter {
     return this.connections.filter((b) => !(b.length === 3 && b[0] === 0x10));
   }
 
-  async waitForJobs(count: number, timeoutMs = 5000): Promise<Buffer[]> {
+  async waitForJobs(count: number, timeoutMs = 15_000): Promise<Buffer[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.jobs().length < count) {
       if (Date.now() > deadline) throw new Error(`printer got ${this.jobs().length} jobs, expected ${count}`);
@@ -83,7 +83,7 @@ export class LoopbackPrinter {
   }
 }
 
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
