@@ -13,7 +13,7 @@ export const returnRoutes: RouteDef[] = [
     body: RETURN_REQUEST,
     // One container rejected on inspection: in scope it is recorded with no refund and no ledger entry.
     scopeExample: ({ countyId, shopId }) => ({ body: {
-      id: newClientId(), countyId, shopId, eventTime: '2026-01-05T02:00:00.000Z',
+      id: newClientId(), countyId, shopId, eventTime: '2026-03-01T02:00:00.000Z',
       items: [{ scan: 'https://trace.example.cn/q?c=scope', inspection: 'rejected', reasonCode: 'damaged' }],
     } }),
     responses: {

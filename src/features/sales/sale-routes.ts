@@ -13,7 +13,7 @@ export const saleRoutes: RouteDef[] = [
     body: SALE_REQUEST,
     // An unknown product: in scope the answer is 422 PRODUCT_NOT_FOUND, and nothing is written.
     scopeExample: ({ countyId, shopId }) => ({ body: {
-      id: newClientId(), countyId, shopId, eventTime: '2026-01-05T02:00:00.000Z', purchaser: { phone: '17460009901', name: '范围' },
+      id: newClientId(), countyId, shopId, eventTime: '2026-03-01T02:00:00.000Z', purchaser: { phone: '17460009901', name: '范围' },
       lines: [{ productId: '00000000-0000-7000-8000-000000000000', quantity: 1 }],
     } }),
     responses: {
