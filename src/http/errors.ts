@@ -44,7 +44,7 @@ export const ERROR_CATALOGUE = {
   // --- ledger ---
   IDEMPOTENCY_CONFLICT: { status: 409, message: 'This client id was already used for a different request; make a new id for a new record', message_zh: '该单据编号已用于其他内容，请生成新编号' },
   EVENT_TIME_IN_FUTURE: { status: 422, message: 'The event time is in the future; check the terminal clock', message_zh: '业务时间晚于当前时间，请检查终端时钟' },
-  EVENT_TIME_TOO_OLD: { status: 422, message: 'The event time is older than the county\'s maximum offline age; a county official must record it', message_zh: '业务时间早于本县允许的最长离线期限，请联系县级管理人员处理' },
+  EVENT_TIME_TOO_OLD: { status: 422, message: 'The event time is older than the county\'s maximum offline age; only a county official may record it', message_zh: '业务时间早于本县允许的最长离线期限，只能由县级管理人员录入' },
   PRODUCT_NOT_FOUND: { status: 422, message: 'No active product of this county has that id or GTIN', message_zh: '本县没有该商品（编号或条码）' },
   NO_DEPOSIT_SCHEDULE: { status: 422, message: 'No deposit schedule is in force for this container type on the day of the event', message_zh: '该包装类型在当日没有生效的押金标准' },
   FARMER_NAME_REQUIRED: { status: 422, message: 'This phone number is not registered yet: give the farmer\'s name to register them', message_zh: '该手机号尚未登记，请填写农户姓名' },

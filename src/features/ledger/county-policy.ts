@@ -52,11 +52,13 @@ export function checkEventTime(eventTime: Date, now: Date): void {
 
 /**
  * Bounds an event time the client supplies on both sides: not after the server's time (beyond clock
- * skew) and not earlier than the county's maximum offline age (`maxOfflineAgeDays` × 24 h before the
- * server's time). Only a county official's own, dated correction may go further back.
+ * skew) and, for clerks and terminals, not earlier than the county's maximum offline age
+ * (`maxOfflineAgeDays` × 24 h before the server's time). County officials and admins may record
+ * older events (corrections, paper records); they are booked like any record.
  */
-export function checkEventTimeBounds(eventTime: Date, now: Date, county: Pick<CountyPolicy, 'maxOfflineAgeDays'>, field = '/body/eventTime'): void {
+export function checkEventTimeBounds(eventTime: Date, now: Date, county: Pick<CountyPolicy, 'maxOfflineAgeDays'>, principal: Principal, field = '/body/eventTime'): void {
   checkEventTime(eventTime, now);
+  if (principal.role === 'county_official' || principal.role === 'admin') return;
   const earliest = new Date(now.getTime() - county.maxOfflineAgeDays * 86_400_000);
   if (eventTime.getTime() < earliest.getTime()) {
     throw new AppError('EVENT_TIME_TOO_OLD', undefined, [{

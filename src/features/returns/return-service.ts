@@ -108,7 +108,7 @@ export class ReturnService {
     const now = this.deps.clock.now();
     const eventTime = new Date(input.eventTime);
     const county = await loadCountyPolicy(trx, countyId);
-    checkEventTimeBounds(eventTime, now, county);
+    checkEventTimeBounds(eventTime, now, county, principal);
     await requireRef(trx, 'shops', countyId, input.shopId, 'shopId');
     const actor = actorName(principal);
     const returner: FarmerRef | null = input.returner ? await findOrRegisterFarmer(trx, countyId, input.returner, '/body/returner', actor) : null;

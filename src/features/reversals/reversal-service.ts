@@ -77,7 +77,7 @@ export class ReversalService {
     const now = this.deps.clock.now();
     const eventTime = input.eventTime !== undefined ? new Date(input.eventTime) : now;
     const county = await loadCountyPolicy(trx, countyId);
-    checkEventTimeBounds(eventTime, now, county);
+    checkEventTimeBounds(eventTime, now, county, principal);
     const target = await trx(TABLE[input.targetType]).where({ county_id: countyId, id: input.targetId }).first();
     if (!target) throw new AppError('NOT_FOUND', `No ${input.targetType} ${input.targetId}`);
     if (eventTime.getTime() < new Date(target.event_time).getTime() - EVENT_TIME_SKEW_MS) {

@@ -20,7 +20,7 @@ export const saleRoutes: RouteDef[] = [
       201: { description: 'The receipt', schema: SALE_RECEIPT },
       200: { description: 'A retry of a sale already recorded: the original receipt', schema: SALE_RECEIPT },
       409: { description: 'UNIT_CODE_ALREADY_SOLD, IDEMPOTENCY_CONFLICT' },
-      422: { description: 'UNIT_CODE_INVALID, UNIT_CODE_PRODUCT_MISMATCH, PRODUCT_NOT_FOUND, NO_DEPOSIT_SCHEDULE, FARMER_NAME_REQUIRED' },
+      422: { description: 'UNIT_CODE_INVALID, UNIT_CODE_PRODUCT_MISMATCH, PRODUCT_NOT_FOUND, NO_DEPOSIT_SCHEDULE, FARMER_NAME_REQUIRED, EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD' },
     },
     handler: async ({ body, principal, deps }) => {
       const r = await new SaleService(deps).record(principal, body);

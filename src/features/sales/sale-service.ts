@@ -66,7 +66,7 @@ export class SaleService {
     const now = this.deps.clock.now();
     const eventTime = new Date(input.eventTime);
     const county = await loadCountyPolicy(trx, countyId);
-    checkEventTimeBounds(eventTime, now, county);
+    checkEventTimeBounds(eventTime, now, county, principal);
     await requireRef(trx, 'shops', countyId, input.shopId, 'shopId');
     const actor = actorName(principal);
     const farmer = await findOrRegisterFarmer(trx, countyId, input.purchaser, '/body/purchaser', actor);

@@ -108,7 +108,10 @@ describe('times the clerk can choose: reversal window and event-time bounds', ()
     // The future bound stays.
     const future = await t.api().post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ eventTime: new Date(now + 10 * 60_000).toISOString() }));
     expect(future.body.error.code).to.equal('EVENT_TIME_IN_FUTURE');
-    // The county's policy (set by an admin) may widen the bound.
+    // A county official may record an older event (a correction, a paper record).
+    const byOfficial = await t.api().post('/api/v1/sales').set('Authorization', await as('qingshen.official')).send(saleBody({ countyId: COUNTY, eventTime: at(46) }));
+    expect(byOfficial.status, JSON.stringify(byOfficial.body)).to.equal(201);
+    // The county's policy (set by an admin) may widen the bound for clerks and terminals.
     const patched = await t.api().patch(`/api/v1/counties/${COUNTY}`).set('Authorization', await as('admin')).send({ version: county.body.version, maxOfflineAgeDays: 60 });
     expect(patched.status, JSON.stringify(patched.body)).to.equal(200);
     expect((await t.api().post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ eventTime: at(46) }))).status).to.equal(201);
