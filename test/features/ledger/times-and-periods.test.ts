@@ -108,8 +108,8 @@ describe('times the clerk can choose: reversal window and event-time bounds', ()
     // The future bound stays.
     const future = await t.api().post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ eventTime: new Date(now + 10 * 60_000).toISOString() }));
     expect(future.body.error.code).to.equal('EVENT_TIME_IN_FUTURE');
-    // A county official may record an older event (a correction, a paper record).
-    const byOfficial = await t.api().post('/api/v1/sales').set('Authorization', await as('qingshen.official')).send(saleBody({ countyId: COUNTY, eventTime: at(46) }));
+    // An admin may record an older sale (a paper record); the bound is for clerks and terminals.
+    const byOfficial = await t.api().post('/api/v1/sales').set('Authorization', await as('admin')).send(saleBody({ countyId: COUNTY, eventTime: at(46) }));
     expect(byOfficial.status, JSON.stringify(byOfficial.body)).to.equal(201);
     // The county's policy (set by an admin) may widen the bound for clerks and terminals.
     const patched = await t.api().patch(`/api/v1/counties/${COUNTY}`).set('Authorization', await as('admin')).send({ version: county.body.version, maxOfflineAgeDays: 60 });
@@ -215,6 +215,32 @@ describe('period close: a closed month never changes; late records are booked in
     expect(run.exceptions.filter((e: { severity: string }) => e.severity === 'error')).to.deep.equal([]);
     const adj = run.exceptions.find((e: { kind: string }) => e.kind === 'late_adjustment');
     expect(adj.records).to.deep.equal([{ type: 'sale', id: rec.id }]);
+    await expectLedgerClean(t);
+  });
+
+  it('lets no write slip into a month while it is being closed (concurrent late sales and the close)', async function () {
+    this.timeout(60_000);
+    t.clock.set('2026-05-01T00:00:00.000Z');
+    await reconcile('2026-04'); // covers every April record so far
+    t.clock.set('2026-05-01T00:00:01.000Z');
+    const clerk = await as('clerk.qingcheng');
+    const official = await as('qingshen.official');
+    const bodies = Array.from({ length: 8 }, (_, i) => saleBody({ eventTime: `2026-04-30T0${i}:00:00.000Z` }));
+    const [closing, ...sold] = await Promise.all([
+      t.api().post(`/api/v1/counties/${COUNTY}/periods/2026-04/close`).set('Authorization', official).send(),
+      ...bodies.map((b) => t.api().post('/api/v1/sales').set('Authorization', clerk).send(b)),
+    ]);
+    expect(sold.map((r) => r.status)).to.deep.equal(bodies.map(() => 201));
+    const rows = await t.db.knex('sales').where({ county_id: COUNTY }).whereIn('id', bodies.map((b) => b.id)).select('id', 'booked_at', 'recorded_at');
+    if (closing.status === 201) {
+      // Whatever was stored after the run's cut-off went to May; April stands as closed.
+      for (const r of rows) expect(r.booked_at, r.id).to.not.equal(null);
+      for (const r of sold) expect(r.body).to.include({ lateAdjustment: true, bookedPeriod: '2026-05' });
+    } else {
+      // The close saw sales stored after its run and refused; they count in April.
+      expect(closing.body.error.details[0].code).to.equal('run_outdated');
+      for (const r of rows) expect(r.booked_at, r.id).to.equal(null);
+    }
     await expectLedgerClean(t);
   });
 });
