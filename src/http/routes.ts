@@ -16,6 +16,7 @@ import { settlementRoutes } from '../features/settlements/settlement-routes.js';
 import { balanceRoutes } from '../features/balances/balance-routes.js';
 import { fraudFlagRoutes } from '../features/fraud-flags/fraud-flag-routes.js';
 import { reconciliationRoutes } from '../features/reconciliation/reconciliation-routes.js';
+import { periodRoutes } from '../features/periods/period-routes.js';
 import { dashboardRoutes } from '../features/dashboard/dashboard-routes.js';
 import { smsRoutes } from '../features/sms/sms-inbound-routes.js';
 
@@ -32,7 +33,7 @@ export function allRoutes(): RouteDef[] {
     ...settlementRoutes,
     ...balanceRoutes,
     ...fraudFlagRoutes,
-    ...reconciliationRoutes, ...dashboardRoutes,
+    ...reconciliationRoutes, ...periodRoutes, ...dashboardRoutes,
     ...smsRoutes,
   ];
 }

@@ -13,6 +13,8 @@ export interface CountyPolicy {
   settlementPeriod: 'daily' | 'weekly' | 'monthly';
   /** Accepted returns of one phone in one business day above this are flagged for officials. */
   fraudDailyReturnsThreshold: number;
+  /** Event times more than this many days (× 24 h) before the server's time are refused (EVENT_TIME_TOO_OLD). */
+  maxOfflineAgeDays: number;
 }
 
 /** An event time this far ahead of the server clock is a wrong terminal clock, not a sale. */
@@ -30,6 +32,7 @@ export async function loadCountyPolicy(knex: Knex, countyId: string): Promise<Co
     lateReturnPolicy: row.late_return_policy,
     settlementPeriod: row.settlement_period,
     fraudDailyReturnsThreshold: row.fraud_daily_returns_threshold,
+    maxOfflineAgeDays: row.max_offline_age_days,
   };
 }
 
@@ -44,5 +47,23 @@ export function countyOf(principal: Principal, bodyCountyId: string | undefined)
 export function checkEventTime(eventTime: Date, now: Date): void {
   if (eventTime.getTime() > now.getTime() + EVENT_TIME_SKEW_MS) {
     throw new AppError('EVENT_TIME_IN_FUTURE', undefined, [{ field: '/body/eventTime', code: 'future', message: `event time ${eventTime.toISOString()} is after server time ${now.toISOString()}` }]);
+  }
+}
+
+/**
+ * Bounds an event time the client supplies on both sides: not after the server's time (beyond clock
+ * skew) and, for clerks and terminals, not earlier than the county's maximum offline age
+ * (`maxOfflineAgeDays` × 24 h before the server's time). County officials and admins may record
+ * older events (corrections, paper records); they are booked like any record.
+ */
+export function checkEventTimeBounds(eventTime: Date, now: Date, county: Pick<CountyPolicy, 'maxOfflineAgeDays'>, principal: Principal, field = '/body/eventTime'): void {
+  checkEventTime(eventTime, now);
+  if (principal.role === 'county_official' || principal.role === 'admin') return;
+  const earliest = new Date(now.getTime() - county.maxOfflineAgeDays * 86_400_000);
+  if (eventTime.getTime() < earliest.getTime()) {
+    throw new AppError('EVENT_TIME_TOO_OLD', undefined, [{
+      field, code: 'too_old', message: `event time ${eventTime.toISOString()} is before ${earliest.toISOString()}, the county's maximum offline age of ${county.maxOfflineAgeDays} days`,
+      earliest: earliest.toISOString(), maxOfflineAgeDays: county.maxOfflineAgeDays,
+    }]);
   }
 }

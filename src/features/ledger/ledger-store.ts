@@ -24,6 +24,8 @@ export interface TransferInput {
   eventTime: Date;
   actor: string;
   reversesTransferId?: string;
+  /** Set for a late adjustment only: where statements count it (see periods/booking.ts). */
+  bookedAt?: Date | null;
 }
 
 export interface TransferRow {
@@ -41,6 +43,7 @@ export interface TransferRow {
   recorded_at: Date;
   reverses_transfer_id: string | null;
   actor: string;
+  booked_at?: Date | null;
 }
 
 export function boundBroken(bound: AccountBound, balance: number): boolean {
@@ -89,7 +92,7 @@ export async function postTransfers(trx: Knex.Transaction, countyId: string, inp
     rows.push({
       county_id: countyId, id, code: t.code, client_id: t.clientId, ref_type: t.refType, ref_id: t.refId, shop_id: t.shopId,
       debit_account_id: t.debit.id, credit_account_id: t.credit.id, amount_fen: t.amountFen, event_time: t.eventTime,
-      recorded_at: recordedAt, reverses_transfer_id: t.reversesTransferId ?? null, actor: t.actor,
+      recorded_at: recordedAt, reverses_transfer_id: t.reversesTransferId ?? null, actor: t.actor, booked_at: t.bookedAt ?? null,
     });
     entries.push(
       { county_id: countyId, transfer_id: id, account_id: t.debit.id, amount_fen: t.amountFen, balance_after_fen: debit.balance },
@@ -116,7 +119,7 @@ export async function postTransfers(trx: Knex.Transaction, countyId: string, inp
 /** Reverses transfers: each gets a new transfer with the sides swapped, pointing at the original. */
 export async function reverseTransfers(
   trx: Knex.Transaction, countyId: string, originals: TransferRow[],
-  meta: { clientId: string; refId: string; eventTime: Date; actor: string }, recordedAt: Date,
+  meta: { clientId: string; refId: string; eventTime: Date; actor: string; bookedAt?: Date | null }, recordedAt: Date,
 ): Promise<TransferRow[]> {
   const accountRows = (await trx('ledger_accounts').where({ county_id: countyId })
     .whereIn('id', originals.flatMap((o) => [o.debit_account_id, o.credit_account_id]))
@@ -134,5 +137,6 @@ export async function reverseTransfers(
     eventTime: meta.eventTime,
     actor: meta.actor,
     reversesTransferId: o.id,
+    bookedAt: meta.bookedAt ?? null,
   })), recordedAt);
 }

@@ -49,27 +49,27 @@ export async function recordsBook(knex: Knex, w: BookWindow): Promise<RecordsBoo
   const allocKind = `CASE a.source WHEN 'unit' THEN 'refund_paid' WHEN 'lot' THEN 'refund_paid' WHEN 'unit_expired' THEN 'late_refund' WHEN 'lot_expired' THEN 'late_refund' WHEN 'policy' THEN 'policy_refund' ELSE 'none' END`;
   const rows = (await knex.raw(`
     WITH ev AS (
-      SELECT s.shop_id, 'deposit_collected' AS kind, l.deposit_fen AS fen, CASE WHEN l.deposit_per_container_fen > 0 THEN l.quantity ELSE 0 END AS units, s.event_time AS at
+      SELECT s.shop_id, 'deposit_collected' AS kind, l.deposit_fen AS fen, CASE WHEN l.deposit_per_container_fen > 0 THEN l.quantity ELSE 0 END AS units, coalesce(s.booked_at, s.event_time) AS at
         FROM sales s JOIN sale_lines l ON l.county_id = s.county_id AND l.sale_id = s.id
        WHERE s.county_id = :c AND s.recorded_at <= :asOf
       UNION ALL
-      SELECT s.shop_id, 'deposit_collected', -l.deposit_fen, CASE WHEN l.deposit_per_container_fen > 0 THEN -l.quantity ELSE 0 END, v.event_time
+      SELECT s.shop_id, 'deposit_collected', -l.deposit_fen, CASE WHEN l.deposit_per_container_fen > 0 THEN -l.quantity ELSE 0 END, coalesce(v.booked_at, v.event_time)
         FROM sales s JOIN sale_lines l ON l.county_id = s.county_id AND l.sale_id = s.id ${revOf('sale', 's')}
        WHERE s.county_id = :c AND s.recorded_at <= :asOf
       UNION ALL
-      SELECT r.shop_id, ${allocKind}, a.amount_fen, a.quantity, r.event_time
+      SELECT r.shop_id, ${allocKind}, a.amount_fen, a.quantity, coalesce(r.booked_at, r.event_time)
         FROM returns r JOIN return_allocations a ON a.county_id = r.county_id AND a.return_id = r.id
        WHERE r.county_id = :c AND r.recorded_at <= :asOf
       UNION ALL
-      SELECT r.shop_id, ${allocKind}, -a.amount_fen, -a.quantity, v.event_time
+      SELECT r.shop_id, ${allocKind}, -a.amount_fen, -a.quantity, coalesce(v.booked_at, v.event_time)
         FROM returns r JOIN return_allocations a ON a.county_id = r.county_id AND a.return_id = r.id ${revOf('return', 'r')}
        WHERE r.county_id = :c AND r.recorded_at <= :asOf
       UNION ALL
-      SELECT r.shop_id, CASE WHEN i.refund_difference_fen > 0 THEN 'refund_overpaid' ELSE 'refund_underpaid' END, abs(i.refund_difference_fen), 0, r.event_time
+      SELECT r.shop_id, CASE WHEN i.refund_difference_fen > 0 THEN 'refund_overpaid' ELSE 'refund_underpaid' END, abs(i.refund_difference_fen), 0, coalesce(r.booked_at, r.event_time)
         FROM returns r JOIN return_items i ON i.county_id = r.county_id AND i.return_id = r.id
        WHERE r.county_id = :c AND r.recorded_at <= :asOf AND i.refund_difference_fen <> 0
       UNION ALL
-      SELECT r.shop_id, CASE WHEN i.refund_difference_fen > 0 THEN 'refund_overpaid' ELSE 'refund_underpaid' END, -abs(i.refund_difference_fen), 0, v.event_time
+      SELECT r.shop_id, CASE WHEN i.refund_difference_fen > 0 THEN 'refund_overpaid' ELSE 'refund_underpaid' END, -abs(i.refund_difference_fen), 0, coalesce(v.booked_at, v.event_time)
         FROM returns r JOIN return_items i ON i.county_id = r.county_id AND i.return_id = r.id ${revOf('return', 'r')}
        WHERE r.county_id = :c AND r.recorded_at <= :asOf AND i.refund_difference_fen <> 0
       UNION ALL
@@ -108,7 +108,7 @@ export async function recordsBook(knex: Knex, w: BookWindow): Promise<RecordsBoo
   }
   const rejected = (await knex.raw(`
     SELECT coalesce(sum(i.quantity), 0)::bigint AS n FROM returns r JOIN return_items i ON i.county_id = r.county_id AND i.return_id = r.id
-     WHERE r.county_id = :c AND r.recorded_at <= :asOf AND r.event_time >= :from AND r.event_time < :to AND i.outcome = 'rejected'`, b)).rows[0];
+     WHERE r.county_id = :c AND r.recorded_at <= :asOf AND coalesce(r.booked_at, r.event_time) >= :from AND coalesce(r.booked_at, r.event_time) < :to AND i.outcome = 'rejected'`, b)).rows[0];
   return { county, shops, acceptedNoRefundPeriod, rejectedPeriod: Number(rejected.n) };
 }
 
@@ -124,8 +124,8 @@ export async function ledgerBook(knex: Knex, w: BookWindow): Promise<LedgerBook>
   const b = { c: w.countyId, from: w.from, to: w.to, asOf: w.asOf };
   const moves = (await knex.raw(`
     SELECT t.shop_id, coalesce(o.code, t.code) AS kind,
-           coalesce(sum(CASE WHEN t.code = 'reversal' THEN -t.amount_fen ELSE t.amount_fen END) FILTER (WHERE t.event_time >= :from AND t.event_time < :to), 0)::bigint AS period_fen,
-           coalesce(sum(CASE WHEN t.code = 'reversal' THEN -t.amount_fen ELSE t.amount_fen END) FILTER (WHERE t.event_time < :to), 0)::bigint AS cum_fen
+           coalesce(sum(CASE WHEN t.code = 'reversal' THEN -t.amount_fen ELSE t.amount_fen END) FILTER (WHERE coalesce(t.booked_at, t.event_time) >= :from AND coalesce(t.booked_at, t.event_time) < :to), 0)::bigint AS period_fen,
+           coalesce(sum(CASE WHEN t.code = 'reversal' THEN -t.amount_fen ELSE t.amount_fen END) FILTER (WHERE coalesce(t.booked_at, t.event_time) < :to), 0)::bigint AS cum_fen
       FROM ledger_transfers t LEFT JOIN ledger_transfers o ON o.county_id = t.county_id AND o.id = t.reverses_transfer_id
      WHERE t.county_id = :c AND t.recorded_at <= :asOf
      GROUP BY t.shop_id, coalesce(o.code, t.code)`, b)).rows as Array<{ shop_id: string | null; kind: MoneyKind; period_fen: string; cum_fen: string }>;
@@ -144,8 +144,8 @@ export async function ledgerBook(knex: Knex, w: BookWindow): Promise<LedgerBook>
   }
   const bal = (await knex.raw(`
     SELECT a.id, a.code, a.shop_id,
-           coalesce(sum(e.amount_fen) FILTER (WHERE t.event_time < :from), 0)::bigint AS opening,
-           coalesce(sum(e.amount_fen) FILTER (WHERE t.event_time < :to), 0)::bigint AS closing
+           coalesce(sum(e.amount_fen) FILTER (WHERE coalesce(t.booked_at, t.event_time) < :from), 0)::bigint AS opening,
+           coalesce(sum(e.amount_fen) FILTER (WHERE coalesce(t.booked_at, t.event_time) < :to), 0)::bigint AS closing
       FROM ledger_accounts a
       LEFT JOIN ledger_entries e ON e.county_id = a.county_id AND e.account_id = a.id
       LEFT JOIN ledger_transfers t ON t.county_id = e.county_id AND t.id = e.transfer_id AND t.recorded_at <= :asOf
@@ -168,12 +168,42 @@ export async function lateRecords(knex: Knex, w: BookWindow): Promise<LateRecord
   const b = { c: w.countyId, from: w.from, to: w.to, asOf: w.asOf };
   const rows = (await knex.raw(`
     SELECT 'sale' AS type, id, shop_id, event_time, recorded_at FROM sales
-     WHERE county_id = :c AND event_time >= :from AND event_time < :to AND recorded_at >= :to AND recorded_at <= :asOf
+     WHERE county_id = :c AND booked_at IS NULL AND event_time >= :from AND event_time < :to AND recorded_at >= :to AND recorded_at <= :asOf
     UNION ALL
     SELECT 'return', id, shop_id, event_time, recorded_at FROM returns
-     WHERE county_id = :c AND event_time >= :from AND event_time < :to AND recorded_at >= :to AND recorded_at <= :asOf
+     WHERE county_id = :c AND booked_at IS NULL AND event_time >= :from AND event_time < :to AND recorded_at >= :to AND recorded_at <= :asOf
      ORDER BY 5, 2`, b)).rows as Array<{ type: 'sale' | 'return'; id: string; shop_id: string; event_time: Date; recorded_at: Date }>;
   return rows.map((r) => ({ type: r.type, id: r.id, shopId: r.shop_id, eventTime: new Date(r.event_time).toISOString(), recordedAt: new Date(r.recorded_at).toISOString() }));
+}
+
+export interface LateAdjustment {
+  type: 'sale' | 'return' | 'reversal';
+  id: string;
+  shopId: string;
+  eventTime: string;
+  recordedAt: string;
+  bookedAt: string;
+}
+
+/**
+ * Late adjustments booked in the period: records whose event month was already closed when the
+ * server stored them, counted here, in the first open month, instead (docs/ledger.md, "Period close").
+ */
+export async function lateAdjustments(knex: Knex, w: BookWindow): Promise<LateAdjustment[]> {
+  const b = { c: w.countyId, from: w.from, to: w.to, asOf: w.asOf };
+  const rows = (await knex.raw(`
+    SELECT 'sale' AS type, id, shop_id, event_time, recorded_at, booked_at FROM sales
+     WHERE county_id = :c AND booked_at >= :from AND booked_at < :to AND recorded_at <= :asOf
+    UNION ALL
+    SELECT 'return', id, shop_id, event_time, recorded_at, booked_at FROM returns
+     WHERE county_id = :c AND booked_at >= :from AND booked_at < :to AND recorded_at <= :asOf
+    UNION ALL
+    SELECT 'reversal', id, shop_id, event_time, recorded_at, booked_at FROM reversals
+     WHERE county_id = :c AND booked_at >= :from AND booked_at < :to AND recorded_at <= :asOf
+     ORDER BY 5, 2`, b)).rows as Array<{ type: LateAdjustment['type']; id: string; shop_id: string; event_time: Date; recorded_at: Date; booked_at: Date }>;
+  return rows.map((r) => ({
+    type: r.type, id: r.id, shopId: r.shop_id, eventTime: new Date(r.event_time).toISOString(), recordedAt: new Date(r.recorded_at).toISOString(), bookedAt: new Date(r.booked_at).toISOString(),
+  }));
 }
 
 /** Unit codes refunded more than once (returns not reversed as of asOf). */
@@ -181,7 +211,7 @@ export async function unitsRefundedTwice(knex: Knex, w: BookWindow): Promise<Arr
   const rows = (await knex.raw(`
     SELECT a.unit_code, array_agg(DISTINCT a.return_id::text ORDER BY a.return_id::text) AS returns
       FROM return_allocations a JOIN returns r ON r.county_id = a.county_id AND r.id = a.return_id
-     WHERE a.county_id = :c AND a.unit_code IS NOT NULL AND a.source IN ('unit', 'unit_expired') AND r.recorded_at <= :asOf AND r.event_time < :to
+     WHERE a.county_id = :c AND a.unit_code IS NOT NULL AND a.source IN ('unit', 'unit_expired') AND r.recorded_at <= :asOf AND coalesce(r.booked_at, r.event_time) < :to
        AND NOT EXISTS (SELECT 1 FROM reversals v WHERE v.county_id = r.county_id AND v.target_type = 'return' AND v.target_id = r.id AND v.recorded_at <= :asOf)
      GROUP BY a.unit_code HAVING count(*) > 1 ORDER BY a.unit_code LIMIT 200`, { c: w.countyId, to: w.to, asOf: w.asOf })).rows as Array<{ unit_code: string; returns: string[] }>;
   return rows.map((r) => ({ unitCode: r.unit_code, returnIds: r.returns }));
@@ -193,7 +223,7 @@ export async function refundMismatches(knex: Knex, w: BookWindow): Promise<Array
   const rows = (await knex.raw(`
     SELECT r.id, r.shop_id, sum(i.refund_difference_fen)::bigint AS diff
       FROM returns r JOIN return_items i ON i.county_id = r.county_id AND i.return_id = r.id
-     WHERE r.county_id = :c AND r.event_time >= :from AND r.event_time < :to AND r.recorded_at <= :asOf AND i.refund_difference_fen <> 0
+     WHERE r.county_id = :c AND coalesce(r.booked_at, r.event_time) >= :from AND coalesce(r.booked_at, r.event_time) < :to AND r.recorded_at <= :asOf AND i.refund_difference_fen <> 0
      GROUP BY r.id, r.shop_id ORDER BY r.id LIMIT 500`,
   { c: w.countyId, from: w.from, to: w.to, asOf: w.asOf })).rows as Array<{ id: string; shop_id: string; diff: string }>;
   return rows.map((r) => ({ returnId: r.id, shopId: r.shop_id, differenceFen: Number(r.diff) }));
@@ -201,7 +231,7 @@ export async function refundMismatches(knex: Knex, w: BookWindow): Promise<Array
 
 export async function depositMismatches(knex: Knex, w: BookWindow): Promise<Array<{ saleId: string; shopId: string }>> {
   const rows = (await knex.raw(`
-    SELECT id, shop_id FROM sales WHERE county_id = :c AND deposit_mismatch AND event_time >= :from AND event_time < :to AND recorded_at <= :asOf ORDER BY id LIMIT 500`,
+    SELECT id, shop_id FROM sales WHERE county_id = :c AND deposit_mismatch AND coalesce(booked_at, event_time) >= :from AND coalesce(booked_at, event_time) < :to AND recorded_at <= :asOf ORDER BY id LIMIT 500`,
   { c: w.countyId, from: w.from, to: w.to, asOf: w.asOf })).rows as Array<{ id: string; shop_id: string }>;
   return rows.map((r) => ({ saleId: r.id, shopId: r.shop_id }));
 }

@@ -10,8 +10,9 @@ import { canonicalJson } from '../ledger/idempotency.js';
 import { loadCountyPolicy } from '../ledger/county-policy.js';
 import { addMonths, businessMonth, monthStart } from '../../shared/business-day.js';
 import { settlementStatement } from '../settlements/settlement-service.js';
+import { closedFiguresAsOf } from '../periods/period-store.js';
 import { custodyBook, type CustodyBook } from './custody-book.js';
-import { depositMismatches, lateRecords, ledgerBook, recordsBook, refundMismatches, unitsRefundedTwice, type BookWindow, type ByKind, type MoneyKind } from './money-units-book.js';
+import { depositMismatches, lateAdjustments, lateRecords, ledgerBook, recordsBook, refundMismatches, unitsRefundedTwice, type BookWindow, type ByKind, type MoneyKind } from './money-units-book.js';
 
 export interface ReconciliationException {
   book: 'money' | 'units' | 'custody';
@@ -114,12 +115,13 @@ export async function reconcile(knex: Knex, countyId: string, periodKey: string,
   const w: BookWindow = { countyId, from: period.from, to: period.to, asOf };
   const [rec, led, late, twice, mism] = [await recordsBook(knex, w), await ledgerBook(knex, w), await lateRecords(knex, w), await unitsRefundedTwice(knex, w), await depositMismatches(knex, w)];
   const refundDiffs = await refundMismatches(knex, w);
+  const adjustments = await lateAdjustments(knex, w);
   const shopsRef = (await knex('shops').where({ county_id: countyId }).orderBy('name').select('id', 'name', 'active')) as Array<{ id: string; name: string; active: boolean }>;
   const returnedByShop = new Map<string, number>();
   // Accepted containers at each shop up to the period end (what custody must account for).
   const acc = (await knex.raw(`
     SELECT r.shop_id, coalesce(sum(i.quantity), 0)::bigint AS n FROM returns r JOIN return_items i ON i.county_id = r.county_id AND i.return_id = r.id
-     WHERE r.county_id = :c AND r.recorded_at <= :asOf AND r.event_time < :to AND i.outcome <> 'rejected'
+     WHERE r.county_id = :c AND r.recorded_at <= :asOf AND coalesce(r.booked_at, r.event_time) < :to AND i.outcome <> 'rejected'
        AND NOT EXISTS (SELECT 1 FROM reversals v WHERE v.county_id = r.county_id AND v.target_type = 'return' AND v.target_id = r.id AND v.recorded_at <= :asOf)
      GROUP BY r.shop_id`, { c: countyId, to: period.to, asOf })).rows as Array<{ shop_id: string; n: string }>;
   for (const r of acc) returnedByShop.set(r.shop_id, Number(r.n));
@@ -228,6 +230,12 @@ export async function reconcile(knex: Knex, countyId: string, periodKey: string,
       messageZh: `${shopName.get(shopId) ?? shopId}：${recs.length} 条本期单据在期末之后才上传（离线终端）`,
       records: recs.slice(0, 200).map((r) => ({ type: r.type, id: r.id })) });
   }
+  for (const [shopId, recs] of byShop(adjustments)) {
+    push({ book: 'money', kind: 'late_adjustment', severity: 'info', shopId, actual: recs.length,
+      messageEn: `${shopName.get(shopId) ?? shopId}: ${recs.length} late adjustment(s) booked in this period: records of a closed month that reached the server after it was closed`,
+      messageZh: `${shopName.get(shopId) ?? shopId}：${recs.length} 条迟到调整记入本期（所属月份结账后才上传的单据）`,
+      records: recs.slice(0, 200).map((r) => ({ type: r.type, id: r.id })) });
+  }
   for (const [shopId, recs] of byShop(mism)) {
     push({ book: 'money', kind: 'deposit_differs_from_schedule', severity: 'warning', shopId, actual: recs.length,
       messageEn: `${shopName.get(shopId) ?? shopId}: ${recs.length} sale(s) charged a deposit other than the schedule's`,
@@ -294,7 +302,7 @@ async function transfersWithoutRecords(knex: Knex, w: BookWindow, kind: MoneyKin
   const b = { c: w.countyId, from: w.from, to: w.to, asOf: w.asOf, kind };
   const rows = (await knex.raw(`
     SELECT 'transfer' AS type, t.id::text AS id FROM ledger_transfers t
-     WHERE t.county_id = :c AND t.code = :kind AND t.recorded_at <= :asOf AND t.event_time >= :from AND t.event_time < :to
+     WHERE t.county_id = :c AND t.code = :kind AND t.recorded_at <= :asOf AND coalesce(t.booked_at, t.event_time) >= :from AND coalesce(t.booked_at, t.event_time) < :to
        AND CASE t.ref_type
              WHEN 'sale' THEN t.amount_fen <> coalesce((SELECT sum(l.deposit_fen) FROM sale_lines l WHERE l.county_id = t.county_id AND l.sale_id = t.ref_id), -1)
              WHEN 'return' THEN NOT EXISTS (SELECT 1 FROM returns r WHERE r.county_id = t.county_id AND r.id = t.ref_id)
@@ -303,7 +311,7 @@ async function transfersWithoutRecords(knex: Knex, w: BookWindow, kind: MoneyKin
              ELSE false END
     UNION ALL
     SELECT 'sale', s.id::text FROM sales s
-     WHERE :kind = 'deposit_collected' AND s.county_id = :c AND s.recorded_at <= :asOf AND s.event_time >= :from AND s.event_time < :to AND s.total_deposit_fen > 0
+     WHERE :kind = 'deposit_collected' AND s.county_id = :c AND s.recorded_at <= :asOf AND coalesce(s.booked_at, s.event_time) >= :from AND coalesce(s.booked_at, s.event_time) < :to AND s.total_deposit_fen > 0
        AND NOT EXISTS (SELECT 1 FROM ledger_transfers t WHERE t.county_id = s.county_id AND t.ref_type = 'sale' AND t.ref_id = s.id AND t.code = 'deposit_collected')
      LIMIT 200`, b)).rows as Array<{ type: string; id: string }>;
   return rows;
@@ -315,10 +323,13 @@ export function fingerprintOf(figures: ReconciliationFigures, exceptions: Reconc
 
 /** Runs and stores a reconciliation. asOf defaults to now and may not be later than now. */
 export async function runReconciliation(knex: Knex, opts: { countyId: string; period: string; asOf?: Date; now: Date; trigger: 'api' | 'scheduled'; actor: string }): Promise<ReconciliationRun> {
-  const asOf = opts.asOf ?? opts.now;
+  let asOf = opts.asOf ?? opts.now;
   if (asOf.getTime() > opts.now.getTime()) {
     throw new AppError('RECONCILIATION_AS_OF_IN_FUTURE', undefined, [{ field: '/body/asOf', code: 'future', message: `asOf ${asOf.toISOString()} is after server time ${opts.now.toISOString()}` }]);
   }
+  // A closed month never changes: its figures are those as of the run it was closed on, whatever asOf asks.
+  const closedAsOf = await closedFiguresAsOf(knex, opts.countyId, opts.period);
+  if (closedAsOf && asOf.getTime() > closedAsOf.getTime()) asOf = closedAsOf;
   const started = Date.now();
   const { figures, exceptions } = await reconcile(knex, opts.countyId, opts.period, asOf);
   const fingerprint = fingerprintOf(figures, exceptions);

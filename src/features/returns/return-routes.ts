@@ -13,14 +13,14 @@ export const returnRoutes: RouteDef[] = [
     body: RETURN_REQUEST,
     // One container rejected on inspection: in scope it is recorded with no refund and no ledger entry.
     scopeExample: ({ countyId, shopId }) => ({ body: {
-      id: newClientId(), countyId, shopId, eventTime: '2026-01-05T02:00:00.000Z',
+      id: newClientId(), countyId, shopId, eventTime: '2026-03-01T02:00:00.000Z',
       items: [{ scan: 'https://trace.example.cn/q?c=scope', inspection: 'rejected', reasonCode: 'damaged' }],
     } }),
     responses: {
       201: { description: 'Each item’s outcome and the total to pay', schema: RETURN_RECEIPT },
       200: { description: 'A retry of a return already recorded: the original answer', schema: RETURN_RECEIPT },
       409: { description: 'IDEMPOTENCY_CONFLICT' },
-      422: { description: 'REASON_CODE_REQUIRED, PAYMENT_REFERENCE_REQUIRED, UNIT_CODE_DUPLICATE, FARMER_NAME_REQUIRED' },
+      422: { description: 'REASON_CODE_REQUIRED, PAYMENT_REFERENCE_REQUIRED, UNIT_CODE_DUPLICATE, FARMER_NAME_REQUIRED, EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD' },
     },
     handler: async ({ body, principal, deps }) => {
       const r = await new ReturnService(deps).record(principal, body);

@@ -17,7 +17,8 @@ import { findOrRegisterFarmer, type FarmerRef } from '../farmers/farmer-register
 import { productsForRegistrationPrefix, resolveProduct, type ProductRef } from '../products/product-lookup.js';
 import { requireRef } from '../reference/entity-rules.js';
 import { countyAccount, shopAccount } from '../ledger/accounts.js';
-import { checkEventTime, countyOf, loadCountyPolicy } from '../ledger/county-policy.js';
+import { checkEventTimeBounds, countyOf, loadCountyPolicy } from '../ledger/county-policy.js';
+import { bookingFor, bookingView } from '../periods/booking.js';
 import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
 import { postTransfers } from '../ledger/ledger-store.js';
 import { enqueueRefundNotification } from '../sms/sms-notifications.js';
@@ -107,8 +108,8 @@ export class ReturnService {
   private async write(trx: Knex.Transaction, countyId: string, principal: Principal, input: ReturnInput): Promise<WriteResult> {
     const now = this.deps.clock.now();
     const eventTime = new Date(input.eventTime);
-    checkEventTime(eventTime, now);
     const county = await loadCountyPolicy(trx, countyId);
+    checkEventTimeBounds(eventTime, now, county, principal);
     await requireRef(trx, 'shops', countyId, input.shopId, 'shopId');
     const actor = actorName(principal);
     const returner: FarmerRef | null = input.returner ? await findOrRegisterFarmer(trx, countyId, input.returner, '/body/returner', actor) : null;
@@ -259,10 +260,11 @@ export class ReturnService {
     const totalPaid = total + overpaid - underpaid;
     const outcomeOf = (p: ItemPlan) => (p.inspection === 'rejected' ? 'rejected' : refundOf(p) > 0 ? 'refunded' : 'accepted_no_refund');
     const payment = totalPaid > 0 ? { method: input.payment?.method ?? 'cash', reference: input.payment?.reference ?? null } : null;
+    const booking = await bookingFor(trx, countyId, eventTime, county.timezone);
     const returnNo = await store.insertAll(
       {
         county_id: countyId, id: input.id, shop_id: input.shopId, farmer_id: returner?.id ?? null, event_time: eventTime, business_day: day,
-        recorded_at: now, actor, total_refund_fen: total, refund_difference_fen: totalPaid - total,
+        recorded_at: now, actor, total_refund_fen: total, refund_difference_fen: totalPaid - total, booked_at: booking.bookedAt,
       },
       plans.map((p) => ({
         county_id: countyId, return_id: input.id, item_no: p.itemNo, unit_code: p.unitCode, scanned: p.scanned?.slice(0, 300) ?? null, product_id: p.productId,
@@ -276,7 +278,7 @@ export class ReturnService {
       payment ? { county_id: countyId, return_id: input.id, method: payment.method, reference: payment.reference, amount_fen: totalPaid, paid_at: eventTime } : null,
     );
     const shop = shopAccount(countyId, input.shopId);
-    const common = { credit: shop, clientId: input.id, refType: 'return' as const, refId: input.id, shopId: input.shopId, eventTime, actor };
+    const common = { credit: shop, clientId: input.id, refType: 'return' as const, refId: input.id, shopId: input.shopId, eventTime, actor, bookedAt: booking.bookedAt };
     // Posted last, after the answer is stored, so the accounts stay locked for as little as possible.
     const afterStore = () => postTransfers(trx, countyId, [
       { ...common, code: 'refund_paid', debit: countyAccount(countyId, 'deposits_outstanding'), amountFen: sum(['unit', 'lot']) },
@@ -295,7 +297,7 @@ export class ReturnService {
       afterStore,
       body: {
         returnId: input.id, returnNo: returnNumber(countyId, returnNo), countyId, shopId: input.shopId,
-        eventTime: eventTime.toISOString(), recordedAt: now.toISOString(), businessDay: day,
+        eventTime: eventTime.toISOString(), recordedAt: now.toISOString(), businessDay: day, ...bookingView(booking),
         returner: returner ? { farmerId: returner.id, name: returner.name, phoneMasked: maskPhone(returner.phoneE164), registeredNow: returner.registeredNow } : null,
         items: plans.map((p) => {
           const bySource = new Map<AllocationSource, { quantity: number; amountFen: number }>();

@@ -29,7 +29,7 @@ export const reversalRoutes: RouteDef[] = [
         return { countyId, shopId: await targetShop(ctx.deps.db.knex, countyId, ctx.body.targetType, ctx.body.targetId) };
       },
     },
-    summary: 'Reverse a sale or a return (clerks: own shop, same business day; later only a county official)',
+    summary: 'Reverse a sale or a return (clerks: own shop, records the server stored today; terminals: own records of the same journal day; otherwise a county official)',
     body: REVERSAL_REQUEST,
     scopeExample: ({ countyId, shopId }) => ({ body: { id: newClientId(), countyId, targetType: 'sale', targetId: scopeExampleSaleId(shopId), reason: 'scope example' } }),
     responses: {
@@ -37,6 +37,7 @@ export const reversalRoutes: RouteDef[] = [
       200: { description: 'A retry: the original answer', schema: REVERSAL_RESULT },
       403: { description: 'REVERSAL_WINDOW_CLOSED, OUT_OF_SCOPE' },
       409: { description: 'ALREADY_REVERSED, REVERSAL_NOT_POSSIBLE, IDEMPOTENCY_CONFLICT' },
+      422: { description: 'EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD' },
     },
     handler: async ({ body, principal, deps }) => {
       const r = await new ReversalService(deps).reverse(principal, body);

@@ -1,13 +1,20 @@
-// Voids and corrections (DESIGN rule 7): a sale or return is reversed by new transfers with the sides
-// swapped; the original rows never change. A clerk or terminal may reverse its own shop's records of
-// the current business day; later, only a county official (or an admin).
+// Voids and corrections (DESIGN rules 7, 12): a sale or return is reversed by new transfers with the
+// sides swapped; the original rows never change. Who may reverse what is judged by times the clerk
+// cannot set (docs/ledger.md, "Reversal window"):
+// - a clerk (online): the target reached the server on the county business day of the server's now;
+// - a terminal (its synced journal): the target was recorded from the same terminal, the reversal's
+//   journal time lies on the target's business day and not before it, and the target reached the
+//   server on the county business day the reversal reaches it (so a sync on a later day closes the
+//   window: a record synced yesterday cannot be voided from a journal today);
+// - anything else: a county official (or an admin).
 import type { Knex } from 'knex';
 import type { AppDeps } from '../../app-deps.js';
 import { AppError } from '../../http/errors.js';
 import { actorName } from '../../auth/authenticate.js';
 import type { Principal } from '../../auth/permissions.js';
 import { businessDay } from '../../shared/business-day.js';
-import { EVENT_TIME_SKEW_MS, checkEventTime, countyOf, loadCountyPolicy } from '../ledger/county-policy.js';
+import { EVENT_TIME_SKEW_MS, checkEventTimeBounds, countyOf, loadCountyPolicy } from '../ledger/county-policy.js';
+import { bookingFor, bookingView } from '../periods/booking.js';
 import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
 import { reverseTransfers, type TransferRow } from '../ledger/ledger-store.js';
 import type { LotRow, SoldUnitRow } from '../returns/return-store.js';
@@ -18,7 +25,7 @@ export interface ReversalInput {
   targetType: 'sale' | 'return';
   targetId: string;
   reason: string;
-  /** When the clerk did it at the counter (offline terminals); default: when the server receives it. */
+  /** When it happened at the counter (a terminal's journal time); default: when the server receives it. Decides the window only for terminals. */
   eventTime?: string;
 }
 
@@ -29,6 +36,26 @@ export async function targetShop(knex: Knex, countyId: string, type: 'sale' | 'r
   const row = await knex(TABLE[type]).where({ county_id: countyId, id }).first('shop_id');
   if (!row) throw new AppError('NOT_FOUND', `No ${type} ${id} in county ${countyId}`);
   return row.shop_id;
+}
+
+/**
+ * Why a clerk or terminal may not reverse this target now (null: it may). Only record times the
+ * server wrote and the terminal's own journal decide; a clerk's stated event time decides nothing.
+ */
+export function windowRefusal(
+  principal: Principal, targetType: 'sale' | 'return',
+  target: { actor: string; business_day: string; recorded_at: Date | string }, eventTime: Date, now: Date, timeZone: string,
+): { code: string; message: string } | null {
+  if (principal.role !== 'clerk' && principal.role !== 'terminal') return null;
+  const today = businessDay(now, timeZone);
+  const arrived = businessDay(new Date(target.recorded_at), timeZone);
+  if (principal.role === 'terminal') {
+    if (target.actor !== actorName(principal)) return { code: 'other_terminal', message: `The ${targetType} was not recorded from this terminal` };
+    const journalDay = businessDay(eventTime, timeZone);
+    if (journalDay !== target.business_day) return { code: 'other_journal_day', message: `The ${targetType} is of ${target.business_day} in this terminal's journal, the reversal of ${journalDay}` };
+  }
+  if (arrived !== today) return { code: 'recorded_earlier', message: `The server stored the ${targetType} on ${arrived}; today is ${today}` };
+  return null;
 }
 
 export class ReversalService {
@@ -48,39 +75,36 @@ export class ReversalService {
 
   private async write(trx: Knex.Transaction, countyId: string, principal: Principal, input: ReversalInput): Promise<WriteResult> {
     const now = this.deps.clock.now();
-    // The clerk's window is judged by when the reversal happened at the counter (a terminal offline
-    // all afternoon syncs it the next morning), never by when it reached the server. An event time
-    // in the future (beyond clock skew) or before the record it reverses is refused, so the window
-    // cannot be stretched by a wrong clock.
     const eventTime = input.eventTime !== undefined ? new Date(input.eventTime) : now;
-    checkEventTime(eventTime, now);
     const county = await loadCountyPolicy(trx, countyId);
+    checkEventTimeBounds(eventTime, now, county, principal);
     const target = await trx(TABLE[input.targetType]).where({ county_id: countyId, id: input.targetId }).first();
     if (!target) throw new AppError('NOT_FOUND', `No ${input.targetType} ${input.targetId}`);
     if (eventTime.getTime() < new Date(target.event_time).getTime() - EVENT_TIME_SKEW_MS) {
       throw new AppError('VALIDATION_FAILED', 'A reversal cannot happen before what it reverses', [{ field: '/body/eventTime', code: 'before_target', message: `event time ${eventTime.toISOString()} is before the ${input.targetType}'s ${new Date(target.event_time).toISOString()}` }]);
     }
     const reversalDay = businessDay(eventTime, county.timezone);
-    if ((principal.role === 'clerk' || principal.role === 'terminal') && target.business_day !== reversalDay) {
-      throw new AppError('REVERSAL_WINDOW_CLOSED', `The ${input.targetType} is of ${target.business_day}, the reversal of ${reversalDay}; only a county official may reverse it now`);
-    }
+    // Already reversed is the whole truth, whoever asks.
     if (await trx('reversals').where({ county_id: countyId, target_type: input.targetType, target_id: input.targetId }).first('id')) throw new AppError('ALREADY_REVERSED');
+    const refusal = windowRefusal(principal, input.targetType, target, eventTime, now, county.timezone);
+    if (refusal) throw new AppError('REVERSAL_WINDOW_CLOSED', `${refusal.message}; only a county official may reverse it now`, [{ field: '/body/targetId', ...refusal }]);
 
     if (input.targetType === 'sale') await this.releaseSale(trx, countyId, input.targetId);
     else await this.restoreReturn(trx, countyId, input.targetId);
 
     const actor = actorName(principal);
+    const booking = await bookingFor(trx, countyId, eventTime, county.timezone);
     await trx('reversals').insert({
       county_id: countyId, id: input.id, target_type: input.targetType, target_id: input.targetId, shop_id: target.shop_id,
-      reason: input.reason, actor, actor_role: principal.role, event_time: eventTime, recorded_at: now,
+      reason: input.reason, actor, actor_role: principal.role, event_time: eventTime, recorded_at: now, booked_at: booking.bookedAt,
     });
     const originals = (await trx('ledger_transfers').where({ county_id: countyId, ref_type: input.targetType, ref_id: input.targetId }).orderBy('id')) as TransferRow[];
-    const posted = await reverseTransfers(trx, countyId, originals, { clientId: input.id, refId: input.id, eventTime, actor }, now);
+    const posted = await reverseTransfers(trx, countyId, originals, { clientId: input.id, refId: input.id, eventTime, actor, bookedAt: booking.bookedAt }, now);
     return {
       status: 201,
       body: {
         reversalId: input.id, countyId, targetType: input.targetType, targetId: input.targetId, shopId: target.shop_id, reason: input.reason,
-        eventTime: eventTime.toISOString(), businessDay: reversalDay, recordedAt: now.toISOString(),
+        eventTime: eventTime.toISOString(), businessDay: reversalDay, recordedAt: now.toISOString(), ...bookingView(booking),
         transfers: posted.map((p) => ({ transferId: p.id, reversesTransferId: p.reverses_transfer_id!, amountFen: Number(p.amount_fen) })),
       },
     };

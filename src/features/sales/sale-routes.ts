@@ -13,14 +13,14 @@ export const saleRoutes: RouteDef[] = [
     body: SALE_REQUEST,
     // An unknown product: in scope the answer is 422 PRODUCT_NOT_FOUND, and nothing is written.
     scopeExample: ({ countyId, shopId }) => ({ body: {
-      id: newClientId(), countyId, shopId, eventTime: '2026-01-05T02:00:00.000Z', purchaser: { phone: '17460009901', name: '范围' },
+      id: newClientId(), countyId, shopId, eventTime: '2026-03-01T02:00:00.000Z', purchaser: { phone: '17460009901', name: '范围' },
       lines: [{ productId: '00000000-0000-7000-8000-000000000000', quantity: 1 }],
     } }),
     responses: {
       201: { description: 'The receipt', schema: SALE_RECEIPT },
       200: { description: 'A retry of a sale already recorded: the original receipt', schema: SALE_RECEIPT },
       409: { description: 'UNIT_CODE_ALREADY_SOLD, IDEMPOTENCY_CONFLICT' },
-      422: { description: 'UNIT_CODE_INVALID, UNIT_CODE_PRODUCT_MISMATCH, PRODUCT_NOT_FOUND, NO_DEPOSIT_SCHEDULE, FARMER_NAME_REQUIRED' },
+      422: { description: 'UNIT_CODE_INVALID, UNIT_CODE_PRODUCT_MISMATCH, PRODUCT_NOT_FOUND, NO_DEPOSIT_SCHEDULE, FARMER_NAME_REQUIRED, EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD' },
     },
     handler: async ({ body, principal, deps }) => {
       const r = await new SaleService(deps).record(principal, body);

@@ -14,7 +14,8 @@ import { findOrRegisterFarmer } from '../farmers/farmer-register.js';
 import { resolveProduct, type ProductRef } from '../products/product-lookup.js';
 import { requireRef } from '../reference/entity-rules.js';
 import { countyAccount, shopAccount } from '../ledger/accounts.js';
-import { checkEventTime, countyOf, loadCountyPolicy } from '../ledger/county-policy.js';
+import { checkEventTimeBounds, countyOf, loadCountyPolicy } from '../ledger/county-policy.js';
+import { bookingFor, bookingView } from '../periods/booking.js';
 import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
 import { postTransfers } from '../ledger/ledger-store.js';
 import { enqueueSaleNotification } from '../sms/sms-notifications.js';
@@ -65,8 +66,8 @@ export class SaleService {
   private async write(trx: Knex.Transaction, countyId: string, principal: Principal, input: SaleInput): Promise<WriteResult> {
     const now = this.deps.clock.now();
     const eventTime = new Date(input.eventTime);
-    checkEventTime(eventTime, now);
     const county = await loadCountyPolicy(trx, countyId);
+    checkEventTimeBounds(eventTime, now, county, principal);
     await requireRef(trx, 'shops', countyId, input.shopId, 'shopId');
     const actor = actorName(principal);
     const farmer = await findOrRegisterFarmer(trx, countyId, input.purchaser, '/body/purchaser', actor);
@@ -129,9 +130,10 @@ export class SaleService {
     // The sale, its lines, unit codes and lots in one statement. A unit code already sold in the
     // county (or sold at this moment by another request, which we wait for) is not inserted, and the
     // whole sale is refused naming it.
+    const booking = await bookingFor(trx, countyId, eventTime, county.timezone);
     const { saleNo, alreadySold } = await store.insertAll({
       county_id: countyId, id: input.id, shop_id: input.shopId, farmer_id: farmer.id, event_time: eventTime, business_day: day,
-      recorded_at: now, actor, total_deposit_fen: total, deposit_mismatch: mismatch,
+      recorded_at: now, actor, total_deposit_fen: total, deposit_mismatch: mismatch, booked_at: booking.bookedAt,
     }, lines.map((l) => l.row), lines.flatMap((l) => l.codes.map((code) => ({
       county_id: countyId, sale_id: input.id, unit_code: code, line_no: l.row.line_no, product_id: l.product.id, shop_id: input.shopId,
       farmer_id: farmer.id, deposit_fen: l.row.deposit_per_container_fen, event_time: eventTime,
@@ -146,7 +148,7 @@ export class SaleService {
     // sale locks, so it stays locked for two statements and the COMMIT.
     const afterStore = () => postTransfers(trx, countyId, [{
       code: 'deposit_collected', debit: shopAccount(countyId, input.shopId), credit: countyAccount(countyId, 'deposits_outstanding'),
-      amountFen: total, clientId: input.id, refType: 'sale', refId: input.id, shopId: input.shopId, eventTime, actor,
+      amountFen: total, clientId: input.id, refType: 'sale', refId: input.id, shopId: input.shopId, eventTime, actor, bookedAt: booking.bookedAt,
     }], now)
       // The farmer's SMS is queued in the same transaction, so it exists exactly when the sale does.
       .then(() => enqueueSaleNotification(trx, { countyId, saleId: input.id, now }))
@@ -158,7 +160,7 @@ export class SaleService {
       afterStore,
       body: {
         saleId: input.id, saleNo: saleNumber(countyId, saleNo), countyId, shopId: input.shopId,
-        eventTime: eventTime.toISOString(), recordedAt: now.toISOString(), businessDay: day,
+        eventTime: eventTime.toISOString(), recordedAt: now.toISOString(), businessDay: day, ...bookingView(booking),
         purchaser: { farmerId: farmer.id, name: farmer.name, phoneMasked: maskPhone(farmer.phoneE164), registeredNow: farmer.registeredNow },
         lines: lines.map((l) => ({
           lineNo: l.row.line_no, productId: l.product.id, productName: l.product.name, quantity: l.row.quantity, unitCodes: l.codes,

@@ -28,7 +28,7 @@ export const settlementRoutes: RouteDef[] = [
     responses: {
       201: { description: 'The settlement', schema: SETTLEMENT },
       200: { description: 'A retry: the original answer', schema: SETTLEMENT },
-      409: { description: 'NOTHING_TO_SETTLE, IDEMPOTENCY_CONFLICT' },
+      409: { description: 'NOTHING_TO_SETTLE, PERIOD_CLOSED, IDEMPOTENCY_CONFLICT' },
       422: { description: 'SETTLEMENT_AMOUNT_MISMATCH, PERIOD_NOT_ENDED, INVALID_PERIOD' },
     },
     handler: async ({ body, principal, deps }) => {

@@ -1,7 +1,9 @@
 // Clearing between shops (DESIGN rule 5): per period, each shop's deposits collected − refunds paid is
 // what it owes the scheme (negative: what the scheme owes it). Statements are computed from immutable
 // rows by event time as known at a cut-off (asOf), so the same period and cut-off always give the
-// same figures; events recorded after the period ended are counted in it and shown as late.
+// same figures; events recorded after the period ended are counted in it and shown as late — unless
+// their month was closed by then: then they are late adjustments, counted (and listed) in the first
+// open month instead. A closed month's statement stands as of the reconciliation it was closed on.
 import type { AppDeps } from '../../app-deps.js';
 import { AppError } from '../../http/errors.js';
 import { actorName } from '../../auth/authenticate.js';
@@ -14,6 +16,9 @@ import { requireRef } from '../reference/entity-rules.js';
 import { parsePeriod } from './period.js';
 import { statementFigures } from './settlement-store.js';
 import type { Knex } from 'knex';
+import { lateAdjustments as lateAdjustmentsOf, type LateAdjustment } from '../reconciliation/money-units-book.js';
+import { closedPeriod } from '../periods/period-store.js';
+import { monthOf } from '../periods/booking.js';
 
 export interface StatementLine {
   shopId: string;
@@ -27,6 +32,9 @@ export interface StatementLine {
   lateDepositsFen: number;
   lateRefundsFen: number;
   lateEvents: number;
+  lateAdjustmentDepositsFen: number;
+  lateAdjustmentRefundsFen: number;
+  lateAdjustments: number;
 }
 
 export interface Statement {
@@ -37,6 +45,8 @@ export interface Statement {
   to: string;
   asOf: string;
   shops: StatementLine[];
+  lateAdjustments: LateAdjustment[];
+  closed: { closedAt: string; closedBy: string; reconciliationRunId: string; figuresAsOf: string } | null;
   totals: { depositsCollectedFen: number; refundsPaidFen: number; netFen: number; settledFen: number; outstandingFen: number };
 }
 
@@ -56,24 +66,34 @@ export interface SettlementInput {
 export async function settlementStatement(knex: Knex, countyId: string, periodKey: string, asOf: Date, settledUpTo: Date = asOf): Promise<Statement> {
   const county = await loadCountyPolicy(knex, countyId);
   const period = parsePeriod(periodKey, county.settlementPeriod, county.timezone);
+  // A closed month's statement never changes: it stands as of the reconciliation it was closed on
+  // (settlement payments as of the close; none are taken after it).
+  const closed = county.settlementPeriod === 'monthly' ? await closedPeriod(knex, countyId, period.key) : undefined;
+  if (closed) {
+    if (asOf.getTime() > new Date(closed.figures_as_of).getTime()) asOf = new Date(closed.figures_as_of);
+    if (settledUpTo.getTime() > new Date(closed.closed_at).getTime()) settledUpTo = new Date(closed.closed_at);
+  }
   const figures = await statementFigures(knex, countyId, period.from, period.to, asOf, period.key, settledUpTo);
   const shops = (await knex('shops').where({ county_id: countyId }).orderBy('name').select('id', 'name', 'active')) as Array<{ id: string; name: string; active: boolean }>;
   const lines: StatementLine[] = [];
   for (const s of shops) {
     const f = figures.get(s.id);
     if (!f && !s.active) continue;
-    const z = f ?? { depositsCollectedFen: 0, refundsPaidFen: 0, refundsForOtherShopsDepositsFen: 0, lateDepositsFen: 0, lateRefundsFen: 0, lateEvents: 0, settledFen: 0 };
+    const z = f ?? { depositsCollectedFen: 0, refundsPaidFen: 0, refundsForOtherShopsDepositsFen: 0, lateDepositsFen: 0, lateRefundsFen: 0, lateEvents: 0, lateAdjustmentDepositsFen: 0, lateAdjustmentRefundsFen: 0, lateAdjustments: 0, settledFen: 0 };
     const net = z.depositsCollectedFen - z.refundsPaidFen;
     lines.push({
       shopId: s.id, shopName: s.name, depositsCollectedFen: z.depositsCollectedFen, refundsPaidFen: z.refundsPaidFen,
       refundsForOtherShopsDepositsFen: z.refundsForOtherShopsDepositsFen, netFen: net, settledFen: z.settledFen, outstandingFen: net - z.settledFen,
       lateDepositsFen: z.lateDepositsFen, lateRefundsFen: z.lateRefundsFen, lateEvents: z.lateEvents,
+      lateAdjustmentDepositsFen: z.lateAdjustmentDepositsFen, lateAdjustmentRefundsFen: z.lateAdjustmentRefundsFen, lateAdjustments: z.lateAdjustments,
     });
   }
   const sum = (k: keyof StatementLine) => lines.reduce((t, l) => t + (l[k] as number), 0);
   return {
     countyId, period: period.key, periodKind: period.kind, from: period.from.toISOString(), to: period.to.toISOString(), asOf: asOf.toISOString(),
     shops: lines,
+    lateAdjustments: await lateAdjustmentsOf(knex, { countyId, from: period.from, to: period.to, asOf }),
+    closed: closed ? { closedAt: new Date(closed.closed_at).toISOString(), closedBy: closed.closed_by, reconciliationRunId: closed.reconciliation_run_id, figuresAsOf: new Date(closed.figures_as_of).toISOString() } : null,
     totals: { depositsCollectedFen: sum('depositsCollectedFen'), refundsPaidFen: sum('refundsPaidFen'), netFen: sum('netFen'), settledFen: sum('settledFen'), outstandingFen: sum('outstandingFen') },
   };
 }
@@ -90,6 +110,13 @@ export class SettlementService {
       await requireRef(trx, 'shops', countyId, input.shopId, 'shopId');
       const period = parsePeriod(input.period, county.settlementPeriod, county.timezone);
       if (period.to.getTime() > now.getTime()) throw new AppError('PERIOD_NOT_ENDED');
+      // A closed month takes no more payments: its statement stands as it was closed.
+      const months = [monthOf(period.from, county.timezone), monthOf(new Date(period.to.getTime() - 1), county.timezone)];
+      for (const m of new Set(months)) {
+        if (await trx('closed_periods').where({ county_id: countyId, period_key: m }).first('period_key')) {
+          throw new AppError('PERIOD_CLOSED', `${m} is closed; settle a month's statements before closing it`, [{ field: '/body/period', code: 'closed', message: `${m} is closed` }]);
+        }
+      }
       const asOf = input.asOf ? new Date(input.asOf) : now;
       if (asOf.getTime() > now.getTime()) throw new AppError('VALIDATION_FAILED', 'asOf may not be in the future', [{ field: '/body/asOf', code: 'future', message: 'after server time' }]);
       // Serialise settlements of one shop: the statement is read under its account lock.

@@ -9,6 +9,9 @@ export interface ShopFigures {
   lateDepositsFen: number;
   lateRefundsFen: number;
   lateEvents: number;
+  lateAdjustmentDepositsFen: number;
+  lateAdjustmentRefundsFen: number;
+  lateAdjustments: number;
   settledFen: number;
 }
 
@@ -17,7 +20,7 @@ export async function statementFigures(knex: Knex, countyId: string, from: Date,
   const get = (shopId: string) => {
     let f = out.get(shopId);
     if (!f) {
-      f = { shopId, depositsCollectedFen: 0, refundsPaidFen: 0, refundsForOtherShopsDepositsFen: 0, lateDepositsFen: 0, lateRefundsFen: 0, lateEvents: 0, settledFen: 0 };
+      f = { shopId, depositsCollectedFen: 0, refundsPaidFen: 0, refundsForOtherShopsDepositsFen: 0, lateDepositsFen: 0, lateRefundsFen: 0, lateEvents: 0, lateAdjustmentDepositsFen: 0, lateAdjustmentRefundsFen: 0, lateAdjustments: 0, settledFen: 0 };
       out.set(shopId, f);
     }
     return f;
@@ -26,16 +29,19 @@ export async function statementFigures(knex: Knex, countyId: string, from: Date,
     WITH t AS (
       SELECT t.shop_id, coalesce(o.code, t.code) AS base_code,
              CASE WHEN t.code = 'reversal' THEN -1 ELSE 1 END * CASE WHEN coalesce(o.code, t.code) = 'refund_underpaid' THEN -1 ELSE 1 END AS sign,
-             t.amount_fen, t.recorded_at >= ? AS late
+             t.amount_fen, t.recorded_at >= ? AS late, t.booked_at IS NOT NULL AS adj
         FROM ledger_transfers t
         LEFT JOIN ledger_transfers o ON o.county_id = t.county_id AND o.id = t.reverses_transfer_id
-       WHERE t.county_id = ? AND t.shop_id IS NOT NULL AND t.event_time >= ? AND t.event_time < ? AND t.recorded_at <= ?)
+       WHERE t.county_id = ? AND t.shop_id IS NOT NULL AND coalesce(t.booked_at, t.event_time) >= ? AND coalesce(t.booked_at, t.event_time) < ? AND t.recorded_at <= ?)
     SELECT shop_id,
            coalesce(sum(sign * amount_fen) FILTER (WHERE base_code = 'deposit_collected'), 0)::bigint AS deposits,
            coalesce(sum(sign * amount_fen) FILTER (WHERE base_code IN ('refund_paid', 'late_refund', 'policy_refund', 'refund_overpaid', 'refund_underpaid')), 0)::bigint AS refunds,
            coalesce(sum(sign * amount_fen) FILTER (WHERE late AND base_code = 'deposit_collected'), 0)::bigint AS late_deposits,
            coalesce(sum(sign * amount_fen) FILTER (WHERE late AND base_code IN ('refund_paid', 'late_refund', 'policy_refund', 'refund_overpaid', 'refund_underpaid')), 0)::bigint AS late_refunds,
-           count(*) FILTER (WHERE late AND base_code IN ('deposit_collected', 'refund_paid', 'late_refund', 'policy_refund', 'refund_overpaid', 'refund_underpaid'))::int AS late_events
+           count(*) FILTER (WHERE late AND base_code IN ('deposit_collected', 'refund_paid', 'late_refund', 'policy_refund', 'refund_overpaid', 'refund_underpaid'))::int AS late_events,
+           coalesce(sum(sign * amount_fen) FILTER (WHERE adj AND base_code = 'deposit_collected'), 0)::bigint AS adj_deposits,
+           coalesce(sum(sign * amount_fen) FILTER (WHERE adj AND base_code IN ('refund_paid', 'late_refund', 'policy_refund', 'refund_overpaid', 'refund_underpaid')), 0)::bigint AS adj_refunds,
+           count(*) FILTER (WHERE adj AND base_code IN ('deposit_collected', 'refund_paid', 'late_refund', 'policy_refund', 'refund_overpaid', 'refund_underpaid'))::int AS adj_events
       FROM t GROUP BY shop_id`, [to, countyId, from, to, asOf])).rows;
   for (const r of transfers) {
     const f = get(r.shop_id);
@@ -44,6 +50,9 @@ export async function statementFigures(knex: Knex, countyId: string, from: Date,
     f.lateDepositsFen = Number(r.late_deposits);
     f.lateRefundsFen = Number(r.late_refunds);
     f.lateEvents = r.late_events;
+    f.lateAdjustmentDepositsFen = Number(r.adj_deposits);
+    f.lateAdjustmentRefundsFen = Number(r.adj_refunds);
+    f.lateAdjustments = r.adj_events;
   }
   // Refunds of deposits another shop collected: by the return's event time, less returns reversed in the period.
   const other = (await knex.raw(`
@@ -51,13 +60,13 @@ export async function statementFigures(knex: Knex, countyId: string, from: Date,
       SELECT r.shop_id, a.amount_fen AS amount
         FROM return_allocations a JOIN returns r ON r.county_id = a.county_id AND r.id = a.return_id
        WHERE a.county_id = ? AND a.deposit_shop_id IS NOT NULL AND a.deposit_shop_id <> r.shop_id
-         AND r.event_time >= ? AND r.event_time < ? AND r.recorded_at <= ?
+         AND coalesce(r.booked_at, r.event_time) >= ? AND coalesce(r.booked_at, r.event_time) < ? AND r.recorded_at <= ?
       UNION ALL
       SELECT r.shop_id, -a.amount_fen
         FROM return_allocations a JOIN returns r ON r.county_id = a.county_id AND r.id = a.return_id
         JOIN reversals v ON v.county_id = r.county_id AND v.target_type = 'return' AND v.target_id = r.id
        WHERE a.county_id = ? AND a.deposit_shop_id IS NOT NULL AND a.deposit_shop_id <> r.shop_id
-         AND v.event_time >= ? AND v.event_time < ? AND v.recorded_at <= ?) x
+         AND coalesce(v.booked_at, v.event_time) >= ? AND coalesce(v.booked_at, v.event_time) < ? AND v.recorded_at <= ?) x
      GROUP BY shop_id`, [countyId, from, to, asOf, countyId, from, to, asOf])).rows;
   for (const r of other) get(r.shop_id).refundsForOtherShopsDepositsFen = Number(r.amount);
   const settled = await knex('settlements').where({ county_id: countyId, period_key: periodKey }).where('recorded_at', '<=', settledUpTo)

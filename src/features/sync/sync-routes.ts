@@ -17,7 +17,7 @@ export const syncRoutes: RouteDef[] = [
     body: SYNC_BATCH,
     // Scope is judged per record (an out-of-scope record is `refused` OUT_OF_SCOPE, the rest still apply).
     scopeExample: ({ countyId, shopId }) => ({ body: { records: [{
-      kind: 'sale', id: newClientId(), eventTime: '2026-01-05T02:00:00.000Z',
+      kind: 'sale', id: newClientId(), eventTime: '2026-03-01T02:00:00.000Z',
       payload: { countyId, shopId, purchaser: { phone: '17460009901', name: '范围' }, lines: [{ productId: '00000000-0000-7000-8000-000000000000', quantity: 1 }] },
     }] } }),
     responses: { 200: { description: 'One result per record, in order', schema: SYNC_BATCH_RESULT } },

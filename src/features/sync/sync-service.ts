@@ -1,7 +1,8 @@
 // Applies a terminal's batch of journal records one by one through the same services as the single
 // endpoints (sales, returns, ...), each in its own transaction under its client id. So one bad record
 // never blocks the others, a batch re-sent after a lost answer only meets "duplicate", and a record
-// lands in the period of its own event time (the services book by event time, not arrival).
+// lands in the period of its own event time (the services book by event time, not arrival) unless
+// that month was closed before it arrived: then it is a late adjustment in the first open month.
 import type { AppDeps } from '../../app-deps.js';
 import { can, inScope, type Permission, type Principal, type Target } from '../../auth/permissions.js';
 import { AppError, ERROR_CATALOGUE, type ErrorCode } from '../../http/errors.js';
@@ -40,7 +41,7 @@ interface KindHandler {
   permission: Permission;
   /** The single endpoint's body schema (or one per payload shape); the record's id and eventTime are merged into the payload. */
   schema: JsonSchema | ((body: any) => JsonSchema);
-  /** Whether the single endpoint takes the event time (all do: a reversal's same-day window is judged by it). */
+  /** Whether the single endpoint takes the event time (all do: for a terminal's reversal it is the journal's clock the window is judged by). */
   eventTime: boolean;
   /** What the record touches, for the scope check; default: its countyId and shopId. */
   target?(deps: AppDeps, principal: Principal, body: any): Promise<Target>;

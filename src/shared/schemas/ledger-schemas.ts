@@ -42,6 +42,7 @@ const FLAG = str({ description: 'deposit_mismatch: the deposit charged differs f
 
 export const SALE_RECEIPT = obj({
   saleId: uuid(), saleNo: str(), countyId: str(), shopId: uuid(), eventTime: dateTime(), recordedAt: dateTime(), businessDay: str(),
+  bookedDay: str({ description: 'The county business day the record counts in (statements, reconciliation): its own day, or the first day of the first open month for a late adjustment' }), bookedPeriod: str({ description: 'The month (2026-03) the record counts in' }), lateAdjustment: bool('true when the event month was closed when the server stored it: booked in the first open month instead'),
   purchaser: obj({ farmerId: uuid(), name: str(), phoneMasked: str(), registeredNow: bool() }),
   lines: arr(obj({
     lineNo: int(), productId: uuid(), productName: str(), quantity: int(), unitCodes: arr(str()),
@@ -81,6 +82,7 @@ const REFUND_FLAG = str({ description: 'refund_mismatch: what the clerk paid (re
 
 export const RETURN_RECEIPT = obj({
   returnId: uuid(), returnNo: str(), countyId: str(), shopId: uuid(), eventTime: dateTime(), recordedAt: dateTime(), businessDay: str(),
+  bookedDay: str({ description: 'The county business day the record counts in (statements, reconciliation): its own day, or the first day of the first open month for a late adjustment' }), bookedPeriod: str({ description: 'The month (2026-03) the record counts in' }), lateAdjustment: bool('true when the event month was closed when the server stored it: booked in the first open month instead'),
   returner: nullable(obj({ farmerId: uuid(), name: str(), phoneMasked: str(), registeredNow: bool() })),
   items: arr(obj({
     itemNo: int(), unitCode: nullable(str()), productId: nullable(uuid()), quantity: int(),
@@ -111,6 +113,7 @@ export const REVERSAL_REQUEST = obj(
 
 export const REVERSAL_RESULT = obj({
   reversalId: uuid(), countyId: str(), targetType: str(), targetId: uuid(), shopId: uuid(), reason: str(), eventTime: dateTime(), businessDay: str(), recordedAt: dateTime(),
+  bookedDay: str({ description: 'The county business day the record counts in (statements, reconciliation): its own day, or the first day of the first open month for a late adjustment' }), bookedPeriod: str({ description: 'The month (2026-03) the record counts in' }), lateAdjustment: bool('true when the event month was closed when the server stored it: booked in the first open month instead'),
   transfers: arr(obj({ transferId: uuid(), reversesTransferId: uuid(), amountFen: FEN })),
 });
 
@@ -134,11 +137,14 @@ export const STATEMENT_LINE = obj({
   depositsCollectedFen: SIGNED_FEN, refundsPaidFen: SIGNED_FEN, refundsForOtherShopsDepositsFen: SIGNED_FEN,
   netFen: SIGNED_FEN, settledFen: SIGNED_FEN, outstandingFen: SIGNED_FEN,
   lateDepositsFen: SIGNED_FEN, lateRefundsFen: SIGNED_FEN, lateEvents: int(),
+  lateAdjustmentDepositsFen: SIGNED_FEN, lateAdjustmentRefundsFen: SIGNED_FEN, lateAdjustments: int({ description: 'Transfers of closed months booked in this period' }),
 });
 
 export const STATEMENT = obj({
   countyId: str(), period: str(), periodKind: str(), from: dateTime(), to: dateTime(), asOf: dateTime(),
   shops: arr(STATEMENT_LINE),
+  lateAdjustments: arr(obj({ type: str(), id: uuid(), shopId: uuid(), eventTime: dateTime(), recordedAt: dateTime(), bookedAt: dateTime() })),
+  closed: nullable(obj({ closedAt: dateTime(), closedBy: str(), reconciliationRunId: uuid(), figuresAsOf: dateTime() })),
   totals: obj({ depositsCollectedFen: SIGNED_FEN, refundsPaidFen: SIGNED_FEN, netFen: SIGNED_FEN, settledFen: SIGNED_FEN, outstandingFen: SIGNED_FEN }),
 });
 

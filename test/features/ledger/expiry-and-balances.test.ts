@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { useTestApp } from '../../support/harness.js';
 import { farmerBalanceByPhone } from '../../../src/features/balances/farmer-balance.js';
-import { COUNTY, GLYPHOSATE, balances, expectLedgerClean, returnBody, saleBody, unitCode } from './ledger-fixtures.js';
+import { COUNTY, GLYPHOSATE, balances, expectLedgerClean, freshToken, returnBody, saleBody, unitCode } from './ledger-fixtures.js';
 
 describe('expiry, late returns, farmer balances and fraud flags', () => {
   const t = useTestApp();
@@ -12,8 +12,11 @@ describe('expiry, late returns, farmer balances and fraud flags', () => {
   let farmerId = '';
 
   before(async () => {
-    const old = await post('/api/v1/sales', 'clerk.qingcheng', saleBody({ eventTime: '2025-03-01T02:00:00Z', purchaser: { phone: PHONE, name: '钱七' }, lines: [{ productId: GLYPHOSATE.id, quantity: 3, unitCodes: [code] }] }));
+    // The old sale reached the server when it was made (event times older than the county's maximum offline age are refused).
+    t.clock.set('2025-03-01T02:05:00Z');
+    const old = await t.api().post('/api/v1/sales').set('Authorization', await freshToken(t, 'clerk.qingcheng')).send(saleBody({ eventTime: '2025-03-01T02:00:00Z', purchaser: { phone: PHONE, name: '钱七' }, lines: [{ productId: GLYPHOSATE.id, quantity: 3, unitCodes: [code] }] }));
     expect(old.status, JSON.stringify(old.body)).to.equal(201);
+    t.clock.set('2026-03-15T02:00:00.000Z');
     farmerId = old.body.purchaser.farmerId;
     await post('/api/v1/sales', 'clerk.qingcheng', saleBody({ eventTime: '2026-03-01T02:00:00Z', purchaser: { phone: PHONE }, lines: [{ productId: GLYPHOSATE.id, quantity: 1 }] }));
   });

@@ -28,8 +28,10 @@ describe('reversals', () => {
     await expectLedgerClean(t);
   });
 
-  it('leaves earlier business days to county officials', async () => {
-    const sale = (await post('/api/v1/sales', 'clerk.qingcheng', saleBody({ eventTime: '2026-03-14T01:00:00.000Z' }))).body;
+  it('leaves records the server stored on earlier business days to county officials', async () => {
+    t.clock.set('2026-03-14T02:00:00.000Z');
+    const sale = (await t.api().post('/api/v1/sales').set('Authorization', await freshToken(t, 'clerk.qingcheng')).send(saleBody({ eventTime: '2026-03-14T01:00:00.000Z' }))).body;
+    t.clock.set('2026-03-15T02:00:00.000Z');
     const clerk = await post('/api/v1/reversals', 'clerk.qingcheng', reversal('sale', sale.saleId));
     expect(clerk.status).to.equal(403);
     expect(clerk.body.error.code).to.equal('REVERSAL_WINDOW_CLOSED');
@@ -63,8 +65,8 @@ describe('reversals', () => {
     expect(lot.outstanding).to.equal(2);
     await expectLedgerClean(t);
   });
-  describe('synced late: the window is judged by the reversal’s own event time', () => {
-    // Sales at 09:00 Beijing on 15 March; the server clock is 10:00 Beijing on 16 March.
+  describe('the window is judged by the server’s record time, never by the event time the clerk sends', () => {
+    // A sale recorded at 09:00 Beijing on 15 March; the server clock is 10:00 Beijing on 16 March.
     const NEXT_MORNING = '2026-03-16T02:00:00.000Z';
     let sale: { saleId: string };
     let clerk: string;
@@ -77,12 +79,16 @@ describe('reversals', () => {
     after(() => t.clock.set('2026-03-15T02:00:00.000Z'));
     const send = (body: unknown) => t.api().post('/api/v1/reversals').set('Authorization', clerk).send(body as object);
 
-    it('refuses a clerk’s reversal done the next day', async () => {
+    it('refuses a clerk’s reversal the next day, whatever event time it states', async () => {
       const res = await send(reversal('sale', sale.saleId, { eventTime: '2026-03-16T01:30:00.000Z' })); // 09:30 on the 16th
       expect(res.status).to.equal(403);
       expect(res.body.error.code).to.equal('REVERSAL_WINDOW_CLOSED');
-      // Without an event time it happens now, the next day: refused too.
+      expect(res.body.error.details[0].code).to.equal('recorded_earlier');
       expect((await send(reversal('sale', sale.saleId))).body.error.code).to.equal('REVERSAL_WINDOW_CLOSED');
+      // A same-day event time decides nothing for a clerk: the server stored the sale yesterday.
+      const forged = await send(reversal('sale', sale.saleId, { eventTime: '2026-03-15T10:00:00.000Z' }));
+      expect(forged.status).to.equal(403);
+      expect(forged.body.error.code).to.equal('REVERSAL_WINDOW_CLOSED');
     });
 
     it('refuses event times in the future (beyond clock skew) and before the record', async () => {
@@ -94,28 +100,16 @@ describe('reversals', () => {
       expect(early.body.error.details[0].code).to.equal('before_target');
     });
 
-    it('accepts a clerk’s reversal done the same day offline and synced the next morning, booked at its event time', async () => {
-      const body = reversal('sale', sale.saleId, { eventTime: '2026-03-15T10:00:00.000Z' }); // 18:00 on the 15th
-      const res = await send(body);
-      expect(res.status, JSON.stringify(res.body)).to.equal(201);
-      expect(res.body).to.include({ eventTime: '2026-03-15T10:00:00.000Z', businessDay: '2026-03-15', recordedAt: new Date(NEXT_MORNING).toISOString() });
-      const row = await t.db.knex('reversals').where({ county_id: COUNTY, id: body.id }).first();
-      expect(new Date(row.event_time).toISOString()).to.equal('2026-03-15T10:00:00.000Z');
-      const transfer = await t.db.knex('ledger_transfers').where({ county_id: COUNTY, ref_type: 'reversal', ref_id: body.id }).first();
-      expect(new Date(transfer.event_time).toISOString()).to.equal('2026-03-15T10:00:00.000Z');
-      expect((await send(body)).status).to.equal(200);
-      await expectLedgerClean(t);
-    });
-
-    it('takes a synced reversal record’s event time the same way', async () => {
-      const other = (await t.api().post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ eventTime: '2026-03-15T03:00:00.000Z' }))).body;
-      const record = (eventTime: string) => ({ kind: 'reversal', id: newClientId(), eventTime, payload: { targetType: 'sale', targetId: other.saleId, reason: '录错了' } });
+    it('judges a clerk’s synced reversal record by record time too', async () => {
+      const today = (await t.api().post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ eventTime: '2026-03-16T01:00:00.000Z' }))).body;
+      const record = (targetId: string, eventTime: string) => ({ kind: 'reversal', id: newClientId(), eventTime, payload: { targetType: 'sale', targetId, reason: '录错了' } });
       const res = await t.api().post('/api/v1/sync/batches').set('Authorization', clerk)
-        .send({ records: [record('2026-03-16T01:00:00.000Z'), record('2026-03-15T09:00:00.000Z')] });
+        .send({ records: [record(sale.saleId, '2026-03-15T09:00:00.000Z'), record(today.saleId, '2026-03-16T01:30:00.000Z')] });
       expect(res.status, JSON.stringify(res.body)).to.equal(200);
       expect(res.body.results.map((r: { status: string }) => r.status)).to.deep.equal(['refused', 'applied']);
       expect(res.body.results[0].error.code).to.equal('REVERSAL_WINDOW_CLOSED');
       expect(res.body.results[1].result.shopId).to.equal(SHOP_A);
+      await expectLedgerClean(t);
     });
   });
 });

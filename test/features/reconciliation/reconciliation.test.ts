@@ -26,7 +26,10 @@ describe('county reconciliation (money, units, custody)', () => {
 
   before(async () => {
     const ok = (r: { status: number; body: unknown }) => expect(r.status, JSON.stringify(r.body)).to.be.oneOf([200, 201]);
+    // S0 reached the server when it was made (event times older than the county's maximum offline age are refused).
+    t.clock.set('2025-03-01T02:05:00.000Z');
     ok(await post('/api/v1/sales', 'clerk.qingcheng', saleBody({ eventTime: '2025-03-01T02:00:00.000Z', lines: [{ productId: GLYPHOSATE.id, quantity: 1, unitCodes: [codes.c0] }] })));
+    t.clock.set('2026-03-15T02:00:00.000Z');
     ok(await post('/api/v1/sales', 'clerk.qingcheng', saleBody({ eventTime: '2026-03-10T02:00:00.000Z', lines: [{ productId: GLYPHOSATE.id, quantity: 2, unitCodes: [codes.c1, codes.c2] }] })));
     ok(await post('/api/v1/sales', 'admin', saleBody({ countyId: COUNTY, shopId: SHOP_B, eventTime: '2026-03-12T02:00:00.000Z', lines: [{ productId: GLYPHOSATE_5L.id, quantity: 1, unitCodes: [codes.c3] }] })));
     ok(await post('/api/v1/returns', 'admin', returnBody({ countyId: COUNTY, shopId: SHOP_B, eventTime: '2026-03-15T01:30:00.000Z', items: [{ scan: codes.c1, inspection: 'accepted' }] })));

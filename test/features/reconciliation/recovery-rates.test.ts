@@ -24,7 +24,10 @@ describe('recovery rates and the dashboard API', () => {
   const Q = 'from=2026-01&to=2026-03';
 
   before(async () => {
-    const post = async (path: string, who: string, body: unknown) => {
+    const post = async (path: string, who: string, body: Record<string, any>) => {
+      // Each record reaches the server an hour after it happened (event times older than the
+      // county's maximum offline age are refused).
+      t.clock.set(new Date(Date.parse(body.eventTime) + 3_600_000).toISOString());
       const r = await t.api().post(path).set('Authorization', await freshToken(t, who)).send(body as object);
       expect(r.status, JSON.stringify(r.body)).to.equal(201);
     };
@@ -36,6 +39,7 @@ describe('recovery rates and the dashboard API', () => {
     await post('/api/v1/returns', 'admin', returnBody({ ...B, eventTime: '2026-03-01T02:00:00.000Z', items: [{ scan: u[1], inspection: 'accepted' }] }));
     await post('/api/v1/returns', 'admin', returnBody({ ...B, eventTime: '2026-03-10T02:00:00.000Z', returner: { phone: F2 }, items: [{ productId: GLYPHOSATE.id, quantity: 4, inspection: 'accepted' }] }));
     await post('/api/v1/returns', 'clerk.qingcheng', returnBody({ eventTime: '2026-03-14T02:00:00.000Z', items: [{ scan: u[2], inspection: 'accepted' }] }));
+    t.clock.set('2026-03-15T02:00:00.000Z');
     t.clock.advance(120_000); // past the aggregation job's one-minute settling time
   });
 

@@ -1,0 +1,32 @@
+// Periods of a county: list months with their state, and close one (county officials, admins).
+import { route, type RouteDef } from '../../http/route.js';
+import { COUNTY_CODE, arr, bool, dateTime, enumOf, nullable, obj, str, uuid } from '../../shared/schemas/builders.js';
+import { PeriodService } from './period-service.js';
+
+const PERIOD = obj({
+  period: str(), from: dateTime(), to: dateTime(), state: enumOf(['open', 'closed']), ended: bool(),
+  closedAt: nullable(dateTime()), closedBy: nullable(str()), reconciliationRunId: nullable(uuid()), figuresAsOf: nullable(dateTime()),
+  latestReconciliationRunId: nullable(uuid()),
+});
+const MONTH = str({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'A month in the county time zone', examples: ['2026-03'] });
+
+export const periodRoutes: RouteDef[] = [
+  route({
+    method: 'get', path: '/api/v1/counties/:countyId/periods', tag: 'reconciliation', auth: { permission: 'ledger:read' },
+    summary: 'The months of a county with their state (open or closed) and the first open month late records are booked in',
+    params: obj({ countyId: COUNTY_CODE }),
+    responses: { 200: { description: 'Months, newest first', schema: obj({ countyId: str(), firstOpenPeriod: str(), periods: arr(PERIOD) }) } },
+    handler: async ({ params, deps }) => ({ body: await new PeriodService(deps).list(params.countyId) }),
+  }),
+  route({
+    method: 'post', path: '/api/v1/counties/:countyId/periods/:period/close', tag: 'reconciliation', auth: { permission: 'periods:close' },
+    summary: 'Close a month after its reconciliation: its statements and reconciliation no longer change; later records of it are booked as late adjustments in the first open month',
+    params: obj({ countyId: COUNTY_CODE, period: MONTH }),
+    responses: {
+      201: { description: 'The closed month', schema: PERIOD },
+      409: { description: 'PERIOD_NOT_RECONCILED, PERIOD_ALREADY_CLOSED' },
+      422: { description: 'PERIOD_NOT_ENDED' },
+    },
+    handler: async ({ params, principal, deps }) => ({ status: 201, body: await new PeriodService(deps).close(principal, params.countyId, params.period) }),
+  }),
+];
