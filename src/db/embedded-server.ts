@@ -252,14 +252,20 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<
   const dataDir = path.resolve(opts.dataDir);
   const paths = embeddedPaths(dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
+  // The lock file tells other processes; this set tells this one (the lock treats its own pid as stale).
+  if (runningHere.has(dataDir)) throw new DirLockedError(dataDir, process.pid);
   const lock: DirLock = acquireDirLock(dataDir);
+  runningHere.add(dataDir);
+  const heldLock: DirLock = { file: lock.file, release: () => { runningHere.delete(dataDir); lock.release(); } };
   try {
-    return await startLocked(opts, dataDir, paths, lock, logger);
+    return await startLocked(opts, dataDir, paths, heldLock, logger);
   } catch (err) {
-    lock.release();
+    heldLock.release();
     throw err;
   }
 }
+
+const runningHere = new Set<string>();
 
 async function startLocked(opts: EmbeddedServerOptions, dataDir: string, paths: ReturnType<typeof embeddedPaths>, lock: DirLock, logger: EmbeddedLogger): Promise<EmbeddedServer> {
   const bin = await embeddedBinaries();
@@ -276,6 +282,9 @@ async function startLocked(opts: EmbeddedServerOptions, dataDir: string, paths: 
   }
 
   const env = { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C', LANG: 'C' };
+  // The county server runs the postmaster in its own process group, so Ctrl+C or a service manager's
+  // SIGTERM reaches the application only, which drains its requests and then stops PostgreSQL itself.
+  // Commands and the test suite, which do not catch signals, share theirs: Ctrl+C stops both.
   const spawnOpts = runAs ? { uid: runAs.uid, gid: runAs.gid } : {};
 
   // First start: initdb into a scratch folder, renamed into place only when complete, so a power cut
@@ -345,7 +354,7 @@ async function startLocked(opts: EmbeddedServerOptions, dataDir: string, paths: 
       ...Object.entries(DURABILITY_SETTINGS).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
       // After a crash, flush the data directory with one syncfs() instead of an fsync() per file.
       ...(os.platform() === 'linux' ? ['-c', 'recovery_init_sync_method=syncfs'] : []),
-    ], { ...spawnOpts, env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    ], { ...spawnOpts, env, stdio: ['ignore', 'ignore', 'pipe'], detached: opts.role === 'server' });
     child = c;
     c.stderr!.setEncoding('utf8');
     c.stderr!.on('data', (d: string) => {
