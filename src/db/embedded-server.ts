@@ -462,7 +462,7 @@ async function startLocked(opts: EmbeddedServerOptions, dataDir: string, paths: 
     }
   }
   upSince = Date.now();
-  {
+  try {
     const client = new pg.Client(connectionConfig('postgres'));
     await client.connect();
     try {
@@ -471,8 +471,14 @@ async function startLocked(opts: EmbeddedServerOptions, dataDir: string, paths: 
     } finally {
       await client.end();
     }
+    recordState();
+  } catch (err) {
+    stopping = true;
+    const c = child as ChildProcess | null;
+    if (c && c.exitCode === null) { c.kill('SIGINT'); await exited; }
+    process.removeListener('exit', onExit);
+    throw err;
   }
-  recordState();
   logger.info({ port, postmasterPid: (child as ChildProcess | null)?.pid, ms: Date.now() - started, dir: paths.cluster }, 'embedded PostgreSQL 15 is accepting connections on 127.0.0.1');
 
   let stopped: Promise<void> | null = null;
