@@ -22,7 +22,7 @@ const N = 1000;
 const JWT_SECRET = 'postgres-kill-test-secret-0123456789abcdef';
 
 describe('shop terminal sync: the embedded PostgreSQL server killed mid-batch (SIGKILL), not the application', function () {
-  this.timeout(300_000);
+  this.timeout(600_000);
   const dataDir = tempDir('pg-kill');
   let child: ChildProcess | null = null;
   let exited: Promise<number | null> = Promise.resolve(null);
