@@ -7,7 +7,7 @@
 // Idempotent: every row gets a UUID v5 derived from a stable name, every insert is
 // `ON CONFLICT DO NOTHING`, and rows that other rows point at are read back by their natural key, so a
 // second run (or a run after an administrator edited the data) inserts nothing and never fails.
-// Plain knex builder SQL only: it runs unchanged on PostgreSQL 15 and on PGlite.
+// Plain knex builder SQL only: it runs unchanged on any PostgreSQL 15 server.
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { hashPassword } from '../src/auth/passwords.js';

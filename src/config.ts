@@ -6,9 +6,9 @@ export interface Config {
   env: 'development' | 'production' | 'test';
   port: number;
   host: string;
-  /** Set → real PostgreSQL through a pg pool. Unset → embedded PGlite. */
+  /** Set → an external PostgreSQL server. Unset → the embedded PostgreSQL 15 server on dataDir. */
   databaseUrl: string | null;
-  /** PGlite data directory; 'memory://' keeps everything in memory (tests). */
+  /** The data directory: the embedded server's cluster (dataDir/postgres), its password, the JWT secret. */
   dataDir: string;
   dbPoolMax: number;
   migrateOnStart: boolean;
@@ -114,7 +114,7 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('JWT_SECRET is required when NODE_ENV=production');
   }
   const dataDirRaw = str('DATA_DIR', './data');
-  const dataDir = dataDirRaw.startsWith('memory://') ? dataDirRaw : path.resolve(dataDirRaw);
+  const dataDir = path.resolve(dataDirRaw);
 
   const config: Config = {
     env: nodeEnv,

@@ -1,9 +1,10 @@
-// `npm start`: the county server. Without DATABASE_URL it runs on the embedded database in ./data,
-// seeded with the demo county, and prints where to log in.
-import { loadConfig, ConfigError, redactUrl } from './config.js';
+// `npm start`: the county server. Without DATABASE_URL it runs its own PostgreSQL 15 server on the
+// data directory (./data), seeded with the demo county, and prints where to log in.
+import { loadConfig, ConfigError } from './config.js';
 import { startServer } from './server.js';
 import { createLogger } from './logger.js';
 import { DirLockedError } from './db/dir-lock.js';
+import { EmbeddedServerError } from './db/embedded-server.js';
 
 async function main(): Promise<void> {
   let config;
@@ -17,9 +18,33 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  // Listen for the stop signals from the first moment: a signal during start-up (initialising the
+  // embedded server, migrating) still stops the embedded PostgreSQL server cleanly once it is up.
+  let running: Awaited<ReturnType<typeof startServer>> | null = null;
+  let stopSignal: string | null = null;
+  const shutdown = (signal: string) => {
+    if (stopSignal) return;
+    stopSignal = signal;
+    if (!running) return; // start-up finishes first, then stops
+    logger.info({ signal }, 'shutting down');
+    running.stop().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
   let demoUsers: Array<{ username: string; password: string; role: string; description_zh: string; description_en: string }> = [];
-  const running = await startServer(config, { logger, onSeeded: (u) => (demoUsers = u) });
-  const where = config.databaseUrl ? `PostgreSQL ${redactUrl(config.databaseUrl)}` : `embedded PGlite in ${config.dataDir}`;
+  running = await startServer(config, { logger, onSeeded: (u) => (demoUsers = u) });
+  if (stopSignal) {
+    const signal = stopSignal;
+    stopSignal = null;
+    return shutdown(signal);
+  }
+  const where = running.deps.db.description;
   const lines = [
     '',
     `agrireturn county server is running at ${running.url}  (database: ${where})`,
@@ -33,25 +58,16 @@ async function main(): Promise<void> {
   }
   lines.push('  Stop with Ctrl+C.', '');
   process.stdout.write(lines.join('\n') + '\n');
-
-  const shutdown = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    running.stop().then(
-      () => process.exit(0),
-      (err) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
 main().catch((err) => {
   if (err instanceof DirLockedError) {
     console.error(err.message);
     process.exit(3);
+  }
+  if (err instanceof EmbeddedServerError) {
+    console.error(`agrireturn failed to start its embedded PostgreSQL server: ${err.message}`);
+    process.exit(1);
   }
   console.error('agrireturn failed to start:', err instanceof Error ? err.message : err);
   process.exit(1);

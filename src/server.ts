@@ -36,7 +36,7 @@ export interface RunningServer {
 
 export async function startServer(config: Config, opts: { logger?: Logger; db?: Database; onSeeded?: (users: Array<{ username: string; password: string; role: string; description_zh: string; description_en: string }>) => void } = {}): Promise<RunningServer> {
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax }));
+  const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.dbPoolMax, logger }));
   try {
     if (config.migrateOnStart) {
       const applied = await migrateLatest(db.knex);

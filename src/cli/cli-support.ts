@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, redactUrl } from '../config.js';
 import pg from 'pg';
 import { openDatabase, type Database } from '../db/connection.js';
 import { DirLockedError } from '../db/dir-lock.js';
+import { EmbeddedServerError } from '../db/embedded-server.js';
 import { migrationStatus } from '../db/migrator.js';
 
 /** An expected condition: printed as one line on stderr, exit code 2. */
@@ -20,13 +21,14 @@ export class CliError extends Error {
 const NO_SCHEMA = 'The database has no agrireturn schema yet: run `npm run migrate` (or `npm start` once).';
 
 function where(config: Config): string {
-  return config.databaseUrl ? `PostgreSQL at ${redactUrl(config.databaseUrl)}` : `the embedded database in ${config.dataDir}`;
+  return config.databaseUrl ? `PostgreSQL at ${redactUrl(config.databaseUrl)}` : `the embedded PostgreSQL server in ${config.dataDir}`;
 }
 
 /** Database errors an operator can fix, as one line; null for anything else. */
 export function explainDatabaseError(err: unknown, config: Config): string | null {
   const e = err as { code?: string; message?: string };
-  if (err instanceof DirLockedError) return `The data directory ${err.dir} is in use by process ${err.holderPid}: stop that process first (two processes on one embedded database lose data).`;
+  if (err instanceof DirLockedError) return `The data directory ${err.dir} is in use by process ${err.holderPid}, which is not the county server: wait for it to finish or stop it (one process per data directory).`;
+  if (err instanceof EmbeddedServerError) return `The embedded PostgreSQL server could not start: ${err.message}`;
   if (!e || typeof e !== 'object') return null;
   const code = e.code ?? '';
   if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN', '57P03', '08001', '08006'].includes(code)) {
@@ -56,7 +58,9 @@ export async function openForCli(config: Config, opts: { poolMax?: number; schem
         await probe.end().catch(() => undefined);
       }
     }
-    db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: opts.poolMax ?? 2 });
+    // Without DATABASE_URL: the running county server's embedded PostgreSQL when it runs, otherwise
+    // one started for as long as the command runs (src/db/connection.ts).
+    db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: opts.poolMax ?? 2, shareRunningServer: true });
   } catch (err) {
     const line = explainDatabaseError(err, config);
     throw line ? new CliError(line) : err;

@@ -1,6 +1,5 @@
 // `npm run seed`: brings the database to the latest migration and loads the Qingshen demo county.
 // Safe to run again: the seed inserts only what is missing and reports what it inserted.
-import { redactUrl } from '../config.js';
 import { migrateLatest } from '../db/migrator.js';
 import { seedDemoCounty, type DemoUser } from '../../seeds/demo-county.js';
 import { cliConfig, openForCli, runCli } from './cli-support.js';
@@ -17,7 +16,7 @@ async function main(): Promise<void> {
   const config = cliConfig();
   const db = await openForCli(config, { poolMax: config.dbPoolMax, schema: 'any' });
   try {
-    console.log(`database: ${config.databaseUrl ? redactUrl(config.databaseUrl) : `PGlite at ${config.dataDir}`}`);
+    console.log(`database: ${db.description}`);
     const applied = await migrateLatest(db.knex);
     console.log(applied.length > 0 ? `migrations applied: ${applied.join(', ')}` : 'migrations: already up to date');
 

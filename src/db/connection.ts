@@ -1,13 +1,10 @@
-// Opens the database: real PostgreSQL through a pg pool when DATABASE_URL is set, otherwise the
-// embedded PGlite (PostgreSQL in WebAssembly) driven through the same knex `pg` client, so one
-// driver, one set of type parsers and the same SQL serve both.
-import fs from 'node:fs';
-import path from 'node:path';
+// Opens the database through one knex `pg` pool either way: an external PostgreSQL server when
+// DATABASE_URL is set, otherwise the embedded PostgreSQL 15 server this process runs on DATA_DIR
+// (src/db/embedded-server.ts). The SQL, the driver and the type parsers are the same for both.
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
-import { PGlite } from '@electric-sql/pglite';
-import { createPgConfig } from '@electric-sql/pglite/node-postgres';
-import { acquireDirLock, type DirLock } from './dir-lock.js';
+import { redactUrl } from '../config.js';
+import { attachToRunningServer, startEmbeddedServer, type EmbeddedLogger, type EmbeddedRole, type EmbeddedServer } from './embedded-server.js';
 
 let parsersInstalled = false;
 
@@ -29,11 +26,12 @@ export function installTypeParsers(): void {
 
 export interface Database {
   knex: Knex;
-  kind: 'postgres' | 'pglite';
-  /** PGlite has a single connection: work that would open a second one must not. */
-  singleConnection: boolean;
-  /** The embedded engine, for dumping a test template; absent on PostgreSQL. */
-  pglite?: PGlite;
+  /** 'embedded': the PostgreSQL server on DATA_DIR (run by this process or by the application). */
+  kind: 'postgres' | 'embedded';
+  /** The embedded server this process supervises; absent on DATABASE_URL or when attached to the app's. */
+  embedded?: EmbeddedServer;
+  /** For people: which database this is, without its password. */
+  description: string;
   close(): Promise<void>;
 }
 
@@ -41,52 +39,55 @@ export interface OpenOptions {
   databaseUrl: string | null;
   dataDir: string;
   poolMax?: number;
-  /** Start PGlite from a dumped data directory (tests start every file from a migrated template). */
-  pgliteLoadDataDir?: Blob | File;
+  logger?: EmbeddedLogger;
+  /**
+   * Commands (migrate, seed, ledger:check, …) set this: when the county server is running on DATA_DIR
+   * they connect to its embedded PostgreSQL server; otherwise they start one for as long as they run.
+   * The county server itself leaves it off, so a second server on one directory is refused.
+   */
+  shareRunningServer?: boolean;
+  /** Recorded in DATA_DIR for whoever looks (default 'server', or 'cli' with shareRunningServer). */
+  role?: EmbeddedRole;
+}
+
+function pool(connection: Knex.Config['connection'], poolMax: number): Knex {
+  return knexFactory({
+    client: 'pg',
+    connection,
+    pool: { min: 0, max: poolMax },
+    acquireConnectionTimeout: 10_000,
+  });
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   installTypeParsers();
+  const poolMax = opts.poolMax ?? 10;
   if (opts.databaseUrl) {
-    const knex = knexFactory({
-      client: 'pg',
-      connection: { connectionString: opts.databaseUrl, application_name: 'agrireturn' },
-      pool: { min: 0, max: opts.poolMax ?? 10 },
-      acquireConnectionTimeout: 10_000,
-    });
-    return { knex, kind: 'postgres', singleConnection: false, close: () => knex.destroy() };
+    const knex = pool({ connectionString: opts.databaseUrl, application_name: 'agrireturn' }, poolMax);
+    return { knex, kind: 'postgres', description: `PostgreSQL ${redactUrl(opts.databaseUrl)}`, close: () => knex.destroy() };
   }
-
-  let lock: DirLock | null = null;
-  let pglite: PGlite;
-  if (opts.dataDir.startsWith('memory://')) {
-    pglite = await PGlite.create(opts.pgliteLoadDataDir ? { loadDataDir: opts.pgliteLoadDataDir } : {});
-  } else {
-    fs.mkdirSync(opts.dataDir, { recursive: true });
-    // Two processes on one PGlite directory silently lose data: refuse the second.
-    lock = acquireDirLock(opts.dataDir);
-    try {
-      pglite = await PGlite.create(path.join(opts.dataDir, 'pg'));
-    } catch (err) {
-      lock.release();
-      throw err;
+  if (opts.shareRunningServer) {
+    const running = attachToRunningServer(opts.dataDir);
+    if (running) {
+      const knex = pool(running.config() as unknown as Knex.PgConnectionConfig, poolMax);
+      const c = running.config();
+      return { knex, kind: 'embedded', description: `embedded PostgreSQL 15 of the running county server (process ${running.ownerPid}) at ${c.host}:${c.port}`, close: () => knex.destroy() };
     }
   }
-  const knex = knexFactory({
-    client: 'pg',
-    connection: createPgConfig(pglite) as unknown as Knex.PgConnectionConfig,
-    pool: { min: 1, max: 1 },
-    acquireConnectionTimeout: 60_000,
-  });
+  const server = await startEmbeddedServer({ dataDir: opts.dataDir, role: opts.role ?? (opts.shareRunningServer ? 'cli' : 'server'), logger: opts.logger });
+  // A function, so every new connection reads the current port: after the supervisor restarts a
+  // crashed server the pool's broken connections are discarded and new ones reach the new postmaster.
+  const knex = pool(() => server.connectionConfig() as unknown as Knex.PgConnectionConfig, poolMax);
   return {
     knex,
-    kind: 'pglite',
-    singleConnection: true,
-    pglite,
+    kind: 'embedded',
+    embedded: server,
+    get description() {
+      return `embedded PostgreSQL 15 in ${server.cluster} (127.0.0.1:${server.port()})`;
+    },
     async close() {
       await knex.destroy();
-      await pglite.close();
-      lock?.release();
+      await server.stop();
     },
   };
 }

@@ -1,5 +1,6 @@
-// An exclusive lock on the PGlite data directory. PGlite does no locking of its own, and two
-// processes writing one directory corrupt it without a word, so the second process must stop.
+// An exclusive lock on a data directory: one county server (and its embedded PostgreSQL server) per
+// DATA_DIR, one shop terminal per terminal directory. The second process stops with a clear message
+// instead of fighting the first (PostgreSQL's own postmaster.pid only guards the cluster folder).
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -10,12 +11,12 @@ export interface DirLock {
 
 export class DirLockedError extends Error {
   constructor(readonly dir: string, readonly holderPid: number) {
-    super(`the data directory ${dir} is in use by process ${holderPid}; stop it first (two processes on one embedded database lose data)`);
+    super(`the data directory ${dir} is in use by process ${holderPid}; stop it first (one process per data directory)`);
     this.name = 'DirLockedError';
   }
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,5 +1,5 @@
 // Runs the TypeScript migrations in migrations/ through knex's migrator. A custom source imports
-// each file itself, so the same timestamped files run under tsx on PGlite and PostgreSQL alike.
+// each file itself, so the same timestamped files run under tsx on the embedded and external servers alike.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

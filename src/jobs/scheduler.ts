@@ -40,7 +40,7 @@ export function startScheduler(knex: Knex, clock: Clock, logger: Logger, jobs: C
     return out;
   }
 
-  // One job at a time: on PGlite every job shares the single connection with requests anyway.
+  // One job at a time: jobs are heavy and rare, and the pool stays free for the counters' requests.
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     const next = running.then(fn, fn);
     running = next.catch(() => undefined);

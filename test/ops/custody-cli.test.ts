@@ -1,5 +1,5 @@
 // `npm run custody:verify` as an operator runs it: a separate process against a real database (a
-// PGlite data directory, or a throwaway PostgreSQL database when DATABASE_URL is set), judged by exit
+// data directory the command starts its own embedded PostgreSQL on, or a throwaway database when DATABASE_URL is set), judged by exit
 // code and output — including a custody event changed behind the no-update trigger's back, which it
 // must name as the first broken link and exit 1 for.
 import { expect } from 'chai';

@@ -1,5 +1,5 @@
 // `npm run ledger:check` and `npm run ledger:expire` as an operator runs them: separate processes
-// against a real database (a PGlite data directory, or a throwaway PostgreSQL database when
+// against a real database (a data directory the command starts its own embedded PostgreSQL on, or a throwaway database when
 // DATABASE_URL is set), judged by exit code and output — including a ledger tampered with behind the
 // triggers' back, which the check must catch and exit 1 for.
 import { expect } from 'chai';

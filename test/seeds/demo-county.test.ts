@@ -1,5 +1,5 @@
 // The demo county seed: content that matches the schema's rules, and a second run that changes nothing.
-// Runs on an empty database of the suite's backend (in-memory PGlite, or a throwaway PostgreSQL database).
+// Runs on an empty database of the suite's server (the embedded one, or the external one of DATABASE_URL).
 import { expect } from 'chai';
 import type { Database } from '../../src/db/connection.js';
 import { emptyDatabase } from '../support/test-db.js';

@@ -1,6 +1,7 @@
 // For tests of the operators' commands (`npm run ledger:check`, `custody:verify`, …): a database the
-// command can open on its own — a PGlite data directory, or a throwaway PostgreSQL database when the
-// suite runs on DATABASE_URL — an app on it to create data through the API, and a way to run the
+// command can open on its own — a data directory on which the command starts its own embedded
+// PostgreSQL server, or a throwaway database on the external server when the suite runs on
+// DATABASE_URL — an app on it to create data through the API, and a way to run the
 // command as a separate process, judged by exit code and output.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -40,7 +41,7 @@ export async function cliDatabase(tag: string): Promise<CliDatabase> {
   let dataDir = '';
   let pgDb: Awaited<ReturnType<typeof throwawayDatabase>> | null = null;
   let env: NodeJS.ProcessEnv;
-  if (BACKEND === 'pglite') {
+  if (BACKEND === 'embedded') {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `agrireturn-${tag}-`));
     env = { ...rest, DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
   } else {

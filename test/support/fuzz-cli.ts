@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import type { AppDeps } from '../../src/app-deps.js';
-import { freshDatabase, dropLeftovers, BACKEND } from './test-db.js';
+import { freshDatabase, endOfRun, BACKEND } from './test-db.js';
 import { TestClock, TEST_JWT_SECRET } from './harness.js';
 import { rawServer } from './raw-http.js';
 import { runFuzz, snapshotBusinessTables } from './fuzz.js';
@@ -61,6 +61,6 @@ try {
   console.log(failed ? `fuzz: FAILED (seed ${seed})` : `fuzz: no 5xx, every answer a catalogued 4xx, nothing changed (seed ${seed})`);
 } finally {
   await db.close();
-  await dropLeftovers();
+  await endOfRun();
 }
 process.exitCode = failed ? 1 : 0;

@@ -1,31 +1,48 @@
-// Every test file starts from a clean, migrated and seeded database on either backend:
-// PGlite loads a dumped data directory made once per run; PostgreSQL copies a template database
-// made once per run (CREATE DATABASE … TEMPLATE). Both take well under a second per file.
+// Every test file starts from a clean, migrated and seeded database copied from a template database
+// made once per run (CREATE DATABASE … TEMPLATE), on one of two servers: the external PostgreSQL
+// server of DATABASE_URL, or — without it — ONE embedded PostgreSQL 15 server the suite starts in a
+// temporary directory (the same code `npm start` runs), stopped and removed at the end of the run.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
-import { PGlite } from '@electric-sql/pglite';
 import { openDatabase, installTypeParsers, type Database } from '../../src/db/connection.js';
+import { startEmbeddedServer, type EmbeddedServer } from '../../src/db/embedded-server.js';
 import { migrateLatest } from '../../src/db/migrator.js';
 import { seedDemoCounty } from '../../seeds/demo-county.js';
 import { seedOtherCounty } from './other-county.js';
 
-export const BACKEND: 'postgres' | 'pglite' = process.env.DATABASE_URL ? 'postgres' : 'pglite';
-const SERVER_URL = process.env.DATABASE_URL ?? '';
+export const BACKEND: 'postgres' | 'embedded' = process.env.DATABASE_URL ? 'postgres' : 'embedded';
 const RUN_TAG = `${process.pid}_${Date.now().toString(36)}`;
 const TEMPLATE = `agrireturn_tpl_${RUN_TAG}`;
 
-let pgliteDump: Promise<Blob> | null = null;
+let embedded: Promise<{ server: EmbeddedServer; dir: string }> | null = null;
 let pgTemplate: Promise<void> | null = null;
 let counter = 0;
 const created: string[] = [];
 
-function urlFor(database: string): string {
-  const u = new URL(SERVER_URL);
+/** The suite's embedded server, started on first use. */
+export function suiteEmbeddedServer(): Promise<EmbeddedServer> {
+  embedded ??= (async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agrireturn-suite-pg-'));
+    return { dir, server: await startEmbeddedServer({ dataDir: dir, role: 'test' }) };
+  })();
+  return embedded.then((e) => e.server);
+}
+
+async function serverUrl(): Promise<string> {
+  if (BACKEND === 'postgres') return process.env.DATABASE_URL!;
+  return (await suiteEmbeddedServer()).url('postgres');
+}
+
+async function urlFor(database: string): Promise<string> {
+  const u = new URL(await serverUrl());
   u.pathname = `/${database}`;
   return u.toString();
 }
 
 async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: SERVER_URL });
+  const client = new pg.Client({ connectionString: await serverUrl() });
   await client.connect();
   try {
     await client.query(sql);
@@ -40,23 +57,28 @@ async function prepare(db: Database): Promise<void> {
   await seedOtherCounty(db.knex);
 }
 
+async function openOn(name: string, poolMax: number, drop: boolean): Promise<Database> {
+  const db = await openDatabase({ databaseUrl: await urlFor(name), dataDir: '', poolMax });
+  const close = db.close;
+  return {
+    ...db,
+    kind: BACKEND,
+    async close() {
+      await close();
+      if (drop) {
+        await adminQuery(`DROP DATABASE IF EXISTS ${name}`);
+        if (created.includes(name)) created.splice(created.indexOf(name), 1);
+      }
+    },
+  };
+}
+
 export async function freshDatabase(): Promise<Database> {
   installTypeParsers();
-  if (BACKEND === 'pglite') {
-    pgliteDump ??= (async () => {
-      const db = await openDatabase({ databaseUrl: null, dataDir: 'memory://' });
-      await prepare(db);
-      const dump = await (db.pglite as PGlite).dumpDataDir('none');
-      await db.close();
-      return dump;
-    })();
-    const dump = await pgliteDump;
-    return openDatabase({ databaseUrl: null, dataDir: 'memory://', pgliteLoadDataDir: dump });
-  }
   pgTemplate ??= (async () => {
     await adminQuery(`CREATE DATABASE ${TEMPLATE}`);
     created.push(TEMPLATE);
-    const db = await openDatabase({ databaseUrl: urlFor(TEMPLATE), dataDir: '', poolMax: 2 });
+    const db = await openDatabase({ databaseUrl: await urlFor(TEMPLATE), dataDir: '', poolMax: 2 });
     await prepare(db);
     await db.close();
   })();
@@ -64,41 +86,28 @@ export async function freshDatabase(): Promise<Database> {
   const name = `agrireturn_t_${RUN_TAG}_${++counter}`;
   await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE}`);
   created.push(name);
-  const db = await openDatabase({ databaseUrl: urlFor(name), dataDir: '', poolMax: 8 });
-  const close = db.close;
-  return {
-    ...db,
-    async close() {
-      await close();
-      await adminQuery(`DROP DATABASE IF EXISTS ${name}`);
-      created.splice(created.indexOf(name), 1);
-    },
-  };
+  return openOn(name, 8, true);
 }
 
-/** A server-side database for tests that need an empty one (e.g. the seed's own test). */
+/** An empty database on the suite's server, for tests that need one (e.g. the seed's own test). */
 export async function emptyDatabase(): Promise<Database> {
-  if (BACKEND === 'pglite') return openDatabase({ databaseUrl: null, dataDir: 'memory://' });
   const name = `agrireturn_e_${RUN_TAG}_${++counter}`;
   await adminQuery(`CREATE DATABASE ${name}`);
   created.push(name);
-  const db = await openDatabase({ databaseUrl: urlFor(name), dataDir: '', poolMax: 4 });
-  const close = db.close;
-  return { ...db, async close() { await close(); await adminQuery(`DROP DATABASE IF EXISTS ${name}`); } };
+  return openOn(name, 4, true);
 }
 
 /**
- * An empty throwaway PostgreSQL database for tests that hand it to another process (a CLI, a spawned
- * server): its URL, and drop() (also dropped at the end of the run if a test forgets).
+ * An empty throwaway database on the suite's server for tests that hand it to another process (a
+ * CLI, a spawned server): its URL, and drop() (also dropped at the end of the run if a test forgets).
  */
 export async function throwawayDatabase(tag: string): Promise<{ name: string; url: string; drop(): Promise<void> }> {
-  if (BACKEND !== 'postgres') throw new Error('throwawayDatabase needs DATABASE_URL');
   const name = `agrireturn_${tag}_${RUN_TAG}_${++counter}`;
   await adminQuery(`CREATE DATABASE ${name}`);
   created.push(name);
   return {
     name,
-    url: urlFor(name),
+    url: await urlFor(name),
     async drop() {
       await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       if (created.includes(name)) created.splice(created.indexOf(name), 1);
@@ -106,7 +115,14 @@ export async function throwawayDatabase(tag: string): Promise<{ name: string; ur
   };
 }
 
-export async function dropLeftovers(): Promise<void> {
-  if (BACKEND !== 'postgres') return;
-  for (const name of [...created].reverse()) await adminQuery(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined);
+/** End of the run: drop what is left on the external server; stop and remove the embedded one. */
+export async function endOfRun(): Promise<void> {
+  if (BACKEND === 'postgres') {
+    for (const name of [...created].reverse()) await adminQuery(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined);
+    return;
+  }
+  if (!embedded) return;
+  const { server, dir } = await embedded;
+  await server.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -1,5 +1,5 @@
 // Realistic seasonal data for N counties and one year, written straight to the tables with multi-row
-// INSERTs (fast on PostgreSQL and PGlite alike): sales peaking in spring, returns lagging weeks to
+// INSERTs (fast on the embedded and external servers alike): sales peaking in spring, returns lagging weeks to
 // months behind, cross-shop returns, a few shops refunding more than they sell (possible fraud),
 // offline tills uploading days late, and custody — bags, pickups, receiving with discrepancies,
 // disposal. The ledger stays balanced: every sale and return posts its transfer and entries in event

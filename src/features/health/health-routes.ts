@@ -13,7 +13,7 @@ export const healthRoutes: RouteDef[] = [
   route({
     method: 'get', path: '/readyz', tag: 'health', auth: 'public',
     summary: 'The database answers; 503 DATABASE_UNAVAILABLE if not',
-    responses: { 200: { description: 'Ready', schema: obj({ status: enumOf(['ready']), database: enumOf(['postgres', 'pglite']) }) }, 503: { description: 'DATABASE_UNAVAILABLE' } },
+    responses: { 200: { description: 'Ready', schema: obj({ status: enumOf(['ready']), database: enumOf(['postgres', 'embedded']) }) }, 503: { description: 'DATABASE_UNAVAILABLE' } },
     handler: async ({ deps }) => {
       try {
         await deps.db.knex.raw('select 1');

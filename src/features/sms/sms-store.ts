@@ -1,6 +1,6 @@
 // SQL of the SMS service: the inbound log, rate counters, the outbox and delivery reports, and the
 // few farmer facts the replies need. Every function takes the knex or transaction to run on, so a
-// caller inside a transaction (PGlite has one connection) never touches the outer knex.
+// caller inside a transaction never takes a second pool connection while holding its locks.
 import type { Knex } from 'knex';
 import { createHmac } from 'node:crypto';
 import { newId } from '../../shared/client-id.js';

@@ -86,14 +86,7 @@ export class SyncService {
   async applyBatch(principal: Principal, records: SyncRecord[], log: { error(obj: unknown, msg: string): void }): Promise<SyncResult[]> {
     const results: SyncResult[] = [];
     let databaseDown = false;
-    let turned = Date.now();
     for (const rec of records) {
-      // Let the event loop turn every few milliseconds: on PGlite a whole batch otherwise runs as one
-      // chain of microtasks, and the server answers nothing else (not even /healthz) until it ends.
-      if (Date.now() - turned >= 10) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        turned = Date.now();
-      }
       if (databaseDown) {
         // No point knocking on a closed door a thousand times: the rest waits for the next attempt.
         const e = new AppError('DATABASE_UNAVAILABLE');

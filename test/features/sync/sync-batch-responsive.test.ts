@@ -1,7 +1,7 @@
-// A large sync batch must not freeze the server: on PGlite every query resolves without going back to
-// the event loop, so a batch applied in one loop of awaits would hold off every other request (and
-// timer) until its last record. Found by the server-kill test: a 1,000-record batch kept the real
-// server deaf for ~8 s on a PGlite data directory.
+// A large sync batch must not freeze the server: every other request (and timer) gets its turn while
+// a batch is applied. Found by the server-kill test when the embedded default was PGlite, whose queries
+// ran on Node's main thread (a 1,000-record batch kept the server deaf for ~8 s); on a PostgreSQL
+// server each query waits on a socket, so the batch loop needs no yielding of its own any more.
 import { expect } from 'chai';
 import { useTestApp } from '../../support/harness.js';
 import { newClientId } from '../../../src/shared/client-id.js';

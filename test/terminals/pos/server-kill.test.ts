@@ -1,8 +1,8 @@
 // Issue 5: "the server killed mid-batch and restarted gives no duplicates" — with the REAL county
 // server as a child process (`node --import tsx src/main.ts`), not a connection cut in-process. A
 // terminal sends 1,000 sales in one batch; the server is killed with SIGKILL while it is applying them;
-// it is restarted on the same data (PGlite: the same data directory, whose lock the dead process left
-// behind; PostgreSQL: the same database), the exact same batch is sent again, and every sale exists
+// it is restarted on the same data (embedded: the same data directory, whose lock the dead process left
+// behind and whose PostgreSQL server outlived it; external PostgreSQL: the same database), the exact same batch is sent again, and every sale exists
 // exactly once, with exactly one ledger transfer, and the ledger check is clean.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -34,7 +34,7 @@ describe('shop terminal sync: the county server killed mid-batch (SIGKILL) and r
     const { DATABASE_URL: _omit, ...rest } = process.env;
     void _omit;
     const common = { ...rest, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'development', JWT_SECRET };
-    if (BACKEND === 'pglite') {
+    if (BACKEND === 'embedded') {
       dataDir = tempDir('server-kill');
       env = { ...common, DATA_DIR: dataDir };
     } else {
@@ -98,7 +98,7 @@ describe('shop terminal sync: the county server killed mid-batch (SIGKILL) and r
   }
 
   async function openData(): Promise<Database> {
-    return BACKEND === 'pglite'
+    return BACKEND === 'embedded'
       ? openDatabase({ databaseUrl: null, dataDir })
       : openDatabase({ databaseUrl: pgDb!.url, dataDir: '', poolMax: 2 });
   }
@@ -153,7 +153,8 @@ describe('shop terminal sync: the county server killed mid-batch (SIGKILL) and r
     const cut = await inFlight;
     expect(cut.answered, `the batch must not have been answered: the server died under it (${JSON.stringify(cut)}, ${seenApplied} seen applied)`).to.equal(false);
 
-    // 4. Restart on the same data (PGlite: the dead process's directory lock is taken over).
+    // 4. Restart on the same data (embedded: the dead process's directory lock is taken over and the
+    //    PostgreSQL server it left running is stopped cleanly and started again as the new one's child).
     const second = await startServer();
     const official2 = await login(second.url, 'qingshen.official');
     const appliedBeforeKill = ((await depositsOutstanding(second.url, official2)) - baseline) / 100;
