@@ -36,6 +36,8 @@ export const PERMISSIONS = {
   'manifests:write': 'Create pickup manifests, put bags on them and add transporters (haulers: own company)',
   'receiving:write': 'Inspect and weigh bags delivered to own facility, and record corrections',
   'disposal:write': 'Record the disposal of bags held by a facility',
+  'held_refunds:review': 'Review refunds held for unit codes nobody sold: list, approve, decline, record mobile payments (farmers masked)',
+  'code_registry:import': 'Import and read the registry of issued unit codes of a product',
 } as const;
 export type Permission = keyof typeof PERMISSIONS;
 
@@ -53,6 +55,7 @@ export const ROLE_PERMISSIONS: Record<ActorRole, ReadonlySet<Permission>> = {
     'reversals:write', 'ledger:read', 'settlements:write',
     ...OFFICIAL_DASHBOARD, 'reconciliation:run', 'periods:close',
     'custody:read', 'custody:export', 'custody:verify', 'disposal:write',
+    'held_refunds:review', 'code_registry:import',
   ]),
   clerk: new Set<Permission>(['reference:read', 'farmers:read', 'farmers:write', 'sales:write', 'returns:write', 'reversals:write', ...SHOP_CUSTODY]),
   terminal: new Set<Permission>(['reference:read', 'farmers:read', 'farmers:write', 'sales:write', 'returns:write', 'reversals:write', ...SHOP_CUSTODY]),

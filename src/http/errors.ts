@@ -67,6 +67,15 @@ export const ERROR_CATALOGUE = {
   PERIOD_NOT_RECONCILED: { status: 409, message: 'Run a reconciliation of this month that covers every record of it before closing it', message_zh: '结账前须对该月运行一次涵盖全部单据的对账' },
   NOTHING_TO_SETTLE: { status: 409, message: 'The statement leaves nothing to settle', message_zh: '该结算单没有待结金额' },
   SETTLEMENT_AMOUNT_MISMATCH: { status: 422, message: 'The amount differs from what the statement leaves to settle', message_zh: '金额与结算单待结金额不符' },
+  // --- held refunds and the code registry (codes nobody sold, DESIGN rule 13) ---
+  HELD_REFUND_ALREADY_DECIDED: { status: 409, message: 'This held refund was already approved, declined or voided; a decision is made once', message_zh: '该待审退款已审核（或已作废），不能重复审核' },
+  DECLINE_REASON_REQUIRED: { status: 422, message: 'Declining a held refund needs a reason', message_zh: '拒绝退款须注明原因' },
+  HELD_REFUND_NOT_APPROVED: { status: 409, message: 'This held refund is not approved (still held, declined or voided), so it cannot be paid', message_zh: '该退款未经审核批准（待审、已拒绝或已作废），不能支付' },
+  HELD_REFUND_ALREADY_PAID: { status: 409, message: 'This held refund has already been paid', message_zh: '该退款已支付，不能重复支付' },
+  HELD_REFUND_PHONE_MISMATCH: { status: 422, message: 'The held refund is owed to another phone number', message_zh: '该退款不属于此手机号' },
+  CODE_REGISTRY_FORMAT: { status: 415, message: 'Send the code list as text/csv or application/json (uncompressed)', message_zh: '识别码清单请以 text/csv 或 application/json 格式（不压缩）上传' },
+  CODE_REGISTRY_MALFORMED: { status: 422, message: 'The code list cannot be read; see details for where', message_zh: '识别码清单格式错误，详见说明' },
+  CODE_REGISTRY_EMPTY: { status: 422, message: 'The code list holds no unit code of this product', message_zh: '清单中没有该商品的单元识别码' },
   LEDGER_BOUND_BROKEN: { status: 409, message: 'The transfer would break a balance bound of the ledger', message_zh: '该笔记账会使账户余额越界' },
   // --- sync ---
   SYNC_KIND_UNAVAILABLE: { status: 503, message: 'This server does not apply records of this kind yet; keep them and send them again later', message_zh: '服务器暂不支持此类记录，终端将保留并稍后重发' },

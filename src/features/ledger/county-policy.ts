@@ -15,6 +15,8 @@ export interface CountyPolicy {
   fraudDailyReturnsThreshold: number;
   /** Event times more than this many days (× 24 h) before the server's time are refused (EVENT_TIME_TOO_OLD). */
   maxOfflineAgeDays: number;
+  /** A well-formed unit code never sold in the county: hold its refund for review, or pay at once (DESIGN rule 13). */
+  unsoldCodePolicy: 'hold_for_review' | 'pay_at_once';
 }
 
 /** An event time this far ahead of the server clock is a wrong terminal clock, not a sale. */
@@ -33,6 +35,7 @@ export async function loadCountyPolicy(knex: Knex, countyId: string): Promise<Co
     settlementPeriod: row.settlement_period,
     fraudDailyReturnsThreshold: row.fraud_daily_returns_threshold,
     maxOfflineAgeDays: row.max_offline_age_days,
+    unsoldCodePolicy: row.unsold_code_policy,
   };
 }
 

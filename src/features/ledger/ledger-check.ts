@@ -82,14 +82,46 @@ export async function checkLedger(knex: Knex, countyId: string): Promise<LedgerC
   const liability = outstandingAcct ? -Number(outstandingAcct.balance_fen) : 0;
   if (Number(held.held) !== liability) problems.push({ check: 'deposits_outstanding', message: `deposits outstanding account holds ${liability} fen, units and lots hold ${held.held}` });
 
-  // Offline refunds paid beyond or short of what was owed: the account equals the items' differences.
+  // Offline refunds paid beyond or short of what was owed: the account equals the items' differences,
+  // less what approvals of held refunds settled (an offline till had already paid them: `prepaid`).
   const diff = (await knex.raw(`
-    SELECT coalesce(sum(i.refund_difference_fen), 0)::bigint AS diff FROM return_items i
-     WHERE i.county_id = ? AND i.refund_difference_fen <> 0
-       AND NOT EXISTS (SELECT 1 FROM reversals v WHERE v.county_id = i.county_id AND v.target_type = 'return' AND v.target_id = i.return_id)`, [c])).rows[0];
+    SELECT (SELECT coalesce(sum(i.refund_difference_fen), 0) FROM return_items i
+             WHERE i.county_id = ? AND i.refund_difference_fen <> 0
+               AND NOT EXISTS (SELECT 1 FROM reversals v WHERE v.county_id = i.county_id AND v.target_type = 'return' AND v.target_id = i.return_id))
+         - (SELECT coalesce(sum(p.amount_fen), 0) FROM held_refund_payouts p WHERE p.county_id = ? AND p.method = 'prepaid') AS diff`, [c, c])).rows[0];
   const diffAcct = accounts.find((a: { code: string }) => a.code === 'refund_differences');
   const diffBalance = diffAcct ? Number(diffAcct.balance_fen) : 0;
   if (Number(diff.diff) !== diffBalance) problems.push({ check: 'refund_differences', message: `refund differences account holds ${diffBalance} fen, return items differ by ${diff.diff}` });
+
+  // Held refunds (codes nobody sold): each paid once, by exactly its transfer, and only after approval.
+  const heldProblems = (await knex.raw(`
+    WITH x AS (
+      SELECT h.id, h.state, h.unit_code, h.amount_fen, d.decision,
+             (SELECT count(*) FROM held_refund_payouts p WHERE p.county_id = h.county_id AND p.held_refund_id = h.id)::int AS payouts,
+             (SELECT coalesce(sum(p.amount_fen), 0) FROM held_refund_payouts p WHERE p.county_id = h.county_id AND p.held_refund_id = h.id)::bigint AS paid,
+             (SELECT coalesce(sum(t.amount_fen), 0) FROM held_refund_payouts p
+                JOIN ledger_transfers t ON t.county_id = p.county_id AND t.ref_type = 'held_refund' AND t.ref_id = p.id AND t.code = 'held_refund_paid'
+               WHERE p.county_id = h.county_id AND p.held_refund_id = h.id)::bigint AS transferred
+        FROM held_refunds h LEFT JOIN held_refund_decisions d ON d.county_id = h.county_id AND d.held_refund_id = h.id
+       WHERE h.county_id = ?)
+    SELECT * FROM x
+     WHERE (state = 'paid') <> (payouts = 1) OR payouts > 1 OR (state = 'paid' AND coalesce(decision, '') <> 'approve')
+        OR paid <> transferred OR paid > amount_fen
+     LIMIT 100`, [c])).rows;
+  for (const h of heldProblems) problems.push({ check: 'held_refund_paid_once', message: `held refund ${h.id} (unit ${h.unit_code}) is ${h.state}, decided ${h.decision ?? 'never'}, with ${h.payouts} payout(s) of ${h.paid} fen and transfers of ${h.transferred} fen (owed ${h.amount_fen})`, heldRefundId: h.id });
+  const orphanPayouts = (await knex.raw(`
+    SELECT t.id FROM ledger_transfers t WHERE t.county_id = ? AND t.code = 'held_refund_paid'
+       AND NOT EXISTS (SELECT 1 FROM held_refund_payouts p WHERE p.county_id = t.county_id AND p.id = t.ref_id AND p.amount_fen = t.amount_fen) LIMIT 100`, [c])).rows;
+  for (const t of orphanPayouts) problems.push({ check: 'held_refund_paid_once', message: `transfer ${t.id} pays a held refund no payout record stands behind`, transferId: t.id });
+  // A unit code is refunded at most once, ever: a paid held refund and any other refund of the same code are two.
+  const twice = (await knex.raw(`
+    SELECT h.unit_code FROM held_refunds h
+     WHERE h.county_id = ? AND h.state = 'paid'
+       AND (EXISTS (SELECT 1 FROM held_refunds h2 WHERE h2.county_id = h.county_id AND h2.unit_code = h.unit_code AND h2.id <> h.id AND h2.state = 'paid')
+         OR EXISTS (SELECT 1 FROM return_allocations a WHERE a.county_id = h.county_id AND a.unit_code = h.unit_code AND a.amount_fen > 0
+                     AND NOT EXISTS (SELECT 1 FROM reversals v WHERE v.county_id = a.county_id AND v.target_type = 'return' AND v.target_id = a.return_id)))
+     LIMIT 100`, [c])).rows;
+  for (const r of twice) problems.push({ check: 'unit_refunded_once', message: `unit ${r.unit_code} was paid as a held refund and refunded again`, unitCode: r.unit_code });
 
   return { countyId, ok: problems.length === 0, transfers: Number(totals?.n ?? 0) / 2, entriesSumFen, problems };
 }

@@ -7,10 +7,10 @@ import { ACCOUNT_BOUNDS, type AccountBound, type AccountRef } from './accounts.j
 
 export const TRANSFER_CODES = [
   'deposit_collected', 'refund_paid', 'late_refund', 'policy_refund', 'refund_overpaid', 'refund_underpaid', 'deposit_expired',
-  'settlement_from_shop', 'settlement_to_shop', 'reversal',
+  'settlement_from_shop', 'settlement_to_shop', 'reversal', 'held_refund_paid',
 ] as const;
 export type TransferCode = (typeof TRANSFER_CODES)[number];
-export type RefType = 'sale' | 'return' | 'reversal' | 'settlement' | 'expiry';
+export type RefType = 'sale' | 'return' | 'reversal' | 'settlement' | 'expiry' | 'held_refund';
 
 export interface TransferInput {
   code: TransferCode;

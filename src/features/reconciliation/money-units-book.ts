@@ -15,7 +15,9 @@ export interface BookWindow {
 /** Money movements by kind; amounts in fen, units in containers. */
 // refund_overpaid / refund_underpaid: cash paid at the counter above / below the computed refund
 // (offline returns, docs/ledger.md); they move the shop's position, not deposits outstanding.
-export const MONEY_KINDS = ['deposit_collected', 'refund_paid', 'late_refund', 'policy_refund', 'deposit_expired', 'settlement_from_shop', 'settlement_to_shop', 'refund_overpaid', 'refund_underpaid'] as const;
+// held_refund_paid: a refund held for review, paid after approval (docs/ledger.md); it moves the paying
+// shop's position only when paid in cash at the shop.
+export const MONEY_KINDS = ['deposit_collected', 'refund_paid', 'late_refund', 'policy_refund', 'deposit_expired', 'settlement_from_shop', 'settlement_to_shop', 'refund_overpaid', 'refund_underpaid', 'held_refund_paid'] as const;
 export type MoneyKind = (typeof MONEY_KINDS)[number];
 
 export interface KindFigures {
@@ -78,6 +80,9 @@ export async function recordsBook(knex: Knex, w: BookWindow): Promise<RecordsBoo
       UNION ALL
       SELECT st.shop_id, 'settlement_' || st.direction, st.amount_fen, 0, st.recorded_at
         FROM settlements st WHERE st.county_id = :c AND st.recorded_at <= :asOf
+      UNION ALL
+      SELECT CASE WHEN p.method = 'cash' THEN p.shop_id END, 'held_refund_paid', p.amount_fen, 0, p.event_time
+        FROM held_refund_payouts p WHERE p.county_id = :c AND p.recorded_at <= :asOf
     )
     SELECT shop_id, kind,
            coalesce(sum(fen) FILTER (WHERE at >= :from AND at < :to), 0)::bigint AS period_fen,

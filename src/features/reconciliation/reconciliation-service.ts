@@ -106,7 +106,7 @@ export function reconciliationPeriod(key: string, timeZone: string): { key: stri
 }
 
 const sumRefunds = (k: ByKind | Record<MoneyKind, { periodFen: number; cumulativeFen: number }>, f: 'periodFen' | 'cumulativeFen') =>
-  k.refund_paid[f] + k.late_refund[f] + k.policy_refund[f];
+  k.refund_paid[f] + k.late_refund[f] + k.policy_refund[f] + k.held_refund_paid[f];
 
 /** Computes the figures and exceptions; stores nothing. */
 export async function reconcile(knex: Knex, countyId: string, periodKey: string, asOf: Date): Promise<{ figures: ReconciliationFigures; exceptions: ReconciliationException[] }> {
@@ -141,7 +141,7 @@ export async function reconcile(knex: Knex, countyId: string, periodKey: string,
   const labels: Record<MoneyKind, string> = {
     deposit_collected: '收取押金', refund_paid: '退还押金', late_refund: '逾期退还', policy_refund: '政策退款', deposit_expired: '押金到期转出',
     settlement_from_shop: '店铺上缴结算', settlement_to_shop: '拨付店铺结算',
-    refund_overpaid: '柜台多付退款', refund_underpaid: '柜台少付退款',
+    refund_overpaid: '柜台多付退款', refund_underpaid: '柜台少付退款', held_refund_paid: '审核后支付的待审退款',
   };
   for (const k of Object.keys(labels) as MoneyKind[]) {
     const fromLedger = led.county[k].periodFen;
@@ -308,6 +308,7 @@ async function transfersWithoutRecords(knex: Knex, w: BookWindow, kind: MoneyKin
              WHEN 'return' THEN NOT EXISTS (SELECT 1 FROM returns r WHERE r.county_id = t.county_id AND r.id = t.ref_id)
              WHEN 'expiry' THEN NOT EXISTS (SELECT 1 FROM expiry_runs x WHERE x.county_id = t.county_id AND x.id = t.ref_id AND x.amount_fen = t.amount_fen)
              WHEN 'settlement' THEN NOT EXISTS (SELECT 1 FROM settlements x WHERE x.county_id = t.county_id AND x.id = t.ref_id AND x.amount_fen = t.amount_fen)
+             WHEN 'held_refund' THEN NOT EXISTS (SELECT 1 FROM held_refund_payouts x WHERE x.county_id = t.county_id AND x.id = t.ref_id AND x.amount_fen = t.amount_fen)
              ELSE false END
     UNION ALL
     SELECT 'sale', s.id::text FROM sales s

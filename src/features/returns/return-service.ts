@@ -9,6 +9,7 @@ import { AppError, type ErrorDetail } from '../../http/errors.js';
 import { actorName } from '../../auth/authenticate.js';
 import type { Principal } from '../../auth/permissions.js';
 import { extractUnitCode } from '../../shared/unit-code.js';
+import { newId } from '../../shared/client-id.js';
 import { maskPhone } from '../../shared/phone.js';
 import type { RejectionReason } from '../../shared/schemas/ledger-schemas.js';
 import { depositInForce } from '../deposit-schedules/deposit-schedule-entity.js';
@@ -22,6 +23,8 @@ import { bookingFor, bookingView } from '../periods/booking.js';
 import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
 import { postTransfers } from '../ledger/ledger-store.js';
 import { enqueueRefundNotification } from '../sms/sms-notifications.js';
+import { absentFromRegistry } from '../code-registry/registry-store.js';
+import { insertHeldRefunds, type HeldReason } from '../held-refunds/held-refund-store.js';
 import { ReturnStore, type LotRow, type SoldUnitRow } from './return-store.js';
 
 export interface ReturnItemInput {
@@ -45,7 +48,7 @@ export interface ReturnInput {
   payment?: { method: 'cash' | 'mobile'; reference?: string };
 }
 
-export type AllocationSource = 'unit' | 'lot' | 'unit_expired' | 'lot_expired' | 'policy' | 'none';
+export type AllocationSource = 'unit' | 'lot' | 'unit_expired' | 'lot_expired' | 'policy' | 'held' | 'none';
 
 interface Allocation {
   source: AllocationSource;
@@ -69,6 +72,10 @@ interface ItemPlan {
   allocations: Allocation[];
   /** What the clerk says was paid (null: not stated, so what the server computes). */
   paidFen: number | null;
+  /** A never-sold (or likely counterfeit) unit code whose refund waits for the county's review. */
+  held: { reason: HeldReason; amountFen: number; id: string } | null;
+  /** unsold_code: never sold in the county; likely_counterfeit: absent from the product's imported registry. */
+  codeFlags: Array<'unsold_code' | 'likely_counterfeit'>;
 }
 
 export function returnNumber(countyId: string, returnNo: number): string {
@@ -125,6 +132,7 @@ export class ReturnService {
       const plan: ItemPlan = {
         itemNo: i + 1, scanned: item.scan ?? null, unitCode: null, productId: null, quantity: item.quantity ?? 1,
         inspection: item.inspection, reasonCode: item.reasonCode ?? null, allocations: [], paidFen: item.refundPaidFen ?? null,
+        held: null, codeFlags: [],
       };
       if (item.scan !== undefined) {
         const got = extractUnitCode(item.scan);
@@ -163,6 +171,8 @@ export class ReturnService {
       const unit = units.get(code);
       if (unit) {
         plan.productId = unit.product_id;
+        // Sold with deposit: the deposit is refunded as paid; a code missing from the registry is only flagged.
+        if (await absentFromRegistry(trx, countyId, unit.product_id, code)) plan.codeFlags.push('likely_counterfeit');
         const base = { quantity: 1, saleId: unit.sale_id, lineNo: unit.line_no, unitCode: code, depositShopId: unit.shop_id, productId: unit.product_id };
         if (unit.state === 'outstanding') {
           plan.allocations.push({ ...base, source: 'unit', amountFen: unit.deposit_fen });
@@ -193,7 +203,23 @@ export class ReturnService {
       }
       plan.productId = product.id;
       productOf.set(plan.itemNo, product);
-      untracked.push(plan);
+      // A code nobody sold is not money (DESIGN rule 13): accepted into custody, its refund held for the
+      // county's review — unless county policy pays at once; a likely counterfeit is never paid at once.
+      plan.codeFlags.push('unsold_code');
+      const counterfeit = await absentFromRegistry(trx, countyId, product.id, code);
+      if (counterfeit) plan.codeFlags.push('likely_counterfeit');
+      if (!counterfeit && county.unsoldCodePolicy === 'pay_at_once') {
+        untracked.push(plan);
+        continue;
+      }
+      const rate = await depositInForce(trx, countyId, product.containerTypeId, day);
+      // A held refund is owed to a phone; without a returner (or a schedule) it is accepted without refund.
+      if (returner && rate && rate.depositFen > 0) {
+        plan.held = { reason: counterfeit ? 'likely_counterfeit' : 'unsold_code', amountFen: rate.depositFen, id: newId() };
+        plan.allocations.push({ source: 'held', quantity: 1, amountFen: 0, unitCode: code, productId: product.id });
+      } else {
+        plan.allocations.push({ source: 'none', quantity: 1, amountFen: 0, productId: product.id });
+      }
     }
     for (const plan of accepted) if (plan.unitCode === null && plan.productId !== null) untracked.push(plan);
     untracked.sort((a, b) => a.itemNo - b.itemNo);
@@ -258,7 +284,8 @@ export class ReturnService {
     const overpaid = plans.reduce((s, p) => s + Math.max(0, differenceOf(p)), 0);
     const underpaid = plans.reduce((s, p) => s + Math.max(0, -differenceOf(p)), 0);
     const totalPaid = total + overpaid - underpaid;
-    const outcomeOf = (p: ItemPlan) => (p.inspection === 'rejected' ? 'rejected' : refundOf(p) > 0 ? 'refunded' : 'accepted_no_refund');
+    const outcomeOf = (p: ItemPlan) => (p.inspection === 'rejected' ? 'rejected' : refundOf(p) > 0 ? 'refunded' : p.held ? 'refund_held' : 'accepted_no_refund');
+    const flagsOf = (p: ItemPlan) => [...(p.inspection === 'accepted' ? p.codeFlags : []), ...(differenceOf(p) !== 0 ? ['refund_mismatch'] : [])];
     const payment = totalPaid > 0 ? { method: input.payment?.method ?? 'cash', reference: input.payment?.reference ?? null } : null;
     const booking = await bookingFor(trx, countyId, eventTime, county.timezone);
     const returnNo = await store.insertAll(
@@ -269,7 +296,7 @@ export class ReturnService {
       plans.map((p) => ({
         county_id: countyId, return_id: input.id, item_no: p.itemNo, unit_code: p.unitCode, scanned: p.scanned?.slice(0, 300) ?? null, product_id: p.productId,
         quantity: p.quantity, inspection: p.inspection, outcome: outcomeOf(p), reason_code: p.reasonCode, refund_fen: refundOf(p),
-        refund_paid_fen: p.paidFen, refund_difference_fen: differenceOf(p),
+        refund_paid_fen: p.paidFen, refund_difference_fen: differenceOf(p), likely_counterfeit: p.inspection === 'accepted' && p.codeFlags.includes('likely_counterfeit'),
       })),
       plans.flatMap((p) => p.allocations.map((a, k) => ({
         county_id: countyId, return_id: input.id, item_no: p.itemNo, alloc_no: k + 1, source: a.source, sale_id: a.saleId ?? null, line_no: a.lineNo ?? null,
@@ -277,6 +304,11 @@ export class ReturnService {
       }))),
       payment ? { county_id: countyId, return_id: input.id, method: payment.method, reference: payment.reference, amount_fen: totalPaid, paid_at: eventTime } : null,
     );
+    const held = plans.filter((p) => p.inspection === 'accepted' && p.held);
+    await insertHeldRefunds(trx, held.map((p) => ({
+      county_id: countyId, id: p.held!.id, return_id: input.id, item_no: p.itemNo, unit_code: p.unitCode!, product_id: p.productId!, farmer_id: returner!.id,
+      shop_id: input.shopId, amount_fen: p.held!.amountFen, prepaid_fen: p.paidFen ?? 0, reason: p.held!.reason, state: 'held', event_time: eventTime, recorded_at: now,
+    })));
     const shop = shopAccount(countyId, input.shopId);
     const common = { credit: shop, clientId: input.id, refType: 'return' as const, refId: input.id, shopId: input.shopId, eventTime, actor, bookedAt: booking.bookedAt };
     // Posted last, after the answer is stored, so the accounts stay locked for as little as possible.
@@ -311,13 +343,15 @@ export class ReturnService {
             itemNo: p.itemNo, unitCode: p.unitCode, productId: p.productId, quantity: p.quantity, outcome: outcomeOf(p), reasonCode: p.reasonCode,
             refundFen: refundOf(p), refundedQuantity: p.allocations.filter((a) => a.amountFen > 0).reduce((s, a) => s + a.quantity, 0),
             sources: [...bySource].map(([source, v]) => ({ source, ...v })),
-            refundPaidFen: paidOf(p), refundDifferenceFen: differenceOf(p), flags: differenceOf(p) !== 0 ? ['refund_mismatch'] : [],
+            refundPaidFen: paidOf(p), refundDifferenceFen: differenceOf(p), flags: flagsOf(p),
+            heldRefund: p.inspection === 'accepted' && p.held ? { heldRefundId: p.held.id, amountFen: p.held.amountFen, reason: p.held.reason } : null,
           };
         }),
         totalRefundFen: total,
         totalPaidFen: totalPaid,
         refundDifferenceFen: totalPaid - total,
-        flags: mismatched ? ['refund_mismatch'] : [],
+        totalHeldFen: held.reduce((s, p) => s + p.held!.amountFen, 0),
+        flags: [...(mismatched ? ['refund_mismatch'] : []), ...(held.length ? ['refund_held'] : []), ...(plans.some((p) => flagsOf(p).includes('likely_counterfeit')) ? ['likely_counterfeit'] : [])],
         payment,
         qrPayload: `agrireturn:return:${countyId}:${input.id}`,
       },

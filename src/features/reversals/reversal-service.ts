@@ -18,6 +18,7 @@ import { bookingFor, bookingView } from '../periods/booking.js';
 import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
 import { reverseTransfers, type TransferRow } from '../ledger/ledger-store.js';
 import type { LotRow, SoldUnitRow } from '../returns/return-store.js';
+import { voidHeldRefundsOfReturn } from '../held-refunds/held-refund-store.js';
 
 export interface ReversalInput {
   id: string;
@@ -139,5 +140,6 @@ export class ReversalService {
       await trx('deposit_lots').where({ county_id: countyId, sale_id: a.sale_id, line_no: a.line_no })
         .update(toExpired ? { expired: lot.expired + a.quantity } : { outstanding: lot.outstanding + a.quantity });
     }
+    await voidHeldRefundsOfReturn(trx, countyId, returnId);
   }
 }

@@ -35,13 +35,13 @@ export async function statementFigures(knex: Knex, countyId: string, from: Date,
        WHERE t.county_id = ? AND t.shop_id IS NOT NULL AND coalesce(t.booked_at, t.event_time) >= ? AND coalesce(t.booked_at, t.event_time) < ? AND t.recorded_at <= ?)
     SELECT shop_id,
            coalesce(sum(sign * amount_fen) FILTER (WHERE base_code = 'deposit_collected'), 0)::bigint AS deposits,
-           coalesce(sum(sign * amount_fen) FILTER (WHERE base_code IN ('refund_paid', 'late_refund', 'policy_refund', 'refund_overpaid', 'refund_underpaid')), 0)::bigint AS refunds,
+           coalesce(sum(sign * amount_fen) FILTER (WHERE base_code IN ('refund_paid', 'late_refund', 'policy_refund', 'held_refund_paid', 'refund_overpaid', 'refund_underpaid')), 0)::bigint AS refunds,
            coalesce(sum(sign * amount_fen) FILTER (WHERE late AND base_code = 'deposit_collected'), 0)::bigint AS late_deposits,
-           coalesce(sum(sign * amount_fen) FILTER (WHERE late AND base_code IN ('refund_paid', 'late_refund', 'policy_refund', 'refund_overpaid', 'refund_underpaid')), 0)::bigint AS late_refunds,
-           count(*) FILTER (WHERE late AND base_code IN ('deposit_collected', 'refund_paid', 'late_refund', 'policy_refund', 'refund_overpaid', 'refund_underpaid'))::int AS late_events,
+           coalesce(sum(sign * amount_fen) FILTER (WHERE late AND base_code IN ('refund_paid', 'late_refund', 'policy_refund', 'held_refund_paid', 'refund_overpaid', 'refund_underpaid')), 0)::bigint AS late_refunds,
+           count(*) FILTER (WHERE late AND base_code IN ('deposit_collected', 'refund_paid', 'late_refund', 'policy_refund', 'held_refund_paid', 'refund_overpaid', 'refund_underpaid'))::int AS late_events,
            coalesce(sum(sign * amount_fen) FILTER (WHERE adj AND base_code = 'deposit_collected'), 0)::bigint AS adj_deposits,
-           coalesce(sum(sign * amount_fen) FILTER (WHERE adj AND base_code IN ('refund_paid', 'late_refund', 'policy_refund', 'refund_overpaid', 'refund_underpaid')), 0)::bigint AS adj_refunds,
-           count(*) FILTER (WHERE adj AND base_code IN ('deposit_collected', 'refund_paid', 'late_refund', 'policy_refund', 'refund_overpaid', 'refund_underpaid'))::int AS adj_events
+           coalesce(sum(sign * amount_fen) FILTER (WHERE adj AND base_code IN ('refund_paid', 'late_refund', 'policy_refund', 'held_refund_paid', 'refund_overpaid', 'refund_underpaid')), 0)::bigint AS adj_refunds,
+           count(*) FILTER (WHERE adj AND base_code IN ('deposit_collected', 'refund_paid', 'late_refund', 'policy_refund', 'held_refund_paid', 'refund_overpaid', 'refund_underpaid'))::int AS adj_events
       FROM t GROUP BY shop_id`, [to, countyId, from, to, asOf])).rows;
   for (const r of transfers) {
     const f = get(r.shop_id);

@@ -78,7 +78,7 @@ export const RETURN_REQUEST = obj(
   ['countyId', 'returner', 'payment'],
 );
 
-const REFUND_FLAG = str({ description: 'refund_mismatch: what the clerk paid (refundPaidFen) differs from what the scheme owes (refundFen)' });
+const REFUND_FLAG = str({ description: 'refund_mismatch: what the clerk paid (refundPaidFen) differs from what the scheme owes (refundFen); unsold_code: a unit code never sold in the county; likely_counterfeit: a unit code absent from its product’s imported registry of issued codes; refund_held (return): some refund waits for the county’s review' });
 
 export const RETURN_RECEIPT = obj({
   returnId: uuid(), returnNo: str(), countyId: str(), shopId: uuid(), eventTime: dateTime(), recordedAt: dateTime(), businessDay: str(),
@@ -86,12 +86,14 @@ export const RETURN_RECEIPT = obj({
   returner: nullable(obj({ farmerId: uuid(), name: str(), phoneMasked: str(), registeredNow: bool() })),
   items: arr(obj({
     itemNo: int(), unitCode: nullable(str()), productId: nullable(uuid()), quantity: int(),
-    outcome: enumOf(['refunded', 'accepted_no_refund', 'rejected']), reasonCode: nullable(str()),
+    outcome: enumOf(['refunded', 'accepted_no_refund', 'refund_held', 'rejected'], 'refund_held: accepted into custody, refund 0 now, held for the county’s review (see heldRefund)'), reasonCode: nullable(str()),
     refundFen: FEN, refundedQuantity: int(),
     sources: arr(obj({ source: str(), quantity: int(), amountFen: FEN })),
     refundPaidFen: FEN, refundDifferenceFen: SIGNED_FEN, flags: arr(REFUND_FLAG),
+    heldRefund: nullable(obj({ heldRefundId: uuid(), amountFen: FEN, reason: enumOf(['unsold_code', 'likely_counterfeit']) })),
   })),
   totalRefundFen: FEN,
+  totalHeldFen: FEN,
   totalPaidFen: FEN,
   refundDifferenceFen: SIGNED_FEN,
   flags: arr(REFUND_FLAG),

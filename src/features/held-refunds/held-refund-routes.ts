@@ -1,0 +1,97 @@
+// Held refunds over HTTP: the county official's review queue and decisions, mobile payments the
+// official records, and — at any shop of the county — the approved refunds a phone may collect.
+import { route, type RouteDef } from '../../http/route.js';
+import { CLIENT_ID } from '../../shared/schemas/ledger-schemas.js';
+import { COUNTY_CODE, FEN, arr, dateTime, enumOf, int, nullable, obj, str, text, uuid } from '../../shared/schemas/builders.js';
+import { newClientId } from '../../shared/client-id.js';
+import { countyOf } from '../ledger/county-policy.js';
+import { HeldRefundService } from './held-refund-service.js';
+
+const STATES = ['held', 'approved', 'declined', 'paid', 'voided'] as const;
+const PHONE = str({ min: 5, max: 30, description: 'The farmer’s mobile number (sent in the body, never in a URL)' });
+
+const PAYOUT = obj({
+  payoutId: uuid(), heldRefundId: uuid(), method: enumOf(['cash', 'mobile', 'prepaid']), reference: nullable(str()), shopId: nullable(uuid()),
+  amountFen: FEN, eventTime: dateTime(), recordedAt: dateTime(),
+});
+
+const HELD_REFUND = obj({
+  heldRefundId: uuid(), state: enumOf(STATES), reason: enumOf(['unsold_code', 'likely_counterfeit']), amountFen: FEN, prepaidFen: FEN,
+  unitCode: str(), productId: uuid(), productName: str(), returnId: uuid(), returnNo: str(), itemNo: int(),
+  shopId: uuid(), shopName: str(), eventTime: dateTime(), recordedAt: dateTime(),
+  returner: obj({ farmerId: uuid(), phoneMasked: str() }),
+  history: obj({ otherReturns: int(), otherHeldRefunds: int(), declined: int(), likelyCounterfeit: int() }),
+  decision: nullable(obj({ decision: str(), reason: nullable(str()), decidedBy: str(), decidedAt: dateTime() })),
+  payout: nullable(PAYOUT),
+});
+
+const DECISION = obj({ heldRefundId: uuid(), state: enumOf(STATES), decision: str(), reason: nullable(str()), decidedAt: dateTime(), decidedBy: str(), payout: nullable(PAYOUT) });
+
+const ONE = obj({ countyId: COUNTY_CODE, heldRefundId: uuid() });
+
+export const heldRefundRoutes: RouteDef[] = [
+  route({
+    method: 'get', path: '/api/v1/counties/:countyId/held-refunds', tag: 'held-refunds',
+    auth: { permission: 'held_refunds:review' },
+    summary: 'Refunds held for review: unit codes nobody sold and likely counterfeits (who, masked; where; when; which code; the phone’s history)',
+    params: obj({ countyId: COUNTY_CODE }),
+    query: obj({ state: enumOf(STATES, 'Only this state (default: all)'), limit: int({ min: 1, max: 1000, description: 'At most this many, oldest first (default 200)' }) }, ['state', 'limit']),
+    responses: { 200: { description: 'The queue, oldest first', schema: obj({ items: arr(HELD_REFUND) }) } },
+    handler: async ({ params, query, deps }) => ({ body: { items: await new HeldRefundService(deps).list(params.countyId, { state: query.state, limit: query.limit ?? 200 }) } }),
+  }),
+  route({
+    method: 'post', path: '/api/v1/counties/:countyId/held-refunds/:heldRefundId/decision', tag: 'held-refunds',
+    auth: { permission: 'held_refunds:review' },
+    summary: 'Approve or decline a held refund (once; a decline needs a reason). Approval makes it payable at any shop or by mobile payment',
+    params: ONE,
+    body: obj({ id: CLIENT_ID, decision: enumOf(['approve', 'decline']), reason: text(300, 'Why (required to decline)') }, ['reason']),
+    responses: {
+      201: { description: 'The decision', schema: DECISION }, 200: { description: 'A retry: the original answer', schema: DECISION },
+      404: { description: 'NOT_FOUND' }, 409: { description: 'HELD_REFUND_ALREADY_DECIDED, IDEMPOTENCY_CONFLICT' }, 422: { description: 'DECLINE_REASON_REQUIRED' },
+    },
+    handler: async ({ params, body, principal, deps }) => {
+      const r = await new HeldRefundService(deps).decide(principal, params.countyId, params.heldRefundId, body);
+      return { status: r.status, body: r.body };
+    },
+  }),
+  route({
+    method: 'post', path: '/api/v1/counties/:countyId/held-refunds/:heldRefundId/mobile-payment', tag: 'held-refunds',
+    auth: { permission: 'held_refunds:review' },
+    summary: 'Record that the county paid an approved held refund by mobile payment (once, with its reference)',
+    params: ONE,
+    body: obj({ id: CLIENT_ID, reference: str({ min: 1, max: 100, description: 'The mobile payment’s transaction reference' }), paidAt: dateTime('When it was paid (default: now)') }, ['paidAt']),
+    responses: {
+      201: { description: 'The payout', schema: PAYOUT }, 200: { description: 'A retry: the original answer', schema: PAYOUT },
+      404: { description: 'NOT_FOUND' }, 409: { description: 'HELD_REFUND_NOT_APPROVED, HELD_REFUND_ALREADY_PAID, IDEMPOTENCY_CONFLICT' },
+    },
+    handler: async ({ params, body, principal, deps }) => {
+      const r = await new HeldRefundService(deps).payByMobile(principal, params.countyId, params.heldRefundId, body);
+      return { status: r.status, body: r.body };
+    },
+  }),
+  route({
+    method: 'post', path: '/api/v1/held-refunds/payable', tag: 'held-refunds',
+    auth: { permission: 'returns:write', target: (ctx) => ({ countyId: countyOf(ctx.principal, ctx.body.countyId) }) },
+    summary: 'Approved held refunds not yet paid for a phone, to pay at the counter (any shop of the county)',
+    body: obj({ countyId: COUNTY_CODE, phone: PHONE }, ['countyId']),
+    scopeExample: ({ countyId }) => ({ body: { countyId, phone: '17460009903' } }),
+    responses: { 200: { description: 'What the counter may pay now', schema: obj({ countyId: str(), totalFen: FEN, items: arr(obj({ heldRefundId: uuid(), unitCode: str(), productName: str(), amountFen: FEN, returnedAt: dateTime(), returnedAtShopId: uuid(), returnedAtShopName: str() })) }) } },
+    handler: async ({ body, principal, deps }) => ({ body: await new HeldRefundService(deps).payable(principal, body.countyId, body.phone) }),
+  }),
+  route({
+    method: 'post', path: '/api/v1/held-refund-payouts', tag: 'held-refunds',
+    auth: { permission: 'returns:write', target: (ctx) => ({ countyId: countyOf(ctx.principal, ctx.body.countyId), shopId: ctx.body.shopId }) },
+    summary: 'Pay an approved held refund in cash at this shop (idempotent by the client id; paid once, ever)',
+    body: obj({ id: CLIENT_ID, countyId: COUNTY_CODE, shopId: uuid(), heldRefundId: uuid(), phone: PHONE, eventTime: dateTime('When it was paid at the counter (default: now)') }, ['countyId', 'eventTime']),
+    // No held refund has this id: in scope the answer is 404 NOT_FOUND and nothing is written.
+    scopeExample: ({ countyId, shopId }) => ({ body: { id: newClientId(), countyId, shopId, heldRefundId: newClientId(), phone: '17460009903' } }),
+    responses: {
+      201: { description: 'The payout', schema: PAYOUT }, 200: { description: 'A retry: the original answer', schema: PAYOUT },
+      404: { description: 'NOT_FOUND' }, 409: { description: 'HELD_REFUND_NOT_APPROVED, HELD_REFUND_ALREADY_PAID, IDEMPOTENCY_CONFLICT' }, 422: { description: 'HELD_REFUND_PHONE_MISMATCH' },
+    },
+    handler: async ({ body, principal, deps }) => {
+      const r = await new HeldRefundService(deps).payAtShop(principal, body);
+      return { status: r.status, body: r.body };
+    },
+  }),
+];
