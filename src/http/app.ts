@@ -9,6 +9,7 @@ import { buildOpenApi } from './openapi.js';
 import { mountRoutes, requestIdMiddleware } from './router.js';
 import { allRoutes } from './routes.js';
 import type { RouteDef } from './route.js';
+import { STREAMED_BODY_PATH } from '../features/code-registry/registry-routes.js';
 
 export const API_VERSION = '0.1.0';
 
@@ -42,7 +43,9 @@ export function createApp(deps: AppDeps, routes: RouteDef[] = allRoutes()): expr
     }
     next();
   });
-  app.use(express.json({ limit: deps.config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] }));
+  // A code registry import streams its (possibly huge) body itself: the JSON parser leaves it alone.
+  const parseJson = express.json({ limit: deps.config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] });
+  app.use((req, res, next) => (STREAMED_BODY_PATH.test(req.path) ? next() : parseJson(req, res, next)));
 
   const openapi = buildOpenApi(routes, API_VERSION);
   app.get('/api/v1/openapi.json', (_req, res) => {

@@ -19,6 +19,8 @@ import { reconciliationRoutes } from '../features/reconciliation/reconciliation-
 import { periodRoutes } from '../features/periods/period-routes.js';
 import { dashboardRoutes } from '../features/dashboard/dashboard-routes.js';
 import { smsRoutes } from '../features/sms/sms-inbound-routes.js';
+import { heldRefundRoutes } from '../features/held-refunds/held-refund-routes.js';
+import { codeRegistryRoutes } from '../features/code-registry/registry-routes.js';
 
 export function allRoutes(): RouteDef[] {
   return [
@@ -33,6 +35,7 @@ export function allRoutes(): RouteDef[] {
     ...settlementRoutes,
     ...balanceRoutes,
     ...fraudFlagRoutes,
+    ...heldRefundRoutes, ...codeRegistryRoutes,
     ...reconciliationRoutes, ...periodRoutes, ...dashboardRoutes,
     ...smsRoutes,
   ];

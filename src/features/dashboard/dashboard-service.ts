@@ -144,6 +144,15 @@ export async function shopTable(knex: Knex, countyId: string, range: DashboardRa
   const pos = new Map(positions.map((p) => [p.shop_id, Number(p.balance_fen)]));
   const custody = await custodyNow(knex, countyId, now);
   const returned = await returnedByShop(knex, countyId);
+  // Codes nobody sold (DESIGN rule 13): likely counterfeits returned in the range, refunds waiting for review.
+  const suspect = (await knex.raw(`
+    SELECT r.shop_id, count(*)::int AS n FROM return_items i JOIN returns r ON r.county_id = i.county_id AND r.id = i.return_id
+     WHERE i.county_id = ? AND i.likely_counterfeit AND to_char(r.business_day, 'YYYY-MM') BETWEEN ? AND ?
+       AND NOT EXISTS (SELECT 1 FROM reversals v WHERE v.county_id = r.county_id AND v.target_type = 'return' AND v.target_id = r.id)
+     GROUP BY r.shop_id`, [countyId, range.from, range.to])).rows as Array<{ shop_id: string; n: number }>;
+  const counterfeitAt = new Map(suspect.map((x) => [x.shop_id, x.n]));
+  const heldRows = (await knex('held_refunds').where({ county_id: countyId, state: 'held' }).groupBy('shop_id').select('shop_id', knex.raw('count(*)::int AS n'))) as Array<{ shop_id: string; n: number }>;
+  const heldAt = new Map(heldRows.map((x) => [x.shop_id, x.n]));
   const out: ShopRow[] = [];
   for (const s of shops) {
     const r = byId.get(s.id);
@@ -154,6 +163,8 @@ export async function shopTable(knex: Knex, countyId: string, range: DashboardRa
     const flags: string[] = [];
     if (base.returnedUnits > base.soldUnits) flags.push('returns_above_sales');
     if ((c?.overdueBags ?? 0) > 0) flags.push('overdue_pickup');
+    if (counterfeitAt.has(s.id)) flags.push('likely_counterfeit');
+    if (heldAt.has(s.id)) flags.push('refunds_held');
     out.push({ ...base, name: s.name, township: s.township, positionFen: pos.get(s.id) ?? 0, containersAtShop: loose + (c?.atShopInBags ?? 0), bagsAwaitingPickup: c?.bagsAwaitingPickup ?? 0, overdueBags: c?.overdueBags ?? 0, flags });
   }
   return out.sort((a, b) => a.name.localeCompare(b.name, 'zh'));

@@ -6,7 +6,7 @@ import { maskPhone } from '../../shared/phone.js';
 import { loadCountyPolicy } from '../ledger/county-policy.js';
 
 export interface FraudFlag {
-  kind: 'returns_exceed_sales_shop' | 'returns_exceed_purchases_phone' | 'daily_returns_above_threshold' | 'other_county_unit' | 'deposit_mismatch' | 'refund_mismatch';
+  kind: 'returns_exceed_sales_shop' | 'returns_exceed_purchases_phone' | 'daily_returns_above_threshold' | 'other_county_unit' | 'deposit_mismatch' | 'refund_mismatch' | 'likely_counterfeit';
   shopId?: string;
   farmerId?: string;
   phoneMasked?: string;
@@ -82,6 +82,19 @@ export async function fraudFlags(knex: Knex, countyId: string, from: string, to:
     flags.push({
       kind: 'refund_mismatch', shopId: r.shop_id, day: r.day, refId: r.id, owedFen: Number(r.owed), paidFen: Number(r.owed) + Number(r.diff),
       differenceFen: Number(r.diff), overpaidFen: Number(r.over), underpaidFen: Number(r.under),
+    });
+  }
+  // Unit codes absent from their product's imported registry of issued codes (DESIGN rule 13).
+  const counterfeit = (await knex.raw(`
+    SELECT r.shop_id, r.id, r.business_day::text AS day, i.unit_code, i.product_id, r.farmer_id, f.phone_e164
+      FROM return_items i JOIN returns r ON r.county_id = i.county_id AND r.id = i.return_id
+      LEFT JOIN farmers f ON f.county_id = r.county_id AND f.id = r.farmer_id
+     WHERE i.county_id = :c AND i.likely_counterfeit AND r.business_day BETWEEN :from AND :to AND ${NOT_REVERSED('r', 'return')}
+     ORDER BY r.business_day, i.unit_code`, b)).rows;
+  for (const r of counterfeit) {
+    flags.push({
+      kind: 'likely_counterfeit', shopId: r.shop_id, day: r.day, refId: r.id, unitCode: r.unit_code, productId: r.product_id,
+      ...(r.farmer_id ? { farmerId: r.farmer_id, phoneMasked: maskPhone(r.phone_e164) } : {}),
     });
   }
   return flags;

@@ -11,7 +11,7 @@
       recentReturns: '最近回收（农户已脱敏）', loading: '加载中…', loaded: '已更新', loginFailed: '登录失败：', noRun: '尚无对账记录。', noExceptions: '无异常。',
       cohortRate: '批次回收率', periodRate: '同期回收率', massRate: '重量回收率', outstanding: '未退押金', awaitingPickup: '待收运包装', openDiscrepancies: '未结差异',
       sold: '收押销售', returned: '回收', hauled: '已收运', disposed: '已处置', shop: '店铺', township: '乡镇', position: '头寸（元）', atShop: '店内包装', flags: '标记',
-      name: '名称', county: '县', returns_above_sales: '回收多于销售', overdue_pickup: '逾期未收运', yuan: '元', units: '个', run: '对账', time: '时间', returner: '交回人',
+      name: '名称', county: '县', returns_above_sales: '回收多于销售', overdue_pickup: '逾期未收运', likely_counterfeit: '疑似假码', refunds_held: '退款待审核', yuan: '元', units: '个', run: '对账', time: '时间', returner: '交回人',
       refund: '退款（元）', accepted: '接收数', pct: '%', chooseCounty: '点击县名查看详情', forbidden: '无权查看该数据', severity: '级别', error: '错误', warning: '警告', info: '提示',
     },
     en: {
@@ -21,7 +21,7 @@
       recentReturns: 'Recent returns (farmers masked)', loading: 'Loading…', loaded: 'Updated', loginFailed: 'Login failed: ', noRun: 'No reconciliation yet.', noExceptions: 'No exceptions.',
       cohortRate: 'Cohort recovery', periodRate: 'Period recovery', massRate: 'Recovery by mass', outstanding: 'Deposits outstanding', awaitingPickup: 'Containers awaiting pickup', openDiscrepancies: 'Open discrepancies',
       sold: 'Sold with deposit', returned: 'Returned', hauled: 'Hauled', disposed: 'Disposed', shop: 'Shop', township: 'Township', position: 'Position (yuan)', atShop: 'At shop', flags: 'Flags',
-      name: 'Name', county: 'County', returns_above_sales: 'returns above sales', overdue_pickup: 'overdue pickup', yuan: 'yuan', units: '', run: 'Run', time: 'Time', returner: 'Returner',
+      name: 'Name', county: 'County', returns_above_sales: 'returns above sales', overdue_pickup: 'overdue pickup', likely_counterfeit: 'likely counterfeit codes', refunds_held: 'refunds held for review', yuan: 'yuan', units: '', run: 'Run', time: 'Time', returner: 'Returner',
       refund: 'Refund (yuan)', accepted: 'Accepted', pct: '%', chooseCounty: 'Click a county for its dashboard', forbidden: 'You may not see this', severity: 'Severity', error: 'error', warning: 'warning', info: 'info',
     },
   };
