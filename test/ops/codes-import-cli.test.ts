@@ -32,7 +32,7 @@ describe('npm run codes:import', function () {
     await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
     const first = await cdb.run('codes-import.ts', '--county', COUNTY, '--product', GLYPHOSATE.id, '--source', 'national_platform', file);
     expect(first.code, first.stdout + first.stderr).to.equal(0);
-    expect(first.stdout).to.match(/complete — 200000 read, 200000 added, 0 duplicate\(s\), 0 invalid; registry holds 200000 code\(s\)/);
+    expect(first.stdout).to.match(/complete — 50000 read, 50000 added, 0 duplicate\(s\), 0 invalid; registry holds 50000 code\(s\)/);
     expect(first.stdout).to.match(/peak memory \(max rss\) \d+ MB/);
     console.log(`      (${first.stdout.trim().split('\n').pop()})`);
     const again = await cdb.run('codes-import.ts', '--county', COUNTY, '--product', GLYPHOSATE.id, file);
