@@ -50,13 +50,16 @@ class HttpError extends Error {
 
 function entryView(e: JournalEntry) {
   const l = e.record.local;
-  const r = e.result as { saleNo?: string; returnNo?: string; totalRefundFen?: number; totalDepositFen?: number } | undefined;
+  const r = e.result as { saleNo?: string; returnNo?: string; totalRefundFen?: number; totalDepositFen?: number; totalHeldFen?: number; flags?: string[] } | undefined;
   return {
     id: e.record.id, kind: e.record.kind, eventTime: e.record.eventTime, state: e.state,
     receiptNo: l.receiptNo ?? null, serverNo: r?.saleNo ?? r?.returnNo ?? null,
     amountFen: (l.totalDepositFen ?? l.refundPaidFen ?? null) as number | null,
     serverAmountFen: r ? (r.totalDepositFen ?? r.totalRefundFen ?? null) : null,
     error: e.error ?? null, lastRetryError: e.lastRetryError ?? null,
+    // The server's verdict the clerk must see: refund_held (a code nobody sold, waiting for the county's
+    // review), likely_counterfeit (absent from the product's registry of issued codes), refund_mismatch.
+    flags: r?.flags ?? [], heldFen: r?.totalHeldFen ?? 0,
     syncedAt: e.syncedAt ?? null,
   };
 }

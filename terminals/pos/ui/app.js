@@ -18,6 +18,7 @@ const T = {
     refusedTitle: '服务器拒绝的记录', recentTitle: '最近记录', printTitle: '打印任务', time: '时间', kind: '类型', receipt: '单号', reason: '原因', amount: '金额', state: '状态',
     kinds: { sale: '销售', return: '退押', 'drawer-report': '日结', reversal: '冲正', 'bag-event': '收集袋' },
     states: { pending: '待同步', sending: '同步中', synced: '已同步', refused: '被拒绝', queued: '等待打印', printing: '打印中', printed: '已打印', failed: '打印失败' },
+    flags: { refund_held: '未售出的码：退款待县里审核', likely_counterfeit: '疑似假码（不在发码清单中）', refund_mismatch: '实付与应退不符' },
     reprint: '重印', retry: '重试', confirmed: '已确认（已保存在本机）', saleDone: '销售已确认，单号', returnDone: '退款已确认，应付', dayDone: '日结已保存', newFarmer: '新农户，请填写姓名', known: '农户',
     keys: 'F1 销售 · F2 回收 · F3 收集袋 · F4 日结 · F5 记录 · Ctrl+Enter 确认 · Esc 清空', noLines: '请先扫码添加商品', stoppedPrefix: '终端已停止同步：',
   },
@@ -37,6 +38,7 @@ const T = {
     refusedTitle: 'Records the server refused', recentTitle: 'Recent records', printTitle: 'Print jobs', time: 'Time', kind: 'Kind', receipt: 'No.', reason: 'Reason', amount: 'Amount', state: 'State',
     kinds: { sale: 'Sale', return: 'Refund', 'drawer-report': 'Day end', reversal: 'Reversal', 'bag-event': 'Bag' },
     states: { pending: 'to sync', sending: 'sending', synced: 'synced', refused: 'refused', queued: 'waiting', printing: 'printing', printed: 'printed', failed: 'failed' },
+    flags: { refund_held: 'Code nobody sold: refund held for the county\'s review', likely_counterfeit: 'Likely counterfeit (not on the issued-code list)', refund_mismatch: 'Paid differs from refund owed' },
     reprint: 'Reprint', retry: 'Retry', confirmed: 'Confirmed (saved on this PC)', saleDone: 'Sale confirmed, no.', returnDone: 'Refund confirmed, pay', dayDone: 'Day end saved', newFarmer: 'New farmer: enter the name', known: 'Farmer',
     keys: 'F1 Sale · F2 Return · F3 Bags · F4 Day end · F5 Records · Ctrl+Enter confirm · Esc clear', noLines: 'Scan a product first', stoppedPrefix: 'This terminal stopped syncing: ',
   },
@@ -277,7 +279,7 @@ async function loadRecords() {
   $('refused').tBodies[0].innerHTML = status.refused.map((r) => `<tr><td>${when(r.eventTime)}</td><td>${esc(t('kinds')[r.kind] || r.kind)}</td><td>${esc(r.receiptNo)}</td>
     <td>${esc(r.error.code)}: ${esc(lang === 'zh' ? r.error.message_zh || r.error.message : r.error.message)}</td></tr>`).join('');
   $('recent').tBodies[0].innerHTML = rec.items.map((r) => `<tr><td>${when(r.eventTime)}</td><td>${esc(t('kinds')[r.kind] || r.kind)}</td><td>${esc(r.receiptNo)}${r.serverNo ? ` / ${esc(r.serverNo)}` : ''}</td>
-    <td class="num">${yuan(r.amountFen)}${r.serverAmountFen != null && r.serverAmountFen !== r.amountFen ? ` ≠ ${yuan(r.serverAmountFen)}` : ''}</td><td>${esc(t('states')[r.state])}${r.lastRetryError ? ` (${esc(r.lastRetryError.code)})` : ''}</td></tr>`).join('');
+    <td class="num">${yuan(r.amountFen)}${r.serverAmountFen != null && r.serverAmountFen !== r.amountFen ? ` ≠ ${yuan(r.serverAmountFen)}` : ''}</td><td>${esc(t('states')[r.state])}${r.lastRetryError ? ` (${esc(r.lastRetryError.code)})` : ''}${(r.flags || []).map((f) => `<br><small class="flag err">${esc(t('flags')[f] || f)}${f === 'refund_held' && r.heldFen ? ` ${yuan(r.heldFen)}` : ''}</small>`).join('')}</td></tr>`).join('');
   $('jobs').tBodies[0].innerHTML = status.printer.jobs.map((j) => `<tr><td>${esc(j.title)}</td><td>${esc(t('states')[j.state] || j.state)}${j.lastErrorCode ? ` (${esc(j.lastErrorCode)})` : ''}</td>
     <td><button class="small job" data-id="${j.id}" data-op="reprint">${t('reprint')}</button> ${j.state !== 'printed' ? `<button class="small job" data-id="${j.id}" data-op="retry">${t('retry')}</button>` : ''}</td></tr>`).join('');
   for (const b of document.querySelectorAll('button.job')) b.onclick = () => call('POST', `/local/print-jobs/${b.dataset.id}/${b.dataset.op}`, {}).then(poll);

@@ -140,6 +140,21 @@ describe('shop terminal sync', function () {
     expect(again.journal.counts()).to.include({ synced: 2, refused: 1, pending: 0 });
   });
 
+  it('shows the server\'s verdict on a code nobody sold: refund held for review (the till\'s cash settles on approval)', async () => {
+    const term = await enrolled();
+    const code = unitCode(GLYPHOSATE);
+    const ret = await term.counter.return({ returner: { phone: '17460000904', name: '丙' }, items: [{ scan: code, inspection: 'accepted' }] });
+    term.worker.kick();
+    await waitFor('sync', () => term.journal.get(ret.entry.record.id)!.state === 'synced');
+    const res = await fetch(`${term.url}/local/records?limit=5`);
+    const view = ((await res.json()) as { items: Array<{ id: string; flags: string[]; heldFen: number; amountFen: number; serverAmountFen: number }> }).items.find((i) => i.id === ret.entry.record.id)!;
+    expect(view.flags).to.include.members(['refund_held', 'refund_mismatch']);
+    expect(view).to.include({ heldFen: 100, amountFen: 100, serverAmountFen: 0 });
+    const held = await t.db.knex('held_refunds').where({ county_id: COUNTY, unit_code: code }).first();
+    expect(held).to.include({ state: 'held', prepaid_fen: 100 });
+    await expectLedgerClean(t);
+  });
+
   it('a revoked terminal stops syncing, keeps its records and says why', async () => {
     const term = await enrolled();
     gate.down = true;
