@@ -18,7 +18,7 @@ function malformed(at: string, message: string): AppError {
   return new AppError('CODE_REGISTRY_MALFORMED', undefined, [{ field: '/body', code: 'malformed', message: `${at}: ${message}` }]);
 }
 
-export async function* readCsvCodes(source: AsyncIterable<Buffer | string>): AsyncGenerator<CodeCandidate> {
+export async function* readCsvCodes(source: AsyncIterable<Buffer | string> | Iterable<Buffer | string>): AsyncGenerator<CodeCandidate> {
   const decoder = new StringDecoder('utf8');
   let pending = '';
   let lineNo = 0;
@@ -52,7 +52,7 @@ type Frame = { kind: 'array'; takes: boolean } | { kind: 'object'; key: string |
  * A small streaming JSON tokenizer: checks the structure (brackets, commas, colons, string escapes)
  * and yields the string or number values that stand where codes stand. Anything else is skipped.
  */
-export async function* readJsonCodes(source: AsyncIterable<Buffer | string>): AsyncGenerator<CodeCandidate> {
+export async function* readJsonCodes(source: AsyncIterable<Buffer | string> | Iterable<Buffer | string>): AsyncGenerator<CodeCandidate> {
   const decoder = new StringDecoder('utf8');
   const stack: Frame[] = [];
   let offset = 0;

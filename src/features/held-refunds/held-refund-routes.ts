@@ -71,10 +71,10 @@ export const heldRefundRoutes: RouteDef[] = [
   }),
   route({
     method: 'post', path: '/api/v1/held-refunds/payable', tag: 'held-refunds',
-    auth: { permission: 'returns:write', target: (ctx) => ({ countyId: countyOf(ctx.principal, ctx.body.countyId) }) },
+    auth: { permission: 'returns:write', target: (ctx) => ({ countyId: countyOf(ctx.principal, ctx.body.countyId), shopId: ctx.body.shopId }) },
     summary: 'Approved held refunds not yet paid for a phone, to pay at the counter (any shop of the county)',
-    body: obj({ countyId: COUNTY_CODE, phone: PHONE }, ['countyId']),
-    scopeExample: ({ countyId }) => ({ body: { countyId, phone: '17460009903' } }),
+    body: obj({ countyId: COUNTY_CODE, shopId: uuid('The shop asking (the counter that will pay)'), phone: PHONE }, ['countyId']),
+    scopeExample: ({ countyId, shopId }) => ({ body: { countyId, shopId, phone: '17460009903' } }),
     responses: { 200: { description: 'What the counter may pay now', schema: obj({ countyId: str(), totalFen: FEN, items: arr(obj({ heldRefundId: uuid(), unitCode: str(), productName: str(), amountFen: FEN, returnedAt: dateTime(), returnedAtShopId: uuid(), returnedAtShopName: str() })) }) } },
     handler: async ({ body, principal, deps }) => ({ body: await new HeldRefundService(deps).payable(principal, body.countyId, body.phone) }),
   }),

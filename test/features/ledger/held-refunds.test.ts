@@ -84,7 +84,7 @@ describe('held refunds: unit codes nobody sold', () => {
     expect(again.body.error.code).to.equal('HELD_REFUND_ALREADY_DECIDED');
 
     // The counter at shop B sees what this phone may collect.
-    const payable = await post('/api/v1/held-refunds/payable', 'admin', { countyId: COUNTY, phone: PHONE });
+    const payable = await post('/api/v1/held-refunds/payable', 'admin', { countyId: COUNTY, shopId: SHOP_B, phone: PHONE });
     expect(payable.status, JSON.stringify(payable.body)).to.equal(200);
     const mine = payable.body.items.find((i: { heldRefundId: string }) => i.heldRefundId === heldRefundId);
     expect(mine).to.include({ unitCode: code, amountFen: 100, returnedAtShopId: SHOP_A });
@@ -112,7 +112,7 @@ describe('held refunds: unit codes nobody sold', () => {
     expect(transfers).to.have.length(1);
     const item = (await queue('paid')).find((i) => i.heldRefundId === heldRefundId)!;
     expect(item.payout).to.include({ method: 'cash', shopId: SHOP_B, amountFen: 100 });
-    expect((await post('/api/v1/held-refunds/payable', 'admin', { countyId: COUNTY, phone: PHONE })).body.items.map((i: { heldRefundId: string }) => i.heldRefundId)).to.not.include(heldRefundId);
+    expect((await post('/api/v1/held-refunds/payable', 'admin', { countyId: COUNTY, shopId: SHOP_B, phone: PHONE })).body.items.map((i: { heldRefundId: string }) => i.heldRefundId)).to.not.include(heldRefundId);
     // The shop's settlement statement counts the cash it paid out.
     const st = await t.api().get(`/api/v1/counties/${COUNTY}/settlements/statements/2026-03`).set('Authorization', await as('qingshen.official'));
     expect(st.body.shops.find((s: { shopId: string }) => s.shopId === SHOP_B).refundsPaidFen).to.be.at.least(100);
