@@ -45,7 +45,15 @@ export function createApp(deps: AppDeps, routes: RouteDef[] = allRoutes()): expr
   });
   // A code registry import streams its (possibly huge) body itself: the JSON parser leaves it alone.
   const parseJson = express.json({ limit: deps.config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] });
-  app.use((req, res, next) => (STREAMED_BODY_PATH.test(req.path) ? next() : parseJson(req, res, next)));
+  app.use((req, res, next) => {
+    if (req.method !== 'POST' || !STREAMED_BODY_PATH.test(req.path)) return parseJson(req, res, next);
+    const encoding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (encoding !== 'identity') {
+      req.resume();
+      return next(new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the code list uncompressed (no Content-Encoding)'));
+    }
+    next();
+  });
 
   const openapi = buildOpenApi(routes, API_VERSION);
   app.get('/api/v1/openapi.json', (_req, res) => {
