@@ -27,6 +27,36 @@ export interface Config {
   /** How often the scheduler looks for a finished month to reconcile; 0 = off. */
   reconciliationJobIntervalMinutes: number;
   sms: SmsConfig;
+  /**
+   * Express `trust proxy`: false (default) takes the client address from the socket; behind a
+   * reverse proxy set it (1, 'loopback', a CIDR list) so throttling sees the real client address.
+   */
+  trustProxy: boolean | number | string;
+  authThrottle: AuthThrottleConfig;
+}
+
+/** Throttling of failed logins, terminal credentials and enrolment codes (docs/operations.md). */
+export interface AuthThrottleConfig {
+  /** Failures counted together; a window older than this starts again at zero. */
+  windowSeconds: number;
+  /** Failures per login name (existing or not) answered at once; each further one blocks the name base·2ⁿ seconds. */
+  accountFreeFailures: number;
+  /** Failures per client address answered at once before the address is slowed down. */
+  addressFreeFailures: number;
+  /** Failures within the window that lock the account. */
+  lockAfterFailures: number;
+  lockSeconds: number;
+  /** First delay; it doubles with every further failure, up to the maximum. */
+  baseDelaySeconds: number;
+  maxDelaySeconds: number;
+  /** Bad terminal credentials or enrolment codes from one address answered at once. */
+  deviceAddressFreeFailures: number;
+  /** Wrong tries of one enrolment code (an expired or used one, or a guess) answered at once. */
+  enrolmentCodeFreeFailures: number;
+  /** Password hashes (scrypt) computed at once; more wait in the queue. */
+  hashConcurrency: number;
+  /** Logins waiting for a hash slot; beyond this they are answered 503 SERVER_BUSY at once. */
+  hashQueueLimit: number;
 }
 
 /** The farmers' SMS service through Kannel (docs/sms.md). Off until a county and a secret are set. */
@@ -135,7 +165,24 @@ export function loadConfig(env: Env = process.env): Config {
     reconciliationJobIntervalMinutes: int('RECONCILIATION_JOB_INTERVAL_MINUTES', nodeEnv === 'test' ? 0 : 60, 0, 7 * 24 * 60),
     publicUrl: env.PUBLIC_URL && env.PUBLIC_URL !== '' ? env.PUBLIC_URL.replace(/\/$/, '') : null,
     sms: loadSmsConfig(env, problems, str, int),
+    trustProxy: trustProxy(env.TRUST_PROXY, problems),
+    authThrottle: {
+      windowSeconds: int('AUTH_FAILURE_WINDOW_MINUTES', 15, 1, 24 * 60) * 60,
+      accountFreeFailures: int('LOGIN_FREE_FAILURES_PER_ACCOUNT', 5, 1, 1000),
+      addressFreeFailures: int('LOGIN_FREE_FAILURES_PER_ADDRESS', 20, 1, 100_000),
+      lockAfterFailures: int('LOGIN_LOCK_AFTER_FAILURES', 10, 2, 1000),
+      lockSeconds: int('LOGIN_LOCK_MINUTES', 15, 1, 7 * 24 * 60) * 60,
+      baseDelaySeconds: int('AUTH_DELAY_BASE_SECONDS', 1, 1, 3600),
+      maxDelaySeconds: int('AUTH_DELAY_MAX_SECONDS', 300, 1, 86_400),
+      deviceAddressFreeFailures: int('DEVICE_FREE_FAILURES_PER_ADDRESS', 10, 1, 100_000),
+      enrolmentCodeFreeFailures: int('ENROLMENT_FREE_FAILURES_PER_CODE', 3, 1, 1000),
+      hashConcurrency: int('PASSWORD_HASH_CONCURRENCY', 2, 1, 64),
+      hashQueueLimit: int('PASSWORD_HASH_QUEUE', 16, 0, 10_000),
+    },
   };
+  if (config.authThrottle.lockAfterFailures <= config.authThrottle.accountFreeFailures) {
+    problems.push('LOGIN_LOCK_AFTER_FAILURES must be greater than LOGIN_FREE_FAILURES_PER_ACCOUNT');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
@@ -172,6 +219,19 @@ function loadSmsConfig(env: Env, problems: string[], str: (n: string, f: string)
     maxAttempts: int('SMS_MAX_ATTEMPTS', 8, 1, 50),
     retryBaseMs: int('SMS_RETRY_BASE_MS', 30_000, 10, 3_600_000),
   };
+}
+
+function trustProxy(raw: string | undefined, problems: string[]): boolean | number | string {
+  if (raw === undefined || raw.trim() === '') return false;
+  const v = raw.trim();
+  if (/^(false|0|no|off)$/i.test(v)) return false;
+  if (/^(true|yes|on)$/i.test(v)) return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  if (!/^[A-Za-z0-9.:/, ]+$/.test(v)) {
+    problems.push(`TRUST_PROXY must be false, true, a number of proxy hops, loopback/linklocal/uniquelocal or addresses/CIDRs, got "${raw}"`);
+    return false;
+  }
+  return v;
 }
 
 /** Hides the password in a connection string so it can be printed. */

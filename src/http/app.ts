@@ -18,6 +18,8 @@ export function createApp(deps: AppDeps, routes: RouteDef[] = allRoutes()): expr
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // Behind a reverse proxy the client address (login throttling) comes from X-Forwarded-For.
+  app.set('trust proxy', deps.config.trustProxy);
   app.use(requestIdMiddleware);
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();

@@ -94,14 +94,18 @@ export function errorMiddleware(logger: Logger) {
     const requestId = res.locals.requestId as string | undefined;
     const known = toAppError(err, req);
     if (known) {
-      if (known.status >= 500) {
+      // SERVER_BUSY is a login queue that is full, already logged at warn by the login.
+      if (known.status >= 500 && known.code !== 'SERVER_BUSY') {
         logger.error({ requestId, err, route: req.route?.path }, 'request failed');
       } else if (!(err instanceof AppError)) {
         // Mapped from a library or database error: worth a line for the operator, never a stack.
         const e = err as { code?: unknown; type?: unknown; message?: unknown };
         logger.warn({ requestId, route: req.route?.path ?? 'unmatched', method: req.method, code: known.code, cause: { code: e.code, type: e.type, message: typeof e.message === 'string' ? scrubPhones(e.message.slice(0, 200)) : undefined } }, 'request refused');
       }
-      if (!res.headersSent) res.status(known.status).json(errorBody(known.code, known.message, known.details));
+      if (!res.headersSent) {
+        for (const [name, value] of Object.entries(known.headers)) res.setHeader(name, value);
+        res.status(known.status).json(errorBody(known.code, known.message, known.details));
+      }
       return;
     }
     logger.error({ requestId, err, route: req.route?.path, method: req.method }, 'unhandled error');

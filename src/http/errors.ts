@@ -26,6 +26,8 @@ export const ERROR_CATALOGUE = {
   SESSION_REVOKED: { status: 401, message: 'This session has been logged out or revoked', message_zh: '会话已注销' },
   ACCOUNT_DISABLED: { status: 401, message: 'This account is disabled', message_zh: '账户已停用' },
   TERMINAL_REVOKED: { status: 401, message: 'This terminal has been revoked by the county; it can no longer sync', message_zh: '本终端已被县里撤销，无法再同步' },
+  RATE_LIMITED: { status: 429, message: 'Too many failed attempts from this account or address; wait the seconds in Retry-After and try again', message_zh: '失败次数过多，请按 Retry-After 所示秒数等待后再试' },
+  ACCOUNT_LOCKED: { status: 423, message: 'This account is locked after too many failed logins; it unlocks by itself at the time in details, or a county official or administrator can unlock it now', message_zh: '登录失败次数过多，账户已暂时锁定；到详情所示时间自动解锁，也可请县级管理人员或系统管理员立即解锁' },
   ENROLMENT_CODE_INVALID: { status: 401, message: 'The enrolment code is wrong, already used or expired', message_zh: '注册码错误、已使用或已过期' },
   // --- authorisation ---
   FORBIDDEN: { status: 403, message: 'Your role may not do this', message_zh: '您的角色无权执行此操作' },
@@ -42,6 +44,8 @@ export const ERROR_CATALOGUE = {
   INVALID_GTIN: { status: 422, message: 'The GTIN check digit is wrong', message_zh: '商品条码校验位错误' },
   SCHEDULE_OVERLAP: { status: 409, message: 'The deposit schedule overlaps another schedule of the same container type', message_zh: '押金标准的生效期与已有标准重叠' },
   SCHEDULE_IN_PAST: { status: 422, message: 'A deposit schedule cannot start before today: sales already recorded used the schedule then in force', message_zh: '押金标准不能早于今天生效' },
+  CANNOT_DEACTIVATE_SELF: { status: 422, message: 'You cannot deactivate your own account; ask another official', message_zh: '不能停用自己的账户，请由其他管理人员操作' },
+  LAST_ACTIVE_OFFICIAL: { status: 409, message: 'This is the last active county official of the county; create or reactivate another before deactivating it', message_zh: '这是本县最后一位在用的县级管理人员，请先新增或启用另一位再停用' },
   SCOPE_MISMATCH: { status: 422, message: "The user's scope does not fit their role", message_zh: '用户的范围与角色不符' },
   // --- ledger ---
   IDEMPOTENCY_CONFLICT: { status: 409, message: 'This client id was already used for a different request; make a new id for a new record', message_zh: '该单据编号已用于其他内容，请生成新编号' },
@@ -110,6 +114,7 @@ export const ERROR_CATALOGUE = {
   SMS_SECRET_INVALID: { status: 403, message: 'The shared secret of the SMS gateway callback is wrong', message_zh: '短信网关回调密钥错误' },
   SMS_OUTBOX_NOT_FOUND: { status: 404, message: 'No outgoing SMS of this county has that id', message_zh: '本县没有该条待发短信' },
   // --- server ---
+  SERVER_BUSY: { status: 503, message: 'The server is busy checking other logins; wait the seconds in Retry-After and try again', message_zh: '服务器正忙，请按 Retry-After 所示秒数等待后再试' },
   DATABASE_UNAVAILABLE: { status: 503, message: 'The database is not reachable; try again shortly', message_zh: '数据库暂不可用，请稍后再试' },
   INTERNAL: { status: 500, message: 'Something went wrong on the server; it has been logged', message_zh: '服务器内部错误，已记录' },
 } as const satisfies Record<string, ErrorSpec>;
@@ -126,6 +131,8 @@ export interface ErrorDetail {
 
 export class AppError extends Error {
   readonly status: number;
+  /** Response headers that go with the error, e.g. `Retry-After` on 429 and 503. */
+  headers: Record<string, string> = {};
   constructor(
     readonly code: ErrorCode,
     message?: string,

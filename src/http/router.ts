@@ -3,7 +3,7 @@
 import express, { type Request, type Response, type NextFunction } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../app-deps.js';
-import { authenticate } from '../auth/authenticate.js';
+import { authenticateRequest } from '../auth/authenticate-request.js';
 import { can, inScope, type Principal, type Target } from '../auth/permissions.js';
 import { AppError } from './errors.js';
 import type { HandlerContext, RouteDef } from './route.js';
@@ -33,7 +33,7 @@ export function mountRoutes(router: express.Router, routes: RouteDef[], deps: Ap
         const requestId = res.locals.requestId as string;
         let principal: Principal | null = null;
         if (def.auth !== 'public') {
-          principal = await authenticate(deps.db.knex, req.headers.authorization, deps.jwtSecret, deps.clock.now());
+          principal = await authenticateRequest(deps, req);
           if (def.auth !== 'authenticated' && !can(principal, def.auth.permission)) {
             throw new AppError('FORBIDDEN', `Your role (${principal.role}) may not do this: it needs ${def.auth.permission}`);
           }

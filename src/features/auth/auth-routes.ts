@@ -4,6 +4,7 @@ import { AuthService, publicUser } from './auth-service.js';
 import { AuthStore } from './auth-store.js';
 import { LOGIN_BODY, REFRESH_BODY, TOKEN_PAIR, USER_SCHEMA } from './auth-schemas.js';
 import { AppError } from '../../http/errors.js';
+import { clientAddress } from '../../auth/throttle.js';
 import { obj, str, enumOf, nullable } from '../../shared/schemas/builders.js';
 
 const ME = obj({ kind: enumOf(['user', 'terminal']), role: str(), user: nullable(USER_SCHEMA), terminal: nullable(obj({ id: str(), countyId: str(), shopId: str() })) });
@@ -13,8 +14,18 @@ export const authRoutes: RouteDef[] = [
     method: 'post', path: '/api/v1/auth/login', tag: 'auth', auth: 'public',
     summary: 'Log in with username and password; returns a short-lived access token and a refresh token',
     body: LOGIN_BODY,
-    responses: { 200: { description: 'Logged in', schema: TOKEN_PAIR }, 401: { description: 'INVALID_CREDENTIALS or ACCOUNT_DISABLED' } },
-    handler: async ({ body, deps }) => ({ body: await new AuthService(deps).login(body.username, body.password) }),
+    description: 'Failed logins are counted per username (known or not) and per client address. After a few failures the '
+      + 'next attempt must wait (429 RATE_LIMITED, `Retry-After` in seconds), the wait doubling with each failure; repeated '
+      + 'failures lock the account for a while (423 ACCOUNT_LOCKED, unlock time in details; an official can unlock it). '
+      + 'A successful login starts the count again. See docs/operations.md.',
+    responses: {
+      200: { description: 'Logged in', schema: TOKEN_PAIR },
+      401: { description: 'INVALID_CREDENTIALS or ACCOUNT_DISABLED' },
+      423: { description: 'ACCOUNT_LOCKED: too many failed logins; unlocksAt in details' },
+      429: { description: 'RATE_LIMITED: wait the seconds in Retry-After' },
+      503: { description: 'SERVER_BUSY: too many logins being checked at once; wait the seconds in Retry-After' },
+    },
+    handler: async ({ body, deps, req, log }) => ({ body: await new AuthService(deps).login(body.username, body.password, clientAddress(req), log) }),
   }),
   route({
     method: 'post', path: '/api/v1/auth/refresh', tag: 'auth', auth: 'public',

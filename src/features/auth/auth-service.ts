@@ -3,10 +3,13 @@
 import type { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../http/errors.js';
-import { dummyPasswordHash, randomToken, sha256, verifyPassword } from '../../auth/passwords.js';
+import { dummyPasswordHash, randomToken, sha256 } from '../../auth/passwords.js';
 import { signAccessToken } from '../../auth/tokens.js';
 import { AuthStore, type UserRow } from './auth-store.js';
 import type { AppDeps } from '../../app-deps.js';
+import type { Logger } from '../../logger.js';
+import { passwordHasher } from '../../auth/password-hasher.js';
+import { AuthThrottle, accountKey, addressKey, lockedError, type ThrottleKey } from '../../auth/throttle.js';
 
 export interface TokenPair {
   accessToken: string;
@@ -53,12 +56,48 @@ export class AuthService {
     this.store = new AuthStore(deps.db.knex);
   }
 
-  async login(username: string, password: string): Promise<TokenPair> {
-    const user = await this.store.userByUsername(username.trim().toLowerCase());
-    // Hash even for an unknown user so response time does not reveal which usernames exist.
-    const ok = await verifyPassword(password, user?.password_hash ?? (await dummyPasswordHash()));
-    if (!user || !ok) throw new AppError('INVALID_CREDENTIALS');
-    if (!user.active) throw new AppError('ACCOUNT_DISABLED');
+  /**
+   * Throttled before any hash is computed (per login name and per client address, in the database),
+   * with at most a few hashes at once; every refusal is logged for the admin, never the password.
+   */
+  async login(username: string, password: string, address: string, log: Logger = this.deps.logger): Promise<TokenPair> {
+    const name = username.trim().toLowerCase();
+    const throttle = AuthThrottle.of(this.deps);
+    const keys = [accountKey(name), addressKey('login_address', address)];
+    const refused = (reason: string, err: unknown): unknown => {
+      if (err instanceof AppError) log.warn({ event: 'login_failed', username: name, address, reason, code: err.code }, 'login refused');
+      return err;
+    };
+    const checked = async () => {
+      try {
+        await throttle.check(keys);
+      } catch (err) {
+        throw refused(err instanceof AppError && err.code === 'ACCOUNT_LOCKED' ? 'locked' : 'throttled', err);
+      }
+    };
+    await checked();
+    const hasher = passwordHasher(this.deps.config);
+    const { user, ok } = await hasher.run(async () => {
+      // Again inside the slot: this attempt may have waited while others were failing.
+      await checked();
+      const found = await this.store.userByUsername(name);
+      // Hash even for an unknown user so response time does not reveal which usernames exist.
+      return { user: found, ok: await hasher.verify(password, found?.password_hash ?? (await dummyPasswordHash())) };
+    }).catch((err) => {
+      throw err instanceof AppError && err.code === 'SERVER_BUSY' ? refused('server_busy', err) : err;
+    });
+    if (!user || !ok) {
+      const { lockedUntil } = await throttle.fail(keys);
+      log.warn({ event: 'login_failed', username: name, address, reason: user ? 'wrong_password' : 'unknown_user', locked: lockedUntil !== null }, 'login failed');
+      // Unknown names are counted and locked exactly like real ones, so the answers tell nothing apart.
+      if (lockedUntil) throw lockedError(lockedUntil, this.deps.clock.now());
+      throw new AppError('INVALID_CREDENTIALS');
+    }
+    if (!user.active) {
+      log.warn({ event: 'login_failed', username: name, address, reason: 'account_disabled' }, 'login failed');
+      throw new AppError('ACCOUNT_DISABLED');
+    }
+    await throttle.reset(keys[0] as ThrottleKey);
     return this.issue(user, this.deps.db.knex);
   }
 

@@ -1,6 +1,7 @@
 // POS terminal enrolment and revocation.
 import { route, type RouteDef } from '../../http/route.js';
 import { actorName } from '../../auth/authenticate.js';
+import { clientAddress } from '../../auth/throttle.js';
 import { COUNTY_CODE, PAGE_QUERY, enumOf, nullable, obj, page, str, text, uuid } from '../../shared/schemas/builders.js';
 import { TerminalService } from './terminal-service.js';
 
@@ -52,7 +53,8 @@ export const terminalRoutes: RouteDef[] = [
     responses: {
       200: { description: 'Enrolled', schema: obj({ terminalId: uuid(), countyId: str(), shopId: uuid(), shopName: str(), credential: str() }) },
       401: { description: 'ENROLMENT_CODE_INVALID' },
+      429: { description: 'RATE_LIMITED: too many wrong codes from this address or for this code; wait the seconds in Retry-After' },
     },
-    handler: async ({ body, deps }) => ({ body: await new TerminalService(deps).enrol(body.enrolmentCode) }),
+    handler: async ({ body, deps, req, log }) => ({ body: await new TerminalService(deps).enrol(body.enrolmentCode, clientAddress(req), log) }),
   }),
 ];

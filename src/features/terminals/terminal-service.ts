@@ -6,6 +6,8 @@ import { AppError } from '../../http/errors.js';
 import { randomToken, sha256 } from '../../auth/passwords.js';
 import { formatDeviceToken } from '../../auth/tokens.js';
 import type { AppDeps } from '../../app-deps.js';
+import type { Logger } from '../../logger.js';
+import { AuthThrottle, addressKey, enrolmentCodeKey } from '../../auth/throttle.js';
 import { TerminalStore, type TerminalRow } from './terminal-store.js';
 
 /** Letters and digits a clerk cannot confuse when typing (no 0/O, 1/I/L). */
@@ -57,18 +59,39 @@ export class TerminalService {
     return { terminal: terminalView(row), enrolmentCode: code };
   }
 
-  async enrol(codeInput: string) {
+  /**
+   * Wrong codes are counted per client address and per code typed (the same budget as bad device
+   * credentials), so codes cannot be guessed: after a few, 429 RATE_LIMITED before any lookup.
+   */
+  async enrol(codeInput: string, address: string, log: Logger = this.deps.logger) {
     const now = this.deps.clock.now();
-    return this.deps.db.knex.transaction(async (trx) => {
-      const row = await this.store.byEnrolmentCodeForUpdate(trx, sha256(canonicalEnrolmentCode(codeInput)));
-      if (!row || row.revoked_at || !row.enrolment_expires_at || row.enrolment_expires_at.getTime() < now.getTime()) {
-        throw new AppError('ENROLMENT_CODE_INVALID');
+    const code = canonicalEnrolmentCode(codeInput);
+    const throttle = AuthThrottle.of(this.deps);
+    const keys = [addressKey('device_address', address), enrolmentCodeKey(code)];
+    try {
+      await throttle.check(keys);
+    } catch (err) {
+      log.warn({ event: 'enrolment_refused', address, reason: 'throttled' }, 'terminal enrolment refused');
+      throw err;
+    }
+    try {
+      return await this.deps.db.knex.transaction(async (trx) => {
+        const row = await this.store.byEnrolmentCodeForUpdate(trx, sha256(code));
+        if (!row || row.revoked_at || !row.enrolment_expires_at || row.enrolment_expires_at.getTime() < now.getTime()) {
+          throw new AppError('ENROLMENT_CODE_INVALID');
+        }
+        const credential = formatDeviceToken(row.county_id, row.id, randomToken(32));
+        await this.store.completeEnrolment(trx, row.county_id, row.id, sha256(credential), now);
+        const shop = await trx('shops').where({ county_id: row.county_id, id: row.shop_id }).first('name');
+        return { terminalId: row.id, countyId: row.county_id, shopId: row.shop_id, shopName: shop?.name ?? '', credential };
+      });
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'ENROLMENT_CODE_INVALID') {
+        await throttle.fail(keys);
+        log.warn({ event: 'enrolment_refused', address, reason: 'code_invalid' }, 'terminal enrolment refused');
       }
-      const credential = formatDeviceToken(row.county_id, row.id, randomToken(32));
-      await this.store.completeEnrolment(trx, row.county_id, row.id, sha256(credential), now);
-      const shop = await trx('shops').where({ county_id: row.county_id, id: row.shop_id }).first('name');
-      return { terminalId: row.id, countyId: row.county_id, shopId: row.shop_id, shopName: shop?.name ?? '', credential };
-    });
+      throw err;
+    }
   }
 
   async revoke(countyId: string, id: string, reason: string) {

@@ -2,9 +2,11 @@
 // Deactivating a user or changing their password ends all of their sessions at once.
 import { route, type RouteDef } from '../../http/route.js';
 import { AppError } from '../../http/errors.js';
-import { hashPassword } from '../../auth/passwords.js';
+import type { Knex } from 'knex';
+import { passwordHasher } from '../../auth/password-hasher.js';
+import { AuthThrottle, accountKey } from '../../auth/throttle.js';
 import { actorName } from '../../auth/authenticate.js';
-import { COUNTY_CODE, PAGE_QUERY, VERSION, bool, enumOf, obj, page, partial, str, text, uuid } from '../../shared/schemas/builders.js';
+import { COUNTY_CODE, PAGE_QUERY, VERSION, bool, enumOf, nullable, obj, page, partial, str, text, uuid } from '../../shared/schemas/builders.js';
 import { newId } from '../../shared/client-id.js';
 import { USER_SCHEMA } from '../auth/auth-schemas.js';
 import { publicUser } from '../auth/auth-service.js';
@@ -52,7 +54,7 @@ export const userRoutes: RouteDef[] = [
         if (f === need && !body[f]) throw new AppError('SCOPE_MISMATCH', `A ${body.role} needs ${f}`, [{ field: `/body/${f}`, code: 'required', message: `is required for role ${body.role}` }]);
         if (f !== need && body[f]) throw new AppError('SCOPE_MISMATCH', `A ${body.role} has no ${f}`, [{ field: `/body/${f}`, code: 'not_allowed', message: `does not apply to role ${body.role}` }]);
       }
-      const passwordHash = await hashPassword(body.password);
+      const passwordHash = await passwordHasher(deps.config).hash(body.password);
       return deps.db.knex.transaction(async (trx) => {
         if (body.shopId) await requireRef(trx, 'shops', params.countyId, body.shopId, 'shopId');
         if (body.haulerId) await requireRef(trx, 'haulers', params.countyId, body.haulerId, 'haulerId');
@@ -70,12 +72,17 @@ export const userRoutes: RouteDef[] = [
   route({
     method: 'patch', path: '/api/v1/counties/:countyId/users/:id', tag: 'users', auth: { permission: 'users:write' },
     summary: 'Rename, reset the password of, or deactivate a user (ends their sessions)',
+    description: 'Nobody deactivates their own account (CANNOT_DEACTIVATE_SELF), and a county keeps at least one active county official (LAST_ACTIVE_OFFICIAL).',
     params: ITEM_PARAMS,
     body: partial({ version: VERSION, displayName: text(100), password: PASSWORD, active: bool(), language: enumOf(['zh', 'en']) }, { required: ['version'], minProperties: 2 }),
-    responses: { 200: { description: 'Changed', schema: USER_SCHEMA }, 404: { description: 'NOT_FOUND' }, 409: { description: 'VERSION_CONFLICT' } },
+    responses: { 200: { description: 'Changed', schema: USER_SCHEMA }, 404: { description: 'NOT_FOUND' }, 409: { description: 'VERSION_CONFLICT or LAST_ACTIVE_OFFICIAL' }, 422: { description: 'CANNOT_DEACTIVATE_SELF' } },
     handler: async ({ params, body, principal, deps }) => {
-      const passwordHash = body.password ? await hashPassword(body.password) : undefined;
+      if (body.active === false && principal.kind === 'user' && principal.userId === params.id) {
+        throw new AppError('CANNOT_DEACTIVATE_SELF', undefined, [{ field: '/body/active', code: 'self', message: 'another official must deactivate this account' }]);
+      }
+      const passwordHash = body.password ? await passwordHasher(deps.config).hash(body.password) : undefined;
       return deps.db.knex.transaction(async (trx) => {
+        if (body.active === false) await requireAnotherActiveOfficial(trx, params.countyId, params.id);
         const existing = await trx<UserRow>('users').where({ id: params.id, county_id: params.countyId }).forUpdate().first();
         if (!existing) throw new AppError('NOT_FOUND', 'No such user in this county');
         if (existing.version !== body.version) throw new AppError('VERSION_CONFLICT', undefined, [{ field: '/body/version', code: 'stale', message: `current version is ${existing.version}` }]);
@@ -92,4 +99,38 @@ export const userRoutes: RouteDef[] = [
       });
     },
   }),
+  route({
+    method: 'post', path: '/api/v1/counties/:countyId/users/:id/unlock', tag: 'users', auth: { permission: 'users:write' },
+    summary: 'Unlock a user locked after too many failed logins, and clear their failure count',
+    description: 'An account locked by failed logins (423 ACCOUNT_LOCKED) unlocks by itself after LOGIN_LOCK_MINUTES; '
+      + 'a county official or administrator can unlock it at once here. Answers whether it was locked.',
+    params: ITEM_PARAMS,
+    responses: { 200: { description: 'Unlocked (or was not locked)', schema: obj({ user: USER_SCHEMA, wasLocked: bool(), lockedUntil: nullable(str({ format: 'date-time' })) }) }, 404: { description: 'NOT_FOUND' } },
+    handler: async ({ params, principal, deps, log }) => {
+      const user = await deps.db.knex<UserRow>('users').where({ id: params.id, county_id: params.countyId }).first();
+      if (!user) throw new AppError('NOT_FOUND', 'No such user in this county');
+      const throttle = AuthThrottle.of(deps);
+      const key = accountKey(user.username);
+      const lockedUntil = await throttle.lockedUntil(key);
+      await throttle.reset(key);
+      log.info({ event: 'account_unlocked', username: user.username, by: actorName(principal), wasLocked: lockedUntil !== null }, 'account unlocked');
+      return { body: { user: publicUser(user), wasLocked: lockedUntil !== null, lockedUntil: lockedUntil?.toISOString() ?? null } };
+    },
+  }),
 ];
+
+/**
+ * A county keeps at least one active county official: the one who would deactivate the last is
+ * refused. The county's active officials are locked in id order first, so two officials deactivating
+ * each other at once on PostgreSQL queue here and the second sees the first one's change.
+ */
+async function requireAnotherActiveOfficial(trx: Knex.Transaction, countyId: string, userId: string): Promise<void> {
+  const officials = await trx<UserRow>('users')
+    .where({ county_id: countyId, role: 'county_official', active: true })
+    .orderBy('id').forUpdate().select('id');
+  if (officials.some((o) => o.id === userId) && officials.length <= 1) {
+    throw new AppError('LAST_ACTIVE_OFFICIAL', 'This is the last active county official of the county; create or reactivate another before deactivating it', [
+      { field: '/body/active', code: 'last_active_official', message: 'a county keeps at least one active county official' },
+    ]);
+  }
+}
