@@ -17,7 +17,8 @@ describe('ledger CLIs: npm run ledger:check and ledger:expire', function () {
   before(async () => {
     cdb = await cliDatabase('ledger-cli');
     // A ledger with one sale past the validity period (a unit code and an untracked container) and one fresh sale.
-    await cdb.prepare(async (_db, app) => {
+    // The old sale is recorded when it happened (the server's clock then), as a terminal online that day would.
+    await cdb.prepare(async (_db, app, clock) => {
       const login = await request(app).post('/api/v1/auth/login').send({ username: 'clerk.qingcheng', password: DEMO_PASSWORD });
       const auth = `Bearer ${login.body.accessToken}`;
       const old = new Date(Date.now() - 400 * 86_400_000).toISOString();
@@ -25,6 +26,7 @@ describe('ledger CLIs: npm run ledger:check and ledger:expire', function () {
         [old, [{ productId: GLYPHOSATE.id, quantity: 2, unitCodes: [unitCode(GLYPHOSATE)], depositChargedFen: 100 }]],
         [new Date(Date.now() - 60_000).toISOString(), [{ productId: GLYPHOSATE.id, quantity: 1, depositChargedFen: 100 }]],
       ] as const) {
+        clock.set(new Date(Date.parse(eventTime) + 1_000).toISOString());
         const res = await request(app).post('/api/v1/sales').set('Authorization', auth).send(saleBody({ shopId: SHOP_A, eventTime, lines }));
         expect(res.status, JSON.stringify(res.body)).to.equal(201);
       }

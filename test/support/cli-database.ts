@@ -28,7 +28,7 @@ export interface CliDatabase {
   env: NodeJS.ProcessEnv;
   open(): Promise<Database>;
   /** Opens, migrates and seeds the demo county, and hands over an app on it; closes afterwards. */
-  prepare(work: (db: Database, app: express.Express) => Promise<void>): Promise<void>;
+  prepare(work: (db: Database, app: express.Express, clock: TestClock) => Promise<void>): Promise<void>;
   run(script: string, ...args: string[]): Promise<CliRun>;
   /** Runs the command with some environment variables changed (e.g. an unreachable DATABASE_URL). */
   runWith(extraEnv: NodeJS.ProcessEnv, script: string, ...args: string[]): Promise<CliRun>;
@@ -60,8 +60,9 @@ export async function cliDatabase(tag: string): Promise<CliDatabase> {
         await migrateLatest(db.knex);
         await seedDemoCounty(db.knex, { farmers: 3 });
         const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent' });
-        const deps: AppDeps = { db, config, logger: createLogger('silent'), clock: new TestClock(new Date().toISOString()), jwtSecret: TEST_JWT_SECRET };
-        await work(db, createApp(deps));
+        const clock = new TestClock(new Date().toISOString());
+        const deps: AppDeps = { db, config, logger: createLogger('silent'), clock, jwtSecret: TEST_JWT_SECRET };
+        await work(db, createApp(deps), clock);
       } finally {
         await db.close();
       }

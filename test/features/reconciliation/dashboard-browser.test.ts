@@ -29,10 +29,14 @@ describe('dashboard in a browser', function () {
     }
     const clerk = await freshToken(t, 'clerk.qingcheng');
     const codes = [unitCode(GLYPHOSATE), unitCode(GLYPHOSATE), unitCode(GLYPHOSATE)];
+    // Each sale is recorded when it happened (the server's clock then): older event times than the
+    // county's maximum offline age are refused from clerks.
     for (const [eventTime, n] of [['2026-01-12T02:00:00.000Z', 2], ['2026-02-20T02:00:00.000Z', 1]] as const) {
+      t.clock.set(eventTime);
       const r = await t.api().post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ eventTime, lines: [{ productId: GLYPHOSATE.id, quantity: n, unitCodes: n === 2 ? codes.slice(0, 2) : codes.slice(2) }] }));
       expect(r.status, JSON.stringify(r.body)).to.equal(201);
     }
+    t.clock.set('2026-03-15T02:00:00.000Z');
     const ret = await t.api().post('/api/v1/returns').set('Authorization', clerk).send(returnBody({ eventTime: '2026-03-14T02:00:00.000Z', returner: { phone: '17460000999' }, items: [{ scan: codes[0], inspection: 'accepted' }] }));
     expect(ret.status, JSON.stringify(ret.body)).to.equal(201);
     await t.api().post(`/api/v1/counties/${COUNTY}/reconciliations`).set('Authorization', await freshToken(t, 'qingshen.official')).send({ period: '2026-02' });
