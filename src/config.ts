@@ -27,6 +27,17 @@ export interface Config {
   /** How often the scheduler looks for a finished month to reconcile; 0 = off. */
   reconciliationJobIntervalMinutes: number;
   sms: SmsConfig;
+  backup: BackupConfig;
+}
+
+/** Online backups taken by the server's scheduler (docs/operations.md). */
+export interface BackupConfig {
+  /** Where `npm run backup` and the scheduled backups write their files. */
+  dir: string;
+  /** Hours between scheduled backups; 0 = the server takes none (run `npm run backup` from cron). */
+  intervalHours: number;
+  /** How many backup files to keep in `dir`; older ones are removed after a new one is written. */
+  keep: number;
 }
 
 /** The farmers' SMS service through Kannel (docs/sms.md). Off until a county and a secret are set. */
@@ -135,6 +146,11 @@ export function loadConfig(env: Env = process.env): Config {
     reconciliationJobIntervalMinutes: int('RECONCILIATION_JOB_INTERVAL_MINUTES', nodeEnv === 'test' ? 0 : 60, 0, 7 * 24 * 60),
     publicUrl: env.PUBLIC_URL && env.PUBLIC_URL !== '' ? env.PUBLIC_URL.replace(/\/$/, '') : null,
     sms: loadSmsConfig(env, problems, str, int),
+    backup: {
+      dir: path.resolve(str('BACKUP_DIR', './backups')),
+      intervalHours: int('BACKUP_INTERVAL_HOURS', nodeEnv === 'test' ? 0 : 24, 0, 24 * 31),
+      keep: int('BACKUP_KEEP', 14, 1, 10_000),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
