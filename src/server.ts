@@ -12,7 +12,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createApp } from './http/app.js';
 import { systemClock, type AppDeps } from './app-deps.js';
 import { startScheduler, type Scheduler } from './jobs/scheduler.js';
-import { countyJobs } from './jobs/jobs.js';
+import { countyJobs, serverJobs } from './jobs/jobs.js';
 import { startSmsRunner } from './features/sms/sms-runner.js';
 
 /**
@@ -60,7 +60,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; db?: 
   }
   const deps: AppDeps = { db, config, logger, clock: systemClock, jwtSecret: await resolveJwtSecret(config, db.knex) };
   const app = createApp(deps);
-  const scheduler = startScheduler(db.knex, deps.clock, logger, countyJobs(config));
+  const scheduler = startScheduler(db.knex, deps.clock, logger, [...countyJobs(config), ...serverJobs(config, db)]);
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
