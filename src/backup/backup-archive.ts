@@ -16,6 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform, type Writable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { Knex } from 'knex';
+import { requestResendAllCounties } from '../features/sync/resend-requests.js';
 import {
   appliedMigrations, copyIn, copyOut, CopyRefusedError, MIGRATOR_TABLES, prepareTarget, quoteIdent, sequenceValues, setSequences,
   tablesInDependencyOrder, withClient, type SequenceValue, type TableInfo,
@@ -156,6 +157,8 @@ async function checkDataSha(file: string, offset: number, expected: string): Pro
 export interface RestoreResult {
   manifest: BackupManifest;
   tables: Array<{ name: string; rows: number }>;
+  /** One per county: terminals are asked to send again what they recorded since the backup. */
+  resendRequests: Array<{ countyId: string; id: string; since: string }>;
 }
 
 /**
@@ -167,7 +170,7 @@ export async function restoreBackup(knex: Knex, file: string, onProgress?: Progr
   const { manifest, dataOffset } = await readManifest(file);
   await checkDataSha(file, dataOffset, manifest.dataSha256);
   await prepareTarget(knex, manifest.migrations);
-  return withClient(knex, async (client) => {
+  const restored = await withClient(knex, async (client) => {
     const target = new Map((await tablesInDependencyOrder(client)).map((t) => [t.name, t]));
     for (const t of manifest.tables) {
       const have = target.get(t.name);
@@ -231,8 +234,11 @@ export async function restoreBackup(knex: Knex, file: string, onProgress?: Progr
     } finally {
       lines.close();
     }
-    return { manifest, tables: restored };
+    return restored;
   });
+  // What terminals synced after the snapshot is gone from this database but still in their journals.
+  const resendRequests = await requestResendAllCounties(knex, new Date(manifest.createdAt), 'system:restore', `restored from backup ${path.basename(file)}`);
+  return { manifest, tables: restored, resendRequests };
 }
 
 /** Backup files of a directory, newest first (names sort by their UTC timestamp). */

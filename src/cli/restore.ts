@@ -24,7 +24,7 @@ try {
     console.log(`ledger ${r.countyId}: ${r.ok ? 'ok' : 'FAILED'} (${r.transfers} transfers)`);
     if (!r.ok) failed++;
   }
-  console.log('Terminals hold what they recorded after the backup: ask them to send it again (docs/operations.md, "Recovery with the terminals\' help").');
+  for (const r of got.resendRequests) console.log(`terminals of ${r.countyId} are asked to send again everything since ${r.since} (request ${r.id}); they do at their next sync`);
   process.exitCode = failed ? 1 : 0;
 } catch (err) {
   if (!(err instanceof CopyRefusedError)) throw err;
