@@ -133,7 +133,12 @@ describe('backup, restore and db:move (npm run backup / restore / db:move)', fun
       expect(r.code, r.stdout + r.stderr).to.equal(0);
       expect(r.stdout).to.contain('ledger 511425: ok');
       const { manifest } = await readManifest(backupFile);
-      for (const t of manifest.tables) expect(await rowCount(target.url, t.name), t.name).to.equal(t.rows);
+      const counties = manifest.tables.find((t) => t.name === 'counties')!.rows;
+      for (const t of manifest.tables) {
+        // The restore itself adds one request per county: terminals, send again what came after the backup.
+        const added = t.name === 'terminal_resend_requests' ? counties : 0;
+        expect(await rowCount(target.url, t.name), t.name).to.equal(t.rows + added);
+      }
       // The restored ledger balances in itself: every sale in it has its transfer, every refund too.
       const ledger = await runCli(env, 'ledger-check.ts');
       expect(ledger.code, ledger.stdout).to.equal(0);
