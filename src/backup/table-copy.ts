@@ -32,7 +32,7 @@ export class CopyRefusedError extends Error {
 
 /** COPY needs a real PostgreSQL connection; the embedded PGlite engine speaks no COPY protocol. */
 export function assertCopyCapable(db: Database): void {
-  if (db.kind !== 'postgres') {
+  if (db.kind !== 'postgres' && db.kind !== 'embedded') {
     throw new CopyRefusedError('backup, restore and db:move need a PostgreSQL server (DATABASE_URL); the embedded PGlite database is backed up by stopping the server and copying DATA_DIR');
   }
 }

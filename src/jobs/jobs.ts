@@ -31,8 +31,7 @@ export function countyJobs(config: Config): CountyJob[] {
 
 /** Jobs for the whole database: the county's scheduled online backups (BACKUP_INTERVAL_HOURS, BACKUP_KEEP). */
 export function serverJobs(config: Config, db: Database): CountyJob[] {
-  // COPY needs a PostgreSQL server; the embedded PGlite database is backed up by copying DATA_DIR.
-  if (db.kind !== 'postgres') return [];
+  void db; // both engines are PostgreSQL servers: the embedded one and DATABASE_URL's
   return [
     {
       name: 'backup',

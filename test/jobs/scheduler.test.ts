@@ -7,7 +7,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { countyJobs, serverJobs } from '../../src/jobs/jobs.js';
 import { readManifest } from '../../src/backup/backup-archive.js';
-import { BACKEND } from '../support/test-db.js';
 import { loadConfig } from '../../src/config.js';
 import { COUNTY, balances, expectLedgerClean, saleBody } from '../features/ledger/ledger-fixtures.js';
 
@@ -59,13 +58,6 @@ describe('scheduled backups (BACKUP_INTERVAL_HOURS, BACKUP_DIR, BACKUP_KEEP)', (
     expect(loadConfig({ NODE_ENV: 'test' }).backup.intervalHours).to.equal(0);
     expect(loadConfig({}).backup).to.include({ intervalHours: 24, keep: 14 });
   });
-
-  if (BACKEND === 'pglite') {
-    it('are not scheduled on PGlite (no COPY there; DATA_DIR is copied with the server stopped)', () => {
-      expect(serverJobs(loadConfig({ BACKUP_INTERVAL_HOURS: '1' }), t.db)).to.deep.equal([]);
-    });
-    return;
-  }
 
   it('write a backup per run into BACKUP_DIR and keep only the newest BACKUP_KEEP', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agrireturn-sched-backups-'));

@@ -16,7 +16,7 @@ import { openDatabase } from '../../src/db/connection.js';
 import { readManifest } from '../../src/backup/backup-archive.js';
 import { startServer } from '../../src/server.js';
 import { DEMO_PASSWORD } from '../../seeds/demo-county.js';
-import { BACKEND, throwawayDatabase } from '../support/test-db.js';
+import { throwawayDatabase } from '../support/test-db.js';
 import { cliDatabase, type CliDatabase, type CliRun } from '../support/cli-database.js';
 import { TestClock, TEST_JWT_SECRET } from '../support/harness.js';
 import { GLYPHOSATE, SHOP_A, returnBody, saleBody, unitCode } from '../features/ledger/ledger-fixtures.js';
@@ -56,17 +56,6 @@ describe('backup, restore and db:move (npm run backup / restore / db:move)', fun
     await cdb?.cleanup();
     fs.rmSync(backupDir, { recursive: true, force: true });
   });
-
-  if (BACKEND === 'pglite') {
-    it('refuses on the embedded PGlite database with a clear message (exit 2), writing no file', async () => {
-      await cdb.prepare(async () => undefined);
-      const r = await cdb.run('backup.ts', '--dir', backupDir);
-      expect(r.code, r.stdout + r.stderr).to.equal(2);
-      expect(r.stderr).to.contain('backup refused: backup, restore and db:move need a PostgreSQL server');
-      expect(fs.readdirSync(backupDir)).to.deep.equal([]);
-    });
-    return;
-  }
 
   let backupFile = '';
   let soldBefore = 0;

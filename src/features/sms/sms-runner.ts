@@ -29,7 +29,7 @@ export function startSmsRunner(deps: AppDeps, serverUrl: string): SmsRunner | nu
     if (r.queued > 0) worker.kick();
     return r;
   };
-  const listener = deps.db.kind === 'postgres' ? listenForOutbox(deps, () => worker.kick()) : null;
+  const listener = deps.db.kind === 'postgres' || deps.db.kind === 'embedded' ? listenForOutbox(deps, () => worker.kick()) : null;
   const timer = setInterval(() => void remind().catch((err) => deps.logger.error({ err }, 'sms expiry reminders failed')), REMINDER_INTERVAL_MS);
   timer.unref();
   return {

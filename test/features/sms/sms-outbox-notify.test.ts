@@ -1,6 +1,5 @@
 // A sale's SMS leaves as soon as the sale commits: the outbox's NOTIFY wakes the worker, so nothing
-// waits for the poll (set here to ten minutes). On PGlite (no second connection to LISTEN on) the
-// poll is all there is.
+// waits for the poll (set here to ten minutes).
 import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,17 +9,11 @@ import request from 'supertest';
 import { loadConfig } from '../../../src/config.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { DEMO_PASSWORD } from '../../../seeds/demo-county.js';
-import { BACKEND, throwawayDatabase } from '../../support/test-db.js';
+import { throwawayDatabase } from '../../support/test-db.js';
 import { saleBody, SHOP_A } from '../ledger/ledger-fixtures.js';
 
 describe('SMS notifications leave at once (LISTEN/NOTIFY on the outbox; the poll is the safety net)', function () {
   this.timeout(120_000);
-  if (BACKEND !== 'postgres') {
-    it('(PGlite: no second connection to LISTEN on) the poll, every SMS_WORKER_INTERVAL_MS (default 2 s), delivers', async () => {
-      expect(loadConfig({}).sms.workerIntervalMs).to.equal(2000);
-    });
-    return;
-  }
   let server: RunningServer;
   let sendsms: http.Server;
   const got: URLSearchParams[] = [];

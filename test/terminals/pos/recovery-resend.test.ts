@@ -1,12 +1,12 @@
 // Recovery with the terminals' help: the county server is restored from an older backup and has lost
 // what terminals synced after it; the restore asks terminals to send again everything since the
 // backup, the terminal re-sends its journal (live and archived records) and the ledger ends exactly
-// as it was before the loss. Backups need COPY, so this runs on PostgreSQL.
+// as it was before the loss.
 import { expect } from 'chai';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BACKEND, useTestApp } from '../../support/harness.js';
+import { useTestApp } from '../../support/harness.js';
 import { throwawayDatabase } from '../../support/test-db.js';
 import { openDatabase, type Database } from '../../../src/db/connection.js';
 import { createApp } from '../../../src/http/app.js';
@@ -81,8 +81,6 @@ describe('recovery with the terminals\' help: restore an older backup, terminals
       fs.rmSync(pdir, { recursive: true, force: true });
     }
   });
-
-  if (BACKEND !== 'postgres') return; // backups need COPY: the restore below runs with DATABASE_URL
 
   const sale = (shopId: string, at: Date, unit: string, i: number): JournalRecord => ({
     kind: 'sale', id: newClientId(at.getTime()), eventTime: at.toISOString(),
