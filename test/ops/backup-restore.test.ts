@@ -62,9 +62,9 @@ describe('backup, restore and db:move (npm run backup / restore / db:move)', fun
   let soldAfter = 0;
 
   it('takes a consistent backup while sales and refunds keep arriving', async () => {
+    await cdb.prepare(async () => undefined);
     const db = await cdb.open();
     try {
-      await cdb.prepare(async () => undefined);
       const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent' });
       const app = createApp({ db, config, logger: createLogger('silent'), clock: new TestClock(new Date().toISOString()), jwtSecret: TEST_JWT_SECRET });
       const login = await request(app).post('/api/v1/auth/login').send({ username: 'clerk.qingcheng', password: DEMO_PASSWORD });
