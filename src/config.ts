@@ -33,6 +33,7 @@ export interface Config {
    */
   trustProxy: boolean | number | string;
   authThrottle: AuthThrottleConfig;
+  backup: BackupConfig;
 }
 
 /** Throttling of failed logins, terminal credentials and enrolment codes (docs/operations.md). */
@@ -57,6 +58,16 @@ export interface AuthThrottleConfig {
   hashConcurrency: number;
   /** Logins waiting for a hash slot; beyond this they are answered 503 SERVER_BUSY at once. */
   hashQueueLimit: number;
+}
+
+/** Online backups taken by the server's scheduler (docs/operations.md). */
+export interface BackupConfig {
+  /** Where `npm run backup` and the scheduled backups write their files. */
+  dir: string;
+  /** Hours between scheduled backups; 0 = the server takes none (run `npm run backup` from cron). */
+  intervalHours: number;
+  /** How many backup files to keep in `dir`; older ones are removed after a new one is written. */
+  keep: number;
 }
 
 /** The farmers' SMS service through Kannel (docs/sms.md). Off until a county and a secret are set. */
@@ -178,6 +189,11 @@ export function loadConfig(env: Env = process.env): Config {
       enrolmentCodeFreeFailures: int('ENROLMENT_FREE_FAILURES_PER_CODE', 3, 1, 1000),
       hashConcurrency: int('PASSWORD_HASH_CONCURRENCY', 2, 1, 64),
       hashQueueLimit: int('PASSWORD_HASH_QUEUE', 16, 0, 10_000),
+    },
+    backup: {
+      dir: path.resolve(str('BACKUP_DIR', './backups')),
+      intervalHours: int('BACKUP_INTERVAL_HOURS', nodeEnv === 'test' ? 0 : 24, 0, 24 * 31),
+      keep: int('BACKUP_KEEP', 14, 1, 10_000),
     },
   };
   if (config.authThrottle.lockAfterFailures <= config.authThrottle.accountFreeFailures) {

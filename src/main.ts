@@ -1,10 +1,18 @@
 // `npm start`: the county server. Without DATABASE_URL it runs its own PostgreSQL 15 server on the
 // data directory (./data), seeded with the demo county, and prints where to log in.
-import { loadConfig, ConfigError } from './config.js';
+import { loadConfig, ConfigError, type Config } from './config.js';
 import { startServer } from './server.js';
 import { createLogger } from './logger.js';
 import { DirLockedError } from './db/dir-lock.js';
 import { EmbeddedServerError } from './db/embedded-server.js';
+
+/** One line on whether farmers' SMS work, and what is missing when they do not (docs/sms.md). */
+function smsStatus(config: Config): string {
+  const s = config.sms;
+  const outbound = s.kannelSendsmsUrl ? `on — notifications and replies go through Kannel ${s.kannelSendsmsUrl}` : 'outbound off (set KANNEL_SENDSMS_URL and KANNEL_PASSWORD; messages wait in the outbox)';
+  const inbound = s.countyId && s.inboundSecret ? `inbound on for county ${s.countyId}, short number ${s.shortNumber}` : 'inbound off (set SMS_COUNTY_ID and SMS_INBOUND_SECRET)';
+  return `${outbound}; ${inbound}`;
+}
 
 async function main(): Promise<void> {
   let config;
@@ -56,6 +64,7 @@ async function main(): Promise<void> {
     lines.push('  Demo county 青神县 Qingshen (511425). Demo logins 演示账号:');
     for (const u of demoUsers) lines.push(`    ${u.username.padEnd(20)} ${u.password.padEnd(18)} ${u.role.padEnd(18)} ${u.description_zh} / ${u.description_en}`);
   }
+  lines.push(`  SMS 短信: ${smsStatus(config)}`);
   lines.push('  Stop with Ctrl+C.', '');
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/connection.js';
 import { migrateLatest } from './db/migrator.js';
@@ -11,20 +12,26 @@ import { createLogger, type Logger } from './logger.js';
 import { createApp } from './http/app.js';
 import { systemClock, type AppDeps } from './app-deps.js';
 import { startScheduler, type Scheduler } from './jobs/scheduler.js';
-import { countyJobs } from './jobs/jobs.js';
+import { countyJobs, serverJobs } from './jobs/jobs.js';
 import { startSmsRunner } from './features/sms/sms-runner.js';
 
-/** The embedded default keeps a generated JWT secret in its data directory so logins survive restarts. */
-export function resolveJwtSecret(config: Config): string {
+/**
+ * The JWT signing secret: JWT_SECRET when set; otherwise one the server generated once and keeps in
+ * the database (`server_secrets`), so backups carry it and a restored county keeps its sessions. A
+ * secret an older version left in DATA_DIR/jwt-secret is adopted into the table on first start.
+ * Two servers starting at once agree: the first insert wins and both read it back.
+ */
+export async function resolveJwtSecret(config: Config, knex: Knex): Promise<string> {
   if (config.jwtSecret) return config.jwtSecret;
-  if (config.dataDir.startsWith('memory://')) return randomBytes(32).toString('base64url');
-  const file = path.join(config.dataDir, 'jwt-secret');
-  fs.mkdirSync(config.dataDir, { recursive: true });
-  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
-  const secret = randomBytes(48).toString('base64url');
-  fs.writeFileSync(file, secret, { mode: 0o600 });
-  return secret;
+  const stored = await knex('server_secrets').where({ name: JWT_SECRET_NAME }).first();
+  if (stored) return stored.value as string;
+  const legacy = config.dataDir.startsWith('memory://') ? null : path.join(config.dataDir, 'jwt-secret');
+  const value = legacy && fs.existsSync(legacy) ? fs.readFileSync(legacy, 'utf8').trim() : randomBytes(48).toString('base64url');
+  await knex('server_secrets').insert({ name: JWT_SECRET_NAME, value }).onConflict('name').ignore();
+  return (await knex('server_secrets').where({ name: JWT_SECRET_NAME }).first()).value as string;
 }
+
+const JWT_SECRET_NAME = 'jwt';
 
 export interface RunningServer {
   url: string;
@@ -51,9 +58,9 @@ export async function startServer(config: Config, opts: { logger?: Logger; db?: 
     await db.close();
     throw err;
   }
-  const deps: AppDeps = { db, config, logger, clock: systemClock, jwtSecret: resolveJwtSecret(config) };
+  const deps: AppDeps = { db, config, logger, clock: systemClock, jwtSecret: await resolveJwtSecret(config, db.knex) };
   const app = createApp(deps);
-  const scheduler = startScheduler(db.knex, deps.clock, logger, countyJobs(config));
+  const scheduler = startScheduler(db.knex, deps.clock, logger, [...countyJobs(config), ...serverJobs(config, db)]);
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

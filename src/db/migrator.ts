@@ -50,3 +50,15 @@ export async function migrationStatus(knex: Knex): Promise<{ done: string[]; pen
     pending: pending.map((p) => (typeof p === 'string' ? p : p.file)),
   };
 }
+
+/** Applies pending migrations one by one up to and including `last` (a restore stops at the backup's version). */
+export async function migrateUpTo(knex: Knex, last: string): Promise<string[]> {
+  const applied: string[] = [];
+  for (;;) {
+    const { done, pending } = await migrationStatus(knex);
+    if (done.includes(last)) return applied;
+    if (!pending.length) throw new Error(`migration ${last} is not among this program's migrations`);
+    await knex.migrate.up({ migrationSource: new DirectoryMigrationSource(MIGRATIONS_DIR) });
+    applied.push(pending[0]!);
+  }
+}

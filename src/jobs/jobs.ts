@@ -1,5 +1,7 @@
 // The periodic jobs of a county server and how often they run (configurable, 0 = off).
 import type { Config } from '../config.js';
+import type { Database } from '../db/connection.js';
+import { backupWithRotation } from '../backup/backup-archive.js';
 import type { CountyJob } from './scheduler.js';
 import { runExpiry } from '../features/expiry/expiry-service.js';
 import { refreshRecoveryAggregates } from '../features/recovery-rates/aggregation-job.js';
@@ -23,6 +25,22 @@ export function countyJobs(config: Config): CountyJob[] {
       name: 'monthly-reconciliation',
       intervalMs: config.reconciliationJobIntervalMinutes * 60_000,
       run: async (knex, countyId, now) => (await runScheduledReconciliation(knex, countyId, now))?.id ?? 'already done',
+    },
+  ];
+}
+
+/** Jobs for the whole database: the county's scheduled online backups (BACKUP_INTERVAL_HOURS, BACKUP_KEEP). */
+export function serverJobs(config: Config, db: Database): CountyJob[] {
+  void db; // both engines are PostgreSQL servers: the embedded one and DATABASE_URL's
+  return [
+    {
+      name: 'backup',
+      scope: 'server',
+      intervalMs: config.backup.intervalHours * 3_600_000,
+      run: async (knex, _countyId, now) => {
+        const got = await backupWithRotation(knex, config.backup.dir, config.backup.keep, now);
+        return { file: got.file, bytes: got.bytes, removed: got.removed.length };
+      },
     },
   ];
 }

@@ -9,6 +9,8 @@ import type { Clock } from '../app-deps.js';
 export interface CountyJob {
   name: string;
   intervalMs: number;
+  /** 'server': runs once per tick for the whole database (backups), countyId is '*'. Default: per county. */
+  scope?: 'county' | 'server';
   run(knex: Knex, countyId: string, now: Date): Promise<unknown>;
 }
 
@@ -25,7 +27,7 @@ export function startScheduler(knex: Knex, clock: Clock, logger: Logger, jobs: C
 
   async function runJob(job: CountyJob) {
     const out: Array<{ job: string; countyId: string; ok: boolean; result?: unknown; error?: string }> = [];
-    const counties: Array<{ id: string }> = await knex('counties').where({ active: true }).orderBy('id').select('id');
+    const counties: Array<{ id: string }> = job.scope === 'server' ? [{ id: '*' }] : await knex('counties').where({ active: true }).orderBy('id').select('id');
     for (const { id } of counties) {
       if (stopped) break;
       try {

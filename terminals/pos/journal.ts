@@ -418,6 +418,36 @@ export class Journal {
     return [...out.values()].sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
   }
 
+  /**
+   * Synced records, live and archived, that happened (event time) or were synced at or after `since`,
+   * oldest first: what the server asks for again after it was restored from an older backup.
+   */
+  async resendable(since: Date): Promise<JournalRecord[]> {
+    const t = since.getTime();
+    const fits = (e: JournalEntry) => e.state === 'synced' && (Date.parse(e.record.eventTime) >= t || (e.syncedAt !== undefined && Date.parse(e.syncedAt) >= t));
+    const out = new Map<string, JournalRecord>();
+    for (const day of await this.archivedDays()) for (const e of this.archived(day)) if (fits(e)) out.set(e.record.id, e.record);
+    for (const e of this.order) if (fits(e)) out.set(e.record.id, e.record);
+    return [...out.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** Removes day archives older than `keepDays` (the county's retention); returns the days removed. */
+  pruneArchives(keepDays: number): Promise<string[]> {
+    const run = this.chain.then(async () => {
+      const cutoff = new Date(this.now().getTime() - keepDays * 86_400_000).toISOString().slice(0, 10);
+      const gone: string[] = [];
+      for (const day of await this.archivedDays()) {
+        if (day >= cutoff) continue;
+        await fs.rm(archiveFile(this.dir, day), { force: true });
+        gone.push(day);
+      }
+      if (gone.length) await fsyncDir(path.join(this.dir, ARCHIVE_DIR));
+      return gone;
+    });
+    this.chain = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
   /** Resolves once the record is on disk: only then may the UI say "confirmed". */
   async append(rec: JournalRecord): Promise<JournalEntry> {
     await this.write([{ t: 'rec', rec }]);

@@ -25,6 +25,10 @@ export interface Snapshot {
   depositsInForce: Array<{ containerTypeId: string; depositFen: number | null }>;
   farmers: Array<{ id: string; name: string; phoneE164: string; village: string }>;
   farmersIncluded: boolean;
+  /** Days synced records are kept (absent from servers older than issue 12). */
+  terminalJournalKeepDays?: number;
+  /** The server's newest request to send again everything since an instant (after a restore). */
+  resend?: { id: string; since: string; requestedAt: string } | null;
 }
 
 export type ScanResolution =

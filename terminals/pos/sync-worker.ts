@@ -29,6 +29,20 @@ export interface SyncWorkerOptions {
   maxBackoffMs?: number;
   now?: () => Date;
   onChange?: () => void;
+  /** The server's request to send again what was recorded since an instant (after a restore). */
+  resend?: {
+    pending(): { id: string; since: string } | null;
+    done(id: string, counts: ResendCounts): Promise<void>;
+    /** Records this much older than the request's instant are sent too: terminal and server clocks differ. */
+    marginMs?: number;
+  };
+}
+
+export interface ResendCounts {
+  sent: number;
+  applied: number;
+  duplicate: number;
+  refused: number;
 }
 
 export class SyncWorker {
@@ -94,8 +108,11 @@ export class SyncWorker {
       }
       try {
         this.status.lastAttemptAt = this.now().toISOString();
+        // Resent records are older than anything pending: they go first, so a return follows its sale.
+        await this.resendIfAsked(client);
         await this.drain(client);
         await this.o.refreshReference(client);
+        await this.resendIfAsked(client);
         this.failures = 0;
         this.status.online = true;
         this.status.lastError = null;
@@ -121,6 +138,33 @@ export class SyncWorker {
         await this.sleep(delay);
       }
     }
+  }
+
+  /**
+   * Sends again, oldest first, every synced record (live or archived) since the server's request.
+   * The server answers "duplicate" for what it still has and applies what it lost; the journal's
+   * states do not change. A batch without a full answer throws and the whole resend runs again later.
+   */
+  private async resendIfAsked(client: ServerClient): Promise<void> {
+    const req = this.o.resend?.pending();
+    if (!req) return;
+    const since = new Date(Date.parse(req.since) - (this.o.resend!.marginMs ?? 15 * 60_000));
+    const records = await this.o.journal.resendable(since);
+    const counts: ResendCounts = { sent: records.length, applied: 0, duplicate: 0, refused: 0 };
+    for (let i = 0; i < records.length; i += this.batchSize) {
+      const batch = records.slice(i, i + this.batchSize);
+      const answered = await client.sendBatch(newClientId(), batch.map((r) => ({ kind: r.kind, id: r.id, eventTime: r.eventTime, payload: r.payload })));
+      const byId = new Map(answered.results.map((r) => [r.id, r]));
+      for (const r of batch) {
+        const got = byId.get(r.id);
+        if (!got || got.status === 'retry') throw new OfflineError(`the server asked to retry a resent record: ${got?.error?.code ?? 'no answer'}`, got?.error?.code ?? 'RETRY');
+        if (got.status === 'applied') counts.applied++;
+        else if (got.status === 'duplicate') counts.duplicate++;
+        else counts.refused++;
+      }
+    }
+    await this.o.resend!.done(req.id, counts);
+    this.changed();
   }
 
   /** Sends pending records until none is left; throws when the server cannot be reached. */

@@ -11,7 +11,7 @@ import { Journal } from './journal.js';
 import { DEFAULT_TIME_ZONE } from '../../src/shared/business-day.js';
 import { ReferenceCache, type Snapshot } from './reference-cache.js';
 import { CredentialRejectedError, ServerClient } from './server-client.js';
-import { SyncWorker } from './sync-worker.js';
+import { SyncWorker, type ResendCounts } from './sync-worker.js';
 import { startUiServer, type UiServer } from './ui-server.js';
 import { BagDesk } from './bags.js';
 import { DeviceBridge } from './device-bridge.js';
@@ -60,6 +60,8 @@ export async function startTerminal(config: TerminalConfig, opts: StartOptions =
   const lock: DirLock = acquireDirLock(config.dataDir);
   const stateFile = path.join(config.dataDir, 'terminal.json');
   const refFile = path.join(config.dataDir, 'reference.json');
+  const resendFile = path.join(config.dataDir, 'resend.json');
+  let resendDone = await readJson<{ id: string; at: string; counts: ResendCounts }>(resendFile);
   let state = await readJson<TerminalState>(stateFile);
   const cached = await readJson<{ snapshot: Snapshot; fetchedAt: string }>(refFile);
   let reference = cached ? new ReferenceCache(cached.snapshot, cached.fetchedAt) : null;
@@ -80,6 +82,8 @@ export async function startTerminal(config: TerminalConfig, opts: StartOptions =
     const fetchedAt = now().toISOString();
     await writeJsonDurably(refFile, { snapshot, fetchedAt });
     reference = new ReferenceCache(snapshot, fetchedAt);
+    // The county decides how long synced records stay on the shop PC (long enough to help a restore).
+    if (snapshot.terminalJournalKeepDays) await journal.pruneArchives(Math.max(snapshot.terminalJournalKeepDays, config.journalArchiveAfterDays));
   };
 
   const worker: SyncWorker = new SyncWorker({
@@ -91,6 +95,16 @@ export async function startTerminal(config: TerminalConfig, opts: StartOptions =
     maxBackoffMs: config.maxBackoffMs,
     now,
     refreshReference,
+    resend: {
+      pending: () => {
+        const r = reference?.snapshot.resend;
+        return r && r.id !== resendDone?.id ? r : null;
+      },
+      done: async (id, counts) => {
+        resendDone = { id, at: now().toISOString(), counts };
+        await writeJsonDurably(resendFile, resendDone);
+      },
+    },
     onCredentialRejected: async (err: CredentialRejectedError) => {
       if (!state) return;
       state = { ...state, stopped: { code: err.code, message: err.message, message_zh: err.message_zh ?? '服务器拒绝了本终端的凭证', at: now().toISOString() } };

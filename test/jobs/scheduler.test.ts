@@ -2,7 +2,11 @@
 import { expect } from 'chai';
 import { useTestApp } from '../support/harness.js';
 import { startScheduler } from '../../src/jobs/scheduler.js';
-import { countyJobs } from '../../src/jobs/jobs.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { countyJobs, serverJobs } from '../../src/jobs/jobs.js';
+import { readManifest } from '../../src/backup/backup-archive.js';
 import { loadConfig } from '../../src/config.js';
 import { COUNTY, balances, expectLedgerClean, saleBody } from '../features/ledger/ledger-fixtures.js';
 
@@ -43,6 +47,38 @@ describe('scheduled jobs', () => {
       await expectLedgerClean(t, COUNTY);
     } finally {
       await scheduler.stop();
+    }
+  });
+});
+
+describe('scheduled backups (BACKUP_INTERVAL_HOURS, BACKUP_DIR, BACKUP_KEEP)', () => {
+  const t = useTestApp({ clock: '2026-03-15T02:00:00.000Z' });
+
+  it('are off in tests, every 24 h elsewhere, keeping 14', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).backup.intervalHours).to.equal(0);
+    expect(loadConfig({}).backup).to.include({ intervalHours: 24, keep: 14 });
+  });
+
+  it('write a backup per run into BACKUP_DIR and keep only the newest BACKUP_KEEP', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agrireturn-sched-backups-'));
+    try {
+      const jobs = serverJobs(loadConfig({ BACKUP_INTERVAL_HOURS: '6', BACKUP_DIR: dir, BACKUP_KEEP: '2' }), t.db);
+      expect(jobs.map((j) => [j.name, j.intervalMs])).to.deep.equal([['backup', 6 * 3_600_000]]);
+      const scheduler = startScheduler(t.db.knex, t.clock, t.deps.logger, jobs, { firstRunDelayMs: 3_600_000 });
+      try {
+        for (let i = 0; i < 3; i++) {
+          t.clock.advance(6 * 3_600_000); // names come from the scheduler's clock
+          const [r] = await scheduler.tick();
+          expect(r!.ok, r!.error).to.equal(true);
+        }
+      } finally {
+        await scheduler.stop();
+      }
+      expect(fs.readdirSync(dir).sort()).to.deep.equal(['agrireturn-20260315T140000Z.backup', 'agrireturn-20260315T200000Z.backup']);
+      const { manifest } = await readManifest(path.join(dir, 'agrireturn-20260315T200000Z.backup'));
+      expect(manifest.tables.find((x) => x.name === 'counties')!.rows).to.equal(3);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -37,6 +37,8 @@ describe('npm start on the embedded database', function () {
     const first = start(dataDir);
     const url = await first.ready;
     expect(first.output()).to.contain('青神县').and.contain('qingshen.official').and.contain('clerk.qingcheng').and.contain('agrireturn-demo');
+    // Whether farmers' SMS work, and what to set when they do not.
+    expect(first.output()).to.contain('SMS 短信: outbound off (set KANNEL_SENDSMS_URL and KANNEL_PASSWORD; messages wait in the outbox); inbound off (set SMS_COUNTY_ID and SMS_INBOUND_SECRET)');
     const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'clerk.qingcheng', password: 'agrireturn-demo' }) });
     expect(login.status).to.equal(200);
     const { accessToken } = (await login.json()) as { accessToken: string };

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 export const KANNEL_BINARIES = {
   bearerbox: process.env.KANNEL_BEARERBOX ?? '/usr/sbin/bearerbox',
@@ -54,50 +55,24 @@ export interface FakeSmscMessage {
   raw: string;
 }
 
-/** The kannel.conf of the tests (docs/sms.md shows the production one). */
+/** The Kannel configurations docs/sms.md shows, kept as files so what the docs say is what runs. */
+export const KANNEL_DOCS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/kannel');
+
+/** Fills the <…> placeholders of a docs/kannel/*.conf file; a placeholder left unfilled is an error. */
+export function fillKannelConf(template: string, values: Record<string, string | number>): string {
+  const out = template.replace(/<([^<>\n]+)>/g, (m, name: string) => (name in values ? String(values[name]) : m));
+  const left = /<[^<>\n]+>/.exec(out);
+  if (left) throw new Error(`kannel.conf placeholder ${left[0]} has no value`);
+  return out;
+}
+
+/** The kannel.conf of the tests: docs/kannel/test.conf with free ports and a temp directory. */
 export function testKannelConf(o: KannelOptions & { dir: string; adminPort: number; smsboxPort: number; smscPort: number; sendsmsPort: number; adminPassword: string }): string {
-  const getUrl = `${o.appUrl}/api/v1/sms/kannel/inbound?secret=${o.secret}&id=%I&from=%p&to=%P&text=%a`;
-  return `# written by test/support/kannel.ts
-group = core
-admin-port = ${o.adminPort}
-admin-interface = 127.0.0.1
-admin-password = ${o.adminPassword}
-smsbox-port = ${o.smsboxPort}
-smsbox-interface = 127.0.0.1
-box-allow-ip = 127.0.0.1
-log-file = "${o.dir}/bearerbox.log"
-log-level = 0
-dlr-storage = internal
-
-group = smsc
-smsc = fake
-smsc-id = fake
-host = 127.0.0.1
-port = ${o.smscPort}
-connect-allow-ip = 127.0.0.1
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-bearerbox-port = ${o.smsboxPort}
-sendsms-port = ${o.sendsmsPort}
-sendsms-interface = 127.0.0.1
-mo-recode = true
-log-file = "${o.dir}/smsbox.log"
-log-level = 0
-
-group = sendsms-user
-username = ${o.sendsmsUser}
-password = ${o.sendsmsPassword}
-user-allow-ip = 127.0.0.1
-concatenation = false
-
-group = sms-service
-keyword = default
-catch-all = true
-get-url = "${getUrl}"
-max-messages = 0
-omit-empty = true
-`;
+  return fillKannelConf(fs.readFileSync(path.join(KANNEL_DOCS_DIR, 'test.conf'), 'utf8'), {
+    'admin-port': o.adminPort, 'admin-password': o.adminPassword, 'smsbox-port': o.smsboxPort, 'smsc-port': o.smscPort,
+    'sendsms-port': o.sendsmsPort, dir: o.dir, 'sendsms-user': o.sendsmsUser, 'sendsms-password': o.sendsmsPassword,
+    'app-url': o.appUrl, secret: o.secret,
+  });
 }
 
 /** fakesmsc prints `Got message N: <from to type data>`; data is URL-encoded (UCS-2 big-endian for ucs-2). */

@@ -6,6 +6,7 @@ import { can, seesFarmerIdentity, type Principal } from '../../auth/permissions.
 import { AppError } from '../../http/errors.js';
 import { depositInForce } from '../deposit-schedules/deposit-schedule-entity.js';
 import { businessDay } from '../../shared/business-day.js';
+import { latestResendRequest } from './resend-requests.js';
 
 export class SnapshotService {
   constructor(private readonly deps: AppDeps) {}
@@ -46,6 +47,10 @@ export class SnapshotService {
       depositsInForce: inForce,
       farmers: farmers.map((f: any) => ({ id: f.id, name: f.name, phoneE164: f.phone_e164, village: f.village })),
       farmersIncluded: withFarmers,
+      /** Days the terminal keeps synced records (its journal archives) before removing them. */
+      terminalJournalKeepDays: county.terminal_journal_keep_days as number,
+      /** The newest request to send again everything recorded since an instant (after a restore); null if none. */
+      resend: await latestResendRequest(knex, countyId),
     };
   }
 }

@@ -65,6 +65,8 @@ export const SNAPSHOT = obj({
   depositsInForce: arr(obj({ containerTypeId: uuid(), depositFen: nullable(FEN) })),
   farmers: arr(obj({ id: uuid(), name: str(), phoneE164: str(), village: str() })),
   farmersIncluded: bool('false when the caller may not see farmers'),
+  terminalJournalKeepDays: int({ min: 7, max: 3650, description: "Days the terminal keeps synced records (journal archives) before removing them: the county's setting" }),
+  resend: nullable(obj({ id: uuid(), since: dateTime(), requestedAt: dateTime() })),
 });
 
 export const SNAPSHOT_QUERY = obj({ countyId: COUNTY_CODE, shopId: uuid() }, ['countyId', 'shopId']);

@@ -33,7 +33,7 @@ describe('shop terminal sync: the county server killed mid-batch (SIGKILL) and r
   before(async () => {
     const { DATABASE_URL: _omit, ...rest } = process.env;
     void _omit;
-    const common = { ...rest, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'development', JWT_SECRET };
+    const common = { ...rest, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'development', JWT_SECRET, BACKUP_INTERVAL_HOURS: '0' };
     if (BACKEND === 'embedded') {
       dataDir = tempDir('server-kill');
       env = { ...common, DATA_DIR: dataDir };
