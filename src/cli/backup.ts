@@ -9,7 +9,7 @@ import { assertCopyCapable, CopyRefusedError } from '../backup/table-copy.js';
 const { values } = parseArgs({ options: { dir: { type: 'string' } } });
 const config = loadConfig();
 const dir = values.dir ?? config.backup.dir;
-const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
+const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2, shareRunningServer: true });
 try {
   assertCopyCapable(db);
   const got = await backupWithRotation(db.knex, dir, config.backup.keep, new Date(), (p) => console.log(`[${p.index}/${p.of}] ${p.table}: ${p.rows} rows`));

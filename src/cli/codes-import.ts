@@ -33,7 +33,7 @@ if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(prod
 if (!fs.existsSync(file)) fail(`no such file: ${file}`);
 
 const config = loadConfig();
-const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
+const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2, shareRunningServer: true });
 try {
   const r = await importCodeRegistry(db.knex, { countyId: county, productId: product, source, format, actor: 'cli:codes-import', now: () => new Date() },
     fs.createReadStream(file, { highWaterMark: 64 * 1024 }));

@@ -14,7 +14,7 @@ if (!to || !/^postgres(ql)?:\/\//.test(to)) {
   process.exit(2);
 }
 const config = loadConfig();
-const source = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
+const source = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2, shareRunningServer: true });
 const target = await openDatabase({ databaseUrl: to, dataDir: '', poolMax: 2 });
 try {
   assertCopyCapable(source);

@@ -13,7 +13,7 @@ if (!file) {
   process.exit(2);
 }
 const config = loadConfig();
-const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
+const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2, shareRunningServer: true });
 try {
   assertCopyCapable(db);
   const got = await restoreBackup(db.knex, file, (p) => console.log(`[${p.index}/${p.of}] ${p.table}: ${p.rows} rows`));

@@ -13,7 +13,7 @@ if (!since || Number.isNaN(since.getTime()) || since.getTime() > Date.now()) {
   process.exit(2);
 }
 const config = loadConfig();
-const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2 });
+const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: 2, shareRunningServer: true });
 try {
   const reason = values.reason ?? 'requested by an operator';
   if (values.county && !(await db.knex('counties').where({ id: values.county }).first())) {

@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fsyncDir, writeJsonDurably } from './durable-file.js';
-import { businessDay, DEFAULT_TIME_ZONE } from '../../src/shared/business-day.js';
+import { addDays, businessDay, DEFAULT_TIME_ZONE } from '../../src/shared/business-day.js';
 
 export type RecordKind = 'sale' | 'return' | 'reversal' | 'bag-event' | 'drawer-report';
 export type SyncState = 'pending' | 'sending' | 'synced' | 'refused';
@@ -434,7 +434,7 @@ export class Journal {
   /** Removes day archives older than `keepDays` (the county's retention); returns the days removed. */
   pruneArchives(keepDays: number): Promise<string[]> {
     const run = this.chain.then(async () => {
-      const cutoff = new Date(this.now().getTime() - keepDays * 86_400_000).toISOString().slice(0, 10);
+      const cutoff = addDays(businessDay(this.now(), this.timeZone()), -keepDays);
       const gone: string[] = [];
       for (const day of await this.archivedDays()) {
         if (day >= cutoff) continue;

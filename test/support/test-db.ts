@@ -66,7 +66,7 @@ async function openOn(name: string, poolMax: number, drop: boolean): Promise<Dat
     async close() {
       await close();
       if (drop) {
-        await adminQuery(`DROP DATABASE IF EXISTS ${name}`);
+        await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
         if (created.includes(name)) created.splice(created.indexOf(name), 1);
       }
     },

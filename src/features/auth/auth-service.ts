@@ -77,17 +77,20 @@ export class AuthService {
     };
     await checked();
     const hasher = passwordHasher(this.deps.config);
-    const { user, ok } = await hasher.run(async () => {
+    const { user, ok, lockedUntil } = await hasher.run(async () => {
       // Again inside the slot: this attempt may have waited while others were failing.
       await checked();
       const found = await this.store.userByUsername(name);
       // Hash even for an unknown user so response time does not reveal which usernames exist.
-      return { user: found, ok: await hasher.verify(password, found?.password_hash ?? (await dummyPasswordHash())) };
+      const good = await hasher.verify(password, found?.password_hash ?? (await dummyPasswordHash()));
+      // A failure is counted before the slot is given up, so the next attempt's check inside the
+      // slot sees it: the number of hashes an attacker gets stays bounded under concurrency.
+      const failed = !found || !good ? await throttle.fail(keys) : { lockedUntil: null };
+      return { user: found, ok: good, lockedUntil: failed.lockedUntil };
     }).catch((err) => {
       throw err instanceof AppError && err.code === 'SERVER_BUSY' ? refused('server_busy', err) : err;
     });
     if (!user || !ok) {
-      const { lockedUntil } = await throttle.fail(keys);
       log.warn({ event: 'login_failed', username: name, address, reason: user ? 'wrong_password' : 'unknown_user', locked: lockedUntil !== null }, 'login failed');
       // Unknown names are counted and locked exactly like real ones, so the answers tell nothing apart.
       if (lockedUntil) throw lockedError(lockedUntil, this.deps.clock.now());

@@ -70,8 +70,12 @@ function listenForOutbox(deps: AppDeps, onMessage: () => void): { stop(): Promis
         void c.end().catch(() => undefined);
         schedule();
       });
+      client = c; // before LISTEN, so a stop() meanwhile ends this connection too
       await c.query(`LISTEN ${OUTBOX_CHANNEL}`);
-      client = c;
+      if (stopped) {
+        await c.end().catch(() => undefined);
+        return;
+      }
       onMessage(); // anything queued while not listening
     } catch (err) {
       deps.logger.warn({ err }, 'sms outbox listener could not connect; polling until it can');
