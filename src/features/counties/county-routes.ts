@@ -18,6 +18,7 @@ const POLICY_FIELDS = {
   fraudDailyReturnsThreshold: int({ min: 1, max: 100_000, description: 'Containers one phone may return in a business day before officials see a fraud flag' }),
   maxOfflineAgeDays: int({ min: 1, max: 366, description: 'Sales, returns and reversals with an event time more than this many days before the server time are refused (EVENT_TIME_TOO_OLD)' }),
   unsoldCodePolicy: enumOf(['hold_for_review', 'pay_at_once'], 'A well-formed unit code never sold in the county: hold its refund for the county’s review (default) or pay it at once from the policy fund'),
+  terminalJournalKeepDays: int({ min: 7, max: 3650, description: "Days the county's terminals keep synced records (journal archives), so they can resend them after a restore from backup" }),
 };
 
 const COUNTY = obj({
@@ -35,7 +36,7 @@ function toColumns(input: Record<string, unknown>): Record<string, unknown> {
     nameZh: 'name_zh', nameEn: 'name_en', provinceCode: 'province_code', provinceNameZh: 'province_name_zh', prefectureNameZh: 'prefecture_name_zh',
     timezone: 'timezone', depositValidityDays: 'deposit_validity_days', untrackedRefundPolicy: 'untracked_refund_policy',
     untrackedDailyLimit: 'untracked_daily_limit', latePolicy: 'late_return_policy', settlementPeriod: 'settlement_period',
-    weightTolerancePct: 'weight_tolerance_pct', fraudDailyReturnsThreshold: 'fraud_daily_returns_threshold', maxOfflineAgeDays: 'max_offline_age_days', unsoldCodePolicy: 'unsold_code_policy', active: 'active',
+    weightTolerancePct: 'weight_tolerance_pct', fraudDailyReturnsThreshold: 'fraud_daily_returns_threshold', maxOfflineAgeDays: 'max_offline_age_days', unsoldCodePolicy: 'unsold_code_policy', terminalJournalKeepDays: 'terminal_journal_keep_days', active: 'active',
   };
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(input)) if (map[k]) out[map[k] as string] = v;

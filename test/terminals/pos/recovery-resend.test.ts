@@ -68,6 +68,20 @@ describe('recovery with the terminals\' help: restore an older backup, terminals
     expect(second.body.resend).to.deep.equal({ id: made.id, since: since.toISOString(), requestedAt: made.requestedAt });
   });
 
+  it('the county sets the retention through its settings; out-of-range values are refused and change nothing', async () => {
+    const auth = await t.token('admin');
+    const county = await t.api().get(`/api/v1/counties/${COUNTY}`).set('Authorization', auth);
+    const bad = await t.api().patch(`/api/v1/counties/${COUNTY}`).set('Authorization', auth).send({ version: county.body.version, terminalJournalKeepDays: 3 });
+    expect(bad.status).to.equal(400);
+    expect(bad.body.error.code).to.equal('VALIDATION_FAILED');
+    const set = await t.api().patch(`/api/v1/counties/${COUNTY}`).set('Authorization', auth).send({ version: county.body.version, terminalJournalKeepDays: 30 });
+    expect(set.status, JSON.stringify(set.body)).to.equal(200);
+    const snap = await t.api().get(`/api/v1/sync/snapshot?countyId=${COUNTY}`).set('Authorization', await t.token('qingshen.official'));
+    expect(snap.body.terminalJournalKeepDays).to.equal(30);
+    const back = await t.api().patch(`/api/v1/counties/${COUNTY}`).set('Authorization', auth).send({ version: set.body.version, terminalJournalKeepDays: 90 });
+    expect(back.status, JSON.stringify(back.body)).to.equal(200);
+  });
+
   it('a terminal removes day archives older than the county\'s retention', async () => {
     const pdir = tempDir('pos-prune');
     try {
