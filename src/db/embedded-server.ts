@@ -160,6 +160,7 @@ function reachableBinaries(bin: Binaries, runAs: RunAs, logger: EmbeddedLogger):
   return copied;
 }
 
+/** The folders on the way to `target` that the server account may not enter. */
 function blockedFolders(target: string, runAs: RunAs): string[] {
   let dir = path.resolve(target);
   const blocked: string[] = [];
@@ -176,16 +177,7 @@ function blockedFolders(target: string, runAs: RunAs): string[] {
 
 /** The server account must be able to walk to the binaries and the data: say which folder blocks it. */
 function checkReachable(target: string, runAs: RunAs): void {
-  let dir = path.resolve(target);
-  const blocked: string[] = [];
-  for (;;) {
-    const parent = path.dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-    const st = fs.statSync(dir);
-    const bit = st.uid === runAs.uid ? 0o100 : st.gid === runAs.gid ? 0o010 : 0o001;
-    if ((st.mode & bit) === 0) blocked.push(dir);
-  }
+  const blocked = blockedFolders(target, runAs);
   if (blocked.length) {
     throw new EmbeddedServerError(`the embedded PostgreSQL server runs as the account "${EMBEDDED_OS_USER}", which cannot enter ${blocked[blocked.length - 1]} (needed to reach ${target}); allow it (chmod o+x ${blocked.join(' ')}) or move the program or DATA_DIR elsewhere`);
   }

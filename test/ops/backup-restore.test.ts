@@ -2,11 +2,9 @@
 // processes against real databases. The backup is taken while clerks keep selling and refunding
 // through the API; the restored copy must hold exactly what the manifest says, pass ledger:check and
 // custody:verify, and refuse a second restore into the now non-empty database.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import request from 'supertest';
 import { loadConfig } from '../../src/config.js';
@@ -17,23 +15,9 @@ import { readManifest } from '../../src/backup/backup-archive.js';
 import { startServer } from '../../src/server.js';
 import { DEMO_PASSWORD } from '../../seeds/demo-county.js';
 import { throwawayDatabase } from '../support/test-db.js';
-import { cliDatabase, type CliDatabase, type CliRun } from '../support/cli-database.js';
+import { cliDatabase, type CliDatabase } from '../support/cli-database.js';
 import { TestClock, TEST_JWT_SECRET } from '../support/harness.js';
 import { GLYPHOSATE, SHOP_A, returnBody, saleBody, unitCode } from '../features/ledger/ledger-fixtures.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-function runCli(env: NodeJS.ProcessEnv, script: string, ...args: string[]): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join('src/cli', script), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += String(d); });
-    child.stderr.on('data', (d) => { stderr += String(d); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 let sourceCount: (table: string) => Promise<number>;
 
@@ -99,7 +83,7 @@ describe('backup, restore and db:move (npm run backup / restore / db:move)', fun
       });
       const started = Promise.race([new Promise((r) => setTimeout(r, 300)), Promise.all(load)]);
       await started;
-      const run = await runCli({ ...cdb.env, BACKUP_KEEP: '5' }, 'backup.ts', '--dir', backupDir);
+      const run = await cdb.runWith({ BACKUP_KEEP: '5' }, 'backup.ts', '--dir', backupDir);
       backupDone = true;
       await Promise.all(load);
       expect(run.code, run.stdout + run.stderr).to.equal(0);
@@ -127,8 +111,8 @@ describe('backup, restore and db:move (npm run backup / restore / db:move)', fun
   it('restores it into an empty database: row counts as in the manifest, ledger:check and custody:verify pass', async () => {
     const target = await throwawayDatabase('restored');
     try {
-      const env = { ...cdb.env, DATABASE_URL: target.url };
-      const r = await runCli(env, 'restore.ts', backupFile);
+      const env = { DATABASE_URL: target.url };
+      const r = await cdb.runWith(env, 'restore.ts', backupFile);
       expect(r.code, r.stdout + r.stderr).to.equal(0);
       expect(r.stdout).to.contain('ledger 511425: ok');
       const { manifest } = await readManifest(backupFile);
@@ -139,10 +123,10 @@ describe('backup, restore and db:move (npm run backup / restore / db:move)', fun
         expect(await rowCount(target.url, t.name), t.name).to.equal(t.rows + added);
       }
       // The restored ledger balances in itself: every sale in it has its transfer, every refund too.
-      const ledger = await runCli(env, 'ledger-check.ts');
+      const ledger = await cdb.runWith(env, 'ledger-check.ts');
       expect(ledger.code, ledger.stdout).to.equal(0);
       expect(ledger.stdout).to.contain('all county ledgers pass');
-      const custody = await runCli(env, 'custody-verify.ts');
+      const custody = await cdb.runWith(env, 'custody-verify.ts');
       expect(custody.code, custody.stdout).to.equal(0);
       expect(custody.stdout).to.contain('all custody checks pass');
       // New sales get new numbers: the sequences came back with the data.
@@ -155,7 +139,7 @@ describe('backup, restore and db:move (npm run backup / restore / db:move)', fun
         await db.close();
       }
       // A second restore into the same (now full) database is refused and changes nothing.
-      const again = await runCli(env, 'restore.ts', backupFile);
+      const again = await cdb.runWith(env, 'restore.ts', backupFile);
       expect(again.code, again.stdout + again.stderr).to.equal(2);
       expect(again.stderr).to.contain('the target database is not empty');
       expect(await rowCount(target.url, 'sales')).to.equal(manifest.tables.find((t) => t.name === 'sales')!.rows);
@@ -171,7 +155,7 @@ describe('backup, restore and db:move (npm run backup / restore / db:move)', fun
     fs.writeFileSync(damaged, bytes);
     const target = await throwawayDatabase('damaged');
     try {
-      const r = await runCli({ ...cdb.env, DATABASE_URL: target.url }, 'restore.ts', damaged);
+      const r = await cdb.runWith({ DATABASE_URL: target.url }, 'restore.ts', damaged);
       expect(r.code, r.stdout + r.stderr).to.equal(2);
       expect(r.stderr).to.contain('is damaged');
       const db = await openDatabase({ databaseUrl: target.url, dataDir: '', poolMax: 1 });
@@ -188,7 +172,7 @@ describe('backup, restore and db:move (npm run backup / restore / db:move)', fun
   it('keeps the newest BACKUP_KEEP backups in the directory', async () => {
     for (let i = 0; i < 3; i++) {
       await new Promise((r) => setTimeout(r, 1100)); // file names carry the second
-      const r = await runCli({ ...cdb.env, BACKUP_KEEP: '2' }, 'backup.ts', '--dir', backupDir);
+      const r = await cdb.runWith({ BACKUP_KEEP: '2' }, 'backup.ts', '--dir', backupDir);
       expect(r.code, r.stdout + r.stderr).to.equal(0);
     }
     const left = fs.readdirSync(backupDir).filter((n) => n.startsWith('agrireturn-')).sort();
@@ -215,10 +199,10 @@ describe('backup, restore and db:move (npm run backup / restore / db:move)', fun
       }
       expect(fs.readdirSync(sourceDir).filter((f) => /secret/i.test(f)), 'no secret written beside the database').to.deep.equal([]);
       expect(fs.readdirSync(dirA).filter((f) => /secret/i.test(f))).to.deep.equal([]);
-      const backup = await runCli(cdb.env, 'backup.ts', '--dir', backupDir);
+      const backup = await cdb.run('backup.ts', '--dir', backupDir);
       expect(backup.code, backup.stderr).to.equal(0);
       const file = /backup written: (\S+)/.exec(backup.stdout)![1]!;
-      const restored = await runCli({ ...cdb.env, DATABASE_URL: target.url }, 'restore.ts', file);
+      const restored = await cdb.runWith({ DATABASE_URL: target.url }, 'restore.ts', file);
       expect(restored.code, restored.stdout + restored.stderr).to.equal(0);
       const b = await startServer(serverEnv(target.url, dirB));
       try {
@@ -237,7 +221,7 @@ describe('backup, restore and db:move (npm run backup / restore / db:move)', fun
   it('db:move copies the county to another server with progress, verifies counts and the ledger, refuses a non-empty target', async () => {
     const target = await throwawayDatabase('moved');
     try {
-      const r = await runCli(cdb.env, 'db-move.ts', '--to', target.url);
+      const r = await cdb.run('db-move.ts', '--to', target.url);
       expect(r.code, r.stdout + r.stderr).to.equal(0);
       expect(r.stdout).to.match(/\[1\/\d+\] \w+: \d+ rows copied/);
       expect(r.stdout).to.match(/\[\d+\/\d+\] counties: \d+ rows copied/);
@@ -245,9 +229,9 @@ describe('backup, restore and db:move (npm run backup / restore / db:move)', fun
       expect(r.stdout).to.contain('ledger 511425 on the target: ok');
       expect(await rowCount(target.url, 'sales')).to.equal(soldAfter);
       expect(await rowCount(target.url, 'ledger_entries')).to.equal(await sourceCount('ledger_entries'));
-      const check = await runCli({ ...cdb.env, DATABASE_URL: target.url }, 'ledger-check.ts');
+      const check = await cdb.runWith({ DATABASE_URL: target.url }, 'ledger-check.ts');
       expect(check.code, check.stdout).to.equal(0);
-      const again = await runCli(cdb.env, 'db-move.ts', '--to', target.url);
+      const again = await cdb.run('db-move.ts', '--to', target.url);
       expect(again.code, again.stdout + again.stderr).to.equal(2);
       expect(again.stderr).to.contain('the target database is not empty');
     } finally {

@@ -16,6 +16,7 @@ import { checkLedger } from '../../../src/features/ledger/ledger-check.js';
 import { newClientId } from '../../../src/shared/client-id.js';
 import { COUNTY, GLYPHOSATE, unitCode } from '../../features/ledger/ledger-fixtures.js';
 import { tempDir } from './pos-support.js';
+import { call, login } from '../../support/server-http.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const N = 1000;
@@ -55,22 +56,6 @@ describe('shop terminal sync: the embedded PostgreSQL server killed mid-batch (S
       c.stdout!.on('data', onData);
       void exited.then((code) => { clearTimeout(timer); reject(new Error(`server exited (${code}) before it was ready:\n${out}`)); });
     });
-  }
-
-  async function call(url: string, method: string, p: string, body?: unknown, token?: string): Promise<{ status: number; body: any }> {
-    const res = await fetch(`${url}${p}`, {
-      method,
-      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  }
-
-  async function login(url: string, username: string): Promise<string> {
-    const res = await call(url, 'POST', '/api/v1/auth/login', { username, password: 'agrireturn-demo' });
-    expect(res.status, JSON.stringify(res.body)).to.equal(200);
-    return res.body.accessToken as string;
   }
 
   it('notices, restarts and reconnects; the re-sent batch leaves every record applied exactly once and the ledger clean', async () => {
