@@ -11,6 +11,7 @@ import {
   MATERIALS,
   MAX_LANES,
   OFFSET,
+  isBcdDigits,
   unpackBcd,
   type MaterialClass,
 } from './counting-machine-protocol.js';
@@ -18,9 +19,16 @@ import {
 export type MachineBody =
   | {
       type: 'item_counted';
+      /** 1-based lane; 0 = the machine does not know the lane (single gate, lane sensor fault). */
       lane: number;
+      /** The material class byte as sent (8–255 are not defined in version 1); the encoder derives it from material when absent. */
+      materialCode?: number;
+      /** The class for materialCode; 'unknown' for a code version 1 does not define. */
       material: MaterialClass;
-      /** The 32 digits the machine's camera read, unchecked; null when none was read. */
+      /**
+       * The 32 nibbles the machine's camera read, unchecked (A–F where a nibble is not a decimal
+       * digit); null when flag bit 0 is clear.
+       */
       unitCodeDigits: string | null;
       /** The camera saw a code but could not read it. */
       unreadableCode: boolean;
@@ -31,6 +39,20 @@ export type MachineBody =
   | { type: 'bin_full'; bin: number; raised: boolean; itemsInBin: number }
   | { type: 'heartbeat'; running: boolean; doorOpen: boolean; firmware: string; totalCount: number }
   | { type: 'counters'; totalCount: number; rejectedCount: number; laneCounts: number[] };
+
+/**
+ * What is wrong in an item-counted report that is still a count (docs/hardware/counting-machine.md,
+ * "Faulty fields"): the item was counted, the field in question is not used.
+ */
+export type ItemProblem = 'unit_code_not_bcd' | 'material_code_unknown' | 'unit_code_and_unreadable';
+
+export function itemProblems(body: Extract<MachineBody, { type: 'item_counted' }>): ItemProblem[] {
+  const problems: ItemProblem[] = [];
+  if (body.unitCodeDigits !== null && !isBcdDigits(body.unitCodeDigits)) problems.push('unit_code_not_bcd');
+  if (body.unitCodeDigits !== null && body.unreadableCode) problems.push('unit_code_and_unreadable');
+  if (body.materialCode !== undefined && MATERIALS[body.materialCode] === undefined) problems.push('material_code_unknown');
+  return problems;
+}
 
 export interface MachineReport {
   sequence: number;
@@ -69,18 +91,15 @@ export function decodeMachineReport(report: Uint8Array): MachineDecodeResult {
   let body: MachineBody;
   switch (type) {
     case EVENT_TYPE.item_counted: {
+      // A faulty field never costs the count: the container did pass the gate (see "Faulty fields").
       const flags = u8(2);
-      const material = MATERIALS[u8(1)];
-      if (material === undefined) return { ok: false, reason: 'bad_payload', detail: `material class ${u8(1)}` };
-      let unitCodeDigits: string | null = null;
-      if (flags & ITEM_FLAG.unitCode) {
-        unitCodeDigits = unpackBcd(report.subarray(p + 3, p + 19));
-        if (unitCodeDigits === null) return { ok: false, reason: 'bad_payload', detail: 'unit code is not packed BCD' };
-      }
+      const materialCode = u8(1);
+      const unitCodeDigits = flags & ITEM_FLAG.unitCode ? unpackBcd(report.subarray(p + 3, p + 19)) : null;
       body = {
         type: 'item_counted',
         lane: u8(0),
-        material,
+        materialCode,
+        material: MATERIALS[materialCode] ?? 'unknown',
         unitCodeDigits,
         unreadableCode: (flags & ITEM_FLAG.unreadableCode) !== 0,
         weight_mg: flags & ITEM_FLAG.weight ? u32(19) : null,

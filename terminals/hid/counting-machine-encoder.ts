@@ -15,6 +15,7 @@ import {
 } from './counting-machine-protocol.js';
 import type { MachineBody, MachineReport } from './counting-machine-decoder.js';
 
+
 export function encodeMachineReport(report: MachineReport): Uint8Array {
   const r = new Uint8Array(MACHINE_REPORT_LENGTH);
   const view = new DataView(r.buffer);
@@ -35,7 +36,7 @@ function writePayload(r: Uint8Array, view: DataView, body: MachineBody): void {
     case 'item_counted': {
       let flags = 0;
       view.setUint8(p, body.lane);
-      view.setUint8(p + 1, MATERIALS.indexOf(body.material));
+      view.setUint8(p + 1, body.materialCode ?? MATERIALS.indexOf(body.material));
       if (body.unitCodeDigits !== null) {
         flags |= ITEM_FLAG.unitCode;
         r.set(packBcd(body.unitCodeDigits), p + 3);

@@ -18,7 +18,7 @@ export interface DeviceConfig {
   match?: DeviceMatch;
   keyboard?: { prefix?: string; suffix?: string; endOnTab?: boolean; idleTimeout_ms?: number };
   hidPos?: { profile: string; idleTimeout_ms?: number };
-  scale?: { reportId?: number | null; taelGrams?: number };
+  scale?: { reportId?: number | null; taelGrams?: number; unsignedWeight?: boolean };
 }
 
 export interface ServiceConfig {

@@ -1,7 +1,7 @@
 // One decoder per device: picks the byte-level decoder for the device's kind and turns its
 // outputs into DeviceEvents (before de-duplication, which spans devices and lives in the service).
 import { parseUnitCode } from '../../src/shared/unit-code.js';
-import { decodeMachineReport } from './counting-machine-decoder.js';
+import { decodeMachineReport, itemProblems } from './counting-machine-decoder.js';
 import type { DeviceConfig } from './device-config.js';
 import type { DeviceEvent } from './events.js';
 import { HidPosDecoder } from './hid-pos-decoder.js';
@@ -94,6 +94,13 @@ function scaleDecoder(config: DeviceConfig): DeviceDecoder {
 function machineDecoder(): DeviceDecoder {
   const tracker = new SequenceTracker();
   let lastTotal: number | null = null;
+  /** Jams raised and not yet cleared: lane (0 = whole machine) -> jam code. */
+  const openJams = new Map<number, number>();
+  const clearOpenJams = (s: Stamp): DeviceEvent[] => {
+    const out: DeviceEvent[] = [...openJams].map(([lane, code]) => ({ ...s, type: 'machine_fault', fault: 'jam', state: 'cleared', lane, bin: null, code, inferred: true }));
+    openJams.clear();
+    return out;
+  };
   return {
     push(r, replayed) {
       const s = stamp(r, replayed);
@@ -107,46 +114,61 @@ function machineDecoder(): DeviceDecoder {
       if (verdict.kind === 'restarted') {
         lastTotal = null;
         out.push({ ...s, type: 'machine_restarted', previousSequence: verdict.previous });
+        // After power-on the machine reports a jam that is still there anew.
+        out.push(...clearOpenJams(s));
       }
       const total = body.type === 'item_counted' || body.type === 'heartbeat' || body.type === 'counters' ? body.totalCount : null;
+      // The running total only goes down when the counters were reset (sequence numbers go on).
+      const reset = total !== null && lastTotal !== null && total < lastTotal;
       if (verdict.kind === 'gap') {
-        // The machine's running total tells how many counted items the lost reports carried.
+        // The machine's running total tells how many counted items the lost reports carried,
+        // unless the counters were reset in between (then nobody can tell).
         const itemsMissed =
-          total !== null && lastTotal !== null ? Math.max(0, total - lastTotal - (body.type === 'item_counted' ? 1 : 0)) : null;
+          total !== null && lastTotal !== null && !reset ? Math.max(0, total - lastTotal - (body.type === 'item_counted' ? 1 : 0)) : null;
         out.push({ ...s, type: 'sequence_gap', expected: verdict.expected, received: sequence, missing: verdict.missing, itemsMissed });
       }
+      if (reset && lastTotal !== null && total !== null) out.push({ ...s, type: 'counters_reset', previousTotal: lastTotal, totalCount: total, sequence });
       if (total !== null) lastTotal = total;
 
       switch (body.type) {
         case 'item_counted': {
+          const problems = itemProblems(body);
           let unitCode: string | null = null;
           let unitCodeStatus: 'read' | 'none' | 'unreadable' | 'misread' = body.unreadableCode ? 'unreadable' : 'none';
-          if (body.unitCodeDigits !== null) {
-            const parsed = parseUnitCode(body.unitCodeDigits);
-            unitCodeStatus = parsed.ok ? 'read' : 'misread';
-            if (parsed.ok) unitCode = parsed.code;
+          // Digits are used only when the machine says it read them and does not also say it could not.
+          if (body.unitCodeDigits !== null && !body.unreadableCode) {
+            const parsed = problems.includes('unit_code_not_bcd') ? null : parseUnitCode(body.unitCodeDigits);
+            unitCodeStatus = parsed?.ok ? 'read' : 'misread';
+            if (parsed?.ok) unitCode = parsed.code;
           }
           out.push({
             ...s,
             type: 'count',
             lane: body.lane,
             material: body.material,
+            materialCode: body.materialCode ?? 0,
             unitCode,
             unitCodeStatus,
             repeatedUnitCode: false,
             weight_g: body.weight_mg === null ? null : body.weight_mg / 1000,
             totalCount: body.totalCount,
             sequence,
+            problems,
           });
           break;
         }
         case 'jam':
+          if (body.raised) openJams.set(body.lane, body.jamCode);
+          else openJams.delete(body.lane);
           out.push({ ...s, type: 'machine_fault', fault: 'jam', state: body.raised ? 'raised' : 'cleared', lane: body.lane, bin: null, code: body.jamCode });
           break;
         case 'bin_full':
           out.push({ ...s, type: 'machine_fault', fault: 'bin_full', state: body.raised ? 'raised' : 'cleared', lane: null, bin: body.bin, code: null });
           break;
         case 'heartbeat':
+          // Heartbeats go on during a jam with running = 0; running = 1 while a jam is open means
+          // the jam-cleared report was lost (the machine only runs again once every jam is cleared).
+          if (body.running) out.push(...clearOpenJams(s));
           out.push({ ...s, type: 'machine_status', running: body.running, doorOpen: body.doorOpen, firmware: body.firmware, totalCount: body.totalCount, rejectedCount: null, laneCounts: null });
           break;
         case 'counters':

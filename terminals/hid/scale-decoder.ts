@@ -1,5 +1,6 @@
 // Decodes HID POS scale data reports (usage page 0x8D): report id, status, unit, signed decimal
-// exponent and a 16-bit weight, into grams with the scale's stability state.
+// exponent and a signed 16-bit weight (Data Weight, two's complement: −120 g is 0xFF88), into
+// grams with the scale's stability state.
 
 export type ScaleStatus =
   | 'fault'
@@ -52,6 +53,11 @@ export interface ScaleOptions {
   reportId?: number | null;
   /** Grams per tael if the scale reports taels (e.g. 50 for 市两); unset means tael is rejected. */
   taelGrams?: number;
+  /**
+   * The scale's report descriptor declares Data Weight with Logical Minimum 0 (0–65535, never
+   * negative): read the weight unsigned. Default false: signed, as the HID POS usage tables define it.
+   */
+  unsignedWeight?: boolean;
 }
 
 export interface ScaleReading {
@@ -65,6 +71,7 @@ export interface ScaleReading {
   usable: boolean;
   unit: WeightUnit;
   exponent: number;
+  /** The weight field as read: signed unless `unsignedWeight`. */
   raw: number;
 }
 
@@ -81,7 +88,7 @@ export function decodeScaleReport(report: Uint8Array, options: ScaleOptions = {}
   const statusCode = view.getUint8(base);
   const unitCode = view.getUint8(base + 1);
   const exponent = view.getInt8(base + 2);
-  const raw = view.getUint16(base + 3, true);
+  const raw = options.unsignedWeight === true ? view.getUint16(base + 3, true) : view.getInt16(base + 3, true);
 
   const status = SCALE_STATUS_BY_CODE[statusCode];
   if (status === undefined) return { kind: 'report_error', reason: 'unknown_status', detail: `scale status code ${statusCode}` };
@@ -94,7 +101,10 @@ export function decodeScaleReport(report: Uint8Array, options: ScaleOptions = {}
 
   let weight_g: number | null = null;
   if (hasWeight && perUnit !== null) {
-    const grams = raw * 10 ** exponent * perUnit * (status === 'under_zero' ? -1 : 1);
+    // Under zero the weight is negative: as sent (two's complement), or the magnitude some scales
+    // send with the under-zero status.
+    const value = status === 'under_zero' ? -Math.abs(raw) : raw;
+    const grams = value * 10 ** exponent * perUnit;
     weight_g = status === 'zero' ? 0 : Math.round(grams * 1000) / 1000;
     if (Object.is(weight_g, -0)) weight_g = 0;
   }

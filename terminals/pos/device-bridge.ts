@@ -286,6 +286,9 @@ export class DeviceBridge extends EventEmitter {
       case 'sequence_repeat':
         n = { level: 'info', message: `Counting machine repeated report #${e.sequence}: ignored`, message_zh: `计数机重复报告 #${e.sequence}，已忽略` };
         break;
+      case 'counters_reset':
+        n = { level: 'warning', message: `Counting machine counters were reset (total ${e.previousTotal} → ${e.totalCount}): check the count`, message_zh: `计数机计数已清零（累计 ${e.previousTotal} → ${e.totalCount}），请核对数量` };
+        break;
       case 'machine_restarted':
         n = { level: 'warning', message: 'Counting machine restarted: check the count', message_zh: '计数机已重启，请核对数量' };
         break;

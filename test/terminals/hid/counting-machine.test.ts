@@ -8,16 +8,18 @@ import { SequenceTracker } from '../../../terminals/hid/sequence-tracker.js';
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const u8 = fc.integer({ min: 0, max: 255 });
 const digits32 = fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: 32, maxLength: 32 });
+/** What a faulty camera may send: any nibble, 0–F. */
+const nibbles32 = fc.string({ unit: fc.constantFrom(...'0123456789ABCDEF'), minLength: 32, maxLength: 32 });
 const body = fc.oneof(
   fc.record({
     type: fc.constant('item_counted' as const),
     lane: u8,
-    material: fc.constantFrom(...MATERIALS),
-    unitCodeDigits: fc.option(digits32),
+    materialCode: u8,
+    unitCodeDigits: fc.option(fc.oneof(digits32, nibbles32)),
     unreadableCode: fc.boolean(),
     weight_mg: fc.option(u32),
     totalCount: u32,
-  }),
+  }).map((b) => ({ ...b, material: MATERIALS[b.materialCode] ?? ('unknown' as const) })),
   fc.record({ type: fc.constant('jam' as const), lane: u8, raised: fc.boolean(), jamCode: u8 }),
   fc.record({ type: fc.constant('bin_full' as const), bin: u8, raised: fc.boolean(), itemsInBin: u32 }),
   fc.record({

@@ -20,6 +20,20 @@ describe('HID scale decoder (usage page 0x8D)', () => {
     });
   }
 
+  it('reads the weight signed: −120 g under zero sent as 0xFF88 is −120 g, not −65,416 g', () => {
+    const bytes = Uint8Array.of(0x03, 0x05, 0x02, 0x00, 0x88, 0xff); // report 3, under zero, g, 10^0, −120
+    expect(decodeScaleReport(bytes)).to.deep.include({ kind: 'reading', status: 'under_zero', weight_g: -120, raw: -120, usable: false });
+    expect([...encodeScaleReport({ status: 'under_zero', unit: 'g', exponent: 0, raw: -120 })]).to.deep.equal([...bytes]);
+    // A scale that sends the magnitude with the under-zero status is still negative.
+    expect(decodeScaleReport(encodeScaleReport({ status: 'under_zero', unit: 'g', exponent: 0, raw: 120 }))).to.include({ weight_g: -120 });
+    // Negative while settling (in motion) is negative too; the largest positive value is 32767.
+    expect(decodeScaleReport(encodeScaleReport({ status: 'in_motion', unit: 'g', exponent: 0, raw: -40 }))).to.include({ weight_g: -40, usable: false });
+    expect(decodeScaleReport(encodeScaleReport({ status: 'stable', unit: 'g', exponent: 0, raw: 32767 }))).to.include({ weight_g: 32767, usable: true });
+    // A scale declaring Data Weight unsigned (Logical Minimum 0) is read unsigned when configured.
+    expect(decodeScaleReport(Uint8Array.of(0x03, 0x04, 0x02, 0x00, 0x40, 0x9c), { unsignedWeight: true })).to.include({ weight_g: 40000 });
+    expect(decodeScaleReport(Uint8Array.of(0x03, 0x04, 0x02, 0x00, 0x40, 0x9c))).to.include({ weight_g: -25536, usable: false });
+  });
+
   it('rejects taels unless the grams per tael are configured', () => {
     const r = encodeScaleReport({ status: 'stable', unit: 'tael', exponent: 0, raw: 2 });
     expect(decodeScaleReport(r)).to.include({ kind: 'report_error', reason: 'unsupported_unit' });

@@ -103,6 +103,12 @@ describe('device service on recorded reports', () => {
     expect(events.filter((e) => e.type === 'weight' && e.usable).length).to.equal(2);
   });
 
+  it('scale: −120 g under zero recorded from a scale (signed weight) is −120 g', async () => {
+    const events = await replayEvents(fixture('scale-under-zero.jsonl'));
+    expect(events.map(summary)).to.deep.equal(['weight zero 0', 'weight under_zero -120', 'weight under_zero -2', 'weight in_motion -40', 'weight stable 32767']);
+    expect(events.filter((e) => e.type === 'weight' && e.usable).length).to.equal(1);
+  });
+
   it('counting machine: counts, a lost report, a repeated report, faults and a corrupt report', async () => {
     const events = await replayEvents(fixture('counting-machine-stream.jsonl'));
     expect(events.map(summary)).to.deep.equal([
