@@ -14,6 +14,7 @@ import { systemClock, type AppDeps } from './app-deps.js';
 import { startScheduler, type Scheduler } from './jobs/scheduler.js';
 import { countyJobs, serverJobs } from './jobs/jobs.js';
 import { startSmsRunner } from './features/sms/sms-runner.js';
+import { closeSharedBrowser } from './features/monthly-report/chromium.js';
 
 /**
  * The JWT signing secret: JWT_SECRET when set; otherwise one the server generated once and keeps in
@@ -84,6 +85,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; db?: 
         });
         await scheduler.stop();
         await sms?.stop();
+        await closeSharedBrowser();
         await db.close();
       })();
       return stopping;

@@ -109,6 +109,9 @@ export const ERROR_CATALOGUE = {
   RECONCILIATION_PERIOD_INVALID: { status: 422, message: 'The reconciliation period must be a month (2026-03) or a year (2026)', message_zh: '对账期应为月份（2026-03）或年份（2026）' },
   RECONCILIATION_AS_OF_IN_FUTURE: { status: 422, message: 'asOf may not be later than the server time: records not yet stored would change the figures', message_zh: '数据截止时间不能晚于服务器当前时间' },
   INVALID_MONTH_RANGE: { status: 422, message: 'from and to must be months (YYYY-MM) with from not after to', message_zh: '起止月份格式应为 YYYY-MM，且起始不晚于结束' },
+  // --- monthly report ---
+  REPORT_MONTH_IN_FUTURE: { status: 422, message: 'The report month has not begun in the county yet; choose this month or an earlier one', message_zh: '所选月份尚未开始，请选择本月或更早的月份' },
+  REPORT_PDF_UNAVAILABLE: { status: 503, message: 'The PDF cannot be made on this server (Chromium is missing or failed); open the HTML report and print it from the browser', message_zh: '本服务器暂时无法生成 PDF（未安装或无法启动 Chromium），请打开网页版报告并用浏览器打印' },
   // --- sms ---
   SMS_NOT_CONFIGURED: { status: 503, message: 'The SMS service is not configured on this server (SMS_COUNTY_ID, SMS_INBOUND_SECRET)', message_zh: '本服务器未配置短信服务' },
   SMS_SECRET_INVALID: { status: 403, message: 'The shared secret of the SMS gateway callback is wrong', message_zh: '短信网关回调密钥错误' },

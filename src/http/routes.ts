@@ -18,6 +18,7 @@ import { fraudFlagRoutes } from '../features/fraud-flags/fraud-flag-routes.js';
 import { reconciliationRoutes } from '../features/reconciliation/reconciliation-routes.js';
 import { periodRoutes } from '../features/periods/period-routes.js';
 import { dashboardRoutes } from '../features/dashboard/dashboard-routes.js';
+import { monthlyReportRoutes } from '../features/monthly-report/monthly-report-routes.js';
 import { smsRoutes } from '../features/sms/sms-inbound-routes.js';
 import { heldRefundRoutes } from '../features/held-refunds/held-refund-routes.js';
 import { codeRegistryRoutes } from '../features/code-registry/registry-routes.js';
@@ -36,7 +37,7 @@ export function allRoutes(): RouteDef[] {
     ...balanceRoutes,
     ...fraudFlagRoutes,
     ...heldRefundRoutes, ...codeRegistryRoutes,
-    ...reconciliationRoutes, ...periodRoutes, ...dashboardRoutes,
+    ...reconciliationRoutes, ...periodRoutes, ...dashboardRoutes, ...monthlyReportRoutes,
     ...smsRoutes,
   ];
 }

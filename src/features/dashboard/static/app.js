@@ -13,6 +13,7 @@
       sold: '收押销售', returned: '回收', hauled: '已收运', disposed: '已处置', shop: '店铺', township: '乡镇', position: '头寸（元）', atShop: '店内包装', flags: '标记',
       name: '名称', county: '县', returns_above_sales: '回收多于销售', overdue_pickup: '逾期未收运', likely_counterfeit: '疑似假码', refunds_held: '退款待审核', yuan: '元', units: '个', run: '对账', time: '时间', returner: '交回人',
       refund: '退款（元）', accepted: '接收数', pct: '%', chooseCounty: '点击县名查看详情', forbidden: '无权查看该数据', severity: '级别', error: '错误', warning: '警告', info: '提示',
+      monthlyReport: '月度报告',
     },
     en: {
       title: 'Pesticide packaging recovery dashboard', logout: 'Log out', login: 'Official login', username: 'Username', password: 'Password', loginButton: 'Log in',
@@ -23,6 +24,7 @@
       sold: 'Sold with deposit', returned: 'Returned', hauled: 'Hauled', disposed: 'Disposed', shop: 'Shop', township: 'Township', position: 'Position (yuan)', atShop: 'At shop', flags: 'Flags',
       name: 'Name', county: 'County', returns_above_sales: 'returns above sales', overdue_pickup: 'overdue pickup', likely_counterfeit: 'likely counterfeit codes', refunds_held: 'refunds held for review', yuan: 'yuan', units: '', run: 'Run', time: 'Time', returner: 'Returner',
       refund: 'Refund (yuan)', accepted: 'Accepted', pct: '%', chooseCounty: 'Click a county for its dashboard', forbidden: 'You may not see this', severity: 'Severity', error: 'error', warning: 'warning', info: 'info',
+      monthlyReport: 'Monthly report',
     },
   };
   var state = { lang: localStorage.getItem('agrireturn.lang') || 'zh', token: sessionStorage.getItem('agrireturn.token'), user: JSON.parse(sessionStorage.getItem('agrireturn.user') || 'null'), countyId: null, county: null, shops: [], sort: { key: 'name', dir: 1 }, shopDetail: null, province: null, charts: {} };
@@ -325,6 +327,23 @@
   $('#export-shops').addEventListener('click', function () { download('/api/v1/dashboard/counties/' + state.countyId + '/shops?format=csv&' + query(), 'shops.csv'); });
   $('#export-products').addEventListener('click', function () { download('/api/v1/counties/' + state.countyId + '/recovery-rates?by=product&format=csv&' + query(), 'products.csv'); });
   $('#export-manufacturers').addEventListener('click', function () { download('/api/v1/counties/' + state.countyId + '/recovery-rates?by=manufacturer&format=csv&' + query(), 'manufacturers.csv'); });
+  // The monthly report (docs/dashboard.md "Monthly report") of the month in "To month" (default: last month).
+  function openReport(base, format) {
+    var p = new URLSearchParams({ format: format, lang: state.lang, days: $('#filters').days.value });
+    if ($('#filters').to.value) p.set('month', $('#filters').to.value);
+    if (format === 'pdf') { download(base + '?' + p.toString(), 'monthly-report.pdf').catch(function (e) { status(e.message); }); return; }
+    var w = window.open('', '_blank');
+    api(base + '?' + p.toString(), { raw: true }).then(function (res) {
+      return res.text().then(function (text) {
+        if (!res.ok) { w.close(); status(res.status + ' ' + text); return; }
+        w.document.open(); w.document.write(text); w.document.close();
+      });
+    });
+  }
+  $('#report-html').addEventListener('click', function () { openReport('/api/v1/counties/' + state.countyId + '/reports/monthly', 'html'); });
+  $('#report-pdf').addEventListener('click', function () { openReport('/api/v1/counties/' + state.countyId + '/reports/monthly', 'pdf'); });
+  $('#province-report-html').addEventListener('click', function () { openReport('/api/v1/provinces/' + state.province.provinceCode + '/reports/monthly', 'html'); });
+  $('#province-report-pdf').addEventListener('click', function () { openReport('/api/v1/provinces/' + state.province.provinceCode + '/reports/monthly', 'pdf'); });
   window.addEventListener('resize', function () { Object.keys(state.charts).forEach(function (k) { state.charts[k].resize(); }); });
 
   applyLang();
