@@ -106,6 +106,12 @@ describe('monthly report (county and province)', function () {
       // Times in the county's time zone: the clock is 02:02 UTC, 10:02 in Sichuan.
       expect(html).to.contain('2026-03-15 10:02').and.contain('Asia/Shanghai');
       expect(html).to.not.contain('<script');
+      // The month's own reconciliation run, with its counts, at its time in the county.
+      const runAt = new Date(json.body.run.runAt);
+      expect(json.body.run.runAtLocal).to.equal(`2026-03-15 ${String((runAt.getUTCHours() + 8) % 24).padStart(2, '0')}:${String(runAt.getUTCMinutes()).padStart(2, '0')}`);
+      expect(html).to.contain(lang === 'zh'
+        ? `对账 2026-02，运行于 ${json.body.run.runAtLocal}：${json.body.run.exceptionCount} 项异常，其中 ${json.body.run.errorCount} 项错误。`
+        : `Reconciliation 2026-02, run ${json.body.run.runAtLocal}: ${json.body.run.exceptionCount} exception(s), ${json.body.run.errorCount} error(s).`);
 
       // Charts: server-drawn SVG, balanced, with the axis months and the legend as text.
       const charts = svgs(html);
@@ -201,9 +207,10 @@ describe('monthly report (county and province)', function () {
         expect(text).to.contain(lang === 'zh' ? '2026年2月' : 'February 2026');
         expect(text).to.contain('50.0%').and.contain('25.0%');
         expect(text).to.contain(lang === 'zh' ? '同期回收率' : 'Period recovery');
-        expect(text).to.contain('青城镇丰收农资店');
-        const shopB = (await t.db.knex('shops').where({ county_id: COUNTY, id: SHOP_B }).first('name')) as { name: string };
-        expect(text).to.contain(shopB.name);
+        // Every shop of the county by name (names stay on one line in the table).
+        const shops = (await t.db.knex('shops').where({ county_id: COUNTY, active: true }).select('id', 'name')) as Array<{ id: string; name: string }>;
+        expect(shops.map((s) => s.id)).to.include.members([SHOP_A, SHOP_B]);
+        for (const s of shops) expect(text, s.name).to.contain(s.name);
       }
     });
 
