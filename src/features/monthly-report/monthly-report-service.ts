@@ -69,7 +69,7 @@ export interface ProvinceMonthlyReport {
     yearToDate: { periodRatePct: number | null; cohortRatePct: number | null; massRatePct: number | null };
     run: { runAtLocal: string; errorCount: number; exceptionCount: number } | null;
   }>;
-  openIssues: Array<{ key: 'no_reconciliation' | 'reconciliation_errors'; counties: string[] }>;
+  openIssues: Array<{ key: 'no_reconciliation' | 'reconciliation_errors'; counties: Array<{ nameZh: string; nameEn: string }> }>;
 }
 
 const localTime = (at: Date | string, tz: string): string => {
@@ -172,9 +172,10 @@ export async function provinceMonthlyReport(knex: Knex, provinceCode: string, q:
     });
   }
   const openIssues: ProvinceMonthlyReport['openIssues'] = [];
-  const noRun = counties.filter((x) => x.run === null).map((x) => x.nameZh);
+  const names = (x: { nameZh: string; nameEn: string }) => ({ nameZh: x.nameZh, nameEn: x.nameEn });
+  const noRun = counties.filter((x) => x.run === null).map(names);
   if (noRun.length) openIssues.push({ key: 'no_reconciliation', counties: noRun });
-  const errors = counties.filter((x) => (x.run?.errorCount ?? 0) > 0).map((x) => x.nameZh);
+  const errors = counties.filter((x) => (x.run?.errorCount ?? 0) > 0).map(names);
   if (errors.length) openIssues.push({ key: 'reconciliation_errors', counties: errors });
   return {
     kind: 'province',

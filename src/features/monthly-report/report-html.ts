@@ -169,7 +169,7 @@ export function renderProvinceReport(r: ProvinceMonthlyReport, lang: ReportLang)
   const title = `${x.provinceTitle(r)} · ${x.monthLabel(r.month)}`;
   const name = (c: { nameZh: string; nameEn: string }) => (lang === 'zh' ? c.nameZh : `${c.nameEn} ${c.nameZh}`);
   const rows = r.counties.map((c) => `<tr data-county="${esc(c.countyId)}"><td>${esc(name(c))}</td><td class="n">${fmtInt(c.soldUnits)}</td><td class="n">${fmtInt(c.returnedUnits)}</td><td class="n">${fmtPct(c.periodRatePct)}</td><td class="n">${fmtPct(c.cohortRatePct)}</td><td class="n">${fmtPct(c.massRatePct)}</td><td class="n">${fmtPct(c.yearToDate.periodRatePct)}</td><td class="n">${fmtYuan(c.depositsOutstandingFen)}</td><td>${esc(c.run ? x.runShort(c.run) : x.noRunShort)}</td></tr>`).join('\n');
-  const issues = r.openIssues.length === 0 ? `<p>${x.noIssues}</p>` : `<ul class="issues">${r.openIssues.map((i) => `<li data-issue="${i.key}">${esc(x.provIssue(i.key, i.counties))}</li>`).join('')}</ul>`;
+  const issues = r.openIssues.length === 0 ? `<p>${x.noIssues}</p>` : `<ul class="issues">${r.openIssues.map((i) => `<li data-issue="${i.key}">${esc(x.provIssue(i.key, i.counties.map((c) => (lang === 'zh' ? c.nameZh : c.nameEn))))}</li>`).join('')}</ul>`;
   const body = `<header>
 <h1>${esc(x.provinceTitle(r))}</h1>
 <p class="meta"><strong class="month">${esc(x.monthLabel(r.month))}</strong> (${esc(r.month)})</p>
