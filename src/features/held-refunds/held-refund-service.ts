@@ -15,6 +15,7 @@ import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
 import { postTransfers } from '../ledger/ledger-store.js';
 import { normalisedPhoneOrThrow } from '../farmers/farmer-entity.js';
 import { requireRef } from '../reference/entity-rules.js';
+import { enqueueHeldDecisionNotification } from '../sms/sms-notifications.js';
 import { lockHeldRefund, setHeldState, type HeldRefundRow, type HeldState } from './held-refund-store.js';
 
 export interface DecisionInput {
@@ -114,6 +115,8 @@ export class HeldRefundService {
         state = 'paid';
       }
       await setHeldState(trx, countyId, row.id, state);
+      // The farmer's SMS, in this transaction: it exists exactly when the decision does.
+      await enqueueHeldDecisionNotification(trx, { countyId, heldRefundId: row.id, event: 'decision', now });
       return {
         status: 201,
         body: { heldRefundId: row.id, state, decision: input.decision, reason: input.reason?.trim() ?? null, decidedAt: now.toISOString(), decidedBy: actor, payout },
@@ -172,6 +175,7 @@ export class HeldRefundService {
       const payout = await this.pay(trx, row, { id: input.id, method: 'mobile', reference: input.reference, shopId: null, amountFen: row.amount_fen, eventTime, actor: actorName(principal), now },
         countyAccount(countyId, 'settlements'));
       await setHeldState(trx, countyId, row.id, 'paid');
+      await enqueueHeldDecisionNotification(trx, { countyId, heldRefundId: row.id, event: 'mobile_paid', now });
       return { status: 201, body: payout };
     });
   }

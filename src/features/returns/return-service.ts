@@ -22,7 +22,7 @@ import { checkEventTimeBounds, countyOf, loadCountyPolicy } from '../ledger/coun
 import { bookingFor, bookingView } from '../periods/booking.js';
 import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
 import { postTransfers } from '../ledger/ledger-store.js';
-import { enqueueRefundNotification } from '../sms/sms-notifications.js';
+import { enqueueHeldRefundNotification, enqueueRefundNotification } from '../sms/sms-notifications.js';
 import { absentFromRegistry } from '../code-registry/registry-store.js';
 import { insertHeldRefunds, type HeldReason } from '../held-refunds/held-refund-store.js';
 import { ReturnStore, type LotRow, type SoldUnitRow } from './return-store.js';
@@ -321,6 +321,7 @@ export class ReturnService {
     ], now)
       // The farmer's SMS is queued in the same transaction, so it exists exactly when the refund does.
       .then(() => enqueueRefundNotification(trx, { countyId, returnId: input.id, now }))
+      .then(() => enqueueHeldRefundNotification(trx, { countyId, returnId: input.id, now }))
       .then(() => undefined);
     const mismatched = plans.some((p) => differenceOf(p) !== 0);
 

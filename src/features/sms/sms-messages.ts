@@ -116,6 +116,37 @@ export const messages = {
       : `${n.shopName}: ${containers(n.containers)} returned, refund ${formatFen(n.refundFen, lang)}. Still refundable: ${formatFen(n.stillRefundableFen, lang)}.`;
   },
 
+  /** A return's refund held for the county's review (codes nobody sold): no codes, no amounts per item. */
+  refundHeld(lang: SmsLanguage, n: { containers: number; refundFen: number }): string {
+    return lang === 'zh'
+      ? `您退还的${n.containers}个包装，退款${formatFen(n.refundFen, lang)}正在审核，审核结果将短信通知您。`
+      : `Your refund of ${formatFen(n.refundFen, lang)} for ${containers(n.containers)} is under review; you will get an SMS when it is decided.`;
+  },
+
+  /** Approved: collect it at any shop of the county (approved refunds do not lapse). */
+  heldRefundApproved(lang: SmsLanguage, n: { refundFen: number; countyName: string }): string {
+    return lang === 'zh'
+      ? `您的退款${formatFen(n.refundFen, lang)}已审核通过，可到${n.countyName}任一农资店报本手机号领取。`
+      : `Your refund of ${formatFen(n.refundFen, lang)} is approved. Collect it at any shop in ${n.countyName}; give this phone number.`;
+  },
+
+  /** Approved and paid by the county's mobile payment: nothing to collect. */
+  heldRefundPaidByMobile(lang: SmsLanguage, n: { refundFen: number; countyName: string }): string {
+    return lang === 'zh'
+      ? `您的退款${formatFen(n.refundFen, lang)}已审核通过，${n.countyName}已通过移动支付付给您，无需再到店领取。`
+      : `Your refund of ${formatFen(n.refundFen, lang)} is approved and was paid to you by mobile payment from ${n.countyName}. Nothing to collect.`;
+  },
+
+  /** Declined: the reason's category (never the official's free text) and whom to ask. */
+  heldRefundDeclined(lang: SmsLanguage, n: { refundFen: number; reason: 'unsold_code' | 'likely_counterfeit'; countyName: string }): string {
+    if (lang === 'zh') {
+      const why = n.reason === 'likely_counterfeit' ? '包装疑似假冒' : '包装上的码没有销售记录';
+      return `您的退款${formatFen(n.refundFen, lang)}未获批准：${why}。如有疑问请联系${n.countyName}农业农村局。`;
+    }
+    const why = n.reason === 'likely_counterfeit' ? 'the container looks counterfeit' : 'the code on the container was never sold';
+    return `Your refund of ${formatFen(n.refundFen, lang)} was not approved: ${why}. Questions: contact the ${n.countyName} agriculture office.`;
+  },
+
   expiryReminder(lang: SmsLanguage, n: { containers: number; depositFen: number; expiresOn: string }): string {
     return lang === 'zh'
       ? `提醒：您有${n.containers}个包装的押金${formatFen(n.depositFen, lang)}将于${n.expiresOn}到期，请尽快退回农资店。`

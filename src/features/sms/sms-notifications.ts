@@ -1,5 +1,5 @@
-// Notifications to farmers: deposit recorded at a sale, refund paid at a return, deposits about to
-// expire. The sale and return services call the first two inside their own transaction, so the
+// Notifications to farmers: deposit recorded at a sale, refund paid at a return, refund held for
+// review and its decision, deposits about to expire. The sale and return services call the first two inside their own transaction, so the
 // message exists exactly when the record does; the event key makes a repeat call a no-op. Farmers
 // who texted 退订/STOP get none.
 import type { Knex } from 'knex';
@@ -47,6 +47,55 @@ export async function enqueueRefundNotification(trx: Knex.Transaction, a: { coun
   const items = await trx('return_items').where({ county_id: a.countyId, return_id: a.returnId }).whereNot({ outcome: 'rejected' }).sum({ n: 'quantity' }).first();
   const balance = await farmerBalance(trx, a.countyId, farmer.id, a.now);
   const text = messages.refundPaid(farmer.language, { shopName: ret.shop_name, containers: Number(items?.n ?? 0), refundFen, stillRefundableFen: balance.refundableFen });
+  const r = await enqueueSms(trx, { countyId: a.countyId, eventKey, kind: 'refund', phoneE164: farmer.phoneE164, farmerId: farmer.id, language: farmer.language, text, now: a.now });
+  return r.queued ? { queued: true, eventKey, parts: r.parts } : { queued: false, eventKey, reason: 'already_queued' };
+}
+
+async function countyName(trx: Knex.Transaction, countyId: string, lang: 'zh' | 'en'): Promise<string> {
+  const c = await trx('counties').where({ id: countyId }).first('name_zh', 'name_en');
+  return (lang === 'zh' ? c?.name_zh : c?.name_en) ?? countyId;
+}
+
+/**
+ * Call inside the transaction that records the return, after its held refunds are written: one
+ * "under review" message for the return's held refunds. Items an offline till already paid in cash
+ * are left out (the farmer has the money; the review is between the shop and the county).
+ */
+export async function enqueueHeldRefundNotification(trx: Knex.Transaction, a: { countyId: string; returnId: string; now: Date }): Promise<NotificationResult> {
+  const eventKey = `return-held:${a.returnId}`;
+  const held = (await trx('held_refunds').where({ county_id: a.countyId, return_id: a.returnId, state: 'held', prepaid_fen: 0 })
+    .select('farmer_id').count({ n: '*' }).sum({ fen: 'amount_fen' }).groupBy('farmer_id')) as Array<{ farmer_id: string; n: string | number; fen: string | number }>;
+  const h = held[0];
+  if (!h || Number(h.fen) <= 0) return { queued: false, eventKey, reason: 'nothing_to_tell' };
+  const farmer = await farmerById(trx, a.countyId, h.farmer_id);
+  if (!farmer) return { queued: false, eventKey, reason: 'no_farmer' };
+  if (farmer.smsOptOut) return { queued: false, eventKey, reason: 'opted_out' };
+  const text = messages.refundHeld(farmer.language, { containers: Number(h.n), refundFen: Number(h.fen) });
+  const r = await enqueueSms(trx, { countyId: a.countyId, eventKey, kind: 'refund', phoneE164: farmer.phoneE164, farmerId: farmer.id, language: farmer.language, text, now: a.now });
+  return r.queued ? { queued: true, eventKey, parts: r.parts } : { queued: false, eventKey, reason: 'already_queued' };
+}
+
+/**
+ * Call inside the transaction that decides a held refund (after its state is set) or records its
+ * mobile payment: approved → collect at any shop of the county; declined → the reason's category and
+ * the county office; paid by mobile payment → nothing to collect. One message per held refund and
+ * event. A held refund an offline till already paid tells the farmer nothing.
+ */
+export async function enqueueHeldDecisionNotification(trx: Knex.Transaction, a: { countyId: string; heldRefundId: string; event: 'decision' | 'mobile_paid'; now: Date }): Promise<NotificationResult> {
+  const eventKey = `held-${a.event === 'decision' ? 'decision' : 'paid'}:${a.heldRefundId}`;
+  const row = await trx('held_refunds').where({ county_id: a.countyId, id: a.heldRefundId }).first('farmer_id', 'state', 'reason', 'amount_fen', 'prepaid_fen');
+  if (!row) return { queued: false, eventKey, reason: 'not_found' };
+  const amountFen = Number(row.amount_fen);
+  if (Number(row.prepaid_fen) > 0 || amountFen <= 0) return { queued: false, eventKey, reason: 'nothing_to_tell' };
+  const farmer = await farmerById(trx, a.countyId, row.farmer_id);
+  if (!farmer) return { queued: false, eventKey, reason: 'no_farmer' };
+  if (farmer.smsOptOut) return { queued: false, eventKey, reason: 'opted_out' };
+  const county = await countyName(trx, a.countyId, farmer.language);
+  let text: string;
+  if (a.event === 'mobile_paid' && row.state === 'paid') text = messages.heldRefundPaidByMobile(farmer.language, { refundFen: amountFen, countyName: county });
+  else if (a.event === 'decision' && row.state === 'approved') text = messages.heldRefundApproved(farmer.language, { refundFen: amountFen, countyName: county });
+  else if (a.event === 'decision' && row.state === 'declined') text = messages.heldRefundDeclined(farmer.language, { refundFen: amountFen, reason: row.reason, countyName: county });
+  else return { queued: false, eventKey, reason: 'nothing_to_tell' };
   const r = await enqueueSms(trx, { countyId: a.countyId, eventKey, kind: 'refund', phoneE164: farmer.phoneE164, farmerId: farmer.id, language: farmer.language, text, now: a.now });
   return r.queued ? { queued: true, eventKey, parts: r.parts } : { queued: false, eventKey, reason: 'already_queued' };
 }
