@@ -74,8 +74,11 @@ export function cpuPerOp(before: CpuSample | null, after: CpuSample | null, ops:
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
-/** utime + stime of one process in ms, or null when it is gone or /proc is not there. */
-export function processCpuMs(pid: number): number | null {
+/**
+ * utime + stime of one process in ms (with `reaped`, also cutime + cstime: the children it has waited
+ * for after they exited), or null when it is gone or /proc is not there.
+ */
+export function processCpuMs(pid: number, reaped = false): number | null {
   let stat: string;
   try {
     stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -84,7 +87,7 @@ export function processCpuMs(pid: number): number | null {
   }
   // Fields after the command name (which may hold spaces) start at field 3 (state).
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * TICK_MS;
+  return (Number(f[11]) + Number(f[12]) + (reaped ? Number(f[13]) + Number(f[14]) : 0)) * TICK_MS;
 }
 
 /** Parent pid of a process, or null. */
@@ -97,9 +100,12 @@ export function parentPid(pid: number): number | null {
   }
 }
 
-/** CPU ms of a postmaster and all its child processes (backends, WAL writer, checkpointer…) that are alive now. */
+/**
+ * CPU ms of a PostgreSQL server: the postmaster, its child processes alive now (backends, WAL writer,
+ * checkpointer…) and those that exited (a closed connection's backend; the postmaster reaped them).
+ */
 export function postgresCpuMs(postmasterPid: number): number | null {
-  const own = processCpuMs(postmasterPid);
+  const own = processCpuMs(postmasterPid, true);
   if (own === null) return null;
   let total = own;
   for (const name of fs.readdirSync('/proc')) {

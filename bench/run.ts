@@ -194,7 +194,14 @@ for (const kind of opts.dbs) {
             return tokens.get(username)!;
           },
         };
-        for (const r of await section.run(ctx)) {
+        const fromUs = Number(process.hrtime.bigint() / 1000n);
+        const sectionRows = await section.run(ctx);
+        if (opts.cpuProfDir) {
+          // The window the section ran in (monotonic µs, the clock of the profile's timestamps): the
+          // profile's server start-up (migrations, seeding) falls outside it. bench/profile-top.ts reads it.
+          fs.writeFileSync(path.join(opts.cpuProfDir, `window.${serverPid}.json`), JSON.stringify({ pid: serverPid, database: kind, section: section.name, fromUs, toUs: Number(process.hrtime.bigint() / 1000n) }));
+        }
+        for (const r of sectionRows) {
           const row: BenchRow = { ...r, database: kind };
           if (row.baselineName === undefined && rawTx.has(row.concurrency)) {
             row.baselineName = 'raw INSERT tx';
