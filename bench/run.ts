@@ -98,6 +98,9 @@ const pgbenchTps = new Map<BenchDatabase, number>();
 const failures: string[] = [];
 if (opts.cpuProfDir) fs.mkdirSync(opts.cpuProfDir, { recursive: true });
 
+const saveJson = () => {
+  if (opts.json) fs.writeFileSync(opts.json, JSON.stringify({ rows, pgbenchTps: Object.fromEntries(pgbenchTps) }, null, 2));
+};
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 const report = (r: BenchRow) => console.log(`  ${r.database} ${r.section}: ${r.operation}, ${r.concurrency} client(s): ${fmt(r.perSecond)}/s, p50 ${fmt(r.p50Ms, 2)} ms, p99 ${fmt(r.p99Ms, 2)} ms` +
   (r.errors ? `, ${r.errors} errors` : '') + (Number.isFinite(r.appCpuMsPerOp ?? NaN) ? `; CPU/op server ${fmt(r.appCpuMsPerOp!, 2)} ms, PostgreSQL ${fmt(r.dbCpuMsPerOp!, 2)} ms` : ''));
@@ -210,6 +213,7 @@ for (const kind of opts.dbs) {
           rows.push(row);
           report(row);
         }
+        saveJson(); // a long run keeps what it has measured so far
       } catch (err) {
         failures.push(`${kind} ${section.name}: ${(err as Error).stack ?? err}`);
         console.error(`bench: section ${section.name} failed on ${kind}: ${(err as Error).stack ?? err}`);
@@ -227,7 +231,7 @@ for (const kind of opts.dbs) {
 
 console.log(`\nload average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (${os.cpus().length} cores): other work on the machine shares them with the bench.\n`);
 console.log(formatTable(rows, pgbenchTps, loadBefore()));
-if (opts.json) fs.writeFileSync(opts.json, JSON.stringify({ rows, pgbenchTps: Object.fromEntries(pgbenchTps) }, null, 2));
+saveJson();
 if (failures.length) {
   console.error(`\nbench: ${failures.length} part(s) failed:\n  - ${failures.map((f) => f.split('\n')[0]).join('\n  - ')}`);
   process.exitCode = 1;
