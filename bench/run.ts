@@ -11,6 +11,7 @@
 //
 //   npm run bench -- [--sections sync,ledger,…] [--db embedded|external|both] [--seconds S]
 //                    [--concurrency 1,4,16] [--history UNITS] [--no-pgbench] [--cpu-prof DIR] [--json FILE]
+//   npm run bench -- --table-from FILE      (the table again, from a run's --json file)
 //
 // Not a timed test: nothing here passes or fails on speed.
 import fs from 'node:fs';
@@ -29,7 +30,7 @@ import { DEFAULT_EXTERNAL_URL, embeddedTarget, externalTarget, type DatabaseTarg
 /** Sections run in this order; any other file in bench/sections runs after them, by name. */
 const ORDER = ['sync', 'ledger', 'responsiveness', 'history', 'dashboard', 'province', 'devices'];
 
-const USAGE = 'usage: npm run bench -- [--sections a,b] [--db embedded|external|both] [--seconds S] [--concurrency 1,4,16] [--history UNITS (0 = skip)] [--no-pgbench] [--cpu-prof DIR] [--json FILE]';
+const USAGE = 'usage: npm run bench -- [--sections a,b] [--db embedded|external|both] [--seconds S] [--concurrency 1,4,16] [--history UNITS (0 = skip)] [--no-pgbench] [--cpu-prof DIR] [--json FILE] | --table-from FILE';
 
 interface Options {
   sections: string[] | null;
@@ -47,10 +48,19 @@ function options(): Options {
     options: {
       sections: { type: 'string' }, db: { type: 'string' }, seconds: { type: 'string' }, concurrency: { type: 'string' },
       history: { type: 'string' }, 'no-pgbench': { type: 'boolean' }, 'cpu-prof': { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean' },
+      'table-from': { type: 'string' },
     },
   });
   if (values.help) {
     console.log(USAGE);
+    process.exit(0);
+  }
+  if (values['table-from']) {
+    // Prints the table again from a run's --json file (also one a long run saved part-way).
+    const saved = JSON.parse(fs.readFileSync(values['table-from'], 'utf8')) as { rows: BenchRow[]; pgbenchTps: Record<string, number> };
+    const num = (v: unknown) => (v === null || v === undefined ? NaN : Number(v));
+    const rows = saved.rows.map((r) => ({ ...r, perSecond: num(r.perSecond), p50Ms: num(r.p50Ms), p99Ms: num(r.p99Ms), appCpuMsPerOp: num(r.appCpuMsPerOp), dbCpuMsPerOp: num(r.dbCpuMsPerOp), baselinePerSecond: r.baselinePerSecond === undefined ? undefined : num(r.baselinePerSecond) }));
+    console.log(formatTable(rows, new Map(Object.entries(saved.pgbenchTps) as Array<[BenchDatabase, number]>), loadBefore()));
     process.exit(0);
   }
   const env = process.env;

@@ -5,8 +5,10 @@
 // The history is written with SQL (INSERT … SELECT generate_series, one transaction per million unit
 // codes), not through the API: sales of ten coded containers each, their lines, the sold units, and
 // the deposit_collected transfers with both ledger entries (balances after each entry exact, the
-// accounts moved once per chunk), so every index a sale touches has the history's size. 10 M unit
-// codes take several minutes per database; --history 0 skips the section.
+// accounts moved once per chunk), so every index a sale touches has the history's size; then VACUUM
+// (ANALYZE) and a CHECKPOINT. About 5 minutes per million unit codes on the loaded 2-core build
+// machine (docs/performance.md), so the default 10 M takes the better part of an hour per database
+// there; --history N sets the size, --history 0 skips the section.
 import type { Knex } from 'knex';
 import { demoId, DEMO_COUNTY_ID } from '../../seeds/demo-county.js';
 import { countyAccount, shopAccount } from '../../src/features/ledger/accounts.js';
@@ -71,7 +73,10 @@ export async function fillHistory(knex: Knex, units: number, log: (m: string) =>
     });
     log(`history: ${(b * UNITS_PER_SALE).toLocaleString('en')} / ${(sales * UNITS_PER_SALE).toLocaleString('en')} unit codes stored (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
-  await knex.raw('ANALYZE sales, sale_lines, sold_units, ledger_transfers, ledger_entries, ledger_accounts');
+  // As history written long ago would be: vacuumed, analysed and checkpointed, so the measurement
+  // after it does not pay for the fill's own write-back (a checkpoint of a gigabyte of WAL).
+  await knex.raw('VACUUM (ANALYZE) sales, sale_lines, sold_units, ledger_transfers, ledger_entries, ledger_accounts');
+  await knex.raw('CHECKPOINT').catch((err: Error) => log(`history: CHECKPOINT not allowed (${err.message}); measuring without it`));
   return { sales, units: sales * UNITS_PER_SALE, ms: performance.now() - t0 };
 }
 

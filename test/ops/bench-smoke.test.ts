@@ -35,6 +35,7 @@ describe('npm run bench (smoke: tiny load, table shape)', function () {
   let out: { code: number | null; stdout: string; stderr: string };
   let table: ReturnType<typeof parseTable>;
   let json: { rows: Array<{ section: string; database: string }> };
+  let again: { code: number | null; stdout: string } | null;
   const jsonFile = path.join(os.tmpdir(), `agrireturn-bench-smoke-${process.pid}.json`);
 
   before(async () => {
@@ -43,6 +44,7 @@ describe('npm run bench (smoke: tiny load, table shape)', function () {
     });
     table = parseTable(out.stdout);
     json = fs.existsSync(jsonFile) ? JSON.parse(fs.readFileSync(jsonFile, 'utf8')) : { rows: [] };
+    again = fs.existsSync(jsonFile) ? await runBench(['--table-from', jsonFile], process.env) : null;
     fs.rmSync(jsonFile, { force: true });
   });
 
@@ -101,5 +103,10 @@ describe('npm run bench (smoke: tiny load, table shape)', function () {
     expect(table.find((r) => r.section === 'dashboard')!['main before']).to.match(/^15\.2 s .*not measured in this run/);
     expect(json.rows.filter((r) => r.section === 'ledger')).to.have.length(4);
     expect(json.rows.every((r) => r.database === database)).to.equal(true);
+  });
+
+  it('prints the same table again from the JSON file (--table-from)', () => {
+    expect(again?.code).to.equal(0);
+    expect(parseTable(again!.stdout)).to.deep.equal(table);
   });
 });
