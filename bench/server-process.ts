@@ -58,7 +58,7 @@ export async function startServerProcess(opts: ServerOptions): Promise<ServerPro
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bench: the county server did not start within 600 s (migrations and the demo seed on a loaded machine can take minutes)\n${out}\n${err}`)), 180_000);
+    const timer = setTimeout(() => reject(new Error(`bench: the county server did not start within 600 s (migrations and the demo seed on a loaded machine can take minutes)\n${out}\n${err}`)), 600_000);
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       const m = /county server is running at (http:\/\/\S+)/.exec(out);
