@@ -46,6 +46,8 @@ export async function startServerProcess(opts: ServerOptions): Promise<ServerPro
     AGGREGATE_JOB_INTERVAL_MINUTES: '0',
     RECONCILIATION_JOB_INTERVAL_MINUTES: '0',
     BACKUP_INTERVAL_HOURS: '0',
+    // A section's logins outlive a long setup (storing 10 M units of history): tokens last a day.
+    ACCESS_TOKEN_TTL_SECONDS: '86400',
   };
   const nodeArgs = ['--import', 'tsx'];
   if (opts.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
