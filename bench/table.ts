@@ -55,7 +55,8 @@ export function tableCells(rows: BenchRow[], pgbenchTps: Map<BenchDatabase, numb
 export function formatTable(rows: BenchRow[], pgbenchTps: Map<BenchDatabase, number>, before: BeforeRow[]): string {
   const cells = tableCells(rows, pgbenchTps, before);
   const esc = (s: string) => s.replace(/\|/g, '\\|');
-  const lines = [`| ${COLUMNS.join(' | ')} |`, `|${COLUMNS.map((_, i) => (i >= 3 && i <= 8 ? '---:' : i === 10 || i === 11 || i === 12 ? '---:' : '---')).join('|')}|`];
+  const numeric = new Set<string>(['clients', 'ops/s', 'p50 ms', 'p99 ms', 'app CPU ms/op', 'db CPU ms/op', 'baseline ops/s', 'ratio', 'vs pgbench']);
+  const lines = [`| ${COLUMNS.join(' | ')} |`, `|${COLUMNS.map((c) => (numeric.has(c) ? '---:' : '---')).join('|')}|`];
   for (const c of cells) lines.push(`| ${c.map(esc).join(' | ')} |`);
   return lines.join('\n');
 }
