@@ -16,8 +16,12 @@ import { BACKEND } from '../support/test-db.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 function runBench(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runScript('bench/run.ts', args, env);
+}
+
+function runScript(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -37,15 +41,27 @@ describe('npm run bench (smoke: tiny load, table shape)', function () {
   let json: { rows: Array<{ section: string; database: string }> };
   let again: { code: number | null; stdout: string } | null;
   const jsonFile = path.join(os.tmpdir(), `agrireturn-bench-smoke-${process.pid}.json`);
+  const profDir = path.join(os.tmpdir(), `agrireturn-bench-smoke-prof-${process.pid}`);
+  let profiles: string[] = [];
+  let windows: Array<{ pid: number; section: string; database: string; fromUs: number; toUs: number }> = [];
+  let profileTop: { code: number | null; stdout: string } | null = null;
 
   before(async () => {
-    out = await runBench(['--db', database, '--sections', 'ledger,history', '--seconds', '0.2', '--concurrency', '1,16', '--history', '1000', '--json', jsonFile], {
+    out = await runBench(['--db', database, '--sections', 'ledger,history', '--seconds', '0.2', '--concurrency', '1,16', '--history', '1000', '--json', jsonFile, '--cpu-prof', profDir], {
       ...process.env, BENCH_SYNC_BATCHES: '10', BENCH_SYNC_ROUNDS: '1',
     });
     table = parseTable(out.stdout);
     json = fs.existsSync(jsonFile) ? JSON.parse(fs.readFileSync(jsonFile, 'utf8')) : { rows: [] };
     again = fs.existsSync(jsonFile) ? await runBench(['--table-from', jsonFile], process.env) : null;
     fs.rmSync(jsonFile, { force: true });
+    if (fs.existsSync(profDir)) {
+      const files = fs.readdirSync(profDir);
+      profiles = files.filter((f) => f.endsWith('.cpuprofile'));
+      windows = files.filter((f) => /^window\.\d+\.json$/.test(f)).map((f) => JSON.parse(fs.readFileSync(path.join(profDir, f), 'utf8')));
+      const main = profiles.find((f) => windows.some((w) => f.includes(`.${w.pid}.0.`)));
+      if (main) profileTop = await runScript('bench/profile-top.ts', [path.join(profDir, main), '10']);
+      fs.rmSync(profDir, { recursive: true, force: true });
+    }
   });
 
   const row = (section: string, operation: RegExp | string, clients: number) =>
@@ -103,6 +119,21 @@ describe('npm run bench (smoke: tiny load, table shape)', function () {
     expect(table.find((r) => r.section === 'dashboard')!['main before']).to.match(/^15\.2 s .*not measured in this run/);
     expect(json.rows.filter((r) => r.section === 'ledger')).to.have.length(4);
     expect(json.rows.every((r) => r.database === database)).to.equal(true);
+  });
+
+  it('profiles each section\'s server process (--cpu-prof) and reads a profile within the section\'s window', () => {
+    expect(windows.map((w) => w.section).sort()).to.deep.equal(['history', 'ledger']);
+    expect(new Set(windows.map((w) => w.pid)).size).to.equal(2); // a fresh server process per section
+    for (const w of windows) {
+      expect(w.database).to.equal(database);
+      expect(w.toUs).to.be.greaterThan(w.fromUs);
+      expect(profiles.some((f) => f.includes(`.${w.pid}.`)), `profile of ${w.pid}`).to.equal(true);
+    }
+    expect(profileTop?.code).to.equal(0);
+    expect(profileTop!.stdout).to.match(/^(embedded|external) (ledger|history): server process \d+/);
+    expect(profileTop!.stdout).to.match(/ms busy in the section's window \(idle left out\)/);
+    expect(profileTop!.stdout).to.include('self time by module group:');
+    expect(profileTop!.stdout).to.not.match(/\(idle\)/);
   });
 
   it('prints the same table again from the JSON file (--table-from)', () => {
