@@ -35,6 +35,8 @@ export interface Config {
   authThrottle: AuthThrottleConfig;
   backup: BackupConfig;
   groupCommit: GroupCommitConfig;
+  /** How long a checked session or terminal credential is kept per process (dropped at once by NOTIFY when revoked); 0 = read every time. */
+  sessionCacheMs: number;
 }
 
 /** Group commit of online sales and returns (src/features/ledger/group-commit.ts, docs/ledger.md "Throughput"). */
@@ -206,6 +208,7 @@ export function loadConfig(env: Env = process.env): Config {
       intervalHours: int('BACKUP_INTERVAL_HOURS', nodeEnv === 'test' ? 0 : 24, 0, 24 * 31),
       keep: int('BACKUP_KEEP', 14, 1, 10_000),
     },
+    sessionCacheMs: int('SESSION_CACHE_MS', 10_000, 0, 300_000),
     groupCommit: {
       maxWaitMs: int('GROUP_COMMIT_WAIT_MS', 2, 0, 1000),
       maxItems: int('GROUP_COMMIT_MAX_REQUESTS', 64, 1, 1000),
