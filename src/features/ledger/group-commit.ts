@@ -19,6 +19,7 @@
 import type { Knex } from 'knex';
 import type { AppDeps } from '../../app-deps.js';
 import { AppError } from '../../http/errors.js';
+import { shareCountyPolicy } from './county-policy.js';
 import { idempotentWriteIn, postAll, RETRYABLE, type IdempotencyKey, type Posting, type WriteResult } from './idempotency.js';
 
 /** How to wait: the machine's timers by default; tests pass a scheduler they advance themselves. */
@@ -215,6 +216,7 @@ export interface WriteItem {
 export const savepointApplier: GroupApplier<WriteItem, WriteResult> = async (trx, items) => {
   const outcomes: Array<GroupOutcome<WriteResult>> = [];
   const postings: Posting[] = [];
+  shareCountyPolicy(trx);
   for (const item of items) {
     await trx.raw('SAVEPOINT group_item');
     try {
