@@ -212,7 +212,7 @@ export function loadConfig(env: Env = process.env): Config {
     groupCommit: {
       maxWaitMs: int('GROUP_COMMIT_WAIT_MS', 2, 0, 1000),
       maxItems: int('GROUP_COMMIT_MAX_REQUESTS', 64, 1, 1000),
-      maxInFlight: int('GROUP_COMMIT_IN_FLIGHT', 2, 1, 64),
+      maxInFlight: int('GROUP_COMMIT_IN_FLIGHT', 4, 1, 64),
     },
   };
   if (config.authThrottle.lockAfterFailures <= config.authThrottle.accountFreeFailures) {
