@@ -217,6 +217,13 @@ export const savepointApplier: GroupApplier<WriteItem, WriteResult> = async (trx
   const outcomes: Array<GroupOutcome<WriteResult>> = [];
   const postings: Posting[] = [];
   shareCountyPolicy(trx);
+  if (items.length === 1) {
+    // Alone, a request needs no savepoint: its failure fails the transaction, and a group of one
+    // answers its own error (GroupCommitter.run) — two round trips fewer at low load.
+    const { postings: p, ...result } = await idempotentWriteIn(trx, items[0]!.key, items[0]!.now, items[0]!.work, { deferPostings: true });
+    if (p) await postAll(trx, [p]);
+    return [{ ok: true, value: result }];
+  }
   for (const item of items) {
     await trx.raw('SAVEPOINT group_item');
     try {
