@@ -34,6 +34,19 @@ export interface Config {
   trustProxy: boolean | number | string;
   authThrottle: AuthThrottleConfig;
   backup: BackupConfig;
+  groupCommit: GroupCommitConfig;
+  /** How long a checked session or terminal credential is kept per process (dropped at once by NOTIFY when revoked); 0 = read every time. */
+  sessionCacheMs: number;
+}
+
+/** Group commit of online sales and returns (src/features/ledger/group-commit.ts, docs/ledger.md "Throughput"). */
+export interface GroupCommitConfig {
+  /** How long the first sale (or return) of a county waits for others to share its transaction. */
+  maxWaitMs: number;
+  /** A group this large goes at once. */
+  maxItems: number;
+  /** Groups of one county applying at once. */
+  maxInFlight: number;
 }
 
 /** Throttling of failed logins, terminal credentials and enrolment codes (docs/operations.md). */
@@ -194,6 +207,12 @@ export function loadConfig(env: Env = process.env): Config {
       dir: path.resolve(str('BACKUP_DIR', './backups')),
       intervalHours: int('BACKUP_INTERVAL_HOURS', nodeEnv === 'test' ? 0 : 24, 0, 24 * 31),
       keep: int('BACKUP_KEEP', 14, 1, 10_000),
+    },
+    sessionCacheMs: int('SESSION_CACHE_MS', 10_000, 0, 300_000),
+    groupCommit: {
+      maxWaitMs: int('GROUP_COMMIT_WAIT_MS', 2, 0, 1000),
+      maxItems: int('GROUP_COMMIT_MAX_REQUESTS', 64, 1, 1000),
+      maxInFlight: int('GROUP_COMMIT_IN_FLIGHT', 4, 1, 64),
     },
   };
   if (config.authThrottle.lockAfterFailures <= config.authThrottle.accountFreeFailures) {

@@ -6,6 +6,7 @@ import type { Request } from 'express';
 import type { AppDeps } from '../app-deps.js';
 import { AppError } from '../http/errors.js';
 import { authenticate } from './authenticate.js';
+import { sessionCacheOf } from './session-cache.js';
 import type { Principal } from './permissions.js';
 import { AuthThrottle, addressKey, clientAddress } from './throttle.js';
 
@@ -14,7 +15,7 @@ const DEVICE_LIKE = /^Bearer\s+agt_/i;
 
 export async function authenticateRequest(deps: AppDeps, req: Request): Promise<Principal> {
   const header = req.headers.authorization;
-  if (!header || !DEVICE_LIKE.test(header)) return authenticate(deps.db.knex, header, deps.jwtSecret, deps.clock.now());
+  if (!header || !DEVICE_LIKE.test(header)) return authenticate(deps.db.knex, header, deps.jwtSecret, deps.clock.now(), sessionCacheOf(deps));
   const address = clientAddress(req);
   const key = addressKey('device_address', address);
   const throttle = AuthThrottle.of(deps);
@@ -25,7 +26,7 @@ export async function authenticateRequest(deps: AppDeps, req: Request): Promise<
     throw err;
   }
   try {
-    return await authenticate(deps.db.knex, header, deps.jwtSecret, deps.clock.now());
+    return await authenticate(deps.db.knex, header, deps.jwtSecret, deps.clock.now(), sessionCacheOf(deps));
   } catch (err) {
     // A revoked terminal presents its real credential: not a guess, and its retries must not slow
     // down the other terminals of its shop.

@@ -1,5 +1,6 @@
-// Access tokens are short-lived JWTs naming the user and the session; the session row is checked on
-// every request so logout and revocation take effect at once, not when the token expires.
+// Access tokens are short-lived JWTs naming the user and the session; the session is checked on every
+// request (through the NOTIFY-kept session cache, session-cache.ts) so logout and revocation take
+// effect at once, not when the token expires.
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { AppError } from '../http/errors.js';

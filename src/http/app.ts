@@ -13,6 +13,9 @@ import { STREAMED_BODY_PATH } from '../features/code-registry/registry-routes.js
 
 export const API_VERSION = '0.1.0';
 
+/** Responses larger than this are compressed when the client accepts it. */
+export const COMPRESS_ABOVE_BYTES = 4096;
+
 export function createApp(deps: AppDeps, routes: RouteDef[] = allRoutes()): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -32,9 +35,11 @@ export function createApp(deps: AppDeps, routes: RouteDef[] = allRoutes()): expr
     });
     next();
   });
-  // Rural links are slow: JSON, CSV and pages over 1 kB go out compressed (assets that are already
-  // compressed, such as the dashboard's ECharts, say so and are passed through).
-  app.use(compression({ threshold: 1024 }));
+  // Rural links are slow: JSON, CSV and pages over 4 kB go out compressed (assets that are already
+  // compressed, such as the dashboard's ECharts, say so and are passed through). Smaller answers —
+  // receipts of sales and returns, most API answers — go as they are: a gzip stream per response
+  // costs the server more CPU (and memory to collect) than the few hundred bytes it would save.
+  app.use(compression({ threshold: COMPRESS_ABOVE_BYTES }));
   // JSON is UTF-8 (RFC 8259). body-parser would also decode UTF-7, UTF-16 and UTF-32 bodies, in which
   // the same text hides behind other bytes (UTF-7's "+ADw-" is "<"): refuse any other charset.
   app.use((req, _res, next) => {

@@ -5,6 +5,8 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { useTestApp } from '../support/harness.js';
 import { pickEncoding } from '../../src/features/dashboard/dashboard-routes.js';
+import { COMPRESS_ABOVE_BYTES } from '../../src/http/app.js';
+import { GLYPHOSATE, saleBody, unitCode } from '../features/ledger/ledger-fixtures.js';
 
 function raw(port: number, path: string, acceptEncoding: string): Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
@@ -41,9 +43,31 @@ describe('compressed responses', () => {
     expect(gunzipSync(gz.body).equals(plain.body)).to.equal(true);
   });
 
-  it('compresses JSON API responses over 1 kB', async () => {
+  it('sends small JSON as it is (a sale receipt) even when the client accepts gzip', async () => {
+    const auth = await t.token('clerk.qingcheng');
+    const body = JSON.stringify(saleBody({ lines: [0, 1, 2].map(() => ({ productId: GLYPHOSATE.id, quantity: 3, unitCodes: [unitCode(GLYPHOSATE), unitCode(GLYPHOSATE)] })) }));
+    const res = await new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: '/api/v1/sales', method: 'POST', headers: {
+        'accept-encoding': 'gzip, deflate, br', 'content-type': 'application/json', authorization: auth, 'content-length': Buffer.byteLength(body),
+      } }, (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => resolve({ status: r.statusCode!, headers: r.headers, body: Buffer.concat(chunks) }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(res.status).to.equal(201);
+    expect(res.headers['content-encoding']).to.equal(undefined);
+    // Larger than the old 1 kB threshold, smaller than the new one: sent as it is, readable at once.
+    expect(res.body.length).to.be.greaterThan(1024).and.lessThan(COMPRESS_ABOVE_BYTES);
+    expect(JSON.parse(res.body.toString('utf8')).saleId).to.equal(JSON.parse(body).id);
+  });
+
+  it('compresses JSON API responses over 4 kB', async () => {
     const res = await raw(port, '/api/v1/openapi.json', 'gzip');
     expect(res.headers['content-encoding']).to.equal('gzip');
+    expect(gunzipSync(res.body).length).to.be.greaterThan(COMPRESS_ABOVE_BYTES);
     const doc = JSON.parse(gunzipSync(res.body).toString('utf8'));
     expect(doc.openapi).to.equal('3.1.0');
   });

@@ -29,6 +29,22 @@ describe('configuration from the environment', () => {
     expect(problems).to.contain('PORT').and.contain('MIGRATE_ON_START').and.contain('DATABASE_URL').and.contain('LOG_LEVEL');
   });
 
+  it('reads the group commit window and the session cache, refusing values out of range', () => {
+    const d = loadConfig({});
+    expect(d.groupCommit).to.deep.equal({ maxWaitMs: 2, maxItems: 64, maxInFlight: 4 });
+    expect(d.sessionCacheMs).to.equal(10_000);
+    const c = loadConfig({ GROUP_COMMIT_WAIT_MS: '0', GROUP_COMMIT_MAX_REQUESTS: '1', GROUP_COMMIT_IN_FLIGHT: '8', SESSION_CACHE_MS: '0' });
+    expect(c.groupCommit).to.deep.equal({ maxWaitMs: 0, maxItems: 1, maxInFlight: 8 });
+    expect(c.sessionCacheMs).to.equal(0);
+    let err: unknown;
+    try {
+      loadConfig({ GROUP_COMMIT_WAIT_MS: '5000', GROUP_COMMIT_MAX_REQUESTS: '0', SESSION_CACHE_MS: '-1' });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as ConfigError).problems.join('\n')).to.contain('GROUP_COMMIT_WAIT_MS').and.contain('GROUP_COMMIT_MAX_REQUESTS').and.contain('SESSION_CACHE_MS');
+  });
+
   it('requires a strong JWT secret in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).to.throw(ConfigError, /JWT_SECRET is required/);
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'short' })).to.throw(ConfigError, /at least 32/);

@@ -22,7 +22,28 @@ export interface CountyPolicy {
 /** An event time this far ahead of the server clock is a wrong terminal clock, not a sale. */
 export const EVENT_TIME_SKEW_MS = 5 * 60_000;
 
+/** Transactions whose writes share one read of each county's policy (a group commit's: none of its writes changes a county). */
+const shared = new WeakMap<Knex, Map<string, Promise<CountyPolicy>>>();
+
+/** In this transaction, read each county's policy once (group commit: the same county for every write of the group). */
+export function shareCountyPolicy(trx: Knex): void {
+  if (!shared.has(trx)) shared.set(trx, new Map());
+}
+
 export async function loadCountyPolicy(knex: Knex, countyId: string): Promise<CountyPolicy> {
+  const memo = shared.get(knex);
+  if (!memo) return readCountyPolicy(knex, countyId);
+  let p = memo.get(countyId);
+  if (!p) {
+    p = readCountyPolicy(knex, countyId);
+    memo.set(countyId, p);
+    // A failed read (in a savepoint that is rolled back) is not kept for the next write.
+    p.catch(() => memo.delete(countyId));
+  }
+  return p;
+}
+
+async function readCountyPolicy(knex: Knex, countyId: string): Promise<CountyPolicy> {
   const row = await knex('counties').where({ id: countyId }).first();
   if (!row) throw new AppError('NOT_FOUND', `No county ${countyId}`);
   return {

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { AppError } from '../../http/errors.js';
+import { postTransfers, type TransferInput } from './ledger-store.js';
 
 export interface IdempotencyKey {
   countyId: string;
@@ -18,10 +19,20 @@ export interface WriteResult<B = unknown> {
   body: B;
   replayed?: boolean;
   /**
-   * Work that must run in the same transaction but after the answer is stored — the ledger posting,
-   * so the hot account rows stay locked for as few statements as possible before COMMIT.
+   * The ledger postings of this write, posted in the same transaction after the answer is stored
+   * (so the hot account rows stay locked for as few statements as possible before COMMIT). In a
+   * group commit (group-commit.ts) the postings of every write of the group are posted together at
+   * its end: each account — deposits outstanding above all — is locked and moved once per group.
    */
+  postings?: Posting;
+  /** Other work that must run in the same transaction after the answer is stored (the farmer's SMS). */
   afterStore?: () => Promise<void>;
+}
+
+export interface Posting {
+  countyId: string;
+  transfers: TransferInput[];
+  recordedAt: Date;
 }
 
 /** The client id was claimed by a committed write: replay it (thrown to roll back the open transaction). */
@@ -60,34 +71,62 @@ function isUniqueViolation(err: unknown, constraint: string): boolean {
   return e?.code === '23505' && e.constraint === constraint;
 }
 
-const RETRYABLE = new Set(['40P01', '40001']);
+/** Deadlocks and serialisation failures: the whole transaction is worth running again. */
+export const RETRYABLE = new Set(['40P01', '40001']);
+
+/** Posts postings (one postTransfers call per county, in the order given: balances after each entry stay exact). */
+export async function postAll(trx: Knex.Transaction, postings: Posting[]): Promise<void> {
+  const byCounty = new Map<string, TransferInput[]>();
+  for (const p of postings) {
+    const list = byCounty.get(p.countyId) ?? [];
+    list.push(...p.transfers.map((t) => ({ ...t, recordedAt: t.recordedAt ?? p.recordedAt })));
+    byCounty.set(p.countyId, list);
+  }
+  for (const [countyId, transfers] of byCounty) await postTransfers(trx, countyId, transfers, transfers[0]?.recordedAt ?? new Date());
+}
 
 /**
- * Runs `work` in a transaction under the client id. Deadlocks and serialisation failures (PostgreSQL
- * only) are retried a few times; the work must therefore only touch the database through `trx`.
+ * The per-request write inside a transaction someone else owns (and commits): claims the client id,
+ * runs `work`, stores the answer, runs afterStore. A client id already claimed replays the stored
+ * answer — one committed by another transaction (a concurrent claim is waited for by the INSERT), or
+ * one stored earlier in this same transaction (a twin in the same group). With `deferPostings` the
+ * postings are returned for the caller to post (group commit); otherwise they are posted here.
+ */
+export async function idempotentWriteIn<B>(trx: Knex.Transaction, key: IdempotencyKey, now: () => Date, work: (trx: Knex.Transaction) => Promise<WriteResult<B>>, opts: { deferPostings?: boolean } = {}): Promise<WriteResult<B>> {
+  const hash = requestHash(key.operation, key.content);
+  // The claim is the first statement: a retry of a stored write finds the key taken and replays;
+  // a concurrent twin waits here for the first to commit, then replays too.
+  const claimed = (await trx.raw(
+    'INSERT INTO idempotency_keys (county_id, client_id, operation, request_hash, recorded_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (county_id, client_id) DO NOTHING RETURNING client_id',
+    [key.countyId, key.clientId, key.operation, hash, now()],
+  )) as { rows: unknown[] };
+  if (claimed.rows.length === 0) {
+    const stored = (await trx.raw('SELECT operation, request_hash, status_code, response FROM idempotency_keys WHERE county_id = ? AND client_id = ?', [key.countyId, key.clientId])).rows[0] as StoredKey | undefined;
+    if (stored && stored.status_code !== null) return replay(stored, key, hash) as WriteResult<B>;
+    throw new AlreadyClaimed();
+  }
+  const { afterStore, postings, ...result } = await work(trx);
+  await trx.raw('UPDATE idempotency_keys SET status_code = ?, response = ? WHERE county_id = ? AND client_id = ?',
+    [result.status, JSON.stringify(result.body), key.countyId, key.clientId]);
+  if (postings && !opts.deferPostings) await postAll(trx, [postings]);
+  if (afterStore) await afterStore();
+  return opts.deferPostings && postings ? { ...result, postings } : result;
+}
+
+/**
+ * Runs `work` in a transaction of its own under the client id. Deadlocks and serialisation failures
+ * are retried a few times; the work must therefore only touch the database through `trx`.
  */
 export async function idempotentWrite<B>(knex: Knex, key: IdempotencyKey, now: () => Date, work: (trx: Knex.Transaction) => Promise<WriteResult<B>>): Promise<WriteResult<B>> {
   const hash = requestHash(key.operation, key.content);
   const find = async () => (await knex('idempotency_keys').where({ county_id: key.countyId, client_id: key.clientId }).first()) as StoredKey | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await knex.transaction(async (trx) => {
-        // The claim is the first statement: a retry of a stored write finds the key taken and replays;
-        // a concurrent twin waits here for the first to commit, then replays too.
-        const claimed = await trx('idempotency_keys')
-          .insert({ county_id: key.countyId, client_id: key.clientId, operation: key.operation, request_hash: hash, recorded_at: now() })
-          .onConflict(['county_id', 'client_id']).ignore().returning('client_id');
-        if (claimed.length === 0) throw new AlreadyClaimed();
-        const { afterStore, ...result } = await work(trx);
-        await trx('idempotency_keys').where({ county_id: key.countyId, client_id: key.clientId })
-          .update({ status_code: result.status, response: JSON.stringify(result.body) });
-        if (afterStore) await afterStore();
-        return result;
-      });
+      return await knex.transaction((trx) => idempotentWriteIn(trx, key, now, work));
     } catch (err) {
       if (err instanceof AlreadyClaimed || isUniqueViolation(err, 'idempotency_keys_pkey')) {
         const again = await find();
-        if (again) return replay(again, key, hash) as WriteResult<B>;
+        if (again && again.status_code !== null) return replay(again, key, hash) as WriteResult<B>;
         if (err instanceof AlreadyClaimed && attempt < 4) continue;
       }
       const code = (err as { code?: string }).code;

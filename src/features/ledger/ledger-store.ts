@@ -26,6 +26,8 @@ export interface TransferInput {
   reversesTransferId?: string;
   /** Set for a late adjustment only: where statements count it (see periods/booking.ts). */
   bookedAt?: Date | null;
+  /** When the write that caused it was recorded (a group commit posts several writes' transfers at once); default: postTransfers' recordedAt. */
+  recordedAt?: Date;
 }
 
 export interface TransferRow {
@@ -92,7 +94,7 @@ export async function postTransfers(trx: Knex.Transaction, countyId: string, inp
     rows.push({
       county_id: countyId, id, code: t.code, client_id: t.clientId, ref_type: t.refType, ref_id: t.refId, shop_id: t.shopId,
       debit_account_id: t.debit.id, credit_account_id: t.credit.id, amount_fen: t.amountFen, event_time: t.eventTime,
-      recorded_at: recordedAt, reverses_transfer_id: t.reversesTransferId ?? null, actor: t.actor, booked_at: t.bookedAt ?? null,
+      recorded_at: t.recordedAt ?? recordedAt, reverses_transfer_id: t.reversesTransferId ?? null, actor: t.actor, booked_at: t.bookedAt ?? null,
     });
     entries.push(
       { county_id: countyId, transfer_id: id, account_id: t.debit.id, amount_fen: t.amountFen, balance_after_fen: debit.balance },

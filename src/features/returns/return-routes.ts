@@ -23,7 +23,7 @@ export const returnRoutes: RouteDef[] = [
       422: { description: 'REASON_CODE_REQUIRED, PAYMENT_REFERENCE_REQUIRED, UNIT_CODE_DUPLICATE, FARMER_NAME_REQUIRED, EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD' },
     },
     handler: async ({ body, principal, deps }) => {
-      const r = await new ReturnService(deps).record(principal, body);
+      const r = await new ReturnService(deps).recordOnline(principal, body);
       return { status: r.status, body: r.body };
     },
   }),

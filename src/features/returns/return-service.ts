@@ -21,7 +21,7 @@ import { countyAccount, shopAccount } from '../ledger/accounts.js';
 import { checkEventTimeBounds, countyOf, loadCountyPolicy } from '../ledger/county-policy.js';
 import { bookingFor, bookingView } from '../periods/booking.js';
 import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
-import { postTransfers } from '../ledger/ledger-store.js';
+import { writeGroup } from '../ledger/group-commit.js';
 import { enqueueHeldRefundNotification, enqueueRefundNotification } from '../sms/sms-notifications.js';
 import { absentFromRegistry } from '../code-registry/registry-store.js';
 import { insertHeldRefunds, type HeldReason } from '../held-refunds/held-refund-store.js';
@@ -105,11 +105,22 @@ function validateShape(input: ReturnInput): void {
 export class ReturnService {
   constructor(private readonly deps: AppDeps) {}
 
+  /** A return applied in a transaction of its own (the sync path). */
   async record(principal: Principal, input: ReturnInput): Promise<WriteResult> {
     const countyId = countyOf(principal, input.countyId);
     validateShape(input);
     return idempotentWrite(this.deps.db.knex, { countyId, clientId: input.id, operation: 'return', content: input }, () => this.deps.clock.now(),
       (trx) => this.write(trx, countyId, principal, input));
+  }
+
+  /** POST /returns: group commit with the county's other returns of the same few milliseconds (ledger/group-commit.ts). */
+  async recordOnline(principal: Principal, input: ReturnInput): Promise<WriteResult> {
+    const countyId = countyOf(principal, input.countyId);
+    validateShape(input);
+    return writeGroup(this.deps, 'return').submit(countyId, {
+      key: { countyId, clientId: input.id, operation: 'return', content: input }, now: () => this.deps.clock.now(),
+      work: (trx) => this.write(trx, countyId, principal, input),
+    });
   }
 
   private async write(trx: Knex.Transaction, countyId: string, principal: Principal, input: ReturnInput): Promise<WriteResult> {
@@ -311,22 +322,24 @@ export class ReturnService {
     })));
     const shop = shopAccount(countyId, input.shopId);
     const common = { credit: shop, clientId: input.id, refType: 'return' as const, refId: input.id, shopId: input.shopId, eventTime, actor, bookedAt: booking.bookedAt };
-    // Posted last, after the answer is stored, so the accounts stay locked for as little as possible.
-    const afterStore = () => postTransfers(trx, countyId, [
-      { ...common, code: 'refund_paid', debit: countyAccount(countyId, 'deposits_outstanding'), amountFen: sum(['unit', 'lot']) },
-      { ...common, code: 'late_refund', debit: countyAccount(countyId, 'unredeemed'), amountFen: sum(['unit_expired', 'lot_expired']) },
-      { ...common, code: 'policy_refund', debit: countyAccount(countyId, 'policy_refunds'), amountFen: sum(['policy']) },
-      { ...common, code: 'refund_overpaid', debit: countyAccount(countyId, 'refund_differences'), amountFen: overpaid },
-      { ...common, code: 'refund_underpaid', debit: shop, credit: countyAccount(countyId, 'refund_differences'), amountFen: underpaid },
-    ], now)
-      // The farmer's SMS is queued in the same transaction, so it exists exactly when the refund does.
-      .then(() => enqueueRefundNotification(trx, { countyId, returnId: input.id, now }))
+    // Posted last, after the answer is stored, so the accounts stay locked for as little as possible
+    // (in a group commit: once for the whole group).
+    const postings = { countyId, recordedAt: now, transfers: [
+      { ...common, code: 'refund_paid' as const, debit: countyAccount(countyId, 'deposits_outstanding'), amountFen: sum(['unit', 'lot']) },
+      { ...common, code: 'late_refund' as const, debit: countyAccount(countyId, 'unredeemed'), amountFen: sum(['unit_expired', 'lot_expired']) },
+      { ...common, code: 'policy_refund' as const, debit: countyAccount(countyId, 'policy_refunds'), amountFen: sum(['policy']) },
+      { ...common, code: 'refund_overpaid' as const, debit: countyAccount(countyId, 'refund_differences'), amountFen: overpaid },
+      { ...common, code: 'refund_underpaid' as const, debit: shop, credit: countyAccount(countyId, 'refund_differences'), amountFen: underpaid },
+    ].filter((t) => t.amountFen !== 0) };
+    // The farmer's SMS is queued in the same transaction, so it exists exactly when the refund does.
+    const afterStore = () => enqueueRefundNotification(trx, { countyId, returnId: input.id, now })
       .then(() => enqueueHeldRefundNotification(trx, { countyId, returnId: input.id, now }))
       .then(() => undefined);
     const mismatched = plans.some((p) => differenceOf(p) !== 0);
 
     return {
       status: 201,
+      postings,
       afterStore,
       body: {
         returnId: input.id, returnNo: returnNumber(countyId, returnNo), countyId, shopId: input.shopId,

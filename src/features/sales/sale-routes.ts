@@ -23,7 +23,7 @@ export const saleRoutes: RouteDef[] = [
       422: { description: 'UNIT_CODE_INVALID, UNIT_CODE_PRODUCT_MISMATCH, PRODUCT_NOT_FOUND, NO_DEPOSIT_SCHEDULE, FARMER_NAME_REQUIRED, EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD' },
     },
     handler: async ({ body, principal, deps }) => {
-      const r = await new SaleService(deps).record(principal, body);
+      const r = await new SaleService(deps).recordOnline(principal, body);
       return { status: r.status, body: r.body };
     },
   }),

@@ -17,7 +17,7 @@ import { countyAccount, shopAccount } from '../ledger/accounts.js';
 import { checkEventTimeBounds, countyOf, loadCountyPolicy } from '../ledger/county-policy.js';
 import { bookingFor, bookingView } from '../periods/booking.js';
 import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
-import { postTransfers } from '../ledger/ledger-store.js';
+import { writeGroup } from '../ledger/group-commit.js';
 import { enqueueSaleNotification } from '../sms/sms-notifications.js';
 import { SaleStore, type SaleLineRow } from './sale-store.js';
 
@@ -46,20 +46,41 @@ export function saleQrPayload(countyId: string, saleId: string): string {
   return `agrireturn:sale:${countyId}:${saleId}`;
 }
 
+function saleError(err: unknown): unknown {
+  const e = err as { code?: string; constraint?: string };
+  if (e.code === '23505' && e.constraint === 'sold_units_code_once') {
+    return new AppError('UNIT_CODE_ALREADY_SOLD', 'A unit code of this sale was sold at the same moment by another request');
+  }
+  return err;
+}
+
 export class SaleService {
   constructor(private readonly deps: AppDeps) {}
 
+  /** A sale applied in a transaction of its own (the sync path). */
   async record(principal: Principal, input: SaleInput): Promise<WriteResult> {
     const countyId = countyOf(principal, input.countyId);
     try {
       return await idempotentWrite(this.deps.db.knex, { countyId, clientId: input.id, operation: 'sale', content: input }, () => this.deps.clock.now(),
         (trx) => this.write(trx, countyId, principal, input));
     } catch (err) {
-      const e = err as { code?: string; constraint?: string };
-      if (e.code === '23505' && e.constraint === 'sold_units_code_once') {
-        throw new AppError('UNIT_CODE_ALREADY_SOLD', 'A unit code of this sale was sold at the same moment by another request');
-      }
-      throw err;
+      throw saleError(err);
+    }
+  }
+
+  /**
+   * POST /sales: the sale shares a transaction with the county's other sales of the same few
+   * milliseconds (group commit, ledger/group-commit.ts); answered after that transaction commits.
+   */
+  async recordOnline(principal: Principal, input: SaleInput): Promise<WriteResult> {
+    const countyId = countyOf(principal, input.countyId);
+    try {
+      return await writeGroup(this.deps, 'sale').submit(countyId, {
+        key: { countyId, clientId: input.id, operation: 'sale', content: input }, now: () => this.deps.clock.now(),
+        work: (trx) => this.write(trx, countyId, principal, input),
+      });
+    } catch (err) {
+      throw saleError(err);
     }
   }
 
@@ -145,18 +166,19 @@ export class SaleService {
       throw new AppError('UNIT_CODE_ALREADY_SOLD', undefined, alreadySold.map((c) => ({ field: seen.get(c)!, code: 'already_sold', message: `unit code ${c} was already sold in this county`, unitCode: c })));
     }
     // Posted last, after the answer is stored: the county's deposits-outstanding row is the one every
-    // sale locks, so it stays locked for two statements and the COMMIT.
-    const afterStore = () => postTransfers(trx, countyId, [{
-      code: 'deposit_collected', debit: shopAccount(countyId, input.shopId), credit: countyAccount(countyId, 'deposits_outstanding'),
-      amountFen: total, clientId: input.id, refType: 'sale', refId: input.id, shopId: input.shopId, eventTime, actor, bookedAt: booking.bookedAt,
-    }], now)
-      // The farmer's SMS is queued in the same transaction, so it exists exactly when the sale does.
-      .then(() => enqueueSaleNotification(trx, { countyId, saleId: input.id, now }))
-      .then(() => undefined);
+    // sale locks, so it stays locked for two statements and the COMMIT — and in a group commit it is
+    // locked and moved once for the whole group (see "Throughput" in docs/ledger.md).
+    const postings = { countyId, recordedAt: now, transfers: [{
+      code: 'deposit_collected' as const, debit: shopAccount(countyId, input.shopId), credit: countyAccount(countyId, 'deposits_outstanding'),
+      amountFen: total, clientId: input.id, refType: 'sale' as const, refId: input.id, shopId: input.shopId, eventTime, actor, bookedAt: booking.bookedAt,
+    }] };
+    // The farmer's SMS is queued in the same transaction, so it exists exactly when the sale does.
+    const afterStore = () => enqueueSaleNotification(trx, { countyId, saleId: input.id, now }).then(() => undefined);
 
     const flags = mismatch ? ['deposit_mismatch'] : [];
     return {
       status: 201,
+      postings,
       afterStore,
       body: {
         saleId: input.id, saleNo: saleNumber(countyId, saleNo), countyId, shopId: input.shopId,
