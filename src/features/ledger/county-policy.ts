@@ -25,6 +25,11 @@ export const EVENT_TIME_SKEW_MS = 5 * 60_000;
 export async function loadCountyPolicy(knex: Knex, countyId: string): Promise<CountyPolicy> {
   const row = await knex('counties').where({ id: countyId }).first();
   if (!row) throw new AppError('NOT_FOUND', `No county ${countyId}`);
+  return policyFromRow(row);
+}
+
+/** The policy of a `counties` row (for callers that read the row themselves, e.g. with its closed months). */
+export function policyFromRow(row: Record<string, any>): CountyPolicy {
   return {
     id: row.id,
     timezone: row.timezone,
