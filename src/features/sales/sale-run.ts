@@ -384,15 +384,15 @@ async function writeRun(sp: Knex.Transaction, ctx: RunContext, p: Plan, now: Dat
   add('s', saleRows, 'RETURNING id, sale_no');
   add('l', lineRows, 'RETURNING 1');
   // In code order, so two writers of overlapping codes wait for each other in the same order.
-  add('u', unitRows, `ORDER BY unit_code ON CONFLICT (county_id, unit_code) WHERE state <> 'voided' DO NOTHING RETURNING unit_code`);
+  add('u', unitRows, `ORDER BY unit_code ON CONFLICT (county_id, unit_code) WHERE state <> 'voided' DO NOTHING RETURNING sale_id, unit_code`);
   add('d', lotRows, 'RETURNING 1');
   const row = (await sp.raw(`WITH ${ctes.join(', ')} SELECT (SELECT json_agg(json_build_array(id, sale_no)) FROM s) AS sales,
-      ${unitRows.length ? '(SELECT array_agg(unit_code) FROM u)' : 'NULL'} AS inserted`, bindings)).rows[0] as { sales: Array<[string, number | string]>; inserted: string[] | null };
+      ${unitRows.length ? "(SELECT array_agg(sale_id || ':' || unit_code) FROM u)" : 'NULL'} AS inserted`, bindings)).rows[0] as { sales: Array<[string, number | string]>; inserted: string[] | null };
   const saleNo = new Map(row.sales.map(([id, no]) => [id, Number(no)]));
   const inserted = new Set(row.inserted ?? []);
   const refusals = new Map<number, AppError>();
   for (const s of sales) {
-    const sold = s.lines.flatMap((l) => l.codes).filter((c) => !inserted.has(c));
+    const sold = s.lines.flatMap((l) => l.codes).filter((c) => !inserted.has(`${s.input.id}:${c}`));
     if (sold.length) {
       refusals.set(s.index, new AppError('UNIT_CODE_ALREADY_SOLD', undefined, sold.map((c) => ({ field: s.seen.get(c)!, code: 'already_sold', message: `unit code ${c} was already sold in this county`, unitCode: c }))));
     }
