@@ -46,6 +46,11 @@ export async function loadCountyPolicy(knex: Knex, countyId: string): Promise<Co
 async function readCountyPolicy(knex: Knex, countyId: string): Promise<CountyPolicy> {
   const row = await knex('counties').where({ id: countyId }).first();
   if (!row) throw new AppError('NOT_FOUND', `No county ${countyId}`);
+  return policyFromRow(row);
+}
+
+/** The policy of a `counties` row (for callers that read the row themselves, e.g. with its closed months). */
+export function policyFromRow(row: Record<string, any>): CountyPolicy {
   return {
     id: row.id,
     timezone: row.timezone,

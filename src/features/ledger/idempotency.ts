@@ -52,14 +52,14 @@ export function requestHash(operation: string, content: unknown): string {
   return createHash('sha256').update(`${operation}\n${canonicalJson(content)}`).digest('hex');
 }
 
-interface StoredKey {
+export interface StoredKey {
   operation: string;
   request_hash: string;
   status_code: number | null;
   response: unknown;
 }
 
-function replay(stored: StoredKey, key: IdempotencyKey, hash: string): WriteResult {
+export function replay(stored: StoredKey, key: Pick<IdempotencyKey, 'clientId' | 'operation'>, hash: string): WriteResult {
   if (stored.operation !== key.operation || stored.request_hash !== hash) {
     throw new AppError('IDEMPOTENCY_CONFLICT', undefined, [{ field: '/body/id', code: 'reused', message: `client id ${key.clientId} was first used for a different ${stored.operation}`, operation: stored.operation }]);
   }
@@ -116,10 +116,17 @@ export async function idempotentWriteIn<B>(trx: Knex.Transaction, key: Idempoten
 /**
  * Runs `work` in a transaction of its own under the client id. Deadlocks and serialisation failures
  * are retried a few times; the work must therefore only touch the database through `trx`.
+ *
+ * `knex` may itself be an open transaction (a sync batch applies many records in one): the write
+ * then runs under a SAVEPOINT of it, so a refused record rolls back alone and the caller's COMMIT
+ * makes it durable. Inside an outer transaction a deadlock is not retried here (the outer
+ * transaction still holds its earlier locks, so the same wait would come back): it is thrown for
+ * the caller to apply the record again in a transaction of its own.
  */
 export async function idempotentWrite<B>(knex: Knex, key: IdempotencyKey, now: () => Date, work: (trx: Knex.Transaction) => Promise<WriteResult<B>>): Promise<WriteResult<B>> {
   const hash = requestHash(key.operation, key.content);
   const find = async () => (await knex('idempotency_keys').where({ county_id: key.countyId, client_id: key.clientId }).first()) as StoredKey | undefined;
+  const nested = (knex as unknown as { isTransaction?: boolean }).isTransaction === true;
   for (let attempt = 1; ; attempt++) {
     try {
       return await knex.transaction((trx) => idempotentWriteIn(trx, key, now, work));
@@ -127,10 +134,10 @@ export async function idempotentWrite<B>(knex: Knex, key: IdempotencyKey, now: (
       if (err instanceof AlreadyClaimed || isUniqueViolation(err, 'idempotency_keys_pkey')) {
         const again = await find();
         if (again && again.status_code !== null) return replay(again, key, hash) as WriteResult<B>;
-        if (err instanceof AlreadyClaimed && attempt < 4) continue;
+        if (err instanceof AlreadyClaimed && attempt < 4 && !nested) continue;
       }
       const code = (err as { code?: string }).code;
-      if (code && RETRYABLE.has(code) && attempt < 4) continue;
+      if (!nested && code && RETRYABLE.has(code) && attempt < 4) continue;
       throw err;
     }
   }

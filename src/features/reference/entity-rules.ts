@@ -6,6 +6,11 @@ import { AppError } from '../../http/errors.js';
 export async function requireRef(trx: Knex, table: string, countyId: string, id: unknown, field: string): Promise<Record<string, unknown>> {
   if (id === undefined || id === null) return {};
   const row = await trx(table).where({ county_id: countyId, id }).first();
+  return refRowOrThrow(row, countyId, field);
+}
+
+/** requireRef's rule on a row already read (undefined: not found). */
+export function refRowOrThrow(row: Record<string, unknown> | undefined, countyId: string, field: string): Record<string, unknown> {
   if (!row) throw new AppError('REFERENCE_NOT_FOUND', `${field} does not name a record of this county`, [{ field: `/body/${field}`, code: 'not_found', message: `no such record in county ${countyId}` }]);
   if (row.active === false) throw new AppError('RECORD_INACTIVE', `${field} names a deactivated record`, [{ field: `/body/${field}`, code: 'inactive', message: 'the record is deactivated' }]);
   return row as Record<string, unknown>;

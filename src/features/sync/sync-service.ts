@@ -1,8 +1,16 @@
-// Applies a terminal's batch of journal records one by one through the same services as the single
-// endpoints (sales, returns, ...), each in its own transaction under its client id. So one bad record
-// never blocks the others, a batch re-sent after a lost answer only meets "duplicate", and a record
-// lands in the period of its own event time (the services book by event time, not arrival) unless
-// that month was closed before it arrived: then it is a late adjustment in the first open month.
+// Applies a terminal's batch of journal records in journal order, with the same rules and answers as
+// the single endpoints (sales, returns, ...), each record under its client id. The batch is split into
+// runs of consecutive records of one kind:
+//   - a run of sales is applied set-based (applySaleRun): one transaction, a number of statements that
+//     does not grow with the run;
+//   - a run of other records (returns, reversals, bag events, drawer reports; at most
+//     OTHER_RUN_MAX of them) goes through their services in ONE transaction, each record under its
+//     own SAVEPOINT (idempotentWrite nests in the run's transaction).
+// So one bad record never blocks the others (it rolls back to its savepoint, or is left out of the
+// set and the rest applied again), a batch re-sent after a lost answer only meets "duplicate", and a
+// record lands in the period of its own event time unless that month was closed before it arrived:
+// then it is a late adjustment in the first open month. Nothing is answered `applied` before its
+// transaction committed: a failed COMMIT turns the run's answers into `retry`.
 import type { AppDeps } from '../../app-deps.js';
 import { can, inScope, type Permission, type Principal, type Target } from '../../auth/permissions.js';
 import { AppError, ERROR_CATALOGUE, type ErrorCode } from '../../http/errors.js';
@@ -10,7 +18,9 @@ import { toAppError } from '../../http/error-middleware.js';
 import { validate } from '../../http/validation.js';
 import type { JsonSchema } from '../../shared/schemas/builders.js';
 import { RETURN_REQUEST, REVERSAL_REQUEST, SALE_REQUEST } from '../../shared/schemas/ledger-schemas.js';
-import type { WriteResult } from '../ledger/idempotency.js';
+import { RETRYABLE, type WriteResult } from '../ledger/idempotency.js';
+import type { Knex } from 'knex';
+import { applySaleRun, type SaleRunItem } from '../sales/sale-run.js';
 import { ReturnService, type ReturnInput } from '../returns/return-service.js';
 import { SaleService, type SaleInput } from '../sales/sale-service.js';
 import { ReversalService, targetShop, type ReversalInput } from '../reversals/reversal-service.js';
@@ -80,51 +90,195 @@ function statusOf(code: ErrorCode, httpStatus: number): SyncStatus {
   return 'refused';
 }
 
+/** Records of other kinds applied in one transaction at most (bounds how long it holds the hot account rows). */
+export const OTHER_RUN_MAX = 32;
+
+type Log = { error(obj: unknown, msg: string): void };
+
+interface Prepared {
+  handler: KindHandler;
+  body: Record<string, unknown>;
+}
+
+/** A deadlock or serialisation failure met inside a shared transaction: the record goes again alone. */
+function transientConflict(err: unknown): boolean {
+  const code = (err as { code?: string })?.code;
+  return typeof code === 'string' && RETRYABLE.has(code);
+}
+
+/** Thrown out of a record's savepoint to roll it back while keeping its answer. */
+class Refused extends Error {
+  constructor(readonly result: SyncResult) { super('refused'); }
+}
+
 export class SyncService {
   constructor(private readonly deps: AppDeps) {}
 
-  async applyBatch(principal: Principal, records: SyncRecord[], log: { error(obj: unknown, msg: string): void }): Promise<SyncResult[]> {
-    const results: SyncResult[] = [];
-    let databaseDown = false;
-    for (const rec of records) {
-      if (databaseDown) {
+  async applyBatch(principal: Principal, records: SyncRecord[], log: Log): Promise<SyncResult[]> {
+    const results: SyncResult[] = new Array(records.length);
+    let pos = 0;
+    while (pos < records.length) {
+      const sale = records[pos]!.kind === 'sale';
+      let end = pos + 1;
+      while (end < records.length && (records[end]!.kind === 'sale') === sale && (sale || end - pos < OTHER_RUN_MAX)) end++;
+      const run = Array.from({ length: end - pos }, (_, k) => pos + k);
+      const next = sale ? await this.saleRun(principal, records, run, results, log) : await this.otherRun(principal, records, run, results, log);
+      if (next === 'database_down') {
         // No point knocking on a closed door a thousand times: the rest waits for the next attempt.
-        const e = new AppError('DATABASE_UNAVAILABLE');
-        results.push({ id: rec.id, kind: rec.kind, status: 'retry', error: errorOf(e) });
-        continue;
+        for (let i = end; i < records.length; i++) results[i] = retryResult(records[i]!, new AppError('DATABASE_UNAVAILABLE'));
+        break;
       }
-      const r = await this.applyOne(principal, rec, log);
-      if (r.error?.code === 'DATABASE_UNAVAILABLE') databaseDown = true;
-      results.push(r);
+      pos = next ?? end;
     }
     return results;
   }
 
-  async applyOne(principal: Principal, rec: SyncRecord, log: { error(obj: unknown, msg: string): void }): Promise<SyncResult> {
-    const base = { id: rec.id, kind: rec.kind };
+  /** A run of sales, set-based in one transaction. Answers where the batch goes on (or that the database is down). */
+  private async saleRun(principal: Principal, records: SyncRecord[], run: number[], results: SyncResult[], log: Log): Promise<number | undefined | 'database_down'> {
+    const staged = new Map<number, SyncResult>();
     try {
-      const handler = KIND_HANDLERS[rec.kind];
-      if (!handler) throw new AppError('SYNC_KIND_UNAVAILABLE', `This server does not apply "${rec.kind}" records yet; the terminal keeps them and sends them again later`);
-      if (!can(principal, handler.permission)) throw new AppError('FORBIDDEN', `Your role (${principal.role}) may not do this: it needs ${handler.permission}`);
-      if ('id' in rec.payload || 'eventTime' in rec.payload) {
-        throw new AppError('VALIDATION_FAILED', 'id and eventTime belong to the record, not its payload', [{ field: '/payload', code: 'not_allowed', message: 'id and eventTime are given once, on the record' }]);
+      await this.deps.db.knex.transaction(async (trx) => {
+        const items: SaleRunItem[] = [];
+        const at: number[] = [];
+        for (const i of run) {
+          const rec = records[i]!;
+          try {
+            const p = await this.prepare(this.depsIn(trx), principal, rec);
+            items.push({ principal, input: p.body as unknown as SaleRunItem['input'] });
+            at.push(i);
+          } catch (err) {
+            staged.set(i, this.failed(rec, err, log));
+          }
+        }
+        if (items.length === 0) return;
+        const out = await applySaleRun(trx, this.deps.clock.now(), items);
+        out.forEach((r, k) => {
+          const i = at[k]!;
+          const rec = records[i]!;
+          staged.set(i, r.ok ? written(rec, r.written) : this.failed(rec, r.error, log));
+        });
+      });
+    } catch (err) {
+      if (toAppError(err)?.code === 'DATABASE_UNAVAILABLE') {
+        for (const i of run) results[i] = retryResult(records[i]!, new AppError('DATABASE_UNAVAILABLE'));
+        return 'database_down';
       }
-      const body = handler.eventTime ? { ...rec.payload, id: rec.id, eventTime: rec.eventTime } : { ...rec.payload, id: rec.id };
-      validate('body', typeof handler.schema === 'function' ? handler.schema(body) : handler.schema, body);
-      const b = body as { countyId?: string; shopId?: string };
-      const target = handler.target ? await handler.target(this.deps, principal, body) : { countyId: b.countyId ?? principal.countyId ?? undefined, shopId: b.shopId };
-      if (!inScope(principal, target)) throw new AppError('OUT_OF_SCOPE');
-      const written = await handler.apply(this.deps, principal, body);
-      return { ...base, status: written.replayed || written.status === 200 ? 'duplicate' : 'applied', result: written.body };
+      // Anything else (a deadlock with an online request, a purchaser registered at the same
+      // moment, ...): nothing of the run is stored; apply its records one by one, as before.
+      if (!transientConflict(err)) log.error({ err, records: run.length }, 'sync sale run failed; applying its records one by one');
+      for (const i of run) {
+        const r = await this.applyOne(principal, records[i]!, log);
+        results[i] = r;
+        if (r.error?.code === 'DATABASE_UNAVAILABLE') {
+          for (const j of run.filter((x) => x > i)) results[j] = retryResult(records[j]!, new AppError('DATABASE_UNAVAILABLE'));
+          return 'database_down';
+        }
+      }
+      return undefined;
+    }
+    for (const i of run) results[i] = staged.get(i)!;
+    return undefined;
+  }
+
+  /**
+   * Records of other kinds through their services, in one transaction, each under a savepoint. A
+   * record that meets a deadlock stops the run there: what came before commits, the record is
+   * applied alone (its own transaction, retried as the single endpoint does), the batch goes on after it.
+   */
+  private async otherRun(principal: Principal, records: SyncRecord[], run: number[], results: SyncResult[], log: Log): Promise<number | undefined | 'database_down'> {
+    const staged = new Map<number, SyncResult>();
+    let stoppedAt: number | undefined;
+    try {
+      await this.deps.db.knex.transaction(async (trx) => {
+        for (const i of run) {
+          const rec = records[i]!;
+          try {
+            staged.set(i, await trx.transaction(async (sp) => {
+              const r = await this.applyOne(principal, rec, log, this.depsIn(sp), true);
+              if (r.status !== 'applied' && r.status !== 'duplicate') throw new Refused(r);
+              return r;
+            }));
+          } catch (err) {
+            if (err instanceof Refused) {
+              staged.set(i, err.result);
+              continue;
+            }
+            if (transientConflict(err)) {
+              stoppedAt = i;
+              return;
+            }
+            throw err;
+          }
+        }
+      });
     } catch (err) {
       const known = toAppError(err);
-      if (!known) {
-        log.error({ err, recordId: rec.id, kind: rec.kind }, 'sync record failed');
-        const e = new AppError('INTERNAL');
-        return { ...base, status: 'retry', error: errorOf(e) };
-      }
-      if (known.status >= 500) log.error({ err, recordId: rec.id, kind: rec.kind }, 'sync record failed');
-      return { ...base, status: statusOf(known.code, known.status), error: errorOf(known) };
+      if (known?.code !== 'DATABASE_UNAVAILABLE') log.error({ err, records: run.length }, 'sync run failed');
+      for (const i of run) results[i] = retryResult(records[i]!, known ?? new AppError('INTERNAL'));
+      return known?.code === 'DATABASE_UNAVAILABLE' ? 'database_down' : undefined;
+    }
+    for (const [i, r] of staged) results[i] = r;
+    if (stoppedAt === undefined) return undefined;
+    const r = await this.applyOne(principal, records[stoppedAt]!, log);
+    results[stoppedAt] = r;
+    if (r.error?.code === 'DATABASE_UNAVAILABLE') {
+      for (const i of run.filter((x) => x > stoppedAt!)) results[i] = retryResult(records[i]!, new AppError('DATABASE_UNAVAILABLE'));
+      return 'database_down';
+    }
+    return stoppedAt + 1;
+  }
+
+  /** The services, reading and writing through `trx` (their idempotentWrite then nests as a savepoint). */
+  private depsIn(trx: Knex.Transaction): AppDeps {
+    return { ...this.deps, db: { ...this.deps.db, knex: trx } };
+  }
+
+  /** Kind, permission, payload shape, schema and scope of a record: what the single endpoint checks before its service. */
+  private async prepare(deps: AppDeps, principal: Principal, rec: SyncRecord): Promise<Prepared> {
+    const handler = KIND_HANDLERS[rec.kind];
+    if (!handler) throw new AppError('SYNC_KIND_UNAVAILABLE', `This server does not apply "${rec.kind}" records yet; the terminal keeps them and sends them again later`);
+    if (!can(principal, handler.permission)) throw new AppError('FORBIDDEN', `Your role (${principal.role}) may not do this: it needs ${handler.permission}`);
+    if ('id' in rec.payload || 'eventTime' in rec.payload) {
+      throw new AppError('VALIDATION_FAILED', 'id and eventTime belong to the record, not its payload', [{ field: '/payload', code: 'not_allowed', message: 'id and eventTime are given once, on the record' }]);
+    }
+    const body = handler.eventTime ? { ...rec.payload, id: rec.id, eventTime: rec.eventTime } : { ...rec.payload, id: rec.id };
+    validate('body', typeof handler.schema === 'function' ? handler.schema(body) : handler.schema, body);
+    const b = body as { countyId?: string; shopId?: string };
+    const target = handler.target ? await handler.target(deps, principal, body) : { countyId: b.countyId ?? principal.countyId ?? undefined, shopId: b.shopId };
+    if (!inScope(principal, target)) throw new AppError('OUT_OF_SCOPE');
+    return { handler, body };
+  }
+
+  /**
+   * One record through its service. Alone (own transaction) by default; with `deps` bound to an open
+   * transaction and `rethrowTransient`, a deadlock is thrown for the caller to apply it alone later.
+   */
+  async applyOne(principal: Principal, rec: SyncRecord, log: Log, deps: AppDeps = this.deps, rethrowTransient = false): Promise<SyncResult> {
+    try {
+      const p = await this.prepare(deps, principal, rec);
+      return written(rec, await p.handler.apply(deps, principal, p.body));
+    } catch (err) {
+      if (rethrowTransient && transientConflict(err)) throw err;
+      return this.failed(rec, err, log);
     }
   }
+
+  private failed(rec: SyncRecord, err: unknown, log: Log): SyncResult {
+    const base = { id: rec.id, kind: rec.kind };
+    const known = toAppError(err);
+    if (!known) {
+      log.error({ err, recordId: rec.id, kind: rec.kind }, 'sync record failed');
+      return retryResult(rec, new AppError('INTERNAL'));
+    }
+    if (known.status >= 500) log.error({ err, recordId: rec.id, kind: rec.kind }, 'sync record failed');
+    return { ...base, status: statusOf(known.code, known.status), error: errorOf(known) };
+  }
+}
+
+function written(rec: SyncRecord, w: WriteResult): SyncResult {
+  return { id: rec.id, kind: rec.kind, status: w.replayed || w.status === 200 ? 'duplicate' : 'applied', result: w.body };
+}
+
+function retryResult(rec: SyncRecord, e: AppError): SyncResult {
+  return { id: rec.id, kind: rec.kind, status: 'retry', error: errorOf(e) };
 }

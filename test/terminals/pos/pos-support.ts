@@ -7,6 +7,8 @@ import path from 'node:path';
 import type { TestContext } from '../../support/harness.js';
 import { loadTerminalConfig, type TerminalConfig } from '../../../terminals/pos/config.js';
 import { COUNTY, SHOP_A } from '../../features/ledger/ledger-fixtures.js';
+import { newClientId } from '../../../src/shared/client-id.js';
+import { businessDay } from '../../../src/shared/business-day.js';
 
 export interface Gate {
   url: string;
@@ -71,4 +73,19 @@ export async function countSales(t: TestContext, ids: string[]): Promise<number>
     n += Number(row!.n);
   }
   return n;
+}
+
+/**
+ * A drawer report as a sync record. Put one after every hundred sales of a batch and the server
+ * applies (and commits) the batch in runs — sales set-based, then the report — so a kill can fall
+ * between two commits of one batch, as the kill tests need.
+ */
+export function drawerReportRecord(shopId: string, at: number, id = newClientId(at)) {
+  return {
+    kind: 'drawer-report', id, eventTime: new Date(at).toISOString(),
+    payload: {
+      shopId, businessDay: businessDay(new Date(at), 'Asia/Shanghai'), depositsTakenFen: 0, refundsPaidFen: 0, refundsPaidCashFen: 0, netCashExpectedFen: 0,
+      salesCount: 0, containersSold: 0, returnsCount: 0, containersAccepted: 0, containersRejected: 0,
+    },
+  };
 }

@@ -1,6 +1,6 @@
 // Issue 12: the embedded PostgreSQL server itself killed mid-batch — not the application. The real
 // county server runs as a child process (`node --import tsx src/main.ts`) on a fresh DATA_DIR; a
-// terminal sends 1,000 sales in one batch; while they are being applied the test SIGKILLs the
+// terminal sends 990 sales (and 10 drawer reports) in one batch; while they are being applied the test SIGKILLs the
 // postmaster. The application must notice, answer the batch honestly (what was committed 'applied',
 // the rest 'retry'), restart PostgreSQL, reconnect its pool, and take the terminal's re-sent batch so
 // that every record exists exactly once — the acknowledged ones as duplicates — with a clean ledger.
@@ -15,11 +15,12 @@ import { attachToRunningServer, embeddedPaths } from '../../../src/db/embedded-s
 import { checkLedger } from '../../../src/features/ledger/ledger-check.js';
 import { newClientId } from '../../../src/shared/client-id.js';
 import { COUNTY, GLYPHOSATE, unitCode } from '../../features/ledger/ledger-fixtures.js';
-import { tempDir } from './pos-support.js';
+import { drawerReportRecord, tempDir } from './pos-support.js';
 import { call, login } from '../../support/server-http.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const N = 1000;
+// 990 sales and a drawer report after every 99 of them: a full batch of 1,000 records.
+const N = 990;
 const JWT_SECRET = 'postgres-kill-test-secret-0123456789abcdef';
 
 describe('shop terminal sync: the embedded PostgreSQL server killed mid-batch (SIGKILL), not the application', function () {
@@ -78,7 +79,9 @@ describe('shop terminal sync: the embedded PostgreSQL server killed mid-batch (S
       },
     }));
     const ids = records.map((r) => r.id);
-    const batch = { batchId: newClientId(), records };
+    // A drawer report after every 99 sales: the batch commits run by run (see pos-support).
+    const R = N / 99;
+    const batch = { batchId: newClientId(), records: records.flatMap((r, i) => (i % 99 === 98 ? [r, drawerReportRecord(shopId, t0 + i * 1000 + 500)] : [r])) };
 
     // 1. Send the batch; watch its sales arrive through a connection of our own to the app's server
     //    (as an operator's command would reach it), and kill the postmaster once a tenth are in.
@@ -105,7 +108,7 @@ describe('shop terminal sync: the embedded PostgreSQL server killed mid-batch (S
     const firstStatus = new Map((answered.body.results as Array<{ id: string; status: string }>).map((r) => [r.id, r.status]));
     const acknowledged = ids.filter((id) => firstStatus.get(id) === 'applied');
     expect([...new Set(firstStatus.values())].sort(), JSON.stringify(answered.body.counts)).to.deep.equal(['applied', 'retry']);
-    expect(answered.body.counts.applied + answered.body.counts.retry).to.equal(N);
+    expect(answered.body.counts.applied + answered.body.counts.retry).to.equal(N + R);
     expect(acknowledged.length).to.be.at.least(seen - 5).and.below(N);
 
     // 3. It notices the death, restarts PostgreSQL and reconnects: /readyz answers again, from a new postmaster.
@@ -131,9 +134,9 @@ describe('shop terminal sync: the embedded PostgreSQL server killed mid-batch (S
     const secondStatus = new Map((again.body.results as Array<{ id: string; status: string }>).map((r) => [r.id, r.status]));
     for (const id of acknowledged) expect(secondStatus.get(id), `acknowledged ${id}`).to.equal('duplicate');
     expect(again.body.counts.conflict + again.body.counts.refused + again.body.counts.retry, JSON.stringify(again.body.counts)).to.equal(0);
-    expect(again.body.counts.applied + again.body.counts.duplicate).to.equal(N);
+    expect(again.body.counts.applied + again.body.counts.duplicate).to.equal(N + R);
     const third = await call(url, 'POST', '/api/v1/sync/batches', batch, credential);
-    expect(third.body.counts, JSON.stringify(third.body.counts)).to.deep.equal({ applied: 0, duplicate: N, conflict: 0, refused: 0, retry: 0 });
+    expect(third.body.counts, JSON.stringify(third.body.counts)).to.deep.equal({ applied: 0, duplicate: N + R, conflict: 0, refused: 0, retry: 0 });
     const check = await call(url, 'GET', `/api/v1/counties/${COUNTY}/ledger/check`, undefined, await login(url, 'admin'));
     expect(check.body.problems, JSON.stringify(check.body.problems)).to.deep.equal([]);
     expect(check.body.ok).to.equal(true);

@@ -1,6 +1,6 @@
 // Issue 5: "the server killed mid-batch and restarted gives no duplicates" — with the REAL county
 // server as a child process (`node --import tsx src/main.ts`), not a connection cut in-process. A
-// terminal sends 1,000 sales in one batch; the server is killed with SIGKILL while it is applying them;
+// terminal sends 990 sales (and 10 drawer reports) in one batch; the server is killed with SIGKILL while it is applying them;
 // it is restarted on the same data (embedded: the same data directory, whose lock the dead process left
 // behind and whose PostgreSQL server outlived it; external PostgreSQL: the same database), the exact same batch is sent again, and every sale exists
 // exactly once, with exactly one ledger transfer, and the ledger check is clean.
@@ -15,11 +15,12 @@ import { newClientId } from '../../../src/shared/client-id.js';
 import { BACKEND } from '../../support/harness.js';
 import { throwawayDatabase } from '../../support/test-db.js';
 import { COUNTY, GLYPHOSATE, unitCode } from '../../features/ledger/ledger-fixtures.js';
-import { tempDir } from './pos-support.js';
+import { drawerReportRecord, tempDir } from './pos-support.js';
 import { call, login } from '../../support/server-http.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const N = 1000;
+// 990 sales and a drawer report after every 99 of them: a full batch of 1,000 records.
+const N = 990;
 const JWT_SECRET = 'server-kill-test-secret-0123456789abcdef';
 
 interface Server { child: ChildProcess; url: string; output(): string; exited: Promise<number | null> }
@@ -101,7 +102,7 @@ describe('shop terminal sync: the county server killed mid-batch (SIGKILL) and r
     expect(enrolled.status, JSON.stringify(enrolled.body)).to.equal(200);
     const credential = enrolled.body.credential as string;
 
-    // 2. One batch of 1,000 sales from the last hour, each binding one unit code (so a sale applied twice
+    // 2. One batch of 990 sales from the last hour, each binding one unit code (so a sale applied twice
     //    could not even hide as a second row: it would have to reuse the code).
     const sale = (at: number, i: number) => ({
       kind: 'sale', id: newClientId(at), eventTime: new Date(at).toISOString(),
@@ -115,9 +116,14 @@ describe('shop terminal sync: the county server killed mid-batch (SIGKILL) and r
     const warm = await call(first.url, 'POST', '/api/v1/sync/batches', { records: Array.from({ length: 50 }, (_, i) => sale(t0 - 60_000 + i, i)) }, credential);
     expect(warm.body.counts.applied, JSON.stringify(warm.body).slice(0, 1000)).to.equal(50);
     const baseline = await depositsOutstanding(first.url, official);
-    const records = Array.from({ length: N }, (_, i) => sale(t0 + i * 1000, i));
+    const sales = Array.from({ length: N }, (_, i) => sale(t0 + i * 1000, i));
+    // A drawer report after every 99 sales: the batch commits run by run (see pos-support), so
+    // the kill can fall between two commits of one batch.
+    const R = N / 99;
+    const records = sales.flatMap((r, i) => (i % 99 === 98 ? [r, drawerReportRecord(shopId, t0 + i * 1000 + 500)] : [r]));
     const batch = { batchId: newClientId(), records };
     const ids = records.map((r) => r.id);
+    const isSale = records.map((r) => r.kind === 'sale');
 
     // 3. Send it, and SIGKILL the server as soon as it is seen applying it: aimed by an event (the
     //    server's own ledger shows some of the batch's sales, read over HTTP while the batch runs), not
@@ -149,17 +155,19 @@ describe('shop terminal sync: the county server killed mid-batch (SIGKILL) and r
     const again = await call(second.url, 'POST', '/api/v1/sync/batches', batch, credential);
     expect(again.status, JSON.stringify(again.body).slice(0, 2000)).to.equal(200);
     const statuses = (again.body.results as Array<{ id: string; status: string }>).map((r) => r.status);
-    expect(statuses).to.have.length(N);
-    // Records are applied in journal order, each committed on its own: what survived is a prefix.
-    expect(statuses.join(','), JSON.stringify(again.body.counts)).to.equal([...Array<string>(appliedBeforeKill).fill('duplicate'), ...Array<string>(N - appliedBeforeKill).fill('applied')].join(','));
+    expect(statuses).to.have.length(N + R);
+    // Records are applied in journal order, committed run by run: what survived is a prefix.
+    const prefix = statuses.indexOf('applied');
+    expect(prefix, JSON.stringify(again.body.counts)).to.be.greaterThan(0);
+    expect(statuses.join(','), JSON.stringify(again.body.counts)).to.equal([...Array<string>(prefix).fill('duplicate'), ...Array<string>(N + R - prefix).fill('applied')].join(','));
     expect(again.body.results.map((r: { id: string }) => r.id)).to.deep.equal(ids);
-    expect(again.body.counts.duplicate, JSON.stringify(again.body.counts)).to.equal(appliedBeforeKill);
-    expect(again.body.counts.applied).to.equal(N - appliedBeforeKill);
+    expect(statuses.filter((st, i) => isSale[i] && st === 'duplicate').length, JSON.stringify(again.body.counts)).to.equal(appliedBeforeKill);
+    expect(statuses.filter((st, i) => isSale[i] && st === 'applied').length).to.equal(N - appliedBeforeKill);
 
     // 6. Once more: all duplicates.
     const third = await call(second.url, 'POST', '/api/v1/sync/batches', batch, credential);
     expect(third.status).to.equal(200);
-    expect(third.body.counts, JSON.stringify(third.body.counts)).to.deep.equal({ applied: 0, duplicate: N, conflict: 0, refused: 0, retry: 0 });
+    expect(third.body.counts, JSON.stringify(third.body.counts)).to.deep.equal({ applied: 0, duplicate: N + R, conflict: 0, refused: 0, retry: 0 });
 
     // The ledger check as the admin calls it on the running server.
     const check = await call(second.url, 'GET', `/api/v1/counties/${COUNTY}/ledger/check`, undefined, await login(second.url, 'admin'));
