@@ -11,7 +11,15 @@ import type { PrintDoc } from './print-doc.js';
 import { renderEscPos } from './render.js';
 import { PrinterError, type PrinterTransport } from './transport.js';
 
-export type PrintJobState = 'queued' | 'printing' | 'printed' | 'failed';
+/** `handwritten`: the clerk gave the farmer a handwritten receipt instead; the job is no longer sent. */
+export type PrintJobState = 'queued' | 'printing' | 'printed' | 'failed' | 'handwritten';
+
+/** The printer as the last attempt found it: `ok` printed, `off` failed (with the code), `unknown` not tried yet. */
+export interface PrinterState {
+  state: 'ok' | 'off' | 'unknown';
+  code: string | null;
+  at: string | null;
+}
 
 export type PrintJobKind = 'sale_receipt' | 'refund_receipt' | 'bag_label' | 'drawer_report' | 'other';
 
@@ -35,6 +43,8 @@ export interface PrintJob {
   printedAt: string | null;
   /** The job this one reprints, if it is a reprint. */
   reprintOf: string | null;
+  /** When the clerk recorded giving a handwritten receipt instead (state `handwritten`). */
+  handwrittenAt?: string | null;
 }
 
 export interface EnqueueInput {
@@ -110,6 +120,7 @@ export class PrintQueue {
   private retryTimer: NodeJS.Timeout | null = null;
   private started = false;
   private closed = false;
+  private lastAttempt: PrinterState = { state: 'unknown', code: null, at: null };
 
   private constructor(
     private readonly options: PrintQueueOptions,
@@ -225,6 +236,24 @@ export class PrintQueue {
     await this.save(updated);
     this.kick(true);
     return updated;
+  }
+
+  /**
+   * The clerk gave a handwritten receipt for this job (the printer is off and the farmer cannot wait):
+   * recorded on the job, which is no longer sent. A printed job stays printed.
+   */
+  async markHandwritten(jobId: string): Promise<PrintJob> {
+    const job = this.mustGet(jobId);
+    if (job.state === 'printed' || job.state === 'handwritten') return job;
+    const at = this.now().toISOString();
+    const updated: PrintJob = { ...job, state: 'handwritten', nextAttemptAt: null, handwrittenAt: at, updatedAt: at };
+    await this.save(updated);
+    return updated;
+  }
+
+  /** How the printer answered the last attempt (for the header of the clerk's screen). */
+  printerState(): PrinterState {
+    return { ...this.lastAttempt };
   }
 
   /** All jobs, newest first, optionally only some states; for the clerk's print screen. */
@@ -363,6 +392,7 @@ export class PrintQueue {
     } catch (err) {
       const code = err instanceof PrinterError ? err.code : 'PRINTER_IO';
       const endedAt = this.now();
+      this.lastAttempt = { state: 'off', code, at: endedAt.toISOString() };
       const giveUp = printing.attempts >= this.maxAttempts;
       await this.save({
         ...printing,
@@ -375,7 +405,9 @@ export class PrintQueue {
       return false;
     }
     const doneAt = this.now().toISOString();
-    await this.save({ ...printing, state: 'printed', printedAt: doneAt, updatedAt: doneAt });
+    this.lastAttempt = { state: 'ok', code: null, at: doneAt };
+    // The earlier failure is history once the paper is out: the records screen shows "printed", not the code.
+    await this.save({ ...printing, state: 'printed', printedAt: doneAt, updatedAt: doneAt, lastError: null, lastErrorCode: null });
     return true;
   }
 }
