@@ -120,6 +120,7 @@ const TERMINAL: Record<string, PlainWords> = {
   BAD_SPEED: { zh: '回放速度无效。请输入0或正数。', en: 'The replay speed is not valid. Give 0 or a positive number.' },
   MISREAD: { zh: '读码不全，请重扫。', en: 'Misread — scan again.' },
   FOREIGN_BARCODE: { zh: '这个条码不是本县回收的农药产品，没有押金。请把包装还给农户。', en: 'This barcode is not a pesticide of the county’s scheme; it carries no deposit. Hand the item back.' },
+  SALE_RECEIPT: { zh: '这是农户的销售小票，已打开这笔销售，列出可以退回的包装。', en: 'This is the farmer’s sale receipt: the sale is open, with what can come back.' },
   RECEIPT_NOT_FOUND: { zh: '找不到这张销售小票。请核对小票，或按追溯码逐个扫描。', en: 'This sale receipt was not found. Check the receipt, or scan the containers one by one.' },
   PRINTER_UNREACHABLE: { zh: '连不上打印机。请检查打印机电源和网线，然后点“重试”；也可以手写收据。', en: 'The printer cannot be reached. Check its power and cable, then press “Retry”, or give a handwritten receipt.' },
   PRINTER_TIMEOUT: { zh: '打印机没有回应。请检查打印机后点“重试”；也可以手写收据。', en: 'The printer did not answer. Check it and press “Retry”, or give a handwritten receipt.' },

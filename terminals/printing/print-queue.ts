@@ -393,10 +393,13 @@ export class PrintQueue {
       const code = err instanceof PrinterError ? err.code : 'PRINTER_IO';
       const endedAt = this.now();
       this.lastAttempt = { state: 'off', code, at: endedAt.toISOString() };
-      const giveUp = printing.attempts >= this.maxAttempts;
+      // The clerk gave a handwritten receipt while this attempt was under way: it is not sent again.
+      const handwritten = this.jobs.get(job.id)?.state === 'handwritten';
+      const giveUp = handwritten || printing.attempts >= this.maxAttempts;
       await this.save({
         ...printing,
-        state: giveUp ? 'failed' : 'queued',
+        ...(handwritten ? { handwrittenAt: this.jobs.get(job.id)!.handwrittenAt ?? null } : {}),
+        state: handwritten ? 'handwritten' : giveUp ? 'failed' : 'queued',
         lastError: (err as Error).message,
         lastErrorCode: code,
         nextAttemptAt: giveUp ? null : new Date(endedAt.getTime() + this.retryDelayMs(printing.attempts)).toISOString(),

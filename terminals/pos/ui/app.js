@@ -204,7 +204,7 @@ async function poll() {
 
 // --- a receipt that did not print, shown at the counter with retry and handwritten-receipt paths ---
 let watchedJob = null;
-function watchPrint(jobId) { watchedJob = jobId || null; renderPrintFail(); }
+function watchPrint(jobId) { watchedJob = jobId || null; $('scan-flash').hidden = true; renderPrintFail(); }
 function renderPrintFail() {
   const box = $('print-fail');
   const job = watchedJob && status && status.printer.jobs.find((j) => j.id === watchedJob);
