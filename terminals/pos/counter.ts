@@ -109,6 +109,49 @@ export class Counter {
    * The sale a receipt QR names (its printed number, or the record id older receipts carry), from
    * this terminal's journal: what was sold and what can still come back (unit codes not yet returned).
    */
+  /** Sales of the county by printed receipt number, from the county server (any shop's receipt); set by the terminal. */
+  remoteSaleByReceipt: ((no: string) => Promise<Array<{ saleId: string; receiptNo: string; shopName: string; businessDay: string; eventTime: string; purchaser: { phoneMasked: string; nameMasked: string }; lines: Array<{ productId: string; productName: string; packSizeLabel: string; quantity: number; depositPerContainerFen: number; unitCodes: Array<{ unitCode: string; state: string }>; outstandingCounted: number }> }>>) | null = null;
+
+  /**
+   * The sale a receipt QR names: this counter's own from its journal, else any shop's of the county
+   * from the server (the receipt number is sent with every sale). What can still come back: unit codes
+   * neither refunded on the server nor returned here since, and the containers without a code still outstanding.
+   */
+  async findSale(no: string) {
+    const key = no.trim();
+    try {
+      return this.saleByReceipt(key);
+    } catch (err) {
+      if (!(err instanceof CounterError) || err.code !== 'RECEIPT_NOT_FOUND' || !this.remoteSaleByReceipt || !/^[A-Za-z0-9-]{1,40}$/.test(key)) throw err;
+    }
+    const { ref } = this.ready();
+    let found;
+    try {
+      found = await this.remoteSaleByReceipt(key);
+    } catch (err) {
+      if (err instanceof CounterError) throw err;
+      throw new CounterError('OFFLINE', `Sale receipt ${key} is not at this counter and the county server cannot be reached`, `本店没有这张小票，且连不上县服务器`, 'no');
+    }
+    const s = found[0];
+    if (!s) throw new CounterError('RECEIPT_NOT_FOUND', `No sale of the county has receipt number ${key}`, `本县没有单号为 ${key} 的销售小票`, 'no');
+    const returned = this.returnedCodes();
+    const day = this.today();
+    return {
+      saleId: s.saleId, receiptNo: s.receiptNo, businessDay: s.businessDay, eventTime: s.eventTime, shopName: s.shopName,
+      purchaser: { maskedPhone: s.purchaser.phoneMasked, maskedName: s.purchaser.nameMasked },
+      lines: s.lines.map((l) => {
+        const product = ref.product(l.productId);
+        return {
+          productId: l.productId, productName: l.productName, packSizeLabel: l.packSizeLabel, quantity: l.quantity, depositPerContainerFen: l.depositPerContainerFen,
+          unitCodes: l.unitCodes.map((u) => ({ code: u.unitCode, returned: u.state !== 'outstanding' || returned.has(u.unitCode) })),
+          returnableCodes: l.unitCodes.filter((u) => u.state === 'outstanding' && !returned.has(u.unitCode)).map((u) => u.unitCode),
+          returnableCounted: l.outstandingCounted,
+          depositTodayFen: product ? ref.depositFor(product.containerTypeId, day) : null,
+        };
+      }),
+    };
+  }
+
   saleByReceipt(no: string) {
     const { ref } = this.ready();
     const key = no.trim();
@@ -206,7 +249,7 @@ export class Counter {
     const rec: JournalRecord = {
       kind: 'sale', id, eventTime: at.toISOString(),
       payload: {
-        shopId: who.shopId, purchaser: person.payload,
+        shopId: who.shopId, receiptNo, purchaser: person.payload,
         // The deposit actually charged is stated per line: the server records it as paid even if the
         // schedule changed while this terminal was offline (and flags the difference).
         lines: lines.map((l) => ({ productId: l.productId, quantity: l.quantity, ...(l.unitCodes.length ? { unitCodes: l.unitCodes } : {}), depositChargedFen: l.depositPerContainerFen })),

@@ -152,6 +152,11 @@ export async function startTerminal(config: TerminalConfig, opts: StartOptions =
 
   const heldPayouts = await HeldPayoutDesk.open(config.dataDir, counter, () => client, printer, config.paper, now);
   counter.heldPaidOn = (day) => heldPayouts.paidOn(day);
+  // A receipt from another shop of the county: the server finds the sale by its printed number.
+  counter.remoteSaleByReceipt = async (no) => {
+    if (!client || !state) throw new Error('not enrolled');
+    return (await client.get<{ items: Awaited<ReturnType<NonNullable<Counter['remoteSaleByReceipt']>>> }>(`/api/v1/counties/${state.countyId}/sale-receipts/${encodeURIComponent(no)}`)).items;
+  };
 
   // Devices: the service given, one from the HID config (live devices), or one for replays only.
   const ownDevices = !opts.devices;

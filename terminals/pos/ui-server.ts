@@ -110,7 +110,7 @@ export async function startUiServer(d: UiDeps): Promise<UiServer> {
     if (method === 'GET' && p === '/local/status') return status();
     // Plain words for every code the clerk can meet (src/shared/plain-words.ts): the screen shows these.
     if (method === 'GET' && p === '/local/plain-words') return PLAIN_WORDS;
-    if (method === 'GET' && p === '/local/sale-receipt') return d.counter.saleByReceipt(url.searchParams.get('no') ?? '');
+    if (method === 'GET' && p === '/local/sale-receipt') return d.counter.findSale(url.searchParams.get('no') ?? '');
     if (method === 'GET' && p === '/local/held-payouts') return { items: d.heldPayouts.list().slice(0, 30) };
     if (method === 'GET' && p === '/local/reference') {
       const ref = d.reference();

@@ -121,6 +121,8 @@ export class PrintQueue {
   private started = false;
   private closed = false;
   private lastAttempt: PrinterState = { state: 'unknown', code: null, at: null };
+  /** Jobs the clerk settled with a handwritten receipt (an attempt under way must not requeue them). */
+  private readonly handwritten = new Map<string, string>();
 
   private constructor(
     private readonly options: PrintQueueOptions,
@@ -232,6 +234,7 @@ export class PrintQueue {
   async retry(jobId: string): Promise<PrintJob> {
     const job = this.mustGet(jobId);
     if (job.state === 'printed' || job.state === 'printing') return job;
+    this.handwritten.delete(jobId); // printing after all (e.g. a copy for the shop's file)
     const updated: PrintJob = { ...job, state: 'queued', nextAttemptAt: this.now().toISOString(), updatedAt: this.now().toISOString() };
     await this.save(updated);
     this.kick(true);
@@ -246,6 +249,7 @@ export class PrintQueue {
     const job = this.mustGet(jobId);
     if (job.state === 'printed' || job.state === 'handwritten') return job;
     const at = this.now().toISOString();
+    this.handwritten.set(jobId, at);
     const updated: PrintJob = { ...job, state: 'handwritten', nextAttemptAt: null, handwrittenAt: at, updatedAt: at };
     await this.save(updated);
     return updated;
@@ -329,7 +333,7 @@ export class PrintQueue {
   private nextQueued(): PrintJob | undefined {
     let next: PrintJob | undefined;
     for (const job of this.jobs.values()) {
-      if (job.state === 'queued' && (next === undefined || job.id < next.id)) next = job;
+      if (job.state === 'queued' && !this.handwritten.has(job.id) && (next === undefined || job.id < next.id)) next = job;
     }
     return next;
   }
@@ -394,11 +398,11 @@ export class PrintQueue {
       const endedAt = this.now();
       this.lastAttempt = { state: 'off', code, at: endedAt.toISOString() };
       // The clerk gave a handwritten receipt while this attempt was under way: it is not sent again.
-      const handwritten = this.jobs.get(job.id)?.state === 'handwritten';
+      const handwritten = this.handwritten.has(job.id) || this.jobs.get(job.id)?.state === 'handwritten';
       const giveUp = handwritten || printing.attempts >= this.maxAttempts;
       await this.save({
         ...printing,
-        ...(handwritten ? { handwrittenAt: this.jobs.get(job.id)!.handwrittenAt ?? null } : {}),
+        ...(handwritten ? { handwrittenAt: this.handwritten.get(job.id) ?? this.jobs.get(job.id)?.handwrittenAt ?? null } : {}),
         state: handwritten ? 'handwritten' : giveUp ? 'failed' : 'queued',
         lastError: (err as Error).message,
         lastErrorCode: code,

@@ -323,7 +323,7 @@ async function openSale(receiptNo) {
   } catch (e) { openedSale = null; $('ret-sale').hidden = true; return fail('ret-msg', e); }
   const s = openedSale;
   $('ret-sale').hidden = false;
-  $('ret-sale-title').textContent = `${t('saleOpened')} ${s.receiptNo} · ${s.businessDay}${s.purchaser ? ` · ${s.purchaser.maskedName} ${s.purchaser.maskedPhone}` : ''}`;
+  $('ret-sale-title').textContent = `${t('saleOpened')} ${s.receiptNo} · ${s.businessDay}${s.shopName ? ` · ${s.shopName}` : ''}${s.purchaser ? ` · ${s.purchaser.maskedName} ${s.purchaser.maskedPhone}` : ''}`;
   const left = s.lines.reduce((n, l) => n + l.returnableCodes.length + l.returnableCounted, 0);
   $('ret-sale-lines').tBodies[0].innerHTML = s.lines.map((l) => `<tr><td>${esc(l.productName)} ${esc(l.packSizeLabel)}</td><td>${l.quantity}</td>
     <td>${l.returnableCodes.length ? `${l.returnableCodes.length} ${t('codesLeft')} <small>(${l.returnableCodes.map((c) => '…' + esc(c.slice(-6))).join(', ')})</small>` : ''}${l.returnableCounted ? ` ${l.returnableCounted} ${t('counted')}` : ''}${!l.returnableCodes.length && !l.returnableCounted ? '0' : ''}</td></tr>`).join('');

@@ -107,7 +107,7 @@ describe('printing: print queue', () => {
     // The clerk gives a handwritten receipt for the second: recorded, on disk, never sent.
     const hand = await queue.markHandwritten(other.id);
     expect(hand.state).to.equal('handwritten');
-    await waitFor(async () => (await jobOnDisk(other.id)).state === 'handwritten', 'handwritten on disk');
+    expect((await jobOnDisk(other.id)).state, 'durable when markHandwritten resolves').to.equal('handwritten');
     expect((await jobOnDisk(other.id)).handwrittenAt).to.be.a('string');
     const printer = await startPrinter(port);
     await queue.retry(job.id);
