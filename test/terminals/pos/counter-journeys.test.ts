@@ -15,7 +15,7 @@ import { useTestApp } from '../../support/harness.js';
 import { startTerminal, type RunningTerminal } from '../../../terminals/pos/terminal.js';
 import { parseEscPos, printedLines } from '../../../terminals/printing/index.js';
 import { newClientId } from '../../../src/shared/client-id.js';
-import { COUNTY, GLYPHOSATE, SHOP_A } from '../../features/ledger/ledger-fixtures.js';
+import { COUNTY, GLYPHOSATE, SHOP_A, SHOP_B } from '../../features/ledger/ledger-fixtures.js';
 import { unitCode } from '../../features/ledger/ledger-fixtures.js';
 import { enrolmentCode, tempDir, terminalConfig, waitFor } from './pos-support.js';
 
@@ -262,6 +262,36 @@ describe('the counter in plain words, at 1366×768 (issue 14)', function () {
         await waitFor('both containers on the return', async () => (await text(page, '#ret-total')) === '¥2.00');
         await page.keyboard.press('Control+Enter');
         await waitFor('the refund confirmed', async () => (await text(page, '#ret-msg.ok')).includes('¥2.00'));
+        await page.close();
+      });
+
+      it('a receipt printed at another shop of the county opens through the county server', async () => {
+        const codes = [unitCode(GLYPHOSATE)];
+        const receiptNo = `XS20261130-B0B0-00${lang === 'zh' ? '01' : '02'}`;
+        const sold = await t.api().post('/api/v1/sales').set('Authorization', await t.token('admin'))
+          .send({ id: newClientId(), countyId: COUNTY, shopId: SHOP_B, receiptNo, eventTime: t.clock.now().toISOString(), purchaser: { phone: '17460001431', name: '邻店农户' }, lines: [{ productId: GLYPHOSATE.id, quantity: 2, unitCodes: codes }] });
+        expect(sold.status, JSON.stringify(sold.body)).to.equal(201);
+        const page = await open(lang);
+        await page.locator('#sale-phone:focus').waitFor({ timeout: 20_000 });
+        await page.keyboard.press('F2');
+        await page.locator('#ret-scan:focus').waitFor();
+        await page.keyboard.type(`AGRIRETURN:SALE:${receiptNo}`);
+        await page.keyboard.press('Enter');
+        await page.locator('#ret-sale').waitFor({ state: 'visible' });
+        const shopB = (await t.db.knex('shops').where({ county_id: COUNTY, id: SHOP_B }).first()).name as string;
+        expect(await text(page, '#ret-sale-title')).to.contain(receiptNo).and.to.contain(shopB);
+        expect(await text(page, '#ret-sale-lines')).to.contain(codes[0]!.slice(-6));
+        await page.locator('#ret-sale-add:focus').waitFor();
+        await page.keyboard.press('Enter');
+        // One coded container and one counted: both on the return.
+        await waitFor('two rows', async () => (await page.locator('#ret-items tbody tr').count()) === 2);
+        await shot(page, `return-other-shop-receipt-${lang}`);
+        // An unknown receipt number says so in plain words.
+        await page.keyboard.type('AGRIRETURN:SALE:XS20261130-FFFF-0999');
+        await page.keyboard.press('Enter');
+        await page.locator('#ret-msg.err small.code').waitFor();
+        expect(await text(page, '#ret-msg small.code')).to.contain('RECEIPT_NOT_FOUND');
+        expect(await text(page, '#ret-msg')).to.contain(lang === 'zh' ? '找不到这张销售小票' : 'sale receipt was not found');
         await page.close();
       });
 
