@@ -15,6 +15,7 @@ import { useTestApp } from '../../support/harness.js';
 import { startTerminal, type RunningTerminal } from '../../../terminals/pos/terminal.js';
 import { parseEscPos, printedLines } from '../../../terminals/printing/index.js';
 import { newClientId } from '../../../src/shared/client-id.js';
+import { businessDay } from '../../../src/shared/business-day.js';
 import { COUNTY, GLYPHOSATE, SHOP_A, SHOP_B } from '../../features/ledger/ledger-fixtures.js';
 import { unitCode } from '../../features/ledger/ledger-fixtures.js';
 import { enrolmentCode, tempDir, terminalConfig, waitFor } from './pos-support.js';
@@ -238,7 +239,11 @@ describe('the counter in plain words, at 1366×768 (issue 14)', function () {
         await waitFor('the receipt printed', () => printer.jobs.length > printedBefore);
         const bytes = printer.jobs.at(-1)!;
         const receipt = printedLines(parseEscPos(bytes)).map((l) => l.text).join('\n');
-        expect(receipt).to.contain(pack).and.to.contain('押金可退至 Refundable until:');
+        // The last county day of the deposit: the sale's instant plus the county's validity, as a county date.
+        const saleRec = term.journal.all().filter((e) => e.record.kind === 'sale').at(-1)!.record;
+        const validity = Number((await t.db.knex('counties').where({ id: COUNTY }).first()).deposit_validity_days);
+        const until = businessDay(new Date(Date.parse(saleRec.eventTime) + validity * 86_400_000), term.reference()!.timeZone);
+        expect(receipt).to.contain(pack).and.to.contain(`押金可退至 Refundable until: ${until}`);
         const qr = parseEscPos(bytes).find((c) => c.op === 'qr_store') as { data: Buffer } | undefined;
         expect(qr?.data.toString('utf8')).to.equal(`AGRIRETURN:SALE:${receiptNo}`);
         // The last confirmation does not linger into the next transaction.
