@@ -100,6 +100,8 @@ const SERVER: Record<string, PlainWords> = {
   RECONCILIATION_PERIOD_INVALID: { zh: '对账期写法不对，应为月份（2026-03）或年份（2026）。', en: 'The reconciliation period must be a month (2026-03) or a year (2026).' },
   RECONCILIATION_AS_OF_IN_FUTURE: { zh: '截止时间不能晚于现在。请选择现在或更早的时间。', en: 'The cut-off cannot be in the future. Choose now or earlier.' },
   INVALID_MONTH_RANGE: { zh: '起止月份不对：起始月份不能晚于结束月份。请重新选择。', en: 'The months are wrong: the first may not be after the last. Choose them again.' },
+  REPORT_MONTH_IN_FUTURE: { zh: '这个月还没开始，没有月报。请选择本月或更早的月份。', en: 'That month has not begun, so there is no report yet. Choose this month or an earlier one.' },
+  REPORT_PDF_UNAVAILABLE: { zh: '现在无法生成 PDF 月报。请先打开网页版月报用浏览器打印，或稍后再试。', en: 'The PDF report cannot be made right now. Print the web page of the report instead, or try later.' },
   SMS_NOT_CONFIGURED: { zh: '本服务器没有开通短信。请联系系统管理员。', en: 'SMS is not set up on this server. Contact the administrator.' },
   SMS_SECRET_INVALID: { zh: '短信网关的密钥不对。请系统管理员检查短信设置。', en: 'The SMS gateway’s secret is wrong. The administrator should check the SMS settings.' },
   SMS_OUTBOX_NOT_FOUND: { zh: '没有找到这条短信。请刷新后再看。', en: 'No such text message. Reload and look again.' },
