@@ -170,7 +170,9 @@ export class BagDesk {
     const unitCodes: string[] = [];
     for (const [i, scan] of (input.scans ?? []).entries()) {
       const r = ref.resolveScan(scan);
-      if (!r.ok) throw new CounterError(r.code, `Scan ${i + 1}: ${r.code === 'UNIT_CODE_INVALID' ? 'not a valid unit code or GTIN: rescan' : 'not a scheme product'}`, r.code === 'UNIT_CODE_INVALID' ? `第 ${i + 1} 次扫码无效，请重扫` : `第 ${i + 1} 次扫码：非本县回收产品`, `scans/${i}`);
+      // A cut-short or over-long digit run never enters a bag: it is a misread, not some other product.
+      if (!r.ok && r.kind === 'misread') throw new CounterError('MISREAD', `Scan ${i + 1}: misread (${r.digits} digits) — scan again`, `第 ${i + 1} 次扫码：读码不全，请重扫`, `scans/${i}`);
+      if (!r.ok) throw new CounterError(r.code === 'SALE_RECEIPT' ? 'UNIT_CODE_INVALID' : r.code, `Scan ${i + 1}: ${r.code === 'PRODUCT_NOT_FOUND' ? 'not a scheme product' : 'not a container code'}`, r.code === 'PRODUCT_NOT_FOUND' ? `第 ${i + 1} 次扫码：非本县回收产品` : `第 ${i + 1} 次扫码：不是包装上的码`, `scans/${i}`);
       if (r.unitCode) {
         if (bagged.has(r.unitCode) || unitCodes.includes(r.unitCode)) throw new CounterError('UNIT_CODE_ALREADY_BAGGED', `Unit code …${r.unitCode.slice(-6)} is already in a bag`, '该单元识别码已装袋', `scans/${i}`);
         const ct = materialOf(r.product.containerTypeId);

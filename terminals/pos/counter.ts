@@ -5,11 +5,11 @@ import { newClientId } from '../../src/shared/client-id.js';
 import { extractUnitCode, unitCodeMatchesRegistration } from '../../src/shared/unit-code.js';
 import { maskName, maskPhone, normalisePhone } from '../../src/shared/phone.js';
 import {
-  layoutDrawerReport, layoutRefundReceipt, layoutSaleReceipt, renderPreview,
+  layoutDrawerReport, saleQrPayload, refundQrPayload, layoutRefundReceipt, layoutSaleReceipt, renderPreview,
   type DrawerReport, type PrintDoc, type PrintJobKind, type PrintQueue, type RefundReceipt, type RejectReason, type SaleReceipt,
 } from '../printing/index.js';
 import type { Journal, JournalEntry, JournalRecord } from './journal.js';
-import { type ReferenceCache } from './reference-cache.js';
+import { scanFailureText, type ReferenceCache } from './reference-cache.js';
 import { businessDay, DEFAULT_TIME_ZONE } from '../../src/shared/business-day.js';
 
 export class CounterError extends Error {
@@ -97,8 +97,84 @@ export class Counter {
     const { ref } = this.ready();
     const day = businessDay(this.now(), ref.timeZone);
     const r = ref.resolveScan(scan);
-    if (!r.ok) return r;
-    return { ...r, depositFen: ref.depositFor(r.product.containerTypeId, day), businessDay: day };
+    // A failed scan says what it was (a foreign barcode, a misread, a receipt) and which signal to give.
+    if (!r.ok) return { ...r, ...scanFailureText(r) };
+    return { ...r, depositFen: ref.depositFor(r.product.containerTypeId, day), businessDay: day, signal: 'accepted' as const };
+  }
+
+  /** Cash paid at this counter for held refunds the county approved (issue 11), per business day. */
+  heldPaidOn: (day: string) => { count: number; fen: number } = () => ({ count: 0, fen: 0 });
+
+  /**
+   * The sale a receipt QR names (its printed number, or the record id older receipts carry), from
+   * this terminal's journal: what was sold and what can still come back (unit codes not yet returned).
+   */
+  /** Sales of the county by printed receipt number, from the county server (any shop's receipt); set by the terminal. */
+  remoteSaleByReceipt: ((no: string) => Promise<Array<{ saleId: string; receiptNo: string; shopName: string; businessDay: string; eventTime: string; purchaser: { phoneMasked: string; nameMasked: string }; lines: Array<{ productId: string; productName: string; packSizeLabel: string; quantity: number; depositPerContainerFen: number; unitCodes: Array<{ unitCode: string; state: string }>; outstandingCounted: number }> }>>) | null = null;
+
+  /**
+   * The sale a receipt QR names: this counter's own from its journal, else any shop's of the county
+   * from the server (the receipt number is sent with every sale). What can still come back: unit codes
+   * neither refunded on the server nor returned here since, and the containers without a code still outstanding.
+   */
+  async findSale(no: string) {
+    const key = no.trim();
+    try {
+      return this.saleByReceipt(key);
+    } catch (err) {
+      if (!(err instanceof CounterError) || err.code !== 'RECEIPT_NOT_FOUND' || !this.remoteSaleByReceipt || !/^[A-Za-z0-9-]{1,40}$/.test(key)) throw err;
+    }
+    const { ref } = this.ready();
+    let found;
+    try {
+      found = await this.remoteSaleByReceipt(key);
+    } catch (err) {
+      if (err instanceof CounterError) throw err;
+      throw new CounterError('OFFLINE', `Sale receipt ${key} is not at this counter and the county server cannot be reached`, `本店没有这张小票，且连不上县服务器`, 'no');
+    }
+    const s = found[0];
+    if (!s) throw new CounterError('RECEIPT_NOT_FOUND', `No sale of the county has receipt number ${key}`, `本县没有单号为 ${key} 的销售小票`, 'no');
+    const returned = this.returnedCodes();
+    const day = this.today();
+    return {
+      saleId: s.saleId, receiptNo: s.receiptNo, businessDay: s.businessDay, eventTime: s.eventTime, shopName: s.shopName,
+      purchaser: { maskedPhone: s.purchaser.phoneMasked, maskedName: s.purchaser.nameMasked },
+      lines: s.lines.map((l) => {
+        const product = ref.product(l.productId);
+        return {
+          productId: l.productId, productName: l.productName, packSizeLabel: l.packSizeLabel, quantity: l.quantity, depositPerContainerFen: l.depositPerContainerFen,
+          unitCodes: l.unitCodes.map((u) => ({ code: u.unitCode, returned: u.state !== 'outstanding' || returned.has(u.unitCode) })),
+          returnableCodes: l.unitCodes.filter((u) => u.state === 'outstanding' && !returned.has(u.unitCode)).map((u) => u.unitCode),
+          returnableCounted: l.outstandingCounted,
+          depositTodayFen: product ? ref.depositFor(product.containerTypeId, day) : null,
+        };
+      }),
+    };
+  }
+
+  saleByReceipt(no: string) {
+    const { ref } = this.ready();
+    const key = no.trim();
+    const e = this.journal.all().find((x) => x.record.kind === 'sale' && x.state !== 'refused' && (x.record.local.receiptNo === key || x.record.id === key));
+    if (!e) throw new CounterError('RECEIPT_NOT_FOUND', `Sale receipt ${key} is not at this counter`, `本店没有销售小票 ${key}`, 'no');
+    const returned = this.returnedCodes();
+    const day = this.today();
+    const lines = (e.record.local.lines as Array<{ productId: string; productName: string; quantity: number; unitCodes: string[]; depositPerContainerFen: number }>).map((l) => {
+      const product = ref.product(l.productId);
+      const open = l.unitCodes.filter((c) => !returned.has(c));
+      return {
+        productId: l.productId, productName: l.productName, packSizeLabel: product?.packSizeLabel ?? '', quantity: l.quantity,
+        depositPerContainerFen: l.depositPerContainerFen, unitCodes: l.unitCodes.map((c) => ({ code: c, returned: returned.has(c) })),
+        // Unit-coded containers come back by their codes; the rest are counted (at today's deposit).
+        returnableCodes: open, returnableCounted: l.quantity - l.unitCodes.length,
+        depositTodayFen: product ? ref.depositFor(product.containerTypeId, day) : null,
+      };
+    });
+    const person = e.record.local.person as { phoneE164?: string; name?: string } | undefined;
+    return {
+      saleId: e.record.id, receiptNo: e.record.local.receiptNo, businessDay: e.record.local.businessDay, eventTime: e.record.eventTime,
+      purchaser: person?.phoneE164 ? { maskedPhone: maskPhone(person.phoneE164), maskedName: maskName(person.name ?? '') } : null, lines,
+    };
   }
 
   private soldCodes(): Map<string, number> {
@@ -165,7 +241,7 @@ export class Counter {
       if (codes.length > l.quantity) throw new CounterError('TOO_MANY_UNIT_CODES', `Line ${i + 1}: more unit codes than containers`, `第 ${i + 1} 行：识别码多于数量`, `lines/${i}/quantity`);
       const deposit = ref.depositFor(product.containerTypeId, day);
       if (deposit === null) throw new CounterError('NO_DEPOSIT_SCHEDULE', `Line ${i + 1}: no deposit schedule in force for this container`, `第 ${i + 1} 行：该包装没有生效的押金标准`, `lines/${i}`);
-      return { productId: product.id, productName: product.name, quantity: l.quantity, unitCodes: codes, depositPerContainerFen: deposit, lineDepositFen: deposit * l.quantity };
+      return { productId: product.id, productName: product.name, packSizeLabel: product.packSizeLabel ?? '', quantity: l.quantity, unitCodes: codes, depositPerContainerFen: deposit, lineDepositFen: deposit * l.quantity };
     });
     const total = lines.reduce((s, l) => s + l.lineDepositFen, 0);
     const id = newClientId(at.getTime());
@@ -173,7 +249,7 @@ export class Counter {
     const rec: JournalRecord = {
       kind: 'sale', id, eventTime: at.toISOString(),
       payload: {
-        shopId: who.shopId, purchaser: person.payload,
+        shopId: who.shopId, receiptNo, purchaser: person.payload,
         // The deposit actually charged is stated per line: the server records it as paid even if the
         // schedule changed while this terminal was offline (and flags the difference).
         lines: lines.map((l) => ({ productId: l.productId, quantity: l.quantity, ...(l.unitCodes.length ? { unitCodes: l.unitCodes } : {}), depositChargedFen: l.depositPerContainerFen })),
@@ -183,8 +259,12 @@ export class Counter {
     const receipt: SaleReceipt = {
       shopName: who.shopName, saleNumber: receiptNo, soldAt: rec.eventTime,
       purchaserMaskedName: maskName(person.local.name), purchaserMaskedPhone: maskPhone(person.local.phoneE164),
-      lines: lines.map((l) => ({ productName: l.productName, quantity: l.quantity, depositPerContainerFen: l.depositPerContainerFen, lineDepositFen: l.lineDepositFen })),
-      totalDepositFen: total, qrPayload: `agrireturn:sale:${who.countyId}:${id}`,
+      lines: lines.map((l) => ({ productName: l.productName, ...(l.packSizeLabel ? { packSizeLabel: l.packSizeLabel } : {}), quantity: l.quantity, depositPerContainerFen: l.depositPerContainerFen, lineDepositFen: l.lineDepositFen })),
+      totalDepositFen: total,
+      // The deposit can be refunded until the county day the validity period ends (rule 6).
+      refundableUntil: businessDay(new Date(at.getTime() + ref.depositValidityDays * 86_400_000), ref.timeZone),
+      // The printed receipt number (docs/printing.md): a return counter scans it to open this sale.
+      qrPayload: saleQrPayload(receiptNo),
     };
     return this.commit(rec, { kind: 'sale_receipt', title: `销售 ${receiptNo}`, doc: layoutSaleReceipt(receipt, { paper: this.paper, timeZone: ref.timeZone }) });
   }
@@ -211,6 +291,8 @@ export class Counter {
       if (!Number.isInteger(quantity) || quantity < 1 || quantity > 10_000) throw new CounterError('VALIDATION_FAILED', `Item ${i + 1}: quantity must be 1–10000`, `第 ${i + 1} 项：数量应为 1–10000`, `${field}/quantity`);
       if (it.scan !== undefined) {
         const r = ref.resolveScan(it.scan);
+        // A misread (cut-short or over-long digit run) or a receipt is not a container: scan again.
+        if (!r.ok && (r.kind === 'misread' || r.kind === 'sale_receipt')) throw new CounterError('MISREAD', `Item ${i + 1}: misread — scan again`, `第 ${i + 1} 项：读码不全，请重扫`, `${field}/scan`);
         if (r.ok) {
           product = r.product;
           unitCode = r.unitCode;
@@ -236,7 +318,7 @@ export class Counter {
       // What the clerk pays out for this item: the ledger records what left the till, and the server
       // flags any difference from its own computation instead of silently disagreeing with the drawer.
       wire.refundPaidFen = perContainer * quantity;
-      return { wire, productId: product?.id ?? null, productName: product?.name ?? (unitCode ? `…${unitCode.slice(-6)}` : '未知 unknown'), unitCode, quantity, inspection, reasonCode: reason, refundFen: perContainer * quantity };
+      return { wire, productId: product?.id ?? null, productName: product?.name ?? (unitCode ? `…${unitCode.slice(-6)}` : '未知 unknown'), packSizeLabel: product?.packSizeLabel ?? '', unitCode, quantity, inspection, reasonCode: reason, refundFen: perContainer * quantity };
     });
     const refund = items.reduce((s, it) => s + it.refundFen, 0);
     const payment = req.payment?.method === 'mobile' ? { method: 'mobile' as const, reference: req.payment.reference } : { method: 'cash' as const };
@@ -254,9 +336,9 @@ export class Counter {
     const receipt: RefundReceipt = {
       shopName: who.shopName, refundNumber: receiptNo, returnedAt: rec.eventTime,
       ...(person ? { returnerMaskedName: maskName(person.local.name), returnerMaskedPhone: maskPhone(person.local.phoneE164) } : {}),
-      accepted: items.filter((it) => it.inspection === 'accepted').map((it) => ({ productName: it.productName, quantity: it.quantity, refundFen: it.refundFen })),
+      accepted: items.filter((it) => it.inspection === 'accepted').map((it) => ({ productName: it.productName, ...(it.packSizeLabel ? { packSizeLabel: it.packSizeLabel } : {}), quantity: it.quantity, refundFen: it.refundFen })),
       rejected: items.filter((it) => it.inspection === 'rejected').map((it) => ({ productName: it.productName, quantity: it.quantity, reason: it.reasonCode! })),
-      refundedFen: refund, payment, qrPayload: `agrireturn:return:${who.countyId}:${id}`,
+      refundedFen: refund, payment, qrPayload: refundQrPayload(receiptNo),
     };
     return this.commit(rec, { kind: 'refund_receipt', title: `退押 ${receiptNo}`, doc: layoutRefundReceipt(receipt, { paper: this.paper, timeZone: ref.timeZone }) });
   }
@@ -288,6 +370,10 @@ export class Counter {
         }
       }
     }
+    // Approved held refunds paid here in cash left the same till: they count as cash refunds.
+    const held = this.heldPaidOn(d);
+    f.refundsPaidFen += held.fen;
+    f.refundsPaidCashFen += held.fen;
     f.netCashExpectedFen = openingFloatFen + f.depositsTakenFen - f.refundsPaidCashFen;
     return f;
   }

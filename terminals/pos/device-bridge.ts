@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { DeviceEvent } from '../hid/events.js';
 import type { DeviceService } from '../hid/service.js';
 import { CounterError, type ReturnRequest } from './counter.js';
-import type { ReferenceCache } from './reference-cache.js';
+import { scanFailureText, type ReferenceCache } from './reference-cache.js';
 
 export type Screen = 'sale' | 'return' | 'bags';
 
@@ -36,6 +36,10 @@ export interface ClerkNotice {
   at_ms: number;
   shown_ms: number;
   added: SessionItem | null;
+  /** The scan's outcome for the clerk's signal (colour and tone): accepted, refused, misread or a sale receipt. */
+  signal?: 'accepted' | 'refused' | 'misread' | 'receipt' | null;
+  /** A sale receipt's number, when the scan was one (the return screen opens that sale). */
+  receiptNo?: string | null;
 }
 
 export interface DeviceSessionView {
@@ -226,21 +230,31 @@ export class DeviceBridge extends EventEmitter {
   handle(e: DeviceEvent): ClerkNotice | null {
     const ref = this.o.reference();
     let n: Omit<ClerkNotice, 'seq' | 'shown_ms' | 'at_ms' | 'deviceKey' | 'type' | 'screen' | 'added'> & { added?: SessionItem | null } | null = null;
+    let signal: ClerkNotice['signal'] = null;
+    let receiptNo: string | null = null;
     const tail = (code: string) => `…${code.slice(-8)}`;
     switch (e.type) {
       case 'scan': {
         const text = e.payload.kind === 'unit_code' ? e.payload.code : e.payload.kind === 'gtin' ? e.payload.gtin : e.payload.text;
         const r = ref?.resolveScan(text);
         const productId = r?.ok ? r.product.id : null;
+        const failed = r && !r.ok ? { ...scanFailureText(r), level: (r.kind === 'misread' ? 'error' : r.kind === 'sale_receipt' ? 'info' : 'warning') as ClerkNotice['level'] } : null;
+        if (failed) signal = failed.signal;
+        if (r && !r.ok && r.kind === 'sale_receipt') receiptNo = r.receiptNo ?? null;
         if (this.screen === 'sale') {
+          if (failed) { n = { level: failed.level, message: failed.message, message_zh: failed.message_zh }; break; }
           this.saleScans.push({ text, productId, unitCode: e.payload.kind === 'unit_code' ? e.payload.code : null });
           n = productId ? { level: 'ok', message: `Scanned ${this.productName(productId)}`, message_zh: `已扫码：${this.productName(productId)}` } : { level: 'warning', message: `${text}: not a product of the scheme`, message_zh: `${text}：不是本县回收产品` };
         } else if (this.screen === 'bags') {
+          // Only what resolves to a scheme container goes towards the bag; a misread never does.
+          if (failed) { n = { level: failed.level, message: failed.message, message_zh: failed.message_zh }; break; }
           this.bagScans.push(text);
           n = { level: 'ok', message: `Scanned for the bag: ${text.length > 20 ? tail(text) : text}`, message_zh: `装袋扫码：${text.length > 20 ? tail(text) : text}` };
+        } else if (failed) {
+          n = { level: failed.level, message: `${failed.message}: not added`, message_zh: `${failed.message_zh}，未添加` };
         } else if (e.payload.kind === 'unit_code') {
           const code = e.payload.code;
-          if (this.hasCode(code)) n = { level: 'warning', message: `Unit code ${tail(code)} is already in this return: not added`, message_zh: `识别码 ${tail(code)} 已在本次回收中，未重复添加` };
+          if (this.hasCode(code)) { signal = 'refused'; n = { level: 'warning', message: `Unit code ${tail(code)} is already in this return: not added`, message_zh: `识别码 ${tail(code)} 已在本次回收中，未重复添加` }; }
           else n = { level: 'ok', message: `Added ${productId ? this.productName(productId) : 'container'} ${tail(code)}`, message_zh: `已添加 ${productId ? this.productName(productId) : '包装'} ${tail(code)}`, added: this.addCode(code, productId, 'scan') };
         } else if (productId) {
           this.currentProductId = productId;
@@ -251,7 +265,8 @@ export class DeviceBridge extends EventEmitter {
         break;
       }
       case 'misread':
-        n = { level: 'error', message: `Misread (${e.reason}): scan again`, message_zh: `扫码不完整（${e.reason}），请重扫` };
+        signal = 'misread';
+        n = { level: 'error', message: `Misread — scan again (${e.reason})`, message_zh: `读码不全，请重扫（${e.reason}）` };
         break;
       case 'duplicate_scan':
         n = { level: 'warning', message: `Unit code ${tail(e.code)} scanned twice: counted once`, message_zh: `识别码 ${tail(e.code)} 重复扫描，只计一次` };
@@ -317,6 +332,7 @@ export class DeviceBridge extends EventEmitter {
     const notice: ClerkNotice = {
       seq: ++this.seq, type: e.type, screen: e.type === 'weight' ? 'bags' : this.screen, level: n.level, message: n.message, message_zh: n.message_zh,
       deviceKey: e.deviceKey, at_ms: e.at_ms, shown_ms: this.now(), added: n.added ?? null,
+      signal: signal ?? (e.type === 'scan' || e.type === 'count' ? (n.added ? 'accepted' : n.level === 'ok' ? 'accepted' : 'refused') : null), receiptNo,
     };
     this.recent.push(notice);
     if (this.recent.length > 200) this.recent.splice(0, this.recent.length - 200);

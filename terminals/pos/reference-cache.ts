@@ -17,7 +17,7 @@ export interface CachedProduct {
 export interface Snapshot {
   serverTime: string;
   businessDay: string;
-  county: { id: string; nameZh: string; nameEn: string; timezone: string; untrackedRefundPolicy: string; lateReturnPolicy: string };
+  county: { id: string; nameZh: string; nameEn: string; timezone: string; untrackedRefundPolicy: string; lateReturnPolicy: string; depositValidityDays?: number };
   shop: { id: string; name: string; licenceNo: string; address: string } | null;
   containerTypes: Array<{ id: string; code: string; nameZh: string; nameEn: string; material: string }>;
   products: CachedProduct[];
@@ -31,9 +31,74 @@ export interface Snapshot {
   resend?: { id: string; since: string; requestedAt: string } | null;
 }
 
+/**
+ * What a failed scan was, so the clerk hears and reads something distinct for each:
+ * - `misread`: a digit run cut short or over-long (not a barcode length, not 32 digits) — scan again;
+ *   it never becomes a return row or a bag line;
+ * - `foreign_barcode`: a well-formed product barcode (EAN-8/UPC/EAN-13/GTIN-14) of something else;
+ * - `foreign_unit_code`: a well-formed 32-digit unit code of a product not in the county's scheme;
+ * - `not_a_code`: text with no barcode or unit code in it (a web address, a word);
+ * - `sale_receipt` / `other_receipt`: one of our own receipts' or labels' QR codes.
+ */
+export type ScanFailureKind = 'misread' | 'foreign_barcode' | 'foreign_unit_code' | 'not_a_code' | 'sale_receipt' | 'other_receipt';
+
 export type ScanResolution =
   | { ok: true; product: CachedProduct; unitCode: string | null }
-  | { ok: false; code: 'PRODUCT_NOT_FOUND' | 'UNIT_CODE_INVALID'; reason?: string; unitCode?: string };
+  | { ok: false; code: 'PRODUCT_NOT_FOUND' | 'UNIT_CODE_INVALID' | 'MISREAD' | 'SALE_RECEIPT'; kind: ScanFailureKind; reason?: string; unitCode?: string; gtin?: string; receiptNo?: string; digits?: number };
+
+const GTIN_LENGTHS = new Set([8, 12, 13, 14]);
+// Our own QR payloads (terminals/printing/models.ts): AGRIRETURN:SALE:<receipt no.>, and the older
+// agrireturn:sale:<county>:<record id> of receipts printed before issue 14.
+const OWN_QR = /^AGRIRETURN:(SALE|REFUND|BAG|HELD):(.+)$/i;
+
+/** Classify a raw scan without the catalogue: receipt QR, barcode, unit code, misread or other text. */
+export function classifyScan(scan: string): { kind: 'gtin'; gtin: string } | { kind: 'unit_code'; code: string } | { kind: 'sale_receipt'; receiptNo: string } | { kind: 'other_receipt'; what: string } | { kind: 'misread'; digits: number } | { kind: 'not_a_code' } {
+  // eslint-disable-next-line no-control-regex
+  const s = scan.replace(/\p{Cc}/gu, '').trim();
+  const own = OWN_QR.exec(s);
+  if (own) {
+    const what = own[1]!.toUpperCase();
+    if (what === 'SALE') {
+      const rest = own[2]!;
+      // Old payload: <county>:<record id>; new: the printed receipt number.
+      const old = /^[0-9]{6}:([0-9a-f-]{36})$/i.exec(rest);
+      return { kind: 'sale_receipt', receiptNo: old ? old[1]! : rest };
+    }
+    return { kind: 'other_receipt', what };
+  }
+  const digitsOnly = s.replace(/[\s-]/g, '').replace(/[\uFF10-\uFF19]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) - 0xff10 + 0x30));
+  if (/^[0-9]+$/.test(digitsOnly)) {
+    if (GTIN_LENGTHS.has(digitsOnly.length)) return { kind: 'gtin', gtin: digitsOnly };
+    if (digitsOnly.length === 32) {
+      const got = extractUnitCode(digitsOnly);
+      return got.ok ? { kind: 'unit_code', code: got.code } : { kind: 'misread', digits: 32 };
+    }
+    return { kind: 'misread', digits: digitsOnly.length };
+  }
+  const got = extractUnitCode(s);
+  if (got.ok) return { kind: 'unit_code', code: got.code };
+  const longest = (s.match(/[0-9]+/g) ?? []).reduce((m, r) => Math.max(m, r.length), 0);
+  if (got.reason === 'misread' || got.reason === 'ambiguous' || got.reason === 'invalid_structure' || longest > 14) return { kind: 'misread', digits: longest };
+  return { kind: 'not_a_code' };
+}
+
+/** What the clerk reads about a scan that added nothing: says what it was and what to do. */
+export function scanFailureText(r: Extract<ScanResolution, { ok: false }>): { message: string; message_zh: string; signal: 'refused' | 'misread' | 'receipt' } {
+  switch (r.kind) {
+    case 'misread':
+      return { message: `Misread — scan again (${r.digits ?? 0} digits read; a trace code has 32)`, message_zh: `读码不全，请重扫（读到 ${r.digits ?? 0} 位，追溯码应为 32 位）`, signal: 'misread' };
+    case 'foreign_barcode':
+      return { message: `Product barcode ${r.gtin}: not a pesticide of the county’s scheme — no deposit, hand it back`, message_zh: `商品条码 ${r.gtin}：不是本县回收的农药产品，没有押金，请退还农户`, signal: 'refused' };
+    case 'foreign_unit_code':
+      return { message: `Trace code …${(r.unitCode ?? '').slice(-8)} of a product not in the county’s scheme — no deposit`, message_zh: `追溯码 …${(r.unitCode ?? '').slice(-8)}：该产品不在本县回收目录，没有押金`, signal: 'refused' };
+    case 'sale_receipt':
+      return { message: `Sale receipt ${r.receiptNo}`, message_zh: `销售小票 ${r.receiptNo}`, signal: 'receipt' };
+    case 'other_receipt':
+      return { message: 'This is one of our receipts or bag labels, not a container: scan the container’s code', message_zh: '这是本系统的小票或袋签，不是包装上的码，请扫包装上的码', signal: 'refused' };
+    default:
+      return { message: 'Not a barcode or trace code (text or a web address): scan the code on the container', message_zh: '不是商品条码或追溯码（文字或网址），请扫包装上的码', signal: 'refused' };
+  }
+}
 
 export class ReferenceCache {
   constructor(readonly snapshot: Snapshot, readonly fetchedAt: string) {}
@@ -41,6 +106,11 @@ export class ReferenceCache {
   /** The county's time zone, from the snapshot: every business day at this counter is a day of this zone. */
   get timeZone(): string {
     return this.snapshot.county.timezone || DEFAULT_TIME_ZONE;
+  }
+
+  /** Days a deposit can be refunded after the sale (the county's setting; 365 from servers before issue 14). */
+  get depositValidityDays(): number {
+    return this.snapshot.county.depositValidityDays ?? 365;
   }
 
   product(id: string): CachedProduct | undefined {
@@ -57,15 +127,25 @@ export class ReferenceCache {
 
   /** What a scanner read: a GTIN (8 or 12–14 digits) or a trace URL / bare 32-digit unit code. */
   resolveScan(scan: string): ScanResolution {
-    const s = scan.trim();
-    if (/^[0-9]{8}$|^[0-9]{12,14}$/.test(s)) {
-      const product = this.snapshot.products.find((p) => p.gtin === s);
-      return product ? { ok: true, product, unitCode: null } : { ok: false, code: 'PRODUCT_NOT_FOUND' };
+    const c = classifyScan(scan);
+    switch (c.kind) {
+      case 'gtin': {
+        const product = this.snapshot.products.find((p) => p.gtin === c.gtin);
+        return product ? { ok: true, product, unitCode: null } : { ok: false, code: 'PRODUCT_NOT_FOUND', kind: 'foreign_barcode', gtin: c.gtin };
+      }
+      case 'unit_code': {
+        const fits = this.snapshot.products.filter((p) => unitCodeMatchesRegistration(c.code, p.registrationNo));
+        const product = fits.find((p) => p.packSizeCode === c.code.slice(8, 11)) ?? fits[0];
+        return product ? { ok: true, product, unitCode: c.code } : { ok: false, code: 'PRODUCT_NOT_FOUND', kind: 'foreign_unit_code', unitCode: c.code };
+      }
+      case 'sale_receipt':
+        return { ok: false, code: 'SALE_RECEIPT', kind: 'sale_receipt', receiptNo: c.receiptNo };
+      case 'other_receipt':
+        return { ok: false, code: 'UNIT_CODE_INVALID', kind: 'other_receipt', reason: c.what };
+      case 'misread':
+        return { ok: false, code: 'MISREAD', kind: 'misread', digits: c.digits };
+      default:
+        return { ok: false, code: 'UNIT_CODE_INVALID', kind: 'not_a_code' };
     }
-    const got = extractUnitCode(s);
-    if (!got.ok) return { ok: false, code: 'UNIT_CODE_INVALID', reason: got.reason };
-    const fits = this.snapshot.products.filter((p) => unitCodeMatchesRegistration(got.code, p.registrationNo));
-    const product = fits.find((p) => p.packSizeCode === got.code.slice(8, 11)) ?? fits[0];
-    return product ? { ok: true, product, unitCode: got.code } : { ok: false, code: 'PRODUCT_NOT_FOUND', unitCode: got.code };
   }
 }

@@ -94,6 +94,11 @@ export class ServerClient {
     return this.call('GET', path);
   }
 
+  /** A write to the county API outside the sync batch (e.g. paying an approved held refund); idempotent by the body's id. */
+  post<T>(path: string, body: unknown): Promise<T> {
+    return this.call('POST', path, body);
+  }
+
   snapshot<T>(): Promise<T> {
     return this.call('GET', '/api/v1/sync/snapshot');
   }

@@ -14,6 +14,7 @@ import { CredentialRejectedError, ServerClient } from './server-client.js';
 import { SyncWorker, type ResendCounts } from './sync-worker.js';
 import { startUiServer, type UiServer } from './ui-server.js';
 import { BagDesk } from './bags.js';
+import { HeldPayoutDesk } from './held-payouts.js';
 import { DeviceBridge } from './device-bridge.js';
 import { DeviceService } from '../hid/service.js';
 import { loadServiceConfig } from '../hid/device-config.js';
@@ -33,6 +34,7 @@ export interface RunningTerminal {
   worker: SyncWorker;
   counter: Counter;
   bags: BagDesk;
+  heldPayouts: HeldPayoutDesk;
   /** The device service events come from (in process; also what POST /replay plays into). */
   devices: DeviceService;
   bridge: DeviceBridge;
@@ -126,7 +128,7 @@ export async function startTerminal(config: TerminalConfig, opts: StartOptions =
 
   async function enrol(code: string, serverUrl?: string): Promise<TerminalState> {
     const url = (serverUrl?.trim() || config.serverUrl || '').replace(/\/$/, '');
-    if (!url) throw new Error('no server URL: set SERVER_URL or give it on the enrolment screen');
+    if (!url) throw Object.assign(new Error('no server URL: set SERVER_URL or give it on the enrolment screen'), { code: 'SERVER_URL_MISSING' });
     const got = await new ServerClient(url, null).enrol(code);
     const next: TerminalState = { ...got, serverUrl: url, enrolledAt: now().toISOString(), stopped: null };
     await writeJsonDurably(stateFile, next);
@@ -148,6 +150,14 @@ export async function startTerminal(config: TerminalConfig, opts: StartOptions =
     return got.items;
   });
 
+  const heldPayouts = await HeldPayoutDesk.open(config.dataDir, counter, () => client, printer, config.paper, now);
+  counter.heldPaidOn = (day) => heldPayouts.paidOn(day);
+  // A receipt from another shop of the county: the server finds the sale by its printed number.
+  counter.remoteSaleByReceipt = async (no) => {
+    if (!client || !state) throw new Error('not enrolled');
+    return (await client.get<{ items: Awaited<ReturnType<NonNullable<Counter['remoteSaleByReceipt']>>> }>(`/api/v1/counties/${state.countyId}/sale-receipts/${encodeURIComponent(no)}`)).items;
+  };
+
   // Devices: the service given, one from the HID config (live devices), or one for replays only.
   const ownDevices = !opts.devices;
   const devices = opts.devices ?? new DeviceService(config.hidConfig ? loadServiceConfig(config.hidConfig) : { devices: [] });
@@ -163,7 +173,7 @@ export async function startTerminal(config: TerminalConfig, opts: StartOptions =
   let ui: UiServer;
   try {
     ui = await startUiServer({
-      port: config.uiPort, journal, counter, bags, devices, bridge, replayToken: config.hidReplayToken, worker, printer,
+      port: config.uiPort, journal, counter, bags, heldPayouts, devices, bridge, replayToken: config.hidReplayToken, worker, printer,
       state: () => state, reference: () => reference, enrol, serverUrl: () => state?.serverUrl ?? config.serverUrl,
     });
   } catch (err) {
@@ -177,7 +187,7 @@ export async function startTerminal(config: TerminalConfig, opts: StartOptions =
   if (opts.autoSync !== false) worker.start();
 
   return {
-    url: ui.url, config, journal, worker, counter, bags, devices, bridge, printer,
+    url: ui.url, config, journal, worker, counter, bags, heldPayouts, devices, bridge, printer,
     state: () => state,
     reference: () => reference,
     enrol,

@@ -16,6 +16,8 @@ import type { BagDesk } from './bags.js';
 import type { ClerkNotice, DeviceBridge, Screen } from './device-bridge.js';
 import type { DeviceService } from '../hid/service.js';
 import { parseReplayFile } from '../hid/replay-file.js';
+import { PLAIN_WORDS } from '../../src/shared/plain-words.js';
+import type { HeldPayoutDesk, PayableItem } from './held-payouts.js';
 
 const UI_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ui');
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml' };
@@ -25,6 +27,7 @@ export interface UiDeps {
   journal: Journal;
   counter: Counter;
   bags: BagDesk;
+  heldPayouts: HeldPayoutDesk;
   devices: DeviceService;
   bridge: DeviceBridge;
   /** When set, POST /replay needs `Authorization: Bearer <token>`. */
@@ -95,7 +98,9 @@ export async function startUiServer(d: UiDeps): Promise<UiServer> {
       sync: { ...d.worker.view(), ...counts, waiting: counts.pending + counts.sending },
       refused,
       reference: ref ? { fetchedAt: ref.fetchedAt, businessDay: ref.snapshot.businessDay, products: ref.snapshot.products.length, county: ref.snapshot.county } : null,
-      printer: d.printer ? { configured: true, jobs: d.printer.list().slice(0, 10).map((j) => ({ id: j.id, title: j.title, state: j.state, attempts: j.attempts, lastError: j.lastError, lastErrorCode: j.lastErrorCode })) } : { configured: false, jobs: [] },
+      printer: d.printer
+        ? { configured: true, ...d.printer.printerState(), jobs: d.printer.list().slice(0, 10).map((j) => ({ id: j.id, title: j.title, reference: j.reference, state: j.state, attempts: j.attempts, lastError: j.lastError, lastErrorCode: j.lastErrorCode, handwrittenAt: j.handwrittenAt ?? null })) }
+        : { configured: false, state: 'unknown', code: null, at: null, jobs: [] },
       serverUrl: d.serverUrl(),
     };
   }
@@ -103,6 +108,10 @@ export async function startUiServer(d: UiDeps): Promise<UiServer> {
   async function api(method: string, url: URL, req: http.IncomingMessage): Promise<unknown> {
     const p = url.pathname;
     if (method === 'GET' && p === '/local/status') return status();
+    // Plain words for every code the clerk can meet (src/shared/plain-words.ts): the screen shows these.
+    if (method === 'GET' && p === '/local/plain-words') return PLAIN_WORDS;
+    if (method === 'GET' && p === '/local/sale-receipt') return d.counter.findSale(url.searchParams.get('no') ?? '');
+    if (method === 'GET' && p === '/local/held-payouts') return { items: d.heldPayouts.list().slice(0, 30) };
     if (method === 'GET' && p === '/local/reference') {
       const ref = d.reference();
       if (!ref) throw new HttpError(404, 'NO_REFERENCE_DATA', 'Nothing cached yet', '尚未下载参考数据');
@@ -147,6 +156,7 @@ export async function startUiServer(d: UiDeps): Promise<UiServer> {
     const b = await body(req);
     const done = (r: { entry: JournalEntry; preview: string[]; printJobId: string | null }) => ({ record: entryView(r.entry), local: r.entry.record.local, preview: r.preview, printJobId: r.printJobId, confirmed: true });
     if (p === '/local/enrol') {
+      if (!(typeof b.serverUrl === 'string' && b.serverUrl.trim()) && !d.serverUrl()) throw new HttpError(422, 'SERVER_URL_MISSING', 'Type the county server address, then enrol', '请填写县服务器地址后再注册', 'serverUrl');
       try {
         const s = await d.enrol(String(b.enrolmentCode ?? ''), typeof b.serverUrl === 'string' ? b.serverUrl : undefined);
         return { terminalId: s.terminalId, shopName: s.shopName };
@@ -202,13 +212,15 @@ export async function startUiServer(d: UiDeps): Promise<UiServer> {
     const sign = /^\/local\/pickups\/([0-9a-f-]{36})\/sign$/.exec(p);
     if (sign) return done(await d.bags.signPickup(sign[1]!, typeof b.trackingNo === 'string' ? b.trackingNo : undefined));
     if (p === '/local/drawer-report') return done(await d.counter.drawerReport(b));
+    if (p === '/local/held-refunds/payable') return d.heldPayouts.payable(String(b.phone ?? ''));
+    if (p === '/local/held-refunds/pay') return d.heldPayouts.pay(String(b.phone ?? ''), (Array.isArray(b.items) ? b.items : []) as PayableItem[]);
     if (p === '/local/sync-now') {
       d.worker.kick();
       return { ok: true };
     }
-    const m = /^\/local\/print-jobs\/([A-Za-z0-9_]+)\/(reprint|retry)$/.exec(p);
+    const m = /^\/local\/print-jobs\/([A-Za-z0-9_]+)\/(reprint|retry|handwritten)$/.exec(p);
     if (m && d.printer) {
-      const job = m[2] === 'reprint' ? await d.printer.reprint(m[1]!) : await d.printer.retry(m[1]!);
+      const job = m[2] === 'reprint' ? await d.printer.reprint(m[1]!) : m[2] === 'retry' ? await d.printer.retry(m[1]!) : await d.printer.markHandwritten(m[1]!);
       return { id: job.id, state: job.state };
     }
     throw new HttpError(404, 'ROUTE_NOT_FOUND', 'No such endpoint', '没有这个接口');

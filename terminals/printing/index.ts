@@ -6,5 +6,5 @@ export { PAPER, type PrintDoc, type PrintBlock, type TextBlock, type QrBlock, ty
 export { renderEscPos, renderPreview } from './render.js';
 export { displayWidth, wrapToWidth } from './display-width.js';
 export { TcpPrinterTransport, PrinterError, type PrinterTransport, type TcpPrinterOptions, type PrinterErrorCode } from './transport.js';
-export { PrintQueue, PrintQueueError, type PrintJob, type PrintJobState, type PrintJobKind, type PrintQueueOptions, type EnqueueInput } from './print-queue.js';
+export { PrintQueue, PrintQueueError, type PrintJob, type PrintJobState, type PrinterState, type PrintJobKind, type PrintQueueOptions, type EnqueueInput } from './print-queue.js';
 export { parseEscPos, printedLines, EscPosParseError, type EscPosCommand, type PrintedLine } from './escpos-parse.js';

@@ -5,6 +5,7 @@ import { DEFAULT_TIME_ZONE } from '../../src/shared/business-day.js';
 import { displayWidth, padEndToWidth, padStartToWidth, spreadToWidth, wrapToWidth } from './display-width.js';
 import {
   REJECT_REASON_TEXT,
+  MATERIAL_TEXT,
   type BagLabel,
   type DrawerReport,
   type PaperWidth,
@@ -195,7 +196,8 @@ export function layoutSaleReceipt(receipt: SaleReceipt, options: LayoutOptions):
     b.line('  数量 x 押金/个 Qty x each');
   }
   b.rule();
-  for (const line of receipt.lines) {
+  for (const line0 of receipt.lines) {
+    const line = { ...line0, productName: line0.packSizeLabel ? `${line0.productName} ${line0.packSizeLabel}` : line0.productName };
     const qty = String(line.quantity);
     const each = yuan(line.depositPerContainerFen);
     const total = yuan(line.lineDepositFen);
@@ -212,6 +214,9 @@ export function layoutSaleReceipt(receipt: SaleReceipt, options: LayoutOptions):
   }
   b.rule('=');
   totalLine(b, '押金合计 Total deposit', yuan(receipt.totalDepositFen));
+  if (receipt.refundableUntil) {
+    b.line(`押金可退至 Refundable until: ${receipt.refundableUntil}`, { bold: true });
+  }
   b.rule();
   b.qr(receipt.qrPayload, wide ? 8 : 6);
   b.line(receipt.saleNumber, { align: 'center' });
@@ -247,7 +252,7 @@ export function layoutRefundReceipt(receipt: RefundReceipt, options: LayoutOptio
   const acceptedCount = receipt.accepted.reduce((n, i) => n + i.quantity, 0);
   b.spread('已接收 Accepted', `${acceptedCount}`, { bold: true });
   for (const item of receipt.accepted) {
-    b.line(item.productName);
+    b.line(item.packSizeLabel ? `${item.productName} ${item.packSizeLabel}` : item.productName);
     b.spread(`  ${item.quantity} x`, yuan(item.refundFen));
   }
   if (receipt.accepted.length === 0) b.line('  (无 none)');
@@ -297,7 +302,8 @@ export function layoutBagLabel(label: BagLabel, options: LayoutOptions): PrintDo
   b.line(label.sealNumber, { align: 'center', bold: true, width: 2, height: 2 });
   b.qr(label.qrPayload, options.paper === 80 ? 10 : 8);
   b.rule();
-  b.line(`材质 Material: ${label.material}`);
+  const mat = MATERIAL_TEXT[label.material];
+  b.line(`材质 Material: ${mat ? `${mat.zh} / ${mat.en}` : label.material}`);
   b.line(`县 County: ${label.county}`);
   b.line(`门店 Shop: ${label.shopName}`);
   b.line(`封袋日期 Sealed: ${formatLocalTime(label.sealedAt, options.timeZone)}`);

@@ -29,6 +29,8 @@ export const REJECT_REASONS = Object.keys(REJECT_REASON_TEXT) as RejectReason[];
 
 export interface SaleReceiptLine {
   productName: string;
+  /** The product's pack size as the farmer reads it on the package, e.g. "250 mL" (printed after the name). */
+  packSizeLabel?: string;
   quantity: number;
   depositPerContainerFen: number;
   /** quantity × depositPerContainerFen; checked when the receipt is laid out. */
@@ -44,12 +46,15 @@ export interface SaleReceipt {
   purchaserMaskedPhone: string;
   lines: SaleReceiptLine[];
   totalDepositFen: number;
+  /** The last county day the deposit can be refunded (sale + the county's deposit validity), YYYY-MM-DD. */
+  refundableUntil?: string;
   /** What the QR code carries; `saleQrPayload()` makes the standard one. */
   qrPayload: string;
 }
 
 export interface RefundAcceptedItem {
   productName: string;
+  packSizeLabel?: string;
   quantity: number;
   refundFen: number;
 }
@@ -79,6 +84,23 @@ export interface RefundReceipt {
   refundedFen: number;
   payment: RefundPayment;
   qrPayload?: string;
+}
+
+/** Bag materials in words, as the clerk and the hauler read them (codes stay on the label in brackets). */
+export const MATERIAL_TEXT: Readonly<Record<string, { zh: string; en: string }>> = {
+  HDPE: { zh: '高密度聚乙烯 HDPE', en: 'HDPE plastic' },
+  PET: { zh: '聚酯 PET', en: 'PET plastic' },
+  COEX: { zh: '共挤多层塑料 COEX', en: 'co-extruded plastic (COEX)' },
+  PP: { zh: '聚丙烯 PP', en: 'PP plastic' },
+  glass: { zh: '玻璃', en: 'glass' },
+  aluminium: { zh: '铝', en: 'aluminium' },
+  plastic_bag: { zh: '塑料袋', en: 'plastic bag' },
+  paper_bag: { zh: '纸袋', en: 'paper bag' },
+  composite_bag: { zh: '复合袋', en: 'composite bag' },
+};
+
+export function materialText(code: string, lang: 'zh' | 'en'): string {
+  return MATERIAL_TEXT[code]?.[lang] ?? code;
 }
 
 export interface BagLabelCount {

@@ -11,7 +11,15 @@ import type { PrintDoc } from './print-doc.js';
 import { renderEscPos } from './render.js';
 import { PrinterError, type PrinterTransport } from './transport.js';
 
-export type PrintJobState = 'queued' | 'printing' | 'printed' | 'failed';
+/** `handwritten`: the clerk gave the farmer a handwritten receipt instead; the job is no longer sent. */
+export type PrintJobState = 'queued' | 'printing' | 'printed' | 'failed' | 'handwritten';
+
+/** The printer as the last attempt found it: `ok` printed, `off` failed (with the code), `unknown` not tried yet. */
+export interface PrinterState {
+  state: 'ok' | 'off' | 'unknown';
+  code: string | null;
+  at: string | null;
+}
 
 export type PrintJobKind = 'sale_receipt' | 'refund_receipt' | 'bag_label' | 'drawer_report' | 'other';
 
@@ -35,6 +43,8 @@ export interface PrintJob {
   printedAt: string | null;
   /** The job this one reprints, if it is a reprint. */
   reprintOf: string | null;
+  /** When the clerk recorded giving a handwritten receipt instead (state `handwritten`). */
+  handwrittenAt?: string | null;
 }
 
 export interface EnqueueInput {
@@ -110,6 +120,9 @@ export class PrintQueue {
   private retryTimer: NodeJS.Timeout | null = null;
   private started = false;
   private closed = false;
+  private lastAttempt: PrinterState = { state: 'unknown', code: null, at: null };
+  /** Jobs the clerk settled with a handwritten receipt (an attempt under way must not requeue them). */
+  private readonly handwritten = new Map<string, string>();
 
   private constructor(
     private readonly options: PrintQueueOptions,
@@ -221,10 +234,30 @@ export class PrintQueue {
   async retry(jobId: string): Promise<PrintJob> {
     const job = this.mustGet(jobId);
     if (job.state === 'printed' || job.state === 'printing') return job;
+    this.handwritten.delete(jobId); // printing after all (e.g. a copy for the shop's file)
     const updated: PrintJob = { ...job, state: 'queued', nextAttemptAt: this.now().toISOString(), updatedAt: this.now().toISOString() };
     await this.save(updated);
     this.kick(true);
     return updated;
+  }
+
+  /**
+   * The clerk gave a handwritten receipt for this job (the printer is off and the farmer cannot wait):
+   * recorded on the job, which is no longer sent. A printed job stays printed.
+   */
+  async markHandwritten(jobId: string): Promise<PrintJob> {
+    const job = this.mustGet(jobId);
+    if (job.state === 'printed' || job.state === 'handwritten') return job;
+    const at = this.now().toISOString();
+    this.handwritten.set(jobId, at);
+    const updated: PrintJob = { ...job, state: 'handwritten', nextAttemptAt: null, handwrittenAt: at, updatedAt: at };
+    await this.save(updated);
+    return updated;
+  }
+
+  /** How the printer answered the last attempt (for the header of the clerk's screen). */
+  printerState(): PrinterState {
+    return { ...this.lastAttempt };
   }
 
   /** All jobs, newest first, optionally only some states; for the clerk's print screen. */
@@ -300,7 +333,7 @@ export class PrintQueue {
   private nextQueued(): PrintJob | undefined {
     let next: PrintJob | undefined;
     for (const job of this.jobs.values()) {
-      if (job.state === 'queued' && (next === undefined || job.id < next.id)) next = job;
+      if (job.state === 'queued' && !this.handwritten.has(job.id) && (next === undefined || job.id < next.id)) next = job;
     }
     return next;
   }
@@ -363,10 +396,14 @@ export class PrintQueue {
     } catch (err) {
       const code = err instanceof PrinterError ? err.code : 'PRINTER_IO';
       const endedAt = this.now();
-      const giveUp = printing.attempts >= this.maxAttempts;
+      this.lastAttempt = { state: 'off', code, at: endedAt.toISOString() };
+      // The clerk gave a handwritten receipt while this attempt was under way: it is not sent again.
+      const handwritten = this.handwritten.has(job.id) || this.jobs.get(job.id)?.state === 'handwritten';
+      const giveUp = handwritten || printing.attempts >= this.maxAttempts;
       await this.save({
         ...printing,
-        state: giveUp ? 'failed' : 'queued',
+        ...(handwritten ? { handwrittenAt: this.handwritten.get(job.id) ?? this.jobs.get(job.id)?.handwrittenAt ?? null } : {}),
+        state: handwritten ? 'handwritten' : giveUp ? 'failed' : 'queued',
         lastError: (err as Error).message,
         lastErrorCode: code,
         nextAttemptAt: giveUp ? null : new Date(endedAt.getTime() + this.retryDelayMs(printing.attempts)).toISOString(),
@@ -375,7 +412,9 @@ export class PrintQueue {
       return false;
     }
     const doneAt = this.now().toISOString();
-    await this.save({ ...printing, state: 'printed', printedAt: doneAt, updatedAt: doneAt });
+    this.lastAttempt = { state: 'ok', code: null, at: doneAt };
+    // The earlier failure is history once the paper is out: the records screen shows "printed", not the code.
+    await this.save({ ...printing, state: 'printed', printedAt: doneAt, updatedAt: doneAt, lastError: null, lastErrorCode: null });
     return true;
   }
 }

@@ -7,7 +7,7 @@ import { AppError, type ErrorDetail } from '../../http/errors.js';
 import { actorName } from '../../auth/authenticate.js';
 import type { Principal } from '../../auth/permissions.js';
 import { extractUnitCode, unitCodeMatchesRegistration } from '../../shared/unit-code.js';
-import { maskPhone } from '../../shared/phone.js';
+import { maskName, maskPhone } from '../../shared/phone.js';
 import { depositInForce } from '../deposit-schedules/deposit-schedule-entity.js';
 import { businessDay } from '../../shared/business-day.js';
 import { findOrRegisterFarmer } from '../farmers/farmer-register.js';
@@ -19,7 +19,7 @@ import { bookingFor, bookingView } from '../periods/booking.js';
 import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
 import { writeGroup } from '../ledger/group-commit.js';
 import { enqueueSaleNotification } from '../sms/sms-notifications.js';
-import { SaleStore, type SaleLineRow } from './sale-store.js';
+import { SaleStore, salesByReceipt, type SaleLineRow } from './sale-store.js';
 
 export interface SaleLineInput {
   productId?: string;
@@ -34,6 +34,8 @@ export interface SaleInput {
   countyId?: string;
   shopId: string;
   eventTime: string;
+  /** The number the shop printed on the receipt (terminals send it). */
+  receiptNo?: string;
   purchaser: { phone: string; name?: string; village?: string };
   lines: SaleLineInput[];
 }
@@ -82,6 +84,12 @@ export class SaleService {
     } catch (err) {
       throw saleError(err);
     }
+  }
+
+  /** The sale(s) of this county printed with this receipt number: any shop of the county may open them. Names and phones masked. */
+  async byReceipt(countyId: string, receiptNo: string) {
+    const rows = await salesByReceipt(this.deps.db.knex, countyId, receiptNo);
+    return rows.map(({ phoneE164, name, ...r }) => ({ ...r, purchaser: { phoneMasked: maskPhone(phoneE164), nameMasked: maskName(name) } }));
   }
 
   private async write(trx: Knex.Transaction, countyId: string, principal: Principal, input: SaleInput): Promise<WriteResult> {
@@ -154,7 +162,7 @@ export class SaleService {
     const booking = await bookingFor(trx, countyId, eventTime, county.timezone);
     const { saleNo, alreadySold } = await store.insertAll({
       county_id: countyId, id: input.id, shop_id: input.shopId, farmer_id: farmer.id, event_time: eventTime, business_day: day,
-      recorded_at: now, actor, total_deposit_fen: total, deposit_mismatch: mismatch, booked_at: booking.bookedAt,
+      recorded_at: now, actor, total_deposit_fen: total, deposit_mismatch: mismatch, booked_at: booking.bookedAt, receipt_no: input.receiptNo ?? null,
     }, lines.map((l) => l.row), lines.flatMap((l) => l.codes.map((code) => ({
       county_id: countyId, sale_id: input.id, unit_code: code, line_no: l.row.line_no, product_id: l.product.id, shop_id: input.shopId,
       farmer_id: farmer.id, deposit_fen: l.row.deposit_per_container_fen, event_time: eventTime,

@@ -78,3 +78,38 @@ export class SaleStore {
     return { saleNo: Number(row.sale_no), alreadySold: sorted.map((u) => String(u.unit_code)).filter((c) => !inserted.has(c)) };
   }
 }
+
+export interface SaleByReceiptRow {
+  saleId: string; receiptNo: string; countyId: string; shopId: string; shopName: string; eventTime: string; businessDay: string;
+  phoneE164: string; name: string;
+  lines: Array<{ lineNo: number; productId: string; productName: string; packSizeLabel: string; quantity: number; depositPerContainerFen: number; unitCodes: Array<{ unitCode: string; state: string }>; outstandingCounted: number }>;
+}
+
+/** Sales of a county by the number printed on their receipt (newest first), with each code's state and what is still outstanding. */
+export async function salesByReceipt(knex: Knex, countyId: string, receiptNo: string): Promise<SaleByReceiptRow[]> {
+  const sales = (await knex('sales as s')
+    .join('shops as sh', function () { this.on('sh.county_id', '=', 's.county_id').andOn('sh.id', '=', 's.shop_id'); })
+    .join('farmers as f', function () { this.on('f.county_id', '=', 's.county_id').andOn('f.id', '=', 's.farmer_id'); })
+    .where({ 's.county_id': countyId, 's.receipt_no': receiptNo })
+    .orderBy([{ column: 's.event_time', order: 'desc' }, { column: 's.id' }]).limit(10)
+    .select('s.id', 's.receipt_no', 's.shop_id', 'sh.name as shop_name', 's.event_time', 's.business_day', 'f.phone_e164', 'f.name')) as Array<Record<string, any>>;
+  if (sales.length === 0) return [];
+  const ids = sales.map((s) => s.id as string);
+  const lines = (await knex('sale_lines as l')
+    .join('products as p', function () { this.on('p.county_id', '=', 'l.county_id').andOn('p.id', '=', 'l.product_id'); })
+    .where('l.county_id', countyId).whereIn('l.sale_id', ids).orderBy(['l.sale_id', 'l.line_no'])
+    .select('l.sale_id', 'l.line_no', 'l.product_id', 'p.name', 'p.pack_size_label', 'l.quantity', 'l.deposit_per_container_fen')) as Array<Record<string, any>>;
+  const units = (await knex('sold_units').where('county_id', countyId).whereIn('sale_id', ids).orderBy(['sale_id', 'line_no', 'unit_code'])
+    .select('sale_id', 'line_no', 'unit_code', 'state')) as Array<Record<string, any>>;
+  const lots = (await knex('deposit_lots').where('county_id', countyId).whereIn('sale_id', ids).where('voided', false)
+    .select('sale_id', 'line_no', 'outstanding')) as Array<Record<string, any>>;
+  return sales.map((s) => ({
+    saleId: s.id, receiptNo: s.receipt_no, countyId, shopId: s.shop_id, shopName: s.shop_name, eventTime: new Date(s.event_time).toISOString(), businessDay: String(s.business_day),
+    phoneE164: s.phone_e164, name: s.name,
+    lines: lines.filter((l) => l.sale_id === s.id).map((l) => ({
+      lineNo: Number(l.line_no), productId: l.product_id, productName: l.name, packSizeLabel: l.pack_size_label ?? '', quantity: Number(l.quantity), depositPerContainerFen: Number(l.deposit_per_container_fen),
+      unitCodes: units.filter((u) => u.sale_id === s.id && Number(u.line_no) === Number(l.line_no)).map((u) => ({ unitCode: u.unit_code, state: u.state === 'outstanding' ? 'outstanding' : u.state })),
+      outstandingCounted: lots.filter((d) => d.sale_id === s.id && Number(d.line_no) === Number(l.line_no)).reduce((n, d) => n + Number(d.outstanding), 0),
+    })),
+  }));
+}

@@ -34,6 +34,7 @@ export class SnapshotService {
       county: {
         id: county.id, nameZh: county.name_zh, nameEn: county.name_en, timezone: county.timezone,
         untrackedRefundPolicy: county.untracked_refund_policy, lateReturnPolicy: county.late_return_policy,
+        depositValidityDays: county.deposit_validity_days as number,
       },
       shop: shop ? { id: shop.id, name: shop.name, licenceNo: shop.licence_no, address: shop.address } : null,
       containerTypes: containerTypes.map((t: any) => ({ id: t.id, code: t.code, nameZh: t.name_zh, nameEn: t.name_en, material: t.material })),

@@ -57,7 +57,7 @@ export const DRAWER_REPORT_PAYLOAD = obj(
 export const SNAPSHOT = obj({
   serverTime: dateTime(),
   businessDay: date(),
-  county: obj({ id: str(), nameZh: str(), nameEn: str(), timezone: str(), untrackedRefundPolicy: str(), lateReturnPolicy: str() }),
+  county: obj({ id: str(), nameZh: str(), nameEn: str(), timezone: str(), untrackedRefundPolicy: str(), lateReturnPolicy: str(), depositValidityDays: int({ min: 1, max: 36500, description: 'Days after a sale its deposit can be refunded (receipts print the last day)' }) }),
   shop: nullable(obj({ id: uuid(), name: str(), licenceNo: str(), address: str() })),
   containerTypes: arr(obj({ id: uuid(), code: str(), nameZh: str(), nameEn: str(), material: str() })),
   products: arr(obj({ id: uuid(), name: str(), registrationNo: str(), manufacturer: str(), gtin: nullable(str()), containerTypeId: uuid(), packSizeCode: nullable(str()), packSizeLabel: str() })),

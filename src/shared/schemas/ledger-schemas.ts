@@ -20,6 +20,7 @@ export const SALE_REQUEST = obj(
     countyId: COUNTY_CODE,
     shopId: uuid(),
     eventTime: dateTime('When the sale happened at the shop'),
+    receiptNo: str({ min: 1, max: 40, pattern: '^[A-Za-z0-9-]+$', description: 'The number the shop printed on the receipt (and in its QR code); any shop of the county can look the sale up by it' }),
     purchaser: PERSON,
     lines: arr(
       obj(
@@ -35,7 +36,7 @@ export const SALE_REQUEST = obj(
       { min: 1, max: 200 },
     ),
   },
-  ['countyId'],
+  ['countyId', 'receiptNo'],
 );
 
 const FLAG = str({ description: 'deposit_mismatch: the deposit charged differs from the schedule' });
@@ -49,6 +50,19 @@ export const SALE_RECEIPT = obj({
     depositPerContainerFen: FEN, scheduleDepositFen: nullable(FEN), depositFen: FEN, flags: arr(FLAG),
   })),
   totalDepositFen: FEN, flags: arr(FLAG), qrPayload: str(),
+});
+
+/** A sale looked up by the number on the farmer's receipt: what was sold and what can still come back. */
+export const SALE_BY_RECEIPT = obj({
+  items: arr(obj({
+    saleId: uuid(), receiptNo: str(), countyId: str(), shopId: uuid(), shopName: str(), eventTime: dateTime(), businessDay: str(),
+    purchaser: obj({ phoneMasked: str(), nameMasked: str() }),
+    lines: arr(obj({
+      lineNo: int(), productId: uuid(), productName: str(), packSizeLabel: str(), quantity: int(), depositPerContainerFen: FEN,
+      unitCodes: arr(obj({ unitCode: str(), state: str({ description: 'outstanding (can come back), returned, expired or voided' }) })),
+      outstandingCounted: int({ min: 0, description: 'Containers sold without a unit code whose deposit is still outstanding' }),
+    })),
+  })),
 });
 
 export const RETURN_REQUEST = obj(

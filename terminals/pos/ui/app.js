@@ -17,10 +17,17 @@ const T = {
     fig: { salesCount: '销售笔数', containersSold: '售出包装数', depositsTakenFen: '收取押金', returnsCount: '回收笔数', containersAccepted: '接收包装数', containersRejected: '拒收包装数', refundsPaidFen: '退还押金', refundsPaidCashFen: '其中现金', netCashExpectedFen: '钱箱应有现金' },
     refusedTitle: '服务器拒绝的记录', recentTitle: '最近记录', printTitle: '打印任务', time: '时间', kind: '类型', receipt: '单号', reason: '原因', amount: '金额', state: '状态',
     kinds: { sale: '销售', return: '退押', 'drawer-report': '日结', reversal: '冲正', 'bag-event': '收集袋' },
-    states: { pending: '待同步', sending: '同步中', synced: '已同步', refused: '被拒绝', queued: '等待打印', printing: '打印中', printed: '已打印', failed: '打印失败' },
+    states: { pending: '待同步', sending: '同步中', synced: '已同步', refused: '被拒绝', queued: '等待打印', printing: '打印中', printed: '已打印', failed: '打印失败', handwritten: '已给手写收据' },
     flags: { refund_held: '未售出的码：退款待县里审核', likely_counterfeit: '疑似假码（不在发码清单中）', refund_mismatch: '实付与应退不符' },
     reprint: '重印', retry: '重试', confirmed: '已确认（已保存在本机）', saleDone: '销售已确认，单号', returnDone: '退款已确认，应付', dayDone: '日结已保存', newFarmer: '新农户，请填写姓名', known: '农户',
-    keys: 'F1 销售 · F2 回收 · F3 收集袋 · F4 日结 · F5 记录 · Ctrl+Enter 确认 · Esc 清空', noLines: '请先扫码添加商品', stoppedPrefix: '终端已停止同步：',
+    keys: 'F1 销售 · F2 回收 · F3 收集袋 · F4 日结 · F5 记录 · F6 审核退款 · Ctrl+Enter 确认 · Esc 清空 · Delete 删除所在行', noLines: '请先扫码添加商品', stoppedPrefix: '终端已停止同步：',
+    tabHeld: '审核退款 F6', retryPrint: '重试打印', handwritten: '已给手写收据', printFailed: '小票没有打印出来：', handwrittenDone: '已记录：给了手写收据', printedNow: '小票已打印',
+    printer: { ok: '打印机正常', off: '打印机未连接', unknown: '打印机', none: '未配置打印机' },
+    canComeBack: '可退回', addSaleItems: '把可退回的包装加入本次回收', close: '关闭', saleOpened: '已打开销售小票', saleNone: '这张小票的包装都已退回', codesLeft: '个追溯码', counted: '个按数量',
+    heldHelp: '县里审核批准的退款（未售出的追溯码）可在本县任一门店领取。输入或扫描农户手机号，查看可领取的退款。', heldFind: '查询 Enter', heldPay: '支付现金并打印 Ctrl+Enter', returnedAt: '退回时间与门店',
+    heldDone: '已支付审核退款', noneToPay: '这个手机号没有县里已批准、可在本店领取的退款。', heldPending: '上次未完成，将用同一编号重发',
+    materials: { HDPE: '高密度聚乙烯 HDPE', PET: '聚酯 PET', COEX: '共挤多层塑料 COEX', PP: '聚丙烯 PP', glass: '玻璃', aluminium: '铝', plastic_bag: '塑料袋', paper_bag: '纸袋', composite_bag: '复合袋' },
+    scanOk: '已添加', removed: '已删除一行',
   },
   en: {
     title: 'Container deposit till', online: 'Online', offline: 'Offline', unknown: 'Connecting…', waiting: 'to sync', lastSync: 'Last sync', never: 'never',
@@ -37,10 +44,17 @@ const T = {
     fig: { salesCount: 'Sales', containersSold: 'Containers sold', depositsTakenFen: 'Deposits taken', returnsCount: 'Returns', containersAccepted: 'Accepted', containersRejected: 'Rejected', refundsPaidFen: 'Refunds paid', refundsPaidCashFen: 'of which cash', netCashExpectedFen: 'Cash expected in drawer' },
     refusedTitle: 'Records the server refused', recentTitle: 'Recent records', printTitle: 'Print jobs', time: 'Time', kind: 'Kind', receipt: 'No.', reason: 'Reason', amount: 'Amount', state: 'State',
     kinds: { sale: 'Sale', return: 'Refund', 'drawer-report': 'Day end', reversal: 'Reversal', 'bag-event': 'Bag' },
-    states: { pending: 'to sync', sending: 'sending', synced: 'synced', refused: 'refused', queued: 'waiting', printing: 'printing', printed: 'printed', failed: 'failed' },
+    states: { pending: 'to sync', sending: 'sending', synced: 'synced', refused: 'refused', queued: 'waiting', printing: 'printing', printed: 'printed', failed: 'failed', handwritten: 'handwritten receipt given' },
     flags: { refund_held: 'Code nobody sold: refund held for the county\'s review', likely_counterfeit: 'Likely counterfeit (not on the issued-code list)', refund_mismatch: 'Paid differs from refund owed' },
     reprint: 'Reprint', retry: 'Retry', confirmed: 'Confirmed (saved on this PC)', saleDone: 'Sale confirmed, no.', returnDone: 'Refund confirmed, pay', dayDone: 'Day end saved', newFarmer: 'New farmer: enter the name', known: 'Farmer',
-    keys: 'F1 Sale · F2 Return · F3 Bags · F4 Day end · F5 Records · Ctrl+Enter confirm · Esc clear', noLines: 'Scan a product first', stoppedPrefix: 'This terminal stopped syncing: ',
+    keys: 'F1 Sale · F2 Return · F3 Bags · F4 Day end · F5 Records · F6 Held refunds · Ctrl+Enter confirm · Esc clear · Delete removes the row', noLines: 'Scan a product first', stoppedPrefix: 'This terminal stopped syncing: ',
+    tabHeld: 'Held refunds F6', retryPrint: 'Retry printing', handwritten: 'Gave a handwritten receipt', printFailed: 'The receipt did not print: ', handwrittenDone: 'Recorded: a handwritten receipt was given', printedNow: 'Receipt printed',
+    printer: { ok: 'Printer ready', off: 'Printer not reachable', unknown: 'Printer', none: 'No printer set up' },
+    canComeBack: 'Can come back', addSaleItems: 'Add what can come back to this return', close: 'Close', saleOpened: 'Opened sale receipt', saleNone: 'Everything on this receipt has come back', codesLeft: 'trace codes', counted: 'counted',
+    heldHelp: 'Refunds the county approved (trace codes nobody sold) can be collected at any shop of the county. Type or scan the farmer’s phone to see them.', heldFind: 'Look up Enter', heldPay: 'Pay cash and print Ctrl+Enter', returnedAt: 'Returned (when, where)',
+    heldDone: 'Approved refunds paid', noneToPay: 'This phone has no county-approved refund to collect here.', heldPending: 'unfinished last time: sent again with the same id',
+    materials: { HDPE: 'HDPE plastic', PET: 'PET plastic', COEX: 'co-extruded plastic (COEX)', PP: 'PP plastic', glass: 'glass', aluminium: 'aluminium', plastic_bag: 'plastic bag', paper_bag: 'paper bag', composite_bag: 'composite bag' },
+    scanOk: 'Added', removed: 'Row removed',
   },
 };
 let lang = localStorage.getItem('lang') || 'zh';
@@ -54,13 +68,62 @@ let tab = 'sale';
 const sale = { lines: [] };
 const ret = { items: [] };
 
+// Plain words for every code (src/shared/plain-words.ts, served by the terminal): the sentence is
+// what the clerk reads; the code and the precise detail stay in small print for support calls.
+let WORDS = {};
+const words = (code) => { const w = code && WORDS[code]; return w ? w[lang] : null; };
 async function call(method, path, body) {
-  const res = await fetch(path, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  let res;
+  try { res = await fetch(path, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined }); }
+  catch { throw Object.assign(new Error('terminal not answering'), { code: 'HTTP_ERROR', detail: '' }); }
   const json = await res.json().catch(() => ({}));
-  if (!res.ok) throw Object.assign(new Error(json.error ? (lang === 'zh' ? json.error.message_zh || json.error.message : json.error.message) : `HTTP ${res.status}`), { code: json.error?.code });
+  if (!res.ok) {
+    const code = json.error?.code || 'HTTP_ERROR';
+    const detail = json.error ? (lang === 'zh' ? json.error.message_zh || json.error.message : json.error.message) : `HTTP ${res.status}`;
+    throw Object.assign(new Error(words(code) || detail), { code, detail });
+  }
   return json;
 }
 function msg(id, text, ok) { const el = $(id); el.textContent = text; el.className = `msg ${ok ? 'ok' : 'err'}`; }
+/** An error as the clerk reads it: the plain sentence, then the code and detail in small print. */
+function fail(id, e) {
+  const el = $(id);
+  const sentence = words(e.code) || e.message;
+  const small = [e.code, e.detail && e.detail !== sentence ? e.detail : ''].filter(Boolean).join(' · ');
+  el.innerHTML = `${esc(sentence)}${small ? ` <small class="code">${esc(small)}</small>` : ''}`;
+  el.className = 'msg err';
+}
+/** A code met outside a request (a refused record, a print job, a stopped terminal) as plain words. */
+function plain(code, detail) { return `${esc(words(code) || detail || code)} <small class="code">${esc(code)}</small>`; }
+
+// --- the signal of a scan: colour, message and a short tone, distinct per outcome ---
+let audio = null;
+function tone(kind) {
+  // accepted: one high short beep; refused: one low long beep; misread: two short buzzes; receipt: two rising beeps.
+  const plan = { accepted: [[1320, 0, 0.08]], refused: [[330, 0, 0.25]], misread: [[220, 0, 0.09], [220, 0.14, 0.09]], receipt: [[660, 0, 0.07], [990, 0.1, 0.07]] }[kind] || [];
+  window.__tones = (window.__tones || []).concat([{ kind, freqs: plan.map((p) => p[0]) }]);
+  try {
+    audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+    if (audio.state === 'suspended') audio.resume().catch(() => undefined);
+    for (const [f, at, dur] of plan) {
+      const o = audio.createOscillator(); const g = audio.createGain();
+      o.type = kind === 'misread' ? 'square' : 'sine'; o.frequency.value = f; g.gain.value = 0.2;
+      o.connect(g); g.connect(audio.destination);
+      o.start(audio.currentTime + at); o.stop(audio.currentTime + at + dur);
+    }
+  } catch { /* no audio device: the colour and the message still show */ }
+}
+let flashTimer = null;
+function flash(kind, text, code) {
+  const el = $('scan-flash');
+  el.hidden = false;
+  el.className = kind;
+  el.dataset.kind = kind;
+  el.innerHTML = `${esc(text)}${code ? ` <small class="code">${esc(code)}</small>` : ''}`;
+  tone(kind);
+  clearTimeout(flashTimer);
+  flashTimer = setTimeout(() => { el.hidden = true; }, 8000);
+}
 
 function applyLang() {
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
@@ -78,12 +141,26 @@ function show(name) {
   for (const s of document.querySelectorAll('.screen')) s.hidden = !enrolled || s.id !== name;
   for (const b of document.querySelectorAll('[data-tab]')) b.setAttribute('aria-selected', String(b.dataset.tab === name));
   if (!enrolled) { $('enrol-code').focus(); return; }
-  if (name === 'sale') $('sale-phone').focus();
+  // Every screen starts clean: the last confirmation and preview do not linger into the next job.
+  freshen(name);
+  $('scan-flash').hidden = true;
+  if (name === 'sale') $(sale.lines.length ? 'sale-scan' : 'sale-phone').focus();
   if (name === 'return') $('ret-scan').focus();
-  if (name === 'dayend') loadDrawer();
-  if (name === 'records') loadRecords();
+  if (name === 'dayend') { loadDrawer(); $('de-float').focus(); $('de-float').select(); }
+  if (name === 'records') { loadRecords(); $('records').querySelector('button, [tabindex]')?.focus(); }
   if (name === 'bags') { loadBags(); $('bag-scan').focus(); }
+  if (name === 'held') { $('held-phone').focus(); }
   if (name === 'sale' || name === 'return' || name === 'bags') call('POST', '/local/devices/screen', { screen: name }).catch(() => undefined);
+}
+
+const RESULT = { sale: ['sale-msg', 'sale-result'], return: ['ret-msg', 'ret-result'], bags: ['bag-msg', 'bag-result'], dayend: ['de-msg', 'de-result'], held: ['held-msg', 'held-result'] };
+/** Hide the last confirmation and receipt preview of a screen (a new transaction starts). */
+function freshen(name) {
+  const r = RESULT[name];
+  if (!r) return;
+  msg(r[0], '', true);
+  $(r[1]).hidden = true;
+  if (name === 'return') $('ret-sale').hidden = true;
 }
 
 function renderStatus() {
@@ -100,7 +177,14 @@ function renderStatus() {
   $('shop-name').textContent = status.enrolment ? `${status.enrolment.shopName} · ${t('title')}` : t('title');
   const st = $('stopped');
   st.hidden = !status.stopped;
-  if (status.stopped) st.textContent = t('stoppedPrefix') + (lang === 'zh' ? status.stopped.message_zh : status.stopped.message);
+  if (status.stopped) st.innerHTML = esc(t('stoppedPrefix')) + plain(status.stopped.code, lang === 'zh' ? status.stopped.message_zh : status.stopped.message);
+  const pr = status.printer;
+  const pState = !pr.configured ? 'none' : pr.state;
+  $('printer').textContent = t('printer')[pState] || t('printer').unknown;
+  $('printer').className = `pill printer-${pState === 'none' ? 'unknown' : pState}`;
+  $('printer').dataset.state = pState;
+  $('printer').title = pr.code ? `${words(pr.code) || ''} (${pr.code})` : '';
+  renderPrintFail();
   if (!$('enrol-server').value && status.serverUrl) $('enrol-server').value = status.serverUrl;
 }
 
@@ -118,6 +202,25 @@ async function poll() {
   } catch { /* the terminal process restarts; keep polling */ }
 }
 
+// --- a receipt that did not print, shown at the counter with retry and handwritten-receipt paths ---
+let watchedJob = null;
+function watchPrint(jobId) { watchedJob = jobId || null; $('scan-flash').hidden = true; renderPrintFail(); }
+function renderPrintFail() {
+  const box = $('print-fail');
+  const job = watchedJob && status && status.printer.jobs.find((j) => j.id === watchedJob);
+  if (!job || job.state === 'printed' || job.state === 'handwritten' || !job.lastErrorCode) { box.hidden = true; return; }
+  box.hidden = false;
+  box.dataset.job = job.id;
+  $('print-fail-text').textContent = `${t('printFailed')}${job.title} — ${words(job.lastErrorCode) || job.lastError || ''}`;
+  $('print-fail-code').textContent = job.lastErrorCode;
+}
+$('print-retry').onclick = () => watchedJob && call('POST', `/local/print-jobs/${watchedJob}/retry`, {}).then(poll).catch(() => undefined);
+$('print-hand').onclick = () => {
+  if (!watchedJob) return;
+  const screen = RESULT[tab] ? RESULT[tab][0] : null;
+  call('POST', `/local/print-jobs/${watchedJob}/handwritten`, {}).then(() => { if (screen) msg(screen, t('handwrittenDone'), true); watchedJob = null; $('print-fail').hidden = true; poll(); }).catch((e) => screen && fail(screen, e));
+};
+
 // --- sale ---
 async function lookupFarmer(phoneId, nameId, hintId) {
   const phone = $(phoneId).value.trim();
@@ -127,18 +230,19 @@ async function lookupFarmer(phoneId, nameId, hintId) {
     $(hintId).textContent = r.found ? `${t('known')}: ${r.found.name} ${r.found.village || ''}` : t('newFarmer');
     if (r.found) $(nameId).value = '';
     return r.found;
-  } catch (e) { $(hintId).textContent = e.message; }
+  } catch (e) { $(hintId).innerHTML = plain(e.code, e.detail); }
 }
 
 async function saleScan(code, qty) {
   if (!code) return;
   try {
+    freshen('sale');
     const r = await call('GET', `/local/scan?code=${encodeURIComponent(code)}`);
-    if (!r.ok) return msg('sale-msg', `${code}: ${r.code}`, false);
+    if (!r.ok) { flash(r.signal === 'misread' ? 'misread' : 'refused', lang === 'zh' ? r.message_zh : r.message, r.code); return; }
     let line = sale.lines.find((l) => l.productId === r.product.id);
-    if (!line) sale.lines.push(line = { productId: r.product.id, name: r.product.name, quantity: 0, unitCodes: [], depositFen: r.depositFen });
+    if (!line) sale.lines.push(line = { productId: r.product.id, name: r.product.name, pack: r.product.packSizeLabel || '', quantity: 0, unitCodes: [], depositFen: r.depositFen });
     if (r.unitCode) {
-      if (line.unitCodes.includes(r.unitCode)) return msg('sale-msg', `${code}: UNIT_CODE_DUPLICATE`, false);
+      if (line.unitCodes.includes(r.unitCode)) { flash('refused', words('UNIT_CODE_DUPLICATE'), 'UNIT_CODE_DUPLICATE'); return; }
       line.unitCodes.push(r.unitCode);
       line.quantity = Math.max(line.quantity, line.unitCodes.length);
     } else {
@@ -146,13 +250,14 @@ async function saleScan(code, qty) {
     }
     $('sale-qty').value = 1;
     msg('sale-msg', '', true);
+    flash('accepted', `${t('scanOk')}: ${r.product.name} ${r.product.packSizeLabel || ''}`);
     renderSale();
-  } catch (e) { msg('sale-msg', e.message, false); }
+  } catch (e) { fail('sale-msg', e); }
 }
 
 function renderSale() {
   const tb = $('sale-lines').tBodies[0];
-  tb.innerHTML = sale.lines.map((l, i) => `<tr><td>${esc(l.name)}${l.unitCodes.length ? ` <small>(${l.unitCodes.length} 码)</small>` : ''}</td>
+  tb.innerHTML = sale.lines.map((l, i) => `<tr><td>${esc(l.name)} <span class="pack">${esc(l.pack || '')}</span>${l.unitCodes.length ? ` <small>(${l.unitCodes.length} 码)</small>` : ''}</td>
     <td><input class="qty" data-i="${i}" type="number" min="${Math.max(1, l.unitCodes.length)}" value="${l.quantity}" aria-label="${t('qty')}"></td>
     <td class="num">${yuan(l.depositFen)}</td><td class="num">${yuan(l.depositFen == null ? null : l.depositFen * l.quantity)}</td>
     <td><button class="small del" data-i="${i}" aria-label="remove">✕</button></td></tr>`).join('');
@@ -171,9 +276,10 @@ async function confirmSale() {
     msg('sale-msg', `${t('saleDone')} ${r.record.receiptNo} · ${t('total')} ${yuan(r.local.totalDepositFen)} · ${t('confirmed')}`, true);
     $('sale-result').hidden = false;
     $('sale-result').textContent = r.preview.join('\n');
+    watchPrint(r.printJobId);
     clearSale(true);
     poll();
-  } catch (e) { msg('sale-msg', e.message, false); }
+  } catch (e) { fail('sale-msg', e); }
 }
 function clearSale(keepMsg) {
   sale.lines = [];
@@ -189,16 +295,53 @@ function fillProducts() {
   const sel = $('ret-product');
   if (!reference) return;
   sel.innerHTML = '<option value="">—</option>' + reference.products.map((p) => `<option value="${p.id}">${esc(p.name)} ${esc(p.packSizeLabel)}</option>`).join('');
+  for (const o of $('bag-material').options) o.textContent = t('materials')[o.value] || o.value;
 }
 async function retScan(code, qty) {
   if (!code) return;
   let r;
-  try { r = await call('GET', `/local/scan?code=${encodeURIComponent(code)}`); } catch (e) { return msg('ret-msg', e.message, false); }
-  if (r.ok && !r.unitCode) ret.items.push({ productId: r.product.id, name: r.product.name, quantity: qty, depositFen: r.depositFen, decision: 'accepted' });
-  else ret.items.push({ scan: code, name: r.ok ? r.product.name : code.slice(-12), quantity: 1, depositFen: r.ok ? r.depositFen : 0, decision: r.ok ? 'accepted' : (r.code === 'UNIT_CODE_INVALID' ? 'unknown_code' : 'not_scheme_product') });
+  msg('ret-msg', '', true); $('ret-result').hidden = true;
+  try { r = await call('GET', `/local/scan?code=${encodeURIComponent(code)}`); } catch (e) { return fail('ret-msg', e); }
+  const text = (x) => (lang === 'zh' ? x.message_zh : x.message);
+  if (!r.ok && r.kind === 'misread') { flash('misread', text(r), r.code); return; } // never a row
+  if (!r.ok && r.kind === 'sale_receipt') { flash('receipt', text(r)); return openSale(r.receiptNo); }
+  if (r.ok && r.unitCode && ret.items.some((it) => it.unitCode === r.unitCode)) { flash('refused', words('UNIT_CODE_DUPLICATE'), 'UNIT_CODE_DUPLICATE'); return; }
+  if (r.ok && !r.unitCode) ret.items.push({ productId: r.product.id, name: r.product.name, pack: r.product.packSizeLabel || '', quantity: qty, depositFen: r.depositFen, decision: 'accepted' });
+  else if (r.ok) ret.items.push({ scan: code, unitCode: r.unitCode, name: r.product.name, pack: r.product.packSizeLabel || '', quantity: 1, depositFen: r.depositFen, decision: 'accepted' });
+  // A foreign barcode or text stays on the return as rejected (the farmer's receipt says why), with its words.
+  else ret.items.push({ scan: code, name: text(r), quantity: 1, depositFen: 0, decision: r.kind === 'not_a_code' || r.kind === 'other_receipt' ? 'unknown_code' : 'not_scheme_product' });
+  if (r.ok) flash('accepted', `${t('scanOk')}: ${r.product.name} ${r.product.packSizeLabel || ''}`);
+  else flash('refused', text(r), r.code);
   $('ret-qty').value = 1;
   renderReturn();
 }
+// The farmer's sale-receipt QR: open that sale and list what can still come back.
+let openedSale = null;
+async function openSale(receiptNo) {
+  try {
+    openedSale = await call('GET', `/local/sale-receipt?no=${encodeURIComponent(receiptNo)}`);
+  } catch (e) { openedSale = null; $('ret-sale').hidden = true; return fail('ret-msg', e); }
+  const s = openedSale;
+  $('ret-sale').hidden = false;
+  $('ret-sale-title').textContent = `${t('saleOpened')} ${s.receiptNo} · ${s.businessDay}${s.shopName ? ` · ${s.shopName}` : ''}${s.purchaser ? ` · ${s.purchaser.maskedName} ${s.purchaser.maskedPhone}` : ''}`;
+  const left = s.lines.reduce((n, l) => n + l.returnableCodes.length + l.returnableCounted, 0);
+  $('ret-sale-lines').tBodies[0].innerHTML = s.lines.map((l) => `<tr><td>${esc(l.productName)} ${esc(l.packSizeLabel)}</td><td>${l.quantity}</td>
+    <td>${l.returnableCodes.length ? `${l.returnableCodes.length} ${t('codesLeft')} <small>(${l.returnableCodes.map((c) => '…' + esc(c.slice(-6))).join(', ')})</small>` : ''}${l.returnableCounted ? ` ${l.returnableCounted} ${t('counted')}` : ''}${!l.returnableCodes.length && !l.returnableCounted ? '0' : ''}</td></tr>`).join('');
+  $('ret-sale-add').hidden = left === 0;
+  if (left === 0) msg('ret-msg', t('saleNone'), true);
+  $(left ? 'ret-sale-add' : 'ret-scan').focus();
+}
+$('ret-sale-add').onclick = () => {
+  if (!openedSale) return;
+  for (const l of openedSale.lines) {
+    for (const c of l.returnableCodes) if (!ret.items.some((it) => it.unitCode === c)) ret.items.push({ scan: c, unitCode: c, name: l.productName, pack: l.packSizeLabel, quantity: 1, depositFen: l.depositPerContainerFen, decision: 'accepted' });
+    if (l.returnableCounted) ret.items.push({ productId: l.productId, name: l.productName, pack: l.packSizeLabel, quantity: l.returnableCounted, depositFen: l.depositTodayFen ?? 0, decision: 'accepted' });
+  }
+  $('ret-sale').hidden = true;
+  renderReturn();
+  $('ret-scan').focus();
+};
+$('ret-sale-close').onclick = () => { $('ret-sale').hidden = true; $('ret-scan').focus(); };
 function retAdd() {
   const id = $('ret-product').value;
   const p = reference && reference.products.find((x) => x.id === id);
@@ -213,15 +356,32 @@ function renderReturn() {
     <td><button class="small devdel" data-k="${esc(it.key)}" aria-label="remove">✕</button></td></tr>`).join('');
   const opts = (sel) => [`<option value="accepted"${sel === 'accepted' ? ' selected' : ''}>${t('accepted')}</option>`]
     .concat(Object.entries(t('reasons')).map(([k, v]) => `<option value="${k}"${sel === k ? ' selected' : ''}>${esc(v)}</option>`)).join('');
-  tb.innerHTML = ret.items.map((it, i) => `<tr><td>${esc(it.name)}</td><td>${it.quantity}</td>
+  tb.innerHTML = ret.items.map((it, i) => `<tr data-i="${i}"><td>${esc(it.name)} <span class="pack">${esc(it.pack || '')}</span></td><td>${it.quantity}</td>
     <td><select class="dec" data-i="${i}" aria-label="${t('inspection')}">${opts(it.decision)}</select></td>
     <td class="num">${yuan(it.decision === 'accepted' ? (it.depositFen ?? 0) * it.quantity : 0)}</td>
     <td><button class="small del" data-i="${i}" aria-label="remove">✕</button></td></tr>`).join('') + devRows;
   $('ret-total').textContent = yuan(ret.items.reduce((s, it) => s + (it.decision === 'accepted' ? (it.depositFen ?? 0) * it.quantity : 0), 0) + (dev.returnItems || []).reduce((s, it) => s + depositOf(it.productId) * it.quantity, 0));
   for (const el of tb.querySelectorAll('button.devdel')) el.onclick = () => call('POST', '/local/devices/remove', { key: el.dataset.k }).then((v) => { dev = v; renderReturn(); });
   for (const el of tb.querySelectorAll('select.dec')) el.onchange = () => { ret.items[el.dataset.i].decision = el.value; renderReturn(); };
-  for (const el of tb.querySelectorAll('button.del')) el.onclick = () => { ret.items.splice(Number(el.dataset.i), 1); renderReturn(); };
+  for (const el of tb.querySelectorAll('button.del')) el.onclick = () => removeReturnRow(Number(el.dataset.i));
 }
+/** Remove a return row and keep focus where the next keystroke belongs: the same place in the next row, else the scan field. */
+function removeReturnRow(i) {
+  ret.items.splice(i, 1);
+  renderReturn();
+  const rows = $('ret-items').tBodies[0].querySelectorAll('select.dec');
+  const next = rows[Math.min(i, rows.length - 1)];
+  (next || $('ret-scan')).focus();
+  msg('ret-msg', t('removed'), true);
+}
+// Delete on a focused return row (its inspection choice or its ✕) removes it: no tabbing to ✕.
+$('ret-items').addEventListener('keydown', (e) => {
+  if (e.key !== 'Delete') return;
+  const tr = e.target.closest('tr[data-i]');
+  if (!tr) return;
+  e.preventDefault();
+  removeReturnRow(Number(tr.dataset.i));
+});
 async function confirmReturn() {
   await scans;
   const withDevices = (dev.returnItems || []).length > 0 || dev.unassigned > 0;
@@ -237,9 +397,11 @@ async function confirmReturn() {
     msg('ret-msg', `${t('returnDone')} ${yuan(r.local.refundPaidFen)} · ${r.record.receiptNo} · ${t('confirmed')}`, true);
     $('ret-result').hidden = false;
     $('ret-result').textContent = r.preview.join('\n');
+    watchPrint(r.printJobId);
+    $('ret-sale').hidden = true; openedSale = null;
     clearReturn(true);
     poll();
-  } catch (e) { msg('ret-msg', e.message, false); }
+  } catch (e) { fail('ret-msg', e); }
 }
 function clearReturn(keepMsg) {
   ret.items = [];
@@ -267,8 +429,11 @@ async function confirmDayEnd() {
     msg('de-msg', `${t('dayDone')} · ${t('confirmed')}`, true);
     $('de-result').hidden = false;
     $('de-result').textContent = r.preview.join('\n');
+    watchPrint(r.printJobId);
+    $('de-confirm').focus();
+    loadDrawer();
     poll();
-  } catch (e) { msg('de-msg', e.message, false); }
+  } catch (e) { fail('de-msg', e); }
 }
 
 // --- records ---
@@ -277,11 +442,12 @@ async function loadRecords() {
   if (!rec || !status) return;
   const when = (iso) => new Date(iso).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB');
   $('refused').tBodies[0].innerHTML = status.refused.map((r) => `<tr><td>${when(r.eventTime)}</td><td>${esc(t('kinds')[r.kind] || r.kind)}</td><td>${esc(r.receiptNo)}</td>
-    <td>${esc(r.error.code)}: ${esc(lang === 'zh' ? r.error.message_zh || r.error.message : r.error.message)}</td></tr>`).join('');
+    <td>${plain(r.error.code, lang === 'zh' ? r.error.message_zh || r.error.message : r.error.message)}</td></tr>`).join('');
   $('recent').tBodies[0].innerHTML = rec.items.map((r) => `<tr><td>${when(r.eventTime)}</td><td>${esc(t('kinds')[r.kind] || r.kind)}</td><td>${esc(r.receiptNo)}${r.serverNo ? ` / ${esc(r.serverNo)}` : ''}</td>
-    <td class="num">${yuan(r.amountFen)}${r.serverAmountFen != null && r.serverAmountFen !== r.amountFen ? ` ≠ ${yuan(r.serverAmountFen)}` : ''}</td><td>${esc(t('states')[r.state])}${r.lastRetryError ? ` (${esc(r.lastRetryError.code)})` : ''}${(r.flags || []).map((f) => `<br><small class="flag err">${esc(t('flags')[f] || f)}${f === 'refund_held' && r.heldFen ? ` ${yuan(r.heldFen)}` : ''}</small>`).join('')}</td></tr>`).join('');
-  $('jobs').tBodies[0].innerHTML = status.printer.jobs.map((j) => `<tr><td>${esc(j.title)}</td><td>${esc(t('states')[j.state] || j.state)}${j.lastErrorCode ? ` (${esc(j.lastErrorCode)})` : ''}</td>
-    <td><button class="small job" data-id="${j.id}" data-op="reprint">${t('reprint')}</button> ${j.state !== 'printed' ? `<button class="small job" data-id="${j.id}" data-op="retry">${t('retry')}</button>` : ''}</td></tr>`).join('');
+    <td class="num">${yuan(r.amountFen)}${r.serverAmountFen != null && r.serverAmountFen !== r.amountFen ? ` ≠ ${yuan(r.serverAmountFen)}` : ''}</td><td>${esc(t('states')[r.state])}${r.lastRetryError && r.state !== 'synced' ? `<br><small>${plain(r.lastRetryError.code, r.lastRetryError.message)}</small>` : ''}${(r.flags || []).map((f) => `<br><small class="flag err">${esc(t('flags')[f] || f)}${f === 'refund_held' && r.heldFen ? ` ${yuan(r.heldFen)}` : ''}</small>`).join('')}</td></tr>`).join('');
+  // A printed (or handwritten) job shows its state only: an earlier failure is history.
+  $('jobs').tBodies[0].innerHTML = status.printer.jobs.map((j) => `<tr data-job="${j.id}"><td>${esc(j.title)}</td><td class="jstate">${esc(t('states')[j.state] || j.state)}${j.lastErrorCode && j.state !== 'printed' && j.state !== 'handwritten' ? `<br><small>${plain(j.lastErrorCode, j.lastError)}</small>` : ''}</td>
+    <td><button class="small job" data-id="${j.id}" data-op="reprint">${t('reprint')}</button> ${j.state !== 'printed' && j.state !== 'handwritten' ? `<button class="small job" data-id="${j.id}" data-op="retry">${t('retry')}</button> <button class="small job" data-id="${j.id}" data-op="handwritten">${t('handwritten')}</button>` : ''}</td></tr>`).join('');
   for (const b of document.querySelectorAll('button.job')) b.onclick = () => call('POST', `/local/print-jobs/${b.dataset.id}/${b.dataset.op}`, {}).then(poll);
 }
 
@@ -308,13 +474,17 @@ function connectDevices() {
     const n = JSON.parse(e.data);
     dev = n.session;
     notice(n);
-    // A scan on the sale screen goes through the same path as a typed one.
-    if (n.type === 'scan' && n.screen === 'sale' && dev.saleScans.length) {
+    // A scan on the sale screen goes through the same path as a typed one (which gives its own signal).
+    if (n.type === 'scan' && n.screen === 'sale' && n.signal === 'accepted' && dev.saleScans.length) {
       const last = dev.saleScans[dev.saleScans.length - 1];
       scans = scans.then(() => saleScan(last.text, 1)).catch(() => undefined);
       call('POST', '/local/devices/clear', { what: 'sale' }).catch(() => undefined);
+    } else if (n.signal && n.screen === tab) {
+      flash(n.signal, lang === 'zh' ? n.message_zh : n.message, n.signal === 'misread' ? 'MISREAD' : '');
     }
-    if (n.type === 'scan' && n.screen === 'bags' && $('bag-chosen').value) bagDo(`/local/bags/${$('bag-chosen').value}/items`, { deviceScans: true }, t('bagAdded'));
+    if (n.signal === 'receipt' && n.screen === 'return' && n.receiptNo) openSale(n.receiptNo);
+    // Only a scan that resolved to a scheme container goes towards the bag; a misread never does.
+    if (n.type === 'scan' && n.screen === 'bags' && n.signal === 'accepted' && $('bag-chosen').value) bagDo(`/local/bags/${$('bag-chosen').value}/items`, { deviceScans: true }, t('bagAdded'));
     renderReturn(); renderScale();
     window.__deviceNotices = (window.__deviceNotices || []).concat([{ seq: n.seq, type: n.type, at_ms: n.at_ms, shown_ms: Date.now() }]);
   });
@@ -326,28 +496,33 @@ async function loadBags() {
   try {
     bagsData = await call('GET', '/local/bags');
     const chosen = $('bag-chosen').value;
-    $('bag-list').tBodies[0].innerHTML = bagsData.items.map((b) => `<tr><td>${esc(b.sealNo || '—')}</td><td>${esc(b.material)}</td>
+    $('bag-list').tBodies[0].innerHTML = bagsData.items.map((b) => `<tr><td>${esc(b.sealNo || '—')}</td><td>${esc(t('materials')[b.material] || b.material)}</td>
       <td>${b.contents.map((c) => `${esc(c.containerTypeCode)} × ${c.quantity}${c.unitCodes.length ? ` <small>(${c.unitCodes.map((u) => '…' + esc(u.slice(-6))).join(', ')})</small>` : ''}`).join('<br>')}</td>
-      <td>${b.quantity}</td><td>${esc(t('bagStates')[b.state] || b.state)} · ${b.records.map((r) => esc(t('states')[r.state] || r.state)).join('/')}${b.records.filter((r) => r.error).map((r) => `<br><small class="err">${esc(lang === 'zh' ? r.error.message_zh || r.error.message : r.error.message)}</small>`).join('')}</td></tr>`).join('');
-    $('bag-chosen').innerHTML = bagsData.items.map((b) => `<option value="${b.id}">${esc(b.sealNo || b.id.slice(-6))} ${esc(b.material)} (${esc(t('bagStates')[b.state])})</option>`).join('');
+      <td>${b.quantity}</td><td>${esc(t('bagStates')[b.state] || b.state)} · ${b.records.map((r) => esc(t('states')[r.state] || r.state)).join('/')}${b.records.filter((r) => r.error).map((r) => `<br><small class="err">${plain(r.error.code, lang === 'zh' ? r.error.message_zh || r.error.message : r.error.message)}</small>`).join('')}</td></tr>`).join('');
+    $('bag-chosen').innerHTML = bagsData.items.map((b) => `<option value="${b.id}">${esc(b.sealNo || b.id.slice(-6))} ${esc(t('materials')[b.material] || b.material)} (${esc(t('bagStates')[b.state])})</option>`).join('');
     if (chosen && bagsData.items.some((b) => b.id === chosen)) $('bag-chosen').value = chosen;
     $('bag-return').innerHTML = '<option value="">—</option>' + bagsData.returns.map((r) => `<option value="${r.id}">${esc(r.receiptNo)} (${r.accepted})</option>`).join('');
     if (bagsData.weight) { dev.bagWeight = bagsData.weight; renderScale(); }
     const pk = await call('GET', '/local/pickups');
     $('pickups').tBodies[0].innerHTML = !pk.online ? `<tr><td>${t('offlinePickups')}</td></tr>` : pk.items.length === 0 ? `<tr><td>${t('noPickups')}</td></tr>`
       : pk.items.map((m) => `<tr><td>${esc(m.trackingNo)}</td><td>${m.bags.map((b) => esc(b.sealNo)).join(', ')}</td><td>${m.signedLocally ? t('signed') : `<button class="sign" data-m="${m.manifestId}" data-tn="${esc(m.trackingNo)}">${t('signPickup')}</button>`}</td></tr>`).join('');
-    for (const el of $('pickups').querySelectorAll('button.sign')) el.onclick = () => call('POST', `/local/pickups/${el.dataset.m}/sign`, { trackingNo: el.dataset.tn }).then(() => { msg('bag-msg', t('signed'), true); loadBags(); poll(); }, (e) => msg('bag-msg', e.message, false));
-  } catch (e) { msg('bag-msg', e.message, false); }
+    for (const el of $('pickups').querySelectorAll('button.sign')) el.onclick = () => call('POST', `/local/pickups/${el.dataset.m}/sign`, { trackingNo: el.dataset.tn }).then(() => { msg('bag-msg', t('signed'), true); loadBags(); poll(); }, (e) => fail('bag-msg', e));
+  } catch (e) { fail('bag-msg', e); }
 }
 async function bagDo(path, body, okText) {
   try {
     const r = await call('POST', path, body);
     msg('bag-msg', `${okText} · ${t('confirmed')}`, true);
     if (r.preview && r.preview.length) { $('bag-result').hidden = false; $('bag-result').textContent = r.preview.join('\n'); }
+    if (r.printJobId) watchPrint(r.printJobId);
     await loadBags();
     poll();
     return r;
-  } catch (e) { msg('bag-msg', e.message, false); }
+  } catch (e) {
+    fail('bag-msg', e);
+    if (e.code === 'MISREAD') flash('misread', words('MISREAD'), 'MISREAD');
+    else if (body && (body.scans || body.deviceScans)) flash('refused', words(e.code) || e.message, e.code);
+  }
 }
 $('bag-open').onclick = async () => {
   const r = await bagDo('/local/bags', { material: $('bag-material').value, sealNo: $('bag-seal').value.trim() || undefined }, t('bagOpened'));
@@ -356,7 +531,7 @@ $('bag-open').onclick = async () => {
 onEnter('bag-scan', () => {
   const code = $('bag-scan').value.trim();
   $('bag-scan').value = '';
-  if (code && $('bag-chosen').value) bagDo(`/local/bags/${$('bag-chosen').value}/items`, { scans: [code], deviceScans: true }, t('bagAdded'));
+  if (code && $('bag-chosen').value) bagDo(`/local/bags/${$('bag-chosen').value}/items`, { scans: [code], deviceScans: true }, t('bagAdded')).then((r) => r && flash('accepted', t('bagAdded')));
 });
 $('bag-add-return').onclick = () => $('bag-return').value && $('bag-chosen').value && bagDo(`/local/bags/${$('bag-chosen').value}/items`, { fromReturns: [$('bag-return').value] }, t('bagAdded'));
 $('bag-seal-go').onclick = () => {
@@ -364,6 +539,52 @@ $('bag-seal-go').onclick = () => {
   return $('bag-chosen').value && bagDo(`/local/bags/${$('bag-chosen').value}/seal`, typed ? { shopWeightG: parseInt(typed, 10) } : { useScale: true }, t('bagSealed'));
 };
 $('bag-label').onclick = () => $('bag-chosen').value && bagDo(`/local/bags/${$('bag-chosen').value}/label`, {}, t('printLabel'));
+
+// --- held refunds the county approved, paid at this counter (needs the county server) ---
+let held = { items: [], phone: '' };
+function renderHeld() {
+  $('held-items').tBodies[0].innerHTML = held.items.map((it, i) => `<tr data-i="${i}"><td><input type="checkbox" class="hsel" data-i="${i}" ${it.chosen ? 'checked' : ''} aria-label="pay"></td>
+    <td>${esc(it.productName)} <small>…${esc(it.unitCode.slice(-8))}</small>${it.pending ? `<br><small>${esc(t('heldPending'))}</small>` : ''}</td>
+    <td>${esc(new Date(it.returnedAt).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB'))} · ${esc(it.returnedAtShopName)}</td><td class="num">${yuan(it.amountFen)}</td></tr>`).join('');
+  $('held-total').textContent = yuan(held.items.filter((x) => x.chosen).reduce((s2, x) => s2 + x.amountFen, 0));
+  for (const el of document.querySelectorAll('input.hsel')) el.onchange = () => { held.items[el.dataset.i].chosen = el.checked; renderHeld(); };
+}
+async function findHeld() {
+  freshen('held');
+  const phone = $('held-phone').value.trim();
+  if (!phone) return;
+  try {
+    const r = await call('POST', '/local/held-refunds/payable', { phone });
+    held = { phone, items: r.items.map((x) => ({ ...x, chosen: true })) };
+    renderHeld();
+    if (!r.items.length) { msg('held-msg', t('noneToPay'), false); $('held-phone').select(); return; }
+    $('held-pay').focus();
+  } catch (e) { held = { items: [], phone: '' }; renderHeld(); fail('held-msg', e); }
+}
+let paying = false;
+async function payHeld() {
+  const chosen = held.items.filter((x) => x.chosen);
+  if (!chosen.length || paying) return;
+  paying = true;
+  try {
+    const r = await call('POST', '/local/held-refunds/pay', { phone: held.phone, items: chosen });
+    if (r.paid.length) {
+      msg('held-msg', `${t('heldDone')} ${yuan(r.paid.reduce((s2, p) => s2 + p.amountFen, 0))} · ${r.receiptNo}`, true);
+      $('held-result').hidden = false;
+      $('held-result').textContent = r.preview.join('\n');
+      watchPrint(r.printJobId);
+    }
+    if (r.refused.length) fail(r.paid.length ? 'held-msg' : 'held-msg', { code: r.refused[0].error.code, detail: lang === 'zh' ? r.refused[0].error.message_zh : r.refused[0].error.message });
+    const done = new Set([...r.paid, ...r.refused].map((p) => p.heldRefundId));
+    held.items = held.items.filter((x) => !done.has(x.heldRefundId));
+    renderHeld();
+    $('held-phone').value = '';
+    $('held-phone').focus();
+    poll();
+  } catch (e) { fail('held-msg', e); } finally { paying = false; }
+}
+$('held-find').onclick = findHeld;
+$('held-pay').onclick = payHeld;
 
 // --- wiring ---
 function onEnter(id, fn) { $(id).addEventListener('keydown', (e) => { if (e.key === 'Enter' && !e.ctrlKey) { e.preventDefault(); fn(); } }); }
@@ -385,6 +606,9 @@ onEnter('ret-name', () => $('ret-scan').focus());
 onEnter('ret-scan', () => queueScan('ret-scan', retScan));
 onEnter('ret-qty', retAdd);
 onEnter('enrol-code', () => $('enrol-go').click());
+onEnter('held-phone', findHeld);
+onEnter('de-float', () => $('de-clerk').focus());
+onEnter('de-clerk', () => $('de-confirm').focus());
 $('ret-add').onclick = retAdd;
 $('sale-confirm').onclick = confirmSale;
 $('sale-clear').onclick = () => clearSale(false);
@@ -402,19 +626,19 @@ $('enrol-go').onclick = async () => {
     msg('enrol-msg', `OK: ${r.shopName}`, true);
     await poll();
     show('sale');
-  } catch (e) { msg('enrol-msg', e.message, false); }
+  } catch (e) { fail('enrol-msg', e); }
 };
 for (const b of document.querySelectorAll('[data-tab]')) b.onclick = () => show(b.dataset.tab);
 document.addEventListener('keydown', (e) => {
-  const keys = { F1: 'sale', F2: 'return', F3: 'bags', F4: 'dayend', F5: 'records' };
+  const keys = { F1: 'sale', F2: 'return', F3: 'bags', F4: 'dayend', F5: 'records', F6: 'held' };
   if (keys[e.key]) { e.preventDefault(); show(keys[e.key]); return; }
   if (e.key === 'Enter' && e.ctrlKey) {
     e.preventDefault();
-    if (tab === 'sale') confirmSale(); else if (tab === 'return') confirmReturn(); else if (tab === 'dayend') confirmDayEnd(); else if (tab === 'bags') $('bag-seal-go').click();
+    if (tab === 'sale') confirmSale(); else if (tab === 'return') confirmReturn(); else if (tab === 'dayend') confirmDayEnd(); else if (tab === 'bags') $('bag-seal-go').click(); else if (tab === 'held') payHeld();
   }
   if (e.key === 'Escape') { if (tab === 'sale') clearSale(false); else if (tab === 'return') clearReturn(false); }
 });
 applyLang();
 connectDevices();
-poll().then(() => show('sale'));
+call('GET', '/local/plain-words').then((w) => { WORDS = w; }).catch(() => undefined).then(poll).then(() => show('sale'));
 setInterval(poll, 1500);

@@ -96,6 +96,32 @@ describe('printing: print queue', () => {
     expect((await jobOnDisk(job.id)).state).to.equal('printed');
   });
 
+  it('tells the printer state, forgets the old error once printed, and records a handwritten receipt instead of sending (issue 14)', async () => {
+    const port = await LoopbackPrinter.freePort();
+    const queue = await openQueue(port);
+    expect(queue.printerState()).to.deep.equal({ state: 'unknown', code: null, at: null });
+    const job = await queue.enqueue(saleJob());
+    const other = await queue.enqueue(saleJob());
+    await waitFor(() => queue.printerState().state === 'off' && queue.get(job.id)?.lastErrorCode === 'PRINTER_UNREACHABLE', 'the printer off');
+    expect(queue.printerState().code).to.equal('PRINTER_UNREACHABLE');
+    // The clerk gives a handwritten receipt for the second: recorded, on disk, never sent.
+    const hand = await queue.markHandwritten(other.id);
+    expect(hand.state).to.equal('handwritten');
+    expect((await jobOnDisk(other.id)).state, 'durable when markHandwritten resolves').to.equal('handwritten');
+    expect((await jobOnDisk(other.id)).handwrittenAt).to.be.a('string');
+    const printer = await startPrinter(port);
+    await queue.retry(job.id);
+    await waitFor(() => queue.get(job.id)?.state === 'printed', 'printed after the printer came on');
+    expect(queue.printerState().state).to.equal('ok');
+    const stored = await jobOnDisk(job.id);
+    expect(stored).to.include({ state: 'printed', lastErrorCode: null, lastError: null });
+    await new Promise((r) => setTimeout(r, 300)); // room for a wrong print of the handwritten one
+    expect(printer.jobs()).to.have.length(1);
+    expect(queue.get(other.id)?.state).to.equal('handwritten');
+    // A printed job stays printed.
+    expect((await queue.markHandwritten(job.id)).state).to.equal('printed');
+  });
+
   it('keeps receipts in the order they were made after an outage', async () => {
     const port = await LoopbackPrinter.freePort();
     const queue = await openQueue(port);
