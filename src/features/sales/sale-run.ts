@@ -362,7 +362,7 @@ async function writeRun(sp: Knex.Transaction, ctx: RunContext, p: Plan, now: Dat
   const farmerOf = (s: PlannedSale) => farmers.get(s.farmerPhone)!;
   const saleRows = sales.map((s) => ({
     county_id: countyId, id: s.input.id, shop_id: s.input.shopId, farmer_id: farmerOf(s).id, event_time: s.eventTime, business_day: s.day,
-    recorded_at: now, actor: s.actor, total_deposit_fen: s.total, deposit_mismatch: s.mismatch, booked_at: s.booking.bookedAt,
+    recorded_at: now, actor: s.actor, total_deposit_fen: s.total, deposit_mismatch: s.mismatch, booked_at: s.booking.bookedAt, receipt_no: s.input.receiptNo ?? null,
   }));
   const lineRows = sales.flatMap((s) => s.lines.map((l) => l.row));
   const unitRows = sales.flatMap((s) => s.lines.flatMap((l) => l.codes.map((code) => ({
