@@ -48,4 +48,14 @@ describe('sales by printed receipt number', () => {
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     expect((await t.db.knex('sales').where({ county_id: COUNTY, id: res.body.saleId }).first()).receipt_no).to.equal(null);
   });
+
+  it('finds a sale that arrived in a sync batch (the set-based sale run keeps the receipt number)', async () => {
+    const { id, eventTime, ...payload } = saleBody({ shopId: SHOP_A, receiptNo: 'XS20260315-A0A0-0042', eventTime: t.clock.now().toISOString() });
+    const res = await t.api().post('/api/v1/sync/batches').set('Authorization', await t.token('clerk.qingcheng'))
+      .send({ records: [{ kind: 'sale', id, eventTime, payload }] });
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    expect(res.body.results[0].status, JSON.stringify(res.body)).to.equal('applied');
+    const found = await get('XS20260315-A0A0-0042');
+    expect(found.body.items.map((s: { saleId: string }) => s.saleId)).to.deep.equal([id]);
+  });
 });
