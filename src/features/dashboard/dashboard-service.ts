@@ -170,6 +170,7 @@ export async function countySummary(knex: Knex, countyId: string, range: Dashboa
     },
     trend,
     funnel,
+    rankings: { products: rank(products), manufacturers: rank(manufacturers), townships: rank(townships) },
     // The reconciliation of the period shown (the range's last month): none yet → the page offers to run one.
     reconciliation: { period: range.to, run },
   };

@@ -29,6 +29,7 @@ export const ERROR_SENTENCES: Record<string, Words> = {
   VALIDATION_FAILED: { zh: '查询条件有误（月份应为 年-月），请改正后再查询。', en: 'The query is not valid (months are year-month). Correct it and try again.' },
   TOKEN_EXPIRED: { zh: '登录已过期，请重新登录。', en: 'Your session expired, please sign in again.' },
   SESSION_REVOKED: { zh: '登录已过期，请重新登录。', en: 'Your session expired, please sign in again.' },
+  TOKEN_INVALID: { zh: '登录已过期，请重新登录。', en: 'Your session expired, please sign in again.' },
   UNAUTHENTICATED: { zh: '登录已过期，请重新登录。', en: 'Your session expired, please sign in again.' },
   INVALID_CREDENTIALS: { zh: '用户名或密码不对，请再试一次。', en: 'The username or password is wrong. Please try again.' },
   OUT_OF_SCOPE: { zh: '您无权查看这个县的数据。', en: 'You may not see this county’s figures.' },
