@@ -21,6 +21,12 @@ export const EXCEPTION_REASONS: Record<string, Words> = {
   refund_paid_differs: { zh: '实付退款与应退不符', en: 'Refund paid differs from refund due' },
   bagged_exceeds_returns: { zh: '装袋数多于回收数', en: 'More bagged than returned' },
   overdue_pickup: { zh: '逾期未收运', en: 'Pickup overdue' },
+  // discrepancy_<type>, one per custody discrepancy type (custody_discrepancies_type check)
+  discrepancy_count: { zh: '点数与申报不符', en: 'Count differs from the declared number' },
+  discrepancy_weight: { zh: '称重与预期不符', en: 'Weight differs from the expected weight' },
+  discrepancy_missing_bag: { zh: '回收袋丢失', en: 'Bag missing' },
+  discrepancy_broken_seal: { zh: '封签破损', en: 'Seal broken' },
+  discrepancy_wrong_material: { zh: '材质不符', en: 'Wrong material in the bag' },
 };
 
 /** Sentences for the error codes the dashboard meets; the code stays in small print for support calls. */

@@ -427,6 +427,9 @@
         itemStyle: { areaColor: '#eee', borderColor: '#999' },
         data: p.counties.filter(function (c) { return c.periodRatePct != null; }).map(function (c) { return { name: c.countyId, value: Math.min(c.periodRatePct, 100) }; }) }],
     }, true);
+    var c = chart('province-map');
+    c.off('click');
+    c.on('click', function (x) { if (byId[x.name]) { state.lastCounty = x.name; openCountyFromProvince(x.name); } });
     var none = m.unmatched.map(function (id) { var c = byId[id]; return c ? (state.lang === 'zh' ? c.nameZh : c.nameEn) : id; });
     $('#province-map-note').textContent = none.length ? t('mapNone', { list: none.join('、') }) : '';
   }
