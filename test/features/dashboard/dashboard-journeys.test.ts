@@ -103,6 +103,7 @@ describe('dashboard journeys in a browser (1366×768, Chinese and English)', fun
       const head = page.locator('#run-head');
       if (lang === 'zh') {
         expect(await head.textContent()).to.contain(w.noRun);
+        expect(await page.locator('#exceptions-tools').isVisible()).to.equal(false); // nothing to page yet
         await shot(page, `journey-county-no-run-${lang}`);
         await page.evaluate(() => document.body.setAttribute('data-loaded', 'pending'));
         await page.click('#run-now');
@@ -138,7 +139,7 @@ describe('dashboard journeys in a browser (1366×768, Chinese and English)', fun
       const groups = await page.locator('#exceptions tr.group-row').allTextContents();
       expect(groups.some((g) => g.startsWith('青城镇丰收农资店'))).to.equal(true);
       await page.selectOption('#group-by', 'kind');
-      await page.waitForFunction((r) => Array.from(document.querySelectorAll("#exceptions tr.group-row")).some((x) => x.textContent!.startsWith(r)), w.lateReason);
+      await page.waitForFunction((r) => Array.from(document.querySelectorAll('#exceptions tr.group-row')).some((x) => x.textContent!.startsWith(r)), w.lateReason);
       await shot(page, `journey-exceptions-by-kind-${lang}`);
       expect(errors).to.deep.equal([]);
       await context.close();

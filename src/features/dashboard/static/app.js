@@ -199,7 +199,7 @@
       title: { text: periodText(f), left: 'center', top: 0, textStyle: { fontSize: 12, fontWeight: 'normal', color: '#555' } },
       tooltip: { trigger: 'item', formatter: function (p) { var st = stages[p.dataIndex]; return esc(t(st.key)) + '<br>' + esc(stageLabel(st)) + (st.exceedsPrevious ? '<br>' + esc(t('exceeds')) : ''); } },
       grid: { left: 10, right: 30, top: 30, bottom: 20, containLabel: true },
-      xAxis: { type: 'value', name: t('containersU'), nameLocation: 'end', axisLabel: { hideOverlap: true } },
+      xAxis: { type: 'value', axisLabel: { hideOverlap: true } }, // bars in containers; every label carries its units
       yAxis: { type: 'category', inverse: true, data: stages.map(function (st) { return t(st.key) + (st.exceedsPrevious ? ' ↑' : ''); }) },
       series: [{ type: 'bar', barWidth: '55%', itemStyle: { color: '#4b8b57' },
         label: { show: true, position: 'insideLeft', color: '#111', formatter: function (p) { return stageLabel(stages[p.dataIndex]); } },
