@@ -97,8 +97,3 @@ export async function precompressDashboardAssets(): Promise<Record<AssetName, { 
   }
   return out;
 }
-
-/** Whether an asset is already compressed (a request for it sends stored bytes). */
-export function isPrepared(name: AssetName): boolean {
-  return prepared.has(name);
-}

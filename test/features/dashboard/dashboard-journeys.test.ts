@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { useTestApp, DEMO_PASSWORD } from '../../support/harness.js';
+import { precompressDashboardAssets } from '../../../src/features/dashboard/static-assets.js';
 import { addLateRecordExceptions } from '../../support/extra-exceptions.js';
 import { COUNTY, GLYPHOSATE, SHOP_A, SHOP_B, freshToken, returnBody, saleBody, unitCode } from '../ledger/ledger-fixtures.js';
 
@@ -27,7 +28,7 @@ const WORDS = {
 type Lang = keyof typeof WORDS;
 
 describe('dashboard journeys in a browser (1366×768, Chinese and English)', function () {
-  this.timeout(180_000);
+  this.timeout(300_000);
   const t = useTestApp({ clock: NOW });
   let browser: Browser | null = null;
   let server: http.Server;
@@ -54,6 +55,7 @@ describe('dashboard journeys in a browser (1366×768, Chinese and English)', fun
     const feb = await t.api().post(`/api/v1/counties/${COUNTY}/reconciliations`).set('Authorization', await freshToken(t, 'qingshen.official')).send({ period: '2026-02' });
     expect(feb.status, JSON.stringify(feb.body)).to.equal(201);
     await addLateRecordExceptions(t.db.knex, COUNTY, feb.body.id, [{ id: SHOP_A, name: '青城镇丰收农资店' }, { id: SHOP_B, name: 'B' }], 82 - feb.body.exceptions.length);
+    await precompressDashboardAssets(); // as the server does at start: no page load waits for brotli
     server = http.createServer(t.app);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -69,6 +71,7 @@ describe('dashboard journeys in a browser (1366×768, Chinese and English)', fun
     const context = await browser!.newContext({ viewport: { width: 1366, height: 768 }, locale: lang === 'zh' ? 'zh-CN' : 'en-US', timezoneId: 'UTC' });
     await context.addInitScript((l) => localStorage.setItem('agrireturn.lang', l), lang);
     const page = await context.newPage();
+    page.setDefaultTimeout(60_000); // a loaded CI machine: waits are for behaviour, not speed
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     return { context, page, errors };
@@ -79,7 +82,7 @@ describe('dashboard journeys in a browser (1366×768, Chinese and English)', fun
     await page.fill('input[name=username]', username);
     await page.fill('input[name=password]', DEMO_PASSWORD);
     await page.click('#login-form button[type=submit]');
-    await page.waitForSelector(`body[data-loaded=${loaded}]`, { timeout: 20_000 });
+    await page.waitForSelector(`body[data-loaded=${loaded}]`, { timeout: 60_000 });
   }
 
   async function apply(page: Page, from: string, to: string, loaded = 'county'): Promise<void> {
@@ -87,7 +90,7 @@ describe('dashboard journeys in a browser (1366×768, Chinese and English)', fun
     await page.fill('#filters input[name=from]', from);
     await page.fill('#filters input[name=to]', to);
     await page.click('#filters button[type=submit]');
-    await page.waitForSelector(`body[data-loaded=${loaded}]`, { timeout: 20_000 });
+    await page.waitForSelector(`body[data-loaded=${loaded}]`, { timeout: 60_000 });
   }
 
   const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
