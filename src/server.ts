@@ -2,6 +2,7 @@
 // demo county, listens, and shuts down gracefully (finish requests in flight, close the database).
 import fs from 'node:fs';
 import path from 'node:path';
+import { precompressDashboardAssets } from './features/dashboard/static-assets.js';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -61,6 +62,8 @@ export async function startServer(config: Config, opts: { logger?: Logger; db?: 
   }
   const deps: AppDeps = { db, config, logger, clock: systemClock, jwtSecret: await resolveJwtSecret(config, db.knex) };
   const app = createApp(deps);
+  // The dashboard's files are compressed now (or read back from the cache), not on the first visit.
+  precompressDashboardAssets().then((sizes) => logger.debug({ sizes }, 'dashboard assets precompressed'), (err) => logger.warn({ err }, 'dashboard assets not precompressed'));
   const scheduler = startScheduler(db.knex, deps.clock, logger, [...countyJobs(config), ...serverJobs(config, db)]);
   const server = http.createServer(app);
   server.keepAliveTimeout = 65_000;

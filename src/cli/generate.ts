@@ -33,7 +33,8 @@ runCli('generate', async () => {
     const r = await generateData(db.knex, { counties, year, containersPerCounty: containers, seed: values.seed ? Number(values.seed) : undefined, log: (m) => console.log(m) });
     console.log(`generated ${r.sales} sales, ${r.containers} containers (+ ${r.openingContainers} opening deposits of ${year - 1}, ${r.expiredContainers} expired), ${r.returns} returns, ${r.bags} bags, ${r.custodyEvents} custody events in ${(r.ms / 1000).toFixed(1)} s`);
     const t0 = Date.now();
-    const now = new Date(Date.UTC(year + 1, 0, 1));
+    // Up to now, like the server's own refresh: rows the generator dated after today count once their time comes.
+    const now = new Date();
     for (const c of r.counties) await refreshRecoveryAggregates(db.knex, c, now, 0);
     console.log(`recovery aggregates built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     for (const c of r.counties) {

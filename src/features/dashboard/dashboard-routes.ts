@@ -1,31 +1,16 @@
 // The officials' dashboard: the page and its assets (public: they hold no data), and the compact JSON
 // it reads — county summary, shop table, shop detail, recovery rates and the province's comparison.
-import { readFileSync } from 'node:fs';
-import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { route, type RouteDef, type HandlerContext } from '../../http/route.js';
 import { COUNTY_CODE, enumOf, obj, str, uuid } from '../../shared/schemas/builders.js';
 import { actorName } from '../../auth/authenticate.js';
+import { AppError } from '../../http/errors.js';
 import { refreshRecoveryAggregates, COHORT_DAYS } from '../recovery-rates/aggregation-job.js';
 import { RATE_DIMENSIONS, rateDefinitions, recoveryRates } from '../recovery-rates/recovery-rates.js';
-import { countySummary, ensureFresh, provinceComparison, resolveRange, shopDetail, shopTable } from './dashboard-service.js';
+import { countySummary, ensureFresh, provinceComparison, resolveRange, runExceptions, shopDetail, shopTable, type ExceptionGrouping } from './dashboard-service.js';
+import { preparedAsset, type AssetName } from './static-assets.js';
+import { countyMap } from './county-map.js';
+import { DEFAULT_TIME_ZONE } from '../../shared/business-day.js';
 import { csvLine } from './csv.js';
-
-const STATIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'static');
-const require = createRequire(import.meta.url);
-
-// Read once, on first request: the page is small; ECharts is ~1 MB and cached by the browser.
-const assets = new Map<string, string>();
-function asset(name: string): string {
-  let a = assets.get(name);
-  if (a === undefined) {
-    a = name === 'echarts.min.js' ? readFileSync(require.resolve('echarts/dist/echarts.min.js'), 'utf8') : readFileSync(path.join(STATIC_DIR, name), 'utf8');
-    assets.set(name, a);
-  }
-  return a;
-}
 
 const MONTH = str({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM', examples: ['2026-03'] });
 const RANGE_QUERY = {
@@ -33,22 +18,6 @@ const RANGE_QUERY = {
   days: enumOf(COHORT_DAYS.map(String), 'N of the cohort rate (default 90)'),
 };
 const PROVINCE = str({ pattern: '^[1-8][0-9]0000$', description: 'Province code (GB/T 2260)', examples: ['510000'] });
-
-// Precompressed once (brotli at its best level, gzip for older browsers): ECharts is ~1.1 MB raw and
-// ~0.3 MB as brotli, which is what decides the first visit over a slow rural link.
-const compressed = new Map<string, { br: Buffer; gzip: Buffer }>();
-function compressedAsset(name: string): { br: Buffer; gzip: Buffer } {
-  let c = compressed.get(name);
-  if (!c) {
-    const raw = Buffer.from(asset(name), 'utf8');
-    c = {
-      br: brotliCompressSync(raw, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: raw.length } }),
-      gzip: gzipSync(raw, { level: 9 }),
-    };
-    compressed.set(name, c);
-  }
-  return c;
-}
 
 /** The best encoding the client accepts among brotli and gzip (q=0 refuses one). */
 export function pickEncoding(acceptEncoding: string | undefined): 'br' | 'gzip' | null {
@@ -62,14 +31,16 @@ export function pickEncoding(acceptEncoding: string | undefined): 'br' | 'gzip' 
   return ok('br') ? 'br' : ok('gzip') ? 'gzip' : null;
 }
 
-const staticRoute = (p: string, name: string, type: string, maxAge: number): RouteDef => route({
-  method: 'get', path: p, tag: 'dashboard', auth: 'public', summary: `Dashboard asset ${name}`,
-  responses: { 200: { description: name, contentType: type } },
+const staticRoute = (p: string, name: AssetName, type: string, cacheControl: string): RouteDef => route({
+  method: 'get', path: p, tag: 'dashboard', auth: 'public', summary: `Dashboard asset ${name} (precompressed at start: br or gzip, with Content-Length and ETag)`,
+  responses: { 200: { description: name, contentType: type }, 304: { description: 'Not modified (If-None-Match)' } },
   handler: async ({ req }) => {
-    const headers: Record<string, string> = { 'Cache-Control': `public, max-age=${maxAge}`, Vary: 'Accept-Encoding' };
+    const a = await preparedAsset(name);
+    const headers: Record<string, string> = { 'Cache-Control': cacheControl, Vary: 'Accept-Encoding', ETag: a.etag };
+    if (req.headers['if-none-match'] === a.etag) return { status: 304, headers };
     const encoding = pickEncoding(req.headers['accept-encoding']);
-    if (!encoding) return { contentType: type, body: asset(name), headers };
-    return { contentType: type, body: compressedAsset(name)[encoding], headers: { ...headers, 'Content-Encoding': encoding } };
+    if (!encoding) return { contentType: type, body: a.raw, headers };
+    return { contentType: type, body: a[encoding], headers: { ...headers, 'Content-Encoding': encoding } };
   },
 });
 
@@ -86,10 +57,12 @@ const csv = (name: string, header: string[], rows: unknown[][]) => ({
 });
 
 export const dashboardRoutes: RouteDef[] = [
-  staticRoute('/dashboard', 'index.html', 'text/html; charset=utf-8', 0),
-  staticRoute('/dashboard/app.js', 'app.js', 'application/javascript; charset=utf-8', 300),
-  staticRoute('/dashboard/app.css', 'app.css', 'text/css; charset=utf-8', 300),
-  staticRoute('/dashboard/echarts.min.js', 'echarts.min.js', 'application/javascript; charset=utf-8', 86_400),
+  // The page is revalidated every time (its ETag makes that a 304); the rest are cached for a day and revalidated after.
+  staticRoute('/dashboard', 'index.html', 'text/html; charset=utf-8', 'no-cache'),
+  staticRoute('/dashboard/app.js', 'app.js', 'application/javascript; charset=utf-8', 'public, max-age=300'),
+  staticRoute('/dashboard/app.css', 'app.css', 'text/css; charset=utf-8', 'public, max-age=300'),
+  staticRoute('/dashboard/plain-words.js', 'plain-words.js', 'application/javascript; charset=utf-8', 'public, max-age=300'),
+  staticRoute('/dashboard/echarts.min.js', 'echarts.min.js', 'application/javascript; charset=utf-8', 'public, max-age=86400'),
 
   route({
     method: 'get', path: '/api/v1/dashboard/counties/:countyId', tag: 'dashboard', auth: { permission: 'dashboard:read' },
@@ -125,7 +98,46 @@ export const dashboardRoutes: RouteDef[] = [
     responses: { 200: { description: 'Shop detail', schema: { type: 'object' } }, 404: { description: 'NOT_FOUND' } },
     handler: async (ctx) => {
       await ensureFresh(ctx.deps.db.knex, ctx.params.countyId, ctx.deps.clock.now());
-      return { body: await shopDetail(ctx.deps.db.knex, ctx.params.countyId, ctx.params.shopId, await range(ctx, ctx.params.countyId)) };
+      const tz = (await ctx.deps.db.knex('counties').where({ id: ctx.params.countyId }).first('timezone'))?.timezone ?? DEFAULT_TIME_ZONE;
+      return { body: await shopDetail(ctx.deps.db.knex, ctx.params.countyId, ctx.params.shopId, await range(ctx, ctx.params.countyId), tz) };
+    },
+  }),
+  route({
+    method: 'get', path: '/api/v1/dashboard/counties/:countyId/reconciliations/:runId/exceptions', tag: 'dashboard', auth: { permission: 'dashboard:read' },
+    summary: 'One page of a reconciliation run\'s exceptions (total given), grouped by kind or by shop if asked, each with its reason in plain words',
+    params: obj({ countyId: COUNTY_CODE, runId: uuid() }),
+    query: obj({
+      offset: str({ pattern: '^[0-9]{1,6}$', description: 'Exceptions to skip (default 0)' }),
+      limit: str({ pattern: '^[0-9]{1,3}$', description: 'Page size, 1–200 (default 50)' }),
+      groupBy: enumOf(['none', 'kind', 'shop'], 'Sort into groups by kind or shop (default none)'),
+    }, ['offset', 'limit', 'groupBy']),
+    responses: { 200: { description: 'A page of exceptions', schema: { type: 'object' } }, 404: { description: 'NOT_FOUND' } },
+    handler: async (ctx) => {
+      const limit = Math.min(200, Math.max(1, Number(ctx.query.limit ?? 50)));
+      return { body: await runExceptions(ctx.deps.db.knex, ctx.params.countyId, ctx.params.runId, { offset: Number(ctx.query.offset ?? 0), limit, groupBy: (ctx.query.groupBy ?? 'none') as ExceptionGrouping }) };
+    },
+  }),
+  route({
+    method: 'get', path: '/api/v1/dashboard/counties/:countyId/map', tag: 'dashboard', auth: { permission: 'dashboard:read' },
+    summary: 'GeoJSON of the county\'s prefecture, its counties as features (the county named by its GB/T 2260 code), for the county page\'s map',
+    params: obj({ countyId: COUNTY_CODE }),
+    responses: { 200: { description: 'FeatureCollection', schema: { type: 'object' } } },
+    handler: async (ctx) => {
+      const c = await ctx.deps.db.knex('counties').where({ id: ctx.params.countyId }).first('id', 'name_zh', 'province_name_zh', 'prefecture_name_zh');
+      if (!c) throw new AppError('NOT_FOUND', `No county ${ctx.params.countyId}`);
+      return { body: countyMap([{ id: c.id, nameZh: c.name_zh, provinceNameZh: c.province_name_zh, prefectureNameZh: c.prefecture_name_zh }]), headers: { 'Cache-Control': 'private, max-age=3600' } };
+    },
+  }),
+  route({
+    method: 'get', path: '/api/v1/dashboard/provinces/:provinceCode/map', tag: 'dashboard',
+    auth: { permission: 'dashboard:read', target: (ctx) => ({ countyId: ctx.params.provinceCode }) },
+    summary: 'GeoJSON of the prefectures that hold the province\'s counties on this server, counties named by their GB/T 2260 codes',
+    params: obj({ provinceCode: PROVINCE }),
+    responses: { 200: { description: 'FeatureCollection', schema: { type: 'object' } } },
+    handler: async (ctx) => {
+      const rows = (await ctx.deps.db.knex('counties').where({ province_code: ctx.params.provinceCode, active: true }).orderBy('id')
+        .select('id', 'name_zh', 'province_name_zh', 'prefecture_name_zh')) as Array<{ id: string; name_zh: string; province_name_zh: string; prefecture_name_zh: string }>;
+      return { body: countyMap(rows.map((c) => ({ id: c.id, nameZh: c.name_zh, provinceNameZh: c.province_name_zh, prefectureNameZh: c.prefecture_name_zh }))), headers: { 'Cache-Control': 'private, max-age=3600' } };
     },
   }),
   route({

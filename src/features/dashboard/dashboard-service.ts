@@ -1,14 +1,14 @@
 // Figures for the officials' dashboard, as compact JSON: everything comes from the maintained
 // aggregates (recovery_*), the ledger's account balances and the custody bags' current state, so a
 // county page costs a handful of indexed reads however many containers the county has sold.
-import { businessDay, DEFAULT_TIME_ZONE } from '../../shared/business-day.js';
+import { businessDay, DEFAULT_TIME_ZONE, lastDayOfMonth } from '../../shared/business-day.js';
 import type { Knex } from 'knex';
 import { AppError } from '../../http/errors.js';
 import { maskPhone } from '../../shared/phone.js';
-import { refreshRecoveryAggregates, type CohortDays } from '../recovery-rates/aggregation-job.js';
+import { recordedSince, refreshRecoveryAggregates, type CohortDays } from '../recovery-rates/aggregation-job.js';
 import { rateDefinitions, recoveryRates, recoveryTrend, type RateRow } from '../recovery-rates/recovery-rates.js';
 import { custodyTablesExist, PICKUP_OVERDUE_DAYS } from '../reconciliation/custody-book.js';
-import { latestRun } from '../reconciliation/reconciliation-service.js';
+import { EXCEPTION_REASONS } from './plain-words.js';
 
 export interface DashboardRange {
   from: string;
@@ -24,17 +24,25 @@ export function resolveRange(q: { from?: string; to?: string; days?: string | nu
   return { from: q.from ?? `${today.slice(0, 4)}-01`, to: q.to ?? today.slice(0, 7), days, asOfDay: today };
 }
 
-/** Refreshes a county's aggregates when the last refresh is older than maxAgeMs (cheap when nothing changed). */
+/**
+ * Refreshes a county's aggregates before a read when anything was recorded since the last refresh
+ * (one indexed check), when the last refresh is older than maxAgeMs, or when it claims a time later
+ * than now. So tiles show activity at once instead of a minute later.
+ */
 export async function ensureFresh(knex: Knex, countyId: string, now: Date, maxAgeMs = 60_000): Promise<void> {
   const s = await knex('recovery_aggregation_state').where({ county_id: countyId }).first('refreshed_at');
-  if (s && now.getTime() - new Date(s.refreshed_at).getTime() < maxAgeMs) return;
+  if (s) {
+    const at = new Date(s.refreshed_at);
+    const age = now.getTime() - at.getTime();
+    if (age >= 0 && age < maxAgeMs && !(await recordedSince(knex, countyId, at, now))) return;
+  }
   await refreshRecoveryAggregates(knex, countyId, now);
 }
 
 async function countyRow(knex: Knex, countyId: string) {
-  const c = await knex('counties').where({ id: countyId }).first('id', 'name_zh', 'name_en', 'province_code', 'timezone');
+  const c = await knex('counties').where({ id: countyId }).first('id', 'name_zh', 'name_en', 'province_code', 'prefecture_name_zh', 'timezone');
   if (!c) throw new AppError('NOT_FOUND', `No county ${countyId}`);
-  return c as { id: string; name_zh: string; name_en: string; province_code: string; timezone: string };
+  return c as { id: string; name_zh: string; name_en: string; province_code: string; prefecture_name_zh: string; timezone: string };
 }
 
 interface CustodyNow {
@@ -76,6 +84,55 @@ async function custodyNow(knex: Knex, countyId: string, now: Date): Promise<Cust
   return out;
 }
 
+export interface FunnelStage { key: 'sold' | 'returned' | 'hauled' | 'disposed'; containers: number; kg: number; bags: number | null }
+
+/**
+ * The custody chain for ONE period (the months chosen, county days): containers sold with deposit,
+ * accepted back, hauled from shops (bags picked up) and disposed of (bags on a disposal certificate),
+ * each in containers, kilograms (container tare weights, the same basis at every stage) and bags.
+ * Returns, hauls and disposals in a period may come from earlier periods' sales, returns and hauls,
+ * so a stage may exceed the one before it; `exceedsPrevious` marks it and the page says why.
+ */
+async function periodFunnel(knex: Knex, countyId: string, range: DashboardRange, total: RateRow | undefined, timeZone: string) {
+  const d0 = `${range.from}-01`;
+  const d1 = lastDayOfMonth(range.to);
+  const stages: FunnelStage[] = [
+    { key: 'sold', containers: total?.soldUnits ?? 0, kg: total?.soldKg ?? 0, bags: null },
+    { key: 'returned', containers: total?.returnedUnits ?? 0, kg: total?.returnedKg ?? 0, bags: null },
+    { key: 'hauled', containers: 0, kg: 0, bags: 0 },
+    { key: 'disposed', containers: 0, kg: 0, bags: 0 },
+  ];
+  if (await custodyTablesExist(knex)) {
+    const rows = (await knex.raw(`
+      WITH q AS (SELECT bag_id, sum(quantity)::bigint AS n FROM custody_bag_items WHERE county_id = :c GROUP BY bag_id),
+      hauled AS (
+        SELECT DISTINCT mb.bag_id FROM custody_manifest_bags mb
+          JOIN custody_signatures g ON g.county_id = mb.county_id AND g.manifest_id = mb.manifest_id
+           AND g.handover = 'pickup:' || mb.shop_id::text AND g.side = 'receiver'
+         WHERE mb.county_id = :c AND (g.signed_at AT TIME ZONE :tz)::date BETWEEN :d0 AND :d1),
+      disposed AS (
+        SELECT DISTINCT db.bag_id FROM custody_disposal_bags db
+          JOIN custody_disposals d ON d.county_id = db.county_id AND d.id = db.disposal_id
+         WHERE db.county_id = :c AND d.disposed_on BETWEEN :d0 AND :d1)
+      SELECT 'hauled' AS stage, count(*)::int AS bags, coalesce(sum(q.n), 0)::bigint AS n, coalesce(sum(bg.expected_weight_g), 0)::bigint AS g
+        FROM hauled h JOIN custody_bags bg ON bg.county_id = :c AND bg.id = h.bag_id LEFT JOIN q ON q.bag_id = h.bag_id
+      UNION ALL
+      SELECT 'disposed', count(*)::int, coalesce(sum(q.n), 0)::bigint, coalesce(sum(bg.expected_weight_g), 0)::bigint
+        FROM disposed x JOIN custody_bags bg ON bg.county_id = :c AND bg.id = x.bag_id LEFT JOIN q ON q.bag_id = x.bag_id`,
+    { c: countyId, tz: timeZone, d0, d1 })).rows as Array<{ stage: 'hauled' | 'disposed'; bags: number; n: string; g: string }>;
+    for (const r of rows) {
+      const st = stages.find((x) => x.key === r.stage)!;
+      st.bags = r.bags;
+      st.containers = Number(r.n);
+      st.kg = Number(r.g) / 1000;
+    }
+  }
+  return {
+    scope: 'period' as const, from: range.from, to: range.to,
+    stages: stages.map((st, i) => ({ ...st, exceedsPrevious: i > 0 && st.containers > stages[i - 1]!.containers })),
+  };
+}
+
 /** Accepted containers per shop, all time (from the aggregates). */
 async function returnedByShop(knex: Knex, countyId: string): Promise<Map<string, number>> {
   const rows = (await knex('recovery_monthly').where({ county_id: countyId }).groupBy('shop_id').select('shop_id', knex.raw('sum(returned_units)::bigint AS n'))) as Array<{ shop_id: string; n: string }>;
@@ -94,17 +151,15 @@ export async function countySummary(knex: Knex, countyId: string, range: Dashboa
   const unredeemed = await knex('ledger_accounts').where({ county_id: countyId, code: 'unredeemed' }).first('balance_fen');
   const custody = await custodyNow(knex, countyId, now);
   const returned = await returnedByShop(knex, countyId);
-  const returnedAllTime = [...returned.values()].reduce((a, b) => a + b, 0);
-  const soldRow = await knex('recovery_monthly').where({ county_id: countyId }).sum({ n: 'sold_units' }).first();
-  const soldAllTime = Number(soldRow?.n ?? 0);
   let loose = 0;
   for (const [shopId, n] of returned) loose += Math.max(0, n - (custody.byShop.get(shopId)?.bagged ?? 0));
   let inBags = 0;
   for (const s of custody.byShop.values()) inBags += s.atShopInBags;
-  const run = await latestRun(knex, countyId);
+  const funnel = await periodFunnel(knex, countyId, range, total, county.timezone);
+  const run = await periodRun(knex, countyId, range.to);
   const rank = (rows: RateRow[]) => rows.sort((a, b) => (b.periodRatePct ?? -1) - (a.periodRatePct ?? -1) || b.soldUnits - a.soldUnits).slice(0, 50);
   return {
-    county: { id: county.id, nameZh: county.name_zh, nameEn: county.name_en },
+    county: { id: county.id, nameZh: county.name_zh, nameEn: county.name_en, timeZone: county.timezone, prefectureZh: county.prefecture_name_zh, provinceCode: county.province_code },
     range,
     definitions: rateDefinitions(range.days),
     tiles: {
@@ -114,14 +169,69 @@ export async function countySummary(knex: Knex, countyId: string, range: Dashboa
       containersAwaitingPickup: loose + inBags, bagsAwaitingPickup: custody.bagsAwaitingPickup, openDiscrepancies: custody.openDiscrepancies,
     },
     trend,
-    // All time, every stage: bags hauled this month may hold containers returned last year, so only
-    // cumulative figures keep sold ≥ returned ≥ hauled ≥ disposed (the custody mass balance).
-    funnel: { scope: 'all_time', sold: soldAllTime, returned: returnedAllTime, hauled: custody.hauled, disposed: custody.disposed },
+    funnel,
     rankings: { products: rank(products), manufacturers: rank(manufacturers), townships: rank(townships) },
-    lastRun: run && {
-      id: run.id, period: run.period, asOf: run.asOf, runAt: run.runAt, errorCount: run.errorCount, exceptionCount: run.exceptionCount,
-      exceptions: run.exceptions.slice(0, 50).map((e) => ({ severity: e.severity, kind: e.kind, book: e.book, shopId: e.shopId, messageZh: e.messageZh, messageEn: e.messageEn, records: e.records.length })),
-    },
+    // The reconciliation of the period shown (the range's last month): none yet → the page offers to run one.
+    reconciliation: { period: range.to, run },
+  };
+}
+
+export type ExceptionGrouping = 'none' | 'kind' | 'shop';
+
+/**
+ * The latest run of one period (a month), with whether records of that month reached the server after
+ * its cut-off (then its figures are out of date and the page offers to run it again).
+ */
+export async function periodRun(knex: Knex, countyId: string, period: string) {
+  const r = await knex('reconciliation_runs').where({ county_id: countyId, period_key: period })
+    .orderBy([{ column: 'run_at', order: 'desc' }, { column: 'id', order: 'desc' }]).first('id', 'period_key', 'as_of', 'run_at', 'trigger', 'exception_count', 'error_count');
+  if (!r) return null;
+  const d0 = `${period}-01`;
+  const d1 = lastDayOfMonth(period);
+  const newer = (await knex.raw(`
+    SELECT EXISTS (SELECT 1 FROM sales WHERE county_id = :c AND recorded_at > :asOf AND business_day BETWEEN :d0 AND :d1)
+        OR EXISTS (SELECT 1 FROM returns WHERE county_id = :c AND recorded_at > :asOf AND business_day BETWEEN :d0 AND :d1) AS newer`,
+  { c: countyId, asOf: r.as_of, d0, d1 })).rows[0].newer as boolean;
+  return {
+    id: r.id as string, period: r.period_key as string, asOf: new Date(r.as_of).toISOString(), runAt: new Date(r.run_at).toISOString(),
+    trigger: r.trigger as string, exceptionCount: Number(r.exception_count), errorCount: Number(r.error_count), recordsSince: newer,
+  };
+}
+
+/**
+ * One page of a run's exceptions, optionally grouped (sorted by kind or by shop, with each group's
+ * size), each with its reason in plain words from the dashboard's catalogue.
+ */
+export async function runExceptions(knex: Knex, countyId: string, runId: string, opts: { offset: number; limit: number; groupBy: ExceptionGrouping }) {
+  const run = await knex('reconciliation_runs').where({ county_id: countyId, id: runId }).first('id', 'period_key');
+  if (!run) throw new AppError('NOT_FOUND', 'No such reconciliation run in this county');
+  const base = () => knex('reconciliation_exceptions as e').leftJoin('shops as s', function () {
+    this.on('s.county_id', 'e.county_id').andOn('s.id', 'e.shop_id');
+  }).where({ 'e.county_id': countyId, 'e.run_id': runId });
+  const total = Number((await base().count({ n: '*' }).first())?.n ?? 0);
+  const q = base().select('e.exception_no', 'e.kind', 'e.severity', 'e.book', 'e.shop_id', 's.name as shop_name', 'e.message_zh', 'e.message_en', 'e.records');
+  if (opts.groupBy === 'kind') q.orderBy([{ column: 'e.kind' }, { column: 'e.exception_no' }]);
+  else if (opts.groupBy === 'shop') q.orderByRaw('s.name NULLS FIRST, e.exception_no');
+  else q.orderBy('e.exception_no');
+  const rows = (await q.offset(opts.offset).limit(opts.limit)) as Array<Record<string, any>>;
+  let groups: Array<{ key: string | null; count: number }> = [];
+  if (opts.groupBy !== 'none') {
+    const col = opts.groupBy === 'kind' ? 'e.kind' : 'e.shop_id';
+    groups = ((await base().groupBy(col).select(knex.raw(`${col}::text AS key`), knex.raw('count(*)::int AS n'))) as Array<{ key: string | null; n: number }>)
+      .map((g) => ({ key: g.key, count: g.n }));
+  }
+  return {
+    runId, period: run.period_key as string, total, offset: opts.offset, limit: opts.limit, groupBy: opts.groupBy, groups,
+    items: rows.map((e) => {
+      const reason = EXCEPTION_REASONS[e.kind as string];
+      const records = typeof e.records === 'string' ? JSON.parse(e.records) : e.records;
+      return {
+        no: Number(e.exception_no), kind: e.kind as string, severity: e.severity as string, book: e.book as string,
+        shopId: (e.shop_id as string | null) ?? null, shopName: (e.shop_name as string | null) ?? null,
+        reasonZh: reason?.zh ?? e.kind, reasonEn: reason?.en ?? e.kind, messageZh: e.message_zh as string, messageEn: e.message_en as string,
+        records: Array.isArray(records) ? records.length : 0,
+      };
+    }),
   };
 }
 
@@ -170,7 +280,7 @@ export async function shopTable(knex: Knex, countyId: string, range: DashboardRa
   return out.sort((a, b) => a.name.localeCompare(b.name, 'zh'));
 }
 
-export async function shopDetail(knex: Knex, countyId: string, shopId: string, range: DashboardRange) {
+export async function shopDetail(knex: Knex, countyId: string, shopId: string, range: DashboardRange, timeZone: string = DEFAULT_TIME_ZONE) {
   const shop = await knex('shops as s').join('townships as t', function () {
     this.on('t.county_id', 's.county_id').andOn('t.id', 's.township_id');
   }).where({ 's.county_id': countyId, 's.id': shopId }).first('s.id', 's.name', 's.address', 's.licence_no', 't.name_zh as township');
@@ -179,15 +289,19 @@ export async function shopDetail(knex: Knex, countyId: string, shopId: string, r
   const trend = await recoveryTrend(knex, base);
   const products = await recoveryRates(knex, { ...base, by: 'product' });
   const position = await knex('ledger_accounts').where({ county_id: countyId, code: `shop:${shopId}` }).first('balance_fen');
-  // Recent returns at the shop: returners only as masked identifiers (DESIGN rule 11).
+  // Recent returns at the shop within the chosen months and not after the county's today (a record
+  // dated later is not shown as if it had happened); returners only as masked identifiers (DESIGN rule 11).
+  const lastDay = lastDayOfMonth(range.to) < range.asOfDay ? lastDayOfMonth(range.to) : range.asOfDay;
   const recent = (await knex.raw(`
-    SELECT r.id, r.event_time, r.total_refund_fen, f.phone_e164,
+    SELECT r.id, r.event_time, r.business_day, r.total_refund_fen, f.phone_e164,
            (SELECT coalesce(sum(i.quantity), 0) FROM return_items i WHERE i.county_id = r.county_id AND i.return_id = r.id AND i.outcome <> 'rejected')::int AS accepted
       FROM returns r LEFT JOIN farmers f ON f.county_id = r.county_id AND f.id = r.farmer_id
-     WHERE r.county_id = :c AND r.shop_id = :s ORDER BY r.event_time DESC LIMIT 20`, { c: countyId, s: shopId })).rows as Array<{ id: string; event_time: Date; total_refund_fen: string; phone_e164: string | null; accepted: number }>;
+     WHERE r.county_id = :c AND r.shop_id = :s AND r.business_day BETWEEN :d0 AND :d1
+     ORDER BY r.event_time DESC LIMIT 20`, { c: countyId, s: shopId, d0: `${range.from}-01`, d1: lastDay })).rows as Array<{ id: string; event_time: Date; total_refund_fen: string; phone_e164: string | null; accepted: number }>;
   return {
     shop: { id: shop.id, name: shop.name, township: shop.township, licenceNo: shop.licence_no },
-    range, definitions: rateDefinitions(range.days),
+    range, definitions: rateDefinitions(range.days), timeZone,
+    returnsWindow: { fromDay: `${range.from}-01`, toDay: lastDay },
     positionFen: Number(position?.balance_fen ?? 0),
     trend, products,
     recentReturns: recent.map((r) => ({ id: r.id, eventTime: new Date(r.event_time).toISOString(), refundFen: Number(r.total_refund_fen), accepted: r.accepted, returner: r.phone_e164 ? maskPhone(r.phone_e164) : null })),

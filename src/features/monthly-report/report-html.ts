@@ -13,7 +13,7 @@ const TEXT = {
     place: (r: CountyMonthlyReport) => `${r.county.provinceZh} ${r.county.prefectureZh} ${r.county.nameZh}（${r.county.id}）`,
     generated: '生成时间', timeZone: '时区', cohortDays: '批次回收天数', asOf: '数据截至',
     rates: '一、回收率', thisMonth: '本月', ytd: '本年累计', sold: '收押销售（个）', returned: '回收（个）', soldKg: '投放重量（千克）', returnedKg: '回收重量（千克）',
-    definitions: '定义', trend: '二、月度趋势（近12个月）', funnel: '三、回收链条', funnelScope: (s: string) => (s === 'all_time' ? '累计（全部时间），各环节均为包装个数' : `口径：${s}`),
+    definitions: '定义', trend: '二、月度趋势（近12个月）', funnel: '三、回收链条', funnelScope: (s: string) => (s === 'all_time' ? '累计（全部时间），各环节均为包装个数' : s === 'period' ? '同一期间（报告月份）内各环节的包装个数；本期回收、收运、处置的可能是以前售出或回收的包装，故某环节可多于上一环节' : `口径：${s}`),
     stage: '环节', count: '数量', units: '个', soldStage: '收押销售', returnedStage: '回收', hauledStage: '已收运', disposedStage: '已处置',
     shops: '四、店铺', shop: '店铺', township: '乡镇', periodRate: '同期回收率', cohortRate: '批次回收率', massRate: '重量回收率', atShop: '店内待收运（个）', bags: '待收运袋数', flags: '标记',
     flag: { returns_above_sales: '回收多于销售', overdue_pickup: '逾期未收运', likely_counterfeit: '疑似假码', refunds_held: '退款待审核' } as Record<string, string>,
@@ -43,7 +43,7 @@ const TEXT = {
     place: (r: CountyMonthlyReport) => `${r.county.nameEn} ${r.county.nameZh} (${r.county.id}), ${r.county.prefectureZh}, ${r.county.provinceZh}`,
     generated: 'Generated', timeZone: 'Time zone', cohortDays: 'Cohort days', asOf: 'Figures as of',
     rates: '1. Recovery rates', thisMonth: 'This month', ytd: 'Year to date', sold: 'Sold with deposit (containers)', returned: 'Returned (containers)', soldKg: 'Placed on the market (kg)', returnedKg: 'Collected (kg)',
-    definitions: 'Definitions', trend: '2. Trend (last 12 months)', funnel: '3. Custody funnel', funnelScope: (s: string) => (s === 'all_time' ? 'Cumulative (all time); every stage in containers' : `Scope: ${s}`),
+    definitions: 'Definitions', trend: '2. Trend (last 12 months)', funnel: '3. Custody funnel', funnelScope: (s: string) => (s === 'all_time' ? 'Cumulative (all time); every stage in containers' : s === 'period' ? 'Containers at each stage in the same period (the report\'s month); returns, hauls and disposals may be of earlier containers, so a stage can exceed the one before it' : `Scope: ${s}`),
     stage: 'Stage', count: 'Count', units: 'containers', soldStage: 'Sold with deposit', returnedStage: 'Returned', hauledStage: 'Hauled', disposedStage: 'Disposed',
     shops: '4. Shops', shop: 'Shop', township: 'Township', periodRate: 'Period recovery', cohortRate: 'Cohort recovery', massRate: 'Recovery by mass', atShop: 'Awaiting pickup (containers)', bags: 'Bags awaiting pickup', flags: 'Flags',
     flag: { returns_above_sales: 'returns above sales', overdue_pickup: 'overdue pickup', likely_counterfeit: 'likely counterfeit codes', refunds_held: 'refunds held for review' } as Record<string, string>,
@@ -129,9 +129,11 @@ const chartText = (lang: ReportLang): ChartText => {
 export function renderCountyReport(r: CountyMonthlyReport, lang: ReportLang): string {
   const x = TEXT[lang];
   const title = `${x.countyTitle(r)} · ${x.monthLabel(r.month)}`;
+  // The dashboard's funnel: one period, per stage (issue 14); the report shows containers.
+  const stageOf = (k: 'sold' | 'returned' | 'hauled' | 'disposed') => r.funnel.stages.find((st) => st.key === k)?.containers ?? 0;
   const stages = [
-    { label: x.soldStage, value: r.funnel.sold }, { label: x.returnedStage, value: r.funnel.returned },
-    { label: x.hauledStage, value: r.funnel.hauled }, { label: x.disposedStage, value: r.funnel.disposed },
+    { label: x.soldStage, value: stageOf('sold') }, { label: x.returnedStage, value: stageOf('returned') },
+    { label: x.hauledStage, value: stageOf('hauled') }, { label: x.disposedStage, value: stageOf('disposed') },
   ];
   const shopRows = r.shops.map((s) => `<tr data-shop="${esc(s.key)}"><td>${esc(s.name)}</td><td>${esc(s.township)}</td><td class="n">${fmtInt(s.soldUnits)}</td><td class="n">${fmtInt(s.returnedUnits)}</td><td class="n">${fmtPct(s.periodRatePct)}</td><td class="n">${fmtPct(s.cohortRatePct)}</td><td class="n">${fmtPct(s.massRatePct)}</td><td class="n">${fmtInt(s.containersAtShop)}</td><td class="n">${fmtInt(s.bagsAwaitingPickup)}</td><td>${s.flags.map((f) => esc(x.flag[f] ?? f)).join('；')}</td></tr>`).join('\n');
   const run = r.run;

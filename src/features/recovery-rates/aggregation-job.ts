@@ -104,21 +104,42 @@ async function rebuildMonth(trx: Knex.Transaction, countyId: string, month: stri
 }
 
 /**
- * Brings a county's aggregates up to `now − settleMs`. Locks the county's state row, so two runs
- * (the scheduler and an API call) never rebuild the same county at once.
+ * Brings a county's aggregates up to `now`. Rows recorded in the last `settleMs` are counted at once
+ * (a refresh right after activity shows it), but the watermark only moves to `now − settleMs`: a
+ * transaction still open then and committed later with an earlier recorded_at is picked up by the
+ * next run, which rebuilds those recent months again (idempotent). A watermark later than `now` (a
+ * generator that ran with a future clock, a clock set back) is not trusted: everything is rebuilt.
+ * Locks the county's state row, so two runs (the scheduler and an API call) never rebuild the same
+ * county at once.
  */
 export async function refreshRecoveryAggregates(knex: Knex, countyId: string, now: Date, settleMs = DEFAULT_SETTLE_MS): Promise<AggregationResult> {
   return knex.transaction(async (trx) => {
     await trx('recovery_aggregation_state').insert({ county_id: countyId, watermark: null, refreshed_at: now, months_rebuilt: 0 }).onConflict('county_id').ignore();
     const state = await trx('recovery_aggregation_state').where({ county_id: countyId }).forUpdate().first();
-    const w: Date | null = state?.watermark ? new Date(state.watermark) : null;
-    const h = new Date(now.getTime() - settleMs);
-    if (w && h.getTime() <= w.getTime()) return { countyId, monthsRebuilt: [], watermark: w.toISOString() };
-    const months = await dirtyMonths(trx, countyId, w, h);
-    for (const m of months) await rebuildMonth(trx, countyId, m, h);
-    await trx('recovery_aggregation_state').where({ county_id: countyId }).update({ watermark: h, refreshed_at: now, months_rebuilt: months.length });
-    return { countyId, monthsRebuilt: months, watermark: h.toISOString() };
+    let w: Date | null = state?.watermark ? new Date(state.watermark) : null;
+    if (w && w.getTime() > now.getTime()) {
+      w = null;
+      // Rows are never deleted: every month goes to zero and the months with rows are rebuilt below.
+      const zero = Object.fromEntries(FIGURES.map((f) => [f, 0]));
+      await trx('recovery_monthly').where({ county_id: countyId }).update(zero);
+      await trx('recovery_county_monthly').where({ county_id: countyId }).update(zero);
+    }
+    const safe = new Date(now.getTime() - settleMs);
+    const months = await dirtyMonths(trx, countyId, w, now);
+    for (const m of months) await rebuildMonth(trx, countyId, m, now);
+    const watermark = w && w.getTime() > safe.getTime() ? w : safe;
+    await trx('recovery_aggregation_state').where({ county_id: countyId }).update({ watermark, refreshed_at: now, months_rebuilt: months.length });
+    return { countyId, monthsRebuilt: months, watermark: watermark.toISOString() };
   });
+}
+
+/** Whether rows were recorded at or after `since` (and not after `now`): a cheap indexed check before a refresh (at, not only after: a row may share the last refresh's millisecond). */
+export async function recordedSince(knex: Knex, countyId: string, since: Date, now: Date): Promise<boolean> {
+  const r = await knex.raw(`
+    SELECT EXISTS (SELECT 1 FROM sales WHERE county_id = :c AND recorded_at >= :s AND recorded_at <= :n)
+        OR EXISTS (SELECT 1 FROM returns WHERE county_id = :c AND recorded_at >= :s AND recorded_at <= :n)
+        OR EXISTS (SELECT 1 FROM reversals WHERE county_id = :c AND recorded_at >= :s AND recorded_at <= :n) AS changed`, { c: countyId, s: since, n: now });
+  return Boolean(r.rows[0].changed);
 }
 
 /** The scheduled form: every active county, one transaction each. */

@@ -115,7 +115,7 @@ describe('monthly report (county and province)', function () {
       for (const d of dash.body.definitions) expect(html).to.contain(lang === 'zh' ? d.definition_zh : d.definition_en.replace(/'/g, '&#39;'));
       expect(html).to.contain(lang === 'zh' ? '青神县农药包装废弃物回收月报' : 'Qingshen County: monthly report');
       expect(html).to.contain(lang === 'zh' ? '2026年2月' : 'February 2026');
-      expect(html).to.contain(lang === 'zh' ? `${dash.body.funnel.sold} 个` : `${dash.body.funnel.sold} containers`);
+      expect(html).to.contain(lang === 'zh' ? `${dash.body.funnel.stages[0].containers} 个` : `${dash.body.funnel.stages[0].containers} containers`);
       // Times in the county's time zone: the clock is 02:02 UTC, 10:02 in Sichuan.
       expect(html).to.contain('2026-03-15 10:02').and.contain('Asia/Shanghai');
       expect(html).to.not.contain('<script');

@@ -13,6 +13,7 @@
 import { expect } from 'chai';
 import { useTestApp } from '../../support/harness.js';
 import { refreshRecoveryAggregates } from '../../../src/features/recovery-rates/aggregation-job.js';
+import { addLateRecordExceptions } from '../../support/extra-exceptions.js';
 import { lastCompleteCohortMonth } from '../../../src/features/recovery-rates/recovery-rates.js';
 import { COUNTY, GLYPHOSATE, GLYPHOSATE_5L, SHOP_A, SHOP_B, freshToken, returnBody, saleBody, unitCode } from '../ledger/ledger-fixtures.js';
 
@@ -93,14 +94,61 @@ describe('recovery rates and the dashboard API', () => {
     expect(before.length).to.be.greaterThan(0);
   });
 
+  it('counts activity at once: a refresh right after a sale shows it, and a watermark in the future is not trusted', async () => {
+    const official = await freshToken(t, 'qingshen.official');
+    const rates = async () => (await get(`/api/v1/counties/${COUNTY}/recovery-rates?from=2026-03&to=2026-03&days=30`)).body.rows[0];
+    const before = await rates();
+    t.clock.advance(1000); // real rows recorded after the last run carry a later time
+    // A sale recorded now (the test clock does not move): within the job's settling minute.
+    const saleIds: string[] = [];
+    const sale = await t.api().post('/api/v1/sales').set('Authorization', await freshToken(t, 'clerk.qingcheng'))
+      .send(saleBody({ eventTime: t.clock.now().toISOString(), lines: [{ productId: GLYPHOSATE_5L.id, quantity: 1 }] }));
+    expect(sale.status, JSON.stringify(sale.body)).to.equal(201);
+    saleIds.push(sale.body.saleId);
+    const refreshed = await t.api().post(`/api/v1/counties/${COUNTY}/recovery-rates/refresh`).set('Authorization', official);
+    expect(refreshed.status, JSON.stringify(refreshed.body)).to.equal(200);
+    expect(refreshed.body.monthsRebuilt).to.deep.equal(['2026-03']);
+    expect((await rates()).soldUnits).to.equal(before.soldUnits + 1);
+    t.clock.advance(1000);
+    // A read needs no refresh call: the dashboard notices rows recorded since the last refresh.
+    const second = await t.api().post('/api/v1/sales').set('Authorization', await freshToken(t, 'clerk.qingcheng'))
+      .send(saleBody({ eventTime: t.clock.now().toISOString(), lines: [{ productId: GLYPHOSATE_5L.id, quantity: 1 }] }));
+    expect(second.status).to.equal(201);
+    saleIds.push(second.body.saleId);
+    expect((await get(`/api/v1/dashboard/counties/${COUNTY}?from=2026-03&to=2026-03&days=30`)).body.tiles.soldUnits).to.equal(before.soldUnits + 2);
+    // A generator run with a future clock once left the watermark in 2027: the next refresh rebuilds everything instead of nothing.
+    await t.db.knex('recovery_aggregation_state').where({ county_id: COUNTY }).update({ watermark: new Date('2027-01-01T00:00:00Z'), refreshed_at: new Date('2027-01-01T00:00:00Z') });
+    await t.db.knex('recovery_county_monthly').where({ county_id: COUNTY, month: '2026-03' }).update({ sold_units: 0 });
+    expect((await get(`/api/v1/dashboard/counties/${COUNTY}?from=2026-03&to=2026-03&days=30`)).body.tiles.soldUnits).to.equal(before.soldUnits + 2);
+    // Leave the history as the later tests expect it: both sales reversed.
+    expect(saleIds.every(Boolean), JSON.stringify(sale.body)).to.equal(true);
+    for (const [i, id] of saleIds.entries()) {
+      const rev = await t.api().post('/api/v1/reversals').set('Authorization', official)
+        .send({ id: `0190a000-0000-7000-8000-00000000b00${i}`, countyId: COUNTY, targetType: 'sale', targetId: id, reason: '测试冲正' });
+      expect(rev.status, JSON.stringify(rev.body)).to.equal(201);
+    }
+    t.clock.advance(1);
+    expect((await rates()).soldUnits).to.equal(before.soldUnits);
+  });
+
   it('serves the county dashboard, the shop table with flags, and a shop with returners masked', async () => {
     const d = await get(`/api/v1/dashboard/counties/${COUNTY}?${Q}&days=30`);
     expect(d.status, JSON.stringify(d.body)).to.equal(200);
     expect(d.body.tiles).to.include({ periodRatePct: 100, soldUnits: 6, returnedUnits: 6 });
     expect(d.body.tiles.depositsOutstandingFen).to.be.a('number');
     expect(d.body.trend.map((p: { month: string }) => p.month)).to.deep.equal(['2026-01', '2026-02', '2026-03']);
-    // All time: 4 (2025) + 4 + 2 sold; 7 accepted back, less the return reversed by the test above; nothing bagged yet.
-    expect(d.body.funnel).to.deep.equal({ scope: 'all_time', sold: 10, returned: 6, hauled: 0, disposed: 0 });
+    // One period, every stage in containers, kg and bags: 6 sold (640 g) and 6 back in January–March
+    // (7 less the return reversed by the test above, 6 × 55 g); nothing hauled or disposed yet.
+    expect(d.body.funnel).to.deep.equal({
+      scope: 'period', from: '2026-01', to: '2026-03', stages: [
+        { key: 'sold', containers: 6, kg: 0.64, bags: null, exceedsPrevious: false },
+        { key: 'returned', containers: 6, kg: 0.33, bags: null, exceedsPrevious: false },
+        { key: 'hauled', containers: 0, kg: 0, bags: 0, exceedsPrevious: false },
+        { key: 'disposed', containers: 0, kg: 0, bags: 0, exceedsPrevious: false },
+      ],
+    });
+    expect(d.body.county).to.include({ timeZone: 'Asia/Shanghai', prefectureZh: '眉山市' });
+    expect(d.body.reconciliation).to.deep.equal({ period: '2026-03', run: null });
     const shops = (await get(`/api/v1/dashboard/counties/${COUNTY}/shops?${Q}&days=30`)).body.shops;
     expect(shops.find((s: { key: string }) => s.key === SHOP_B).flags).to.include('returns_above_sales');
     const csv = await get(`/api/v1/dashboard/counties/${COUNTY}/shops?${Q}&format=csv`);
@@ -125,6 +173,57 @@ describe('recovery rates and the dashboard API', () => {
     expect((await get(`/api/v1/counties/${COUNTY}/recovery-rates?from=2026-13`)).body.error.code).to.equal('VALIDATION_FAILED');
     expect((await get(`/api/v1/counties/${COUNTY}/recovery-rates?by=farmer`)).body.error.code).to.equal('VALIDATION_FAILED');
   });
+  it('shows the reconciliation of the period chosen, out of date once records of it arrive, its exceptions paged and grouped', async () => {
+    const official = await freshToken(t, 'qingshen.official');
+    const ran = await t.api().post(`/api/v1/counties/${COUNTY}/reconciliations`).set('Authorization', official).send({ period: '2026-03' });
+    expect(ran.status, JSON.stringify(ran.body)).to.equal(201);
+    await t.api().post(`/api/v1/counties/${COUNTY}/reconciliations`).set('Authorization', official).send({ period: '2026-01' });
+    const march = (await get(`/api/v1/dashboard/counties/${COUNTY}?${Q}`)).body.reconciliation;
+    expect(march.period).to.equal('2026-03');
+    expect(march.run).to.include({ id: ran.body.id, period: '2026-03', exceptionCount: ran.body.exceptions.length, recordsSince: false });
+    const jan = (await get(`/api/v1/dashboard/counties/${COUNTY}?from=2026-01&to=2026-01`)).body.reconciliation;
+    expect(jan.run.period).to.equal('2026-01');
+    expect((await get(`/api/v1/dashboard/counties/${COUNTY}?from=2026-02&to=2026-02`)).body.reconciliation).to.deep.equal({ period: '2026-02', run: null });
+
+    expect(ran.body.exceptions.length).to.be.at.least(1);
+    await addLateRecordExceptions(t.db.knex, COUNTY, ran.body.id, [{ id: SHOP_A, name: '青城镇丰收农资店' }, { id: SHOP_B, name: 'B' }], 4);
+    const total = ran.body.exceptions.length + 4;
+    const path = `/api/v1/dashboard/counties/${COUNTY}/reconciliations/${ran.body.id}/exceptions`;
+    const p1 = (await get(`${path}?limit=1`)).body;
+    const p2 = (await get(`${path}?limit=1&offset=1`)).body;
+    expect(p1).to.include({ total, offset: 0, limit: 1 });
+    expect(p1.items).to.have.length(1);
+    expect(p2.items[0].no).to.not.equal(p1.items[0].no);
+    const byKind = (await get(`${path}?groupBy=kind`)).body;
+    expect(byKind.groups.reduce((n: number, g: { count: number }) => n + g.count, 0)).to.equal(total);
+    const kinds = byKind.items.map((e: { kind: string }) => e.kind);
+    expect(kinds).to.deep.equal([...kinds].sort());
+    const above = byKind.items.find((e: { kind: string }) => e.kind === 'returns_above_sales');
+    expect(above).to.include({ reasonEn: 'More returned than sold with deposit', reasonZh: '回收多于收押销售', shopId: SHOP_B });
+    expect(above.messageEn).to.match(/containers refunded against/);
+    expect(byKind.groups.find((g: { key: string }) => g.key === 'late_record').count).to.equal(4);
+    const byShop = (await get(`${path}?groupBy=shop`)).body;
+    expect(byShop.groups.map((g: { key: string | null }) => g.key)).to.include(SHOP_B);
+    expect((await get(`/api/v1/dashboard/counties/${COUNTY}/reconciliations/${ran.body.id}/exceptions`, 'jiange.official')).status).to.equal(403);
+
+    // A March record reaching the server after the run: the run is out of date.
+    t.clock.advance(1000);
+    const late = await t.api().post('/api/v1/returns').set('Authorization', await freshToken(t, 'clerk.qingcheng'))
+      .send(returnBody({ eventTime: t.clock.now().toISOString(), items: [{ productId: GLYPHOSATE_5L.id, quantity: 1, inspection: 'accepted' }] }));
+    expect(late.status, JSON.stringify(late.body)).to.equal(201);
+    expect((await get(`/api/v1/dashboard/counties/${COUNTY}?${Q}`)).body.reconciliation.run.recordsSince).to.equal(true);
+  });
+
+  it('lists a shop\'s returns of the chosen months only, none after the county\'s today, with the county\'s time zone', async () => {
+    const jan = (await get(`/api/v1/dashboard/counties/${COUNTY}/shops/${SHOP_A}?from=2026-01&to=2026-01`)).body;
+    expect(jan.timeZone).to.equal('Asia/Shanghai');
+    expect(jan.returnsWindow).to.deep.equal({ fromDay: '2026-01-01', toDay: '2026-01-31' });
+    expect(jan.recentReturns.map((r: { eventTime: string }) => r.eventTime)).to.deep.equal(['2026-01-20T02:00:00.000Z']);
+    const toDec = (await get(`/api/v1/dashboard/counties/${COUNTY}/shops/${SHOP_A}?from=2026-01&to=2026-12`)).body;
+    expect(toDec.returnsWindow.toDay).to.equal('2026-03-15'); // the county's today, not December
+    for (const r of toDec.recentReturns) expect(r.eventTime <= t.clock.now().toISOString()).to.equal(true);
+  });
+
   it('completes the 90-day cohort once 90 days have passed (runs last: the clock moves forward)', async () => {
     t.clock.set('2026-07-01T02:00:00.000Z');
     const r = (await get(`/api/v1/counties/${COUNTY}/recovery-rates?${Q}&days=90`)).body.rows[0];
