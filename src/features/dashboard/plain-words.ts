@@ -1,8 +1,10 @@
 // The dashboard's plain words, in one place: what each kind of reconciliation exception means, and a
 // sentence (what happened, what to do) for every error code an official can meet on the dashboard.
 // Served to the page as /dashboard/plain-words.js; a test fails when an exception kind or one of the
-// dashboard's error codes has no text. When the shared catalogue of error sentences lands in
-// src/shared/, ERROR_SENTENCES merges into it and this file keeps only the exception kinds.
+// dashboard's error codes has no text. Error sentences come from the shared catalogue
+// (src/shared/plain-words.ts, the same words the terminal shows); the dashboard only words a few codes
+// for its own screens (e.g. which button to press) on top of it.
+import { PLAIN_WORDS } from '../../shared/plain-words.js';
 
 export interface Words { zh: string; en: string }
 
@@ -29,8 +31,8 @@ export const EXCEPTION_REASONS: Record<string, Words> = {
   discrepancy_wrong_material: { zh: '材质不符', en: 'Wrong material in the bag' },
 };
 
-/** Sentences for the error codes the dashboard meets; the code stays in small print for support calls. */
-export const ERROR_SENTENCES: Record<string, Words> = {
+/** The dashboard's own wording of codes it meets on its screens, over the shared catalogue. */
+const DASHBOARD_WORDING: Record<string, Words> = {
   INVALID_MONTH_RANGE: { zh: '起始月份晚于截止月份，请把起始月改到截止月之前或同月，再点“查询”。', en: 'The start month is after the end month. Choose a start month on or before the end month, then press Apply.' },
   VALIDATION_FAILED: { zh: '查询条件有误（月份应为 年-月），请改正后再查询。', en: 'The query is not valid (months are year-month). Correct it and try again.' },
   TOKEN_EXPIRED: { zh: '登录已过期，请重新登录。', en: 'Your session expired, please sign in again.' },
@@ -47,6 +49,9 @@ export const ERROR_SENTENCES: Record<string, Words> = {
   NETWORK: { zh: '连不上服务器，请检查网络后再试。', en: 'The server cannot be reached. Check the network and try again.' },
   INTERNAL: { zh: '服务器出错了，请稍后再试；如一直出现，请把下方代码告诉技术支持。', en: 'Something went wrong on the server. Try again later; if it keeps happening, give support the code below.' },
 };
+
+/** Sentences for every error code (shared catalogue, dashboard wording first); the code stays in small print for support calls. */
+export const ERROR_SENTENCES: Record<string, Words> = { ...PLAIN_WORDS, ...DASHBOARD_WORDING };
 
 /** The page's copy of the catalogue (a plain script, no build step). */
 export function plainWordsScript(): string {
