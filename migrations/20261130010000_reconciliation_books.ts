@@ -10,9 +10,9 @@
 //   uuid for none; kind: the movement (deposit_collected, …, plus accepted/rejected/none units).
 // - reconciliation_dirty_days: which record days changed since their books were built. Written by
 //   statement-level AFTER INSERT triggers with transition tables on every source table (so a
-//   multi-row INSERT and COPY mark them once per statement), keyed by the writing transaction's id:
-//   writers never touch each other's rows (no hot row, no ON CONFLICT wait across transactions),
-//   and a rebuild deletes exactly the marks it saw, never one committed after it looked.
+//   multi-row INSERT and COPY mark them once per statement and day), tagged with the writing
+//   transaction's id: writers only ever append (no hot row, no unique-key wait between
+//   transactions), and a rebuild deletes exactly the marks it saw, never one committed after it looked.
 // - reconciliation_book_state: per county, the time zone the days were cut in (a changed zone
 //   rebuilds the county's books) and when they were last refreshed.
 // - book_unit_duplicates: unit codes allocated more than once (candidates for unit_refunded_twice).
@@ -68,8 +68,11 @@ export async function up(knex: Knex): Promise<void> {
     t.string('county_id', 6).notNullable();
     t.date('rec_day').notNullable();
     t.bigInteger('tx').notNullable(); // txid_current() of the writing transaction
-    t.primary(['county_id', 'rec_day', 'tx']);
   });
+  // No unique key on purpose: a restore COPYs a backup's marks after its own triggers wrote some, and
+  // a transaction id of the source cluster may equal the restoring one. A few duplicate marks (one
+  // per statement and day) cost nothing; a refresh deletes them all.
+  await knex.raw(`CREATE INDEX reconciliation_dirty_days_day ON reconciliation_dirty_days (county_id, rec_day, tx)`);
 
   await knex.schema.createTable('reconciliation_book_state', (t) => {
     t.string('county_id', 6).notNullable().references('id').inTable('counties');
@@ -92,8 +95,7 @@ export async function up(knex: Knex): Promise<void> {
       BEGIN
         INSERT INTO reconciliation_dirty_days (county_id, rec_day, tx)
         SELECT DISTINCT x.county_id, (x.rec AT TIME ZONE c.timezone)::date, txid_current()
-          FROM (${select}) x JOIN counties c ON c.id = x.county_id
-        ON CONFLICT DO NOTHING;
+          FROM (${select}) x JOIN counties c ON c.id = x.county_id;
         RETURN NULL;
       END;
       $$;`);

@@ -116,7 +116,7 @@ export async function refreshBooks(knex: Knex, countyId: string, now: Date = new
     if (!county) return { days: 0, full: false };
     const tz = county.timezone;
     const state = (await trx('reconciliation_book_state').where({ county_id: countyId }).first('timezone')) as { timezone: string } | undefined;
-    const marks = (await trx.raw(`SELECT to_char(rec_day, 'YYYY-MM-DD') AS day, tx::text AS tx FROM reconciliation_dirty_days WHERE county_id = ?`, [countyId])).rows as Array<{ day: string; tx: string }>;
+    const marks = (await trx.raw(`SELECT DISTINCT to_char(rec_day, 'YYYY-MM-DD') AS day, tx::text AS tx FROM reconciliation_dirty_days WHERE county_id = ?`, [countyId])).rows as Array<{ day: string; tx: string }>;
     const full = !state || state.timezone !== tz;
     if (!full && marks.length === 0) return { days: 0, full: false };
     const c = { c: countyId, tz };

@@ -180,7 +180,7 @@ describe('reconciliation books equal the full recomputation (random activity)', 
           await compareAll(earlierHours, refresh);
         }
       }),
-      { numRuns: Number(process.env.BOOKS_PROPERTY_RUNS ?? 10), endOnFailure: true },
+      { numRuns: Number(process.env.BOOKS_PROPERTY_RUNS ?? 6), endOnFailure: true },
     );
     // The random walk really went through what the books must get right.
     expect(sales.length, `sales (refused: ${refused.join(', ')})`).to.be.greaterThan(5);
