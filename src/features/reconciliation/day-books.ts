@@ -127,6 +127,14 @@ export async function refreshBooks(knex: Knex, countyId: string, now: Date = new
         SELECT :c, (e.rec AT TIME ZONE :tz)::date, (e.at AT TIME ZONE :tz)::date, e.source, coalesce(e.key_id, '${NIL_KEY}'::uuid), e.kind, sum(e.fen), sum(e.units)
           FROM (${CONTRIBUTIONS}) e WHERE ${f.sql}
          GROUP BY 2, 3, 4, 5, 6`, { ...c, ...f.bindings });
+      if (!r.lo && !r.hi) {
+        await trx.raw(`
+          INSERT INTO book_unit_duplicates (county_id, unit_code)
+          SELECT county_id, unit_code FROM return_allocations WHERE county_id = :c AND unit_code IS NOT NULL AND source IN ('unit', 'unit_expired')
+           GROUP BY county_id, unit_code HAVING count(*) > 1
+          ON CONFLICT DO NOTHING`, c);
+        return;
+      }
       await trx.raw(`
         INSERT INTO book_unit_duplicates (county_id, unit_code)
         SELECT DISTINCT a.county_id, a.unit_code FROM returns r JOIN return_allocations a ON a.county_id = r.county_id AND a.return_id = r.id
