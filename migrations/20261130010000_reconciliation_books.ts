@@ -93,6 +93,8 @@ export async function up(knex: Knex): Promise<void> {
     await knex.raw(`
       CREATE OR REPLACE FUNCTION agrireturn_books_mark_${table}() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
+        -- A restore or db:move copies the source's books and marks as they were (src/backup/table-copy.ts).
+        IF current_setting('agrireturn.copying', true) = 'on' THEN RETURN NULL; END IF;
         INSERT INTO reconciliation_dirty_days (county_id, rec_day, tx)
         SELECT DISTINCT x.county_id, (x.rec AT TIME ZONE c.timezone)::date, txid_current()
           FROM (${select}) x JOIN counties c ON c.id = x.county_id;
