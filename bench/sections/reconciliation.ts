@@ -34,6 +34,7 @@ export async function benchReconciliation(knex: Knex, countyId: string, year: nu
     const r = await reconcile(knex, countyId, String(year), asOf, { from, refresh });
     return { ms: performance.now() - t0, fingerprint: fingerprintOf(r.figures, r.exceptions), sold: r.figures.units.soldWithDeposit };
   };
+  await knex.raw('ANALYZE'); // fresh statistics after a bulk load, for both paths alike
   const full = await timed('recompute');
   let t0 = performance.now();
   await refreshBooks(knex, countyId);

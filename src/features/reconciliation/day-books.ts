@@ -273,12 +273,13 @@ export async function unitsRefundedTwiceFromBooks(trx: Knex.Transaction, w: Book
       WHERE r.county_id = :c AND r.recorded_at >= :lo${i}${ranges[i]!.hi ? ` AND r.recorded_at < :hi${i}` : ''} AND a.unit_code IS NOT NULL AND a.source IN ('unit', 'unit_expired')`).join(' UNION ');
   const b: Record<string, unknown> = { c: w.countyId, to: w.to, asOf: w.asOf };
   ranges.forEach((r, i) => { b[`lo${i}`] = r.lo; if (r.hi) b[`hi${i}`] = r.hi; });
+  const codes = ((await trx.raw(`SELECT unit_code FROM book_unit_duplicates WHERE county_id = :c UNION ${fresh}`, b)).rows as Array<{ unit_code: string }>).map((r) => r.unit_code);
+  if (!codes.length) return [];
   const rows = (await trx.raw(`
-    WITH cand AS (SELECT unit_code FROM book_unit_duplicates WHERE county_id = :c UNION ${fresh})
     SELECT a.unit_code, array_agg(DISTINCT a.return_id::text ORDER BY a.return_id::text) AS returns
       FROM return_allocations a JOIN returns r ON r.county_id = a.county_id AND r.id = a.return_id
-     WHERE a.county_id = :c AND a.unit_code IN (SELECT unit_code FROM cand) AND a.source IN ('unit', 'unit_expired') AND r.recorded_at <= :asOf AND coalesce(r.booked_at, r.event_time) < :to
+     WHERE a.county_id = :c AND a.unit_code = ANY(:codes) AND a.source IN ('unit', 'unit_expired') AND r.recorded_at <= :asOf AND coalesce(r.booked_at, r.event_time) < :to
        AND NOT EXISTS (SELECT 1 FROM reversals v WHERE v.county_id = r.county_id AND v.target_type = 'return' AND v.target_id = r.id AND v.recorded_at <= :asOf)
-     GROUP BY a.unit_code HAVING count(*) > 1 ORDER BY a.unit_code LIMIT 200`, b)).rows as Array<{ unit_code: string; returns: string[] }>;
+     GROUP BY a.unit_code HAVING count(*) > 1 ORDER BY a.unit_code LIMIT 200`, { ...b, codes })).rows as Array<{ unit_code: string; returns: string[] }>;
   return rows.map((r) => ({ unitCode: r.unit_code, returnIds: r.returns }));
 }
