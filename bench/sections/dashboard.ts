@@ -1,11 +1,10 @@
-// Reconciliation of one county-year and the dashboard API's latency on a multi-county data set,
+// The data for the county-year reconciliation (timed in reconciliation.ts) and the dashboard API's latency on a multi-county data set,
 // each printed with the data size. Sizes: BENCH_RECON_CONTAINERS (default 1,000,000 containers in
 // the demo county), BENCH_DASH_COUNTIES (default 10 counties in all) × BENCH_DASH_CONTAINERS
 // (default 100,000 each for the other counties). Not a timed test.
 import type { BenchRow, BenchSection } from '../harness.js';
 import { generateData } from '../../src/features/generator/generate-data.js';
 import { refreshRecoveryAggregates } from '../../src/features/recovery-rates/aggregation-job.js';
-import { runReconciliation } from '../../src/features/reconciliation/reconciliation-service.js';
 
 const RECON_CONTAINERS = Number(process.env.BENCH_RECON_CONTAINERS ?? 1_000_000);
 const DASH_COUNTIES = Number(process.env.BENCH_DASH_COUNTIES ?? 10);
@@ -31,11 +30,7 @@ export const dashboardSection: BenchSection = {
     const aggMs = performance.now() - aggStart;
     console.log(`recovery aggregates, full build of ${DASH_COUNTIES} county-years: ${(aggMs / 1000).toFixed(1)} s`);
 
-    const t0 = performance.now();
-    const run = await runReconciliation(knex, { countyId: '511425', period: String(YEAR), now, trigger: 'api', actor: 'bench' });
-    const reconMs = performance.now() - t0;
-    console.log(`reconciliation 511425 ${YEAR} (${run.figures.units.soldWithDeposit.toLocaleString('en')} containers sold, ${run.exceptionCount} exceptions): ${(reconMs / 1000).toFixed(2)} s`);
-    rows.push({ section: 'dashboard', operation: `reconcile county-year (${gen.containers} containers)`, concurrency: 1, ops: 1, errors: 0, perSecond: 1000 / reconMs, p50Ms: reconMs, p99Ms: reconMs });
+    // The county-year reconciliation is timed by the reconciliation section (both ways, on this data).
 
     const county = await ctx.token('qingshen.official');
     const province = await ctx.token('sichuan.official');

@@ -18,7 +18,7 @@ import zlib from 'node:zlib';
 import type { Knex } from 'knex';
 import { requestResendAllCounties } from '../features/sync/resend-requests.js';
 import {
-  appliedMigrations, copyIn, copyOut, CopyRefusedError, MIGRATOR_TABLES, prepareTarget, quoteIdent, sequenceValues, setSequences,
+  appliedMigrations, copyIn, copyOut, CopyRefusedError, MARK_AS_COPY_SQL, MIGRATOR_TABLES, prepareTarget, quoteIdent, sequenceValues, setSequences,
   tablesInDependencyOrder, withClient, type SequenceValue, type TableInfo,
 } from './table-copy.js';
 
@@ -182,6 +182,7 @@ export async function restoreBackup(knex: Knex, file: string, onProgress?: Progr
     const it = lines[Symbol.asyncIterator]();
     const restored: RestoreResult['tables'] = [];
     await client.query('BEGIN');
+    await client.query(MARK_AS_COPY_SQL);
     try {
       for (const [i, t] of manifest.tables.entries()) {
         const hash = createHash('sha256');

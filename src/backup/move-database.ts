@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import { pipeline } from 'node:stream/promises';
 import { checkAllCounties, type LedgerCheckResult } from '../features/ledger/ledger-check.js';
 import {
-  appliedMigrations, copyIn, copyOut, CopyRefusedError, MIGRATOR_TABLES, prepareTarget, quoteIdent, sequenceValues, setSequences,
+  appliedMigrations, copyIn, copyOut, CopyRefusedError, MARK_AS_COPY_SQL, MIGRATOR_TABLES, prepareTarget, quoteIdent, sequenceValues, setSequences,
   tablesInDependencyOrder, withClient,
 } from './table-copy.js';
 import type { Progress } from './backup-archive.js';
@@ -23,6 +23,7 @@ export async function moveDatabase(source: Knex, target: Knex, onProgress?: Prog
   const tables = await withClient(source, (src) => withClient(target, async (dst) => {
     await src.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     await dst.query('BEGIN');
+    await dst.query(MARK_AS_COPY_SQL);
     try {
       // Re-read inside the snapshot: a migration that ran between the check and here would show.
       const again = await appliedMigrations(src);

@@ -103,6 +103,13 @@ export async function setSequences(client: pg.ClientBase, values: SequenceValue[
   for (const s of values) await client.query('SELECT setval($1::regclass, $2::bigint, $3)', [quoteIdent(s.name), s.lastValue, s.isCalled]);
 }
 
+/**
+ * Run in a restore's or move's target transaction before its COPYs: derived-row triggers (the
+ * reconciliation books' dirty-day marks) stand aside, because the copy brings the source's own
+ * books and marks, consistent with its snapshot, and every row count must match the manifest.
+ */
+export const MARK_AS_COPY_SQL = `SELECT set_config('agrireturn.copying', 'on', true)`;
+
 /** A table's rows as COPY text (one line per row, newline-terminated). */
 export function copyOut(client: pg.ClientBase, table: TableInfo): Readable & { rowCount: number } {
   return client.query(copyTo(`COPY ${quoteIdent(table.name)} (${table.columns.map(quoteIdent).join(', ')}) TO STDOUT`));

@@ -6,6 +6,7 @@ import type { CountyJob } from './scheduler.js';
 import { runExpiry } from '../features/expiry/expiry-service.js';
 import { refreshRecoveryAggregates } from '../features/recovery-rates/aggregation-job.js';
 import { runScheduledReconciliation } from '../features/reconciliation/reconciliation-service.js';
+import { refreshBooks } from '../features/reconciliation/day-books.js';
 
 export function countyJobs(config: Config): CountyJob[] {
   return [
@@ -21,10 +22,15 @@ export function countyJobs(config: Config): CountyJob[] {
       run: (knex, countyId, now) => refreshRecoveryAggregates(knex, countyId, now),
     },
     {
-      // Reconciles the previous month once it has ended (a run per county and month; later ticks skip it).
+      // Folds the days written since the last tick into the reconciliation books (so an on-demand run
+      // has at most an hour's days to fold), then reconciles the previous month once it has ended (a
+      // run per county and month; later ticks skip it).
       name: 'monthly-reconciliation',
       intervalMs: config.reconciliationJobIntervalMinutes * 60_000,
-      run: async (knex, countyId, now) => (await runScheduledReconciliation(knex, countyId, now))?.id ?? 'already done',
+      run: async (knex, countyId, now) => {
+        await refreshBooks(knex, countyId, now);
+        return (await runScheduledReconciliation(knex, countyId, now))?.id ?? 'already done';
+      },
     },
   ];
 }

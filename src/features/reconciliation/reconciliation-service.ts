@@ -12,6 +12,7 @@ import { addMonths, businessMonth, monthStart } from '../../shared/business-day.
 import { settlementStatement } from '../settlements/settlement-service.js';
 import { closedFiguresAsOf } from '../periods/period-store.js';
 import { custodyBook, type CustodyBook } from './custody-book.js';
+import { figuresFromBooks, refreshBooks, unitsRefundedTwiceFromBooks } from './day-books.js';
 import { depositMismatches, lateAdjustments, lateRecords, ledgerBook, recordsBook, refundMismatches, unitsRefundedTwice, type BookWindow, type ByKind, type MoneyKind } from './money-units-book.js';
 
 export interface ReconciliationException {
@@ -108,23 +109,39 @@ export function reconciliationPeriod(key: string, timeZone: string): { key: stri
 const sumRefunds = (k: ByKind | Record<MoneyKind, { periodFen: number; cumulativeFen: number }>, f: 'periodFen' | 'cumulativeFen') =>
   k.refund_paid[f] + k.late_refund[f] + k.policy_refund[f] + k.held_refund_paid[f];
 
-/** Computes the figures and exceptions; stores nothing. */
-export async function reconcile(knex: Knex, countyId: string, periodKey: string, asOf: Date): Promise<{ figures: ReconciliationFigures; exceptions: ReconciliationException[] }> {
+/** Where a reconciliation reads its money and unit figures: the per-day books (day-books.ts) or the raw tables. */
+export type ReconcileFrom = 'books' | 'recompute';
+
+/**
+ * Computes the figures and exceptions; stores no run. `from: 'books'` (the default) first folds the
+ * county's dirty days into its per-day books, then reads books and the few raw rows they do not
+ * hold yet in one REPEATABLE READ snapshot; `from: 'recompute'` sums the raw tables. Both give the
+ * same figures and exceptions for the same county, period and asOf (property-tested).
+ */
+export async function reconcile(knex: Knex, countyId: string, periodKey: string, asOf: Date, opts: { from?: ReconcileFrom; refresh?: boolean } = {}): Promise<{ figures: ReconciliationFigures; exceptions: ReconciliationException[] }> {
+  if ((opts.from ?? 'books') === 'recompute') return reconcileWith(knex, countyId, periodKey, asOf, false);
+  // refresh: false (tests) reads dirty days from the raw tables instead of folding them in first.
+  if (opts.refresh !== false) await refreshBooks(knex, countyId);
+  return knex.transaction(async (trx) => {
+    await trx.raw('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    return reconcileWith(trx, countyId, periodKey, asOf, true);
+  });
+}
+
+async function reconcileWith(knex: Knex, countyId: string, periodKey: string, asOf: Date, useBooks: boolean): Promise<{ figures: ReconciliationFigures; exceptions: ReconciliationException[] }> {
   const county = await loadCountyPolicy(knex, countyId);
   const period = reconciliationPeriod(periodKey, county.timezone);
   const w: BookWindow = { countyId, from: period.from, to: period.to, asOf };
-  const [rec, led, late, twice, mism] = [await recordsBook(knex, w), await ledgerBook(knex, w), await lateRecords(knex, w), await unitsRefundedTwice(knex, w), await depositMismatches(knex, w)];
+  const books = useBooks ? await figuresFromBooks(knex as Knex.Transaction, w, county.timezone) : null;
+  const rec = books ? books.records : await recordsBook(knex, w);
+  const led = books ? books.ledger : await ledgerBook(knex, w);
+  const late = await lateRecords(knex, w);
+  const twice = books ? await unitsRefundedTwiceFromBooks(knex as Knex.Transaction, w, county.timezone) : await unitsRefundedTwice(knex, w);
+  const mism = await depositMismatches(knex, w);
   const refundDiffs = await refundMismatches(knex, w);
   const adjustments = await lateAdjustments(knex, w);
   const shopsRef = (await knex('shops').where({ county_id: countyId }).orderBy('name').select('id', 'name', 'active')) as Array<{ id: string; name: string; active: boolean }>;
-  const returnedByShop = new Map<string, number>();
-  // Accepted containers at each shop up to the period end (what custody must account for).
-  const acc = (await knex.raw(`
-    SELECT r.shop_id, coalesce(sum(i.quantity), 0)::bigint AS n FROM returns r JOIN return_items i ON i.county_id = r.county_id AND i.return_id = r.id
-     WHERE r.county_id = :c AND r.recorded_at <= :asOf AND coalesce(r.booked_at, r.event_time) < :to AND i.outcome <> 'rejected'
-       AND NOT EXISTS (SELECT 1 FROM reversals v WHERE v.county_id = r.county_id AND v.target_type = 'return' AND v.target_id = r.id AND v.recorded_at <= :asOf)
-     GROUP BY r.shop_id`, { c: countyId, to: period.to, asOf })).rows as Array<{ shop_id: string; n: string }>;
-  for (const r of acc) returnedByShop.set(r.shop_id, Number(r.n));
+  const returnedByShop = books ? books.acceptedByShop : await acceptedByShop(knex, w);
   const custody = await custodyBook(knex, countyId, period.to, asOf, returnedByShop);
   let settlement: Map<string, { outstandingFen: number; netFen: number }> | null = null;
   if (county.settlementPeriod === 'monthly' && /^\d{4}-\d{2}$/.test(periodKey)) {
@@ -297,6 +314,18 @@ export async function reconcile(knex: Knex, countyId: string, periodKey: string,
   return { figures, exceptions: ex };
 }
 
+/** Accepted containers at each shop up to the period end (what custody must account for), from the raw tables. */
+async function acceptedByShop(knex: Knex, w: BookWindow): Promise<Map<string, number>> {
+  const returnedByShop = new Map<string, number>();
+  const acc = (await knex.raw(`
+    SELECT r.shop_id, coalesce(sum(i.quantity), 0)::bigint AS n FROM returns r JOIN return_items i ON i.county_id = r.county_id AND i.return_id = r.id
+     WHERE r.county_id = :c AND r.recorded_at <= :asOf AND coalesce(r.booked_at, r.event_time) < :to AND i.outcome <> 'rejected'
+       AND NOT EXISTS (SELECT 1 FROM reversals v WHERE v.county_id = r.county_id AND v.target_type = 'return' AND v.target_id = r.id AND v.recorded_at <= :asOf)
+     GROUP BY r.shop_id`, { c: w.countyId, to: w.to, asOf: w.asOf })).rows as Array<{ shop_id: string; n: string }>;
+  for (const r of acc) returnedByShop.set(r.shop_id, Number(r.n));
+  return returnedByShop;
+}
+
 /** Ledger transfers of a kind in the period whose business record is missing or disagrees, and records without a transfer. */
 async function transfersWithoutRecords(knex: Knex, w: BookWindow, kind: MoneyKind): Promise<Array<{ type: string; id: string }>> {
   const b = { c: w.countyId, from: w.from, to: w.to, asOf: w.asOf, kind };
@@ -323,7 +352,7 @@ export function fingerprintOf(figures: ReconciliationFigures, exceptions: Reconc
 }
 
 /** Runs and stores a reconciliation. asOf defaults to now and may not be later than now. */
-export async function runReconciliation(knex: Knex, opts: { countyId: string; period: string; asOf?: Date; now: Date; trigger: 'api' | 'scheduled'; actor: string }): Promise<ReconciliationRun> {
+export async function runReconciliation(knex: Knex, opts: { countyId: string; period: string; asOf?: Date; now: Date; trigger: 'api' | 'scheduled'; actor: string; from?: ReconcileFrom }): Promise<ReconciliationRun> {
   let asOf = opts.asOf ?? opts.now;
   if (asOf.getTime() > opts.now.getTime()) {
     throw new AppError('RECONCILIATION_AS_OF_IN_FUTURE', undefined, [{ field: '/body/asOf', code: 'future', message: `asOf ${asOf.toISOString()} is after server time ${opts.now.toISOString()}` }]);
@@ -332,7 +361,7 @@ export async function runReconciliation(knex: Knex, opts: { countyId: string; pe
   const closedAsOf = await closedFiguresAsOf(knex, opts.countyId, opts.period);
   if (closedAsOf && asOf.getTime() > closedAsOf.getTime()) asOf = closedAsOf;
   const started = Date.now();
-  const { figures, exceptions } = await reconcile(knex, opts.countyId, opts.period, asOf);
+  const { figures, exceptions } = await reconcile(knex, opts.countyId, opts.period, asOf, { from: opts.from });
   const fingerprint = fingerprintOf(figures, exceptions);
   const durationMs = Date.now() - started;
   const id = newId();
