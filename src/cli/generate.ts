@@ -1,6 +1,8 @@
 // `npm run generate -- --counties N --year YYYY [--containers K]`: realistic seasonal data for N
 // counties (the demo county first) on the configured database, then the recovery aggregates and a
 // ledger check and the custody checks. K is containers per county and year (default 100,000; a real county sells ~1 million).
+// Rows are streamed in by COPY in bounded memory; at the end it prints the rows per table, the time
+// and the peak resident memory (process.memoryUsage().rss, sampled every 100 ms and after every COPY flush).
 import { parseArgs } from 'node:util';
 import { migrateLatest } from '../db/migrator.js';
 import { seedDemoCounty } from '../../seeds/demo-county.js';
@@ -30,8 +32,24 @@ runCli('generate', async () => {
     await migrateLatest(db.knex);
     await seedDemoCounty(db.knex);
     console.log(`generating ${counties} county(ies) × ${containers} containers for ${year} …`);
-    const r = await generateData(db.knex, { counties, year, containersPerCounty: containers, seed: values.seed ? Number(values.seed) : undefined, log: (m) => console.log(m) });
+    let peakRss = process.memoryUsage().rss;
+    const sample = () => {
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    };
+    const timer = setInterval(sample, 100);
+    let r;
+    try {
+      r = await generateData(db.knex, { counties, year, containersPerCounty: containers, seed: values.seed ? Number(values.seed) : undefined, log: (m) => console.log(m), onFlush: sample });
+    } finally {
+      clearInterval(timer);
+      sample();
+    }
     console.log(`generated ${r.sales} sales, ${r.containers} containers (+ ${r.openingContainers} opening deposits of ${year - 1}, ${r.expiredContainers} expired), ${r.returns} returns, ${r.bags} bags, ${r.custodyEvents} custody events in ${(r.ms / 1000).toFixed(1)} s`);
+    const width = Math.max(...Object.keys(r.rows).map((t) => t.length));
+    console.log('rows written per table:');
+    for (const [t, n] of Object.entries(r.rows)) console.log(`  ${t.padEnd(width)} ${String(n).padStart(10)}`);
+    const total = Object.values(r.rows).reduce((a, n) => a + n, 0);
+    console.log(`  ${'total'.padEnd(width)} ${String(total).padStart(10)} rows in ${(r.ms / 1000).toFixed(1)} s (${Math.round(total / Math.max(r.ms / 1000, 0.001))} rows/s); peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
     const t0 = Date.now();
     // Up to now, like the server's own refresh: rows the generator dated after today count once their time comes.
     const now = new Date();

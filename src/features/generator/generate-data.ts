@@ -1,11 +1,17 @@
-// Realistic seasonal data for N counties and one year, written straight to the tables with multi-row
-// INSERTs (fast on the embedded and external servers alike): sales peaking in spring, returns lagging weeks to
+// Realistic seasonal data for N counties and one year, streamed straight into the tables by COPY in
+// bounded memory (copy-writer.ts), one transaction per county: sales peaking in spring, returns lagging weeks to
 // months behind, cross-shop returns, a few shops refunding more than they sell (possible fraud),
 // offline tills uploading days late, and custody — bags, pickups, receiving with discrepancies,
 // disposal. The ledger stays balanced: every sale and return posts its transfer and entries in event
-// order with the running balance, exactly as the ledger's services would.
+// order with the running balance, exactly as the ledger's services would. Events are made in time
+// order — a month's sales sorted, pending returns and the expiry runs in a heap — so only the running
+// balances, the returns still to come, one month's sales and the per-shop custody counts stay in
+// memory; each deposit's fate (refunded, expired, outstanding) is decided when it is sold, so its
+// row is written once, final.
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import type pg from 'pg';
+import { CopyWriter } from './copy-writer.js';
 import { countyAccount, shopAccount, ACCOUNT_BOUNDS, type AccountRef } from '../ledger/accounts.js';
 import { eventHash, GENESIS_HASH, type CustodyEventType, type EventContent } from '../custody/hash-chain.js';
 import { makeTrackingNumber } from '../manifests/tracking-number.js';
@@ -22,6 +28,10 @@ export interface GenerateOptions {
   /** Index of the first county (0 = the demo county; later ones are simulated 5190xx counties). */
   startIndex?: number;
   log?: (msg: string) => void;
+  /** COPY text buffered per flush (default 8 MiB; memory holds about twice this). */
+  copyChunkBytes?: number;
+  /** Called after every COPY flush (the CLI samples its resident memory there). */
+  onFlush?: () => void;
 }
 
 export interface GenerateResult {
@@ -35,6 +45,8 @@ export interface GenerateResult {
   /** Containers whose deposit expired during the year (monthly expiry runs). */
   expiredContainers: number;
   custodyEvents: number;
+  /** Rows written per table, summed over the counties (reference data of new counties and farmers included). */
+  rows: Record<string, number>;
   ms: number;
 }
 
@@ -77,9 +89,9 @@ interface Ref {
 }
 
 /** A synthetic county: six townships, 30 shops, the demo county's products and schedule, farmers. */
-async function makeCounty(knex: Knex, countyId: string, index: number, rnd: () => number): Promise<void> {
+async function makeCounty(knex: Knex, countyId: string, index: number, rnd: () => number): Promise<Record<string, number>> {
   const exists = await knex('counties').where({ id: countyId }).first('id');
-  if (exists) return;
+  if (exists) return {};
   await knex('counties').insert({
     id: countyId, name_zh: `模拟县${String(index).padStart(2, '0')}`, name_en: `Simulated County ${index}`, province_code: '510000',
     province_name_zh: '四川省', prefecture_name_zh: '模拟市', timezone: 'Asia/Shanghai',
@@ -111,21 +123,23 @@ async function makeCounty(knex: Knex, countyId: string, index: number, rnd: () =
     effective_from: s.effective_from, effective_to: s.effective_to, note: s.note,
   })));
   void rnd;
+  return { counties: 1, townships: townships.length, shops: shops.length, facilities: 1, haulers: 1, container_types: cts.length, products: products.length, deposit_schedules: schedules.length };
 }
 
-async function ensureFarmers(knex: Knex, countyId: string, n: number): Promise<string[]> {
+async function ensureFarmers(knex: Knex, countyId: string, n: number, added: (n: number) => void): Promise<string[]> {
   const have = (await knex('farmers').where({ county_id: countyId }).count({ n: '*' }).first()) as { n: string | number };
   const missing = n - Number(have.n);
+  if (missing > 0) added(missing);
   if (missing > 0) {
     const base = 5_000_000 + Number(have.n);
     await insertChunks(knex, 'farmers', Array.from({ length: missing }, (_, i) => ({
       county_id: countyId, id: randomUUID(), name: `农户${base + i}`, phone_e164: `+861746${String(base + i).padStart(7, '0')}`,
     })));
   }
-  return ((await knex('farmers').where({ county_id: countyId }).select('id')) as Array<{ id: string }>).map((f) => f.id);
+  return ((await knex('farmers').where({ county_id: countyId }).orderBy('phone_e164').orderBy('id').select('id')) as Array<{ id: string }>).map((f) => f.id);
 }
 
-async function loadRef(knex: Knex, countyId: string, farmers: number, rnd: () => number): Promise<Ref> {
+async function loadRef(knex: Knex, countyId: string, farmers: number, rnd: () => number, added: (n: number) => void): Promise<Ref> {
   const shops = (await knex('shops').where({ county_id: countyId, active: true }).orderBy('licence_no').select('id')) as Array<{ id: string }>;
   const products = (await knex.raw(`
     SELECT p.id, p.registration_no, coalesce(p.pack_size_code, '000') AS pack, ct.tare_weight_g, ct.id AS ct_id, ct.material,
@@ -140,7 +154,7 @@ async function loadRef(knex: Knex, countyId: string, farmers: number, rnd: () =>
     // Shop sizes vary ten-fold; about one shop in fifteen refunds beyond its sales.
     shops: shops.map((s, i) => ({ id: s.id, weight: 0.3 + rnd() * 3, fraud: i % 15 === 7 })),
     products: products.map((p) => ({ id: p.id, reg6: String(p.registration_no).slice(-6), pack: p.pack, tareG: p.tare_weight_g, containerTypeId: p.ct_id, material: p.material, depositFen: Number(p.deposit_fen) })),
-    farmers: await ensureFarmers(knex, countyId, farmers),
+    farmers: await ensureFarmers(knex, countyId, farmers, added),
     facilityId: facility.id,
     haulerId: hauler.id,
   };
@@ -150,12 +164,6 @@ function pickWeighted<T extends { weight: number }>(xs: T[], total: number, r: n
   let x = r * total;
   for (const s of xs) if ((x -= s.weight) <= 0) return s;
   return xs[xs.length - 1]!;
-}
-
-interface Ev {
-  at: number;
-  kind: 'sale' | 'return' | 'expiry';
-  run(): void;
 }
 
 /** A custody event as a service would append it, before it gets its place in the chain. */
@@ -188,39 +196,114 @@ async function appendCustodyChain(trx: Knex.Transaction, countyId: string, evs: 
   return rows.length;
 }
 
-/** One county-year. */
-async function generateCounty(knex: Knex, ref: Ref, year: number, containers: number, rnd: () => number, log: (m: string) => void): Promise<Omit<GenerateResult, 'counties' | 'ms'>> {
+/** A pending event of the merge: returns (scheduled when their sale is made) and the expiry runs. */
+interface Pending {
+  at: number;
+  rank: number; // sale 0 < expiry 1 < return 2 at the same instant
+  seq: number; // then in the order they were scheduled
+  run(): void;
+}
+
+/** A binary min-heap on (at, rank, seq): the returns still to come, a few weeks of them at most. */
+class EventHeap {
+  private readonly a: Pending[] = [];
+  get size(): number {
+    return this.a.length;
+  }
+  private static less(x: Pending, y: Pending): boolean {
+    return (x.at - y.at || x.rank - y.rank || x.seq - y.seq) < 0;
+  }
+  peek(): Pending | undefined {
+    return this.a[0];
+  }
+  push(e: Pending): void {
+    const a = this.a;
+    a.push(e);
+    for (let i = a.length - 1; i > 0;) {
+      const p = (i - 1) >> 1;
+      if (!EventHeap.less(a[i]!, a[p]!)) break;
+      [a[i], a[p]] = [a[p]!, a[i]!];
+      i = p;
+    }
+  }
+  pop(): Pending | undefined {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length && last) {
+      a[0] = last;
+      for (let i = 0; ;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && EventHeap.less(a[l]!, a[m]!)) m = l;
+        if (r < a.length && EventHeap.less(a[r]!, a[m]!)) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+/** The tables the ledger part writes, parents first, with the columns each row gives in this order. */
+const LEDGER_TABLES: Array<[string, string[]]> = [
+  ['sales', ['county_id', 'id', 'shop_id', 'farmer_id', 'event_time', 'business_day', 'recorded_at', 'actor', 'total_deposit_fen']],
+  ['sale_lines', ['county_id', 'sale_id', 'line_no', 'product_id', 'quantity', 'deposit_per_container_fen', 'schedule_deposit_fen', 'deposit_fen']],
+  ['sold_units', ['county_id', 'sale_id', 'unit_code', 'line_no', 'product_id', 'shop_id', 'farmer_id', 'deposit_fen', 'event_time', 'state']],
+  ['deposit_lots', ['county_id', 'sale_id', 'line_no', 'product_id', 'shop_id', 'farmer_id', 'deposit_fen', 'quantity', 'outstanding', 'expired', 'event_time']],
+  ['returns', ['county_id', 'id', 'shop_id', 'farmer_id', 'event_time', 'business_day', 'recorded_at', 'actor', 'total_refund_fen']],
+  ['return_items', ['county_id', 'return_id', 'item_no', 'unit_code', 'scanned', 'product_id', 'quantity', 'inspection', 'outcome', 'reason_code', 'refund_fen']],
+  ['return_allocations', ['county_id', 'return_id', 'item_no', 'alloc_no', 'source', 'sale_id', 'line_no', 'unit_code', 'deposit_shop_id', 'product_id', 'quantity', 'amount_fen']],
+  ['refunds', ['county_id', 'return_id', 'method', 'reference', 'amount_fen', 'paid_at']],
+  ['expiry_runs', ['county_id', 'id', 'run_at', 'cutoff', 'units_expired', 'lot_containers_expired', 'amount_fen', 'actor']],
+  ['ledger_transfers', ['county_id', 'id', 'code', 'client_id', 'ref_type', 'ref_id', 'shop_id', 'debit_account_id', 'credit_account_id', 'amount_fen', 'event_time', 'recorded_at', 'actor']],
+  ['ledger_entries', ['county_id', 'transfer_id', 'account_id', 'amount_fen', 'balance_after_fen']],
+];
+
+type Product = Ref['products'][number];
+interface ReturnLine { product: Product; saleId: string; lineNo: number; depositShop: string; codes: string[]; qty: number; deposit: number }
+
+/** One county-year, in one transaction. */
+async function generateCounty(knex: Knex, ref: Ref, year: number, containers: number, rnd: () => number, log: (m: string) => void, copyChunkBytes: number, onFlush?: () => void): Promise<Omit<GenerateResult, 'counties' | 'ms'>> {
+  return knex.transaction(async (trx) => {
+    // The transaction's own connection (knex hands a transaction's client out for raw use), for COPY.
+    const client = (await trx.client.acquireConnection()) as pg.ClientBase;
+    return generateCountyIn(trx, client, ref, year, containers, rnd, log, copyChunkBytes, onFlush);
+  });
+}
+
+async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, ref: Ref, year: number, containers: number, rnd: () => number, log: (m: string) => void, copyChunkBytes: number, onFlush?: () => void): Promise<Omit<GenerateResult, 'counties' | 'ms'>> {
   const c = ref.countyId;
-  const county = (await knex('counties').where({ id: c }).first('deposit_validity_days', 'weight_tolerance_pct', 'timezone')) as { deposit_validity_days: number; weight_tolerance_pct: number | string; timezone: string | null };
+  const county = (await trx('counties').where({ id: c }).first('deposit_validity_days', 'weight_tolerance_pct', 'timezone')) as { deposit_validity_days: number; weight_tolerance_pct: number | string; timezone: string | null };
   const cal = countyCalendar(county.timezone ?? DEFAULT_TIME_ZONE);
   const localDay = cal.dayOf;
   const start = cal.monthStartMs(year, 0);
   const end = cal.monthStartMs(year, 12);
   const totalW = ref.shops.reduce((a, s) => a + s.weight, 0);
   const monthTotal = MONTH_WEIGHTS.reduce((a, b) => a + b, 0);
-  const acct = new Map<string, { ref: AccountRef; balance: number }>();
-  const account = (r: AccountRef) => {
-    let a = acct.get(r.id);
-    if (!a) acct.set(r.id, (a = { ref: r, balance: 0 }));
-    return a;
-  };
-  const existing = (await knex('ledger_accounts').where({ county_id: c }).select('id', 'balance_fen')) as Array<{ id: string; balance_fen: string }>;
-  const existingBal = new Map(existing.map((e) => [e.id, Number(e.balance_fen)]));
   const outstandingAcct = countyAccount(c, 'deposits_outstanding');
   const policyAcct = countyAccount(c, 'policy_refunds');
   const unredeemedAcct = countyAccount(c, 'unredeemed');
+  // Every account the generator posts to, known up front: those missing are inserted first (at zero;
+  // entries point at them) and every balance is set once at the end; running balances in memory.
+  const refs = [outstandingAcct, policyAcct, unredeemedAcct, ...ref.shops.map((s) => shopAccount(c, s.id))];
+  const existing = (await trx('ledger_accounts').where({ county_id: c }).select('id', 'balance_fen')) as Array<{ id: string; balance_fen: string }>;
+  const existingBal = new Map(existing.map((e) => [e.id, Number(e.balance_fen)]));
+  const acct = new Map(refs.map((r) => [r.id, { ref: r, balance: existingBal.get(r.id) ?? 0, moved: false }]));
+  const newAccounts = refs.filter((r) => !existingBal.has(r.id)).length;
+  await insertChunks(trx, 'ledger_accounts', refs.filter((r) => !existingBal.has(r.id)).map((r) => ({ county_id: c, id: r.id, code: r.code, kind: r.kind, shop_id: r.shopId, bound: ACCOUNT_BOUNDS[r.kind], balance_fen: 0 })));
   const validityMs = Number(county.deposit_validity_days ?? 365) * DAY;
   const tolerancePct = Number(county.weight_tolerance_pct ?? 10);
   // Opening deposits: a county-year starts with deposits sold the year before. Generated (and expired
   // by monthly runs during the year) only when the county has no earlier sales, so a second
   // generated year never doubles the one before it.
-  const earlier = await knex('sales').where({ county_id: c }).where('event_time', '<', new Date(start)).first('id');
+  const earlier = await trx('sales').where({ county_id: c }).where('event_time', '<', new Date(start)).first('id');
   const withOpening = !earlier;
-  const openingStart = cal.monthStartMs(year - 1, 8);
 
-  const rows = { sales: [] as any[], lines: [] as any[], units: [] as any[], lots: [] as any[], returns: [] as any[], items: [] as any[], allocs: [] as any[], refunds: [] as any[], transfers: [] as any[], entries: [] as any[], expiryRuns: [] as any[] };
-  const unitState = new Map<string, string>(); // "saleId|code" → refunded | expired
-  const lotOutstanding = new Map<string, { row: any }>();
+  const out = new CopyWriter(client, LEDGER_TABLES, copyChunkBytes, onFlush);
+  const GEN = 'system:generator';
   // shop → containerTypeId → accepted containers per month of the year they were recorded in (earlier
   // years in January, later in December), for bagging: a month's bag holds only what the shop had then.
   const returnedAt = new Map<string, Map<string, number[]>>();
@@ -228,144 +311,98 @@ async function generateCounty(knex: Knex, ref: Ref, year: number, containers: nu
     const d = localDay(ms);
     return Math.min(11, Math.max(0, (Number(d.slice(0, 4)) - year) * 12 + Number(d.slice(5, 7)) - 1));
   };
-  // Deposits in sale order, for the expiry runs (only the opening deposits can expire within the year).
-  const deposits: Array<{ at: number; saleId: string; codes: string[]; depositFen: number; lot: any | null }> = [];
-  let expiryPtr = 0;
+  // The monthly expiry runs (DESIGN rule 6, at 02:00 on the 1st): what each will expire is known when
+  // the deposit is sold, because a return is only ever generated inside the deposit's validity.
+  const runs = withOpening ? Array.from({ length: 12 }, (_, m) => ({ at: cal.monthStartMs(year, m) + 2 * 3_600_000, units: 0, lotContainers: 0, amount: 0 })) : [];
+  const expiryRunOf = (saleAt: number): number => runs.findIndex((r) => saleAt < r.at - validityMs);
   let expiredContainers = 0;
-  const events: Ev[] = [];
   let serial = 0;
   let sold = 0;
   let openingSold = 0;
+  let salesCount = 0;
+  let returnsCount = 0;
+  let transfers = 0;
   const post = (code: string, debit: AccountRef, credit: AccountRef, amount: number, refType: string, refId: string, shopId: string | null, at: Date, recordedAt: Date) => {
     if (amount <= 0) return;
     const id = randomUUID();
-    const d = account(debit);
-    const cr = account(credit);
+    const d = acct.get(debit.id)!;
+    const cr = acct.get(credit.id)!;
     d.balance += amount;
     cr.balance -= amount;
-    rows.transfers.push({ county_id: c, id, code, client_id: refId, ref_type: refType, ref_id: refId, shop_id: shopId, debit_account_id: debit.id, credit_account_id: credit.id, amount_fen: amount, event_time: at, recorded_at: recordedAt, actor: 'system:generator' });
-    rows.entries.push({ county_id: c, transfer_id: id, account_id: debit.id, amount_fen: amount, balance_after_fen: d.balance + (existingBal.get(debit.id) ?? 0) });
-    rows.entries.push({ county_id: c, transfer_id: id, account_id: credit.id, amount_fen: -amount, balance_after_fen: cr.balance + (existingBal.get(credit.id) ?? 0) });
+    d.moved = cr.moved = true;
+    transfers++;
+    out.row('ledger_transfers', [c, id, code, refId, refType, refId, shopId, debit.id, credit.id, amount, at, recordedAt, GEN]);
+    out.row('ledger_entries', [c, id, debit.id, amount, d.balance]);
+    out.row('ledger_entries', [c, id, credit.id, -amount, cr.balance]);
   };
 
-  let returnsCount = 0;
-  const scheduleReturn = (shopId: string, farmerId: string, at: number, items: Array<{ product: Ref['products'][number]; saleId: string; lineNo: number; depositShop: string; codes: string[]; qty: number; deposit: number }>, policy?: { product: Ref['products'][number]; qty: number }) => {
-    events.push({
-      at, kind: 'return', run: () => {
-        const id = randomUUID();
-        const when = new Date(at);
-        const recordedAt = new Date(at + (rnd() < 0.02 ? (1 + Math.floor(rnd() * 4)) * DAY : 5_000));
-        let total = 0;
-        let itemNo = 0;
-        const accepted = (ctId: string, n: number) => {
-          const m = returnedAt.get(shopId) ?? new Map<string, number[]>();
-          const months = m.get(ctId) ?? new Array<number>(12).fill(0);
-          months[monthOf(recordedAt.getTime())]! += n;
-          m.set(ctId, months);
-          returnedAt.set(shopId, m);
-        };
-        for (const it of items) {
-          if (it.codes.length) {
-            for (const code of it.codes) {
-              itemNo++;
-              rows.items.push({ county_id: c, return_id: id, item_no: itemNo, unit_code: code, scanned: code, product_id: it.product.id, quantity: 1, inspection: 'accepted', outcome: 'refunded', reason_code: null, refund_fen: it.deposit });
-              rows.allocs.push({ county_id: c, return_id: id, item_no: itemNo, alloc_no: 1, source: 'unit', sale_id: it.saleId, line_no: it.lineNo, unit_code: code, deposit_shop_id: it.depositShop, product_id: it.product.id, quantity: 1, amount_fen: it.deposit });
-              unitState.set(`${it.saleId}|${code}`, 'refunded');
-              total += it.deposit;
-              accepted(it.product.containerTypeId, 1);
-            }
-          } else {
-            itemNo++;
-            rows.items.push({ county_id: c, return_id: id, item_no: itemNo, unit_code: null, scanned: null, product_id: it.product.id, quantity: it.qty, inspection: 'accepted', outcome: 'refunded', reason_code: null, refund_fen: it.qty * it.deposit });
-            rows.allocs.push({ county_id: c, return_id: id, item_no: itemNo, alloc_no: 1, source: 'lot', sale_id: it.saleId, line_no: it.lineNo, unit_code: null, deposit_shop_id: it.depositShop, product_id: it.product.id, quantity: it.qty, amount_fen: it.qty * it.deposit });
-            lotOutstanding.get(`${it.saleId}|${it.lineNo}`)!.row.outstanding -= it.qty;
-            total += it.qty * it.deposit;
-            accepted(it.product.containerTypeId, it.qty);
-          }
-        }
-        let policyTotal = 0;
-        if (policy) {
+  const heap = new EventHeap();
+  let pendingSeq = 0;
+  const runReturn = (shopId: string, farmerId: string, at: number, items: ReturnLine[], policy?: { product: Product; qty: number }) => {
+    const id = randomUUID();
+    const when = new Date(at);
+    const recordedAt = new Date(at + (rnd() < 0.02 ? (1 + Math.floor(rnd() * 4)) * DAY : 5_000));
+    let total = 0;
+    let itemNo = 0;
+    const recMonth = monthOf(recordedAt.getTime());
+    const accepted = (ctId: string, n: number) => {
+      let m = returnedAt.get(shopId);
+      if (!m) returnedAt.set(shopId, (m = new Map()));
+      let months = m.get(ctId);
+      if (!months) m.set(ctId, (months = new Array<number>(12).fill(0)));
+      months[recMonth]! += n;
+    };
+    // The return's row first (its items point at it), with the total it will have.
+    let policyTotal = policy ? policy.qty * policy.product.depositFen : 0;
+    for (const it of items) total += (it.codes.length || it.qty) * it.deposit;
+    out.row('returns', [c, id, shopId, farmerId, when, localDay(at), recordedAt, GEN, total + policyTotal]);
+    for (const it of items) {
+      if (it.codes.length) {
+        for (const code of it.codes) {
           itemNo++;
-          const amount = policy.qty * policy.product.depositFen;
-          rows.items.push({ county_id: c, return_id: id, item_no: itemNo, unit_code: null, scanned: null, product_id: policy.product.id, quantity: policy.qty, inspection: 'accepted', outcome: 'refunded', reason_code: null, refund_fen: amount });
-          rows.allocs.push({ county_id: c, return_id: id, item_no: itemNo, alloc_no: 1, source: 'policy', sale_id: null, line_no: null, unit_code: null, deposit_shop_id: null, product_id: policy.product.id, quantity: policy.qty, amount_fen: amount });
-          policyTotal = amount;
-          accepted(policy.product.containerTypeId, policy.qty);
+          out.row('return_items', [c, id, itemNo, code, code, it.product.id, 1, 'accepted', 'refunded', null, it.deposit]);
+          out.row('return_allocations', [c, id, itemNo, 1, 'unit', it.saleId, it.lineNo, code, it.depositShop, it.product.id, 1, it.deposit]);
         }
-        if (rnd() < 0.05) {
-          itemNo++;
-          const p = ref.products[Math.floor(rnd() * ref.products.length)]!;
-          rows.items.push({ county_id: c, return_id: id, item_no: itemNo, unit_code: null, scanned: null, product_id: p.id, quantity: 1, inspection: 'rejected', outcome: 'rejected', reason_code: 'not_rinsed', refund_fen: 0 });
-        }
-        rows.returns.push({ county_id: c, id, shop_id: shopId, farmer_id: farmerId, event_time: when, business_day: localDay(at), recorded_at: recordedAt, actor: 'system:generator', total_refund_fen: total + policyTotal });
-        rows.refunds.push({ county_id: c, return_id: id, method: 'cash', reference: null, amount_fen: total + policyTotal, paid_at: when });
-        post('refund_paid', outstandingAcct, shopAccount(c, shopId), total, 'return', id, shopId, when, recordedAt);
-        post('policy_refund', policyAcct, shopAccount(c, shopId), policyTotal, 'return', id, shopId, when, recordedAt);
-        returnsCount++;
-      },
-    });
-  };
-
-  // Sales: spread over the year by month weight, within a month uniformly. The opening deposits: the
-  // last four months of the year before, at the same monthly rates.
-  const saleAt = (y: number, m: number) => {
-    const mStart = cal.monthStartMs(y, m);
-    const mEnd = cal.monthStartMs(y, m + 1);
-    return mStart + Math.floor(rnd() * (mEnd - mStart - 10 * 3_600_000)) + 7 * 3_600_000; // shop hours-ish
-  };
-  const openingTarget = withOpening ? Math.round((containers * MONTH_WEIGHTS.slice(8).reduce((a, b) => a + b, 0)) / monthTotal) : 0;
-  const openingTotal = MONTH_WEIGHTS.slice(8).reduce((a, b) => a + b, 0);
-  for (;;) {
-    let at: number;
-    if (openingSold < openingTarget) {
-      let m = 8;
-      for (let x = rnd() * openingTotal; m < 11 && (x -= MONTH_WEIGHTS[m]!) > 0; m++);
-      at = saleAt(year - 1, m);
-    } else if (sold < containers) {
-      let m = 0;
-      for (let x = rnd() * monthTotal; m < 11 && (x -= MONTH_WEIGHTS[m]!) > 0; m++);
-      at = saleAt(year, m);
-    } else break;
-    const shop = pickWeighted(ref.shops, totalW, rnd());
-    const farmerId = ref.farmers[Math.floor(rnd() * ref.farmers.length)]!;
-    const product = ref.products[Math.floor(rnd() * ref.products.length)]!;
-    const qty = 1 + Math.floor(rnd() * rnd() * 8);
-    const coded = rnd() < 0.3;
-    if (at < start) openingSold += qty;
-    else sold += qty;
-    const saleId = randomUUID();
-    const codes = coded ? Array.from({ length: qty }, () => `1${product.reg6}1${product.pack}${String(++serial).padStart(15, '0')}${String(Math.floor(rnd() * 1e6)).padStart(6, '0')}`) : [];
-    events.push({
-      at, kind: 'sale', run: () => {
-        const when = new Date(at);
-        const recordedAt = new Date(at + (rnd() < 0.02 ? (1 + Math.floor(rnd() * 4)) * DAY : 3_000));
-        const deposit = qty * product.depositFen;
-        rows.sales.push({ county_id: c, id: saleId, shop_id: shop.id, farmer_id: farmerId, event_time: when, business_day: localDay(at), recorded_at: recordedAt, actor: 'system:generator', total_deposit_fen: deposit });
-        rows.lines.push({ county_id: c, sale_id: saleId, line_no: 1, product_id: product.id, quantity: qty, deposit_per_container_fen: product.depositFen, schedule_deposit_fen: product.depositFen, deposit_fen: deposit });
-        if (coded) {
-          for (const code of codes) rows.units.push({ county_id: c, sale_id: saleId, unit_code: code, line_no: 1, product_id: product.id, shop_id: shop.id, farmer_id: farmerId, deposit_fen: product.depositFen, event_time: when, state: 'outstanding' });
-          deposits.push({ at, saleId, codes, depositFen: product.depositFen, lot: null });
-        } else {
-          const lot = { county_id: c, sale_id: saleId, line_no: 1, product_id: product.id, shop_id: shop.id, farmer_id: farmerId, deposit_fen: product.depositFen, quantity: qty, outstanding: qty, expired: 0, event_time: when };
-          rows.lots.push(lot);
-          lotOutstanding.set(`${saleId}|1`, { row: lot });
-          deposits.push({ at, saleId, codes, depositFen: product.depositFen, lot });
-        }
-        post('deposit_collected', shopAccount(c, shop.id), outstandingAcct, deposit, 'sale', saleId, shop.id, when, recordedAt);
-      },
-    });
-    // Most containers come back, weeks to months later; one in seven at another shop.
-    const returning = Math.round(qty * (rnd() < 0.85 ? 1 : rnd()));
-    if (returning > 0 && rnd() < 0.88) {
-      const lagDays = 5 + Math.floor(-Math.log(1 - rnd()) * 45);
-      const rAt = at + lagDays * DAY + Math.floor(rnd() * 6 * 3_600_000);
-      // Returns within the validity period only: a deposit is refunded or expires, never both.
-      if (rAt < end && rAt < at + validityMs - DAY) {
-        const rShop = rnd() < 0.15 ? pickWeighted(ref.shops, totalW, rnd()) : shop;
-        scheduleReturn(rShop.id, farmerId, rAt, [{ product, saleId, lineNo: 1, depositShop: shop.id, codes: codes.slice(0, returning), qty: returning, deposit: product.depositFen }]);
+        accepted(it.product.containerTypeId, it.codes.length);
+      } else {
+        itemNo++;
+        out.row('return_items', [c, id, itemNo, null, null, it.product.id, it.qty, 'accepted', 'refunded', null, it.qty * it.deposit]);
+        out.row('return_allocations', [c, id, itemNo, 1, 'lot', it.saleId, it.lineNo, null, it.depositShop, it.product.id, it.qty, it.qty * it.deposit]);
+        accepted(it.product.containerTypeId, it.qty);
       }
     }
+    if (policy) {
+      itemNo++;
+      out.row('return_items', [c, id, itemNo, null, null, policy.product.id, policy.qty, 'accepted', 'refunded', null, policyTotal]);
+      out.row('return_allocations', [c, id, itemNo, 1, 'policy', null, null, null, null, policy.product.id, policy.qty, policyTotal]);
+      accepted(policy.product.containerTypeId, policy.qty);
+    } else policyTotal = 0;
+    if (rnd() < 0.05) {
+      itemNo++;
+      const p = ref.products[Math.floor(rnd() * ref.products.length)]!;
+      out.row('return_items', [c, id, itemNo, null, null, p.id, 1, 'rejected', 'rejected', 'not_rinsed', 0]);
+    }
+    out.row('refunds', [c, id, 'cash', null, total + policyTotal, when]);
+    post('refund_paid', outstandingAcct, shopAccount(c, shopId), total, 'return', id, shopId, when, recordedAt);
+    post('policy_refund', policyAcct, shopAccount(c, shopId), policyTotal, 'return', id, shopId, when, recordedAt);
+    returnsCount++;
+  };
+  const scheduleReturn = (shopId: string, farmerId: string, at: number, items: ReturnLine[], policy?: { product: Product; qty: number }) => {
+    heap.push({ at, rank: 2, seq: pendingSeq++, run: () => runReturn(shopId, farmerId, at, items, policy) });
+  };
+  // The expiry runs, as the expiry job does them: one transfer to the unredeemed fund per run.
+  for (const r of runs) {
+    heap.push({
+      at: r.at, rank: 1, seq: pendingSeq++, run: () => {
+        const id = randomUUID();
+        const when = new Date(r.at);
+        out.row('expiry_runs', [c, id, when, new Date(r.at - validityMs), r.units, r.lotContainers, r.amount, GEN]);
+        post('deposit_expired', outstandingAcct, unredeemedAcct, r.amount, 'expiry', id, null, when, when);
+        expiredContainers += r.units + r.lotContainers;
+      },
+    });
   }
+
   // Possible fraud: the flagged shops refund untracked containers nobody bought there.
   for (const s of ref.shops.filter((x) => x.fraud)) {
     for (let i = 0; i < 40; i++) {
@@ -374,75 +411,106 @@ async function generateCounty(knex: Knex, ref: Ref, year: number, containers: nu
     }
   }
 
-  // Deposit expiry (DESIGN rule 6), as the expiry job does it, once a month at 02:00: every deposit
-  // sold before run time − validity and still outstanding moves to the unredeemed fund by one transfer.
+  let sinceYield = 0;
+  /** Backpressure: a full buffer waits for the flush before it; while one runs, yield now and then so its bytes move. */
+  const pace = async () => {
+    if (out.full) await out.flush();
+    else if (out.busy && ++sinceYield >= 500) {
+      sinceYield = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  };
+  /** Runs every pending return and expiry run due before `t` (strictly: a sale at the same instant goes first). */
+  const runDue = async (t: number) => {
+    for (let e = heap.peek(); e && e.at < t; e = heap.peek()) {
+      heap.pop()!.run();
+      await pace();
+    }
+  };
+
+  // Sales: month by month (the opening deposits: September–December of the year before, at the same
+  // monthly rates), each month's count by its weight, uniformly within the month, in time order.
+  interface SaleSpec { at: number; shop: Ref['shops'][number]; farmerId: string; product: Product; qty: number; codes: string[]; late: boolean; returning: number; lag: number; crossShop: Ref['shops'][number] | null }
+  const months: Array<{ y: number; m: number; cumTarget: number; opening: boolean }> = [];
   if (withOpening) {
-    for (let m = 0; m < 12; m++) {
-      const runAt = cal.monthStartMs(year, m) + 2 * 3_600_000;
-      events.push({
-        at: runAt, kind: 'expiry', run: () => {
-          const cutoff = runAt - validityMs;
-          let units = 0;
-          let lotContainers = 0;
-          let amount = 0;
-          for (; expiryPtr < deposits.length && deposits[expiryPtr]!.at < cutoff; expiryPtr++) {
-            const d = deposits[expiryPtr]!;
-            if (d.lot) {
-              if (d.lot.outstanding > 0) {
-                lotContainers += d.lot.outstanding;
-                amount += d.lot.outstanding * d.depositFen;
-                d.lot.expired += d.lot.outstanding;
-                d.lot.outstanding = 0;
-              }
-            } else {
-              for (const code of d.codes) {
-                const k = `${d.saleId}|${code}`;
-                if (unitState.has(k)) continue;
-                unitState.set(k, 'expired');
-                units++;
-                amount += d.depositFen;
-              }
-            }
-          }
-          const id = randomUUID();
-          const when = new Date(runAt);
-          rows.expiryRuns.push({ county_id: c, id, run_at: when, cutoff: new Date(cutoff), units_expired: units, lot_containers_expired: lotContainers, amount_fen: amount, actor: 'system:generator' });
-          post('deposit_expired', outstandingAcct, unredeemedAcct, amount, 'expiry', id, null, when, when);
-          expiredContainers += units + lotContainers;
-        },
-      });
+    const openingTarget = Math.round((containers * MONTH_WEIGHTS.slice(8).reduce((a, b) => a + b, 0)) / monthTotal);
+    const openingTotal = MONTH_WEIGHTS.slice(8).reduce((a, b) => a + b, 0);
+    let cum = 0;
+    for (let m = 8; m < 12; m++) months.push({ y: year - 1, m, cumTarget: Math.round((openingTarget * (cum += MONTH_WEIGHTS[m]!)) / openingTotal), opening: true });
+  }
+  {
+    let cum = 0;
+    for (let m = 0; m < 12; m++) months.push({ y: year, m, cumTarget: Math.round((containers * (cum += MONTH_WEIGHTS[m]!)) / monthTotal), opening: false });
+  }
+  for (const mo of months) {
+    const mStart = cal.monthStartMs(mo.y, mo.m);
+    const mEnd = cal.monthStartMs(mo.y, mo.m + 1);
+    const specs: SaleSpec[] = [];
+    while ((mo.opening ? openingSold : sold) < mo.cumTarget) {
+      const shop = pickWeighted(ref.shops, totalW, rnd());
+      const farmerId = ref.farmers[Math.floor(rnd() * ref.farmers.length)]!;
+      const product = ref.products[Math.floor(rnd() * ref.products.length)]!;
+      const qty = 1 + Math.floor(rnd() * rnd() * 8);
+      const coded = rnd() < 0.3;
+      const codes = coded ? Array.from({ length: qty }, () => `1${product.reg6}1${product.pack}${String(++serial).padStart(15, '0')}${String(Math.floor(rnd() * 1e6)).padStart(6, '0')}`) : [];
+      const late = rnd() < 0.02;
+      // Most containers come back, weeks to months later; one in seven at another shop.
+      const returning = Math.round(qty * (rnd() < 0.85 ? 1 : rnd()));
+      const back = returning > 0 && rnd() < 0.88;
+      const lag = back ? (5 + Math.floor(-Math.log(1 - rnd()) * 45)) * DAY + Math.floor(rnd() * 6 * 3_600_000) : 0;
+      const crossShop = back && rnd() < 0.15 ? pickWeighted(ref.shops, totalW, rnd()) : null;
+      specs.push({ at: 0, shop, farmerId, product, qty, codes, late, returning: back ? returning : 0, lag, crossShop });
+      if (mo.opening) openingSold += qty;
+      else sold += qty;
+    }
+    // Shop hours-ish, uniformly over the month, then in time order.
+    const times = new Float64Array(specs.length);
+    for (let i = 0; i < times.length; i++) times[i] = mStart + Math.floor(rnd() * (mEnd - mStart - 10 * 3_600_000)) + 7 * 3_600_000;
+    times.sort();
+    for (let i = 0; i < specs.length; i++) {
+      const s = specs[i]!;
+      specs[i] = undefined as unknown as SaleSpec; // done with it: let it go
+      const at = times[i]!;
+      await runDue(at);
+      const saleId = randomUUID();
+      const when = new Date(at);
+      const recordedAt = new Date(at + (s.late ? (1 + Math.floor(rnd() * 4)) * DAY : 3_000));
+      const deposit = s.qty * s.product.depositFen;
+      const day = localDay(at);
+      // Its fate is known now: returned (inside the validity period, before the year ends), else
+      // expired by the first monthly run past its validity, else still outstanding.
+      const rAt = at + s.lag;
+      const returns = s.returning > 0 && rAt < end && rAt < at + validityMs - DAY;
+      const returned = returns ? s.returning : 0;
+      const run = expiryRunOf(at);
+      const expires = run >= 0 ? s.qty - returned : 0;
+      salesCount++;
+      out.row('sales', [c, saleId, s.shop.id, s.farmerId, when, day, recordedAt, GEN, deposit]);
+      out.row('sale_lines', [c, saleId, 1, s.product.id, s.qty, s.product.depositFen, s.product.depositFen, deposit]);
+      if (s.codes.length) {
+        for (let k = 0; k < s.codes.length; k++) {
+          out.row('sold_units', [c, saleId, s.codes[k]!, 1, s.product.id, s.shop.id, s.farmerId, s.product.depositFen, when, k < returned ? 'refunded' : expires ? 'expired' : 'outstanding']);
+        }
+        if (expires) runs[run]!.units += expires;
+      } else {
+        out.row('deposit_lots', [c, saleId, 1, s.product.id, s.shop.id, s.farmerId, s.product.depositFen, s.qty, s.qty - returned - expires, expires, when]);
+        if (expires) runs[run]!.lotContainers += expires;
+      }
+      if (expires) runs[run]!.amount += expires * s.product.depositFen;
+      post('deposit_collected', shopAccount(c, s.shop.id), outstandingAcct, deposit, 'sale', saleId, s.shop.id, when, recordedAt);
+      if (returns) {
+        scheduleReturn((s.crossShop ?? s.shop).id, s.farmerId, rAt, [{ product: s.product, saleId, lineNo: 1, depositShop: s.shop.id, codes: s.codes.slice(0, returned), qty: returned, deposit: s.product.depositFen }]);
+      }
+      await pace();
     }
   }
-
-  // Same instant: sales first, then expiry, then returns (stable for the rest).
-  const rank = { sale: 0, expiry: 1, return: 2 } as const;
-  events.sort((a, b) => a.at - b.at || rank[a.kind] - rank[b.kind]);
-  for (const e of events) e.run();
-  for (const u of rows.units) {
-    const s = unitState.get(`${u.sale_id}|${u.unit_code}`);
-    if (s) u.state = s;
+  await runDue(Infinity);
+  await out.close();
+  // Every balance moved, set once: the last entry's balance_after of each account.
+  for (const a of acct.values()) {
+    if (a.moved) await trx('ledger_accounts').where({ county_id: c, id: a.ref.id }).update({ balance_fen: a.balance });
   }
-
-  // Accounts first (entries point at them), with their final balances.
-  const accountRows = [...acct.values()].filter((a) => !existingBal.has(a.ref.id)).map((a) => ({ county_id: c, id: a.ref.id, code: a.ref.code, kind: a.ref.kind, shop_id: a.ref.shopId, bound: ACCOUNT_BOUNDS[a.ref.kind], balance_fen: a.balance }));
-  await knex.transaction(async (trx) => {
-    await insertChunks(trx, 'ledger_accounts', accountRows);
-    for (const a of acct.values()) {
-      if (existingBal.has(a.ref.id)) await trx('ledger_accounts').where({ county_id: c, id: a.ref.id }).update({ balance_fen: existingBal.get(a.ref.id)! + a.balance });
-    }
-    await insertChunks(trx, 'sales', rows.sales);
-    await insertChunks(trx, 'sale_lines', rows.lines);
-    await insertChunks(trx, 'sold_units', rows.units);
-    await insertChunks(trx, 'deposit_lots', rows.lots);
-    await insertChunks(trx, 'returns', rows.returns);
-    await insertChunks(trx, 'return_items', rows.items);
-    await insertChunks(trx, 'return_allocations', rows.allocs);
-    await insertChunks(trx, 'refunds', rows.refunds);
-    await insertChunks(trx, 'expiry_runs', rows.expiryRuns);
-    await insertChunks(trx, 'ledger_transfers', rows.transfers);
-    await insertChunks(trx, 'ledger_entries', rows.entries); // in posting order, so seq follows the running balances
-  });
-  log(`  ${c}: ${rows.sales.length} sales, ${sold} containers${withOpening ? ` (+ ${openingSold} sold in ${year - 1}, ${expiredContainers} expired in ${year})` : ` (earlier sales present: no opening deposits, no expiry generated)`}, ${returnsCount} returns, ${rows.transfers.length} transfers`);
+  log(`  ${c}: ${salesCount} sales, ${sold} containers${withOpening ? ` (+ ${openingSold} sold in ${year - 1}, ${expiredContainers} expired in ${year})` : ` (earlier sales present: no opening deposits, no expiry generated)`}, ${returnsCount} returns, ${transfers} transfers`);
 
   // Custody: at the start of each month every shop seals one bag per container type with what it
   // accepted in the month before; the hauler picks each shop's bags up three days later on one
@@ -461,10 +529,9 @@ async function generateCounty(knex: Knex, ref: Ref, year: number, containers: nu
   const disposals: any[] = [];
   const disposalBags: any[] = [];
   const cev: CustodyEv[] = [];
-  const GEN = 'system:generator';
-  let manifestSerial = Number((await knex('custody_manifests').where({ county_id: c }).max({ m: 'serial' }).first())?.m ?? 0);
-  const bagOffset = Number((await knex('custody_bags').where({ county_id: c }).count({ n: '*' }).first())?.n ?? 0);
-  const disposalOffset = Number((await knex('custody_disposals').where({ county_id: c }).count({ n: '*' }).first())?.n ?? 0);
+  let manifestSerial = Number((await trx('custody_manifests').where({ county_id: c }).max({ m: 'serial' }).first())?.m ?? 0);
+  const bagOffset = Number((await trx('custody_bags').where({ county_id: c }).count({ n: '*' }).first())?.n ?? 0);
+  const disposalOffset = Number((await trx('custody_disposals').where({ county_id: c }).count({ n: '*' }).first())?.n ?? 0);
   const material = new Map(ref.products.map((p) => [p.containerTypeId, { material: p.material, tare: p.tareG }]));
   const shopParty = (id: string) => ({ type: 'shop', id });
   const haulerParty = { type: 'hauler', id: ref.haulerId };
@@ -549,23 +616,28 @@ async function generateCounty(knex: Knex, ref: Ref, year: number, containers: nu
       cev.push({ at: disposedMs, type: 'bags_disposed', actor: GEN, data: { disposalId: dId, bagIds: toDispose.map((b) => b.id), method: 'incineration', holderFacilityId: ref.facilityId, disposalFacilityId: null, facilityLicenceNo: 'generator', certificateNo, disposedOn } });
     }
   }
-  let custodyEvents = 0;
-  await knex.transaction(async (trx) => {
-    // The county row's lock, as every custody write takes it, so the chain is appended alone.
-    await trx('counties').where({ id: c }).forUpdate().first('id');
-    await insertChunks(trx, 'custody_bags', bags);
-    await insertChunks(trx, 'custody_bag_items', bagItems);
-    await insertChunks(trx, 'custody_manifests', manifests);
-    await insertChunks(trx, 'custody_manifest_transporters', manifests.map((m) => ({ county_id: c, manifest_id: m.id, seq: 1, hauler_id: ref.haulerId, recorded_at: m.created_at })));
-    await insertChunks(trx, 'custody_manifest_bags', manifestBags);
-    await insertChunks(trx, 'custody_signatures', signatures);
-    await insertChunks(trx, 'custody_inspections', inspections);
-    await insertChunks(trx, 'custody_discrepancies', discrepancies);
-    await insertChunks(trx, 'custody_disposals', disposals);
-    await insertChunks(trx, 'custody_disposal_bags', disposalBags);
-    custodyEvents = await appendCustodyChain(trx, c, cev);
-  });
-  return { sales: rows.sales.length, containers: sold, returns: returnsCount, bags: bags.length, openingContainers: openingSold, expiredContainers, custodyEvents };
+  // The county row's lock, as every custody write takes it, so the chain is appended alone.
+  await trx('counties').where({ id: c }).forUpdate().first('id');
+  const transporters = manifests.map((m) => ({ county_id: c, manifest_id: m.id, seq: 1, hauler_id: ref.haulerId, recorded_at: m.created_at }));
+  await insertChunks(trx, 'custody_bags', bags);
+  await insertChunks(trx, 'custody_bag_items', bagItems);
+  await insertChunks(trx, 'custody_manifests', manifests);
+  await insertChunks(trx, 'custody_manifest_transporters', transporters);
+  await insertChunks(trx, 'custody_manifest_bags', manifestBags);
+  await insertChunks(trx, 'custody_signatures', signatures);
+  await insertChunks(trx, 'custody_inspections', inspections);
+  await insertChunks(trx, 'custody_discrepancies', discrepancies);
+  await insertChunks(trx, 'custody_disposals', disposals);
+  await insertChunks(trx, 'custody_disposal_bags', disposalBags);
+  const custodyEvents = await appendCustodyChain(trx, c, cev);
+  const rows: Record<string, number> = {
+    ledger_accounts: newAccounts,
+    ...out.counts,
+    custody_bags: bags.length, custody_bag_items: bagItems.length, custody_manifests: manifests.length, custody_manifest_transporters: transporters.length,
+    custody_manifest_bags: manifestBags.length, custody_signatures: signatures.length, custody_inspections: inspections.length,
+    custody_discrepancies: discrepancies.length, custody_disposals: disposals.length, custody_disposal_bags: disposalBags.length, custody_events: custodyEvents,
+  };
+  return { sales: salesCount, containers: sold, returns: returnsCount, bags: bags.length, openingContainers: openingSold, expiredContainers, custodyEvents, rows };
 }
 
 /** Generates `counties` counties (the demo county first, then simulated ones) for one year. */
@@ -574,13 +646,17 @@ export async function generateData(knex: Knex, opts: GenerateOptions): Promise<G
   const log = opts.log ?? (() => undefined);
   const rnd = prng(opts.seed ?? 20260315);
   const ids: string[] = [];
-  const out: GenerateResult = { counties: ids, sales: 0, containers: 0, returns: 0, bags: 0, openingContainers: 0, expiredContainers: 0, custodyEvents: 0, ms: 0 };
+  const rows: Record<string, number> = {};
+  const add = (table: string, n: number) => {
+    if (n) rows[table] = (rows[table] ?? 0) + n;
+  };
+  const out: GenerateResult = { counties: ids, sales: 0, containers: 0, returns: 0, bags: 0, openingContainers: 0, expiredContainers: 0, custodyEvents: 0, rows, ms: 0 };
   for (let i = opts.startIndex ?? 0; i < (opts.startIndex ?? 0) + opts.counties; i++) {
     const countyId = i === 0 ? DEMO_COUNTY_ID : `5190${String(i).padStart(2, '0')}`;
-    if (i > 0) await makeCounty(knex, countyId, i, rnd);
+    if (i > 0) for (const [t, n] of Object.entries(await makeCounty(knex, countyId, i, rnd))) add(t, n);
     ids.push(countyId);
-    const ref = await loadRef(knex, countyId, Math.max(500, Math.round(opts.containersPerCounty / 40)), rnd);
-    const r = await generateCounty(knex, ref, opts.year, opts.containersPerCounty, rnd, log);
+    const ref = await loadRef(knex, countyId, Math.max(500, Math.round(opts.containersPerCounty / 40)), rnd, (n) => add('farmers', n));
+    const r = await generateCounty(knex, ref, opts.year, opts.containersPerCounty, rnd, log, opts.copyChunkBytes ?? 8 << 20, opts.onFlush);
     out.sales += r.sales;
     out.containers += r.containers;
     out.returns += r.returns;
@@ -588,6 +664,7 @@ export async function generateData(knex: Knex, opts: GenerateOptions): Promise<G
     out.openingContainers += r.openingContainers;
     out.expiredContainers += r.expiredContainers;
     out.custodyEvents += r.custodyEvents;
+    for (const [t, n] of Object.entries(r.rows)) add(t, n);
   }
   out.ms = Date.now() - started;
   return out;
