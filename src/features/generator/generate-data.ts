@@ -288,7 +288,9 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
   const unredeemedAcct = countyAccount(c, 'unredeemed');
   // Every account the generator posts to, known up front: those missing are inserted first (at zero;
   // entries point at them) and every balance is set once at the end; running balances in memory.
-  const refs = [outstandingAcct, policyAcct, unredeemedAcct, ...ref.shops.map((s) => shopAccount(c, s.id))];
+  const shopAccts = new Map(ref.shops.map((s) => [s.id, shopAccount(c, s.id)]));
+  const shopAcct = (shopId: string) => shopAccts.get(shopId)!;
+  const refs = [outstandingAcct, policyAcct, unredeemedAcct, ...shopAccts.values()];
   const existing = (await trx('ledger_accounts').where({ county_id: c }).select('id', 'balance_fen')) as Array<{ id: string; balance_fen: string }>;
   const existingBal = new Map(existing.map((e) => [e.id, Number(e.balance_fen)]));
   const acct = new Map(refs.map((r) => [r.id, { ref: r, balance: existingBal.get(r.id) ?? 0, moved: false }]));
@@ -383,8 +385,8 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
       out.row('return_items', [c, id, itemNo, null, null, p.id, 1, 'rejected', 'rejected', 'not_rinsed', 0]);
     }
     out.row('refunds', [c, id, 'cash', null, total + policyTotal, when]);
-    post('refund_paid', outstandingAcct, shopAccount(c, shopId), total, 'return', id, shopId, when, recordedAt);
-    post('policy_refund', policyAcct, shopAccount(c, shopId), policyTotal, 'return', id, shopId, when, recordedAt);
+    post('refund_paid', outstandingAcct, shopAcct(shopId), total, 'return', id, shopId, when, recordedAt);
+    post('policy_refund', policyAcct, shopAcct(shopId), policyTotal, 'return', id, shopId, when, recordedAt);
     returnsCount++;
   };
   const scheduleReturn = (shopId: string, farmerId: string, at: number, items: ReturnLine[], policy?: { product: Product; qty: number }) => {
@@ -497,7 +499,7 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
         if (expires) runs[run]!.lotContainers += expires;
       }
       if (expires) runs[run]!.amount += expires * s.product.depositFen;
-      post('deposit_collected', shopAccount(c, s.shop.id), outstandingAcct, deposit, 'sale', saleId, s.shop.id, when, recordedAt);
+      post('deposit_collected', shopAcct(s.shop.id), outstandingAcct, deposit, 'sale', saleId, s.shop.id, when, recordedAt);
       if (returns) {
         scheduleReturn((s.crossShop ?? s.shop).id, s.farmerId, rAt, [{ product: s.product, saleId, lineNo: 1, depositShop: s.shop.id, codes: s.codes.slice(0, returned), qty: returned, deposit: s.product.depositFen }]);
       }
