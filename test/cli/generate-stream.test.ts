@@ -190,3 +190,16 @@ describe('the generator is deterministic for a seed, and its COPY writer is exac
     expect(Number(n)).to.equal(0);
   });
 });
+
+describe('time-ordered ids for generated rows', () => {
+  it('are UUID version 7 carrying the event time, ordered by it, and unique', async () => {
+    const { timeUuid } = await import('../../src/features/generator/copy-writer.js');
+    const t0 = Date.UTC(2026, 3, 15, 9, 30);
+    const ids = Array.from({ length: 5000 }, (_, i) => timeUuid(t0 + Math.floor(i / 3)));
+    for (const id of ids.slice(0, 50)) expect(id).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(ids).size).to.equal(ids.length);
+    expect(parseInt(ids[0]!.replace(/-/g, '').slice(0, 12), 16)).to.equal(t0);
+    // Ordered by time (as text, which is how PostgreSQL orders uuid): later events sort after earlier ones.
+    for (let i = 3; i < ids.length; i += 3) expect(ids[i]! > ids[i - 1]!, `${ids[i]} after ${ids[i - 1]}`).to.equal(true);
+  });
+});

@@ -10,6 +10,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
+import { randomFillSync } from 'node:crypto';
 
 export type CopyValue = string | number | boolean | Date | null | undefined;
 
@@ -26,6 +27,32 @@ export function copyText(v: CopyValue): string {
   }
   if (typeof v === 'boolean') return v ? 't' : 'f';
   return v.toISOString();
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const pool = Buffer.alloc(16 * 4096);
+let poolAt = pool.length;
+
+/**
+ * A time-ordered UUID (version 7: 48 bits of the Unix time in ms, then 74 random bits) for rows made
+ * in time order: their primary-key index entries land at the right-hand end of the B-tree instead of
+ * on a random page, so a large load touches few index pages (the measured cost of random v4 ids is
+ * a page read and write per insert once the index outgrows shared_buffers). Still a unique random id.
+ */
+export function timeUuid(ms: number): string {
+  if (poolAt + 10 > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const t = Math.max(0, Math.floor(ms));
+  const hi = Math.floor(t / 2 ** 16); // the top 32 bits of the 48
+  const lo = t % 2 ** 16;
+  const r = pool;
+  const i = poolAt;
+  poolAt += 10;
+  return `${HEX[(hi >>> 24) & 255]}${HEX[(hi >>> 16) & 255]}${HEX[(hi >>> 8) & 255]}${HEX[hi & 255]}-${HEX[lo >>> 8]}${HEX[lo & 255]}-`
+    + `${HEX[0x70 | (r[i]! & 0x0f)]}${HEX[r[i + 1]!]}-${HEX[0x80 | (r[i + 2]! & 0x3f)]}${HEX[r[i + 3]!]}-`
+    + `${HEX[r[i + 4]!]}${HEX[r[i + 5]!]}${HEX[r[i + 6]!]}${HEX[r[i + 7]!]}${HEX[r[i + 8]!]}${HEX[r[i + 9]!]}`;
 }
 
 const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type pg from 'pg';
-import { CopyWriter } from './copy-writer.js';
+import { CopyWriter, timeUuid } from './copy-writer.js';
 import { countyAccount, shopAccount, ACCOUNT_BOUNDS, type AccountRef } from '../ledger/accounts.js';
 import { eventHash, GENESIS_HASH, type CustodyEventType, type EventContent } from '../custody/hash-chain.js';
 import { makeTrackingNumber } from '../manifests/tracking-number.js';
@@ -326,7 +326,7 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
   let transfers = 0;
   const post = (code: string, debit: AccountRef, credit: AccountRef, amount: number, refType: string, refId: string, shopId: string | null, at: Date, recordedAt: Date) => {
     if (amount <= 0) return;
-    const id = randomUUID();
+    const id = timeUuid(at.getTime());
     const d = acct.get(debit.id)!;
     const cr = acct.get(credit.id)!;
     d.balance += amount;
@@ -341,7 +341,7 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
   const heap = new EventHeap();
   let pendingSeq = 0;
   const runReturn = (shopId: string, farmerId: string, at: number, items: ReturnLine[], policy?: { product: Product; qty: number }) => {
-    const id = randomUUID();
+    const id = timeUuid(at);
     const when = new Date(at);
     const recordedAt = new Date(at + (rnd() < 0.02 ? (1 + Math.floor(rnd() * 4)) * DAY : 5_000));
     let total = 0;
@@ -396,7 +396,7 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
   for (const r of runs) {
     heap.push({
       at: r.at, rank: 1, seq: pendingSeq++, run: () => {
-        const id = randomUUID();
+        const id = timeUuid(r.at);
         const when = new Date(r.at);
         out.row('expiry_runs', [c, id, when, new Date(r.at - validityMs), r.units, r.lotContainers, r.amount, GEN]);
         post('deposit_expired', outstandingAcct, unredeemedAcct, r.amount, 'expiry', id, null, when, when);
@@ -474,7 +474,7 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
       specs[i] = undefined as unknown as SaleSpec; // done with it: let it go
       const at = times[i]!;
       await runDue(at);
-      const saleId = randomUUID();
+      const saleId = timeUuid(at);
       const when = new Date(at);
       const recordedAt = new Date(at + (s.late ? (1 + Math.floor(rnd() * 4)) * DAY : 3_000));
       const deposit = s.qty * s.product.depositFen;
