@@ -81,3 +81,7 @@ SELECT create_distributed_table('return_allocations', 'county_id', colocate_with
 SELECT create_distributed_table('sold_units', 'county_id', colocate_with => 'townships');
 SELECT create_distributed_table('held_refund_decisions', 'county_id', colocate_with => 'townships');
 SELECT create_distributed_table('held_refund_payouts', 'county_id', colocate_with => 'townships');
+SELECT create_distributed_table('reconciliation_day_books', 'county_id', colocate_with => 'townships');
+SELECT create_distributed_table('reconciliation_dirty_days', 'county_id', colocate_with => 'townships');
+SELECT create_distributed_table('reconciliation_book_state', 'county_id', colocate_with => 'townships');
+SELECT create_distributed_table('book_unit_duplicates', 'county_id', colocate_with => 'townships');
