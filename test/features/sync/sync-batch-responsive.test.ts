@@ -2,6 +2,9 @@
 // a batch is applied. Found by the server-kill test when the embedded default was PGlite, whose queries
 // ran on Node's main thread (a 1,000-record batch kept the server deaf for ~8 s); on a PostgreSQL
 // server each query waits on a socket, so the batch loop needs no yielding of its own any more.
+// A run of sales is applied set-based in ONE transaction, so nothing of it is visible before its
+// COMMIT: the test sees the batch at work through pg_stat_activity (a transaction of another
+// connection open on the test database), then sets its timer.
 import { expect } from 'chai';
 import { useTestApp } from '../../support/harness.js';
 import { newClientId } from '../../../src/shared/client-id.js';
@@ -20,10 +23,12 @@ describe('sync batches: the server stays responsive while a batch is applied', f
     const token = await t.token('clerk.qingcheng');
     let batchDone = false;
     const batch = t.api().post('/api/v1/sync/batches').set('Authorization', token).send({ records }).then((res) => { batchDone = true; return res; });
-    // Wait until the batch is being applied (its first sale is stored), then see whether a timer gets a turn.
-    const firstId = records[0]!.id;
+    // Wait until the batch's transaction is open (it is being applied), then see whether a timer gets a turn.
+    const inTransaction = async () => Number((await t.db.knex.raw(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL AND state <> 'idle'`,
+    )).rows[0].n) > 0;
     const started = Date.now();
-    while (!(await t.db.knex('sales').where({ id: firstId }).first('id'))) {
+    while (!(await inTransaction())) {
       if (batchDone || Date.now() - started > 30_000) break;
       await new Promise((r) => setTimeout(r, 5));
     }
