@@ -61,4 +61,27 @@ export class ThrottleStore {
       .update({ failures: 0, window_started_at: now, blocked_until: null, locked_until: null });
     return n > 0;
   }
+
+  /** The rows of these keys of one kind (e.g. a county's users' login names), in one indexed read. */
+  rowsOfKind(kind: ThrottleKind, keys: string[]): Promise<ThrottleRow[]> {
+    if (keys.length === 0) return Promise.resolve([]);
+    return this.knex<ThrottleRow>('auth_throttle').where({ kind }).whereIn('key', keys);
+  }
+
+  /** Client addresses (login and terminal) that must wait now, latest failure first. */
+  delayedAddresses(now: Date): Promise<ThrottleRow[]> {
+    return this.knex<ThrottleRow>('auth_throttle')
+      .whereIn('kind', ['login_address', 'device_address'])
+      .where('blocked_until', '>', now)
+      .orderBy([{ column: 'last_failure_at', order: 'desc' }, { column: 'key' }]);
+  }
+
+  /** Deletes rows whose window has passed and that are neither blocked nor locked now; returns how many. */
+  prune(now: Date, windowStart: Date): Promise<number> {
+    return this.knex('auth_throttle')
+      .where('window_started_at', '<=', windowStart)
+      .andWhere((q) => q.whereNull('blocked_until').orWhere('blocked_until', '<=', now))
+      .andWhere((q) => q.whereNull('locked_until').orWhere('locked_until', '<=', now))
+      .del();
+  }
 }

@@ -116,6 +116,12 @@ export class AuthThrottle {
     return this.store.reset(key, this.clock.now());
   }
 
+  /** Deletes the rows whose window has passed and that are neither blocked nor locked (hourly job). */
+  async prune(): Promise<number> {
+    const now = this.clock.now();
+    return this.store.prune(now, new Date(now.getTime() - this.config.windowSeconds * 1000));
+  }
+
   /** The lock on a login name now in force, if any. */
   async lockedUntil(key: ThrottleKey): Promise<Date | null> {
     const now = this.clock.now();

@@ -7,6 +7,7 @@ import { runExpiry } from '../features/expiry/expiry-service.js';
 import { refreshRecoveryAggregates } from '../features/recovery-rates/aggregation-job.js';
 import { runScheduledReconciliation } from '../features/reconciliation/reconciliation-service.js';
 import { refreshBooks } from '../features/reconciliation/day-books.js';
+import { AuthThrottle } from '../auth/throttle.js';
 
 export function countyJobs(config: Config): CountyJob[] {
   return [
@@ -35,7 +36,11 @@ export function countyJobs(config: Config): CountyJob[] {
   ];
 }
 
-/** Jobs for the whole database: the county's scheduled online backups (BACKUP_INTERVAL_HOURS, BACKUP_KEEP). */
+/**
+ * Jobs for the whole database: the county's scheduled online backups (BACKUP_INTERVAL_HOURS, BACKUP_KEEP),
+ * and hourly (off in tests) the pruning of failed-login counters whose window has passed and that
+ * neither delay nor lock anything, so auth_throttle does not grow with every address ever seen.
+ */
 export function serverJobs(config: Config, db: Database): CountyJob[] {
   void db; // both engines are PostgreSQL servers: the embedded one and DATABASE_URL's
   return [
@@ -47,6 +52,12 @@ export function serverJobs(config: Config, db: Database): CountyJob[] {
         const got = await backupWithRotation(knex, config.backup.dir, config.backup.keep, now);
         return { file: got.file, bytes: got.bytes, removed: got.removed.length };
       },
+    },
+    {
+      name: 'auth-throttle-prune',
+      scope: 'server',
+      intervalMs: config.env === 'test' ? 0 : 3_600_000,
+      run: async (knex, _countyId, now) => ({ deleted: await new AuthThrottle(knex, config.authThrottle, { now: () => now }).prune() }),
     },
   ];
 }

@@ -6,7 +6,8 @@ import type { Knex } from 'knex';
 import { passwordHasher } from '../../auth/password-hasher.js';
 import { AuthThrottle, accountKey } from '../../auth/throttle.js';
 import { actorName } from '../../auth/authenticate.js';
-import { COUNTY_CODE, PAGE_QUERY, VERSION, bool, enumOf, nullable, obj, page, partial, str, text, uuid } from '../../shared/schemas/builders.js';
+import { COUNTY_CODE, PAGE_QUERY, VERSION, arr, bool, dateTime, enumOf, int, nullable, obj, page, partial, str, text, uuid } from '../../shared/schemas/builders.js';
+import { loginFailures } from './login-failures.js';
 import { newId } from '../../shared/client-id.js';
 import { USER_SCHEMA } from '../auth/auth-schemas.js';
 import { publicUser } from '../auth/auth-service.js';
@@ -18,12 +19,43 @@ const PASSWORD = str({ min: 10, max: 200, description: 'At least 10 characters' 
 const USERNAME = str({ min: 3, max: 64, pattern: '^[a-z0-9][a-z0-9._-]*$', description: 'Lower-case letters, digits, dot, dash, underscore' });
 const ITEM_PARAMS = obj({ countyId: COUNTY_CODE, id: uuid() });
 
+const LOGIN_FAILURES_SCHEMA = obj({
+  asOf: dateTime('The server time the list was read at'),
+  windowMinutes: int({ min: 1, description: 'AUTH_FAILURE_WINDOW_MINUTES: failures older than this no longer count' }),
+  users: arr(obj({
+    user: obj({ id: uuid(), username: str(), displayName: str(), role: enumOf(COUNTY_ROLES), active: bool() }),
+    failures: int({ min: 0, description: 'Failed logins in the current window' }),
+    lastFailureAt: nullable(dateTime()),
+    blockedUntil: nullable(dateTime('Logins wait until then (429 RATE_LIMITED) if in the future')),
+    lockedUntil: nullable(dateTime('Logins are refused until then (423 ACCOUNT_LOCKED) if in the future')),
+    delayed: bool('blockedUntil is in the future'),
+    locked: bool('lockedUntil is in the future: unlock with POST …/users/{id}/unlock'),
+  })),
+  addresses: arr(obj({
+    kind: enumOf(['login_address', 'device_address'], 'Failed logins, or bad terminal credentials / enrolment codes'),
+    address: str({ description: 'IPv4 address, or an IPv6 /64' }),
+    failures: int({ min: 0 }),
+    lastFailureAt: nullable(dateTime()),
+    blockedUntil: dateTime(),
+  })),
+});
+
 function history(row: UserRow, op: string, actor: string) {
   const { password_hash: _omit, ...safe } = row;
   return { county_id: row.county_id, entity: 'user', entity_id: row.id, version: row.version, op, data: JSON.stringify(safe), actor };
 }
 
 export const userRoutes: RouteDef[] = [
+  route({
+    method: 'get', path: '/api/v1/counties/:countyId/login-failures', tag: 'users', auth: { permission: 'users:write' },
+    summary: "Failed logins of the county's users (counts, delays, locks) and the client addresses delayed now",
+    description: 'For those who may unlock users (county officials, the administrator). Lists each user of the county with failed '
+      + 'logins in the current window, or delayed or locked now (locked first), and the client addresses whose logins or terminal '
+      + 'requests must wait now. Never a password or another county\'s username.',
+    params: obj({ countyId: COUNTY_CODE }),
+    responses: { 200: { description: 'Users with failed logins and delayed addresses', schema: LOGIN_FAILURES_SCHEMA } },
+    handler: async ({ params, deps }) => ({ body: await loginFailures(deps.db.knex, params.countyId, deps.config.authThrottle, deps.clock) }),
+  }),
   route({
     method: 'get', path: '/api/v1/counties/:countyId/users', tag: 'users', auth: { permission: 'users:read' },
     summary: 'Users who act for a county', params: obj({ countyId: COUNTY_CODE }),
