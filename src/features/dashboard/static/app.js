@@ -23,6 +23,9 @@
       name: '名称', county: '县', returns_above_sales: '回收多于销售', overdue_pickup: '逾期未收运', likely_counterfeit: '疑似假码', refunds_held: '退款待审核', yuan: '元', units: '个', run: '对账', time: '时间', returner: '交回人',
       refund: '退款（元）', accepted: '接收数', pct: '%', chooseCounty: '点击县名查看详情', forbidden: '无权查看该数据', severity: '级别', error: '错误', warning: '警告', info: '提示',
       monthlyReport: '月度报告',
+      signinSecurity: '登录安全', signinNone: '目前没有被锁定或需要等待的用户。', signinNote: '近 {m} 分钟内多次登录失败的本县用户。锁定的账户到时自动解锁，也可以现在解锁。',
+      signinUser: '用户', signinFailures: '失败次数', signinLast: '最近失败', signinState: '状态', lockedUntil: '已锁定，至 {t}', delayedUntil: '需等待，至 {t}',
+      unlock: '解锁', unlocked: '已解锁：{u}', signinAddresses: '需等待的客户端地址：{list}',
     },
     en: {
       title: 'Pesticide packaging recovery dashboard', logout: 'Log out', login: 'Official login', username: 'Username', password: 'Password', loginButton: 'Log in',
@@ -43,9 +46,12 @@
       name: 'Name', county: 'County', returns_above_sales: 'returns above sales', overdue_pickup: 'overdue pickup', likely_counterfeit: 'likely counterfeit codes', refunds_held: 'refunds held for review', yuan: 'yuan', units: '', run: 'Run', time: 'Time', returner: 'Returner',
       refund: 'Refund (yuan)', accepted: 'Accepted', pct: '%', chooseCounty: 'Click a county for its dashboard', forbidden: 'You may not see this', severity: 'Severity', error: 'error', warning: 'warning', info: 'info',
       monthlyReport: 'Monthly report',
+      signinSecurity: 'Sign-in security', signinNone: 'No user is locked or delayed now.', signinNote: 'Users of this county with repeated failed logins in the last {m} minutes. A locked account unlocks by itself in time, or unlock it now.',
+      signinUser: 'User', signinFailures: 'Failures', signinLast: 'Last failure', signinState: 'State', lockedUntil: 'Locked until {t}', delayedUntil: 'Delayed until {t}',
+      unlock: 'Unlock', unlocked: 'Unlocked: {u}', signinAddresses: 'Client addresses delayed now: {list}',
     },
   };
-  var state = { lang: localStorage.getItem('agrireturn.lang') || 'zh', token: sessionStorage.getItem('agrireturn.token'), user: JSON.parse(sessionStorage.getItem('agrireturn.user') || 'null'), countyId: null, county: null, shops: [], sort: { key: 'name', dir: 1 }, shopDetail: null, province: null, charts: {}, exceptions: null, countyMap: null, provinceMap: null, lastCounty: null };
+  var state = { lang: localStorage.getItem('agrireturn.lang') || 'zh', token: sessionStorage.getItem('agrireturn.token'), user: JSON.parse(sessionStorage.getItem('agrireturn.user') || 'null'), countyId: null, county: null, shops: [], sort: { key: 'name', dir: 1 }, shopDetail: null, province: null, charts: {}, exceptions: null, signIn: null, countyMap: null, provinceMap: null, lastCounty: null };
   var $ = function (sel) { return document.querySelector(sel); };
   var t = function (k, vars) {
     var s = (T[state.lang] && T[state.lang][k]) || k;
@@ -317,6 +323,39 @@
       .then(function () { return loadCounty(state.countyId); }).catch(failed);
   }
 
+  // Sign-in security (county officials and the administrator, who may unlock users): the county's users
+  // locked or delayed by failed logins, each with an Unlock button, and the client addresses delayed now.
+  function mayUnlock() { return !!state.user && (state.user.role === 'county_official' || state.user.role === 'admin'); }
+  function loadSignIn() {
+    state.signIn = null;
+    if (!mayUnlock() || !state.countyId) { $('#signin-security').hidden = true; return Promise.resolve(); }
+    return api('/api/v1/counties/' + state.countyId + '/login-failures').then(function (x) { state.signIn = x; }, function (e) {
+      if (e && e.handled) throw e; // an expired session: back to the login page
+      $('#signin-security').hidden = true; // the rest of the county page does not depend on this panel
+    });
+  }
+  function renderSignIn() {
+    var x = state.signIn, tz = state.county && state.county.county.timeZone;
+    if (!x || !tz) { $('#signin-security').hidden = true; return; }
+    var users = x.users.filter(function (u) { return u.locked || u.delayed; });
+    $('#signin-note').textContent = t('signinNote', { m: x.windowMinutes });
+    $('#signin-users thead').innerHTML = '<tr>' + ['signinUser', 'signinFailures', 'signinLast', 'signinState', ''].map(function (k) { return '<th>' + (k ? esc(t(k)) : '') + '</th>'; }).join('') + '</tr>';
+    $('#signin-users tbody').innerHTML = users.length ? users.map(function (u) {
+      var st = u.locked ? t('lockedUntil', { t: timeWithZone(u.lockedUntil, tz) }) : t('delayedUntil', { t: timeWithZone(u.blockedUntil, tz) });
+      return '<tr data-user="' + esc(u.user.id) + '" data-state="' + (u.locked ? 'locked' : 'delayed') + '"><td>' + esc(u.user.displayName) + ' <span class="code">' + esc(u.user.username) + '</span></td><td>' + num(u.failures) +
+        '</td><td>' + (u.lastFailureAt ? esc(timeWithZone(u.lastFailureAt, tz)) : '—') + '</td><td>' + esc(st) +
+        '</td><td><button type="button" class="unlock" data-unlock="' + esc(u.user.id) + '" data-username="' + esc(u.user.username) + '">' + esc(t('unlock')) + '</button></td></tr>';
+    }).join('') : '<tr><td colspan="5">' + esc(t('signinNone')) + '</td></tr>';
+    $('#signin-addresses').textContent = x.addresses.length ? t('signinAddresses', { list: x.addresses.map(function (a) { return a.address + ' (' + timeWithZone(a.blockedUntil, tz) + ')'; }).join(', ') }) : '';
+    $('#signin-security').hidden = false;
+  }
+  function unlockUser(id, username) {
+    return api('/api/v1/counties/' + state.countyId + '/users/' + id + '/unlock', { method: 'POST' })
+      .then(function () { return loadSignIn(); })
+      .then(function () { renderSignIn(); status(t('unlocked', { u: username })); })
+      .catch(failed);
+  }
+
   function renderCounty() {
     var s = state.county;
     if (!s) return;
@@ -332,6 +371,7 @@
     renderRunHead();
     renderExceptions();
     renderCountyMap();
+    renderSignIn();
   }
 
   function loadCounty(countyId) {
@@ -348,7 +388,7 @@
       state.shops = r[1].shops;
       state.exceptions = null;
       fillPeriod(r[0].range);
-      return loadExceptions(0, $('#group-by').value).then(function () { return loadCountyMap(r[0].county); });
+      return loadExceptions(0, $('#group-by').value).then(function () { return loadCountyMap(r[0].county); }).then(loadSignIn);
     }).then(function () {
       $('#county').hidden = false;
       $('#back-province').hidden = !state.province;
@@ -599,6 +639,10 @@
   $('#counties').addEventListener('click', function (ev) {
     var link = ev.target.closest('.county-link');
     if (link) { state.lastCounty = link.getAttribute('data-county'); openCountyFromProvince(state.lastCounty); }
+  });
+  $('#signin-users').addEventListener('click', function (ev) {
+    var b = ev.target.closest('button[data-unlock]');
+    if (b) { b.disabled = true; unlockUser(b.getAttribute('data-unlock'), b.getAttribute('data-username')); }
   });
   $('#run-head').addEventListener('click', function (ev) { if (ev.target.id === 'run-now') runReconciliationNow(); });
   $('#group-by').addEventListener('change', function () { loadExceptions(0, $('#group-by').value).catch(failed); });
