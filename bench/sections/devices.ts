@@ -15,6 +15,7 @@ import type { ReplayFile } from '../../terminals/hid/replay-file.js';
 import { loadTerminalConfig } from '../../terminals/pos/config.js';
 import { startTerminal } from '../../terminals/pos/terminal.js';
 import type { BenchContext, BenchRow, BenchSection } from '../harness.js';
+import { sseEvents } from '../../terminals/pos/sse-reader.js';
 
 const EVENTS = Number(process.env.BENCH_DEVICE_EVENTS ?? 300);
 const TARGET_MS = 50;
@@ -52,20 +53,9 @@ export const devicesSection: BenchSection = {
     try {
       const res = await fetch(`${term.url}/local/devices/stream`, { signal: ac.signal });
       const reading = (async () => {
-        let buf = '';
-        const dec = new TextDecoder();
         try {
-          for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-            const received = Date.now();
-            buf += dec.decode(chunk, { stream: true });
-            let cut: number;
-            while ((cut = buf.indexOf('\n\n')) >= 0) {
-              const block = buf.slice(0, cut);
-              buf = buf.slice(cut + 2);
-              if (!block.includes('event: notice')) continue;
-              const data = block.split('\n').find((l) => l.startsWith('data: '))!.slice(6);
-              lags.push(received - (JSON.parse(data) as { at_ms: number }).at_ms);
-            }
+          for await (const e of sseEvents(res.body!)) {
+            if (e.event === 'notice') lags.push(Date.now() - (JSON.parse(e.data) as { at_ms: number }).at_ms);
           }
         } catch {
           /* aborted */

@@ -6,7 +6,7 @@
 // delivered is a latency figure, measured by `npm run bench` (section "devices").
 import type { DeviceStatus, HidReport, ReportSource } from './report-source.js';
 import type { ReplayFile } from './replay-file.js';
-import { realScheduler, type Scheduler } from './scheduler.js';
+import { realScheduler, type Scheduler } from '../../src/shared/scheduler.js';
 
 export interface ReplayOptions {
   /** 1 = recorded timing, 2 = twice as fast, 0 = no waiting (default 1). */

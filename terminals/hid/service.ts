@@ -11,7 +11,7 @@ import { NodeHidSource, type NodeHidSourceOptions } from './node-hid-source.js';
 import type { DeviceConnection, DeviceStatus, ReportSource } from './report-source.js';
 import type { ReplayFile } from './replay-file.js';
 import { ReplaySource } from './replay-source.js';
-import { realScheduler, type Scheduler } from './scheduler.js';
+import { realScheduler, type Scheduler } from '../../src/shared/scheduler.js';
 
 export const DEFAULT_DEDUP_WINDOW_MS = 3000;
 

@@ -10,6 +10,7 @@ import type { DeviceEvent } from '../hid/events.js';
 import type { DeviceService } from '../hid/service.js';
 import { CounterError, type ReturnRequest } from './counter.js';
 import { scanFailureText, type ReferenceCache } from './reference-cache.js';
+import { sseEvents } from './sse-reader.js';
 
 export type Screen = 'sale' | 'return' | 'bags';
 
@@ -103,22 +104,11 @@ export class DeviceBridge extends EventEmitter {
           const res = await fetch(new URL('/events', eventsUrl), { headers: { accept: 'text/event-stream' }, signal: controller.signal });
           if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
           this.devices[`sse:${eventsUrl}`] = { status: 'connected', detail: eventsUrl };
-          let buf = '';
-          const decoder = new TextDecoder();
-          for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-            buf += decoder.decode(chunk, { stream: true });
-            let cut: number;
-            while ((cut = buf.indexOf('\n\n')) >= 0) {
-              const block = buf.slice(0, cut);
-              buf = buf.slice(cut + 2);
-              const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
-              if (data) {
-                try {
-                  this.handle(JSON.parse(data) as DeviceEvent);
-                } catch {
-                  /* not an event */
-                }
-              }
+          for await (const { data } of sseEvents(res.body)) {
+            try {
+              this.handle(JSON.parse(data) as DeviceEvent);
+            } catch {
+              /* not an event */
             }
           }
         } catch {

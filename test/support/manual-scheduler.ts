@@ -1,7 +1,7 @@
 // A scheduler whose time moves only when the test says so: sleepers wake in time order as
 // `advance` passes their due time, each given its turn of the event loop before the next. Device
 // replays driven by it decide the same however busy the machine is.
-import type { Scheduler } from '../../terminals/hid/scheduler.js';
+import type { Scheduler } from '../../src/shared/scheduler.js';
 
 interface Sleeper {
   due: number;

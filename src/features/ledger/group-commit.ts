@@ -17,28 +17,16 @@
 //   request is answered its error only when it fails alone. Running a request again is safe: its
 //   client id makes a write that did commit (a COMMIT whose answer was lost) replay.
 import type { Knex } from 'knex';
+import { realScheduler, type Scheduler } from '../../shared/scheduler.js';
 import type { AppDeps } from '../../app-deps.js';
 import { AppError } from '../../http/errors.js';
 import { shareCountyPolicy } from './county-policy.js';
 import { idempotentWriteIn, postAll, RETRYABLE, type IdempotencyKey, type Posting, type WriteResult } from './idempotency.js';
 
 /** How to wait: the machine's timers by default; tests pass a scheduler they advance themselves. */
-export interface GroupTimer {
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
+export type GroupTimer = Pick<Scheduler, 'sleep'>;
 
-export const realTimer: GroupTimer = {
-  sleep: (ms, signal) => new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, Math.max(0, ms));
-    signal?.addEventListener('abort', done, { once: true });
-  }),
-};
+export const realTimer: GroupTimer = realScheduler;
 
 export interface GroupCommitOptions {
   /** How long the first request of a group waits for company. */

@@ -20,10 +20,10 @@
 // Sales that repeat a client id or a unit code of an earlier sale of the run go into a later run, so
 // they meet the earlier one as stored (duplicate / already sold), exactly as one by one.
 import type { Knex } from 'knex';
-import { AppError, type ErrorDetail } from '../../http/errors.js';
+import { AppError } from '../../http/errors.js';
 import { actorName } from '../../auth/authenticate.js';
 import type { Principal } from '../../auth/permissions.js';
-import { extractUnitCode, unitCodeMatchesRegistration } from '../../shared/unit-code.js';
+import { extractUnitCode } from '../../shared/unit-code.js';
 import { maskPhone } from '../../shared/phone.js';
 import { businessDay } from '../../shared/business-day.js';
 import { newId } from '../../shared/client-id.js';
@@ -39,6 +39,7 @@ import { messages, type SmsLanguage } from '../sms/sms-messages.js';
 import { splitSms } from '../sms/sms-text.js';
 import { saleNumber, saleQrPayload, type SaleInput } from './sale-service.js';
 import { SaleStore, type SaleLineRow } from './sale-store.js';
+import { lineUnitCodes, newCodeProblems, saleLineRow, throwCodeProblems } from './sale-lines.js';
 
 export interface SaleRunItem {
   principal: Principal;
@@ -210,9 +211,7 @@ function plan(ctx: RunContext, items: SaleRunItem[], indexes: number[], now: Dat
         registers = true;
       }
       const day = businessDay(eventTime, policy.timezone);
-      const codeErrors: ErrorDetail[] = [];
-      const mismatches: ErrorDetail[] = [];
-      const seen = new Map<string, string>();
+      const problems = newCodeProblems();
       const lines: PlannedSale['lines'] = [];
       for (const [i, line] of input.lines.entries()) {
         const field = `/body/lines/${i}`;
@@ -221,46 +220,14 @@ function plan(ctx: RunContext, items: SaleRunItem[], indexes: number[], now: Dat
         }
         const product = line.productId !== undefined ? ctx.products.byId.get(line.productId) : ctx.products.byGtin.get(line.gtin!);
         if (!product) throw new AppError('PRODUCT_NOT_FOUND', undefined, [{ field: `${field}/${line.productId !== undefined ? 'productId' : 'gtin'}`, code: 'not_found', message: 'no active product of this county' }]);
-        const scanned = line.unitCodes ?? [];
-        if (scanned.length > line.quantity) {
-          throw new AppError('TOO_MANY_UNIT_CODES', undefined, [{ field: `${field}/unitCodes`, code: 'too_many', message: `${scanned.length} codes for ${line.quantity} containers` }]);
-        }
-        const codes: string[] = [];
-        for (const [j, raw] of scanned.entries()) {
-          const f = `${field}/unitCodes/${j}`;
-          const got = extractUnitCode(raw);
-          if (!got.ok) {
-            codeErrors.push({ field: f, code: got.reason, message: got.detail });
-            continue;
-          }
-          if (!unitCodeMatchesRegistration(got.code, product.registrationNo)) {
-            mismatches.push({ field: f, code: 'registration_mismatch', message: `digits 1–7 (${got.code.slice(0, 7)}) do not fit ${product.registrationNo}` });
-            continue;
-          }
-          const first = seen.get(got.code);
-          if (first) throw new AppError('UNIT_CODE_DUPLICATE', undefined, [{ field: f, code: 'duplicate', message: `same unit code as ${first}` }]);
-          seen.set(got.code, f);
-          codes.push(got.code);
-        }
+        const codes = lineUnitCodes(line, product, field, problems);
         const schedule = scheduleOn(ctx, product.containerTypeId, day);
-        if (!schedule && line.depositChargedFen === undefined) {
-          throw new AppError('NO_DEPOSIT_SCHEDULE', undefined, [{ field, code: 'no_schedule', message: `no schedule on ${day} for the container of ${product.name}` }]);
-        }
-        const paid = line.depositChargedFen ?? schedule!.depositFen;
-        lines.push({
-          product, codes,
-          row: {
-            county_id: ctx.countyId, sale_id: input.id, line_no: i + 1, product_id: product.id, quantity: line.quantity,
-            deposit_per_container_fen: paid, schedule_deposit_fen: schedule?.depositFen ?? null, schedule_id: schedule?.scheduleId ?? null,
-            deposit_fen: paid * line.quantity, deposit_mismatch: schedule === null || schedule.depositFen !== paid,
-          },
-        });
+        lines.push({ product, codes, row: saleLineRow({ countyId: ctx.countyId, saleId: input.id, day }, i + 1, line, product, schedule, field) });
       }
-      if (codeErrors.length) throw new AppError('UNIT_CODE_INVALID', undefined, codeErrors);
-      if (mismatches.length) throw new AppError('UNIT_CODE_PRODUCT_MISMATCH', undefined, mismatches);
+      throwCodeProblems(problems);
       if (registers) out.newFarmers.set(phone, { id: newId(), name: input.purchaser.name!.trim(), village: input.purchaser.village?.trim() ?? '', actor });
       out.sales.push({
-        index, hash, principal, input, actor, eventTime, day, booking: bookingFrom(eventTime, policy.timezone, ctx.closed), farmerPhone: phone, registers, lines, seen,
+        index, hash, principal, input, actor, eventTime, day, booking: bookingFrom(eventTime, policy.timezone, ctx.closed), farmerPhone: phone, registers, lines, seen: problems.seen,
         total: lines.reduce((s, l) => s + l.row.deposit_fen, 0), mismatch: lines.some((l) => l.row.deposit_mismatch),
       });
     } catch (error) {

@@ -3,10 +3,9 @@
 // it differs. Unit codes are bound to the sale; a code already sold in the county is refused.
 import type { Knex } from 'knex';
 import type { AppDeps } from '../../app-deps.js';
-import { AppError, type ErrorDetail } from '../../http/errors.js';
+import { AppError } from '../../http/errors.js';
 import { actorName } from '../../auth/authenticate.js';
 import type { Principal } from '../../auth/permissions.js';
-import { extractUnitCode, unitCodeMatchesRegistration } from '../../shared/unit-code.js';
 import { maskName, maskPhone } from '../../shared/phone.js';
 import { depositInForce } from '../deposit-schedules/deposit-schedule-entity.js';
 import { businessDay } from '../../shared/business-day.js';
@@ -20,6 +19,7 @@ import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
 import { writeGroup } from '../ledger/group-commit.js';
 import { enqueueSaleNotification } from '../sms/sms-notifications.js';
 import { SaleStore, salesByReceipt, type SaleLineRow } from './sale-store.js';
+import { lineUnitCodes, newCodeProblems, saleLineRow, throwCodeProblems } from './sale-lines.js';
 
 export interface SaleLineInput {
   productId?: string;
@@ -102,9 +102,7 @@ export class SaleService {
     const farmer = await findOrRegisterFarmer(trx, countyId, input.purchaser, '/body/purchaser', actor);
     const day = businessDay(eventTime, county.timezone);
 
-    const codeErrors: ErrorDetail[] = [];
-    const mismatches: ErrorDetail[] = [];
-    const seen = new Map<string, string>();
+    const problems = newCodeProblems();
     const lines: Array<{ product: ProductRef; row: SaleLineRow; codes: string[] }> = [];
     // Products and the schedules in force, one query each for all lines (a line naming no or an
     // unknown product falls back to resolveProduct for its exact error).
@@ -116,43 +114,11 @@ export class SaleService {
       const found = line.productId !== undefined && line.gtin === undefined ? known.byId.get(line.productId)
         : line.gtin !== undefined && line.productId === undefined ? known.byGtin.get(line.gtin) : undefined;
       const product = found ?? await resolveProduct(trx, countyId, line, field);
-      const scanned = line.unitCodes ?? [];
-      if (scanned.length > line.quantity) {
-        throw new AppError('TOO_MANY_UNIT_CODES', undefined, [{ field: `${field}/unitCodes`, code: 'too_many', message: `${scanned.length} codes for ${line.quantity} containers` }]);
-      }
-      const codes: string[] = [];
-      for (const [j, raw] of scanned.entries()) {
-        const f = `${field}/unitCodes/${j}`;
-        const got = extractUnitCode(raw);
-        if (!got.ok) {
-          codeErrors.push({ field: f, code: got.reason, message: got.detail });
-          continue;
-        }
-        if (!unitCodeMatchesRegistration(got.code, product.registrationNo)) {
-          mismatches.push({ field: f, code: 'registration_mismatch', message: `digits 1–7 (${got.code.slice(0, 7)}) do not fit ${product.registrationNo}` });
-          continue;
-        }
-        const first = seen.get(got.code);
-        if (first) throw new AppError('UNIT_CODE_DUPLICATE', undefined, [{ field: f, code: 'duplicate', message: `same unit code as ${first}` }]);
-        seen.set(got.code, f);
-        codes.push(got.code);
-      }
+      const codes = lineUnitCodes(line, product, field, problems);
       const schedule = schedules.has(product.containerTypeId) ? schedules.get(product.containerTypeId)! : await depositInForce(trx, countyId, product.containerTypeId, day);
-      if (!schedule && line.depositChargedFen === undefined) {
-        throw new AppError('NO_DEPOSIT_SCHEDULE', undefined, [{ field, code: 'no_schedule', message: `no schedule on ${day} for the container of ${product.name}` }]);
-      }
-      const paid = line.depositChargedFen ?? schedule!.depositFen;
-      lines.push({
-        product, codes,
-        row: {
-          county_id: countyId, sale_id: input.id, line_no: i + 1, product_id: product.id, quantity: line.quantity,
-          deposit_per_container_fen: paid, schedule_deposit_fen: schedule?.depositFen ?? null, schedule_id: schedule?.scheduleId ?? null,
-          deposit_fen: paid * line.quantity, deposit_mismatch: schedule === null || schedule.depositFen !== paid,
-        },
-      });
+      lines.push({ product, codes, row: saleLineRow({ countyId, saleId: input.id, day }, i + 1, line, product, schedule, field) });
     }
-    if (codeErrors.length) throw new AppError('UNIT_CODE_INVALID', undefined, codeErrors);
-    if (mismatches.length) throw new AppError('UNIT_CODE_PRODUCT_MISMATCH', undefined, mismatches);
+    throwCodeProblems(problems);
 
     const total = lines.reduce((s, l) => s + l.row.deposit_fen, 0);
     const mismatch = lines.some((l) => l.row.deposit_mismatch);
@@ -171,7 +137,7 @@ export class SaleService {
       deposit_fen: l.row.deposit_per_container_fen, quantity: l.row.quantity - l.codes.length, outstanding: l.row.quantity - l.codes.length, event_time: eventTime,
     })));
     if (alreadySold.length) {
-      throw new AppError('UNIT_CODE_ALREADY_SOLD', undefined, alreadySold.map((c) => ({ field: seen.get(c)!, code: 'already_sold', message: `unit code ${c} was already sold in this county`, unitCode: c })));
+      throw new AppError('UNIT_CODE_ALREADY_SOLD', undefined, alreadySold.map((c) => ({ field: problems.seen.get(c)!, code: 'already_sold', message: `unit code ${c} was already sold in this county`, unitCode: c })));
     }
     // Posted last, after the answer is stored: the county's deposits-outstanding row is the one every
     // sale locks, so it stays locked for two statements and the COMMIT — and in a group commit it is

@@ -10,13 +10,13 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium, skipWithoutChromium } from '../../support/browser.js';
 import { useTestApp, DEMO_PASSWORD } from '../../support/harness.js';
 import { precompressDashboardAssets } from '../../../src/features/dashboard/static-assets.js';
 import { addLateRecordExceptions } from '../../support/extra-exceptions.js';
 import { COUNTY, GLYPHOSATE, SHOP_A, SHOP_B, freshToken, returnBody, saleBody, unitCode } from '../ledger/ledger-fixtures.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../../test-artifacts');
 const NOW = '2026-03-15T02:00:00.000Z';
 const CJK = /[\u4e00-\u9fff]/;
@@ -36,11 +36,7 @@ describe('dashboard journeys in a browser (1366×768, Chinese and English)', fun
   const codes = [unitCode(GLYPHOSATE), unitCode(GLYPHOSATE), unitCode(GLYPHOSATE), unitCode(GLYPHOSATE)];
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: the dashboard journeys must run in CI`);
-      console.warn(`\n  !!! SKIPPING the dashboard journeys: ${CHROMIUM} is not installed (apt-get install chromium fonts-wqy-microhei) !!!\n`);
-      this.skip();
-    }
+    skipWithoutChromium(this, 'the dashboard journeys');
     const clerk = await freshToken(t, 'clerk.qingcheng');
     for (const [eventTime, line] of [['2026-01-12T02:00:00.000Z', codes.slice(0, 2)], ['2026-02-20T02:00:00.000Z', codes.slice(2)]] as const) {
       t.clock.set(eventTime);
@@ -60,7 +56,7 @@ describe('dashboard journeys in a browser (1366×768, Chinese and English)', fun
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     fs.mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

@@ -6,12 +6,12 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { launchChromium, skipWithoutChromium } from '../../support/browser.js';
 import { useTestApp, DEMO_PASSWORD } from '../../support/harness.js';
 import { precompressDashboardAssets } from '../../../src/features/dashboard/static-assets.js';
 import { AuthThrottle, accountKey } from '../../../src/auth/throttle.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../../test-artifacts');
 const WORDS = {
   zh: { title: '登录安全', locked: /^已锁定，至 2026-03-15 10:15.*（Asia\/Shanghai.*UTC\+8.*）$/, unlock: '解锁', none: '目前没有被锁定或需要等待的用户。' },
@@ -26,17 +26,13 @@ describe('dashboard sign-in security panel in a browser (Chinese and English)', 
   let url = '';
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: the dashboard journeys must run in CI`);
-      console.warn(`\n  !!! SKIPPING the sign-in security panel: ${CHROMIUM} is not installed !!!\n`);
-      this.skip();
-    }
+    skipWithoutChromium(this, 'the sign-in security panel');
     await precompressDashboardAssets();
     server = http.createServer(t.app);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     fs.mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

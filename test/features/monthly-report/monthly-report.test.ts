@@ -10,7 +10,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { chromiumInstalled, closeSharedBrowser, launchChromium } from '../../../src/features/monthly-report/chromium.js';
+import { closeSharedBrowser, launchChromium } from '../../../src/features/monthly-report/chromium.js';
+import { skipWithoutChromium } from '../../support/browser.js';
 import { fmtInt, fmtPct } from '../../../src/features/monthly-report/report-html.js';
 import { DEMO_PASSWORD, useTestApp } from '../../support/harness.js';
 import { OTHER_COUNTY_ID } from '../../support/other-county.js';
@@ -190,10 +191,7 @@ describe('monthly report (county and province)', function () {
   describe('PDF and print (Chromium)', () => {
     let browser: Browser | null = null;
     before(function () {
-      if (!chromiumInstalled()) {
-        if (process.env.CI === 'true') throw new Error('/usr/bin/chromium is missing: the report PDF test must run in CI');
-        this.skip();
-      }
+      skipWithoutChromium(this, 'the report PDF test');
     });
     after(async () => {
       await browser?.close();

@@ -7,12 +7,12 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium, skipWithoutChromium } from '../../support/browser.js';
 import { useTestApp, DEMO_PASSWORD } from '../../support/harness.js';
 import { precompressDashboardAssets } from '../../../src/features/dashboard/static-assets.js';
 import { COUNTY, GLYPHOSATE, SHOP_A, freshToken, returnBody, saleBody, unitCode } from '../ledger/ledger-fixtures.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../../test-artifacts');
 
 describe('dashboard in a browser', function () {
@@ -23,11 +23,7 @@ describe('dashboard in a browser', function () {
   let url = '';
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: the dashboard browser test must run in CI`);
-      console.warn(`\n  !!! SKIPPING the dashboard browser test: ${CHROMIUM} is not installed (apt-get install chromium fonts-wqy-microhei) !!!\n`);
-      this.skip();
-    }
+    skipWithoutChromium(this, 'the dashboard browser test');
     const clerk = await freshToken(t, 'clerk.qingcheng');
     const codes = [unitCode(GLYPHOSATE), unitCode(GLYPHOSATE), unitCode(GLYPHOSATE)];
     // Each sale is recorded when it happened (the server's clock then): older event times than the
@@ -47,7 +43,7 @@ describe('dashboard in a browser', function () {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     fs.mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

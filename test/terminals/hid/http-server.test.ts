@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
+import { sseEvents } from '../../../terminals/pos/sse-reader.js';
 import { startEventServer, type EventServer } from '../../../terminals/hid/http-server.js';
 import { DeviceService } from '../../../terminals/hid/service.js';
 
@@ -11,22 +12,12 @@ async function readEvents(url: string, until: (events: Array<{ event: string; da
   const controller = new AbortController();
   const res = await fetch(url, { signal: controller.signal });
   expect(res.headers.get('content-type')).to.match(/^text\/event-stream/);
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
   const events: Array<{ event: string; data: Record<string, unknown> }> = [];
-  let buffer = '';
   await onOpen();
-  while (!until(events)) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) !== -1) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const event = /^event: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (event !== undefined && data !== undefined) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
+  if (!until(events)) {
+    for await (const e of sseEvents(res.body as ReadableStream<Uint8Array>)) {
+      events.push({ event: e.event, data: JSON.parse(e.data) as Record<string, unknown> });
+      if (until(events)) break;
     }
   }
   controller.abort();

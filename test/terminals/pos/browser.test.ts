@@ -4,7 +4,8 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { launchChromium, skipWithoutChromium } from '../../support/browser.js';
 import { useTestApp } from '../../support/harness.js';
 import { startTerminal, type RunningTerminal } from '../../../terminals/pos/terminal.js';
 import { parseEscPos, printedLines } from '../../../terminals/printing/index.js';
@@ -13,7 +14,6 @@ import { encodeKeyboardScan } from '../../../terminals/hid/keyboard-encoder.js';
 import { formatReplayFile, parseReplayFile } from '../../../terminals/hid/replay-file.js';
 import { enrolmentCode, openGate, tempDir, terminalConfig, waitFor, type Gate } from './pos-support.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../../test-artifacts');
 
 describe('terminal UI in a browser', function () {
@@ -27,11 +27,7 @@ describe('terminal UI in a browser', function () {
   const dir = tempDir('pos-ui');
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: the browser test must run in CI`);
-      console.warn(`\n  !!! SKIPPING the terminal browser test: ${CHROMIUM} is not installed (apt-get install chromium fonts-wqy-microhei) !!!\n`);
-      this.skip();
-    }
+    skipWithoutChromium(this, 'the terminal browser test');
     t.clock.set(new Date(Date.now() + 3600_000).toISOString());
     gate = await openGate(t);
     printer = net.createServer((sock) => {
@@ -45,7 +41,7 @@ describe('terminal UI in a browser', function () {
     await new Promise<void>((r) => printer.listen(0, '127.0.0.1', () => r()));
     const port = (printer.address() as net.AddressInfo).port;
     term = await startTerminal(terminalConfig(gate.url, dir, { PRINTER: `127.0.0.1:${port}`, PRINTER_WIDTH: '58' }));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, launchChromium, skipWithoutChromium } from '../../support/browser.js';
 import { useTestApp } from '../../support/harness.js';
 import { startTerminal, type RunningTerminal } from '../../../terminals/pos/terminal.js';
 import { parseEscPos, printedLines } from '../../../terminals/printing/index.js';
@@ -20,7 +21,6 @@ import { COUNTY, GLYPHOSATE, SHOP_A, SHOP_B } from '../../features/ledger/ledger
 import { unitCode } from '../../features/ledger/ledger-fixtures.js';
 import { enrolmentCode, tempDir, terminalConfig, waitFor } from './pos-support.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../../test-artifacts');
 const LANGS = ['zh', 'en'] as const;
 type Lang = (typeof LANGS)[number];
@@ -70,11 +70,7 @@ describe('the counter in plain words, at 1366×768 (issue 14)', function () {
   let gtin = '';
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: the browser test must run in CI`);
-      console.warn(`\n  !!! SKIPPING the counter journeys: ${CHROMIUM} is not installed !!!\n`);
-      this.skip();
-    }
+    skipWithoutChromium(this, 'the counter journeys');
     t.clock.set(new Date(Date.now() + 3600_000).toISOString());
     server = http.createServer((req, res) => {
       if (dropNextPayoutAnswer && req.method === 'POST' && req.url === '/api/v1/held-refund-payouts') {
@@ -96,7 +92,7 @@ describe('the counter in plain words, at 1366×768 (issue 14)', function () {
     await term.enrol(code);
     await waitFor('reference data', () => term.reference());
     gtin = term.reference()!.snapshot.products.find((p) => p.id === GLYPHOSATE.id)!.gtin!;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'] });
+    browser = await launchChromium({ args: [...CHROMIUM_ARGS, '--autoplay-policy=no-user-gesture-required'] });
     fs.mkdirSync(ARTIFACTS, { recursive: true });
   });
   after(async () => {

@@ -7,6 +7,7 @@
 // a test decides on behaviour, whatever else the machine is doing.)
 // Also the support path: `npm run hid -- replay FILE --to <terminal>` into the running terminal.
 import { expect } from 'chai';
+import { sseEvents } from '../../../terminals/pos/sse-reader.js';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -67,20 +68,8 @@ async function listen(url: string) {
   const ac = new AbortController();
   const res = await fetch(`${url}/local/devices/stream`, { signal: ac.signal });
   const done = (async () => {
-    let buf = '';
-    const dec = new TextDecoder();
     try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buf += dec.decode(chunk, { stream: true });
-        let cut: number;
-        while ((cut = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, cut);
-          buf = buf.slice(cut + 2);
-          if (!block.includes('event: notice')) continue;
-          const data = block.split('\n').find((l) => l.startsWith('data: '))!.slice(6);
-          notices.push(JSON.parse(data) as ClerkNotice);
-        }
-      }
+      for await (const e of sseEvents(res.body!)) if (e.event === 'notice') notices.push(JSON.parse(e.data) as ClerkNotice);
     } catch { /* aborted */ }
   })();
   return { notices, close: async () => { ac.abort(); await done; } };

@@ -1,4 +1,4 @@
-// Time for the device path, as one injectable seam: what "now" is and how to wait. The service and
+// Time as one injectable seam (the device path, group commit): what "now" is and how to wait. The service and
 // replays use the machine's clock by default; tests pass a scheduler they advance themselves, so
 // nothing they check depends on how busy the machine is (see "Tests on a busy machine" in
 // docs/architecture.md).
