@@ -9,6 +9,7 @@ import { API_VERSION } from '../http/app.js';
 import { ERROR_CATALOGUE } from '../http/errors.js';
 import { PERMISSIONS, ROLE_PERMISSIONS, ACTOR_ROLES } from '../auth/permissions.js';
 import type { JsonSchema } from '../shared/schemas/builders.js';
+import { API_CONVENTIONS } from './api-conventions.js';
 
 export const DOCS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs');
 
@@ -40,6 +41,7 @@ export function renderApiMarkdown(): string {
     '',
     'Every request but the public ones carries `Authorization: Bearer <token>`: a user access token from `POST /api/v1/auth/login`, or a POS terminal credential from `POST /api/v1/terminals/enrol`. Request bodies refuse unknown fields.',
     '',
+    ...API_CONVENTIONS,
     '## Roles and permissions',
     '',
     `| permission | meaning | ${ACTOR_ROLES.join(' | ')} |`,
@@ -55,7 +57,7 @@ export function renderApiMarkdown(): string {
     out.push(`## ${tag}`, '');
     for (const r of rs) {
       const who = r.auth === 'public' ? 'public' : r.auth === 'authenticated' ? 'any logged-in user or terminal' : `\`${r.auth.permission}\``;
-      out.push(`### \`${r.method.toUpperCase()} ${r.path}\``, '', r.summary + '.', '', `Permission: ${who}.`, '');
+      out.push(`### \`${r.method.toUpperCase()} ${r.path}\``, '', r.summary + '.' + (r.deprecated ? ` **Deprecated** until ${r.deprecated.sunset}: use \`${r.method.toUpperCase()} ${r.deprecated.successor}\`.` : ''), '', `Permission: ${who}.`, '');
       const rows = [...fieldTable(r.params, 'path'), ...fieldTable(r.query, 'query'), ...fieldTable(r.body, 'body')];
       if (rows.length) out.push('| in | name | type | required | description |', '|---|---|---|---|---|', ...rows, '');
       out.push(`Responses: ${Object.entries(r.responses).map(([s, d]) => `${s} ${d.description}`).join('; ')}.`, '');

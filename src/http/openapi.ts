@@ -21,6 +21,13 @@ const ERROR_SCHEMA: JsonSchema = {
   },
 };
 
+/** Headers every answer of a deprecated alias carries (src/http/county-paths.ts). */
+const DEPRECATION_HEADERS = {
+  Deprecation: { description: 'When this path was deprecated (RFC 9745), e.g. @1795996800', schema: { type: 'string' } },
+  Sunset: { description: 'When this path goes away (RFC 8594), an HTTP-date', schema: { type: 'string' } },
+  Link: { description: 'The successor path: <…>; rel="successor-version"', schema: { type: 'string' } },
+};
+
 function toOpenApiPath(p: string): string {
   return p.replace(/:([A-Za-z]+)/g, '{$1}');
 }
@@ -44,6 +51,7 @@ export function buildOpenApi(routes: RouteDef[], version: string): Record<string
     for (const [status, res] of Object.entries(r.responses)) {
       responses[status] = {
         description: res.description,
+        ...(r.deprecated ? { headers: DEPRECATION_HEADERS } : {}),
         ...(res.schema || res.contentType
           ? { content: { [res.contentType ?? 'application/json']: { schema: res.schema ?? { type: 'string' } } } }
           : Number(status) >= 400 ? { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } : {}),
@@ -56,6 +64,7 @@ export function buildOpenApi(routes: RouteDef[], version: string): Record<string
       ...(r.description ? { description: r.description } : {}),
       tags: [r.tag],
       operationId: `${r.method}_${r.path.replace(/^\/api\/v1\//, '').replace(/[/:{}-]+/g, '_').replace(/_$/, '')}`,
+      ...(r.deprecated ? { deprecated: true } : {}),
       ...(r.auth === 'public' ? { security: [] } : {}),
       ...(permission ? { 'x-permission': permission, 'x-permission-description': PERMISSIONS[permission] } : {}),
       parameters: [...parametersFrom(r.params, 'path'), ...parametersFrom(r.query, 'query')],

@@ -57,6 +57,11 @@ export interface RouteDef {
    * 403 OUT_OF_SCOPE). Give fresh client ids on every call.
    */
   scopeExample?: (fx: { countyId: string; shopId: string }) => { body?: unknown; query?: Record<string, string> };
+  /**
+   * A deprecated alias (src/http/county-paths.ts): `deprecated: true` in the OpenAPI document, and
+   * every answer carries Deprecation, Sunset and a Link to the successor path.
+   */
+  deprecated?: { successor: string; since: string; sunset: string };
   handler: (ctx: HandlerContext<any, any, any>) => Promise<HandlerResult>;
 }
 

@@ -8,6 +8,7 @@ import { can, inScope, type Principal, type Target } from '../auth/permissions.j
 import { AppError } from './errors.js';
 import type { HandlerContext, RouteDef } from './route.js';
 import { validate } from './validation.js';
+import { deprecationHeaders } from './county-paths.js';
 
 export const asyncHandler =
   (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
@@ -33,6 +34,7 @@ export function mountRoutes(router: express.Router, routes: RouteDef[], deps: Ap
       def.path,
       asyncHandler(async (req, res) => {
         const requestId = res.locals.requestId as string;
+        if (def.deprecated) for (const [k, v] of Object.entries(deprecationHeaders(def.deprecated, req.params))) res.setHeader(k, v);
         let principal: Principal | null = null;
         if (def.auth !== 'public') {
           principal = await authenticateRequest(deps, req);
@@ -40,14 +42,18 @@ export function mountRoutes(router: express.Router, routes: RouteDef[], deps: Ap
             throw new AppError('FORBIDDEN', `Your role (${principal.role}) may not do this: it needs ${def.auth.permission}`);
           }
           res.locals.actor = principal.kind === 'user' ? principal.userId : principal.terminalId;
+          // The successor link of a deprecated top-level alias names the caller's own county.
+          if (def.deprecated && principal.countyId) res.setHeader('Link', deprecationHeaders(def.deprecated, { countyId: principal.countyId, ...req.params }).Link as string);
         }
         const params = { ...req.params } as Record<string, unknown>;
         // Scope from the path first: another county's request is refused before anything else about
         // it is looked at, so a caller learns nothing about records outside their scope.
-        if (principal && def.auth !== 'public' && def.auth !== 'authenticated' && !def.auth.target) {
+        if (principal && def.auth !== 'public' && def.auth !== 'authenticated') {
           const raw = pathTarget(params);
           if (raw.countyId !== undefined && !/^[1-8]\d{5}$/.test(raw.countyId)) delete raw.countyId;
-          if (!inScope(principal, raw)) throw new AppError('OUT_OF_SCOPE');
+          // A route with a body or query target is checked in full after validation; its path's county
+          // is checked here already, so another county's caller learns nothing about its records.
+          if (!inScope(principal, def.auth.target ? { countyId: raw.countyId } : raw)) throw new AppError('OUT_OF_SCOPE');
         }
         validate('params', def.params ?? NO_PARAMS, params);
         const query = { ...(req.query as Record<string, unknown>) };

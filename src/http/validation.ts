@@ -4,6 +4,8 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { JsonSchema } from '../shared/schemas/builders.js';
 import { AppError, type ErrorDetail } from './errors.js';
+import { CLIENT_ID_EXPECTED, CLIENT_ID_PATTERN } from '../shared/client-id.js';
+import { PLAIN_WORDS } from '../shared/plain-words.js';
 
 // ajv-formats is CommonJS with a default export; under NodeNext the callable sits on .default.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
@@ -41,6 +43,11 @@ function toDetail(where: string, e: ErrorObject): ErrorDetail {
   } else if (e.keyword === 'additionalProperties') {
     field += `/${(e.params as { additionalProperty: string }).additionalProperty}`;
     message = 'is not a known field';
+  } else if (e.keyword === 'pattern' && (e.params as { pattern?: string }).pattern === CLIENT_ID_PATTERN) {
+    // A client id: say what is expected in words, naming the field, not the regular expression.
+    const name = field.split('/').pop() ?? 'id';
+    const words = PLAIN_WORDS.INVALID_CLIENT_ID!;
+    return { field, code: 'invalid_client_id', message: `${name} must be ${CLIENT_ID_EXPECTED}`, message_zh: `${name}：${words.zh}`, plain: { zh: words.zh, en: words.en } };
   }
   return { field, code: e.keyword, message };
 }

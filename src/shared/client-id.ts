@@ -1,5 +1,7 @@
-// Ids minted by offline shop terminals (and the server) before a write reaches the ledger: RFC 9562
-// UUIDv7, so they are unique without coordination and sort in creation order, which keeps indexes tidy.
+// Ids minted by offline shop terminals (and the server) before a write reaches the ledger. The server
+// accepts any RFC 9562 UUID (v4 from crypto.randomUUID(), v7, or another version with the RFC
+// variant) as a client id; it mints UUIDv7 itself, which is unique without coordination and sorts in
+// creation order, so new rows land at the end of the primary-key index (see docs/api.md, "Client ids").
 
 import { randomFillSync } from 'node:crypto';
 
@@ -17,11 +19,16 @@ const MAX_UNIX_MS = 2 ** 48 - 1;
 export const MAX_CLOCK_ROLLBACK_MS = 10_000;
 
 /**
+ * Any RFC 9562 UUID: version 1–8 in the 13th hex digit, the RFC variant (8, 9, a or b) in the 17th.
  * Canonical lowercase form only: ids are idempotency keys compared as strings (DESIGN rule 7), so
  * an upper-case spelling of the same UUID must not pass as a second, different key.
  */
-export const CLIENT_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$';
+export const CLIENT_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$';
 const CLIENT_ID_RE = new RegExp(CLIENT_ID_PATTERN);
+const V7_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** What a client id must be, in words a validation error can show next to the field. */
+export const CLIENT_ID_EXPECTED = 'a UUID in lowercase canonical form (8-4-4-4-12 hex digits, RFC 9562; v7 preferred, v4 accepted), e.g. 0192f4c4-3b1a-7c3d-8e4f-0123456789ab';
 
 export interface ClientIdGeneratorOptions {
   /** Fills the buffer with random bytes; injectable so tests can drive the counter to its edges. */
@@ -94,8 +101,14 @@ export function newId(): string {
   return defaultGenerator();
 }
 
+/** Whether a value is acceptable as a client id: any RFC 9562 UUID, lowercase canonical. */
 export function isClientId(s: unknown): s is string {
   return typeof s === 'string' && CLIENT_ID_RE.test(s);
+}
+
+/** Whether a client id is a UUIDv7 (the kind this code mints, and the one that carries a time). */
+export function isClientIdV7(s: unknown): s is string {
+  return typeof s === 'string' && V7_RE.test(s);
 }
 
 /**
@@ -103,6 +116,6 @@ export function isClientId(s: unknown): s is string {
  * time as its own field); after a small clock step back it may be a little ahead of the real clock.
  */
 export function clientIdTime(id: string): Date {
-  if (!isClientId(id)) throw new TypeError('not a UUIDv7 client id');
+  if (!isClientIdV7(id)) throw new TypeError('not a UUIDv7 client id (only v7 ids carry a time)');
   return new Date(parseInt(id.slice(0, 8) + id.slice(9, 13), 16));
 }

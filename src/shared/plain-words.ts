@@ -145,8 +145,16 @@ const TERMINAL: Record<string, PlainWords> = {
   HTTP_ERROR: { zh: '出了点问题，没有完成。请再试一次；仍不行请联系技术支持。', en: 'Something went wrong and nothing was done. Try again; if it persists, call support.' },
 };
 
-/** Every code with its plain words: the server's catalogue and the terminal's own. */
-export const PLAIN_WORDS: Readonly<Record<string, PlainWords>> = { ...SERVER, ...TERMINAL };
+/**
+ * Codes of single fields inside a VALIDATION_FAILED answer (`details[].code`, upper-cased here) whose
+ * rule is worth saying in words rather than as a regular expression.
+ */
+const FIELD: Record<string, PlainWords> = {
+  INVALID_CLIENT_ID: { zh: '单据编号应为小写的 UUID（8-4-4-4-12 位十六进制，如 crypto.randomUUID() 生成的 v4；推荐按时间排序的 v7）。请由程序重新生成编号再提交。', en: 'The record id must be a lowercase UUID (8-4-4-4-12 hex digits: v4 as crypto.randomUUID() makes, or the time-ordered v7, preferred). Let the program make a new id and send again.' },
+};
+
+/** Every code with its plain words: the server's catalogue, the terminal's own and field rules. */
+export const PLAIN_WORDS: Readonly<Record<string, PlainWords>> = { ...SERVER, ...TERMINAL, ...FIELD };
 
 export const TERMINAL_CODES: readonly string[] = Object.keys(TERMINAL);
 

@@ -88,6 +88,7 @@ describe('authorisation matrix: every route × role × scope', function () {
     expect(missing).to.deep.equal([]);
     expect(scoped.map((r) => `${r.method.toUpperCase()} ${r.path}`)).to.include.members([
       'POST /api/v1/sales', 'POST /api/v1/returns', 'POST /api/v1/reversals', 'POST /api/v1/settlements',
+      'POST /api/v1/counties/:countyId/sales', 'POST /api/v1/counties/:countyId/returns', 'POST /api/v1/counties/:countyId/reversals',
       'POST /api/v1/sync/batches', 'GET /api/v1/sync/snapshot', 'POST /api/v1/counties',
     ]);
   });
@@ -107,7 +108,7 @@ describe('authorisation matrix: every route × role × scope', function () {
         if (actor.role === 'clerk' || actor.role === 'terminal') cases.push({ label: 'another shop of its county', fx: { countyId: OWN, shopId: SHOP_B }, inScope: false });
         for (const c of cases) {
           const ex = (r.scopeExample as NonNullable<RouteDef['scopeExample']>)(c.fx);
-          let req = t.api()[r.method](r.path).set('Authorization', auth);
+          let req = t.api()[r.method](fillPath(r, c.fx.countyId)).set('Authorization', auth);
           if (ex.query) req = req.query(ex.query);
           const res = r.method === 'get' ? await req : await req.send((ex.body ?? {}) as object);
           // A sync batch answers per record: its record's own error is the scope verdict.

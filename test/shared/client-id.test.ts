@@ -1,12 +1,14 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { Ajv } from 'ajv';
+import { randomUUID } from 'node:crypto';
 import {
   CLIENT_ID_PATTERN,
   MAX_CLOCK_ROLLBACK_MS,
   clientIdTime,
   createClientIdGenerator,
   isClientId,
+  isClientIdV7,
   newClientId,
   newId,
 } from '../../src/shared/client-id.js';
@@ -155,11 +157,17 @@ describe('client-id', () => {
   describe('isClientId and CLIENT_ID_PATTERN', () => {
     const valid = '01956a3c-1b2b-7c3d-8e4f-0123456789ab';
 
-    it('accepts canonical v7 ids and rejects everything else', () => {
+    it('accepts canonical RFC 9562 ids of any version (v7, v4, …) and rejects everything else', () => {
       expect(isClientId(valid)).to.equal(true);
+      expect(isClientId(valid.replace('-7c3d', '-4c3d'))).to.equal(true); // v4, as crypto.randomUUID() makes
+      expect(isClientId(valid.replace('-7c3d', '-1c3d'))).to.equal(true); // v1
+      expect(isClientId(valid.replace('-7c3d', '-8c3d'))).to.equal(true); // v8
+      expect(isClientId(valid.replace('-7c3d', '-0c3d'))).to.equal(false); // no such version
+      expect(isClientId(valid.replace('-7c3d', '-9c3d'))).to.equal(false); // no such version
+      expect(isClientId('00000000-0000-0000-0000-000000000000')).to.equal(false); // nil UUID is not an id
       expect(isClientId(valid.toUpperCase())).to.equal(false);
-      expect(isClientId(valid.replace('-7c3d', '-4c3d'))).to.equal(false); // v4
       expect(isClientId(valid.replace('-8e4f', '-ce4f'))).to.equal(false); // wrong variant
+      expect(isClientId(valid.replace('-8e4f', '-4e4f'))).to.equal(false); // NCS variant
       expect(isClientId(valid.replace(/-/g, ''))).to.equal(false);
       expect(isClientId(`{${valid}}`)).to.equal(false);
       expect(isClientId(` ${valid}`)).to.equal(false);
@@ -169,18 +177,28 @@ describe('client-id', () => {
       expect(isClientId(42)).to.equal(false);
     });
 
-    it('clientIdTime refuses a string that is not a client id', () => {
+    it('isClientIdV7 tells the time-ordered ids apart', () => {
+      expect(isClientIdV7(valid)).to.equal(true);
+      expect(isClientIdV7(newClientId())).to.equal(true);
+      expect(isClientIdV7(randomUUID())).to.equal(false);
+      expect(isClientIdV7(valid.toUpperCase())).to.equal(false);
+    });
+
+    it('clientIdTime refuses a string that is not a v7 client id', () => {
       expect(() => clientIdTime('not-an-id')).to.throw(TypeError);
       expect(() => clientIdTime(valid.replace('-7c3d', '-4c3d'))).to.throw(TypeError);
     });
 
-    it('property: agrees with fast-check v7 UUIDs and rejects v4 ones', () => {
+    it("property: accepts fast-check v7 and v4 UUIDs and Node's crypto.randomUUID()", () => {
       fc.assert(
-        fc.property(fc.uuid({ version: 7 }), fc.uuid({ version: 4 }), (v7, v4) => {
+        fc.property(fc.uuid({ version: 7 }), fc.uuid({ version: 4 }), fc.uuid({ version: [1, 2, 3, 5, 6, 8] }), (v7, v4, other) => {
           expect(isClientId(v7)).to.equal(true);
-          expect(isClientId(v4)).to.equal(false);
+          expect(isClientId(v4)).to.equal(true);
+          expect(isClientId(other)).to.equal(true);
+          expect(isClientIdV7(v4)).to.equal(false);
         }),
       );
+      for (let i = 0; i < 100; i++) expect(isClientId(randomUUID())).to.equal(true);
     });
 
     it('works as a JSON Schema pattern in Ajv and agrees with isClientId', () => {

@@ -1,6 +1,9 @@
-// POST /api/v1/reversals: void a sale or return by new, opposite transfers.
+// POST /api/v1/counties/{countyId}/reversals: void a sale or return by new, opposite transfers
+// (POST /api/v1/reversals is its deprecated alias).
 import { createHash } from 'node:crypto';
 import { route, type RouteDef } from '../../http/route.js';
+import { aliasBody, deprecatedAlias, withoutFields } from '../../http/county-paths.js';
+import { COUNTY_CODE, obj } from '../../shared/schemas/builders.js';
 import { inScope } from '../../auth/permissions.js';
 import { newClientId } from '../../shared/client-id.js';
 import { REVERSAL_REQUEST, REVERSAL_RESULT } from '../../shared/schemas/ledger-schemas.js';
@@ -17,8 +20,35 @@ export function scopeExampleSaleId(shopId: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-7${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+const REVERSAL_SUMMARY = 'Reverse a sale or a return (clerks: own shop, records the server stored today; terminals: own records of the same journal day; otherwise a county official)';
+const REVERSAL_RESPONSES: RouteDef['responses'] = {
+  201: { description: 'The reversal and its transfers', schema: REVERSAL_RESULT },
+  200: { description: 'A retry: the original answer', schema: REVERSAL_RESULT },
+  403: { description: 'REVERSAL_WINDOW_CLOSED, OUT_OF_SCOPE' },
+  409: { description: 'ALREADY_REVERSED, REVERSAL_NOT_POSSIBLE, IDEMPOTENCY_CONFLICT' },
+  422: { description: 'EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD' },
+};
+
 export const reversalRoutes: RouteDef[] = [
   route({
+    method: 'post', path: '/api/v1/counties/:countyId/reversals', tag: 'reversals',
+    auth: {
+      permission: 'reversals:write',
+      // The path's county is checked before this runs; the shop is that of the record reversed.
+      target: async (ctx) => ({ countyId: ctx.params.countyId, shopId: await targetShop(ctx.deps.db.knex, ctx.params.countyId, ctx.body.targetType, ctx.body.targetId) }),
+    },
+    summary: REVERSAL_SUMMARY,
+    description: 'The county is the path’s.',
+    params: obj({ countyId: COUNTY_CODE }),
+    body: withoutFields(REVERSAL_REQUEST, 'countyId'),
+    scopeExample: ({ shopId }) => ({ body: { id: newClientId(), targetType: 'sale', targetId: scopeExampleSaleId(shopId), reason: 'scope example' } }),
+    responses: REVERSAL_RESPONSES,
+    handler: async ({ params, body, principal, deps }) => {
+      const r = await new ReversalService(deps).reverse(principal, aliasBody(principal, params.countyId, body));
+      return { status: r.status, body: r.body };
+    },
+  }),
+  deprecatedAlias(route({
     method: 'post', path: '/api/v1/reversals', tag: 'reversals',
     auth: {
       permission: 'reversals:write',
@@ -29,19 +59,13 @@ export const reversalRoutes: RouteDef[] = [
         return { countyId, shopId: await targetShop(ctx.deps.db.knex, countyId, ctx.body.targetType, ctx.body.targetId) };
       },
     },
-    summary: 'Reverse a sale or a return (clerks: own shop, records the server stored today; terminals: own records of the same journal day; otherwise a county official)',
+    summary: REVERSAL_SUMMARY,
     body: REVERSAL_REQUEST,
     scopeExample: ({ countyId, shopId }) => ({ body: { id: newClientId(), countyId, targetType: 'sale', targetId: scopeExampleSaleId(shopId), reason: 'scope example' } }),
-    responses: {
-      201: { description: 'The reversal and its transfers', schema: REVERSAL_RESULT },
-      200: { description: 'A retry: the original answer', schema: REVERSAL_RESULT },
-      403: { description: 'REVERSAL_WINDOW_CLOSED, OUT_OF_SCOPE' },
-      409: { description: 'ALREADY_REVERSED, REVERSAL_NOT_POSSIBLE, IDEMPOTENCY_CONFLICT' },
-      422: { description: 'EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD' },
-    },
+    responses: REVERSAL_RESPONSES,
     handler: async ({ body, principal, deps }) => {
       const r = await new ReversalService(deps).reverse(principal, body);
       return { status: r.status, body: r.body };
     },
-  }),
+  }), '/api/v1/counties/{countyId}/reversals'),
 ];

@@ -3,7 +3,7 @@
 import { CLIENT_ID_PATTERN } from '../client-id.js';
 import { COUNTY_CODE, FEN, arr, bool, dateTime, enumOf, int, nullable, obj, str, text, uuid } from './builders.js';
 
-export const CLIENT_ID = str({ pattern: CLIENT_ID_PATTERN, description: 'UUIDv7 made by the client before sending; the idempotency key' });
+export const CLIENT_ID = str({ pattern: CLIENT_ID_PATTERN, description: 'A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key' });
 const GTIN = str({ pattern: '^[0-9]{8}$|^[0-9]{12,14}$', description: 'EAN-13 / GTIN as scanned' });
 const SCAN = str({ min: 1, max: 300, description: 'What the scanner read: a trace URL or the bare 32-digit unit code' });
 const PHONE = str({ min: 5, max: 30, description: 'Mobile number in any common form' });

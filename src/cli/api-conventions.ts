@@ -1,0 +1,42 @@
+// The hand-written part of docs/api.md: the conventions every route follows, and how to make client
+// ids. src/cli/docs.ts puts it after the introduction. The Node snippet below is run by
+// test/features/ledger/county-paths.test.ts, which posts a sale with the id it prints.
+
+export const UUIDV7_SNIPPET = [
+  "import { randomBytes } from 'node:crypto';",
+  '',
+  '// RFC 9562 UUIDv7: 48 bits of Unix milliseconds, version 7, the RFC variant, 74 random bits.',
+  'function uuidv7(ms = Date.now()) {',
+  '  const b = randomBytes(16);',
+  '  b.writeUIntBE(ms, 0, 6);',
+  '  b[6] = 0x70 | (b[6] & 0x0f);',
+  '  b[8] = 0x80 | (b[8] & 0x3f);',
+  "  const h = b.toString('hex');",
+  '  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;',
+  '}',
+  '',
+  'console.log(uuidv7());',
+].join('\n');
+
+export const API_CONVENTIONS: string[] = [
+  '## Conventions',
+  '',
+  'One convention for every route; the few older shapes that break it are kept for one release as deprecated aliases.',
+  '',
+  '- **Paths.** What a county owns lives under `/api/v1/counties/{countyId}/…`, and the county is the one in the path, never one in the body: a county-scoped body has no `countyId` field. Sales, returns and reversals are `POST /api/v1/counties/{countyId}/sales`, `…/returns` and `…/reversals`. Outside counties: authentication (`/api/v1/auth/…`), terminal enrolment and sync (`/api/v1/terminals/enrol`, `/api/v1/sync/…`: the terminal credential names its county), province views (`/api/v1/provinces/{provinceCode}/…`, `/api/v1/dashboard/provinces/{provinceCode}…`) and the SMS gateway callbacks. `POST /api/v1/settlements` and the two held-refund counter routes still take `countyId` in the body; they move under the county in the next release.',
+  '- **Deprecated aliases.** `POST /api/v1/sales`, `/api/v1/returns` and `/api/v1/reversals` (county in the body, or the caller\'s own) behave exactly as before and share the idempotency keys of the new paths: a retry may move to the new path with the same `id`. They are marked `deprecated: true` in openapi.json, and every answer from them carries `Deprecation` (RFC 9745), `Sunset` (RFC 8594, the day they go) and `Link: <new path>; rel="successor-version"`.',
+  '- **Lists.** A list answers `{ "items": [...], "nextCursor": "…" | null }`, newest or natural order first; pass `nextCursor` back as `cursor` (with the same filters) for the next page, and `limit` to size the page. A cursor is the server\'s own string: do not build or edit one.',
+  '- **Names.** camelCase field names; ids are `id` or `<thing>Id`; counts of containers are `…Containers` or `…Units` as named in each schema. The count of containers whose deposit is still out is called `outstandingContainers` everywhere.',
+  '- **Units.** Money is an integer number of fen (1 yuan = 100 fen) in fields ending `Fen`. Mass is an integer number of grams in fields ending `G` (`shopWeightG`, `tareWeightG`); the only exceptions are the statutory custody ledger\'s `…Kg` figures, printed in kilograms as the regulation\'s form asks, and the dashboard\'s `soldKg`/`returnedKg`. Percentages are numbers from 0 to 100 (not fractions) in fields ending `Pct`, `null` when the base is zero. Times are ISO 8601 instants in UTC (`…Time`, `…At`); county business days are `YYYY-MM-DD` in the county\'s time zone (`…Day`, `…On`), months `YYYY-MM`.',
+  '',
+  '### Client ids',
+  '',
+  'Every write carries an `id` its client makes before sending: the idempotency key. A retry with the same `id` and the same content gets the stored answer (200); the same `id` with other content is refused with `IDEMPOTENCY_CONFLICT`. Any RFC 9562 UUID in lowercase canonical form is accepted: a v4 from `crypto.randomUUID()` works. A malformed id is refused with `VALIDATION_FAILED` and a detail that names the field (`/body/id`, `code: "invalid_client_id"`) and says what is expected, in English (`message`) and Chinese (`message_zh`).',
+  '',
+  '**Prefer UUIDv7.** A v7 id begins with the time it was made, so ids made one after another sort one after another. The server keeps every record under a B-tree index on its id; random v4 ids land on random index pages (each insert touches a cold page, pages split half-empty, and the index grows larger than its data), while v7 ids append at the right-hand edge, where the pages are hot in memory. The shop terminals and the server make v7 ids. In Node (18 or later), with no package:',
+  '',
+  '```js',
+  UUIDV7_SNIPPET,
+  '```',
+  '',
+];
