@@ -1,12 +1,21 @@
 // Reconciliation runs of a county: run one now, list them, read one as JSON, CSV or a printable page.
 import { route, type RouteDef } from '../../http/route.js';
 import { actorName } from '../../auth/authenticate.js';
-import { COUNTY_CODE, dateTime, enumOf, obj, str, uuid } from '../../shared/schemas/builders.js';
+import { COUNTY_CODE, PAGE_QUERY, dateTime, enumOf, obj, str, uuid } from '../../shared/schemas/builders.js';
 import { listRuns, loadRun, runReconciliation } from './reconciliation-service.js';
 import { runCsv, runHtml } from './reconciliation-export.js';
 
 const base = '/api/v1/counties/:countyId/reconciliations';
 const RUN = { type: 'object', description: 'A stored run: figures of the money, unit and custody books, shop lines and exceptions' };
+/** The list convention ({ items, nextCursor }); `runs` is the old name of `items`, kept one release. */
+const RUN_LIST = {
+  type: 'object', required: ['items', 'nextCursor'],
+  properties: {
+    items: { type: 'array', items: { type: 'object' } },
+    nextCursor: { type: ['string', 'null'], description: 'Pass back as cursor for the next page; null on the last page' },
+    runs: { type: 'array', items: { type: 'object' }, deprecated: true, description: 'Deprecated: the same runs as items; removed in the next release' },
+  },
+};
 
 export const reconciliationRoutes: RouteDef[] = [
   route({
@@ -27,10 +36,14 @@ export const reconciliationRoutes: RouteDef[] = [
   }),
   route({
     method: 'get', path: base, tag: 'reconciliation', auth: { permission: 'reconciliation:read' },
-    summary: 'The latest reconciliation runs of a county (without figures)',
+    summary: 'The reconciliation runs of a county (without figures), newest first, a page at a time',
     params: obj({ countyId: COUNTY_CODE }),
-    responses: { 200: { description: 'Runs, newest first', schema: { type: 'object' } } },
-    handler: async ({ params, deps }) => ({ body: { runs: await listRuns(deps.db.knex, params.countyId) } }),
+    query: obj(PAGE_QUERY, ['limit', 'cursor']),
+    responses: { 200: { description: 'Runs, newest first; `runs` is the same page under its old name, deprecated, removed in the next release', schema: RUN_LIST } },
+    handler: async ({ params, query, deps }) => {
+      const page = await listRuns(deps.db.knex, params.countyId, { limit: query.limit, cursor: query.cursor });
+      return { body: { ...page, runs: page.items } };
+    },
   }),
   route({
     method: 'get', path: `${base}/:runId`, tag: 'reconciliation', auth: { permission: 'reconciliation:read' },

@@ -412,13 +412,41 @@ export async function latestRun(knex: Knex, countyId: string): Promise<Reconcili
   return r ? loadRun(knex, countyId, r.id) : null;
 }
 
-export async function listRuns(knex: Knex, countyId: string, limit = 50): Promise<Array<Omit<ReconciliationRun, 'figures' | 'exceptions'>>> {
-  const rows = (await knex('reconciliation_runs').where({ county_id: countyId }).orderBy([{ column: 'run_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit)
+type RunSummary = Omit<ReconciliationRun, 'figures' | 'exceptions'>;
+
+/** A page cursor of the run list: the last run's (run_at, id), opaque to clients. */
+function runCursor(r: RunSummary): string {
+  return Buffer.from(JSON.stringify([r.runAt, r.id])).toString('base64url');
+}
+
+function readRunCursor(cursor: string): [string, string] {
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    v = null;
+  }
+  if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'string' || typeof v[1] !== 'string' || Number.isNaN(Date.parse(v[0])) || !/^[0-9a-f-]{36}$/.test(v[1])) {
+    throw new AppError('VALIDATION_FAILED', undefined, [{ field: '/query/cursor', code: 'cursor', message: 'is not a cursor this server gave (pass back nextCursor unchanged)' }]);
+  }
+  return [v[0], v[1]];
+}
+
+/** Runs of a county, newest first, a page at a time (`{ items, nextCursor }` like every list). */
+export async function listRuns(knex: Knex, countyId: string, opts: { limit?: number; cursor?: string } = {}): Promise<{ items: RunSummary[]; nextCursor: string | null }> {
+  const limit = opts.limit ?? 50;
+  const q = knex('reconciliation_runs').where({ county_id: countyId });
+  if (opts.cursor) {
+    const [runAt, id] = readRunCursor(opts.cursor);
+    q.where((w) => w.where('run_at', '<', new Date(runAt)).orWhere((x) => x.where('run_at', '=', new Date(runAt)).andWhere('id', '<', id)));
+  }
+  const rows = (await q.orderBy([{ column: 'run_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit + 1)
     .select('county_id', 'id', 'period_key', 'period_from', 'period_to', 'as_of', 'run_at', 'trigger', 'actor', 'exception_count', 'error_count', 'fingerprint', 'duration_ms')) as RunRow[];
-  return rows.map((r) => {
+  const items = rows.slice(0, limit).map((r) => {
     const { figures: _f, exceptions: _e, ...rest } = runFromRow({ ...r, figures: '{}' }, []);
     return rest;
   });
+  return { items, nextCursor: rows.length > limit ? runCursor(items[items.length - 1]!) : null };
 }
 
 /**
