@@ -99,7 +99,7 @@ export class HeldPayoutDesk {
     const e164 = this.phone(phoneInput);
     let got: { totalFen: number; items: PayableItem[] };
     try {
-      got = await this.online().post('/api/v1/held-refunds/payable', { countyId: who.countyId, shopId: who.shopId, phone: e164 });
+      got = await this.online().payable({ countyId: who.countyId, shopId: who.shopId, phone: e164 });
     } catch (err) {
       HeldPayoutDesk.offline(err);
     }
@@ -136,7 +136,7 @@ export class HeldPayoutDesk {
       const p = this.store.payouts[it.heldRefundId]!;
       if (p.state === 'paid') continue; // paid (and printed) already
       try {
-        const r = await client.post<{ amountFen: number; eventTime: string }>('/api/v1/held-refund-payouts', { id: p.clientId, countyId: who.countyId, shopId: who.shopId, heldRefundId: p.heldRefundId, phone: p.phoneE164, eventTime: p.eventTime });
+        const r = await client.payHeldRefund({ id: p.clientId, countyId: who.countyId, shopId: who.shopId, heldRefundId: p.heldRefundId, phone: p.phoneE164, eventTime: p.eventTime });
         p.state = 'paid';
         p.amountFen = r.amountFen;
         paid.push(p);

@@ -80,7 +80,8 @@ export async function startTerminal(config: TerminalConfig, opts: StartOptions =
   client = clientFor(state);
 
   const refreshReference = async (c: ServerClient): Promise<void> => {
-    const snapshot = await c.snapshot<Snapshot>();
+    // Typed by the server's OpenAPI document: an answer that no longer fits Snapshot fails tsc here.
+    const snapshot: Snapshot = await c.snapshot();
     const fetchedAt = now().toISOString();
     await writeJsonDurably(refFile, { snapshot, fetchedAt });
     reference = new ReferenceCache(snapshot, fetchedAt);
@@ -146,8 +147,7 @@ export async function startTerminal(config: TerminalConfig, opts: StartOptions =
 
   const bags = new BagDesk(journal, counter, () => reference, printer, config.paper, now, async () => {
     if (!client || !state) throw new Error('not enrolled');
-    const got = await client.get<{ items: unknown[] }>(`/api/v1/counties/${state.countyId}/manifests?status=open&limit=100`);
-    return got.items;
+    return (await client.openManifests(state.countyId)).items;
   });
 
   const heldPayouts = await HeldPayoutDesk.open(config.dataDir, counter, () => client, printer, config.paper, now);
@@ -155,7 +155,7 @@ export async function startTerminal(config: TerminalConfig, opts: StartOptions =
   // A receipt from another shop of the county: the server finds the sale by its printed number.
   counter.remoteSaleByReceipt = async (no) => {
     if (!client || !state) throw new Error('not enrolled');
-    return (await client.get<{ items: Awaited<ReturnType<NonNullable<Counter['remoteSaleByReceipt']>>> }>(`/api/v1/counties/${state.countyId}/sale-receipts/${encodeURIComponent(no)}`)).items;
+    return (await client.saleByReceipt(state.countyId, no)).items;
   };
 
   // Devices: the service given, one from the HID config (live devices), or one for replays only.
