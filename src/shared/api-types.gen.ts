@@ -7987,6 +7987,11 @@ export interface operations {
                                 depositPerContainerFen: number;
                                 lineNo: number;
                                 /** @description Containers sold without a unit code whose deposit is still outstanding */
+                                outstandingContainers: number;
+                                /**
+                                 * @deprecated
+                                 * @description Deprecated: the old name of outstandingContainers, removed in the next release
+                                 */
                                 outstandingCounted: number;
                                 packSizeLabel: string;
                                 /** Format: uuid */

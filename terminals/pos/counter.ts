@@ -110,7 +110,7 @@ export class Counter {
    * this terminal's journal: what was sold and what can still come back (unit codes not yet returned).
    */
   /** Sales of the county by printed receipt number, from the county server (any shop's receipt); set by the terminal. */
-  remoteSaleByReceipt: ((no: string) => Promise<Array<{ saleId: string; receiptNo: string; shopName: string; businessDay: string; eventTime: string; purchaser: { phoneMasked: string; nameMasked: string }; lines: Array<{ productId: string; productName: string; packSizeLabel: string; quantity: number; depositPerContainerFen: number; unitCodes: Array<{ unitCode: string; state: string }>; outstandingCounted: number }> }>>) | null = null;
+  remoteSaleByReceipt: ((no: string) => Promise<Array<{ saleId: string; receiptNo: string; shopName: string; businessDay: string; eventTime: string; purchaser: { phoneMasked: string; nameMasked: string }; lines: Array<{ productId: string; productName: string; packSizeLabel: string; quantity: number; depositPerContainerFen: number; unitCodes: Array<{ unitCode: string; state: string }>; outstandingContainers: number }> }>>) | null = null;
 
   /**
    * The sale a receipt QR names: this counter's own from its journal, else any shop's of the county
@@ -145,7 +145,7 @@ export class Counter {
           productId: l.productId, productName: l.productName, packSizeLabel: l.packSizeLabel, quantity: l.quantity, depositPerContainerFen: l.depositPerContainerFen,
           unitCodes: l.unitCodes.map((u) => ({ code: u.unitCode, returned: u.state !== 'outstanding' || returned.has(u.unitCode) })),
           returnableCodes: l.unitCodes.filter((u) => u.state === 'outstanding' && !returned.has(u.unitCode)).map((u) => u.unitCode),
-          returnableCounted: l.outstandingCounted,
+          returnableCounted: l.outstandingContainers,
           depositTodayFen: product ? ref.depositFor(product.containerTypeId, day) : null,
         };
       }),

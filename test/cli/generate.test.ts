@@ -128,7 +128,7 @@ describe('npm run generate: seasonal data that checks out', function () {
     const kinds = new Set(run.exceptions.map((e) => e.kind));
     expect(kinds.has('returns_above_sales'), 'the policy-refund fraud is flagged').to.equal(true);
     expect(kinds.has('discrepancy_count'), 'the short bags are listed').to.equal(true);
-    expect(run.figures.units.soldWithDeposit).to.equal(gen.containers);
+    expect(run.figures.units.soldUnits).to.equal(gen.containers);
     expect(run.figures.units.expired).to.equal(gen.expiredContainers);
     expect(run.figures.money.expiredFen).to.be.greaterThan(0);
     expect(run.figures.money.unredeemedClosingFen).to.equal(run.figures.money.expiredFen);

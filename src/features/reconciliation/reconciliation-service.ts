@@ -61,6 +61,9 @@ export interface ReconciliationFigures {
     unredeemedClosingFen: number;
   };
   units: {
+    /** Containers sold with deposit in the period: the one name used by shop lines, recovery rates and the dashboard. */
+    soldUnits: number;
+    /** @deprecated Old name of soldUnits; removed in the next release. */
     soldWithDeposit: number;
     returnedAccepted: number;
     returnedAgainstDeposit: number;
@@ -69,6 +72,9 @@ export interface ReconciliationFigures {
     returnedNoRefund: number;
     rejected: number;
     expired: number;
+    /** Containers whose deposit is still out at the period's end: the one name used everywhere (farmer balances, receipts). */
+    outstandingContainers: number;
+    /** @deprecated Old name of outstandingContainers; removed in the next release. */
     outstandingClosing: number;
     expiredUnreturnedClosing: number;
   };
@@ -302,11 +308,11 @@ async function reconcileWith(knex: Knex, countyId: string, periodKey: string, as
       unredeemedClosingFen: unredeemedLedger,
     },
     units: {
-      soldWithDeposit: c.deposit_collected.periodUnits,
+      soldUnits: c.deposit_collected.periodUnits, soldWithDeposit: c.deposit_collected.periodUnits,
       returnedAccepted: c.refund_paid.periodUnits + c.late_refund.periodUnits + c.policy_refund.periodUnits + rec.acceptedNoRefundPeriod,
       returnedAgainstDeposit: c.refund_paid.periodUnits, returnedLate: c.late_refund.periodUnits, returnedPolicy: c.policy_refund.periodUnits,
       returnedNoRefund: rec.acceptedNoRefundPeriod, rejected: rec.rejectedPeriod, expired: c.deposit_expired.periodUnits,
-      outstandingClosing: outstandingUnits, expiredUnreturnedClosing: c.deposit_expired.cumulativeUnits - c.late_refund.cumulativeUnits,
+      outstandingContainers: outstandingUnits, outstandingClosing: outstandingUnits, expiredUnreturnedClosing: c.deposit_expired.cumulativeUnits - c.late_refund.cumulativeUnits,
     },
     custody: { ...custodyTotals, overdueBags: overdueBags.length, openDiscrepancies: openDiscrepancies.length },
     shops: shopLines,

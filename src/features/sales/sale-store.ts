@@ -82,7 +82,7 @@ export class SaleStore {
 export interface SaleByReceiptRow {
   saleId: string; receiptNo: string; countyId: string; shopId: string; shopName: string; eventTime: string; businessDay: string;
   phoneE164: string; name: string;
-  lines: Array<{ lineNo: number; productId: string; productName: string; packSizeLabel: string; quantity: number; depositPerContainerFen: number; unitCodes: Array<{ unitCode: string; state: string }>; outstandingCounted: number }>;
+  lines: Array<{ lineNo: number; productId: string; productName: string; packSizeLabel: string; quantity: number; depositPerContainerFen: number; unitCodes: Array<{ unitCode: string; state: string }>; outstandingContainers: number; /** @deprecated old name of outstandingContainers */ outstandingCounted: number }>;
 }
 
 /** Sales of a county by the number printed on their receipt (newest first), with each code's state and what is still outstanding. */
@@ -106,10 +106,15 @@ export async function salesByReceipt(knex: Knex, countyId: string, receiptNo: st
   return sales.map((s) => ({
     saleId: s.id, receiptNo: s.receipt_no, countyId, shopId: s.shop_id, shopName: s.shop_name, eventTime: new Date(s.event_time).toISOString(), businessDay: String(s.business_day),
     phoneE164: s.phone_e164, name: s.name,
-    lines: lines.filter((l) => l.sale_id === s.id).map((l) => ({
+    lines: lines.filter((l) => l.sale_id === s.id).map((l) => line({
       lineNo: Number(l.line_no), productId: l.product_id, productName: l.name, packSizeLabel: l.pack_size_label ?? '', quantity: Number(l.quantity), depositPerContainerFen: Number(l.deposit_per_container_fen),
       unitCodes: units.filter((u) => u.sale_id === s.id && Number(u.line_no) === Number(l.line_no)).map((u) => ({ unitCode: u.unit_code, state: u.state === 'outstanding' ? 'outstanding' : u.state })),
-      outstandingCounted: lots.filter((d) => d.sale_id === s.id && Number(d.line_no) === Number(l.line_no)).reduce((n, d) => n + Number(d.outstanding), 0),
+      outstandingContainers: lots.filter((d) => d.sale_id === s.id && Number(d.line_no) === Number(l.line_no)).reduce((n, d) => n + Number(d.outstanding), 0),
     })),
   }));
+}
+
+/** A receipt line with the deprecated old name of its count beside the new one (one release). */
+function line<L extends { outstandingContainers: number }>(l: L): L & { outstandingCounted: number } {
+  return { ...l, outstandingCounted: l.outstandingContainers };
 }

@@ -60,7 +60,8 @@ export const SALE_BY_RECEIPT = obj({
     lines: arr(obj({
       lineNo: int(), productId: uuid(), productName: str(), packSizeLabel: str(), quantity: int(), depositPerContainerFen: FEN,
       unitCodes: arr(obj({ unitCode: str(), state: str({ description: 'outstanding (can come back), returned, expired or voided' }) })),
-      outstandingCounted: int({ min: 0, description: 'Containers sold without a unit code whose deposit is still outstanding' }),
+      outstandingContainers: int({ min: 0, description: 'Containers sold without a unit code whose deposit is still outstanding' }),
+      outstandingCounted: { ...int({ min: 0, description: 'Deprecated: the old name of outstandingContainers, removed in the next release' }), deprecated: true },
     })),
   })),
 });

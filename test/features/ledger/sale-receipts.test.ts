@@ -28,7 +28,8 @@ describe('sales by printed receipt number', () => {
     expect(s.purchaser.phoneMasked).to.contain('*');
     expect(JSON.stringify(res.body)).to.not.contain('17460000999');
     const [line] = s.lines;
-    expect(line).to.include({ productId: GLYPHOSATE.id, quantity: 5, outstandingCounted: 3 });
+    expect(line).to.include({ productId: GLYPHOSATE.id, quantity: 5, outstandingContainers: 3 });
+    expect(line.outstandingCounted, 'the deprecated old name, kept one release').to.equal(3);
     expect(line.packSizeLabel).to.be.a('string').and.not.equal('');
     const states = Object.fromEntries(line.unitCodes.map((u: { unitCode: string; state: string }) => [u.unitCode, u.state]));
     expect(states[codes[0]!]).to.not.equal('outstanding');

@@ -70,8 +70,8 @@ describe('county reconciliation (money, units, custody)', () => {
       unredeemedClosingFen: 100,
     });
     expect(f.units).to.deep.equal({
-      soldWithDeposit: 3, returnedAccepted: 2, returnedAgainstDeposit: 2, returnedLate: 0, returnedPolicy: 0, returnedNoRefund: 0,
-      rejected: 0, expired: 1, outstandingClosing: 1, expiredUnreturnedClosing: 1,
+      soldUnits: 3, soldWithDeposit: 3, returnedAccepted: 2, returnedAgainstDeposit: 2, returnedLate: 0, returnedPolicy: 0, returnedNoRefund: 0,
+      rejected: 0, expired: 1, outstandingContainers: 1, outstandingClosing: 1, expiredUnreturnedClosing: 1,
     });
     expect(f.custody).to.include({ available: true, returnedUnits: 2, looseAtShops: 1, inBagsAtShops: 0, inTransit: 0, received: 1, disposed: 0, openDiscrepancies: 1 });
     const shop = (id: string) => f.shops.find((s: { shopId: string }) => s.shopId === id);
@@ -90,6 +90,8 @@ describe('county reconciliation (money, units, custody)', () => {
     expect(late.status, JSON.stringify(late.body)).to.equal(201);
     const now = (await reconcile({ period: '2026-03' })).body;
     expect(now.figures.money).to.include({ depositsCollectedFen: 500, outstandingClosingFen: 300 });
+    expect(now.figures.units).to.include({ soldUnits: 4, outstandingContainers: 2 });
+    // The old names stay one release beside the new ones (docs/api.md, Conventions).
     expect(now.figures.units).to.include({ soldWithDeposit: 4, outstandingClosing: 2 });
     const lateEx = now.exceptions.find((e: { kind: string }) => e.kind === 'late_record');
     expect(lateEx).to.include({ severity: 'info', shopId: SHOP_A, actual: 1 });
@@ -126,7 +128,7 @@ describe('county reconciliation (money, units, custody)', () => {
     const html = await t.api().get(`/api/v1/counties/${COUNTY}/reconciliations/${firstRun.id}?format=html`).set('Authorization', token);
     expect(html.text).to.contain('对账报告').and.contain(firstRun.fingerprint);
     const list = await t.api().get(`/api/v1/counties/${COUNTY}/reconciliations`).set('Authorization', token);
-    expect(list.body.runs.length).to.be.greaterThanOrEqual(4);
+    expect(list.body.items.length).to.be.greaterThanOrEqual(4);
 
     const before = await t.db.knex('reconciliation_runs').count({ n: '*' }).first();
     expect((await reconcile({ period: '2026-13' })).body.error.code).to.equal('RECONCILIATION_PERIOD_INVALID');

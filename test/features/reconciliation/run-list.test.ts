@@ -29,7 +29,7 @@ describe('reconciliation run list: { items, nextCursor } pages', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res = await t.api().get(base).query(cursor ? { limit: 2, cursor } : { limit: 2 }).set('Authorization', token);
+      const res: { status: number; body: any } = await t.api().get(base).query(cursor ? { limit: 2, cursor } : { limit: 2 }).set('Authorization', token);
       expect(res.status, JSON.stringify(res.body)).to.equal(200);
       expect(res.body.items.length).to.be.at.most(2);
       seen.push(...res.body.items.map((r: { id: string }) => r.id));
