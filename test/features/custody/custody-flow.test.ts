@@ -6,7 +6,7 @@ import { demoId } from '../../../seeds/demo-county.js';
 import { newClientId } from '../../../src/shared/client-id.js';
 import { isValidTrackingNumber } from '../../../src/features/manifests/tracking-number.js';
 import { useTestApp, DEMO_PASSWORD } from '../../support/harness.js';
-import { COUNTY, GLYPHOSATE, GLYPHOSATE_5L, SHOP_A, SHOP_B, returnBody, saleBody, unitCode } from '../ledger/ledger-fixtures.js';
+import { COUNTY, GLYPHOSATE, GLYPHOSATE_5L, SHOP_A, SHOP_B, countyScoped, returnBody, saleBody, unitCode } from '../ledger/ledger-fixtures.js';
 
 const HDPE_1L = demoId('container_types', `${COUNTY}:HDPE-1L`);
 const HDPE_5L = demoId('container_types', `${COUNTY}:HDPE-5L`);
@@ -19,7 +19,7 @@ describe('chain of custody end to end', function () {
   const t = useTestApp();
   const base = `/api/v1/counties/${COUNTY}`;
   const as = async (who: string) => t.token(who);
-  const post = async (path: string, who: string, body: unknown) => t.api().post(path).set('Authorization', await as(who)).send(body as object);
+  const post = async (path: string, who: string, body: unknown) => { const c = countyScoped(path, body); return t.api().post(c.path).set('Authorization', await as(who)).send(c.body as object); };
   const get = async (path: string, who: string) => t.api().get(path).set('Authorization', await as(who));
   const ok = (res: { status: number; body: unknown }, status: number) => expect(res.status, JSON.stringify(res.body)).to.equal(status);
 

@@ -65,3 +65,16 @@ export async function freshToken(t: TestContext, username: string): Promise<stri
   expect(res.status).to.equal(200);
   return `Bearer ${res.body.accessToken}`;
 }
+
+/**
+ * The county-scoped form of a top-level write (issue 15): POST /api/v1/sales, /returns or
+ * /reversals becomes /api/v1/counties/{countyId}/…, the county taken out of the body (default: the
+ * demo county). Other paths and bodies pass through unchanged.
+ */
+export function countyScoped(path: string, body: unknown): { path: string; body: unknown } {
+  const m = /^\/api\/v1\/(sales|returns|reversals)$/.exec(path);
+  if (!m || !body || typeof body !== 'object' || Array.isArray(body)) return { path, body };
+  const { countyId, ...rest } = body as Record<string, unknown>;
+  if (countyId !== undefined && typeof countyId !== 'string') return { path: `/api/v1/counties/${COUNTY}/${m[1]}`, body };
+  return { path: `/api/v1/counties/${countyId ?? COUNTY}/${m[1]}`, body: rest };
+}

@@ -5,11 +5,11 @@
 import { expect } from 'chai';
 import { useTestApp } from '../../support/harness.js';
 import { newClientId } from '../../../src/shared/client-id.js';
-import { COUNTY, GLYPHOSATE, SHOP_A, balances, expectLedgerClean, returnBody, saleBody, unitCode } from './ledger-fixtures.js';
+import { COUNTY, GLYPHOSATE, SHOP_A, balances, expectLedgerClean, returnBody, saleBody, unitCode, countyScoped } from './ledger-fixtures.js';
 
 describe('offline refunds: what the clerk paid', () => {
   const t = useTestApp();
-  const post = async (path: string, who: string, body: unknown) => t.api().post(path).set('Authorization', await t.token(who)).send(body as object);
+  const post = async (path: string, who: string, body: unknown) => { const c = countyScoped(path, body); return t.api().post(c.path).set('Authorization', await t.token(who)).send(c.body as object); };
   const sellCoded = async () => {
     const code = unitCode(GLYPHOSATE);
     const res = await post('/api/v1/sales', 'clerk.qingcheng', saleBody({ lines: [{ productId: GLYPHOSATE.id, quantity: 1, unitCodes: [code] }] }));

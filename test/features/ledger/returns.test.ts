@@ -2,11 +2,11 @@ import { expect } from 'chai';
 import { useTestApp } from '../../support/harness.js';
 import { OTHER_COUNTY_ID } from '../../support/other-county.js';
 import { demoId } from '../../../seeds/demo-county.js';
-import { COUNTY, FARMER_PHONE, GLYPHOSATE, GLYPHOSATE_5L, OTHER_PHONE, SHOP_A, balances, expectLedgerClean, returnBody, saleBody, traceUrl, unitCode } from './ledger-fixtures.js';
+import { COUNTY, FARMER_PHONE, GLYPHOSATE, GLYPHOSATE_5L, OTHER_PHONE, SHOP_A, balances, expectLedgerClean, returnBody, saleBody, traceUrl, unitCode, countyScoped } from './ledger-fixtures.js';
 
 describe('returns and refunds', () => {
   const t = useTestApp();
-  const post = async (path: string, who: string, body: unknown) => t.api().post(path).set('Authorization', await t.token(who)).send(body as object);
+  const post = async (path: string, who: string, body: unknown) => { const c = countyScoped(path, body); return t.api().post(c.path).set('Authorization', await t.token(who)).send(c.body as object); };
   const sell = async (body: Record<string, unknown>) => {
     const res = await post('/api/v1/sales', 'clerk.qingcheng', saleBody(body));
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
@@ -43,7 +43,7 @@ describe('returns and refunds', () => {
   it('refuses unit codes of another county and scans without a code, as rejected items', async () => {
     const jiangeCode = `1990001150000000000000000000${String(Date.now()).slice(-4)}`;
     const sold = await post('/api/v1/sales', 'jiange.clerk', saleBody({
-      shopId: demoId('shops', `${OTHER_COUNTY_ID}:1`), purchaser: { phone: '17469000001' },
+      countyId: OTHER_COUNTY_ID, shopId: demoId('shops', `${OTHER_COUNTY_ID}:1`), purchaser: { phone: '17469000001' },
       lines: [{ productId: demoId('products', `${OTHER_COUNTY_ID}:1`), quantity: 1, unitCodes: [jiangeCode] }],
     }));
     expect(sold.status, JSON.stringify(sold.body)).to.equal(201);
@@ -91,7 +91,7 @@ describe('returns and refunds', () => {
     await sell({ lines: [{ productId: GLYPHOSATE.id, quantity: 1, unitCodes: [code] }] });
     const auth = await t.token('clerk.qingcheng');
     const results = await Promise.all(Array.from({ length: 8 }, () =>
-      t.api().post('/api/v1/returns').set('Authorization', auth).send(returnBody({ items: [{ scan: code, inspection: 'accepted' }] }))));
+      t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', auth).send(returnBody({ items: [{ scan: code, inspection: 'accepted' }] }))));
     expect(results.map((r) => r.status)).to.deep.equal(Array(8).fill(201));
     const refunds = results.map((r) => r.body.totalRefundFen as number);
     expect(refunds.filter((f) => f > 0)).to.deep.equal([100]);
@@ -104,10 +104,10 @@ describe('returns and refunds', () => {
     const code = unitCode(GLYPHOSATE);
     const auth = await t.token('clerk.qingcheng');
     const results = await Promise.all(Array.from({ length: 8 }, () =>
-      t.api().post('/api/v1/sales').set('Authorization', auth).send(saleBody({ lines: [{ productId: GLYPHOSATE.id, quantity: 1, unitCodes: [code] }] }))));
+      t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', auth).send(saleBody({ lines: [{ productId: GLYPHOSATE.id, quantity: 1, unitCodes: [code] }] }))));
     expect(results.map((r) => r.status).sort()).to.deep.equal([201, 409, 409, 409, 409, 409, 409, 409]);
     const twin = returnBody({ items: [{ scan: code, inspection: 'accepted' }] });
-    const twins = await Promise.all(Array.from({ length: 6 }, () => t.api().post('/api/v1/returns').set('Authorization', auth).send(twin)));
+    const twins = await Promise.all(Array.from({ length: 6 }, () => t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', auth).send(twin)));
     expect(twins.map((r) => r.status).sort()).to.deep.equal([200, 200, 200, 200, 200, 201]);
     for (const r of twins) expect(r.body).to.deep.equal(twins[0]!.body);
     await expectLedgerClean(t);

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { useTestApp } from '../../support/harness.js';
 import { newClientId } from '../../../src/shared/client-id.js';
-import { COUNTY, GLYPHOSATE, SHOP_A, SHOP_B, balances, expectLedgerClean, freshToken, returnBody, saleBody, unitCode } from './ledger-fixtures.js';
+import { COUNTY, GLYPHOSATE, SHOP_A, SHOP_B, balances, expectLedgerClean, freshToken, returnBody, saleBody, unitCode, countyScoped } from './ledger-fixtures.js';
 
 describe('reversals', () => {
   const t = useTestApp();
-  const post = async (path: string, who: string, body: unknown) => t.api().post(path).set('Authorization', await t.token(who)).send(body as object);
+  const post = async (path: string, who: string, body: unknown) => { const c = countyScoped(path, body); return t.api().post(c.path).set('Authorization', await t.token(who)).send(c.body as object); };
   const reversal = (targetType: string, targetId: string, over: Record<string, unknown> = {}) => ({ id: newClientId(), targetType, targetId, reason: '录错了', ...over });
 
   it('lets a clerk void a sale of the same business day, by new transfers, once', async () => {
@@ -30,7 +30,7 @@ describe('reversals', () => {
 
   it('leaves records the server stored on earlier business days to county officials', async () => {
     t.clock.set('2026-03-14T02:00:00.000Z');
-    const sale = (await t.api().post('/api/v1/sales').set('Authorization', await freshToken(t, 'clerk.qingcheng')).send(saleBody({ eventTime: '2026-03-14T01:00:00.000Z' }))).body;
+    const sale = (await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', await freshToken(t, 'clerk.qingcheng')).send(saleBody({ eventTime: '2026-03-14T01:00:00.000Z' }))).body;
     t.clock.set('2026-03-15T02:00:00.000Z');
     const clerk = await post('/api/v1/reversals', 'clerk.qingcheng', reversal('sale', sale.saleId));
     expect(clerk.status).to.equal(403);
@@ -77,7 +77,7 @@ describe('reversals', () => {
       clerk = await freshToken(t, 'clerk.qingcheng');
     });
     after(() => t.clock.set('2026-03-15T02:00:00.000Z'));
-    const send = (body: unknown) => t.api().post('/api/v1/reversals').set('Authorization', clerk).send(body as object);
+    const send = (body: unknown) => t.api().post(`/api/v1/counties/${COUNTY}/reversals`).set('Authorization', clerk).send(body as object);
 
     it('refuses a clerk’s reversal the next day, whatever event time it states', async () => {
       const res = await send(reversal('sale', sale.saleId, { eventTime: '2026-03-16T01:30:00.000Z' })); // 09:30 on the 16th
@@ -101,7 +101,7 @@ describe('reversals', () => {
     });
 
     it('judges a clerk’s synced reversal record by record time too', async () => {
-      const today = (await t.api().post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ eventTime: '2026-03-16T01:00:00.000Z' }))).body;
+      const today = (await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerk).send(saleBody({ eventTime: '2026-03-16T01:00:00.000Z' }))).body;
       const record = (targetId: string, eventTime: string) => ({ kind: 'reversal', id: newClientId(), eventTime, payload: { targetType: 'sale', targetId, reason: '录错了' } });
       const res = await t.api().post('/api/v1/sync/batches').set('Authorization', clerk)
         .send({ records: [record(sale.saleId, '2026-03-15T09:00:00.000Z'), record(today.saleId, '2026-03-16T01:30:00.000Z')] });

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { useTestApp } from '../../support/harness.js';
-import { GLYPHOSATE, GLYPHOSATE_5L, SHOP_A, SHOP_B, balances, expectLedgerClean, saleBody, traceUrl, unitCode } from './ledger-fixtures.js';
+import { GLYPHOSATE, GLYPHOSATE_5L, SHOP_A, SHOP_B, balances, expectLedgerClean, saleBody, traceUrl, unitCode, countyScoped, COUNTY } from './ledger-fixtures.js';
 import { OTHER_COUNTY_ID } from '../../support/other-county.js';
 
 describe('sales with deposit', () => {
   const t = useTestApp();
-  const post = async (who: string, body: unknown) => t.api().post('/api/v1/sales').set('Authorization', await t.token(who)).send(body as object);
+  const post = async (who: string, body: unknown) => { const c = countyScoped('/api/v1/sales', body); return t.api().post(c.path).set('Authorization', await t.token(who)).send(c.body as object); };
 
   it('takes the deposit from the schedule in force and answers with a receipt', async () => {
     const code = unitCode(GLYPHOSATE);

@@ -2,11 +2,11 @@
 // twice on a retry, none for farmers who opted out, and the refund text says what was actually paid.
 import { expect } from 'chai';
 import { useTestApp } from '../../support/harness.js';
-import { COUNTY, GLYPHOSATE, returnBody, saleBody, unitCode } from '../ledger/ledger-fixtures.js';
+import { COUNTY, GLYPHOSATE, countyScoped, returnBody, saleBody, unitCode } from '../ledger/ledger-fixtures.js';
 
 describe('sale and refund notifications from the money core', () => {
   const t = useTestApp();
-  const post = async (path: string, body: unknown) => t.api().post(path).set('Authorization', await t.token('clerk.qingcheng')).send(body as object);
+  const post = async (path: string, body: unknown) => { const c = countyScoped(path, body); return t.api().post(c.path).set('Authorization', await t.token('clerk.qingcheng')).send(c.body as object); };
   const outbox = (eventKey: string) => t.db.knex('sms_outbox').where({ county_id: COUNTY }).whereLike('event_key', `${eventKey}#%`).orderBy('part_no');
 
   it('queues one deposit message per sale, also when the sale is retried', async () => {

@@ -269,8 +269,8 @@ describe('the counter in plain words, at 1366×768 (issue 14)', function () {
       it('a receipt printed at another shop of the county opens through the county server', async () => {
         const codes = [unitCode(GLYPHOSATE)];
         const receiptNo = `XS20261130-B0B0-00${lang === 'zh' ? '01' : '02'}`;
-        const sold = await t.api().post('/api/v1/sales').set('Authorization', await t.token('admin'))
-          .send({ id: newClientId(), countyId: COUNTY, shopId: SHOP_B, receiptNo, eventTime: t.clock.now().toISOString(), purchaser: { phone: '17460001431', name: '邻店农户' }, lines: [{ productId: GLYPHOSATE.id, quantity: 2, unitCodes: codes }] });
+        const sold = await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', await t.token('admin'))
+          .send({ id: newClientId(), shopId: SHOP_B, receiptNo, eventTime: t.clock.now().toISOString(), purchaser: { phone: '17460001431', name: '邻店农户' }, lines: [{ productId: GLYPHOSATE.id, quantity: 2, unitCodes: codes }] });
         expect(sold.status, JSON.stringify(sold.body)).to.equal(201);
         const page = await open(lang);
         await page.locator('#sale-phone:focus').waitFor({ timeout: 20_000 });
@@ -382,7 +382,7 @@ describe('the counter in plain words, at 1366×768 (issue 14)', function () {
         // A code nobody sold, returned at a shop: its refund is held, then the county approves it.
         const clerk = await t.token('clerk.qingcheng');
         const code = unitCode(GLYPHOSATE);
-        const ret = await t.api().post('/api/v1/returns').set('Authorization', clerk)
+        const ret = await t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', clerk)
           .send({ id: newClientId(), shopId: SHOP_A, eventTime: t.clock.now().toISOString(), returner: { phone, name: '待审农户' }, items: [{ scan: code, inspection: 'accepted' }] });
         expect(ret.status, JSON.stringify(ret.body)).to.equal(201);
         const heldRefundId = ret.body.items[0].heldRefund.heldRefundId as string;

@@ -110,7 +110,7 @@ describe('shop terminal sync', function () {
     const term = await enrolled();
     const code = unitCode(GLYPHOSATE);
     // Another shop sold this unit code first; the terminal could not know while offline.
-    const other = await t.api().post('/api/v1/sales').set('Authorization', await t.token('clerk.qingcheng')).send({
+    const other = await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', await t.token('clerk.qingcheng')).send({
       id: newClientId(), shopId: SHOP_A, eventTime: new Date(Date.now() - 120_000).toISOString(),
       purchaser: { phone: '17460000901', name: '先买农户' }, lines: [{ productId: GLYPHOSATE.id, quantity: 1, unitCodes: [code] }],
     });
