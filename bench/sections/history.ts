@@ -83,7 +83,7 @@ export async function fillHistory(knex: Knex, units: number, log: (m: string) =>
 async function measure(ctx: BenchContext, label: string, clients: number): Promise<BenchRow[]> {
   const auth = await ctx.token('clerk.qingcheng');
   const sales = await drive('history', `POST /sales, ${label}`, clients, ctx.seconds, async (client) => {
-    const res = await postJson(`${ctx.baseUrl}/api/v1/sales`, auth, {
+    const res = await postJson(`${ctx.baseUrl}/api/v1/counties/${DEMO_COUNTY_ID}/sales`, auth, {
       id: newClientId(), shopId: SHOP, eventTime: new Date().toISOString(),
       purchaser: { phone: `+86174620${String(client).padStart(5, '0')}`, name: '压测' },
       lines: [{ productId: PRODUCT, quantity: 2, unitCodes: [code()] }],

@@ -23,7 +23,7 @@ export const ledgerSection: BenchSection = {
     // A few unmeasured sales first: the server process is fresh (module loading, JIT, first connections).
     for (let i = 0; i < 10; i++) {
       const unit = code();
-      const res = await postJson(`${ctx.baseUrl}/api/v1/sales`, auth, {
+      const res = await postJson(`${ctx.baseUrl}/api/v1/counties/${DEMO_COUNTY_ID}/sales`, auth, {
         id: newClientId(), shopId: SHOP, eventTime: new Date().toISOString(),
         purchaser: { phone: '+8617460099999', name: '预热' }, lines: [{ productId: PRODUCT, quantity: 2, unitCodes: [unit] }],
       });
@@ -33,7 +33,7 @@ export const ledgerSection: BenchSection = {
     for (const c of ctx.concurrencies) {
       rows.push(await drive('ledger', 'POST /sales', c, ctx.seconds, async (client) => {
         const unit = code();
-        const res = await postJson(`${ctx.baseUrl}/api/v1/sales`, auth, {
+        const res = await postJson(`${ctx.baseUrl}/api/v1/counties/${DEMO_COUNTY_ID}/sales`, auth, {
           id: newClientId(), shopId: SHOP, eventTime: new Date().toISOString(),
           purchaser: { phone: `+86174600${String(client).padStart(5, '0')}`, name: '压测' },
           lines: [{ productId: PRODUCT, quantity: 2, unitCodes: [unit] }],
@@ -51,7 +51,7 @@ export const ledgerSection: BenchSection = {
     const want = Math.ceil(returnRate * ctx.seconds) * ctx.concurrencies.length;
     await drive('ledger', 'pre-sell', 16, 600, async (client) => {
       if (sold.length >= want) return false;
-      const res = await postJson(`${ctx.baseUrl}/api/v1/sales`, auth, {
+      const res = await postJson(`${ctx.baseUrl}/api/v1/counties/${DEMO_COUNTY_ID}/sales`, auth, {
         id: newClientId(), shopId: SHOP, eventTime: new Date().toISOString(),
         purchaser: { phone: `+86174600${String(client).padStart(5, '0')}`, name: '压测' },
         lines: [{ productId: PRODUCT, quantity: 10, unitCodes: Array.from({ length: 10 }, code) }],
@@ -65,7 +65,7 @@ export const ledgerSection: BenchSection = {
       rows.push(await drive('ledger', 'POST /returns', c, ctx.seconds, async () => {
         const unit = sold.pop();
         if (unit === undefined) return false;
-        const res = await postJson(`${ctx.baseUrl}/api/v1/returns`, auth, {
+        const res = await postJson(`${ctx.baseUrl}/api/v1/counties/${DEMO_COUNTY_ID}/returns`, auth, {
           id: newClientId(), shopId: SHOP, eventTime: new Date().toISOString(), items: [{ scan: unit, inspection: 'accepted' }],
         });
         if (res.status !== 201 || res.body.totalRefundFen !== 100) throw new Error(`return ${res.status}`);

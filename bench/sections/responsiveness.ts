@@ -56,7 +56,7 @@ export const responsivenessSection: BenchSection = {
     let phone = 0;
     const healthz = async () => (await fetch(`${ctx.baseUrl}/healthz`)).status === 200;
     const sale = async () => {
-      const res = await postJson(`${ctx.baseUrl}/api/v1/sales`, clerk, {
+      const res = await postJson(`${ctx.baseUrl}/api/v1/counties/${DEMO_COUNTY_ID}/sales`, clerk, {
         id: newClientId(), shopId: SHOP, eventTime: new Date().toISOString(),
         purchaser: { phone: `+86174610${String(phone++ % 1000).padStart(5, '0')}`, name: '探测' },
         lines: [{ productId: PRODUCT, quantity: 1, unitCodes: [] }],
