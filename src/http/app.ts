@@ -6,8 +6,9 @@ import type { AppDeps } from '../app-deps.js';
 import { errorMiddleware } from './error-middleware.js';
 import { AppError, errorBody } from './errors.js';
 import { buildOpenApi } from './openapi.js';
-import { mountRoutes, requestIdMiddleware } from './router.js';
+import { mountMethodNotAllowed, mountRoutes, requestIdMiddleware } from './router.js';
 import { allRoutes } from './routes.js';
+import { responseObserverMiddleware } from './response-observer.js';
 import type { RouteDef } from './route.js';
 import { STREAMED_BODY_PATH } from '../features/code-registry/registry-routes.js';
 
@@ -40,6 +41,8 @@ export function createApp(deps: AppDeps, routes: RouteDef[] = allRoutes()): expr
   // receipts of sales and returns, most API answers — go as they are: a gzip stream per response
   // costs the server more CPU (and memory to collect) than the few hundred bytes it would save.
   app.use(compression({ threshold: COMPRESS_ABOVE_BYTES }));
+  // Tests watch every response here (a no-op unless an observer is installed: see response-observer.ts).
+  app.use(responseObserverMiddleware);
   // JSON is UTF-8 (RFC 8259). body-parser would also decode UTF-7, UTF-16 and UTF-32 bodies, in which
   // the same text hides behind other bytes (UTF-7's "+ADw-" is "<"): refuse any other charset.
   app.use((req, _res, next) => {
@@ -69,6 +72,7 @@ export function createApp(deps: AppDeps, routes: RouteDef[] = allRoutes()): expr
 
   const router = express.Router({ strict: false });
   mountRoutes(router, routes, deps);
+  mountMethodNotAllowed(router, routes);
   app.use(router);
 
   app.use((req, res) => {

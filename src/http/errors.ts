@@ -18,6 +18,7 @@ export const ERROR_CATALOGUE = {
   BODY_UNREADABLE: { status: 400, message: 'The request body could not be read: the compressed data is corrupt or the upload was cut off', message_zh: '请求内容无法读取：压缩数据损坏或上传不完整' },
   MALFORMED_PATH: { status: 400, message: 'The URL path holds a malformed percent-escape (such as %E0%A4%A); encode it as UTF-8', message_zh: '网址路径中含有无效的百分号编码' },
   ROUTE_NOT_FOUND: { status: 404, message: 'No such endpoint', message_zh: '没有这个接口' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'This endpoint does not take this method; the Allow header lists the ones it takes', message_zh: '该接口不支持此请求方法，可用方法见 Allow 响应头' },
   // --- authentication ---
   UNAUTHENTICATED: { status: 401, message: 'Log in first: this endpoint needs a bearer token', message_zh: '请先登录' },
   INVALID_CREDENTIALS: { status: 401, message: 'Wrong username or password', message_zh: '用户名或密码错误' },

@@ -49,7 +49,15 @@ export interface RouteDef {
   params?: JsonSchema;
   query?: JsonSchema;
   body?: JsonSchema;
-  responses: Record<number, { description: string; schema?: JsonSchema; contentType?: string }>;
+  /** The request example OpenAPI shows; default: one made from the body schema (src/http/openapi-examples.ts). */
+  bodyExample?: unknown;
+  /**
+   * Every status the route itself answers, with the body's schema (JSON unless contentType says
+   * otherwise). `alternatives` are other content types of the same status (a CSV or HTML form chosen
+   * by a query parameter). The common errors (400, 401, 403, 413, 415, 500, 503) are added by
+   * src/http/openapi.ts; the suite fails on any response that the document does not describe.
+   */
+  responses: Record<number, { description: string; schema?: JsonSchema; contentType?: string; alternatives?: Array<{ contentType: string; schema?: JsonSchema }> }>;
   /**
    * For routes whose scope comes from the body or query (auth with a `target`): a minimal request
    * that passes validation and names this county and shop. The authorisation-matrix test sends it for

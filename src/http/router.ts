@@ -97,6 +97,23 @@ export function mountRoutes(router: express.Router, routes: RouteDef[], deps: Ap
   }
 }
 
+/**
+ * A known path asked with a method it does not take: 405 METHOD_NOT_ALLOWED with an Allow header
+ * (not 404, which would say the path does not exist). Mount after mountRoutes.
+ */
+export function mountMethodNotAllowed(router: express.Router, routes: RouteDef[]): void {
+  const byPath = new Map<string, Set<string>>();
+  for (const r of routes) byPath.set(r.path, (byPath.get(r.path) ?? new Set()).add(r.method.toUpperCase()));
+  for (const [path, methods] of byPath) {
+    if (methods.has('GET')) methods.add('HEAD');
+    const allow = [...methods].sort().join(', ');
+    router.all(path, (_req, res, next) => {
+      res.setHeader('Allow', allow);
+      next(new AppError('METHOD_NOT_ALLOWED', `This endpoint takes ${allow}`));
+    });
+  }
+}
+
 export function requestIdMiddleware(req: Request, res: Response, next: NextFunction): void {
   const given = req.headers['x-request-id'];
   const id = typeof given === 'string' && /^[A-Za-z0-9._-]{8,64}$/.test(given) ? given : randomUUID();

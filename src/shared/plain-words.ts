@@ -18,6 +18,7 @@ const SERVER: Record<string, PlainWords> = {
   BODY_UNREADABLE: { zh: '数据在传输中损坏或不完整。请再提交一次。', en: 'The data was damaged or cut off on the way. Send it again.' },
   MALFORMED_PATH: { zh: '网址有误。请从菜单重新打开该页面。', en: 'The web address is malformed. Open the page again from the menu.' },
   ROUTE_NOT_FOUND: { zh: '没有这个功能或页面。请从菜单重新打开；仍不行请联系技术支持。', en: 'This function or page does not exist. Open it again from the menu; if it persists, call support.' },
+  METHOD_NOT_ALLOWED: { zh: '这个功能不能这样使用。请从菜单重新打开；仍不行请联系技术支持。', en: 'This function cannot be used this way. Open it again from the menu; if it persists, call support.' },
   UNAUTHENTICATED: { zh: '您还没有登录或登录已失效。请重新登录。', en: 'You are not logged in, or your login has ended. Log in again.' },
   INVALID_CREDENTIALS: { zh: '用户名或密码不对。请检查后重新输入（注意大小写）。', en: 'The username or password is wrong. Check them and type them again (mind capitals).' },
   TOKEN_INVALID: { zh: '登录凭证无效。请重新登录。', en: 'Your login is not valid. Log in again.' },

@@ -353,7 +353,7 @@ export function generateCase(op: Operation, actors: FuzzActor[], rng: Rng, secre
  * means the request got past validation: a gap the fuzzer reports.
  */
 export const PRE_HANDLER_CODES = new Set<string>([
-  'VALIDATION_FAILED', 'MALFORMED_JSON', 'MALFORMED_PATH', 'BODY_UNREADABLE', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'ROUTE_NOT_FOUND',
+  'VALIDATION_FAILED', 'MALFORMED_JSON', 'MALFORMED_PATH', 'BODY_UNREADABLE', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'ROUTE_NOT_FOUND', 'METHOD_NOT_ALLOWED',
   'UNAUTHENTICATED', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'SESSION_REVOKED', 'ACCOUNT_DISABLED', 'TERMINAL_REVOKED', 'FORBIDDEN', 'OUT_OF_SCOPE',
   // Throttling of bad credentials, where the catalogue has it.
   'RATE_LIMITED',

@@ -1,7 +1,7 @@
 // Collection bags of a shop: the POS terminal's bag screens (open, add containers, seal) and reads.
 import { route, type HandlerContext, type RouteDef } from '../../http/route.js';
 import { COUNTY_CODE, PAGE_QUERY, enumOf, obj, page, uuid } from '../../shared/schemas/builders.js';
-import { BAG, BAG_CREATE, BAG_ITEMS_ADD, BAG_SEAL, BAG_STATES, MATERIALS } from '../../shared/schemas/custody-schemas.js';
+import { BAG, BAG_CREATE, BAG_DETAIL, BAG_ITEMS_ADD, BAG_SEAL, BAG_STATES, MATERIALS } from '../../shared/schemas/custody-schemas.js';
 import { requireCountyScope, requireTarget } from '../custody/custody-access.js';
 import { BagService, bagShop } from './bag-service.js';
 
@@ -38,7 +38,7 @@ export const bagRoutes: RouteDef[] = [
     method: 'get', path: `${base}/:bagId`, tag: 'custody', auth: { permission: 'custody:read' },
     summary: 'One bag with its items and its custody events',
     params: BAG_PARAMS,
-    responses: { 200: { description: 'The bag' }, 404: { description: 'NOT_FOUND' } },
+    responses: { 200: { description: 'The bag, its items and its custody events', schema: BAG_DETAIL }, 404: { description: 'NOT_FOUND' } },
     handler: async ({ params, principal, deps }) => ({ body: await new BagService(deps).get(principal, params.countyId, params.bagId) }),
   }),
   route({

@@ -11,6 +11,7 @@ import { disposalRoutes } from '../disposal/disposal-routes.js';
 import { verifyChain } from './hash-chain.js';
 import { massBalance } from './mass-balance.js';
 import { inspectorLedger, ledgerCsv, ledgerHtml } from './inspector-ledger.js';
+import { BALANCE_REPORT, CHAIN_REPORT, INSPECTOR_LEDGER } from '../../shared/schemas/custody-schemas.js';
 import { addYears, businessDay, DEFAULT_TIME_ZONE } from '../../shared/business-day.js';
 
 const C_PARAMS = obj({ countyId: COUNTY_CODE });
@@ -20,14 +21,14 @@ export const custodyCheckRoutes: RouteDef[] = [
     method: 'get', path: '/api/v1/counties/:countyId/custody/verify', tag: 'custody', auth: { permission: 'custody:verify' },
     summary: 'Recompute the county\'s custody hash chain and name the first broken link',
     params: C_PARAMS,
-    responses: { 200: { description: '{ ok, events, headHash, firstBroken: { seq, eventId, reason, message } | null }' } },
+    responses: { 200: { description: 'The chain\'s state: ok, events checked, the head hash, the first broken link or null', schema: CHAIN_REPORT } },
     handler: async ({ params, deps }) => ({ body: await verifyChain(deps.db.knex, params.countyId) }),
   }),
   route({
     method: 'get', path: '/api/v1/counties/:countyId/custody/balance', tag: 'custody', auth: { permission: 'custody:verify' },
     summary: 'Mass balance per material, in containers and kg: returned = at shops + in transit + at facilities + disposed + recorded discrepancies',
     params: C_PARAMS,
-    responses: { 200: { description: '{ ok, tolerancePct, materials: [...], problems: [...] }' } },
+    responses: { 200: { description: 'Per material: counts, grams and kg at each stage, whether it holds; the problems found', schema: BALANCE_REPORT } },
     handler: async ({ params, deps }) => ({ body: await massBalance(deps.db.knex, params.countyId) }),
   }),
   route({
@@ -37,7 +38,13 @@ export const custodyCheckRoutes: RouteDef[] = [
     description: 'Clerks and terminals get their own shop. The period defaults to the two years up to the county\'s today (its business day in the county\'s time zone).',
     params: C_PARAMS,
     query: obj({ shopId: uuid(), from: date(), to: date(), format: enumOf(['csv', 'html', 'json']) }, ['shopId', 'from', 'to', 'format']),
-    responses: { 200: { description: 'The ledger', contentType: 'text/csv' } },
+    responses: {
+      200: {
+        description: 'The ledger: CSV by default (UTF-8 with a BOM, for spreadsheets), a printable bilingual page with format=html, JSON with format=json',
+        contentType: 'text/csv; charset=utf-8', schema: { type: 'string' },
+        alternatives: [{ contentType: 'text/html; charset=utf-8' }, { contentType: 'application/json', schema: INSPECTOR_LEDGER }],
+      },
+    },
     handler: async (ctx) => {
       await requireTarget(ctx, () => (ctx.query.shopId ? { shopId: ctx.query.shopId } : {}));
       const { params, query, principal, deps } = ctx;

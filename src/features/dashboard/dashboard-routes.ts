@@ -11,6 +11,7 @@ import { preparedAsset, type AssetName } from './static-assets.js';
 import { countyMap } from './county-map.js';
 import { DEFAULT_TIME_ZONE } from '../../shared/business-day.js';
 import { csvLine } from './csv.js';
+import { COUNTY_DASHBOARD, FEATURE_COLLECTION, PROVINCE_DASHBOARD, RECOVERY_RATES, RECOVERY_REFRESH, RUN_EXCEPTIONS_PAGE, SHOP_DETAIL, SHOP_TABLE } from './dashboard-schemas.js';
 
 const MONTH = str({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM', examples: ['2026-03'] });
 const RANGE_QUERY = {
@@ -68,7 +69,7 @@ export const dashboardRoutes: RouteDef[] = [
     method: 'get', path: '/api/v1/dashboard/counties/:countyId', tag: 'dashboard', auth: { permission: 'dashboard:read' },
     summary: 'County dashboard: headline tiles, monthly trend, custody funnel, rankings, last reconciliation',
     params: obj({ countyId: COUNTY_CODE }), query: obj(RANGE_QUERY, ['from', 'to', 'days']),
-    responses: { 200: { description: 'Figures', schema: { type: 'object' } }, 422: { description: 'INVALID_MONTH_RANGE' } },
+    responses: { 200: { description: 'Figures', schema: COUNTY_DASHBOARD }, 422: { description: 'INVALID_MONTH_RANGE' } },
     handler: async (ctx) => {
       await ensureFresh(ctx.deps.db.knex, ctx.params.countyId, ctx.deps.clock.now());
       return { body: await countySummary(ctx.deps.db.knex, ctx.params.countyId, await range(ctx, ctx.params.countyId), ctx.deps.clock.now()) };
@@ -78,7 +79,7 @@ export const dashboardRoutes: RouteDef[] = [
     method: 'get', path: '/api/v1/dashboard/counties/:countyId/shops', tag: 'dashboard', auth: { permission: 'dashboard:read' },
     summary: 'Shop table: rates, positions, containers at the shop, flags (returns above sales, overdue pickups); format=csv to export',
     params: obj({ countyId: COUNTY_CODE }), query: obj({ ...RANGE_QUERY, format: enumOf(['json', 'csv']) }, ['from', 'to', 'days', 'format']),
-    responses: { 200: { description: 'Shops', schema: { type: 'object' } } },
+    responses: { 200: { description: 'Shops (format=csv: the same table as CSV with a BOM, for spreadsheets)', schema: SHOP_TABLE, alternatives: [{ contentType: 'text/csv; charset=utf-8' }] } },
     handler: async (ctx) => {
       await ensureFresh(ctx.deps.db.knex, ctx.params.countyId, ctx.deps.clock.now());
       const r = await range(ctx, ctx.params.countyId);
@@ -95,7 +96,7 @@ export const dashboardRoutes: RouteDef[] = [
     method: 'get', path: '/api/v1/dashboard/counties/:countyId/shops/:shopId', tag: 'dashboard', auth: { permission: 'dashboard:read' },
     summary: 'One shop: monthly trend, products, position, recent returns (returners masked)',
     params: obj({ countyId: COUNTY_CODE, shopId: uuid() }), query: obj(RANGE_QUERY, ['from', 'to', 'days']),
-    responses: { 200: { description: 'Shop detail', schema: { type: 'object' } }, 404: { description: 'NOT_FOUND' } },
+    responses: { 200: { description: 'Shop detail', schema: SHOP_DETAIL }, 404: { description: 'NOT_FOUND' } },
     handler: async (ctx) => {
       await ensureFresh(ctx.deps.db.knex, ctx.params.countyId, ctx.deps.clock.now());
       const tz = (await ctx.deps.db.knex('counties').where({ id: ctx.params.countyId }).first('timezone'))?.timezone ?? DEFAULT_TIME_ZONE;
@@ -111,7 +112,7 @@ export const dashboardRoutes: RouteDef[] = [
       limit: str({ pattern: '^[0-9]{1,3}$', description: 'Page size, 1–200 (default 50)' }),
       groupBy: enumOf(['none', 'kind', 'shop'], 'Sort into groups by kind or shop (default none)'),
     }, ['offset', 'limit', 'groupBy']),
-    responses: { 200: { description: 'A page of exceptions', schema: { type: 'object' } }, 404: { description: 'NOT_FOUND' } },
+    responses: { 200: { description: 'A page of exceptions', schema: RUN_EXCEPTIONS_PAGE }, 404: { description: 'NOT_FOUND' } },
     handler: async (ctx) => {
       const limit = Math.min(200, Math.max(1, Number(ctx.query.limit ?? 50)));
       return { body: await runExceptions(ctx.deps.db.knex, ctx.params.countyId, ctx.params.runId, { offset: Number(ctx.query.offset ?? 0), limit, groupBy: (ctx.query.groupBy ?? 'none') as ExceptionGrouping }) };
@@ -121,7 +122,7 @@ export const dashboardRoutes: RouteDef[] = [
     method: 'get', path: '/api/v1/dashboard/counties/:countyId/map', tag: 'dashboard', auth: { permission: 'dashboard:read' },
     summary: 'GeoJSON of the county\'s prefecture, its counties as features (the county named by its GB/T 2260 code), for the county page\'s map',
     params: obj({ countyId: COUNTY_CODE }),
-    responses: { 200: { description: 'FeatureCollection', schema: { type: 'object' } } },
+    responses: { 200: { description: 'FeatureCollection', schema: FEATURE_COLLECTION }, 404: { description: 'NOT_FOUND: no such county' } },
     handler: async (ctx) => {
       const c = await ctx.deps.db.knex('counties').where({ id: ctx.params.countyId }).first('id', 'name_zh', 'province_name_zh', 'prefecture_name_zh');
       if (!c) throw new AppError('NOT_FOUND', `No county ${ctx.params.countyId}`);
@@ -133,7 +134,7 @@ export const dashboardRoutes: RouteDef[] = [
     auth: { permission: 'dashboard:read', target: (ctx) => ({ countyId: ctx.params.provinceCode }) },
     summary: 'GeoJSON of the prefectures that hold the province\'s counties on this server, counties named by their GB/T 2260 codes',
     params: obj({ provinceCode: PROVINCE }),
-    responses: { 200: { description: 'FeatureCollection', schema: { type: 'object' } } },
+    responses: { 200: { description: 'FeatureCollection', schema: FEATURE_COLLECTION } },
     handler: async (ctx) => {
       const rows = (await ctx.deps.db.knex('counties').where({ province_code: ctx.params.provinceCode, active: true }).orderBy('id')
         .select('id', 'name_zh', 'province_name_zh', 'prefecture_name_zh')) as Array<{ id: string; name_zh: string; province_name_zh: string; prefecture_name_zh: string }>;
@@ -145,7 +146,7 @@ export const dashboardRoutes: RouteDef[] = [
     auth: { permission: 'dashboard:read', target: (ctx) => ({ countyId: ctx.params.provinceCode }) },
     summary: 'Province: the counties compared (rates, deposits outstanding) and the province trend',
     params: obj({ provinceCode: PROVINCE }), query: obj(RANGE_QUERY, ['from', 'to', 'days']),
-    responses: { 200: { description: 'Counties', schema: { type: 'object' } } },
+    responses: { 200: { description: 'Counties', schema: PROVINCE_DASHBOARD } },
     handler: async (ctx) => ({ body: await provinceComparison(ctx.deps.db.knex, ctx.params.provinceCode, await range(ctx)) }),
   }),
   route({
@@ -153,7 +154,7 @@ export const dashboardRoutes: RouteDef[] = [
     summary: 'The three recovery rates (cohort, period, mass), each with its definition, by county, township, shop, product or manufacturer',
     params: obj({ countyId: COUNTY_CODE }),
     query: obj({ ...RANGE_QUERY, by: enumOf(RATE_DIMENSIONS), format: enumOf(['json', 'csv']) }, ['from', 'to', 'days', 'by', 'format']),
-    responses: { 200: { description: 'Rates', schema: { type: 'object' } }, 422: { description: 'INVALID_MONTH_RANGE' } },
+    responses: { 200: { description: 'Rates (format=csv: the same rows as CSV with a BOM, for spreadsheets)', schema: RECOVERY_RATES, alternatives: [{ contentType: 'text/csv; charset=utf-8' }] }, 422: { description: 'INVALID_MONTH_RANGE' } },
     handler: async (ctx) => {
       await ensureFresh(ctx.deps.db.knex, ctx.params.countyId, ctx.deps.clock.now());
       const r = await range(ctx, ctx.params.countyId);
@@ -171,7 +172,7 @@ export const dashboardRoutes: RouteDef[] = [
     method: 'post', path: '/api/v1/counties/:countyId/recovery-rates/refresh', tag: 'dashboard', auth: { permission: 'reconciliation:run' },
     summary: 'Bring the recovery aggregates of a county up to date now (the job also runs on every dashboard read older than a minute)',
     params: obj({ countyId: COUNTY_CODE }),
-    responses: { 200: { description: 'Months rebuilt and the new watermark', schema: { type: 'object' } } },
+    responses: { 200: { description: 'Months rebuilt and the new watermark', schema: RECOVERY_REFRESH } },
     handler: async (ctx) => {
       ctx.log.info({ actor: actorName(ctx.principal), countyId: ctx.params.countyId }, 'recovery aggregates refresh');
       return { body: await refreshRecoveryAggregates(ctx.deps.db.knex, ctx.params.countyId, ctx.deps.clock.now()) };

@@ -4,18 +4,12 @@ import { actorName } from '../../auth/authenticate.js';
 import { COUNTY_CODE, PAGE_QUERY, dateTime, enumOf, obj, str, uuid } from '../../shared/schemas/builders.js';
 import { listRuns, loadRun, runReconciliation } from './reconciliation-service.js';
 import { runCsv, runHtml } from './reconciliation-export.js';
+import { RECONCILIATION_RUN, RECONCILIATION_RUN_LIST } from './reconciliation-schemas.js';
 
 const base = '/api/v1/counties/:countyId/reconciliations';
-const RUN = { type: 'object', description: 'A stored run: figures of the money, unit and custody books, shop lines and exceptions' };
-/** The list convention ({ items, nextCursor }); `runs` is the old name of `items`, kept one release. */
-const RUN_LIST = {
-  type: 'object', required: ['items', 'nextCursor'],
-  properties: {
-    items: { type: 'array', items: { type: 'object' } },
-    nextCursor: { type: ['string', 'null'], description: 'Pass back as cursor for the next page; null on the last page' },
-    runs: { type: 'array', items: { type: 'object' }, deprecated: true, description: 'Deprecated: the same runs as items; removed in the next release' },
-  },
-};
+const RUN = RECONCILIATION_RUN;
+/** The run list's cursor is the last run's (runAt, id), base64url: opaque to clients. */
+const RUN_CURSOR = { type: 'string', maxLength: 200, pattern: '^[A-Za-z0-9_-]+$', description: 'The nextCursor of the previous page, exactly as the server returned it' };
 
 export const reconciliationRoutes: RouteDef[] = [
   route({
@@ -38,8 +32,8 @@ export const reconciliationRoutes: RouteDef[] = [
     method: 'get', path: base, tag: 'reconciliation', auth: { permission: 'reconciliation:read' },
     summary: 'The reconciliation runs of a county (without figures), newest first, a page at a time',
     params: obj({ countyId: COUNTY_CODE }),
-    query: obj(PAGE_QUERY, ['limit', 'cursor']),
-    responses: { 200: { description: 'Runs, newest first; `runs` is the same page under its old name, deprecated, removed in the next release', schema: RUN_LIST } },
+    query: obj({ ...PAGE_QUERY, cursor: RUN_CURSOR }, ['limit', 'cursor']),
+    responses: { 200: { description: 'Runs, newest first; `runs` is the same page under its old name, deprecated, removed in the next release', schema: RECONCILIATION_RUN_LIST } },
     handler: async ({ params, query, deps }) => {
       const page = await listRuns(deps.db.knex, params.countyId, { limit: query.limit, cursor: query.cursor });
       return { body: { ...page, runs: page.items } };
@@ -51,7 +45,7 @@ export const reconciliationRoutes: RouteDef[] = [
     params: obj({ countyId: COUNTY_CODE, runId: uuid() }),
     query: obj({ format: enumOf(['json', 'csv', 'html']) }, ['format']),
     responses: {
-      200: { description: 'The run', schema: RUN },
+      200: { description: 'The run (JSON; format=csv and format=html give the same run as CSV or a printable page)', schema: RUN, alternatives: [{ contentType: 'text/csv; charset=utf-8' }, { contentType: 'text/html; charset=utf-8' }] },
       404: { description: 'NOT_FOUND' },
     },
     handler: async ({ params, query, deps }) => {

@@ -1,6 +1,6 @@
 // The five routes every reference entity has: list, get, create, change (incl. deactivate) and history.
 import { route, type RouteDef } from '../../http/route.js';
-import { COUNTY_CODE, PAGE_QUERY, VERSION, arr, bool, dateTime, int, obj, page, partial, str, uuid, type JsonSchema } from '../../shared/schemas/builders.js';
+import { COUNTY_CODE, PAGE_QUERY, VERSION, arr, bool, dateTime, enumOf, int, obj, page, partial, str, uuid, type JsonSchema } from '../../shared/schemas/builders.js';
 import type { EntityDef } from './entity.js';
 import { EntityService } from './entity-service.js';
 
@@ -11,7 +11,8 @@ export function itemSchema(def: EntityDef, extra: Record<string, JsonSchema> = {
     active: bool(), version: int({ min: 1 }), createdAt: dateTime(), updatedAt: dateTime(),
     ...extra,
   };
-  return { type: 'object', properties: props, additionalProperties: false };
+  // Every column is answered (null where empty), so every field is required: generated clients type ids as present.
+  return { type: 'object', properties: props, required: Object.keys(props), additionalProperties: false };
 }
 
 export function createSchema(def: EntityDef): JsonSchema {
@@ -39,7 +40,7 @@ export function entityRoutes(def: EntityDef, opts: { itemExtra?: Record<string, 
   const filterSchemas = Object.fromEntries(Object.entries(def.filters ?? {}).map(([k, f]) => [k, f.schema]));
   const listQuery = obj({ ...PAGE_QUERY, active: bool('Only active (true) or only deactivated (false) records'), ...filterSchemas }, ['limit', 'cursor', 'active', ...Object.keys(filterSchemas)]);
   const svc = (deps: Parameters<RouteDef['handler']>[0]['deps']) => new EntityService(def, deps);
-  const history = obj({ items: arr(obj({ version: int(), op: str(), actor: str(), recordedAt: dateTime(), data: { type: 'object' } })) });
+  const history = obj({ items: arr(obj({ version: int({ min: 1 }), op: enumOf(['create', 'update', 'deactivate', 'reactivate', 'supersede']), actor: str(), recordedAt: dateTime(), data: { ...item, required: ['id', 'version'], description: 'The record as it was at this version (fields added to the record since are absent from older versions)' } })) });
 
   const routes: RouteDef[] = [
     route({

@@ -25,6 +25,7 @@ const REVERSAL_RESPONSES: RouteDef['responses'] = {
   201: { description: 'The reversal and its transfers', schema: REVERSAL_RESULT },
   200: { description: 'A retry: the original answer', schema: REVERSAL_RESULT },
   403: { description: 'REVERSAL_WINDOW_CLOSED, OUT_OF_SCOPE' },
+  404: { description: 'NOT_FOUND: no such sale or return in the county' },
   409: { description: 'ALREADY_REVERSED, REVERSAL_NOT_POSSIBLE, IDEMPOTENCY_CONFLICT' },
   422: { description: 'EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD' },
 };

@@ -1,6 +1,7 @@
 // Shapes of the terminal sync API: a batch of journal records in, one result per record out; and the
 // reference snapshot a terminal caches to keep selling offline.
-import { CLIENT_ID } from '../../shared/schemas/ledger-schemas.js';
+import { CLIENT_ID, RETURN_RECEIPT, REVERSAL_RESULT, SALE_RECEIPT } from '../../shared/schemas/ledger-schemas.js';
+import { BAG, MANIFEST } from '../../shared/schemas/custody-schemas.js';
 import { COUNTY_CODE, FEN, arr, date, dateTime, enumOf, int, nullable, obj, str, text, uuid, bool } from '../../shared/schemas/builders.js';
 
 export const SYNC_KINDS = ['sale', 'return', 'reversal', 'bag-event', 'drawer-report'] as const;
@@ -23,12 +24,21 @@ export const SYNC_BATCH = obj(
 export const SYNC_STATUSES = ['applied', 'duplicate', 'conflict', 'refused', 'retry'] as const;
 export type SyncStatus = (typeof SYNC_STATUSES)[number];
 
+/** What a drawer report answers (DrawerReportService.record). */
+export const DRAWER_REPORT_RESULT = obj({ drawerReportId: uuid(), countyId: COUNTY_CODE, shopId: uuid(), businessDay: date(), recordedAt: dateTime() });
+
 export const SYNC_RESULT = obj(
   {
     id: str(), kind: str(),
     status: enumOf(SYNC_STATUSES, 'applied: stored now; duplicate: stored before (result is the stored answer); conflict: the id was used for other content; refused: a rule says no (keep it, show the reason); retry: a passing problem, send it again later'),
-    result: { type: 'object', description: 'The single endpoint\'s answer (applied, duplicate)' },
-    error: obj({ code: str(), message: str(), message_zh: str(), details: arr({ type: 'object' }) }),
+    result: {
+      description: 'The single endpoint\'s answer (applied, duplicate): a sale receipt, a return receipt, a reversal, a bag (bag-event open/add/seal), a manifest (bag-event sign) or a drawer report',
+      anyOf: [SALE_RECEIPT, RETURN_RECEIPT, REVERSAL_RESULT, BAG, MANIFEST, DRAWER_REPORT_RESULT],
+    },
+    error: obj({
+      code: str({ description: 'A code of the error catalogue (docs/errors.md)' }), message: str(), message_zh: str(),
+      details: arr({ type: 'object', properties: { field: str(), code: str(), message: str() }, required: ['code', 'message'], additionalProperties: true, description: 'As in the error envelope: the field (JSON pointer), a code and a message, and facts of the error' }),
+    }),
   },
   ['result', 'error'],
 );

@@ -61,7 +61,9 @@ export const VERSION = int({ min: 1, description: 'The version you read; a stale
 /** Query parameters of every list endpoint. */
 export const PAGE_QUERY = {
   limit: { type: 'integer', minimum: 1, maximum: 500, default: 50, description: 'Page size' },
-  cursor: { type: 'string', maxLength: 200, description: 'The nextCursor of the previous page' },
+  // A server cursor is the last id of the previous page; anything else is refused here, naming
+  // /query/cursor, rather than reaching the database as a value it cannot compare.
+  cursor: { type: 'string', maxLength: 200, pattern: '^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[1-8][0-9]{5})$', description: 'The nextCursor of the previous page, exactly as the server returned it' },
 } satisfies Record<string, JsonSchema>;
 
 export function page(item: JsonSchema): JsonSchema {

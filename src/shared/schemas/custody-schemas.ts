@@ -131,3 +131,80 @@ export const DISPOSAL = obj({
   id: uuid(), countyId: str(), holderFacilityId: uuid(), disposalFacilityId: nullable(uuid()), method: str(), facilityLicenceNo: str(),
   certificateNo: str(), disposedOn: str(), bagIds: arr(uuid()), recordedAt: dateTime(),
 });
+
+// --- answers of the custody checks and the bag detail ---
+
+const CUSTODY_EVENT_TYPES = [
+  'bag_opened', 'bag_items_added', 'bag_sealed', 'manifest_created', 'manifest_bags_added', 'transporter_added',
+  'signature_recorded', 'custody_passed', 'bag_inspected', 'inspection_corrected', 'bags_disposed',
+] as const;
+const HASH = str({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256, hex' });
+
+/** One bag with its custody events, oldest first (GET …/bags/{bagId}). */
+export const BAG_DETAIL = obj({
+  ...(BAG.properties as Record<string, ReturnType<typeof str>>),
+  events: arr(obj({
+    seq: int({ min: 1, description: 'Position in the county\'s custody chain' }),
+    type: enumOf(CUSTODY_EVENT_TYPES),
+    actor: str(),
+    recordedAt: dateTime(),
+    data: { type: 'object', additionalProperties: true, description: 'What the event recorded; its fields depend on the type (docs/custody.md)' },
+    hash: HASH,
+  })),
+});
+
+/** GET …/custody/verify. */
+export const CHAIN_REPORT = obj({
+  countyId: str({ pattern: '^[1-8][0-9]{5}$' }),
+  ok: bool('true when every link of the chain recomputes'),
+  events: int({ min: 0, description: 'Events checked (up to the first broken one)' }),
+  headHash: HASH,
+  firstBroken: nullable(obj({
+    seq: int({ min: 1 }),
+    eventId: uuid(),
+    reason: enumOf(['hash_mismatch', 'prev_hash_mismatch', 'seq_gap', 'column_mismatch']),
+    message: str(),
+  })),
+});
+
+const G = (d: string) => int({ description: `${d} (grams)` });
+const N = (d: string) => int({ description: `${d} (containers)` });
+const KG = (d: string) => ({ type: 'number', description: `${d} (kg)` });
+
+/** GET …/custody/balance. */
+export const BALANCE_REPORT = obj({
+  countyId: str({ pattern: '^[1-8][0-9]{5}$' }),
+  ok: bool('true when every material balances within the tolerance'),
+  tolerancePct: { type: 'number', minimum: 0, description: 'The county\'s weight tolerance, percent' },
+  materials: arr(obj({
+    material: enumOf(MATERIALS),
+    counts: obj({
+      returned: N('Accepted at shops'), notBagged: N('Loose at shops'), inBagsAtShops: N('In bags at shops'), inTransit: N('In transit'),
+      atFacilities: N('At facilities'), disposed: N('Disposed of'), explainedByDiscrepancies: N('Explained by recorded discrepancies'), unexplained: N('Not accounted for'),
+    }),
+    grams: obj({
+      returned: G('Accepted at shops'), notBagged: G('Loose at shops'), inBagsAtShops: G('In bags at shops'), inTransit: G('In transit'),
+      atFacilities: G('At facilities'), disposed: G('Disposed of'), explainedByDiscrepancies: G('Explained by recorded discrepancies'),
+      withinTolerance: G('Difference within the weight tolerance'), unexplained: G('Not accounted for'),
+    }),
+    kg: obj({ returned: KG('Accepted at shops'), atShops: KG('At shops'), inTransit: KG('In transit'), atFacilities: KG('At facilities'), disposed: KG('Disposed of'), unexplained: KG('Not accounted for') }),
+    holds: bool('Whether this material balances'),
+  })),
+  problems: arr(obj({ material: str(), message: str(), bagId: uuid(), shopId: uuid() }, ['bagId', 'shopId'])),
+});
+
+/** GET …/custody/ledger?format=json. */
+export const INSPECTOR_LEDGER = obj({
+  countyId: str({ pattern: '^[1-8][0-9]{5}$' }),
+  from: date(), to: date(),
+  shops: arr(obj({
+    shopId: uuid(), shopName: str(), licenceNo: str(),
+    received: arr(obj({ day: date(), containerType: str(), material: str(), quantity: int({ min: 0 }), weightKg: { type: 'number' } })),
+    bags: arr(obj({
+      bagId: uuid(), sealNo: nullable(str()), material: str(), sealedOn: nullable(date()), quantity: int({ min: 0 }),
+      expectedWeightKg: { type: 'number' }, measuredWeightKg: { type: ['number', 'null'] },
+      state: enumOf(BAG_STATES), trackingNo: nullable(str()), facility: nullable(str()), facilityLicence: nullable(str()),
+      disposalMethod: nullable(str()), disposalCertificateNo: nullable(str()), disposedOn: nullable(date()), disposalLicence: nullable(str()),
+    })),
+  })),
+});
