@@ -26,7 +26,7 @@ export function referenceRoutes(): RouteDef[] {
     // `in-force` before the generic `/:id` so the literal segment is not read as an id.
     ...depositScheduleRoutes,
     ...entityRoutes(depositScheduleEntity),
-    ...entityRoutes(farmerEntity, { itemExtra: { masked: bool('Name and phone are masked for officials') } }),
+    ...entityRoutes(farmerEntity, { itemExtra: { masked: bool('Name and phone are masked for officials (present, true, only then)') }, itemOptional: ['masked'] }),
     ...userRoutes,
   ];
 }

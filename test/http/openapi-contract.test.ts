@@ -128,6 +128,22 @@ describe('third-party OpenAPI linters agree with docs/openapi.json', function ()
   });
 });
 
+describe('a test that receives drift fails, and the run goes on', function () {
+  this.timeout(300_000);
+  it('fails the test that saw the drift, naming the operation, status and ajv error; the next test passes', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'node_modules/mocha/bin/mocha.js', '--reporter', 'json', 'test/fixtures/contract/drift.fixture.ts'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    const report = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { stats: { passes: number; failures: number }; failures: Array<{ title: string; err: { message: string } }>; passes: Array<{ title: string }> };
+    expect(r.status, r.stderr).to.equal(1);
+    expect(report.stats).to.include({ passes: 1, failures: 1 });
+    expect(report.failures[0]!.title).to.equal('receives an answer the document does not describe');
+    const message = report.failures[0]!.err.message;
+    expect(message).to.contain('Contract drift seen by "contract fixture receives an answer the document does not describe"');
+    expect(message).to.contain('GET /healthz (request GET /healthz) answered 200');
+    expect(message).to.match(/\/status must be (string|equal to one of the allowed values)/);
+    expect(report.passes.map((p) => p.title)).to.deep.equal(['sees no drift itself']);
+  });
+});
+
 describe('the suite checks every response against the document', () => {
   const t = useTestApp();
   const checker = new ContractChecker();

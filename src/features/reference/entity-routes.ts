@@ -4,7 +4,7 @@ import { COUNTY_CODE, PAGE_QUERY, VERSION, arr, bool, dateTime, enumOf, int, obj
 import type { EntityDef } from './entity.js';
 import { EntityService } from './entity-service.js';
 
-export function itemSchema(def: EntityDef, extra: Record<string, JsonSchema> = {}): JsonSchema {
+export function itemSchema(def: EntityDef, extra: Record<string, JsonSchema> = {}, optional: string[] = []): JsonSchema {
   const props: Record<string, JsonSchema> = {
     id: uuid(), countyId: COUNTY_CODE,
     ...Object.fromEntries(Object.entries(def.fields).map(([k, f]) => [k, f.schema])),
@@ -12,7 +12,7 @@ export function itemSchema(def: EntityDef, extra: Record<string, JsonSchema> = {
     ...extra,
   };
   // Every column is answered (null where empty), so every field is required: generated clients type ids as present.
-  return { type: 'object', properties: props, required: Object.keys(props), additionalProperties: false };
+  return { type: 'object', properties: props, required: Object.keys(props).filter((k) => !optional.includes(k)), additionalProperties: false };
 }
 
 export function createSchema(def: EntityDef): JsonSchema {
@@ -32,11 +32,11 @@ export function patchSchema(def: EntityDef): JsonSchema {
   return partial(props, { required: ['version'], minProperties: 2 });
 }
 
-export function entityRoutes(def: EntityDef, opts: { itemExtra?: Record<string, JsonSchema> } = {}): RouteDef[] {
+export function entityRoutes(def: EntityDef, opts: { itemExtra?: Record<string, JsonSchema>; itemOptional?: string[] } = {}): RouteDef[] {
   const base = `/api/v1/counties/:countyId/${def.plural}`;
   const countyParams = obj({ countyId: COUNTY_CODE });
   const itemParams = obj({ countyId: COUNTY_CODE, id: uuid() });
-  const item = itemSchema(def, opts.itemExtra);
+  const item = itemSchema(def, opts.itemExtra, opts.itemOptional);
   const filterSchemas = Object.fromEntries(Object.entries(def.filters ?? {}).map(([k, f]) => [k, f.schema]));
   const listQuery = obj({ ...PAGE_QUERY, active: bool('Only active (true) or only deactivated (false) records'), ...filterSchemas }, ['limit', 'cursor', 'active', ...Object.keys(filterSchemas)]);
   const svc = (deps: Parameters<RouteDef['handler']>[0]['deps']) => new EntityService(def, deps);
