@@ -14,6 +14,8 @@ export interface paths {
         /**
          * Log in with username and password; returns a short-lived access token and a refresh token
          * @description Failed logins are counted per username (known or not) and per client address. After a few failures the next attempt must wait (429 RATE_LIMITED, `Retry-After` in seconds), the wait doubling with each failure; repeated failures lock the account for a while (423 ACCOUNT_LOCKED, unlock time in details; an official can unlock it). A successful login starts the count again. See docs/operations.md.
+         *
+         *     Public: no token needed.
          */
         post: operations["post_auth_login"];
         delete?: never;
@@ -31,7 +33,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** End this session: its access and refresh tokens stop working at once */
+        /**
+         * End this session: its access and refresh tokens stop working at once
+         * @description End this session: its access and refresh tokens stop working at once.
+         *
+         *     Any logged-in user or enrolled terminal may call it.
+         */
         post: operations["post_auth_logout"];
         delete?: never;
         options?: never;
@@ -46,7 +53,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The user or terminal the token belongs to */
+        /**
+         * The user or terminal the token belongs to
+         * @description The user or terminal the token belongs to.
+         *
+         *     Any logged-in user or enrolled terminal may call it.
+         */
         get: operations["get_auth_me"];
         put?: never;
         post?: never;
@@ -65,7 +77,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Exchange a refresh token for a new token pair (the old refresh token stops working) */
+        /**
+         * Exchange a refresh token for a new token pair (the old refresh token stops working)
+         * @description Exchange a refresh token for a new token pair (the old refresh token stops working).
+         *
+         *     Public: no token needed.
+         */
         post: operations["post_auth_refresh"];
         delete?: never;
         options?: never;
@@ -80,10 +97,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The counties you act for (all for admins, the province for province officials) */
+        /**
+         * The counties you act for (all for admins, the province for province officials)
+         * @description The counties you act for (all for admins, the province for province officials).
+         *
+         *     Needs the permission `reference:read` (Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules), within the caller's scope.
+         */
         get: operations["get_counties"];
         put?: never;
-        /** Add a county to the scheme (admins) */
+        /**
+         * Add a county to the scheme (admins)
+         * @description Add a county to the scheme (admins).
+         *
+         *     Needs the permission `counties:write` (Create counties and change their policies), within the caller's scope.
+         */
         post: operations["post_counties"];
         delete?: never;
         options?: never;
@@ -98,14 +125,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One county with its policies */
+        /**
+         * One county with its policies
+         * @description One county with its policies.
+         *
+         *     Needs the permission `reference:read` (Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules), within the caller's scope.
+         */
         get: operations["get_counties_countyId"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Change a county's names or policies (send the version you read) */
+        /**
+         * Change a county's names or policies (send the version you read)
+         * @description Change a county's names or policies (send the version you read).
+         *
+         *     Needs the permission `counties:write` (Create counties and change their policies), within the caller's scope.
+         */
         patch: operations["patch_counties_countyId"];
         trace?: never;
     };
@@ -116,10 +153,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List bags (clerks: own shop; haulers and facilities: bags on their manifests) */
+        /**
+         * List bags (clerks: own shop; haulers and facilities: bags on their manifests)
+         * @description List bags (clerks: own shop; haulers and facilities: bags on their manifests).
+         *
+         *     Needs the permission `custody:read` (Read collection bags and manifests (clerks: own shop; haulers: own manifests; facilities: what is sent to them)), within the caller's scope.
+         */
         get: operations["get_counties_countyId_bags"];
         put?: never;
-        /** Open a collection bag of one material at a shop (idempotent by the client id) */
+        /**
+         * Open a collection bag of one material at a shop (idempotent by the client id)
+         * @description Open a collection bag of one material at a shop (idempotent by the client id).
+         *
+         *     Needs the permission `bags:write` (Open, fill and seal collection bags of a shop), within the caller's scope.
+         */
         post: operations["post_counties_countyId_bags"];
         delete?: never;
         options?: never;
@@ -134,7 +181,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One bag with its items and its custody events */
+        /**
+         * One bag with its items and its custody events
+         * @description One bag with its items and its custody events.
+         *
+         *     Needs the permission `custody:read` (Read collection bags and manifests (clerks: own shop; haulers: own manifests; facilities: what is sent to them)), within the caller's scope.
+         */
         get: operations["get_counties_countyId_bags_bagId"];
         put?: never;
         post?: never;
@@ -153,7 +205,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Correct a bag's inspection: a new inspection that supersedes the last one (nothing is overwritten) */
+        /**
+         * Correct a bag's inspection: a new inspection that supersedes the last one (nothing is overwritten)
+         * @description Correct a bag's inspection: a new inspection that supersedes the last one (nothing is overwritten).
+         *
+         *     Needs the permission `receiving:write` (Inspect and weigh bags delivered to own facility, and record corrections), within the caller's scope.
+         */
         post: operations["post_counties_countyId_bags_bagId_corrections"];
         delete?: never;
         options?: never;
@@ -173,6 +230,8 @@ export interface paths {
         /**
          * Put returned containers into an open bag: counts per container type and scanned unit codes
          * @description Each unit code must have been accepted on return at the bag's shop and not be in another bag; per container type, the shop never bags more than it accepted on return.
+         *
+         *     Needs the permission `bags:write` (Open, fill and seal collection bags of a shop), within the caller's scope.
          */
         post: operations["post_counties_countyId_bags_bagId_items"];
         delete?: never;
@@ -190,7 +249,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Seal a bag with a numbered seal; from now on it cannot change */
+        /**
+         * Seal a bag with a numbered seal; from now on it cannot change
+         * @description Seal a bag with a numbered seal; from now on it cannot change.
+         *
+         *     Needs the permission `bags:write` (Open, fill and seal collection bags of a shop), within the caller's scope.
+         */
         post: operations["post_counties_countyId_bags_bagId_seal"];
         delete?: never;
         options?: never;
@@ -205,10 +269,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List container types of a county */
+        /**
+         * List container types of a county
+         * @description List container types of a county.
+         *
+         *     Needs the permission `reference:read` (Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules), within the caller's scope.
+         */
         get: operations["get_counties_countyId_container_types"];
         put?: never;
-        /** Add to the county's container types */
+        /**
+         * Add to the county's container types
+         * @description Add to the county's container types.
+         *
+         *     Needs the permission `reference:write` (Create, change and deactivate reference data of a county), within the caller's scope.
+         */
         post: operations["post_counties_countyId_container_types"];
         delete?: never;
         options?: never;
@@ -223,14 +297,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of the county's container types */
+        /**
+         * One of the county's container types
+         * @description One of the county's container types.
+         *
+         *     Needs the permission `reference:read` (Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules), within the caller's scope.
+         */
         get: operations["get_counties_countyId_container_types_id"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Change or deactivate one of the county's container types (send the version you read) */
+        /**
+         * Change or deactivate one of the county's container types (send the version you read)
+         * @description Change or deactivate one of the county's container types (send the version you read).
+         *
+         *     Needs the permission `reference:write` (Create, change and deactivate reference data of a county), within the caller's scope.
+         */
         patch: operations["patch_counties_countyId_container_types_id"];
         trace?: never;
     };
@@ -241,7 +325,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every version of one of the county's container types, oldest first */
+        /**
+         * Every version of one of the county's container types, oldest first
+         * @description Every version of one of the county's container types, oldest first.
+         *
+         *     Needs the permission `history:read` (Read the change history of reference records), within the caller's scope.
+         */
         get: operations["get_counties_countyId_container_types_id_history"];
         put?: never;
         post?: never;
@@ -258,7 +347,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Mass balance per material, in containers and kg: returned = at shops + in transit + at facilities + disposed + recorded discrepancies */
+        /**
+         * Mass balance per material, in containers and kg: returned = at shops + in transit + at facilities + disposed + recorded discrepancies
+         * @description Mass balance per material, in containers and kg: returned = at shops + in transit + at facilities + disposed + recorded discrepancies.
+         *
+         *     Needs the permission `custody:verify` (Verify the custody hash chain and the mass balance of a county), within the caller's scope.
+         */
         get: operations["get_counties_countyId_custody_balance"];
         put?: never;
         post?: never;
@@ -278,6 +372,8 @@ export interface paths {
         /**
          * The inspectors' ledger (台账): per shop and period, quantities received, bags and their destinations (CSV, printable HTML or JSON)
          * @description Clerks and terminals get their own shop. The period defaults to the two years up to the county's today (its business day in the county's time zone).
+         *
+         *     Needs the permission `custody:export` (Export the inspectors' ledger (台账) of a shop: quantities received, bags and their destinations), within the caller's scope.
          */
         get: operations["get_counties_countyId_custody_ledger"];
         put?: never;
@@ -295,7 +391,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Recompute the county's custody hash chain and name the first broken link */
+        /**
+         * Recompute the county's custody hash chain and name the first broken link
+         * @description Recompute the county's custody hash chain and name the first broken link.
+         *
+         *     Needs the permission `custody:verify` (Verify the custody hash chain and the mass balance of a county), within the caller's scope.
+         */
         get: operations["get_counties_countyId_custody_verify"];
         put?: never;
         post?: never;
@@ -312,10 +413,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List deposit schedules of a county */
+        /**
+         * List deposit schedules of a county
+         * @description List deposit schedules of a county.
+         *
+         *     Needs the permission `reference:read` (Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules), within the caller's scope.
+         */
         get: operations["get_counties_countyId_deposit_schedules"];
         put?: never;
-        /** Add to the county's deposit schedules */
+        /**
+         * Add to the county's deposit schedules
+         * @description Add to the county's deposit schedules.
+         *
+         *     Needs the permission `reference:write` (Create, change and deactivate reference data of a county), within the caller's scope.
+         */
         post: operations["post_counties_countyId_deposit_schedules"];
         delete?: never;
         options?: never;
@@ -330,7 +441,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of the county's deposit schedules */
+        /**
+         * One of the county's deposit schedules
+         * @description One of the county's deposit schedules.
+         *
+         *     Needs the permission `reference:read` (Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules), within the caller's scope.
+         */
         get: operations["get_counties_countyId_deposit_schedules_id"];
         put?: never;
         post?: never;
@@ -347,7 +463,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every version of one of the county's deposit schedules, oldest first */
+        /**
+         * Every version of one of the county's deposit schedules, oldest first
+         * @description Every version of one of the county's deposit schedules, oldest first.
+         *
+         *     Needs the permission `history:read` (Read the change history of reference records), within the caller's scope.
+         */
         get: operations["get_counties_countyId_deposit_schedules_id_history"];
         put?: never;
         post?: never;
@@ -364,7 +485,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The deposit per container of every active container type on a business day (default today) */
+        /**
+         * The deposit per container of every active container type on a business day (default today)
+         * @description The deposit per container of every active container type on a business day (default today).
+         *
+         *     Needs the permission `reference:read` (Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules), within the caller's scope.
+         */
         get: operations["get_counties_countyId_deposit_schedules_in_force"];
         put?: never;
         post?: never;
@@ -383,7 +509,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record the disposal of bags (method, facility licence, certificate number, date); closes them */
+        /**
+         * Record the disposal of bags (method, facility licence, certificate number, date); closes them
+         * @description Record the disposal of bags (method, facility licence, certificate number, date); closes them.
+         *
+         *     Needs the permission `disposal:write` (Record the disposal of bags held by a facility), within the caller's scope.
+         */
         post: operations["post_counties_countyId_disposals"];
         delete?: never;
         options?: never;
@@ -398,10 +529,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List facilities of a county */
+        /**
+         * List facilities of a county
+         * @description List facilities of a county.
+         *
+         *     Needs the permission `reference:read` (Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules), within the caller's scope.
+         */
         get: operations["get_counties_countyId_facilities"];
         put?: never;
-        /** Add to the county's facilities */
+        /**
+         * Add to the county's facilities
+         * @description Add to the county's facilities.
+         *
+         *     Needs the permission `reference:write` (Create, change and deactivate reference data of a county), within the caller's scope.
+         */
         post: operations["post_counties_countyId_facilities"];
         delete?: never;
         options?: never;
@@ -416,14 +557,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of the county's facilities */
+        /**
+         * One of the county's facilities
+         * @description One of the county's facilities.
+         *
+         *     Needs the permission `reference:read` (Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules), within the caller's scope.
+         */
         get: operations["get_counties_countyId_facilities_id"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Change or deactivate one of the county's facilities (send the version you read) */
+        /**
+         * Change or deactivate one of the county's facilities (send the version you read)
+         * @description Change or deactivate one of the county's facilities (send the version you read).
+         *
+         *     Needs the permission `reference:write` (Create, change and deactivate reference data of a county), within the caller's scope.
+         */
         patch: operations["patch_counties_countyId_facilities_id"];
         trace?: never;
     };
@@ -434,7 +585,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every version of one of the county's facilities, oldest first */
+        /**
+         * Every version of one of the county's facilities, oldest first
+         * @description Every version of one of the county's facilities, oldest first.
+         *
+         *     Needs the permission `history:read` (Read the change history of reference records), within the caller's scope.
+         */
         get: operations["get_counties_countyId_facilities_id_history"];
         put?: never;
         post?: never;
@@ -451,10 +607,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List farmers of a county */
+        /**
+         * List farmers of a county
+         * @description List farmers of a county.
+         *
+         *     Needs the permission `farmers:read` (Look up farmers (officials see masked names and numbers)), within the caller's scope.
+         */
         get: operations["get_counties_countyId_farmers"];
         put?: never;
-        /** Add to the county's farmers */
+        /**
+         * Add to the county's farmers
+         * @description Add to the county's farmers.
+         *
+         *     Needs the permission `farmers:write` (Register farmers and change their details), within the caller's scope.
+         */
         post: operations["post_counties_countyId_farmers"];
         delete?: never;
         options?: never;
@@ -469,7 +635,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A farmer’s outstanding containers by product, refundable deposit and refunds this year */
+        /**
+         * A farmer’s outstanding containers by product, refundable deposit and refunds this year
+         * @description A farmer’s outstanding containers by product, refundable deposit and refunds this year.
+         *
+         *     Needs the permission `farmers:read` (Look up farmers (officials see masked names and numbers)), within the caller's scope.
+         */
         get: operations["get_counties_countyId_farmers_farmerId_balance"];
         put?: never;
         post?: never;
@@ -486,14 +657,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of the county's farmers */
+        /**
+         * One of the county's farmers
+         * @description One of the county's farmers.
+         *
+         *     Needs the permission `farmers:read` (Look up farmers (officials see masked names and numbers)), within the caller's scope.
+         */
         get: operations["get_counties_countyId_farmers_id"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Change or deactivate one of the county's farmers (send the version you read) */
+        /**
+         * Change or deactivate one of the county's farmers (send the version you read)
+         * @description Change or deactivate one of the county's farmers (send the version you read).
+         *
+         *     Needs the permission `farmers:write` (Register farmers and change their details), within the caller's scope.
+         */
         patch: operations["patch_counties_countyId_farmers_id"];
         trace?: never;
     };
@@ -504,7 +685,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every version of one of the county's farmers, oldest first */
+        /**
+         * Every version of one of the county's farmers, oldest first
+         * @description Every version of one of the county's farmers, oldest first.
+         *
+         *     Needs the permission `history:read` (Read the change history of reference records), within the caller's scope.
+         */
         get: operations["get_counties_countyId_farmers_id_history"];
         put?: never;
         post?: never;
@@ -521,7 +707,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Returns above sales per shop or phone, heavy daily returners, other-county unit codes, deposit mismatches */
+        /**
+         * Returns above sales per shop or phone, heavy daily returners, other-county unit codes, deposit mismatches
+         * @description Returns above sales per shop or phone, heavy daily returners, other-county unit codes, deposit mismatches.
+         *
+         *     Needs the permission `ledger:read` (Read ledger balances, settlement statements, farmer balances and fraud flags), within the caller's scope.
+         */
         get: operations["get_counties_countyId_fraud_flags"];
         put?: never;
         post?: never;
@@ -538,10 +729,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List hauler companies of a county */
+        /**
+         * List hauler companies of a county
+         * @description List hauler companies of a county.
+         *
+         *     Needs the permission `reference:read` (Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules), within the caller's scope.
+         */
         get: operations["get_counties_countyId_haulers"];
         put?: never;
-        /** Add to the county's hauler companies */
+        /**
+         * Add to the county's hauler companies
+         * @description Add to the county's hauler companies.
+         *
+         *     Needs the permission `reference:write` (Create, change and deactivate reference data of a county), within the caller's scope.
+         */
         post: operations["post_counties_countyId_haulers"];
         delete?: never;
         options?: never;
@@ -556,14 +757,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of the county's hauler companies */
+        /**
+         * One of the county's hauler companies
+         * @description One of the county's hauler companies.
+         *
+         *     Needs the permission `reference:read` (Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules), within the caller's scope.
+         */
         get: operations["get_counties_countyId_haulers_id"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Change or deactivate one of the county's hauler companies (send the version you read) */
+        /**
+         * Change or deactivate one of the county's hauler companies (send the version you read)
+         * @description Change or deactivate one of the county's hauler companies (send the version you read).
+         *
+         *     Needs the permission `reference:write` (Create, change and deactivate reference data of a county), within the caller's scope.
+         */
         patch: operations["patch_counties_countyId_haulers_id"];
         trace?: never;
     };
@@ -574,7 +785,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every version of one of the county's hauler companies, oldest first */
+        /**
+         * Every version of one of the county's hauler companies, oldest first
+         * @description Every version of one of the county's hauler companies, oldest first.
+         *
+         *     Needs the permission `history:read` (Read the change history of reference records), within the caller's scope.
+         */
         get: operations["get_counties_countyId_haulers_id_history"];
         put?: never;
         post?: never;
@@ -591,7 +807,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Refunds held for review: unit codes nobody sold and likely counterfeits (who, masked; where; when; which code; the phone’s history) */
+        /**
+         * Refunds held for review: unit codes nobody sold and likely counterfeits (who, masked; where; when; which code; the phone’s history)
+         * @description Refunds held for review: unit codes nobody sold and likely counterfeits (who, masked; where; when; which code; the phone’s history).
+         *
+         *     Needs the permission `held_refunds:review` (Review refunds held for unit codes nobody sold: list, approve, decline, record mobile payments (farmers masked)), within the caller's scope.
+         */
         get: operations["get_counties_countyId_held_refunds"];
         put?: never;
         post?: never;
@@ -610,7 +831,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve or decline a held refund (once; a decline needs a reason). Approval makes it payable at any shop or by mobile payment */
+        /**
+         * Approve or decline a held refund (once; a decline needs a reason). Approval makes it payable at any shop or by mobile payment
+         * @description Approve or decline a held refund (once; a decline needs a reason). Approval makes it payable at any shop or by mobile payment.
+         *
+         *     Needs the permission `held_refunds:review` (Review refunds held for unit codes nobody sold: list, approve, decline, record mobile payments (farmers masked)), within the caller's scope.
+         */
         post: operations["post_counties_countyId_held_refunds_heldRefundId_decision"];
         delete?: never;
         options?: never;
@@ -627,7 +853,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record that the county paid an approved held refund by mobile payment (once, with its reference) */
+        /**
+         * Record that the county paid an approved held refund by mobile payment (once, with its reference)
+         * @description Record that the county paid an approved held refund by mobile payment (once, with its reference).
+         *
+         *     Needs the permission `held_refunds:review` (Review refunds held for unit codes nobody sold: list, approve, decline, record mobile payments (farmers masked)), within the caller's scope.
+         */
         post: operations["post_counties_countyId_held_refunds_heldRefundId_mobile_payment"];
         delete?: never;
         options?: never;
@@ -642,7 +873,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The county ledger’s accounts and balances (debit-positive fen) */
+        /**
+         * The county ledger’s accounts and balances (debit-positive fen)
+         * @description The county ledger’s accounts and balances (debit-positive fen).
+         *
+         *     Needs the permission `ledger:read` (Read ledger balances, settlement statements, farmer balances and fraud flags), within the caller's scope.
+         */
         get: operations["get_counties_countyId_ledger_accounts"];
         put?: never;
         post?: never;
@@ -659,7 +895,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Verify the county ledger: sum zero, balances, bounds, units refunded at most their deposit */
+        /**
+         * Verify the county ledger: sum zero, balances, bounds, units refunded at most their deposit
+         * @description Verify the county ledger: sum zero, balances, bounds, units refunded at most their deposit.
+         *
+         *     Needs the permission `ledger:admin` (Run the ledger check and the deposit expiry job), within the caller's scope.
+         */
         get: operations["get_counties_countyId_ledger_check"];
         put?: never;
         post?: never;
@@ -678,7 +919,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Move deposits past the county’s validity period to unredeemed deposits (idempotent) */
+        /**
+         * Move deposits past the county’s validity period to unredeemed deposits (idempotent)
+         * @description Move deposits past the county’s validity period to unredeemed deposits (idempotent).
+         *
+         *     Needs the permission `ledger:admin` (Run the ledger check and the deposit expiry job), within the caller's scope.
+         */
         post: operations["post_counties_countyId_ledger_expiry_runs"];
         delete?: never;
         options?: never;
@@ -696,6 +942,8 @@ export interface paths {
         /**
          * Failed logins of the county's users (counts, delays, locks) and the client addresses delayed now
          * @description For those who may unlock users (county officials, the administrator). Lists each user of the county with failed logins in the current window, or delayed or locked now (locked first), and the client addresses whose logins or terminal requests must wait now. Never a password or another county's username.
+         *
+         *     Needs the permission `users:write` (Create users and change their roles), within the caller's scope.
          */
         get: operations["get_counties_countyId_login_failures"];
         put?: never;
@@ -713,10 +961,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List manifests (haulers: those they carry; facilities: those sent to them; clerks: those with their bags) */
+        /**
+         * List manifests (haulers: those they carry; facilities: those sent to them; clerks: those with their bags)
+         * @description List manifests (haulers: those they carry; facilities: those sent to them; clerks: those with their bags).
+         *
+         *     Needs the permission `custody:read` (Read collection bags and manifests (clerks: own shop; haulers: own manifests; facilities: what is sent to them)), within the caller's scope.
+         */
         get: operations["get_counties_countyId_manifests"];
         put?: never;
-        /** Start a pickup manifest: first transporter and designated facility; the server gives the tracking number */
+        /**
+         * Start a pickup manifest: first transporter and designated facility; the server gives the tracking number
+         * @description Start a pickup manifest: first transporter and designated facility; the server gives the tracking number.
+         *
+         *     Needs the permission `manifests:write` (Create pickup manifests, put bags on them and add transporters (haulers: own company)), within the caller's scope.
+         */
         post: operations["post_counties_countyId_manifests"];
         delete?: never;
         options?: never;
@@ -731,7 +989,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One manifest: bags, transporters, signatures and who signs next */
+        /**
+         * One manifest: bags, transporters, signatures and who signs next
+         * @description One manifest: bags, transporters, signatures and who signs next.
+         *
+         *     Needs the permission `custody:read` (Read collection bags and manifests (clerks: own shop; haulers: own manifests; facilities: what is sent to them)), within the caller's scope.
+         */
         get: operations["get_counties_countyId_manifests_manifestId"];
         put?: never;
         post?: never;
@@ -750,7 +1013,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Put sealed bags on the manifest (before their shop signs the pickup) */
+        /**
+         * Put sealed bags on the manifest (before their shop signs the pickup)
+         * @description Put sealed bags on the manifest (before their shop signs the pickup).
+         *
+         *     Needs the permission `manifests:write` (Create pickup manifests, put bags on them and add transporters (haulers: own company)), within the caller's scope.
+         */
         post: operations["post_counties_countyId_manifests_manifestId_bags"];
         delete?: never;
         options?: never;
@@ -770,6 +1038,8 @@ export interface paths {
         /**
          * Weigh and inspect delivered bags: discrepancies typed with a comment; full or partial rejection
          * @description Required discrepancies follow from the numbers: weight beyond the county's weight_tolerance_pct, a broken or different seal, a count that differs, a missing bag. A rejection needs at least one discrepancy.
+         *
+         *     Needs the permission `receiving:write` (Inspect and weigh bags delivered to own facility, and record corrections), within the caller's scope.
          */
         post: operations["post_counties_countyId_manifests_manifestId_inspections"];
         delete?: never;
@@ -790,6 +1060,8 @@ export interface paths {
         /**
          * Sign a hand-over as giver or receiver; custody passes when both have signed
          * @description Only the signature `nextSigner` names is accepted, by a user (or terminal) acting for that shop, hauler company or facility.
+         *
+         *     Needs the permission `custody:sign` (Sign a custody hand-over on behalf of own shop, hauler company or facility), within the caller's scope.
          */
         post: operations["post_counties_countyId_manifests_manifestId_signatures"];
         delete?: never;
@@ -807,7 +1079,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add the next transporter (by the current last transporter), before the delivery hand-over */
+        /**
+         * Add the next transporter (by the current last transporter), before the delivery hand-over
+         * @description Add the next transporter (by the current last transporter), before the delivery hand-over.
+         *
+         *     Needs the permission `manifests:write` (Create pickup manifests, put bags on them and add transporters (haulers: own company)), within the caller's scope.
+         */
         post: operations["post_counties_countyId_manifests_manifestId_transporters"];
         delete?: never;
         options?: never;
@@ -822,7 +1099,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The months of a county with their state (open or closed) and the first open month late records are booked in */
+        /**
+         * The months of a county with their state (open or closed) and the first open month late records are booked in
+         * @description The months of a county with their state (open or closed) and the first open month late records are booked in.
+         *
+         *     Needs the permission `ledger:read` (Read ledger balances, settlement statements, farmer balances and fraud flags), within the caller's scope.
+         */
         get: operations["get_counties_countyId_periods"];
         put?: never;
         post?: never;
@@ -841,7 +1123,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Close a month after its reconciliation: its statements and reconciliation no longer change; later records of it are booked as late adjustments in the first open month */
+        /**
+         * Close a month after its reconciliation: its statements and reconciliation no longer change; later records of it are booked as late adjustments in the first open month
+         * @description Close a month after its reconciliation: its statements and reconciliation no longer change; later records of it are booked as late adjustments in the first open month.
+         *
+         *     Needs the permission `periods:close` (Close a month of a county after its reconciliation (late records are then booked in the first open month)), within the caller's scope.
+         */
         post: operations["post_counties_countyId_periods_period_close"];
         delete?: never;
         options?: never;
@@ -856,10 +1143,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List products of a county */
+        /**
+         * List products of a county
+         * @description List products of a county.
+         *
+         *     Needs the permission `reference:read` (Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules), within the caller's scope.
+         */
         get: operations["get_counties_countyId_products"];
         put?: never;
-        /** Add to the county's products */
+        /**
+         * Add to the county's products
+         * @description Add to the county's products.
+         *
+         *     Needs the permission `reference:write` (Create, change and deactivate reference data of a county), within the caller's scope.
+         */
         post: operations["post_counties_countyId_products"];
         delete?: never;
         options?: never;
@@ -874,14 +1171,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of the county's products */
+        /**
+         * One of the county's products
+         * @description One of the county's products.
+         *
+         *     Needs the permission `reference:read` (Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules), within the caller's scope.
+         */
         get: operations["get_counties_countyId_products_id"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Change or deactivate one of the county's products (send the version you read) */
+        /**
+         * Change or deactivate one of the county's products (send the version you read)
+         * @description Change or deactivate one of the county's products (send the version you read).
+         *
+         *     Needs the permission `reference:write` (Create, change and deactivate reference data of a county), within the caller's scope.
+         */
         patch: operations["patch_counties_countyId_products_id"];
         trace?: never;
     };
@@ -892,7 +1199,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every version of one of the county's products, oldest first */
+        /**
+         * Every version of one of the county's products, oldest first
+         * @description Every version of one of the county's products, oldest first.
+         *
+         *     Needs the permission `history:read` (Read the change history of reference records), within the caller's scope.
+         */
         get: operations["get_counties_countyId_products_id_history"];
         put?: never;
         post?: never;
@@ -909,12 +1221,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The registry of issued unit codes of a product: its size and its imports */
+        /**
+         * The registry of issued unit codes of a product: its size and its imports
+         * @description The registry of issued unit codes of a product: its size and its imports.
+         *
+         *     Needs the permission `code_registry:import` (Import and read the registry of issued unit codes of a product), within the caller's scope.
+         */
         get: operations["get_counties_countyId_products_productId_code_registry"];
         put?: never;
         /**
          * Import a list of issued unit codes of a product (streamed CSV or JSON; millions of rows)
          * @description The body is the file itself, read as it arrives: `text/csv` (one code or trace URL per line in the first column, an optional header) or `application/json` (an array of codes, of objects with `code`/`unitCode`, or `{"codes": [...]}`). Codes already in the registry are counted as duplicates; values that are not a unit code of this product are counted as invalid (the first 20 are shown). Once an import completes, a returned unit code of this product that is absent from its registry is flagged as a likely counterfeit and its refund is held for review.
+         *
+         *     Needs the permission `code_registry:import` (Import and read the registry of issued unit codes of a product), within the caller's scope.
          */
         post: operations["post_counties_countyId_products_productId_code_registry"];
         delete?: never;
@@ -930,10 +1249,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The reconciliation runs of a county (without figures), newest first, a page at a time */
+        /**
+         * The reconciliation runs of a county (without figures), newest first, a page at a time
+         * @description The reconciliation runs of a county (without figures), newest first, a page at a time.
+         *
+         *     Needs the permission `reconciliation:read` (Read reconciliation runs of a county and export them (CSV, printable page)), within the caller's scope.
+         */
         get: operations["get_counties_countyId_reconciliations"];
         put?: never;
-        /** Run and store a reconciliation of the money, unit and custody books for a month or a year */
+        /**
+         * Run and store a reconciliation of the money, unit and custody books for a month or a year
+         * @description Run and store a reconciliation of the money, unit and custody books for a month or a year.
+         *
+         *     Needs the permission `reconciliation:run` (Run a reconciliation of a county and refresh its recovery aggregates), within the caller's scope.
+         */
         post: operations["post_counties_countyId_reconciliations"];
         delete?: never;
         options?: never;
@@ -948,7 +1277,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One run as JSON, as CSV (format=csv) or as a printable bilingual page (format=html) */
+        /**
+         * One run as JSON, as CSV (format=csv) or as a printable bilingual page (format=html)
+         * @description One run as JSON, as CSV (format=csv) or as a printable bilingual page (format=html).
+         *
+         *     Needs the permission `reconciliation:read` (Read reconciliation runs of a county and export them (CSV, printable page)), within the caller's scope.
+         */
         get: operations["get_counties_countyId_reconciliations_runId"];
         put?: never;
         post?: never;
@@ -965,7 +1299,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The three recovery rates (cohort, period, mass), each with its definition, by county, township, shop, product or manufacturer */
+        /**
+         * The three recovery rates (cohort, period, mass), each with its definition, by county, township, shop, product or manufacturer
+         * @description The three recovery rates (cohort, period, mass), each with its definition, by county, township, shop, product or manufacturer.
+         *
+         *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
+         */
         get: operations["get_counties_countyId_recovery_rates"];
         put?: never;
         post?: never;
@@ -984,7 +1323,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Bring the recovery aggregates of a county up to date now (the job also runs on every dashboard read older than a minute) */
+        /**
+         * Bring the recovery aggregates of a county up to date now (the job also runs on every dashboard read older than a minute)
+         * @description Bring the recovery aggregates of a county up to date now (the job also runs on every dashboard read older than a minute).
+         *
+         *     Needs the permission `reconciliation:run` (Run a reconciliation of a county and refresh its recovery aggregates), within the caller's scope.
+         */
         post: operations["post_counties_countyId_recovery_rates_refresh"];
         delete?: never;
         options?: never;
@@ -999,7 +1343,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Monthly report of a county: rates with definitions, trend, custody funnel, shops, exceptions, open issues (HTML, PDF or JSON; Chinese or English) */
+        /**
+         * Monthly report of a county: rates with definitions, trend, custody funnel, shops, exceptions, open issues (HTML, PDF or JSON; Chinese or English)
+         * @description Monthly report of a county: rates with definitions, trend, custody funnel, shops, exceptions, open issues (HTML, PDF or JSON; Chinese or English).
+         *
+         *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
+         */
         get: operations["get_counties_countyId_reports_monthly"];
         put?: never;
         post?: never;
@@ -1021,6 +1370,8 @@ export interface paths {
         /**
          * Record returned containers, their inspection and the refund paid (idempotent by the client id)
          * @description A unit-coded container refunds the deposit paid for it, once ever; others are matched first-in-first-out against the returner’s deposits of that product, then the county policy applies. The county is the path’s.
+         *
+         *     Needs the permission `returns:write` (Record returns and the refunds paid for a shop), within the caller's scope.
          */
         post: operations["post_counties_countyId_returns"];
         delete?: never;
@@ -1041,6 +1392,8 @@ export interface paths {
         /**
          * Reverse a sale or a return (clerks: own shop, records the server stored today; terminals: own records of the same journal day; otherwise a county official)
          * @description The county is the path’s.
+         *
+         *     Needs the permission `reversals:write` (Reverse a sale or return (clerks and terminals: own shop, only records the server stored today; docs/ledger.md)), within the caller's scope.
          */
         post: operations["post_counties_countyId_reversals"];
         delete?: never;
@@ -1059,6 +1412,8 @@ export interface paths {
         /**
          * Open a sale from the farmer’s receipt: the number printed on it (and in its QR code), at any shop of the county
          * @description What was sold and what can still come back: each unit code’s state (outstanding = can come back) and the containers without a code still outstanding. Names and phones masked. Several sales only if two terminals printed the same number.
+         *
+         *     Needs the permission `returns:write` (Record returns and the refunds paid for a shop), within the caller's scope.
          */
         get: operations["get_counties_countyId_sale_receipts_receiptNo"];
         put?: never;
@@ -1081,6 +1436,8 @@ export interface paths {
         /**
          * Record a sale with deposit (idempotent by the client id)
          * @description The deposit per container comes from the schedule in force at eventTime; an offline terminal states depositChargedFen, which is recorded as paid and flagged when it differs. The county is the path’s.
+         *
+         *     Needs the permission `sales:write` (Record sales with deposit for a shop), within the caller's scope.
          */
         post: operations["post_counties_countyId_sales"];
         delete?: never;
@@ -1096,7 +1453,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Settlement statement of every shop for a period (by event time, as known at asOf; late events shown) */
+        /**
+         * Settlement statement of every shop for a period (by event time, as known at asOf; late events shown)
+         * @description Settlement statement of every shop for a period (by event time, as known at asOf; late events shown).
+         *
+         *     Needs the permission `ledger:read` (Read ledger balances, settlement statements, farmer balances and fraud flags), within the caller's scope.
+         */
         get: operations["get_counties_countyId_settlements_statements_period"];
         put?: never;
         post?: never;
@@ -1113,10 +1475,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List shops of a county */
+        /**
+         * List shops of a county
+         * @description List shops of a county.
+         *
+         *     Needs the permission `reference:read` (Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules), within the caller's scope.
+         */
         get: operations["get_counties_countyId_shops"];
         put?: never;
-        /** Add to the county's shops */
+        /**
+         * Add to the county's shops
+         * @description Add to the county's shops.
+         *
+         *     Needs the permission `reference:write` (Create, change and deactivate reference data of a county), within the caller's scope.
+         */
         post: operations["post_counties_countyId_shops"];
         delete?: never;
         options?: never;
@@ -1131,14 +1503,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of the county's shops */
+        /**
+         * One of the county's shops
+         * @description One of the county's shops.
+         *
+         *     Needs the permission `reference:read` (Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules), within the caller's scope.
+         */
         get: operations["get_counties_countyId_shops_id"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Change or deactivate one of the county's shops (send the version you read) */
+        /**
+         * Change or deactivate one of the county's shops (send the version you read)
+         * @description Change or deactivate one of the county's shops (send the version you read).
+         *
+         *     Needs the permission `reference:write` (Create, change and deactivate reference data of a county), within the caller's scope.
+         */
         patch: operations["patch_counties_countyId_shops_id"];
         trace?: never;
     };
@@ -1149,7 +1531,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every version of one of the county's shops, oldest first */
+        /**
+         * Every version of one of the county's shops, oldest first
+         * @description Every version of one of the county's shops, oldest first.
+         *
+         *     Needs the permission `history:read` (Read the change history of reference records), within the caller's scope.
+         */
         get: operations["get_counties_countyId_shops_id_history"];
         put?: never;
         post?: never;
@@ -1166,10 +1553,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the POS terminals of a county */
+        /**
+         * List the POS terminals of a county
+         * @description List the POS terminals of a county.
+         *
+         *     Needs the permission `terminals:manage` (Issue enrolment codes for POS terminals and revoke them), within the caller's scope.
+         */
         get: operations["get_counties_countyId_terminals"];
         put?: never;
-        /** Register a POS terminal for a shop and issue its one-time enrolment code (valid 72 hours) */
+        /**
+         * Register a POS terminal for a shop and issue its one-time enrolment code (valid 72 hours)
+         * @description Register a POS terminal for a shop and issue its one-time enrolment code (valid 72 hours).
+         *
+         *     Needs the permission `terminals:manage` (Issue enrolment codes for POS terminals and revoke them), within the caller's scope.
+         */
         post: operations["post_counties_countyId_terminals"];
         delete?: never;
         options?: never;
@@ -1184,7 +1581,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One terminal */
+        /**
+         * One terminal
+         * @description One terminal.
+         *
+         *     Needs the permission `terminals:manage` (Issue enrolment codes for POS terminals and revoke them), within the caller's scope.
+         */
         get: operations["get_counties_countyId_terminals_id"];
         put?: never;
         post?: never;
@@ -1203,7 +1605,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke a terminal: its credential stops working at once (records it already synced stay) */
+        /**
+         * Revoke a terminal: its credential stops working at once (records it already synced stay)
+         * @description Revoke a terminal: its credential stops working at once (records it already synced stay).
+         *
+         *     Needs the permission `terminals:manage` (Issue enrolment codes for POS terminals and revoke them), within the caller's scope.
+         */
         post: operations["post_counties_countyId_terminals_id_revoke"];
         delete?: never;
         options?: never;
@@ -1218,10 +1625,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List townships of a county */
+        /**
+         * List townships of a county
+         * @description List townships of a county.
+         *
+         *     Needs the permission `reference:read` (Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules), within the caller's scope.
+         */
         get: operations["get_counties_countyId_townships"];
         put?: never;
-        /** Add to the county's townships */
+        /**
+         * Add to the county's townships
+         * @description Add to the county's townships.
+         *
+         *     Needs the permission `reference:write` (Create, change and deactivate reference data of a county), within the caller's scope.
+         */
         post: operations["post_counties_countyId_townships"];
         delete?: never;
         options?: never;
@@ -1236,14 +1653,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of the county's townships */
+        /**
+         * One of the county's townships
+         * @description One of the county's townships.
+         *
+         *     Needs the permission `reference:read` (Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules), within the caller's scope.
+         */
         get: operations["get_counties_countyId_townships_id"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Change or deactivate one of the county's townships (send the version you read) */
+        /**
+         * Change or deactivate one of the county's townships (send the version you read)
+         * @description Change or deactivate one of the county's townships (send the version you read).
+         *
+         *     Needs the permission `reference:write` (Create, change and deactivate reference data of a county), within the caller's scope.
+         */
         patch: operations["patch_counties_countyId_townships_id"];
         trace?: never;
     };
@@ -1254,7 +1681,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every version of one of the county's townships, oldest first */
+        /**
+         * Every version of one of the county's townships, oldest first
+         * @description Every version of one of the county's townships, oldest first.
+         *
+         *     Needs the permission `history:read` (Read the change history of reference records), within the caller's scope.
+         */
         get: operations["get_counties_countyId_townships_id_history"];
         put?: never;
         post?: never;
@@ -1271,10 +1703,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Users who act for a county */
+        /**
+         * Users who act for a county
+         * @description Users who act for a county.
+         *
+         *     Needs the permission `users:read` (List users of a county), within the caller's scope.
+         */
         get: operations["get_counties_countyId_users"];
         put?: never;
-        /** Create a county official, clerk (of a shop), hauler (of a company) or facility operator */
+        /**
+         * Create a county official, clerk (of a shop), hauler (of a company) or facility operator
+         * @description Create a county official, clerk (of a shop), hauler (of a company) or facility operator.
+         *
+         *     Needs the permission `users:write` (Create users and change their roles), within the caller's scope.
+         */
         post: operations["post_counties_countyId_users"];
         delete?: never;
         options?: never;
@@ -1298,6 +1740,8 @@ export interface paths {
         /**
          * Rename, reset the password of, or deactivate a user (ends their sessions)
          * @description Nobody deactivates their own account (CANNOT_DEACTIVATE_SELF), and a county keeps at least one active county official (LAST_ACTIVE_OFFICIAL).
+         *
+         *     Needs the permission `users:write` (Create users and change their roles), within the caller's scope.
          */
         patch: operations["patch_counties_countyId_users_id"];
         trace?: never;
@@ -1314,6 +1758,8 @@ export interface paths {
         /**
          * Unlock a user locked after too many failed logins, and clear their failure count
          * @description An account locked by failed logins (423 ACCOUNT_LOCKED) unlocks by itself after LOGIN_LOCK_MINUTES; a county official or administrator can unlock it at once here. Answers whether it was locked.
+         *
+         *     Needs the permission `users:write` (Create users and change their roles), within the caller's scope.
          */
         post: operations["post_counties_countyId_users_id_unlock"];
         delete?: never;
@@ -1329,7 +1775,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** County dashboard: headline tiles, monthly trend, custody funnel, rankings, last reconciliation */
+        /**
+         * County dashboard: headline tiles, monthly trend, custody funnel, rankings, last reconciliation
+         * @description County dashboard: headline tiles, monthly trend, custody funnel, rankings, last reconciliation.
+         *
+         *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
+         */
         get: operations["get_dashboard_counties_countyId"];
         put?: never;
         post?: never;
@@ -1346,7 +1797,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GeoJSON of the county's prefecture, its counties as features (the county named by its GB/T 2260 code), for the county page's map */
+        /**
+         * GeoJSON of the county's prefecture, its counties as features (the county named by its GB/T 2260 code), for the county page's map
+         * @description GeoJSON of the county's prefecture, its counties as features (the county named by its GB/T 2260 code), for the county page's map.
+         *
+         *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
+         */
         get: operations["get_dashboard_counties_countyId_map"];
         put?: never;
         post?: never;
@@ -1363,7 +1819,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One page of a reconciliation run's exceptions (total given), grouped by kind or by shop if asked, each with its reason in plain words */
+        /**
+         * One page of a reconciliation run's exceptions (total given), grouped by kind or by shop if asked, each with its reason in plain words
+         * @description One page of a reconciliation run's exceptions (total given), grouped by kind or by shop if asked, each with its reason in plain words.
+         *
+         *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
+         */
         get: operations["get_dashboard_counties_countyId_reconciliations_runId_exceptions"];
         put?: never;
         post?: never;
@@ -1380,7 +1841,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Shop table: rates, positions, containers at the shop, flags (returns above sales, overdue pickups); format=csv to export */
+        /**
+         * Shop table: rates, positions, containers at the shop, flags (returns above sales, overdue pickups); format=csv to export
+         * @description Shop table: rates, positions, containers at the shop, flags (returns above sales, overdue pickups); format=csv to export.
+         *
+         *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
+         */
         get: operations["get_dashboard_counties_countyId_shops"];
         put?: never;
         post?: never;
@@ -1397,7 +1863,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One shop: monthly trend, products, position, recent returns (returners masked) */
+        /**
+         * One shop: monthly trend, products, position, recent returns (returners masked)
+         * @description One shop: monthly trend, products, position, recent returns (returners masked).
+         *
+         *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
+         */
         get: operations["get_dashboard_counties_countyId_shops_shopId"];
         put?: never;
         post?: never;
@@ -1414,7 +1885,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Province: the counties compared (rates, deposits outstanding) and the province trend */
+        /**
+         * Province: the counties compared (rates, deposits outstanding) and the province trend
+         * @description Province: the counties compared (rates, deposits outstanding) and the province trend.
+         *
+         *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
+         */
         get: operations["get_dashboard_provinces_provinceCode"];
         put?: never;
         post?: never;
@@ -1431,7 +1907,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GeoJSON of the prefectures that hold the province's counties on this server, counties named by their GB/T 2260 codes */
+        /**
+         * GeoJSON of the prefectures that hold the province's counties on this server, counties named by their GB/T 2260 codes
+         * @description GeoJSON of the prefectures that hold the province's counties on this server, counties named by their GB/T 2260 codes.
+         *
+         *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
+         */
         get: operations["get_dashboard_provinces_provinceCode_map"];
         put?: never;
         post?: never;
@@ -1450,7 +1931,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Pay an approved held refund in cash at this shop (idempotent by the client id; paid once, ever) */
+        /**
+         * Pay an approved held refund in cash at this shop (idempotent by the client id; paid once, ever)
+         * @description Pay an approved held refund in cash at this shop (idempotent by the client id; paid once, ever).
+         *
+         *     Needs the permission `returns:write` (Record returns and the refunds paid for a shop), within the caller's scope.
+         */
         post: operations["post_held_refund_payouts"];
         delete?: never;
         options?: never;
@@ -1467,7 +1953,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approved held refunds not yet paid for a phone, to pay at the counter (any shop of the county) */
+        /**
+         * Approved held refunds not yet paid for a phone, to pay at the counter (any shop of the county)
+         * @description Approved held refunds not yet paid for a phone, to pay at the counter (any shop of the county).
+         *
+         *     Needs the permission `returns:write` (Record returns and the refunds paid for a shop), within the caller's scope.
+         */
         post: operations["post_held_refunds_payable"];
         delete?: never;
         options?: never;
@@ -1482,7 +1973,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Monthly report of a province: the counties compared, province trend, reconciliation status (HTML, PDF or JSON; Chinese or English) */
+        /**
+         * Monthly report of a province: the counties compared, province trend, reconciliation status (HTML, PDF or JSON; Chinese or English)
+         * @description Monthly report of a province: the counties compared, province trend, reconciliation status (HTML, PDF or JSON; Chinese or English).
+         *
+         *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
+         */
         get: operations["get_provinces_provinceCode_reports_monthly"];
         put?: never;
         post?: never;
@@ -1505,6 +2001,8 @@ export interface paths {
          * Record returned containers, their inspection and the refund paid (idempotent by the client id)
          * @deprecated
          * @description Deprecated alias of `POST /api/v1/counties/{countyId}/returns`, kept until Wed, 30 Jun 2027 00:00:00 GMT; answers carry `Deprecation`, `Sunset` and `Link: <…>; rel="successor-version"`. A unit-coded container refunds the deposit paid for it, once ever; others are matched first-in-first-out against the returner’s deposits of that product, then the county policy applies.
+         *
+         *     Needs the permission `returns:write` (Record returns and the refunds paid for a shop), within the caller's scope.
          */
         post: operations["post_returns"];
         delete?: never;
@@ -1526,6 +2024,8 @@ export interface paths {
          * Reverse a sale or a return (clerks: own shop, records the server stored today; terminals: own records of the same journal day; otherwise a county official)
          * @deprecated
          * @description Deprecated alias of `POST /api/v1/counties/{countyId}/reversals`, kept until Wed, 30 Jun 2027 00:00:00 GMT; answers carry `Deprecation`, `Sunset` and `Link: <…>; rel="successor-version"`.
+         *
+         *     Needs the permission `reversals:write` (Reverse a sale or return (clerks and terminals: own shop, only records the server stored today; docs/ledger.md)), within the caller's scope.
          */
         post: operations["post_reversals"];
         delete?: never;
@@ -1547,6 +2047,8 @@ export interface paths {
          * Record a sale with deposit (idempotent by the client id)
          * @deprecated
          * @description Deprecated alias of `POST /api/v1/counties/{countyId}/sales`, kept until Wed, 30 Jun 2027 00:00:00 GMT; answers carry `Deprecation`, `Sunset` and `Link: <…>; rel="successor-version"`. The deposit per container comes from the schedule in force at eventTime; an offline terminal states depositChargedFen, which is recorded as paid and flagged when it differs.
+         *
+         *     Needs the permission `sales:write` (Record sales with deposit for a shop), within the caller's scope.
          */
         post: operations["post_sales"];
         delete?: never;
@@ -1564,7 +2066,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record a settlement payment between the scheme and a shop, closing its statement for the period */
+        /**
+         * Record a settlement payment between the scheme and a shop, closing its statement for the period
+         * @description Record a settlement payment between the scheme and a shop, closing its statement for the period.
+         *
+         *     Needs the permission `settlements:write` (Record settlement payments between the scheme and a shop), within the caller's scope.
+         */
         post: operations["post_settlements"];
         delete?: never;
         options?: never;
@@ -1579,7 +2086,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Kannel dlr-url: a delivery report for one SMS of the outbox */
+        /**
+         * Kannel dlr-url: a delivery report for one SMS of the outbox
+         * @description Kannel dlr-url: a delivery report for one SMS of the outbox.
+         *
+         *     Public: no token needed.
+         */
         get: operations["get_sms_kannel_dlr"];
         put?: never;
         post?: never;
@@ -1599,6 +2111,8 @@ export interface paths {
         /**
          * Kannel sms-service get-url: one SMS from a farmer; the reply is queued to the sender
          * @description Configure Kannel with `get-url = "…/api/v1/sms/kannel/inbound?secret=…&id=%I&from=%p&to=%P&text=%a"`, `max-messages = 0` and `mo-recode = true` (docs/sms.md). A repeated Kannel message id changes nothing.
+         *
+         *     Public: no token needed.
          */
         get: operations["get_sms_kannel_inbound"];
         put?: never;
@@ -1621,6 +2135,8 @@ export interface paths {
         /**
          * Apply a batch of up to 1000 offline records (sales, returns, drawer reports, ...), each with its own result
          * @description Each record gets exactly the answer its single endpoint would give, in journal order, under its client id: a record already stored answers `duplicate` with the stored result, one bad record is `refused` with its error code and never blocks the rest, passing problems answer `retry`. Re-sending a whole batch, or any part of it, is always harmless. Records are booked at their event time. Consecutive sales are applied together, set-based, in one transaction; other records in transactions of up to 32, each under its own savepoint. Nothing is answered `applied` before its transaction committed.
+         *
+         *     Needs the permission `sales:write` (Record sales with deposit for a shop), within the caller's scope.
          */
         post: operations["post_sync_batches"];
         delete?: never;
@@ -1639,6 +2155,8 @@ export interface paths {
         /**
          * What a shop terminal caches: products, container types, deposit schedules and those in force, the shop, and the county's farmers
          * @description Terminals and clerks get their own county and shop by default. Farmers are included only for roles that may see them unmasked.
+         *
+         *     Needs the permission `reference:read` (Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules), within the caller's scope.
          */
         get: operations["get_sync_snapshot"];
         put?: never;
@@ -1658,7 +2176,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A terminal trades its one-time enrolment code for its device credential (shown once) */
+        /**
+         * A terminal trades its one-time enrolment code for its device credential (shown once)
+         * @description A terminal trades its one-time enrolment code for its device credential (shown once).
+         *
+         *     Public: no token needed.
+         */
         post: operations["post_terminals_enrol"];
         delete?: never;
         options?: never;
@@ -1673,7 +2196,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Dashboard asset index.html (precompressed at start: br or gzip, with Content-Length and ETag) */
+        /**
+         * Dashboard asset index.html (precompressed at start: br or gzip, with Content-Length and ETag)
+         * @description Dashboard asset index.html (precompressed at start: br or gzip, with Content-Length and ETag).
+         *
+         *     Public: no token needed.
+         */
         get: operations["get__dashboard"];
         put?: never;
         post?: never;
@@ -1690,7 +2218,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Dashboard asset app.css (precompressed at start: br or gzip, with Content-Length and ETag) */
+        /**
+         * Dashboard asset app.css (precompressed at start: br or gzip, with Content-Length and ETag)
+         * @description Dashboard asset app.css (precompressed at start: br or gzip, with Content-Length and ETag).
+         *
+         *     Public: no token needed.
+         */
         get: operations["get__dashboard_app.css"];
         put?: never;
         post?: never;
@@ -1707,7 +2240,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Dashboard asset app.js (precompressed at start: br or gzip, with Content-Length and ETag) */
+        /**
+         * Dashboard asset app.js (precompressed at start: br or gzip, with Content-Length and ETag)
+         * @description Dashboard asset app.js (precompressed at start: br or gzip, with Content-Length and ETag).
+         *
+         *     Public: no token needed.
+         */
         get: operations["get__dashboard_app.js"];
         put?: never;
         post?: never;
@@ -1724,7 +2262,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Dashboard asset echarts.min.js (precompressed at start: br or gzip, with Content-Length and ETag) */
+        /**
+         * Dashboard asset echarts.min.js (precompressed at start: br or gzip, with Content-Length and ETag)
+         * @description Dashboard asset echarts.min.js (precompressed at start: br or gzip, with Content-Length and ETag).
+         *
+         *     Public: no token needed.
+         */
         get: operations["get__dashboard_echarts.min.js"];
         put?: never;
         post?: never;
@@ -1741,7 +2284,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Dashboard asset plain-words.js (precompressed at start: br or gzip, with Content-Length and ETag) */
+        /**
+         * Dashboard asset plain-words.js (precompressed at start: br or gzip, with Content-Length and ETag)
+         * @description Dashboard asset plain-words.js (precompressed at start: br or gzip, with Content-Length and ETag).
+         *
+         *     Public: no token needed.
+         */
         get: operations["get__dashboard_plain_words.js"];
         put?: never;
         post?: never;
@@ -1758,7 +2306,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The process is up (does not touch the database) */
+        /**
+         * The process is up (does not touch the database)
+         * @description The process is up (does not touch the database).
+         *
+         *     Public: no token needed.
+         */
         get: operations["get__healthz"];
         put?: never;
         post?: never;
@@ -1775,7 +2328,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The database answers; 503 DATABASE_UNAVAILABLE if not */
+        /**
+         * The database answers; 503 DATABASE_UNAVAILABLE if not
+         * @description The database answers; 503 DATABASE_UNAVAILABLE if not.
+         *
+         *     Public: no token needed.
+         */
         get: operations["get__readyz"];
         put?: never;
         post?: never;
@@ -1792,13 +2350,100 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "BODY_UNREADABLE" | "MALFORMED_PATH" | "ROUTE_NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "SESSION_REVOKED" | "ACCOUNT_DISABLED" | "TERMINAL_REVOKED" | "RATE_LIMITED" | "ACCOUNT_LOCKED" | "ENROLMENT_CODE_INVALID" | "FORBIDDEN" | "OUT_OF_SCOPE" | "NOT_FOUND" | "REFERENCE_NOT_FOUND" | "VERSION_CONFLICT" | "DUPLICATE" | "RECORD_INACTIVE" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_OVERLAP" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "LAST_ACTIVE_OFFICIAL" | "SCOPE_MISMATCH" | "IDEMPOTENCY_CONFLICT" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "UNIT_CODE_ALREADY_SOLD" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "REVERSAL_WINDOW_CLOSED" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "SETTLEMENT_AMOUNT_MISMATCH" | "HELD_REFUND_ALREADY_DECIDED" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_FORMAT" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "LEDGER_BOUND_BROKEN" | "SYNC_KIND_UNAVAILABLE" | "BAG_SEALED" | "BAG_WRONG_STATE" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "SIGNER_NOT_PARTY" | "MANIFEST_NOT_DELIVERED" | "BAG_NOT_ON_MANIFEST" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "CERTIFICATE_DUPLICATE" | "BAGS_NOT_AT_ONE_FACILITY" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE" | "REPORT_PDF_UNAVAILABLE" | "SMS_NOT_CONFIGURED" | "SMS_SECRET_INVALID" | "SMS_OUTBOX_NOT_FOUND" | "SERVER_BUSY" | "DATABASE_UNAVAILABLE" | "INTERNAL";
-                details: {
-                    code?: string;
+                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "BODY_UNREADABLE" | "MALFORMED_PATH" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "SESSION_REVOKED" | "ACCOUNT_DISABLED" | "TERMINAL_REVOKED" | "RATE_LIMITED" | "ACCOUNT_LOCKED" | "ENROLMENT_CODE_INVALID" | "FORBIDDEN" | "OUT_OF_SCOPE" | "NOT_FOUND" | "REFERENCE_NOT_FOUND" | "VERSION_CONFLICT" | "DUPLICATE" | "RECORD_INACTIVE" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_OVERLAP" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "LAST_ACTIVE_OFFICIAL" | "SCOPE_MISMATCH" | "IDEMPOTENCY_CONFLICT" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "UNIT_CODE_ALREADY_SOLD" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "REVERSAL_WINDOW_CLOSED" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "SETTLEMENT_AMOUNT_MISMATCH" | "HELD_REFUND_ALREADY_DECIDED" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_FORMAT" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "LEDGER_BOUND_BROKEN" | "SYNC_KIND_UNAVAILABLE" | "BAG_SEALED" | "BAG_WRONG_STATE" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "SIGNER_NOT_PARTY" | "MANIFEST_NOT_DELIVERED" | "BAG_NOT_ON_MANIFEST" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "CERTIFICATE_DUPLICATE" | "BAGS_NOT_AT_ONE_FACILITY" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE" | "REPORT_PDF_UNAVAILABLE" | "SMS_NOT_CONFIGURED" | "SMS_SECRET_INVALID" | "SMS_OUTBOX_NOT_FOUND" | "SERVER_BUSY" | "DATABASE_UNAVAILABLE" | "INTERNAL";
+                details: ({
+                    code: string;
+                    /** @description JSON pointer of the offending input, e.g. /body/lines/0/quantity */
                     field?: string;
-                    message?: string;
-                }[];
+                    message: string;
+                } & {
+                    [key: string]: unknown;
+                })[];
                 message: string;
+            };
+        };
+        /** @description The error envelope with a code answered as HTTP 400: VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH */
+        Error400: components["schemas"]["Error"] & {
+            error?: {
+                /** @enum {string} */
+                code?: "VALIDATION_FAILED" | "MALFORMED_JSON" | "BODY_UNREADABLE" | "MALFORMED_PATH";
+            };
+        };
+        /** @description The error envelope with a code answered as HTTP 401: UNAUTHENTICATED, INVALID_CREDENTIALS, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED, ENROLMENT_CODE_INVALID */
+        Error401: components["schemas"]["Error"] & {
+            error?: {
+                /** @enum {string} */
+                code?: "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "SESSION_REVOKED" | "ACCOUNT_DISABLED" | "TERMINAL_REVOKED" | "ENROLMENT_CODE_INVALID";
+            };
+        };
+        /** @description The error envelope with a code answered as HTTP 403: FORBIDDEN, OUT_OF_SCOPE, REVERSAL_WINDOW_CLOSED, SIGNER_NOT_PARTY, SMS_SECRET_INVALID */
+        Error403: components["schemas"]["Error"] & {
+            error?: {
+                /** @enum {string} */
+                code?: "FORBIDDEN" | "OUT_OF_SCOPE" | "REVERSAL_WINDOW_CLOSED" | "SIGNER_NOT_PARTY" | "SMS_SECRET_INVALID";
+            };
+        };
+        /** @description The error envelope with a code answered as HTTP 404: ROUTE_NOT_FOUND, NOT_FOUND, SMS_OUTBOX_NOT_FOUND */
+        Error404: components["schemas"]["Error"] & {
+            error?: {
+                /** @enum {string} */
+                code?: "ROUTE_NOT_FOUND" | "NOT_FOUND" | "SMS_OUTBOX_NOT_FOUND";
+            };
+        };
+        /** @description The error envelope with a code answered as HTTP 409: VERSION_CONFLICT, DUPLICATE, SCHEDULE_OVERLAP, LAST_ACTIVE_OFFICIAL, IDEMPOTENCY_CONFLICT, UNIT_CODE_ALREADY_SOLD, ALREADY_REVERSED, REVERSAL_NOT_POSSIBLE, PERIOD_CLOSED, PERIOD_ALREADY_CLOSED, PERIOD_NOT_RECONCILED, NOTHING_TO_SETTLE, HELD_REFUND_ALREADY_DECIDED, HELD_REFUND_NOT_APPROVED, HELD_REFUND_ALREADY_PAID, LEDGER_BOUND_BROKEN, BAG_SEALED, BAG_WRONG_STATE, UNIT_CODE_ALREADY_BAGGED, SEAL_NO_DUPLICATE, BAG_ALREADY_ON_MANIFEST, MANIFEST_LOCKED, SIGNATURE_OUT_OF_ORDER, MANIFEST_NOT_DELIVERED, BAG_ALREADY_INSPECTED, BAG_NOT_INSPECTED, CERTIFICATE_DUPLICATE */
+        Error409: components["schemas"]["Error"] & {
+            error?: {
+                /** @enum {string} */
+                code?: "VERSION_CONFLICT" | "DUPLICATE" | "SCHEDULE_OVERLAP" | "LAST_ACTIVE_OFFICIAL" | "IDEMPOTENCY_CONFLICT" | "UNIT_CODE_ALREADY_SOLD" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "HELD_REFUND_ALREADY_DECIDED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "LEDGER_BOUND_BROKEN" | "BAG_SEALED" | "BAG_WRONG_STATE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "MANIFEST_NOT_DELIVERED" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "CERTIFICATE_DUPLICATE";
+            };
+        };
+        /** @description The error envelope with a code answered as HTTP 413: BODY_TOO_LARGE */
+        Error413: components["schemas"]["Error"] & {
+            error?: {
+                /** @enum {string} */
+                code?: "BODY_TOO_LARGE";
+            };
+        };
+        /** @description The error envelope with a code answered as HTTP 415: UNSUPPORTED_MEDIA_TYPE, CODE_REGISTRY_FORMAT */
+        Error415: components["schemas"]["Error"] & {
+            error?: {
+                /** @enum {string} */
+                code?: "UNSUPPORTED_MEDIA_TYPE" | "CODE_REGISTRY_FORMAT";
+            };
+        };
+        /** @description The error envelope with a code answered as HTTP 422: REFERENCE_NOT_FOUND, RECORD_INACTIVE, INVALID_PHONE, INVALID_REGISTRATION_NO, INVALID_GTIN, SCHEDULE_IN_PAST, CANNOT_DEACTIVATE_SELF, SCOPE_MISMATCH, EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD, PRODUCT_NOT_FOUND, NO_DEPOSIT_SCHEDULE, FARMER_NAME_REQUIRED, UNIT_CODE_INVALID, UNIT_CODE_PRODUCT_MISMATCH, UNIT_CODE_DUPLICATE, TOO_MANY_UNIT_CODES, PAYMENT_REFERENCE_REQUIRED, REASON_CODE_REQUIRED, INVALID_PERIOD, PERIOD_NOT_ENDED, SETTLEMENT_AMOUNT_MISMATCH, DECLINE_REASON_REQUIRED, HELD_REFUND_PHONE_MISMATCH, CODE_REGISTRY_MALFORMED, CODE_REGISTRY_EMPTY, BAG_EMPTY, BAG_MATERIAL_MISMATCH, BAG_EXCEEDS_RETURNED, UNIT_CODE_NOT_RETURNED_HERE, BAG_NOT_ON_MANIFEST, DISCREPANCY_REQUIRED, INVALID_TRACKING_NUMBER, DISPOSAL_LICENCE_MISMATCH, BAGS_NOT_AT_ONE_FACILITY, RECONCILIATION_PERIOD_INVALID, RECONCILIATION_AS_OF_IN_FUTURE, INVALID_MONTH_RANGE, REPORT_MONTH_IN_FUTURE */
+        Error422: components["schemas"]["Error"] & {
+            error?: {
+                /** @enum {string} */
+                code?: "REFERENCE_NOT_FOUND" | "RECORD_INACTIVE" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "SCOPE_MISMATCH" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "SETTLEMENT_AMOUNT_MISMATCH" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "BAG_NOT_ON_MANIFEST" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "BAGS_NOT_AT_ONE_FACILITY" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE";
+            };
+        };
+        /** @description The error envelope with a code answered as HTTP 423: ACCOUNT_LOCKED */
+        Error423: components["schemas"]["Error"] & {
+            error?: {
+                /** @enum {string} */
+                code?: "ACCOUNT_LOCKED";
+            };
+        };
+        /** @description The error envelope with a code answered as HTTP 429: RATE_LIMITED */
+        Error429: components["schemas"]["Error"] & {
+            error?: {
+                /** @enum {string} */
+                code?: "RATE_LIMITED";
+            };
+        };
+        /** @description The error envelope with a code answered as HTTP 500: INTERNAL */
+        Error500: components["schemas"]["Error"] & {
+            error?: {
+                /** @enum {string} */
+                code?: "INTERNAL";
+            };
+        };
+        /** @description The error envelope with a code answered as HTTP 503: SYNC_KIND_UNAVAILABLE, REPORT_PDF_UNAVAILABLE, SMS_NOT_CONFIGURED, SERVER_BUSY, DATABASE_UNAVAILABLE */
+        Error503: components["schemas"]["Error"] & {
+            error?: {
+                /** @enum {string} */
+                code?: "SYNC_KIND_UNAVAILABLE" | "REPORT_PDF_UNAVAILABLE" | "SMS_NOT_CONFIGURED" | "SERVER_BUSY" | "DATABASE_UNAVAILABLE";
             };
         };
     };
@@ -1819,6 +2464,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "username": "example text",
+                 *       "password": "example text"
+                 *     }
+                 */
                 "application/json": {
                     password: string;
                     username: string;
@@ -1863,13 +2514,40 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
             /** @description INVALID_CREDENTIALS or ACCOUNT_DISABLED */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description ACCOUNT_LOCKED: too many failed logins; unlocksAt in details */
@@ -1878,7 +2556,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error423"];
                 };
             };
             /** @description RATE_LIMITED: wait the seconds in Retry-After */
@@ -1887,7 +2565,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
                 };
             };
             /** @description SERVER_BUSY: too many logins being checked at once; wait the seconds in Retry-After */
@@ -1896,16 +2583,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error; see docs/errors.md */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -1926,13 +2604,58 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -1983,13 +2706,58 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -2003,6 +2771,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "refreshToken": "example text"
+                 *     }
+                 */
                 "application/json": {
                     refreshToken: string;
                 };
@@ -2046,22 +2819,58 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
             /** @description TOKEN_INVALID, TOKEN_EXPIRED or SESSION_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error401"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description BODY_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -2069,7 +2878,7 @@ export interface operations {
     get_counties: {
         parameters: {
             query?: {
-                /** @description The nextCursor of the previous page */
+                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
                 cursor?: string;
                 /** @description Page size */
                 limit?: number;
@@ -2139,13 +2948,58 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -2159,6 +3013,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "511425",
+                 *       "nameZh": "x",
+                 *       "nameEn": "x",
+                 *       "provinceNameZh": "x",
+                 *       "prefectureNameZh": "x"
+                 *     }
+                 */
                 "application/json": {
                     /** @description Days after sale before a deposit becomes unredeemed */
                     depositValidityDays?: number;
@@ -2258,22 +3121,85 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description DUPLICATE */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description BODY_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -2346,22 +3272,67 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -2378,6 +3349,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "version": 1,
+                 *       "nameZh": "x"
+                 *     }
+                 */
                 "application/json": {
                     active?: boolean;
                     /** @description Days after sale before a deposit becomes unredeemed */
@@ -2473,13 +3450,40 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description VERSION_CONFLICT */
@@ -2488,16 +3492,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description BODY_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -2505,7 +3545,7 @@ export interface operations {
     get_counties_countyId_bags: {
         parameters: {
             query?: {
-                /** @description The nextCursor of the previous page */
+                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
                 cursor?: string;
                 /** @description Page size */
                 limit?: number;
@@ -2573,13 +3613,58 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -2596,6 +3681,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "material": "HDPE"
+                 *     }
+                 */
                 "application/json": {
                     /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
@@ -2703,22 +3795,85 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
             /** @description REFERENCE_NOT_FOUND */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -2736,12 +3891,95 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The bag */
+            /** @description The bag, its items and its custody events */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        countedQuantity: number | null;
+                        countyId: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        declaredQuantity: number;
+                        /** Format: uuid */
+                        disposalId: string | null;
+                        events: {
+                            actor: string;
+                            /** @description What the event recorded; its fields depend on the type (docs/custody.md) */
+                            data: {
+                                [key: string]: unknown;
+                            };
+                            /** @description SHA-256, hex */
+                            hash: string;
+                            /** Format: date-time */
+                            recordedAt: string;
+                            /** @description Position in the county's custody chain */
+                            seq: number;
+                            /** @enum {string} */
+                            type: "bag_opened" | "bag_items_added" | "bag_sealed" | "manifest_created" | "manifest_bags_added" | "transporter_added" | "signature_recorded" | "custody_passed" | "bag_inspected" | "inspection_corrected" | "bags_disposed";
+                        }[];
+                        expectedWeightG: number;
+                        holder: {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            type: "shop" | "hauler" | "facility";
+                        };
+                        /** Format: uuid */
+                        id: string;
+                        items: {
+                            containerTypeCode: string;
+                            /** Format: uuid */
+                            containerTypeId: string;
+                            itemNo: number;
+                            quantity: number;
+                            tareWeightG: number;
+                            unitCode: string | null;
+                        }[];
+                        /** Format: uuid */
+                        manifestId: string | null;
+                        material: string;
+                        measuredWeightG: number | null;
+                        rejectedQuantity: number;
+                        /** Format: date-time */
+                        sealedAt: string | null;
+                        sealNo: string | null;
+                        /** Format: uuid */
+                        shopId: string;
+                        shopWeightG: number | null;
+                        /** @enum {string} */
+                        state: "open" | "sealed" | "picked_up" | "received" | "disposed" | "rejected" | "missing";
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
             };
             /** @description NOT_FOUND */
             404: {
@@ -2749,16 +3987,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -2776,6 +4032,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "outcome": "accepted",
+                 *       "measuredWeightG": 1,
+                 *       "comment": "x"
+                 *     }
+                 */
                 "application/json": {
                     /** @description Why the earlier inspection is corrected */
                     comment: string;
@@ -2827,13 +4091,58 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description BAG_NOT_INSPECTED, BAG_WRONG_STATE */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description DISCREPANCY_REQUIRED */
@@ -2842,16 +4151,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -2869,6 +4196,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "counts": [
+                 *         {
+                 *           "containerTypeId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *           "quantity": 1
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     counts?: {
                         /** Format: uuid */
@@ -2930,13 +4268,58 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description BAG_SEALED, UNIT_CODE_ALREADY_BAGGED, IDEMPOTENCY_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description BAG_MATERIAL_MISMATCH, BAG_EXCEEDS_RETURNED, UNIT_CODE_NOT_RETURNED_HERE, UNIT_CODE_INVALID */
@@ -2945,16 +4328,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -2972,6 +4373,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "sealNo": "A"
+                 *     }
+                 */
                 "application/json": {
                     /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
@@ -3031,13 +4438,58 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description BAG_SEALED, SEAL_NO_DUPLICATE */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description BAG_EMPTY */
@@ -3046,16 +4498,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -3065,7 +4535,7 @@ export interface operations {
             query?: {
                 /** @description Only active (true) or only deactivated (false) records */
                 active?: boolean;
-                /** @description The nextCursor of the previous page */
+                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
                 cursor?: string;
                 /** @description Page size */
                 limit?: number;
@@ -3088,40 +4558,85 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
-                            active?: boolean;
-                            code?: string;
+                            active: boolean;
+                            code: string;
                             /**
                              * @description GB/T 2260 six-digit county code
                              * @example 511425
                              */
-                            countyId?: string;
+                            countyId: string;
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** Format: uuid */
-                            id?: string;
+                            id: string;
                             /** @enum {string} */
-                            material?: "HDPE" | "PET" | "COEX" | "PP" | "glass" | "aluminium" | "plastic_bag" | "paper_bag" | "composite_bag";
-                            nameEn?: string;
-                            nameZh?: string;
+                            material: "HDPE" | "PET" | "COEX" | "PP" | "glass" | "aluminium" | "plastic_bag" | "paper_bag" | "composite_bag";
+                            nameEn: string;
+                            nameZh: string;
                             /** @description Empty container weight in grams */
-                            tareWeightG?: number;
+                            tareWeightG: number;
                             /** Format: date-time */
-                            updatedAt?: string;
-                            version?: number;
+                            updatedAt: string;
+                            version: number;
                             /** @description Nominal volume in mL (or g for bags) */
-                            volumeMl?: number;
+                            volumeMl: number;
                         }[];
                         nextCursor: string | null;
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -3138,6 +4653,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "code": "A",
+                 *       "nameZh": "x",
+                 *       "nameEn": "x",
+                 *       "material": "HDPE",
+                 *       "volumeMl": 1,
+                 *       "tareWeightG": 1
+                 *     }
+                 */
                 "application/json": {
                     code: string;
                     /** @enum {string} */
@@ -3159,29 +4684,56 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        code?: string;
+                        active: boolean;
+                        code: string;
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
                          */
-                        countyId?: string;
+                        countyId: string;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: uuid */
-                        id?: string;
+                        id: string;
                         /** @enum {string} */
-                        material?: "HDPE" | "PET" | "COEX" | "PP" | "glass" | "aluminium" | "plastic_bag" | "paper_bag" | "composite_bag";
-                        nameEn?: string;
-                        nameZh?: string;
+                        material: "HDPE" | "PET" | "COEX" | "PP" | "glass" | "aluminium" | "plastic_bag" | "paper_bag" | "composite_bag";
+                        nameEn: string;
+                        nameZh: string;
                         /** @description Empty container weight in grams */
-                        tareWeightG?: number;
+                        tareWeightG: number;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        version?: number;
+                        updatedAt: string;
+                        version: number;
                         /** @description Nominal volume in mL (or g for bags) */
-                        volumeMl?: number;
+                        volumeMl: number;
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description DUPLICATE */
@@ -3190,7 +4742,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description A rule of this record is broken */
@@ -3199,16 +4769,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -3233,29 +4821,56 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        code?: string;
+                        active: boolean;
+                        code: string;
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
                          */
-                        countyId?: string;
+                        countyId: string;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: uuid */
-                        id?: string;
+                        id: string;
                         /** @enum {string} */
-                        material?: "HDPE" | "PET" | "COEX" | "PP" | "glass" | "aluminium" | "plastic_bag" | "paper_bag" | "composite_bag";
-                        nameEn?: string;
-                        nameZh?: string;
+                        material: "HDPE" | "PET" | "COEX" | "PP" | "glass" | "aluminium" | "plastic_bag" | "paper_bag" | "composite_bag";
+                        nameEn: string;
+                        nameZh: string;
                         /** @description Empty container weight in grams */
-                        tareWeightG?: number;
+                        tareWeightG: number;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        version?: number;
+                        updatedAt: string;
+                        version: number;
                         /** @description Nominal volume in mL (or g for bags) */
-                        volumeMl?: number;
+                        volumeMl: number;
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -3264,16 +4879,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -3291,6 +4924,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "version": 1,
+                 *       "active": true
+                 *     }
+                 */
                 "application/json": {
                     /** @description false deactivates the record, true brings it back */
                     active?: boolean;
@@ -3315,29 +4954,56 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        code?: string;
+                        active: boolean;
+                        code: string;
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
                          */
-                        countyId?: string;
+                        countyId: string;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: uuid */
-                        id?: string;
+                        id: string;
                         /** @enum {string} */
-                        material?: "HDPE" | "PET" | "COEX" | "PP" | "glass" | "aluminium" | "plastic_bag" | "paper_bag" | "composite_bag";
-                        nameEn?: string;
-                        nameZh?: string;
+                        material: "HDPE" | "PET" | "COEX" | "PP" | "glass" | "aluminium" | "plastic_bag" | "paper_bag" | "composite_bag";
+                        nameEn: string;
+                        nameZh: string;
                         /** @description Empty container weight in grams */
-                        tareWeightG?: number;
+                        tareWeightG: number;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        version?: number;
+                        updatedAt: string;
+                        version: number;
                         /** @description Nominal volume in mL (or g for bags) */
-                        volumeMl?: number;
+                        volumeMl: number;
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -3346,7 +5012,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description VERSION_CONFLICT or DUPLICATE */
@@ -3355,16 +5021,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description BODY_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -3391,13 +5093,65 @@ export interface operations {
                     "application/json": {
                         items: {
                             actor: string;
-                            data: Record<string, unknown>;
-                            op: string;
+                            /** @description The record as it was at this version (fields added to the record since are absent from older versions) */
+                            data: {
+                                active?: boolean;
+                                code?: string;
+                                /**
+                                 * @description GB/T 2260 six-digit county code
+                                 * @example 511425
+                                 */
+                                countyId?: string;
+                                /** Format: date-time */
+                                createdAt?: string;
+                                /** Format: uuid */
+                                id: string;
+                                /** @enum {string} */
+                                material?: "HDPE" | "PET" | "COEX" | "PP" | "glass" | "aluminium" | "plastic_bag" | "paper_bag" | "composite_bag";
+                                nameEn?: string;
+                                nameZh?: string;
+                                /** @description Empty container weight in grams */
+                                tareWeightG?: number;
+                                /** Format: date-time */
+                                updatedAt?: string;
+                                version: number;
+                                /** @description Nominal volume in mL (or g for bags) */
+                                volumeMl?: number;
+                            };
+                            /** @enum {string} */
+                            op: "create" | "update" | "deactivate" | "reactivate" | "supersede";
                             /** Format: date-time */
                             recordedAt: string;
                             version: number;
                         }[];
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -3406,16 +5160,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -3432,20 +5204,139 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { ok, tolerancePct, materials: [...], problems: [...] } */
+            /** @description Per material: counts, grams and kg at each stage, whether it holds; the problems found */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        countyId: string;
+                        materials: {
+                            counts: {
+                                /** @description At facilities (containers) */
+                                atFacilities: number;
+                                /** @description Disposed of (containers) */
+                                disposed: number;
+                                /** @description Explained by recorded discrepancies (containers) */
+                                explainedByDiscrepancies: number;
+                                /** @description In bags at shops (containers) */
+                                inBagsAtShops: number;
+                                /** @description In transit (containers) */
+                                inTransit: number;
+                                /** @description Loose at shops (containers) */
+                                notBagged: number;
+                                /** @description Accepted at shops (containers) */
+                                returned: number;
+                                /** @description Not accounted for (containers) */
+                                unexplained: number;
+                            };
+                            grams: {
+                                /** @description At facilities (grams) */
+                                atFacilities: number;
+                                /** @description Disposed of (grams) */
+                                disposed: number;
+                                /** @description Explained by recorded discrepancies (grams) */
+                                explainedByDiscrepancies: number;
+                                /** @description In bags at shops (grams) */
+                                inBagsAtShops: number;
+                                /** @description In transit (grams) */
+                                inTransit: number;
+                                /** @description Loose at shops (grams) */
+                                notBagged: number;
+                                /** @description Accepted at shops (grams) */
+                                returned: number;
+                                /** @description Not accounted for (grams) */
+                                unexplained: number;
+                                /** @description Difference within the weight tolerance (grams) */
+                                withinTolerance: number;
+                            };
+                            /** @description Whether this material balances */
+                            holds: boolean;
+                            kg: {
+                                /** @description At facilities (kg) */
+                                atFacilities: number;
+                                /** @description At shops (kg) */
+                                atShops: number;
+                                /** @description Disposed of (kg) */
+                                disposed: number;
+                                /** @description In transit (kg) */
+                                inTransit: number;
+                                /** @description Accepted at shops (kg) */
+                                returned: number;
+                                /** @description Not accounted for (kg) */
+                                unexplained: number;
+                            };
+                            /** @enum {string} */
+                            material: "HDPE" | "PET" | "COEX" | "PP" | "glass" | "aluminium" | "plastic_bag" | "paper_bag" | "composite_bag";
+                        }[];
+                        /** @description true when every material balances within the tolerance */
+                        ok: boolean;
+                        problems: {
+                            /** Format: uuid */
+                            bagId?: string;
+                            material: string;
+                            message: string;
+                            /** Format: uuid */
+                            shopId?: string;
+                        }[];
+                        /** @description The county's weight tolerance, percent */
+                        tolerancePct: number;
+                    };
+                };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -3467,22 +5358,110 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The ledger */
+            /** @description The ledger: CSV by default (UTF-8 with a BOM, for spreadsheets), a printable bilingual page with format=html, JSON with format=json */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv": string;
+                    "application/json": {
+                        countyId: string;
+                        /** Format: date */
+                        from: string;
+                        shops: {
+                            bags: {
+                                /** Format: uuid */
+                                bagId: string;
+                                disposalCertificateNo: string | null;
+                                disposalLicence: string | null;
+                                disposalMethod: string | null;
+                                /** Format: date */
+                                disposedOn: string | null;
+                                expectedWeightKg: number;
+                                facility: string | null;
+                                facilityLicence: string | null;
+                                material: string;
+                                measuredWeightKg: number | null;
+                                quantity: number;
+                                /** Format: date */
+                                sealedOn: string | null;
+                                sealNo: string | null;
+                                /** @enum {string} */
+                                state: "open" | "sealed" | "picked_up" | "received" | "disposed" | "rejected" | "missing";
+                                trackingNo: string | null;
+                            }[];
+                            licenceNo: string;
+                            received: {
+                                containerType: string;
+                                /** Format: date */
+                                day: string;
+                                material: string;
+                                quantity: number;
+                                weightKg: number;
+                            }[];
+                            /** Format: uuid */
+                            shopId: string;
+                            shopName: string;
+                        }[];
+                        /** Format: date */
+                        to: string;
+                    };
+                    "text/csv; charset=utf-8": string;
+                    "text/html; charset=utf-8": string;
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -3499,20 +5478,83 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description { ok, events, headHash, firstBroken: { seq, eventId, reason, message } | null } */
+            /** @description The chain's state: ok, events checked, the head hash, the first broken link or null */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        countyId: string;
+                        /** @description Events checked (up to the first broken one) */
+                        events: number;
+                        firstBroken: {
+                            /** Format: uuid */
+                            eventId: string;
+                            message: string;
+                            /** @enum {string} */
+                            reason: "hash_mismatch" | "prev_hash_mismatch" | "seq_gap" | "column_mismatch";
+                            seq: number;
+                        } | null;
+                        /** @description SHA-256, hex */
+                        headHash: string;
+                        /** @description true when every link of the chain recomputes */
+                        ok: boolean;
+                    };
+                };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -3523,7 +5565,7 @@ export interface operations {
                 /** @description Only active (true) or only deactivated (false) records */
                 active?: boolean;
                 containerTypeId?: string;
-                /** @description The nextCursor of the previous page */
+                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
                 cursor?: string;
                 /** @description Page size */
                 limit?: number;
@@ -3545,49 +5587,94 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
-                            active?: boolean;
+                            active: boolean;
                             /**
                              * Format: uuid
                              * @description null: the default for container types without their own schedule
                              */
-                            containerTypeId?: string | null;
+                            containerTypeId: string | null;
                             /**
                              * @description GB/T 2260 six-digit county code
                              * @example 511425
                              */
-                            countyId?: string;
+                            countyId: string;
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** @description Amount in fen (1 yuan = 100 fen) */
-                            depositFen?: number;
+                            depositFen: number;
                             /**
                              * Format: date
                              * @description First business day the schedule applies
                              */
-                            effectiveFrom?: string;
+                            effectiveFrom: string;
                             /**
                              * Format: date
                              * @description First business day it no longer applies; null = until superseded
                              */
-                            effectiveTo?: string | null;
+                            effectiveTo: string | null;
                             /** Format: uuid */
-                            id?: string;
-                            note?: string;
+                            id: string;
+                            note: string;
                             /** Format: date-time */
-                            updatedAt?: string;
-                            version?: number;
+                            updatedAt: string;
+                            version: number;
                         }[];
                         nextCursor: string | null;
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -3604,6 +5691,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "containerTypeId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "depositFen": 1,
+                 *       "effectiveFrom": "2026-03-15"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * Format: uuid
@@ -3634,38 +5728,65 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
+                        active: boolean;
                         /**
                          * Format: uuid
                          * @description null: the default for container types without their own schedule
                          */
-                        containerTypeId?: string | null;
+                        containerTypeId: string | null;
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
                          */
-                        countyId?: string;
+                        countyId: string;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** @description Amount in fen (1 yuan = 100 fen) */
-                        depositFen?: number;
+                        depositFen: number;
                         /**
                          * Format: date
                          * @description First business day the schedule applies
                          */
-                        effectiveFrom?: string;
+                        effectiveFrom: string;
                         /**
                          * Format: date
                          * @description First business day it no longer applies; null = until superseded
                          */
-                        effectiveTo?: string | null;
+                        effectiveTo: string | null;
                         /** Format: uuid */
-                        id?: string;
-                        note?: string;
+                        id: string;
+                        note: string;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        version?: number;
+                        updatedAt: string;
+                        version: number;
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description DUPLICATE */
@@ -3674,7 +5795,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description A rule of this record is broken */
@@ -3683,16 +5822,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -3717,38 +5874,65 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
+                        active: boolean;
                         /**
                          * Format: uuid
                          * @description null: the default for container types without their own schedule
                          */
-                        containerTypeId?: string | null;
+                        containerTypeId: string | null;
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
                          */
-                        countyId?: string;
+                        countyId: string;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** @description Amount in fen (1 yuan = 100 fen) */
-                        depositFen?: number;
+                        depositFen: number;
                         /**
                          * Format: date
                          * @description First business day the schedule applies
                          */
-                        effectiveFrom?: string;
+                        effectiveFrom: string;
                         /**
                          * Format: date
                          * @description First business day it no longer applies; null = until superseded
                          */
-                        effectiveTo?: string | null;
+                        effectiveTo: string | null;
                         /** Format: uuid */
-                        id?: string;
-                        note?: string;
+                        id: string;
+                        note: string;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        version?: number;
+                        updatedAt: string;
+                        version: number;
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -3757,16 +5941,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -3793,13 +5995,74 @@ export interface operations {
                     "application/json": {
                         items: {
                             actor: string;
-                            data: Record<string, unknown>;
-                            op: string;
+                            /** @description The record as it was at this version (fields added to the record since are absent from older versions) */
+                            data: {
+                                active?: boolean;
+                                /**
+                                 * Format: uuid
+                                 * @description null: the default for container types without their own schedule
+                                 */
+                                containerTypeId?: string | null;
+                                /**
+                                 * @description GB/T 2260 six-digit county code
+                                 * @example 511425
+                                 */
+                                countyId?: string;
+                                /** Format: date-time */
+                                createdAt?: string;
+                                /** @description Amount in fen (1 yuan = 100 fen) */
+                                depositFen?: number;
+                                /**
+                                 * Format: date
+                                 * @description First business day the schedule applies
+                                 */
+                                effectiveFrom?: string;
+                                /**
+                                 * Format: date
+                                 * @description First business day it no longer applies; null = until superseded
+                                 */
+                                effectiveTo?: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                note?: string;
+                                /** Format: date-time */
+                                updatedAt?: string;
+                                version: number;
+                            };
+                            /** @enum {string} */
+                            op: "create" | "update" | "deactivate" | "reactivate" | "supersede";
                             /** Format: date-time */
                             recordedAt: string;
                             version: number;
                         }[];
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -3808,16 +6071,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -3857,13 +6138,58 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -3880,6 +6206,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "bagIds": [
+                 *         "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b"
+                 *       ],
+                 *       "method": "recycling",
+                 *       "facilityLicenceNo": "x",
+                 *       "certificateNo": "x",
+                 *       "disposedOn": "2026-03-15"
+                 *     }
+                 */
                 "application/json": {
                     bagIds: string[];
                     /** @description Disposal certificate number */
@@ -3949,13 +6287,58 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description BAG_NOT_INSPECTED, BAG_WRONG_STATE, CERTIFICATE_DUPLICATE */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description DISPOSAL_LICENCE_MISMATCH, BAGS_NOT_AT_ONE_FACILITY, REFERENCE_NOT_FOUND */
@@ -3964,16 +6347,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -3983,7 +6384,7 @@ export interface operations {
             query?: {
                 /** @description Only active (true) or only deactivated (false) records */
                 active?: boolean;
-                /** @description The nextCursor of the previous page */
+                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
                 cursor?: string;
                 kind?: "collection_centre" | "recycler" | "incinerator" | "landfill";
                 /** @description Page size */
@@ -4006,37 +6407,82 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
-                            active?: boolean;
-                            address?: string;
+                            active: boolean;
+                            address: string;
                             /**
                              * @description GB/T 2260 six-digit county code
                              * @example 511425
                              */
-                            countyId?: string;
+                            countyId: string;
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** Format: uuid */
-                            id?: string;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "collection_centre" | "recycler" | "incinerator" | "landfill";
+                            kind: "collection_centre" | "recycler" | "incinerator" | "landfill";
                             /** @description Operating licence (e.g. hazardous-waste licence) number */
-                            licenceNo?: string;
-                            name?: string;
+                            licenceNo: string;
+                            name: string;
                             /** Format: date-time */
-                            updatedAt?: string;
-                            version?: number;
+                            updatedAt: string;
+                            version: number;
                         }[];
                         nextCursor: string | null;
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -4053,6 +6499,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "x",
+                 *       "kind": "collection_centre",
+                 *       "licenceNo": "x"
+                 *     }
+                 */
                 "application/json": {
                     address?: string;
                     /** @enum {string} */
@@ -4071,26 +6524,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        address?: string;
+                        active: boolean;
+                        address: string;
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
                          */
-                        countyId?: string;
+                        countyId: string;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: uuid */
-                        id?: string;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "collection_centre" | "recycler" | "incinerator" | "landfill";
+                        kind: "collection_centre" | "recycler" | "incinerator" | "landfill";
                         /** @description Operating licence (e.g. hazardous-waste licence) number */
-                        licenceNo?: string;
-                        name?: string;
+                        licenceNo: string;
+                        name: string;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        version?: number;
+                        updatedAt: string;
+                        version: number;
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description DUPLICATE */
@@ -4099,7 +6579,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description A rule of this record is broken */
@@ -4108,16 +6606,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -4142,26 +6658,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        address?: string;
+                        active: boolean;
+                        address: string;
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
                          */
-                        countyId?: string;
+                        countyId: string;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: uuid */
-                        id?: string;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "collection_centre" | "recycler" | "incinerator" | "landfill";
+                        kind: "collection_centre" | "recycler" | "incinerator" | "landfill";
                         /** @description Operating licence (e.g. hazardous-waste licence) number */
-                        licenceNo?: string;
-                        name?: string;
+                        licenceNo: string;
+                        name: string;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        version?: number;
+                        updatedAt: string;
+                        version: number;
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -4170,16 +6713,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -4197,6 +6758,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "version": 1,
+                 *       "active": true
+                 *     }
+                 */
                 "application/json": {
                     /** @description false deactivates the record, true brings it back */
                     active?: boolean;
@@ -4219,26 +6786,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        address?: string;
+                        active: boolean;
+                        address: string;
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
                          */
-                        countyId?: string;
+                        countyId: string;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: uuid */
-                        id?: string;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "collection_centre" | "recycler" | "incinerator" | "landfill";
+                        kind: "collection_centre" | "recycler" | "incinerator" | "landfill";
                         /** @description Operating licence (e.g. hazardous-waste licence) number */
-                        licenceNo?: string;
-                        name?: string;
+                        licenceNo: string;
+                        name: string;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        version?: number;
+                        updatedAt: string;
+                        version: number;
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -4247,7 +6841,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description VERSION_CONFLICT or DUPLICATE */
@@ -4256,16 +6850,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description BODY_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -4292,13 +6922,62 @@ export interface operations {
                     "application/json": {
                         items: {
                             actor: string;
-                            data: Record<string, unknown>;
-                            op: string;
+                            /** @description The record as it was at this version (fields added to the record since are absent from older versions) */
+                            data: {
+                                active?: boolean;
+                                address?: string;
+                                /**
+                                 * @description GB/T 2260 six-digit county code
+                                 * @example 511425
+                                 */
+                                countyId?: string;
+                                /** Format: date-time */
+                                createdAt?: string;
+                                /** Format: uuid */
+                                id: string;
+                                /** @enum {string} */
+                                kind?: "collection_centre" | "recycler" | "incinerator" | "landfill";
+                                /** @description Operating licence (e.g. hazardous-waste licence) number */
+                                licenceNo?: string;
+                                name?: string;
+                                /** Format: date-time */
+                                updatedAt?: string;
+                                version: number;
+                            };
+                            /** @enum {string} */
+                            op: "create" | "update" | "deactivate" | "reactivate" | "supersede";
                             /** Format: date-time */
                             recordedAt: string;
                             version: number;
                         }[];
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -4307,16 +6986,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -4326,7 +7023,7 @@ export interface operations {
             query?: {
                 /** @description Only active (true) or only deactivated (false) records */
                 active?: boolean;
-                /** @description The nextCursor of the previous page */
+                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
                 cursor?: string;
                 /** @description Page size */
                 limit?: number;
@@ -4351,46 +7048,91 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
-                            active?: boolean;
+                            active: boolean;
                             /**
                              * @description GB/T 2260 six-digit county code
                              * @example 511425
                              */
-                            countyId?: string;
+                            countyId: string;
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** Format: uuid */
-                            id?: string;
+                            id: string;
                             /**
                              * @description Language of SMS replies
                              * @enum {string}
                              */
-                            language?: "zh" | "en";
-                            /** @description Name and phone are masked for officials */
+                            language: "zh" | "en";
+                            /** @description Name and phone are masked for officials (present, true, only then) */
                             masked?: boolean;
-                            name?: string;
+                            name: string;
                             /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
-                            phone?: string;
+                            phone: string;
                             /** @description The farmer texted 退订/STOP: no notifications */
-                            smsOptOut?: boolean;
+                            smsOptOut: boolean;
                             /** Format: uuid */
-                            townshipId?: string | null;
+                            townshipId: string | null;
                             /** Format: date-time */
-                            updatedAt?: string;
-                            version?: number;
-                            village?: string;
+                            updatedAt: string;
+                            version: number;
+                            village: string;
                         }[];
                         nextCursor: string | null;
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -4407,6 +7149,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "x",
+                 *       "phone": "example text"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @description Language of SMS replies
@@ -4432,35 +7180,62 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
+                        active: boolean;
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
                          */
-                        countyId?: string;
+                        countyId: string;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: uuid */
-                        id?: string;
+                        id: string;
                         /**
                          * @description Language of SMS replies
                          * @enum {string}
                          */
-                        language?: "zh" | "en";
-                        /** @description Name and phone are masked for officials */
+                        language: "zh" | "en";
+                        /** @description Name and phone are masked for officials (present, true, only then) */
                         masked?: boolean;
-                        name?: string;
+                        name: string;
                         /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
-                        phone?: string;
+                        phone: string;
                         /** @description The farmer texted 退订/STOP: no notifications */
-                        smsOptOut?: boolean;
+                        smsOptOut: boolean;
                         /** Format: uuid */
-                        townshipId?: string | null;
+                        townshipId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        version?: number;
-                        village?: string;
+                        updatedAt: string;
+                        version: number;
+                        village: string;
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description DUPLICATE */
@@ -4469,7 +7244,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description A rule of this record is broken */
@@ -4478,16 +7271,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -4538,22 +7349,67 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -4578,35 +7434,62 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
+                        active: boolean;
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
                          */
-                        countyId?: string;
+                        countyId: string;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: uuid */
-                        id?: string;
+                        id: string;
                         /**
                          * @description Language of SMS replies
                          * @enum {string}
                          */
-                        language?: "zh" | "en";
-                        /** @description Name and phone are masked for officials */
+                        language: "zh" | "en";
+                        /** @description Name and phone are masked for officials (present, true, only then) */
                         masked?: boolean;
-                        name?: string;
+                        name: string;
                         /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
-                        phone?: string;
+                        phone: string;
                         /** @description The farmer texted 退订/STOP: no notifications */
-                        smsOptOut?: boolean;
+                        smsOptOut: boolean;
                         /** Format: uuid */
-                        townshipId?: string | null;
+                        townshipId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        version?: number;
-                        village?: string;
+                        updatedAt: string;
+                        version: number;
+                        village: string;
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -4615,16 +7498,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -4642,6 +7543,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "version": 1,
+                 *       "active": true
+                 *     }
+                 */
                 "application/json": {
                     /** @description false deactivates the record, true brings it back */
                     active?: boolean;
@@ -4671,35 +7578,62 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
+                        active: boolean;
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
                          */
-                        countyId?: string;
+                        countyId: string;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: uuid */
-                        id?: string;
+                        id: string;
                         /**
                          * @description Language of SMS replies
                          * @enum {string}
                          */
-                        language?: "zh" | "en";
-                        /** @description Name and phone are masked for officials */
+                        language: "zh" | "en";
+                        /** @description Name and phone are masked for officials (present, true, only then) */
                         masked?: boolean;
-                        name?: string;
+                        name: string;
                         /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
-                        phone?: string;
+                        phone: string;
                         /** @description The farmer texted 退订/STOP: no notifications */
-                        smsOptOut?: boolean;
+                        smsOptOut: boolean;
                         /** Format: uuid */
-                        townshipId?: string | null;
+                        townshipId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        version?: number;
-                        village?: string;
+                        updatedAt: string;
+                        version: number;
+                        village: string;
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -4708,7 +7642,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description VERSION_CONFLICT or DUPLICATE */
@@ -4717,16 +7651,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description BODY_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -4753,13 +7723,71 @@ export interface operations {
                     "application/json": {
                         items: {
                             actor: string;
-                            data: Record<string, unknown>;
-                            op: string;
+                            /** @description The record as it was at this version (fields added to the record since are absent from older versions) */
+                            data: {
+                                active?: boolean;
+                                /**
+                                 * @description GB/T 2260 six-digit county code
+                                 * @example 511425
+                                 */
+                                countyId?: string;
+                                /** Format: date-time */
+                                createdAt?: string;
+                                /** Format: uuid */
+                                id: string;
+                                /**
+                                 * @description Language of SMS replies
+                                 * @enum {string}
+                                 */
+                                language?: "zh" | "en";
+                                /** @description Name and phone are masked for officials (present, true, only then) */
+                                masked?: boolean;
+                                name?: string;
+                                /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
+                                phone?: string;
+                                /** @description The farmer texted 退订/STOP: no notifications */
+                                smsOptOut?: boolean;
+                                /** Format: uuid */
+                                townshipId?: string | null;
+                                /** Format: date-time */
+                                updatedAt?: string;
+                                version: number;
+                                village?: string;
+                            };
+                            /** @enum {string} */
+                            op: "create" | "update" | "deactivate" | "reactivate" | "supersede";
                             /** Format: date-time */
                             recordedAt: string;
                             version: number;
                         }[];
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -4768,16 +7796,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -4806,17 +7852,91 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: Record<string, unknown>[];
+                        items: {
+                            /** Format: date */
+                            day?: string;
+                            /** @description refund_mismatch: what the clerk paid − what the scheme owed, fen (+: overpaid) */
+                            differenceFen?: number;
+                            /** Format: uuid */
+                            farmerId?: string;
+                            /** @enum {string} */
+                            kind: "returns_exceed_sales_shop" | "returns_exceed_purchases_phone" | "daily_returns_above_threshold" | "other_county_unit" | "deposit_mismatch" | "refund_mismatch" | "likely_counterfeit";
+                            /** @description Paid beyond what was owed, fen (the county chases it back) */
+                            overpaidFen?: number;
+                            owedFen?: number;
+                            paidFen?: number;
+                            /** @description The farmer's phone, masked */
+                            phoneMasked?: string;
+                            /** Format: uuid */
+                            productId?: string;
+                            /** @description The sale or return behind the flag */
+                            refId?: string;
+                            /** @description Containers returned */
+                            returned?: number;
+                            /** Format: uuid */
+                            shopId?: string;
+                            /** @description Containers sold with deposit */
+                            sold?: number;
+                            threshold?: number;
+                            /** @description Paid short of what was owed, fen (owed to the farmer) */
+                            underpaidFen?: number;
+                            unitCode?: string;
+                        }[];
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -4826,7 +7946,7 @@ export interface operations {
             query?: {
                 /** @description Only active (true) or only deactivated (false) records */
                 active?: boolean;
-                /** @description The nextCursor of the previous page */
+                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
                 cursor?: string;
                 /** @description Page size */
                 limit?: number;
@@ -4848,35 +7968,80 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
-                            active?: boolean;
-                            contactPhone?: string | null;
+                            active: boolean;
+                            contactPhone: string | null;
                             /**
                              * @description GB/T 2260 six-digit county code
                              * @example 511425
                              */
-                            countyId?: string;
+                            countyId: string;
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** Format: uuid */
-                            id?: string;
+                            id: string;
                             /** @description Dangerous-goods road transport licence number */
-                            licenceNo?: string;
-                            name?: string;
+                            licenceNo: string;
+                            name: string;
                             /** Format: date-time */
-                            updatedAt?: string;
-                            version?: number;
+                            updatedAt: string;
+                            version: number;
                         }[];
                         nextCursor: string | null;
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -4893,6 +8058,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "x",
+                 *       "licenceNo": "x"
+                 *     }
+                 */
                 "application/json": {
                     contactPhone?: string | null;
                     /** @description Dangerous-goods road transport licence number */
@@ -4909,24 +8080,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        contactPhone?: string | null;
+                        active: boolean;
+                        contactPhone: string | null;
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
                          */
-                        countyId?: string;
+                        countyId: string;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: uuid */
-                        id?: string;
+                        id: string;
                         /** @description Dangerous-goods road transport licence number */
-                        licenceNo?: string;
-                        name?: string;
+                        licenceNo: string;
+                        name: string;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        version?: number;
+                        updatedAt: string;
+                        version: number;
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description DUPLICATE */
@@ -4935,7 +8133,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description A rule of this record is broken */
@@ -4944,16 +8160,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -4978,24 +8212,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        contactPhone?: string | null;
+                        active: boolean;
+                        contactPhone: string | null;
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
                          */
-                        countyId?: string;
+                        countyId: string;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: uuid */
-                        id?: string;
+                        id: string;
                         /** @description Dangerous-goods road transport licence number */
-                        licenceNo?: string;
-                        name?: string;
+                        licenceNo: string;
+                        name: string;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        version?: number;
+                        updatedAt: string;
+                        version: number;
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -5004,16 +8265,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -5031,6 +8310,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "version": 1,
+                 *       "active": true
+                 *     }
+                 */
                 "application/json": {
                     /** @description false deactivates the record, true brings it back */
                     active?: boolean;
@@ -5051,24 +8336,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        contactPhone?: string | null;
+                        active: boolean;
+                        contactPhone: string | null;
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
                          */
-                        countyId?: string;
+                        countyId: string;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: uuid */
-                        id?: string;
+                        id: string;
                         /** @description Dangerous-goods road transport licence number */
-                        licenceNo?: string;
-                        name?: string;
+                        licenceNo: string;
+                        name: string;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        version?: number;
+                        updatedAt: string;
+                        version: number;
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -5077,7 +8389,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description VERSION_CONFLICT or DUPLICATE */
@@ -5086,16 +8398,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description BODY_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -5122,13 +8470,60 @@ export interface operations {
                     "application/json": {
                         items: {
                             actor: string;
-                            data: Record<string, unknown>;
-                            op: string;
+                            /** @description The record as it was at this version (fields added to the record since are absent from older versions) */
+                            data: {
+                                active?: boolean;
+                                contactPhone?: string | null;
+                                /**
+                                 * @description GB/T 2260 six-digit county code
+                                 * @example 511425
+                                 */
+                                countyId?: string;
+                                /** Format: date-time */
+                                createdAt?: string;
+                                /** Format: uuid */
+                                id: string;
+                                /** @description Dangerous-goods road transport licence number */
+                                licenceNo?: string;
+                                name?: string;
+                                /** Format: date-time */
+                                updatedAt?: string;
+                                version: number;
+                            };
+                            /** @enum {string} */
+                            op: "create" | "update" | "deactivate" | "reactivate" | "supersede";
                             /** Format: date-time */
                             recordedAt: string;
                             version: number;
                         }[];
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -5137,16 +8532,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -5240,13 +8653,58 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -5264,6 +8722,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "decision": "approve"
+                 *     }
+                 */
                 "application/json": {
                     /** @enum {string} */
                     decision: "approve" | "decline";
@@ -5347,13 +8811,40 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description HELD_REFUND_ALREADY_DECIDED, IDEMPOTENCY_CONFLICT */
@@ -5362,7 +8853,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description DECLINE_REASON_REQUIRED */
@@ -5371,16 +8880,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -5398,6 +8925,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "reference": "example text"
+                 *     }
+                 */
                 "application/json": {
                     /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
@@ -5462,13 +8995,40 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description HELD_REFUND_NOT_APPROVED, HELD_REFUND_ALREADY_PAID, IDEMPOTENCY_CONFLICT */
@@ -5477,16 +9037,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description BODY_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -5522,13 +9118,58 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -5555,18 +9196,77 @@ export interface operations {
                         countyId: string;
                         entriesSumFen: number;
                         ok: boolean;
-                        problems: Record<string, unknown>[];
+                        problems: {
+                            /** @description Ledger account code */
+                            account?: string;
+                            /**
+                             * @description Which rule is broken
+                             * @enum {string}
+                             */
+                            check: "sum_zero" | "transfer_balanced" | "account_balance" | "balance_after" | "bound" | "unit_refunded_once" | "deposits_outstanding" | "refund_differences" | "held_refund_paid_once";
+                            /** Format: uuid */
+                            heldRefundId?: string;
+                            message: string;
+                            /** Format: uuid */
+                            transferId?: string;
+                            unitCode?: string;
+                        }[];
                         transfers: number;
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -5604,13 +9304,58 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -5687,13 +9432,58 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -5701,7 +9491,7 @@ export interface operations {
     get_counties_countyId_manifests: {
         parameters: {
             query?: {
-                /** @description The nextCursor of the previous page */
+                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
                 cursor?: string;
                 /** @description Page size */
                 limit?: number;
@@ -5790,22 +9580,67 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description INVALID_TRACKING_NUMBER */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -5822,6 +9657,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "haulerId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "facilityId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * Format: uuid
@@ -5977,22 +9819,85 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
             /** @description REFERENCE_NOT_FOUND */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -6079,22 +9984,67 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -6112,6 +10062,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "bagIds": [
+                 *         "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b"
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     bagIds: string[];
                     /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
@@ -6189,22 +10147,85 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description BAG_ALREADY_ON_MANIFEST, BAG_WRONG_STATE, MANIFEST_LOCKED */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description BODY_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -6222,6 +10243,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "bags": [
+                 *         {
+                 *           "bagId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *           "outcome": "accepted"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     bags: {
                         /** Format: uuid */
@@ -6287,13 +10319,58 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description MANIFEST_NOT_DELIVERED, BAG_ALREADY_INSPECTED */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description DISCREPANCY_REQUIRED, BAG_NOT_ON_MANIFEST, VALIDATION_FAILED */
@@ -6302,16 +10379,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -6329,6 +10424,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "handover": "pickup:000000000000000000000000000000000000",
+                 *       "side": "giver",
+                 *       "device": "example text"
+                 *     }
+                 */
                 "application/json": {
                     /** @description The device the signature was made on (terminal id, phone model, pad serial) */
                     device: string;
@@ -6485,13 +10588,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
             /** @description SIGNER_NOT_PARTY */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description SIGNATURE_OUT_OF_ORDER */
@@ -6500,16 +10621,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description BODY_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -6527,6 +10684,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "haulerId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * Format: uuid
@@ -6608,22 +10771,85 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description MANIFEST_LOCKED */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description BODY_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -6671,13 +10897,58 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -6723,13 +10994,40 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description PERIOD_NOT_RECONCILED, PERIOD_ALREADY_CLOSED */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
                 };
             };
             /** @description PERIOD_NOT_ENDED */
@@ -6738,16 +11036,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -6757,7 +11073,7 @@ export interface operations {
             query?: {
                 /** @description Only active (true) or only deactivated (false) records */
                 active?: boolean;
-                /** @description The nextCursor of the previous page */
+                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
                 cursor?: string;
                 gtin?: string;
                 /** @description Page size */
@@ -6783,43 +11099,88 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
-                            active?: boolean;
+                            active: boolean;
                             /** Format: uuid */
-                            containerTypeId?: string;
+                            containerTypeId: string;
                             /**
                              * @description GB/T 2260 six-digit county code
                              * @example 511425
                              */
-                            countyId?: string;
+                            countyId: string;
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** @description EAN-13 or other GTIN on the pack */
-                            gtin?: string | null;
+                            gtin: string | null;
                             /** Format: uuid */
-                            id?: string;
-                            manufacturer?: string;
-                            name?: string;
+                            id: string;
+                            manufacturer: string;
+                            name: string;
                             /** @description Digits 9–11 of the unit code */
-                            packSizeCode?: string | null;
+                            packSizeCode: string | null;
                             /** @description e.g. 250 mL */
-                            packSizeLabel?: string;
+                            packSizeLabel: string;
                             /** @description Pesticide registration number, e.g. PD20120345 */
-                            registrationNo?: string;
+                            registrationNo: string;
                             /** Format: date-time */
-                            updatedAt?: string;
-                            version?: number;
+                            updatedAt: string;
+                            version: number;
                         }[];
                         nextCursor: string | null;
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -6836,6 +11197,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "registrationNo": "example text",
+                 *       "name": "x",
+                 *       "manufacturer": "x",
+                 *       "containerTypeId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b"
+                 *     }
+                 */
                 "application/json": {
                     /** Format: uuid */
                     containerTypeId: string;
@@ -6860,32 +11229,59 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
+                        active: boolean;
                         /** Format: uuid */
-                        containerTypeId?: string;
+                        containerTypeId: string;
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
                          */
-                        countyId?: string;
+                        countyId: string;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** @description EAN-13 or other GTIN on the pack */
-                        gtin?: string | null;
+                        gtin: string | null;
                         /** Format: uuid */
-                        id?: string;
-                        manufacturer?: string;
-                        name?: string;
+                        id: string;
+                        manufacturer: string;
+                        name: string;
                         /** @description Digits 9–11 of the unit code */
-                        packSizeCode?: string | null;
+                        packSizeCode: string | null;
                         /** @description e.g. 250 mL */
-                        packSizeLabel?: string;
+                        packSizeLabel: string;
                         /** @description Pesticide registration number, e.g. PD20120345 */
-                        registrationNo?: string;
+                        registrationNo: string;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        version?: number;
+                        updatedAt: string;
+                        version: number;
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description DUPLICATE */
@@ -6894,7 +11290,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description A rule of this record is broken */
@@ -6903,16 +11317,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -6937,32 +11369,59 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
+                        active: boolean;
                         /** Format: uuid */
-                        containerTypeId?: string;
+                        containerTypeId: string;
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
                          */
-                        countyId?: string;
+                        countyId: string;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** @description EAN-13 or other GTIN on the pack */
-                        gtin?: string | null;
+                        gtin: string | null;
                         /** Format: uuid */
-                        id?: string;
-                        manufacturer?: string;
-                        name?: string;
+                        id: string;
+                        manufacturer: string;
+                        name: string;
                         /** @description Digits 9–11 of the unit code */
-                        packSizeCode?: string | null;
+                        packSizeCode: string | null;
                         /** @description e.g. 250 mL */
-                        packSizeLabel?: string;
+                        packSizeLabel: string;
                         /** @description Pesticide registration number, e.g. PD20120345 */
-                        registrationNo?: string;
+                        registrationNo: string;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        version?: number;
+                        updatedAt: string;
+                        version: number;
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -6971,16 +11430,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -6998,6 +11475,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "version": 1,
+                 *       "active": true
+                 *     }
+                 */
                 "application/json": {
                     /** @description false deactivates the record, true brings it back */
                     active?: boolean;
@@ -7026,32 +11509,59 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
+                        active: boolean;
                         /** Format: uuid */
-                        containerTypeId?: string;
+                        containerTypeId: string;
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
                          */
-                        countyId?: string;
+                        countyId: string;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** @description EAN-13 or other GTIN on the pack */
-                        gtin?: string | null;
+                        gtin: string | null;
                         /** Format: uuid */
-                        id?: string;
-                        manufacturer?: string;
-                        name?: string;
+                        id: string;
+                        manufacturer: string;
+                        name: string;
                         /** @description Digits 9–11 of the unit code */
-                        packSizeCode?: string | null;
+                        packSizeCode: string | null;
                         /** @description e.g. 250 mL */
-                        packSizeLabel?: string;
+                        packSizeLabel: string;
                         /** @description Pesticide registration number, e.g. PD20120345 */
-                        registrationNo?: string;
+                        registrationNo: string;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        version?: number;
+                        updatedAt: string;
+                        version: number;
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -7060,7 +11570,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description VERSION_CONFLICT or DUPLICATE */
@@ -7069,16 +11579,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description BODY_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -7105,13 +11651,68 @@ export interface operations {
                     "application/json": {
                         items: {
                             actor: string;
-                            data: Record<string, unknown>;
-                            op: string;
+                            /** @description The record as it was at this version (fields added to the record since are absent from older versions) */
+                            data: {
+                                active?: boolean;
+                                /** Format: uuid */
+                                containerTypeId?: string;
+                                /**
+                                 * @description GB/T 2260 six-digit county code
+                                 * @example 511425
+                                 */
+                                countyId?: string;
+                                /** Format: date-time */
+                                createdAt?: string;
+                                /** @description EAN-13 or other GTIN on the pack */
+                                gtin?: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                manufacturer?: string;
+                                name?: string;
+                                /** @description Digits 9–11 of the unit code */
+                                packSizeCode?: string | null;
+                                /** @description e.g. 250 mL */
+                                packSizeLabel?: string;
+                                /** @description Pesticide registration number, e.g. PD20120345 */
+                                registrationNo?: string;
+                                /** Format: date-time */
+                                updatedAt?: string;
+                                version: number;
+                            };
+                            /** @enum {string} */
+                            op: "create" | "update" | "deactivate" | "reactivate" | "supersede";
                             /** Format: date-time */
                             recordedAt: string;
                             version: number;
                         }[];
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -7120,16 +11721,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -7177,13 +11796,58 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -7236,13 +11900,40 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description NOT_FOUND (no such product) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description CODE_REGISTRY_FORMAT */
@@ -7251,7 +11942,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description CODE_REGISTRY_MALFORMED, CODE_REGISTRY_EMPTY */
@@ -7260,16 +11951,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -7277,7 +11986,7 @@ export interface operations {
     get_counties_countyId_reconciliations: {
         parameters: {
             query?: {
-                /** @description The nextCursor of the previous page */
+                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
                 cursor?: string;
                 /** @description Page size */
                 limit?: number;
@@ -7298,24 +12007,149 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: Record<string, unknown>[];
+                        items: {
+                            /** @description Who ran it (user:…, system:scheduler) */
+                            actor: string;
+                            /**
+                             * Format: date-time
+                             * @description Record-time cut-off: only rows stored at or before it count
+                             */
+                            asOf: string;
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId: string;
+                            durationMs: number;
+                            /** @description Exceptions of severity error */
+                            errorCount: number;
+                            exceptionCount: number;
+                            /** @description SHA-256 of the figures and exceptions: the same county, period and asOf give the same fingerprint */
+                            fingerprint: string;
+                            /**
+                             * Format: date-time
+                             * @description Start of the period (inclusive), county time zone
+                             */
+                            from: string;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * @description The month (2026-03) or year (2026) reconciled
+                             * @example 2026-03
+                             */
+                            period: string;
+                            /** Format: date-time */
+                            runAt: string;
+                            /**
+                             * Format: date-time
+                             * @description End of the period (exclusive)
+                             */
+                            to: string;
+                            /** @enum {string} */
+                            trigger: "api" | "scheduled";
+                        }[];
                         /** @description Pass back as cursor for the next page; null on the last page */
                         nextCursor: string | null;
                         /**
                          * @deprecated
                          * @description Deprecated: the same runs as items; removed in the next release
                          */
-                        runs?: Record<string, unknown>[];
+                        runs: {
+                            /** @description Who ran it (user:…, system:scheduler) */
+                            actor: string;
+                            /**
+                             * Format: date-time
+                             * @description Record-time cut-off: only rows stored at or before it count
+                             */
+                            asOf: string;
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId: string;
+                            durationMs: number;
+                            /** @description Exceptions of severity error */
+                            errorCount: number;
+                            exceptionCount: number;
+                            /** @description SHA-256 of the figures and exceptions: the same county, period and asOf give the same fingerprint */
+                            fingerprint: string;
+                            /**
+                             * Format: date-time
+                             * @description Start of the period (inclusive), county time zone
+                             */
+                            from: string;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * @description The month (2026-03) or year (2026) reconciled
+                             * @example 2026-03
+                             */
+                            period: string;
+                            /** Format: date-time */
+                            runAt: string;
+                            /**
+                             * Format: date-time
+                             * @description End of the period (exclusive)
+                             */
+                            to: string;
+                            /** @enum {string} */
+                            trigger: "api" | "scheduled";
+                        }[];
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -7332,6 +12166,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "period": "2026-03"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * Format: date-time
@@ -7353,7 +12192,230 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, unknown>;
+                    "application/json": {
+                        /** @description Who ran it (user:…, system:scheduler) */
+                        actor: string;
+                        /**
+                         * Format: date-time
+                         * @description Record-time cut-off: only rows stored at or before it count
+                         */
+                        asOf: string;
+                        /**
+                         * @description GB/T 2260 six-digit county code
+                         * @example 511425
+                         */
+                        countyId: string;
+                        durationMs: number;
+                        /** @description Exceptions of severity error */
+                        errorCount: number;
+                        exceptionCount: number;
+                        exceptions: {
+                            actual: number | null;
+                            /** @enum {string} */
+                            book: "money" | "units" | "custody";
+                            expected: number | null;
+                            /** @description What does not tie (docs/reconciliation.md lists the kinds) */
+                            kind: string;
+                            messageEn: string;
+                            messageZh: string;
+                            records: {
+                                /** Format: uuid */
+                                id: string;
+                                /** @description sale, return, transfer, bag, inspection… */
+                                type: string;
+                            }[];
+                            /** @enum {string} */
+                            severity: "error" | "warning" | "info";
+                            /** Format: uuid */
+                            shopId: string | null;
+                        }[];
+                        figures: {
+                            /** Format: date-time */
+                            asOf: string;
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId: string;
+                            custody: {
+                                /** @description false when the custody chain could not be read for the period */
+                                available: boolean;
+                                bagsAwaitingPickup: number;
+                                /** @description Disposed of (containers) */
+                                disposed: number;
+                                /** @description In bags at shops (containers) */
+                                inBagsAtShops: number;
+                                /** @description In transit (containers) */
+                                inTransit: number;
+                                /** @description Loose at shops (containers) */
+                                looseAtShops: number;
+                                /** @description Found missing at inspection (containers) */
+                                missing: number;
+                                openDiscrepancies: number;
+                                overdueBags: number;
+                                /** @description Received at a facility (containers) */
+                                received: number;
+                                /** @description Accepted at shops (containers) */
+                                returnedUnits: number;
+                            };
+                            /** Format: date-time */
+                            from: string;
+                            money: {
+                                /** @description Deposits collected (fen) */
+                                depositsCollectedFen: number;
+                                /** @description Deposits expired unredeemed (fen) */
+                                expiredFen: number;
+                                /** @description Refunds paid after the deposit period (fen) */
+                                lateRefundsFen: number;
+                                /** @description Deposits outstanding at the end (fen) */
+                                outstandingClosingFen: number;
+                                /** @description Deposits outstanding at the start (fen) */
+                                outstandingOpeningFen: number;
+                                /** @description Refunds paid under a county policy (no matching deposit) (fen) */
+                                policyRefundsFen: number;
+                                /** @description Refunds paid (fen) */
+                                refundsPaidFen: number;
+                                /** @description Settlements paid by shops (fen) */
+                                settlementsFromShopsFen: number;
+                                /** @description Settlements paid to shops (fen) */
+                                settlementsToShopsFen: number;
+                                /** @description Expired deposits never redeemed, at the end (fen) */
+                                unredeemedClosingFen: number;
+                            };
+                            /**
+                             * @description The month (2026-03) or year (2026) reconciled
+                             * @example 2026-03
+                             */
+                            period: string;
+                            shops: {
+                                /** @description Deposits collected in the period (fen) */
+                                depositsCollectedFen: number;
+                                /** @description In bags still at the shop (containers) */
+                                inBagsAtShop: number;
+                                /** @description Returned, not yet bagged (containers) */
+                                looseAtShop: number;
+                                /** @description Sealed bags past the pickup deadline */
+                                overdueBags: number;
+                                /** @description Ledger position at period end: what the shop owes the scheme (negative: is owed), fen */
+                                positionFen: number;
+                                /** @description Refunds paid in the period (fen) */
+                                refundsPaidFen: number;
+                                /** @description Returned (containers) */
+                                returnedUnits: number;
+                                /** @description Settlement not yet paid (fen) */
+                                settlementOutstandingFen: number;
+                                /** @enum {string} */
+                                settlementStatus: "settled" | "open" | "nothing_due";
+                                /** Format: uuid */
+                                shopId: string;
+                                shopName: string;
+                                /** @description Sold with deposit (containers) */
+                                soldUnits: number;
+                            }[];
+                            /** Format: date-time */
+                            to: string;
+                            units: {
+                                /** @description Deposits expired (containers) */
+                                expired: number;
+                                /** @description Expired and not returned, at the end (containers) */
+                                expiredUnreturnedClosing: number;
+                                /**
+                                 * @deprecated
+                                 * @description Deprecated: the old name of outstandingContainers, removed in the next release (containers)
+                                 */
+                                outstandingClosing: number;
+                                /** @description Deposit still out at the end (containers) */
+                                outstandingContainers: number;
+                                /** @description Rejected at return (containers) */
+                                rejected: number;
+                                /** @description Returns accepted (containers) */
+                                returnedAccepted: number;
+                                /** @description Returned against a deposit (containers) */
+                                returnedAgainstDeposit: number;
+                                /** @description Returned late (containers) */
+                                returnedLate: number;
+                                /** @description Returned without refund (containers) */
+                                returnedNoRefund: number;
+                                /** @description Returned under a policy (containers) */
+                                returnedPolicy: number;
+                                /** @description Sold with deposit (containers) */
+                                soldUnits: number;
+                                /**
+                                 * @deprecated
+                                 * @description Deprecated: the old name of soldUnits, removed in the next release (containers)
+                                 */
+                                soldWithDeposit: number;
+                            };
+                        };
+                        /** @description SHA-256 of the figures and exceptions: the same county, period and asOf give the same fingerprint */
+                        fingerprint: string;
+                        /**
+                         * Format: date-time
+                         * @description Start of the period (inclusive), county time zone
+                         */
+                        from: string;
+                        /** Format: uuid */
+                        id: string;
+                        /**
+                         * @description The month (2026-03) or year (2026) reconciled
+                         * @example 2026-03
+                         */
+                        period: string;
+                        /** Format: date-time */
+                        runAt: string;
+                        /**
+                         * Format: date-time
+                         * @description End of the period (exclusive)
+                         */
+                        to: string;
+                        /** @enum {string} */
+                        trigger: "api" | "scheduled";
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description RECONCILIATION_PERIOD_INVALID, RECONCILIATION_AS_OF_IN_FUTURE */
@@ -7362,16 +12424,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -7391,13 +12471,220 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The run */
+            /** @description The run (JSON; format=csv and format=html give the same run as CSV or a printable page) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, unknown>;
+                    "application/json": {
+                        /** @description Who ran it (user:…, system:scheduler) */
+                        actor: string;
+                        /**
+                         * Format: date-time
+                         * @description Record-time cut-off: only rows stored at or before it count
+                         */
+                        asOf: string;
+                        /**
+                         * @description GB/T 2260 six-digit county code
+                         * @example 511425
+                         */
+                        countyId: string;
+                        durationMs: number;
+                        /** @description Exceptions of severity error */
+                        errorCount: number;
+                        exceptionCount: number;
+                        exceptions: {
+                            actual: number | null;
+                            /** @enum {string} */
+                            book: "money" | "units" | "custody";
+                            expected: number | null;
+                            /** @description What does not tie (docs/reconciliation.md lists the kinds) */
+                            kind: string;
+                            messageEn: string;
+                            messageZh: string;
+                            records: {
+                                /** Format: uuid */
+                                id: string;
+                                /** @description sale, return, transfer, bag, inspection… */
+                                type: string;
+                            }[];
+                            /** @enum {string} */
+                            severity: "error" | "warning" | "info";
+                            /** Format: uuid */
+                            shopId: string | null;
+                        }[];
+                        figures: {
+                            /** Format: date-time */
+                            asOf: string;
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId: string;
+                            custody: {
+                                /** @description false when the custody chain could not be read for the period */
+                                available: boolean;
+                                bagsAwaitingPickup: number;
+                                /** @description Disposed of (containers) */
+                                disposed: number;
+                                /** @description In bags at shops (containers) */
+                                inBagsAtShops: number;
+                                /** @description In transit (containers) */
+                                inTransit: number;
+                                /** @description Loose at shops (containers) */
+                                looseAtShops: number;
+                                /** @description Found missing at inspection (containers) */
+                                missing: number;
+                                openDiscrepancies: number;
+                                overdueBags: number;
+                                /** @description Received at a facility (containers) */
+                                received: number;
+                                /** @description Accepted at shops (containers) */
+                                returnedUnits: number;
+                            };
+                            /** Format: date-time */
+                            from: string;
+                            money: {
+                                /** @description Deposits collected (fen) */
+                                depositsCollectedFen: number;
+                                /** @description Deposits expired unredeemed (fen) */
+                                expiredFen: number;
+                                /** @description Refunds paid after the deposit period (fen) */
+                                lateRefundsFen: number;
+                                /** @description Deposits outstanding at the end (fen) */
+                                outstandingClosingFen: number;
+                                /** @description Deposits outstanding at the start (fen) */
+                                outstandingOpeningFen: number;
+                                /** @description Refunds paid under a county policy (no matching deposit) (fen) */
+                                policyRefundsFen: number;
+                                /** @description Refunds paid (fen) */
+                                refundsPaidFen: number;
+                                /** @description Settlements paid by shops (fen) */
+                                settlementsFromShopsFen: number;
+                                /** @description Settlements paid to shops (fen) */
+                                settlementsToShopsFen: number;
+                                /** @description Expired deposits never redeemed, at the end (fen) */
+                                unredeemedClosingFen: number;
+                            };
+                            /**
+                             * @description The month (2026-03) or year (2026) reconciled
+                             * @example 2026-03
+                             */
+                            period: string;
+                            shops: {
+                                /** @description Deposits collected in the period (fen) */
+                                depositsCollectedFen: number;
+                                /** @description In bags still at the shop (containers) */
+                                inBagsAtShop: number;
+                                /** @description Returned, not yet bagged (containers) */
+                                looseAtShop: number;
+                                /** @description Sealed bags past the pickup deadline */
+                                overdueBags: number;
+                                /** @description Ledger position at period end: what the shop owes the scheme (negative: is owed), fen */
+                                positionFen: number;
+                                /** @description Refunds paid in the period (fen) */
+                                refundsPaidFen: number;
+                                /** @description Returned (containers) */
+                                returnedUnits: number;
+                                /** @description Settlement not yet paid (fen) */
+                                settlementOutstandingFen: number;
+                                /** @enum {string} */
+                                settlementStatus: "settled" | "open" | "nothing_due";
+                                /** Format: uuid */
+                                shopId: string;
+                                shopName: string;
+                                /** @description Sold with deposit (containers) */
+                                soldUnits: number;
+                            }[];
+                            /** Format: date-time */
+                            to: string;
+                            units: {
+                                /** @description Deposits expired (containers) */
+                                expired: number;
+                                /** @description Expired and not returned, at the end (containers) */
+                                expiredUnreturnedClosing: number;
+                                /**
+                                 * @deprecated
+                                 * @description Deprecated: the old name of outstandingContainers, removed in the next release (containers)
+                                 */
+                                outstandingClosing: number;
+                                /** @description Deposit still out at the end (containers) */
+                                outstandingContainers: number;
+                                /** @description Rejected at return (containers) */
+                                rejected: number;
+                                /** @description Returns accepted (containers) */
+                                returnedAccepted: number;
+                                /** @description Returned against a deposit (containers) */
+                                returnedAgainstDeposit: number;
+                                /** @description Returned late (containers) */
+                                returnedLate: number;
+                                /** @description Returned without refund (containers) */
+                                returnedNoRefund: number;
+                                /** @description Returned under a policy (containers) */
+                                returnedPolicy: number;
+                                /** @description Sold with deposit (containers) */
+                                soldUnits: number;
+                                /**
+                                 * @deprecated
+                                 * @description Deprecated: the old name of soldUnits, removed in the next release (containers)
+                                 */
+                                soldWithDeposit: number;
+                            };
+                        };
+                        /** @description SHA-256 of the figures and exceptions: the same county, period and asOf give the same fingerprint */
+                        fingerprint: string;
+                        /**
+                         * Format: date-time
+                         * @description Start of the period (inclusive), county time zone
+                         */
+                        from: string;
+                        /** Format: uuid */
+                        id: string;
+                        /**
+                         * @description The month (2026-03) or year (2026) reconciled
+                         * @example 2026-03
+                         */
+                        period: string;
+                        /** Format: date-time */
+                        runAt: string;
+                        /**
+                         * Format: date-time
+                         * @description End of the period (exclusive)
+                         */
+                        to: string;
+                        /** @enum {string} */
+                        trigger: "api" | "scheduled";
+                    };
+                    "text/csv; charset=utf-8": string;
+                    "text/html; charset=utf-8": string;
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -7406,16 +12693,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -7441,13 +12746,97 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Rates */
+            /** @description Rates (format=csv: the same rows as CSV with a BOM, for spreadsheets) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, unknown>;
+                    "application/json": {
+                        /** @enum {string} */
+                        by: "county" | "township" | "shop" | "product" | "manufacturer";
+                        definitions: {
+                            definition_en: string;
+                            definition_zh: string;
+                            /** @enum {string} */
+                            key: "cohort" | "period" | "mass";
+                            label_en: string;
+                            label_zh: string;
+                        }[];
+                        range: {
+                            /**
+                             * Format: date
+                             * @description The county business day the figures are as of; cohorts are counted complete from it
+                             */
+                            asOfDay: string;
+                            /**
+                             * @description N of the cohort rate: returned within N days of the sale
+                             * @enum {integer}
+                             */
+                            days: 30 | 90 | 180 | 365;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            from: string;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            to: string;
+                        };
+                        rows: {
+                            /** @description Percent with one decimal; null when there is no base */
+                            cohortRatePct: number | null;
+                            /** @description Of the cohort base, returned within N days (containers) */
+                            cohortReturnedUnits: number;
+                            /** @description Cohort base: sold in months complete for N days (containers) */
+                            cohortSoldUnits: number;
+                            /** @description The id of what the row is about: county code, township, shop or product id, or the manufacturer's name */
+                            key: string;
+                            /** @description Percent with one decimal; null when there is no base */
+                            massRatePct: number | null;
+                            name: string;
+                            /** @description Percent with one decimal; null when there is no base */
+                            periodRatePct: number | null;
+                            /** @description Packaging mass returned, kg */
+                            returnedKg: number;
+                            /** @description Returned (containers) */
+                            returnedUnits: number;
+                            /** @description Packaging mass sold, kg */
+                            soldKg: number;
+                            /** @description Sold with deposit (containers) */
+                            soldUnits: number;
+                        }[];
+                    };
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description INVALID_MONTH_RANGE */
@@ -7456,16 +12845,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -7488,16 +12895,73 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, unknown>;
+                    "application/json": {
+                        /**
+                         * @description GB/T 2260 six-digit county code
+                         * @example 511425
+                         */
+                        countyId: string;
+                        monthsRebuilt: string[];
+                        /**
+                         * Format: date-time
+                         * @description Records stored up to here are in the aggregates
+                         */
+                        watermark: string;
+                    };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -7523,13 +12987,257 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The report: text/html, application/pdf or JSON by format */
+            /** @description The report: a print-ready page (format=html, the default), the same page as A4 PDF (format=pdf) or the figures (format=json) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": {
+                        /** Format: date */
+                        asOfDay: string;
+                        county: {
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            id: string;
+                            nameEn: string;
+                            nameZh: string;
+                            prefectureZh: string;
+                            provinceZh: string;
+                            timeZone: string;
+                        };
+                        /**
+                         * @description N of the cohort rate
+                         * @enum {integer}
+                         */
+                        days: 30 | 90 | 180 | 365;
+                        definitions: {
+                            definition_en: string;
+                            definition_zh: string;
+                            /** @enum {string} */
+                            key: "cohort" | "period" | "mass";
+                            label_en: string;
+                            label_zh: string;
+                        }[];
+                        funnel: {
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            from: string;
+                            /** @enum {string} */
+                            scope: "period";
+                            stages: {
+                                /** @description Bags (custody stages only) */
+                                bags: number | null;
+                                /** @description At this stage (containers) */
+                                containers: number;
+                                /** @description More than the stage before (explained on the page: returns of earlier sales, hauls of earlier returns) */
+                                exceedsPrevious: boolean;
+                                /** @enum {string} */
+                                key: "sold" | "returned" | "hauled" | "disposed";
+                                /** @description Packaging mass, kg */
+                                kg: number;
+                            }[];
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            to: string;
+                        };
+                        /** Format: date-time */
+                        generatedAt: string;
+                        /** @description generatedAt in the time zone, YYYY-MM-DD HH:mm */
+                        generatedAtLocal: string;
+                        /** @enum {string} */
+                        kind: "county";
+                        /**
+                         * @description YYYY-MM
+                         * @example 2026-03
+                         */
+                        month: string;
+                        openIssues: {
+                            count: number;
+                            /** @enum {string} */
+                            key: "open_discrepancies" | "overdue_bags" | "refunds_held" | "likely_counterfeit" | "returns_above_sales" | "reconciliation_errors" | "no_reconciliation";
+                            shops: string[];
+                        }[];
+                        rates: {
+                            month: {
+                                /** @description Percent with one decimal; null when there is no base */
+                                cohortRatePct: number | null;
+                                /** @description Cohort returned within N days (containers) */
+                                cohortReturnedUnits: number;
+                                /** @description Cohort base (containers) */
+                                cohortSoldUnits: number;
+                                /** @description Percent with one decimal; null when there is no base */
+                                massRatePct: number | null;
+                                /** @description Percent with one decimal; null when there is no base */
+                                periodRatePct: number | null;
+                                /** @description kg */
+                                returnedKg: number;
+                                /** @description Returned (containers) */
+                                returnedUnits: number;
+                                /** @description kg */
+                                soldKg: number;
+                                /** @description Sold with deposit (containers) */
+                                soldUnits: number;
+                            };
+                            yearToDate: {
+                                /** @description Percent with one decimal; null when there is no base */
+                                cohortRatePct: number | null;
+                                /** @description Cohort returned within N days (containers) */
+                                cohortReturnedUnits: number;
+                                /** @description Cohort base (containers) */
+                                cohortSoldUnits: number;
+                                /** @description Percent with one decimal; null when there is no base */
+                                massRatePct: number | null;
+                                /** @description Percent with one decimal; null when there is no base */
+                                periodRatePct: number | null;
+                                /** @description kg */
+                                returnedKg: number;
+                                /** @description Returned (containers) */
+                                returnedUnits: number;
+                                /** @description kg */
+                                soldKg: number;
+                                /** @description Sold with deposit (containers) */
+                                soldUnits: number;
+                            };
+                        };
+                        run: {
+                            errorCount: number;
+                            exceptionCount: number;
+                            exceptions: {
+                                /** @enum {string} */
+                                book: "money" | "units" | "custody";
+                                kind: string;
+                                messageEn: string;
+                                messageZh: string;
+                                records: number;
+                                /** @enum {string} */
+                                severity: "error" | "warning" | "info";
+                                /** Format: uuid */
+                                shopId: string | null;
+                                shopName: string | null;
+                            }[];
+                            /** Format: uuid */
+                            id: string;
+                            period: string;
+                            /** Format: date-time */
+                            runAt: string;
+                            runAtLocal: string;
+                        } | null;
+                        shops: {
+                            bagsAwaitingPickup: number;
+                            /** @description Percent with one decimal; null when there is no base */
+                            cohortRatePct: number | null;
+                            /** @description Of the cohort base, returned within N days (containers) */
+                            cohortReturnedUnits: number;
+                            /** @description Cohort base: sold in months complete for N days (containers) */
+                            cohortSoldUnits: number;
+                            /** @description At the shop, loose or bagged (containers) */
+                            containersAtShop: number;
+                            flags: ("returns_above_sales" | "overdue_pickup" | "likely_counterfeit" | "refunds_held")[];
+                            /** @description The id of what the row is about: county code, township, shop or product id, or the manufacturer's name */
+                            key: string;
+                            /** @description Percent with one decimal; null when there is no base */
+                            massRatePct: number | null;
+                            name: string;
+                            overdueBags: number;
+                            /** @description Percent with one decimal; null when there is no base */
+                            periodRatePct: number | null;
+                            /** @description What the shop owes the scheme (negative: is owed), fen */
+                            positionFen: number;
+                            /** @description Packaging mass returned, kg */
+                            returnedKg: number;
+                            /** @description Returned (containers) */
+                            returnedUnits: number;
+                            /** @description Packaging mass sold, kg */
+                            soldKg: number;
+                            /** @description Sold with deposit (containers) */
+                            soldUnits: number;
+                            township: string;
+                        }[];
+                        tiles: {
+                            bagsAwaitingPickup: number;
+                            /** @description Percent with one decimal; null when there is no base */
+                            cohortRatePct: number | null;
+                            /** @description At shops, loose or bagged (containers) */
+                            containersAwaitingPickup: number;
+                            /** @description Deposits not yet refunded or expired, fen */
+                            depositsOutstandingFen: number;
+                            /** @description Percent with one decimal; null when there is no base */
+                            massRatePct: number | null;
+                            openDiscrepancies: number;
+                            /** @description Percent with one decimal; null when there is no base */
+                            periodRatePct: number | null;
+                            /** @description Returned in the range (containers) */
+                            returnedUnits: number;
+                            /** @description Sold with deposit in the range (containers) */
+                            soldUnits: number;
+                            /** @description Expired deposits never redeemed, fen */
+                            unredeemedFen: number;
+                        };
+                        trend: {
+                            /** @description Whether N days have passed since the month's end (the cohort rate is null until then) */
+                            cohortComplete: boolean;
+                            /** @description Percent with one decimal; null when there is no base */
+                            cohortRatePct: number | null;
+                            /** @description Percent with one decimal; null when there is no base */
+                            massRatePct: number | null;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            month: string;
+                            /** @description Percent with one decimal; null when there is no base */
+                            periodRatePct: number | null;
+                            /** @description Returned (containers) */
+                            returnedUnits: number;
+                            /** @description Sold with deposit (containers) */
+                            soldUnits: number;
+                        }[];
+                    };
+                    "application/pdf": string;
                     "text/html; charset=utf-8": string;
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND: no such county or province on this server */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description REPORT_MONTH_IN_FUTURE */
@@ -7538,25 +13246,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description REPORT_PDF_UNAVAILABLE */
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description REPORT_PDF_UNAVAILABLE (the PDF printer is not available) or DATABASE_UNAVAILABLE */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error; see docs/errors.md */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -7573,6 +13290,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "eventTime": "2026-03-15T02:30:00.000Z",
+                 *       "items": [
+                 *         {
+                 *           "inspection": "accepted"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * Format: date-time
@@ -7784,13 +13513,58 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description IDEMPOTENCY_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description REASON_CODE_REQUIRED, PAYMENT_REFERENCE_REQUIRED, UNIT_CODE_DUPLICATE, FARMER_NAME_REQUIRED, EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD */
@@ -7799,16 +13573,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -7825,6 +13617,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "targetType": "sale",
+                 *       "targetId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "reason": "x"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * Format: date-time
@@ -7918,13 +13718,40 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
             /** @description REVERSAL_WINDOW_CLOSED, OUT_OF_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND: no such sale or return in the county */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description ALREADY_REVERSED, REVERSAL_NOT_POSSIBLE, IDEMPOTENCY_CONFLICT */
@@ -7933,7 +13760,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD */
@@ -7942,16 +13787,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -8018,13 +13881,58 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -8041,6 +13949,21 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "eventTime": "2026-03-15T02:30:00.000Z",
+                 *       "purchaser": {
+                 *         "phone": "example text"
+                 *       },
+                 *       "lines": [
+                 *         {
+                 *           "quantity": 1
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * Format: date-time
@@ -8180,13 +14103,58 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description UNIT_CODE_ALREADY_SOLD, IDEMPOTENCY_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description UNIT_CODE_INVALID, UNIT_CODE_PRODUCT_MISMATCH, PRODUCT_NOT_FOUND, NO_DEPOSIT_SCHEDULE, FARMER_NAME_REQUIRED, EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD */
@@ -8195,16 +14163,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -8306,22 +14292,67 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description INVALID_PERIOD */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -8331,7 +14362,7 @@ export interface operations {
             query?: {
                 /** @description Only active (true) or only deactivated (false) records */
                 active?: boolean;
-                /** @description The nextCursor of the previous page */
+                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
                 cursor?: string;
                 isCollectionPoint?: boolean;
                 /** @description Page size */
@@ -8355,40 +14386,85 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
-                            active?: boolean;
-                            address?: string;
-                            contactPhone?: string | null;
+                            active: boolean;
+                            address: string;
+                            contactPhone: string | null;
                             /**
                              * @description GB/T 2260 six-digit county code
                              * @example 511425
                              */
-                            countyId?: string;
+                            countyId: string;
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** Format: uuid */
-                            id?: string;
+                            id: string;
                             /** @description Takes returned containers back */
-                            isCollectionPoint?: boolean;
+                            isCollectionPoint: boolean;
                             /** @description Pesticide business licence number (农药经营许可证号) */
-                            licenceNo?: string;
-                            name?: string;
+                            licenceNo: string;
+                            name: string;
                             /** Format: uuid */
-                            townshipId?: string;
+                            townshipId: string;
                             /** Format: date-time */
-                            updatedAt?: string;
-                            version?: number;
+                            updatedAt: string;
+                            version: number;
                         }[];
                         nextCursor: string | null;
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -8405,6 +14481,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "townshipId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "name": "x",
+                 *       "licenceNo": "x"
+                 *     }
+                 */
                 "application/json": {
                     address?: string;
                     contactPhone?: string | null;
@@ -8426,29 +14509,56 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        address?: string;
-                        contactPhone?: string | null;
+                        active: boolean;
+                        address: string;
+                        contactPhone: string | null;
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
                          */
-                        countyId?: string;
+                        countyId: string;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: uuid */
-                        id?: string;
+                        id: string;
                         /** @description Takes returned containers back */
-                        isCollectionPoint?: boolean;
+                        isCollectionPoint: boolean;
                         /** @description Pesticide business licence number (农药经营许可证号) */
-                        licenceNo?: string;
-                        name?: string;
+                        licenceNo: string;
+                        name: string;
                         /** Format: uuid */
-                        townshipId?: string;
+                        townshipId: string;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        version?: number;
+                        updatedAt: string;
+                        version: number;
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description DUPLICATE */
@@ -8457,7 +14567,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description A rule of this record is broken */
@@ -8466,16 +14594,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -8500,29 +14646,56 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        address?: string;
-                        contactPhone?: string | null;
+                        active: boolean;
+                        address: string;
+                        contactPhone: string | null;
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
                          */
-                        countyId?: string;
+                        countyId: string;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: uuid */
-                        id?: string;
+                        id: string;
                         /** @description Takes returned containers back */
-                        isCollectionPoint?: boolean;
+                        isCollectionPoint: boolean;
                         /** @description Pesticide business licence number (农药经营许可证号) */
-                        licenceNo?: string;
-                        name?: string;
+                        licenceNo: string;
+                        name: string;
                         /** Format: uuid */
-                        townshipId?: string;
+                        townshipId: string;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        version?: number;
+                        updatedAt: string;
+                        version: number;
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -8531,16 +14704,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -8558,6 +14749,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "version": 1,
+                 *       "active": true
+                 *     }
+                 */
                 "application/json": {
                     /** @description false deactivates the record, true brings it back */
                     active?: boolean;
@@ -8583,29 +14780,56 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        address?: string;
-                        contactPhone?: string | null;
+                        active: boolean;
+                        address: string;
+                        contactPhone: string | null;
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
                          */
-                        countyId?: string;
+                        countyId: string;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: uuid */
-                        id?: string;
+                        id: string;
                         /** @description Takes returned containers back */
-                        isCollectionPoint?: boolean;
+                        isCollectionPoint: boolean;
                         /** @description Pesticide business licence number (农药经营许可证号) */
-                        licenceNo?: string;
-                        name?: string;
+                        licenceNo: string;
+                        name: string;
                         /** Format: uuid */
-                        townshipId?: string;
+                        townshipId: string;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        version?: number;
+                        updatedAt: string;
+                        version: number;
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -8614,7 +14838,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description VERSION_CONFLICT or DUPLICATE */
@@ -8623,16 +14847,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description BODY_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -8659,13 +14919,65 @@ export interface operations {
                     "application/json": {
                         items: {
                             actor: string;
-                            data: Record<string, unknown>;
-                            op: string;
+                            /** @description The record as it was at this version (fields added to the record since are absent from older versions) */
+                            data: {
+                                active?: boolean;
+                                address?: string;
+                                contactPhone?: string | null;
+                                /**
+                                 * @description GB/T 2260 six-digit county code
+                                 * @example 511425
+                                 */
+                                countyId?: string;
+                                /** Format: date-time */
+                                createdAt?: string;
+                                /** Format: uuid */
+                                id: string;
+                                /** @description Takes returned containers back */
+                                isCollectionPoint?: boolean;
+                                /** @description Pesticide business licence number (农药经营许可证号) */
+                                licenceNo?: string;
+                                name?: string;
+                                /** Format: uuid */
+                                townshipId?: string;
+                                /** Format: date-time */
+                                updatedAt?: string;
+                                version: number;
+                            };
+                            /** @enum {string} */
+                            op: "create" | "update" | "deactivate" | "reactivate" | "supersede";
                             /** Format: date-time */
                             recordedAt: string;
                             version: number;
                         }[];
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -8674,16 +14986,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -8691,7 +15021,7 @@ export interface operations {
     get_counties_countyId_terminals: {
         parameters: {
             query?: {
-                /** @description The nextCursor of the previous page */
+                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
                 cursor?: string;
                 /** @description Page size */
                 limit?: number;
@@ -8735,13 +15065,58 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -8758,6 +15133,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "name": "x"
+                 *     }
+                 */
                 "application/json": {
                     name: string;
                     /** Format: uuid */
@@ -8796,13 +15177,76 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -8847,22 +15291,67 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -8880,6 +15369,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "x"
+                 *     }
+                 */
                 "application/json": {
                     reason: string;
                 };
@@ -8913,22 +15407,85 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description BODY_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -8938,7 +15495,7 @@ export interface operations {
             query?: {
                 /** @description Only active (true) or only deactivated (false) records */
                 active?: boolean;
-                /** @description The nextCursor of the previous page */
+                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
                 cursor?: string;
                 /** @description Page size */
                 limit?: number;
@@ -8960,37 +15517,82 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
-                            active?: boolean;
+                            active: boolean;
                             /** @description Statistical township code */
-                            code?: string | null;
+                            code: string | null;
                             /**
                              * @description GB/T 2260 six-digit county code
                              * @example 511425
                              */
-                            countyId?: string;
+                            countyId: string;
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** Format: uuid */
-                            id?: string;
+                            id: string;
                             /** @description Pinyin or English name */
-                            nameEn?: string;
+                            nameEn: string;
                             /** @description Chinese name, e.g. 青城镇 */
-                            nameZh?: string;
+                            nameZh: string;
                             /** Format: date-time */
-                            updatedAt?: string;
-                            version?: number;
+                            updatedAt: string;
+                            version: number;
                         }[];
                         nextCursor: string | null;
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -9007,6 +15609,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "nameZh": "x",
+                 *       "nameEn": "x"
+                 *     }
+                 */
                 "application/json": {
                     /** @description Statistical township code */
                     code?: string | null;
@@ -9025,26 +15633,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
+                        active: boolean;
                         /** @description Statistical township code */
-                        code?: string | null;
+                        code: string | null;
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
                          */
-                        countyId?: string;
+                        countyId: string;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: uuid */
-                        id?: string;
+                        id: string;
                         /** @description Pinyin or English name */
-                        nameEn?: string;
+                        nameEn: string;
                         /** @description Chinese name, e.g. 青城镇 */
-                        nameZh?: string;
+                        nameZh: string;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        version?: number;
+                        updatedAt: string;
+                        version: number;
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description DUPLICATE */
@@ -9053,7 +15688,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description A rule of this record is broken */
@@ -9062,16 +15715,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -9096,26 +15767,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
+                        active: boolean;
                         /** @description Statistical township code */
-                        code?: string | null;
+                        code: string | null;
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
                          */
-                        countyId?: string;
+                        countyId: string;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: uuid */
-                        id?: string;
+                        id: string;
                         /** @description Pinyin or English name */
-                        nameEn?: string;
+                        nameEn: string;
                         /** @description Chinese name, e.g. 青城镇 */
-                        nameZh?: string;
+                        nameZh: string;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        version?: number;
+                        updatedAt: string;
+                        version: number;
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -9124,16 +15822,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -9151,6 +15867,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "version": 1,
+                 *       "active": true
+                 *     }
+                 */
                 "application/json": {
                     /** @description false deactivates the record, true brings it back */
                     active?: boolean;
@@ -9173,26 +15895,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
+                        active: boolean;
                         /** @description Statistical township code */
-                        code?: string | null;
+                        code: string | null;
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
                          */
-                        countyId?: string;
+                        countyId: string;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: uuid */
-                        id?: string;
+                        id: string;
                         /** @description Pinyin or English name */
-                        nameEn?: string;
+                        nameEn: string;
                         /** @description Chinese name, e.g. 青城镇 */
-                        nameZh?: string;
+                        nameZh: string;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        version?: number;
+                        updatedAt: string;
+                        version: number;
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -9201,7 +15950,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description VERSION_CONFLICT or DUPLICATE */
@@ -9210,16 +15959,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description BODY_TOO_LARGE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -9246,13 +16031,62 @@ export interface operations {
                     "application/json": {
                         items: {
                             actor: string;
-                            data: Record<string, unknown>;
-                            op: string;
+                            /** @description The record as it was at this version (fields added to the record since are absent from older versions) */
+                            data: {
+                                active?: boolean;
+                                /** @description Statistical township code */
+                                code?: string | null;
+                                /**
+                                 * @description GB/T 2260 six-digit county code
+                                 * @example 511425
+                                 */
+                                countyId?: string;
+                                /** Format: date-time */
+                                createdAt?: string;
+                                /** Format: uuid */
+                                id: string;
+                                /** @description Pinyin or English name */
+                                nameEn?: string;
+                                /** @description Chinese name, e.g. 青城镇 */
+                                nameZh?: string;
+                                /** Format: date-time */
+                                updatedAt?: string;
+                                version: number;
+                            };
+                            /** @enum {string} */
+                            op: "create" | "update" | "deactivate" | "reactivate" | "supersede";
                             /** Format: date-time */
                             recordedAt: string;
                             version: number;
                         }[];
                     };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -9261,16 +16095,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -9278,7 +16130,7 @@ export interface operations {
     get_counties_countyId_users: {
         parameters: {
             query?: {
-                /** @description The nextCursor of the previous page */
+                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
                 cursor?: string;
                 /** @description Page size */
                 limit?: number;
@@ -9323,13 +16175,58 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -9346,6 +16243,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "username": "aaa",
+                 *       "displayName": "x",
+                 *       "password": "example text",
+                 *       "role": "county_official"
+                 *     }
+                 */
                 "application/json": {
                     displayName: string;
                     /** Format: uuid */
@@ -9393,13 +16298,58 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description DUPLICATE username */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description SCOPE_MISMATCH or REFERENCE_NOT_FOUND */
@@ -9408,16 +16358,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -9435,6 +16403,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "version": 1,
+                 *       "displayName": "x"
+                 *     }
+                 */
                 "application/json": {
                     active?: boolean;
                     displayName?: string;
@@ -9475,13 +16449,40 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description VERSION_CONFLICT or LAST_ACTIVE_OFFICIAL */
@@ -9490,7 +16491,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description CANNOT_DEACTIVATE_SELF */
@@ -9499,16 +16518,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -9558,22 +16595,67 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -9603,7 +16685,240 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, unknown>;
+                    "application/json": {
+                        county: {
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            id: string;
+                            nameEn: string;
+                            nameZh: string;
+                            prefectureZh: string;
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            provinceCode: string;
+                            /** @example Asia/Shanghai */
+                            timeZone: string;
+                        };
+                        definitions: {
+                            definition_en: string;
+                            definition_zh: string;
+                            /** @enum {string} */
+                            key: "cohort" | "period" | "mass";
+                            label_en: string;
+                            label_zh: string;
+                        }[];
+                        funnel: {
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            from: string;
+                            /** @enum {string} */
+                            scope: "period";
+                            stages: {
+                                /** @description Bags (custody stages only) */
+                                bags: number | null;
+                                /** @description At this stage (containers) */
+                                containers: number;
+                                /** @description More than the stage before (explained on the page: returns of earlier sales, hauls of earlier returns) */
+                                exceedsPrevious: boolean;
+                                /** @enum {string} */
+                                key: "sold" | "returned" | "hauled" | "disposed";
+                                /** @description Packaging mass, kg */
+                                kg: number;
+                            }[];
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            to: string;
+                        };
+                        range: {
+                            /**
+                             * Format: date
+                             * @description The county business day the figures are as of; cohorts are counted complete from it
+                             */
+                            asOfDay: string;
+                            /**
+                             * @description N of the cohort rate: returned within N days of the sale
+                             * @enum {integer}
+                             */
+                            days: 30 | 90 | 180 | 365;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            from: string;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            to: string;
+                        };
+                        rankings: {
+                            manufacturers: {
+                                /** @description Percent with one decimal; null when there is no base */
+                                cohortRatePct: number | null;
+                                /** @description Of the cohort base, returned within N days (containers) */
+                                cohortReturnedUnits: number;
+                                /** @description Cohort base: sold in months complete for N days (containers) */
+                                cohortSoldUnits: number;
+                                /** @description The id of what the row is about: county code, township, shop or product id, or the manufacturer's name */
+                                key: string;
+                                /** @description Percent with one decimal; null when there is no base */
+                                massRatePct: number | null;
+                                name: string;
+                                /** @description Percent with one decimal; null when there is no base */
+                                periodRatePct: number | null;
+                                /** @description Packaging mass returned, kg */
+                                returnedKg: number;
+                                /** @description Returned (containers) */
+                                returnedUnits: number;
+                                /** @description Packaging mass sold, kg */
+                                soldKg: number;
+                                /** @description Sold with deposit (containers) */
+                                soldUnits: number;
+                            }[];
+                            products: {
+                                /** @description Percent with one decimal; null when there is no base */
+                                cohortRatePct: number | null;
+                                /** @description Of the cohort base, returned within N days (containers) */
+                                cohortReturnedUnits: number;
+                                /** @description Cohort base: sold in months complete for N days (containers) */
+                                cohortSoldUnits: number;
+                                /** @description The id of what the row is about: county code, township, shop or product id, or the manufacturer's name */
+                                key: string;
+                                /** @description Percent with one decimal; null when there is no base */
+                                massRatePct: number | null;
+                                name: string;
+                                /** @description Percent with one decimal; null when there is no base */
+                                periodRatePct: number | null;
+                                /** @description Packaging mass returned, kg */
+                                returnedKg: number;
+                                /** @description Returned (containers) */
+                                returnedUnits: number;
+                                /** @description Packaging mass sold, kg */
+                                soldKg: number;
+                                /** @description Sold with deposit (containers) */
+                                soldUnits: number;
+                            }[];
+                            townships: {
+                                /** @description Percent with one decimal; null when there is no base */
+                                cohortRatePct: number | null;
+                                /** @description Of the cohort base, returned within N days (containers) */
+                                cohortReturnedUnits: number;
+                                /** @description Cohort base: sold in months complete for N days (containers) */
+                                cohortSoldUnits: number;
+                                /** @description The id of what the row is about: county code, township, shop or product id, or the manufacturer's name */
+                                key: string;
+                                /** @description Percent with one decimal; null when there is no base */
+                                massRatePct: number | null;
+                                name: string;
+                                /** @description Percent with one decimal; null when there is no base */
+                                periodRatePct: number | null;
+                                /** @description Packaging mass returned, kg */
+                                returnedKg: number;
+                                /** @description Returned (containers) */
+                                returnedUnits: number;
+                                /** @description Packaging mass sold, kg */
+                                soldKg: number;
+                                /** @description Sold with deposit (containers) */
+                                soldUnits: number;
+                            }[];
+                        };
+                        reconciliation: {
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            period: string;
+                            run: {
+                                /** Format: date-time */
+                                asOf: string;
+                                errorCount: number;
+                                exceptionCount: number;
+                                /** Format: uuid */
+                                id: string;
+                                period: string;
+                                /** @description Records of the period arrived after the run: run it again */
+                                recordsSince: boolean;
+                                /** Format: date-time */
+                                runAt: string;
+                                /** @enum {string} */
+                                trigger: "api" | "scheduled";
+                            } | null;
+                        };
+                        tiles: {
+                            bagsAwaitingPickup: number;
+                            /** @description Percent with one decimal; null when there is no base */
+                            cohortRatePct: number | null;
+                            /** @description At shops, loose or bagged (containers) */
+                            containersAwaitingPickup: number;
+                            /** @description Deposits not yet refunded or expired, fen */
+                            depositsOutstandingFen: number;
+                            /** @description Percent with one decimal; null when there is no base */
+                            massRatePct: number | null;
+                            openDiscrepancies: number;
+                            /** @description Percent with one decimal; null when there is no base */
+                            periodRatePct: number | null;
+                            /** @description Returned in the range (containers) */
+                            returnedUnits: number;
+                            /** @description Sold with deposit in the range (containers) */
+                            soldUnits: number;
+                            /** @description Expired deposits never redeemed, fen */
+                            unredeemedFen: number;
+                        };
+                        trend: {
+                            /** @description Whether N days have passed since the month's end (the cohort rate is null until then) */
+                            cohortComplete: boolean;
+                            /** @description Percent with one decimal; null when there is no base */
+                            cohortRatePct: number | null;
+                            /** @description Percent with one decimal; null when there is no base */
+                            massRatePct: number | null;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            month: string;
+                            /** @description Percent with one decimal; null when there is no base */
+                            periodRatePct: number | null;
+                            /** @description Returned (containers) */
+                            returnedUnits: number;
+                            /** @description Sold with deposit (containers) */
+                            soldUnits: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description INVALID_MONTH_RANGE */
@@ -9612,16 +16927,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -9644,16 +16977,95 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, unknown>;
+                    "application/json": {
+                        features: {
+                            geometry: {
+                                /** @description GeoJSON coordinates: rings of [longitude, latitude] (Polygon), or polygons of them (MultiPolygon) */
+                                coordinates: number[][][] | number[][][][];
+                                /** @enum {string} */
+                                type: "Polygon" | "MultiPolygon";
+                            };
+                            properties: {
+                                /**
+                                 * @description GB/T 2260 six-digit county code
+                                 * @example 511425
+                                 */
+                                code: string | null;
+                                label: string;
+                                /** @description The GB/T 2260 code when matched, else "prefecture/county" */
+                                name: string;
+                                prefecture: string;
+                            };
+                            /** @enum {string} */
+                            type: "Feature";
+                        }[];
+                        /** @enum {string} */
+                        type: "FeatureCollection";
+                        unmatched: string[];
+                    };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND: no such county */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -9684,7 +17096,65 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, unknown>;
+                    "application/json": {
+                        /** @enum {string} */
+                        groupBy: "none" | "kind" | "shop";
+                        groups: {
+                            count: number;
+                            /** @description The kind, or the shop id (null: no shop) */
+                            key: string | null;
+                        }[];
+                        items: {
+                            /** @enum {string} */
+                            book: "money" | "units" | "custody";
+                            kind: string;
+                            messageEn: string;
+                            messageZh: string;
+                            no: number;
+                            reasonEn: string;
+                            reasonZh: string;
+                            /** @description How many records are behind the exception */
+                            records: number;
+                            /** @enum {string} */
+                            severity: "error" | "warning" | "info";
+                            /** Format: uuid */
+                            shopId: string | null;
+                            shopName: string | null;
+                        }[];
+                        limit: number;
+                        offset: number;
+                        period: string;
+                        /** Format: uuid */
+                        runId: string;
+                        total: number;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -9693,16 +17163,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -9727,22 +17215,130 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Shops */
+            /** @description Shops (format=csv: the same table as CSV with a BOM, for spreadsheets) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, unknown>;
+                    "application/json": {
+                        definitions: {
+                            definition_en: string;
+                            definition_zh: string;
+                            /** @enum {string} */
+                            key: "cohort" | "period" | "mass";
+                            label_en: string;
+                            label_zh: string;
+                        }[];
+                        range: {
+                            /**
+                             * Format: date
+                             * @description The county business day the figures are as of; cohorts are counted complete from it
+                             */
+                            asOfDay: string;
+                            /**
+                             * @description N of the cohort rate: returned within N days of the sale
+                             * @enum {integer}
+                             */
+                            days: 30 | 90 | 180 | 365;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            from: string;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            to: string;
+                        };
+                        shops: {
+                            bagsAwaitingPickup: number;
+                            /** @description Percent with one decimal; null when there is no base */
+                            cohortRatePct: number | null;
+                            /** @description Of the cohort base, returned within N days (containers) */
+                            cohortReturnedUnits: number;
+                            /** @description Cohort base: sold in months complete for N days (containers) */
+                            cohortSoldUnits: number;
+                            /** @description At the shop, loose or bagged (containers) */
+                            containersAtShop: number;
+                            flags: ("returns_above_sales" | "overdue_pickup" | "likely_counterfeit" | "refunds_held")[];
+                            /** @description The id of what the row is about: county code, township, shop or product id, or the manufacturer's name */
+                            key: string;
+                            /** @description Percent with one decimal; null when there is no base */
+                            massRatePct: number | null;
+                            name: string;
+                            overdueBags: number;
+                            /** @description Percent with one decimal; null when there is no base */
+                            periodRatePct: number | null;
+                            /** @description What the shop owes the scheme (negative: is owed), fen */
+                            positionFen: number;
+                            /** @description Packaging mass returned, kg */
+                            returnedKg: number;
+                            /** @description Returned (containers) */
+                            returnedUnits: number;
+                            /** @description Packaging mass sold, kg */
+                            soldKg: number;
+                            /** @description Sold with deposit (containers) */
+                            soldUnits: number;
+                            township: string;
+                        }[];
+                    };
+                    "text/csv; charset=utf-8": string;
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -9773,7 +17369,135 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, unknown>;
+                    "application/json": {
+                        definitions: {
+                            definition_en: string;
+                            definition_zh: string;
+                            /** @enum {string} */
+                            key: "cohort" | "period" | "mass";
+                            label_en: string;
+                            label_zh: string;
+                        }[];
+                        /** @description What the shop owes the scheme (negative: is owed), fen */
+                        positionFen: number;
+                        products: {
+                            /** @description Percent with one decimal; null when there is no base */
+                            cohortRatePct: number | null;
+                            /** @description Of the cohort base, returned within N days (containers) */
+                            cohortReturnedUnits: number;
+                            /** @description Cohort base: sold in months complete for N days (containers) */
+                            cohortSoldUnits: number;
+                            /** @description The id of what the row is about: county code, township, shop or product id, or the manufacturer's name */
+                            key: string;
+                            /** @description Percent with one decimal; null when there is no base */
+                            massRatePct: number | null;
+                            name: string;
+                            /** @description Percent with one decimal; null when there is no base */
+                            periodRatePct: number | null;
+                            /** @description Packaging mass returned, kg */
+                            returnedKg: number;
+                            /** @description Returned (containers) */
+                            returnedUnits: number;
+                            /** @description Packaging mass sold, kg */
+                            soldKg: number;
+                            /** @description Sold with deposit (containers) */
+                            soldUnits: number;
+                        }[];
+                        range: {
+                            /**
+                             * Format: date
+                             * @description The county business day the figures are as of; cohorts are counted complete from it
+                             */
+                            asOfDay: string;
+                            /**
+                             * @description N of the cohort rate: returned within N days of the sale
+                             * @enum {integer}
+                             */
+                            days: 30 | 90 | 180 | 365;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            from: string;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            to: string;
+                        };
+                        recentReturns: {
+                            /** @description Accepted (containers) */
+                            accepted: number;
+                            /** Format: date-time */
+                            eventTime: string;
+                            /** Format: uuid */
+                            id: string;
+                            refundFen: number;
+                            /** @description The farmer's phone, masked (+86 174****0777) */
+                            returner: string | null;
+                        }[];
+                        returnsWindow: {
+                            /** Format: date */
+                            fromDay: string;
+                            /** Format: date */
+                            toDay: string;
+                        };
+                        shop: {
+                            /** Format: uuid */
+                            id: string;
+                            licenceNo: string;
+                            name: string;
+                            township: string;
+                        };
+                        /** @example Asia/Shanghai */
+                        timeZone: string;
+                        trend: {
+                            /** @description Whether N days have passed since the month's end (the cohort rate is null until then) */
+                            cohortComplete: boolean;
+                            /** @description Percent with one decimal; null when there is no base */
+                            cohortRatePct: number | null;
+                            /** @description Percent with one decimal; null when there is no base */
+                            massRatePct: number | null;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            month: string;
+                            /** @description Percent with one decimal; null when there is no base */
+                            periodRatePct: number | null;
+                            /** @description Returned (containers) */
+                            returnedUnits: number;
+                            /** @description Sold with deposit (containers) */
+                            soldUnits: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description NOT_FOUND */
@@ -9782,16 +17506,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -9821,16 +17563,136 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, unknown>;
+                    "application/json": {
+                        counties: {
+                            /** @description Percent with one decimal; null when there is no base */
+                            cohortRatePct: number | null;
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId: string;
+                            depositsOutstandingFen: number;
+                            /** @description Percent with one decimal; null when there is no base */
+                            massRatePct: number | null;
+                            nameEn: string;
+                            nameZh: string;
+                            /** @description Percent with one decimal; null when there is no base */
+                            periodRatePct: number | null;
+                            /** @description Returned (containers) */
+                            returnedUnits: number;
+                            /** @description Sold with deposit (containers) */
+                            soldUnits: number;
+                        }[];
+                        definitions: {
+                            definition_en: string;
+                            definition_zh: string;
+                            /** @enum {string} */
+                            key: "cohort" | "period" | "mass";
+                            label_en: string;
+                            label_zh: string;
+                        }[];
+                        /**
+                         * @description GB/T 2260 six-digit county code
+                         * @example 511425
+                         */
+                        provinceCode: string;
+                        range: {
+                            /**
+                             * Format: date
+                             * @description The county business day the figures are as of; cohorts are counted complete from it
+                             */
+                            asOfDay: string;
+                            /**
+                             * @description N of the cohort rate: returned within N days of the sale
+                             * @enum {integer}
+                             */
+                            days: 30 | 90 | 180 | 365;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            from: string;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            to: string;
+                        };
+                        trend: {
+                            /** @description Whether N days have passed since the month's end (the cohort rate is null until then) */
+                            cohortComplete: boolean;
+                            /** @description Percent with one decimal; null when there is no base */
+                            cohortRatePct: number | null;
+                            /** @description Percent with one decimal; null when there is no base */
+                            massRatePct: number | null;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            month: string;
+                            /** @description Percent with one decimal; null when there is no base */
+                            periodRatePct: number | null;
+                            /** @description Returned (containers) */
+                            returnedUnits: number;
+                            /** @description Sold with deposit (containers) */
+                            soldUnits: number;
+                        }[];
+                    };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -9853,16 +17715,86 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, unknown>;
+                    "application/json": {
+                        features: {
+                            geometry: {
+                                /** @description GeoJSON coordinates: rings of [longitude, latitude] (Polygon), or polygons of them (MultiPolygon) */
+                                coordinates: number[][][] | number[][][][];
+                                /** @enum {string} */
+                                type: "Polygon" | "MultiPolygon";
+                            };
+                            properties: {
+                                /**
+                                 * @description GB/T 2260 six-digit county code
+                                 * @example 511425
+                                 */
+                                code: string | null;
+                                label: string;
+                                /** @description The GB/T 2260 code when matched, else "prefecture/county" */
+                                name: string;
+                                prefecture: string;
+                            };
+                            /** @enum {string} */
+                            type: "Feature";
+                        }[];
+                        /** @enum {string} */
+                        type: "FeatureCollection";
+                        unmatched: string[];
+                    };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -9876,6 +17808,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "heldRefundId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "phone": "example text"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @description GB/T 2260 six-digit county code
@@ -9949,13 +17889,40 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description HELD_REFUND_NOT_APPROVED, HELD_REFUND_ALREADY_PAID, IDEMPOTENCY_CONFLICT */
@@ -9964,7 +17931,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description HELD_REFUND_PHONE_MISMATCH */
@@ -9973,16 +17958,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -9996,6 +17999,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "phone": "example text"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @description GB/T 2260 six-digit county code
@@ -10039,13 +18048,76 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -10071,13 +18143,189 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The report: text/html, application/pdf or JSON by format */
+            /** @description The report: a print-ready page (format=html, the default), the same page as A4 PDF (format=pdf) or the figures (format=json) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": {
+                        /** Format: date */
+                        asOfDay: string;
+                        counties: {
+                            /** @description Percent with one decimal; null when there is no base */
+                            cohortRatePct: number | null;
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId: string;
+                            depositsOutstandingFen: number;
+                            /** @description Percent with one decimal; null when there is no base */
+                            massRatePct: number | null;
+                            nameEn: string;
+                            nameZh: string;
+                            /** @description Percent with one decimal; null when there is no base */
+                            periodRatePct: number | null;
+                            /** @description Returned (containers) */
+                            returnedUnits: number;
+                            run: {
+                                errorCount: number;
+                                exceptionCount: number;
+                                runAtLocal: string;
+                            } | null;
+                            /** @description Sold with deposit (containers) */
+                            soldUnits: number;
+                            yearToDate: {
+                                /** @description Percent with one decimal; null when there is no base */
+                                cohortRatePct: number | null;
+                                /** @description Percent with one decimal; null when there is no base */
+                                massRatePct: number | null;
+                                /** @description Percent with one decimal; null when there is no base */
+                                periodRatePct: number | null;
+                            };
+                        }[];
+                        /**
+                         * @description N of the cohort rate
+                         * @enum {integer}
+                         */
+                        days: 30 | 90 | 180 | 365;
+                        definitions: {
+                            definition_en: string;
+                            definition_zh: string;
+                            /** @enum {string} */
+                            key: "cohort" | "period" | "mass";
+                            label_en: string;
+                            label_zh: string;
+                        }[];
+                        /** Format: date-time */
+                        generatedAt: string;
+                        /** @description generatedAt in the time zone, YYYY-MM-DD HH:mm */
+                        generatedAtLocal: string;
+                        /** @enum {string} */
+                        kind: "province";
+                        /**
+                         * @description YYYY-MM
+                         * @example 2026-03
+                         */
+                        month: string;
+                        openIssues: {
+                            counties: {
+                                nameEn: string;
+                                nameZh: string;
+                            }[];
+                            /** @enum {string} */
+                            key: "no_reconciliation" | "reconciliation_errors";
+                        }[];
+                        province: {
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            code: string;
+                            nameZh: string;
+                            timeZone: string;
+                        };
+                        rates: {
+                            month: {
+                                /** @description Percent with one decimal; null when there is no base */
+                                cohortRatePct: number | null;
+                                /** @description Cohort returned within N days (containers) */
+                                cohortReturnedUnits: number;
+                                /** @description Cohort base (containers) */
+                                cohortSoldUnits: number;
+                                /** @description Percent with one decimal; null when there is no base */
+                                massRatePct: number | null;
+                                /** @description Percent with one decimal; null when there is no base */
+                                periodRatePct: number | null;
+                                /** @description kg */
+                                returnedKg: number;
+                                /** @description Returned (containers) */
+                                returnedUnits: number;
+                                /** @description kg */
+                                soldKg: number;
+                                /** @description Sold with deposit (containers) */
+                                soldUnits: number;
+                            };
+                            yearToDate: {
+                                /** @description Percent with one decimal; null when there is no base */
+                                cohortRatePct: number | null;
+                                /** @description Cohort returned within N days (containers) */
+                                cohortReturnedUnits: number;
+                                /** @description Cohort base (containers) */
+                                cohortSoldUnits: number;
+                                /** @description Percent with one decimal; null when there is no base */
+                                massRatePct: number | null;
+                                /** @description Percent with one decimal; null when there is no base */
+                                periodRatePct: number | null;
+                                /** @description kg */
+                                returnedKg: number;
+                                /** @description Returned (containers) */
+                                returnedUnits: number;
+                                /** @description kg */
+                                soldKg: number;
+                                /** @description Sold with deposit (containers) */
+                                soldUnits: number;
+                            };
+                        };
+                        trend: {
+                            /** @description Whether N days have passed since the month's end (the cohort rate is null until then) */
+                            cohortComplete: boolean;
+                            /** @description Percent with one decimal; null when there is no base */
+                            cohortRatePct: number | null;
+                            /** @description Percent with one decimal; null when there is no base */
+                            massRatePct: number | null;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            month: string;
+                            /** @description Percent with one decimal; null when there is no base */
+                            periodRatePct: number | null;
+                            /** @description Returned (containers) */
+                            returnedUnits: number;
+                            /** @description Sold with deposit (containers) */
+                            soldUnits: number;
+                        }[];
+                    };
+                    "application/pdf": string;
                     "text/html; charset=utf-8": string;
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND: no such county or province on this server */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description REPORT_MONTH_IN_FUTURE */
@@ -10086,25 +18334,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description REPORT_PDF_UNAVAILABLE */
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description REPORT_PDF_UNAVAILABLE (the PDF printer is not available) or DATABASE_UNAVAILABLE */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error; see docs/errors.md */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -10118,6 +18375,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "eventTime": "2026-03-15T02:30:00.000Z",
+                 *       "items": [
+                 *         {
+                 *           "inspection": "accepted"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @description GB/T 2260 six-digit county code
@@ -10346,6 +18615,51 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description IDEMPOTENCY_CONFLICT */
             409: {
                 headers: {
@@ -10358,7 +18672,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description REASON_CODE_REQUIRED, PAYMENT_REFERENCE_REQUIRED, UNIT_CODE_DUPLICATE, FARMER_NAME_REQUIRED, EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD */
@@ -10373,16 +18717,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -10396,6 +18776,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "targetType": "sale",
+                 *       "targetId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "reason": "x"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @description GB/T 2260 six-digit county code
@@ -10506,6 +18894,36 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
             /** @description REVERSAL_WINDOW_CLOSED, OUT_OF_SCOPE */
             403: {
                 headers: {
@@ -10518,7 +18936,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND: no such sale or return in the county */
+            404: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description ALREADY_REVERSED, REVERSAL_NOT_POSSIBLE, IDEMPOTENCY_CONFLICT */
@@ -10533,7 +18966,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD */
@@ -10548,16 +19011,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -10571,6 +19070,21 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "eventTime": "2026-03-15T02:30:00.000Z",
+                 *       "purchaser": {
+                 *         "phone": "example text"
+                 *       },
+                 *       "lines": [
+                 *         {
+                 *           "quantity": 1
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * @description GB/T 2260 six-digit county code
@@ -10727,6 +19241,51 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description UNIT_CODE_ALREADY_SOLD, IDEMPOTENCY_CONFLICT */
             409: {
                 headers: {
@@ -10739,7 +19298,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description UNIT_CODE_INVALID, UNIT_CODE_PRODUCT_MISMATCH, PRODUCT_NOT_FOUND, NO_DEPOSIT_SCHEDULE, FARMER_NAME_REQUIRED, EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD */
@@ -10754,16 +19343,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -10777,6 +19402,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "period": "0000-00",
+                 *       "amountFen": 1,
+                 *       "direction": "from_shop",
+                 *       "method": "bank"
+                 *     }
+                 */
                 "application/json": {
                     /** @description Amount in fen (1 yuan = 100 fen) */
                     amountFen: number;
@@ -10858,13 +19493,58 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description NOTHING_TO_SETTLE, PERIOD_CLOSED, IDEMPOTENCY_CONFLICT */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description SETTLEMENT_AMOUNT_MISMATCH, PERIOD_NOT_ENDED, INVALID_PERIOD */
@@ -10873,16 +19553,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -10916,13 +19614,22 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
             /** @description SMS_SECRET_INVALID */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description SMS_OUTBOX_NOT_FOUND */
@@ -10931,7 +19638,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
                 };
             };
             /** @description SMS_NOT_CONFIGURED */
@@ -10940,16 +19656,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error; see docs/errors.md */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -10985,13 +19692,31 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
             /** @description SMS_SECRET_INVALID */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
                 };
             };
             /** @description SMS_NOT_CONFIGURED */
@@ -11000,16 +19725,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error; see docs/errors.md */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -11023,6 +19739,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "records": [
+                 *         {
+                 *           "kind": "sale",
+                 *           "id": "00000000-0000-1000-8000-000000000000",
+                 *           "eventTime": "2026-03-15T02:30:00.000Z",
+                 *           "payload": {}
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     batchId?: string;
@@ -11062,15 +19790,282 @@ export interface operations {
                         receivedAt: string;
                         results: {
                             error?: {
+                                /** @description A code of the error catalogue (docs/errors.md) */
                                 code: string;
-                                details: Record<string, unknown>[];
+                                details: ({
+                                    code: string;
+                                    field?: string;
+                                    message: string;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
                                 message: string;
                                 message_zh: string;
                             };
                             id: string;
                             kind: string;
-                            /** @description The single endpoint's answer (applied, duplicate) */
-                            result?: Record<string, unknown>;
+                            /** @description The single endpoint's answer (applied, duplicate): a sale receipt, a return receipt, a reversal, a bag (bag-event open/add/seal), a manifest (bag-event sign) or a drawer report */
+                            result?: {
+                                /** @description The county business day the record counts in (statements, reconciliation): its own day, or the first day of the first open month for a late adjustment */
+                                bookedDay: string;
+                                /** @description The month (2026-03) the record counts in */
+                                bookedPeriod: string;
+                                businessDay: string;
+                                countyId: string;
+                                /** Format: date-time */
+                                eventTime: string;
+                                flags: string[];
+                                /** @description true when the event month was closed when the server stored it: booked in the first open month instead */
+                                lateAdjustment: boolean;
+                                lines: {
+                                    /** @description Amount in fen (1 yuan = 100 fen) */
+                                    depositFen: number;
+                                    /** @description Amount in fen (1 yuan = 100 fen) */
+                                    depositPerContainerFen: number;
+                                    flags: string[];
+                                    lineNo: number;
+                                    /** Format: uuid */
+                                    productId: string;
+                                    productName: string;
+                                    quantity: number;
+                                    /** @description Amount in fen (1 yuan = 100 fen) */
+                                    scheduleDepositFen: number | null;
+                                    unitCodes: string[];
+                                }[];
+                                purchaser: {
+                                    /** Format: uuid */
+                                    farmerId: string;
+                                    name: string;
+                                    phoneMasked: string;
+                                    registeredNow: boolean;
+                                };
+                                qrPayload: string;
+                                /** Format: date-time */
+                                recordedAt: string;
+                                /** Format: uuid */
+                                saleId: string;
+                                saleNo: string;
+                                /** Format: uuid */
+                                shopId: string;
+                                /** @description Amount in fen (1 yuan = 100 fen) */
+                                totalDepositFen: number;
+                            } | {
+                                /** @description The county business day the record counts in (statements, reconciliation): its own day, or the first day of the first open month for a late adjustment */
+                                bookedDay: string;
+                                /** @description The month (2026-03) the record counts in */
+                                bookedPeriod: string;
+                                businessDay: string;
+                                countyId: string;
+                                /** Format: date-time */
+                                eventTime: string;
+                                flags: string[];
+                                items: {
+                                    flags: string[];
+                                    heldRefund: {
+                                        /** @description Amount in fen (1 yuan = 100 fen) */
+                                        amountFen: number;
+                                        /** Format: uuid */
+                                        heldRefundId: string;
+                                        /** @enum {string} */
+                                        reason: "unsold_code" | "likely_counterfeit";
+                                    } | null;
+                                    itemNo: number;
+                                    /**
+                                     * @description refund_held: accepted into custody, refund 0 now, held for the county’s review (see heldRefund)
+                                     * @enum {string}
+                                     */
+                                    outcome: "refunded" | "accepted_no_refund" | "refund_held" | "rejected";
+                                    /** Format: uuid */
+                                    productId: string | null;
+                                    quantity: number;
+                                    reasonCode: string | null;
+                                    /** @description Signed amount in fen */
+                                    refundDifferenceFen: number;
+                                    refundedQuantity: number;
+                                    /** @description Amount in fen (1 yuan = 100 fen) */
+                                    refundFen: number;
+                                    /** @description Amount in fen (1 yuan = 100 fen) */
+                                    refundPaidFen: number;
+                                    sources: {
+                                        /** @description Amount in fen (1 yuan = 100 fen) */
+                                        amountFen: number;
+                                        quantity: number;
+                                        source: string;
+                                    }[];
+                                    unitCode: string | null;
+                                }[];
+                                /** @description true when the event month was closed when the server stored it: booked in the first open month instead */
+                                lateAdjustment: boolean;
+                                payment: {
+                                    method: string;
+                                    reference: string | null;
+                                } | null;
+                                qrPayload: string;
+                                /** Format: date-time */
+                                recordedAt: string;
+                                /** @description Signed amount in fen */
+                                refundDifferenceFen: number;
+                                returner: {
+                                    /** Format: uuid */
+                                    farmerId: string;
+                                    name: string;
+                                    phoneMasked: string;
+                                    registeredNow: boolean;
+                                } | null;
+                                /** Format: uuid */
+                                returnId: string;
+                                returnNo: string;
+                                /** Format: uuid */
+                                shopId: string;
+                                /** @description Amount in fen (1 yuan = 100 fen) */
+                                totalHeldFen: number;
+                                /** @description Amount in fen (1 yuan = 100 fen) */
+                                totalPaidFen: number;
+                                /** @description Amount in fen (1 yuan = 100 fen) */
+                                totalRefundFen: number;
+                            } | {
+                                /** @description The county business day the record counts in (statements, reconciliation): its own day, or the first day of the first open month for a late adjustment */
+                                bookedDay: string;
+                                /** @description The month (2026-03) the record counts in */
+                                bookedPeriod: string;
+                                businessDay: string;
+                                countyId: string;
+                                /** Format: date-time */
+                                eventTime: string;
+                                /** @description true when the event month was closed when the server stored it: booked in the first open month instead */
+                                lateAdjustment: boolean;
+                                reason: string;
+                                /** Format: date-time */
+                                recordedAt: string;
+                                /** Format: uuid */
+                                reversalId: string;
+                                /** Format: uuid */
+                                shopId: string;
+                                /** Format: uuid */
+                                targetId: string;
+                                targetType: string;
+                                transfers: {
+                                    /** @description Amount in fen (1 yuan = 100 fen) */
+                                    amountFen: number;
+                                    /** Format: uuid */
+                                    reversesTransferId: string;
+                                    /** Format: uuid */
+                                    transferId: string;
+                                }[];
+                            } | {
+                                countedQuantity: number | null;
+                                countyId: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                                declaredQuantity: number;
+                                /** Format: uuid */
+                                disposalId: string | null;
+                                expectedWeightG: number;
+                                holder: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    /** @enum {string} */
+                                    type: "shop" | "hauler" | "facility";
+                                };
+                                /** Format: uuid */
+                                id: string;
+                                items: {
+                                    containerTypeCode: string;
+                                    /** Format: uuid */
+                                    containerTypeId: string;
+                                    itemNo: number;
+                                    quantity: number;
+                                    tareWeightG: number;
+                                    unitCode: string | null;
+                                }[];
+                                /** Format: uuid */
+                                manifestId: string | null;
+                                material: string;
+                                measuredWeightG: number | null;
+                                rejectedQuantity: number;
+                                /** Format: date-time */
+                                sealedAt: string | null;
+                                sealNo: string | null;
+                                /** Format: uuid */
+                                shopId: string;
+                                shopWeightG: number | null;
+                                /** @enum {string} */
+                                state: "open" | "sealed" | "picked_up" | "received" | "disposed" | "rejected" | "missing";
+                            } | {
+                                bags: {
+                                    /** Format: uuid */
+                                    bagId: string;
+                                    declaredQuantity: number;
+                                    expectedWeightG: number;
+                                    material: string;
+                                    sealNo: string | null;
+                                    /** Format: uuid */
+                                    shopId: string;
+                                    state: string;
+                                }[];
+                                completedHandovers: string[];
+                                countyId: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: uuid */
+                                facilityId: string;
+                                /** Format: uuid */
+                                id: string;
+                                nextSigner: {
+                                    handover?: string;
+                                    party?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        /** @enum {string} */
+                                        type: "shop" | "hauler" | "facility";
+                                    };
+                                    /** @enum {string} */
+                                    side?: "giver" | "receiver";
+                                    /** @enum {string} */
+                                    status: "waiting_for_bags" | "sign" | "complete";
+                                };
+                                signatures: {
+                                    device: string;
+                                    handover: string;
+                                    /** Format: uuid */
+                                    id: string;
+                                    party: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        /** @enum {string} */
+                                        type: "shop" | "hauler" | "facility";
+                                    };
+                                    /** Format: date-time */
+                                    recordedAt: string;
+                                    side: string;
+                                    /** Format: date-time */
+                                    signedAt: string;
+                                    signer: string;
+                                    signerRole: string;
+                                }[];
+                                /** @enum {string} */
+                                status: "open" | "in_transit" | "delivered" | "closed";
+                                trackingNo: string;
+                                transporters: {
+                                    /** Format: uuid */
+                                    haulerId: string;
+                                    seq: number;
+                                }[];
+                            } | {
+                                /** Format: date */
+                                businessDay: string;
+                                /**
+                                 * @description GB/T 2260 six-digit county code
+                                 * @example 511425
+                                 */
+                                countyId: string;
+                                /** Format: uuid */
+                                drawerReportId: string;
+                                /** Format: date-time */
+                                recordedAt: string;
+                                /** Format: uuid */
+                                shopId: string;
+                            };
                             /**
                              * @description applied: stored now; duplicate: stored before (result is the stored answer); conflict: the id was used for other content; refused: a rule says no (keep it, show the reason); retry: a passing problem, send it again later
                              * @enum {string}
@@ -11080,13 +20075,76 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -11192,13 +20250,58 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -11212,6 +20315,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "enrolmentCode": "example text"
+                 *     }
+                 */
                 "application/json": {
                     enrolmentCode: string;
                 };
@@ -11235,13 +20343,40 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
             /** @description ENROLMENT_CODE_INVALID */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
                 };
             };
             /** @description RATE_LIMITED: too many wrong codes from this address or for this code; wait the seconds in Retry-After */
@@ -11250,16 +20385,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -11289,13 +20433,31 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -11325,13 +20487,31 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -11361,13 +20541,31 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -11397,13 +20595,31 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -11433,13 +20649,31 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -11465,13 +20699,31 @@ export interface operations {
                     };
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -11499,22 +20751,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
             /** @description DATABASE_UNAVAILABLE */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description An error; see docs/errors.md */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
