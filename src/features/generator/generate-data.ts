@@ -12,6 +12,8 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type pg from 'pg';
 import { CopyWriter, timeUuid } from './copy-writer.js';
+import { MARK_AS_COPY_SQL } from '../../backup/table-copy.js';
+import { refreshBooks } from '../reconciliation/day-books.js';
 import { countyAccount, shopAccount, ACCOUNT_BOUNDS, type AccountRef } from '../ledger/accounts.js';
 import { eventHash, GENESIS_HASH, type CustodyEventType, type EventContent } from '../custody/hash-chain.js';
 import { makeTrackingNumber } from '../manifests/tracking-number.js';
@@ -304,6 +306,13 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
   const earlier = await trx('sales').where({ county_id: c }).where('event_time', '<', new Date(start)).first('id');
   const withOpening = !earlier;
 
+  // The reconciliation books' dirty-day marks (statement triggers joining each COPY's rows to
+  // sales, returns or transfers) stand aside, as in a restore: joined once per COPY against tables
+  // that grow through the load, they cost more than the rest of the load at a million containers
+  // (docs/performance.md, "Generator"). The generator marks the record days it writes itself, once,
+  // at the end of this transaction (recDays), so refreshBooks folds exactly those days in.
+  await trx.raw(MARK_AS_COPY_SQL);
+  const recDays = new Set<string>();
   const out = new CopyWriter(client, LEDGER_TABLES, copyChunkBytes, onFlush);
   const GEN = 'system:generator';
   // shop → containerTypeId → accepted containers per month of the year they were recorded in (earlier
@@ -333,6 +342,7 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
     cr.balance -= amount;
     d.moved = cr.moved = true;
     transfers++;
+    recDays.add(localDay(recordedAt.getTime()));
     out.row('ledger_transfers', [c, id, code, refId, refType, refId, shopId, debit.id, credit.id, amount, at, recordedAt, GEN]);
     out.row('ledger_entries', [c, id, debit.id, amount, d.balance]);
     out.row('ledger_entries', [c, id, credit.id, -amount, cr.balance]);
@@ -357,6 +367,7 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
     // The return's row first (its items point at it), with the total it will have.
     let policyTotal = policy ? policy.qty * policy.product.depositFen : 0;
     for (const it of items) total += (it.codes.length || it.qty) * it.deposit;
+    recDays.add(localDay(recordedAt.getTime()));
     out.row('returns', [c, id, shopId, farmerId, when, localDay(at), recordedAt, GEN, total + policyTotal]);
     for (const it of items) {
       if (it.codes.length) {
@@ -398,6 +409,7 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
       at: r.at, rank: 1, seq: pendingSeq++, run: () => {
         const id = timeUuid(r.at);
         const when = new Date(r.at);
+        recDays.add(localDay(r.at));
         out.row('expiry_runs', [c, id, when, new Date(r.at - validityMs), r.units, r.lotContainers, r.amount, GEN]);
         post('deposit_expired', outstandingAcct, unredeemedAcct, r.amount, 'expiry', id, null, when, when);
         expiredContainers += r.units + r.lotContainers;
@@ -487,6 +499,7 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
       const run = expiryRunOf(at);
       const expires = run >= 0 ? s.qty - returned : 0;
       salesCount++;
+      recDays.add(localDay(recordedAt.getTime()));
       out.row('sales', [c, saleId, s.shop.id, s.farmerId, when, day, recordedAt, GEN, deposit]);
       out.row('sale_lines', [c, saleId, 1, s.product.id, s.qty, s.product.depositFen, s.product.depositFen, deposit]);
       if (s.codes.length) {
@@ -508,6 +521,8 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
   }
   await runDue(Infinity);
   await out.close();
+  // The marks the books' triggers would have written: one per record day, tagged with this transaction.
+  await trx.raw(`INSERT INTO reconciliation_dirty_days (county_id, rec_day, tx) SELECT ?, d::date, txid_current() FROM unnest(?::text[]) d`, [c, [...recDays].sort()]);
   // Every balance moved, set once: the last entry's balance_after of each account.
   for (const a of acct.values()) {
     if (a.moved) await trx('ledger_accounts').where({ county_id: c, id: a.ref.id }).update({ balance_fen: a.balance });
@@ -659,6 +674,11 @@ export async function generateData(knex: Knex, opts: GenerateOptions): Promise<G
     ids.push(countyId);
     const ref = await loadRef(knex, countyId, Math.max(500, Math.round(opts.containersPerCounty / 40)), rnd, (n) => add('farmers', n));
     const r = await generateCounty(knex, ref, opts.year, opts.containersPerCounty, rnd, log, opts.copyChunkBytes ?? 8 << 20, opts.onFlush);
+    // The county's reconciliation books caught up with the load (docs/reconciliation.md, "Books"),
+    // so the first reconciliation after it reads books, not a year of raw rows.
+    const tb = Date.now();
+    const books = await refreshBooks(knex, countyId);
+    log(`  ${countyId}: reconciliation books ${books.full ? 'built' : `caught up (${books.days} days)`} in ${((Date.now() - tb) / 1000).toFixed(1)} s`);
     out.sales += r.sales;
     out.containers += r.containers;
     out.returns += r.returns;
