@@ -34,6 +34,11 @@ export interface GenerateOptions {
   copyChunkBytes?: number;
   /** Called after every COPY flush (the CLI samples its resident memory there). */
   onFlush?: () => void;
+  /**
+   * Share of sales whose containers carry unit codes (default 0.3; the bench's history section uses
+   * 1: every container a sold unit code). Same draws whatever the share, so a seed's other data stays.
+   */
+  codedShare?: number;
 }
 
 export interface GenerateResult {
@@ -268,15 +273,15 @@ type Product = Ref['products'][number];
 interface ReturnLine { product: Product; saleId: string; lineNo: number; depositShop: string; codes: string[]; qty: number; deposit: number }
 
 /** One county-year, in one transaction. */
-async function generateCounty(knex: Knex, ref: Ref, year: number, containers: number, rnd: () => number, log: (m: string) => void, copyChunkBytes: number, onFlush?: () => void): Promise<Omit<GenerateResult, 'counties' | 'ms'>> {
+async function generateCounty(knex: Knex, ref: Ref, year: number, containers: number, rnd: () => number, log: (m: string) => void, copyChunkBytes: number, onFlush?: () => void, codedShare = 0.3): Promise<Omit<GenerateResult, 'counties' | 'ms'>> {
   return knex.transaction(async (trx) => {
     // The transaction's own connection (knex hands a transaction's client out for raw use), for COPY.
     const client = (await trx.client.acquireConnection()) as pg.ClientBase;
-    return generateCountyIn(trx, client, ref, year, containers, rnd, log, copyChunkBytes, onFlush);
+    return generateCountyIn(trx, client, ref, year, containers, rnd, log, copyChunkBytes, onFlush, codedShare);
   });
 }
 
-async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, ref: Ref, year: number, containers: number, rnd: () => number, log: (m: string) => void, copyChunkBytes: number, onFlush?: () => void): Promise<Omit<GenerateResult, 'counties' | 'ms'>> {
+async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, ref: Ref, year: number, containers: number, rnd: () => number, log: (m: string) => void, copyChunkBytes: number, onFlush?: () => void, codedShare = 0.3): Promise<Omit<GenerateResult, 'counties' | 'ms'>> {
   const c = ref.countyId;
   const county = (await trx('counties').where({ id: c }).first('deposit_validity_days', 'weight_tolerance_pct', 'timezone')) as { deposit_validity_days: number; weight_tolerance_pct: number | string; timezone: string | null };
   const cal = countyCalendar(county.timezone ?? DEFAULT_TIME_ZONE);
@@ -298,6 +303,9 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
   const acct = new Map(refs.map((r) => [r.id, { ref: r, balance: existingBal.get(r.id) ?? 0, moved: false }]));
   const newAccounts = refs.filter((r) => !existingBal.has(r.id)).length;
   await insertChunks(trx, 'ledger_accounts', refs.filter((r) => !existingBal.has(r.id)).map((r) => ({ county_id: c, id: r.id, code: r.code, kind: r.kind, shop_id: r.shopId, bound: ACCOUNT_BOUNDS[r.kind], balance_fen: 0 })));
+  // Statistics for the reference tables the rows point at (a new county's rows were inserted in this
+  // transaction or just before): the foreign-key checks then plan on their primary keys (copy-writer.ts, analyzeAfter).
+  await trx.raw('ANALYZE counties, shops, farmers, products, ledger_accounts');
   const validityMs = Number(county.deposit_validity_days ?? 365) * DAY;
   const tolerancePct = Number(county.weight_tolerance_pct ?? 10);
   // Opening deposits: a county-year starts with deposits sold the year before. Generated (and expired
@@ -465,7 +473,7 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
       const farmerId = ref.farmers[Math.floor(rnd() * ref.farmers.length)]!;
       const product = ref.products[Math.floor(rnd() * ref.products.length)]!;
       const qty = 1 + Math.floor(rnd() * rnd() * 8);
-      const coded = rnd() < 0.3;
+      const coded = rnd() < codedShare;
       const codes = coded ? Array.from({ length: qty }, () => `1${product.reg6}1${product.pack}${String(++serial).padStart(15, '0')}${String(Math.floor(rnd() * 1e6)).padStart(6, '0')}`) : [];
       const late = rnd() < 0.02;
       // Most containers come back, weeks to months later; one in seven at another shop.
@@ -673,7 +681,7 @@ export async function generateData(knex: Knex, opts: GenerateOptions): Promise<G
     if (i > 0) for (const [t, n] of Object.entries(await makeCounty(knex, countyId, i, rnd))) add(t, n);
     ids.push(countyId);
     const ref = await loadRef(knex, countyId, Math.max(500, Math.round(opts.containersPerCounty / 40)), rnd, (n) => add('farmers', n));
-    const r = await generateCounty(knex, ref, opts.year, opts.containersPerCounty, rnd, log, opts.copyChunkBytes ?? 8 << 20, opts.onFlush);
+    const r = await generateCounty(knex, ref, opts.year, opts.containersPerCounty, rnd, log, opts.copyChunkBytes ?? 8 << 20, opts.onFlush, opts.codedShare);
     // The county's reconciliation books caught up with the load (docs/reconciliation.md, "Books"),
     // so the first reconciliation after it reads books, not a year of raw rows.
     const tb = Date.now();
