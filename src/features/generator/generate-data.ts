@@ -39,6 +39,35 @@ export interface GenerateOptions {
    * 1: every container a sold unit code). Same draws whatever the share, so a seed's other data stays.
    */
   codedShare?: number;
+  /**
+   * Check the foreign keys of the ledger tables once after the load instead of row by row: inside
+   * each county's transaction their constraints are dropped before the COPYs and added again, with
+   * the same names and definitions, after them — adding one validates every row of the table in one
+   * join, and a violation fails the transaction, so nothing unchecked is ever committed. The price:
+   * the ledger tables and the tables they point at (counties, shops, farmers, products, accounts) are
+   * locked ACCESS EXCLUSIVE until the county commits, so a server on the same database waits for
+   * the load. About half of PostgreSQL's work per row is the foreign-key checks (docs/performance.md,
+   * "Generator"). Default off.
+   */
+  keysAfterLoad?: boolean;
+}
+
+/** A foreign key of a table, as the catalogue gives it (identifiers quoted where needed). */
+export interface ForeignKey { table: string; name: string; def: string }
+
+/** Drops the foreign keys of `tables` inside the caller's transaction; returns them to add back. */
+export async function dropForeignKeys(trx: Knex.Transaction, tables: string[]): Promise<ForeignKey[]> {
+  const keys = (await trx.raw(`
+    SELECT c.conrelid::regclass::text AS "table", quote_ident(c.conname) AS name, pg_get_constraintdef(c.oid) AS def
+      FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid = ANY(?::regclass[])
+     ORDER BY 1, 2`, [tables])).rows as ForeignKey[];
+  for (const k of keys) await trx.raw(`ALTER TABLE ${k.table} DROP CONSTRAINT ${k.name}`);
+  return keys;
+}
+
+/** Adds the keys back exactly as they were; each validates the whole table (a violation throws). */
+export async function addForeignKeys(trx: Knex.Transaction, keys: ForeignKey[]): Promise<void> {
+  for (const k of keys) await trx.raw(`ALTER TABLE ${k.table} ADD CONSTRAINT ${k.name} ${k.def}`);
 }
 
 export interface GenerateResult {
@@ -55,6 +84,8 @@ export interface GenerateResult {
   /** Rows written per table, summed over the counties (reference data of new counties and farmers included). */
   rows: Record<string, number>;
   ms: number;
+  /** Of `ms`, the time spent bringing the reconciliation books up to date after the load. */
+  booksMs: number;
 }
 
 // Spring planting dominates; a smaller autumn peak.
@@ -273,15 +304,15 @@ type Product = Ref['products'][number];
 interface ReturnLine { product: Product; saleId: string; lineNo: number; depositShop: string; codes: string[]; qty: number; deposit: number }
 
 /** One county-year, in one transaction. */
-async function generateCounty(knex: Knex, ref: Ref, year: number, containers: number, rnd: () => number, log: (m: string) => void, copyChunkBytes: number, onFlush?: () => void, codedShare = 0.3): Promise<Omit<GenerateResult, 'counties' | 'ms'>> {
+async function generateCounty(knex: Knex, ref: Ref, year: number, containers: number, rnd: () => number, log: (m: string) => void, copyChunkBytes: number, onFlush?: () => void, codedShare = 0.3, keysAfterLoad = false): Promise<Omit<GenerateResult, 'counties' | 'ms' | 'booksMs'>> {
   return knex.transaction(async (trx) => {
     // The transaction's own connection (knex hands a transaction's client out for raw use), for COPY.
     const client = (await trx.client.acquireConnection()) as pg.ClientBase;
-    return generateCountyIn(trx, client, ref, year, containers, rnd, log, copyChunkBytes, onFlush, codedShare);
+    return generateCountyIn(trx, client, ref, year, containers, rnd, log, copyChunkBytes, onFlush, codedShare, keysAfterLoad);
   });
 }
 
-async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, ref: Ref, year: number, containers: number, rnd: () => number, log: (m: string) => void, copyChunkBytes: number, onFlush?: () => void, codedShare = 0.3): Promise<Omit<GenerateResult, 'counties' | 'ms'>> {
+async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, ref: Ref, year: number, containers: number, rnd: () => number, log: (m: string) => void, copyChunkBytes: number, onFlush?: () => void, codedShare = 0.3, keysAfterLoad = false): Promise<Omit<GenerateResult, 'counties' | 'ms' | 'booksMs'>> {
   const c = ref.countyId;
   const county = (await trx('counties').where({ id: c }).first('deposit_validity_days', 'weight_tolerance_pct', 'timezone')) as { deposit_validity_days: number; weight_tolerance_pct: number | string; timezone: string | null };
   const cal = countyCalendar(county.timezone ?? DEFAULT_TIME_ZONE);
@@ -321,6 +352,7 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
   // at the end of this transaction (recDays), so refreshBooks folds exactly those days in.
   await trx.raw(MARK_AS_COPY_SQL);
   const recDays = new Set<string>();
+  const keys = keysAfterLoad ? await dropForeignKeys(trx, LEDGER_TABLES.map(([t]) => t)) : [];
   const out = new CopyWriter(client, LEDGER_TABLES, copyChunkBytes, onFlush);
   const GEN = 'system:generator';
   // shop → containerTypeId → accepted containers per month of the year they were recorded in (earlier
@@ -529,6 +561,11 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
   }
   await runDue(Infinity);
   await out.close();
+  if (keys.length) {
+    const tk = Date.now();
+    await addForeignKeys(trx, keys);
+    log(`  ${c}: ${keys.length} foreign keys of the ledger tables checked after the load in ${((Date.now() - tk) / 1000).toFixed(1)} s`);
+  }
   // The marks the books' triggers would have written: one per record day, tagged with this transaction.
   await trx.raw(`INSERT INTO reconciliation_dirty_days (county_id, rec_day, tx) SELECT ?, d::date, txid_current() FROM unnest(?::text[]) d`, [c, [...recDays].sort()]);
   // Every balance moved, set once: the last entry's balance_after of each account.
@@ -675,17 +712,18 @@ export async function generateData(knex: Knex, opts: GenerateOptions): Promise<G
   const add = (table: string, n: number) => {
     if (n) rows[table] = (rows[table] ?? 0) + n;
   };
-  const out: GenerateResult = { counties: ids, sales: 0, containers: 0, returns: 0, bags: 0, openingContainers: 0, expiredContainers: 0, custodyEvents: 0, rows, ms: 0 };
+  const out: GenerateResult = { counties: ids, sales: 0, containers: 0, returns: 0, bags: 0, openingContainers: 0, expiredContainers: 0, custodyEvents: 0, rows, ms: 0, booksMs: 0 };
   for (let i = opts.startIndex ?? 0; i < (opts.startIndex ?? 0) + opts.counties; i++) {
     const countyId = i === 0 ? DEMO_COUNTY_ID : `5190${String(i).padStart(2, '0')}`;
     if (i > 0) for (const [t, n] of Object.entries(await makeCounty(knex, countyId, i, rnd))) add(t, n);
     ids.push(countyId);
     const ref = await loadRef(knex, countyId, Math.max(500, Math.round(opts.containersPerCounty / 40)), rnd, (n) => add('farmers', n));
-    const r = await generateCounty(knex, ref, opts.year, opts.containersPerCounty, rnd, log, opts.copyChunkBytes ?? 8 << 20, opts.onFlush, opts.codedShare);
+    const r = await generateCounty(knex, ref, opts.year, opts.containersPerCounty, rnd, log, opts.copyChunkBytes ?? 8 << 20, opts.onFlush, opts.codedShare, opts.keysAfterLoad);
     // The county's reconciliation books caught up with the load (docs/reconciliation.md, "Books"),
     // so the first reconciliation after it reads books, not a year of raw rows.
     const tb = Date.now();
     const books = await refreshBooks(knex, countyId);
+    out.booksMs += Date.now() - tb;
     log(`  ${countyId}: reconciliation books ${books.full ? 'built' : `caught up (${books.days} days)`} in ${((Date.now() - tb) / 1000).toFixed(1)} s`);
     out.sales += r.sales;
     out.containers += r.containers;
