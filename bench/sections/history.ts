@@ -7,7 +7,8 @@
 // year before that), every container unit-coded (codedShare 1), sized so the sold unit codes come to
 // --history: sales, lines, units, lots, returns with their items, allocations and refunds, expiry
 // runs, transfers and entries, custody, and the reconciliation books caught up — streamed by COPY in
-// one transaction. Then VACUUM (ANALYZE) and a CHECKPOINT, as history written long ago would be.
+// one transaction, its foreign keys checked once after the load (keysAfterLoad: the server waits, idle).
+// Then VACUUM (ANALYZE) and a CHECKPOINT, as history written long ago would be.
 // BENCH_HISTORY_FILL=sql stores the older, plainer history instead (INSERT … SELECT generate_series:
 // sales of ten coded containers with their lines, units, transfers and entries only).
 // --history N sets the size, --history 0 skips the section.
@@ -51,7 +52,7 @@ export async function fillHistoryByGenerator(knex: Knex, units: number, log: (m:
   const units0 = await before();
   const sales0 = Number((await knex('sales').where({ county_id: DEMO_COUNTY_ID }).count({ n: '*' }).first())!.n);
   const containers = Math.max(1, Math.round(units / (1 + OPENING_SHARE)));
-  const r = await generateData(knex, { counties: 1, year, containersPerCounty: containers, codedShare: 1, seed: 13, log: (m) => log(`history: ${m.trim()}`) });
+  const r = await generateData(knex, { counties: 1, year, containersPerCounty: containers, codedShare: 1, seed: 13, keysAfterLoad: true, log: (m) => log(`history: ${m.trim()}`) });
   log(`history: generated ${r.rows.sold_units ?? 0} sold units, ${r.rows.ledger_entries ?? 0} ledger entries, ${Object.values(r.rows).reduce((a, n) => a + n, 0)} rows in ${(r.ms / 1000).toFixed(1)} s`);
   await vacuumAndCheckpoint(knex, log);
   return { sales: Number((await knex('sales').where({ county_id: DEMO_COUNTY_ID }).count({ n: '*' }).first())!.n) - sales0, units: (await before()) - units0, ms: performance.now() - t0 };
