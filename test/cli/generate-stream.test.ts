@@ -1,5 +1,5 @@
 // `npm run generate` streams by COPY (docs/performance.md, "Generator"): a small county-year generated
-// by the command itself, as a separate process on a database of its own, then checked by the
+// by the command itself (with --keys-after-load), as a separate process on a database of its own, then checked by the
 // operators' own commands — `npm run ledger:check` and `npm run custody:verify` pass — and the rows
 // per table the command prints are the rows in the database. Same seed, same data: two runs into two
 // fresh databases give identical content (ids aside: random UUIDs). The writer itself: COPY text
@@ -59,7 +59,7 @@ describe('npm run generate streams by COPY: a small county-year that checks out'
 
   before(async () => {
     cli = await cliDatabase('generate-stream');
-    const r = await cli.run('generate.ts', '--containers', '5000', '--year', '2026', '--seed', '11');
+    const r = await cli.run('generate.ts', '--containers', '5000', '--year', '2026', '--seed', '11', '--keys-after-load');
     stdout = r.stdout;
     expect(r.code, r.stderr + r.stdout).to.equal(0);
   });
@@ -72,6 +72,10 @@ describe('npm run generate streams by COPY: a small county-year that checks out'
     }
     expect(stdout).to.match(/ {2}total +\d+ rows in \d+\.\d s \(\d+ rows\/s\); peak RSS \d+ MiB/);
     expect(stdout).to.match(/ledger 511425: ok/);
+    // --keys-after-load: the ledger tables' keys were checked once, after the load; the books caught up.
+    expect(stdout).to.match(/511425: \d+ foreign keys of the ledger tables checked after the load in \d+\.\d s/);
+    expect(stdout).to.match(/511425: reconciliation books (built|caught up \(\d+ days\)) in \d+\.\d s/);
+    expect(stdout).to.match(/custody events in \d+\.\d s \(\d+\.\d s writing, \d+\.\d s bringing the reconciliation books up to date\)/);
   });
 
   it('wrote exactly the rows it reports, table by table', async () => {
