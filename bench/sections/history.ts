@@ -2,15 +2,20 @@
 // the fresh database, then again after BENCH_HISTORY_UNITS (--history, default 10,000,000) sold unit
 // codes are stored in the demo county. The issue's target: within 80 % of the empty database.
 //
-// The history is written with SQL (INSERT … SELECT generate_series, one transaction per million unit
-// codes), not through the API: sales of ten coded containers each, their lines, the sold units, and
-// the deposit_collected transfers with both ledger entries (balances after each entry exact, the
-// accounts moved once per chunk), so every index a sale touches has the history's size; then VACUUM
-// (ANALYZE) and a CHECKPOINT. About 5 minutes per million unit codes on the loaded 2-core build
-// machine (docs/performance.md), so the default 10 M takes the better part of an hour per database
-// there; --history N sets the size, --history 0 skips the section.
+// The history is preloaded by the data generator (`npm run generate`, src/features/generator): a
+// county-year of the demo county, the year before the current one (with the opening deposits of the
+// year before that), every container unit-coded (codedShare 1), sized so the sold unit codes come to
+// --history: sales, lines, units, lots, returns with their items, allocations and refunds, expiry
+// runs, transfers and entries, custody, and the reconciliation books caught up — streamed by COPY in
+// one transaction, its foreign keys checked once after the load (keysAfterLoad: the server waits, idle).
+// Then VACUUM (ANALYZE) and a CHECKPOINT, as history written long ago would be.
+// BENCH_HISTORY_FILL=sql stores the older, plainer history instead (INSERT … SELECT generate_series:
+// sales of ten coded containers with their lines, units, transfers and entries only).
+// --history N sets the size, --history 0 skips the section.
 import type { Knex } from 'knex';
 import { demoId, DEMO_COUNTY_ID } from '../../seeds/demo-county.js';
+import { generateData } from '../../src/features/generator/generate-data.js';
+import { businessDay } from '../../src/shared/business-day.js';
 import { countyAccount, shopAccount } from '../../src/features/ledger/accounts.js';
 import { DEFAULT_TIME_ZONE } from '../../src/shared/business-day.js';
 import { newClientId } from '../../src/shared/client-id.js';
@@ -31,7 +36,36 @@ function code(): string {
   return `1070128121${process.pid % 10}${String(Date.now() % 1e9).padStart(9, '0')}${String(codeSeq++ % 1e12).padStart(12, '0')}`;
 }
 
-/** Stores `units` sold unit codes (rounded up to whole sales of ten) with their sales and ledger rows, on a database without history. */
+/** Opening deposits (September–December of the year before) as a share of a generated year's containers: 25/96 of its monthly weights. */
+const OPENING_SHARE = 25 / 96;
+
+/**
+ * Stores about `units` sold unit codes with the data generator: the demo county's year before the
+ * current one, every container coded, so units ≈ containers × (1 + OPENING_SHARE). Returns what was
+ * stored, counted in the database.
+ */
+export async function fillHistoryByGenerator(knex: Knex, units: number, log: (m: string) => void = () => undefined): Promise<{ sales: number; units: number; ms: number }> {
+  const t0 = performance.now();
+  const county = (await knex('counties').where({ id: DEMO_COUNTY_ID }).first('timezone')) as { timezone: string };
+  const year = Number(businessDay(Date.now(), county.timezone).slice(0, 4)) - 1;
+  const before = async () => Number((await knex('sold_units').where({ county_id: DEMO_COUNTY_ID }).count({ n: '*' }).first())!.n);
+  const units0 = await before();
+  const sales0 = Number((await knex('sales').where({ county_id: DEMO_COUNTY_ID }).count({ n: '*' }).first())!.n);
+  const containers = Math.max(1, Math.round(units / (1 + OPENING_SHARE)));
+  const r = await generateData(knex, { counties: 1, year, containersPerCounty: containers, codedShare: 1, seed: 13, keysAfterLoad: true, log: (m) => log(`history: ${m.trim()}`) });
+  log(`history: generated ${r.rows.sold_units ?? 0} sold units, ${r.rows.ledger_entries ?? 0} ledger entries, ${Object.values(r.rows).reduce((a, n) => a + n, 0)} rows in ${(r.ms / 1000).toFixed(1)} s`);
+  await vacuumAndCheckpoint(knex, log);
+  return { sales: Number((await knex('sales').where({ county_id: DEMO_COUNTY_ID }).count({ n: '*' }).first())!.n) - sales0, units: (await before()) - units0, ms: performance.now() - t0 };
+}
+
+async function vacuumAndCheckpoint(knex: Knex, log: (m: string) => void): Promise<void> {
+  // As history written long ago would be: vacuumed, analysed and checkpointed, so the measurement
+  // after it does not pay for the fill's own write-back (a checkpoint of a gigabyte of WAL).
+  await knex.raw('VACUUM (ANALYZE)');
+  await knex.raw('CHECKPOINT').catch((err: Error) => log(`history: CHECKPOINT not allowed (${err.message}); measuring without it`));
+}
+
+/** BENCH_HISTORY_FILL=sql: stores `units` sold unit codes (rounded up to whole sales of ten) with their sales and ledger rows, on a database without history. */
 export async function fillHistory(knex: Knex, units: number, log: (m: string) => void = () => undefined): Promise<{ sales: number; units: number; ms: number }> {
   const c = DEMO_COUNTY_ID;
   const sales = Math.ceil(units / UNITS_PER_SALE);
@@ -73,10 +107,7 @@ export async function fillHistory(knex: Knex, units: number, log: (m: string) =>
     });
     log(`history: ${(b * UNITS_PER_SALE).toLocaleString('en')} / ${(sales * UNITS_PER_SALE).toLocaleString('en')} unit codes stored (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
-  // As history written long ago would be: vacuumed, analysed and checkpointed, so the measurement
-  // after it does not pay for the fill's own write-back (a checkpoint of a gigabyte of WAL).
-  await knex.raw('VACUUM (ANALYZE) sales, sale_lines, sold_units, ledger_transfers, ledger_entries, ledger_accounts');
-  await knex.raw('CHECKPOINT').catch((err: Error) => log(`history: CHECKPOINT not allowed (${err.message}); measuring without it`));
+  await vacuumAndCheckpoint(knex, log);
   return { sales, units: sales * UNITS_PER_SALE, ms: performance.now() - t0 };
 }
 
@@ -117,9 +148,11 @@ export const historySection: BenchSection = {
     }
     const clients = ctx.concurrencies.includes(16) ? 16 : Math.max(...ctx.concurrencies);
     const [sales0, sync0] = await measure(ctx, 'empty database', clients);
-    const filled = await fillHistory(ctx.knex, ctx.historyUnits, (m) => console.log(`  ${ctx.database} ${m}`));
+    const how = (process.env.BENCH_HISTORY_FILL ?? 'generator') === 'sql' ? 'sql' : 'generator';
+    const fill = how === 'sql' ? fillHistory : fillHistoryByGenerator;
+    const filled = await fill(ctx.knex, ctx.historyUnits, (m) => console.log(`  ${ctx.database} ${m}`));
     const size = Number((await ctx.knex.raw(`SELECT pg_total_relation_size('sold_units') AS n`)).rows[0].n) / 2 ** 20;
-    console.log(`history (${ctx.database}): ${filled.units.toLocaleString('en')} sold unit codes in ${filled.sales.toLocaleString('en')} sales stored in ${(filled.ms / 1000).toFixed(1)} s; sold_units ${size.toFixed(0)} MB with its indexes`);
+    console.log(`history (${ctx.database}): ${filled.units.toLocaleString('en')} sold unit codes in ${filled.sales.toLocaleString('en')} sales stored by the ${how === 'sql' ? 'SQL fill' : 'generator'} in ${(filled.ms / 1000).toFixed(1)} s; sold_units ${size.toFixed(0)} MB with its indexes`);
     const with_ = `with ${filled.units.toLocaleString('en')} sold units stored`;
     const [salesN, syncN] = await measure(ctx, with_, clients);
     return [

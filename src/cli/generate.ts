@@ -14,17 +14,17 @@ import { massBalance } from '../features/custody/mass-balance.js';
 import { CliError, cliConfig, openForCli, runCli } from './cli-support.js';
 
 runCli('generate', async () => {
-  let values: { counties: string; year: string; containers: string; seed?: string };
+  let values: { counties: string; year: string; containers: string; seed?: string; 'keys-after-load'?: boolean };
   try {
-    ({ values } = parseArgs({ options: { counties: { type: 'string', default: '1' }, year: { type: 'string', default: '2026' }, containers: { type: 'string', default: '100000' }, seed: { type: 'string' } } }) as { values: typeof values });
+    ({ values } = parseArgs({ options: { counties: { type: 'string', default: '1' }, year: { type: 'string', default: '2026' }, containers: { type: 'string', default: '100000' }, seed: { type: 'string' }, 'keys-after-load': { type: 'boolean' } } }) as { values: typeof values });
   } catch (err) {
-    throw new CliError(`${(err as Error).message}. Usage: npm run generate -- --counties N (1–99) --year YYYY [--containers K] [--seed S]`);
+    throw new CliError(`${(err as Error).message}. Usage: npm run generate -- --counties N (1–99) --year YYYY [--containers K] [--seed S] [--keys-after-load]`);
   }
   const counties = Number(values.counties);
   const year = Number(values.year);
   const containers = Number(values.containers);
   if (!Number.isInteger(counties) || counties < 1 || counties > 99 || !Number.isInteger(year) || year < 2000 || year > 2100 || !Number.isInteger(containers) || containers < 1) {
-    throw new CliError('usage: npm run generate -- --counties N (1–99) --year YYYY [--containers K] [--seed S]');
+    throw new CliError('usage: npm run generate -- --counties N (1–99) --year YYYY [--containers K] [--seed S] [--keys-after-load]');
   }
   const db = await openForCli(cliConfig(), { poolMax: 4, schema: 'any' });
   let failed = false;
@@ -39,12 +39,12 @@ runCli('generate', async () => {
     const timer = setInterval(sample, 100);
     let r;
     try {
-      r = await generateData(db.knex, { counties, year, containersPerCounty: containers, seed: values.seed ? Number(values.seed) : undefined, log: (m) => console.log(m), onFlush: sample });
+      r = await generateData(db.knex, { counties, year, containersPerCounty: containers, seed: values.seed ? Number(values.seed) : undefined, log: (m) => console.log(m), onFlush: sample, keysAfterLoad: values['keys-after-load'] === true });
     } finally {
       clearInterval(timer);
       sample();
     }
-    console.log(`generated ${r.sales} sales, ${r.containers} containers (+ ${r.openingContainers} opening deposits of ${year - 1}, ${r.expiredContainers} expired), ${r.returns} returns, ${r.bags} bags, ${r.custodyEvents} custody events in ${(r.ms / 1000).toFixed(1)} s`);
+    console.log(`generated ${r.sales} sales, ${r.containers} containers (+ ${r.openingContainers} opening deposits of ${year - 1}, ${r.expiredContainers} expired), ${r.returns} returns, ${r.bags} bags, ${r.custodyEvents} custody events in ${(r.ms / 1000).toFixed(1)} s (${((r.ms - r.booksMs) / 1000).toFixed(1)} s writing, ${(r.booksMs / 1000).toFixed(1)} s bringing the reconciliation books up to date)`);
     const width = Math.max(...Object.keys(r.rows).map((t) => t.length));
     console.log('rows written per table:');
     for (const [t, n] of Object.entries(r.rows)) console.log(`  ${t.padEnd(width)} ${String(n).padStart(10)}`);

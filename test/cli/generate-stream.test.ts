@@ -1,5 +1,5 @@
 // `npm run generate` streams by COPY (docs/performance.md, "Generator"): a small county-year generated
-// by the command itself, as a separate process on a database of its own, then checked by the
+// by the command itself (with --keys-after-load), as a separate process on a database of its own, then checked by the
 // operators' own commands — `npm run ledger:check` and `npm run custody:verify` pass — and the rows
 // per table the command prints are the rows in the database. Same seed, same data: two runs into two
 // fresh databases give identical content (ids aside: random UUIDs). The writer itself: COPY text
@@ -11,7 +11,7 @@ import { cliDatabase, type CliDatabase } from '../support/cli-database.js';
 import { emptyDatabase } from '../support/test-db.js';
 import { migrateLatest } from '../../src/db/migrator.js';
 import { seedDemoCounty, DEMO_COUNTY_ID } from '../../seeds/demo-county.js';
-import { generateData, type GenerateResult } from '../../src/features/generator/generate-data.js';
+import { addForeignKeys, dropForeignKeys, generateData, type GenerateResult } from '../../src/features/generator/generate-data.js';
 import { CopyWriter, copyText } from '../../src/features/generator/copy-writer.js';
 import { withClient } from '../../src/backup/table-copy.js';
 import { checkLedger } from '../../src/features/ledger/ledger-check.js';
@@ -59,7 +59,7 @@ describe('npm run generate streams by COPY: a small county-year that checks out'
 
   before(async () => {
     cli = await cliDatabase('generate-stream');
-    const r = await cli.run('generate.ts', '--containers', '5000', '--year', '2026', '--seed', '11');
+    const r = await cli.run('generate.ts', '--containers', '5000', '--year', '2026', '--seed', '11', '--keys-after-load');
     stdout = r.stdout;
     expect(r.code, r.stderr + r.stdout).to.equal(0);
   });
@@ -72,6 +72,10 @@ describe('npm run generate streams by COPY: a small county-year that checks out'
     }
     expect(stdout).to.match(/ {2}total +\d+ rows in \d+\.\d s \(\d+ rows\/s\); peak RSS \d+ MiB/);
     expect(stdout).to.match(/ledger 511425: ok/);
+    // --keys-after-load: the ledger tables' keys were checked once, after the load; the books caught up.
+    expect(stdout).to.match(/511425: \d+ foreign keys of the ledger tables checked after the load in \d+\.\d s/);
+    expect(stdout).to.match(/511425: reconciliation books (built|caught up \(\d+ days\)) in \d+\.\d s/);
+    expect(stdout).to.match(/custody events in \d+\.\d s \(\d+\.\d s writing, \d+\.\d s bringing the reconciliation books up to date\)/);
   });
 
   it('wrote exactly the rows it reports, table by table', async () => {
@@ -135,6 +139,44 @@ describe('the generator is deterministic for a seed, and its COPY writer is exac
       const check = await checkLedger(d.knex, C);
       expect(check.problems, JSON.stringify(check.problems)).to.deep.equal([]);
     }
+  });
+
+  it('checks the foreign keys once after the load with keysAfterLoad: same content, the same constraints afterwards', async () => {
+    const keys = async (db: Database) => (await db.knex.raw(`SELECT conrelid::regclass::text AS t, conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE contype = 'f' ORDER BY 1, 2`)).rows as unknown[];
+    const [a, b] = [await fresh(), await fresh()];
+    const before = await keys(a);
+    const logged: string[] = [];
+    const ra = await generateData(a.knex, { counties: 1, year: 2026, containersPerCounty: 3000, seed: 9, keysAfterLoad: true, log: (m) => logged.push(m) });
+    const rb = await generateData(b.knex, { counties: 1, year: 2026, containersPerCounty: 3000, seed: 9 });
+    expect(logged.join('\n')).to.match(/\d+ foreign keys of the ledger tables checked after the load/);
+    expect(ra.rows).to.deep.equal(rb.rows);
+    expect(await contentDigest(a)).to.deep.equal(await contentDigest(b));
+    expect(await keys(a)).to.deep.equal(before);
+    expect(await keys(a)).to.deep.equal(await keys(b));
+    expect((await checkLedger(a.knex, C)).problems).to.deep.equal([]);
+  });
+
+  it('refuses, and keeps its keys, when a row loaded without them breaks one (the transaction rolls back)', async () => {
+    const db = await fresh();
+    const count = async () => Number(((await db.knex.raw(`SELECT count(*) AS n FROM pg_constraint WHERE contype = 'f' AND conrelid = 'refunds'::regclass`)).rows[0] as { n: string }).n);
+    const n0 = await count();
+    expect(n0).to.be.greaterThan(0);
+    let failed: unknown = null;
+    try {
+      await db.knex.transaction(async (trx) => {
+        const dropped = await dropForeignKeys(trx, ['refunds']);
+        expect(dropped.length).to.equal(n0);
+        // A refund of a return nobody made: accepted while the key is off ...
+        await trx.raw(`INSERT INTO refunds (county_id, return_id, method, reference, amount_fen, paid_at) VALUES (?, '00000000-0000-7000-8000-000000000001', 'cash', NULL, 100, now())`, [C]);
+        // ... and refused when the key comes back.
+        await addForeignKeys(trx, dropped);
+      });
+    } catch (err) {
+      failed = err;
+    }
+    expect(String(failed)).to.match(/violates foreign key constraint/);
+    expect(await count()).to.equal(n0);
+    expect(Number(((await db.knex.raw(`SELECT count(*) AS n FROM refunds`)).rows[0] as { n: string }).n)).to.equal(0);
   });
 
   it('writes COPY text exactly: escapes, NULL, booleans, timestamps — parents before children in a flush', async () => {

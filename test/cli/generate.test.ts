@@ -12,7 +12,8 @@ import { generateData, type GenerateResult } from '../../src/features/generator/
 import { checkLedger } from '../../src/features/ledger/ledger-check.js';
 import { verifyChain } from '../../src/features/custody/hash-chain.js';
 import { massBalance } from '../../src/features/custody/mass-balance.js';
-import { runReconciliation } from '../../src/features/reconciliation/reconciliation-service.js';
+import { reconcile, runReconciliation } from '../../src/features/reconciliation/reconciliation-service.js';
+import { refreshBooks } from '../../src/features/reconciliation/day-books.js';
 
 const YEAR = 2026;
 const C = DEMO_COUNTY_ID;
@@ -29,6 +30,8 @@ describe('npm run generate: seasonal data that checks out', function () {
     db = await emptyDatabase();
     await migrateLatest(db.knex);
     await seedDemoCounty(db.knex);
+    // Books built before the load, so the refresh after it folds in only the days the generator marked.
+    await refreshBooks(db.knex, C);
     gen = await generateData(db.knex, { counties: 1, year: YEAR, containersPerCounty: 4000, seed: 7 });
   });
   after(async () => db?.close());
@@ -118,6 +121,29 @@ describe('npm run generate: seasonal data that checks out', function () {
       expect(m.counts.disposed).to.be.greaterThan(0);
     }
     expect(balance.materials.reduce((a, m) => a + m.counts.explainedByDiscrepancies, 0)).to.be.greaterThan(0);
+  });
+
+  it('leaves the reconciliation books caught up: nothing dirty, books equal to a full rebuild, figures equal to a recompute', async () => {
+    // The generator writes with the books' dirty-day triggers standing aside and marks the record
+    // days itself; generateData then folds them in. Nothing is left to fold.
+    const [dirty] = await rows<{ n: number }>('SELECT count(*)::int AS n FROM reconciliation_dirty_days WHERE county_id = ?', [C]);
+    expect(dirty!.n).to.equal(0);
+    expect(await refreshBooks(db.knex, C)).to.deep.equal({ days: 0, full: false });
+    const books = async () => (await rows<Record<string, string>>(
+      `SELECT rec_day::text, at_day::text, source, key_id, kind, fen::text, units::text FROM reconciliation_day_books WHERE county_id = ? ORDER BY 1, 2, 3, 4, 5`, [C]));
+    const caughtUp = await books();
+    expect(caughtUp.length).to.be.greaterThan(300);
+    // The days the generator marked are every day it wrote: a full rebuild from the raw rows gives the same books.
+    await db.knex('reconciliation_book_state').where({ county_id: C }).delete();
+    expect((await refreshBooks(db.knex, C)).full).to.equal(true);
+    expect(await books()).to.deep.equal(caughtUp);
+    // A reconciliation right after generating reads the books as they are (no refresh) and equals the recomputation.
+    const asOf = new Date(Date.UTC(YEAR + 1, 0, 2));
+    const fromBooks = await reconcile(db.knex, C, String(YEAR), asOf, { from: 'books', refresh: false });
+    const recomputed = await reconcile(db.knex, C, String(YEAR), asOf, { from: 'recompute' });
+    expect(fromBooks.figures).to.deep.equal(recomputed.figures);
+    expect(fromBooks.exceptions).to.deep.equal(recomputed.exceptions);
+    expect(fromBooks.figures.units.soldWithDeposit).to.equal(gen.containers);
   });
 
   it('reconciles the county-year with only the deliberate exceptions', async () => {

@@ -69,6 +69,7 @@ export class CopyWriter {
   private bytes = 0;
   private inFlight: Promise<void> | null = null;
   private failure: unknown = null;
+  private flushes = 0;
   /** Rows written per table (counted when buffered; all of them are in the database after `close`). */
   readonly counts: Record<string, number> = {};
 
@@ -77,8 +78,15 @@ export class CopyWriter {
    * @param tables table → columns, in the order tables must be written (parents first)
    * @param chunkBytes buffered COPY text per flush (memory is about twice this, while one flushes)
    * @param onFlush called after every flush (e.g. to sample the resident memory)
+   * @param analyzeAfter the flushes (1-based) after which the written tables are ANALYZEd, on the same
+   *   connection, before the next flush starts. A table that grows from empty inside one transaction
+   *   has no statistics: the foreign-key checks' cached plans (one per referencing constraint and
+   *   backend) were seen to pick an index on `county_id` alone over the primary key — a tie on a table
+   *   the planner thinks is empty — and then read every row of the county per check (quadratic: the
+   *   `COPY "refunds"` stall at a million containers, through `returns_recorded`). ANALYZE inside the
+   *   transaction counts its own rows and invalidates those plans, so they are made again on the key.
    */
-  constructor(private readonly client: pg.ClientBase, tables: Array<[string, string[]]>, private readonly chunkBytes = 8 << 20, private readonly onFlush?: () => void) {
+  constructor(private readonly client: pg.ClientBase, tables: Array<[string, string[]]>, private readonly chunkBytes = 8 << 20, private readonly onFlush?: () => void, private readonly analyzeAfter: readonly number[] = [1, 2, 4, 16]) {
     this.order = tables.map(([t]) => t);
     for (const [t, cols] of tables) {
       this.columns.set(t, cols);
@@ -165,6 +173,11 @@ export class CopyWriter {
       if (piece) sink.write(piece);
       sink.end();
       await done;
+    }
+    this.flushes++;
+    if (this.analyzeAfter.includes(this.flushes)) {
+      const written = this.order.filter((t) => this.counts[t]! > 0);
+      if (written.length) await this.client.query(`ANALYZE ${written.map(quote).join(', ')}`);
     }
   }
 }

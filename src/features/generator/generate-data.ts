@@ -12,6 +12,8 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type pg from 'pg';
 import { CopyWriter, timeUuid } from './copy-writer.js';
+import { MARK_AS_COPY_SQL } from '../../backup/table-copy.js';
+import { refreshBooks } from '../reconciliation/day-books.js';
 import { countyAccount, shopAccount, ACCOUNT_BOUNDS, type AccountRef } from '../ledger/accounts.js';
 import { eventHash, GENESIS_HASH, type CustodyEventType, type EventContent } from '../custody/hash-chain.js';
 import { makeTrackingNumber } from '../manifests/tracking-number.js';
@@ -32,6 +34,40 @@ export interface GenerateOptions {
   copyChunkBytes?: number;
   /** Called after every COPY flush (the CLI samples its resident memory there). */
   onFlush?: () => void;
+  /**
+   * Share of sales whose containers carry unit codes (default 0.3; the bench's history section uses
+   * 1: every container a sold unit code). Same draws whatever the share, so a seed's other data stays.
+   */
+  codedShare?: number;
+  /**
+   * Check the foreign keys of the ledger tables once after the load instead of row by row: inside
+   * each county's transaction their constraints are dropped before the COPYs and added again, with
+   * the same names and definitions, after them — adding one validates every row of the table in one
+   * join, and a violation fails the transaction, so nothing unchecked is ever committed. The price:
+   * the ledger tables and the tables they point at (counties, shops, farmers, products, accounts) are
+   * locked ACCESS EXCLUSIVE until the county commits, so a server on the same database waits for
+   * the load. About half of PostgreSQL's work per row is the foreign-key checks (docs/performance.md,
+   * "Generator"). Default off.
+   */
+  keysAfterLoad?: boolean;
+}
+
+/** A foreign key of a table, as the catalogue gives it (identifiers quoted where needed). */
+export interface ForeignKey { table: string; name: string; def: string }
+
+/** Drops the foreign keys of `tables` inside the caller's transaction; returns them to add back. */
+export async function dropForeignKeys(trx: Knex.Transaction, tables: string[]): Promise<ForeignKey[]> {
+  const keys = (await trx.raw(`
+    SELECT c.conrelid::regclass::text AS "table", quote_ident(c.conname) AS name, pg_get_constraintdef(c.oid) AS def
+      FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid = ANY(?::regclass[])
+     ORDER BY 1, 2`, [tables])).rows as ForeignKey[];
+  for (const k of keys) await trx.raw(`ALTER TABLE ${k.table} DROP CONSTRAINT ${k.name}`);
+  return keys;
+}
+
+/** Adds the keys back exactly as they were; each validates the whole table (a violation throws). */
+export async function addForeignKeys(trx: Knex.Transaction, keys: ForeignKey[]): Promise<void> {
+  for (const k of keys) await trx.raw(`ALTER TABLE ${k.table} ADD CONSTRAINT ${k.name} ${k.def}`);
 }
 
 export interface GenerateResult {
@@ -48,6 +84,8 @@ export interface GenerateResult {
   /** Rows written per table, summed over the counties (reference data of new counties and farmers included). */
   rows: Record<string, number>;
   ms: number;
+  /** Of `ms`, the time spent bringing the reconciliation books up to date after the load. */
+  booksMs: number;
 }
 
 // Spring planting dominates; a smaller autumn peak.
@@ -266,15 +304,15 @@ type Product = Ref['products'][number];
 interface ReturnLine { product: Product; saleId: string; lineNo: number; depositShop: string; codes: string[]; qty: number; deposit: number }
 
 /** One county-year, in one transaction. */
-async function generateCounty(knex: Knex, ref: Ref, year: number, containers: number, rnd: () => number, log: (m: string) => void, copyChunkBytes: number, onFlush?: () => void): Promise<Omit<GenerateResult, 'counties' | 'ms'>> {
+async function generateCounty(knex: Knex, ref: Ref, year: number, containers: number, rnd: () => number, log: (m: string) => void, copyChunkBytes: number, onFlush?: () => void, codedShare = 0.3, keysAfterLoad = false): Promise<Omit<GenerateResult, 'counties' | 'ms' | 'booksMs'>> {
   return knex.transaction(async (trx) => {
     // The transaction's own connection (knex hands a transaction's client out for raw use), for COPY.
     const client = (await trx.client.acquireConnection()) as pg.ClientBase;
-    return generateCountyIn(trx, client, ref, year, containers, rnd, log, copyChunkBytes, onFlush);
+    return generateCountyIn(trx, client, ref, year, containers, rnd, log, copyChunkBytes, onFlush, codedShare, keysAfterLoad);
   });
 }
 
-async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, ref: Ref, year: number, containers: number, rnd: () => number, log: (m: string) => void, copyChunkBytes: number, onFlush?: () => void): Promise<Omit<GenerateResult, 'counties' | 'ms'>> {
+async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, ref: Ref, year: number, containers: number, rnd: () => number, log: (m: string) => void, copyChunkBytes: number, onFlush?: () => void, codedShare = 0.3, keysAfterLoad = false): Promise<Omit<GenerateResult, 'counties' | 'ms' | 'booksMs'>> {
   const c = ref.countyId;
   const county = (await trx('counties').where({ id: c }).first('deposit_validity_days', 'weight_tolerance_pct', 'timezone')) as { deposit_validity_days: number; weight_tolerance_pct: number | string; timezone: string | null };
   const cal = countyCalendar(county.timezone ?? DEFAULT_TIME_ZONE);
@@ -296,6 +334,9 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
   const acct = new Map(refs.map((r) => [r.id, { ref: r, balance: existingBal.get(r.id) ?? 0, moved: false }]));
   const newAccounts = refs.filter((r) => !existingBal.has(r.id)).length;
   await insertChunks(trx, 'ledger_accounts', refs.filter((r) => !existingBal.has(r.id)).map((r) => ({ county_id: c, id: r.id, code: r.code, kind: r.kind, shop_id: r.shopId, bound: ACCOUNT_BOUNDS[r.kind], balance_fen: 0 })));
+  // Statistics for the reference tables the rows point at (a new county's rows were inserted in this
+  // transaction or just before): the foreign-key checks then plan on their primary keys (copy-writer.ts, analyzeAfter).
+  await trx.raw('ANALYZE counties, shops, farmers, products, ledger_accounts');
   const validityMs = Number(county.deposit_validity_days ?? 365) * DAY;
   const tolerancePct = Number(county.weight_tolerance_pct ?? 10);
   // Opening deposits: a county-year starts with deposits sold the year before. Generated (and expired
@@ -304,6 +345,14 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
   const earlier = await trx('sales').where({ county_id: c }).where('event_time', '<', new Date(start)).first('id');
   const withOpening = !earlier;
 
+  // The reconciliation books' dirty-day marks (statement triggers joining each COPY's rows to
+  // sales, returns or transfers) stand aside, as in a restore: joined once per COPY against tables
+  // that grow through the load, they cost more than the rest of the load at a million containers
+  // (docs/performance.md, "Generator"). The generator marks the record days it writes itself, once,
+  // at the end of this transaction (recDays), so refreshBooks folds exactly those days in.
+  await trx.raw(MARK_AS_COPY_SQL);
+  const recDays = new Set<string>();
+  const keys = keysAfterLoad ? await dropForeignKeys(trx, LEDGER_TABLES.map(([t]) => t)) : [];
   const out = new CopyWriter(client, LEDGER_TABLES, copyChunkBytes, onFlush);
   const GEN = 'system:generator';
   // shop → containerTypeId → accepted containers per month of the year they were recorded in (earlier
@@ -333,6 +382,7 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
     cr.balance -= amount;
     d.moved = cr.moved = true;
     transfers++;
+    recDays.add(localDay(recordedAt.getTime()));
     out.row('ledger_transfers', [c, id, code, refId, refType, refId, shopId, debit.id, credit.id, amount, at, recordedAt, GEN]);
     out.row('ledger_entries', [c, id, debit.id, amount, d.balance]);
     out.row('ledger_entries', [c, id, credit.id, -amount, cr.balance]);
@@ -357,6 +407,7 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
     // The return's row first (its items point at it), with the total it will have.
     let policyTotal = policy ? policy.qty * policy.product.depositFen : 0;
     for (const it of items) total += (it.codes.length || it.qty) * it.deposit;
+    recDays.add(localDay(recordedAt.getTime()));
     out.row('returns', [c, id, shopId, farmerId, when, localDay(at), recordedAt, GEN, total + policyTotal]);
     for (const it of items) {
       if (it.codes.length) {
@@ -398,6 +449,7 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
       at: r.at, rank: 1, seq: pendingSeq++, run: () => {
         const id = timeUuid(r.at);
         const when = new Date(r.at);
+        recDays.add(localDay(r.at));
         out.row('expiry_runs', [c, id, when, new Date(r.at - validityMs), r.units, r.lotContainers, r.amount, GEN]);
         post('deposit_expired', outstandingAcct, unredeemedAcct, r.amount, 'expiry', id, null, when, when);
         expiredContainers += r.units + r.lotContainers;
@@ -453,7 +505,7 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
       const farmerId = ref.farmers[Math.floor(rnd() * ref.farmers.length)]!;
       const product = ref.products[Math.floor(rnd() * ref.products.length)]!;
       const qty = 1 + Math.floor(rnd() * rnd() * 8);
-      const coded = rnd() < 0.3;
+      const coded = rnd() < codedShare;
       const codes = coded ? Array.from({ length: qty }, () => `1${product.reg6}1${product.pack}${String(++serial).padStart(15, '0')}${String(Math.floor(rnd() * 1e6)).padStart(6, '0')}`) : [];
       const late = rnd() < 0.02;
       // Most containers come back, weeks to months later; one in seven at another shop.
@@ -487,6 +539,7 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
       const run = expiryRunOf(at);
       const expires = run >= 0 ? s.qty - returned : 0;
       salesCount++;
+      recDays.add(localDay(recordedAt.getTime()));
       out.row('sales', [c, saleId, s.shop.id, s.farmerId, when, day, recordedAt, GEN, deposit]);
       out.row('sale_lines', [c, saleId, 1, s.product.id, s.qty, s.product.depositFen, s.product.depositFen, deposit]);
       if (s.codes.length) {
@@ -508,6 +561,13 @@ async function generateCountyIn(trx: Knex.Transaction, client: pg.ClientBase, re
   }
   await runDue(Infinity);
   await out.close();
+  if (keys.length) {
+    const tk = Date.now();
+    await addForeignKeys(trx, keys);
+    log(`  ${c}: ${keys.length} foreign keys of the ledger tables checked after the load in ${((Date.now() - tk) / 1000).toFixed(1)} s`);
+  }
+  // The marks the books' triggers would have written: one per record day, tagged with this transaction.
+  await trx.raw(`INSERT INTO reconciliation_dirty_days (county_id, rec_day, tx) SELECT ?, d::date, txid_current() FROM unnest(?::text[]) d`, [c, [...recDays].sort()]);
   // Every balance moved, set once: the last entry's balance_after of each account.
   for (const a of acct.values()) {
     if (a.moved) await trx('ledger_accounts').where({ county_id: c, id: a.ref.id }).update({ balance_fen: a.balance });
@@ -652,13 +712,19 @@ export async function generateData(knex: Knex, opts: GenerateOptions): Promise<G
   const add = (table: string, n: number) => {
     if (n) rows[table] = (rows[table] ?? 0) + n;
   };
-  const out: GenerateResult = { counties: ids, sales: 0, containers: 0, returns: 0, bags: 0, openingContainers: 0, expiredContainers: 0, custodyEvents: 0, rows, ms: 0 };
+  const out: GenerateResult = { counties: ids, sales: 0, containers: 0, returns: 0, bags: 0, openingContainers: 0, expiredContainers: 0, custodyEvents: 0, rows, ms: 0, booksMs: 0 };
   for (let i = opts.startIndex ?? 0; i < (opts.startIndex ?? 0) + opts.counties; i++) {
     const countyId = i === 0 ? DEMO_COUNTY_ID : `5190${String(i).padStart(2, '0')}`;
     if (i > 0) for (const [t, n] of Object.entries(await makeCounty(knex, countyId, i, rnd))) add(t, n);
     ids.push(countyId);
     const ref = await loadRef(knex, countyId, Math.max(500, Math.round(opts.containersPerCounty / 40)), rnd, (n) => add('farmers', n));
-    const r = await generateCounty(knex, ref, opts.year, opts.containersPerCounty, rnd, log, opts.copyChunkBytes ?? 8 << 20, opts.onFlush);
+    const r = await generateCounty(knex, ref, opts.year, opts.containersPerCounty, rnd, log, opts.copyChunkBytes ?? 8 << 20, opts.onFlush, opts.codedShare, opts.keysAfterLoad);
+    // The county's reconciliation books caught up with the load (docs/reconciliation.md, "Books"),
+    // so the first reconciliation after it reads books, not a year of raw rows.
+    const tb = Date.now();
+    const books = await refreshBooks(knex, countyId);
+    out.booksMs += Date.now() - tb;
+    log(`  ${countyId}: reconciliation books ${books.full ? 'built' : `caught up (${books.days} days)`} in ${((Date.now() - tb) / 1000).toFixed(1)} s`);
     out.sales += r.sales;
     out.containers += r.containers;
     out.returns += r.returns;
