@@ -22,11 +22,12 @@ import { monthlyReportRoutes } from '../features/monthly-report/monthly-report-r
 import { smsRoutes } from '../features/sms/sms-inbound-routes.js';
 import { heldRefundRoutes } from '../features/held-refunds/held-refund-routes.js';
 import { codeRegistryRoutes } from '../features/code-registry/registry-routes.js';
+import { statutoryLedgerRoutes } from '../features/statutory-ledgers/ledger-routes.js';
 
 export function allRoutes(): RouteDef[] {
   return [
     ...healthRoutes, ...authRoutes, ...terminalRoutes, ...referenceRoutes(),
-    ...custodyRoutes,
+    ...custodyRoutes, ...statutoryLedgerRoutes,
     ...saleRoutes,
     ...returnRoutes,
     ...syncRoutes,
