@@ -11,7 +11,7 @@ import { XLSX_TYPE } from '../../../src/features/statutory-ledgers/ledger-routes
 import { useTestApp, DEMO_PASSWORD } from '../../support/harness.js';
 import { launchChromium, skipWithoutChromium } from '../../support/browser.js';
 import { OTHER_COUNTY_ID } from '../../support/other-county.js';
-import { COUNTY, GLYPHOSATE, GLYPHOSATE_5L, SHOP_A, SHOP_B, countyScoped, returnBody, saleBody } from '../ledger/ledger-fixtures.js';
+import { COUNTY, GLYPHOSATE, GLYPHOSATE_5L, SHOP_A, SHOP_B, countyScoped, freshToken, returnBody, saleBody } from '../ledger/ledger-fixtures.js';
 
 const HDPE_1L = demoId('container_types', `${COUNTY}:HDPE-1L`);
 
@@ -227,5 +227,21 @@ describe('statutory ledgers: sales (art. 27) and recycling (2020 Measures) as CS
     expect(both.body.error.details[0].field).to.equal('/query/period');
     expect((await get(`${base}/sales.csv?from=2026-03-31&to=2026-03-01`, 'qingshen.official')).status).to.equal(400);
     expect((await get(`${base}/sales.csv?period=2026-13`, 'qingshen.official')).status).to.equal(400);
+  });
+
+  it('without a period: the county\'s current month, by the county\'s clock (16:30 UTC on 31 March is 1 April in Qingshen)', async () => {
+    const month = await get(`${base}/sales.csv?period=2026-03`, 'clerk.qingcheng');
+    const dflt = await get(`${base}/sales.csv`, 'clerk.qingcheng');
+    ok(dflt, 200);
+    expect(dflt.text).to.equal(month.text);
+    const was = t.clock.now().toISOString();
+    try {
+      t.clock.set('2026-03-31T16:30:00.000Z');
+      const res = await t.api().get(`${base}/sales.csv`).set('Authorization', await freshToken(t, 'clerk.qingcheng'));
+      ok(res, 200);
+      expect(res.headers['content-disposition']).to.equal(`attachment; filename="sales-ledger-${COUNTY}-2026-04-01-2026-04-30.csv"`);
+    } finally {
+      t.clock.set(was);
+    }
   });
 });
