@@ -1546,6 +1546,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/counties/{countyId}/statutory-ledgers/recycling.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The recycling ledger of the 2020 Measures (containers received by type, count and weight; bags, where they went and when, disposal certificate) as CSV
+         * @description Period: period=YYYY-MM, or from and to (county business days); neither gives the county's current month. Clerks and terminals get their own shop (naming another is 403 OUT_OF_SCOPE); officials every shop of the county, or the shop named. docs/statutory-ledgers.md
+         */
+        get: operations["get_counties_countyId_statutory_ledgers_recycling.csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counties/{countyId}/statutory-ledgers/recycling.html": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The recycling ledger of the 2020 Measures (containers received by type, count and weight; bags, where they went and when, disposal certificate) as HTML
+         * @description Period: period=YYYY-MM, or from and to (county business days); neither gives the county's current month. Clerks and terminals get their own shop (naming another is 403 OUT_OF_SCOPE); officials every shop of the county, or the shop named. docs/statutory-ledgers.md
+         */
+        get: operations["get_counties_countyId_statutory_ledgers_recycling.html"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counties/{countyId}/statutory-ledgers/recycling.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The recycling ledger of the 2020 Measures (containers received by type, count and weight; bags, where they went and when, disposal certificate) as XLSX
+         * @description Period: period=YYYY-MM, or from and to (county business days); neither gives the county's current month. Clerks and terminals get their own shop (naming another is 403 OUT_OF_SCOPE); officials every shop of the county, or the shop named. docs/statutory-ledgers.md
+         */
+        get: operations["get_counties_countyId_statutory_ledgers_recycling.xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counties/{countyId}/statutory-ledgers/sales.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The sales ledger of Pesticide Management Regulation art. 27 (date, product, registration number, manufacturer, pack size, quantity, deposit, purchaser — masked for officials) as CSV
+         * @description Period: period=YYYY-MM, or from and to (county business days); neither gives the county's current month. Clerks and terminals get their own shop (naming another is 403 OUT_OF_SCOPE); officials every shop of the county, or the shop named. docs/statutory-ledgers.md
+         */
+        get: operations["get_counties_countyId_statutory_ledgers_sales.csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counties/{countyId}/statutory-ledgers/sales.html": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The sales ledger of Pesticide Management Regulation art. 27 (date, product, registration number, manufacturer, pack size, quantity, deposit, purchaser — masked for officials) as HTML
+         * @description Period: period=YYYY-MM, or from and to (county business days); neither gives the county's current month. Clerks and terminals get their own shop (naming another is 403 OUT_OF_SCOPE); officials every shop of the county, or the shop named. docs/statutory-ledgers.md
+         */
+        get: operations["get_counties_countyId_statutory_ledgers_sales.html"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counties/{countyId}/statutory-ledgers/sales.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The sales ledger of Pesticide Management Regulation art. 27 (date, product, registration number, manufacturer, pack size, quantity, deposit, purchaser — masked for officials) as XLSX
+         * @description Period: period=YYYY-MM, or from and to (county business days); neither gives the county's current month. Clerks and terminals get their own shop (naming another is 403 OUT_OF_SCOPE); officials every shop of the county, or the shop named. docs/statutory-ledgers.md
+         */
+        get: operations["get_counties_countyId_statutory_ledgers_sales.xlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/counties/{countyId}/terminals": {
         parameters: {
             query?: never;
@@ -15014,6 +15134,306 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    "get_counties_countyId_statutory_ledgers_recycling.csv": {
+        parameters: {
+            query?: {
+                /** @description First county business day (with to) */
+                from?: string;
+                /** @description A month of the county (YYYY-MM); or give from and to */
+                period?: string;
+                /** @description One shop of the county (clerks and terminals: their own, the default); without it, officials get every shop of the county */
+                shopId?: string;
+                /** @description Last county business day (with from) */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The recycling ledger as CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description No such shop in this county */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error; see docs/errors.md */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get_counties_countyId_statutory_ledgers_recycling.html": {
+        parameters: {
+            query?: {
+                /** @description First county business day (with to) */
+                from?: string;
+                /** @description A month of the county (YYYY-MM); or give from and to */
+                period?: string;
+                /** @description One shop of the county (clerks and terminals: their own, the default); without it, officials get every shop of the county */
+                shopId?: string;
+                /** @description Last county business day (with from) */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The recycling ledger as HTML */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html; charset=utf-8": string;
+                };
+            };
+            /** @description No such shop in this county */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error; see docs/errors.md */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get_counties_countyId_statutory_ledgers_recycling.xlsx": {
+        parameters: {
+            query?: {
+                /** @description First county business day (with to) */
+                from?: string;
+                /** @description A month of the county (YYYY-MM); or give from and to */
+                period?: string;
+                /** @description One shop of the county (clerks and terminals: their own, the default); without it, officials get every shop of the county */
+                shopId?: string;
+                /** @description Last county business day (with from) */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The recycling ledger as XLSX */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description No such shop in this county */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error; see docs/errors.md */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get_counties_countyId_statutory_ledgers_sales.csv": {
+        parameters: {
+            query?: {
+                /** @description First county business day (with to) */
+                from?: string;
+                /** @description A month of the county (YYYY-MM); or give from and to */
+                period?: string;
+                /** @description One shop of the county (clerks and terminals: their own, the default); without it, officials get every shop of the county */
+                shopId?: string;
+                /** @description Last county business day (with from) */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sales ledger as CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description No such shop in this county */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error; see docs/errors.md */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get_counties_countyId_statutory_ledgers_sales.html": {
+        parameters: {
+            query?: {
+                /** @description First county business day (with to) */
+                from?: string;
+                /** @description A month of the county (YYYY-MM); or give from and to */
+                period?: string;
+                /** @description One shop of the county (clerks and terminals: their own, the default); without it, officials get every shop of the county */
+                shopId?: string;
+                /** @description Last county business day (with from) */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sales ledger as HTML */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html; charset=utf-8": string;
+                };
+            };
+            /** @description No such shop in this county */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error; see docs/errors.md */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get_counties_countyId_statutory_ledgers_sales.xlsx": {
+        parameters: {
+            query?: {
+                /** @description First county business day (with to) */
+                from?: string;
+                /** @description A month of the county (YYYY-MM); or give from and to */
+                period?: string;
+                /** @description One shop of the county (clerks and terminals: their own, the default); without it, officials get every shop of the county */
+                shopId?: string;
+                /** @description Last county business day (with from) */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sales ledger as XLSX */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description No such shop in this county */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An error; see docs/errors.md */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };

@@ -51,7 +51,7 @@ describe('statutory ledgers: sales (art. 27) and recycling (2020 Measures) as CS
     expect(res.status, String(res.body)).to.equal(200);
     expect(res.headers['content-type']).to.equal(XLSX_TYPE);
     const wb = new ExcelJS.Workbook();
-    await wb.xlsx.load(res.body as Buffer);
+    await wb.xlsx.load(res.body as unknown as ExcelJS.Buffer);
     return wb;
   };
   const ok = (res: { status: number; body: unknown; text?: string }, status: number) => expect(res.status, res.text ?? JSON.stringify(res.body)).to.equal(status);
