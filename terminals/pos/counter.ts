@@ -5,12 +5,12 @@ import { newClientId } from '../../src/shared/client-id.js';
 import { extractUnitCode, unitCodeMatchesRegistration } from '../../src/shared/unit-code.js';
 import { maskName, maskPhone, normalisePhone } from '../../src/shared/phone.js';
 import {
-  layoutDrawerReport, saleQrPayload, refundQrPayload, layoutRefundReceipt, layoutSaleReceipt, renderPreview,
-  type DrawerReport, type PrintDoc, type PrintJobKind, type PrintQueue, type RefundReceipt, type RejectReason, type SaleReceipt,
+  layoutDrawerReport, layoutInspectorLedger, saleQrPayload, refundQrPayload, layoutRefundReceipt, layoutSaleReceipt, renderPreview,
+  type DrawerReport, type InspectorLedger, type PrintDoc, type PrintJobKind, type PrintQueue, type RefundReceipt, type RejectReason, type SaleReceipt,
 } from '../printing/index.js';
 import type { Journal, JournalEntry, JournalRecord } from './journal.js';
 import { scanFailureText, type ReferenceCache } from './reference-cache.js';
-import { businessDay, DEFAULT_TIME_ZONE } from '../../src/shared/business-day.js';
+import { addDays, businessDay, DEFAULT_TIME_ZONE, isCalendarDay } from '../../src/shared/business-day.js';
 
 export class CounterError extends Error {
   constructor(readonly code: string, message: string, readonly message_zh: string, readonly field?: string) {
@@ -376,6 +376,46 @@ export class Counter {
     f.refundsPaidCashFen += held.fen;
     f.netCashExpectedFen = openingFloatFen + f.depositsTakenFen - f.refundsPaidCashFen;
     return f;
+  }
+
+  /**
+   * Inspector mode: the shop's ledgers for a period (county days, default the current month to
+   * today), printed from this terminal's own journal — no server needed. Sales this terminal took
+   * (reversals are made on the server, so a sale reversed there still shows here) and the containers
+   * accepted back. Purchasers in clear: the shop's own ledger, at the shop (docs/statutory-ledgers.md).
+   */
+  async inspectorLedger(input: { from?: string; to?: string }): Promise<{ ledger: InspectorLedger; preview: string[]; printJobId: string | null }> {
+    const { who, ref } = this.ready();
+    const today = this.today();
+    const to = input.to ?? today;
+    const from = input.from ?? `${today.slice(0, 7)}-01`;
+    for (const [field, v] of [['from', from], ['to', to]] as const) {
+      if (typeof v !== 'string' || !isCalendarDay(v)) throw new CounterError('VALIDATION_FAILED', `${field} must be a day YYYY-MM-DD`, '日期格式应为 YYYY-MM-DD', field);
+    }
+    if (from > to || addDays(from, 366) < to) throw new CounterError('VALIDATION_FAILED', 'from must be on or before to, at most a year apart', '起止日期无效（最长一年）', 'from');
+    const ledger: InspectorLedger = { shopName: who.shopName, shopLicence: ref.snapshot.shop?.licenceNo ?? null, from, to, printedAt: this.now().toISOString(), sales: [], received: [] };
+    for (let d = from; d <= to; d = addDays(d, 1)) {
+      const back = new Map<string, number>();
+      for (const e of this.journal.entriesOfDay(d)) {
+        const l = e.record.local;
+        if (l.businessDay !== d || e.state === 'refused') continue;
+        if (e.record.kind === 'sale') {
+          const person = l.person as { name: string; phoneE164: string };
+          for (const line of l.lines as Array<{ productId: string; productName: string; packSizeLabel: string; quantity: number }>) {
+            ledger.sales.push({ day: d, receiptNo: String(l.receiptNo), productName: line.productName, registrationNo: ref.product(line.productId)?.registrationNo ?? '', packSizeLabel: line.packSizeLabel, quantity: line.quantity, purchaserName: person.name, purchaserPhone: person.phoneE164 });
+          }
+        } else if (e.record.kind === 'return') {
+          for (const it of l.items as Array<{ inspection: string; productName: string; quantity: number }>) {
+            if (it.inspection === 'accepted') back.set(it.productName, (back.get(it.productName) ?? 0) + it.quantity);
+          }
+        }
+      }
+      for (const [productName, quantity] of back) ledger.received.push({ day: d, productName, quantity });
+    }
+    const doc = layoutInspectorLedger(ledger, { paper: this.paper, timeZone: ref.timeZone });
+    let printJobId: string | null = null;
+    if (this.printer) printJobId = (await this.printer.enqueue({ kind: 'other', title: `台账 ${from}–${to}`, reference: `LEDGER-${from}-${to}`, doc })).id;
+    return { ledger, preview: renderPreview(doc), printJobId };
   }
 
   async drawerReport(input: { businessDay?: string; openingFloatFen?: number; clerkName?: string }): Promise<ActionResult> {

@@ -212,6 +212,7 @@ export async function startUiServer(d: UiDeps): Promise<UiServer> {
     const sign = /^\/local\/pickups\/([0-9a-f-]{36})\/sign$/.exec(p);
     if (sign) return done(await d.bags.signPickup(sign[1]!, typeof b.trackingNo === 'string' ? b.trackingNo : undefined));
     if (p === '/local/drawer-report') return done(await d.counter.drawerReport(b));
+    if (p === '/local/inspector-ledger') return d.counter.inspectorLedger({ from: typeof b.from === 'string' ? b.from : undefined, to: typeof b.to === 'string' ? b.to : undefined });
     if (p === '/local/held-refunds/payable') return d.heldPayouts.payable(String(b.phone ?? ''));
     if (p === '/local/held-refunds/pay') return d.heldPayouts.pay(String(b.phone ?? ''), (Array.isArray(b.items) ? b.items : []) as PayableItem[]);
     if (p === '/local/sync-now') {

@@ -8,6 +8,7 @@ import {
   MATERIAL_TEXT,
   type BagLabel,
   type DrawerReport,
+  type InspectorLedger,
   type PaperWidth,
   type RefundReceipt,
   type SaleReceipt,
@@ -349,6 +350,45 @@ export function layoutDrawerReport(report: DrawerReport, options: LayoutOptions)
   b.spread('拒收包装 Rejected', String(report.containersRejected));
   b.rule();
   b.line(`打印 Printed: ${formatLocalTime(report.printedAt, options.timeZone)}`);
+  b.feed(3).cut();
+  return b.build();
+}
+
+/** Inspector mode: the shop's sales ledger (art. 27) and containers taken back, for a period. */
+export function layoutInspectorLedger(l: InspectorLedger, options: LayoutOptions): PrintDoc {
+  const b = new DocBuilder(options.paper);
+  header(b, l.shopName, '农药经营台账（检查用）', 'LEDGERS FOR INSPECTION');
+  if (l.shopLicence) b.line(`许可证 Licence: ${l.shopLicence}`);
+  b.line(`期间 Period: ${l.from} 至 ${l.to}`);
+  b.rule('=');
+  b.line('销售台账 Sales ledger', { bold: true });
+  b.rule();
+  let sold = 0;
+  for (const s of l.sales) {
+    assertCount(s.quantity, 'quantity');
+    sold += s.quantity;
+    b.spread(s.day, s.receiptNo);
+    b.line(`${s.productName}${s.packSizeLabel ? ` ${s.packSizeLabel}` : ''}`);
+    b.spread(`登记证号 ${s.registrationNo}`, `x${s.quantity}`);
+    b.line(`购买人 ${s.purchaserName} ${s.purchaserPhone}`);
+    b.rule();
+  }
+  if (l.sales.length === 0) b.line('本期无销售 No sales');
+  b.spread('销售合计 Sales total', `${l.sales.length} / ${sold}`, { bold: true });
+  b.rule('=');
+  b.line('回收台账 Containers taken back', { bold: true });
+  b.rule();
+  let back = 0;
+  for (const r of l.received) {
+    assertCount(r.quantity, 'quantity');
+    back += r.quantity;
+    b.spread(`${r.day} ${r.productName}`, `x${r.quantity}`);
+  }
+  if (l.received.length === 0) b.line('本期无回收 None taken back');
+  b.spread('回收合计 Total taken back', String(back), { bold: true });
+  b.rule();
+  b.line(`打印 Printed: ${formatLocalTime(l.printedAt, options.timeZone)}`);
+  b.line('数据来自本终端日志 From this terminal\'s journal');
   b.feed(3).cut();
   return b.build();
 }

@@ -138,3 +138,19 @@ export function refundQrPayload(refundNumber: string): string {
 export function bagQrPayload(sealNumber: string): string {
   return `AGRIRETURN:BAG:${sealNumber}`;
 }
+
+/**
+ * The shop's statutory ledgers printed at the counter for an inspector (inspector mode), from the
+ * terminal's own journal: the sales ledger of Pesticide Management Regulation art. 27 and the
+ * containers taken back (the recycling ledger's received part). Purchasers in clear: it is the
+ * shop's own ledger, shown at the shop.
+ */
+export interface InspectorLedger {
+  shopName: string;
+  shopLicence: string | null;
+  from: string;
+  to: string;
+  printedAt: string;
+  sales: Array<{ day: string; receiptNo: string; productName: string; registrationNo: string; packSizeLabel: string; quantity: number; purchaserName: string; purchaserPhone: string }>;
+  received: Array<{ day: string; productName: string; quantity: number }>;
+}
