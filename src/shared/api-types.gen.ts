@@ -1556,6 +1556,8 @@ export interface paths {
         /**
          * The recycling ledger of the 2020 Measures (containers received by type, count and weight; bags, where they went and when, disposal certificate) as CSV
          * @description Period: period=YYYY-MM, or from and to (county business days); neither gives the county's current month. Clerks and terminals get their own shop (naming another is 403 OUT_OF_SCOPE); officials every shop of the county, or the shop named. docs/statutory-ledgers.md
+         *
+         *     Needs the permission `custody:export` (Export the inspectors' ledger (台账) of a shop: quantities received, bags and their destinations), within the caller's scope.
          */
         get: operations["get_counties_countyId_statutory_ledgers_recycling.csv"];
         put?: never;
@@ -1576,6 +1578,8 @@ export interface paths {
         /**
          * The recycling ledger of the 2020 Measures (containers received by type, count and weight; bags, where they went and when, disposal certificate) as HTML
          * @description Period: period=YYYY-MM, or from and to (county business days); neither gives the county's current month. Clerks and terminals get their own shop (naming another is 403 OUT_OF_SCOPE); officials every shop of the county, or the shop named. docs/statutory-ledgers.md
+         *
+         *     Needs the permission `custody:export` (Export the inspectors' ledger (台账) of a shop: quantities received, bags and their destinations), within the caller's scope.
          */
         get: operations["get_counties_countyId_statutory_ledgers_recycling.html"];
         put?: never;
@@ -1596,6 +1600,8 @@ export interface paths {
         /**
          * The recycling ledger of the 2020 Measures (containers received by type, count and weight; bags, where they went and when, disposal certificate) as XLSX
          * @description Period: period=YYYY-MM, or from and to (county business days); neither gives the county's current month. Clerks and terminals get their own shop (naming another is 403 OUT_OF_SCOPE); officials every shop of the county, or the shop named. docs/statutory-ledgers.md
+         *
+         *     Needs the permission `custody:export` (Export the inspectors' ledger (台账) of a shop: quantities received, bags and their destinations), within the caller's scope.
          */
         get: operations["get_counties_countyId_statutory_ledgers_recycling.xlsx"];
         put?: never;
@@ -1616,6 +1622,8 @@ export interface paths {
         /**
          * The sales ledger of Pesticide Management Regulation art. 27 (date, product, registration number, manufacturer, pack size, quantity, deposit, purchaser — masked for officials) as CSV
          * @description Period: period=YYYY-MM, or from and to (county business days); neither gives the county's current month. Clerks and terminals get their own shop (naming another is 403 OUT_OF_SCOPE); officials every shop of the county, or the shop named. docs/statutory-ledgers.md
+         *
+         *     Needs the permission `custody:export` (Export the inspectors' ledger (台账) of a shop: quantities received, bags and their destinations), within the caller's scope.
          */
         get: operations["get_counties_countyId_statutory_ledgers_sales.csv"];
         put?: never;
@@ -1636,6 +1644,8 @@ export interface paths {
         /**
          * The sales ledger of Pesticide Management Regulation art. 27 (date, product, registration number, manufacturer, pack size, quantity, deposit, purchaser — masked for officials) as HTML
          * @description Period: period=YYYY-MM, or from and to (county business days); neither gives the county's current month. Clerks and terminals get their own shop (naming another is 403 OUT_OF_SCOPE); officials every shop of the county, or the shop named. docs/statutory-ledgers.md
+         *
+         *     Needs the permission `custody:export` (Export the inspectors' ledger (台账) of a shop: quantities received, bags and their destinations), within the caller's scope.
          */
         get: operations["get_counties_countyId_statutory_ledgers_sales.html"];
         put?: never;
@@ -1656,6 +1666,8 @@ export interface paths {
         /**
          * The sales ledger of Pesticide Management Regulation art. 27 (date, product, registration number, manufacturer, pack size, quantity, deposit, purchaser — masked for officials) as XLSX
          * @description Period: period=YYYY-MM, or from and to (county business days); neither gives the county's current month. Clerks and terminals get their own shop (naming another is 403 OUT_OF_SCOPE); officials every shop of the county, or the shop named. docs/statutory-ledgers.md
+         *
+         *     Needs the permission `custody:export` (Export the inspectors' ledger (台账) of a shop: quantities received, bags and their destinations), within the caller's scope.
          */
         get: operations["get_counties_countyId_statutory_ledgers_sales.xlsx"];
         put?: never;
@@ -15168,22 +15180,67 @@ export interface operations {
                     "text/csv; charset=utf-8": string;
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description No such shop in this county */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -15218,22 +15275,67 @@ export interface operations {
                     "text/html; charset=utf-8": string;
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description No such shop in this county */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -15268,22 +15370,67 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description No such shop in this county */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -15318,22 +15465,67 @@ export interface operations {
                     "text/csv; charset=utf-8": string;
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description No such shop in this county */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -15368,22 +15560,67 @@ export interface operations {
                     "text/html; charset=utf-8": string;
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description No such shop in this county */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
@@ -15418,22 +15655,67 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
             /** @description No such shop in this county */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
-            /** @description An error; see docs/errors.md */
-            default: {
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error"];
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
                 };
             };
         };
