@@ -6,11 +6,16 @@
 //   while `maxInFlight` groups of the same county are applying, requests keep gathering and go as
 //   the next group the moment one finishes. The timer is an injectable `GroupTimer`, so tests move
 //   time themselves (test/support/manual-scheduler.ts).
-// - What a group does in its transaction is pluggable: `applyGroup(trx, items) → outcomes`. The
-//   default (`savepointApplier`) runs each request's own idempotent write under a SAVEPOINT: a
-//   request whose work fails rolls back only its savepoint and gets its own error; the ledger
-//   postings of all of them are posted together at the end, so deposits outstanding is locked and
-//   moved once per group. A set-based applier can replace it without changing anything here.
+// - What a group does in its transaction is pluggable: `applyGroup(trx, items) → outcomes`, one per
+//   request. Each online write carries both what a set-based run needs (principal, validated body)
+//   and its own idempotent write, so a kind of write picks its applier in one place (the argument
+//   of `writeGroup`):
+//     * `runApplier(applySaleRun)` — POST /sales: the group is ONE set-based run, the path sync
+//       uses (sales/sale-run.ts): a number of statements that does not grow with the group; a sale
+//       refused by the rules, or whose unit code was sold meanwhile, gets its own error while the
+//       others are applied; a twin replays the first;
+//     * `savepointApplier` — POST /returns until a set-based return run exists: each request's
+//       idempotent write under its own SAVEPOINT, the ledger postings of all of them at the end.
 // - A transaction that fails as a whole (deadlock, serialisation failure, lost connection, a failed
 //   COMMIT) acknowledges nothing: the group is run again, and if it keeps failing it is split in
 //   halves down to single requests, so one poisonous request cannot take the others with it. A
@@ -19,6 +24,7 @@
 import type { Knex } from 'knex';
 import { realScheduler, type Scheduler } from '../../shared/scheduler.js';
 import type { AppDeps } from '../../app-deps.js';
+import type { Principal } from '../../auth/permissions.js';
 import { AppError } from '../../http/errors.js';
 import { shareCountyPolicy } from './county-policy.js';
 import { idempotentWriteIn, postAll, RETRYABLE, type IdempotencyKey, type Posting, type WriteResult } from './idempotency.js';
@@ -189,11 +195,39 @@ export function failsWholeGroup(err: unknown): boolean {
   return typeof e?.message === 'string' && /Connection terminated|Client was closed|not queryable/i.test(e.message);
 }
 
-/** One request of a savepoint group: its idempotency key and its own write. */
-export interface WriteItem {
+/**
+ * One online write: the principal and validated body (what a set-based run applies) and the same
+ * write as its own idempotent unit (what the savepoint applier runs). Carrying both keeps the choice
+ * of applier a one-line change.
+ */
+export interface WriteItem<In = unknown> {
+  principal: Principal;
+  input: In;
   key: IdempotencyKey;
   now: () => Date;
   work: (trx: Knex.Transaction) => Promise<WriteResult>;
+}
+
+/** The answer of one item of a set-based run: its result, or the error the single endpoint would answer. */
+export type RunResult = { ok: true; written: WriteResult } | { ok: false; error: unknown };
+
+/** A set-based run (sales/sale-run.ts applySaleRun): one result per item, in order, inside the caller's transaction. */
+export type RunApply<In> = (trx: Knex.Transaction, now: Date, items: Array<{ principal: Principal; input: In }>) => Promise<RunResult[]>;
+
+/**
+ * A group applied as ONE set-based run. An item refused by the run (rules, unit code sold meanwhile,
+ * idempotency conflict) is answered its own error; an error that leaves the transaction unusable
+ * fails the whole group (run again, then split, by GroupCommitter).
+ */
+export function runApplier<In>(apply: RunApply<In>): GroupApplier<WriteItem<In>, WriteResult> {
+  return async (trx, items) => {
+    const results = await apply(trx, items[0]!.now(), items);
+    return results.map((r): GroupOutcome<WriteResult> => {
+      if (r.ok) return { ok: true, value: r.written };
+      if (failsWholeGroup(r.error)) throw r.error;
+      return { ok: false, error: r.error };
+    });
+  };
 }
 
 /**
@@ -201,7 +235,7 @@ export interface WriteItem {
  * postings of all of them at once. A twin later in the same group finds the client id claimed by the
  * first (stored in this transaction) and replays its answer.
  */
-export const savepointApplier: GroupApplier<WriteItem, WriteResult> = async (trx, items) => {
+export const savepointApplier: GroupApplier<WriteItem<any>, WriteResult> = async (trx, items) => {
   const outcomes: Array<GroupOutcome<WriteResult>> = [];
   const postings: Posting[] = [];
   shareCountyPolicy(trx);
@@ -232,7 +266,9 @@ export const savepointApplier: GroupApplier<WriteItem, WriteResult> = async (trx
   return outcomes;
 };
 
-const committers = new WeakMap<AppDeps, Map<string, GroupCommitter<WriteItem, WriteResult>>>();
+type WriteApplier = GroupApplier<WriteItem<any>, WriteResult>;
+
+const committers = new WeakMap<AppDeps, Map<string, GroupCommitter<WriteItem<any>, WriteResult>>>();
 const overrides = new WeakMap<AppDeps, Partial<GroupCommitOptions>>();
 
 /** Tests: another timer (a manual scheduler), window or size for the app built on these deps. */
@@ -241,8 +277,12 @@ export function configureGroupCommit(deps: AppDeps, options: Partial<GroupCommit
   committers.delete(deps);
 }
 
-/** The committer of one kind of write ('sale', 'return') for the app built on these deps. */
-export function writeGroup(deps: AppDeps, kind: string): GroupCommitter<WriteItem, WriteResult> {
+/**
+ * The committer of one kind of write ('sale', 'return') for the app built on these deps, applying
+ * its groups with `applier` (the services name theirs on every call; without one — tests looking at
+ * `pending` or `stats` — the committer keeps the applier it has).
+ */
+export function writeGroup(deps: AppDeps, kind: string, applier?: WriteApplier): GroupCommitter<WriteItem<any>, WriteResult> {
   let byKind = committers.get(deps);
   if (!byKind) {
     byKind = new Map();
@@ -251,10 +291,12 @@ export function writeGroup(deps: AppDeps, kind: string): GroupCommitter<WriteIte
   let c = byKind.get(kind);
   if (!c) {
     const cfg = deps.config.groupCommit;
-    c = new GroupCommitter(deps.db.knex, savepointApplier, {
+    c = new GroupCommitter<WriteItem<any>, WriteResult>(deps.db.knex, applier ?? savepointApplier, {
       maxWaitMs: cfg.maxWaitMs, maxItems: cfg.maxItems, maxInFlight: cfg.maxInFlight, attempts: 4, timer: realTimer, ...overrides.get(deps),
     });
     byKind.set(kind, c);
+  } else if (applier) {
+    c.applyGroup = applier;
   }
   return c;
 }

@@ -21,7 +21,7 @@ import { countyAccount, shopAccount } from '../ledger/accounts.js';
 import { checkEventTimeBounds, countyOf, loadCountyPolicy } from '../ledger/county-policy.js';
 import { bookingFor, bookingView } from '../periods/booking.js';
 import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
-import { writeGroup } from '../ledger/group-commit.js';
+import { savepointApplier, writeGroup } from '../ledger/group-commit.js';
 import { enqueueHeldRefundNotification, enqueueRefundNotification } from '../sms/sms-notifications.js';
 import { absentFromRegistry } from '../code-registry/registry-store.js';
 import { insertHeldRefunds, type HeldReason } from '../held-refunds/held-refund-store.js';
@@ -117,8 +117,9 @@ export class ReturnService {
   async recordOnline(principal: Principal, input: ReturnInput): Promise<WriteResult> {
     const countyId = countyOf(principal, input.countyId);
     validateShape(input);
-    return writeGroup(this.deps, 'return').submit(countyId, {
-      key: { countyId, clientId: input.id, operation: 'return', content: input }, now: () => this.deps.clock.now(),
+    // Each return under its own savepoint; a set-based return run plugs in here: runApplier(applyReturnRun).
+    return writeGroup(this.deps, 'return', savepointApplier).submit(countyId, {
+      principal, input, key: { countyId, clientId: input.id, operation: 'return', content: input }, now: () => this.deps.clock.now(),
       work: (trx) => this.write(trx, countyId, principal, input),
     });
   }

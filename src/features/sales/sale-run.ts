@@ -243,6 +243,12 @@ class SoldMeanwhile extends Error {
   constructor(readonly refusals: Map<number, AppError>) { super('unit codes sold meanwhile'); }
 }
 
+/** A purchaser of the run was registered by a concurrent transaction: a serialisation conflict, worth running again. */
+class PurchaserRegisteredMeanwhile extends Error {
+  readonly code = '40001';
+  constructor() { super('a purchaser was registered concurrently'); }
+}
+
 /** One INSERT of many rows: the rows travel as one JSON parameter. */
 function jsonRows(table: string, rows: object[]): { sql: string; binding: string } {
   const cols = Object.keys(rows[0]!);
@@ -315,8 +321,9 @@ async function writeRun(sp: Knex.Transaction, ctx: RunContext, p: Plan, now: Dat
     });
     const q = jsonRows('farmers', rows);
     const inserted = (await sp.raw(`${q.sql} ON CONFLICT (county_id, phone_e164) DO NOTHING RETURNING *`, [q.binding])).rows as Array<Record<string, any>>;
-    // Registered at the same moment by another request: rare; the caller applies these sales one by one.
-    if (inserted.length !== rows.length) throw new Error('a purchaser was registered concurrently');
+    // Registered at the same moment by another request: rare; the caller runs the sales again (group
+    // commit: the whole group, now finding the purchaser stored) or one by one (sync).
+    if (inserted.length !== rows.length) throw new PurchaserRegisteredMeanwhile();
     const history = inserted.map((row) => ({ county_id: countyId, entity: 'farmer', entity_id: row.id, version: row.version, op: 'create', data: JSON.stringify(row), actor: p.newFarmers.get(row.phone_e164)!.actor }));
     await sp('entity_history').insert(history);
     for (const row of inserted) {

@@ -16,7 +16,8 @@ import { countyAccount, shopAccount } from '../ledger/accounts.js';
 import { checkEventTimeBounds, countyOf, loadCountyPolicy } from '../ledger/county-policy.js';
 import { bookingFor, bookingView } from '../periods/booking.js';
 import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
-import { writeGroup } from '../ledger/group-commit.js';
+import { runApplier, writeGroup } from '../ledger/group-commit.js';
+import { applySaleRun } from './sale-run.js';
 import { enqueueSaleNotification } from '../sms/sms-notifications.js';
 import { SaleStore, salesByReceipt, type SaleLineRow } from './sale-store.js';
 import { lineUnitCodes, newCodeProblems, saleLineRow, throwCodeProblems } from './sale-lines.js';
@@ -56,6 +57,9 @@ function saleError(err: unknown): unknown {
   return err;
 }
 
+/** How a group of online sales is applied: one set-based run, as a sync batch's sales. */
+const SALE_GROUP = runApplier<SaleInput>((trx, now, items) => applySaleRun(trx, now, items));
+
 export class SaleService {
   constructor(private readonly deps: AppDeps) {}
 
@@ -72,13 +76,14 @@ export class SaleService {
 
   /**
    * POST /sales: the sale shares a transaction with the county's other sales of the same few
-   * milliseconds (group commit, ledger/group-commit.ts); answered after that transaction commits.
+   * milliseconds (group commit, ledger/group-commit.ts), applied as one set-based run — the path sync
+   * takes (sale-run.ts); answered after that transaction commits.
    */
   async recordOnline(principal: Principal, input: SaleInput): Promise<WriteResult> {
     const countyId = countyOf(principal, input.countyId);
     try {
-      return await writeGroup(this.deps, 'sale').submit(countyId, {
-        key: { countyId, clientId: input.id, operation: 'sale', content: input }, now: () => this.deps.clock.now(),
+      return await writeGroup(this.deps, 'sale', SALE_GROUP).submit(countyId, {
+        principal, input, key: { countyId, clientId: input.id, operation: 'sale', content: input }, now: () => this.deps.clock.now(),
         work: (trx) => this.write(trx, countyId, principal, input),
       });
     } catch (err) {

@@ -1,13 +1,17 @@
 // Group commit of POST /sales and POST /returns (issue 13): concurrent writes of one county share one
-// transaction, each under its own savepoint, and are answered only after that transaction commits.
-// The gathering window runs on a manual scheduler, so what is grouped never depends on how fast the
-// machine is; a deferred constraint trigger makes a real COMMIT fail.
+// transaction and are answered only after that transaction commits. Sales go through the set-based
+// run sync uses (sale-run.ts), so a group's statements do not grow with its size; returns still go
+// one savepoint per request. The gathering window runs on a manual scheduler, so what is grouped never
+// depends on how fast the machine is; a deferred constraint trigger makes a real COMMIT fail, and a
+// transaction held open by the test plays the concurrent writer.
 import { expect } from 'chai';
 import type { Response } from 'supertest';
 import { useTestApp } from '../../support/harness.js';
 import { ManualScheduler } from '../../support/manual-scheduler.js';
 import { configureGroupCommit, writeGroup } from '../../../src/features/ledger/group-commit.js';
-import { COUNTY, GLYPHOSATE, expectLedgerClean, returnBody, saleBody, traceUrl, unitCode } from './ledger-fixtures.js';
+import type { Principal } from '../../../src/auth/permissions.js';
+import { applySaleRun } from '../../../src/features/sales/sale-run.js';
+import { COUNTY, GLYPHOSATE, SHOP_A, expectLedgerClean, returnBody, saleBody, traceUrl, unitCode } from './ledger-fixtures.js';
 
 describe('group commit of online sales and returns', () => {
   const t = useTestApp();
@@ -24,7 +28,8 @@ describe('group commit of online sales and returns', () => {
       CREATE FUNCTION gc_txid_fn() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN INSERT INTO gc_txids VALUES (NEW.id, txid_current()::text); RETURN NULL; END $$;
       CREATE TRIGGER gc_txid_sales AFTER INSERT ON sales FOR EACH ROW EXECUTE FUNCTION gc_txid_fn();
-      CREATE TRIGGER gc_txid_returns AFTER INSERT ON returns FOR EACH ROW EXECUTE FUNCTION gc_txid_fn();`);
+      CREATE TRIGGER gc_txid_returns AFTER INSERT ON returns FOR EACH ROW EXECUTE FUNCTION gc_txid_fn();
+      CREATE TRIGGER gc_txid_transfers AFTER INSERT ON ledger_transfers FOR EACH ROW EXECUTE FUNCTION gc_txid_fn();`);
   });
 
   /** Waits (a hang detector, not a speed check) until `n` requests of the county wait in the group. */
@@ -50,44 +55,89 @@ describe('group commit of online sales and returns', () => {
     return Promise.all(all);
   }
 
-  /** The distinct transactions that wrote these sales or returns (every id must have been written). */
-  async function xmins(_table: 'sales' | 'returns', ids: string[]): Promise<string[]> {
+  /** The distinct (top-level) transactions that wrote these rows (every id must have been written). */
+  async function xmins(_table: 'sales' | 'returns' | 'ledger_transfers', ids: string[]): Promise<string[]> {
     const rows = await t.db.knex('gc_txids').whereIn('id', ids).select('txid');
     expect(rows).to.have.length(ids.length);
     return [...new Set(rows.map((r: { txid: string }) => r.txid))];
   }
 
-  it('applies concurrent sales in one transaction, answers each with its own receipt, and moves deposits outstanding once', async () => {
-    // A first sale opens the shop's account, so the group below finds every account it locks.
-    expect((await sendGroup('sale', [saleBody()]))[0]!.status).to.equal(201);
-    const bodies = Array.from({ length: 6 }, (_, i) => saleBody({ lines: [{ productId: GLYPHOSATE.id, quantity: i + 1, unitCodes: [unitCode(GLYPHOSATE)] }] }));
+  /** The SQL statements sent while `fn` runs. */
+  async function statementsOf<T>(fn: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
     const statements: string[] = [];
     const listen = (q: { sql: string }) => statements.push(q.sql);
-    const commits = writeGroup(t.deps, 'sale').stats.commits;
     t.db.knex.on('query', listen);
-    let res: Response[];
     try {
-      res = await sendGroup('sale', bodies);
+      return { result: await fn(), statements };
     } finally {
       t.db.knex.off('query', listen);
     }
+  }
+
+  /** Sales of `n` containers each with a fresh unit code, all by the registered test farmer. */
+  function codedSales(n: number): Array<Record<string, any>> {
+    return Array.from({ length: n }, (_, i) => saleBody({ lines: [{ productId: GLYPHOSATE.id, quantity: i + 1, unitCodes: [unitCode(GLYPHOSATE)] }] }));
+  }
+
+  /**
+   * Another writer — a sync batch's sale run (applySaleRun, as sync applies it) — in a transaction
+   * left open until `release()` commits it. The group meets its uncommitted rows and waits on them
+   * (ON CONFLICT waits for the other writer), then finds them committed.
+   */
+  async function otherWriterHolds(body: Record<string, any>): Promise<{ release: () => Promise<void> }> {
+    const clerk = { kind: 'user', role: 'clerk', username: 'clerk.qingcheng', userId: 'x', countyId: COUNTY, shopId: SHOP_A } as unknown as Principal;
+    const trx = await t.db.knex.transaction();
+    const out = await applySaleRun(trx, t.deps.clock.now(), [{ principal: clerk, input: body as never }]);
+    expect(out[0]!.ok, JSON.stringify(out)).to.equal(true);
+    return { release: async () => { await trx.commit(); } };
+  }
+
+  /** Waits (a hang detector, not a speed check) until some session waits on a row lock. */
+  async function someoneWaitsOnALock(): Promise<void> {
+    const started = Date.now();
+    for (;;) {
+      const { rows } = await t.db.knex.raw(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`);
+      if (rows[0].n > 0) return;
+      if (Date.now() - started > 30_000) throw new Error('nobody waited on the held transaction');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /** Advances the window without waiting for the answers (they come when the held transaction ends). */
+  async function sendHeld(bodies: Array<Record<string, unknown>>): Promise<{ answers: Promise<Response[]> }> {
+    const all = bodies.map((b) => t.api().post('/api/v1/sales').set('Authorization', auth).send(b).then((r) => r));
+    await gathered('sale', bodies.length);
+    await scheduler.advance(2);
+    return { answers: Promise.all(all) };
+  }
+
+  it('applies concurrent sales as one set-based run in one transaction, answers each with its own receipt, and moves deposits outstanding once', async () => {
+    // A first sale opens the shop's account, so the group below finds every account it locks.
+    expect((await sendGroup('sale', [saleBody()]))[0]!.status).to.equal(201);
+    const bodies = codedSales(6);
+    const commits = writeGroup(t.deps, 'sale').stats.commits;
+    const { result: res, statements } = await statementsOf(() => sendGroup('sale', bodies));
     for (const [i, r] of res.entries()) {
       expect(r.status, JSON.stringify(r.body)).to.equal(201);
       expect(r.body.saleId).to.equal(bodies[i]!.id);
       expect(r.body.totalDepositFen).to.equal(100 * (i + 1));
       expect(r.body.lines[0].unitCodes).to.deep.equal(bodies[i]!.lines[0].unitCodes);
     }
+    expect(new Set(res.map((r) => r.body.saleNo)).size, 'each its own sale number').to.equal(6);
     expect(writeGroup(t.deps, 'sale').stats.commits - commits).to.equal(1);
-    // One transaction: every sale row (and every transfer) carries the same inserting transaction id.
+    // One transaction: every sale row and every transfer was inserted by the same top-level transaction.
     const ids = bodies.map((b) => b.id as string);
-    expect(await xmins('sales', ids)).to.have.length(1);
-    const transfers = await t.db.knex('ledger_transfers').where({ county_id: COUNTY }).whereIn('client_id', ids).select('id', t.db.knex.raw('xmin::text AS x'));
+    const transfers = await t.db.knex('ledger_transfers').where({ county_id: COUNTY }).whereIn('client_id', ids).select('id');
     expect(transfers).to.have.length(6);
-    expect(new Set(transfers.map((r: { x: string }) => r.x)).size).to.equal(1);
-    expect((await xmins('sales', ids))[0]).to.equal(transfers[0].x);
+    const [txid] = await xmins('sales', ids);
+    expect(await xmins('sales', ids)).to.have.length(1);
+    expect(await xmins('ledger_transfers', transfers.map((r: { id: string }) => r.id))).to.deep.equal([txid]);
     expect(statements.filter((s) => /^BEGIN/i.test(s))).to.have.length(1);
     expect(statements.filter((s) => /^COMMIT/i.test(s))).to.have.length(1);
-    expect(statements.filter((s) => /^SAVEPOINT/i.test(s))).to.have.length(6);
+    // Not a savepoint per sale: the run has one savepoint of its own, whatever the group's size.
+    expect(statements.filter((s) => /^SAVEPOINT/i.test(s))).to.have.length(1);
+    // The sale rows of the whole group in one INSERT (sales, lines, unit codes, lots together).
+    expect(statements.filter((s) => /INSERT INTO sales\b/i.test(s))).to.have.length(1);
     // The hot row is locked and moved once for the whole group, not once per sale.
     expect(statements.filter((s) => /FOR UPDATE/i.test(s) && /ledger_accounts/.test(s))).to.have.length(1);
     expect(statements.filter((s) => /UPDATE ledger_accounts/i.test(s))).to.have.length(1);
@@ -95,7 +145,18 @@ describe('group commit of online sales and returns', () => {
     await expectLedgerClean(t);
   });
 
-  it('fails only the bad request of a group: its savepoint is rolled back, the others commit', async () => {
+  it('sends as many statements for a group of 16 sales as for a group of 2', async () => {
+    expect((await sendGroup('sale', [saleBody()]))[0]!.status).to.equal(201);
+    const small = await statementsOf(() => sendGroup('sale', codedSales(2)));
+    const large = await statementsOf(() => sendGroup('sale', codedSales(16)));
+    expect(small.result.map((r) => r.status)).to.deep.equal(Array(2).fill(201));
+    expect(large.result.map((r) => r.status)).to.deep.equal(Array(16).fill(201));
+    expect(small.statements.length).to.be.greaterThan(3);
+    expect(large.statements.length, large.statements.join('\n')).to.equal(small.statements.length);
+    await expectLedgerClean(t);
+  });
+
+  it('fails only the bad request of a group: it is answered its own error, the others commit', async () => {
     const good = [0, 1, 2].map(() => saleBody({ lines: [{ productId: GLYPHOSATE.id, quantity: 1, unitCodes: [unitCode(GLYPHOSATE)] }] }));
     const sold = unitCode(GLYPHOSATE);
     const first = await sendGroup('sale', [saleBody({ lines: [{ productId: GLYPHOSATE.id, quantity: 1, unitCodes: [sold] }] })]);
@@ -130,6 +191,63 @@ describe('group commit of online sales and returns', () => {
     const again = await sendGroup('sale', [twin]);
     expect(again[0]!.status).to.equal(200);
     expect(again[0]!.body).to.deep.equal(res[0]!.body);
+  });
+
+  it('a unit code sold by a concurrent transaction loses exactly once: that sale alone is refused, the rest of its group commits', async () => {
+    expect((await sendGroup('sale', [saleBody()]))[0]!.status).to.equal(201);
+    const contested = unitCode(GLYPHOSATE);
+    const bodies = codedSales(3);
+    const loser = saleBody({ lines: [{ productId: GLYPHOSATE.id, quantity: 1, unitCodes: [contested] }] });
+    // Another writer (a sync batch) has sold the code and not committed yet.
+    const other = await otherWriterHolds(saleBody({ lines: [{ productId: GLYPHOSATE.id, quantity: 1, unitCodes: [contested] }] }));
+    let sent: { answers: Promise<Response[]> };
+    try {
+      sent = await sendHeld([bodies[0]!, loser, bodies[1]!, bodies[2]!]);
+      await someoneWaitsOnALock();
+    } finally {
+      await other.release();
+    }
+    const res = await sent!.answers;
+    expect(res.map((r) => r.status)).to.deep.equal([201, 409, 201, 201]);
+    expect(res[1]!.body.error.code).to.equal('UNIT_CODE_ALREADY_SOLD');
+    expect(res[1]!.body.error.details[0].unitCode).to.equal(contested);
+    expect(await xmins('sales', bodies.map((b) => b.id as string))).to.have.length(1);
+    expect(await t.db.knex('sold_units').where({ county_id: COUNTY, unit_code: contested }).count({ n: '*' }).first()).to.deep.equal({ n: 1 });
+    expect(await t.db.knex('sales').where({ id: loser.id }).count({ n: '*' }).first()).to.deep.equal({ n: 0 });
+    expect(await t.db.knex('idempotency_keys').where({ client_id: loser.id }).count({ n: '*' }).first()).to.deep.equal({ n: 0 });
+    // The same code twice in one group: the first sale wins, the second is refused, once.
+    const twice = unitCode(GLYPHOSATE);
+    const pair = [0, 1].map(() => saleBody({ lines: [{ productId: GLYPHOSATE.id, quantity: 1, unitCodes: [twice] }] }));
+    const res2 = await sendGroup('sale', pair);
+    expect(res2.map((r) => r.status)).to.deep.equal([201, 409]);
+    expect(await t.db.knex('sold_units').where({ county_id: COUNTY, unit_code: twice }).count({ n: '*' }).first()).to.deep.equal({ n: 1 });
+    await expectLedgerClean(t);
+  });
+
+  it('runs the group again when a purchaser it registers was registered meanwhile by another transaction', async () => {
+    const phone = '17460000902';
+    const group = writeGroup(t.deps, 'sale');
+    const { transactions, commits } = group.stats;
+    const bodies = [saleBody({ purchaser: { phone, name: '新农户' } }), saleBody(), saleBody({ purchaser: { phone, name: '新农户' } })];
+    // Another writer (a sync batch) registers the same purchaser and has not committed yet.
+    const other = await otherWriterHolds(saleBody({ purchaser: { phone, name: '别处登记' } }));
+    let sent: { answers: Promise<Response[]> };
+    try {
+      sent = await sendHeld(bodies);
+      await someoneWaitsOnALock();
+    } finally {
+      await other.release();
+    }
+    const res = await sent!.answers;
+    expect(res.map((r) => r.status), JSON.stringify(res.map((r) => r.body))).to.deep.equal([201, 201, 201]);
+    // The purchaser stored by the other transaction, not registered a second time.
+    expect(res[0]!.body.purchaser.name).to.equal('别处登记');
+    expect(res[0]!.body.purchaser.registeredNow).to.equal(false);
+    expect(res[2]!.body.purchaser.farmerId).to.equal(res[0]!.body.purchaser.farmerId);
+    expect(group.stats.transactions - transactions).to.equal(2);
+    expect(group.stats.commits - commits).to.equal(1);
+    expect(await xmins('sales', bodies.map((b) => b.id as string))).to.have.length(1);
+    await expectLedgerClean(t);
   });
 
   it('groups returns the same way: one transaction, each refund once', async () => {
@@ -221,6 +339,20 @@ describe('group commit of online sales and returns', () => {
       expect(group.stats.groupSizes.at(-1)).to.equal(3);
       const ids = bodies.map((b) => b.id as string);
       expect(await counts(ids)).to.include({ sales: 3, keys: 3, transfers: 3 });
+      await expectLedgerClean(t);
+    });
+
+    it('runs a group again after a deadlock and commits it once', async () => {
+      await failNext(1, '40P01');
+      const group = writeGroup(t.deps, 'sale');
+      const { transactions, commits } = group.stats;
+      const bodies = codedSales(4);
+      const res = await sendGroup('sale', bodies);
+      expect(res.map((r) => r.status)).to.deep.equal([201, 201, 201, 201]);
+      expect(group.stats.transactions - transactions).to.equal(2);
+      expect(group.stats.commits - commits).to.equal(1);
+      expect(group.stats.groupSizes.at(-1)).to.equal(4);
+      expect(await counts(bodies.map((b) => b.id as string))).to.include({ sales: 4, keys: 4, transfers: 4 });
       await expectLedgerClean(t);
     });
 
