@@ -1,15 +1,16 @@
 // A run of sales applied set-based inside the caller's transaction: the same rules and answers as
 // SaleService.record for each sale, with a number of statements that does not grow with the run
-// (sync batches today; online group commit can call it too). Per county:
+// (sync batches, and online POST /sales through group commit). Per county:
 //
-//   reads (once)    county policy + closed months (FOR KEY SHARE), shops, products, schedules, farmers
+//   reads (once)    ONE statement: county policy + closed months (FOR KEY SHARE), shops, products,
+//                   schedules, farmers
 //   SAVEPOINT
 //   claim           every client id in ONE INSERT … ON CONFLICT DO NOTHING RETURNING
 //   replay          ids already stored (and refused sales): one SELECT of the stored keys
 //   farmers         new purchasers: one INSERT … RETURNING *, one INSERT of their history rows
 //   sale rows       sales, lines, sold units (ON CONFLICT DO NOTHING: a code sold at the same moment
 //                   by another request is not inserted) and lots: one statement
-//   answers         one UPDATE … FROM of the idempotency keys; SMS outbox rows: one INSERT
+//   answers + SMS   one statement: UPDATE … FROM of the idempotency keys and INSERT of the outbox rows
 //   ledger          one postTransfers call (accounts locked once, in id order; balance after each
 //                   entry exact, in the run's order) — last, so the hot rows stay locked briefly
 //   RELEASE
@@ -38,7 +39,7 @@ import { postTransfers, type TransferInput } from '../ledger/ledger-store.js';
 import { messages, type SmsLanguage } from '../sms/sms-messages.js';
 import { splitSms } from '../sms/sms-text.js';
 import { saleNumber, saleQrPayload, type SaleInput } from './sale-service.js';
-import { SaleStore, type SaleLineRow } from './sale-store.js';
+import type { SaleLineRow } from './sale-store.js';
 import { lineUnitCodes, newCodeProblems, saleLineRow, throwCodeProblems } from './sale-lines.js';
 
 export interface SaleRunItem {
@@ -114,41 +115,65 @@ interface RunContext {
   farmers: Map<string, FarmerState>;
 }
 
-/** Reference data of the whole run, one query each. */
+/**
+ * Reference data of the whole run in ONE statement (one round trip: on a busy server every round trip
+ * of a group waits for the database process to be scheduled). The county row is read FOR KEY SHARE,
+ * as bookingFor does, so a month close waits for this run. Schedules are read for every container type
+ * over the run's days padded by a day either side (a superset: scheduleOn picks exactly).
+ */
 async function readContext(trx: Knex.Transaction, countyId: string, inputs: SaleInput[], now: Date): Promise<RunContext> {
-  // The county row FOR KEY SHARE, as bookingFor does, so a month close waits for this run.
-  const county = (await trx.raw(
-    `SELECT c.*, array(SELECT p.period_key FROM closed_periods p WHERE p.county_id = c.id ORDER BY 1) AS closed_months
-       FROM counties c WHERE c.id = ? FOR KEY SHARE OF c`, [countyId])).rows[0] as Record<string, any> | undefined;
-  const closedRaw = county?.closed_months as string[] | string | undefined;
-  const closed = new Set(Array.isArray(closedRaw) ? closedRaw : closedRaw ? closedRaw.replace(/^\{|\}$/g, '').split(',').filter(Boolean).map((x) => x.replace(/^"|"$/g, '')) : []);
-  const policy = county ? policyFromRow(county) : null;
-  const shopIds = [...new Set(inputs.map((i) => i.shopId))];
-  const shopRows = (await trx('shops').where({ county_id: countyId }).whereIn('id', shopIds).select('id', 'name', 'active')) as Array<{ id: string; name: string; active: boolean }>;
-  const store = new SaleStore(trx);
-  const products = await store.products(countyId, inputs.flatMap((i) => i.lines ?? []));
-  const cts = [...new Set([...products.byId.values()].map((p) => p.containerTypeId))];
-  let schedules: RunContext['schedules'] = [];
-  if (cts.length && policy) {
-    const days = inputs.map((i) => businessDay(new Date(i.eventTime), policy.timezone)).sort();
-    schedules = (await trx('deposit_schedules').where({ county_id: countyId, active: true })
-      .where((w) => w.whereIn('container_type_id', cts).orWhereNull('container_type_id'))
-      .where('effective_from', '<=', days[days.length - 1]!)
-      .where((w) => w.whereNull('effective_to').orWhere('effective_to', '>', days[0]!))
-      .orderBy('id')
-      .select('id', 'deposit_fen', 'container_type_id', 'effective_from', 'effective_to')) as RunContext['schedules'];
-  }
+  void now;
+  const lines = inputs.flatMap((i) => i.lines ?? []);
   const phones = [...new Set(inputs.flatMap((i) => {
     try { return [normalisedPhoneOrThrow(i.purchaser.phone)]; } catch { return []; }
   }))];
-  const farmerRows = phones.length ? (await trx('farmers').where({ county_id: countyId }).whereIn('phone_e164', phones)
-    .select('id', 'name', 'phone_e164', 'active', 'language', 'sms_opt_out')) as Array<Record<string, any>> : [];
-  void now;
+  const times = inputs.map((i) => Date.parse(i.eventTime)).filter((x) => Number.isFinite(x));
+  const padDay = (ms: number, days: number) => businessDay(ms + days * 86_400_000, 'UTC');
+  const q = {
+    shops: [...new Set(inputs.map((i) => i.shopId))],
+    ids: [...new Set(lines.flatMap((l) => (l.productId !== undefined ? [l.productId] : [])))],
+    gtins: [...new Set(lines.flatMap((l) => (l.gtin !== undefined ? [l.gtin] : [])))],
+    phones,
+    fromDay: times.length ? padDay(Math.min(...times), -1) : null,
+    toDay: times.length ? padDay(Math.max(...times), 1) : null,
+  };
+  const row = (await trx.raw(`WITH q AS (SELECT ?::json AS j)
+    SELECT
+      (SELECT row_to_json(c) FROM (SELECT c.*, array(SELECT p.period_key FROM closed_periods p WHERE p.county_id = c.id ORDER BY 1) AS closed_months
+         FROM counties c WHERE c.id = ? FOR KEY SHARE OF c) c) AS county,
+      (SELECT coalesce(json_agg(json_build_object('id', s.id, 'name', s.name, 'active', s.active)), '[]'::json)
+         FROM shops s, q WHERE s.county_id = ? AND s.id = ANY (ARRAY(SELECT json_array_elements_text(q.j->'shops'))::uuid[])) AS shops,
+      (SELECT coalesce(json_agg(p ORDER BY p.id), '[]'::json) FROM (SELECT id, name, registration_no, container_type_id, gtin, pack_size_code
+         FROM products, q WHERE county_id = ? AND active
+           AND (id = ANY (ARRAY(SELECT json_array_elements_text(q.j->'ids'))::uuid[]) OR gtin = ANY (ARRAY(SELECT json_array_elements_text(q.j->'gtins'))))) p) AS products,
+      (SELECT coalesce(json_agg(d ORDER BY d.id), '[]'::json) FROM (SELECT id, deposit_fen, container_type_id, effective_from, effective_to
+         FROM deposit_schedules, q WHERE county_id = ? AND active AND effective_from <= (q.j->>'toDay')::date
+           AND (effective_to IS NULL OR effective_to > (q.j->>'fromDay')::date)) d) AS schedules,
+      (SELECT coalesce(json_agg(json_build_object('id', f.id, 'name', f.name, 'phone_e164', f.phone_e164, 'active', f.active, 'language', f.language, 'sms_opt_out', f.sms_opt_out)), '[]'::json)
+         FROM farmers f, q WHERE f.county_id = ? AND f.phone_e164 = ANY (ARRAY(SELECT json_array_elements_text(q.j->'phones')))) AS farmers`,
+  [JSON.stringify(q), countyId, countyId, countyId, countyId, countyId])).rows[0] as {
+    county: Record<string, any> | null;
+    shops: Array<{ id: string; name: string; active: boolean }>;
+    products: Array<Record<string, any>>;
+    schedules: RunContext['schedules'];
+    farmers: Array<Record<string, any>>;
+  };
+  const county = row.county;
+  const closed = new Set<string>(county?.closed_months ?? []);
+  const policy = county ? policyFromRow(county) : null;
+  const byId = new Map<string, ProductRef>();
+  const byGtin = new Map<string, ProductRef>();
+  for (const r of row.products) {
+    const ref: ProductRef = { id: r.id, name: r.name, registrationNo: r.registration_no, containerTypeId: r.container_type_id, gtin: r.gtin, packSizeCode: r.pack_size_code };
+    byId.set(ref.id, ref);
+    if (ref.gtin && !byGtin.has(ref.gtin)) byGtin.set(ref.gtin, ref);
+  }
   return {
     countyId, policy, closed,
-    shops: new Map(shopRows.map((s) => [s.id, s])),
-    products, schedules,
-    farmers: new Map(farmerRows.map((f) => [f.phone_e164, {
+    shops: new Map(row.shops.map((s) => [s.id, s])),
+    products: { byId, byGtin },
+    schedules: row.schedules.map((d) => ({ ...d, deposit_fen: Number(d.deposit_fen) })),
+    farmers: new Map(row.farmers.map((f) => [f.phone_e164, {
       id: f.id, name: f.name, phoneE164: f.phone_e164, active: f.active !== false, language: f.language === 'en' ? 'en' : 'zh', smsOptOut: f.sms_opt_out === true,
     }])),
   };
@@ -373,7 +398,7 @@ async function writeRun(sp: Knex.Transaction, ctx: RunContext, p: Plan, now: Dat
   }
   if (refusals.size) throw new SoldMeanwhile(refusals);
 
-  // The answers, stored with the keys in one statement.
+  // The answers, stored with the keys, and the SMS to the farmers: one statement.
   const bodies = new Map(sales.map((s) => {
     const f = farmerOf(s);
     return [s.index, {
@@ -388,9 +413,7 @@ async function writeRun(sp: Knex.Transaction, ctx: RunContext, p: Plan, now: Dat
       totalDepositFen: s.total, flags: s.mismatch ? ['deposit_mismatch'] : [], qrPayload: saleQrPayload(countyId, s.input.id),
     }] as const;
   }));
-  await sp.raw(`UPDATE idempotency_keys k SET status_code = v.status_code, response = v.response
-      FROM json_populate_recordset(NULL::idempotency_keys, ?::json) v WHERE k.county_id = v.county_id AND k.client_id = v.client_id`,
-  [JSON.stringify(sales.map((s) => ({ county_id: countyId, client_id: s.input.id, status_code: 201, response: bodies.get(s.index) })))]);
+  const keys = JSON.stringify(sales.map((s) => ({ county_id: countyId, client_id: s.input.id, status_code: 201, response: bodies.get(s.index) })));
 
   // The farmers' SMS (as enqueueSaleNotification: a deposit to tell, an active farmer who has not opted out).
   const outbox = sales.flatMap((s) => {
@@ -404,9 +427,14 @@ async function writeRun(sp: Knex.Transaction, ctx: RunContext, p: Plan, now: Dat
       language: f.language, body, part_no: i + 1, part_count: parts.length, status: 'pending', attempts: 0, next_attempt_at: now, created_at: now,
     }));
   });
+  const answers = `UPDATE idempotency_keys k SET status_code = v.status_code, response = v.response
+      FROM json_populate_recordset(NULL::idempotency_keys, ?::json) v WHERE k.county_id = v.county_id AND k.client_id = v.client_id`;
   if (outbox.length) {
     const q = jsonRows('sms_outbox', outbox);
-    await sp.raw(`${q.sql} ON CONFLICT (county_id, event_key) DO NOTHING`, [q.binding]);
+    await sp.raw(`WITH k AS (${answers} RETURNING 1), o AS (${q.sql} ON CONFLICT (county_id, event_key) DO NOTHING RETURNING 1)
+      SELECT (SELECT count(*) FROM k) AS keys`, [keys, q.binding]);
+  } else {
+    await sp.raw(answers, [keys]);
   }
 
   // The ledger last: every account locked once, in id order; the entries in the run's order.
