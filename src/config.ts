@@ -47,6 +47,11 @@ export interface GroupCommitConfig {
   maxItems: number;
   /** Groups of one county applying at once. */
   maxInFlight: number;
+  /**
+   * The same for groups applied as one set-based run (POST /sales): their cost hardly grows with
+   * their size, so one at a time, with the next gathering meanwhile, costs the least per request.
+   */
+  runInFlight: number;
 }
 
 /** Throttling of failed logins, terminal credentials and enrolment codes (docs/operations.md). */
@@ -213,6 +218,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxWaitMs: int('GROUP_COMMIT_WAIT_MS', 2, 0, 1000),
       maxItems: int('GROUP_COMMIT_MAX_REQUESTS', 64, 1, 1000),
       maxInFlight: int('GROUP_COMMIT_IN_FLIGHT', 4, 1, 64),
+      runInFlight: int('GROUP_COMMIT_RUN_IN_FLIGHT', 1, 1, 64),
     },
   };
   if (config.authThrottle.lockAfterFailures <= config.authThrottle.accountFreeFailures) {

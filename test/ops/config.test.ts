@@ -31,10 +31,10 @@ describe('configuration from the environment', () => {
 
   it('reads the group commit window and the session cache, refusing values out of range', () => {
     const d = loadConfig({});
-    expect(d.groupCommit).to.deep.equal({ maxWaitMs: 2, maxItems: 64, maxInFlight: 4 });
+    expect(d.groupCommit).to.deep.equal({ maxWaitMs: 2, maxItems: 64, maxInFlight: 4, runInFlight: 1 });
     expect(d.sessionCacheMs).to.equal(10_000);
-    const c = loadConfig({ GROUP_COMMIT_WAIT_MS: '0', GROUP_COMMIT_MAX_REQUESTS: '1', GROUP_COMMIT_IN_FLIGHT: '8', SESSION_CACHE_MS: '0' });
-    expect(c.groupCommit).to.deep.equal({ maxWaitMs: 0, maxItems: 1, maxInFlight: 8 });
+    const c = loadConfig({ GROUP_COMMIT_WAIT_MS: '0', GROUP_COMMIT_MAX_REQUESTS: '1', GROUP_COMMIT_IN_FLIGHT: '8', GROUP_COMMIT_RUN_IN_FLIGHT: '3', SESSION_CACHE_MS: '0' });
+    expect(c.groupCommit).to.deep.equal({ maxWaitMs: 0, maxItems: 1, maxInFlight: 8, runInFlight: 3 });
     expect(c.sessionCacheMs).to.equal(0);
     let err: unknown;
     try {

@@ -13,7 +13,9 @@
 //     * `runApplier(applySaleRun)` — POST /sales: the group is ONE set-based run, the path sync
 //       uses (sales/sale-run.ts): a number of statements that does not grow with the group; a sale
 //       refused by the rules, or whose unit code was sold meanwhile, gets its own error while the
-//       others are applied; a twin replays the first;
+//       others are applied; a twin replays the first. Such groups go `GROUP_COMMIT_RUN_IN_FLIGHT`
+//       (1) at a time: a group's cost hardly grows with its size, so the requests that arrive while
+//       one applies are cheapest as the next group;
 //     * `savepointApplier` — POST /returns until a set-based return run exists: each request's
 //       idempotent write under its own SAVEPOINT, the ledger postings of all of them at the end.
 // - A transaction that fails as a whole (deadlock, serialisation failure, lost connection, a failed
@@ -220,7 +222,7 @@ export type RunApply<In> = (trx: Knex.Transaction, now: Date, items: Array<{ pri
  * fails the whole group (run again, then split, by GroupCommitter).
  */
 export function runApplier<In>(apply: RunApply<In>): GroupApplier<WriteItem<In>, WriteResult> {
-  return async (trx, items) => {
+  const applier: GroupApplier<WriteItem<In>, WriteResult> = async (trx, items) => {
     const results = await apply(trx, items[0]!.now(), items);
     return results.map((r): GroupOutcome<WriteResult> => {
       if (r.ok) return { ok: true, value: r.written };
@@ -228,7 +230,12 @@ export function runApplier<In>(apply: RunApply<In>): GroupApplier<WriteItem<In>,
       return { ok: false, error: r.error };
     });
   };
+  setBased.add(applier);
+  return applier;
 }
+
+/** Appliers made by runApplier: their groups go `groupCommit.runInFlight` at a time. */
+const setBased = new WeakSet<object>();
 
 /**
  * The default applier: each request's idempotent write under its own SAVEPOINT, then the ledger
@@ -291,8 +298,10 @@ export function writeGroup(deps: AppDeps, kind: string, applier?: WriteApplier):
   let c = byKind.get(kind);
   if (!c) {
     const cfg = deps.config.groupCommit;
-    c = new GroupCommitter<WriteItem<any>, WriteResult>(deps.db.knex, applier ?? savepointApplier, {
-      maxWaitMs: cfg.maxWaitMs, maxItems: cfg.maxItems, maxInFlight: cfg.maxInFlight, attempts: 4, timer: realTimer, ...overrides.get(deps),
+    const apply = applier ?? savepointApplier;
+    c = new GroupCommitter<WriteItem<any>, WriteResult>(deps.db.knex, apply, {
+      maxWaitMs: cfg.maxWaitMs, maxItems: cfg.maxItems, maxInFlight: setBased.has(apply) ? cfg.runInFlight : cfg.maxInFlight, attempts: 4, timer: realTimer,
+      ...overrides.get(deps),
     });
     byKind.set(kind, c);
   } else if (applier) {
