@@ -284,12 +284,25 @@ export function configureGroupCommit(deps: AppDeps, options: Partial<GroupCommit
   committers.delete(deps);
 }
 
+const pinned = new WeakMap<AppDeps, Map<string, WriteApplier>>();
+
+/**
+ * Tests: groups of `kind` of the app built on these deps are applied by `applier`, whatever the
+ * service names (e.g. sales one savepoint each — SaleService's own write — as the one-by-one
+ * reference the set-based run is compared with).
+ */
+export function pinGroupApplier(deps: AppDeps, kind: string, applier: WriteApplier): void {
+  pinned.set(deps, new Map([...(pinned.get(deps) ?? []), [kind, applier]]));
+  committers.get(deps)?.delete(kind);
+}
+
 /**
  * The committer of one kind of write ('sale', 'return') for the app built on these deps, applying
  * its groups with `applier` (the services name theirs on every call; without one — tests looking at
  * `pending` or `stats` — the committer keeps the applier it has).
  */
-export function writeGroup(deps: AppDeps, kind: string, applier?: WriteApplier): GroupCommitter<WriteItem<any>, WriteResult> {
+export function writeGroup(deps: AppDeps, kind: string, named?: WriteApplier): GroupCommitter<WriteItem<any>, WriteResult> {
+  const applier = pinned.get(deps)?.get(kind) ?? named;
   let byKind = committers.get(deps);
   if (!byKind) {
     byKind = new Map();

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import type { Response } from 'supertest';
 import { useTestApp } from '../../support/harness.js';
 import { ManualScheduler } from '../../support/manual-scheduler.js';
-import { configureGroupCommit, writeGroup } from '../../../src/features/ledger/group-commit.js';
+import { configureGroupCommit, pinGroupApplier, savepointApplier, writeGroup } from '../../../src/features/ledger/group-commit.js';
 import type { Principal } from '../../../src/auth/permissions.js';
 import { applySaleRun } from '../../../src/features/sales/sale-run.js';
 import { COUNTY, GLYPHOSATE, SHOP_A, expectLedgerClean, returnBody, saleBody, traceUrl, unitCode } from './ledger-fixtures.js';
@@ -367,6 +367,18 @@ describe('group commit of online sales and returns', () => {
       expect(group.stats.groupSizes.slice(-2)).to.deep.equal([2, 2]);
       const ids = bodies.map((b) => b.id as string);
       expect(await counts(ids)).to.include({ sales: 4, keys: 4, transfers: 4 });
+      await expectLedgerClean(t);
+    });
+  });
+  describe('the one-by-one reference (tests pin the savepoint applier)', () => {
+    it('applies pinned sales one savepoint each, with the same answers', async () => {
+      pinGroupApplier(t.deps, 'sale', savepointApplier);
+      const bodies = codedSales(3);
+      const { result: res, statements } = await statementsOf(() => sendGroup('sale', bodies));
+      expect(res.map((r) => r.status)).to.deep.equal([201, 201, 201]);
+      expect(res.map((r) => r.body.totalDepositFen)).to.deep.equal([100, 200, 300]);
+      expect(statements.filter((s) => /^SAVEPOINT/i.test(s))).to.have.length(3);
+      expect(await xmins('sales', bodies.map((b) => b.id as string))).to.have.length(1);
       await expectLedgerClean(t);
     });
   });
