@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import type { Response } from 'supertest';
 import { useTestApp } from '../../support/harness.js';
 import { ManualScheduler } from '../../support/manual-scheduler.js';
-import { configureGroupCommit, pinGroupApplier, savepointApplier, writeGroup } from '../../../src/features/ledger/group-commit.js';
+import { configureGroupCommit, pinGroupApplier, runApplier, savepointApplier, writeGroup } from '../../../src/features/ledger/group-commit.js';
 import type { Principal } from '../../../src/auth/permissions.js';
 import { applySaleRun } from '../../../src/features/sales/sale-run.js';
 import { COUNTY, GLYPHOSATE, SHOP_A, expectLedgerClean, returnBody, saleBody, traceUrl, unitCode } from './ledger-fixtures.js';
@@ -274,6 +274,13 @@ describe('group commit of online sales and returns', () => {
     } finally {
       configureGroupCommit(t.deps, { maxItems: 64 });
     }
+  });
+
+  it('lets set-based groups (sales) go GROUP_COMMIT_RUN_IN_FLIGHT at a time and savepoint groups (returns) GROUP_COMMIT_IN_FLIGHT', () => {
+    const deps = { ...t.deps, config: { ...t.deps.config, groupCommit: { maxWaitMs: 2, maxItems: 64, maxInFlight: 4, runInFlight: 1 } } } as typeof t.deps;
+    const sales = writeGroup(deps, 'sale', runApplier(async (_trx, _now, items) => items.map(() => ({ ok: true as const, written: { status: 201, body: {} } }))));
+    expect(sales.options.maxInFlight).to.equal(1);
+    expect(writeGroup(deps, 'return', savepointApplier).options.maxInFlight).to.equal(4);
   });
 
   describe('a COMMIT that fails', () => {
