@@ -2,8 +2,8 @@
 // SaleService.record for each sale, with a number of statements that does not grow with the run
 // (sync batches, and online POST /sales through group commit). Per county:
 //
-//   reads (once)    ONE statement: county policy + closed months (FOR KEY SHARE), shops, products,
-//                   schedules, farmers
+//   reads (once)    county policy (FOR KEY SHARE); then ONE statement: closed months, shops,
+//                   products, schedules, farmers
 //   SAVEPOINT
 //   claim           every client id in ONE INSERT … ON CONFLICT DO NOTHING RETURNING
 //   replay          ids already stored (and refused sales): one SELECT of the stored keys
@@ -116,9 +116,10 @@ interface RunContext {
 }
 
 /**
- * Reference data of the whole run in ONE statement (one round trip: on a busy server every round trip
- * of a group waits for the database process to be scheduled). The county row is read FOR KEY SHARE,
- * as bookingFor does, so a month close waits for this run. Schedules are read for every container type
+ * Reference data of the whole run in TWO statements (every round trip of a group waits for the
+ * database process to be scheduled on a busy server): the county row FOR KEY SHARE, as bookingFor
+ * takes it, so a month close waits for this run; then closed months, shops, products, schedules and
+ * purchasers in one. Schedules are read for every container type
  * over the run's days padded by a day either side (a superset: scheduleOn picks exactly).
  */
 async function readContext(trx: Knex.Transaction, countyId: string, inputs: SaleInput[], now: Date): Promise<RunContext> {
@@ -137,10 +138,14 @@ async function readContext(trx: Knex.Transaction, countyId: string, inputs: Sale
     fromDay: times.length ? padDay(Math.min(...times), -1) : null,
     toDay: times.length ? padDay(Math.max(...times), 1) : null,
   };
+  // The county row first, FOR KEY SHARE: a month close holds it FOR UPDATE while it inserts the
+  // closed month, so this waits for the close to commit — and only a LATER statement (a new snapshot)
+  // sees that month closed. Reading the closed months in this same statement would read them as of
+  // before the wait, and book a sale into a month closed meanwhile.
+  const county = (await trx.raw(`SELECT c.* FROM counties c WHERE c.id = ? FOR KEY SHARE OF c`, [countyId])).rows[0] as Record<string, any> | undefined;
   const row = (await trx.raw(`WITH q AS (SELECT ?::json AS j)
     SELECT
-      (SELECT row_to_json(c) FROM (SELECT c.*, array(SELECT p.period_key FROM closed_periods p WHERE p.county_id = c.id ORDER BY 1) AS closed_months
-         FROM counties c WHERE c.id = ? FOR KEY SHARE OF c) c) AS county,
+      array(SELECT p.period_key FROM closed_periods p WHERE p.county_id = ? ORDER BY 1) AS closed_months,
       (SELECT coalesce(json_agg(json_build_object('id', s.id, 'name', s.name, 'active', s.active)), '[]'::json)
          FROM shops s, q WHERE s.county_id = ? AND s.id = ANY (ARRAY(SELECT json_array_elements_text(q.j->'shops'))::uuid[])) AS shops,
       (SELECT coalesce(json_agg(p ORDER BY p.id), '[]'::json) FROM (SELECT id, name, registration_no, container_type_id, gtin, pack_size_code
@@ -152,14 +157,14 @@ async function readContext(trx: Knex.Transaction, countyId: string, inputs: Sale
       (SELECT coalesce(json_agg(json_build_object('id', f.id, 'name', f.name, 'phone_e164', f.phone_e164, 'active', f.active, 'language', f.language, 'sms_opt_out', f.sms_opt_out)), '[]'::json)
          FROM farmers f, q WHERE f.county_id = ? AND f.phone_e164 = ANY (ARRAY(SELECT json_array_elements_text(q.j->'phones')))) AS farmers`,
   [JSON.stringify(q), countyId, countyId, countyId, countyId, countyId])).rows[0] as {
-    county: Record<string, any> | null;
+    closed_months: string[] | string | null;
     shops: Array<{ id: string; name: string; active: boolean }>;
     products: Array<Record<string, any>>;
     schedules: RunContext['schedules'];
     farmers: Array<Record<string, any>>;
   };
-  const county = row.county;
-  const closed = new Set<string>(county?.closed_months ?? []);
+  const closedRaw = row.closed_months;
+  const closed = new Set(Array.isArray(closedRaw) ? closedRaw : closedRaw ? closedRaw.replace(/^\{|\}$/g, '').split(',').filter(Boolean).map((x) => x.replace(/^"|"$/g, '')) : []);
   const policy = county ? policyFromRow(county) : null;
   const byId = new Map<string, ProductRef>();
   const byGtin = new Map<string, ProductRef>();
