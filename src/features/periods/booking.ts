@@ -38,11 +38,18 @@ export function bookingFrom(eventTime: Date, timeZone: string, closed: ReadonlyS
  * The booking of a record being written in `trx`. Takes a KEY SHARE lock on the county row first:
  * closing a month locks that row FOR UPDATE, so a close waits for writes in flight and a write that
  * starts after a close sees it. (Writers do not block each other: KEY SHARE locks share.)
+ *
+ * Two statements, on purpose: under READ COMMITTED a statement that waited for a lock still reads
+ * every other table with the snapshot it took before the wait, so a single "lock and read the closed
+ * months" statement that waited for a close would miss the month just closed and book into it. The
+ * lock is taken first; the closed months are read by the next statement, whose snapshot is newer
+ * than the close it waited for.
  */
 export async function bookingFor(trx: Knex.Transaction, countyId: string, eventTime: Date, timeZone: string): Promise<Booking> {
+  await trx.raw('SELECT 1 FROM counties WHERE id = ? FOR KEY SHARE', [countyId]);
   const row = (await trx.raw(
-    `SELECT array(SELECT p.period_key FROM closed_periods p WHERE p.county_id = c.id AND p.period_key >= ? ORDER BY 1) AS closed
-       FROM counties c WHERE c.id = ? FOR KEY SHARE OF c`, [monthOf(eventTime, timeZone), countyId])).rows[0] as { closed: string[] | string } | undefined;
+    'SELECT array(SELECT p.period_key FROM closed_periods p WHERE p.county_id = ? AND p.period_key >= ? ORDER BY 1) AS closed',
+    [countyId, monthOf(eventTime, timeZone)])).rows[0] as { closed: string[] | string } | undefined;
   const closed = row ? (Array.isArray(row.closed) ? row.closed : parsePgArray(row.closed)) : [];
   return bookingFrom(eventTime, timeZone, new Set(closed));
 }
