@@ -40,5 +40,5 @@ export async function followToCertificate(t: TestContext, code: string, o: Follo
   ok(await sign('facility.demo', 'delivery', 'receiver'), 201);
   ok(await post(`${base}/manifests/${manifestId}/inspections`, 'facility.demo', { id: newClientId(), bags: [{ bagId, outcome: 'accepted', measuredWeightG: 200, sealNoRead: o.sealNo, sealIntact: true, discrepancies: [{ type: 'weight', comment: '袋内有泥' }] }] }), 201);
   ok(await post(`${base}/disposals`, 'facility.demo', { id: newClientId(), bagIds: [bagId], method: 'incineration', disposalFacilityId: INCINERATOR, facilityLicenceNo: '川环危第511402063号', certificateNo: o.certificateNo, disposedOn: '2026-03-15' }), 201);
-  return { saleId: sale.body.id as string, bagId, manifestId };
+  return { saleId: (sale.body.id ?? sale.body.saleId) as string, bagId, manifestId };
 }
