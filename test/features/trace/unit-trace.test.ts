@@ -7,7 +7,15 @@ import { expect } from 'chai';
 import { demoId } from '../../../seeds/demo-county.js';
 import { newClientId } from '../../../src/shared/client-id.js';
 import { useTestApp, DEMO_PASSWORD } from '../../support/harness.js';
-import { COUNTY, FARMER_PHONE, GLYPHOSATE, SHOP_A, returnBody, saleBody, traceUrl, unitCode } from '../ledger/ledger-fixtures.js';
+import { COUNTY, FARMER_PHONE, GLYPHOSATE, SHOP_A, SHOP_B, returnBody, saleBody, traceUrl, unitCode } from '../ledger/ledger-fixtures.js';
+import { compile } from '../../../src/http/validation.js';
+import { LOT_TRACE_SCHEMA, UNIT_TRACE_SCHEMA } from '../../../src/features/trace/trace-routes.js';
+
+/** The answer matches the route's declared response schema (what the OpenAPI document promises). */
+function matchesSchema(schema: Record<string, unknown>, body: unknown): void {
+  const v = compile(schema);
+  expect(v(body), JSON.stringify(v.errors)).to.equal(true);
+}
 
 const HDPE_1L = demoId('container_types', `${COUNTY}:HDPE-1L`);
 const CENTRE = demoId('facilities', `${COUNTY}:collection-centre`);
@@ -84,6 +92,25 @@ describe('traceability: one container from sale to disposal certificate', functi
     // The bare code gives the same answer.
     const bare = await get(`${base}/units/${code}/trace`, 'qingshen.official');
     expect(bare.body).to.deep.equal(tr);
+    matchesSchema(UNIT_TRACE_SCHEMA, tr);
+    // The administrator sees the purchaser in clear.
+    const admin = await get(`${base}/units/${code}/trace`, 'admin');
+    expect(admin.body.sale.purchaser).to.deep.include({ masked: false, name: '张三丰', phone: `+86${FARMER_PHONE}` });
+    matchesSchema(UNIT_TRACE_SCHEMA, admin.body);
+  });
+
+  it('shows a refund held for a code nobody sold, and the official\'s decline', async () => {
+    const orphan = unitCode(GLYPHOSATE);
+    ok(await post('/api/v1/returns', 'clerk.qingcheng', returnBody({ items: [{ scan: orphan, inspection: 'accepted' }], returner: { phone: '17460000602', name: '孙七' }, payment: { method: 'cash' } })), 201);
+    const held = await t.db.knex('held_refunds').where({ county_id: COUNTY, unit_code: orphan }).first('id');
+    ok(await post(`${base}/held-refunds/${held.id}/decision`, 'qingshen.official', { id: newClientId(), decision: 'decline', reason: '疑似假冒' }), 201);
+    const res = await get(`${base}/units/${orphan}/trace`, 'inspector.qingshen');
+    ok(res, 200);
+    expect(res.body).to.include({ status: 'returned', sale: null, bag: null, disposal: null });
+    expect(res.body.returns[0]).to.include({ outcome: 'refund_held', refundFen: 0 });
+    expect(res.body.returns[0].held).to.deep.include({ heldRefundId: held.id, state: 'declined', reason: 'unsold_code', payout: null });
+    expect(res.body.returns[0].held.decision).to.include({ decision: 'decline', reason: '疑似假冒' });
+    matchesSchema(UNIT_TRACE_SCHEMA, res.body);
   });
 
   it('answers 404 for a code nobody of the county holds and 422 for a scan without a code', async () => {
@@ -113,9 +140,38 @@ describe('traceability: one container from sale to disposal certificate', functi
     expect(byGtin.body.lots.map((l: { saleId: string }) => l.saleId)).to.include(saleId);
     const before = await get(`${base}/lots/trace?gtin=${gtin}&from=2026-03-10&to=2026-03-14`, 'inspector.qingshen');
     expect(before.body.lots.map((l: { saleId: string }) => l.saleId)).to.not.include(saleId);
+    matchesSchema(LOT_TRACE_SCHEMA, bySale.body);
+    matchesSchema(LOT_TRACE_SCHEMA, byGtin.body);
     const wrong = await get(`${base}/lots/trace?gtin=${gtin}`, 'inspector.qingshen');
     expect(wrong.status).to.equal(422);
     expect(wrong.body.error.code).to.equal('LOT_TRACE_QUERY_INVALID');
+  });
+
+  it('matches a return spanning two lots first-in-first-out, and places its containers in the shop\'s bags in order', async () => {
+    ok(await post(`${base}/users`, 'qingshen.official', { username: 'clerk.lvyuan', displayName: '绿源店员', password: DEMO_PASSWORD, role: 'clerk', shopId: SHOP_B }), 201);
+    const buyer = { phone: '17460000601', name: '赵六' };
+    const s1 = await post('/api/v1/sales', 'clerk.lvyuan', saleBody({ shopId: SHOP_B, eventTime: '2026-03-15T01:00:00.000Z', purchaser: buyer, lines: [{ productId: GLYPHOSATE.id, quantity: 2 }] }));
+    const s2 = await post('/api/v1/sales', 'clerk.lvyuan', saleBody({ shopId: SHOP_B, eventTime: '2026-03-15T01:10:00.000Z', purchaser: buyer, lines: [{ productId: GLYPHOSATE.id, quantity: 3 }] }));
+    ok(s1, 201);
+    ok(s2, 201);
+    ok(await post('/api/v1/returns', 'clerk.lvyuan', returnBody({ shopId: SHOP_B, items: [{ productId: GLYPHOSATE.id, quantity: 4, inspection: 'accepted' }], returner: { phone: buyer.phone }, payment: { method: 'cash' } })), 201);
+    const bags: string[] = [];
+    for (const n of [1, 3]) {
+      const b = await post(`${base}/bags`, 'clerk.lvyuan', { id: newClientId(), shopId: SHOP_B, material: 'HDPE' });
+      ok(b, 201);
+      ok(await post(`${base}/bags/${b.body.id}/items`, 'clerk.lvyuan', { id: newClientId(), counts: [{ containerTypeId: HDPE_1L, quantity: n }] }), 200);
+      bags.push(b.body.id);
+    }
+    const first = (await get(`${base}/lots/trace?saleId=${s1.body.id ?? s1.body.saleId}`, 'inspector.qingshen')).body;
+    const second = (await get(`${base}/lots/trace?saleId=${s2.body.id ?? s2.body.saleId}`, 'inspector.qingshen')).body;
+    // The older lot is used up first: 2 from the first sale, then 2 of the second's 3.
+    expect(first.lots[0]).to.include({ quantity: 2, returned: 2, outstanding: 0 });
+    expect(second.lots[0]).to.include({ quantity: 3, returned: 2, outstanding: 1 });
+    // Returned containers 1–2 (first lot) fill bag 1 (one) and start bag 2; 3–4 (second lot) are in bag 2.
+    expect(first.lots[0].returns[0].bags.map((b: { bagId: string; quantity: number }) => [b.bagId, b.quantity])).to.deep.equal([[bags[0], 1], [bags[1], 1]]);
+    expect(second.lots[0].returns[0].bags.map((b: { bagId: string; quantity: number }) => [b.bagId, b.quantity])).to.deep.equal([[bags[1], 2]]);
+    expect(second.totals).to.deep.equal({ sold: 3, returned: 2, bagged: 2 });
+    matchesSchema(LOT_TRACE_SCHEMA, first);
   });
 
   it('the inspector reads traces, custody and ledgers, masked, and never touches money', async () => {
@@ -157,6 +213,11 @@ describe('traceability: one container from sale to disposal certificate', functi
     expect(lines.some((l) => l.includes('inspector.qingshen') && l.includes(',farmer,'))).to.equal(true);
     const json = await get(`${base}/access-log?from=2026-03-01&to=2026-03-31&format=json`, 'admin');
     expect(json.body.items.length).to.equal(lines.length - 1);
+    // The held-refund queue the official read is logged per returner shown.
+    expect(json.body.items.some((i: { username: string; recordType: string }) => i.username === 'qingshen.official' && i.recordType === 'held_refund_queue')).to.equal(true);
+    // Another period holds none of it.
+    const other = await get(`${base}/access-log?from=2026-02-01&to=2026-02-28&format=json`, 'admin');
+    expect(other.body.items).to.deep.equal([]);
     // Officials and inspectors cannot read or erase the log.
     expect((await get(`${base}/access-log`, 'qingshen.official')).status).to.equal(403);
     let err: unknown = null;
