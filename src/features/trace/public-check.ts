@@ -66,8 +66,11 @@ export async function publicUnitStatus(knex: Knex, countyId: string, code: strin
   };
 }
 
-export async function publicReceiptStatus(knex: Knex, countyId: string, receiptNo: string): Promise<PublicReceiptStatus | null> {
-  const sale = (await knex('sales').where({ county_id: countyId, receipt_no: receiptNo }).orderBy('recorded_at').first('id', 'business_day')) as { id: string; business_day: string } | undefined;
+/** The sale a receipt names: its printed number, or the server's sale id (from the server's own receipt QR). */
+export async function publicReceiptStatus(knex: Knex, countyId: string, ref: { receiptNo: string } | { saleId: string }): Promise<PublicReceiptStatus | null> {
+  const q = knex('sales').where({ county_id: countyId });
+  if ('receiptNo' in ref) q.where({ receipt_no: ref.receiptNo }); else q.where({ id: ref.saleId });
+  const sale = (await q.orderBy('recorded_at').first('id', 'business_day', 'receipt_no', 'sale_no')) as { id: string; business_day: string; receipt_no: string | null; sale_no: number } | undefined;
   if (!sale) return null;
   const lines = (await knex.raw(`
     SELECT sl.line_no, sl.quantity, p.name, p.registration_no,
@@ -84,7 +87,7 @@ export async function publicReceiptStatus(knex: Knex, countyId: string, receiptN
     }
     out.push({ product: l.name, registrationNo: l.registration_no, quantity: Number(l.quantity), returned: Number(l.returned), units });
   }
-  return { kind: 'receipt', receiptNo, soldOn: sale.business_day, lines: out };
+  return { kind: 'receipt', receiptNo: sale.receipt_no ?? `XS${countyId}-${String(sale.sale_no).padStart(8, '0')}`, soldOn: sale.business_day, lines: out };
 }
 
 const PAGE_STYLE = `body{font-family:"Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;max-width:36rem;margin:1rem auto;padding:0 1rem;color:#1b1b1b}
@@ -121,7 +124,21 @@ export function problemHtml(code: string, status: number): string {
   return pageHtml({ zh: '无法查询', en: 'Cannot check' }, `<p class="status" data-error="${esc(code)}" data-status-code="${status}">${esc(plainWords(code, 'zh'))}<br><span class="en" lang="en">${esc(plainWords(code, 'en'))}</span></p>`);
 }
 
-/** What a scan names: a unit code (bare or inside a trace URL) or a receipt number. */
+/**
+ * The sale a receipt's QR names: the terminal prints `AGRIRETURN:SALE:<receipt no.>`
+ * (terminals/printing/models.ts), the server's receipt `agrireturn:sale:<county>:<sale id>`
+ * (src/features/sales/sale-service.ts); the bare receipt number is typed by hand.
+ */
+export function receiptRef(countyId: string, q: string): { receiptNo: string } | { saleId: string } | null {
+  const s = q.trim();
+  const terminal = /^AGRIRETURN:SALE:([A-Za-z0-9-]{1,40})$/i.exec(s);
+  if (terminal) return { receiptNo: terminal[1] as string };
+  const server = /^agrireturn:sale:(\d{6}):([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(s);
+  if (server) return server[1] === countyId ? { saleId: (server[2] as string).toLowerCase() } : null;
+  return /^[A-Za-z0-9-]{1,40}$/.test(s) ? { receiptNo: s } : null;
+}
+
+/** What a scan names: a unit code (bare or inside a trace URL) or a sale receipt. */
 export async function publicCheckPage(knex: Knex, countyId: string, q: string): Promise<{ status: number; html: string }> {
   const county = await countyZone(knex, countyId);
   if (!county) return { status: 404, html: problemHtml('NOT_FOUND', 404) };
@@ -130,7 +147,8 @@ export async function publicCheckPage(knex: Knex, countyId: string, q: string): 
     const s = await publicUnitStatus(knex, countyId, x.code, county.tz);
     return { status: s.status === 'unknown' ? 404 : 200, html: s.status === 'unknown' ? problemHtml('NOT_FOUND', 404) : unitHtml(county.name, s) };
   }
-  const receipt = /^[A-Za-z0-9-]{1,40}$/.test(q.trim()) ? await publicReceiptStatus(knex, countyId, q.trim()) : null;
+  const ref = receiptRef(countyId, q);
+  const receipt = ref ? await publicReceiptStatus(knex, countyId, ref) : null;
   if (receipt) return { status: 200, html: receiptHtml(county.name, receipt) };
   if (x.reason === 'not_found') return { status: 404, html: problemHtml('NOT_FOUND', 404) };
   throw new AppError('UNIT_CODE_INVALID');

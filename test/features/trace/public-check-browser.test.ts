@@ -26,6 +26,7 @@ describe('public check page in a browser: status without personal data, rate-lim
   const disposedCode = unitCode(GLYPHOSATE);
   const soldCode = unitCode(GLYPHOSATE);
   const receiptNo = 'XS20260315-TRC1-0001';
+  let saleId = '';
 
   before(async function () {
     skipWithoutChromium(this, 'the public check page');
@@ -33,6 +34,7 @@ describe('public check page in a browser: status without personal data, rate-lim
     const sale = await t.api().post('/api/v1/sales').set('Authorization', await t.token('clerk.qingcheng'))
       .send(saleBody({ receiptNo, purchaser: BUYER, lines: [{ productId: GLYPHOSATE.id, quantity: 2, unitCodes: [soldCode] }] }));
     expect(sale.status, JSON.stringify(sale.body)).to.equal(201);
+    saleId = (sale.body.id ?? sale.body.saleId) as string;
     server = http.createServer(t.app);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -101,6 +103,14 @@ describe('public check page in a browser: status without personal data, rate-lim
       expect(text).to.include(receiptNo).and.include('2026-03-15').and.include(soldCode).and.include('已售出，尚未回收');
       await expectNoPersonalData(receipt.page);
     } finally { await receipt.close(); }
+    // The QR payload the terminal prints on the receipt, and the server's own receipt QR, open the same page.
+    for (const payload of [`AGRIRETURN:SALE:${receiptNo}`, `agrireturn:sale:${COUNTY}:${saleId}`]) {
+      const res = await fetch(`${url}/check/${COUNTY}?q=${encodeURIComponent(payload)}`);
+      expect(res.status, payload).to.equal(200);
+      const html = await res.text();
+      expect(html).to.include(receiptNo).and.include(soldCode).and.not.include(BUYER.name);
+    }
+    expect((await fetch(`${url}/check/${COUNTY}?q=${encodeURIComponent(`agrireturn:sale:510100:${saleId}`)}`)).status).to.equal(404);
   });
 
   it('a code nobody sold is 404 with plain words', async () => {
