@@ -6,6 +6,7 @@
 import type { Knex } from 'knex';
 import { addDays, dayStart, DEFAULT_TIME_ZONE } from '../../shared/business-day.js';
 import { AppError } from '../../http/errors.js';
+import { withClient } from '../../backup/table-copy.js';
 
 export interface LotQuery { saleId?: string; lineNo?: number; gtin?: string; from?: string; to?: string }
 
@@ -68,21 +69,28 @@ const iso = (v: unknown): string => new Date(v as string).toISOString();
 
 export async function traceLot(knex: Knex, countyId: string, q: LotQuery) {
   let where: string;
+  let name: string;
   const bind: Record<string, unknown> = { county: countyId };
   if (q.saleId !== undefined) {
     if (q.gtin !== undefined || q.from !== undefined || q.to !== undefined) throw lotQueryError('give either saleId (and lineNo) or gtin with from and to');
     where = q.lineNo !== undefined ? 'dl.sale_id = :sale AND dl.line_no = :line' : 'dl.sale_id = :sale';
-    Object.assign(bind, { sale: q.saleId, line: q.lineNo ?? 0 });
+    name = q.lineNo !== undefined ? 'agrireturn_lot_trace_line_v1' : 'agrireturn_lot_trace_sale_v1';
+    Object.assign(bind, { sale: q.saleId, ...(q.lineNo !== undefined ? { line: q.lineNo } : {}) });
   } else if (q.gtin !== undefined && q.from !== undefined && q.to !== undefined) {
     if (q.lineNo !== undefined) throw lotQueryError('lineNo goes with saleId');
     if (q.from > q.to) throw lotQueryError('from is after to');
     const tz = ((await knex('counties').where({ id: countyId }).first('timezone')) as { timezone: string } | undefined)?.timezone ?? DEFAULT_TIME_ZONE;
     where = `dl.product_id IN (SELECT id FROM products WHERE county_id = :county AND gtin = :gtin) AND dl.event_time >= :start AND dl.event_time < :end`;
+    name = 'agrireturn_lot_trace_gtin_v1';
     Object.assign(bind, { gtin: q.gtin, start: dayStart(q.from, tz), end: dayStart(addDays(q.to, 1), tz) });
   } else {
     throw lotQueryError('give saleId (and lineNo), or gtin with from and to');
   }
-  const row = (await knex.raw(LOT_SQL(where), bind)).rows[0] as { lots: Array<Record<string, any>> | null; allocations: Array<Record<string, any>> | null; bags: Array<Record<string, any>> | null };
+  // A named prepared statement per variant: planning costs more than running (see trace-store.ts).
+  const names = Object.keys(bind);
+  const text = LOT_SQL(where).replace(/(?<!:):([a-z]+)\b/g, (m, k: string) => (names.includes(k) ? `$${names.indexOf(k) + 1}` : m));
+  const res = await withClient(knex, (client) => client.query({ name, text, values: names.map((k) => bind[k]) }));
+  const row = res.rows[0] as { lots: Array<Record<string, any>> | null; allocations: Array<Record<string, any>> | null; bags: Array<Record<string, any>> | null };
   const bagsOf = new Map<string, Array<Record<string, unknown>>>();
   for (const b of row.bags ?? []) {
     const k = `${b.return_id}/${b.item_no}/${b.alloc_no}`;
