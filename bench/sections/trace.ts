@@ -24,8 +24,8 @@ export const traceSection: BenchSection = {
     console.log(`trace bench data: 511425 ${gen.containers.toLocaleString('en')} containers / ${gen.sales.toLocaleString('en')} sales / ${gen.returns.toLocaleString('en')} returns / ${gen.custodyEvents.toLocaleString('en')} custody events (${(gen.ms / 1000).toFixed(1)} s)`);
     await knex.raw('ANALYZE');
     const half = Math.ceil(REQUESTS / 2);
-    const returned = (await knex.raw(`SELECT unit_code FROM sold_units TABLESAMPLE SYSTEM (1) WHERE county_id = '511425' AND state = 'refunded' LIMIT ?`, [half])).rows as Array<{ unit_code: string }>;
-    const open = (await knex.raw(`SELECT unit_code FROM sold_units TABLESAMPLE SYSTEM (1) WHERE county_id = '511425' AND state <> 'refunded' LIMIT ?`, [REQUESTS - half])).rows as Array<{ unit_code: string }>;
+    const returned = (await knex.raw(`SELECT unit_code FROM sold_units WHERE county_id = '511425' AND state = 'refunded' ORDER BY md5(unit_code) LIMIT ?`, [half])).rows as Array<{ unit_code: string }>;
+    const open = (await knex.raw(`SELECT unit_code FROM sold_units WHERE county_id = '511425' AND state <> 'refunded' ORDER BY md5(unit_code) LIMIT ?`, [REQUESTS - half])).rows as Array<{ unit_code: string }>;
     // Each returned code into a disposed bag of its returning shop (same material), as a scanned bag item.
     const placed = (await knex.raw(`
       INSERT INTO custody_bag_items (county_id, bag_id, item_no, container_type_id, unit_code, quantity, tare_weight_g, recorded_at)
