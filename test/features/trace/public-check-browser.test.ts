@@ -31,7 +31,7 @@ describe('public check page in a browser: status without personal data, rate-lim
   before(async function () {
     skipWithoutChromium(this, 'the public check page');
     await followToCertificate(t, disposedCode, { buyer: BUYER, sealNo: 'PC-0001', certificateNo: 'PC-CERT-0001' });
-    const sale = await t.api().post('/api/v1/sales').set('Authorization', await t.token('clerk.qingcheng'))
+    const sale = await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', await t.token('clerk.qingcheng'))
       .send(saleBody({ receiptNo, purchaser: BUYER, lines: [{ productId: GLYPHOSATE.id, quantity: 2, unitCodes: [soldCode] }] }));
     expect(sale.status, JSON.stringify(sale.body)).to.equal(201);
     saleId = (sale.body.id ?? sale.body.saleId) as string;

@@ -18,11 +18,11 @@ export async function followToCertificate(t: TestContext, code: string, o: Follo
   const post = async (path: string, who: string, body: unknown) => t.api().post(path).set('Authorization', await t.token(who)).send(body as object);
   const ok = (res: { status: number; body: unknown }, status: number) => expect(res.status, JSON.stringify(res.body)).to.equal(status);
   const lot = o.lotQuantity ?? 0;
-  const sale = await post('/api/v1/sales', 'clerk.qingcheng', saleBody({ purchaser: o.buyer, lines: [{ productId: GLYPHOSATE.id, quantity: 1 + lot, unitCodes: [code] }] }));
+  const sale = await post(`${base}/sales`, 'clerk.qingcheng', saleBody({ purchaser: o.buyer, lines: [{ productId: GLYPHOSATE.id, quantity: 1 + lot, unitCodes: [code] }] }));
   ok(sale, 201);
   const items: unknown[] = [{ scan: traceUrl(code), inspection: 'accepted' }];
   if (lot > 0) items.push({ productId: GLYPHOSATE.id, quantity: lot, inspection: 'accepted' });
-  ok(await post('/api/v1/returns', 'clerk.qingcheng', returnBody({ items, returner: { phone: o.buyer.phone }, payment: { method: 'cash' } })), 201);
+  ok(await post(`${base}/returns`, 'clerk.qingcheng', returnBody({ items, returner: { phone: o.buyer.phone }, payment: { method: 'cash' } })), 201);
   const bag = await post(`${base}/bags`, 'clerk.qingcheng', { id: newClientId(), shopId: SHOP_A, material: 'HDPE' });
   ok(bag, 201);
   const bagId = bag.body.id as string;

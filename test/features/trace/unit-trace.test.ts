@@ -35,10 +35,10 @@ describe('traceability: one container from sale to disposal certificate', functi
 
   before(async () => {
     ok(await post(`${base}/users`, 'qingshen.official', { username: 'inspector.qingshen', displayName: '执法人员甲', password: DEMO_PASSWORD, role: 'inspector' }), 201);
-    const sale = await post('/api/v1/sales', 'clerk.qingcheng', saleBody({ purchaser: { phone: FARMER_PHONE, name: '张三丰' }, lines: [{ productId: GLYPHOSATE.id, quantity: 3, unitCodes: [code] }] }));
+    const sale = await post(`${base}/sales`, 'clerk.qingcheng', saleBody({ purchaser: { phone: FARMER_PHONE, name: '张三丰' }, lines: [{ productId: GLYPHOSATE.id, quantity: 3, unitCodes: [code] }] }));
     ok(sale, 201);
     saleId = sale.body.id ?? sale.body.saleId;
-    ok(await post('/api/v1/returns', 'clerk.qingcheng', returnBody({ items: [{ scan: traceUrl(code), inspection: 'accepted' }, { productId: GLYPHOSATE.id, quantity: 2, inspection: 'accepted' }], returner: { phone: FARMER_PHONE }, payment: { method: 'cash' } })), 201);
+    ok(await post(`${base}/returns`, 'clerk.qingcheng', returnBody({ items: [{ scan: traceUrl(code), inspection: 'accepted' }, { productId: GLYPHOSATE.id, quantity: 2, inspection: 'accepted' }], returner: { phone: FARMER_PHONE }, payment: { method: 'cash' } })), 201);
     const bag = await post(`${base}/bags`, 'clerk.qingcheng', { id: newClientId(), shopId: SHOP_A, material: 'HDPE' });
     ok(bag, 201);
     bagId = bag.body.id;
@@ -101,7 +101,7 @@ describe('traceability: one container from sale to disposal certificate', functi
 
   it('shows a refund held for a code nobody sold, and the official\'s decline', async () => {
     const orphan = unitCode(GLYPHOSATE);
-    ok(await post('/api/v1/returns', 'clerk.qingcheng', returnBody({ items: [{ scan: orphan, inspection: 'accepted' }], returner: { phone: '17460000602', name: '孙七' }, payment: { method: 'cash' } })), 201);
+    ok(await post(`${base}/returns`, 'clerk.qingcheng', returnBody({ items: [{ scan: orphan, inspection: 'accepted' }], returner: { phone: '17460000602', name: '孙七' }, payment: { method: 'cash' } })), 201);
     const held = await t.db.knex('held_refunds').where({ county_id: COUNTY, unit_code: orphan }).first('id');
     ok(await post(`${base}/held-refunds/${held.id}/decision`, 'qingshen.official', { id: newClientId(), decision: 'decline', reason: '疑似假冒' }), 201);
     const res = await get(`${base}/units/${orphan}/trace`, 'inspector.qingshen');
@@ -150,11 +150,11 @@ describe('traceability: one container from sale to disposal certificate', functi
   it('matches a return spanning two lots first-in-first-out, and places its containers in the shop\'s bags in order', async () => {
     ok(await post(`${base}/users`, 'qingshen.official', { username: 'clerk.lvyuan', displayName: '绿源店员', password: DEMO_PASSWORD, role: 'clerk', shopId: SHOP_B }), 201);
     const buyer = { phone: '17460000601', name: '赵六' };
-    const s1 = await post('/api/v1/sales', 'clerk.lvyuan', saleBody({ shopId: SHOP_B, eventTime: '2026-03-15T01:00:00.000Z', purchaser: buyer, lines: [{ productId: GLYPHOSATE.id, quantity: 2 }] }));
-    const s2 = await post('/api/v1/sales', 'clerk.lvyuan', saleBody({ shopId: SHOP_B, eventTime: '2026-03-15T01:10:00.000Z', purchaser: buyer, lines: [{ productId: GLYPHOSATE.id, quantity: 3 }] }));
+    const s1 = await post(`${base}/sales`, 'clerk.lvyuan', saleBody({ shopId: SHOP_B, eventTime: '2026-03-15T01:00:00.000Z', purchaser: buyer, lines: [{ productId: GLYPHOSATE.id, quantity: 2 }] }));
+    const s2 = await post(`${base}/sales`, 'clerk.lvyuan', saleBody({ shopId: SHOP_B, eventTime: '2026-03-15T01:10:00.000Z', purchaser: buyer, lines: [{ productId: GLYPHOSATE.id, quantity: 3 }] }));
     ok(s1, 201);
     ok(s2, 201);
-    ok(await post('/api/v1/returns', 'clerk.lvyuan', returnBody({ shopId: SHOP_B, items: [{ productId: GLYPHOSATE.id, quantity: 4, inspection: 'accepted' }], returner: { phone: buyer.phone }, payment: { method: 'cash' } })), 201);
+    ok(await post(`${base}/returns`, 'clerk.lvyuan', returnBody({ shopId: SHOP_B, items: [{ productId: GLYPHOSATE.id, quantity: 4, inspection: 'accepted' }], returner: { phone: buyer.phone }, payment: { method: 'cash' } })), 201);
     const bags: string[] = [];
     for (const n of [1, 3]) {
       const b = await post(`${base}/bags`, 'clerk.lvyuan', { id: newClientId(), shopId: SHOP_B, material: 'HDPE' });
@@ -185,7 +185,7 @@ describe('traceability: one container from sale to disposal certificate', functi
     const farmers = await get(`${base}/farmers`, 'inspector.qingshen');
     ok(farmers, 200);
     expect(farmers.body.items.every((f: { masked?: boolean }) => f.masked === true)).to.equal(true);
-    for (const [method, path] of [['post', '/api/v1/sales'], ['post', '/api/v1/returns'], ['post', '/api/v1/settlements'], ['get', `${base}/held-refunds`], ['get', `${base}/access-log`]] as const) {
+    for (const [method, path] of [['post', `${base}/sales`], ['post', `${base}/returns`], ['post', '/api/v1/settlements'], ['get', `${base}/held-refunds`], ['get', `${base}/access-log`]] as const) {
       const res = await t.api()[method](path).set('Authorization', await t.token('inspector.qingshen')).send(method === 'post' ? {} : undefined as never);
       expect(res.status, `${method} ${path}`).to.equal(403);
       expect(res.body.error.code).to.equal('FORBIDDEN');
