@@ -3779,13 +3779,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The log, oldest first (CSV: UTF-8 with BOM) */
+            /** @description The log, oldest first: CSV (UTF-8 with BOM) by default, JSON with format=json */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv": {
+                    "application/json": {
                         /**
                          * @description GB/T 2260 six-digit county code
                          * @example 511425
@@ -3808,6 +3808,7 @@ export interface operations {
                         /** Format: date */
                         to: string;
                     };
+                    "text/csv; charset=utf-8": string;
                 };
             };
             /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
@@ -21826,7 +21827,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/html": string;
+                    "text/html; charset=utf-8": string;
                 };
             };
             /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
@@ -21844,7 +21845,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/html": string;
+                    "text/html; charset=utf-8": string;
                 };
             };
             /** @description UNIT_CODE_INVALID (a page) */
@@ -21853,7 +21854,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/html": string;
+                    "text/html; charset=utf-8": string;
                 };
             };
             /** @description CHECK_RATE_LIMITED (a page, with Retry-After) */
@@ -21862,7 +21863,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/html": string;
+                    "text/html; charset=utf-8": string;
                 };
             };
             /** @description INTERNAL: a fault of the server; quote the request id in details */

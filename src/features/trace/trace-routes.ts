@@ -110,8 +110,10 @@ export const traceRoutes: RouteDef[] = [
     params: obj({ countyId: COUNTY_CODE }),
     query: obj({ q: str({ min: 1, max: 300, description: 'What was scanned: a trace URL, a bare 32-digit unit code, or a sale receipt number' }) }),
     responses: {
-      200: { description: 'The status page', contentType: 'text/html' }, 404: { description: 'Nothing found (a page)', contentType: 'text/html' },
-      422: { description: 'UNIT_CODE_INVALID (a page)', contentType: 'text/html' }, 429: { description: 'CHECK_RATE_LIMITED (a page, with Retry-After)', contentType: 'text/html' },
+      200: { description: 'The status page', contentType: 'text/html; charset=utf-8', schema: { type: 'string' } },
+      404: { description: 'Nothing found (a page)', contentType: 'text/html; charset=utf-8', schema: { type: 'string' } },
+      422: { description: 'UNIT_CODE_INVALID (a page)', contentType: 'text/html; charset=utf-8', schema: { type: 'string' } },
+      429: { description: 'CHECK_RATE_LIMITED (a page, with Retry-After)', contentType: 'text/html; charset=utf-8', schema: { type: 'string' } },
     },
     handler: async ({ params, query, deps, req }) => {
       const html = 'text/html; charset=utf-8';
@@ -136,8 +138,9 @@ export const traceRoutes: RouteDef[] = [
     query: obj({ from: date(), to: date(), format: enumOf(['csv', 'json']), limit: int({ min: 1, max: 100_000 }) }, ['from', 'to', 'format', 'limit']),
     responses: {
       200: {
-        description: 'The log, oldest first (CSV: UTF-8 with BOM)', contentType: 'text/csv',
-        schema: obj({ countyId: COUNTY_CODE, from: date(), to: date(), items: arr(obj({ accessedAt: dateTime(), userId: uuid(), username: str(), role: str(), recordType: str(), recordId: str(), action: str(), why: nullable(str()) })) }),
+        description: 'The log, oldest first: CSV (UTF-8 with BOM) by default, JSON with format=json',
+        contentType: 'text/csv; charset=utf-8', schema: { type: 'string' },
+        alternatives: [{ contentType: 'application/json', schema: obj({ countyId: COUNTY_CODE, from: date(), to: date(), items: arr(obj({ accessedAt: dateTime(), userId: uuid(), username: str(), role: str(), recordType: str(), recordId: str(), action: str(), why: nullable(str()) })) }) }],
       },
     },
     handler: async ({ params, query, deps }) => {
