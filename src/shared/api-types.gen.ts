@@ -2396,7 +2396,7 @@ export interface paths {
         };
         /**
          * Public check without login: the page a QR scan opens (Chinese first, English) — a container's status with dates and the certificate number, or a receipt's containers; no personal data; rate-limited per client address
-         * @description Public check without login: the page a QR scan opens (Chinese first, English) — a container's status with dates and the certificate number, or a receipt's containers; no personal data; rate-limited per client address.
+         * @description Server-rendered HTML. `q` is what was scanned: a trace URL or bare unit code, a receipt's QR payload (AGRIRETURN:SALE:<receipt no.> or agrireturn:sale:<county>:<sale id>) or a receipt number. Each client address may check PUBLIC_CHECKS_PER_ADDRESS times per throttle window before it waits (429 CHECK_RATE_LIMITED, a page with Retry-After).
          *
          *     Public: no token needed.
          */
