@@ -70,6 +70,8 @@ export interface AuthThrottleConfig {
   maxDelaySeconds: number;
   /** Bad terminal credentials or enrolment codes from one address answered at once. */
   deviceAddressFreeFailures: number;
+  /** Public status checks (/check) from one client address per window answered at once; further ones wait base·2ⁿ seconds. */
+  publicChecksPerAddress: number;
   /** Wrong tries of one enrolment code (an expired or used one, or a guess) answered at once. */
   enrolmentCodeFreeFailures: number;
   /** Password hashes (scrypt) computed at once; more wait in the queue. */
@@ -204,6 +206,7 @@ export function loadConfig(env: Env = process.env): Config {
       baseDelaySeconds: int('AUTH_DELAY_BASE_SECONDS', 1, 1, 3600),
       maxDelaySeconds: int('AUTH_DELAY_MAX_SECONDS', 300, 1, 86_400),
       deviceAddressFreeFailures: int('DEVICE_FREE_FAILURES_PER_ADDRESS', 10, 1, 100_000),
+      publicChecksPerAddress: int('PUBLIC_CHECKS_PER_ADDRESS', 30, 1, 100_000),
       enrolmentCodeFreeFailures: int('ENROLMENT_FREE_FAILURES_PER_CODE', 3, 1, 1000),
       hashConcurrency: int('PASSWORD_HASH_CONCURRENCY', 2, 1, 64),
       hashQueueLimit: int('PASSWORD_HASH_QUEUE', 16, 0, 10_000),

@@ -81,6 +81,7 @@ SELECT create_distributed_table('return_allocations', 'county_id', colocate_with
 SELECT create_distributed_table('sold_units', 'county_id', colocate_with => 'townships');
 SELECT create_distributed_table('held_refund_decisions', 'county_id', colocate_with => 'townships');
 SELECT create_distributed_table('held_refund_payouts', 'county_id', colocate_with => 'townships');
+SELECT create_distributed_table('access_log', 'county_id', colocate_with => 'townships'); -- reads of personal data by inspectors and officials (issue 16)
 SELECT create_distributed_table('reconciliation_day_books', 'county_id', colocate_with => 'townships');
 SELECT create_distributed_table('reconciliation_dirty_days', 'county_id', colocate_with => 'townships');
 SELECT create_distributed_table('reconciliation_book_state', 'county_id', colocate_with => 'townships');

@@ -2,7 +2,7 @@
 // hauler or facility it touches; `authorize` decides from those two facts alone, so the
 // authorisation-matrix test can enumerate every route × role × scope.
 
-export const ROLES = ['admin', 'province_official', 'county_official', 'clerk', 'hauler', 'facility_operator'] as const;
+export const ROLES = ['admin', 'province_official', 'county_official', 'inspector', 'clerk', 'hauler', 'facility_operator'] as const;
 export type Role = (typeof ROLES)[number];
 /** A POS terminal acts like a clerk of its one shop. */
 export type ActorRole = Role | 'terminal';
@@ -38,6 +38,8 @@ export const PERMISSIONS = {
   'disposal:write': 'Record the disposal of bags held by a facility',
   'held_refunds:review': 'Review refunds held for unit codes nobody sold: list, approve, decline, record mobile payments (farmers masked)',
   'code_registry:import': 'Import and read the registry of issued unit codes of a product',
+  'trace:read': 'Follow one container (unit code) or a lot from sale to disposal certificate, with its custody events and their hash-chain links',
+  'access_log:read': 'Export the log of personal-data reads by inspectors and officials (who, when, which record, why)',
 } as const;
 export type Permission = keyof typeof PERMISSIONS;
 
@@ -45,18 +47,24 @@ const ALL = Object.keys(PERMISSIONS) as Permission[];
 const OFFICIAL_DASHBOARD: Permission[] = ['reconciliation:read', 'dashboard:read'];
 const READ_ONLY: Permission[] = ['reference:read'];
 const SHOP_CUSTODY: Permission[] = ['custody:read', 'custody:export', 'custody:sign', 'bags:write'];
+/** An inspector (执法人员) reads: ledgers, traces, custody and reconciliation exceptions; never money operations. */
+const INSPECTOR: Permission[] = [
+  'reference:read', 'farmers:read', 'history:read', 'trace:read',
+  'custody:read', 'custody:export', 'custody:verify', 'reconciliation:read', 'dashboard:read',
+];
 
 export const ROLE_PERMISSIONS: Record<ActorRole, ReadonlySet<Permission>> = {
   admin: new Set(ALL),
-  province_official: new Set<Permission>(['reference:read', 'farmers:read', 'users:read', 'history:read', 'ledger:read', ...OFFICIAL_DASHBOARD, 'custody:read', 'custody:export', 'custody:verify']),
+  province_official: new Set<Permission>(['reference:read', 'farmers:read', 'users:read', 'history:read', 'ledger:read', ...OFFICIAL_DASHBOARD, 'custody:read', 'custody:export', 'custody:verify', 'trace:read']),
   county_official: new Set<Permission>([
     'reference:read', 'reference:write', 'farmers:read', 'farmers:write', 'users:read', 'users:write',
     'terminals:manage', 'history:read',
     'reversals:write', 'ledger:read', 'settlements:write',
     ...OFFICIAL_DASHBOARD, 'reconciliation:run', 'periods:close',
     'custody:read', 'custody:export', 'custody:verify', 'disposal:write',
-    'held_refunds:review', 'code_registry:import',
+    'held_refunds:review', 'code_registry:import', 'trace:read',
   ]),
+  inspector: new Set<Permission>(INSPECTOR),
   clerk: new Set<Permission>(['reference:read', 'farmers:read', 'farmers:write', 'sales:write', 'returns:write', 'reversals:write', ...SHOP_CUSTODY]),
   terminal: new Set<Permission>(['reference:read', 'farmers:read', 'farmers:write', 'sales:write', 'returns:write', 'reversals:write', ...SHOP_CUSTODY]),
   hauler: new Set<Permission>([...READ_ONLY, 'custody:read', 'custody:sign', 'manifests:write']),
@@ -126,7 +134,12 @@ export function countyFilter(principal: Principal): { all: true } | { provincePr
   return { countyId: principal.countyId as string };
 }
 
-/** Officials see farmers only as masked identifiers (privacy rule 11). */
+/** Officials and inspectors see farmers only as masked identifiers (privacy rule 11). */
 export function seesFarmerIdentity(principal: Principal): boolean {
   return principal.role === 'clerk' || principal.role === 'terminal' || principal.role === 'admin';
+}
+
+/** Whose reads of personal data (even masked) go to the access log: inspectors and officials. */
+export function readsAreLogged(principal: Principal): principal is UserPrincipal {
+  return principal.role === 'inspector' || principal.role === 'county_official' || principal.role === 'province_official';
 }

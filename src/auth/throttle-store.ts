@@ -2,7 +2,7 @@
 // so concurrent failures on PostgreSQL each get their own number; blocks only ever move later.
 import type { Knex } from 'knex';
 
-export type ThrottleKind = 'login_account' | 'login_address' | 'device_address' | 'enrolment_code';
+export type ThrottleKind = 'login_account' | 'login_address' | 'device_address' | 'enrolment_code' | 'public_check';
 
 export interface ThrottleKey {
   kind: ThrottleKind;

@@ -24,6 +24,7 @@ function policy(kind: ThrottleKind, c: AuthThrottleConfig): Policy {
     case 'login_address': return { freeFailures: c.addressFreeFailures, lockAfter: null };
     case 'device_address': return { freeFailures: c.deviceAddressFreeFailures, lockAfter: null };
     case 'enrolment_code': return { freeFailures: c.enrolmentCodeFreeFailures, lockAfter: null };
+    case 'public_check': return { freeFailures: c.publicChecksPerAddress, lockAfter: null };
   }
 }
 
@@ -38,7 +39,7 @@ export function accountKey(username: string): ThrottleKey {
   return { kind: 'login_account', key: sha256(`login:${username.trim().toLowerCase()}`) };
 }
 
-export function addressKey(kind: 'login_address' | 'device_address', address: string): ThrottleKey {
+export function addressKey(kind: 'login_address' | 'device_address' | 'public_check', address: string): ThrottleKey {
   return { kind, key: address.slice(0, 64) };
 }
 
@@ -154,14 +155,16 @@ const WHAT: Record<ThrottleKind, string> = {
   login_address: 'failed logins from this address',
   device_address: 'bad terminal credentials or enrolment codes from this address',
   enrolment_code: 'wrong tries of this enrolment code',
+  public_check: 'status checks from this address',
 };
 
 function rateLimitedError(rows: ThrottleRow[], now: Date): AppError {
   const until = latest(rows.map((r) => r.blocked_until as Date));
   const seconds = retryAfter(until, now);
+  const checks = rows.every((r) => r.kind === 'public_check');
   const err = new AppError(
-    'RATE_LIMITED',
-    `Too many failed attempts; try again in ${seconds} s`,
+    checks ? 'CHECK_RATE_LIMITED' : 'RATE_LIMITED',
+    checks ? `Too many status checks from this address; try again in ${seconds} s` : `Too many failed attempts; try again in ${seconds} s`,
     rows.map((r) => ({ code: r.kind, message: `too many ${WHAT[r.kind]}`, retryAfterSeconds: retryAfter(r.blocked_until as Date, now), retryAt: (r.blocked_until as Date).toISOString() })),
   );
   err.headers['Retry-After'] = String(seconds);

@@ -106,6 +106,9 @@ export const ERROR_CATALOGUE = {
   DISPOSAL_LICENCE_MISMATCH: { status: 422, message: 'The licence number is not the disposal facility\'s licence', message_zh: '许可证号与处置设施不符' },
   CERTIFICATE_DUPLICATE: { status: 409, message: 'A disposal with this certificate number is already recorded', message_zh: '该处置证明编号已登记' },
   BAGS_NOT_AT_ONE_FACILITY: { status: 422, message: 'A disposal covers bags held by one facility', message_zh: '一次处置只能包含同一设施的收集袋' },
+  // --- traceability ---
+  LOT_TRACE_QUERY_INVALID: { status: 422, message: 'A lot trace needs a sale (saleId, optionally lineNo) or a GTIN with a from and to day', message_zh: '批次追溯需要销售单号（可加行号），或商品条码加起止日期' },
+  CHECK_RATE_LIMITED: { status: 429, message: 'Too many status checks from this address; wait the seconds in Retry-After and try again', message_zh: '本地址查询次数过多，请按 Retry-After 所示秒数等待后再试' },
   // --- reconciliation ---
   RECONCILIATION_PERIOD_INVALID: { status: 422, message: 'The reconciliation period must be a month (2026-03) or a year (2026)', message_zh: '对账期应为月份（2026-03）或年份（2026）' },
   RECONCILIATION_AS_OF_IN_FUTURE: { status: 422, message: 'asOf may not be later than the server time: records not yet stored would change the figures', message_zh: '数据截止时间不能晚于服务器当前时间' },

@@ -23,6 +23,7 @@ import { smsRoutes } from '../features/sms/sms-inbound-routes.js';
 import { heldRefundRoutes } from '../features/held-refunds/held-refund-routes.js';
 import { codeRegistryRoutes } from '../features/code-registry/registry-routes.js';
 import { statutoryLedgerRoutes } from '../features/statutory-ledgers/ledger-routes.js';
+import { traceRoutes } from '../features/trace/trace-routes.js';
 
 export function allRoutes(): RouteDef[] {
   return [
@@ -40,5 +41,6 @@ export function allRoutes(): RouteDef[] {
     ...heldRefundRoutes, ...codeRegistryRoutes,
     ...reconciliationRoutes, ...periodRoutes, ...dashboardRoutes, ...monthlyReportRoutes,
     ...smsRoutes,
+    ...traceRoutes,
   ];
 }

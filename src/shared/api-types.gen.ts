@@ -146,6 +146,28 @@ export interface paths {
         patch: operations["patch_counties_countyId"];
         trace?: never;
     };
+    "/api/v1/counties/{countyId}/access-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The access log of personal-data reads by inspectors and officials (who, when, which record, why), as CSV or JSON
+         * @description The period is the county's days from `from` to `to` (default: the last 30 days up to today).
+         *
+         *     Needs the permission `access_log:read` (Export the log of personal-data reads by inspectors and officials (who, when, which record, why)), within the caller's scope.
+         */
+        get: operations["get_counties_countyId_access_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/counties/{countyId}/bags": {
         parameters: {
             query?: never;
@@ -946,6 +968,28 @@ export interface paths {
          *     Needs the permission `users:write` (Create users and change their roles), within the caller's scope.
          */
         get: operations["get_counties_countyId_login_failures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counties/{countyId}/lots/trace": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lot trace for containers sold without a unit code: a sale line, or a GTIN and a range of days, lead to the returns matched to them (FIFO) and the bags that hold them
+         * @description Give `saleId` (and optionally `lineNo`), or `gtin` with `from` and `to` (the county's days of the sales). Returns are the allocations the returns service made first-in-first-out; bags are inferred first-in-first-out at the returning shop per container type (`matchedBy: fifo`). No personal data.
+         *
+         *     Needs the permission `trace:read` (Follow one container (unit code) or a lot from sale to disposal certificate, with its custody events and their hash-chain links), within the caller's scope.
+         */
+        get: operations["get_counties_countyId_lots_trace"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1828,6 +1872,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/counties/{countyId}/units/{unitCode}/trace": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One container's life (全程追溯): product, sale, return, bag, manifest and transporters, receiving, facility, disposal certificate — each custody step with its event and whether its hash-chain link verifies
+         * @description The unit code may be given bare or as the trace URL printed on the container (URL-encoded in the path). The purchaser is masked for officials and inspectors, and their reads are written to the access log (reason: `why` or the X-Access-Reason header).
+         *
+         *     Needs the permission `trace:read` (Follow one container (unit code) or a lot from sale to disposal certificate, with its custody events and their hash-chain links), within the caller's scope.
+         */
+        get: operations["get_counties_countyId_units_unitCode_trace"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/counties/{countyId}/users": {
         parameters: {
             query?: never;
@@ -1844,8 +1910,8 @@ export interface paths {
         get: operations["get_counties_countyId_users"];
         put?: never;
         /**
-         * Create a county official, clerk (of a shop), hauler (of a company) or facility operator
-         * @description Create a county official, clerk (of a shop), hauler (of a company) or facility operator.
+         * Create a county official, inspector (执法人员, read-only), clerk (of a shop), hauler (of a company) or facility operator
+         * @description Create a county official, inspector (执法人员, read-only), clerk (of a shop), hauler (of a company) or facility operator.
          *
          *     Needs the permission `users:write` (Create users and change their roles), within the caller's scope.
          */
@@ -2321,6 +2387,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/check/{countyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public check without login: the page a QR scan opens (Chinese first, English) — a container's status with dates and the certificate number, or a receipt's containers; no personal data; rate-limited per client address
+         * @description Server-rendered HTML. `q` is what was scanned: a trace URL or bare unit code, a receipt's QR payload (AGRIRETURN:SALE:<receipt no.> or agrireturn:sale:<county>:<sale id>) or a receipt number. Each client address may check PUBLIC_CHECKS_PER_ADDRESS times per throttle window before it waits (429 CHECK_RATE_LIMITED, a page with Retry-After).
+         *
+         *     Public: no token needed.
+         */
+        get: operations["get__check_countyId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/dashboard": {
         parameters: {
             query?: never;
@@ -2482,7 +2570,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "BODY_UNREADABLE" | "MALFORMED_PATH" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "SESSION_REVOKED" | "ACCOUNT_DISABLED" | "TERMINAL_REVOKED" | "RATE_LIMITED" | "ACCOUNT_LOCKED" | "ENROLMENT_CODE_INVALID" | "FORBIDDEN" | "OUT_OF_SCOPE" | "NOT_FOUND" | "REFERENCE_NOT_FOUND" | "VERSION_CONFLICT" | "DUPLICATE" | "RECORD_INACTIVE" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_OVERLAP" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "LAST_ACTIVE_OFFICIAL" | "SCOPE_MISMATCH" | "IDEMPOTENCY_CONFLICT" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "UNIT_CODE_ALREADY_SOLD" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "REVERSAL_WINDOW_CLOSED" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "SETTLEMENT_AMOUNT_MISMATCH" | "HELD_REFUND_ALREADY_DECIDED" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_FORMAT" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "LEDGER_BOUND_BROKEN" | "SYNC_KIND_UNAVAILABLE" | "BAG_SEALED" | "BAG_WRONG_STATE" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "SIGNER_NOT_PARTY" | "MANIFEST_NOT_DELIVERED" | "BAG_NOT_ON_MANIFEST" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "CERTIFICATE_DUPLICATE" | "BAGS_NOT_AT_ONE_FACILITY" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE" | "REPORT_PDF_UNAVAILABLE" | "SMS_NOT_CONFIGURED" | "SMS_SECRET_INVALID" | "SMS_OUTBOX_NOT_FOUND" | "SERVER_BUSY" | "DATABASE_UNAVAILABLE" | "INTERNAL";
+                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "BODY_UNREADABLE" | "MALFORMED_PATH" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "SESSION_REVOKED" | "ACCOUNT_DISABLED" | "TERMINAL_REVOKED" | "RATE_LIMITED" | "ACCOUNT_LOCKED" | "ENROLMENT_CODE_INVALID" | "FORBIDDEN" | "OUT_OF_SCOPE" | "NOT_FOUND" | "REFERENCE_NOT_FOUND" | "VERSION_CONFLICT" | "DUPLICATE" | "RECORD_INACTIVE" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_OVERLAP" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "LAST_ACTIVE_OFFICIAL" | "SCOPE_MISMATCH" | "IDEMPOTENCY_CONFLICT" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "UNIT_CODE_ALREADY_SOLD" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "REVERSAL_WINDOW_CLOSED" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "SETTLEMENT_AMOUNT_MISMATCH" | "HELD_REFUND_ALREADY_DECIDED" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_FORMAT" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "LEDGER_BOUND_BROKEN" | "SYNC_KIND_UNAVAILABLE" | "BAG_SEALED" | "BAG_WRONG_STATE" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "SIGNER_NOT_PARTY" | "MANIFEST_NOT_DELIVERED" | "BAG_NOT_ON_MANIFEST" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "CERTIFICATE_DUPLICATE" | "BAGS_NOT_AT_ONE_FACILITY" | "LOT_TRACE_QUERY_INVALID" | "CHECK_RATE_LIMITED" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE" | "REPORT_PDF_UNAVAILABLE" | "SMS_NOT_CONFIGURED" | "SMS_SECRET_INVALID" | "SMS_OUTBOX_NOT_FOUND" | "SERVER_BUSY" | "DATABASE_UNAVAILABLE" | "INTERNAL";
                 details: ({
                     code: string;
                     /** @description JSON pointer of the offending input, e.g. /body/lines/0/quantity */
@@ -2543,11 +2631,11 @@ export interface components {
                 code?: "UNSUPPORTED_MEDIA_TYPE" | "CODE_REGISTRY_FORMAT";
             };
         };
-        /** @description The error envelope with a code answered as HTTP 422: REFERENCE_NOT_FOUND, RECORD_INACTIVE, INVALID_PHONE, INVALID_REGISTRATION_NO, INVALID_GTIN, SCHEDULE_IN_PAST, CANNOT_DEACTIVATE_SELF, SCOPE_MISMATCH, EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD, PRODUCT_NOT_FOUND, NO_DEPOSIT_SCHEDULE, FARMER_NAME_REQUIRED, UNIT_CODE_INVALID, UNIT_CODE_PRODUCT_MISMATCH, UNIT_CODE_DUPLICATE, TOO_MANY_UNIT_CODES, PAYMENT_REFERENCE_REQUIRED, REASON_CODE_REQUIRED, INVALID_PERIOD, PERIOD_NOT_ENDED, SETTLEMENT_AMOUNT_MISMATCH, DECLINE_REASON_REQUIRED, HELD_REFUND_PHONE_MISMATCH, CODE_REGISTRY_MALFORMED, CODE_REGISTRY_EMPTY, BAG_EMPTY, BAG_MATERIAL_MISMATCH, BAG_EXCEEDS_RETURNED, UNIT_CODE_NOT_RETURNED_HERE, BAG_NOT_ON_MANIFEST, DISCREPANCY_REQUIRED, INVALID_TRACKING_NUMBER, DISPOSAL_LICENCE_MISMATCH, BAGS_NOT_AT_ONE_FACILITY, RECONCILIATION_PERIOD_INVALID, RECONCILIATION_AS_OF_IN_FUTURE, INVALID_MONTH_RANGE, REPORT_MONTH_IN_FUTURE */
+        /** @description The error envelope with a code answered as HTTP 422: REFERENCE_NOT_FOUND, RECORD_INACTIVE, INVALID_PHONE, INVALID_REGISTRATION_NO, INVALID_GTIN, SCHEDULE_IN_PAST, CANNOT_DEACTIVATE_SELF, SCOPE_MISMATCH, EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD, PRODUCT_NOT_FOUND, NO_DEPOSIT_SCHEDULE, FARMER_NAME_REQUIRED, UNIT_CODE_INVALID, UNIT_CODE_PRODUCT_MISMATCH, UNIT_CODE_DUPLICATE, TOO_MANY_UNIT_CODES, PAYMENT_REFERENCE_REQUIRED, REASON_CODE_REQUIRED, INVALID_PERIOD, PERIOD_NOT_ENDED, SETTLEMENT_AMOUNT_MISMATCH, DECLINE_REASON_REQUIRED, HELD_REFUND_PHONE_MISMATCH, CODE_REGISTRY_MALFORMED, CODE_REGISTRY_EMPTY, BAG_EMPTY, BAG_MATERIAL_MISMATCH, BAG_EXCEEDS_RETURNED, UNIT_CODE_NOT_RETURNED_HERE, BAG_NOT_ON_MANIFEST, DISCREPANCY_REQUIRED, INVALID_TRACKING_NUMBER, DISPOSAL_LICENCE_MISMATCH, BAGS_NOT_AT_ONE_FACILITY, LOT_TRACE_QUERY_INVALID, RECONCILIATION_PERIOD_INVALID, RECONCILIATION_AS_OF_IN_FUTURE, INVALID_MONTH_RANGE, REPORT_MONTH_IN_FUTURE */
         Error422: components["schemas"]["Error"] & {
             error?: {
                 /** @enum {string} */
-                code?: "REFERENCE_NOT_FOUND" | "RECORD_INACTIVE" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "SCOPE_MISMATCH" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "SETTLEMENT_AMOUNT_MISMATCH" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "BAG_NOT_ON_MANIFEST" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "BAGS_NOT_AT_ONE_FACILITY" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE";
+                code?: "REFERENCE_NOT_FOUND" | "RECORD_INACTIVE" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "SCOPE_MISMATCH" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "SETTLEMENT_AMOUNT_MISMATCH" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "BAG_NOT_ON_MANIFEST" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "BAGS_NOT_AT_ONE_FACILITY" | "LOT_TRACE_QUERY_INVALID" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE";
             };
         };
         /** @description The error envelope with a code answered as HTTP 423: ACCOUNT_LOCKED */
@@ -2557,11 +2645,11 @@ export interface components {
                 code?: "ACCOUNT_LOCKED";
             };
         };
-        /** @description The error envelope with a code answered as HTTP 429: RATE_LIMITED */
+        /** @description The error envelope with a code answered as HTTP 429: RATE_LIMITED, CHECK_RATE_LIMITED */
         Error429: components["schemas"]["Error"] & {
             error?: {
                 /** @enum {string} */
-                code?: "RATE_LIMITED";
+                code?: "RATE_LIMITED" | "CHECK_RATE_LIMITED";
             };
         };
         /** @description The error envelope with a code answered as HTTP 500: INTERNAL */
@@ -2638,7 +2726,7 @@ export interface operations {
                             language: "zh" | "en";
                             provinceCode: string | null;
                             /** @enum {string} */
-                            role: "admin" | "province_official" | "county_official" | "clerk" | "hauler" | "facility_operator";
+                            role: "admin" | "province_official" | "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator";
                             /** Format: uuid */
                             shopId: string | null;
                             username: string;
@@ -2830,7 +2918,7 @@ export interface operations {
                             language: "zh" | "en";
                             provinceCode: string | null;
                             /** @enum {string} */
-                            role: "admin" | "province_official" | "county_official" | "clerk" | "hauler" | "facility_operator";
+                            role: "admin" | "province_official" | "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator";
                             /** Format: uuid */
                             shopId: string | null;
                             username: string;
@@ -2943,7 +3031,7 @@ export interface operations {
                             language: "zh" | "en";
                             provinceCode: string | null;
                             /** @enum {string} */
-                            role: "admin" | "province_official" | "county_official" | "clerk" | "hauler" | "facility_operator";
+                            role: "admin" | "province_official" | "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator";
                             /** Format: uuid */
                             shopId: string | null;
                             username: string;
@@ -3643,6 +3731,111 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    get_counties_countyId_access_log: {
+        parameters: {
+            query?: {
+                format?: "csv" | "json";
+                from?: string;
+                limit?: number;
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The log, oldest first: CSV (UTF-8 with BOM) by default, JSON with format=json */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description GB/T 2260 six-digit county code
+                         * @example 511425
+                         */
+                        countyId: string;
+                        /** Format: date */
+                        from: string;
+                        items: {
+                            /** Format: date-time */
+                            accessedAt: string;
+                            action: string;
+                            recordId: string;
+                            recordType: string;
+                            role: string;
+                            /** Format: uuid */
+                            userId: string;
+                            username: string;
+                            why: string | null;
+                        }[];
+                        /** Format: date */
+                        to: string;
+                    };
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
@@ -9555,7 +9748,7 @@ export interface operations {
                                 /** Format: uuid */
                                 id: string;
                                 /** @enum {string} */
-                                role: "county_official" | "clerk" | "hauler" | "facility_operator";
+                                role: "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator";
                                 username: string;
                             };
                         }[];
@@ -9589,6 +9782,181 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    get_counties_countyId_lots_trace: {
+        parameters: {
+            query?: {
+                from?: string;
+                gtin?: string;
+                lineNo?: number;
+                saleId?: string;
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lots and where their containers went */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description GB/T 2260 six-digit county code
+                         * @example 511425
+                         */
+                        countyId: string;
+                        lots: {
+                            /** Format: date */
+                            businessDay: string;
+                            /** @description Amount in fen (1 yuan = 100 fen) */
+                            depositPerContainerFen: number;
+                            /** Format: date-time */
+                            eventTime: string;
+                            expired: number;
+                            lineNo: number;
+                            outstanding: number;
+                            product: {
+                                gtin: string | null;
+                                name: string;
+                                /** Format: uuid */
+                                productId: string;
+                                registrationNo: string;
+                            };
+                            quantity: number;
+                            receiptNo: string | null;
+                            returned: number;
+                            returns: {
+                                bags: {
+                                    /** Format: uuid */
+                                    bagId: string;
+                                    certificateNo: string | null;
+                                    quantity: number;
+                                    sealNo: string | null;
+                                    state: string;
+                                    trackingNo: string | null;
+                                }[];
+                                /** Format: date */
+                                businessDay: string;
+                                /** Format: date-time */
+                                eventTime: string;
+                                itemNo: number;
+                                notYetBagged: number;
+                                quantity: number;
+                                /** @description Amount in fen (1 yuan = 100 fen) */
+                                refundFen: number;
+                                /** Format: uuid */
+                                returnId: string;
+                                returnNo: string;
+                                shop: {
+                                    name: string;
+                                    /** Format: uuid */
+                                    shopId: string;
+                                };
+                                /** @enum {string} */
+                                source: "lot" | "lot_expired";
+                            }[];
+                            /** Format: uuid */
+                            saleId: string;
+                            saleNo: string;
+                            shop: {
+                                name: string;
+                                /** Format: uuid */
+                                shopId: string;
+                            };
+                            voided: boolean;
+                        }[];
+                        /** @enum {string} */
+                        matchedBy: "fifo";
+                        query: {
+                            /** Format: date */
+                            from: string | null;
+                            gtin: string | null;
+                            lineNo: number | null;
+                            /** Format: uuid */
+                            saleId: string | null;
+                            /** Format: date */
+                            to: string | null;
+                        };
+                        totals: {
+                            bagged: number;
+                            returned: number;
+                            sold: number;
+                        };
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description LOT_TRACE_QUERY_INVALID */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
@@ -16829,6 +17197,334 @@ export interface operations {
             };
         };
     };
+    get_counties_countyId_units_unitCode_trace: {
+        parameters: {
+            query?: {
+                /** @description Why the record is read (written to the access log; the X-Access-Reason header does the same) */
+                why?: string;
+            };
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+                /** @description The 32-digit unit code, or a scanned trace URL holding it */
+                unitCode: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The trace */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        bag: {
+                            /** Format: date-time */
+                            addedAt: string;
+                            /** Format: uuid */
+                            bagId: string;
+                            custodyEvents: number[];
+                            declaredQuantity: number;
+                            expectedWeightG: number;
+                            holder: {
+                                /** Format: uuid */
+                                id: string;
+                                /** @enum {string} */
+                                type: "shop" | "hauler" | "facility";
+                            };
+                            material: string;
+                            /** Format: date-time */
+                            openedAt: string;
+                            /** Format: date-time */
+                            sealedAt: string | null;
+                            sealNo: string | null;
+                            /** Format: uuid */
+                            shopId: string;
+                            shopWeightG: number | null;
+                            state: string;
+                        } | null;
+                        /** @description Every custody event of this trace is a sound link of the county's hash chain */
+                        chainLinksOk: boolean;
+                        /**
+                         * @description GB/T 2260 six-digit county code
+                         * @example 511425
+                         */
+                        countyId: string;
+                        custody: {
+                            actor: string;
+                            /** Format: uuid */
+                            eventId: string;
+                            hash: string;
+                            link: {
+                                message: string | null;
+                                /** @enum {string|null} */
+                                reason: "hash_mismatch" | "prev_hash_mismatch" | "seq_gap" | "column_mismatch" | null;
+                                verified: boolean;
+                            };
+                            /** Format: date-time */
+                            recordedAt: string;
+                            seq: number;
+                            /** @enum {string} */
+                            step: "bag" | "manifest" | "receiving" | "disposal";
+                            type: string;
+                        }[];
+                        disposal: {
+                            certificateNo: string;
+                            custodyEvents: number[];
+                            disposalFacility: {
+                                /** Format: uuid */
+                                facilityId: string;
+                                name: string;
+                            } | null;
+                            /** Format: uuid */
+                            disposalId: string;
+                            /** Format: date */
+                            disposedOn: string;
+                            facilityLicenceNo: string;
+                            /** @enum {string} */
+                            method: "recycling" | "incineration" | "landfill";
+                            /** Format: date-time */
+                            recordedAt: string;
+                        } | null;
+                        facility: {
+                            /** Format: uuid */
+                            facilityId: string;
+                            kind: string;
+                            licenceNo: string;
+                            name: string;
+                        } | null;
+                        manifest: {
+                            /** Format: date-time */
+                            createdAt: string;
+                            custodyEvents: number[];
+                            /** Format: uuid */
+                            manifestId: string;
+                            /** @enum {string} */
+                            status: "open" | "in_transit" | "delivered" | "closed";
+                            trackingNo: string;
+                            transporters: {
+                                /** Format: date-time */
+                                addedAt: string;
+                                /** Format: uuid */
+                                haulerId: string;
+                                licenceNo: string;
+                                name: string;
+                                seq: number;
+                            }[];
+                        } | null;
+                        product: {
+                            containerType: string;
+                            gtin: string | null;
+                            manufacturer: string;
+                            material: string;
+                            name: string;
+                            /** Format: uuid */
+                            productId: string;
+                            registrationNo: string;
+                        } | null;
+                        receiving: {
+                            corrected: boolean;
+                            countedQuantity: number | null;
+                            custodyEvents: number[];
+                            discrepancies: {
+                                actualValue: number | null;
+                                comment: string;
+                                expectedValue: number | null;
+                                type: string;
+                            }[];
+                            /** Format: uuid */
+                            inspectionId: string;
+                            measuredWeightG: number | null;
+                            /** @enum {string} */
+                            outcome: "accepted" | "partially_rejected" | "rejected" | "missing";
+                            /** Format: date-time */
+                            recordedAt: string;
+                            rejectedQuantity: number;
+                            sealIntact: boolean | null;
+                            sealNoRead: string | null;
+                        } | null;
+                        returns: {
+                            /** Format: date */
+                            businessDay: string;
+                            /** Format: date-time */
+                            eventTime: string;
+                            held: {
+                                /** @description Amount in fen (1 yuan = 100 fen) */
+                                amountFen: number;
+                                decision: {
+                                    /** Format: date-time */
+                                    decidedAt: string;
+                                    /** @enum {string} */
+                                    decision: "approve" | "decline";
+                                    reason: string | null;
+                                } | null;
+                                /** Format: uuid */
+                                heldRefundId: string;
+                                payout: {
+                                    /** @description Amount in fen (1 yuan = 100 fen) */
+                                    amountFen: number;
+                                    /** @enum {string} */
+                                    method: "cash" | "mobile" | "prepaid";
+                                    /** Format: date-time */
+                                    paidAt: string;
+                                } | null;
+                                /** @enum {string} */
+                                reason: "unsold_code" | "likely_counterfeit";
+                                /** @enum {string} */
+                                state: "held" | "approved" | "declined" | "paid" | "voided";
+                            } | null;
+                            /** @enum {string} */
+                            inspection: "accepted" | "rejected";
+                            itemNo: number;
+                            likelyCounterfeit: boolean;
+                            /** @enum {string} */
+                            outcome: "refunded" | "accepted_no_refund" | "refund_held" | "rejected";
+                            reasonCode: string | null;
+                            /** Format: date-time */
+                            recordedAt: string;
+                            refund: {
+                                /** @enum {string} */
+                                method: "cash" | "mobile";
+                                /** Format: date-time */
+                                paidAt: string;
+                                reference: string | null;
+                                /** @description Amount in fen (1 yuan = 100 fen) */
+                                returnTotalFen: number;
+                            } | null;
+                            /** @description Amount in fen (1 yuan = 100 fen) */
+                            refundFen: number;
+                            /** Format: uuid */
+                            returnId: string;
+                            returnNo: string;
+                            reversed: boolean;
+                            shop: {
+                                licenceNo: string;
+                                name: string;
+                                /** Format: uuid */
+                                shopId: string;
+                            };
+                        }[];
+                        sale: {
+                            /** Format: date */
+                            businessDay: string;
+                            /** @description Amount in fen (1 yuan = 100 fen) */
+                            depositFen: number;
+                            /**
+                             * Format: date-time
+                             * @description When the sale happened at the shop
+                             */
+                            eventTime: string;
+                            lineNo: number;
+                            purchaser: {
+                                /** Format: uuid */
+                                farmerId: string;
+                                /** @description True for officials and inspectors: name and phone masked */
+                                masked: boolean;
+                                name: string;
+                                phone: string;
+                            } | null;
+                            receiptNo: string | null;
+                            /**
+                             * Format: date-time
+                             * @description When the server stored it
+                             */
+                            recordedAt: string;
+                            reversed: boolean;
+                            /** Format: uuid */
+                            saleId: string;
+                            saleNo: string;
+                            shop: {
+                                licenceNo: string;
+                                name: string;
+                                /** Format: uuid */
+                                shopId: string;
+                            };
+                            /** @enum {string} */
+                            unitState: "outstanding" | "refunded" | "expired" | "late_refunded" | "late_returned" | "voided";
+                        } | null;
+                        /** @enum {string} */
+                        status: "unknown" | "sold" | "returned" | "in_transit" | "at_facility" | "disposed" | "rejected";
+                        unitCode: string;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND: nothing of the county holds this code */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description UNIT_CODE_INVALID */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
     get_counties_countyId_users: {
         parameters: {
             query?: {
@@ -16836,7 +17532,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Page size */
                 limit?: number;
-                role?: "county_official" | "clerk" | "hauler" | "facility_operator";
+                role?: "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator";
             };
             header?: never;
             path: {
@@ -16868,7 +17564,7 @@ export interface operations {
                             language: "zh" | "en";
                             provinceCode: string | null;
                             /** @enum {string} */
-                            role: "admin" | "province_official" | "county_official" | "clerk" | "hauler" | "facility_operator";
+                            role: "admin" | "province_official" | "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator";
                             /** Format: uuid */
                             shopId: string | null;
                             username: string;
@@ -16964,7 +17660,7 @@ export interface operations {
                     /** @description At least 10 characters */
                     password: string;
                     /** @enum {string} */
-                    role: "county_official" | "clerk" | "hauler" | "facility_operator";
+                    role: "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator";
                     /** Format: uuid */
                     shopId?: string;
                     /** @description Lower-case letters, digits, dot, dash, underscore */
@@ -16993,7 +17689,7 @@ export interface operations {
                         language: "zh" | "en";
                         provinceCode: string | null;
                         /** @enum {string} */
-                        role: "admin" | "province_official" | "county_official" | "clerk" | "hauler" | "facility_operator";
+                        role: "admin" | "province_official" | "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator";
                         /** Format: uuid */
                         shopId: string | null;
                         username: string;
@@ -17144,7 +17840,7 @@ export interface operations {
                         language: "zh" | "en";
                         provinceCode: string | null;
                         /** @enum {string} */
-                        role: "admin" | "province_official" | "county_official" | "clerk" | "hauler" | "facility_operator";
+                        role: "admin" | "province_official" | "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator";
                         /** Format: uuid */
                         shopId: string | null;
                         username: string;
@@ -17288,7 +17984,7 @@ export interface operations {
                             language: "zh" | "en";
                             provinceCode: string | null;
                             /** @enum {string} */
-                            role: "admin" | "province_official" | "county_official" | "clerk" | "hauler" | "facility_operator";
+                            role: "admin" | "province_official" | "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator";
                             /** Format: uuid */
                             shopId: string | null;
                             username: string;
@@ -21106,6 +21802,77 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    get__check_countyId: {
+        parameters: {
+            query: {
+                /** @description What was scanned: a trace URL, a bare 32-digit unit code, or a sale receipt number */
+                q: string;
+            };
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The status page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html; charset=utf-8": string;
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description Nothing found (a page) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html; charset=utf-8": string;
+                };
+            };
+            /** @description UNIT_CODE_INVALID (a page) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html; charset=utf-8": string;
+                };
+            };
+            /** @description CHECK_RATE_LIMITED (a page, with Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html; charset=utf-8": string;
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
                 };
             };
         };

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { allRoutes } from '../../src/http/routes.js';
 import { ROLE_PERMISSIONS, type ActorRole } from '../../src/auth/permissions.js';
 import type { RouteDef } from '../../src/http/route.js';
-import { useTestApp } from '../support/harness.js';
+import { useTestApp, DEMO_PASSWORD } from '../support/harness.js';
 import { OTHER_COUNTY_ID, OTHER_PROVINCE_COUNTY_ID } from '../support/other-county.js';
 import { demoId } from '../../seeds/demo-county.js';
 import { scopeExampleSaleId } from '../../src/features/reversals/reversal-routes.js';
@@ -16,6 +16,7 @@ const ACTORS: Array<{ role: ActorRole; username: string | null }> = [
   { role: 'admin', username: 'admin' },
   { role: 'province_official', username: 'sichuan.official' },
   { role: 'county_official', username: 'qingshen.official' },
+  { role: 'inspector', username: 'inspector.matrix' },
   { role: 'clerk', username: 'clerk.qingcheng' },
   { role: 'hauler', username: 'hauler.demo' },
   { role: 'facility_operator', username: 'facility.demo' },
@@ -41,6 +42,10 @@ describe('authorisation matrix: every route × role × scope', function () {
   const routes = allRoutes().filter((r) => r.auth !== 'public');
 
   before(async () => {
+    // The read-only inspector is created as any county user is, by the county official.
+    const created = await t.api().post(`/api/v1/counties/${OWN}/users`).set('Authorization', await t.token('qingshen.official'))
+      .send({ username: 'inspector.matrix', displayName: '执法人员', password: DEMO_PASSWORD, role: 'inspector' });
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
     for (const a of ACTORS) if (a.username) tokens.set(a.role, await t.token(a.username));
     // Enrol a terminal for the demo clerk's shop so the device credential is part of the matrix.
     const clerk = await t.api().get('/api/v1/auth/me').set('Authorization', tokens.get('clerk') as string);

@@ -6,6 +6,7 @@ import { COUNTY_CODE, FEN, arr, dateTime, enumOf, int, nullable, obj, str, text,
 import { newClientId } from '../../shared/client-id.js';
 import { countyOf } from '../ledger/county-policy.js';
 import { HeldRefundService } from './held-refund-service.js';
+import { accessReason, logAccess } from '../access-log/access-log.js';
 
 const STATES = ['held', 'approved', 'declined', 'paid', 'voided'] as const;
 const PHONE = str({ min: 5, max: 30, description: 'The farmer’s mobile number (sent in the body, never in a URL)' });
@@ -37,7 +38,13 @@ export const heldRefundRoutes: RouteDef[] = [
     params: obj({ countyId: COUNTY_CODE }),
     query: obj({ state: enumOf(STATES, 'Only this state (default: all)'), limit: int({ min: 1, max: 1000, description: 'At most this many, oldest first (default 200)' }) }, ['state', 'limit']),
     responses: { 200: { description: 'The queue, oldest first', schema: obj({ items: arr(HELD_REFUND) }) } },
-    handler: async ({ params, query, deps }) => ({ body: { items: await new HeldRefundService(deps).list(params.countyId, { state: query.state, limit: query.limit ?? 200 }) } }),
+    handler: async ({ params, query, principal, deps, req }) => {
+      const items = await new HeldRefundService(deps).list(params.countyId, { state: query.state, limit: query.limit ?? 200 }) as Array<{ returner: { farmerId: string } }>;
+      // The queue shows returners (masked): an official's read is logged, one row per farmer shown.
+      const farmers = [...new Set(items.map((i) => i.returner.farmerId))];
+      await logAccess(deps.db.knex, deps, principal, req, farmers.map((id) => ({ countyId: params.countyId, recordType: 'held_refund_queue' as const, recordId: id, action: 'GET /api/v1/counties/:countyId/held-refunds' })), accessReason(req));
+      return { body: { items } };
+    },
   }),
   route({
     method: 'post', path: '/api/v1/counties/:countyId/held-refunds/:heldRefundId/decision', tag: 'held-refunds',

@@ -3,6 +3,7 @@ import { route, type RouteDef } from '../../http/route.js';
 import { COUNTY_CODE, PAGE_QUERY, VERSION, arr, bool, dateTime, enumOf, int, obj, page, partial, str, uuid, type JsonSchema } from '../../shared/schemas/builders.js';
 import type { EntityDef } from './entity.js';
 import { EntityService } from './entity-service.js';
+import { accessReason, logAccess } from '../access-log/access-log.js';
 
 export function itemSchema(def: EntityDef, extra: Record<string, JsonSchema> = {}, optional: string[] = []): JsonSchema {
   const props: Record<string, JsonSchema> = {
@@ -47,13 +48,26 @@ export function entityRoutes(def: EntityDef, opts: { itemExtra?: Record<string, 
       method: 'get', path: base, tag: def.tag, auth: { permission: def.readPermission },
       summary: `List ${def.label} of a county`, params: countyParams, query: listQuery,
       responses: { 200: { description: `A page of ${def.label}`, schema: page(item) } },
-      handler: async ({ params, query, principal, deps }) => ({ body: await svc(deps).list(params.countyId, query, principal) }),
+      handler: async ({ params, query, principal, deps, req }) => {
+        const body = await svc(deps).list(params.countyId, query, principal);
+        // Farmers are personal data: an inspector's or official's look-up is logged, one row per farmer shown.
+        if (def.entity === 'farmer') {
+          await logAccess(deps.db.knex, deps, principal, req, body.items.map((f) => ({ countyId: params.countyId, recordType: 'farmer' as const, recordId: String(f.id), action: `GET ${base}` })), accessReason(req));
+        }
+        return { body };
+      },
     }),
     route({
       method: 'get', path: `${base}/:id`, tag: def.tag, auth: { permission: def.readPermission },
       summary: `One of the county's ${def.label}`, params: itemParams,
       responses: { 200: { description: def.entity, schema: item }, 404: { description: 'NOT_FOUND' } },
-      handler: async ({ params, principal, deps }) => ({ body: await svc(deps).get(params.countyId, params.id, principal) }),
+      handler: async ({ params, principal, deps, req }) => {
+        const body = await svc(deps).get(params.countyId, params.id, principal);
+        if (def.entity === 'farmer') {
+          await logAccess(deps.db.knex, deps, principal, req, [{ countyId: params.countyId, recordType: 'farmer', recordId: params.id, action: `GET ${base}/:id` }], accessReason(req));
+        }
+        return { body };
+      },
     }),
     route({
       method: 'post', path: base, tag: def.tag, auth: { permission: def.writePermission },

@@ -14,7 +14,7 @@ import { publicUser } from '../auth/auth-service.js';
 import { AuthStore, type UserRow } from '../auth/auth-store.js';
 import { requireRef } from '../reference/entity-rules.js';
 
-const COUNTY_ROLES = ['county_official', 'clerk', 'hauler', 'facility_operator'] as const;
+const COUNTY_ROLES = ['county_official', 'inspector', 'clerk', 'hauler', 'facility_operator'] as const;
 const PASSWORD = str({ min: 10, max: 200, description: 'At least 10 characters' });
 const USERNAME = str({ min: 3, max: 64, pattern: '^[a-z0-9][a-z0-9._-]*$', description: 'Lower-case letters, digits, dot, dash, underscore' });
 const ITEM_PARAMS = obj({ countyId: COUNTY_CODE, id: uuid() });
@@ -73,7 +73,7 @@ export const userRoutes: RouteDef[] = [
   }),
   route({
     method: 'post', path: '/api/v1/counties/:countyId/users', tag: 'users', auth: { permission: 'users:write' },
-    summary: 'Create a county official, clerk (of a shop), hauler (of a company) or facility operator',
+    summary: 'Create a county official, inspector (执法人员, read-only), clerk (of a shop), hauler (of a company) or facility operator',
     params: obj({ countyId: COUNTY_CODE }),
     body: obj({
       username: USERNAME, displayName: text(100), password: PASSWORD, role: enumOf(COUNTY_ROLES),
@@ -81,7 +81,7 @@ export const userRoutes: RouteDef[] = [
     }, ['shopId', 'haulerId', 'facilityId', 'language']),
     responses: { 201: { description: 'Created', schema: USER_SCHEMA }, 409: { description: 'DUPLICATE username' }, 422: { description: 'SCOPE_MISMATCH or REFERENCE_NOT_FOUND' } },
     handler: async ({ params, body, principal, deps }) => {
-      const need = { clerk: 'shopId', hauler: 'haulerId', facility_operator: 'facilityId', county_official: null }[body.role as (typeof COUNTY_ROLES)[number]];
+      const need = { clerk: 'shopId', hauler: 'haulerId', facility_operator: 'facilityId', county_official: null, inspector: null }[body.role as (typeof COUNTY_ROLES)[number]];
       for (const f of ['shopId', 'haulerId', 'facilityId']) {
         if (f === need && !body[f]) throw new AppError('SCOPE_MISMATCH', `A ${body.role} needs ${f}`, [{ field: `/body/${f}`, code: 'required', message: `is required for role ${body.role}` }]);
         if (f !== need && body[f]) throw new AppError('SCOPE_MISMATCH', `A ${body.role} has no ${f}`, [{ field: `/body/${f}`, code: 'not_allowed', message: `does not apply to role ${body.role}` }]);
