@@ -12,6 +12,8 @@ export interface LedgerTable {
   countyName: string; from: string; to: string;
   /** A line under the title: the legal basis, masking. */ notes: string[];
   columns: LedgerColumn[];
+  /** Sales whose purchaser the table shows (sales ledger): written to the access log for officials and inspectors. */
+  purchaserReads?: string[];
   shops: Array<{ id: string; name: string; licenceNo: string; rows: Array<Record<string, LedgerCell>> }>;
 }
 

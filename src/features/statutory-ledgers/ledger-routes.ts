@@ -5,6 +5,7 @@
 import { route, type HandlerContext, type RouteDef } from '../../http/route.js';
 import { COUNTY_CODE, date, obj, str, uuid } from '../../shared/schemas/builders.js';
 import { buildLedger, type LedgerKind } from './ledger-service.js';
+import { accessReason, logAccess } from '../access-log/access-log.js';
 import { tableCsv, tableHtml, tableXlsx, type LedgerTable } from './ledger-formats.js';
 
 export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -44,8 +45,13 @@ function ledgerRoute(kind: LedgerKind, format: Format): RouteDef {
     query: QUERY,
     scopeExample: ({ shopId }) => ({ query: { shopId, period: '2026-03' } }),
     responses: { 200: { description: `The ${kind} ledger as ${format.toUpperCase()}`, ...FORMATS[format] }, 404: { description: 'No such shop in this county' } },
-    handler: async ({ params, query, principal, deps }) => {
+    handler: async ({ params, query, principal, deps, req }) => {
       const t = await buildLedger(deps.db.knex, kind, principal, { countyId: params.countyId, ...query }, deps.clock.now());
+      // The sales ledger shows purchasers (masked for officials and inspectors): their reads are logged,
+      // one row per sale shown (docs/traceability.md, access log).
+      if (t.purchaserReads?.length) {
+        await logAccess(deps.db.knex, deps, principal, req, t.purchaserReads.map((id) => ({ countyId: params.countyId, recordType: 'sale_purchaser' as const, recordId: id, action: `GET /api/v1/counties/:countyId/statutory-ledgers/${kind}.${format}` })), accessReason(req));
+      }
       const body = await render(t, format);
       const headers: Record<string, string> = format === 'html' ? {} : { 'Content-Disposition': `attachment; filename="${t.fileStem}-${params.countyId}-${t.from}-${t.to}.${format}"` };
       return { contentType: FORMATS[format].contentType, body, headers };

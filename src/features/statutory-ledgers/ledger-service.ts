@@ -98,6 +98,7 @@ export async function buildLedger(knex: Knex, kind: LedgerKind, principal: Princ
         ...(clear ? [] : ['购买人姓名和电话已脱敏。 Purchaser names and phone numbers are masked.']),
       ],
       columns: SALES_COLUMNS,
+      purchaserReads: [...new Set(rows.map((r) => r.saleId))],
       shops: shops.map((s) => ({
         id: s.id, name: s.name, licenceNo: s.licenceNo,
         rows: rows.filter((r) => r.shopId === s.id).map((r) => ({

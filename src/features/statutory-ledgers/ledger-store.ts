@@ -6,6 +6,8 @@ import type { Knex } from 'knex';
 export interface LedgerShopRow { id: string; name: string; licenceNo: string }
 
 export interface SaleLedgerRow {
+  /** The sale's id: what the access log names when an inspector or official reads its purchaser. */
+  saleId: string;
   day: string; shopId: string; saleNo: string; productName: string; registrationNo: string; manufacturer: string;
   packSize: string; quantity: number; depositPerContainerFen: number; depositFen: number; purchaserName: string; purchaserPhone: string;
 }
@@ -37,10 +39,10 @@ export async function salesLedgerRows(knex: Knex, q: { countyId: string; shopIds
     .where('l.county_id', q.countyId).whereIn('s.shop_id', q.shopIds).whereNull('v.id')
     .whereBetween('s.business_day', [q.from, q.to])
     .orderBy([{ column: 'h.licence_no' }, { column: 's.business_day' }, { column: 's.sale_no' }, { column: 'l.line_no' }])
-    .select('s.business_day as day', 's.shop_id', 's.sale_no', 's.receipt_no', 'p.name as product_name', 'p.registration_no', 'p.manufacturer', 'p.pack_size_label',
+    .select('s.id as sale_id', 's.business_day as day', 's.shop_id', 's.sale_no', 's.receipt_no', 'p.name as product_name', 'p.registration_no', 'p.manufacturer', 'p.pack_size_label',
       'l.quantity', 'l.deposit_per_container_fen', 'l.deposit_fen', 'f.name as farmer_name', 'f.phone_e164')) as Array<Record<string, any>>;
   return rows.map((r) => ({
-    day: r.day, shopId: r.shop_id, saleNo: r.receipt_no ?? String(r.sale_no), productName: r.product_name, registrationNo: r.registration_no,
+    saleId: r.sale_id, day: r.day, shopId: r.shop_id, saleNo: r.receipt_no ?? String(r.sale_no), productName: r.product_name, registrationNo: r.registration_no,
     manufacturer: r.manufacturer, packSize: r.pack_size_label, quantity: Number(r.quantity), depositPerContainerFen: Number(r.deposit_per_container_fen),
     depositFen: Number(r.deposit_fen), purchaserName: r.farmer_name, purchaserPhone: r.phone_e164,
   }));

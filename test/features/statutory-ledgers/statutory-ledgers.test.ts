@@ -132,6 +132,25 @@ describe('statutory ledgers: sales (art. 27) and recycling (2020 Measures) as CS
     expect(rows.map((r) => String(r.getCell(col('purchaserPhone')).value))).to.include('+86 174****0901');
   });
 
+  it('an inspector exports the sales ledger with purchasers masked, and each sale shown is written to the access log (a clerk\'s export is not)', async () => {
+    ok(await post(`/api/v1/counties/${COUNTY}/users`, 'qingshen.official', { username: 'inspector.ledgers', role: 'inspector', displayName: '执法人员乙', password: DEMO_PASSWORD }), 201);
+    const logged = async () => (await t.db.knex('access_log').where({ county_id: COUNTY, record_type: 'sale_purchaser' }).select('username', 'record_id', 'action', 'why')) as Array<{ username: string; record_id: string; action: string; why: string | null }>;
+    const before = (await logged()).length;
+    ok(await get(`${base}/sales.csv?period=2026-03`, 'clerk.qingcheng'), 200);
+    expect((await logged()).length, 'a clerk reading its own shop is not logged').to.equal(before);
+    const res = await t.api().get(`${base}/sales.csv?period=2026-03`).set('Authorization', await freshToken(t, 'inspector.ledgers')).set('X-Access-Reason', encodeURIComponent('例行检查'));
+    ok(res, 200);
+    const [header, ...rows] = parseCsv(res.text.slice(1));
+    const phone = header!.findIndex((h) => h.includes('电话'));
+    expect(rows.length).to.be.greaterThan(0);
+    expect(rows.every((r) => /\*{4}/.test(r[phone]!)), 'phones masked for the inspector').to.equal(true);
+    const mine = (await logged()).filter((r) => r.username === 'inspector.ledgers');
+    const shownSales = await t.db.knex('sales as s').where('s.county_id', COUNTY).whereBetween('s.business_day', ['2026-03-01', '2026-03-31'])
+      .whereNotExists(function () { this.select(1).from('reversals as v').whereRaw("v.county_id = s.county_id AND v.target_type = 'sale' AND v.target_id = s.id"); }).pluck('s.id');
+    expect(mine.map((r) => r.record_id).sort()).to.deep.equal([...shownSales].sort());
+    expect(mine.every((r) => r.action === 'GET /api/v1/counties/:countyId/statutory-ledgers/sales.csv' && r.why === '例行检查')).to.equal(true);
+  });
+
   it('sales CSV: UTF-8 with a BOM, Chinese header, one row per sale line, figures equal to the database', async () => {
     const res = await get(`${base}/sales.csv?period=2026-03`, 'clerk.qingcheng');
     ok(res, 200);
