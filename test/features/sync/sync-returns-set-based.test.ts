@@ -305,7 +305,7 @@ describe('sync batches: set-based returns', function () {
   });
 
   it('an online return holding a unit code first refunds it: the sync record refunds nothing for it, the rest of the batch is applied', async () => {
-    const [buyer] = await sold(1);
+    const [buyer, ...others] = await sold(3);
     const contested = buyer!.codes[0]!;
     let release!: () => void;
     const released = new Promise<void>((r) => { release = r; });
@@ -320,7 +320,6 @@ describe('sync batches: set-based returns', function () {
       return r;
     });
     await holding;
-    const others = await sold(2);
     const records = [...returnsOf([others[0]!]), { kind: 'return', id: newClientId(), eventTime: '2026-03-15T01:00:00.000Z', payload: { shopId: SHOP_A, items: [{ scan: contested, inspection: 'accepted' }] } }, ...returnsOf([others[1]!])];
     const batch = send(records);
     try {
