@@ -289,6 +289,9 @@ async function applyCountyRun(trx: Knex.Transaction, now: Date, countyId: string
   }
 
   // Judge each return in journal order, in memory, on the state the earlier ones left.
+  const lockedCodes = new Set(codes);
+  const lockedNeverSold = new Set(guarded);
+  const knownIds = new Set(knownFarmers.map((f) => f.id));
   const returnedInRun = new Set<string>();
   const appliedById = new Map<string, Applied>();
   const applied: Applied[] = [];
@@ -371,7 +374,7 @@ async function applyCountyRun(trx: Knex.Transaction, now: Date, countyId: string
     return {
       product: async (by) => (by.productId !== undefined ? products.byId.get(by.productId) : products.byGtin.get(by.gtin!)) ?? null,
       lockUnits: async (wanted) => new Map(wanted.flatMap((c) => {
-        if (!codes.includes(c)) throw new Error(`unit code ${c} was not locked for the run`);
+        if (!lockedCodes.has(c)) throw new Error(`unit code ${c} was not locked for the run`);
         const u = units.get(c);
         return u ? [[c, { ...u }] as const] : [];
       })),
@@ -379,12 +382,12 @@ async function applyCountyRun(trx: Knex.Transaction, now: Date, countyId: string
       productsForPrefix: async (prefix) => byPrefix.get(prefix) ?? [],
       soldInOtherCounty: async (code) => otherCounty.has(code),
       lockNeverSold: async (code) => {
-        if (!guarded.includes(code)) throw new Error(`never-sold unit code ${code} was not locked for the run`);
+        if (!lockedNeverSold.has(code)) throw new Error(`never-sold unit code ${code} was not locked for the run`);
       },
       codeAlreadyReturned: async (code) => returnedBefore.has(code) || returnedInRun.has(code),
       depositInForce: async (containerTypeId, day) => scheduleOn(containerTypeId, day),
       lockLots: async (farmerId, productIds) => {
-        if (knownFarmers.some((f) => f.id === farmerId)) {
+        if (knownIds.has(farmerId)) {
           for (const p of productIds) if (!lotPairs.has(`${farmerId}|${p}`)) throw new Error(`lots of ${farmerId} / ${p} were not locked for the run`);
         }
         return (lots.get(farmerId) ?? []).filter((l) => productIds.includes(l.product_id) && (l.outstanding > 0 || l.expired > 0)).map((l) => ({ ...l }));
@@ -393,7 +396,7 @@ async function applyCountyRun(trx: Knex.Transaction, now: Date, countyId: string
         const key = policyLockKey(countyId, who, day);
         const used = policyUsed.get(key);
         if (used === undefined) {
-          if ('farmerId' in who && !knownFarmers.some((f) => f.id === who.farmerId)) return 0; // registered by this run
+          if ('farmerId' in who && !knownIds.has(who.farmerId)) return 0; // registered by this run
           throw new Error(`policy limit ${key} was not locked for the run`);
         }
         return used;
