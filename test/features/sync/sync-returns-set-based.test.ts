@@ -154,7 +154,7 @@ describe('sync batches: set-based returns give exactly what the single return pa
     const auth = await t.token('clerk.qingcheng');
     const out: Outcome[] = [];
     for (const r of recs) {
-      const res = await t.api().post('/api/v1/returns').set('Authorization', auth).send({ ...r.payload, id: r.id, eventTime: r.eventTime });
+      const res = await t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', auth).send({ ...r.payload, id: r.id, eventTime: r.eventTime });
       if (res.status === 201) out.push({ status: 'applied', body: comparable(res.body) });
       else if (res.status === 200) out.push({ status: 'duplicate', body: comparable(res.body) });
       else if (res.body.error?.code === 'IDEMPOTENCY_CONFLICT') out.push({ status: 'conflict', code: 'IDEMPOTENCY_CONFLICT' });
@@ -211,7 +211,7 @@ describe('sync batches: set-based returns give exactly what the single return pa
       const sales = salesOf(phones);
       for (const t of [single, batched]) {
         const auth = await t.token('clerk.qingcheng');
-        for (const s of sales) expect((await t.api().post('/api/v1/sales').set('Authorization', auth).send(s)).status).to.equal(201);
+        for (const s of sales) expect((await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', auth).send(s)).status).to.equal(201);
       }
       if (!recs.length) return;
       const a = await oneByOne(single, recs);
@@ -359,7 +359,7 @@ describe('sync batches: set-based returns', function () {
       return out;
     });
     await holding;
-    const online = t.api().post('/api/v1/returns').set('Authorization', await t.token('clerk.qingcheng'))
+    const online = t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', await t.token('clerk.qingcheng'))
       .send({ id: newClientId(), shopId: SHOP_A, eventTime: '2026-03-15T01:00:00.000Z', returner: { phone: buyer!.phone }, items: [{ scan: contested, inspection: 'accepted' }, { scan: unsold, inspection: 'accepted' }] })
       .then((r) => r); // supertest sends on then()
     try {
