@@ -28,7 +28,7 @@ import { formatTable, loadBefore } from './table.js';
 import { DEFAULT_EXTERNAL_URL, embeddedTarget, externalTarget, type DatabaseTarget } from './targets.js';
 
 /** Sections run in this order; any other file in bench/sections runs after them, by name. */
-const ORDER = ['sync', 'ledger', 'responsiveness', 'history', 'dashboard', 'province', 'devices'];
+const ORDER = ['sync', 'sync-returns', 'ledger', 'responsiveness', 'history', 'dashboard', 'province', 'devices'];
 
 const USAGE = 'usage: npm run bench -- [--sections a,b] [--db embedded|external|both] [--seconds S] [--concurrency 1,4,16] [--history UNITS (0 = skip)] [--no-pgbench] [--cpu-prof DIR] [--json FILE] | --table-from FILE';
 

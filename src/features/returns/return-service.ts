@@ -1,105 +1,57 @@
 // Returns and refunds (DESIGN rules 3–6): each item is accepted or rejected on inspection; an
 // accepted unit-coded container refunds the deposit actually paid for it, once ever, to the bearer;
 // containers without a unit code are matched first-in-first-out against the returner's outstanding
-// deposits of that product, then the county's policy decides. Locks: unit codes (in code order),
-// then lots (in key order), then ledger accounts (in id order), so concurrent writers never deadlock.
+// deposits of that product, then the county's policy decides (the rules: return-rules.ts, shared with
+// the set-based run of a sync batch, return-run.ts). Locks: unit codes (in code order), then lots
+// (in key order), then ledger accounts (in id order), so concurrent writers never deadlock.
 import type { Knex } from 'knex';
 import type { AppDeps } from '../../app-deps.js';
-import { AppError, type ErrorDetail } from '../../http/errors.js';
 import { actorName } from '../../auth/authenticate.js';
 import type { Principal } from '../../auth/permissions.js';
-import { extractUnitCode } from '../../shared/unit-code.js';
 import { newId } from '../../shared/client-id.js';
-import { maskPhone } from '../../shared/phone.js';
-import type { RejectionReason } from '../../shared/schemas/ledger-schemas.js';
 import { depositInForce } from '../deposit-schedules/deposit-schedule-entity.js';
 import { businessDay } from '../../shared/business-day.js';
 import { findOrRegisterFarmer, type FarmerRef } from '../farmers/farmer-register.js';
-import { productsForRegistrationPrefix, resolveProduct, type ProductRef } from '../products/product-lookup.js';
+import { productsForRegistrationPrefix } from '../products/product-lookup.js';
 import { requireRef } from '../reference/entity-rules.js';
-import { countyAccount, shopAccount } from '../ledger/accounts.js';
 import { checkEventTimeBounds, countyOf, loadCountyPolicy } from '../ledger/county-policy.js';
-import { bookingFor, bookingView } from '../periods/booking.js';
+import { bookingFor } from '../periods/booking.js';
 import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
 import { savepointApplier, writeGroup } from '../ledger/group-commit.js';
 import { enqueueHeldRefundNotification, enqueueRefundNotification } from '../sms/sms-notifications.js';
 import { absentFromRegistry } from '../code-registry/registry-store.js';
-import { insertHeldRefunds, type HeldReason } from '../held-refunds/held-refund-store.js';
-import { ReturnStore, type LotRow, type SoldUnitRow } from './return-store.js';
+import { insertHeldRefunds } from '../held-refunds/held-refund-store.js';
+import { SaleStore } from '../sales/sale-store.js';
+import { ReturnStore } from './return-store.js';
+import { composeReturn, planReturn, validateShape, type ReturnFacts, type ReturnInput } from './return-rules.js';
 
-export interface ReturnItemInput {
-  scan?: string;
-  gtin?: string;
-  productId?: string;
-  quantity?: number;
-  inspection: 'accepted' | 'rejected';
-  reasonCode?: RejectionReason;
-  /** Offline returns: what the clerk actually paid out for this item (all its containers), in fen. */
-  refundPaidFen?: number;
+export { returnNumber, type AllocationSource, type ReturnInput, type ReturnItemInput } from './return-rules.js';
+
+/** The questions of a single return answered by the database, a query (and lock) each, in the transaction. */
+function databaseFacts(trx: Knex.Transaction, countyId: string, store: ReturnStore): ReturnFacts {
+  return {
+    product: async (by) => {
+      const { byId, byGtin } = await new SaleStore(trx).products(countyId, [by]);
+      return (by.productId !== undefined ? byId.get(by.productId) : byGtin.get(by.gtin!)) ?? null;
+    },
+    lockUnits: (codes) => store.lockUnits(countyId, codes),
+    absentFromRegistry: (productId, code) => absentFromRegistry(trx, countyId, productId, code),
+    productsForPrefix: (prefix) => productsForRegistrationPrefix(trx, countyId, prefix),
+    soldInOtherCounty: async (code) => (await store.soldInOtherCounty(countyId, code)) !== null,
+    lockNeverSold: (code) => store.advisoryLock(`unit:${countyId}:${code}`),
+    codeAlreadyReturned: (code) => store.codeAlreadyReturned(countyId, code),
+    depositInForce: (containerTypeId, day) => depositInForce(trx, countyId, containerTypeId, day),
+    lockLots: (farmerId, productIds) => store.lockLots(countyId, farmerId, productIds),
+    policyRefundedOn: async (day, who) => {
+      await store.advisoryLock(policyLockKey(countyId, who, day));
+      return store.policyRefundedOn(countyId, day, who);
+    },
+  };
 }
 
-export interface ReturnInput {
-  id: string;
-  countyId?: string;
-  shopId: string;
-  eventTime: string;
-  returner?: { phone: string; name?: string; village?: string };
-  items: ReturnItemInput[];
-  payment?: { method: 'cash' | 'mobile'; reference?: string };
-}
-
-export type AllocationSource = 'unit' | 'lot' | 'unit_expired' | 'lot_expired' | 'policy' | 'held' | 'none';
-
-interface Allocation {
-  source: AllocationSource;
-  quantity: number;
-  amountFen: number;
-  saleId?: string;
-  lineNo?: number;
-  unitCode?: string;
-  depositShopId?: string;
-  productId?: string;
-}
-
-interface ItemPlan {
-  itemNo: number;
-  scanned: string | null;
-  unitCode: string | null;
-  productId: string | null;
-  quantity: number;
-  inspection: 'accepted' | 'rejected';
-  reasonCode: RejectionReason | null;
-  allocations: Allocation[];
-  /** What the clerk says was paid (null: not stated, so what the server computes). */
-  paidFen: number | null;
-  /** A never-sold (or likely counterfeit) unit code whose refund waits for the county's review. */
-  held: { reason: HeldReason; amountFen: number; id: string } | null;
-  /** unsold_code: never sold in the county; likely_counterfeit: absent from the product's imported registry. */
-  codeFlags: Array<'unsold_code' | 'likely_counterfeit'>;
-}
-
-export function returnNumber(countyId: string, returnNo: number): string {
-  return `HS${countyId}-${String(returnNo).padStart(8, '0')}`;
-}
-
-function validateShape(input: ReturnInput): void {
-  const details: ErrorDetail[] = [];
-  for (const [i, item] of input.items.entries()) {
-    const field = `/body/items/${i}`;
-    const named = [item.scan, item.gtin, item.productId].filter((v) => v !== undefined).length;
-    if (named !== 1) details.push({ field, code: 'one_of', message: 'give exactly one of scan, gtin, productId' });
-    if (item.scan !== undefined && item.quantity !== undefined && item.quantity !== 1) details.push({ field: `${field}/quantity`, code: 'unit_code_is_one', message: 'a unit code is one container' });
-  }
-  if (details.length) throw new AppError('VALIDATION_FAILED', undefined, details);
-  for (const [i, item] of input.items.entries()) {
-    if ((item.inspection === 'rejected') !== (item.reasonCode !== undefined)) {
-      throw new AppError('REASON_CODE_REQUIRED', undefined, [{ field: `/body/items/${i}/reasonCode`, code: item.inspection === 'rejected' ? 'required' : 'not_allowed', message: item.inspection === 'rejected' ? 'a rejected item needs a reason' : 'an accepted item has no reason' }]);
-    }
-  }
-  const p = input.payment;
-  if (p && ((p.method === 'mobile') !== (p.reference !== undefined))) {
-    throw new AppError('PAYMENT_REFERENCE_REQUIRED', undefined, [{ field: '/body/payment/reference', code: p.method === 'mobile' ? 'required' : 'not_allowed', message: 'mobile refunds carry a reference, cash refunds none' }]);
-  }
+/** The advisory lock key of the untracked policy's daily limit (a returner's, or a shop's for returns without one). */
+export function policyLockKey(countyId: string, who: { farmerId: string } | { shopId: string }, day: string): string {
+  return `policy:${countyId}:${'farmerId' in who ? who.farmerId : who.shopId}:${day}`;
 }
 
 export class ReturnService {
@@ -134,242 +86,23 @@ export class ReturnService {
     const returner: FarmerRef | null = input.returner ? await findOrRegisterFarmer(trx, countyId, input.returner, '/body/returner', actor) : null;
     const day = businessDay(eventTime, county.timezone);
     const store = new ReturnStore(trx);
-    const refundLate = county.lateReturnPolicy === 'refund_from_unredeemed';
 
-    // 1. What each item names.
-    const plans: ItemPlan[] = [];
-    const seen = new Map<string, number>();
-    const productOf = new Map<number, ProductRef>();
-    for (const [i, item] of input.items.entries()) {
-      const plan: ItemPlan = {
-        itemNo: i + 1, scanned: item.scan ?? null, unitCode: null, productId: null, quantity: item.quantity ?? 1,
-        inspection: item.inspection, reasonCode: item.reasonCode ?? null, allocations: [], paidFen: item.refundPaidFen ?? null,
-        held: null, codeFlags: [],
-      };
-      if (item.scan !== undefined) {
-        const got = extractUnitCode(item.scan);
-        if (got.ok) {
-          if (seen.has(got.code)) throw new AppError('UNIT_CODE_DUPLICATE', undefined, [{ field: `/body/items/${i}/scan`, code: 'duplicate', message: `same unit code as item ${seen.get(got.code)}` }]);
-          seen.set(got.code, i + 1);
-          plan.unitCode = got.code;
-        } else if (plan.inspection === 'accepted') {
-          plan.inspection = 'rejected';
-          plan.reasonCode = 'unknown_code';
-        }
-      } else {
-        try {
-          const product = await resolveProduct(trx, countyId, item, `/body/items/${i}`);
-          productOf.set(plan.itemNo, product);
-          plan.productId = product.id;
-        } catch (err) {
-          if (!(err instanceof AppError) || err.code !== 'PRODUCT_NOT_FOUND') throw err;
-          if (plan.inspection === 'accepted') {
-            plan.inspection = 'rejected';
-            plan.reasonCode = 'not_scheme_product';
-          }
-        }
-      }
-      plans.push(plan);
-    }
+    const planned = await planReturn(input, { county, shopId: input.shopId, day, returner, newId }, databaseFacts(trx, countyId, store));
+    for (const lot of planned.changedLots) await store.updateLot(lot);
+    for (const [unit, state] of planned.unitStates) await store.setUnitState(countyId, unit, state);
 
-    // 2. Unit codes: lock the sold ones, decide each.
-    const accepted = plans.filter((p) => p.inspection === 'accepted');
-    const coded = accepted.filter((p) => p.unitCode !== null).sort((a, b) => a.unitCode!.localeCompare(b.unitCode!));
-    const units = await store.lockUnits(countyId, coded.map((p) => p.unitCode!));
-    const unitStates: Array<[SoldUnitRow, SoldUnitRow['state']]> = [];
-    const untracked: ItemPlan[] = [];
-    for (const plan of coded) {
-      const code = plan.unitCode!;
-      const unit = units.get(code);
-      if (unit) {
-        plan.productId = unit.product_id;
-        // Sold with deposit: the deposit is refunded as paid; a code missing from the registry is only flagged.
-        if (await absentFromRegistry(trx, countyId, unit.product_id, code)) plan.codeFlags.push('likely_counterfeit');
-        const base = { quantity: 1, saleId: unit.sale_id, lineNo: unit.line_no, unitCode: code, depositShopId: unit.shop_id, productId: unit.product_id };
-        if (unit.state === 'outstanding') {
-          plan.allocations.push({ ...base, source: 'unit', amountFen: unit.deposit_fen });
-          unitStates.push([unit, 'refunded']);
-        } else if (unit.state === 'expired') {
-          plan.allocations.push({ ...base, source: 'unit_expired', amountFen: refundLate ? unit.deposit_fen : 0 });
-          unitStates.push([unit, refundLate ? 'late_refunded' : 'late_returned']);
-        } else {
-          plan.inspection = 'rejected';
-          plan.reasonCode = 'already_returned';
-        }
-        continue;
-      }
-      // Never sold with deposit here: a scheme product counted like a GTIN-only container, once.
-      const products = await productsForRegistrationPrefix(trx, countyId, code.slice(0, 7));
-      const product = products.find((p) => p.packSizeCode === code.slice(8, 11)) ?? products[0];
-      if (!product) {
-        const other = await store.soldInOtherCounty(countyId, code);
-        plan.inspection = 'rejected';
-        plan.reasonCode = other ? 'other_county' : 'not_scheme_product';
-        continue;
-      }
-      await store.advisoryLock(`unit:${countyId}:${code}`);
-      if (await store.codeAlreadyReturned(countyId, code)) {
-        plan.inspection = 'rejected';
-        plan.reasonCode = 'already_returned';
-        continue;
-      }
-      plan.productId = product.id;
-      productOf.set(plan.itemNo, product);
-      // A code nobody sold is not money (DESIGN rule 13): accepted into custody, its refund held for the
-      // county's review — unless county policy pays at once; a likely counterfeit is never paid at once.
-      plan.codeFlags.push('unsold_code');
-      const counterfeit = await absentFromRegistry(trx, countyId, product.id, code);
-      if (counterfeit) plan.codeFlags.push('likely_counterfeit');
-      if (!counterfeit && county.unsoldCodePolicy === 'pay_at_once') {
-        untracked.push(plan);
-        continue;
-      }
-      const rate = await depositInForce(trx, countyId, product.containerTypeId, day);
-      // A held refund is owed to a phone; without a returner (or a schedule) it is accepted without refund.
-      if (returner && rate && rate.depositFen > 0) {
-        plan.held = { reason: counterfeit ? 'likely_counterfeit' : 'unsold_code', amountFen: rate.depositFen, id: newId() };
-        plan.allocations.push({ source: 'held', quantity: 1, amountFen: 0, unitCode: code, productId: product.id });
-      } else {
-        plan.allocations.push({ source: 'none', quantity: 1, amountFen: 0, productId: product.id });
-      }
-    }
-    for (const plan of accepted) if (plan.unitCode === null && plan.productId !== null) untracked.push(plan);
-    untracked.sort((a, b) => a.itemNo - b.itemNo);
-
-    // 3. Untracked containers: the returner's own deposits first-in-first-out, then policy.
-    if (untracked.length) {
-      const lots: LotRow[] = returner ? await store.lockLots(countyId, returner.id, [...new Set(untracked.map((p) => p.productId!))].sort()) : [];
-      const fifo = [...lots].sort((a, b) => a.event_time.getTime() - b.event_time.getTime() || a.sale_id.localeCompare(b.sale_id) || a.line_no - b.line_no);
-      const changed = new Set<LotRow>();
-      let policyLeft = 0;
-      if (county.untrackedRefundPolicy === 'schedule_up_to_limit') {
-        const who = returner ? { farmerId: returner.id } : { shopId: input.shopId };
-        await store.advisoryLock(`policy:${countyId}:${returner ? returner.id : input.shopId}:${day}`);
-        policyLeft = Math.max(0, county.untrackedDailyLimit - (await store.policyRefundedOn(countyId, day, who)));
-      }
-      for (const plan of untracked) {
-        let left = plan.quantity;
-        for (const lot of fifo) {
-          if (left === 0) break;
-          if (lot.product_id !== plan.productId || lot.outstanding === 0) continue;
-          const take = Math.min(left, lot.outstanding);
-          lot.outstanding -= take;
-          left -= take;
-          changed.add(lot);
-          plan.allocations.push({ source: 'lot', quantity: take, amountFen: take * lot.deposit_fen, saleId: lot.sale_id, lineNo: lot.line_no, depositShopId: lot.shop_id, productId: lot.product_id });
-        }
-        for (const lot of fifo) {
-          if (left === 0) break;
-          if (lot.product_id !== plan.productId || lot.expired === 0) continue;
-          const take = Math.min(left, lot.expired);
-          lot.expired -= take;
-          left -= take;
-          changed.add(lot);
-          plan.allocations.push({ source: 'lot_expired', quantity: take, amountFen: refundLate ? take * lot.deposit_fen : 0, saleId: lot.sale_id, lineNo: lot.line_no, depositShopId: lot.shop_id, productId: lot.product_id });
-        }
-        if (left > 0 && policyLeft > 0) {
-          const product = productOf.get(plan.itemNo)!;
-          const rate = await depositInForce(trx, countyId, product.containerTypeId, day);
-          if (rate && rate.depositFen > 0) {
-            const n = Math.min(left, policyLeft);
-            policyLeft -= n;
-            left -= n;
-            plan.allocations.push({ source: 'policy', quantity: n, amountFen: n * rate.depositFen, productId: product.id });
-          }
-        }
-        if (left > 0) plan.allocations.push({ source: 'none', quantity: left, amountFen: 0, productId: plan.productId! });
-      }
-      for (const lot of [...changed].sort((a, b) => a.sale_id.localeCompare(b.sale_id) || a.line_no - b.line_no)) await store.updateLot(lot);
-    }
-    for (const [unit, state] of unitStates) await store.setUnitState(countyId, unit, state);
-
-    // 4. Write the return and post the refunds.
-    const sum = (sources: AllocationSource[]) => plans.reduce((s, p) => s + p.allocations.filter((a) => sources.includes(a.source)).reduce((t, a) => t + a.amountFen, 0), 0);
-    const total = sum(['unit', 'lot', 'unit_expired', 'lot_expired', 'policy']);
-    const refundOf = (p: ItemPlan) => p.allocations.reduce((s, a) => s + a.amountFen, 0);
-    // An offline terminal states what the clerk paid: that is what left the till and what the ledger
-    // records. The difference from what the scheme owes is kept and flagged, never refused — and a
-    // unit already refunded stays refused (already_returned): its deposit is not paid twice, the cash
-    // the clerk handed over is a shortfall the county must chase.
-    const paidOf = (p: ItemPlan) => p.paidFen ?? refundOf(p);
-    const differenceOf = (p: ItemPlan) => paidOf(p) - refundOf(p);
-    const overpaid = plans.reduce((s, p) => s + Math.max(0, differenceOf(p)), 0);
-    const underpaid = plans.reduce((s, p) => s + Math.max(0, -differenceOf(p)), 0);
-    const totalPaid = total + overpaid - underpaid;
-    const outcomeOf = (p: ItemPlan) => (p.inspection === 'rejected' ? 'rejected' : refundOf(p) > 0 ? 'refunded' : p.held ? 'refund_held' : 'accepted_no_refund');
-    const flagsOf = (p: ItemPlan) => [...(p.inspection === 'accepted' ? p.codeFlags : []), ...(differenceOf(p) !== 0 ? ['refund_mismatch'] : [])];
-    const payment = totalPaid > 0 ? { method: input.payment?.method ?? 'cash', reference: input.payment?.reference ?? null } : null;
+    // Write the return and post the refunds.
     const booking = await bookingFor(trx, countyId, eventTime, county.timezone);
-    const returnNo = await store.insertAll(
-      {
-        county_id: countyId, id: input.id, shop_id: input.shopId, farmer_id: returner?.id ?? null, event_time: eventTime, business_day: day,
-        recorded_at: now, actor, total_refund_fen: total, refund_difference_fen: totalPaid - total, booked_at: booking.bookedAt,
-      },
-      plans.map((p) => ({
-        county_id: countyId, return_id: input.id, item_no: p.itemNo, unit_code: p.unitCode, scanned: p.scanned?.slice(0, 300) ?? null, product_id: p.productId,
-        quantity: p.quantity, inspection: p.inspection, outcome: outcomeOf(p), reason_code: p.reasonCode, refund_fen: refundOf(p),
-        refund_paid_fen: p.paidFen, refund_difference_fen: differenceOf(p), likely_counterfeit: p.inspection === 'accepted' && p.codeFlags.includes('likely_counterfeit'),
-      })),
-      plans.flatMap((p) => p.allocations.map((a, k) => ({
-        county_id: countyId, return_id: input.id, item_no: p.itemNo, alloc_no: k + 1, source: a.source, sale_id: a.saleId ?? null, line_no: a.lineNo ?? null,
-        unit_code: a.unitCode ?? null, deposit_shop_id: a.depositShopId ?? null, product_id: a.productId ?? null, quantity: a.quantity, amount_fen: a.amountFen,
-      }))),
-      payment ? { county_id: countyId, return_id: input.id, method: payment.method, reference: payment.reference, amount_fen: totalPaid, paid_at: eventTime } : null,
-    );
-    const held = plans.filter((p) => p.inspection === 'accepted' && p.held);
-    await insertHeldRefunds(trx, held.map((p) => ({
-      county_id: countyId, id: p.held!.id, return_id: input.id, item_no: p.itemNo, unit_code: p.unitCode!, product_id: p.productId!, farmer_id: returner!.id,
-      shop_id: input.shopId, amount_fen: p.held!.amountFen, prepaid_fen: p.paidFen ?? 0, reason: p.held!.reason, state: 'held', event_time: eventTime, recorded_at: now,
-    })));
-    const shop = shopAccount(countyId, input.shopId);
-    const common = { credit: shop, clientId: input.id, refType: 'return' as const, refId: input.id, shopId: input.shopId, eventTime, actor, bookedAt: booking.bookedAt };
+    const r = composeReturn(planned.plans, { countyId, input, actor, eventTime, day, now, booking, returner });
+    const returnNo = await store.insertAll(r.returnRow, r.itemRows, r.allocationRows, r.refundRow);
+    await insertHeldRefunds(trx, r.heldRows as never);
     // Posted last, after the answer is stored, so the accounts stay locked for as little as possible
     // (in a group commit: once for the whole group).
-    const postings = { countyId, recordedAt: now, transfers: [
-      { ...common, code: 'refund_paid' as const, debit: countyAccount(countyId, 'deposits_outstanding'), amountFen: sum(['unit', 'lot']) },
-      { ...common, code: 'late_refund' as const, debit: countyAccount(countyId, 'unredeemed'), amountFen: sum(['unit_expired', 'lot_expired']) },
-      { ...common, code: 'policy_refund' as const, debit: countyAccount(countyId, 'policy_refunds'), amountFen: sum(['policy']) },
-      { ...common, code: 'refund_overpaid' as const, debit: countyAccount(countyId, 'refund_differences'), amountFen: overpaid },
-      { ...common, code: 'refund_underpaid' as const, debit: shop, credit: countyAccount(countyId, 'refund_differences'), amountFen: underpaid },
-    ].filter((t) => t.amountFen !== 0) };
+    const postings = { countyId, recordedAt: now, transfers: r.transfers };
     // The farmer's SMS is queued in the same transaction, so it exists exactly when the refund does.
     const afterStore = () => enqueueRefundNotification(trx, { countyId, returnId: input.id, now })
       .then(() => enqueueHeldRefundNotification(trx, { countyId, returnId: input.id, now }))
       .then(() => undefined);
-    const mismatched = plans.some((p) => differenceOf(p) !== 0);
-
-    return {
-      status: 201,
-      postings,
-      afterStore,
-      body: {
-        returnId: input.id, returnNo: returnNumber(countyId, returnNo), countyId, shopId: input.shopId,
-        eventTime: eventTime.toISOString(), recordedAt: now.toISOString(), businessDay: day, ...bookingView(booking),
-        returner: returner ? { farmerId: returner.id, name: returner.name, phoneMasked: maskPhone(returner.phoneE164), registeredNow: returner.registeredNow } : null,
-        items: plans.map((p) => {
-          const bySource = new Map<AllocationSource, { quantity: number; amountFen: number }>();
-          for (const a of p.allocations) {
-            const s = bySource.get(a.source) ?? { quantity: 0, amountFen: 0 };
-            s.quantity += a.quantity;
-            s.amountFen += a.amountFen;
-            bySource.set(a.source, s);
-          }
-          return {
-            itemNo: p.itemNo, unitCode: p.unitCode, productId: p.productId, quantity: p.quantity, outcome: outcomeOf(p), reasonCode: p.reasonCode,
-            refundFen: refundOf(p), refundedQuantity: p.allocations.filter((a) => a.amountFen > 0).reduce((s, a) => s + a.quantity, 0),
-            sources: [...bySource].map(([source, v]) => ({ source, ...v })),
-            refundPaidFen: paidOf(p), refundDifferenceFen: differenceOf(p), flags: flagsOf(p),
-            heldRefund: p.inspection === 'accepted' && p.held ? { heldRefundId: p.held.id, amountFen: p.held.amountFen, reason: p.held.reason } : null,
-          };
-        }),
-        totalRefundFen: total,
-        totalPaidFen: totalPaid,
-        refundDifferenceFen: totalPaid - total,
-        totalHeldFen: held.reduce((s, p) => s + p.held!.amountFen, 0),
-        flags: [...(mismatched ? ['refund_mismatch'] : []), ...(held.length ? ['refund_held'] : []), ...(plans.some((p) => flagsOf(p).includes('likely_counterfeit')) ? ['likely_counterfeit'] : [])],
-        payment,
-        qrPayload: `agrireturn:return:${countyId}:${input.id}`,
-      },
-    };
+    return { status: 201, postings, afterStore, body: r.body(returnNo) };
   }
 }

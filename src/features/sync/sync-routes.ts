@@ -14,7 +14,7 @@ export const syncRoutes: RouteDef[] = [
     description: 'Each record gets exactly the answer its single endpoint would give, in journal order, under its client id: '
       + 'a record already stored answers `duplicate` with the stored result, one bad record is `refused` with its error code and never blocks the rest, '
       + 'passing problems answer `retry`. Re-sending a whole batch, or any part of it, is always harmless. Records are booked at their event time. '
-      + 'Consecutive sales are applied together, set-based, in one transaction; other records in transactions of up to 32, each under its own savepoint. '
+      + 'Consecutive sales, and consecutive returns, are applied together, set-based, in one transaction (a number of statements that does not grow with the run); other records in transactions of up to 32, each under its own savepoint. '
       + 'Nothing is answered `applied` before its transaction committed.',
     body: SYNC_BATCH,
     // Scope is judged per record (an out-of-scope record is `refused` OUT_OF_SCOPE, the rest still apply).

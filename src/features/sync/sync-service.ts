@@ -1,9 +1,9 @@
 // Applies a terminal's batch of journal records in journal order, with the same rules and answers as
 // the single endpoints (sales, returns, ...), each record under its client id. The batch is split into
 // runs of consecutive records of one kind:
-//   - a run of sales is applied set-based (applySaleRun): one transaction, a number of statements that
-//     does not grow with the run;
-//   - a run of other records (returns, reversals, bag events, drawer reports; at most
+//   - a run of sales is applied set-based (applySaleRun), a run of returns too (applyReturnRun): one
+//     transaction, a number of statements that does not grow with the run;
+//   - a run of other records (reversals, bag events, drawer reports; at most
 //     OTHER_RUN_MAX of them) goes through their services in ONE transaction, each record under its
 //     own SAVEPOINT (idempotentWrite nests in the run's transaction).
 // So one bad record never blocks the others (it rolls back to its savepoint, or is left out of the
@@ -22,6 +22,7 @@ import { RETRYABLE, type WriteResult } from '../ledger/idempotency.js';
 import type { Knex } from 'knex';
 import { applySaleRun, type SaleRunItem } from '../sales/sale-run.js';
 import { ReturnService, type ReturnInput } from '../returns/return-service.js';
+import { applyReturnRun, type ReturnRunItem } from '../returns/return-run.js';
 import { SaleService, type SaleInput } from '../sales/sale-service.js';
 import { ReversalService, targetShop, type ReversalInput } from '../reversals/reversal-service.js';
 import { countyOf } from '../ledger/county-policy.js';
@@ -118,11 +119,11 @@ export class SyncService {
     const results: SyncResult[] = new Array(records.length);
     let pos = 0;
     while (pos < records.length) {
-      const sale = records[pos]!.kind === 'sale';
+      const kind = setBased(records[pos]!.kind);
       let end = pos + 1;
-      while (end < records.length && (records[end]!.kind === 'sale') === sale && (sale || end - pos < OTHER_RUN_MAX)) end++;
+      while (end < records.length && setBased(records[end]!.kind) === kind && (kind !== null || end - pos < OTHER_RUN_MAX)) end++;
       const run = Array.from({ length: end - pos }, (_, k) => pos + k);
-      const next = sale ? await this.saleRun(principal, records, run, results, log) : await this.otherRun(principal, records, run, results, log);
+      const next = kind !== null ? await this.setRun(kind, principal, records, run, results, log) : await this.otherRun(principal, records, run, results, log);
       if (next === 'database_down') {
         // No point knocking on a closed door a thousand times: the rest waits for the next attempt.
         for (let i = end; i < records.length; i++) results[i] = retryResult(records[i]!, new AppError('DATABASE_UNAVAILABLE'));
@@ -133,25 +134,26 @@ export class SyncService {
     return results;
   }
 
-  /** A run of sales, set-based in one transaction. Answers where the batch goes on (or that the database is down). */
-  private async saleRun(principal: Principal, records: SyncRecord[], run: number[], results: SyncResult[], log: Log): Promise<number | undefined | 'database_down'> {
+  /** A run of sales (or of returns), set-based in one transaction. Answers where the batch goes on (or that the database is down). */
+  private async setRun(kind: 'sale' | 'return', principal: Principal, records: SyncRecord[], run: number[], results: SyncResult[], log: Log): Promise<number | undefined | 'database_down'> {
     const staged = new Map<number, SyncResult>();
     try {
       await this.deps.db.knex.transaction(async (trx) => {
-        const items: SaleRunItem[] = [];
+        const items: Array<SaleRunItem | ReturnRunItem> = [];
         const at: number[] = [];
         for (const i of run) {
           const rec = records[i]!;
           try {
             const p = await this.prepare(this.depsIn(trx), principal, rec);
-            items.push({ principal, input: p.body as unknown as SaleRunItem['input'] });
+            items.push({ principal, input: p.body as never });
             at.push(i);
           } catch (err) {
             staged.set(i, this.failed(rec, err, log));
           }
         }
         if (items.length === 0) return;
-        const out = await applySaleRun(trx, this.deps.clock.now(), items);
+        const now = this.deps.clock.now();
+        const out = kind === 'sale' ? await applySaleRun(trx, now, items as SaleRunItem[]) : await applyReturnRun(trx, now, items as ReturnRunItem[]);
         out.forEach((r, k) => {
           const i = at[k]!;
           const rec = records[i]!;
@@ -165,7 +167,7 @@ export class SyncService {
       }
       // Anything else (a deadlock with an online request, a purchaser registered at the same
       // moment, ...): nothing of the run is stored; apply its records one by one, as before.
-      if (!transientConflict(err)) log.error({ err, records: run.length }, 'sync sale run failed; applying its records one by one');
+      if (!transientConflict(err)) log.error({ err, records: run.length }, `sync ${kind} run failed; applying its records one by one`);
       for (const i of run) {
         const r = await this.applyOne(principal, records[i]!, log);
         results[i] = r;
@@ -273,6 +275,11 @@ export class SyncService {
     if (known.status >= 500) log.error({ err, recordId: rec.id, kind: rec.kind }, 'sync record failed');
     return { ...base, status: statusOf(known.code, known.status), error: errorOf(known) };
   }
+}
+
+/** The kinds applied set-based (null: through their services, record by record under savepoints). */
+function setBased(kind: SyncKind): 'sale' | 'return' | null {
+  return kind === 'sale' || kind === 'return' ? kind : null;
 }
 
 function written(rec: SyncRecord, w: WriteResult): SyncResult {
