@@ -10,14 +10,15 @@
 //   request. Each online write carries both what a set-based run needs (principal, validated body)
 //   and its own idempotent write, so a kind of write picks its applier in one place (the argument
 //   of `writeGroup`):
-//     * `runApplier(applySaleRun)` — POST /sales: the group is ONE set-based run, the path sync
-//       uses (sales/sale-run.ts): a number of statements that does not grow with the group; a sale
+//     * `runApplier(applySaleRun)` — POST /sales, and `runApplier(applyReturnRun)` — POST /returns:
+//       the group is ONE set-based run, the path sync uses (sales/sale-run.ts, returns/return-run.ts): a number of statements that does not grow with the group; a sale
 //       refused by the rules, or whose unit code was sold meanwhile, gets its own error while the
 //       others are applied; a twin replays the first. Such groups go `GROUP_COMMIT_RUN_IN_FLIGHT`
 //       (1) at a time: a group's cost hardly grows with its size, so the requests that arrive while
 //       one applies are cheapest as the next group;
-//     * `savepointApplier` — POST /returns until a set-based return run exists: each request's
-//       idempotent write under its own SAVEPOINT, the ledger postings of all of them at the end.
+//     * `savepointApplier` — the reference the property tests compare the runs with (one-by-one
+//       writes): each request's idempotent write under its own SAVEPOINT, the ledger postings of all
+//       of them at the end.
 // - A transaction that fails as a whole (deadlock, serialisation failure, lost connection, a failed
 //   COMMIT) acknowledges nothing: the group is run again, and if it keeps failing it is split in
 //   halves down to single requests, so one poisonous request cannot take the others with it. A

@@ -17,7 +17,8 @@ import { requireRef } from '../reference/entity-rules.js';
 import { checkEventTimeBounds, countyOf, loadCountyPolicy } from '../ledger/county-policy.js';
 import { bookingFor } from '../periods/booking.js';
 import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
-import { savepointApplier, writeGroup } from '../ledger/group-commit.js';
+import { runApplier, writeGroup } from '../ledger/group-commit.js';
+import { applyReturnRun } from './return-run.js';
 import { enqueueHeldRefundNotification, enqueueRefundNotification } from '../sms/sms-notifications.js';
 import { absentFromRegistry } from '../code-registry/registry-store.js';
 import { insertHeldRefunds } from '../held-refunds/held-refund-store.js';
@@ -54,6 +55,9 @@ export function policyLockKey(countyId: string, who: { farmerId: string } | { sh
   return `policy:${countyId}:${'farmerId' in who ? who.farmerId : who.shopId}:${day}`;
 }
 
+/** How a group of online returns is applied: one set-based run, as a sync batch's returns. */
+const RETURN_GROUP = runApplier<ReturnInput>((trx, now, items) => applyReturnRun(trx, now, items));
+
 export class ReturnService {
   constructor(private readonly deps: AppDeps) {}
 
@@ -69,8 +73,8 @@ export class ReturnService {
   async recordOnline(principal: Principal, input: ReturnInput): Promise<WriteResult> {
     const countyId = countyOf(principal, input.countyId);
     validateShape(input);
-    // Each return under its own savepoint; a set-based return run plugs in here: runApplier(applyReturnRun).
-    return writeGroup(this.deps, 'return', savepointApplier).submit(countyId, {
+    // The group is ONE set-based return run (return-run.ts), the path sync batches take.
+    return writeGroup(this.deps, 'return', RETURN_GROUP).submit(countyId, {
       principal, input, key: { countyId, clientId: input.id, operation: 'return', content: input }, now: () => this.deps.clock.now(),
       work: (trx) => this.write(trx, countyId, principal, input),
     });

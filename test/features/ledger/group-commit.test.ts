@@ -276,7 +276,7 @@ describe('group commit of online sales and returns', () => {
     }
   });
 
-  it('lets set-based groups (sales) go GROUP_COMMIT_RUN_IN_FLIGHT at a time and savepoint groups (returns) GROUP_COMMIT_IN_FLIGHT', () => {
+  it('lets set-based groups (sales, returns) go GROUP_COMMIT_RUN_IN_FLIGHT at a time and savepoint groups (the one-by-one reference) GROUP_COMMIT_IN_FLIGHT', () => {
     const deps = { ...t.deps, config: { ...t.deps.config, groupCommit: { maxWaitMs: 2, maxItems: 64, maxInFlight: 4, runInFlight: 1 } } } as typeof t.deps;
     const sales = writeGroup(deps, 'sale', runApplier(async (_trx, _now, items) => items.map(() => ({ ok: true as const, written: { status: 201, body: {} } }))));
     expect(sales.options.maxInFlight).to.equal(1);

@@ -49,8 +49,8 @@ describe('sync batches apply exactly what the single endpoints apply (property)'
   const batched = useTestApp();
 
   // The reference applies each POST /sales as its own idempotent write (SaleService's, one savepoint
-  // per request), not through the set-based run that both online groups and sync batches use now.
-  before(() => pinGroupApplier(single.deps, 'sale', savepointApplier));
+  // per request; returns likewise), not through the set-based runs that online groups and sync batches use now.
+  before(() => { pinGroupApplier(single.deps, 'sale', savepointApplier); pinGroupApplier(single.deps, 'return', savepointApplier); });
   const soldCodes: string[] = [];
   let run = 0;
 
