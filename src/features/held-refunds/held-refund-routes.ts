@@ -45,14 +45,20 @@ export const heldRefundRoutes: RouteDef[] = [
     auth: { permission: 'held_refunds:review' },
     summary: 'Refunds held for review: unit codes nobody sold and likely counterfeits (who, masked; where; when; which code; the phone’s history)',
     params: obj({ countyId: COUNTY_CODE }),
-    query: obj({ state: enumOf(STATES, 'Only this state (default: all)'), limit: int({ min: 1, max: 1000, description: 'At most this many, oldest first (default 200)' }) }, ['state', 'limit']),
-    responses: { 200: { description: 'The queue, oldest first', schema: obj({ items: arr(HELD_REFUND) }) } },
+    description: 'A page of the queue, oldest first: pass `nextCursor` back as `cursor` (with the same `state`) for the next page.',
+    query: obj({
+      state: enumOf(STATES, 'Only this state (default: all)'),
+      limit: int({ min: 1, max: 1000, description: 'Page size (default 200, as before paging)' }),
+      cursor: { ...uuid(), description: 'The nextCursor of the previous page, exactly as the server returned it' },
+    }, ['state', 'limit', 'cursor']),
+    responses: { 200: { description: 'The queue, oldest first', schema: obj({ items: arr(HELD_REFUND), nextCursor: nullable(str({ description: 'Pass back as cursor for the next page; null on the last page' })) }) } },
     handler: async ({ params, query, principal, deps, req }) => {
-      const items = await new HeldRefundService(deps).list(params.countyId, { state: query.state, limit: query.limit ?? 200 }) as Array<{ returner: { farmerId: string } }>;
+      const page = await new HeldRefundService(deps).list(params.countyId, { state: query.state, limit: query.limit ?? 200, cursor: query.cursor });
+      const items = page.items as Array<{ returner: { farmerId: string } }>;
       // The queue shows returners (masked): an official's read is logged, one row per farmer shown.
       const farmers = [...new Set(items.map((i) => i.returner.farmerId))];
       await logAccess(deps.db.knex, deps, principal, req, farmers.map((id) => ({ countyId: params.countyId, recordType: 'held_refund_queue' as const, recordId: id, action: 'GET /api/v1/counties/:countyId/held-refunds' })), accessReason(req));
-      return { body: { items } };
+      return { body: page };
     },
   }),
   route({
