@@ -822,6 +822,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/counties/{countyId}/held-refund-payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pay an approved held refund in cash at this shop (idempotent by the client id; paid once, ever)
+         * @description The county is the path’s.
+         *
+         *     Needs the permission `returns:write` (Record returns and the refunds paid for a shop), within the caller's scope.
+         */
+        post: operations["post_counties_countyId_held_refund_payouts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/counties/{countyId}/held-refunds": {
         parameters: {
             query?: never;
@@ -831,7 +853,7 @@ export interface paths {
         };
         /**
          * Refunds held for review: unit codes nobody sold and likely counterfeits (who, masked; where; when; which code; the phone’s history)
-         * @description Refunds held for review: unit codes nobody sold and likely counterfeits (who, masked; where; when; which code; the phone’s history).
+         * @description A page of the queue, oldest first: pass `nextCursor` back as `cursor` (with the same `state`) for the next page.
          *
          *     Needs the permission `held_refunds:review` (Review refunds held for unit codes nobody sold: list, approve, decline, record mobile payments (farmers masked)), within the caller's scope.
          */
@@ -882,6 +904,28 @@ export interface paths {
          *     Needs the permission `held_refunds:review` (Review refunds held for unit codes nobody sold: list, approve, decline, record mobile payments (farmers masked)), within the caller's scope.
          */
         post: operations["post_counties_countyId_held_refunds_heldRefundId_mobile_payment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counties/{countyId}/held-refunds/payable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approved held refunds not yet paid for a phone, to pay at the counter (any shop of the county)
+         * @description The county is the path’s.
+         *
+         *     Needs the permission `returns:write` (Record returns and the refunds paid for a shop), within the caller's scope.
+         */
+        post: operations["post_counties_countyId_held_refunds_payable"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1145,7 +1189,7 @@ export interface paths {
         };
         /**
          * The months of a county with their state (open or closed) and the first open month late records are booked in
-         * @description The months of a county with their state (open or closed) and the first open month late records are booked in.
+         * @description A page of months, newest first: pass `nextCursor` back as `cursor` for older months. `periods` is the same page under its old name, deprecated, removed in the next release.
          *
          *     Needs the permission `ledger:read` (Read ledger balances, settlement statements, farmer balances and fraud flags), within the caller's scope.
          */
@@ -1267,7 +1311,7 @@ export interface paths {
         };
         /**
          * The registry of issued unit codes of a product: its size and its imports
-         * @description The registry of issued unit codes of a product: its size and its imports.
+         * @description The imports come a page at a time, oldest first: pass `nextCursor` back as `cursor` for the next page. `imports` is the same page under its old name, deprecated, removed in the next release.
          *
          *     Needs the permission `code_registry:import` (Import and read the registry of issued unit codes of a product), within the caller's scope.
          */
@@ -1484,6 +1528,28 @@ export interface paths {
          *     Needs the permission `sales:write` (Record sales with deposit for a shop), within the caller's scope.
          */
         post: operations["post_counties_countyId_sales"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counties/{countyId}/settlements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a settlement payment between the scheme and a shop, closing its statement for the period
+         * @description The county is the path’s.
+         *
+         *     Needs the permission `settlements:write` (Record settlement payments between the scheme and a shop), within the caller's scope.
+         */
+        post: operations["post_counties_countyId_settlements"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2131,7 +2197,8 @@ export interface paths {
         put?: never;
         /**
          * Pay an approved held refund in cash at this shop (idempotent by the client id; paid once, ever)
-         * @description Pay an approved held refund in cash at this shop (idempotent by the client id; paid once, ever).
+         * @deprecated
+         * @description Deprecated alias of `POST /api/v1/counties/{countyId}/held-refund-payouts`, kept until Wed, 30 Jun 2027 00:00:00 GMT; answers carry `Deprecation`, `Sunset` and `Link: <…>; rel="successor-version"`.
          *
          *     Needs the permission `returns:write` (Record returns and the refunds paid for a shop), within the caller's scope.
          */
@@ -2153,7 +2220,8 @@ export interface paths {
         put?: never;
         /**
          * Approved held refunds not yet paid for a phone, to pay at the counter (any shop of the county)
-         * @description Approved held refunds not yet paid for a phone, to pay at the counter (any shop of the county).
+         * @deprecated
+         * @description Deprecated alias of `POST /api/v1/counties/{countyId}/held-refunds/payable`, kept until Wed, 30 Jun 2027 00:00:00 GMT; answers carry `Deprecation`, `Sunset` and `Link: <…>; rel="successor-version"`.
          *
          *     Needs the permission `returns:write` (Record returns and the refunds paid for a shop), within the caller's scope.
          */
@@ -2266,7 +2334,8 @@ export interface paths {
         put?: never;
         /**
          * Record a settlement payment between the scheme and a shop, closing its statement for the period
-         * @description Record a settlement payment between the scheme and a shop, closing its statement for the period.
+         * @deprecated
+         * @description Deprecated alias of `POST /api/v1/counties/{countyId}/settlements`, kept until Wed, 30 Jun 2027 00:00:00 GMT; answers carry `Deprecation`, `Sunset` and `Link: <…>; rel="successor-version"`.
          *
          *     Needs the permission `settlements:write` (Record settlement payments between the scheme and a shop), within the caller's scope.
          */
@@ -8889,10 +8958,201 @@ export interface operations {
             };
         };
     };
+    post_counties_countyId_held_refund_payouts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "heldRefundId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "phone": "example text"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: date-time
+                     * @description When it was paid at the counter (default: now)
+                     */
+                    eventTime?: string;
+                    /** Format: uuid */
+                    heldRefundId: string;
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    id: string;
+                    /** @description The farmer’s mobile number (sent in the body, never in a URL) */
+                    phone: string;
+                    /** Format: uuid */
+                    shopId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A retry: the original answer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Amount in fen (1 yuan = 100 fen) */
+                        amountFen: number;
+                        /** Format: date-time */
+                        eventTime: string;
+                        /** Format: uuid */
+                        heldRefundId: string;
+                        /** @enum {string} */
+                        method: "cash" | "mobile" | "prepaid";
+                        /** Format: uuid */
+                        payoutId: string;
+                        /** Format: date-time */
+                        recordedAt: string;
+                        reference: string | null;
+                        /** Format: uuid */
+                        shopId: string | null;
+                    };
+                };
+            };
+            /** @description The payout */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Amount in fen (1 yuan = 100 fen) */
+                        amountFen: number;
+                        /** Format: date-time */
+                        eventTime: string;
+                        /** Format: uuid */
+                        heldRefundId: string;
+                        /** @enum {string} */
+                        method: "cash" | "mobile" | "prepaid";
+                        /** Format: uuid */
+                        payoutId: string;
+                        /** Format: date-time */
+                        recordedAt: string;
+                        reference: string | null;
+                        /** Format: uuid */
+                        shopId: string | null;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description HELD_REFUND_NOT_APPROVED, HELD_REFUND_ALREADY_PAID, IDEMPOTENCY_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description HELD_REFUND_PHONE_MISMATCH */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
     get_counties_countyId_held_refunds: {
         parameters: {
             query?: {
-                /** @description At most this many, oldest first (default 200) */
+                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                cursor?: string;
+                /** @description Page size (default 200, as before paging) */
                 limit?: number;
                 /** @description Only this state (default: all) */
                 state?: "held" | "approved" | "declined" | "paid" | "voided";
@@ -8975,6 +9235,8 @@ export interface operations {
                             state: "held" | "approved" | "declined" | "paid" | "voided";
                             unitCode: string;
                         }[];
+                        /** @description Pass back as cursor for the next page; null on the last page */
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -9363,6 +9625,136 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    post_counties_countyId_held_refunds_payable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "phone": "example text"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The farmer’s mobile number (sent in the body, never in a URL) */
+                    phone: string;
+                    /**
+                     * Format: uuid
+                     * @description The shop asking (the counter that will pay)
+                     */
+                    shopId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description What the counter may pay now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        countyId: string;
+                        items: {
+                            /** @description Amount in fen (1 yuan = 100 fen) */
+                            amountFen: number;
+                            /** Format: uuid */
+                            heldRefundId: string;
+                            productName: string;
+                            /** Format: date-time */
+                            returnedAt: string;
+                            /** Format: uuid */
+                            returnedAtShopId: string;
+                            returnedAtShopName: string;
+                            unitCode: string;
+                        }[];
+                        /** @description Amount in fen (1 yuan = 100 fen) */
+                        totalFen: number;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description BODY_TOO_LARGE */
@@ -11356,7 +11748,12 @@ export interface operations {
     };
     get_counties_countyId_periods: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                cursor?: string;
+                /** @description Page size (default 240: every month the list holds, as before paging) */
+                limit?: number;
+            };
             header?: never;
             path: {
                 /** @description GB/T 2260 six-digit county code */
@@ -11375,6 +11772,31 @@ export interface operations {
                     "application/json": {
                         countyId: string;
                         firstOpenPeriod: string;
+                        items: {
+                            /** Format: date-time */
+                            closedAt: string | null;
+                            closedBy: string | null;
+                            ended: boolean;
+                            /** Format: date-time */
+                            figuresAsOf: string | null;
+                            /** Format: date-time */
+                            from: string;
+                            /** Format: uuid */
+                            latestReconciliationRunId: string | null;
+                            period: string;
+                            /** Format: uuid */
+                            reconciliationRunId: string | null;
+                            /** @enum {string} */
+                            state: "open" | "closed";
+                            /** Format: date-time */
+                            to: string;
+                        }[];
+                        /** @description Pass back as cursor for the next (older) page; null on the last page */
+                        nextCursor: string | null;
+                        /**
+                         * @deprecated
+                         * @description Deprecated: the same months as items; removed in the next release
+                         */
                         periods: {
                             /** Format: date-time */
                             closedAt: string | null;
@@ -12255,7 +12677,12 @@ export interface operations {
     };
     get_counties_countyId_products_productId_code_registry: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                cursor?: string;
+                /** @description Page size */
+                limit?: number;
+            };
             header?: never;
             path: {
                 /** @description GB/T 2260 six-digit county code */
@@ -12273,7 +12700,12 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @description Some import of this product completed (over all imports, not only this page) */
                         active: boolean;
+                        /**
+                         * @deprecated
+                         * @description Deprecated: the same imports as items; removed in the next release
+                         */
                         imports: {
                             actor: string;
                             codesAdded: number;
@@ -12290,6 +12722,24 @@ export interface operations {
                             startedAt: string;
                             state: string;
                         }[];
+                        items: {
+                            actor: string;
+                            codesAdded: number;
+                            codesRead: number;
+                            duplicates: number;
+                            /** Format: date-time */
+                            finishedAt: string | null;
+                            format: string;
+                            /** Format: uuid */
+                            importId: string;
+                            invalid: number;
+                            source: string;
+                            /** Format: date-time */
+                            startedAt: string;
+                            state: string;
+                        }[];
+                        /** @description Pass back as cursor for the next page; null on the last page */
+                        nextCursor: string | null;
                         /** Format: uuid */
                         productId: string;
                         registrySize: number;
@@ -14658,6 +15108,196 @@ export interface operations {
                 };
             };
             /** @description UNIT_CODE_INVALID, UNIT_CODE_PRODUCT_MISMATCH, PRODUCT_NOT_FOUND, NO_DEPOSIT_SCHEDULE, FARMER_NAME_REQUIRED, EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    post_counties_countyId_settlements: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "period": "0000-00",
+                 *       "amountFen": 1,
+                 *       "direction": "from_shop",
+                 *       "method": "bank"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Amount in fen (1 yuan = 100 fen) */
+                    amountFen: number;
+                    /**
+                     * Format: date-time
+                     * @description The statement cut-off this payment settles (default: now)
+                     */
+                    asOf?: string;
+                    /**
+                     * @description from_shop: the shop pays the scheme; to_shop: the scheme pays the shop
+                     * @enum {string}
+                     */
+                    direction: "from_shop" | "to_shop";
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    id: string;
+                    /** @enum {string} */
+                    method: "bank" | "cash" | "mobile";
+                    /** @description 2026-03 (monthly), 2026-W11 (weekly) or 2026-03-15 (daily) */
+                    period: string;
+                    reference?: string;
+                    /** Format: uuid */
+                    shopId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A retry: the original answer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Amount in fen (1 yuan = 100 fen) */
+                        amountFen: number;
+                        /** Format: date-time */
+                        asOf: string;
+                        countyId: string;
+                        direction: string;
+                        method: string;
+                        period: string;
+                        /** Format: date-time */
+                        recordedAt: string;
+                        reference: string | null;
+                        /** Format: uuid */
+                        settlementId: string;
+                        /** Format: uuid */
+                        shopId: string;
+                    };
+                };
+            };
+            /** @description The settlement */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Amount in fen (1 yuan = 100 fen) */
+                        amountFen: number;
+                        /** Format: date-time */
+                        asOf: string;
+                        countyId: string;
+                        direction: string;
+                        method: string;
+                        period: string;
+                        /** Format: date-time */
+                        recordedAt: string;
+                        reference: string | null;
+                        /** Format: uuid */
+                        settlementId: string;
+                        /** Format: uuid */
+                        shopId: string;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOTHING_TO_SETTLE, PERIOD_CLOSED, IDEMPOTENCY_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description SETTLEMENT_AMOUNT_MISMATCH, PERIOD_NOT_ENDED, INVALID_PERIOD */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -19240,6 +19880,12 @@ export interface operations {
             /** @description A retry: the original answer */
             200: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19265,6 +19911,12 @@ export interface operations {
             /** @description The payout */
             201: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19290,6 +19942,12 @@ export interface operations {
             /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
             400: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19299,6 +19957,12 @@ export interface operations {
             /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
             401: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19308,6 +19972,12 @@ export interface operations {
             /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
             403: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19317,6 +19987,12 @@ export interface operations {
             /** @description NOT_FOUND */
             404: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19326,6 +20002,12 @@ export interface operations {
             /** @description HELD_REFUND_NOT_APPROVED, HELD_REFUND_ALREADY_PAID, IDEMPOTENCY_CONFLICT */
             409: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19335,6 +20017,12 @@ export interface operations {
             /** @description BODY_TOO_LARGE */
             413: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19344,6 +20032,12 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
             415: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19353,6 +20047,12 @@ export interface operations {
             /** @description HELD_REFUND_PHONE_MISMATCH */
             422: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19362,6 +20062,12 @@ export interface operations {
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19371,6 +20077,12 @@ export interface operations {
             /** @description INTERNAL: a fault of the server; quote the request id in details */
             500: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19380,6 +20092,12 @@ export interface operations {
             /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
             503: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19423,6 +20141,12 @@ export interface operations {
             /** @description What the counter may pay now */
             200: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19449,6 +20173,12 @@ export interface operations {
             /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
             400: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19458,6 +20188,12 @@ export interface operations {
             /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
             401: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19467,6 +20203,12 @@ export interface operations {
             /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
             403: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19476,6 +20218,12 @@ export interface operations {
             /** @description BODY_TOO_LARGE */
             413: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19485,6 +20233,12 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
             415: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19494,6 +20248,12 @@ export interface operations {
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19503,6 +20263,12 @@ export interface operations {
             /** @description INTERNAL: a fault of the server; quote the request id in details */
             500: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19512,6 +20278,12 @@ export interface operations {
             /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
             503: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20844,6 +21616,12 @@ export interface operations {
             /** @description A retry: the original answer */
             200: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20869,6 +21647,12 @@ export interface operations {
             /** @description The settlement */
             201: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20894,6 +21678,12 @@ export interface operations {
             /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
             400: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20903,6 +21693,12 @@ export interface operations {
             /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
             401: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20912,6 +21708,12 @@ export interface operations {
             /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
             403: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20921,6 +21723,12 @@ export interface operations {
             /** @description NOTHING_TO_SETTLE, PERIOD_CLOSED, IDEMPOTENCY_CONFLICT */
             409: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20930,6 +21738,12 @@ export interface operations {
             /** @description BODY_TOO_LARGE */
             413: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20939,6 +21753,12 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
             415: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20948,6 +21768,12 @@ export interface operations {
             /** @description SETTLEMENT_AMOUNT_MISMATCH, PERIOD_NOT_ENDED, INVALID_PERIOD */
             422: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20957,6 +21783,12 @@ export interface operations {
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20966,6 +21798,12 @@ export interface operations {
             /** @description INTERNAL: a fault of the server; quote the request id in details */
             500: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20975,6 +21813,12 @@ export interface operations {
             /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
             503: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {

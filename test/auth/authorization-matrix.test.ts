@@ -93,7 +93,8 @@ describe('authorisation matrix: every route × role × scope', function () {
     expect(missing).to.deep.equal([]);
     expect(scoped.map((r) => `${r.method.toUpperCase()} ${r.path}`)).to.include.members([
       'POST /api/v1/sales', 'POST /api/v1/returns', 'POST /api/v1/reversals', 'POST /api/v1/settlements',
-      'POST /api/v1/counties/:countyId/sales', 'POST /api/v1/counties/:countyId/returns', 'POST /api/v1/counties/:countyId/reversals',
+      'POST /api/v1/counties/:countyId/sales', 'POST /api/v1/counties/:countyId/returns', 'POST /api/v1/counties/:countyId/reversals', 'POST /api/v1/counties/:countyId/settlements',
+      'POST /api/v1/counties/:countyId/held-refunds/payable', 'POST /api/v1/counties/:countyId/held-refund-payouts', 'POST /api/v1/held-refunds/payable', 'POST /api/v1/held-refund-payouts',
       'POST /api/v1/sync/batches', 'GET /api/v1/sync/snapshot', 'POST /api/v1/counties',
     ]);
   });

@@ -56,8 +56,13 @@ export class HeldRefundService {
   constructor(private readonly deps: AppDeps) {}
 
   /** The review queue: who (masked), where, when, which code, and the phone's history. */
-  async list(countyId: string, q: { state?: HeldState; limit: number }): Promise<unknown[]> {
+  async list(countyId: string, q: { state?: HeldState; limit: number; cursor?: string }): Promise<{ items: unknown[]; nextCursor: string | null }> {
     const knex = this.deps.db.knex;
+    // The cursor is the last held refund of the previous page (its id): the next page starts after
+    // its (recorded_at, id), compared in the database so no precision is lost on the way.
+    if (q.cursor && !(await knex('held_refunds').where({ county_id: countyId, id: q.cursor }).first('id'))) {
+      throw new AppError('VALIDATION_FAILED', undefined, [{ field: '/query/cursor', code: 'cursor', message: 'is not a cursor this server gave (pass back nextCursor unchanged)' }]);
+    }
     const rows = (await knex.raw(`
       SELECT h.*, f.phone_e164, s.name AS shop_name, p.name AS product_name, r.return_no,
              d.decision, d.reason AS decision_reason, d.actor AS decided_by, d.decided_at,
@@ -73,12 +78,15 @@ export class HeldRefundService {
         JOIN returns r ON r.county_id = h.county_id AND r.id = h.return_id
         LEFT JOIN held_refund_decisions d ON d.county_id = h.county_id AND d.held_refund_id = h.id
        WHERE h.county_id = ? ${q.state ? 'AND h.state = ?' : ''}
-       ORDER BY h.recorded_at, h.id LIMIT ?`, [countyId, ...(q.state ? [q.state] : []), q.limit])).rows as Array<Record<string, any>>;
+         ${q.cursor ? 'AND (h.recorded_at, h.id) > (SELECT c.recorded_at, c.id FROM held_refunds c WHERE c.county_id = h.county_id AND c.id = ?)' : ''}
+       ORDER BY h.recorded_at, h.id LIMIT ?`, [countyId, ...(q.state ? [q.state] : []), ...(q.cursor ? [q.cursor] : []), q.limit + 1])).rows as Array<Record<string, any>>;
+    const more = rows.length > q.limit;
+    if (more) rows.pop();
     const payouts = rows.length
       ? ((await knex('held_refund_payouts').where({ county_id: countyId }).whereIn('held_refund_id', rows.map((r) => r.id))) as Array<Record<string, any>>)
       : [];
     const payoutOf = new Map(payouts.map((p) => [p.held_refund_id, payoutView(p)]));
-    return rows.map((r) => ({
+    const items = rows.map((r) => ({
       heldRefundId: r.id, state: r.state, reason: r.reason, amountFen: Number(r.amount_fen), prepaidFen: Number(r.prepaid_fen),
       unitCode: r.unit_code, productId: r.product_id, productName: r.product_name,
       returnId: r.return_id, returnNo: `HS${countyId}-${String(r.return_no).padStart(8, '0')}`, itemNo: r.item_no,
@@ -88,6 +96,7 @@ export class HeldRefundService {
       decision: r.decision ? { decision: r.decision, reason: r.decision_reason ?? null, decidedBy: r.decided_by, decidedAt: new Date(r.decided_at).toISOString() } : null,
       payout: payoutOf.get(r.id) ?? null,
     }));
+    return { items, nextCursor: more ? (rows[rows.length - 1]!.id as string) : null };
   }
 
   /** Approve or decline (once). An approval of an item an offline till already paid settles that payment at once. */

@@ -1,6 +1,6 @@
 // Periods of a county: list months with their state, and close one (county officials, admins).
 import { route, type RouteDef } from '../../http/route.js';
-import { COUNTY_CODE, arr, bool, dateTime, enumOf, nullable, obj, str, uuid } from '../../shared/schemas/builders.js';
+import { COUNTY_CODE, arr, bool, dateTime, enumOf, int, nullable, obj, str, uuid } from '../../shared/schemas/builders.js';
 import { PeriodService } from './period-service.js';
 
 const PERIOD = obj({
@@ -14,9 +14,21 @@ export const periodRoutes: RouteDef[] = [
   route({
     method: 'get', path: '/api/v1/counties/:countyId/periods', tag: 'reconciliation', auth: { permission: 'ledger:read' },
     summary: 'The months of a county with their state (open or closed) and the first open month late records are booked in',
+    description: 'A page of months, newest first: pass `nextCursor` back as `cursor` for older months. `periods` is the same page under its old name, deprecated, removed in the next release.',
     params: obj({ countyId: COUNTY_CODE }),
-    responses: { 200: { description: 'Months, newest first', schema: obj({ countyId: str(), firstOpenPeriod: str(), periods: arr(PERIOD) }) } },
-    handler: async ({ params, deps }) => ({ body: await new PeriodService(deps).list(params.countyId) }),
+    query: obj({
+      limit: int({ min: 1, max: 500, description: 'Page size (default 240: every month the list holds, as before paging)' }),
+      cursor: { ...MONTH, description: 'The nextCursor of the previous page, exactly as the server returned it' },
+    }, ['limit', 'cursor']),
+    responses: { 200: { description: 'Months, newest first', schema: obj({
+      countyId: str(), firstOpenPeriod: str(), items: arr(PERIOD),
+      nextCursor: nullable(str({ description: 'Pass back as cursor for the next (older) page; null on the last page' })),
+      periods: { ...arr(PERIOD), deprecated: true, description: 'Deprecated: the same months as items; removed in the next release' },
+    }) } },
+    handler: async ({ params, query, deps }) => {
+      const page = await new PeriodService(deps).list(params.countyId, { limit: query.limit ?? 240, cursor: query.cursor });
+      return { body: { ...page, periods: page.items } };
+    },
   }),
   route({
     method: 'post', path: '/api/v1/counties/:countyId/periods/:period/close', tag: 'reconciliation', auth: { permission: 'periods:close' },

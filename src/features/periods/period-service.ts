@@ -60,7 +60,8 @@ async function lastRecordedIn(knex: Knex, countyId: string, key: string, from: D
 export class PeriodService {
   constructor(private readonly deps: AppDeps) {}
 
-  async list(countyId: string): Promise<{ countyId: string; firstOpenPeriod: string; periods: PeriodView[] }> {
+  /** A page of months, newest first; `cursor` is the last month of the previous page. */
+  async list(countyId: string, page: { limit: number; cursor?: string } = { limit: 240 }): Promise<{ countyId: string; firstOpenPeriod: string; items: PeriodView[]; nextCursor: string | null }> {
     const knex = this.deps.db.knex;
     const now = this.deps.clock.now();
     const county = await loadCountyPolicy(knex, countyId);
@@ -75,7 +76,9 @@ export class PeriodService {
     for (let i = 0; i < 240 && key <= current; i++, key = nextMonth(key)) periods.push(view(key, county.timezone, now, closed.get(key), runs.get(key) ?? null));
     let firstOpen = periods.find((p) => p.state === 'open')?.period ?? nextMonth(current);
     while (closed.has(firstOpen)) firstOpen = nextMonth(firstOpen);
-    return { countyId, firstOpenPeriod: firstOpen, periods: periods.reverse() };
+    const older = periods.reverse().filter((p) => page.cursor === undefined || p.period < page.cursor);
+    const items = older.slice(0, page.limit);
+    return { countyId, firstOpenPeriod: firstOpen, items, nextCursor: older.length > page.limit ? items[items.length - 1]!.period : null };
   }
 
   async close(principal: Principal, countyId: string, key: string): Promise<PeriodView> {

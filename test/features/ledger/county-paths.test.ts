@@ -102,7 +102,7 @@ describe('county-scoped paths for sales, returns and reversals, with deprecated 
     }
     const deprecated = Object.entries(doc.paths as Record<string, Record<string, { deprecated?: boolean }>>)
       .flatMap(([p, ops]) => Object.entries(ops).filter(([, op]) => op.deprecated).map(([m]) => `${m} ${p}`));
-    expect(deprecated.sort()).to.deep.equal(['post /api/v1/returns', 'post /api/v1/reversals', 'post /api/v1/sales']);
+    expect(deprecated.sort()).to.deep.equal(['post /api/v1/held-refund-payouts', 'post /api/v1/held-refunds/payable', 'post /api/v1/returns', 'post /api/v1/reversals', 'post /api/v1/sales', 'post /api/v1/settlements']);
   });
 });
 
