@@ -31,7 +31,7 @@ export const manifestRoutes: RouteDef[] = [
     method: 'get', path: base, tag: 'custody', auth: { permission: 'custody:read' },
     summary: 'List manifests (haulers: those they carry; facilities: those sent to them; clerks: those with their bags)',
     params: obj({ countyId: COUNTY_CODE }),
-    query: obj({ status: enumOf(MANIFEST_STATUSES), trackingNo: str({ max: 40, description: 'Find by tracking number (check digits verified)' }), ...PAGE_QUERY }, ['status', 'trackingNo', 'limit', 'cursor']),
+    query: obj({ status: enumOf(MANIFEST_STATUSES), trackingNo: str({ max: 40, pattern: '^[\\s-]*(?:[0-9][\\s-]*){16}$', description: 'Find by tracking number: 16 digits (spaces and dashes between are ignored), county (6) + serial (8) + ISO 7064 MOD 97-10 check digits (2). Check digits that do not fit — which a pattern cannot state — are refused with 422 INVALID_TRACKING_NUMBER', examples: ['5114250000001290'] }), ...PAGE_QUERY }, ['status', 'trackingNo', 'limit', 'cursor']),
     responses: { 200: { description: 'A page of manifests', schema: page(MANIFEST) }, 422: { description: 'INVALID_TRACKING_NUMBER' } },
     handler: async ({ params, query, principal, deps }) => ({ body: await new ManifestService(deps).list(principal, params.countyId, query) }),
   }),
