@@ -46,7 +46,13 @@ function oneOfWords(branches: JsonSchema[]): string {
 function toDetail(where: string, e: ErrorObject, root: JsonSchema): ErrorDetail {
   let field = `/${where}${e.instancePath}`;
   let message = e.message ?? 'is not valid';
-  if (e.keyword === 'oneOf') {
+  if (e.keyword === 'not') {
+    // not: { required: [k] }: the field is not allowed in this case; the rule's description says when.
+    const negated = schemaAt(root, `${e.schemaPath}/x`) as JsonSchema | undefined;
+    const rule = schemaAt(root, e.schemaPath.replace(/\/(?:then|else)\/not$/, '/x')) as JsonSchema | undefined;
+    const only = Array.isArray(negated?.required) && negated.required.length === 1 ? String(negated.required[0]) : null;
+    if (only) return { field: `${field}/${only}`, code: 'not_allowed', message: typeof rule?.description === 'string' ? `is not allowed here: ${rule.description}` : 'is not allowed here' };
+  } else if (e.keyword === 'oneOf') {
     const branches = schemaAt(root, `${e.schemaPath}/x`) as JsonSchema[] | undefined;
     if (Array.isArray(branches) && branches.every((b) => Array.isArray(b.required))) return { field, code: 'one_of', message: `give exactly one of ${oneOfWords(branches)}` };
   } else if (e.keyword === 'pattern' && String((e.params as { pattern: string }).pattern).length > 60) {
@@ -116,7 +122,8 @@ export function validate(where: 'body' | 'query' | 'params', schema: JsonSchema,
   if (!fn(value) || nul.length) {
     // Inside an "exactly one of" the branches' own failures only repeat it: one line per oneOf.
     const oneOfs = (fn.errors ?? []).filter((e) => e.keyword === 'oneOf');
-    const errors = (fn.errors ?? []).filter((e) => !oneOfs.some((o) => o !== e && e.schemaPath.startsWith(`${o.schemaPath}/`)));
+    // An if/then/else failure is said by the then/else branch's own errors.
+    const errors = (fn.errors ?? []).filter((e) => e.keyword !== 'if' && !oneOfs.some((o) => o !== e && e.schemaPath.startsWith(`${o.schemaPath}/`)));
     const details = [...nul, ...errors.map((e) => toDetail(where, e, schema))];
     // One line per field is enough; ajv may report the same field for several keywords.
     const seen = new Set<string>();
