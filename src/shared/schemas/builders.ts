@@ -51,10 +51,13 @@ export const arr = (items: JsonSchema, opts: { min?: number; max?: number } = {}
  * schema object, so the JSON Schema itself stays plain (ajv strict mode, OpenAPI, terminals).
  */
 export const SCHEMA_ERROR_CODES = new WeakMap<JsonSchema, string>();
+/** Every code some schema is refused with (besides VALIDATION_FAILED). */
+export const SCHEMA_REFUSAL_CODES = new Set<string>();
 
 /** The schema, refused with this stable code (see SCHEMA_ERROR_CODES). */
 export function refusedAs<T extends JsonSchema>(code: string, schema: T): T {
   SCHEMA_ERROR_CODES.set(schema, code);
+  SCHEMA_REFUSAL_CODES.add(code);
   return schema;
 }
 

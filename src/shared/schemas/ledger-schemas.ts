@@ -17,13 +17,13 @@ export type RejectionReason = (typeof REJECTION_REASONS)[number];
 export const PERSON = obj({ phone: PHONE, name: text(100, 'Needed only when the phone number is not registered yet'), village: str({ max: 100 }) }, ['name', 'village']);
 
 /**
- * A settlement period: a month, an ISO week or a day, each written as a real one (years 1000–9999, months
+ * A settlement period: a month, an ISO week or a day, each written as a real one (years 1900–2999, months
  * 01–12, weeks 01–53, calendar dates with leap years). Which of the three a county uses is its setting, and week 53
  * exists only in some years: both are checked by the server (422 INVALID_PERIOD).
  */
 export const SETTLEMENT_PERIOD = refusedAs('INVALID_PERIOD', str({
-  pattern: '^[1-9][0-9]{3}-(?:0[1-9]|1[0-2])$|^[1-9][0-9]{3}-W(?:0[1-9]|[1-4][0-9]|5[0-3])$|^[1-9][0-9]{3}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))$|^(?:[1-9][0-9](?:0[48]|[2468][048]|[13579][26])|(?:[2468][048]|[13579][26])00)-02-29$',
-  description: '2026-03 (monthly), 2026-W11 (ISO week) or 2026-03-15 (daily), as the county settles; another kind, or week 53 of a year without one, is refused with 422 INVALID_PERIOD',
+  pattern: '^(?:19|2[0-9])[0-9]{2}-(?:0[1-9]|1[0-2])$|^(?:19|2[0-9])[0-9]{2}-W(?:0[1-9]|[1-4][0-9]|5[0-3])$|^(?:19|2[0-9])[0-9]{2}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))$|^(?:(?:19|2[0-9])(?:0[48]|[2468][048]|[13579][26])|2[048]00)-02-29$',
+  description: '2026-03 (monthly), 2026-W11 (ISO week) or 2026-03-15 (daily) of the years 1900–2999, as the county settles; another kind, or week 53 of a year without one, is refused with 422 INVALID_PERIOD',
   examples: ['2026-03'],
 }));
 
