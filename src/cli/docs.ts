@@ -34,7 +34,10 @@ function unitOf(name: string, s: JsonSchema): string {
   if (/Pct$|Percent$/.test(name)) return 'percent';
   if (/Days$/.test(name)) return 'days';
   if (/Ms$/.test(name)) return 'ms';
-  if (/Seconds$/.test(name)) return 'seconds';
+  if (/Seconds$/.test(name) || /^Seconds\b/.test(String(s.description ?? ''))) return 'seconds';
+  if (/Minutes$/.test(name)) return 'minutes';
+  if (/Ml$/.test(name)) return 'mL';
+  if (/(^q|Q)uantity$|(^c|C)ontainers$|ContainersExpired$/.test(name)) return 'containers';
   return '';
 }
 
@@ -121,6 +124,12 @@ export function renderApiMarkdown(): string {
     `The machine-readable OpenAPI 3.1 document is [openapi.json](openapi.json), also served at \`/api/v1/openapi.json\`. Errors: [errors.md](errors.md). The 32-digit unit code and how scans carry it: [unit-codes.md](unit-codes.md).`,
     '',
     'Every request but the public ones carries `Authorization: Bearer <token>`: a user access token from `POST /api/v1/auth/login`, or a POS terminal credential from `POST /api/v1/terminals/enrol`. Request bodies refuse unknown fields.',
+    '',
+    '## Reading this reference',
+    '',
+    'Each operation lists every field it takes and every field it answers: `purchaser.phone` is a field of an object, `lines[].gtin` a field of each item of an array. **unit** is what a number counts (fen: 1 yuan = 100 fen; grams; kg; percent); **constraints** are what the schema enforces (pattern, length, range, items, format, default). **Rules between fields** are stated in the schema too (`oneOf`, `if`/`then`) and refused with 400 `VALIDATION_FAILED` naming the field; rules only the server can check (a GTIN check digit, a county setting) are in the field\'s description with the code they answer. A field whose form is refused keeps its own code (`INVALID_PHONE`, `INVALID_REGISTRATION_NO`, `INVALID_PERIOD`, …, 422).',
+    '',
+    'The example request and response of each operation are built from the schemas (`src/shared/schemas/example.ts`); `test/http/schema-examples.test.ts` validates every one against its schema and sends every request example to the server, which must not refuse its form.',
     '',
     ...API_CONVENTIONS,
     '## Roles and permissions',
