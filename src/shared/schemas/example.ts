@@ -79,6 +79,11 @@ export function exampleFor(schema: JsonSchema | undefined, key?: string, depth =
       for (const k of Object.keys(props)) if (want.size < atLeast && !excludedByAlternatives(schema, k)) want.add(k);
       const out: Record<string, unknown> = {};
       for (const [k, s] of Object.entries(props)) if (want.has(k)) out[k] = exampleFor(s, k, depth + 1);
+      // if/then/else rules (allOf): the fields the branch that applies to the example requires.
+      for (const rule of (schema.allOf ?? []) as JsonSchema[]) {
+        const branch = rule.if ? (matchesConsts(rule.if as JsonSchema, out) ? rule.then : rule.else) as JsonSchema | undefined : undefined;
+        for (const k of ((branch?.required as string[] | undefined) ?? [])) if (!(k in out) && props[k]) out[k] = exampleFor(props[k], k, depth + 1);
+      }
       return out;
     }
     case 'array': {
@@ -197,4 +202,9 @@ export function stringMatching(pattern: string, extra = 0): string | null {
   } catch {
     return null;
   }
+}
+
+/** Whether a value meets an `if` made of property constants (the only kind the schemas use). */
+function matchesConsts(cond: JsonSchema, value: Record<string, unknown>): boolean {
+  return Object.entries((cond.properties ?? {}) as Record<string, JsonSchema>).every(([k, p]) => (p.const === undefined ? true : value[k] === p.const));
 }
