@@ -57,7 +57,7 @@ describe('schema patterns against the running server (fast-check)', function () 
   });
 
   it('sale purchaser phone: a landline is refused by the schema as INVALID_PHONE, naming the field', async () => {
-    const res = await t.api().post('/api/v1/sales').set('Authorization', clerk).send({
+    const res = await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerk).send({
       id: '01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d', shopId: '01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d', eventTime: '2026-03-15T01:00:00.000Z',
       purchaser: { phone: '0833-5123456' }, lines: [{ gtin: '6923456789012', quantity: 1 }],
     }) as Answer;

@@ -7,7 +7,7 @@ import { useTestApp } from '../../support/harness.js';
 import { newClientId } from '../../../src/shared/client-id.js';
 import { gtinCheckDigitOk } from '../../../src/shared/gtin.js';
 import { ReferenceCache, scanFailureText, type Snapshot } from '../../../terminals/pos/reference-cache.js';
-import { GLYPHOSATE, SHOP_A, balances, returnBody, saleBody } from './ledger-fixtures.js';
+import { GLYPHOSATE, SHOP_A, balances, countyScoped, returnBody, saleBody } from './ledger-fixtures.js';
 
 /** The product's own GTIN with its last digit changed: a barcode misread by one digit. */
 const misread = (gtin: string): string => gtin.slice(0, -1) + String((Number(gtin.slice(-1)) + 3) % 10);
@@ -15,7 +15,8 @@ const misread = (gtin: string): string => gtin.slice(0, -1) + String((Number(gti
 describe('naming the product: exactly one of productId / gtin, and INVALID_GTIN', () => {
   const t = useTestApp();
   let gtin: string;
-  const post = async (path: string, body: unknown) => t.api().post(path).set('Authorization', await t.token('clerk.qingcheng')).send(body as object);
+  // Sales and returns go to the county paths (/api/v1/counties/{countyId}/…); the sync path is its own.
+  const post = async (path: string, body: unknown) => { const c = countyScoped(path, body); return t.api().post(c.path).set('Authorization', await t.token('clerk.qingcheng')).send(c.body as object); };
 
   before(async () => {
     gtin = (await t.db.knex('products').where({ id: GLYPHOSATE.id }).first('gtin')).gtin as string;
