@@ -153,7 +153,8 @@ export function renderApiMarkdown(): string {
       const rows = [...fieldRows(r.params, 'path'), ...fieldRows(r.query, 'query'), ...fieldRows(r.body, 'body', '', rules)];
       if (rows.length) out.push(...TABLE_HEAD, ...rows, '');
       if (rules.length) out.push('Rules between fields:', '', ...rules.map((x) => `- ${x}`), '');
-      if (r.body) out.push(...exampleBlock('Example request body', exampleFor(r.body)));
+      // A route's own bodyExample (a request that makes sense end to end) wins over one built from the schema.
+      if (r.body) out.push(...exampleBlock('Example request body', r.bodyExample ?? exampleFor(r.body)));
       out.push(`Responses: ${Object.entries(r.responses).map(([s, d]) => `${s} ${d.description}`).join('; ')}.`, '');
       const documented = Object.entries(r.responses).filter(([, d]) => d.schema);
       for (const [status, d] of documented) {
