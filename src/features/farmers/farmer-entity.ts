@@ -1,9 +1,9 @@
 // Farmers who pay deposits and return containers. Their names and phone numbers are personal data:
 // clerks see them to serve the farmer; officials see masked identifiers only.
 import type { EntityDef } from '../reference/entity.js';
-import { bool, enumOf, nullable, refusedAs, str, text, uuid } from '../../shared/schemas/builders.js';
+import { bool, enumOf, nullable, str, text, uuid } from '../../shared/schemas/builders.js';
 import { AppError } from '../../http/errors.js';
-import { PHONE_PATTERN, maskName, maskPhone, normalisePhone } from '../../shared/phone.js';
+import { maskName, maskPhone, normalisePhone } from '../../shared/phone.js';
 import { seesFarmerIdentity } from '../../auth/permissions.js';
 import { requireRef, trimStrings } from '../reference/entity-rules.js';
 
@@ -20,13 +20,13 @@ export const farmerEntity: EntityDef = {
     name: { schema: text(100), create: 'required', update: true },
     village: { schema: str({ max: 100 }), create: 'optional', update: true },
     townshipId: { schema: nullable(uuid()), create: 'optional', update: true },
-    phone: { schema: refusedAs('INVALID_PHONE', str({ min: 5, max: 30, pattern: PHONE_PATTERN, description: 'A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164 (+8613800138000). Landlines and service numbers cannot receive SMS: 422 INVALID_PHONE', examples: ['138 0013 8000'] })), create: 'required', update: true },
+    phone: { schema: str({ min: 5, max: 30, description: 'Mobile number in any common form; stored as E.164 (+8613800138000)' }), create: 'required', update: true },
     language: { schema: enumOf(['zh', 'en'], 'Language of SMS replies'), create: 'optional', update: true },
     smsOptOut: { schema: bool('The farmer texted 退订/STOP: no notifications'), create: 'optional', update: true },
   },
   filters: {
     phone: {
-      schema: refusedAs('INVALID_PHONE', str({ min: 5, max: 30, pattern: PHONE_PATTERN, description: 'Find a farmer by phone number (clerks and terminals), in any spelling the phone field takes', examples: ['13800138000'] })),
+      schema: str({ min: 5, max: 30, description: 'Find a farmer by phone number (clerks and terminals)' }),
       apply: (q, v: string, principal) => {
         if (!seesFarmerIdentity(principal)) throw new AppError('FORBIDDEN', 'Officials cannot look farmers up by phone number');
         void q.where({ phone_e164: normalisedPhoneOrThrow(v, '/query/phone') });
