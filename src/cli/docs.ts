@@ -10,25 +10,109 @@ import { ERROR_CATALOGUE } from '../http/errors.js';
 import { PERMISSIONS, ROLE_PERMISSIONS, ACTOR_ROLES } from '../auth/permissions.js';
 import type { JsonSchema } from '../shared/schemas/builders.js';
 import { API_CONVENTIONS } from './api-conventions.js';
+import { exampleFor } from '../shared/schemas/example.js';
 
 export const DOCS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs');
 
 function typeOf(s: JsonSchema): string {
   if (s.enum) return (s.enum as unknown[]).map((v) => JSON.stringify(v)).join(' \\| ');
+  if (s.const !== undefined) return JSON.stringify(s.const);
   if (Array.isArray(s.type)) return (s.type as string[]).join(' \\| ');
   if (s.type === 'array') return `${typeOf((s.items ?? {}) as JsonSchema)}[]`;
-  if (s.anyOf) return (s.anyOf as JsonSchema[]).map(typeOf).join(' \\| ');
-  const t = String(s.type ?? 'any');
-  return s.format ? `${t} (${String(s.format)})` : s.pattern ? `${t} \`${String(s.pattern)}\`` : t;
+  if (s.anyOf && s.type === undefined) return (s.anyOf as JsonSchema[]).map(typeOf).join(' \\| ');
+  if (s.oneOf && s.type === undefined) return (s.oneOf as JsonSchema[]).map(typeOf).join(' \\| ');
+  return String(s.type ?? 'any');
 }
 
-function fieldTable(schema: JsonSchema | undefined, where: string): string[] {
-  if (!schema || !schema.properties) return [];
-  const req = new Set((schema.required as string[] | undefined) ?? []);
-  const rows = Object.entries(schema.properties as Record<string, JsonSchema>).map(
-    ([k, s]) => `| ${where} | \`${k}\` | ${typeOf(s).replace(/\|(?!\s)/g, '\\|')} | ${req.has(k) || where === 'path' ? 'yes' : ''} | ${String(s.description ?? '').replace(/\|/g, '/')} |`,
-  );
+/** The unit a number or amount is in, from the field's name (the house naming: …Fen, …Grams, …Kg, …Pct). */
+function unitOf(name: string, s: JsonSchema): string {
+  const t = Array.isArray(s.type) ? (s.type as string[]) : [String(s.type ?? '')];
+  if (!t.includes('integer') && !t.includes('number')) return '';
+  if (/Fen$/.test(name) || /\bin fen\b/i.test(String(s.description ?? ''))) return 'fen (1 yuan = 100 fen)';
+  if (/Grams$|Weight[gG]$/.test(name)) return 'grams';
+  if (/Kg$/.test(name)) return 'kg';
+  if (/Pct$|Percent$/.test(name)) return 'percent';
+  if (/Days$/.test(name)) return 'days';
+  if (/Ms$/.test(name)) return 'ms';
+  if (/Seconds$/.test(name) || /^Seconds\b/.test(String(s.description ?? ''))) return 'seconds';
+  if (/Minutes$/.test(name)) return 'minutes';
+  if (/Ml$/.test(name)) return 'mL';
+  if (/(^q|Q)uantity$|(^c|C)ontainers$|ContainersExpired$/.test(name)) return 'containers';
+  return '';
+}
+
+function constraintsOf(s: JsonSchema): string {
+  const c: string[] = [];
+  if (typeof s.format === 'string') c.push(`format ${s.format}`);
+  // A pattern too long to read (phone numbers) is in openapi.json; the description says what it takes.
+  if (typeof s.pattern === 'string') c.push(s.pattern.length > 120 ? 'pattern (long: see openapi.json)' : `pattern \`${s.pattern}\``);
+  if (s.minLength !== undefined || s.maxLength !== undefined) c.push(`length ${s.minLength ?? 0}–${s.maxLength ?? '∞'}`);
+  if (s.minimum !== undefined || s.maximum !== undefined) c.push(`${s.minimum ?? '−∞'} ≤ value ≤ ${s.maximum ?? '∞'}`);
+  if (s.exclusiveMinimum !== undefined) c.push(`> ${String(s.exclusiveMinimum)}`);
+  if (s.minItems !== undefined || s.maxItems !== undefined) c.push(`${s.minItems ?? 0}–${s.maxItems ?? '∞'} items`);
+  if (s.uniqueItems) c.push('unique items');
+  if (s.minProperties !== undefined) c.push(`at least ${String(s.minProperties)} field(s)`);
+  if (s.default !== undefined) c.push(`default ${JSON.stringify(s.default)}`);
+  return c.join('; ');
+}
+
+/** The object branch of a schema (itself, its items, or the non-null branch of a nullable one). */
+function objectOf(s: JsonSchema): JsonSchema | null {
+  if (s.properties) return s;
+  if (s.type === 'array' && s.items) return objectOf(s.items as JsonSchema);
+  const alts = (s.anyOf ?? s.oneOf) as JsonSchema[] | undefined;
+  if (alts && s.type === undefined) {
+    const objs = alts.filter((a) => a.type !== 'null').map(objectOf).filter((a): a is JsonSchema => a !== null);
+    if (objs.length === 1) return objs[0]!;
+  }
+  return null;
+}
+
+/** Rules between an object's fields that JSON Schema states (oneOf/anyOf of required sets, dependentRequired, not, if/then). */
+function objectRules(s: JsonSchema, where: string): string[] {
+  const out: string[] = [];
+  const at = where ? `\`${where}\`` : 'the body';
+  const reqSets = (alts: JsonSchema[]) => alts.map((a) => {
+    const req = ((a.required as string[] | undefined) ?? []).map((k) => `\`${k}\``).join(' + ');
+    const consts = Object.entries((a.properties ?? {}) as Record<string, JsonSchema>).filter(([, p]) => p.const !== undefined).map(([k, p]) => `\`${k}\` ${JSON.stringify(p.const)} or absent`);
+    return consts.length ? `${req} (with ${consts.join(', ')})` : req;
+  });
+  if (Array.isArray(s.oneOf) && s.properties) out.push(`${at}: exactly one of ${reqSets(s.oneOf as JsonSchema[]).join(', ')}.`);
+  if (Array.isArray(s.anyOf) && s.properties) out.push(`${at}: at least one of ${reqSets(s.anyOf as JsonSchema[]).join(', ')}.`);
+  if (s.dependentRequired) {
+    for (const [k, deps] of Object.entries(s.dependentRequired as Record<string, string[]>)) out.push(`${at}: \`${k}\` requires ${deps.map((d) => `\`${d}\``).join(', ')}.`);
+  }
+  if (typeof s['x-rule'] === 'string') out.push(`${at}: ${String(s['x-rule'])}`);
+  if (Array.isArray(s.allOf)) for (const sub of s.allOf as JsonSchema[]) if (typeof sub.description === 'string') out.push(`${at}: ${sub.description}`);
+  return out;
+}
+
+const cell = (v: string): string => v.replace(/\r?\n/g, ' ').replace(/(?<!\\)\|/g, '\\|');
+
+/** One row per field, nested objects and arrays of objects expanded (`purchaser.phone`, `lines[].gtin`). */
+function fieldRows(schema: JsonSchema | undefined, where: string, prefix = '', rules: string[] = [], depth = 0): string[] {
+  const o = schema ? objectOf(schema) : null;
+  if (!o || depth > 8) return [];
+  rules.push(...objectRules(o, prefix));
+  const req = new Set((o.required as string[] | undefined) ?? []);
+  const rows: string[] = [];
+  for (const [k, s] of Object.entries(o.properties as Record<string, JsonSchema>)) {
+    const name = prefix ? `${prefix}.${k}` : k;
+    const sub = objectOf(s);
+    const description = String(s.description ?? (sub && sub !== s ? sub.description ?? '' : ''));
+    rows.push(`| ${where} | \`${name}\` | ${cell(typeOf(s))} | ${req.has(k) || where === 'path' ? 'yes' : ''} | ${unitOf(k, s)} | ${cell(constraintsOf(s))} | ${cell(description)} |`);
+    if (sub && sub !== o) {
+      const isArray = s.type === 'array';
+      rows.push(...fieldRows(s, where, isArray ? `${name}[]` : name, rules, depth + 1));
+    }
+  }
   return rows;
+}
+
+const TABLE_HEAD = ['| in | name | type | required | unit | constraints | description |', '|---|---|---|---|---|---|---|'];
+
+function exampleBlock(title: string, value: unknown): string[] {
+  return [`${title}:`, '', '```json', JSON.stringify(value, null, 2), '```', ''];
 }
 
 export function renderApiMarkdown(): string {
@@ -37,9 +121,15 @@ export function renderApiMarkdown(): string {
     '# API reference',
     '',
     '_Generated by `npm run docs` from the route table and the JSON Schemas the server validates with; do not edit by hand._',
-    `The machine-readable OpenAPI 3.1 document is [openapi.json](openapi.json), also served at \`/api/v1/openapi.json\`. Errors: [errors.md](errors.md).`,
+    `The machine-readable OpenAPI 3.1 document is [openapi.json](openapi.json), also served at \`/api/v1/openapi.json\`. Errors: [errors.md](errors.md). The 32-digit unit code and how scans carry it: [unit-codes.md](unit-codes.md).`,
     '',
     'Every request but the public ones carries `Authorization: Bearer <token>`: a user access token from `POST /api/v1/auth/login`, or a POS terminal credential from `POST /api/v1/terminals/enrol`. Request bodies refuse unknown fields.',
+    '',
+    '## Reading this reference',
+    '',
+    'Each operation lists every field it takes and every field it answers: `purchaser.phone` is a field of an object, `lines[].gtin` a field of each item of an array. **unit** is what a number counts (fen: 1 yuan = 100 fen; grams; kg; percent); **constraints** are what the schema enforces (pattern, length, range, items, format, default). **Rules between fields** are stated in the schema too (`oneOf`, `if`/`then`) and refused with 400 `VALIDATION_FAILED` naming the field; rules only the server can check (a GTIN check digit, a county setting) are in the field\'s description with the code they answer. A field whose form is refused keeps its own code (`INVALID_PHONE`, `INVALID_REGISTRATION_NO`, `INVALID_PERIOD`, …, 422).',
+    '',
+    'The example request and response of each operation are built from the schemas (`src/shared/schemas/example.ts`); `test/http/schema-examples.test.ts` validates every one against its schema and sends every request example to the server, which must not refuse its form.',
     '',
     ...API_CONVENTIONS,
     '## Roles and permissions',
@@ -58,9 +148,27 @@ export function renderApiMarkdown(): string {
     for (const r of rs) {
       const who = r.auth === 'public' ? 'public' : r.auth === 'authenticated' ? 'any logged-in user or terminal' : `\`${r.auth.permission}\``;
       out.push(`### \`${r.method.toUpperCase()} ${r.path}\``, '', r.summary + '.' + (r.deprecated ? ` **Deprecated** until ${r.deprecated.sunset}: use \`${r.method.toUpperCase()} ${r.deprecated.successor}\`.` : ''), '', `Permission: ${who}.`, '');
-      const rows = [...fieldTable(r.params, 'path'), ...fieldTable(r.query, 'query'), ...fieldTable(r.body, 'body')];
-      if (rows.length) out.push('| in | name | type | required | description |', '|---|---|---|---|---|', ...rows, '');
+      if (r.description) out.push(r.description, '');
+      const rules: string[] = [];
+      const rows = [...fieldRows(r.params, 'path'), ...fieldRows(r.query, 'query'), ...fieldRows(r.body, 'body', '', rules)];
+      if (rows.length) out.push(...TABLE_HEAD, ...rows, '');
+      if (rules.length) out.push('Rules between fields:', '', ...rules.map((x) => `- ${x}`), '');
+      // A route's own bodyExample (a request that makes sense end to end) wins over one built from the schema.
+      if (r.body) out.push(...exampleBlock('Example request body', r.bodyExample ?? exampleFor(r.body)));
       out.push(`Responses: ${Object.entries(r.responses).map(([s, d]) => `${s} ${d.description}`).join('; ')}.`, '');
+      const documented = Object.entries(r.responses).filter(([, d]) => d.schema);
+      for (const [status, d] of documented) {
+        // The same schema for several statuses (201 and the 200 of a retry) is shown once.
+        if (documented.find(([, e]) => e.schema === d.schema)?.[0] !== status) continue;
+        const same = documented.filter(([, e]) => e.schema === d.schema).map(([s]) => s).join(' / ');
+        const resRules: string[] = [];
+        const resRows = fieldRows(d.schema, 'body', '', resRules);
+        out.push(`Response ${same} (\`${d.contentType ?? 'application/json'}\`):`, '');
+        if (resRows.length) out.push(...TABLE_HEAD, ...resRows, '');
+        if (resRules.length) out.push(...resRules.map((x) => `- ${x}`), '');
+      }
+      const first = documented.find(([s]) => s === '201') ?? documented[0];
+      if (first) out.push(...exampleBlock(`Example response ${first[0]}`, exampleFor(first[1].schema)));
     }
   }
   return out.join('\n');

@@ -42,7 +42,7 @@ export const ERROR_CATALOGUE = {
   // --- reference data rules ---
   INVALID_PHONE: { status: 422, message: 'The phone number is not a valid mobile number', message_zh: '手机号码无效' },
   INVALID_REGISTRATION_NO: { status: 422, message: 'The registration number must look like PD20120345 (PD, WP or LS and eight digits)', message_zh: '农药登记证号格式应为 PD20120345' },
-  INVALID_GTIN: { status: 422, message: 'The GTIN check digit is wrong', message_zh: '商品条码校验位错误' },
+  INVALID_GTIN: { status: 422, message: 'The GTIN check digit is wrong: a misread or mistyped barcode, not another product; scan again', message_zh: '商品条码校验位错误：读错或输错，请重扫' },
   SCHEDULE_OVERLAP: { status: 409, message: 'The deposit schedule overlaps another schedule of the same container type', message_zh: '押金标准的生效期与已有标准重叠' },
   SCHEDULE_IN_PAST: { status: 422, message: 'A deposit schedule cannot start before today: sales already recorded used the schedule then in force', message_zh: '押金标准不能早于今天生效' },
   CANNOT_DEACTIVATE_SELF: { status: 422, message: 'You cannot deactivate your own account; ask another official', message_zh: '不能停用自己的账户，请由其他管理人员操作' },

@@ -2,8 +2,8 @@
 // fields refused); path and query parameters arrive as text and are coerced to their declared types.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import type { JsonSchema } from '../shared/schemas/builders.js';
-import { AppError, type ErrorDetail } from './errors.js';
+import { SCHEMA_ERROR_CODES, type JsonSchema } from '../shared/schemas/builders.js';
+import { AppError, type ErrorCode, type ErrorDetail } from './errors.js';
 import { CLIENT_ID_EXPECTED, CLIENT_ID_PATTERN } from '../shared/client-id.js';
 import { PLAIN_WORDS } from '../shared/plain-words.js';
 
@@ -34,9 +34,31 @@ export function compile(schema: JsonSchema, coerce = false): ValidateFunction {
   return fn;
 }
 
-function toDetail(where: string, e: ErrorObject): ErrorDetail {
+/** "exactly one of" in words, from the required sets (and constants) of a oneOf's branches. */
+function oneOfWords(branches: JsonSchema[]): string {
+  return branches.map((b) => {
+    const req = ((b.required as string[] | undefined) ?? []).join(' and ');
+    const consts = Object.entries((b.properties ?? {}) as Record<string, JsonSchema>).filter(([, p]) => p.const !== undefined).map(([k, p]) => `${k} ${JSON.stringify(p.const)} or none`);
+    return consts.length ? `${req} (${consts.join(', ')})` : req;
+  }).join(', ');
+}
+
+function toDetail(where: string, e: ErrorObject, root: JsonSchema): ErrorDetail {
   let field = `/${where}${e.instancePath}`;
   let message = e.message ?? 'is not valid';
+  if (e.keyword === 'not') {
+    // not: { required: [k] }: the field is not allowed in this case; the rule's description says when.
+    const negated = schemaAt(root, `${e.schemaPath}/x`) as JsonSchema | undefined;
+    const rule = schemaAt(root, e.schemaPath.replace(/\/(?:then|else)\/not$/, '/x')) as JsonSchema | undefined;
+    const only = Array.isArray(negated?.required) && negated.required.length === 1 ? String(negated.required[0]) : null;
+    if (only) return { field: `${field}/${only}`, code: 'not_allowed', message: typeof rule?.description === 'string' ? `is not allowed here: ${rule.description}` : 'is not allowed here' };
+  } else if (e.keyword === 'oneOf') {
+    const branches = schemaAt(root, `${e.schemaPath}/x`) as JsonSchema[] | undefined;
+    if (Array.isArray(branches) && branches.every((b) => Array.isArray(b.required))) return { field, code: 'one_of', message: `give exactly one of ${oneOfWords(branches)}` };
+  } else if (e.keyword === 'pattern' && String((e.params as { pattern: string }).pattern).length > 60) {
+    // A long pattern (phone numbers) helps nobody in a message; the field's description says the form.
+    message = 'is not in the accepted form (see the field’s description in docs/api.md)';
+  }
   if (e.keyword === 'required') {
     field += `/${(e.params as { missingProperty: string }).missingProperty}`;
     message = 'is required';
@@ -74,12 +96,35 @@ export function nulDetails(where: string, value: unknown, pointer = '', depth = 
   return out;
 }
 
+/** The schema object an ajv error's keyword sits in, found by walking its schemaPath from the root. */
+function schemaAt(root: JsonSchema, schemaPath: string): JsonSchema | undefined {
+  const parts = schemaPath.replace(/^#\/?/, '').split('/').filter((p) => p !== '').map((p) => decodeURIComponent(p).replace(/~1/g, '/').replace(/~0/g, '~'));
+  let cur: unknown = root;
+  for (const p of parts.slice(0, -1)) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return cur !== null && typeof cur === 'object' ? (cur as JsonSchema) : undefined;
+}
+
+/** The stable code of a refusal: the schemas' own (SCHEMA_ERROR_CODES) when all problems agree on one. */
+function refusalCode(root: JsonSchema, errors: ErrorObject[], nul: number): ErrorCode {
+  if (nul > 0 || errors.length === 0) return 'VALIDATION_FAILED';
+  const codes = new Set(errors.map((e) => { const s = schemaAt(root, e.schemaPath); return s ? SCHEMA_ERROR_CODES.get(s) : undefined; }));
+  const [only] = codes;
+  return codes.size === 1 && only !== undefined ? (only as ErrorCode) : 'VALIDATION_FAILED';
+}
+
 /** Validates (and for params, coerces in place); throws VALIDATION_FAILED naming every bad field. */
 export function validate(where: 'body' | 'query' | 'params', schema: JsonSchema, value: unknown): void {
   const nul = nulDetails(where, value);
   const fn = compile(schema, where !== 'body');
   if (!fn(value) || nul.length) {
-    const details = [...nul, ...(fn.errors ?? []).map((e) => toDetail(where, e))];
+    // Inside an "exactly one of" the branches' own failures only repeat it: one line per oneOf.
+    const oneOfs = (fn.errors ?? []).filter((e) => e.keyword === 'oneOf');
+    // An if/then/else failure is said by the then/else branch's own errors.
+    const errors = (fn.errors ?? []).filter((e) => e.keyword !== 'if' && !oneOfs.some((o) => o !== e && e.schemaPath.startsWith(`${o.schemaPath}/`)));
+    const details = [...nul, ...errors.map((e) => toDetail(where, e, schema))];
     // One line per field is enough; ajv may report the same field for several keywords.
     const seen = new Set<string>();
     const unique = details.filter((d) => {
@@ -88,6 +133,6 @@ export function validate(where: 'body' | 'query' | 'params', schema: JsonSchema,
       seen.add(k);
       return true;
     });
-    throw new AppError('VALIDATION_FAILED', undefined, unique);
+    throw new AppError(refusalCode(schema, errors, nul.length), undefined, unique);
   }
 }

@@ -4077,13 +4077,16 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
                  *       "material": "HDPE"
                  *     }
                  */
                 "application/json": {
-                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
                     id: string;
                     /** @enum {string} */
                     material: "HDPE" | "PET" | "COEX" | "PP" | "glass" | "aluminium" | "plastic_bag" | "paper_bag" | "composite_bag";
@@ -4428,7 +4431,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "outcome": "accepted",
                  *       "measuredWeightG": 1,
                  *       "comment": "x"
@@ -4444,7 +4447,10 @@ export interface operations {
                         /** @enum {string} */
                         type: "count" | "weight" | "missing_bag" | "broken_seal" | "wrong_material";
                     }[];
-                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
                     id: string;
                     /** @description Grams */
                     measuredWeightG: number;
@@ -4592,7 +4598,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "counts": [
                  *         {
                  *           "containerTypeId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
@@ -4607,7 +4613,10 @@ export interface operations {
                         containerTypeId: string;
                         quantity: number;
                     }[];
-                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
                     id: string;
                     unitCodes?: string[];
                 };
@@ -4769,12 +4778,15 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "sealNo": "A"
                  *     }
                  */
                 "application/json": {
-                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
                     id: string;
                     /** @description Number printed on the tamper-evident seal */
                     sealNo: string;
@@ -6602,7 +6614,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "bagIds": [
                  *         "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b"
                  *       ],
@@ -6625,7 +6637,10 @@ export interface operations {
                     disposedOn: string;
                     /** @description Licence of the disposal facility */
                     facilityLicenceNo: string;
-                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
                     id: string;
                     /** @enum {string} */
                     method: "recycling" | "incineration" | "landfill";
@@ -8972,7 +8987,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
                  *       "heldRefundId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
                  *       "phone": "example text"
@@ -8986,7 +9001,10 @@ export interface operations {
                     eventTime?: string;
                     /** Format: uuid */
                     heldRefundId: string;
-                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
                     id: string;
                     /** @description The farmer’s mobile number (sent in the body, never in a URL) */
                     phone: string;
@@ -9311,16 +9329,19 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "decision": "approve"
                  *     }
                  */
                 "application/json": {
                     /** @enum {string} */
                     decision: "approve" | "decline";
-                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
                     id: string;
-                    /** @description Why (required to decline) */
+                    /** @description Why: required to decline (422 DECLINE_REASON_REQUIRED without it) */
                     reason?: string;
                 };
             };
@@ -9514,12 +9535,15 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "reference": "example text"
                  *     }
                  */
                 "application/json": {
-                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
                     id: string;
                     /**
                      * Format: date-time
@@ -10388,7 +10412,7 @@ export interface operations {
                 /** @description Page size */
                 limit?: number;
                 status?: "open" | "in_transit" | "delivered" | "closed";
-                /** @description Find by tracking number (check digits verified) */
+                /** @description Find by tracking number: 16 digits (spaces and dashes between are ignored), county (6) + serial (8) + ISO 7064 MOD 97-10 check digits (2). Check digits that do not fit — which a pattern cannot state — are refused with 422 INVALID_TRACKING_NUMBER */
                 trackingNo?: string;
             };
             header?: never;
@@ -10551,7 +10575,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "haulerId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
                  *       "facilityId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b"
                  *     }
@@ -10567,7 +10591,10 @@ export interface operations {
                      * @description The first transporter
                      */
                     haulerId: string;
-                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
                     id: string;
                 };
             };
@@ -10956,7 +10983,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "bagIds": [
                  *         "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b"
                  *       ]
@@ -10964,7 +10991,10 @@ export interface operations {
                  */
                 "application/json": {
                     bagIds: string[];
-                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
                     id: string;
                 };
             };
@@ -11137,7 +11167,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "bags": [
                  *         {
                  *           "bagId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
@@ -11171,7 +11201,10 @@ export interface operations {
                         /** @description The seal number as read at the gate */
                         sealNoRead?: string;
                     }[];
-                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
                     id: string;
                 };
             };
@@ -11318,7 +11351,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "handover": "pickup:000000000000000000000000000000000000",
                  *       "side": "giver",
                  *       "device": "example text"
@@ -11329,7 +11362,10 @@ export interface operations {
                     device: string;
                     /** @description pickup:<shopId> | transfer:<n> | delivery */
                     handover: string;
-                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
                     id: string;
                     /** @enum {string} */
                     side: "giver" | "receiver";
@@ -11578,7 +11614,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "haulerId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b"
                  *     }
                  */
@@ -11588,7 +11624,10 @@ export interface operations {
                      * @description The next transporter
                      */
                     haulerId: string;
-                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
                     id: string;
                 };
             };
@@ -12031,17 +12070,26 @@ export interface operations {
                             countyId: string;
                             /** Format: date-time */
                             createdAt: string;
-                            /** @description EAN-13 or other GTIN on the pack */
+                            /**
+                             * @description EAN-13 or other GTIN on the pack. The last digit is the GS1 check digit: a wrong one is refused with 422 INVALID_GTIN
+                             * @example 6923456789012
+                             */
                             gtin: string | null;
                             /** Format: uuid */
                             id: string;
                             manufacturer: string;
                             name: string;
-                            /** @description Digits 9–11 of the unit code */
+                            /**
+                             * @description Digits 9–11 of the unit code (docs/unit-codes.md)
+                             * @example 021
+                             */
                             packSizeCode: string | null;
                             /** @description e.g. 250 mL */
                             packSizeLabel: string;
-                            /** @description Pesticide registration number, e.g. PD20120345 */
+                            /**
+                             * @description Pesticide registration number: PD (pesticide), WP (sanitary pesticide) or LS (temporary) and eight digits, e.g. PD20120345; stored upper-case without spaces or dashes ("pd 2012-0345" is PD20120345). Other forms are refused with 422 INVALID_REGISTRATION_NO
+                             * @example PD20120345
+                             */
                             registrationNo: string;
                             /** Format: date-time */
                             updatedAt: string;
@@ -12121,7 +12169,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "registrationNo": "example text",
+                 *       "registrationNo": "PD20120345",
                  *       "name": "x",
                  *       "manufacturer": "x",
                  *       "containerTypeId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b"
@@ -12130,15 +12178,24 @@ export interface operations {
                 "application/json": {
                     /** Format: uuid */
                     containerTypeId: string;
-                    /** @description EAN-13 or other GTIN on the pack */
+                    /**
+                     * @description EAN-13 or other GTIN on the pack. The last digit is the GS1 check digit: a wrong one is refused with 422 INVALID_GTIN
+                     * @example 6923456789012
+                     */
                     gtin?: string | null;
                     manufacturer: string;
                     name: string;
-                    /** @description Digits 9–11 of the unit code */
+                    /**
+                     * @description Digits 9–11 of the unit code (docs/unit-codes.md)
+                     * @example 021
+                     */
                     packSizeCode?: string | null;
                     /** @description e.g. 250 mL */
                     packSizeLabel?: string;
-                    /** @description Pesticide registration number, e.g. PD20120345 */
+                    /**
+                     * @description Pesticide registration number: PD (pesticide), WP (sanitary pesticide) or LS (temporary) and eight digits, e.g. PD20120345; stored upper-case without spaces or dashes ("pd 2012-0345" is PD20120345). Other forms are refused with 422 INVALID_REGISTRATION_NO
+                     * @example PD20120345
+                     */
                     registrationNo: string;
                 };
             };
@@ -12161,17 +12218,26 @@ export interface operations {
                         countyId: string;
                         /** Format: date-time */
                         createdAt: string;
-                        /** @description EAN-13 or other GTIN on the pack */
+                        /**
+                         * @description EAN-13 or other GTIN on the pack. The last digit is the GS1 check digit: a wrong one is refused with 422 INVALID_GTIN
+                         * @example 6923456789012
+                         */
                         gtin: string | null;
                         /** Format: uuid */
                         id: string;
                         manufacturer: string;
                         name: string;
-                        /** @description Digits 9–11 of the unit code */
+                        /**
+                         * @description Digits 9–11 of the unit code (docs/unit-codes.md)
+                         * @example 021
+                         */
                         packSizeCode: string | null;
                         /** @description e.g. 250 mL */
                         packSizeLabel: string;
-                        /** @description Pesticide registration number, e.g. PD20120345 */
+                        /**
+                         * @description Pesticide registration number: PD (pesticide), WP (sanitary pesticide) or LS (temporary) and eight digits, e.g. PD20120345; stored upper-case without spaces or dashes ("pd 2012-0345" is PD20120345). Other forms are refused with 422 INVALID_REGISTRATION_NO
+                         * @example PD20120345
+                         */
                         registrationNo: string;
                         /** Format: date-time */
                         updatedAt: string;
@@ -12301,17 +12367,26 @@ export interface operations {
                         countyId: string;
                         /** Format: date-time */
                         createdAt: string;
-                        /** @description EAN-13 or other GTIN on the pack */
+                        /**
+                         * @description EAN-13 or other GTIN on the pack. The last digit is the GS1 check digit: a wrong one is refused with 422 INVALID_GTIN
+                         * @example 6923456789012
+                         */
                         gtin: string | null;
                         /** Format: uuid */
                         id: string;
                         manufacturer: string;
                         name: string;
-                        /** @description Digits 9–11 of the unit code */
+                        /**
+                         * @description Digits 9–11 of the unit code (docs/unit-codes.md)
+                         * @example 021
+                         */
                         packSizeCode: string | null;
                         /** @description e.g. 250 mL */
                         packSizeLabel: string;
-                        /** @description Pesticide registration number, e.g. PD20120345 */
+                        /**
+                         * @description Pesticide registration number: PD (pesticide), WP (sanitary pesticide) or LS (temporary) and eight digits, e.g. PD20120345; stored upper-case without spaces or dashes ("pd 2012-0345" is PD20120345). Other forms are refused with 422 INVALID_REGISTRATION_NO
+                         * @example PD20120345
+                         */
                         registrationNo: string;
                         /** Format: date-time */
                         updatedAt: string;
@@ -12408,15 +12483,24 @@ export interface operations {
                     active?: boolean;
                     /** Format: uuid */
                     containerTypeId?: string;
-                    /** @description EAN-13 or other GTIN on the pack */
+                    /**
+                     * @description EAN-13 or other GTIN on the pack. The last digit is the GS1 check digit: a wrong one is refused with 422 INVALID_GTIN
+                     * @example 6923456789012
+                     */
                     gtin?: string | null;
                     manufacturer?: string;
                     name?: string;
-                    /** @description Digits 9–11 of the unit code */
+                    /**
+                     * @description Digits 9–11 of the unit code (docs/unit-codes.md)
+                     * @example 021
+                     */
                     packSizeCode?: string | null;
                     /** @description e.g. 250 mL */
                     packSizeLabel?: string;
-                    /** @description Pesticide registration number, e.g. PD20120345 */
+                    /**
+                     * @description Pesticide registration number: PD (pesticide), WP (sanitary pesticide) or LS (temporary) and eight digits, e.g. PD20120345; stored upper-case without spaces or dashes ("pd 2012-0345" is PD20120345). Other forms are refused with 422 INVALID_REGISTRATION_NO
+                     * @example PD20120345
+                     */
                     registrationNo?: string;
                     /** @description The version you read; a stale version is refused with VERSION_CONFLICT */
                     version: number;
@@ -12441,17 +12525,26 @@ export interface operations {
                         countyId: string;
                         /** Format: date-time */
                         createdAt: string;
-                        /** @description EAN-13 or other GTIN on the pack */
+                        /**
+                         * @description EAN-13 or other GTIN on the pack. The last digit is the GS1 check digit: a wrong one is refused with 422 INVALID_GTIN
+                         * @example 6923456789012
+                         */
                         gtin: string | null;
                         /** Format: uuid */
                         id: string;
                         manufacturer: string;
                         name: string;
-                        /** @description Digits 9–11 of the unit code */
+                        /**
+                         * @description Digits 9–11 of the unit code (docs/unit-codes.md)
+                         * @example 021
+                         */
                         packSizeCode: string | null;
                         /** @description e.g. 250 mL */
                         packSizeLabel: string;
-                        /** @description Pesticide registration number, e.g. PD20120345 */
+                        /**
+                         * @description Pesticide registration number: PD (pesticide), WP (sanitary pesticide) or LS (temporary) and eight digits, e.g. PD20120345; stored upper-case without spaces or dashes ("pd 2012-0345" is PD20120345). Other forms are refused with 422 INVALID_REGISTRATION_NO
+                         * @example PD20120345
+                         */
                         registrationNo: string;
                         /** Format: date-time */
                         updatedAt: string;
@@ -12585,17 +12678,26 @@ export interface operations {
                                 countyId?: string;
                                 /** Format: date-time */
                                 createdAt?: string;
-                                /** @description EAN-13 or other GTIN on the pack */
+                                /**
+                                 * @description EAN-13 or other GTIN on the pack. The last digit is the GS1 check digit: a wrong one is refused with 422 INVALID_GTIN
+                                 * @example 6923456789012
+                                 */
                                 gtin?: string | null;
                                 /** Format: uuid */
                                 id: string;
                                 manufacturer?: string;
                                 name?: string;
-                                /** @description Digits 9–11 of the unit code */
+                                /**
+                                 * @description Digits 9–11 of the unit code (docs/unit-codes.md)
+                                 * @example 021
+                                 */
                                 packSizeCode?: string | null;
                                 /** @description e.g. 250 mL */
                                 packSizeLabel?: string;
-                                /** @description Pesticide registration number, e.g. PD20120345 */
+                                /**
+                                 * @description Pesticide registration number: PD (pesticide), WP (sanitary pesticide) or LS (temporary) and eight digits, e.g. PD20120345; stored upper-case without spaces or dashes ("pd 2012-0345" is PD20120345). Other forms are refused with 422 INVALID_REGISTRATION_NO
+                                 * @example PD20120345
+                                 */
                                 registrationNo?: string;
                                 /** Format: date-time */
                                 updatedAt?: string;
@@ -13128,7 +13230,7 @@ export interface operations {
                      */
                     asOf?: string;
                     /**
-                     * @description A month (2026-03) or a year (2026), in the county time zone
+                     * @description A month (2026-03) or a year (2026) of the years 1900–2999, in the county time zone; otherwise 422 RECONCILIATION_PERIOD_INVALID
                      * @example 2026-03
                      */
                     period: string;
@@ -14242,11 +14344,12 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
                  *       "eventTime": "2026-03-15T02:30:00.000Z",
                  *       "items": [
                  *         {
+                 *           "scan": "https://www.icama.cn/PublicQuery/zs?code=13604381021047395018264350917283",
                  *           "inspection": "accepted"
                  *         }
                  *       ]
@@ -14258,10 +14361,16 @@ export interface operations {
                      * @description When the containers were handed in
                      */
                     eventTime: string;
-                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
                     id: string;
-                    items: {
-                        /** @description EAN-13 / GTIN as scanned */
+                    items: ({
+                        /**
+                         * @description EAN-8, UPC-A, EAN-13 or GTIN-14 as scanned. The last digit is the GS1 check digit, which a pattern cannot state: a wrong one is refused with 422 INVALID_GTIN (a misread or mistyped barcode), never taken as another product
+                         * @example 6923456789012
+                         */
                         gtin?: string;
                         /** @enum {string} */
                         inspection: "accepted" | "rejected";
@@ -14276,18 +14385,29 @@ export interface operations {
                         reasonCode?: "not_rinsed" | "not_empty" | "damaged" | "not_scheme_product" | "unknown_code" | "already_returned" | "other_county" | "other";
                         /** @description Offline returns: the refund the clerk actually paid out for this item (all its containers). Recorded as paid; a difference from what the server computes is flagged (refund_mismatch), never refused */
                         refundPaidFen?: number;
-                        /** @description What the scanner read: a trace URL or the bare 32-digit unit code */
+                        /**
+                         * @description What the scanner read: a trace URL or the bare 32-digit unit code (docs/unit-codes.md)
+                         * @example https://www.icama.cn/PublicQuery/zs?code=13604381021047395018264350917283
+                         */
                         scan?: string;
-                    }[];
+                    } & ({
+                        /** @constant */
+                        quantity?: 1;
+                    } | unknown | unknown))[];
+                    /** @description How the refund was paid. A mobile refund carries reference and a cash refund none: refused with 422 PAYMENT_REFERENCE_REQUIRED */
                     payment?: {
                         /** @enum {string} */
                         method: "cash" | "mobile";
+                        /** @description The mobile payment’s transaction number */
                         reference?: string;
                     };
                     returner?: {
                         /** @description Needed only when the phone number is not registered yet */
                         name?: string;
-                        /** @description Mobile number in any common form */
+                        /**
+                         * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
+                         * @example 138 0013 8000
+                         */
                         phone: string;
                         village?: string;
                     };
@@ -14569,7 +14689,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "targetType": "sale",
                  *       "targetId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
                  *       "reason": "x"
@@ -14581,7 +14701,10 @@ export interface operations {
                      * @description When the clerk reversed it at the counter (offline terminals); default: when the server receives it. A clerk may reverse only records of that same business day (county time zone); future times are refused
                      */
                     eventTime?: string;
-                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
                     id: string;
                     reason: string;
                     /** Format: uuid */
@@ -14901,14 +15024,15 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
                  *       "eventTime": "2026-03-15T02:30:00.000Z",
                  *       "purchaser": {
-                 *         "phone": "example text"
+                 *         "phone": "138 0013 8000"
                  *       },
                  *       "lines": [
                  *         {
+                 *           "productId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
                  *           "quantity": 1
                  *         }
                  *       ]
@@ -14920,22 +15044,35 @@ export interface operations {
                      * @description When the sale happened at the shop
                      */
                     eventTime: string;
-                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
                     id: string;
-                    lines: {
+                    lines: ({
                         /** @description Offline sales: the deposit per container the terminal actually charged */
                         depositChargedFen?: number;
-                        /** @description EAN-13 / GTIN as scanned */
+                        /**
+                         * @description EAN-8, UPC-A, EAN-13 or GTIN-14 as scanned. The last digit is the GS1 check digit, which a pattern cannot state: a wrong one is refused with 422 INVALID_GTIN (a misread or mistyped barcode), never taken as another product
+                         * @example 6923456789012
+                         */
                         gtin?: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @description The product (GET /counties/{countyId}/products)
+                         */
                         productId?: string;
+                        /** @description Containers sold on this line */
                         quantity: number;
                         unitCodes?: string[];
-                    }[];
+                    } & (unknown | unknown))[];
                     purchaser: {
                         /** @description Needed only when the phone number is not registered yet */
                         name?: string;
-                        /** @description Mobile number in any common form */
+                        /**
+                         * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
+                         * @example 138 0013 8000
+                         */
                         phone: string;
                         village?: string;
                     };
@@ -15159,9 +15296,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
-                 *       "period": "0000-00",
+                 *       "period": "2026-03",
                  *       "amountFen": 1,
                  *       "direction": "from_shop",
                  *       "method": "bank"
@@ -15180,11 +15317,17 @@ export interface operations {
                      * @enum {string}
                      */
                     direction: "from_shop" | "to_shop";
-                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
                     id: string;
                     /** @enum {string} */
                     method: "bank" | "cash" | "mobile";
-                    /** @description 2026-03 (monthly), 2026-W11 (weekly) or 2026-03-15 (daily) */
+                    /**
+                     * @description 2026-03 (monthly), 2026-W11 (ISO week) or 2026-03-15 (daily) of the years 1900–2999, as the county settles; another kind, or week 53 of a year without one, is refused with 422 INVALID_PERIOD
+                     * @example 2026-03
+                     */
                     period: string;
                     reference?: string;
                     /** Format: uuid */
@@ -15345,6 +15488,7 @@ export interface operations {
             path: {
                 /** @description GB/T 2260 six-digit county code */
                 countyId: string;
+                /** @description 2026-03 (monthly), 2026-W11 (ISO week) or 2026-03-15 (daily) of the years 1900–2999, as the county settles; another kind, or week 53 of a year without one, is refused with 422 INVALID_PERIOD */
                 period: string;
             };
             cookie?: never;
@@ -18291,9 +18435,15 @@ export interface operations {
                  */
                 "application/json": {
                     displayName: string;
-                    /** Format: uuid */
+                    /**
+                     * Format: uuid
+                     * @description The operator’s facility: required for role facility_operator and refused for the other roles (422 SCOPE_MISMATCH)
+                     */
                     facilityId?: string;
-                    /** Format: uuid */
+                    /**
+                     * Format: uuid
+                     * @description The hauler’s company: required for role hauler and refused for the other roles (422 SCOPE_MISMATCH)
+                     */
                     haulerId?: string;
                     /** @enum {string} */
                     language?: "zh" | "en";
@@ -18301,7 +18451,10 @@ export interface operations {
                     password: string;
                     /** @enum {string} */
                     role: "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator";
-                    /** Format: uuid */
+                    /**
+                     * Format: uuid
+                     * @description The clerk’s shop: required for role clerk and refused for the other roles (422 SCOPE_MISMATCH)
+                     */
                     shopId?: string;
                     /** @description Lower-case letters, digits, dot, dash, underscore */
                     username: string;
@@ -19848,7 +20001,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
                  *       "heldRefundId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
                  *       "phone": "example text"
@@ -19867,7 +20020,10 @@ export interface operations {
                     eventTime?: string;
                     /** Format: uuid */
                     heldRefundId: string;
-                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
                     id: string;
                     /** @description The farmer’s mobile number (sent in the body, never in a URL) */
                     phone: string;
@@ -20547,11 +20703,12 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
                  *       "eventTime": "2026-03-15T02:30:00.000Z",
                  *       "items": [
                  *         {
+                 *           "scan": "https://www.icama.cn/PublicQuery/zs?code=13604381021047395018264350917283",
                  *           "inspection": "accepted"
                  *         }
                  *       ]
@@ -20568,10 +20725,16 @@ export interface operations {
                      * @description When the containers were handed in
                      */
                     eventTime: string;
-                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
                     id: string;
-                    items: {
-                        /** @description EAN-13 / GTIN as scanned */
+                    items: ({
+                        /**
+                         * @description EAN-8, UPC-A, EAN-13 or GTIN-14 as scanned. The last digit is the GS1 check digit, which a pattern cannot state: a wrong one is refused with 422 INVALID_GTIN (a misread or mistyped barcode), never taken as another product
+                         * @example 6923456789012
+                         */
                         gtin?: string;
                         /** @enum {string} */
                         inspection: "accepted" | "rejected";
@@ -20586,18 +20749,29 @@ export interface operations {
                         reasonCode?: "not_rinsed" | "not_empty" | "damaged" | "not_scheme_product" | "unknown_code" | "already_returned" | "other_county" | "other";
                         /** @description Offline returns: the refund the clerk actually paid out for this item (all its containers). Recorded as paid; a difference from what the server computes is flagged (refund_mismatch), never refused */
                         refundPaidFen?: number;
-                        /** @description What the scanner read: a trace URL or the bare 32-digit unit code */
+                        /**
+                         * @description What the scanner read: a trace URL or the bare 32-digit unit code (docs/unit-codes.md)
+                         * @example https://www.icama.cn/PublicQuery/zs?code=13604381021047395018264350917283
+                         */
                         scan?: string;
-                    }[];
+                    } & ({
+                        /** @constant */
+                        quantity?: 1;
+                    } | unknown | unknown))[];
+                    /** @description How the refund was paid. A mobile refund carries reference and a cash refund none: refused with 422 PAYMENT_REFERENCE_REQUIRED */
                     payment?: {
                         /** @enum {string} */
                         method: "cash" | "mobile";
+                        /** @description The mobile payment’s transaction number */
                         reference?: string;
                     };
                     returner?: {
                         /** @description Needed only when the phone number is not registered yet */
                         name?: string;
-                        /** @description Mobile number in any common form */
+                        /**
+                         * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
+                         * @example 138 0013 8000
+                         */
                         phone: string;
                         village?: string;
                     };
@@ -20948,7 +21122,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "targetType": "sale",
                  *       "targetId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
                  *       "reason": "x"
@@ -20965,7 +21139,10 @@ export interface operations {
                      * @description When the clerk reversed it at the counter (offline terminals); default: when the server receives it. A clerk may reverse only records of that same business day (county time zone); future times are refused
                      */
                     eventTime?: string;
-                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
                     id: string;
                     reason: string;
                     /** Format: uuid */
@@ -21242,14 +21419,15 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
                  *       "eventTime": "2026-03-15T02:30:00.000Z",
                  *       "purchaser": {
-                 *         "phone": "example text"
+                 *         "phone": "138 0013 8000"
                  *       },
                  *       "lines": [
                  *         {
+                 *           "productId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
                  *           "quantity": 1
                  *         }
                  *       ]
@@ -21266,22 +21444,35 @@ export interface operations {
                      * @description When the sale happened at the shop
                      */
                     eventTime: string;
-                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
                     id: string;
-                    lines: {
+                    lines: ({
                         /** @description Offline sales: the deposit per container the terminal actually charged */
                         depositChargedFen?: number;
-                        /** @description EAN-13 / GTIN as scanned */
+                        /**
+                         * @description EAN-8, UPC-A, EAN-13 or GTIN-14 as scanned. The last digit is the GS1 check digit, which a pattern cannot state: a wrong one is refused with 422 INVALID_GTIN (a misread or mistyped barcode), never taken as another product
+                         * @example 6923456789012
+                         */
                         gtin?: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @description The product (GET /counties/{countyId}/products)
+                         */
                         productId?: string;
+                        /** @description Containers sold on this line */
                         quantity: number;
                         unitCodes?: string[];
-                    }[];
+                    } & (unknown | unknown))[];
                     purchaser: {
                         /** @description Needed only when the phone number is not registered yet */
                         name?: string;
-                        /** @description Mobile number in any common form */
+                        /**
+                         * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
+                         * @example 138 0013 8000
+                         */
                         phone: string;
                         village?: string;
                     };
@@ -21574,9 +21765,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "00000000-0000-1000-8000-000000000000",
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
-                 *       "period": "0000-00",
+                 *       "period": "2026-03",
                  *       "amountFen": 1,
                  *       "direction": "from_shop",
                  *       "method": "bank"
@@ -21600,11 +21791,17 @@ export interface operations {
                      * @enum {string}
                      */
                     direction: "from_shop" | "to_shop";
-                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
                     id: string;
                     /** @enum {string} */
                     method: "bank" | "cash" | "mobile";
-                    /** @description 2026-03 (monthly), 2026-W11 (weekly) or 2026-03-15 (daily) */
+                    /**
+                     * @description 2026-03 (monthly), 2026-W11 (ISO week) or 2026-03-15 (daily) of the years 1900–2999, as the county settles; another kind, or week 53 of a year without one, is refused with 422 INVALID_PERIOD
+                     * @example 2026-03
+                     */
                     period: string;
                     reference?: string;
                     /** Format: uuid */
@@ -21986,7 +22183,7 @@ export interface operations {
                  *       "records": [
                  *         {
                  *           "kind": "sale",
-                 *           "id": "00000000-0000-1000-8000-000000000000",
+                 *           "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *           "eventTime": "2026-03-15T02:30:00.000Z",
                  *           "payload": {}
                  *         }
@@ -21994,7 +22191,10 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
                     batchId?: string;
                     records: {
                         /**
@@ -22002,7 +22202,10 @@ export interface operations {
                          * @description When it happened at the shop (the terminal clock)
                          */
                         eventTime: string;
-                        /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
+                        /**
+                         * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                         * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                         */
                         id: string;
                         /** @enum {string} */
                         kind: "sale" | "return" | "reversal" | "bag-event" | "drawer-report";

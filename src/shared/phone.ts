@@ -124,3 +124,20 @@ export const DEMO_PHONE_PREFIX = '+861746';
 export function isDemoPhone(e164: string): boolean {
   return e164.startsWith(DEMO_PHONE_PREFIX) && /^\+86[0-9]{11}$/.test(e164);
 }
+
+// normalisePhone's acceptance as one regular expression, for the JSON Schemas (so the schema and the
+// server agree: test/shared/schema-patterns.test.ts checks both ways). Separators may sit anywhere,
+// digits and the plus may be full-width, as normalisePhone allows.
+const SEP = '[\\s.()/\\u2010-\\u2015\\u2212\\uFF08\\uFF09\\uFF0D-\\uFF0F-]*';
+const digit = (ascii: string, fullWidth: string) => `[${ascii}${fullWidth}]${SEP}`;
+const D = digit('0-9', '\\uFF10-\\uFF19');
+const lit = (d: string) => digit(d, String.fromCharCode(0xff10 + Number(d)).replace(/./, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase()}`));
+const MOBILE = `${lit('1')}${digit('3-9', '\\uFF13-\\uFF19')}(?:${D}){9}`;
+const PLUS = `[+\\uFF0B]${SEP}`;
+const INTERNATIONAL = `(?:${PLUS}|${lit('0')}${lit('0')})`;
+/** A string normalisePhone accepts (a Chinese mobile in any common spelling, or a foreign E.164 number). */
+export const PHONE_PATTERN =
+  `^${SEP}(?:` +
+  `${INTERNATIONAL}(?:${lit('8')}${lit('6')}(?:${lit('0')})?${MOBILE}|${digit('1-79', '\\uFF11-\\uFF17\\uFF19')}(?:${D}){7,14}|${lit('8')}${digit('0-57-9', '\\uFF10-\\uFF15\\uFF17-\\uFF19')}(?:${D}){6,13})` +
+  `|(?:${lit('8')}${lit('6')}|${lit('0')})?${MOBILE}` +
+  ')$';

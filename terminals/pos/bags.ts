@@ -171,6 +171,7 @@ export class BagDesk {
     for (const [i, scan] of (input.scans ?? []).entries()) {
       const r = ref.resolveScan(scan);
       // A cut-short or over-long digit run never enters a bag: it is a misread, not some other product.
+      if (!r.ok && r.kind === 'bad_barcode') throw new CounterError('INVALID_GTIN', `Scan ${i + 1}: barcode ${r.gtin ?? ''} has a wrong check digit — scan again`, `第 ${i + 1} 次扫码：商品条码校验位不对，请重扫`, `scans/${i}`);
       if (!r.ok && r.kind === 'misread') throw new CounterError('MISREAD', `Scan ${i + 1}: misread (${r.digits} digits) — scan again`, `第 ${i + 1} 次扫码：读码不全，请重扫`, `scans/${i}`);
       if (!r.ok) throw new CounterError(r.code === 'SALE_RECEIPT' ? 'UNIT_CODE_INVALID' : r.code, `Scan ${i + 1}: ${r.code === 'PRODUCT_NOT_FOUND' ? 'not a scheme product' : 'not a container code'}`, r.code === 'PRODUCT_NOT_FOUND' ? `第 ${i + 1} 次扫码：非本县回收产品` : `第 ${i + 1} 次扫码：不是包装上的码`, `scans/${i}`);
       if (r.unitCode) {

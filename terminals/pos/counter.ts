@@ -293,6 +293,8 @@ export class Counter {
         const r = ref.resolveScan(it.scan);
         // A misread (cut-short or over-long digit run) or a receipt is not a container: scan again.
         if (!r.ok && (r.kind === 'misread' || r.kind === 'sale_receipt')) throw new CounterError('MISREAD', `Item ${i + 1}: misread — scan again`, `第 ${i + 1} 项：读码不全，请重扫`, `${field}/scan`);
+        // A barcode with a wrong check digit is a misread or a typo, not some other product: rescan (the server refuses it as INVALID_GTIN).
+        if (!r.ok && r.kind === 'bad_barcode') throw new CounterError('INVALID_GTIN', `Item ${i + 1}: barcode ${r.gtin ?? ''} has a wrong check digit — scan again`, `第 ${i + 1} 项：商品条码校验位不对，请重扫`, `${field}/scan`);
         if (r.ok) {
           product = r.product;
           unitCode = r.unitCode;

@@ -228,7 +228,7 @@ export class DeviceBridge extends EventEmitter {
         const text = e.payload.kind === 'unit_code' ? e.payload.code : e.payload.kind === 'gtin' ? e.payload.gtin : e.payload.text;
         const r = ref?.resolveScan(text);
         const productId = r?.ok ? r.product.id : null;
-        const failed = r && !r.ok ? { ...scanFailureText(r), level: (r.kind === 'misread' ? 'error' : r.kind === 'sale_receipt' ? 'info' : 'warning') as ClerkNotice['level'] } : null;
+        const failed = r && !r.ok ? { ...scanFailureText(r), level: (r.kind === 'misread' || r.kind === 'bad_barcode' ? 'error' : r.kind === 'sale_receipt' ? 'info' : 'warning') as ClerkNotice['level'] } : null;
         if (failed) signal = failed.signal;
         if (r && !r.ok && r.kind === 'sale_receipt') receiptNo = r.receiptNo ?? null;
         if (this.screen === 'sale') {

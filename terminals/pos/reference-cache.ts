@@ -2,6 +2,7 @@
 // kept on disk, and the only source of deposits and products at the counter.
 import { extractUnitCode, unitCodeMatchesRegistration } from '../../src/shared/unit-code.js';
 import { DEFAULT_TIME_ZONE } from '../../src/shared/business-day.js';
+import { gtinCheckDigitOk } from '../../src/shared/gtin.js';
 
 export interface CachedProduct {
   id: string;
@@ -35,16 +36,17 @@ export interface Snapshot {
  * What a failed scan was, so the clerk hears and reads something distinct for each:
  * - `misread`: a digit run cut short or over-long (not a barcode length, not 32 digits) — scan again;
  *   it never becomes a return row or a bag line;
+ * - `bad_barcode`: a number of barcode length whose GS1 check digit is wrong (misread or mistyped: INVALID_GTIN, as the server answers);
  * - `foreign_barcode`: a well-formed product barcode (EAN-8/UPC/EAN-13/GTIN-14) of something else;
  * - `foreign_unit_code`: a well-formed 32-digit unit code of a product not in the county's scheme;
  * - `not_a_code`: text with no barcode or unit code in it (a web address, a word);
  * - `sale_receipt` / `other_receipt`: one of our own receipts' or labels' QR codes.
  */
-export type ScanFailureKind = 'misread' | 'foreign_barcode' | 'foreign_unit_code' | 'not_a_code' | 'sale_receipt' | 'other_receipt';
+export type ScanFailureKind = 'misread' | 'bad_barcode' | 'foreign_barcode' | 'foreign_unit_code' | 'not_a_code' | 'sale_receipt' | 'other_receipt';
 
 export type ScanResolution =
   | { ok: true; product: CachedProduct; unitCode: string | null }
-  | { ok: false; code: 'PRODUCT_NOT_FOUND' | 'UNIT_CODE_INVALID' | 'MISREAD' | 'SALE_RECEIPT'; kind: ScanFailureKind; reason?: string; unitCode?: string; gtin?: string; receiptNo?: string; digits?: number };
+  | { ok: false; code: 'PRODUCT_NOT_FOUND' | 'INVALID_GTIN' | 'UNIT_CODE_INVALID' | 'MISREAD' | 'SALE_RECEIPT'; kind: ScanFailureKind; reason?: string; unitCode?: string; gtin?: string; receiptNo?: string; digits?: number };
 
 const GTIN_LENGTHS = new Set([8, 12, 13, 14]);
 // Our own QR payloads (terminals/printing/models.ts): AGRIRETURN:SALE:<receipt no.>, and the older
@@ -52,7 +54,7 @@ const GTIN_LENGTHS = new Set([8, 12, 13, 14]);
 const OWN_QR = /^AGRIRETURN:(SALE|REFUND|BAG|HELD):(.+)$/i;
 
 /** Classify a raw scan without the catalogue: receipt QR, barcode, unit code, misread or other text. */
-export function classifyScan(scan: string): { kind: 'gtin'; gtin: string } | { kind: 'unit_code'; code: string } | { kind: 'sale_receipt'; receiptNo: string } | { kind: 'other_receipt'; what: string } | { kind: 'misread'; digits: number } | { kind: 'not_a_code' } {
+export function classifyScan(scan: string): { kind: 'gtin'; gtin: string } | { kind: 'bad_gtin'; gtin: string } | { kind: 'unit_code'; code: string } | { kind: 'sale_receipt'; receiptNo: string } | { kind: 'other_receipt'; what: string } | { kind: 'misread'; digits: number } | { kind: 'not_a_code' } {
   // eslint-disable-next-line no-control-regex
   const s = scan.replace(/\p{Cc}/gu, '').trim();
   const own = OWN_QR.exec(s);
@@ -68,7 +70,7 @@ export function classifyScan(scan: string): { kind: 'gtin'; gtin: string } | { k
   }
   const digitsOnly = s.replace(/[\s-]/g, '').replace(/[\uFF10-\uFF19]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) - 0xff10 + 0x30));
   if (/^[0-9]+$/.test(digitsOnly)) {
-    if (GTIN_LENGTHS.has(digitsOnly.length)) return { kind: 'gtin', gtin: digitsOnly };
+    if (GTIN_LENGTHS.has(digitsOnly.length)) return gtinCheckDigitOk(digitsOnly) ? { kind: 'gtin', gtin: digitsOnly } : { kind: 'bad_gtin', gtin: digitsOnly };
     if (digitsOnly.length === 32) {
       const got = extractUnitCode(digitsOnly);
       return got.ok ? { kind: 'unit_code', code: got.code } : { kind: 'misread', digits: 32 };
@@ -87,6 +89,8 @@ export function scanFailureText(r: Extract<ScanResolution, { ok: false }>): { me
   switch (r.kind) {
     case 'misread':
       return { message: `Misread — scan again (${r.digits ?? 0} digits read; a trace code has 32)`, message_zh: `读码不全，请重扫（读到 ${r.digits ?? 0} 位，追溯码应为 32 位）`, signal: 'misread' };
+    case 'bad_barcode':
+      return { message: `Barcode ${r.gtin}: the check digit is wrong — misread or mistyped, scan again`, message_zh: `商品条码 ${r.gtin} 校验位不对：读错或输错了，请重扫`, signal: 'misread' };
     case 'foreign_barcode':
       return { message: `Product barcode ${r.gtin}: not a pesticide of the county’s scheme — no deposit, hand it back`, message_zh: `商品条码 ${r.gtin}：不是本县回收的农药产品，没有押金，请退还农户`, signal: 'refused' };
     case 'foreign_unit_code':
@@ -133,6 +137,8 @@ export class ReferenceCache {
         const product = this.snapshot.products.find((p) => p.gtin === c.gtin);
         return product ? { ok: true, product, unitCode: null } : { ok: false, code: 'PRODUCT_NOT_FOUND', kind: 'foreign_barcode', gtin: c.gtin };
       }
+      case 'bad_gtin':
+        return { ok: false, code: 'INVALID_GTIN', kind: 'bad_barcode', gtin: c.gtin };
       case 'unit_code': {
         const fits = this.snapshot.products.filter((p) => unitCodeMatchesRegistration(c.code, p.registrationNo));
         const product = fits.find((p) => p.packSizeCode === c.code.slice(8, 11)) ?? fits[0];

@@ -16,7 +16,7 @@ import type { RouteDef } from '../../src/http/route.js';
 import { compile, nulDetails } from '../../src/http/validation.js';
 import { ERROR_CATALOGUE } from '../../src/http/errors.js';
 import { ROLE_PERMISSIONS, type ActorRole } from '../../src/auth/permissions.js';
-import type { JsonSchema } from '../../src/shared/schemas/builders.js';
+import { SCHEMA_REFUSAL_CODES, type JsonSchema } from '../../src/shared/schemas/builders.js';
 import type { RawRequest, RawResponse, RawServer } from './raw-http.js';
 
 /** A caller the fuzzer may act as: its role, bearer header and the ids of its own scope. */
@@ -369,7 +369,8 @@ export function judge(res: RawResponse): string | null {
   if (typeof code !== 'string' || !Object.prototype.hasOwnProperty.call(ERROR_CATALOGUE, code)) return `code ${String(code)} is not in the catalogue`;
   if (ERROR_CATALOGUE[code as keyof typeof ERROR_CATALOGUE].status !== res.status) return `code ${code} answered with ${res.status}, catalogue says ${ERROR_CATALOGUE[code as keyof typeof ERROR_CATALOGUE].status}`;
   if (typeof message !== 'string' || message === '') return 'no message';
-  if (!PRE_HANDLER_CODES.has(code)) return `got past validation: answered ${code}`;
+  // A field whose schema carries a stable code (INVALID_PHONE, …) is refused by validation with it.
+  if (!PRE_HANDLER_CODES.has(code) && !SCHEMA_REFUSAL_CODES.has(code)) return `got past validation: answered ${code}`;
   if (details !== undefined && !Array.isArray(details)) return 'details is not an array';
   const keys = Object.keys(body.error).filter((k) => !['code', 'message', 'details'].includes(k));
   if (keys.length) return `unexpected error fields ${keys.join(', ')}`;

@@ -66,7 +66,7 @@ export const heldRefundRoutes: RouteDef[] = [
     auth: { permission: 'held_refunds:review' },
     summary: 'Approve or decline a held refund (once; a decline needs a reason). Approval makes it payable at any shop or by mobile payment',
     params: ONE,
-    body: obj({ id: CLIENT_ID, decision: enumOf(['approve', 'decline']), reason: text(300, 'Why (required to decline)') }, ['reason']),
+    body: obj({ id: CLIENT_ID, decision: enumOf(['approve', 'decline']), reason: text(300, 'Why: required to decline (422 DECLINE_REASON_REQUIRED without it)') }, ['reason']),
     responses: {
       201: { description: 'The decision', schema: DECISION }, 200: { description: 'A retry: the original answer', schema: DECISION },
       404: { description: 'NOT_FOUND' }, 409: { description: 'HELD_REFUND_ALREADY_DECIDED, IDEMPOTENCY_CONFLICT' }, 422: { description: 'DECLINE_REASON_REQUIRED' },

@@ -1,6 +1,6 @@
 // Pickup manifests: creation by a hauler, bags and transporters, both-sided signatures, reads.
 import { route, type HandlerContext, type RouteDef } from '../../http/route.js';
-import { COUNTY_CODE, PAGE_QUERY, enumOf, obj, page, str, uuid } from '../../shared/schemas/builders.js';
+import { COUNTY_CODE, PAGE_QUERY, enumOf, obj, page, refusedAs, str, uuid } from '../../shared/schemas/builders.js';
 import { MANIFEST, MANIFEST_BAGS_ADD, MANIFEST_CREATE, MANIFEST_STATUSES, SIGNATURE_CREATE, TRANSPORTER_ADD } from '../../shared/schemas/custody-schemas.js';
 import { requireCountyScope, requireTarget } from '../custody/custody-access.js';
 import { loadManifest, ManifestService } from './manifest-service.js';
@@ -14,6 +14,9 @@ const transporterTarget = (which: 'first' | 'last') => async (ctx: HandlerContex
   const m = await loadManifest(ctx.deps.db.knex, ctx.params.countyId, ctx.params.manifestId);
   return { haulerId: which === 'first' ? m.transporters[0] : m.transporters[m.transporters.length - 1] };
 };
+
+/** What normaliseTrackingNumber turns into 16 digits: digits with spaces or dashes anywhere between. */
+export const TRACKING_NO_PATTERN = '^[\\s-]*(?:[0-9][\\s-]*){16}$';
 
 export const manifestRoutes: RouteDef[] = [
   route({
@@ -31,7 +34,7 @@ export const manifestRoutes: RouteDef[] = [
     method: 'get', path: base, tag: 'custody', auth: { permission: 'custody:read' },
     summary: 'List manifests (haulers: those they carry; facilities: those sent to them; clerks: those with their bags)',
     params: obj({ countyId: COUNTY_CODE }),
-    query: obj({ status: enumOf(MANIFEST_STATUSES), trackingNo: str({ max: 40, description: 'Find by tracking number (check digits verified)' }), ...PAGE_QUERY }, ['status', 'trackingNo', 'limit', 'cursor']),
+    query: obj({ status: enumOf(MANIFEST_STATUSES), trackingNo: refusedAs('INVALID_TRACKING_NUMBER', str({ max: 40, pattern: TRACKING_NO_PATTERN, description: 'Find by tracking number: 16 digits (spaces and dashes between are ignored), county (6) + serial (8) + ISO 7064 MOD 97-10 check digits (2). Check digits that do not fit — which a pattern cannot state — are refused with 422 INVALID_TRACKING_NUMBER', examples: ['5114250000001290'] })), ...PAGE_QUERY }, ['status', 'trackingNo', 'limit', 'cursor']),
     responses: { 200: { description: 'A page of manifests', schema: page(MANIFEST) }, 422: { description: 'INVALID_TRACKING_NUMBER' } },
     handler: async ({ params, query, principal, deps }) => ({ body: await new ManifestService(deps).list(principal, params.countyId, query) }),
   }),

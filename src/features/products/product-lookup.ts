@@ -1,6 +1,7 @@
 // Resolves the product a sale line or returned item names, by id or by GTIN, within one county.
 import type { Knex } from 'knex';
 import { AppError } from '../../http/errors.js';
+import { gtinCheckDigitOk } from '../../shared/gtin.js';
 
 export interface ProductRef {
   id: string;
@@ -21,8 +22,19 @@ export async function resolveProduct(trx: Knex, countyId: string, by: { productI
   }
   const q = trx('products').where({ county_id: countyId, active: true });
   const row = by.productId !== undefined ? await q.where({ id: by.productId }).first() : await q.where({ gtin: by.gtin }).first();
-  if (!row) throw new AppError('PRODUCT_NOT_FOUND', undefined, [{ field: `${field}/${by.productId !== undefined ? 'productId' : 'gtin'}`, code: 'not_found', message: 'no active product of this county' }]);
+  if (!row) throw productNotFound(by, field);
   return toRef(row);
+}
+
+/**
+ * The refusal for a line naming no known product: INVALID_GTIN when the GTIN's check digit is wrong (a
+ * misread or mistyped barcode the clerk should rescan), PRODUCT_NOT_FOUND otherwise.
+ */
+export function productNotFound(by: { productId?: string; gtin?: string }, field: string): AppError {
+  if (by.productId === undefined && by.gtin !== undefined && !gtinCheckDigitOk(by.gtin)) {
+    return new AppError('INVALID_GTIN', undefined, [{ field: `${field}/gtin`, code: 'check_digit', message: `the last digit of ${by.gtin} is not its GS1 check digit` }]);
+  }
+  return new AppError('PRODUCT_NOT_FOUND', undefined, [{ field: `${field}/${by.productId !== undefined ? 'productId' : 'gtin'}`, code: 'not_found', message: 'no active product of this county' }]);
 }
 
 /** Active products of a county whose registration number fits a unit code's digits 1–7. */

@@ -1,7 +1,7 @@
 // Reconciliation runs of a county: run one now, list them, read one as JSON, CSV or a printable page.
 import { route, type RouteDef } from '../../http/route.js';
 import { actorName } from '../../auth/authenticate.js';
-import { COUNTY_CODE, PAGE_QUERY, dateTime, enumOf, obj, str, uuid } from '../../shared/schemas/builders.js';
+import { COUNTY_CODE, PAGE_QUERY, dateTime, enumOf, obj, refusedAs, str, uuid } from '../../shared/schemas/builders.js';
 import { listRuns, loadRun, runReconciliation } from './reconciliation-service.js';
 import { runCsv, runHtml } from './reconciliation-export.js';
 import { RECONCILIATION_RUN, RECONCILIATION_RUN_LIST } from './reconciliation-schemas.js';
@@ -17,7 +17,7 @@ export const reconciliationRoutes: RouteDef[] = [
     summary: 'Run and store a reconciliation of the money, unit and custody books for a month or a year',
     params: obj({ countyId: COUNTY_CODE }),
     body: obj({
-      period: str({ max: 7, description: 'A month (2026-03) or a year (2026), in the county time zone', examples: ['2026-03'] }),
+      period: refusedAs('RECONCILIATION_PERIOD_INVALID', str({ max: 7, pattern: '^(?:19|2[0-9])[0-9]{2}(?:-(?:0[1-9]|1[0-2]))?$', description: 'A month (2026-03) or a year (2026) of the years 1900–2999, in the county time zone; otherwise 422 RECONCILIATION_PERIOD_INVALID', examples: ['2026-03'] })),
       asOf: dateTime('Record-time cut-off (default: now): only rows stored at or before it count, so the same asOf gives the same figures'),
     }, ['asOf']),
     responses: { 201: { description: 'The run', schema: RUN }, 422: { description: 'RECONCILIATION_PERIOD_INVALID, RECONCILIATION_AS_OF_IN_FUTURE' } },

@@ -15,7 +15,8 @@ import type { Principal } from '../../auth/permissions.js';
 import { extractUnitCode } from '../../shared/unit-code.js';
 import { maskPhone } from '../../shared/phone.js';
 import type { RejectionReason } from '../../shared/schemas/ledger-schemas.js';
-import type { ProductRef } from '../products/product-lookup.js';
+import { productNotFound, type ProductRef } from '../products/product-lookup.js';
+import { gtinCheckDigitOk } from '../../shared/gtin.js';
 import { countyAccount, shopAccount } from '../ledger/accounts.js';
 import type { CountyPolicy } from '../ledger/county-policy.js';
 import { bookingView, type Booking } from '../periods/booking.js';
@@ -181,6 +182,8 @@ export async function planReturn(input: ReturnInput, ctx: ReturnContext, facts: 
         throw new AppError('VALIDATION_FAILED', 'Name the product by productId or by gtin (one of them)', [{ field: `/body/items/${i}`, code: 'one_of', message: 'give exactly one of productId, gtin' }]);
       }
       const product = await facts.product(item, `/body/items/${i}`);
+      // A GTIN with a wrong check digit is a misread barcode: refused (INVALID_GTIN), not a rejected foreign product.
+      if (!product && item.gtin !== undefined && !gtinCheckDigitOk(item.gtin)) throw productNotFound(item, `/body/items/${i}`);
       if (product) {
         productOf.set(plan.itemNo, product);
         plan.productId = product.id;

@@ -29,7 +29,7 @@ import { maskPhone } from '../../shared/phone.js';
 import { businessDay } from '../../shared/business-day.js';
 import { newId } from '../../shared/client-id.js';
 import { normalisedPhoneOrThrow } from '../farmers/farmer-entity.js';
-import type { ProductRef } from '../products/product-lookup.js';
+import { productNotFound, type ProductRef } from '../products/product-lookup.js';
 import { refRowOrThrow } from '../reference/entity-rules.js';
 import { countyAccount, shopAccount } from '../ledger/accounts.js';
 import { checkEventTimeBounds, countyOf, policyFromRow, type CountyPolicy } from '../ledger/county-policy.js';
@@ -249,7 +249,7 @@ function plan(ctx: RunContext, items: SaleRunItem[], indexes: number[], now: Dat
           throw new AppError('VALIDATION_FAILED', 'Name the product by productId or by gtin (one of them)', [{ field, code: 'one_of', message: 'give exactly one of productId, gtin' }]);
         }
         const product = line.productId !== undefined ? ctx.products.byId.get(line.productId) : ctx.products.byGtin.get(line.gtin!);
-        if (!product) throw new AppError('PRODUCT_NOT_FOUND', undefined, [{ field: `${field}/${line.productId !== undefined ? 'productId' : 'gtin'}`, code: 'not_found', message: 'no active product of this county' }]);
+        if (!product) throw productNotFound(line, field);
         const codes = lineUnitCodes(line, product, field, problems);
         const schedule = scheduleOn(ctx, product.containerTypeId, day);
         lines.push({ product, codes, row: saleLineRow({ countyId: ctx.countyId, saleId: input.id, day }, i + 1, line, product, schedule, field) });

@@ -2,7 +2,7 @@
 import { route, type RouteDef } from '../../http/route.js';
 import { aliasBody, deprecatedAlias, withoutFields } from '../../http/county-paths.js';
 import { COUNTY_CODE, FEN, dateTime, nullable, obj, str, uuid } from '../../shared/schemas/builders.js';
-import { SETTLEMENT_REQUEST, STATEMENT } from '../../shared/schemas/ledger-schemas.js';
+import { SETTLEMENT_PERIOD, SETTLEMENT_REQUEST, STATEMENT } from '../../shared/schemas/ledger-schemas.js';
 import { newClientId } from '../../shared/client-id.js';
 import { countyOf } from '../ledger/county-policy.js';
 import { SettlementService, settlementStatement } from './settlement-service.js';
@@ -21,7 +21,7 @@ export const settlementRoutes: RouteDef[] = [
     method: 'get', path: '/api/v1/counties/:countyId/settlements/statements/:period', tag: 'settlements',
     auth: { permission: 'ledger:read' },
     summary: 'Settlement statement of every shop for a period (by event time, as known at asOf; late events shown)',
-    params: obj({ countyId: COUNTY_CODE, period: str({ max: 16 }) }),
+    params: obj({ countyId: COUNTY_CODE, period: SETTLEMENT_PERIOD }),
     query: obj({ asOf: dateTime('Cut-off by record time (default: now); the same cut-off always gives the same figures') }, ['asOf']),
     responses: { 200: { description: 'The statement', schema: STATEMENT }, 422: { description: 'INVALID_PERIOD' } },
     handler: async ({ params, query, deps }) => ({ body: await settlementStatement(deps.db.knex, params.countyId, params.period, query.asOf ? new Date(query.asOf) : deps.clock.now()) }),

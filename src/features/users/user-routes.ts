@@ -77,7 +77,10 @@ export const userRoutes: RouteDef[] = [
     params: obj({ countyId: COUNTY_CODE }),
     body: obj({
       username: USERNAME, displayName: text(100), password: PASSWORD, role: enumOf(COUNTY_ROLES),
-      shopId: uuid(), haulerId: uuid(), facilityId: uuid(), language: enumOf(['zh', 'en']),
+      shopId: uuid('The clerk’s shop: required for role clerk and refused for the other roles (422 SCOPE_MISMATCH)'),
+      haulerId: uuid('The hauler’s company: required for role hauler and refused for the other roles (422 SCOPE_MISMATCH)'),
+      facilityId: uuid('The operator’s facility: required for role facility_operator and refused for the other roles (422 SCOPE_MISMATCH)'),
+      language: enumOf(['zh', 'en']),
     }, ['shopId', 'haulerId', 'facilityId', 'language']),
     responses: { 201: { description: 'Created', schema: USER_SCHEMA }, 409: { description: 'DUPLICATE username' }, 422: { description: 'SCOPE_MISMATCH or REFERENCE_NOT_FOUND' } },
     handler: async ({ params, body, principal, deps }) => {

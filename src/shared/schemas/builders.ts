@@ -44,6 +44,23 @@ export const arr = (items: JsonSchema, opts: { min?: number; max?: number } = {}
   ...(opts.max !== undefined ? { maxItems: opts.max } : {}),
 });
 
+/**
+ * Schemas whose refusal keeps the stable error code the service used before the rule moved into the
+ * schema (INVALID_PHONE, INVALID_REGISTRATION_NO, …): when every problem of a request is in such
+ * schemas with one code, validation answers that code instead of VALIDATION_FAILED. Keyed by the
+ * schema object, so the JSON Schema itself stays plain (ajv strict mode, OpenAPI, terminals).
+ */
+export const SCHEMA_ERROR_CODES = new WeakMap<JsonSchema, string>();
+/** Every code some schema is refused with (besides VALIDATION_FAILED). */
+export const SCHEMA_REFUSAL_CODES = new Set<string>();
+
+/** The schema, refused with this stable code (see SCHEMA_ERROR_CODES). */
+export function refusedAs<T extends JsonSchema>(code: string, schema: T): T {
+  SCHEMA_ERROR_CODES.set(schema, code);
+  SCHEMA_REFUSAL_CODES.add(code);
+  return schema;
+}
+
 /** Allows null besides the schema's own type. */
 export function nullable(schema: JsonSchema): JsonSchema {
   const t = schema.type;

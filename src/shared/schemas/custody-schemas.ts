@@ -3,7 +3,7 @@
 import { CLIENT_ID_PATTERN } from '../client-id.js';
 import { arr, bool, date, dateTime, enumOf, int, nullable, obj, str, text, uuid } from './builders.js';
 
-export const CUSTODY_CLIENT_ID = str({ pattern: CLIENT_ID_PATTERN, description: 'A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key' });
+export const CUSTODY_CLIENT_ID = str({ pattern: CLIENT_ID_PATTERN, description: 'A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key', examples: ['01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d'] });
 export const MATERIALS = ['HDPE', 'PET', 'COEX', 'PP', 'glass', 'aluminium', 'plastic_bag', 'paper_bag', 'composite_bag'] as const;
 export const BAG_STATES = ['open', 'sealed', 'picked_up', 'received', 'disposed', 'rejected', 'missing'] as const;
 export type BagState = (typeof BAG_STATES)[number];
@@ -91,6 +91,7 @@ export const INSPECTION_BAG = obj(
     discrepancies: arr(DISCREPANCY, { max: 5 }),
   },
   ['measuredWeightG', 'sealNoRead', 'sealIntact', 'countedQuantity', 'rejectedQuantity', 'discrepancies'],
+  { description: 'One bag at the gate. Unless outcome is missing, measuredWeightG and sealIntact are required; rejectedQuantity is given exactly when outcome is partially_rejected (400 VALIDATION_FAILED naming the field otherwise)' },
 );
 
 export const RECEIVING_CREATE = obj({ id: CUSTODY_CLIENT_ID, bags: arr(INSPECTION_BAG, { min: 1, max: 500 }) });

@@ -1,18 +1,31 @@
 // Request and response shapes of the money core (sales, returns, reversals, settlements, balances).
 // Shared by the county server and the shop terminals, which validate what they queue offline.
 import { CLIENT_ID_PATTERN } from '../client-id.js';
-import { COUNTY_CODE, FEN, arr, bool, dateTime, enumOf, int, nullable, obj, str, text, uuid } from './builders.js';
+import { PHONE_PATTERN } from '../phone.js';
+import { COUNTY_CODE, FEN, arr, bool, dateTime, enumOf, int, nullable, obj, refusedAs, str, text, uuid } from './builders.js';
 
-export const CLIENT_ID = str({ pattern: CLIENT_ID_PATTERN, description: 'A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key' });
-const GTIN = str({ pattern: '^[0-9]{8}$|^[0-9]{12,14}$', description: 'EAN-13 / GTIN as scanned' });
-const SCAN = str({ min: 1, max: 300, description: 'What the scanner read: a trace URL or the bare 32-digit unit code' });
-const PHONE = str({ min: 5, max: 30, description: 'Mobile number in any common form' });
+export const CLIENT_ID = str({ pattern: CLIENT_ID_PATTERN, description: 'A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key', examples: ['01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d'] });
+export const GTIN = str({ pattern: '^[0-9]{8}$|^[0-9]{12,14}$', description: 'EAN-8, UPC-A, EAN-13 or GTIN-14 as scanned. The last digit is the GS1 check digit, which a pattern cannot state: a wrong one is refused with 422 INVALID_GTIN (a misread or mistyped barcode), never taken as another product', examples: ['6923456789012'] });
+const SCAN = str({ min: 1, max: 300, description: 'What the scanner read: a trace URL or the bare 32-digit unit code (docs/unit-codes.md)', examples: ['https://www.icama.cn/PublicQuery/zs?code=13604381021047395018264350917283'] });
+/** A phone number as people type it; the pattern is exactly what the server turns into E.164 (src/shared/phone.ts). */
+export const PHONE = refusedAs('INVALID_PHONE', str({ min: 5, max: 30, pattern: PHONE_PATTERN, description: 'A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE', examples: ['138 0013 8000'] }));
 const SIGNED_FEN = int({ min: -100_000_000_000, max: 100_000_000_000, description: 'Signed amount in fen' });
 
 export const REJECTION_REASONS = ['not_rinsed', 'not_empty', 'damaged', 'not_scheme_product', 'unknown_code', 'already_returned', 'other_county', 'other'] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 export const PERSON = obj({ phone: PHONE, name: text(100, 'Needed only when the phone number is not registered yet'), village: str({ max: 100 }) }, ['name', 'village']);
+
+/**
+ * A settlement period: a month, an ISO week or a day, each written as a real one (years 1900–2999, months
+ * 01–12, weeks 01–53, calendar dates with leap years). Which of the three a county uses is its setting, and week 53
+ * exists only in some years: both are checked by the server (422 INVALID_PERIOD).
+ */
+export const SETTLEMENT_PERIOD = refusedAs('INVALID_PERIOD', str({
+  pattern: '^(?:19|2[0-9])[0-9]{2}-(?:0[1-9]|1[0-2])$|^(?:19|2[0-9])[0-9]{2}-W(?:0[1-9]|[1-4][0-9]|5[0-3])$|^(?:19|2[0-9])[0-9]{2}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))$|^(?:(?:19|2[0-9])(?:0[48]|[2468][048]|[13579][26])|2[048]00)-02-29$',
+  description: '2026-03 (monthly), 2026-W11 (ISO week) or 2026-03-15 (daily) of the years 1900–2999, as the county settles; another kind, or week 53 of a year without one, is refused with 422 INVALID_PERIOD',
+  examples: ['2026-03'],
+}));
 
 export const SALE_REQUEST = obj(
   {
@@ -25,13 +38,14 @@ export const SALE_REQUEST = obj(
     lines: arr(
       obj(
         {
-          productId: uuid(),
+          productId: uuid('The product (GET /counties/{countyId}/products)'),
           gtin: GTIN,
-          quantity: int({ min: 1, max: 10_000 }),
+          quantity: int({ min: 1, max: 10_000, description: 'Containers sold on this line' }),
           unitCodes: arr(SCAN, { max: 10_000 }),
           depositChargedFen: int({ min: 0, max: 100_000, description: 'Offline sales: the deposit per container the terminal actually charged' }),
         },
         ['productId', 'gtin', 'unitCodes', 'depositChargedFen'],
+        { oneOf: [{ required: ['productId'] }, { required: ['gtin'] }], description: 'One product and how many containers of it. Exactly one of productId or gtin names the product; unitCodes (at most quantity of them) must belong to its registration number' },
       ),
       { min: 1, max: 200 },
     ),
@@ -85,10 +99,15 @@ export const RETURN_REQUEST = obj(
           refundPaidFen: int({ min: 0, max: 1_000_000_000, description: 'Offline returns: the refund the clerk actually paid out for this item (all its containers). Recorded as paid; a difference from what the server computes is flagged (refund_mismatch), never refused' }),
         },
         ['scan', 'gtin', 'productId', 'quantity', 'reasonCode', 'refundPaidFen'],
+        {
+          // A unit code is one container: its branch allows quantity only as 1.
+          oneOf: [{ required: ['scan'], properties: { quantity: { const: 1 } } }, { required: ['gtin'] }, { required: ['productId'] }],
+          description: 'One returned item: a scanned unit code (one container: quantity absent or 1), or a product named by gtin or productId with a quantity. Exactly one of scan, gtin, productId. A rejected item needs reasonCode and an accepted one has none: refused with 422 REASON_CODE_REQUIRED (kept as its own code rather than a schema rule, so the counter can tell the clerk what to fix)',
+        },
       ),
       { min: 1, max: 500 },
     ),
-    payment: obj({ method: enumOf(['cash', 'mobile']), reference: str({ min: 1, max: 100 }) }, ['reference']),
+    payment: obj({ method: enumOf(['cash', 'mobile']), reference: str({ min: 1, max: 100, description: 'The mobile payment’s transaction number' }) }, ['reference'], { description: 'How the refund was paid. A mobile refund carries reference and a cash refund none: refused with 422 PAYMENT_REFERENCE_REQUIRED' }),
   },
   ['countyId', 'returner', 'payment'],
 );
@@ -139,7 +158,7 @@ export const SETTLEMENT_REQUEST = obj(
     id: CLIENT_ID,
     countyId: COUNTY_CODE,
     shopId: uuid(),
-    period: str({ pattern: '^[0-9]{4}-(?:[0-9]{2}|W[0-9]{2}|[0-9]{2}-[0-9]{2})$', description: '2026-03 (monthly), 2026-W11 (weekly) or 2026-03-15 (daily)' }),
+    period: SETTLEMENT_PERIOD,
     asOf: dateTime('The statement cut-off this payment settles (default: now)'),
     amountFen: FEN,
     direction: enumOf(['from_shop', 'to_shop'], 'from_shop: the shop pays the scheme; to_shop: the scheme pays the shop'),

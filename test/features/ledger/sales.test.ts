@@ -75,8 +75,11 @@ describe('sales with deposit', () => {
     const named = await post('clerk.qingcheng', saleBody({ purchaser: { phone: '174 6000 1234', name: '新农户' }, lines: [{ gtin, quantity: 1 }] }));
     expect(named.status).to.equal(201);
     expect(named.body.purchaser.registeredNow).to.equal(true);
-    const unknown = await post('clerk.qingcheng', saleBody({ lines: [{ gtin: '6900000000000', quantity: 1 }] }));
+    const unknown = await post('clerk.qingcheng', saleBody({ lines: [{ gtin: '6900000000007', quantity: 1 }] }));
     expect(unknown.body.error.code).to.equal('PRODUCT_NOT_FOUND');
+    // A wrong check digit is a misread barcode, not an unknown product (test/features/ledger/gtin-and-product-rules.test.ts).
+    const misread = await post('clerk.qingcheng', saleBody({ lines: [{ gtin: '6900000000000', quantity: 1 }] }));
+    expect(misread.body.error.code).to.equal('INVALID_GTIN');
   });
 
   it('refuses event times in the future and sales for another shop or county', async () => {
