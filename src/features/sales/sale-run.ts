@@ -17,7 +17,9 @@
 //
 // Rows go in as one JSON parameter per table (json_populate_recordset), so a run never meets the
 // 65,535 bind-parameter limit. A sale whose unit code turned out sold by a concurrent request rolls
-// the savepoint back; it is answered UNIT_CODE_ALREADY_SOLD and the rest is applied again without it.
+// the savepoint back; the first such sale (journal order) is answered UNIT_CODE_ALREADY_SOLD and the
+// rest is planned and applied again without it (a later sale may have leant on it: a purchaser it
+// registered).
 // Sales that repeat a client id or a unit code of an earlier sale of the run go into a later run, so
 // they meet the earlier one as stored (duplicate / already sold), exactly as one by one.
 import type { Knex } from 'knex';
@@ -297,8 +299,12 @@ async function applyCountyRun(trx: Knex.Transaction, now: Date, countyId: string
       return;
     } catch (err) {
       if (!(err instanceof SoldMeanwhile)) throw err;
-      for (const [i, error] of err.refusals) results[i] = { ok: false, error };
-      pending = pending.filter((i) => !err.refusals.has(i));
+      // Only the first refused sale (journal order) is refused for sure: everything before it was
+      // applied, as one by one. A later refusal may rest on it — its code taken by that sale, or its
+      // purchaser registered by it — and is planned again without it (test/features/sync/sync-equivalence).
+      const first = Math.min(...err.refusals.keys());
+      results[first] = { ok: false, error: err.refusals.get(first)! };
+      pending = pending.filter((i) => i !== first);
     }
   }
 }
@@ -388,7 +394,8 @@ async function writeRun(sp: Knex.Transaction, ctx: RunContext, p: Plan, now: Dat
   add('s', saleRows, 'RETURNING id, sale_no');
   add('l', lineRows, 'RETURNING 1');
   // In code order, so two writers of overlapping codes wait for each other in the same order.
-  add('u', unitRows, `ORDER BY unit_code ON CONFLICT (county_id, unit_code) WHERE state <> 'voided' DO NOTHING RETURNING sale_id, unit_code`);
+  // Two sales of the run naming one code: the earlier (journal order) takes it, as one by one would.
+  add('u', unitRows, `WITH ORDINALITY AS r ORDER BY unit_code, ordinality ON CONFLICT (county_id, unit_code) WHERE state <> 'voided' DO NOTHING RETURNING sale_id, unit_code`);
   add('d', lotRows, 'RETURNING 1');
   const row = (await sp.raw(`WITH ${ctes.join(', ')} SELECT (SELECT json_agg(json_build_array(id, sale_no)) FROM s) AS sales,
       ${unitRows.length ? "(SELECT array_agg(sale_id || ':' || unit_code) FROM u)" : 'NULL'} AS inserted`, bindings)).rows[0] as { sales: Array<[string, number | string]>; inserted: string[] | null };

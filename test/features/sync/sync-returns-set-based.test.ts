@@ -17,6 +17,7 @@ import { newClientId } from '../../../src/shared/client-id.js';
 import { ReturnService } from '../../../src/features/returns/return-service.js';
 import { applyReturnRun } from '../../../src/features/returns/return-run.js';
 import { pinGroupApplier, savepointApplier } from '../../../src/features/ledger/group-commit.js';
+import { syncRunFallbacks } from '../../../src/features/sync/sync-service.js';
 import type { Principal } from '../../../src/auth/permissions.js';
 import { COUNTY, GLYPHOSATE, GLYPHOSATE_5L, SHOP_A, SHOP_B, expectLedgerClean, unitCode } from '../ledger/ledger-fixtures.js';
 
@@ -232,6 +233,7 @@ describe('sync batches: set-based returns give exactly what the single return pa
   it('gives the same results, answers, ledger, units, lots, held refunds, outbox and keys either way', async () => {
     await prepare(single);
     await prepare(batched);
+    const fallbacksBefore = syncRunFallbacks.return;
     gtins = await Promise.all(PRODUCTS.map(async (p) => ((await single.db.knex('products').where({ county_id: COUNTY, id: p.id }).first('gtin')) as { gtin: string | null }).gtin ?? ''));
     await fc.assert(fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 18 }), fc.array(fc.nat(30), { maxLength: 3 }), async (steps, cuts) => {
       const { sales, recs } = journal(steps);
@@ -257,6 +259,8 @@ describe('sync batches: set-based returns give exactly what the single return pa
     }), { numRuns: 20, endOnFailure: true, examples: [EVERY_OUTCOME] }); // both databases keep their history: shrinking would replay a journal on another state
     await expectLedgerClean(single);
     await expectLedgerClean(batched);
+    // Every run was applied set-based: none fell back to one record at a time (which answers the same).
+    expect(syncRunFallbacks.return - fallbacksBefore, 'return runs that fell back to one by one').to.equal(0);
     // The journals exercised what they were meant to.
     expect([...seen]).to.include.members([
       'applied:', 'duplicate:', 'conflict:IDEMPOTENCY_CONFLICT', 'refused:FARMER_NAME_REQUIRED', 'refused:OUT_OF_SCOPE', 'refused:UNIT_CODE_DUPLICATE',
