@@ -71,8 +71,9 @@ export const ROLE_PERMISSIONS: Record<ActorRole, ReadonlySet<Permission>> = {
   hauler: new Set<Permission>([...READ_ONLY, 'custody:read', 'custody:sign', 'manifests:write']),
   facility_operator: new Set<Permission>([...READ_ONLY, 'custody:read', 'custody:sign', 'receiving:write', 'disposal:write']),
   // An integration principal: a manufacturer's traceability system follows the events of its own
-  // products in the counties of its province, and nothing else.
-  manufacturer: new Set<Permission>(['events:read']),
+  // products in the counties of its province, and reads the reference data (products, shops) to
+  // interpret them; nothing else.
+  manufacturer: new Set<Permission>(['events:read', 'reference:read']),
 };
 
 export interface UserPrincipal {
