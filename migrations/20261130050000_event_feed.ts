@@ -18,6 +18,17 @@ export const FEED_CHANNEL = 'agrireturn_events';
 
 const ISO = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
+/**
+ * A record whose lines (items) arrive in more than one statement of its transaction — the data
+ * generator's COPY chunks may cut between them — has them added to its one event while that event is
+ * still uncommitted. Once committed, an event is never changed (the update trigger refuses it).
+ */
+const mergeInto = (field: string, key: string) => `
+    ON CONFLICT (county_id, id) DO UPDATE SET
+      product_ids = ARRAY(SELECT DISTINCT x FROM unnest(feed_events.product_ids || EXCLUDED.product_ids) x),
+      data = feed_events.data || jsonb_build_object('${field}', (SELECT jsonb_agg(x ORDER BY (x->>'${key}')::int)
+        FROM jsonb_array_elements((feed_events.data->'${field}') || (EXCLUDED.data->'${field}')) x))`;
+
 /** For each source table: the INSERT … SELECT over the transition table `n` that writes its events. */
 const SOURCES: Record<string, string> = {
   // One event per sale, with its lines (a sale's lines are inserted in one statement, the run's too).
@@ -32,7 +43,8 @@ const SOURCES: Record<string, string> = {
                'depositPerContainerFen', n.deposit_per_container_fen, 'depositFen', n.deposit_fen) ORDER BY n.line_no))
       FROM n JOIN sales s ON s.county_id = n.county_id AND s.id = n.sale_id
      GROUP BY s.county_id, s.id
-     ORDER BY min(s.sale_no)`,
+     ORDER BY min(s.sale_no)
+    ${mergeInto('lines', 'lineNo')}`,
   return_items: `
     INSERT INTO feed_events (county_id, id, type, subject, time, product_ids, data)
     SELECT r.county_id, 'return:' || r.id, 'cn.agrireturn.return.recorded', 'returns/' || r.id, r.event_time,
@@ -44,7 +56,8 @@ const SOURCES: Record<string, string> = {
                'inspection', n.inspection, 'outcome', n.outcome, 'reasonCode', n.reason_code, 'refundFen', n.refund_fen) ORDER BY n.item_no))
       FROM n JOIN returns r ON r.county_id = n.county_id AND r.id = n.return_id
      GROUP BY r.county_id, r.id
-     ORDER BY min(r.return_no)`,
+     ORDER BY min(r.return_no)
+    ${mergeInto('items', 'itemNo')}`,
   reversals: `
     INSERT INTO feed_events (county_id, id, type, subject, time, product_ids, data)
     SELECT n.county_id, 'reversal:' || n.id, 'cn.agrireturn.reversal.recorded', 'reversals/' || n.id, n.event_time,
@@ -96,13 +109,12 @@ export async function up(knex: Knex): Promise<void> {
     t.primary(['county_id']);
   });
 
-  // Events never change and never go; the one update allowed is the position given at commit.
+  // Committed events never change and never go. Before its commit an event is visible to its own
+  // transaction only, which may still add lines to it (mergeInto) and gives it its position.
   await knex.raw(`
     CREATE OR REPLACE FUNCTION agrireturn_feed_events_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      IF OLD.pos IS NOT NULL OR NEW.pos IS NULL
-         OR (NEW.county_id, NEW.id, NEW.type, NEW.subject, NEW.time, NEW.product_ids, NEW.data, NEW.seq)
-            IS DISTINCT FROM (OLD.county_id, OLD.id, OLD.type, OLD.subject, OLD.time, OLD.product_ids, OLD.data, OLD.seq) THEN
+      IF OLD.pos IS NOT NULL OR (NEW.county_id, NEW.id, NEW.seq) IS DISTINCT FROM (OLD.county_id, OLD.id, OLD.seq) THEN
         RAISE EXCEPTION 'feed_events rows are immutable' USING ERRCODE = 'restrict_violation';
       END IF;
       RETURN NEW;

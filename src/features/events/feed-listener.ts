@@ -49,6 +49,11 @@ export class FeedListener {
     return { fired: fired.then(cancel), cancel };
   }
 
+  /** Stopped (the server is shutting down): long polls answer at once. */
+  get closed(): boolean {
+    return this.stopped;
+  }
+
   /** Waiters at the moment (tests wait for a long poll to be parked). */
   waiting(countyId: string): number {
     return this.watchers.get(countyId)?.size ?? 0;

@@ -111,6 +111,11 @@ export function feedListenerOf(deps: AppDeps): FeedListener {
   return l;
 }
 
+/** Shutdown: parked long polls answer now (with what there is), so draining HTTP does not wait for them. */
+export async function stopEventFeed(deps: AppDeps): Promise<void> {
+  await listeners.get(deps.db)?.stop();
+}
+
 export interface ReadRequest {
   countyId: string;
   after?: string;
@@ -144,7 +149,7 @@ export async function readFeed(deps: AppDeps, principal: Principal, req: ReadReq
       throw err;
     }
     const left = deadline - scheduler.now();
-    if (page.items.length || left <= 0 || req.signal?.aborted) {
+    if (page.items.length || left <= 0 || req.signal?.aborted || listener.closed) {
       watch.cancel();
       return page;
     }

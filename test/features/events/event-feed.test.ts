@@ -9,7 +9,7 @@ import { useTestApp } from '../../support/harness.js';
 import { ManualScheduler, settle } from '../../support/manual-scheduler.js';
 import { newClientId } from '../../../src/shared/client-id.js';
 import { ReturnService } from '../../../src/features/returns/return-service.js';
-import { configureEventFeed, feedListenerOf } from '../../../src/features/events/feed-service.js';
+import { configureEventFeed, feedListenerOf, stopEventFeed } from '../../../src/features/events/feed-service.js';
 import type { Principal } from '../../../src/auth/permissions.js';
 import { OTHER_COUNTY_ID, OTHER_PROVINCE_COUNTY_ID } from '../../support/other-county.js';
 import { COUNTY, GLYPHOSATE, GLYPHOSATE_5L, SHOP_A, expectLedgerClean, returnBody, saleBody, unitCode } from '../ledger/ledger-fixtures.js';
@@ -264,6 +264,18 @@ describe('event feed: GET /api/v1/counties/{countyId}/events', function () {
       expect(suffix, `after ${k}`).to.deep.equal(full.items.slice(k).map((e) => e.id));
     }
     await expectLedgerClean(t);
+  });
+
+  // Last: it stops the feed's listener of this app, as a server shutting down does.
+  it('answers parked long polls at once when the server shuts down', async () => {
+    const { end } = await readAll();
+    const listener = feedListenerOf(t.deps);
+    const poll = t.api().get(base).query({ after: end, wait: 60 }).set('Authorization', await t.token('qingshen.official')).then((r) => r);
+    await waitFor('the long poll to park', () => listener.waiting(COUNTY) > 0);
+    await stopEventFeed(t.deps);
+    const res = await poll;
+    expect(res.status).to.equal(200);
+    expect(res.body).to.deep.include({ items: [], nextCursor: end, hasMore: false });
   });
 
   it('keeps events immutable: no update of a committed event, no delete', async () => {
