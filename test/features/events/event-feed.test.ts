@@ -14,6 +14,14 @@ import type { Principal } from '../../../src/auth/permissions.js';
 import { OTHER_COUNTY_ID, OTHER_PROVINCE_COUNTY_ID } from '../../support/other-county.js';
 import { COUNTY, GLYPHOSATE, GLYPHOSATE_5L, SHOP_A, expectLedgerClean, returnBody, saleBody, unitCode } from '../ledger/ledger-fixtures.js';
 import { demoId } from '../../../seeds/demo-county.js';
+import { compile } from '../../../src/http/validation.js';
+import { FEED_PAGE } from '../../../src/shared/schemas/event-schemas.js';
+
+/** Every page a test reads is checked against the route's response schema (the OpenAPI document's). */
+const pageSchema = compile(FEED_PAGE);
+function expectPageShape(body: unknown): void {
+  expect(pageSchema(body), JSON.stringify(pageSchema.errors)).to.equal(true);
+}
 
 interface Ev { id: string; type: string; cursor: string; source: string; subject: string; data: Record<string, any> }
 
@@ -45,6 +53,7 @@ describe('event feed: GET /api/v1/counties/{countyId}/events', function () {
     for (;;) {
       const res = await get(who, { limit, ...(after ? { after } : {}) });
       expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      expectPageShape(res.body);
       items.push(...res.body.items);
       after = res.body.nextCursor;
       if (!res.body.hasMore) return { items, end: after! };
@@ -152,6 +161,7 @@ describe('event feed: GET /api/v1/counties/{countyId}/events', function () {
       for (;;) {
         const res = await t.api().get(base).query({ after, limit: 7, wait: stop ? 0 : 2 }).set('Authorization', official);
         expect(res.status, JSON.stringify(res.body)).to.equal(200);
+        expectPageShape(res.body);
         seen.push(...res.body.items);
         after = res.body.nextCursor;
         if (stop && !res.body.hasMore && res.body.items.length === 0) return after;
