@@ -45,22 +45,6 @@ describe('npm run generate: seasonal data that checks out', function () {
     expect(gen.custodyEvents).to.be.greaterThan(gen.bags * 3);
   });
 
-  it('writes one event feed entry per sale, return and custody event, each with every line and item, positions 1…n', async () => {
-    const [r] = await rows<{ events: number; records: number; lines: number; items: number; top: number; gaps: number }>(`
-      SELECT (SELECT count(*) FROM feed_events WHERE county_id = '${C}')::int AS events,
-             ((SELECT count(*) FROM sales WHERE county_id = '${C}') + (SELECT count(*) FROM returns WHERE county_id = '${C}')
-               + (SELECT count(*) FROM custody_events WHERE county_id = '${C}') + (SELECT count(*) FROM reversals WHERE county_id = '${C}')
-               + (SELECT count(*) FROM settlements WHERE county_id = '${C}'))::int AS records,
-             (SELECT coalesce(sum(jsonb_array_length(data->'lines')), 0) FROM feed_events WHERE county_id = '${C}' AND type = 'cn.agrireturn.sale.recorded')::int
-               - (SELECT count(*) FROM sale_lines WHERE county_id = '${C}')::int AS lines,
-             (SELECT coalesce(sum(jsonb_array_length(data->'items')), 0) FROM feed_events WHERE county_id = '${C}' AND type = 'cn.agrireturn.return.recorded')::int
-               - (SELECT count(*) FROM return_items WHERE county_id = '${C}')::int AS items,
-             (SELECT coalesce(max(pos), 0) FROM feed_events WHERE county_id = '${C}')::int AS top,
-             (SELECT count(*) FROM feed_events WHERE county_id = '${C}' AND pos IS NULL)::int AS gaps`);
-    expect(r!.records).to.be.greaterThan(1000);
-    expect(r).to.deep.equal({ events: r!.records, records: r!.records, lines: 0, items: 0, top: r!.records, gaps: 0 });
-  });
-
   it('sells most in spring: March–May outsell every other season', async () => {
     const byMonth = await rows<{ m: number; n: number }>(`
       SELECT extract(month FROM s.business_day)::int AS m, sum(l.quantity)::int AS n
