@@ -217,6 +217,7 @@ export function demoUsers(): DemoUser[] {
     { username: 'clerk.qingcheng', password: DEMO_PASSWORD, role: 'clerk', description_zh: '青城镇丰收农资店店员', description_en: 'Clerk at the Fengshou agri-supply shop, Qingcheng' },
     { username: 'hauler.demo', password: DEMO_PASSWORD, role: 'hauler', description_zh: '眉山市安顺危险货物运输有限公司司机', description_en: 'Driver for the Anshun hazardous-goods hauler, Meishan' },
     { username: 'facility.demo', password: DEMO_PASSWORD, role: 'facility_operator', description_zh: '青神县农药包装废弃物集中收集中心操作员', description_en: 'Operator at the Qingshen county collection centre' },
+    { username: 'xinan.integration', password: DEMO_PASSWORD, role: 'manufacturer', description_zh: '浙江新安化工追溯系统（只读本公司产品的事件）', description_en: "Xin'an Chemical's traceability system (events of its own products only)" },
   ];
 }
 
@@ -355,6 +356,7 @@ export async function seedDemoCounty(
       clerk: { county_id: c, shop_id: must(shopIds, firstShop.licence, 'shop') },
       hauler: { county_id: c, hauler_id: must(haulerIds, HAULER.licence, 'hauler') },
       facility_operator: { county_id: c, facility_id: must(facilityIds, FACILITIES[0]!.licence, 'facility') },
+      manufacturer: { province_code: COUNTY.province_code, manufacturer: MANUFACTURERS.xinan!.name },
     };
     const existing = new Set(
       ((await trx('users').whereIn('username', users.map((u) => u.username)).select('username')) as Array<{ username: string }>).map((u) => u.username),

@@ -16,6 +16,7 @@ import { startScheduler, type Scheduler } from './jobs/scheduler.js';
 import { countyJobs, serverJobs } from './jobs/jobs.js';
 import { startSmsRunner } from './features/sms/sms-runner.js';
 import { closeSharedBrowser } from './features/monthly-report/chromium.js';
+import { stopEventFeed } from './features/events/feed-service.js';
 
 /**
  * The JWT signing secret: JWT_SECRET when set; otherwise one the server generated once and keeps in
@@ -80,6 +81,7 @@ export async function startServer(config: Config, opts: { logger?: Logger; db?: 
     url, deps, server, scheduler,
     stop() {
       stopping ??= (async () => {
+        await stopEventFeed(deps); // parked long polls answer now instead of holding the drain
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();

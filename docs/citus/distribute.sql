@@ -86,3 +86,6 @@ SELECT create_distributed_table('reconciliation_day_books', 'county_id', colocat
 SELECT create_distributed_table('reconciliation_dirty_days', 'county_id', colocate_with => 'townships');
 SELECT create_distributed_table('reconciliation_book_state', 'county_id', colocate_with => 'townships');
 SELECT create_distributed_table('book_unit_duplicates', 'county_id', colocate_with => 'townships');
+-- The event feed (docs/events.md): events and the per-county position counter.
+SELECT create_distributed_table('feed_events', 'county_id', colocate_with => 'townships');
+SELECT create_distributed_table('feed_counters', 'county_id', colocate_with => 'townships');

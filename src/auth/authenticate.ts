@@ -52,6 +52,7 @@ export async function authenticate(knex: Knex, header: string | undefined, jwtSe
     shopId: u.shop_id,
     haulerId: u.hauler_id,
     facilityId: u.facility_id,
+    manufacturer: u.manufacturer ?? null,
   };
 }
 

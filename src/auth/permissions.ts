@@ -2,7 +2,7 @@
 // hauler or facility it touches; `authorize` decides from those two facts alone, so the
 // authorisation-matrix test can enumerate every route × role × scope.
 
-export const ROLES = ['admin', 'province_official', 'county_official', 'inspector', 'clerk', 'hauler', 'facility_operator'] as const;
+export const ROLES = ['admin', 'province_official', 'county_official', 'inspector', 'clerk', 'hauler', 'facility_operator', 'manufacturer'] as const;
 export type Role = (typeof ROLES)[number];
 /** A POS terminal acts like a clerk of its one shop. */
 export type ActorRole = Role | 'terminal';
@@ -40,6 +40,7 @@ export const PERMISSIONS = {
   'code_registry:import': 'Import and read the registry of issued unit codes of a product',
   'trace:read': 'Follow one container (unit code) or a lot from sale to disposal certificate, with its custody events and their hash-chain links',
   'access_log:read': 'Export the log of personal-data reads by inspectors and officials (who, when, which record, why)',
+  'events:read': 'Follow the event feed of a county (manufacturers: only events about their own products; docs/events.md)',
 } as const;
 export type Permission = keyof typeof PERMISSIONS;
 
@@ -55,20 +56,24 @@ const INSPECTOR: Permission[] = [
 
 export const ROLE_PERMISSIONS: Record<ActorRole, ReadonlySet<Permission>> = {
   admin: new Set(ALL),
-  province_official: new Set<Permission>(['reference:read', 'farmers:read', 'users:read', 'history:read', 'ledger:read', ...OFFICIAL_DASHBOARD, 'custody:read', 'custody:export', 'custody:verify', 'trace:read']),
+  province_official: new Set<Permission>(['events:read', 'reference:read', 'farmers:read', 'users:read', 'history:read', 'ledger:read', ...OFFICIAL_DASHBOARD, 'custody:read', 'custody:export', 'custody:verify', 'trace:read']),
   county_official: new Set<Permission>([
     'reference:read', 'reference:write', 'farmers:read', 'farmers:write', 'users:read', 'users:write',
     'terminals:manage', 'history:read',
     'reversals:write', 'ledger:read', 'settlements:write',
     ...OFFICIAL_DASHBOARD, 'reconciliation:run', 'periods:close',
     'custody:read', 'custody:export', 'custody:verify', 'disposal:write',
-    'held_refunds:review', 'code_registry:import', 'trace:read',
+    'held_refunds:review', 'code_registry:import', 'trace:read', 'events:read',
   ]),
   inspector: new Set<Permission>(INSPECTOR),
   clerk: new Set<Permission>(['reference:read', 'farmers:read', 'farmers:write', 'sales:write', 'returns:write', 'reversals:write', ...SHOP_CUSTODY]),
   terminal: new Set<Permission>(['reference:read', 'farmers:read', 'farmers:write', 'sales:write', 'returns:write', 'reversals:write', ...SHOP_CUSTODY]),
   hauler: new Set<Permission>([...READ_ONLY, 'custody:read', 'custody:sign', 'manifests:write']),
   facility_operator: new Set<Permission>([...READ_ONLY, 'custody:read', 'custody:sign', 'receiving:write', 'disposal:write']),
+  // An integration principal: a manufacturer's traceability system follows the events of its own
+  // products in the counties of its province, and reads the reference data (products, shops) to
+  // interpret them; nothing else.
+  manufacturer: new Set<Permission>(['events:read', 'reference:read']),
 };
 
 export interface UserPrincipal {
@@ -82,6 +87,8 @@ export interface UserPrincipal {
   shopId: string | null;
   haulerId: string | null;
   facilityId: string | null;
+  /** The manufacturer's name as products carry it (role manufacturer only). */
+  manufacturer: string | null;
 }
 
 export interface TerminalPrincipal {
@@ -114,7 +121,7 @@ export function can(principal: Principal, permission: Permission): boolean {
 export function inScope(principal: Principal, target: Target): boolean {
   if (principal.role === 'admin') return true;
   if (target.countyId !== undefined) {
-    if (principal.role === 'province_official') {
+    if (principal.role === 'province_official' || principal.role === 'manufacturer') {
       if (principal.provinceCode === null || provinceOf(target.countyId) !== provinceOf(principal.provinceCode)) return false;
     } else if (principal.countyId !== target.countyId) {
       return false;
@@ -130,7 +137,7 @@ export function inScope(principal: Principal, target: Target): boolean {
 /** The counties a principal may read lists of; null = all. */
 export function countyFilter(principal: Principal): { all: true } | { provincePrefix: string } | { countyId: string } {
   if (principal.role === 'admin') return { all: true };
-  if (principal.role === 'province_official') return { provincePrefix: (principal.provinceCode ?? '00').slice(0, 2) };
+  if (principal.role === 'province_official' || principal.role === 'manufacturer') return { provincePrefix: (principal.provinceCode ?? '00').slice(0, 2) };
   return { countyId: principal.countyId as string };
 }
 

@@ -39,6 +39,7 @@ export const ERROR_CATALOGUE = {
   VERSION_CONFLICT: { status: 409, message: 'The record was changed by someone else; reload it and try again', message_zh: '记录已被他人修改，请刷新后重试' },
   DUPLICATE: { status: 409, message: 'A record with the same key already exists', message_zh: '已存在相同的记录' },
   RECORD_INACTIVE: { status: 422, message: 'The record is deactivated', message_zh: '该记录已停用' },
+  EVENT_CURSOR_INVALID: { status: 422, message: 'The after cursor is not one this county\'s event feed gave out; resume from the cursor of the last event you processed, or leave it out to read from the start', message_zh: '事件游标无效：请使用本县事件流给出的游标续读，或不带游标从头读取' },
   // --- reference data rules ---
   INVALID_PHONE: { status: 422, message: 'The phone number is not a valid mobile number', message_zh: '手机号码无效' },
   INVALID_REGISTRATION_NO: { status: 422, message: 'The registration number must look like PD20120345 (PD, WP or LS and eight digits)', message_zh: '农药登记证号格式应为 PD20120345' },

@@ -24,6 +24,7 @@ import { heldRefundRoutes } from '../features/held-refunds/held-refund-routes.js
 import { codeRegistryRoutes } from '../features/code-registry/registry-routes.js';
 import { statutoryLedgerRoutes } from '../features/statutory-ledgers/ledger-routes.js';
 import { traceRoutes } from '../features/trace/trace-routes.js';
+import { eventRoutes } from '../features/events/event-routes.js';
 
 export function allRoutes(): RouteDef[] {
   return [
@@ -42,5 +43,6 @@ export function allRoutes(): RouteDef[] {
     ...reconciliationRoutes, ...periodRoutes, ...dashboardRoutes, ...monthlyReportRoutes,
     ...smsRoutes,
     ...traceRoutes,
+    ...eventRoutes,
   ];
 }

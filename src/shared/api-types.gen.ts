@@ -544,6 +544,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/counties/{countyId}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The county's event feed: sales, returns, reversals, custody events and settlements in commit order (CloudEvents), resumable from any cursor, with long poll
+         * @description Append-only and gapless: positions are given at commit, in commit order, so an event committed late is never behind a cursor already given out. Read on with `after` = the `cursor` of the last event processed (or the page's `nextCursor`); add `wait` to hold the request until the next commit. County officials read their county, province officials the counties of their province, a manufacturer account only the events of its own products. Exactly-once processing: store the cursor in the same transaction as the effect, and deduplicate on `source` + `id`. See docs/events.md.
+         *
+         *     Needs the permission `events:read` (Follow the event feed of a county (manufacturers: only events about their own products; docs/events.md)), within the caller's scope.
+         */
+        get: operations["get_counties_countyId_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/counties/{countyId}/facilities": {
         parameters: {
             query?: never;
@@ -2639,7 +2661,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "BODY_UNREADABLE" | "MALFORMED_PATH" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "SESSION_REVOKED" | "ACCOUNT_DISABLED" | "TERMINAL_REVOKED" | "RATE_LIMITED" | "ACCOUNT_LOCKED" | "ENROLMENT_CODE_INVALID" | "FORBIDDEN" | "OUT_OF_SCOPE" | "NOT_FOUND" | "REFERENCE_NOT_FOUND" | "VERSION_CONFLICT" | "DUPLICATE" | "RECORD_INACTIVE" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_OVERLAP" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "LAST_ACTIVE_OFFICIAL" | "SCOPE_MISMATCH" | "IDEMPOTENCY_CONFLICT" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "UNIT_CODE_ALREADY_SOLD" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "REVERSAL_WINDOW_CLOSED" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "SETTLEMENT_AMOUNT_MISMATCH" | "HELD_REFUND_ALREADY_DECIDED" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_FORMAT" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "LEDGER_BOUND_BROKEN" | "SYNC_KIND_UNAVAILABLE" | "BAG_SEALED" | "BAG_WRONG_STATE" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "SIGNER_NOT_PARTY" | "MANIFEST_NOT_DELIVERED" | "BAG_NOT_ON_MANIFEST" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "CERTIFICATE_DUPLICATE" | "BAGS_NOT_AT_ONE_FACILITY" | "LOT_TRACE_QUERY_INVALID" | "CHECK_RATE_LIMITED" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE" | "REPORT_PDF_UNAVAILABLE" | "SMS_NOT_CONFIGURED" | "SMS_SECRET_INVALID" | "SMS_OUTBOX_NOT_FOUND" | "SERVER_BUSY" | "DATABASE_UNAVAILABLE" | "INTERNAL";
+                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "BODY_UNREADABLE" | "MALFORMED_PATH" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "SESSION_REVOKED" | "ACCOUNT_DISABLED" | "TERMINAL_REVOKED" | "RATE_LIMITED" | "ACCOUNT_LOCKED" | "ENROLMENT_CODE_INVALID" | "FORBIDDEN" | "OUT_OF_SCOPE" | "NOT_FOUND" | "REFERENCE_NOT_FOUND" | "VERSION_CONFLICT" | "DUPLICATE" | "RECORD_INACTIVE" | "EVENT_CURSOR_INVALID" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_OVERLAP" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "LAST_ACTIVE_OFFICIAL" | "SCOPE_MISMATCH" | "IDEMPOTENCY_CONFLICT" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "UNIT_CODE_ALREADY_SOLD" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "REVERSAL_WINDOW_CLOSED" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "SETTLEMENT_AMOUNT_MISMATCH" | "HELD_REFUND_ALREADY_DECIDED" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_FORMAT" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "LEDGER_BOUND_BROKEN" | "SYNC_KIND_UNAVAILABLE" | "BAG_SEALED" | "BAG_WRONG_STATE" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "SIGNER_NOT_PARTY" | "MANIFEST_NOT_DELIVERED" | "BAG_NOT_ON_MANIFEST" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "CERTIFICATE_DUPLICATE" | "BAGS_NOT_AT_ONE_FACILITY" | "LOT_TRACE_QUERY_INVALID" | "CHECK_RATE_LIMITED" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE" | "REPORT_PDF_UNAVAILABLE" | "SMS_NOT_CONFIGURED" | "SMS_SECRET_INVALID" | "SMS_OUTBOX_NOT_FOUND" | "SERVER_BUSY" | "DATABASE_UNAVAILABLE" | "INTERNAL";
                 details: ({
                     code: string;
                     /** @description JSON pointer of the offending input, e.g. /body/lines/0/quantity */
@@ -2700,11 +2722,11 @@ export interface components {
                 code?: "UNSUPPORTED_MEDIA_TYPE" | "CODE_REGISTRY_FORMAT";
             };
         };
-        /** @description The error envelope with a code answered as HTTP 422: REFERENCE_NOT_FOUND, RECORD_INACTIVE, INVALID_PHONE, INVALID_REGISTRATION_NO, INVALID_GTIN, SCHEDULE_IN_PAST, CANNOT_DEACTIVATE_SELF, SCOPE_MISMATCH, EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD, PRODUCT_NOT_FOUND, NO_DEPOSIT_SCHEDULE, FARMER_NAME_REQUIRED, UNIT_CODE_INVALID, UNIT_CODE_PRODUCT_MISMATCH, UNIT_CODE_DUPLICATE, TOO_MANY_UNIT_CODES, PAYMENT_REFERENCE_REQUIRED, REASON_CODE_REQUIRED, INVALID_PERIOD, PERIOD_NOT_ENDED, SETTLEMENT_AMOUNT_MISMATCH, DECLINE_REASON_REQUIRED, HELD_REFUND_PHONE_MISMATCH, CODE_REGISTRY_MALFORMED, CODE_REGISTRY_EMPTY, BAG_EMPTY, BAG_MATERIAL_MISMATCH, BAG_EXCEEDS_RETURNED, UNIT_CODE_NOT_RETURNED_HERE, BAG_NOT_ON_MANIFEST, DISCREPANCY_REQUIRED, INVALID_TRACKING_NUMBER, DISPOSAL_LICENCE_MISMATCH, BAGS_NOT_AT_ONE_FACILITY, LOT_TRACE_QUERY_INVALID, RECONCILIATION_PERIOD_INVALID, RECONCILIATION_AS_OF_IN_FUTURE, INVALID_MONTH_RANGE, REPORT_MONTH_IN_FUTURE */
+        /** @description The error envelope with a code answered as HTTP 422: REFERENCE_NOT_FOUND, RECORD_INACTIVE, EVENT_CURSOR_INVALID, INVALID_PHONE, INVALID_REGISTRATION_NO, INVALID_GTIN, SCHEDULE_IN_PAST, CANNOT_DEACTIVATE_SELF, SCOPE_MISMATCH, EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD, PRODUCT_NOT_FOUND, NO_DEPOSIT_SCHEDULE, FARMER_NAME_REQUIRED, UNIT_CODE_INVALID, UNIT_CODE_PRODUCT_MISMATCH, UNIT_CODE_DUPLICATE, TOO_MANY_UNIT_CODES, PAYMENT_REFERENCE_REQUIRED, REASON_CODE_REQUIRED, INVALID_PERIOD, PERIOD_NOT_ENDED, SETTLEMENT_AMOUNT_MISMATCH, DECLINE_REASON_REQUIRED, HELD_REFUND_PHONE_MISMATCH, CODE_REGISTRY_MALFORMED, CODE_REGISTRY_EMPTY, BAG_EMPTY, BAG_MATERIAL_MISMATCH, BAG_EXCEEDS_RETURNED, UNIT_CODE_NOT_RETURNED_HERE, BAG_NOT_ON_MANIFEST, DISCREPANCY_REQUIRED, INVALID_TRACKING_NUMBER, DISPOSAL_LICENCE_MISMATCH, BAGS_NOT_AT_ONE_FACILITY, LOT_TRACE_QUERY_INVALID, RECONCILIATION_PERIOD_INVALID, RECONCILIATION_AS_OF_IN_FUTURE, INVALID_MONTH_RANGE, REPORT_MONTH_IN_FUTURE */
         Error422: components["schemas"]["Error"] & {
             error?: {
                 /** @enum {string} */
-                code?: "REFERENCE_NOT_FOUND" | "RECORD_INACTIVE" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "SCOPE_MISMATCH" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "SETTLEMENT_AMOUNT_MISMATCH" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "BAG_NOT_ON_MANIFEST" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "BAGS_NOT_AT_ONE_FACILITY" | "LOT_TRACE_QUERY_INVALID" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE";
+                code?: "REFERENCE_NOT_FOUND" | "RECORD_INACTIVE" | "EVENT_CURSOR_INVALID" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "SCOPE_MISMATCH" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "SETTLEMENT_AMOUNT_MISMATCH" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "BAG_NOT_ON_MANIFEST" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "BAGS_NOT_AT_ONE_FACILITY" | "LOT_TRACE_QUERY_INVALID" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE";
             };
         };
         /** @description The error envelope with a code answered as HTTP 423: ACCOUNT_LOCKED */
@@ -2793,9 +2815,11 @@ export interface operations {
                             id: string;
                             /** @enum {string} */
                             language: "zh" | "en";
+                            /** @description The manufacturer an integration account acts for (role manufacturer; null otherwise) */
+                            manufacturer: string | null;
                             provinceCode: string | null;
                             /** @enum {string} */
-                            role: "admin" | "province_official" | "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator";
+                            role: "admin" | "province_official" | "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator" | "manufacturer";
                             /** Format: uuid */
                             shopId: string | null;
                             username: string;
@@ -2985,9 +3009,11 @@ export interface operations {
                             id: string;
                             /** @enum {string} */
                             language: "zh" | "en";
+                            /** @description The manufacturer an integration account acts for (role manufacturer; null otherwise) */
+                            manufacturer: string | null;
                             provinceCode: string | null;
                             /** @enum {string} */
-                            role: "admin" | "province_official" | "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator";
+                            role: "admin" | "province_official" | "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator" | "manufacturer";
                             /** Format: uuid */
                             shopId: string | null;
                             username: string;
@@ -3098,9 +3124,11 @@ export interface operations {
                             id: string;
                             /** @enum {string} */
                             language: "zh" | "en";
+                            /** @description The manufacturer an integration account acts for (role manufacturer; null otherwise) */
+                            manufacturer: string | null;
                             provinceCode: string | null;
                             /** @enum {string} */
-                            role: "admin" | "province_official" | "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator";
+                            role: "admin" | "province_official" | "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator" | "manufacturer";
                             /** Format: uuid */
                             shopId: string | null;
                             username: string;
@@ -6751,6 +6779,331 @@ export interface operations {
                 };
             };
             /** @description DISPOSAL_LICENCE_MISMATCH, BAGS_NOT_AT_ONE_FACILITY, REFERENCE_NOT_FOUND */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    get_counties_countyId_events: {
+        parameters: {
+            query?: {
+                /** @description A cursor this feed gave out (`<countyId>.<position>`, e.g. `511425.42`): read the events after it. Left out: from the first event */
+                after?: string;
+                /** @description Events per page (default 100) */
+                limit?: number;
+                /** @description Long poll: when no event follows the cursor, wait up to this many seconds for one to be committed (default 0: answer at once) */
+                wait?: number;
+            };
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events (possibly empty after a long poll timed out) and where to read on */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * @description GB/T 2260 six-digit county code
+                         * @example 511425
+                         */
+                        countyId: string;
+                        /** @description More events were committed already: read again at once */
+                        hasMore: boolean;
+                        items: ({
+                            /** @description Extension attribute: pass it as `after` to read on from just after this event */
+                            cursor: string;
+                            data: {
+                                /**
+                                 * Format: date
+                                 * @description The county's business day of the sale
+                                 */
+                                businessDay: string;
+                                /** @description A line's deposit differed from the schedule in force */
+                                depositMismatch: boolean;
+                                /** Format: date-time */
+                                eventTime: string;
+                                lines: {
+                                    /** @description Amount in fen (1 yuan = 100 fen) */
+                                    depositFen: number;
+                                    /** @description Amount in fen (1 yuan = 100 fen) */
+                                    depositPerContainerFen: number;
+                                    lineNo: number;
+                                    /** Format: uuid */
+                                    productId: string;
+                                    quantity: number;
+                                }[];
+                                /** Format: date-time */
+                                recordedAt: string;
+                                /**
+                                 * Format: uuid
+                                 * @description The sale's client id
+                                 */
+                                saleId: string;
+                                /** @description The county's running sale number */
+                                saleNo: number;
+                                /** Format: uuid */
+                                shopId: string;
+                                /** @description Amount in fen (1 yuan = 100 fen) */
+                                totalDepositFen: number;
+                            };
+                            /** @enum {string} */
+                            datacontenttype: "application/json";
+                            /** @description Stable and unique within its source: `<kind>:<id of the record>`; the key to deduplicate on */
+                            id: string;
+                            /** @description The county's feed */
+                            source: string;
+                            /** @enum {string} */
+                            specversion: "1.0";
+                            /** @description The record the event is about, e.g. sales/<id>, bags/<id> */
+                            subject: string;
+                            /**
+                             * Format: date-time
+                             * @description When it happened: the event time at the shop for sales, returns and reversals; the record time otherwise
+                             */
+                            time: string;
+                            /** @enum {string} */
+                            type: "cn.agrireturn.sale.recorded";
+                        } | {
+                            /** @description Extension attribute: pass it as `after` to read on from just after this event */
+                            cursor: string;
+                            data: {
+                                /**
+                                 * Format: date
+                                 * @description The county's business day of the return
+                                 */
+                                businessDay: string;
+                                /** Format: date-time */
+                                eventTime: string;
+                                items: {
+                                    /** @enum {string} */
+                                    inspection: "accepted" | "rejected";
+                                    itemNo: number;
+                                    /** @enum {string} */
+                                    outcome: "refunded" | "accepted_no_refund" | "rejected";
+                                    /** Format: uuid */
+                                    productId: string | null;
+                                    quantity: number;
+                                    reasonCode: string | null;
+                                    /** @description Amount in fen (1 yuan = 100 fen) */
+                                    refundFen: number;
+                                    unitCode: string | null;
+                                }[];
+                                /** Format: date-time */
+                                recordedAt: string;
+                                /**
+                                 * Format: uuid
+                                 * @description The return's client id
+                                 */
+                                returnId: string;
+                                /** @description The county's running return number */
+                                returnNo: number;
+                                /** Format: uuid */
+                                shopId: string;
+                                /** @description Amount in fen (1 yuan = 100 fen) */
+                                totalRefundFen: number;
+                            };
+                            /** @enum {string} */
+                            datacontenttype: "application/json";
+                            /** @description Stable and unique within its source: `<kind>:<id of the record>`; the key to deduplicate on */
+                            id: string;
+                            /** @description The county's feed */
+                            source: string;
+                            /** @enum {string} */
+                            specversion: "1.0";
+                            /** @description The record the event is about, e.g. sales/<id>, bags/<id> */
+                            subject: string;
+                            /**
+                             * Format: date-time
+                             * @description When it happened: the event time at the shop for sales, returns and reversals; the record time otherwise
+                             */
+                            time: string;
+                            /** @enum {string} */
+                            type: "cn.agrireturn.return.recorded";
+                        } | {
+                            /** @description Extension attribute: pass it as `after` to read on from just after this event */
+                            cursor: string;
+                            data: {
+                                /** Format: date-time */
+                                eventTime: string;
+                                reason: string;
+                                /** Format: date-time */
+                                recordedAt: string;
+                                /** Format: uuid */
+                                reversalId: string;
+                                /** Format: uuid */
+                                shopId: string;
+                                /** Format: uuid */
+                                targetId: string;
+                                /** @enum {string} */
+                                targetType: "sale" | "return";
+                            };
+                            /** @enum {string} */
+                            datacontenttype: "application/json";
+                            /** @description Stable and unique within its source: `<kind>:<id of the record>`; the key to deduplicate on */
+                            id: string;
+                            /** @description The county's feed */
+                            source: string;
+                            /** @enum {string} */
+                            specversion: "1.0";
+                            /** @description The record the event is about, e.g. sales/<id>, bags/<id> */
+                            subject: string;
+                            /**
+                             * Format: date-time
+                             * @description When it happened: the event time at the shop for sales, returns and reversals; the record time otherwise
+                             */
+                            time: string;
+                            /** @enum {string} */
+                            type: "cn.agrireturn.reversal.recorded";
+                        } | {
+                            /** @description Extension attribute: pass it as `after` to read on from just after this event */
+                            cursor: string;
+                            data: {
+                                /** @description Amount in fen (1 yuan = 100 fen) */
+                                amountFen: number;
+                                /** Format: date-time */
+                                asOf: string;
+                                /** @enum {string} */
+                                direction: "from_shop" | "to_shop";
+                                method: string;
+                                /** @description 2026-03, 2026-W11 or 2026-03-15 */
+                                period: string;
+                                /** Format: date-time */
+                                recordedAt: string;
+                                reference: string | null;
+                                /** Format: uuid */
+                                settlementId: string;
+                                /** Format: uuid */
+                                shopId: string;
+                            };
+                            /** @enum {string} */
+                            datacontenttype: "application/json";
+                            /** @description Stable and unique within its source: `<kind>:<id of the record>`; the key to deduplicate on */
+                            id: string;
+                            /** @description The county's feed */
+                            source: string;
+                            /** @enum {string} */
+                            specversion: "1.0";
+                            /** @description The record the event is about, e.g. sales/<id>, bags/<id> */
+                            subject: string;
+                            /**
+                             * Format: date-time
+                             * @description When it happened: the event time at the shop for sales, returns and reversals; the record time otherwise
+                             */
+                            time: string;
+                            /** @enum {string} */
+                            type: "cn.agrireturn.settlement.recorded";
+                        } | {
+                            /** @description Extension attribute: pass it as `after` to read on from just after this event */
+                            cursor: string;
+                            data: {
+                                /** Format: uuid */
+                                bagId: string | null;
+                                /** @description Exactly what was hashed (docs/custody.md) */
+                                content: Record<string, unknown>;
+                                /** Format: uuid */
+                                custodyEventId: string;
+                                /** @description Place in the county's custody hash chain */
+                                custodySeq: number;
+                                /** @enum {string} */
+                                custodyType: "bag_opened" | "bag_items_added" | "bag_sealed" | "manifest_created" | "manifest_bags_added" | "transporter_added" | "signature_recorded" | "custody_passed" | "bag_inspected" | "inspection_corrected" | "bags_disposed";
+                                hash: string;
+                                /** Format: uuid */
+                                manifestId: string | null;
+                                prevHash: string;
+                                /** Format: date-time */
+                                recordedAt: string;
+                            };
+                            /** @enum {string} */
+                            datacontenttype: "application/json";
+                            /** @description Stable and unique within its source: `<kind>:<id of the record>`; the key to deduplicate on */
+                            id: string;
+                            /** @description The county's feed */
+                            source: string;
+                            /** @enum {string} */
+                            specversion: "1.0";
+                            /** @description The record the event is about, e.g. sales/<id>, bags/<id> */
+                            subject: string;
+                            /**
+                             * Format: date-time
+                             * @description When it happened: the event time at the shop for sales, returns and reversals; the record time otherwise
+                             */
+                            time: string;
+                            /** @enum {string} */
+                            type: "cn.agrireturn.custody.bag_opened" | "cn.agrireturn.custody.bag_items_added" | "cn.agrireturn.custody.bag_sealed" | "cn.agrireturn.custody.manifest_created" | "cn.agrireturn.custody.manifest_bags_added" | "cn.agrireturn.custody.transporter_added" | "cn.agrireturn.custody.signature_recorded" | "cn.agrireturn.custody.custody_passed" | "cn.agrireturn.custody.bag_inspected" | "cn.agrireturn.custody.inspection_corrected" | "cn.agrireturn.custody.bags_disposed";
+                        })[];
+                        /** @description Where to read on: the cursor of the last event, or — when the page was not full — the end of what this reader may see */
+                        nextCursor: string;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description EVENT_CURSOR_INVALID: `after` is malformed, of another county, or past the end of the feed */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -18346,9 +18699,11 @@ export interface operations {
                             id: string;
                             /** @enum {string} */
                             language: "zh" | "en";
+                            /** @description The manufacturer an integration account acts for (role manufacturer; null otherwise) */
+                            manufacturer: string | null;
                             provinceCode: string | null;
                             /** @enum {string} */
-                            role: "admin" | "province_official" | "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator";
+                            role: "admin" | "province_official" | "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator" | "manufacturer";
                             /** Format: uuid */
                             shopId: string | null;
                             username: string;
@@ -18480,9 +18835,11 @@ export interface operations {
                         id: string;
                         /** @enum {string} */
                         language: "zh" | "en";
+                        /** @description The manufacturer an integration account acts for (role manufacturer; null otherwise) */
+                        manufacturer: string | null;
                         provinceCode: string | null;
                         /** @enum {string} */
-                        role: "admin" | "province_official" | "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator";
+                        role: "admin" | "province_official" | "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator" | "manufacturer";
                         /** Format: uuid */
                         shopId: string | null;
                         username: string;
@@ -18631,9 +18988,11 @@ export interface operations {
                         id: string;
                         /** @enum {string} */
                         language: "zh" | "en";
+                        /** @description The manufacturer an integration account acts for (role manufacturer; null otherwise) */
+                        manufacturer: string | null;
                         provinceCode: string | null;
                         /** @enum {string} */
-                        role: "admin" | "province_official" | "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator";
+                        role: "admin" | "province_official" | "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator" | "manufacturer";
                         /** Format: uuid */
                         shopId: string | null;
                         username: string;
@@ -18775,9 +19134,11 @@ export interface operations {
                             id: string;
                             /** @enum {string} */
                             language: "zh" | "en";
+                            /** @description The manufacturer an integration account acts for (role manufacturer; null otherwise) */
+                            manufacturer: string | null;
                             provinceCode: string | null;
                             /** @enum {string} */
-                            role: "admin" | "province_official" | "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator";
+                            role: "admin" | "province_official" | "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator" | "manufacturer";
                             /** Format: uuid */
                             shopId: string | null;
                             username: string;

@@ -38,6 +38,7 @@ const SERVER: Record<string, PlainWords> = {
   VERSION_CONFLICT: { zh: '这条记录刚被别人改过。请刷新后再改。', en: 'Someone else just changed this record. Reload it and make your change again.' },
   DUPLICATE: { zh: '已经有一条相同的记录，无需重复录入。', en: 'The same record already exists; no need to enter it again.' },
   RECORD_INACTIVE: { zh: '该记录已停用，不能再使用。请选择在用的记录。', en: 'This record is deactivated and cannot be used. Choose an active one.' },
+  EVENT_CURSOR_INVALID: { zh: '续读事件的位置不对。请用上次处理的最后一条事件的游标续读，或不带游标从头读取。', en: 'The place to read events on from is wrong. Use the cursor of the last event you processed, or read from the start without one.' },
   INVALID_PHONE: { zh: '手机号不对。请输入11位手机号码。', en: 'That is not a valid mobile number. Type the 11-digit number.' },
   INVALID_REGISTRATION_NO: { zh: '农药登记证号格式不对，应像 PD20120345。请照包装上的证号输入。', en: 'The registration number should look like PD20120345. Type it as printed on the package.' },
   INVALID_GTIN: { zh: '商品条码有误（校验位不对）。请重新扫码或核对条码。', en: 'The product barcode is wrong (check digit). Scan again or check the number.' },

@@ -20,12 +20,14 @@ const ACTORS: Array<{ role: ActorRole; username: string | null }> = [
   { role: 'clerk', username: 'clerk.qingcheng' },
   { role: 'hauler', username: 'hauler.demo' },
   { role: 'facility_operator', username: 'facility.demo' },
+  // The integration principal of a manufacturer (docs/events.md): the event feed of its province only.
+  { role: 'manufacturer', username: 'xinan.integration' },
   { role: 'terminal', username: null },
 ];
 
 function expectedScope(role: ActorRole, county: string): boolean {
   if (role === 'admin') return true;
-  if (role === 'province_official') return county.slice(0, 2) === '51';
+  if (role === 'province_official' || role === 'manufacturer') return county.slice(0, 2) === '51';
   return county === OWN;
 }
 

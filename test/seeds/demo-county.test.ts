@@ -102,8 +102,8 @@ describe('seeds/demo-county', function () {
 
   it('creates one user per role whose demo password works', async () => {
     const users = await db.knex('users').select('username', 'role', 'password_hash');
-    expect(users).to.have.length(6);
-    expect(new Set(users.map((u) => u.role)).size).to.equal(6);
+    expect(users).to.have.length(7);
+    expect(new Set(users.map((u) => u.role)).size).to.equal(7);
     expect(first.users.map((u) => u.username).sort()).to.deep.equal(users.map((u) => u.username as string).sort());
     const clerk = first.users.find((u) => u.role === 'clerk')!;
     const row = users.find((u) => u.username === clerk.username)!;

@@ -12,6 +12,7 @@ export const USER_SCHEMA = obj({
   shopId: nullable(uuid()),
   haulerId: nullable(uuid()),
   facilityId: nullable(uuid()),
+  manufacturer: nullable(str({ description: 'The manufacturer an integration account acts for (role manufacturer; null otherwise)' })),
   language: enumOf(['zh', 'en']),
   active: bool(),
 });

@@ -30,6 +30,7 @@ export interface PublicUser {
   shopId: string | null;
   haulerId: string | null;
   facilityId: string | null;
+  manufacturer: string | null;
   language: string;
   active: boolean;
 }
@@ -45,6 +46,7 @@ export function publicUser(u: UserRow): PublicUser {
     shopId: u.shop_id,
     haulerId: u.hauler_id,
     facilityId: u.facility_id,
+    manufacturer: u.manufacturer ?? null,
     language: u.language,
     active: u.active,
   };

@@ -13,6 +13,7 @@ export interface UserRow {
   shop_id: string | null;
   hauler_id: string | null;
   facility_id: string | null;
+  manufacturer?: string | null;
   language: 'zh' | 'en';
   active: boolean;
   version: number;

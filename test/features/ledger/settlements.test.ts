@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { useTestApp } from '../../support/harness.js';
 import { newClientId } from '../../../src/shared/client-id.js';
+import { compile } from '../../../src/http/validation.js';
+import { FEED_PAGE } from '../../../src/shared/schemas/event-schemas.js';
 import { COUNTY, GLYPHOSATE, GLYPHOSATE_5L, SHOP_A, SHOP_B, expectLedgerClean, freshToken, returnBody, saleBody, unitCode } from './ledger-fixtures.js';
 
 describe('settlement statements and payments (figures by hand)', () => {
@@ -44,6 +46,13 @@ describe('settlement statements and payments (figures by hand)', () => {
     expect((await pay({ direction: 'to_shop' })).body.error.code).to.equal('SETTLEMENT_AMOUNT_MISMATCH');
     const ok = await pay({});
     expect(ok.status, JSON.stringify(ok.body)).to.equal(201);
+    // The payment is in the county's event feed, written in its transaction (docs/events.md).
+    const feed = await t.api().get(`/api/v1/counties/${COUNTY}/events`).query({ limit: 1000 }).set('Authorization', await token('qingshen.official'));
+    const validPage = compile(FEED_PAGE);
+    expect(validPage(feed.body), JSON.stringify(validPage.errors)).to.equal(true);
+    const ev = feed.body.items.find((e: { id: string }) => e.id === `settlement:${ok.body.settlementId}`);
+    expect(ev).to.deep.include({ type: 'cn.agrireturn.settlement.recorded', subject: `settlements/${ok.body.settlementId}` });
+    expect(ev.data).to.deep.include({ shopId: SHOP_A, period: '2026-03', direction: 'from_shop', amountFen: 100, method: 'bank', reference: 'BK-1' });
     expect((await pay({})).body.error.code).to.equal('NOTHING_TO_SETTLE');
     expect((await post('/api/v1/settlements', 'clerk.qingcheng', { id: newClientId(), shopId: SHOP_B, period: '2026-03', amountFen: 100, direction: 'from_shop', method: 'cash' })).body.error.code).to.equal('FORBIDDEN');
     const s = await statement('2026-03');
