@@ -38,6 +38,7 @@ export const PERMISSIONS = {
   'disposal:write': 'Record the disposal of bags held by a facility',
   'held_refunds:review': 'Review refunds held for unit codes nobody sold: list, approve, decline, record mobile payments (farmers masked)',
   'code_registry:import': 'Import and read the registry of issued unit codes of a product',
+  'integrations:manage': 'Create the accounts integrators use (a manufacturer\'s read-only account for the event feed of its products in a province)',
   'trace:read': 'Follow one container (unit code) or a lot from sale to disposal certificate, with its custody events and their hash-chain links',
   'access_log:read': 'Export the log of personal-data reads by inspectors and officials (who, when, which record, why)',
   'events:read': 'Follow the event feed of a county (manufacturers: only events about their own products; docs/events.md)',

@@ -16,6 +16,7 @@ export const TAG_DESCRIPTIONS: Record<string, string> = {
   terminals: 'POS terminals of shops: enrolment codes, enrolment, the list of a county\'s terminals and revocation.',
   reference: 'Reference data of a county: townships, shops, collection facilities, haulers, container types, products, deposit schedules and farmers; versioned, deactivated rather than deleted, every version kept.',
   users: 'User accounts of a county, their roles and scopes, and sign-in security (failed logins, locks).',
+  events: 'The event feed of a county: an append-only, commit-ordered feed of sales, returns, reversals, custody and settlement events with CloudEvents field names, resumable from any cursor, with long poll; scoped by role, manufacturers see only their products (docs/events.md).',
   traceability: 'Following one container (unit code) or a lot from sale to disposal certificate with its custody events and their hash-chain links, the public check page a QR scan opens (no login, no personal data), and the access log of personal-data reads by inspectors and officials (docs/traceability.md).',
   custody: 'Chain of custody of returned containers: bags, manifests, signatures, inspections, corrections, disposal, the hash-chained custody ledger and the mass balance.',
   sales: 'Sales of pesticide with the deposit collected per container (single sales; terminals send batches through sync).',

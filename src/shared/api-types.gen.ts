@@ -2254,6 +2254,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/manufacturer-accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a manufacturer's integration account: it reads the event feed of its own products in one province (administrator)
+         * @description The account signs in like any user (POST /api/v1/auth/login) and may read only reference data and `GET /counties/{countyId}/events` of the counties of its province, limited to products whose manufacturer is exactly `manufacturer` (docs/events.md, "Who sees what"). The province must have a county and the manufacturer at least one product there (422 REFERENCE_NOT_FOUND otherwise).
+         *
+         *     Needs the permission `integrations:manage` (Create the accounts integrators use (a manufacturer's read-only account for the event feed of its products in a province)), within the caller's scope.
+         */
+        post: operations["post_manufacturer_accounts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/provinces/{provinceCode}/reports/monthly": {
         parameters: {
             query?: never;
@@ -7038,8 +7060,10 @@ export interface operations {
                             data: {
                                 /** Format: uuid */
                                 bagId: string | null;
-                                /** @description Exactly what was hashed (docs/custody.md) */
-                                content: Record<string, unknown>;
+                                /** @description Exactly what was hashed (docs/custody.md): the custody event's own fields, which differ by event type */
+                                content: {
+                                    [key: string]: unknown;
+                                };
                                 /** Format: uuid */
                                 custodyEventId: string;
                                 /** @description Place in the county's custody hash chain */
@@ -20801,6 +20825,163 @@ export interface operations {
                     Link?: string;
                     /** @description When this path goes away (RFC 8594), an HTTP-date */
                     Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    post_manufacturer_accounts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "username": "xinan.feed",
+                 *       "displayName": "新安化工事件订阅",
+                 *       "password": "correct horse battery",
+                 *       "provinceCode": "510000",
+                 *       "manufacturer": "浙江新安化工集团股份有限公司"
+                 *     }
+                 */
+                "application/json": {
+                    displayName: string;
+                    /** @enum {string} */
+                    language?: "zh" | "en";
+                    manufacturer: string;
+                    /** @description At least 10 characters */
+                    password: string;
+                    /**
+                     * @description The province's six-digit administrative code, e.g. 510000 (Sichuan)
+                     * @example 510000
+                     */
+                    provinceCode: string;
+                    /** @description Lower-case letters, digits, dot, dash, underscore */
+                    username: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        active: boolean;
+                        countyId: string | null;
+                        displayName: string;
+                        /** Format: uuid */
+                        facilityId: string | null;
+                        /** Format: uuid */
+                        haulerId: string | null;
+                        /** Format: uuid */
+                        id: string;
+                        /** @enum {string} */
+                        language: "zh" | "en";
+                        /** @description The manufacturer an integration account acts for (role manufacturer; null otherwise) */
+                        manufacturer: string | null;
+                        provinceCode: string | null;
+                        /** @enum {string} */
+                        role: "admin" | "province_official" | "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator" | "manufacturer";
+                        /** Format: uuid */
+                        shopId: string | null;
+                        username: string;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description DUPLICATE username */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description REFERENCE_NOT_FOUND: no county in the province, or no product of this manufacturer there */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -47,6 +47,36 @@ function history(row: UserRow, op: string, actor: string) {
 
 export const userRoutes: RouteDef[] = [
   route({
+    method: 'post', path: '/api/v1/manufacturer-accounts', tag: 'users', auth: { permission: 'integrations:manage' },
+    summary: 'Create a manufacturer\'s integration account: it reads the event feed of its own products in one province (administrator)',
+    description: 'The account signs in like any user (POST /api/v1/auth/login) and may read only reference data and `GET /counties/{countyId}/events` of the counties of its province, limited to products whose manufacturer is exactly `manufacturer` (docs/events.md, "Who sees what"). The province must have a county and the manufacturer at least one product there (422 REFERENCE_NOT_FOUND otherwise).',
+    body: obj({
+      username: USERNAME, displayName: text(100), password: PASSWORD,
+      provinceCode: str({ pattern: '^[1-9][0-9]0000$', description: 'The province\'s six-digit administrative code, e.g. 510000 (Sichuan)', examples: ['510000'] }),
+      manufacturer: text(200),
+      language: enumOf(['zh', 'en']),
+    }, ['language']),
+    bodyExample: { username: 'xinan.feed', displayName: '新安化工事件订阅', password: 'correct horse battery', provinceCode: '510000', manufacturer: '浙江新安化工集团股份有限公司' },
+    responses: { 201: { description: 'Created', schema: USER_SCHEMA }, 409: { description: 'DUPLICATE username' }, 422: { description: 'REFERENCE_NOT_FOUND: no county in the province, or no product of this manufacturer there' } },
+    handler: async ({ body, principal, deps }) => {
+      const passwordHash = await passwordHasher(deps.config).hash(body.password);
+      const manufacturer = body.manufacturer.trim();
+      return deps.db.knex.transaction(async (trx) => {
+        const county = (await trx('counties').where({ province_code: body.provinceCode }).orderBy('id').first('id')) as { id: string } | undefined;
+        if (!county) throw new AppError('REFERENCE_NOT_FOUND', `No county in province ${body.provinceCode}`, [{ field: '/body/provinceCode', code: 'not_found', message: 'no county of this province is on the system' }]);
+        const product = await trx('products as p').join('counties as c', 'c.id', 'p.county_id').where({ 'c.province_code': body.provinceCode, 'p.manufacturer': manufacturer }).first('p.id');
+        if (!product) throw new AppError('REFERENCE_NOT_FOUND', `No product of ${manufacturer} in province ${body.provinceCode}`, [{ field: '/body/manufacturer', code: 'not_found', message: 'no product of this manufacturer in the province (the name must match the products\' manufacturer exactly)' }]);
+        const [row] = await trx<UserRow>('users').insert({
+          id: newId(), username: body.username, display_name: body.displayName.trim(), password_hash: passwordHash, role: 'manufacturer',
+          province_code: body.provinceCode, manufacturer, county_id: null, shop_id: null, hauler_id: null, facility_id: null, language: body.language ?? 'zh',
+        }).returning('*');
+        // The change history lives per county: the account is recorded under the province's first county.
+        await trx('entity_history').insert({ ...history(row as UserRow, 'create', actorName(principal)), county_id: county.id });
+        return { status: 201, body: publicUser(row as UserRow) };
+      });
+    },
+  }),
+  route({
     method: 'get', path: '/api/v1/counties/:countyId/login-failures', tag: 'users', auth: { permission: 'users:write' },
     summary: "Failed logins of the county's users (counts, delays, locks) and the client addresses delayed now",
     description: 'For those who may unlock users (county officials, the administrator). Lists each user of the county with failed '

@@ -59,7 +59,7 @@ export const CUSTODY_EVENT_DATA = obj({
   custodyEventId: uuid(), custodySeq: int({ min: 1, description: 'Place in the county\'s custody hash chain' }),
   custodyType: enumOf(CUSTODY_EVENT_TYPES), bagId: nullable(uuid()), manifestId: nullable(uuid()), recordedAt: INSTANT,
   hash: str({ pattern: '^[0-9a-f]{64}$' }), prevHash: str({ pattern: '^[0-9a-f]{64}$' }),
-  content: { type: 'object', description: 'Exactly what was hashed (docs/custody.md)' },
+  content: { type: 'object', additionalProperties: true, description: 'Exactly what was hashed (docs/custody.md): the custody event\'s own fields, which differ by event type' },
 });
 
 function envelope(types: readonly string[], data: JsonSchema): JsonSchema {
