@@ -1,7 +1,7 @@
 // Generates the OpenAPI 3.1 document from the route definitions and the very JSON Schemas ajv
 // validates with, so the document cannot drift from what the server accepts.
 import type { RouteDef } from './route.js';
-import type { JsonSchema } from '../shared/schemas/builders.js';
+import { SCHEMA_ERROR_CODES, type JsonSchema } from '../shared/schemas/builders.js';
 import { ERROR_CATALOGUE } from './errors.js';
 import { PERMISSIONS } from '../auth/permissions.js';
 import { exampleOf } from './openapi-examples.js';
@@ -124,6 +124,10 @@ export function commonErrors(r: RouteDef): RouteDef['responses'] {
     out[401] = { description: `No valid credential (${codesOf(401).replace('INVALID_CREDENTIALS, ', '').replace('ENROLMENT_CODE_INVALID', '').replace(/, $/, '')})` };
     out[403] = { description: 'FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company)' };
   }
+  // A field whose schema carries its own stable code (refusedAs: a phone, a registration number, a
+  // period…) is refused 422 with that code when its value has the right type but not the right form.
+  const own = [r.params, r.query, r.body].flatMap((s) => ownRefusalCodes(s));
+  if (own.length) out[422] = { description: `A field of the right type but the wrong form (${[...new Set(own)].sort().join(', ')}); details name the field` };
   if (r.body) {
     out[413] = { description: 'BODY_TOO_LARGE' };
     out[415] = { description: 'UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8' };
@@ -131,6 +135,16 @@ export function commonErrors(r: RouteDef): RouteDef['responses'] {
   if (!(r.auth === 'public' && Object.values(r.responses).every((x) => x.contentType && !x.contentType.includes('json')))) {
     out[503] = { description: 'DATABASE_UNAVAILABLE: the database is out of reach; try again shortly' };
   }
+  return out;
+}
+
+/** The stable codes (refusedAs) of the schemas inside a request schema. */
+function ownRefusalCodes(schema: unknown, out: string[] = [], seen = new Set<object>()): string[] {
+  if (!schema || typeof schema !== 'object' || seen.has(schema)) return out;
+  seen.add(schema);
+  const code = SCHEMA_ERROR_CODES.get(schema as JsonSchema);
+  if (code) out.push(code);
+  for (const v of Object.values(schema)) ownRefusalCodes(v, out, seen);
   return out;
 }
 

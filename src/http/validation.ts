@@ -110,7 +110,8 @@ function schemaAt(root: JsonSchema, schemaPath: string): JsonSchema | undefined 
 /** The stable code of a refusal: the schemas' own (SCHEMA_ERROR_CODES) when all problems agree on one. */
 function refusalCode(root: JsonSchema, errors: ErrorObject[], nul: number): ErrorCode {
   if (nul > 0 || errors.length === 0) return 'VALIDATION_FAILED';
-  const codes = new Set(errors.map((e) => { const s = schemaAt(root, e.schemaPath); return s ? SCHEMA_ERROR_CODES.get(s) : undefined; }));
+  // The schema's own code says "right type, wrong form"; a value of the wrong type is malformed (400).
+  const codes = new Set(errors.map((e) => { const s = e.keyword === 'type' ? undefined : schemaAt(root, e.schemaPath); return s ? SCHEMA_ERROR_CODES.get(s) : undefined; }));
   const [only] = codes;
   return codes.size === 1 && only !== undefined ? (only as ErrorCode) : 'VALIDATION_FAILED';
 }
