@@ -588,7 +588,10 @@ $('held-pay').onclick = payHeld;
 
 // --- wiring ---
 function onEnter(id, fn) { $(id).addEventListener('keydown', (e) => { if (e.key === 'Enter' && !e.ctrlKey) { e.preventDefault(); fn(); } }); }
-onEnter('sale-phone', async () => { const f = await lookupFarmer('sale-phone', 'sale-name', 'sale-farmer'); (f ? $('sale-scan') : $('sale-name')).focus(); });
+// The lookup answers later than the clerk may type: move focus only if the clerk is still on the
+// phone field, never pull it out of the field they have moved on to.
+function focusIfStill(fromId, toId) { const a = document.activeElement; if (a === $(fromId) || a === document.body || !a) $(toId).focus(); }
+onEnter('sale-phone', async () => { const f = await lookupFarmer('sale-phone', 'sale-name', 'sale-farmer'); focusIfStill('sale-phone', f ? 'sale-scan' : 'sale-name'); });
 onEnter('sale-name', () => $('sale-scan').focus());
 // A scanner types faster than the terminal answers: take each scan as it ends, handle them in order.
 let scans = Promise.resolve();
@@ -601,7 +604,7 @@ function queueScan(inputId, fn) {
 }
 onEnter('sale-scan', () => queueScan('sale-scan', saleScan));
 onEnter('sale-qty', () => $('sale-scan').focus());
-onEnter('ret-phone', async () => { const f = await lookupFarmer('ret-phone', 'ret-name', 'ret-farmer'); (f ? $('ret-scan') : $('ret-name')).focus(); });
+onEnter('ret-phone', async () => { const f = await lookupFarmer('ret-phone', 'ret-name', 'ret-farmer'); focusIfStill('ret-phone', f ? 'ret-scan' : 'ret-name'); });
 onEnter('ret-name', () => $('ret-scan').focus());
 onEnter('ret-scan', () => queueScan('ret-scan', retScan));
 onEnter('ret-qty', retAdd);
