@@ -2,7 +2,8 @@
 // knows every id it will lock before reading anything, and locks them in id order.
 import { createHash } from 'node:crypto';
 
-export type AccountKind = 'shop_position' | 'deposits_outstanding' | 'unredeemed' | 'policy_refunds' | 'settlements' | 'refund_differences';
+export type AccountKind = 'shop_position' | 'deposits_outstanding' | 'unredeemed' | 'policy_refunds' | 'settlements' | 'refund_differences'
+  | 'incentive_fund' | 'incentive_funding';
 export type AccountBound = 'none' | 'non_negative' | 'non_positive';
 
 /**
@@ -19,6 +20,10 @@ export const ACCOUNT_BOUNDS: Record<AccountKind, AccountBound> = {
   // Offline refunds paid beyond (+) or short of (−) what the scheme owed: + is for the county to
   // chase back, − is owed to farmers.
   refund_differences: 'none',
+  // The incentive fund (docs/incentives.md): what is left to pay buy-back from, a credit balance that
+  // never turns positive (the fund cannot go negative); funding is where allocations came from.
+  incentive_fund: 'non_positive',
+  incentive_funding: 'none',
 };
 
 export interface AccountRef {

@@ -8,9 +8,11 @@ import { ACCOUNT_BOUNDS, type AccountBound, type AccountRef } from './accounts.j
 export const TRANSFER_CODES = [
   'deposit_collected', 'refund_paid', 'late_refund', 'policy_refund', 'refund_overpaid', 'refund_underpaid', 'deposit_expired',
   'settlement_from_shop', 'settlement_to_shop', 'reversal', 'held_refund_paid',
+  // Incentives (docs/incentives.md): an official funds the county's incentive fund; a shop pays buy-back from it.
+  'incentive_allocated', 'buyback_paid',
 ] as const;
 export type TransferCode = (typeof TRANSFER_CODES)[number];
-export type RefType = 'sale' | 'return' | 'reversal' | 'settlement' | 'expiry' | 'held_refund';
+export type RefType = 'sale' | 'return' | 'reversal' | 'settlement' | 'expiry' | 'held_refund' | 'incentive_allocation';
 
 export interface TransferInput {
   code: TransferCode;
