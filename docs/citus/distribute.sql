@@ -89,3 +89,9 @@ SELECT create_distributed_table('book_unit_duplicates', 'county_id', colocate_wi
 -- The event feed (docs/events.md): events and the per-county position counter.
 SELECT create_distributed_table('feed_events', 'county_id', colocate_with => 'townships');
 SELECT create_distributed_table('feed_counters', 'county_id', colocate_with => 'townships');
+-- Incentives (docs/incentives.md)
+SELECT create_distributed_table('incentive_rates', 'county_id', colocate_with => 'townships');
+SELECT create_distributed_table('incentive_allocations', 'county_id', colocate_with => 'townships');
+SELECT create_distributed_table('points_accounts', 'county_id', colocate_with => 'townships');
+SELECT create_distributed_table('points_redemptions', 'county_id', colocate_with => 'townships');
+SELECT create_distributed_table('points_transfers', 'county_id', colocate_with => 'townships');
