@@ -142,3 +142,35 @@ describe('npm run bench (smoke: tiny load, table shape)', function () {
     expect(parseTable(again!.stdout)).to.deep.equal(table);
   });
 });
+
+describe('npm run bench -- --sections trace (smoke: a tiny generated county-year)', function () {
+  this.timeout(15 * 60_000);
+  const database = BACKEND === 'postgres' ? 'external' : 'embedded';
+  let out: { code: number | null; stdout: string; stderr: string };
+
+  before(async () => {
+    out = await runBench(['--db', database, '--sections', 'trace', '--no-pgbench', '--seconds', '0.2', '--concurrency', '1', '--history', '0'], {
+      ...process.env, BENCH_TRACE_CONTAINERS: '400', BENCH_TRACE_REQUESTS: '12', BENCH_TRACE_WARM_UP: '2',
+    });
+  });
+
+  it('generates the county-year, traces sampled unit codes over HTTP and prints the unit trace p95 (every trace answered 200)', () => {
+    expect(out.code, out.stderr.slice(-3000)).to.equal(0);
+    console.log(out.stdout.split('\n').filter((l) => /^(trace|unit trace|lot trace)/.test(l)).join('\n'));
+    expect(out.stdout).to.match(/^trace bench data: 511425 [\d,]+ containers \/ [\d,]+ sales \/ [\d,]+ returns/m);
+    const returned = /^trace bench: (\d+) returned and (\d+) other sampled codes; (\d+) returned codes put into disposed bags/m.exec(out.stdout);
+    expect(returned, out.stdout.slice(-3000)).to.not.equal(null);
+    expect(Number(returned![1]) + Number(returned![2])).to.equal(12);
+    expect(Number(returned![1])).to.be.greaterThan(0);
+    const unit = /^unit trace: p50 ([\d.]+) ms, p95 ([\d.]+) ms, p99 ([\d.]+) ms \((\d+) requests, (\d+) errors, 400 containers\)/m.exec(out.stdout);
+    expect(unit, out.stdout.slice(-3000)).to.not.equal(null);
+    expect(Number(unit![4])).to.equal(12);
+    expect(Number(unit![5]), 'traces that did not answer 200').to.equal(0);
+    expect(Number(unit![2])).to.be.at.least(Number(unit![1]));
+    expect(out.stdout).to.match(/^trace plan: \d+ scans, \d+ sequential/m);
+    const table = parseTable(out.stdout);
+    const row = table.find((r) => r.section === 'trace' && /^unit trace \(p95 [\d.]+ ms\)$/.test(r.operation) && r.database === database);
+    expect(row, 'the unit trace row of the table').to.not.equal(undefined);
+    expect(isNumber(row!['p50 ms'])).to.equal(true);
+  });
+});
