@@ -24,6 +24,8 @@ export interface TerminalIdentity {
   countyId: string;
   shopId: string;
   shopName: string;
+  /** The county server this terminal is enrolled with: the sale receipt's QR is its public check page. */
+  serverUrl?: string;
 }
 
 export interface SaleRequest {
@@ -263,8 +265,9 @@ export class Counter {
       totalDepositFen: total,
       // The deposit can be refunded until the county day the validity period ends (rule 6).
       refundableUntil: businessDay(new Date(at.getTime() + ref.depositValidityDays * 86_400_000), ref.timeZone),
-      // The printed receipt number (docs/printing.md): a return counter scans it to open this sale.
-      qrPayload: saleQrPayload(receiptNo),
+      // The public check page of the printed receipt number (docs/printing.md): the farmer's phone
+      // opens it; a return counter scans it to open this sale.
+      qrPayload: saleQrPayload(receiptNo, who.serverUrl ? { serverUrl: who.serverUrl, countyId: who.countyId } : undefined),
     };
     return this.commit(rec, { kind: 'sale_receipt', title: `销售 ${receiptNo}`, doc: layoutSaleReceipt(receipt, { paper: this.paper, timeZone: ref.timeZone }) });
   }

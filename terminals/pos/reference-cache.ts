@@ -49,14 +49,35 @@ export type ScanResolution =
   | { ok: false; code: 'PRODUCT_NOT_FOUND' | 'INVALID_GTIN' | 'UNIT_CODE_INVALID' | 'MISREAD' | 'SALE_RECEIPT'; kind: ScanFailureKind; reason?: string; unitCode?: string; gtin?: string; receiptNo?: string; digits?: number };
 
 const GTIN_LENGTHS = new Set([8, 12, 13, 14]);
-// Our own QR payloads (terminals/printing/models.ts): AGRIRETURN:SALE:<receipt no.>, and the older
-// agrireturn:sale:<county>:<record id> of receipts printed before issue 14.
+// Our own QR payloads (terminals/printing/models.ts): AGRIRETURN:SALE:<receipt no.> (receipts printed
+// before issue 16), and the older agrireturn:sale:<county>:<record id> of receipts printed before issue 14.
 const OWN_QR = /^AGRIRETURN:(SALE|REFUND|BAG|HELD):(.+)$/i;
+// Sale receipts since issue 16 hold the server's public check page: <server>/check/<county>?q=<receipt no.>.
+const CHECK_URL = /^https?:\/\/[^\s/?#]+(?:\/[^\s?#]*)?\/check\/[0-9]{6}\/?\?([^\s#]*)(?:#\S*)?$/i;
+const RECEIPT_NO = /^[A-Za-z0-9][A-Za-z0-9-]{0,39}$/;
+
+/** `q` of a public check URL (what the page was asked about), or null when the scan is no such URL. */
+function checkUrlQuery(s: string): string | null {
+  const m = CHECK_URL.exec(s);
+  if (!m) return null;
+  try {
+    return new URLSearchParams(m[1]!).get('q')?.trim() || null;
+  } catch {
+    return null;
+  }
+}
 
 /** Classify a raw scan without the catalogue: receipt QR, barcode, unit code, misread or other text. */
 export function classifyScan(scan: string): { kind: 'gtin'; gtin: string } | { kind: 'bad_gtin'; gtin: string } | { kind: 'unit_code'; code: string } | { kind: 'sale_receipt'; receiptNo: string } | { kind: 'other_receipt'; what: string } | { kind: 'misread'; digits: number } | { kind: 'not_a_code' } {
   // eslint-disable-next-line no-control-regex
   const s = scan.replace(/\p{Cc}/gu, '').trim();
+  const q = checkUrlQuery(s);
+  if (q !== null) {
+    // The receipt's QR as the public check page: what it asks about is the receipt (or a unit code).
+    const inner = classifyScan(q);
+    if (inner.kind === 'sale_receipt' || inner.kind === 'unit_code') return inner;
+    if (RECEIPT_NO.test(q) && /[A-Za-z]/.test(q)) return { kind: 'sale_receipt', receiptNo: q };
+  }
   const own = OWN_QR.exec(s);
   if (own) {
     const what = own[1]!.toUpperCase();

@@ -127,8 +127,21 @@ export interface DrawerReport extends DrawerFigures {
   printedAt: string;
 }
 
-export function saleQrPayload(saleNumber: string): string {
+/**
+ * What a sale receipt's QR holds. Given the county server the terminal is enrolled with, the public
+ * check page of the sale (issue 16): `<server>/check/<county>?q=<receipt no.>` — a farmer's phone opens
+ * it, and a return counter reads the receipt number out of it. Without one (tests of the layout, a
+ * terminal never enrolled) the bare payload `AGRIRETURN:SALE:<receipt no.>` of receipts printed
+ * before, which return counters keep accepting.
+ */
+export function saleQrPayload(saleNumber: string, publicCheck?: { serverUrl: string; countyId: string }): string {
+  if (publicCheck?.serverUrl) return saleCheckUrl(publicCheck.serverUrl, publicCheck.countyId, saleNumber);
   return `AGRIRETURN:SALE:${saleNumber}`;
+}
+
+/** The public check page of a sale receipt (src/features/trace/public-check.ts reads `q` as a receipt number). */
+export function saleCheckUrl(serverUrl: string, countyId: string, saleNumber: string): string {
+  return `${serverUrl.replace(/\/+$/, '')}/check/${encodeURIComponent(countyId)}?q=${encodeURIComponent(saleNumber)}`;
 }
 
 export function refundQrPayload(refundNumber: string): string {

@@ -241,17 +241,19 @@ describe('the counter in plain words, at 1366×768 (issue 14)', function () {
         const until = businessDay(new Date(Date.parse(saleRec.eventTime) + validity * 86_400_000), term.reference()!.timeZone);
         expect(receipt).to.contain(pack).and.to.contain(`押金可退至 Refundable until: ${until}`);
         const qr = parseEscPos(bytes).find((c) => c.op === 'qr_store') as { data: Buffer } | undefined;
-        expect(qr?.data.toString('utf8')).to.equal(`AGRIRETURN:SALE:${receiptNo}`);
+        // The QR is the public check page of the receipt on the server the terminal is enrolled with.
+        const checkUrl = `${term.state()!.serverUrl}/check/${COUNTY}?q=${receiptNo}`;
+        expect(qr?.data.toString('utf8')).to.equal(checkUrl);
         // The last confirmation does not linger into the next transaction.
         await page.keyboard.press('F2');
         await page.keyboard.press('F1');
         await page.locator('#sale-phone:focus').waitFor();
         expect(await text(page, '#sale-msg')).to.equal('');
         expect(await page.locator('#sale-result').isHidden()).to.equal(true);
-        // The farmer hands over the receipt: its QR opens the sale on the return screen.
+        // The farmer hands over the receipt: its QR (the check URL) opens the sale on the return screen.
         await page.keyboard.press('F2');
         await page.locator('#ret-scan:focus').waitFor();
-        await page.keyboard.type(`AGRIRETURN:SALE:${receiptNo}`);
+        await page.keyboard.type(checkUrl);
         await page.keyboard.press('Enter');
         await page.locator('#ret-sale').waitFor({ state: 'visible' });
         await page.locator('#scan-flash.receipt').waitFor();

@@ -57,4 +57,17 @@ describe('scan classification at the counter', () => {
     const r = ref.resolveScan('AGRIRETURN:SALE:XS20260501-AB12-0003');
     expect(r).to.include({ ok: false, kind: 'sale_receipt', receiptNo: 'XS20260501-AB12-0003' });
   });
+
+  it('recognises the receipt QR printed since issue 16, the public check URL, and reads the receipt number out of it', () => {
+    const receipt = { kind: 'sale_receipt', receiptNo: 'XS20260501-AB12-0003' };
+    expect(classifyScan('https://agrireturn.qingshen.gov.cn/check/511425?q=XS20260501-AB12-0003')).to.deep.equal(receipt);
+    expect(classifyScan('http://192.168.1.10:3000/check/511425?q=XS20260501-AB12-0003')).to.deep.equal(receipt);
+    expect(classifyScan('https://gov.example.cn/agrireturn/check/511425/?lang=zh&q=XS20260501-AB12-0003')).to.deep.equal(receipt); // behind a path prefix
+    expect(classifyScan(`https://x.example/check/511425?q=${encodeURIComponent('AGRIRETURN:SALE:XS20260501-AB12-0003')}`)).to.deep.equal(receipt);
+    expect(ref.resolveScan('http://192.168.1.10:3000/check/511425?q=XS20260501-AB12-0003')).to.include({ ok: false, kind: 'sale_receipt', receiptNo: 'XS20260501-AB12-0003' });
+    // Not a receipt: a check URL without q, or of something else, and other web addresses stay what they were.
+    expect(classifyScan('https://agrireturn.qingshen.gov.cn/check/511425')).to.deep.equal({ kind: 'not_a_code' });
+    expect(classifyScan('https://agrireturn.qingshen.gov.cn/check/511425?q=%E4%BD%A0%E5%A5%BD')).to.deep.equal({ kind: 'not_a_code' });
+    expect(classifyScan('https://example.cn/help?q=XS20260501-AB12-0003')).to.deep.equal({ kind: 'not_a_code' });
+  });
 });

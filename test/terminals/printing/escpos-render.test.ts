@@ -61,10 +61,10 @@ describe('printing: ESC/POS rendering', () => {
         expect(total?.text).to.match(/￥5\.50$/);
       });
 
-      it('sale receipt: one QR code, model 2, level M, storing exactly the payload, printed right after', () => {
+      it('sale receipt: one QR code, model 2, level M, storing exactly the public check URL of the receipt, printed right after', () => {
         const { qrCodes, commands } = readReceipt(renderEscPos(layoutSaleReceipt(sale, { paper })));
         expect(qrCodes).to.have.length(1);
-        expect(qrCodes[0]).to.deep.include({ model: 2, level: 'M', payload: 'AGRIRETURN:SALE:S-20250403-0012', printedRightAfterStore: true });
+        expect(qrCodes[0]).to.deep.include({ model: 2, level: 'M', payload: 'https://agrireturn.qingshen.gov.cn/check/511425?q=S-20250403-0012', printedRightAfterStore: true });
         expect(qrCodes[0]!.moduleSize).to.be.within(3, 16);
         const storeAt = commands.findIndex((c) => c.op === 'qr_store');
         const alignBefore = commands.slice(0, storeAt).filter((c) => c.op === 'align').at(-1);

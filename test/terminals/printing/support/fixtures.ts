@@ -15,7 +15,7 @@ export const sale: SaleReceipt = {
     { productName: 'Mancozeb 80% WP 1kg', quantity: 1, depositPerContainerFen: 200, lineDepositFen: 200 },
   ],
   totalDepositFen: 550,
-  qrPayload: saleQrPayload('S-20250403-0012'),
+  qrPayload: saleQrPayload('S-20250403-0012', { serverUrl: 'https://agrireturn.qingshen.gov.cn/', countyId: '511425' }),
 };
 
 export const refund: RefundReceipt = {
