@@ -95,3 +95,4 @@ SELECT create_distributed_table('incentive_allocations', 'county_id', colocate_w
 SELECT create_distributed_table('points_accounts', 'county_id', colocate_with => 'townships');
 SELECT create_distributed_table('points_redemptions', 'county_id', colocate_with => 'townships');
 SELECT create_distributed_table('points_transfers', 'county_id', colocate_with => 'townships');
+SELECT create_distributed_table('archive_runs', 'county_id', colocate_with => 'townships'); -- archive by year: the runs (the archive_<year> schemas are created by npm run archive, docs/traceability.md)

@@ -28,6 +28,7 @@ const SERVER: Record<string, PlainWords> = {
   TERMINAL_REVOKED: { zh: '县里已撤销本终端，不能再同步。请向县农业农村局申请新的注册码，重新注册。', en: 'The county revoked this terminal; it can no longer sync. Ask the county bureau for a new enrolment code and enrol again.' },
   RATE_LIMITED: { zh: '失败次数太多，已暂时限制。请等一会儿再试。', en: 'Too many failed attempts; tries are paused for now. Wait a little and try again.' },
   LOT_TRACE_QUERY_INVALID: { zh: '批次追溯要填销售单号，或者填商品条码和起止日期。请补全后再查。', en: 'A lot trace needs a sale number, or a product barcode with a first and last day. Fill them in and look again.' },
+  YEAR_ARCHIVED: { zh: '这些记录属于已归档的年度，现在不在系统里直接显示。审计需要时，请系统管理员先恢复该年度，再来查询。', en: 'These records belong to a year that has been archived, so they are not shown now. For an audit, ask the administrator to restore that year, then look again.' },
   CHECK_RATE_LIMITED: { zh: '这台设备查询得太频繁了，请等一会儿再扫码查询。', en: 'This device has checked too often. Wait a little, then scan again.' },
   ACCOUNT_LOCKED: { zh: '登录失败次数太多，账户已暂时锁定。请稍后再试，或请县级管理人员解锁。', en: 'Too many failed logins locked the account for now. Try later, or ask a county official to unlock it.' },
   ENROLMENT_CODE_INVALID: { zh: '注册码不对、已用过或已过期。请核对注册码，或向县农业农村局要新的。', en: 'The enrolment code is wrong, already used or expired. Check it, or ask the county bureau for a new one.' },

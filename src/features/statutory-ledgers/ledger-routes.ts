@@ -44,7 +44,7 @@ function ledgerRoute(kind: LedgerKind, format: Format): RouteDef {
     params: obj({ countyId: COUNTY_CODE }),
     query: QUERY,
     scopeExample: ({ shopId }) => ({ query: { shopId, period: '2026-03' } }),
-    responses: { 200: { description: `The ${kind} ledger as ${format.toUpperCase()}`, ...FORMATS[format] }, 404: { description: 'No such shop in this county' } },
+    responses: { 200: { description: `The ${kind} ledger as ${format.toUpperCase()}`, ...FORMATS[format] }, 404: { description: 'No such shop in this county' }, 410: { description: 'YEAR_ARCHIVED: the period reaches into a year the county has archived; details name the year and the command that restores it' } },
     handler: async ({ params, query, principal, deps, req }) => {
       const t = await buildLedger(deps.db.knex, kind, principal, { countyId: params.countyId, ...query }, deps.clock.now());
       // The sales ledger shows purchasers (masked for officials and inspectors): their reads are logged,

@@ -3,6 +3,8 @@
 // in clear to the shop that keeps the ledger (and the admin), masked for officials (DESIGN rule 11).
 import type { Knex } from 'knex';
 import { AppError } from '../../http/errors.js';
+import { archivedYears } from '../archive/archive-store.js';
+import { yearArchived } from '../archive/archive-service.js';
 import type { Principal } from '../../auth/permissions.js';
 import { businessMonth, DEFAULT_TIME_ZONE, lastDayOfMonth } from '../../shared/business-day.js';
 import { maskName, maskPhone } from '../../shared/phone.js';
@@ -80,6 +82,9 @@ export async function buildLedger(knex: Knex, kind: LedgerKind, principal: Princ
   if (!county) throw new AppError('NOT_FOUND');
   const tz = county.timezone ?? DEFAULT_TIME_ZONE;
   const { from, to } = resolvePeriod(q, now, tz);
+  // A period reaching into an archived year would be missing that year's records: say so instead.
+  const archived = [...(await archivedYears(knex, q.countyId)).keys()].filter((y) => from <= `${y}-12-31` && to >= `${y}-01-01`);
+  if (archived.length) throw yearArchived(q.countyId, archived[0]!, `the ${kind} ledger of ${from} to ${to}`);
   const ownShop = principal.role === 'clerk' || principal.role === 'terminal' ? principal.shopId : null;
   if (ownShop && q.shopId !== undefined && q.shopId !== ownShop) throw new AppError('OUT_OF_SCOPE');
   const shopId = ownShop ?? q.shopId ?? null;

@@ -86,7 +86,7 @@ export const traceRoutes: RouteDef[] = [
     description: 'The unit code may be given bare or as the trace URL printed on the container (URL-encoded in the path). The purchaser is masked for officials and inspectors, and their reads are written to the access log (reason: `why` or the X-Access-Reason header).',
     params: obj({ countyId: COUNTY_CODE, unitCode: str({ min: 1, max: 300, description: 'The 32-digit unit code, or a scanned trace URL holding it' }) }),
     query: obj({ why: WHY }, ['why']),
-    responses: { 200: { description: 'The trace', schema: UNIT_TRACE_SCHEMA }, 404: { description: 'NOT_FOUND: nothing of the county holds this code' }, 422: { description: 'UNIT_CODE_INVALID' } },
+    responses: { 200: { description: 'The trace', schema: UNIT_TRACE_SCHEMA }, 404: { description: 'NOT_FOUND: nothing of the county holds this code' }, 410: { description: 'YEAR_ARCHIVED: the code\'s sale and returns are in an archived year; details name the year and the command that restores it' }, 422: { description: 'UNIT_CODE_INVALID' } },
     handler: async ({ params, query, principal, deps, req }) => {
       const trace = await traceUnit(deps.db.knex, params.countyId, params.unitCode, principal);
       if (trace.sale?.purchaser) {

@@ -5,6 +5,8 @@
 // of it by an inspector or official written to the access log.
 import type { Knex } from 'knex';
 import { AppError } from '../../http/errors.js';
+import { archivedYearOfUnit } from '../archive/archive-store.js';
+import { yearArchived } from '../archive/archive-service.js';
 import { seesFarmerIdentity, type Principal } from '../../auth/permissions.js';
 import { extractUnitCode } from '../../shared/unit-code.js';
 import { maskName, maskPhone } from '../../shared/phone.js';
@@ -141,9 +143,20 @@ export function shapeTrace(countyId: string, unitCode: string, row: TraceRow, pr
 
 export type UnitTrace = ReturnType<typeof shapeTrace>;
 
+/** The answer for a code nobody live holds: 410 YEAR_ARCHIVED when an archived year holds it (how to restore it in details), else 404. */
+async function archivedOrNotFound(knex: Knex, countyId: string, code: string): Promise<AppError> {
+  const year = await archivedYearOfUnit(knex, countyId, code);
+  return year === null ? new AppError('NOT_FOUND', `No sale, return or bag of county ${countyId} holds unit code ${code}`) : yearArchived(countyId, year, `unit code ${code}`);
+}
+
 export async function traceUnit(knex: Knex, countyId: string, scan: string, principal: Principal | null): Promise<UnitTrace> {
   const code = unitCodeOf(scan);
   const row = await traceRow(knex, countyId, code);
-  if (!row.sale && !row.returns && !row.bag) throw new AppError('NOT_FOUND', `No sale, return or bag of county ${countyId} holds unit code ${code}`);
+  if (!row.sale && !row.returns && !row.bag) throw await archivedOrNotFound(knex, countyId, code);
+  if (!row.sale && !row.returns) {
+    // Only the bag is live: the unit's sale and returns may have gone into an archived year.
+    const year = await archivedYearOfUnit(knex, countyId, code);
+    if (year !== null) throw yearArchived(countyId, year, `unit code ${code}`);
+  }
   return shapeTrace(countyId, code, row, principal);
 }
