@@ -18,8 +18,8 @@ import zlib from 'node:zlib';
 import type { Knex } from 'knex';
 import { requestResendAllCounties } from '../features/sync/resend-requests.js';
 import {
-  appliedMigrations, copyIn, copyOut, CopyRefusedError, MARK_AS_COPY_SQL, MIGRATOR_TABLES, prepareTarget, quoteIdent, sequenceValues, setSequences,
-  tablesInDependencyOrder, withClient, type SequenceValue, type TableInfo,
+  appliedMigrations, archiveTables, copyIn, copyOut, CopyRefusedError, createArchiveTables, MARK_AS_COPY_SQL, MIGRATOR_TABLES, prepareTarget, qualifiedName,
+  sequenceValues, setSequences, tablesInDependencyOrder, withClient, type SequenceValue, type TableInfo,
 } from './table-copy.js';
 
 export const BACKUP_MAGIC = 'AGRIRETURN-BACKUP 1';
@@ -83,7 +83,8 @@ export async function writeBackup(knex: Knex, file: string, onProgress?: Progres
       try {
         const snapshotAt = (await client.query<{ now: Date }>('SELECT now() AS now')).rows[0]!.now;
         const postgresVersion = (await client.query<{ v: string }>('SHOW server_version')).rows[0]!.v;
-        const tables = await tablesInDependencyOrder(client);
+        // The live schema's tables, then the archived years' (archive_<year>, docs/traceability.md).
+        const tables = [...await tablesInDependencyOrder(client), ...await archiveTables(client)];
         const migrations = await appliedMigrations(client);
         const gzip = zlib.createGzip({ level: 6 });
         const tap = new Tap();
@@ -173,6 +174,7 @@ export async function restoreBackup(knex: Knex, file: string, onProgress?: Progr
   const restored = await withClient(knex, async (client) => {
     const target = new Map((await tablesInDependencyOrder(client)).map((t) => [t.name, t]));
     for (const t of manifest.tables) {
+      if (t.schema) continue; // an archived year's table: created below, in the restore's transaction
       const have = target.get(t.name);
       if (!have) throw new CopyRefusedError(`the backup has table ${t.name}, which the migrated target lacks`);
       const missing = t.columns.filter((c) => !have.columns.includes(c));
@@ -184,6 +186,7 @@ export async function restoreBackup(knex: Knex, file: string, onProgress?: Progr
     await client.query('BEGIN');
     await client.query(MARK_AS_COPY_SQL);
     try {
+      await createArchiveTables(client, manifest.tables);
       for (const [i, t] of manifest.tables.entries()) {
         const hash = createHash('sha256');
         const migratorTable = MIGRATOR_TABLES.has(t.name);
@@ -225,8 +228,8 @@ export async function restoreBackup(knex: Knex, file: string, onProgress?: Progr
       await setSequences(client, manifest.sequences);
       for (const t of manifest.tables) {
         if (MIGRATOR_TABLES.has(t.name)) continue;
-        const n = Number((await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteIdent(t.name)}`)).rows[0]!.n);
-        if (n !== t.rows) throw new CopyRefusedError(`table ${t.name} holds ${n} rows after the restore, the manifest says ${t.rows}`);
+        const n = Number((await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualifiedName(t)}`)).rows[0]!.n);
+        if (n !== t.rows) throw new CopyRefusedError(`table ${t.schema ? `${t.schema}.` : ''}${t.name} holds ${n} rows after the restore, the manifest says ${t.rows}`);
       }
       await client.query('COMMIT');
     } catch (err) {

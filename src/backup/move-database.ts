@@ -6,8 +6,8 @@ import type { Knex } from 'knex';
 import { pipeline } from 'node:stream/promises';
 import { checkAllCounties, type LedgerCheckResult } from '../features/ledger/ledger-check.js';
 import {
-  appliedMigrations, copyIn, copyOut, CopyRefusedError, MARK_AS_COPY_SQL, MIGRATOR_TABLES, prepareTarget, quoteIdent, sequenceValues, setSequences,
-  tablesInDependencyOrder, withClient,
+  appliedMigrations, archiveTables, copyIn, copyOut, CopyRefusedError, createArchiveTables, MARK_AS_COPY_SQL, MIGRATOR_TABLES, prepareTarget, qualifiedName,
+  sequenceValues, setSequences, tablesInDependencyOrder, withClient,
 } from './table-copy.js';
 import type { Progress } from './backup-archive.js';
 
@@ -28,14 +28,15 @@ export async function moveDatabase(source: Knex, target: Knex, onProgress?: Prog
       // Re-read inside the snapshot: a migration that ran between the check and here would show.
       const again = await appliedMigrations(src);
       if (again.join() !== migrations.join()) throw new CopyRefusedError('the source was migrated while the move started; run it again');
-      const list = (await tablesInDependencyOrder(src)).filter((t) => !MIGRATOR_TABLES.has(t.name));
+      const list = [...(await tablesInDependencyOrder(src)).filter((t) => !MIGRATOR_TABLES.has(t.name)), ...await archiveTables(src)];
+      await createArchiveTables(dst, list);
       const out: MoveResult['tables'] = [];
       for (const [i, t] of list.entries()) {
         const from = copyOut(src, t);
         const into = copyIn(dst, t);
         await pipeline(from, into);
-        const sourceRows = Number((await src.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteIdent(t.name)}`)).rows[0]!.n);
-        const targetRows = Number((await dst.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteIdent(t.name)}`)).rows[0]!.n);
+        const sourceRows = Number((await src.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualifiedName(t)}`)).rows[0]!.n);
+        const targetRows = Number((await dst.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${qualifiedName(t)}`)).rows[0]!.n);
         if (sourceRows !== targetRows || into.rowCount !== sourceRows) {
           throw new CopyRefusedError(`table ${t.name}: ${sourceRows} rows in the source, ${targetRows} in the target`);
         }

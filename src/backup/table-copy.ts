@@ -12,6 +12,49 @@ export interface TableInfo {
   name: string;
   /** Stored columns in attribute order (generated columns are left out: COPY FROM refuses them). */
   columns: string[];
+  /** An archived year's table (schema archive_<year>, docs/traceability.md "Archive by year"); absent for the live schema. */
+  schema?: string;
+  /** The archive table's column types (format_type), so a target can create it. */
+  types?: string[];
+}
+
+/** The table's name as SQL: schema-qualified for an archive table, bare (the live schema) otherwise. */
+export const qualifiedName = (t: TableInfo): string => (t.schema ? `${quoteIdent(t.schema)}.${quoteIdent(t.name)}` : quoteIdent(t.name));
+
+/** Every table of the archive schemas (archive_<year>), by schema and name: copied after the live tables. */
+export async function archiveTables(client: pg.ClientBase): Promise<TableInfo[]> {
+  return (await client.query<{ schema: string; name: string; columns: string[]; types: string[] }>(`
+    SELECT n.nspname::text AS schema, c.relname::text AS name,
+           array_agg(a.attname::text ORDER BY a.attnum) AS columns,
+           array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum) AS types
+      FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname ~ '^archive_[0-9]{4}$'
+      JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+     WHERE c.relkind = 'r'
+     GROUP BY n.nspname, c.relname
+     ORDER BY n.nspname, c.relname`)).rows.map((r) => ({ schema: r.schema, name: r.name, columns: r.columns, types: r.types }));
+}
+
+/**
+ * Creates a copy's archive tables in the target, inside its transaction: shaped like the live table
+ * of the same name with its indexes (as `npm run archive` creates them), columns the archive has and
+ * the live table lacks added, and live columns the archive lacks left nullable.
+ */
+export async function createArchiveTables(client: pg.ClientBase, tables: TableInfo[]): Promise<void> {
+  for (const t of tables) {
+    if (!t.schema) continue;
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(t.schema)}`);
+    const live = (await client.query<{ name: string }>(`
+      SELECT a.attname::text AS name FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = current_schema() AND c.relname = $1 AND a.attnum > 0 AND NOT a.attisdropped`, [t.name])).rows.map((r) => r.name);
+    if (live.length) {
+      await client.query(`CREATE TABLE ${qualifiedName(t)} (LIKE ${quoteIdent(t.name)} INCLUDING INDEXES)`);
+      for (const [i, col] of t.columns.entries()) if (!live.includes(col)) await client.query(`ALTER TABLE ${qualifiedName(t)} ADD COLUMN ${quoteIdent(col)} ${t.types?.[i] ?? 'text'}`);
+      for (const col of live) if (!t.columns.includes(col)) await client.query(`ALTER TABLE ${qualifiedName(t)} ALTER COLUMN ${quoteIdent(col)} DROP NOT NULL`);
+    } else {
+      await client.query(`CREATE TABLE ${qualifiedName(t)} (${t.columns.map((c, i) => `${quoteIdent(c)} ${t.types?.[i] ?? 'text'}`).join(', ')})`);
+    }
+  }
 }
 
 export interface SequenceValue {
@@ -112,12 +155,12 @@ export const MARK_AS_COPY_SQL = `SELECT set_config('agrireturn.copying', 'on', t
 
 /** A table's rows as COPY text (one line per row, newline-terminated). */
 export function copyOut(client: pg.ClientBase, table: TableInfo): Readable & { rowCount: number } {
-  return client.query(copyTo(`COPY ${quoteIdent(table.name)} (${table.columns.map(quoteIdent).join(', ')}) TO STDOUT`));
+  return client.query(copyTo(`COPY ${qualifiedName(table)} (${table.columns.map(quoteIdent).join(', ')}) TO STDOUT`));
 }
 
 /** A writable that loads COPY text lines into a table; `rowCount` once it has finished. */
 export function copyIn(client: pg.ClientBase, table: TableInfo): Writable & { rowCount: number } {
-  return client.query(copyFrom(`COPY ${quoteIdent(table.name)} (${table.columns.map(quoteIdent).join(', ')}) FROM STDIN`));
+  return client.query(copyFrom(`COPY ${qualifiedName(table)} (${table.columns.map(quoteIdent).join(', ')}) FROM STDIN`));
 }
 
 /** Tables (other than the migrator's) that hold rows: a restore or move target must have none. */

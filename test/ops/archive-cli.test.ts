@@ -19,6 +19,11 @@ import { ARCHIVED_TABLES } from '../../src/features/archive/archive-store.js';
 import { DEMO_PASSWORD } from '../../seeds/demo-county.js';
 import { TestClock, TEST_JWT_SECRET } from '../support/harness.js';
 import { cliDatabase, type CliDatabase } from '../support/cli-database.js';
+import { throwawayDatabase } from '../support/test-db.js';
+import { openDatabase } from '../../src/db/connection.js';
+import { readManifest } from '../../src/backup/backup-archive.js';
+import os from 'node:os';
+import path from 'node:path';
 import { COUNTY, GLYPHOSATE, SHOP_A, returnBody, saleBody, unitCode } from '../features/ledger/ledger-fixtures.js';
 
 const doc = fs.readFileSync(new URL('../../docs/traceability.md', import.meta.url), 'utf8');
@@ -201,6 +206,33 @@ describe('archive by year: npm run archive and archive:restore', function () {
     const again = await npmRun(cdb, archiveLine);
     expect(again.code).to.equal(2);
     expect(again.stderr).to.contain('2023 of county 511425 is archived already');
+  });
+
+  it('a backup taken while the year is archived carries archive_2023; restored into a new database, archive:restore there gives back the same records', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agrireturn-archive-backup-'));
+    const target = await throwawayDatabase('archive_restored');
+    try {
+      const backup = await cdb.run('backup.ts', '--dir', dir);
+      expect(backup.code, backup.stdout + backup.stderr).to.equal(0);
+      const file = /backup written: (\S+)/.exec(backup.stdout)![1]!;
+      const { manifest } = await readManifest(file);
+      const archived = manifest.tables.filter((t) => t.schema === 'archive_2023').map((t) => t.name).sort();
+      expect(archived).to.deep.equal([...ARCHIVED_TABLES].sort());
+      expect(manifest.tables.find((t) => t.schema === 'archive_2023' && t.name === 'sales')!.rows).to.be.greaterThan(0);
+      const restored = await cdb.runWith({ DATABASE_URL: target.url }, 'restore.ts', file);
+      expect(restored.code, restored.stdout + restored.stderr).to.equal(0);
+      const back = await cdb.runWith({ DATABASE_URL: target.url }, 'archive.ts', '--restore', '--county', COUNTY, '--year', '2023');
+      expect(back.code, back.stdout + back.stderr).to.equal(0);
+      const db = await openDatabase({ databaseUrl: target.url, dataDir: '', poolMax: 1 });
+      try {
+        expect(await snapshot(db)).to.deep.equal(before0);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await target.drop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a restore whose archive was changed behind its back is refused with the table named; nothing is restored (exit 1)', async () => {
