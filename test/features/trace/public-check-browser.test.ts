@@ -13,6 +13,7 @@ import { useTestApp } from '../../support/harness.js';
 import { PLAIN_WORDS } from '../../../src/shared/plain-words.js';
 import { COUNTY, GLYPHOSATE, saleBody, traceUrl, unitCode } from '../ledger/ledger-fixtures.js';
 import { followToCertificate } from './trace-fixtures.js';
+import { saleQrPayload } from '../../../terminals/printing/models.js';
 
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../../test-artifacts');
 const BUYER = { phone: '17460000321', name: '李四光' };
@@ -111,6 +112,12 @@ describe('public check page in a browser: status without personal data, rate-lim
       expect(html).to.include(receiptNo).and.include(soldCode).and.not.include(BUYER.name);
     }
     expect((await fetch(`${url}/check/${COUNTY}?q=${encodeURIComponent(`agrireturn:sale:510100:${saleId}`)}`)).status).to.equal(404);
+    // The QR a terminal prints since issue 16 is this page's own address (terminals/printing/models.ts).
+    const printed = saleQrPayload(receiptNo, { serverUrl: `${url}/`, countyId: COUNTY });
+    expect(printed).to.equal(`${url}/check/${COUNTY}?q=${receiptNo}`);
+    const viaQr = await fetch(printed);
+    expect(viaQr.status).to.equal(200);
+    expect(await viaQr.text()).to.include(receiptNo).and.include(soldCode).and.not.include(BUYER.name);
   });
 
   it('a code nobody sold is 404 with plain words', async () => {
