@@ -41,6 +41,7 @@ export const PERMISSIONS = {
   'integrations:manage': 'Create the accounts integrators use (a manufacturer\'s read-only account for the event feed of its products in a province)',
   'trace:read': 'Follow one container (unit code) or a lot from sale to disposal certificate, with its custody events and their hash-chain links',
   'access_log:read': 'Export the log of personal-data reads by inspectors and officials (who, when, which record, why)',
+  'points:expire': 'Run the points expiry of a county (points lapse per counties.points_expire_after_years; docs/incentives-points.md)',
   'events:read': 'Follow the event feed of a county (manufacturers: only events about their own products; docs/events.md)',
 } as const;
 export type Permission = keyof typeof PERMISSIONS;
@@ -64,7 +65,7 @@ export const ROLE_PERMISSIONS: Record<ActorRole, ReadonlySet<Permission>> = {
     'reversals:write', 'ledger:read', 'settlements:write',
     ...OFFICIAL_DASHBOARD, 'reconciliation:run', 'periods:close',
     'custody:read', 'custody:export', 'custody:verify', 'disposal:write',
-    'held_refunds:review', 'code_registry:import', 'trace:read', 'events:read',
+    'held_refunds:review', 'code_registry:import', 'trace:read', 'events:read', 'points:expire',
   ]),
   inspector: new Set<Permission>(INSPECTOR),
   clerk: new Set<Permission>(['reference:read', 'farmers:read', 'farmers:write', 'sales:write', 'returns:write', 'reversals:write', ...SHOP_CUSTODY]),

@@ -26,6 +26,7 @@ export const TAG_DESCRIPTIONS: Record<string, string> = {
   reversals: 'Reversals of a sale or a return recorded in error, as new ledger entries (nothing is ever deleted).',
   settlements: 'Settlement of shop positions with the scheme: statements per period and recorded payments.',
   balances: 'A farmer\'s deposit balance: what they paid, what was refunded, what is still redeemable.',
+  points: 'The points ledger (积分) after earning: redemption for goods at the counter, a farmer\'s points and their expiry (docs/incentives-points.md).',
   'held-refunds': 'Refunds held for review (large or unusual returns): decisions, mobile payment and payouts.',
   'code-registry': 'Registries of the 32-digit unit codes a manufacturer printed, imported per product.',
   reconciliation: 'Reconciliation of the money, unit and custody books of a county per month or year, and closing periods.',

@@ -25,6 +25,7 @@ import { codeRegistryRoutes } from '../features/code-registry/registry-routes.js
 import { statutoryLedgerRoutes } from '../features/statutory-ledgers/ledger-routes.js';
 import { traceRoutes } from '../features/trace/trace-routes.js';
 import { eventRoutes } from '../features/events/event-routes.js';
+import { pointsRoutes } from '../features/points/points-routes.js';
 
 export function allRoutes(): RouteDef[] {
   return [
@@ -44,5 +45,6 @@ export function allRoutes(): RouteDef[] {
     ...smsRoutes,
     ...traceRoutes,
     ...eventRoutes,
+    ...pointsRoutes,
   ];
 }

@@ -4,6 +4,7 @@ import type { Database } from '../db/connection.js';
 import { backupWithRotation } from '../backup/backup-archive.js';
 import type { CountyJob } from './scheduler.js';
 import { runExpiry } from '../features/expiry/expiry-service.js';
+import { runPointsExpiryJob } from '../features/points/points-service.js';
 import { refreshRecoveryAggregates } from '../features/recovery-rates/aggregation-job.js';
 import { runScheduledReconciliation } from '../features/reconciliation/reconciliation-service.js';
 import { refreshBooks } from '../features/reconciliation/day-books.js';
@@ -15,6 +16,13 @@ export function countyJobs(config: Config): CountyJob[] {
       name: 'deposit-expiry',
       intervalMs: config.expiryJobIntervalMinutes * 60_000,
       run: (knex, countyId, now) => runExpiry(knex, countyId, now, 'system:expiry-job'),
+    },
+    {
+      // Points that lapsed (counties.points_expire_after_years) expire: one run per county business
+      // day (its client id is made from the county and the day), a second run expires nothing more.
+      name: 'points-expiry',
+      intervalMs: config.expiryJobIntervalMinutes * 60_000,
+      run: (knex, countyId, now) => runPointsExpiryJob(knex, countyId, now),
     },
     {
       // Keeps the dashboard's monthly aggregates current; rebuilds only months touched since the last run.

@@ -15,9 +15,9 @@ describe('scheduled jobs', () => {
   const t = useTestApp({ clock: '2026-03-15T02:00:00.000Z' });
 
   it('is off in tests by default and on elsewhere', () => {
-    expect(countyJobs(loadConfig({ NODE_ENV: 'test' })).map((j) => j.intervalMs)).to.deep.equal([0, 0, 0]);
+    expect(countyJobs(loadConfig({ NODE_ENV: 'test' })).map((j) => j.intervalMs)).to.deep.equal([0, 0, 0, 0]);
     expect(countyJobs(loadConfig({})).map((j) => [j.name, j.intervalMs])).to.deep.equal([
-      ['deposit-expiry', 3_600_000], ['recovery-aggregates', 300_000], ['monthly-reconciliation', 3_600_000],
+      ['deposit-expiry', 3_600_000], ['points-expiry', 3_600_000], ['recovery-aggregates', 300_000], ['monthly-reconciliation', 3_600_000],
     ]);
   });
 

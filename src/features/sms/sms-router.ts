@@ -3,6 +3,7 @@
 // only the farmer the network reported as the sender: numbers typed in the text are never read.
 import type { Knex } from 'knex';
 import { farmerBalance } from '../balances/farmer-balance.js';
+import { farmerPointsMilli } from '../points/points-store.js';
 import { messages, type SmsLanguage } from './sms-messages.js';
 import { collectionPoints, lastReturns, setOptOut, type FarmerContact } from './sms-store.js';
 
@@ -68,6 +69,7 @@ export const HANDLERS: Record<Exclude<SmsCommand, 'unknown'>, Handler> = {
       products: b.products.map((p) => ({ name: p.productName, containers: p.containers })),
       outstandingContainers: b.outstandingContainers, refundableFen: b.refundableFen, lateRefundableFen: b.lateRefundableFen,
       refundsThisYearFen: b.refundsThisYearFen, year: b.year, collectionPoints: points,
+      pointsMilli: await farmerPointsMilli(trx, countyId, farmer.id),
     });
   },
   async history({ trx, countyId, farmer }) {
