@@ -17,8 +17,8 @@ export interface BalanceFigures {
   pointsMilli?: number;
 }
 
-/** Milli-points as points: 12500 → "12.5". */
-export function formatPoints(milli: number): string {
+/** Milli-points as points in the balance reply: 12500 → "12.5". */
+function balancePoints(milli: number): string {
   const whole = Math.trunc(milli / 1000);
   const frac = String(Math.abs(milli % 1000)).padStart(3, '0').replace(/0+$/, '');
   return frac ? `${whole}.${frac}` : String(whole);
@@ -67,7 +67,7 @@ export const messages = {
       else parts.push(`待退押金${fen(b.refundableFen)}，包装${b.outstandingContainers}个（${productList(b.products, lang)}）。`);
       if (b.lateRefundableFen > 0) parts.push(`已过期仍可退${fen(b.lateRefundableFen)}。`);
       parts.push(`${b.year}年已退${fen(b.refundsThisYearFen)}。`);
-      if ((b.pointsMilli ?? 0) > 0) parts.push(`积分${formatPoints(b.pointsMilli!)}分。`);
+      if ((b.pointsMilli ?? 0) > 0) parts.push(`积分${balancePoints(b.pointsMilli!)}分。`);
       if (b.collectionPoints.length) parts.push(`回收点：${b.collectionPoints.join('、')}`);
       return parts.join('');
     }
@@ -76,7 +76,7 @@ export const messages = {
     else parts.push(`Refundable deposit ${fen(b.refundableFen)} on ${containers(b.outstandingContainers)} (${productList(b.products, lang)}).`);
     if (b.lateRefundableFen > 0) parts.push(`Expired, still refunded: ${fen(b.lateRefundableFen)}.`);
     parts.push(`Refunded in ${b.year}: ${fen(b.refundsThisYearFen)}.`);
-    if ((b.pointsMilli ?? 0) > 0) parts.push(`Points: ${formatPoints(b.pointsMilli!)}.`);
+    if ((b.pointsMilli ?? 0) > 0) parts.push(`Points: ${balancePoints(b.pointsMilli!)}.`);
     if (b.collectionPoints.length) parts.push(`Return to: ${b.collectionPoints.join(', ')}`);
     return parts.join(' ');
   },
