@@ -134,6 +134,29 @@ describe('points: redemption at the counter', function () {
     }
   });
 
+  it('a redemption racing the expiry run: lapsed points expire exactly once, whoever comes first', async () => {
+    await setExpireAfterYears(t, 1);
+    try {
+      for (let round = 0; round < 2; round++) {
+        const h = await farmerAt(t, 10 + round);
+        await earn(t, h.id, 2000, '2024-07-01'); // lapsed at the end of 2025
+        await earn(t, h.id, 1000, '2026-03-01');
+        const [run, red] = await Promise.all([
+          t.api().post(EXPIRE).set('Authorization', await t.token('qingshen.official')).send({ id: newClientId() }),
+          t.api().post(REDEEM).set('Authorization', await t.token('clerk.qingcheng')).send(redemption(h, { points: 1 })),
+        ]);
+        expect(run.status, JSON.stringify(run.body)).to.equal(201);
+        expect(red.status, JSON.stringify(red.body)).to.equal(201);
+        expect(red.body.balanceAfterMilli).to.equal(0);
+        const expired = await t.db.knex('points_transfers').where({ county_id: COUNTY, farmer_id: h.id, code: 'expired' }).select('amount_milli');
+        expect(expired.map((e: { amount_milli: number }) => Number(e.amount_milli))).to.deep.equal([2000]);
+        expect(await pointsLedgerProblems(t)).to.deep.equal([]);
+      }
+    } finally {
+      await setExpireAfterYears(t, null);
+    }
+  });
+
   it('a redemption whose month was closed is booked in the first open month', async () => {
     t.clock.set('2026-04-02T02:00:00.000Z');
     const official = await freshToken(t, 'qingshen.official');
