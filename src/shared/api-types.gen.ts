@@ -2749,7 +2749,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "BODY_UNREADABLE" | "MALFORMED_PATH" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "SESSION_REVOKED" | "ACCOUNT_DISABLED" | "TERMINAL_REVOKED" | "RATE_LIMITED" | "ACCOUNT_LOCKED" | "ENROLMENT_CODE_INVALID" | "FORBIDDEN" | "OUT_OF_SCOPE" | "NOT_FOUND" | "REFERENCE_NOT_FOUND" | "VERSION_CONFLICT" | "DUPLICATE" | "RECORD_INACTIVE" | "EVENT_CURSOR_INVALID" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_OVERLAP" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "LAST_ACTIVE_OFFICIAL" | "SCOPE_MISMATCH" | "IDEMPOTENCY_CONFLICT" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "UNIT_CODE_ALREADY_SOLD" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "REVERSAL_WINDOW_CLOSED" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "SETTLEMENT_AMOUNT_MISMATCH" | "HELD_REFUND_ALREADY_DECIDED" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_FORMAT" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "LEDGER_BOUND_BROKEN" | "POINTS_INSUFFICIENT" | "SYNC_KIND_UNAVAILABLE" | "BAG_SEALED" | "BAG_WRONG_STATE" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "SIGNER_NOT_PARTY" | "MANIFEST_NOT_DELIVERED" | "BAG_NOT_ON_MANIFEST" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "CERTIFICATE_DUPLICATE" | "BAGS_NOT_AT_ONE_FACILITY" | "LOT_TRACE_QUERY_INVALID" | "CHECK_RATE_LIMITED" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE" | "REPORT_PDF_UNAVAILABLE" | "SMS_NOT_CONFIGURED" | "SMS_SECRET_INVALID" | "SMS_OUTBOX_NOT_FOUND" | "SERVER_BUSY" | "DATABASE_UNAVAILABLE" | "INTERNAL";
+                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "BODY_UNREADABLE" | "MALFORMED_PATH" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "SESSION_REVOKED" | "ACCOUNT_DISABLED" | "TERMINAL_REVOKED" | "RATE_LIMITED" | "ACCOUNT_LOCKED" | "ENROLMENT_CODE_INVALID" | "FORBIDDEN" | "OUT_OF_SCOPE" | "NOT_FOUND" | "REFERENCE_NOT_FOUND" | "VERSION_CONFLICT" | "DUPLICATE" | "RECORD_INACTIVE" | "EVENT_CURSOR_INVALID" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_OVERLAP" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "LAST_ACTIVE_OFFICIAL" | "SCOPE_MISMATCH" | "IDEMPOTENCY_CONFLICT" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "UNIT_CODE_ALREADY_SOLD" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "REVERSAL_WINDOW_CLOSED" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "SETTLEMENT_AMOUNT_MISMATCH" | "HELD_REFUND_ALREADY_DECIDED" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_FORMAT" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "LEDGER_BOUND_BROKEN" | "POINTS_INSUFFICIENT" | "SYNC_KIND_UNAVAILABLE" | "BAG_SEALED" | "BAG_WRONG_STATE" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "SIGNER_NOT_PARTY" | "MANIFEST_NOT_DELIVERED" | "BAG_NOT_ON_MANIFEST" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "CERTIFICATE_DUPLICATE" | "BAGS_NOT_AT_ONE_FACILITY" | "LOT_TRACE_QUERY_INVALID" | "YEAR_ARCHIVED" | "CHECK_RATE_LIMITED" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE" | "REPORT_PDF_UNAVAILABLE" | "SMS_NOT_CONFIGURED" | "SMS_SECRET_INVALID" | "SMS_OUTBOX_NOT_FOUND" | "SERVER_BUSY" | "DATABASE_UNAVAILABLE" | "INTERNAL";
                 details: ({
                     code: string;
                     /** @description JSON pointer of the offending input, e.g. /body/lines/0/quantity */
@@ -2794,6 +2794,13 @@ export interface components {
             error?: {
                 /** @enum {string} */
                 code?: "VERSION_CONFLICT" | "DUPLICATE" | "SCHEDULE_OVERLAP" | "LAST_ACTIVE_OFFICIAL" | "IDEMPOTENCY_CONFLICT" | "UNIT_CODE_ALREADY_SOLD" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "HELD_REFUND_ALREADY_DECIDED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "LEDGER_BOUND_BROKEN" | "POINTS_INSUFFICIENT" | "BAG_SEALED" | "BAG_WRONG_STATE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "MANIFEST_NOT_DELIVERED" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "CERTIFICATE_DUPLICATE";
+            };
+        };
+        /** @description The error envelope with a code answered as HTTP 410: YEAR_ARCHIVED */
+        Error410: components["schemas"]["Error"] & {
+            error?: {
+                /** @enum {string} */
+                code?: "YEAR_ARCHIVED";
             };
         };
         /** @description The error envelope with a code answered as HTTP 413: BODY_TOO_LARGE */
@@ -17381,6 +17388,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error404"];
                 };
             };
+            /** @description YEAR_ARCHIVED: the period reaches into a year the county has archived; details name the year and the command that restores it */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error410"];
+                };
+            };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
@@ -17474,6 +17490,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description YEAR_ARCHIVED: the period reaches into a year the county has archived; details name the year and the command that restores it */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error410"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
@@ -17571,6 +17596,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error404"];
                 };
             };
+            /** @description YEAR_ARCHIVED: the period reaches into a year the county has archived; details name the year and the command that restores it */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error410"];
+                };
+            };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
@@ -17664,6 +17698,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description YEAR_ARCHIVED: the period reaches into a year the county has archived; details name the year and the command that restores it */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error410"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
@@ -17761,6 +17804,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error404"];
                 };
             };
+            /** @description YEAR_ARCHIVED: the period reaches into a year the county has archived; details name the year and the command that restores it */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error410"];
+                };
+            };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
@@ -17854,6 +17906,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description YEAR_ARCHIVED: the period reaches into a year the county has archived; details name the year and the command that restores it */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error410"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
@@ -19282,6 +19343,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description YEAR_ARCHIVED: the code's sale and returns are in an archived year; details name the year and the command that restores it */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error410"];
                 };
             };
             /** @description UNIT_CODE_INVALID */
