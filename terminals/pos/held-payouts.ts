@@ -1,6 +1,7 @@
 // Paying a held refund the county approved (issue 11, DESIGN rule 13) at the counter. The farmer
 // gives a phone number; the terminal asks the county server which approved held refunds this shop
-// may pay (`POST /api/v1/held-refunds/payable`) and pays each with `POST /api/v1/held-refund-payouts`.
+// may pay (`POST /api/v1/counties/{countyId}/held-refunds/payable`) and pays each with
+// `POST /api/v1/counties/{countyId}/held-refund-payouts`.
 // This needs the server (the county decides, and pays once ever): offline, the clerk is told so.
 //
 // Exactly once, even when an answer is lost: before the first request for a held refund the
@@ -38,6 +39,11 @@ export interface HeldPayout {
   state: 'sending' | 'paid' | 'refused';
   receiptNo: string | null;
   error: { code: string; message: string; message_zh?: string } | null;
+  /**
+   * 'county': sent to the county-scoped path. Absent: started by an older terminal through the
+   * deprecated alias, whose content held countyId — retried there, with the same content.
+   */
+  via?: 'county';
 }
 
 type Store = { payouts: Record<string, HeldPayout> };
@@ -99,7 +105,7 @@ export class HeldPayoutDesk {
     const e164 = this.phone(phoneInput);
     let got: { totalFen: number; items: PayableItem[] };
     try {
-      got = await this.online().payable({ countyId: who.countyId, shopId: who.shopId, phone: e164 });
+      got = await this.online().payable(who.countyId, { shopId: who.shopId, phone: e164 });
     } catch (err) {
       HeldPayoutDesk.offline(err);
     }
@@ -127,6 +133,7 @@ export class HeldPayoutDesk {
       this.store.payouts[it.heldRefundId] = {
         heldRefundId: it.heldRefundId, clientId: newClientId(at.getTime()), phoneE164: e164, eventTime: at.toISOString(), businessDay: businessDay(at, ref.timeZone),
         productName: String(it.productName ?? ''), unitCode: String(it.unitCode ?? ''), amountFen: Number(it.amountFen) || 0, state: 'sending', receiptNo: null, error: null,
+        via: 'county',
       };
     }
     await writeJsonDurably(this.file, this.store);
@@ -136,7 +143,8 @@ export class HeldPayoutDesk {
       const p = this.store.payouts[it.heldRefundId]!;
       if (p.state === 'paid') continue; // paid (and printed) already
       try {
-        const r = await client.payHeldRefund({ id: p.clientId, countyId: who.countyId, shopId: who.shopId, heldRefundId: p.heldRefundId, phone: p.phoneE164, eventTime: p.eventTime });
+        const body = { id: p.clientId, shopId: who.shopId, heldRefundId: p.heldRefundId, phone: p.phoneE164, eventTime: p.eventTime };
+        const r = p.via === 'county' ? await client.payHeldRefund(who.countyId, body) : await client.payHeldRefundLegacy({ ...body, countyId: who.countyId });
         p.state = 'paid';
         p.amountFen = r.amountFen;
         paid.push(p);

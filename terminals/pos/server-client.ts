@@ -48,10 +48,12 @@ export type BatchResultItem = BatchAnswer['results'][number];
 export type SnapshotAnswer = Answer<'/api/v1/sync/snapshot', 'get'>;
 export type ManifestsAnswer = Answer<'/api/v1/counties/{countyId}/manifests', 'get'>;
 export type SaleByReceiptAnswer = Answer<'/api/v1/counties/{countyId}/sale-receipts/{receiptNo}', 'get'>;
-export type PayableRequest = Body<'/api/v1/held-refunds/payable', 'post'>;
-export type PayableAnswer = Answer<'/api/v1/held-refunds/payable', 'post'>;
-export type PayoutRequest = Body<'/api/v1/held-refund-payouts', 'post'>;
-export type PayoutAnswer = Answer<'/api/v1/held-refund-payouts', 'post', 201>;
+export type PayableRequest = Body<'/api/v1/counties/{countyId}/held-refunds/payable', 'post'>;
+export type PayableAnswer = Answer<'/api/v1/counties/{countyId}/held-refunds/payable', 'post'>;
+export type PayoutRequest = Body<'/api/v1/counties/{countyId}/held-refund-payouts', 'post'>;
+export type PayoutAnswer = Answer<'/api/v1/counties/{countyId}/held-refund-payouts', 'post', 201>;
+/** A payout an older terminal started through the deprecated alias (countyId in the body). */
+export type LegacyPayoutRequest = Body<'/api/v1/held-refund-payouts', 'post'>;
 
 interface ErrorBody {
   code: string;
@@ -129,12 +131,22 @@ export class ServerClient {
   }
 
   /** Approved held refunds of a phone this shop may pay now. */
-  payable(body: PayableRequest): Promise<PayableAnswer> {
-    return this.settle('payable', () => this.api.POST('/api/v1/held-refunds/payable', { body }));
+  payable(countyId: string, body: PayableRequest): Promise<PayableAnswer> {
+    return this.settle('payable', () => this.api.POST('/api/v1/counties/{countyId}/held-refunds/payable', { params: { path: { countyId } }, body }));
   }
 
   /** Pay one approved held refund at the counter; idempotent by the body's id. */
-  payHeldRefund(body: PayoutRequest): Promise<PayoutAnswer> {
+  payHeldRefund(countyId: string, body: PayoutRequest): Promise<PayoutAnswer> {
+    return this.settle('payout', () => this.api.POST('/api/v1/counties/{countyId}/held-refund-payouts', { params: { path: { countyId } }, body }));
+  }
+
+  /**
+   * A retry of a payout an older terminal version started through the deprecated alias, with the
+   * content it was first sent with (countyId in the body): the county path would hash the content
+   * without it and answer IDEMPOTENCY_CONFLICT instead of the stored payout. Goes with the alias
+   * (sunset 2027-06-30), when no such payout can still be waiting.
+   */
+  payHeldRefundLegacy(body: LegacyPayoutRequest): Promise<PayoutAnswer> {
     return this.settle('payout', () => this.api.POST('/api/v1/held-refund-payouts', { body }));
   }
 }

@@ -66,7 +66,7 @@ describe('the typed client: API types generated from the OpenAPI document', func
 
     // The held-refund payout route is gone: the server client no longer compiles.
     const noPayouts = JSON.parse(renderOpenApiJson()) as Doc;
-    delete noPayouts.paths['/api/v1/held-refund-payouts'];
+    delete noPayouts.paths['/api/v1/counties/{countyId}/held-refund-payouts'];
     const e2 = terminalErrors(await renderApiTypes(noPayouts as unknown as Record<string, unknown>));
     expect(e2.join('\n')).to.match(/terminals\/pos\/server-client\.ts: .*held-refund-payouts/s);
 

@@ -1,6 +1,7 @@
 // `npm run bench` on a tiny load, on the suite's database (the embedded server the bench starts
 // itself, or the external server of DATABASE_URL): the bench starts the county server as its own
-// process, runs the pgbench and raw INSERT baselines, the ledger and history sections, and prints one
+// process, runs the pgbench and raw INSERT baselines, the sync-returns, ledger and history sections (so
+// none of them can rot unseen), and prints one
 // table whose rows, columns, ratios and "main before" figures are checked here. Behaviour only: no
 // figure is judged for speed.
 import { spawn } from 'node:child_process';
@@ -47,7 +48,7 @@ describe('npm run bench (smoke: tiny load, table shape)', function () {
   let profileTop: { code: number | null; stdout: string } | null = null;
 
   before(async () => {
-    out = await runBench(['--db', database, '--sections', 'ledger,history', '--seconds', '0.2', '--concurrency', '1,16', '--history', '1000', '--json', jsonFile, '--cpu-prof', profDir], {
+    out = await runBench(['--db', database, '--sections', 'sync-returns,ledger,history', '--seconds', '0.2', '--concurrency', '1,16', '--history', '1000', '--json', jsonFile, '--cpu-prof', profDir], {
       ...process.env, BENCH_SYNC_BATCHES: '10', BENCH_SYNC_ROUNDS: '1',
     });
     table = parseTable(out.stdout);
@@ -101,6 +102,20 @@ describe('npm run bench (smoke: tiny load, table shape)', function () {
     expect(row('ledger', 'POST /sales', 1)!['main before']).to.equal('-');
   });
 
+  it('measures a sync batch of returns beside a raw multi-row INSERT of as many rows, with the server process CPU', () => {
+    // BENCH_SYNC_BATCHES=10: the section sells 10 coded containers (and 10 without a code), then
+    // syncs their 10 returns; it throws (and the bench exits non-zero) unless all 10 were applied and
+    // refunded 200 fen each.
+    const sync = row('sync-returns', 'sync batch of 10 returns (records/s)', 1);
+    const raw = row('sync-returns', 'raw multi-row INSERT of 10 return rows (rows/s)', 1);
+    expect(sync, 'sync-returns row').to.not.equal(undefined);
+    expect(raw, 'raw INSERT row').to.not.equal(undefined);
+    for (const col of ['ops/s', 'p50 ms', 'p99 ms', 'baseline ops/s', 'ratio', 'app CPU ms/op'] as const) expect(isNumber(sync![col]), `sync-returns ${col}: ${sync![col]}`).to.equal(true);
+    expect(sync!.baseline).to.equal('raw multi-row INSERT of 10');
+    expect(sync!['baseline ops/s']).to.equal(raw!['ops/s']);
+    expect(json.rows.filter((r) => r.section === 'sync-returns')).to.have.length(2);
+  });
+
   it('measures sales and sync with history stored against the empty database', () => {
     const sales = row('history', /^POST \/sales, with 1,000 sold units stored$/, 16);
     const sync = row('history', /^sync batch of 10, with 1,000 sold units stored/, 1);
@@ -123,15 +138,15 @@ describe('npm run bench (smoke: tiny load, table shape)', function () {
   });
 
   it('profiles each section\'s server process (--cpu-prof) and reads a profile within the section\'s window', () => {
-    expect(windows.map((w) => w.section).sort()).to.deep.equal(['history', 'ledger']);
-    expect(new Set(windows.map((w) => w.pid)).size).to.equal(2); // a fresh server process per section
+    expect(windows.map((w) => w.section).sort()).to.deep.equal(['history', 'ledger', 'sync-returns']);
+    expect(new Set(windows.map((w) => w.pid)).size).to.equal(3); // a fresh server process per section
     for (const w of windows) {
       expect(w.database).to.equal(database);
       expect(w.toUs).to.be.greaterThan(w.fromUs);
       expect(profiles.some((f) => f.includes(`.${w.pid}.`)), `profile of ${w.pid}`).to.equal(true);
     }
     expect(profileTop?.code).to.equal(0);
-    expect(profileTop!.stdout).to.match(/^(embedded|external) (ledger|history): server process \d+/);
+    expect(profileTop!.stdout).to.match(/^(embedded|external) (sync-returns|ledger|history): server process \d+/);
     expect(profileTop!.stdout).to.match(/ms busy in the section's window \(idle left out\)/);
     expect(profileTop!.stdout).to.include('self time by module group:');
     expect(profileTop!.stdout).to.not.match(/\(idle\)/);

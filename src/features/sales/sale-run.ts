@@ -4,8 +4,11 @@
 //
 //   reads (once)    county policy (FOR KEY SHARE); then ONE statement: closed months, shops,
 //                   products, schedules, farmers
-//   SAVEPOINT
-//   claim           every client id in ONE INSERT … ON CONFLICT DO NOTHING RETURNING
+//   SAVEPOINT       only when the run binds unit codes (see below), taken once; the last run of the
+//                   call leaves it for the caller's COMMIT to release
+//   claim           every client id in ONE INSERT … ON CONFLICT DO NOTHING RETURNING — folded into
+//                   the sale rows' statement when the run registers nobody (a sale's rows go in only
+//                   if its id was claimed)
 //   replay          ids already stored (and refused sales): one SELECT of the stored keys
 //   farmers         new purchasers: one INSERT … RETURNING *, one INSERT of their history rows
 //   sale rows       sales, lines, sold units (ON CONFLICT DO NOTHING: a code sold at the same moment
@@ -13,13 +16,14 @@
 //   answers + SMS   one statement: UPDATE … FROM of the idempotency keys and INSERT of the outbox rows
 //   ledger          one postTransfers call (accounts locked once, in id order; balance after each
 //                   entry exact, in the run's order) — last, so the hot rows stay locked briefly
-//   RELEASE
 //
 // Rows go in as one JSON parameter per table (json_populate_recordset), so a run never meets the
 // 65,535 bind-parameter limit. A sale whose unit code turned out sold by a concurrent request rolls
 // the savepoint back; the first such sale (journal order) is answered UNIT_CODE_ALREADY_SOLD and the
 // rest is planned and applied again without it (a later sale may have leant on it: a purchaser it
-// registered).
+// registered). That is the only thing the savepoint is for: every other error is thrown and fails the
+// caller's transaction whole (sync applies the run again one by one, group commit runs the group
+// again or splits it), so a run without unit codes takes none — two round trips fewer.
 // Sales that repeat a client id or a unit code of an earlier sale of the run go into a later run, so
 // they meet the earlier one as stored (duplicate / already sold), exactly as one by one.
 import type { Knex } from 'knex';
@@ -57,7 +61,8 @@ export type SaleRunResult = { ok: true; written: WriteResult } | { ok: false; er
  * Applies sales in order inside `trx`, each exactly as SaleService.record would (idempotent by its
  * client id, refused alone), with a constant number of statements per county and run. Errors that are
  * not about one sale (database gone, deadlock) are thrown: the caller's transaction is then unusable
- * and nothing of the run may be taken as stored.
+ * and nothing of the run may be taken as stored. The run may leave its savepoint open for the
+ * caller's COMMIT to release: what the caller writes after it is still committed with it.
  */
 export async function applySaleRun(trx: Knex.Transaction, now: Date, items: SaleRunItem[]): Promise<SaleRunResult[]> {
   const results: Array<SaleRunResult | undefined> = new Array(items.length);
@@ -70,9 +75,8 @@ export async function applySaleRun(trx: Knex.Transaction, now: Date, items: Sale
       results[i] = { ok: false, error };
     }
   });
-  for (const [countyId, indexes] of byCounty) {
-    for (const part of splitRepeats(items, indexes)) await applyCountyRun(trx, now, countyId, items, part, results);
-  }
+  const runs = [...byCounty].flatMap(([countyId, indexes]) => splitRepeats(items, indexes).map((part) => ({ countyId, part })));
+  for (const [k, { countyId, part }] of runs.entries()) await applyCountyRun(trx, now, countyId, items, part, results, k === runs.length - 1);
   return results.map((r) => r ?? { ok: false, error: new Error('sale run left an item without a result') });
 }
 
@@ -288,17 +292,34 @@ function jsonRows(table: string, rows: object[]): { sql: string; binding: string
   return { sql: `INSERT INTO ${table} (${list}) SELECT ${list} FROM json_populate_recordset(NULL::${table}, ?::json)`, binding: JSON.stringify(rows) };
 }
 
-async function applyCountyRun(trx: Knex.Transaction, now: Date, countyId: string, items: SaleRunItem[], indexes: number[], results: Array<SaleRunResult | undefined>): Promise<void> {
+async function applyCountyRun(trx: Knex.Transaction, now: Date, countyId: string, items: SaleRunItem[], indexes: number[], results: Array<SaleRunResult | undefined>, last: boolean): Promise<void> {
   const ctx = await readContext(trx, countyId, indexes.map((i) => items[i]!.input), now);
   let pending = indexes;
+  let savepoint = false;
   for (;;) {
     const p = plan(ctx, items, pending, now);
+    // Only a unit code can meet another transaction's write in a way that refuses one sale and not
+    // the rest (sold meanwhile: the sold-units insert skips it). A run without codes needs nothing to
+    // roll back to: any error it meets fails the caller's transaction as a whole (see applySaleRun).
+    if (!p.sales.some((s) => s.lines.some((l) => l.codes.length > 0))) {
+      for (const [i, r] of await writeRun(trx, ctx, p, now)) results[i] = r;
+      // A savepoint of an earlier pass (rolled back to) may stay: COMMIT releases it.
+      if (savepoint && !last) await trx.raw('RELEASE SAVEPOINT sale_run');
+      return;
+    }
+    // The savepoint is taken once and rolled back to as often as codes turn out sold meanwhile (it
+    // stays after ROLLBACK TO). The last run of the call leaves it for the caller's COMMIT to release
+    // (one round trip fewer); an earlier one releases it, so runs never nest subtransactions.
+    if (!savepoint) await trx.raw('SAVEPOINT sale_run');
+    savepoint = true;
     try {
-      const out = await trx.transaction((sp) => writeRun(sp, ctx, p, now));
+      const out = await writeRun(trx, ctx, p, now);
       for (const [i, r] of out) results[i] = r;
+      if (!last) await trx.raw('RELEASE SAVEPOINT sale_run');
       return;
     } catch (err) {
       if (!(err instanceof SoldMeanwhile)) throw err;
+      await trx.raw('ROLLBACK TO SAVEPOINT sale_run');
       // Only the first refused sale (journal order) is refused for sure: everything before it was
       // applied, as one by one. A later refusal may rest on it — its code taken by that sale, or its
       // purchaser registered by it — and is planned again without it (test/features/sync/sync-equivalence).
@@ -309,21 +330,92 @@ async function applyCountyRun(trx: Knex.Transaction, now: Date, countyId: string
   }
 }
 
+interface Written {
+  /** Client ids the statement claimed (folded claim only). */
+  claimed: string[];
+  saleNo: Map<string, number>;
+  /** `sale_id:unit_code` of the sold units inserted (a code sold meanwhile by another transaction is not). */
+  inserted: Set<string>;
+}
+
+/**
+ * Sales, lines, sold units and lots of `sales` in one statement; with `claim`, the claim of their
+ * client ids too, each sale's rows written only if its id was claimed.
+ */
+async function writeSales(sp: Knex.Transaction, ctx: RunContext, sales: PlannedSale[], farmers: Map<string, FarmerState>, now: Date, claim: { sql: string; binding: string } | null): Promise<Written> {
+  const countyId = ctx.countyId;
+  const farmerOf = (s: PlannedSale) => farmers.get(s.farmerPhone)!;
+  const saleRows = sales.map((s) => ({
+    county_id: countyId, id: s.input.id, shop_id: s.input.shopId, farmer_id: farmerOf(s).id, event_time: s.eventTime, business_day: s.day,
+    recorded_at: now, actor: s.actor, total_deposit_fen: s.total, deposit_mismatch: s.mismatch, booked_at: s.booking.bookedAt, receipt_no: s.input.receiptNo ?? null,
+  }));
+  const lineRows = sales.flatMap((s) => s.lines.map((l) => l.row));
+  const unitRows = sales.flatMap((s) => s.lines.flatMap((l) => l.codes.map((code) => ({
+    county_id: countyId, sale_id: s.input.id, unit_code: code, line_no: l.row.line_no, product_id: l.product.id, shop_id: s.input.shopId,
+    farmer_id: farmerOf(s).id, deposit_fen: l.row.deposit_per_container_fen, event_time: s.eventTime,
+  }))));
+  const lotRows = sales.flatMap((s) => s.lines.filter((l) => l.row.quantity > l.codes.length).map((l) => ({
+    county_id: countyId, sale_id: s.input.id, line_no: l.row.line_no, product_id: l.product.id, shop_id: s.input.shopId, farmer_id: farmerOf(s).id,
+    deposit_fen: l.row.deposit_per_container_fen, quantity: l.row.quantity - l.codes.length, outstanding: l.row.quantity - l.codes.length, event_time: s.eventTime,
+  })));
+  const ctes: string[] = [];
+  const bindings: string[] = [];
+  if (claim) {
+    ctes.push(`k AS (${claim.sql})`);
+    bindings.push(claim.binding);
+  }
+  // `= ANY ((SELECT array_agg …))`, not `IN (SELECT …)`: an uncommon plan could read k a row at a time
+  // and interleave claims with unit codes; the aggregate (an InitPlan, run once before the first row is
+  // filtered) makes every claim before any row of a sale goes in.
+  const only = (col: string) => (claim ? ` WHERE ${col} = ANY ((SELECT array_agg(client_id) FROM k)::uuid[])` : '');
+  const add = (name: string, table: string, rows: object[], from: string, tail: string) => {
+    if (!rows.length) return;
+    const q = jsonRows(table, rows);
+    ctes.push(`${name} AS (${q.sql}${from} ${tail})`);
+    bindings.push(q.binding);
+  };
+  add('s', 'sales', saleRows, only('id'), 'RETURNING id, sale_no');
+  add('l', 'sale_lines', lineRows, only('sale_id'), 'RETURNING 1');
+  // In code order, so two writers of overlapping codes wait for each other in the same order.
+  // Two sales of the run naming one code: the earlier (journal order) takes it, as one by one would.
+  add('u', 'sold_units', unitRows, ` WITH ORDINALITY AS r${only('sale_id')}`, `ORDER BY unit_code, ordinality ON CONFLICT (county_id, unit_code) WHERE state <> 'voided' DO NOTHING RETURNING sale_id, unit_code`);
+  add('d', 'deposit_lots', lotRows, only('sale_id'), 'RETURNING 1');
+  const row = (await sp.raw(`WITH ${ctes.join(', ')} SELECT (SELECT json_agg(json_build_array(id, sale_no)) FROM s) AS sales,
+      ${unitRows.length ? "(SELECT array_agg(sale_id || ':' || unit_code) FROM u)" : 'NULL'} AS inserted,
+      ${claim ? '(SELECT array_agg(client_id) FROM k)' : 'NULL'} AS claimed`, bindings)).rows[0] as { sales: Array<[string, number | string]> | null; inserted: string[] | null; claimed: string[] | null };
+  return { claimed: row.claimed ?? [], saleNo: new Map((row.sales ?? []).map(([id, no]) => [id, Number(no)])), inserted: new Set(row.inserted ?? []) };
+}
+
 async function writeRun(sp: Knex.Transaction, ctx: RunContext, p: Plan, now: Date): Promise<Map<number, SaleRunResult>> {
   const out = new Map<number, SaleRunResult>();
   const countyId = ctx.countyId;
   // Claim the client ids of the sales that pass every rule, in id order (two batches overlapping in
   // ids wait for each other in the same order). A concurrent twin's claim is waited for.
-  const claimedIds = new Set<string>();
-  if (p.sales.length) {
-    const keyRows = [...p.sales].sort((a, b) => (a.input.id < b.input.id ? -1 : 1))
-      .map((s) => ({ county_id: countyId, client_id: s.input.id, operation: 'sale', request_hash: s.hash, recorded_at: now }));
+  const keyRows = [...p.sales].sort((a, b) => (a.input.id < b.input.id ? -1 : 1))
+    .map((s) => ({ county_id: countyId, client_id: s.input.id, operation: 'sale', request_hash: s.hash, recorded_at: now }));
+  const claim = (): { sql: string; binding: string } => {
     const q = jsonRows('idempotency_keys', keyRows);
-    const claimed = (await sp.raw(`${q.sql} ORDER BY client_id ON CONFLICT (county_id, client_id) DO NOTHING RETURNING client_id`, [q.binding])).rows as Array<{ client_id: string }>;
+    return { sql: `${q.sql} ORDER BY client_id ON CONFLICT (county_id, client_id) DO NOTHING RETURNING client_id`, binding: q.binding };
+  };
+  // When every purchaser of the run is registered (nothing to register for a sale only if it is
+  // claimed), the claim is folded into the statement that writes the sales: the rows of a sale go in
+  // only if its id was claimed, and every claim is made before any of them (see writeSales), so the
+  // locks come in the same order as in two statements: client ids in id order, then unit codes in
+  // code order. One round trip fewer.
+  const fold = p.sales.length > 0 && p.sales.every((s) => ctx.farmers.has(s.farmerPhone));
+  const claimedIds = new Set<string>();
+  let written: Written | null = null;
+  if (fold) {
+    written = await writeSales(sp, ctx, p.sales, ctx.farmers, now, claim());
+    for (const id of written.claimed) claimedIds.add(id);
+  } else if (p.sales.length) {
+    const c = claim();
+    const claimed = (await sp.raw(c.sql, [c.binding])).rows as Array<{ client_id: string }>;
     for (const c of claimed) claimedIds.add(c.client_id);
   }
   // Ids already stored answer their stored result (or conflict) — refused sales too: a sale stored
-  // earlier replays whatever the rules say today.
+  // earlier replays whatever the rules say today. (A twin committed while the claim waited for it is
+  // seen here: a later statement, a later snapshot.)
   const unclaimed = [...p.sales.filter((s) => !claimedIds.has(s.input.id)).map((s) => ({ index: s.index, id: s.input.id, hash: s.hash, error: undefined as unknown })), ...p.refused];
   if (unclaimed.length) {
     const stored = new Map(((await sp('idempotency_keys').where({ county_id: countyId }).whereIn('client_id', unclaimed.map((u) => u.id))
@@ -368,39 +460,10 @@ async function writeRun(sp: Knex.Transaction, ctx: RunContext, p: Plan, now: Dat
     }
   }
 
-  // Sales, lines, unit codes and lots in one statement.
+  // Sales, lines, unit codes and lots in one statement (with the claim, when folded).
+  if (!written) written = await writeSales(sp, ctx, sales, farmers, now, null);
+  const { saleNo, inserted } = written;
   const farmerOf = (s: PlannedSale) => farmers.get(s.farmerPhone)!;
-  const saleRows = sales.map((s) => ({
-    county_id: countyId, id: s.input.id, shop_id: s.input.shopId, farmer_id: farmerOf(s).id, event_time: s.eventTime, business_day: s.day,
-    recorded_at: now, actor: s.actor, total_deposit_fen: s.total, deposit_mismatch: s.mismatch, booked_at: s.booking.bookedAt, receipt_no: s.input.receiptNo ?? null,
-  }));
-  const lineRows = sales.flatMap((s) => s.lines.map((l) => l.row));
-  const unitRows = sales.flatMap((s) => s.lines.flatMap((l) => l.codes.map((code) => ({
-    county_id: countyId, sale_id: s.input.id, unit_code: code, line_no: l.row.line_no, product_id: l.product.id, shop_id: s.input.shopId,
-    farmer_id: farmerOf(s).id, deposit_fen: l.row.deposit_per_container_fen, event_time: s.eventTime,
-  }))));
-  const lotRows = sales.flatMap((s) => s.lines.filter((l) => l.row.quantity > l.codes.length).map((l) => ({
-    county_id: countyId, sale_id: s.input.id, line_no: l.row.line_no, product_id: l.product.id, shop_id: s.input.shopId, farmer_id: farmerOf(s).id,
-    deposit_fen: l.row.deposit_per_container_fen, quantity: l.row.quantity - l.codes.length, outstanding: l.row.quantity - l.codes.length, event_time: s.eventTime,
-  })));
-  const ctes: string[] = [];
-  const bindings: string[] = [];
-  const add = (name: string, rows: object[], tail: string) => {
-    if (!rows.length) return;
-    const q = jsonRows(name === 's' ? 'sales' : name === 'l' ? 'sale_lines' : name === 'u' ? 'sold_units' : 'deposit_lots', rows);
-    ctes.push(`${name} AS (${q.sql} ${tail})`);
-    bindings.push(q.binding);
-  };
-  add('s', saleRows, 'RETURNING id, sale_no');
-  add('l', lineRows, 'RETURNING 1');
-  // In code order, so two writers of overlapping codes wait for each other in the same order.
-  // Two sales of the run naming one code: the earlier (journal order) takes it, as one by one would.
-  add('u', unitRows, `WITH ORDINALITY AS r ORDER BY unit_code, ordinality ON CONFLICT (county_id, unit_code) WHERE state <> 'voided' DO NOTHING RETURNING sale_id, unit_code`);
-  add('d', lotRows, 'RETURNING 1');
-  const row = (await sp.raw(`WITH ${ctes.join(', ')} SELECT (SELECT json_agg(json_build_array(id, sale_no)) FROM s) AS sales,
-      ${unitRows.length ? "(SELECT array_agg(sale_id || ':' || unit_code) FROM u)" : 'NULL'} AS inserted`, bindings)).rows[0] as { sales: Array<[string, number | string]>; inserted: string[] | null };
-  const saleNo = new Map(row.sales.map(([id, no]) => [id, Number(no)]));
-  const inserted = new Set(row.inserted ?? []);
   const refusals = new Map<number, AppError>();
   for (const s of sales) {
     const sold = s.lines.flatMap((l) => l.codes).filter((c) => !inserted.has(`${s.input.id}:${c}`));

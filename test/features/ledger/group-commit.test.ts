@@ -41,15 +41,28 @@ describe('group commit of online sales and returns', () => {
     }
   }
 
-  /** Sends the bodies at once; nothing is answered until the window passes, then all are. */
+  /**
+   * Sends the bodies within one window, each after the one before joined the group (each request
+   * travels on its own connection, so sent at once they could join in any order — and the order is
+   * what decides which of two sales of one code wins); nothing is answered until the window passes,
+   * then all are.
+   */
+  async function post(kind: 'sale' | 'return', bodies: Array<Record<string, unknown>>, onAnswer: () => void = () => undefined): Promise<Array<Promise<Response>>> {
+    const path = `/api/v1/counties/${COUNTY}/${kind === 'sale' ? 'sales' : 'returns'}`;
+    const all: Array<Promise<Response>> = [];
+    for (const b of bodies) {
+      all.push(t.api().post(path).set('Authorization', auth).send(b).then((r) => {
+        onAnswer();
+        return r;
+      }));
+      await gathered(kind, all.length);
+    }
+    return all;
+  }
+
   async function sendGroup(kind: 'sale' | 'return', bodies: Array<Record<string, unknown>>): Promise<Response[]> {
     let answered = 0;
-    const path = kind === 'sale' ? '/api/v1/sales' : '/api/v1/returns';
-    const all = bodies.map((b) => t.api().post(path).set('Authorization', auth).send(b).then((r) => {
-      answered++;
-      return r;
-    }));
-    await gathered(kind, bodies.length);
+    const all = await post(kind, bodies, () => answered++);
     expect(answered, 'answered before the group was applied').to.equal(0);
     await scheduler.advance(2);
     return Promise.all(all);
@@ -105,8 +118,7 @@ describe('group commit of online sales and returns', () => {
 
   /** Advances the window without waiting for the answers (they come when the held transaction ends). */
   async function sendHeld(bodies: Array<Record<string, unknown>>): Promise<{ answers: Promise<Response[]> }> {
-    const all = bodies.map((b) => t.api().post('/api/v1/sales').set('Authorization', auth).send(b).then((r) => r));
-    await gathered('sale', bodies.length);
+    const all = await post('sale', bodies);
     await scheduler.advance(2);
     return { answers: Promise.all(all) };
   }
@@ -134,14 +146,31 @@ describe('group commit of online sales and returns', () => {
     expect(await xmins('ledger_transfers', transfers.map((r: { id: string }) => r.id))).to.deep.equal([txid]);
     expect(statements.filter((s) => /^BEGIN/i.test(s))).to.have.length(1);
     expect(statements.filter((s) => /^COMMIT/i.test(s))).to.have.length(1);
-    // Not a savepoint per sale: the run has one savepoint of its own, whatever the group's size.
+    // Not a savepoint per sale: the run has one savepoint of its own (its sales bind unit codes, which
+    // a concurrent request may take), whatever the group's size; the COMMIT releases it.
     expect(statements.filter((s) => /^SAVEPOINT/i.test(s))).to.have.length(1);
-    // The sale rows of the whole group in one INSERT (sales, lines, unit codes, lots together).
+    expect(statements.filter((s) => /^RELEASE/i.test(s))).to.have.length(0);
+    // The sale rows of the whole group in one INSERT (sales, lines, unit codes, lots together), and
+    // — every purchaser being registered already — the claim of the client ids in that same statement.
     expect(statements.filter((s) => /INSERT INTO sales\b/i.test(s))).to.have.length(1);
+    expect(statements.filter((s) => /INSERT INTO idempotency_keys\b/i.test(s)).map((s) => /INSERT INTO sales\b/i.test(s))).to.deep.equal([true]);
     // The hot row is locked and moved once for the whole group, not once per sale.
     expect(statements.filter((s) => /FOR UPDATE/i.test(s) && /ledger_accounts/.test(s))).to.have.length(1);
     expect(statements.filter((s) => /UPDATE ledger_accounts/i.test(s))).to.have.length(1);
     // Balances after each entry are still exact, entry by entry.
+    await expectLedgerClean(t);
+  });
+
+  it('takes no savepoint for a group of sales that bind no unit code (nothing another request could take from one of them)', async () => {
+    expect((await sendGroup('sale', [saleBody()]))[0]!.status).to.equal(201);
+    const bodies = [1, 2, 3].map((q) => saleBody({ lines: [{ productId: GLYPHOSATE.id, quantity: q }] }));
+    const { result: res, statements } = await statementsOf(() => sendGroup('sale', bodies));
+    expect(res.map((r) => r.status), JSON.stringify(res.map((r) => r.body))).to.deep.equal([201, 201, 201]);
+    expect(res.map((r) => r.body.totalDepositFen)).to.deep.equal([100, 200, 300]);
+    expect(statements.filter((s) => /^(SAVEPOINT|RELEASE|ROLLBACK)/i.test(s))).to.deep.equal([]);
+    expect(statements.filter((s) => /^BEGIN/i.test(s))).to.have.length(1);
+    expect(statements.filter((s) => /^COMMIT/i.test(s))).to.have.length(1);
+    expect(await xmins('sales', bodies.map((b) => b.id as string))).to.have.length(1);
     await expectLedgerClean(t);
   });
 
@@ -267,7 +296,7 @@ describe('group commit of online sales and returns', () => {
     configureGroupCommit(t.deps, { maxItems: 3 });
     try {
       const bodies = [0, 1, 2].map(() => saleBody());
-      const res = await Promise.all(bodies.map((b) => t.api().post('/api/v1/sales').set('Authorization', auth).send(b)));
+      const res = await Promise.all(bodies.map((b) => t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', auth).send(b)));
       expect(res.map((r) => r.status)).to.deep.equal([201, 201, 201]);
       expect(await xmins('sales', bodies.map((b) => b.id as string))).to.have.length(1);
       expect(scheduler.pending(), 'the window of a full group is cancelled').to.equal(0);

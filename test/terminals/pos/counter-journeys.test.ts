@@ -73,7 +73,7 @@ describe('the counter in plain words, at 1366×768 (issue 14)', function () {
     skipWithoutChromium(this, 'the counter journeys');
     t.clock.set(new Date(Date.now() + 3600_000).toISOString());
     server = http.createServer((req, res) => {
-      if (dropNextPayoutAnswer && req.method === 'POST' && req.url === '/api/v1/held-refund-payouts') {
+      if (dropNextPayoutAnswer && req.method === 'POST' && req.url === `/api/v1/counties/${COUNTY}/held-refund-payouts`) {
         dropNextPayoutAnswer = false;
         // The server applies the payout; its answer is lost on the way back (the village line drops).
         res.writeHead = (() => res) as unknown as typeof res.writeHead;

@@ -89,3 +89,47 @@ export function drawerReportRecord(shopId: string, at: number, id = newClientId(
     },
   };
 }
+
+/**
+ * The batch the kill tests cut: `blocks` blocks of `sales` sales (one unit code each), a drawer
+ * report, and the returns of `returns` of those sales with one refused return among them (a rejected
+ * container without its reason: REASON_CODE_REQUIRED, which stores nothing). The server commits it run
+ * by run — sales set-based, the report, returns set-based — so a kill falls between two commits of
+ * one batch, and a return refers to a sale earlier in the same batch. 10 × (80 + 1 + 19) = 1,000
+ * records by default.
+ */
+export function killBatch(opts: { shopId: string; productId: string; code: () => string; t0: number; phone: (i: number) => string; name: (i: number) => string; blocks?: number; sales?: number; returns?: number; refusedAt?: number }) {
+  const { shopId, productId, code, t0, phone, name, blocks = 10, sales: S = 80, returns: R = 18, refusedAt = 7 } = opts;
+  const records: Array<{ kind: string; id: string; eventTime: string; payload: Record<string, unknown> }> = [];
+  const refusedIds = new Set<string>();
+  const returnedCodes: string[] = [];
+  for (let b = 0; b < blocks; b++) {
+    const base = t0 + b * (S + R + 2) * 1000;
+    const codes = Array.from({ length: S }, code);
+    codes.forEach((c, j) => {
+      const at = base + j * 1000;
+      const i = b * S + j;
+      records.push({
+        kind: 'sale', id: newClientId(at), eventTime: new Date(at).toISOString(),
+        payload: { shopId, purchaser: { phone: phone(i), name: name(i) }, lines: [{ productId, quantity: 1, unitCodes: [c], depositChargedFen: 100 }] },
+      });
+    });
+    records.push(drawerReportRecord(shopId, base + S * 1000));
+    for (let k = 0; k <= R; k++) {
+      const at = base + (S + 1 + k) * 1000;
+      const refused = k === refusedAt;
+      const j = refused ? R : k < refusedAt ? k : k - 1; // the refused return names a code of its own (sold, never returned)
+      records.push({
+        kind: 'return', id: newClientId(at), eventTime: new Date(at).toISOString(),
+        payload: { shopId, returner: { phone: phone(b * S + j) }, items: [{ scan: codes[j]!, inspection: refused ? 'rejected' : 'accepted' }] },
+      });
+      if (refused) refusedIds.add(records[records.length - 1]!.id);
+      else returnedCodes.push(codes[j]!);
+    }
+  }
+  return {
+    records, refusedIds, returnedCodes,
+    saleIds: records.filter((r) => r.kind === 'sale').map((r) => r.id),
+    returnIds: records.filter((r) => r.kind === 'return' && !refusedIds.has(r.id)).map((r) => r.id),
+  };
+}

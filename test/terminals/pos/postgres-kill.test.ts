@@ -1,9 +1,10 @@
 // Issue 12: the embedded PostgreSQL server itself killed mid-batch — not the application. The real
 // county server runs as a child process (`node --import tsx src/main.ts`) on a fresh DATA_DIR; a
-// terminal sends 990 sales (and 10 drawer reports) in one batch; while they are being applied the test SIGKILLs the
-// postmaster. The application must notice, answer the batch honestly (what was committed 'applied',
+// terminal sends one batch of 1,000 records (sales, drawer reports and returns of the sales, one return
+// in each block refused); while they are being applied the test SIGKILLs the postmaster. The application must notice, answer the batch honestly (what was committed 'applied',
 // the rest 'retry'), restart PostgreSQL, reconnect its pool, and take the terminal's re-sent batch so
-// that every record exists exactly once — the acknowledged ones as duplicates — with a clean ledger.
+// that every record exists exactly once — the acknowledged ones as duplicates, the refused returns
+// refused again and never stored — with a clean ledger.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,12 +16,10 @@ import { attachToRunningServer, embeddedPaths } from '../../../src/db/embedded-s
 import { checkLedger } from '../../../src/features/ledger/ledger-check.js';
 import { newClientId } from '../../../src/shared/client-id.js';
 import { COUNTY, GLYPHOSATE, unitCode } from '../../features/ledger/ledger-fixtures.js';
-import { drawerReportRecord, tempDir } from './pos-support.js';
+import { killBatch, tempDir } from './pos-support.js';
 import { call, login } from '../../support/server-http.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-// 990 sales and a drawer report after every 99 of them: a full batch of 1,000 records.
-const N = 990;
 const JWT_SECRET = 'postgres-kill-test-secret-0123456789abcdef';
 
 describe('shop terminal sync: the embedded PostgreSQL server killed mid-batch (SIGKILL), not the application', function () {
@@ -71,20 +70,18 @@ describe('shop terminal sync: the embedded PostgreSQL server killed mid-batch (S
     const credential = enrolled.body.credential as string;
 
     const t0 = Date.now() - 3600_000;
-    const records = Array.from({ length: N }, (_, i) => ({
-      kind: 'sale', id: newClientId(t0 + i * 1000), eventTime: new Date(t0 + i * 1000).toISOString(),
-      payload: {
-        shopId, purchaser: { phone: `174610${String(20000 + (i % 50)).slice(-5)}`, name: `停库农户${i % 50}` },
-        lines: [{ productId: GLYPHOSATE.id, quantity: 1, unitCodes: [unitCode(GLYPHOSATE)], depositChargedFen: 100 }],
-      },
-    }));
+    // 10 blocks of 80 sales, a drawer report, and the returns of 18 of those sales with one refused
+    // return among them: a full batch of 1,000 records, committed run by run (see pos-support).
+    const { records, refusedIds, returnedCodes, saleIds, returnIds } = killBatch({
+      shopId, productId: GLYPHOSATE.id, code: () => unitCode(GLYPHOSATE), t0,
+      phone: (i) => `174610${String(20000 + (i % 50)).slice(-5)}`, name: (i) => `停库农户${i % 50}`,
+    });
     const ids = records.map((r) => r.id);
-    // A drawer report after every 99 sales: the batch commits run by run (see pos-support).
-    const R = N / 99;
-    const batch = { batchId: newClientId(), records: records.flatMap((r, i) => (i % 99 === 98 ? [r, drawerReportRecord(shopId, t0 + i * 1000 + 500)] : [r])) };
+    const N = ids.length;
+    const batch = { batchId: newClientId(), records };
 
-    // 1. Send the batch; watch its sales arrive through a connection of our own to the app's server
-    //    (as an operator's command would reach it), and kill the postmaster once a tenth are in.
+    // 1. Send the batch; watch it arrive through a connection of our own to the app's server (as an
+    //    operator's command would reach it), and kill the postmaster once its first run of returns is in.
     const running = attachToRunningServer(dataDir)!;
     expect(running.ownerPid).to.equal(child!.pid);
     const postmasterBefore = Number(fs.readFileSync(path.join(embeddedPaths(dataDir).cluster, 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -92,24 +89,27 @@ describe('shop terminal sync: the embedded PostgreSQL server killed mid-batch (S
     watcher.on('error', () => undefined);
     await watcher.connect();
     const first = call(url, 'POST', '/api/v1/sync/batches', batch, credential);
-    let seen = 0;
+    let seen: string[] = [];
     const deadline = Date.now() + 120_000;
-    while (seen < N / 10 && Date.now() < deadline) {
-      seen = Number((await watcher.query('select count(*)::int as n from sales where county_id = $1 and id = any($2::uuid[])', [COUNTY, ids])).rows[0].n);
-      if (seen < N / 10) await new Promise((r) => setTimeout(r, 20));
+    while (seen.length < 1 && Date.now() < deadline) {
+      seen = (await watcher.query('select id from returns where county_id = $1 and id = any($2::uuid[])', [COUNTY, returnIds])).rows.map((r: { id: string }) => r.id);
+      if (seen.length < 1) await new Promise((r) => setTimeout(r, 20));
     }
     process.kill(postmasterBefore, 'SIGKILL');
     await watcher.end().catch(() => undefined);
-    expect(seen, 'sales applied before the kill').to.be.at.least(N / 10).and.below(N);
+    expect(seen.length, 'returns applied before the kill').to.be.at.least(1).and.below(returnIds.length);
 
-    // 2. The application answers the batch: what it committed is 'applied', the rest 'retry' — nothing lost in between.
+    // 2. The application answers the batch: what it committed is 'applied', the refused returns it
+    //    reached 'refused', the rest 'retry' — nothing lost in between.
     const answered = await first;
     expect(answered.status, JSON.stringify(answered.body).slice(0, 1000)).to.equal(200);
-    const firstStatus = new Map((answered.body.results as Array<{ id: string; status: string }>).map((r) => [r.id, r.status]));
+    const firstResults = answered.body.results as Array<{ id: string; status: string; error?: { code: string } }>;
+    const firstStatus = new Map(firstResults.map((r) => [r.id, r.status]));
     const acknowledged = ids.filter((id) => firstStatus.get(id) === 'applied');
-    expect([...new Set(firstStatus.values())].sort(), JSON.stringify(answered.body.counts)).to.deep.equal(['applied', 'retry']);
-    expect(answered.body.counts.applied + answered.body.counts.retry).to.equal(N + R);
-    expect(acknowledged.length).to.be.at.least(seen - 5).and.below(N);
+    expect([...new Set(firstStatus.values())].filter((st) => st !== 'refused').sort(), JSON.stringify(answered.body.counts)).to.deep.equal(['applied', 'retry']);
+    for (const r of firstResults.filter((x) => x.status === 'refused')) expect([refusedIds.has(r.id), r.error?.code]).to.deep.equal([true, 'REASON_CODE_REQUIRED']);
+    expect(answered.body.counts.applied + answered.body.counts.retry + answered.body.counts.refused).to.equal(N);
+    expect(acknowledged.length).to.be.below(N - refusedIds.size);
 
     // 3. It notices the death, restarts PostgreSQL and reconnects: /readyz answers again, from a new postmaster.
     //    (Backends of the dead postmaster may answer a query or two until they notice it is gone.)
@@ -133,27 +133,38 @@ describe('shop terminal sync: the embedded PostgreSQL server killed mid-batch (S
     expect(again.status, JSON.stringify(again.body).slice(0, 2000)).to.equal(200);
     const secondStatus = new Map((again.body.results as Array<{ id: string; status: string }>).map((r) => [r.id, r.status]));
     for (const id of acknowledged) expect(secondStatus.get(id), `acknowledged ${id}`).to.equal('duplicate');
-    expect(again.body.counts.conflict + again.body.counts.refused + again.body.counts.retry, JSON.stringify(again.body.counts)).to.equal(0);
-    expect(again.body.counts.applied + again.body.counts.duplicate).to.equal(N + R);
+    for (const id of refusedIds) expect(secondStatus.get(id), `refused ${id}`).to.equal('refused');
+    // Returns seen committed before the kill are stored once: the re-send meets them as duplicates.
+    for (const id of seen) expect(secondStatus.get(id), `return seen committed ${id}`).to.equal('duplicate');
+    expect(again.body.counts.conflict + again.body.counts.retry, JSON.stringify(again.body.counts)).to.equal(0);
+    expect(again.body.counts.refused).to.equal(refusedIds.size);
+    expect(again.body.counts.applied + again.body.counts.duplicate).to.equal(N - refusedIds.size);
     const third = await call(url, 'POST', '/api/v1/sync/batches', batch, credential);
-    expect(third.body.counts, JSON.stringify(third.body.counts)).to.deep.equal({ applied: 0, duplicate: N + R, conflict: 0, refused: 0, retry: 0 });
+    expect(third.body.counts, JSON.stringify(third.body.counts)).to.deep.equal({ applied: 0, duplicate: N - refusedIds.size, conflict: 0, refused: refusedIds.size, retry: 0 });
     const check = await call(url, 'GET', `/api/v1/counties/${COUNTY}/ledger/check`, undefined, await login(url, 'admin'));
     expect(check.body.problems, JSON.stringify(check.body.problems)).to.deep.equal([]);
     expect(check.body.ok).to.equal(true);
 
-    // 5. A clean stop, then the rows themselves: each sale once, one transfer each, each unit code bound once.
+    // 5. A clean stop, then the rows themselves: each sale and each return once, one transfer each,
+    //    each unit code bound once and refunded once, nothing of the refused returns.
     child!.kill('SIGTERM');
     expect(await exited, out).to.equal(0);
     const db = await openDatabase({ databaseUrl: null, dataDir, poolMax: 2 });
     try {
-      const count = async (table: string, column: string, where: Record<string, string> = {}) => {
+      const count = async (table: string, column: string, values: string[], where: Record<string, string> = {}) => {
         let n = 0;
-        for (let i = 0; i < ids.length; i += 500) n += Number((await db.knex(table).where({ county_id: COUNTY, ...where }).whereIn(column, ids.slice(i, i + 500)).count({ n: '*' }).first())!.n);
+        for (let i = 0; i < values.length; i += 500) n += Number((await db.knex(table).where({ county_id: COUNTY, ...where }).whereIn(column, values.slice(i, i + 500)).count({ n: '*' }).first())!.n);
         return n;
       };
-      expect(await count('sales', 'id'), 'sales rows').to.equal(N);
-      expect(await count('ledger_transfers', 'ref_id', { ref_type: 'sale' }), 'ledger transfers of the sales').to.equal(N);
-      expect(await count('sold_units', 'sale_id'), 'unit codes bound').to.equal(N);
+      expect(await count('sales', 'id', saleIds), 'sales rows').to.equal(saleIds.length);
+      expect(await count('ledger_transfers', 'ref_id', saleIds, { ref_type: 'sale' }), 'ledger transfers of the sales').to.equal(saleIds.length);
+      expect(await count('sold_units', 'sale_id', saleIds), 'unit codes bound').to.equal(saleIds.length);
+      expect(await count('returns', 'id', returnIds), 'return rows').to.equal(returnIds.length);
+      expect(await count('ledger_transfers', 'ref_id', returnIds, { ref_type: 'return' }), 'refund transfers').to.equal(returnIds.length);
+      expect(await count('return_items', 'unit_code', returnedCodes), 'returned codes, each in one return item').to.equal(returnedCodes.length);
+      expect(await count('sold_units', 'unit_code', returnedCodes, { state: 'refunded' }), 'returned codes refunded').to.equal(returnedCodes.length);
+      expect(await count('returns', 'id', [...refusedIds]), 'refused returns stored').to.equal(0);
+      expect(await count('idempotency_keys', 'client_id', [...refusedIds]), 'refused returns leave no idempotency key').to.equal(0);
       expect((await checkLedger(db.knex, COUNTY)).problems).to.deep.equal([]);
     } finally {
       await db.close();
