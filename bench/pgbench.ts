@@ -33,9 +33,11 @@ export async function runPgbench(opts: PgbenchOptions): Promise<BenchRow & { ver
   await execFileAsync(opts.binary, ['-i', '-s', '1', '-q', opts.url], { env, maxBuffer: 16 * 1024 * 1024 });
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agrireturn-bench-pgbench-'));
   try {
-    const seconds = Math.max(1, Math.round(opts.seconds));
+    // A run shorter than a second (bench-smoke) counts transactions instead of time: a loaded machine may
+    // finish none in a second, and a figure of nothing is no baseline. Real runs are timed (-T).
+    const length = opts.seconds < 1 ? ['-t', '5'] : ['-T', String(Math.round(opts.seconds))];
     const { stdout } = await execFileAsync(opts.binary, [
-      '-c', String(opts.clients), '-j', String(opts.threads), '-T', String(seconds), '-n', '-l', `--log-prefix=${path.join(logDir, 'tx')}`, opts.url,
+      '-c', String(opts.clients), '-j', String(opts.threads), ...length, '-n', '-l', `--log-prefix=${path.join(logDir, 'tx')}`, opts.url,
     ], { env, maxBuffer: 16 * 1024 * 1024, cwd: logDir });
     const tps = /tps = ([\d.]+)/.exec(stdout);
     if (!tps) throw new Error(`pgbench printed no tps:\n${stdout}`);
