@@ -14,4 +14,12 @@ export interface DrawerFigures {
   containersAccepted: number;
   containersRejected: number;
   clerkName?: string;
+  /** Issue 17: buy-back paid out (part of refundsPaidFen; cash buy-back is part of refundsPaidCashFen). */
+  buybackPaidFen?: number;
+  /** Points the day's returns earned here, and redeemed for goods here (milli-points; 1000 = 1 point). */
+  pointsEarnedMilli?: number;
+  pointsRedeemedMilli?: number;
+  /** Redemptions of points for goods recorded here, and the goods' value (no cash moves). */
+  redemptionsCount?: number;
+  redeemedGoodsValueFen?: number;
 }

@@ -11,6 +11,7 @@ import {
 import type { Journal, JournalEntry, JournalRecord } from './journal.js';
 import { scanFailureText, type ReferenceCache } from './reference-cache.js';
 import { addDays, businessDay, DEFAULT_TIME_ZONE, isCalendarDay } from '../../src/shared/business-day.js';
+import { incentiveFor, mergeIncentives, pickIncentiveRate, readIncentive, type CapUse, type ItemIncentive } from './incentive-estimate.js';
 
 export class CounterError extends Error {
   constructor(readonly code: string, message: string, readonly message_zh: string, readonly field?: string) {
@@ -46,6 +47,22 @@ export interface ActionResult {
 }
 
 const REASONS: readonly RejectReason[] = ['not_rinsed', 'damaged', 'not_scheme_product', 'unknown_code', 'already_returned', 'other_county', 'other'];
+
+/** Whether the county has any incentive rate cached: then receipts and screens show incentives. */
+function rates(ref: ReferenceCache): boolean {
+  return ref.incentiveRates.length > 0;
+}
+
+/**
+ * The incentive printed for an item: the server's decision, but never a buy-back other than what was
+ * paid (the cash is what the receipt stands for; a difference is the server's refund_mismatch flag).
+ */
+function paidIncentive(decided: ItemIncentive | null, paid: ItemIncentive): ItemIncentive {
+  if (!decided) return paid;
+  if (decided.buybackFen === paid.buybackFen) return decided;
+  const kind = paid.buybackFen > 0 ? (decided.pointsMilli > 0 ? 'buyback_points' : 'buyback') : decided.pointsMilli > 0 ? 'points' : decided.kind === 'buyback' || decided.kind === 'buyback_points' ? 'none' : decided.kind;
+  return { ...decided, kind, buybackFen: paid.buybackFen };
+}
 
 export class Counter {
   constructor(
@@ -95,6 +112,17 @@ export class Counter {
     return { payload, local: { phoneE164: e164, name, village: input.village?.trim() ?? found?.village ?? '' } };
   }
 
+  /** While the clerk is still typing: a new farmer without a name yet still counts as a returner; a half-typed phone as none. */
+  private personWhileTyping(input: { phone: string; name?: string; village?: string }): ReturnType<Counter['person']> | null {
+    try {
+      return this.person(input);
+    } catch (err) {
+      if (!(err instanceof CounterError)) throw err;
+      const n = normalisePhone(input.phone);
+      return n.ok ? { payload: { phone: n.e164 }, local: { phoneE164: n.e164, name: '', village: '' } } : null;
+    }
+  }
+
   resolveScan(scan: string) {
     const { ref } = this.ready();
     const day = businessDay(this.now(), ref.timeZone);
@@ -103,6 +131,9 @@ export class Counter {
     if (!r.ok) return { ...r, ...scanFailureText(r) };
     return { ...r, depositFen: ref.depositFor(r.product.containerTypeId, day), businessDay: day, signal: 'accepted' as const };
   }
+
+  /** Points redeemed for goods at this counter (issue 17), per business day; set by the terminal. */
+  pointsRedeemedOn: (day: string) => { count: number; milli: number; goodsValueFen: number } = () => ({ count: 0, milli: 0, goodsValueFen: 0 });
 
   /** Cash paid at this counter for held refunds the county approved (issue 11), per business day. */
   heldPaidOn: (day: string) => { count: number; fen: number } = () => ({ count: 0, fen: 0 });
@@ -207,6 +238,11 @@ export class Counter {
     // The journal first: once append() resolves the record survives a crash; only then the paper.
     const entry = await this.journal.append(rec);
     this.afterRecord();
+    return this.print(entry, print);
+  }
+
+  private async print(entry: JournalEntry, print: { kind: PrintJobKind; title: string; doc: PrintDoc } | null): Promise<ActionResult> {
+    const rec = entry.record;
     let printJobId: string | null = null;
     if (this.printer && print) {
       try {
@@ -272,15 +308,82 @@ export class Counter {
     return this.commit(rec, { kind: 'sale_receipt', title: `销售 ${receiptNo}`, doc: layoutSaleReceipt(receipt, { paper: this.paper, timeZone: ref.timeZone }) });
   }
 
-  async return(req: ReturnRequest): Promise<ActionResult> {
-    const { who, ref } = this.ready();
+  /**
+   * What each returned item gets at this counter, before anything is journaled: the same pricing the
+   * return uses (the screen shows it per row while the clerk scans). Incentives are the terminal's
+   * estimate from its cached rates; the county server confirms them when the return reaches it.
+   */
+  estimateReturn(req: ReturnRequest) {
+    const priced = this.priceReturn(req, true);
+    return {
+      businessDay: priced.day, estimated: true,
+      items: priced.items.map(({ wire: _w, ...rest }) => rest),
+      refundFen: priced.refund, buybackFen: priced.buyback, pointsMilli: priced.points,
+    };
+  }
+
+  /** The incentives of a journaled return item by item: the server's answer once synced, else the terminal's estimate. */
+  static returnIncentives(e: JournalEntry): { items: Array<ItemIncentive | null>; fromServer: boolean; totalBuybackFen: number; totalPointsMilli: number; pointsBalanceMilli: number | null | undefined } {
+    const local = (e.record.local.items as Array<{ incentive?: ItemIncentive }> | undefined) ?? [];
+    const r = e.state === 'synced' ? (e.result as { items?: Array<{ itemNo?: number; incentive?: unknown }>; totalBuybackFen?: number; totalPointsMilli?: number; pointsBalanceMilli?: number | null } | undefined) : undefined;
+    const server = r?.items?.map((it) => readIncentive(it.incentive));
+    if (r && server && server.length === local.length && server.every((x) => x !== null)) {
+      return {
+        items: server, fromServer: true,
+        totalBuybackFen: typeof r.totalBuybackFen === 'number' ? r.totalBuybackFen : server.reduce((n, x) => n + x!.buybackFen, 0),
+        totalPointsMilli: typeof r.totalPointsMilli === 'number' ? r.totalPointsMilli : server.reduce((n, x) => n + x!.pointsMilli, 0),
+        pointsBalanceMilli: r.pointsBalanceMilli,
+      };
+    }
+    const items = local.map((it) => it.incentive ?? null);
+    return { items, fromServer: false, totalBuybackFen: items.reduce((n, x) => n + (x?.buybackFen ?? 0), 0), totalPointsMilli: items.reduce((n, x) => n + (x?.pointsMilli ?? 0), 0), pointsBalanceMilli: undefined };
+  }
+
+  /** Buy-back paid and points given at this counter in a calendar year, in all and for one phone (the caps). */
+  private capUse(year: string, phoneE164: string | null): CapUse {
+    const u: CapUse = { householdBuybackFen: 0, householdPointsMilli: 0, shopBuybackFen: 0 };
+    for (const e of this.journal.all()) {
+      if (e.record.kind !== 'return' || e.state === 'refused' || !String(e.record.local.businessDay ?? '').startsWith(year)) continue;
+      const inc = Counter.returnIncentives(e);
+      u.shopBuybackFen += inc.totalBuybackFen;
+      if (phoneE164 && (e.record.local.person as { phoneE164?: string } | undefined)?.phoneE164 === phoneE164) {
+        u.householdBuybackFen += inc.totalBuybackFen;
+        u.householdPointsMilli += inc.totalPointsMilli;
+      }
+    }
+    return u;
+  }
+
+  /** Containers without a unit code this terminal sold to a phone and that have not come back here since, per product. */
+  private ownCountedLots(phoneE164: string): Map<string, number> {
+    const m = new Map<string, number>();
+    for (const e of this.journal.all()) {
+      if (e.state === 'refused' || (e.record.local.person as { phoneE164?: string } | undefined)?.phoneE164 !== phoneE164) continue;
+      if (e.record.kind === 'sale') {
+        for (const l of (e.record.local.lines as Array<{ productId: string; quantity: number; unitCodes: string[] }>) ?? []) m.set(l.productId, (m.get(l.productId) ?? 0) + l.quantity - l.unitCodes.length);
+      } else if (e.record.kind === 'return') {
+        for (const it of (e.record.local.items as Array<{ productId: string | null; unitCode: string | null; inspection: string; quantity: number }>) ?? []) {
+          if (it.inspection === 'accepted' && !it.unitCode && it.productId) m.set(it.productId, Math.max(0, (m.get(it.productId) ?? 0) - it.quantity));
+        }
+      }
+    }
+    return m;
+  }
+
+  private priceReturn(req: ReturnRequest, estimate = false) {
+    const { ref } = this.ready();
     const at = this.now();
     const day = businessDay(at, ref.timeZone);
     if (!Array.isArray(req.items) || req.items.length === 0) throw new CounterError('VALIDATION_FAILED', 'Add at least one container', '请至少添加一个包装', 'items');
-    const person = req.returner?.phone ? this.person(req.returner) : null;
+    const person = req.returner?.phone ? (estimate ? this.personWhileTyping(req.returner) : this.person(req.returner)) : null;
     const sold = this.soldCodes();
     const returned = this.returnedCodes();
     const seen = new Set<string>();
+    // Issue 17: incentives for what carries no deposit of its own (estimated here, decided by the server).
+    const rates = ref.incentiveRates;
+    const settings = ref.incentiveSettings;
+    const used = this.capUse(day.slice(0, 4), person?.local.phoneE164 ?? null);
+    const lots = person && rates.length ? this.ownCountedLots(person.local.phoneE164) : new Map<string, number>();
     const items = req.items.map((it, i) => {
       const field = `items/${i}`;
       if ((it.scan === undefined) === (it.productId === undefined)) throw new CounterError('VALIDATION_FAILED', `Item ${i + 1}: scan or choose a product`, `第 ${i + 1} 项：请扫码或选择商品`, field);
@@ -314,18 +417,57 @@ export class Counter {
       } else if (!product) {
         throw new CounterError('PRODUCT_NOT_FOUND', `Item ${i + 1}: unknown product`, `第 ${i + 1} 项：没有该商品`, field);
       }
-      const perContainer = inspection === 'accepted' && product
-        ? (unitCode && sold.has(unitCode) ? sold.get(unitCode)! : ref.depositFor(product.containerTypeId, day) ?? 0)
-        : 0;
+      // What the clerk pays out for this item: deposits back, plus any buy-back (issue 17).
+      let depositFen = 0;
+      let incentive: ItemIncentive = { kind: 'none', buybackFen: 0, pointsMilli: 0, reason: 'rejected' };
+      if (inspection === 'accepted' && product) {
+        const inForce = ref.depositFor(product.containerTypeId, day);
+        const type = ref.containerType(product.containerTypeId) ?? { id: product.containerTypeId, material: '', volumeMl: null };
+        if (unitCode && sold.has(unitCode)) {
+          depositFen = sold.get(unitCode)!;
+          incentive = { kind: 'deposit', buybackFen: 0, pointsMilli: 0, reason: null };
+        } else if (unitCode) {
+          // Not sold here: sold elsewhere in the county (its deposit) as far as this counter can tell;
+          // a product without a deposit was never sold with one, so the county reviews the code.
+          depositFen = inForce ?? 0;
+          incentive = inForce ? { kind: 'deposit', buybackFen: 0, pointsMilli: 0, reason: null } : { kind: 'none', buybackFen: 0, pointsMilli: 0, reason: 'held_for_review' };
+        } else {
+          // Counted containers: the returner's own deposits first (what this counter sold them), then the
+          // county's incentive rate; only where no rate matches, the untracked policy refund as before.
+          const own = Math.min(quantity, lots.get(product.id) ?? 0);
+          if (own) lots.set(product.id, (lots.get(product.id) ?? 0) - own);
+          const rest = quantity - own;
+          const rate = rest > 0 ? pickIncentiveRate(rates, type, day) : null;
+          if (rest > 0 && rate) {
+            depositFen = own * (inForce ?? 0);
+            incentive = mergeIncentives({ quantity: own }, incentiveFor(rate, rest, { returner: person !== null, settings, used }));
+          } else {
+            depositFen = quantity * (inForce ?? 0);
+            incentive = inForce ? { kind: 'deposit', buybackFen: 0, pointsMilli: 0, reason: null } : { kind: 'none', buybackFen: 0, pointsMilli: 0, reason: 'no_rate' };
+          }
+        }
+      }
+      const refundFen = depositFen + incentive.buybackFen;
       const wire: Record<string, unknown> = it.scan !== undefined ? { scan: it.scan.trim() } : { productId: product!.id, quantity };
       wire.inspection = inspection;
       if (reason) wire.reasonCode = reason;
-      // What the clerk pays out for this item: the ledger records what left the till, and the server
-      // flags any difference from its own computation instead of silently disagreeing with the drawer.
-      wire.refundPaidFen = perContainer * quantity;
-      return { wire, productId: product?.id ?? null, productName: product?.name ?? (unitCode ? `…${unitCode.slice(-6)}` : '未知 unknown'), packSizeLabel: product?.packSizeLabel ?? '', unitCode, quantity, inspection, reasonCode: reason, refundFen: perContainer * quantity };
+      // The ledger records what left the till, and the server flags any difference from its own
+      // computation instead of silently disagreeing with the drawer.
+      wire.refundPaidFen = refundFen;
+      return { wire, productId: product?.id ?? null, productName: product?.name ?? (unitCode ? `…${unitCode.slice(-6)}` : '未知 unknown'), packSizeLabel: product?.packSizeLabel ?? '', unitCode, quantity, inspection, reasonCode: reason, refundFen, depositFen, incentive };
     });
     const refund = items.reduce((s, it) => s + it.refundFen, 0);
+    const buyback = items.reduce((s, it) => s + it.incentive.buybackFen, 0);
+    const points = items.reduce((s, it) => s + it.incentive.pointsMilli, 0);
+    return { at, day, person, items, refund, buyback, points };
+  }
+
+  /** Waits a moment for the county server's answer to a record just journaled (online); null when it did not come. Set by the terminal. */
+  awaitAnswer: ((id: string) => Promise<JournalEntry | null>) | null = null;
+
+  async return(req: ReturnRequest): Promise<ActionResult> {
+    const { who, ref } = this.ready();
+    const { at, day, person, items, refund, buyback, points } = this.priceReturn(req);
     const payment = req.payment?.method === 'mobile' ? { method: 'mobile' as const, reference: req.payment.reference } : { method: 'cash' as const };
     if (payment.method === 'mobile' && !payment.reference?.trim()) throw new CounterError('PAYMENT_REFERENCE_REQUIRED', 'A mobile refund needs the payment reference', '移动支付退款需填写支付流水号', 'payment');
     const id = newClientId(at.getTime());
@@ -335,17 +477,39 @@ export class Counter {
       payload: { shopId: who.shopId, ...(person ? { returner: person.payload } : {}), items: items.map((it) => it.wire), payment },
       local: {
         receiptNo, businessDay: day, person: person?.local, refundPaidFen: refund, payment,
+        // Issue 17: the buy-back part of the cash, and the points the terminal estimated.
+        buybackPaidFen: buyback, pointsEstimateMilli: points,
         items: items.map(({ wire: _w, ...rest }) => rest),
       },
     };
-    const receipt: RefundReceipt = {
+    const incentives = rates(ref) || buyback > 0 || points > 0;
+    const receipt = (inc: ReturnType<typeof Counter.returnIncentives> | null): RefundReceipt => ({
       shopName: who.shopName, refundNumber: receiptNo, returnedAt: rec.eventTime,
       ...(person ? { returnerMaskedName: maskName(person.local.name), returnerMaskedPhone: maskPhone(person.local.phoneE164) } : {}),
-      accepted: items.filter((it) => it.inspection === 'accepted').map((it) => ({ productName: it.productName, ...(it.packSizeLabel ? { packSizeLabel: it.packSizeLabel } : {}), quantity: it.quantity, refundFen: it.refundFen })),
+      // Money as paid (the cash left the till); which incentive and why as the server decided when it answered in time.
+      accepted: items.flatMap((it, i) => it.inspection !== 'accepted' ? [] : [{
+        productName: it.productName, ...(it.packSizeLabel ? { packSizeLabel: it.packSizeLabel } : {}), quantity: it.quantity, refundFen: it.refundFen,
+        ...(incentives ? { incentive: paidIncentive(inc?.items[i] ?? it.incentive, it.incentive) } : {}),
+      }]),
       rejected: items.filter((it) => it.inspection === 'rejected').map((it) => ({ productName: it.productName, quantity: it.quantity, reason: it.reasonCode! })),
       refundedFen: refund, payment, qrPayload: refundQrPayload(receiptNo),
-    };
-    return this.commit(rec, { kind: 'refund_receipt', title: `退押 ${receiptNo}`, doc: layoutRefundReceipt(receipt, { paper: this.paper, timeZone: ref.timeZone }) });
+      ...(incentives ? {
+        buybackFen: buyback,
+        pointsEarnedMilli: items.reduce((n, it, i) => n + (it.inspection === 'accepted' ? paidIncentive(inc?.items[i] ?? it.incentive, it.incentive).pointsMilli : 0), 0),
+        ...(person ? { pointsBalanceMilli: inc?.fromServer ? (inc.pointsBalanceMilli ?? null) : null } : {}),
+        incentivesEstimated: !inc?.fromServer,
+      } : {}),
+    });
+    // The journal first (durable); then, online, a moment for the county server's answer so the paper
+    // carries its points and balance; offline (or slow) the receipt says the figures are estimates.
+    const entry = await this.journal.append(rec);
+    this.afterRecord();
+    let inc: ReturnType<typeof Counter.returnIncentives> | null = null;
+    if (incentives && person && this.awaitAnswer) {
+      const answered = await this.awaitAnswer(id).catch(() => null);
+      if (answered) inc = Counter.returnIncentives(answered);
+    }
+    return this.print(entry, { kind: 'refund_receipt', title: `退押 ${receiptNo}`, doc: layoutRefundReceipt(receipt(inc), { paper: this.paper, timeZone: ref.timeZone }) });
   }
 
   /** Today at this counter: the county's business day on the terminal's clock, in the county's zone. */
@@ -356,7 +520,11 @@ export class Counter {
   /** The till's figures for a business day, from this terminal's journal (live and archived). */
   drawerFigures(day?: string, openingFloatFen = 0) {
     const d = day ?? this.today();
-    const f = { businessDay: d, depositsTakenFen: 0, refundsPaidFen: 0, refundsPaidCashFen: 0, salesCount: 0, containersSold: 0, returnsCount: 0, containersAccepted: 0, containersRejected: 0, netCashExpectedFen: 0, openingFloatFen };
+    const f = {
+      businessDay: d, depositsTakenFen: 0, refundsPaidFen: 0, refundsPaidCashFen: 0, salesCount: 0, containersSold: 0, returnsCount: 0, containersAccepted: 0, containersRejected: 0, netCashExpectedFen: 0, openingFloatFen,
+      // Issue 17: buy-back is part of the refunds paid (cash out of the drawer when paid in cash); points move no cash.
+      buybackPaidFen: 0, pointsEarnedMilli: 0, pointsRedeemedMilli: 0, redemptionsCount: 0, redeemedGoodsValueFen: 0,
+    };
     // Past days may be partly or wholly in the journal's day archive: entriesOfDay joins both, once each.
     for (const e of this.journal.entriesOfDay(d)) {
       const l = e.record.local;
@@ -369,6 +537,9 @@ export class Counter {
         f.returnsCount++;
         f.refundsPaidFen += l.refundPaidFen as number;
         if ((l.payment as { method: string }).method === 'cash') f.refundsPaidCashFen += l.refundPaidFen as number;
+        // Buy-back as paid (it left the till, like the refunds above); points as the server answered (else as estimated).
+        f.buybackPaidFen += (l.buybackPaidFen as number | undefined) ?? 0;
+        if (e.state !== 'refused') f.pointsEarnedMilli += Counter.returnIncentives(e).totalPointsMilli;
         for (const it of l.items as Array<{ inspection: string; quantity: number }>) {
           if (it.inspection === 'accepted') f.containersAccepted += it.quantity;
           else f.containersRejected += it.quantity;
@@ -379,6 +550,10 @@ export class Counter {
     const held = this.heldPaidOn(d);
     f.refundsPaidFen += held.fen;
     f.refundsPaidCashFen += held.fen;
+    const redeemed = this.pointsRedeemedOn(d);
+    f.pointsRedeemedMilli = redeemed.milli;
+    f.redemptionsCount = redeemed.count;
+    f.redeemedGoodsValueFen = redeemed.goodsValueFen;
     f.netCashExpectedFen = openingFloatFen + f.depositsTakenFen - f.refundsPaidCashFen;
     return f;
   }

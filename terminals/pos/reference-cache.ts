@@ -3,6 +3,7 @@
 import { extractUnitCode, unitCodeMatchesRegistration } from '../../src/shared/unit-code.js';
 import { DEFAULT_TIME_ZONE } from '../../src/shared/business-day.js';
 import { gtinCheckDigitOk } from '../../src/shared/gtin.js';
+import { NO_SETTINGS, type CachedIncentiveRate, type ContainerTypeFacts, type IncentiveSettings } from './incentive-estimate.js';
 
 export interface CachedProduct {
   id: string;
@@ -18,9 +19,9 @@ export interface CachedProduct {
 export interface Snapshot {
   serverTime: string;
   businessDay: string;
-  county: { id: string; nameZh: string; nameEn: string; timezone: string; untrackedRefundPolicy: string; lateReturnPolicy: string; depositValidityDays?: number };
+  county: { id: string; nameZh: string; nameEn: string; timezone: string; untrackedRefundPolicy: string; lateReturnPolicy: string; depositValidityDays?: number } & Partial<IncentiveSettings>;
   shop: { id: string; name: string; licenceNo: string; address: string } | null;
-  containerTypes: Array<{ id: string; code: string; nameZh: string; nameEn: string; material: string }>;
+  containerTypes: Array<{ id: string; code: string; nameZh: string; nameEn: string; material: string; volumeMl?: number | null }>;
   products: CachedProduct[];
   depositSchedules: Array<{ id: string; containerTypeId: string | null; depositFen: number; effectiveFrom: string; effectiveTo: string | null }>;
   depositsInForce: Array<{ containerTypeId: string; depositFen: number | null }>;
@@ -30,6 +31,10 @@ export interface Snapshot {
   terminalJournalKeepDays?: number;
   /** The server's newest request to send again everything since an instant (after a restore). */
   resend?: { id: string; since: string; requestedAt: string } | null;
+  /** The county's incentive rates (issue 17; absent from older servers): the offline incentive estimate. */
+  incentiveRates?: CachedIncentiveRate[];
+  /** The county's incentive settings, if the server sends them apart from `county`. */
+  incentiveSettings?: Partial<IncentiveSettings> | null;
 }
 
 /**
@@ -136,6 +141,28 @@ export class ReferenceCache {
   /** Days a deposit can be refunded after the sale (the county's setting; 365 from servers before issue 14). */
   get depositValidityDays(): number {
     return this.snapshot.county.depositValidityDays ?? 365;
+  }
+
+  /** The county's incentive rates as last synced (none from servers before issue 17). */
+  get incentiveRates(): CachedIncentiveRate[] {
+    return Array.isArray(this.snapshot.incentiveRates) ? this.snapshot.incentiveRates : [];
+  }
+
+  /** Caps and the empty-fund rule, from the county (or a settings object of their own); no caps when absent. */
+  get incentiveSettings(): IncentiveSettings {
+    const from = { ...this.snapshot.county, ...(this.snapshot.incentiveSettings ?? {}) } as Partial<IncentiveSettings>;
+    const cap = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null);
+    return {
+      incentiveHouseholdBuybackCapFen: cap(from.incentiveHouseholdBuybackCapFen),
+      incentiveHouseholdPointsCapMilli: cap(from.incentiveHouseholdPointsCapMilli),
+      incentiveShopBuybackCapFen: cap(from.incentiveShopBuybackCapFen),
+      incentiveWhenFundEmpty: from.incentiveWhenFundEmpty === 'points_only' ? 'points_only' : NO_SETTINGS.incentiveWhenFundEmpty,
+    };
+  }
+
+  containerType(id: string): ContainerTypeFacts | undefined {
+    const t = this.snapshot.containerTypes.find((c) => c.id === id);
+    return t ? { id: t.id, material: t.material, volumeMl: t.volumeMl ?? null } : undefined;
   }
 
   product(id: string): CachedProduct | undefined {

@@ -1,7 +1,8 @@
 // Receipts and labels for the shop POS terminal: lay a model out, preview it, print it through a
 // durable queue. The terminal imports from here only.
 export * from './models.js';
-export { layoutSaleReceipt, layoutRefundReceipt, layoutBagLabel, layoutDrawerReport, layoutInspectorLedger, markAsReprint, formatLocalTime, ReceiptModelError, type LayoutOptions } from './layout.js';
+export * from './incentive-text.js';
+export { layoutSaleReceipt, layoutRefundReceipt, layoutBagLabel, layoutDrawerReport, layoutInspectorLedger, layoutRedemptionReceipt, markAsReprint, formatLocalTime, ReceiptModelError, type LayoutOptions } from './layout.js';
 export { PAPER, type PrintDoc, type PrintBlock, type TextBlock, type QrBlock, type Align, type Scale } from './print-doc.js';
 export { renderEscPos, renderPreview } from './render.js';
 export { displayWidth, wrapToWidth } from './display-width.js';

@@ -10,9 +10,11 @@ import {
   type DrawerReport,
   type InspectorLedger,
   type PaperWidth,
+  type RedemptionReceipt,
   type RefundReceipt,
   type SaleReceipt,
 } from './models.js';
+import { formatPoints, INCENTIVE_KIND_TEXT, INCENTIVE_REASON_TEXT, type ItemIncentive } from './incentive-text.js';
 import { PAPER, printable, type Align, type PrintBlock, type PrintDoc, type Scale } from './print-doc.js';
 
 export interface LayoutOptions {
@@ -242,6 +244,24 @@ export function layoutRefundReceipt(receipt: RefundReceipt, options: LayoutOptio
   }
   assertFen(receipt.refundedFen);
   if (sum !== receipt.refundedFen) throw new ReceiptModelError(`refunded ${receipt.refundedFen} ≠ sum of accepted items ${sum}`);
+  // Issue 17: the buy-back is part of the cash, item by item; points are counted apart from money.
+  const buyback = receipt.accepted.reduce((n, i) => n + (i.incentive?.buybackFen ?? 0), 0);
+  for (const [i, item] of receipt.accepted.entries()) {
+    if (!item.incentive) continue;
+    assertFen(item.incentive.buybackFen);
+    assertCount(item.incentive.pointsMilli, `accepted item ${i + 1} points`);
+    if (item.incentive.buybackFen > item.refundFen) throw new ReceiptModelError(`accepted item ${i + 1}: buy-back ${item.incentive.buybackFen} > its cash ${item.refundFen}`);
+  }
+  if (receipt.buybackFen !== undefined) {
+    assertFen(receipt.buybackFen);
+    if (receipt.buybackFen !== buyback) throw new ReceiptModelError(`buy-back ${receipt.buybackFen} ≠ sum of the items' buy-back ${buyback}`);
+  }
+  const points = receipt.accepted.reduce((n, i) => n + (i.incentive?.pointsMilli ?? 0), 0);
+  if (receipt.pointsEarnedMilli !== undefined) {
+    assertCount(receipt.pointsEarnedMilli, 'points earned');
+    if (receipt.pointsEarnedMilli !== points) throw new ReceiptModelError(`points earned ${receipt.pointsEarnedMilli} ≠ sum of the items' points ${points}`);
+  }
+  if (receipt.pointsBalanceMilli !== undefined && receipt.pointsBalanceMilli !== null) assertCount(receipt.pointsBalanceMilli, 'points balance');
 
   header(b, receipt.shopName, '押金退还收据', 'DEPOSIT REFUND RECEIPT');
   b.line(`单号 No.: ${receipt.refundNumber}`);
@@ -255,6 +275,7 @@ export function layoutRefundReceipt(receipt: RefundReceipt, options: LayoutOptio
   for (const item of receipt.accepted) {
     b.line(item.packSizeLabel ? `${item.productName} ${item.packSizeLabel}` : item.productName);
     b.spread(`  ${item.quantity} x`, yuan(item.refundFen));
+    if (item.incentive) incentiveLines(b, item.incentive);
   }
   if (receipt.accepted.length === 0) b.line('  (无 none)');
   b.rule();
@@ -271,6 +292,21 @@ export function layoutRefundReceipt(receipt: RefundReceipt, options: LayoutOptio
   b.rule('=');
 
   totalLine(b, '退款合计 Refunded', yuan(receipt.refundedFen));
+  const incentives = receipt.buybackFen !== undefined || receipt.pointsEarnedMilli !== undefined || receipt.accepted.some((i) => i.incentive);
+  if (incentives) {
+    if (buyback > 0) {
+      b.spread('  其中押金 deposits', yuan(receipt.refundedFen - buyback));
+      b.spread('  其中有偿回收 buy-back', yuan(buyback));
+    }
+    b.spread('本次积分 Points earned', formatPoints(points), { bold: points > 0 });
+    if (receipt.pointsBalanceMilli !== undefined) {
+      b.spread('积分余额 Points balance', receipt.pointsBalanceMilli === null ? '联网后可查 after sync' : formatPoints(receipt.pointsBalanceMilli));
+    }
+    if (receipt.incentivesEstimated) {
+      b.line('回收款和积分为本机估算，以县服务器核定为准。', { indent: 2 });
+      b.line('Buy-back and points are this terminal\'s estimate; the county server confirms them.', { indent: 2 });
+    }
+  }
   if (receipt.payment.method === 'cash') {
     b.line('支付 Paid: 现金 cash');
   } else {
@@ -287,6 +323,52 @@ export function layoutRefundReceipt(receipt: RefundReceipt, options: LayoutOptio
     b.line('未接收的包装请清洗晾干后再来退还。', { align: 'center' });
     b.line('Rejected containers: rinse, dry and bring them back.', { align: 'center' });
   }
+  b.line('请妥善保管此单据。', { align: 'center' });
+  b.line('Please keep this receipt.', { align: 'center' });
+  b.feed(3).cut();
+  return b.build();
+}
+
+/** Under an accepted item: the incentive in words when it is more than a plain deposit refund. */
+function incentiveLines(b: DocBuilder, i: ItemIncentive): void {
+  if (i.kind === 'deposit' && !i.reason) return;
+  const kind = INCENTIVE_KIND_TEXT[i.kind];
+  if (!kind) throw new ReceiptModelError(`unknown incentive ${String(i.kind)}`);
+  const what: string[] = [];
+  if (i.buybackFen > 0) what.push(`有偿回收 buy-back ${yuan(i.buybackFen)}`);
+  if (i.pointsMilli > 0) what.push(`积分 points ${formatPoints(i.pointsMilli)}`);
+  b.line(what.length ? what.join(' · ') : `${kind.zh} ${kind.en}`, { indent: 4 });
+  if (i.reason) {
+    const reason = INCENTIVE_REASON_TEXT[i.reason];
+    if (!reason) throw new ReceiptModelError(`unknown incentive reason ${String(i.reason)}`);
+    b.line(`${reason.zh} ${reason.en}`, { indent: 4 });
+  }
+}
+
+/** Goods given for points at the counter (issue 17), once the county server has recorded them. */
+export function layoutRedemptionReceipt(r: RedemptionReceipt, options: LayoutOptions): PrintDoc {
+  const b = new DocBuilder(options.paper);
+  assertCount(r.pointsMilli, 'points');
+  if (r.pointsMilli === 0) throw new ReceiptModelError('a redemption takes some points');
+  assertCount(r.balanceAfterMilli, 'balance after');
+  assertFen(r.goodsValueFen);
+  header(b, r.shopName, '积分兑换收据', 'POINTS REDEMPTION RECEIPT');
+  b.line(`单号 No.: ${r.receiptNo}`);
+  b.line(`兑换号 Redemption: ${r.redemptionNo}`);
+  b.line(`时间 Time: ${formatLocalTime(r.redeemedAt, options.timeZone)}`);
+  b.line(`农户 Farmer: ${r.farmerMaskedName}`);
+  b.line(`电话 Phone: ${r.farmerMaskedPhone}`);
+  b.rule();
+  b.line('兑换物品 Goods', { bold: true });
+  b.line(r.goods, { indent: 2 });
+  b.spread('  物品价值 Value', yuan(r.goodsValueFen));
+  b.rule('=');
+  totalLine(b, '使用积分 Points used', formatPoints(r.pointsMilli));
+  b.spread('积分余额 Balance after', formatPoints(r.balanceAfterMilli), { bold: true });
+  b.rule();
+  b.feed(1);
+  b.line('积分只能兑换物品，不能兑换现金。', { align: 'center' });
+  b.line('Points are for goods only, never cash.', { align: 'center' });
   b.line('请妥善保管此单据。', { align: 'center' });
   b.line('Please keep this receipt.', { align: 'center' });
   b.feed(3).cut();
@@ -340,9 +422,31 @@ export function layoutDrawerReport(report: DrawerReport, options: LayoutOptions)
   b.spread('收取押金 Deposits taken', yuan(report.depositsTakenFen));
   b.spread('退还押金 Refunds paid', yuan(report.refundsPaidFen));
   b.spread('  其中现金 of which cash', yuan(report.refundsPaidCashFen));
+  if (report.buybackPaidFen !== undefined) {
+    // Buy-back is cash out of the drawer like a deposit refund (it is part of the refunds above).
+    assertFen(report.buybackPaidFen);
+    if (report.buybackPaidFen > report.refundsPaidFen) throw new ReceiptModelError(`buy-back ${report.buybackPaidFen} > refunds paid ${report.refundsPaidFen}`);
+    b.spread('  其中有偿回收 of which buy-back', yuan(report.buybackPaidFen));
+  }
   b.rule('=');
   totalLine(b, '应有现金 Net cash', yuan(report.netCashExpectedFen));
   b.rule();
+  if (report.pointsEarnedMilli !== undefined || report.pointsRedeemedMilli !== undefined) {
+    assertCount(report.pointsEarnedMilli ?? 0, 'points earned');
+    assertCount(report.pointsRedeemedMilli ?? 0, 'points redeemed');
+    b.spread('积分发放 Points earned', formatPoints(report.pointsEarnedMilli ?? 0));
+    b.spread('积分兑换 Points redeemed', formatPoints(report.pointsRedeemedMilli ?? 0));
+    if (report.redemptionsCount !== undefined) {
+      assertCount(report.redemptionsCount, 'redemptions');
+      b.spread('  兑换笔数 Redemptions', String(report.redemptionsCount));
+    }
+    if (report.redeemedGoodsValueFen !== undefined) {
+      assertFen(report.redeemedGoodsValueFen);
+      b.spread('  兑换物品价值 Goods value', yuan(report.redeemedGoodsValueFen));
+    }
+    b.line('积分兑换物品，不动现金 Points: goods, no cash', { indent: 2 });
+    b.rule();
+  }
   b.spread('销售笔数 Sales', String(report.salesCount));
   b.spread('售出包装 Containers sold', String(report.containersSold));
   b.spread('退还笔数 Returns', String(report.returnsCount));

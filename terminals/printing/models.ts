@@ -2,6 +2,7 @@
 // hands them to the layout functions. Money is integer fen; times are ISO 8601 strings (they are
 // persisted in print jobs as JSON) and are printed in the shop's time zone.
 import type { DrawerFigures } from '../../src/shared/drawer-figures.js';
+import type { ItemIncentive } from './incentive-text.js';
 
 export type PaperWidth = 58 | 80;
 
@@ -56,7 +57,10 @@ export interface RefundAcceptedItem {
   productName: string;
   packSizeLabel?: string;
   quantity: number;
+  /** All cash for the item: deposit refunded plus buy-back (issue 17). */
   refundFen: number;
+  /** Which incentive applied and why (issue 17); printed under the item when not a plain deposit refund. */
+  incentive?: ItemIncentive;
 }
 
 export interface RefundRejectedItem {
@@ -84,6 +88,29 @@ export interface RefundReceipt {
   refundedFen: number;
   payment: RefundPayment;
   qrPayload?: string;
+  /** Issue 17: the buy-back part of refundedFen (paid from the county's incentive fund). */
+  buybackFen?: number;
+  /** Points this return earned, in milli-points. */
+  pointsEarnedMilli?: number;
+  /** The returner's points balance after this return (null: not known at the counter yet). */
+  pointsBalanceMilli?: number | null;
+  /** True when the incentives are the terminal's offline estimate, not yet the county server's answer. */
+  incentivesEstimated?: boolean;
+}
+
+/** Goods a shop gave for points (issue 17): printed when the county server has recorded the redemption. */
+export interface RedemptionReceipt {
+  shopName: string;
+  /** The terminal's receipt number (DH…); the server's redemption number beside it. */
+  receiptNo: string;
+  redemptionNo: string;
+  redeemedAt: string;
+  farmerMaskedName: string;
+  farmerMaskedPhone: string;
+  goods: string;
+  goodsValueFen: number;
+  pointsMilli: number;
+  balanceAfterMilli: number;
 }
 
 /** Bag materials in words, as the clerk and the hauler read them (codes stay on the label in brackets). */

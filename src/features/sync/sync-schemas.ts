@@ -60,8 +60,11 @@ export const DRAWER_REPORT_PAYLOAD = obj(
     salesCount: int({ min: 0 }), containersSold: int({ min: 0 }), returnsCount: int({ min: 0 }),
     containersAccepted: int({ min: 0 }), containersRejected: int({ min: 0 }),
     clerkName: text(100),
+    // Issue 17 (optional: terminals before it send none): buy-back paid (part of the refunds), points earned and redeemed.
+    buybackPaidFen: FEN, pointsEarnedMilli: int({ min: 0 }), pointsRedeemedMilli: int({ min: 0 }),
+    redemptionsCount: int({ min: 0 }), redeemedGoodsValueFen: FEN,
   },
-  ['openingFloatFen', 'clerkName'],
+  ['openingFloatFen', 'clerkName', 'buybackPaidFen', 'pointsEarnedMilli', 'pointsRedeemedMilli', 'redemptionsCount', 'redeemedGoodsValueFen'],
 );
 
 export const SNAPSHOT = obj({

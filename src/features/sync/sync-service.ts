@@ -68,7 +68,9 @@ interface KindHandler {
 
 const DRAWER_REPORT_BODY: JsonSchema = (() => {
   const p = DRAWER_REPORT_PAYLOAD as { properties: Record<string, JsonSchema>; required: string[] };
-  return obj({ ...p.properties, id: CLIENT_ID, countyId: COUNTY_CODE, eventTime: dateTime() }, ['countyId', 'openingFloatFen', 'clerkName']);
+  // What the payload leaves optional stays optional here.
+  const optional = Object.keys(p.properties).filter((k) => !p.required.includes(k));
+  return obj({ ...p.properties, id: CLIENT_ID, countyId: COUNTY_CODE, eventTime: dateTime() }, ['countyId', ...optional]);
 })();
 
 /**
