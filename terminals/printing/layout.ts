@@ -426,7 +426,7 @@ export function layoutDrawerReport(report: DrawerReport, options: LayoutOptions)
     // Buy-back is cash out of the drawer like a deposit refund (it is part of the refunds above).
     assertFen(report.buybackPaidFen);
     if (report.buybackPaidFen > report.refundsPaidFen) throw new ReceiptModelError(`buy-back ${report.buybackPaidFen} > refunds paid ${report.refundsPaidFen}`);
-    b.spread('  其中有偿回收 of which buy-back', yuan(report.buybackPaidFen));
+    b.spread('  其中有偿回收 buy-back', yuan(report.buybackPaidFen));
   }
   b.rule('=');
   totalLine(b, '应有现金 Net cash', yuan(report.netCashExpectedFen));
@@ -442,7 +442,7 @@ export function layoutDrawerReport(report: DrawerReport, options: LayoutOptions)
     }
     if (report.redeemedGoodsValueFen !== undefined) {
       assertFen(report.redeemedGoodsValueFen);
-      b.spread('  兑换物品价值 Goods value', yuan(report.redeemedGoodsValueFen));
+      b.spread('  物品价值 Goods value', yuan(report.redeemedGoodsValueFen));
     }
     b.line('积分兑换物品，不动现金 Points: goods, no cash', { indent: 2 });
     b.rule();

@@ -6,8 +6,10 @@ import iconv from 'iconv-lite';
 import {
   layoutBagLabel,
   layoutDrawerReport,
+  layoutRedemptionReceipt,
   layoutRefundReceipt,
   layoutSaleReceipt,
+  INCENTIVE_REASON_TEXT,
   markAsReprint,
   PAPER,
   ReceiptModelError,
@@ -15,11 +17,12 @@ import {
   renderEscPos,
   type PaperWidth,
   type PrintDoc,
+  type RefundReceipt,
   type SaleReceipt,
 } from '../../../terminals/printing/index.js';
 import { EscPosWriter } from '../../../terminals/printing/escpos-commands.js';
 import { EscPosParseError, parseEscPos } from '../../../terminals/printing/escpos-parse.js';
-import { bagLabel, drawer, refund, sale } from './support/fixtures.js';
+import { bagLabel, drawer, drawerWithIncentives, redemption, refund, refundWithIncentives, sale } from './support/fixtures.js';
 import { readReceipt } from './support/receipt-bytes.js';
 
 const PAPERS: PaperWidth[] = [58, 80];
@@ -30,6 +33,9 @@ function allDocs(paper: PaperWidth): Array<[string, PrintDoc]> {
     ['refund receipt', layoutRefundReceipt(refund, { paper })],
     ['bag label', layoutBagLabel(bagLabel, { paper })],
     ['drawer report', layoutDrawerReport(drawer, { paper })],
+    ['refund receipt with incentives', layoutRefundReceipt(refundWithIncentives, { paper })],
+    ['redemption receipt', layoutRedemptionReceipt(redemption, { paper })],
+    ['drawer report with incentives', layoutDrawerReport(drawerWithIncentives, { paper })],
   ];
 }
 
@@ -98,6 +104,59 @@ describe('printing: ESC/POS rendering', () => {
         expect(lines.find((l) => l.text.includes('应有现金'))?.text).to.match(/￥1,134\.50$/);
       });
 
+      it('refund receipt with incentives (issue 17): buy-back paid, points per item and earned, the balance, each reason in both languages', () => {
+        const { text, lines } = readReceipt(renderEscPos(layoutRefundReceipt(refundWithIncentives, { paper })));
+        const flat = text.replace(/\s+/g, ' ');
+        for (const s of ['退款合计', '￥3.90', '有偿回收 buy-back ￥0.90', '积分 points 0.6', '积分 points 2', '积分 points 0.15']) expect(flat).to.include(s);
+        for (const reason of ['fund_empty', 'household_cap'] as const) {
+          expect(flat).to.include(INCENTIVE_REASON_TEXT[reason].zh);
+          expect(flat).to.include(INCENTIVE_REASON_TEXT[reason].en);
+        }
+        expect(lines.find((l) => l.text.includes('其中有偿回收'))?.text).to.match(/￥0\.90$/);
+        expect(lines.find((l) => l.text.includes('其中押金'))?.text).to.match(/￥3\.00$/);
+        expect(lines.find((l) => l.text.includes('本次积分'))?.text).to.match(/2\.75$/);
+        expect(lines.find((l) => l.text.includes('积分余额'))?.text).to.match(/12\.75$/);
+        expect(flat).to.not.include('本机估算');
+        // Offline: the figures are the terminal's estimate and the balance is not known at the counter.
+        const est = readReceipt(renderEscPos(layoutRefundReceipt({ ...refundWithIncentives, pointsBalanceMilli: null, incentivesEstimated: true }, { paper }))).text.replace(/\s+/g, ' ');
+        // Chinese wraps anywhere on narrow paper: read it without the line breaks.
+        expect(est.replace(/ /g, '')).to.include('回收款和积分为本机估算，以县服务器核定为准').and.to.include('联网后可查');
+        expect(est).to.include('the county server confirms them');
+        // A refund receipt without incentives prints as before: no points lines.
+        expect(readReceipt(renderEscPos(layoutRefundReceipt(refund, { paper }))).text).to.not.include('积分');
+      });
+
+      it('redemption receipt: goods, value, points used and the balance after, and that points are never cash', () => {
+        const { text, lines } = readReceipt(renderEscPos(layoutRedemptionReceipt(redemption, { paper })));
+        const flat = text.replace(/\s+/g, ' ');
+        for (const s of ['积分兑换收据', 'DH20260610-C0DE-0001', '1042', '洗衣粉', '劳保手套', '￥35.50', '+86 174****0701', '2026-06-10 11:30', '不能兑换现金']) expect(flat).to.include(s);
+        expect(lines.find((l) => l.text.includes('使用积分'))).to.include({ bold: true, height: 2 });
+        expect(lines.find((l) => l.text.includes('使用积分'))?.text).to.match(/10\.5$/);
+        expect(lines.find((l) => l.text.includes('积分余额'))?.text).to.match(/2\.25$/);
+      });
+
+      it('drawer report with incentives: buy-back within the refunds, points earned and redeemed apart from cash', () => {
+        const { lines } = readReceipt(renderEscPos(layoutDrawerReport(drawerWithIncentives, { paper })));
+        const line = (s: string) => lines.find((l) => l.text.includes(s))?.text;
+        expect(line('其中有偿回收')).to.match(/￥123\.30$/);
+        expect(line('积分发放')).to.match(/123\.4$/);
+        expect(line('积分兑换 Points')).to.match(/10\.5$/);
+        expect(line('兑换笔数')).to.match(/3$/);
+        expect(line('应有现金')).to.match(/￥1,134\.50$/);
+      });
+
+      it('any product names, incentives and amounts: every printed line of a refund receipt fits the paper (property)', () => {
+        const cjk = fc.integer({ min: 0x4e00, max: 0x9fa5 }).map((cp) => String.fromCodePoint(cp));
+        const name = fc.array(fc.oneof(cjk, fc.constantFrom('a', 'Z', '0', ' ', '%', 'mL', '，')), { minLength: 1, maxLength: 60 }).map((a) => a.join(''));
+        const reason = fc.constantFrom(null, ...(Object.keys(INCENTIVE_REASON_TEXT) as Array<keyof typeof INCENTIVE_REASON_TEXT>));
+        const item = fc.record({ productName: name, quantity: fc.integer({ min: 1, max: 10000 }), depositFen: fc.integer({ min: 0, max: 10_000_000 }), buybackFen: fc.integer({ min: 0, max: 1_000_000 }), pointsMilli: fc.integer({ min: 0, max: 100_000_000 }), reason });
+        fc.assert(fc.property(fc.array(item, { minLength: 1, maxLength: 5 }), fc.option(fc.integer({ min: 0, max: 1_000_000_000 }), { nil: null }), (items, balance) => {
+          const accepted = items.map((i) => ({ productName: i.productName, quantity: i.quantity, refundFen: i.depositFen + i.buybackFen, incentive: { kind: i.buybackFen && i.pointsMilli ? 'buyback_points' as const : i.buybackFen ? 'buyback' as const : i.pointsMilli ? 'points' as const : 'none' as const, buybackFen: i.buybackFen, pointsMilli: i.pointsMilli, reason: i.reason } }));
+          const r: RefundReceipt = { ...refundWithIncentives, accepted, refundedFen: accepted.reduce((n, a) => n + a.refundFen, 0), buybackFen: items.reduce((n, i) => n + i.buybackFen, 0), pointsEarnedMilli: items.reduce((n, i) => n + i.pointsMilli, 0), pointsBalanceMilli: balance };
+          for (const l of readReceipt(renderEscPos(layoutRefundReceipt(r, { paper }))).lines) expect(l.columns, l.text).to.be.at.most(PAPER[paper].columns);
+        }), { numRuns: 100 });
+      });
+
       it('any product names and amounts: every printed line fits the paper (property)', () => {
         const cjk = fc.integer({ min: 0x4e00, max: 0x9fa5 }).map((cp) => String.fromCodePoint(cp));
         const nameChar = fc.oneof(cjk, fc.constantFrom('a', 'Z', '0', ' ', '%', 'mL', '-', '¥', '\n', '，', '。'));
@@ -136,6 +195,13 @@ describe('printing: ESC/POS rendering', () => {
     const badLine = { ...sale.lines[0]!, lineDepositFen: 201 };
     expect(() => layoutSaleReceipt({ ...sale, lines: [badLine, ...sale.lines.slice(1)], totalDepositFen: 551 }, { paper: 58 })).to.throw(/line 1/);
     expect(() => layoutRefundReceipt({ ...refund, refundedFen: 1 }, { paper: 80 })).to.throw(ReceiptModelError);
+    // Issue 17: buy-back and points must add up to the items', a buy-back never exceeds the item's cash.
+    expect(() => layoutRefundReceipt({ ...refundWithIncentives, buybackFen: 91 }, { paper: 58 })).to.throw(/buy-back/);
+    expect(() => layoutRefundReceipt({ ...refundWithIncentives, pointsEarnedMilli: 1 }, { paper: 58 })).to.throw(/points earned/);
+    const [first, ...rest] = refundWithIncentives.accepted;
+    expect(() => layoutRefundReceipt({ ...refundWithIncentives, accepted: [{ ...first!, refundFen: 80 }, ...rest], refundedFen: 180 }, { paper: 58 })).to.throw(/buy-back 90 > its cash 80/);
+    expect(() => layoutRedemptionReceipt({ ...redemption, pointsMilli: 0 }, { paper: 58 })).to.throw(ReceiptModelError);
+    expect(() => layoutDrawerReport({ ...drawerWithIncentives, buybackPaidFen: drawer.refundsPaidFen + 1 }, { paper: 58 })).to.throw(/buy-back/);
   });
 });
 

@@ -2,6 +2,8 @@
 import { expect } from 'chai';
 import {
   displayWidth,
+  layoutDrawerReport,
+  layoutRedemptionReceipt,
   layoutRefundReceipt,
   layoutSaleReceipt,
   PAPER,
@@ -9,7 +11,7 @@ import {
   renderPreview,
   wrapToWidth,
 } from '../../../terminals/printing/index.js';
-import { refund, sale } from './support/fixtures.js';
+import { drawerWithIncentives, redemption, refund, refundWithIncentives, sale } from './support/fixtures.js';
 import { readReceipt } from './support/receipt-bytes.js';
 
 describe('printing: preview and column widths', () => {
@@ -28,7 +30,7 @@ describe('printing: preview and column widths', () => {
 
   for (const paper of [58, 80] as const) {
     it(`${paper} mm: every preview line fits and every printed text line appears in the preview`, () => {
-      for (const doc of [layoutSaleReceipt(sale, { paper }), layoutRefundReceipt(refund, { paper })]) {
+      for (const doc of [layoutSaleReceipt(sale, { paper }), layoutRefundReceipt(refund, { paper }), layoutRefundReceipt(refundWithIncentives, { paper }), layoutRedemptionReceipt(redemption, { paper }), layoutDrawerReport(drawerWithIncentives, { paper })]) {
         const preview = renderPreview(doc);
         for (const line of preview) expect(displayWidth(line), line).to.be.at.most(PAPER[paper].columns);
         const printed = readReceipt(renderEscPos(doc)).lines.filter((l) => l.width === 1 && l.text.trim() !== '');

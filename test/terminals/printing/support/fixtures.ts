@@ -1,6 +1,6 @@
 // Receipt models the printing tests share: Chinese product names, amounts that need grouping, every
 // reject reason, both payment methods.
-import type { BagLabel, DrawerReport, RefundReceipt, SaleReceipt } from '../../../../terminals/printing/models.js';
+import type { BagLabel, DrawerReport, RedemptionReceipt, RefundReceipt, SaleReceipt } from '../../../../terminals/printing/models.js';
 import { bagQrPayload, refundQrPayload, saleQrPayload } from '../../../../terminals/printing/models.js';
 
 export const sale: SaleReceipt = {
@@ -66,4 +66,50 @@ export const drawer: DrawerReport = {
   containersRejected: 12,
   printedAt: '2025-05-12T10:30:00Z',
   clerkName: '王*',
+};
+
+/** Issue 17: a refund with a deposit, a buy-back with points, points only and a capped item; balance known. */
+export const refundWithIncentives: RefundReceipt = {
+  shopName: '青神县瑞丰农资店',
+  refundNumber: 'HS20260610-C0DE-0003',
+  returnedAt: '2026-06-10T03:00:00Z',
+  returnerMaskedName: '李*',
+  returnerMaskedPhone: '+86 174****0701',
+  accepted: [
+    { productName: '草甘膦异丙胺盐 41% 水剂', packSizeLabel: '200 mL', quantity: 5, refundFen: 290, incentive: { kind: 'buyback_points', buybackFen: 90, pointsMilli: 600, reason: null } },
+    { productName: '草甘膦异丙胺盐 41% 水剂', packSizeLabel: '200 mL', quantity: 1, refundFen: 100, incentive: { kind: 'deposit', buybackFen: 0, pointsMilli: 0, reason: null } },
+    { productName: '吡虫啉 10% 可湿性粉剂 袋装', quantity: 4, refundFen: 0, incentive: { kind: 'points', buybackFen: 0, pointsMilli: 2000, reason: null } },
+    { productName: '百菌清 75% 可湿性粉剂 1 kg', quantity: 2, refundFen: 0, incentive: { kind: 'none', buybackFen: 0, pointsMilli: 0, reason: 'fund_empty' } },
+    { productName: 'Mancozeb 80% WP 1kg', quantity: 1, refundFen: 0, incentive: { kind: 'points', buybackFen: 0, pointsMilli: 150, reason: 'household_cap' } },
+  ],
+  rejected: [{ productName: '草甘膦异丙胺盐 41% 水剂', quantity: 1, reason: 'not_rinsed' }],
+  refundedFen: 390,
+  payment: { method: 'cash' },
+  qrPayload: refundQrPayload('HS20260610-C0DE-0003'),
+  buybackFen: 90,
+  pointsEarnedMilli: 2750,
+  pointsBalanceMilli: 12_750,
+  incentivesEstimated: false,
+};
+
+export const redemption: RedemptionReceipt = {
+  shopName: '青神县瑞丰农资店',
+  receiptNo: 'DH20260610-C0DE-0001',
+  redemptionNo: '1042',
+  redeemedAt: '2026-06-10T03:30:00Z',
+  farmerMaskedName: '李*',
+  farmerMaskedPhone: '+86 174****0701',
+  goods: '洗衣粉 2 袋（立白 1.5 kg）和一副劳保手套',
+  goodsValueFen: 3550,
+  pointsMilli: 10_500,
+  balanceAfterMilli: 2250,
+};
+
+export const drawerWithIncentives: DrawerReport = {
+  ...drawer,
+  buybackPaidFen: 12_330,
+  pointsEarnedMilli: 123_400,
+  pointsRedeemedMilli: 10_500,
+  redemptionsCount: 3,
+  redeemedGoodsValueFen: 3550,
 };
