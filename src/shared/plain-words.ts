@@ -147,6 +147,11 @@ const TERMINAL: Record<string, PlainWords> = {
   RETURN_NOT_FOUND: { zh: '本终端没有这张回收单。请重新选择。', en: 'This terminal has no such return. Choose again.' },
   CONTAINER_TYPE_NOT_FOUND: { zh: '目录里没有这种包装类型。请联网同步后再试。', en: 'This container type is not in the catalogue. Sync, then try again.' },
   UNASSIGNED_CONTAINERS: { zh: '计数机数到的包装还没选商品。请在“按商品计数”里选择商品。', en: 'Counted containers have no product yet. Choose it under “Count by product”.' },
+  POINTS_NEED_SERVER: { zh: '积分只能在连上县服务器时兑换：余额只有县服务器知道。请联网后再兑换，今天可以先登记农户要的物品。', en: 'Points can only be redeemed when the terminal reaches the county server: only the server knows the balance. Redeem once the line is back.' },
+  POINTS_FARMER_UNKNOWN: { zh: '没有这个手机号的农户，还没有积分。请核对手机号。', en: 'No farmer has this phone number, so there are no points yet. Check the number.' },
+  POINTS_FARMER_NOT_SYNCED: { zh: '这位农户刚在本店登记，还没同步到县服务器。请点“立即同步”，稍后再查积分。', en: 'This farmer was just registered here and is not at the county server yet. Press “Sync now”, then look up the points again.' },
+  REDEMPTION_UNFINISHED: { zh: '这个手机号上次的积分兑换没有收到县服务器的回复。请先按原样再确认那一笔（不会重复扣分），再办新的。', en: 'The last redemption for this phone got no answer from the county server. Confirm it again as it was first (points are never taken twice), then start a new one.' },
+  RECORD_NOT_FOUND: { zh: '本终端没有这条记录。请刷新后再试。', en: 'This terminal has no such record. Reload and try again.' },
   NO_PAYABLE_REFUNDS: { zh: '这个手机号没有县里已批准、可在本店领取的退款。', en: 'This phone has no county-approved refund to collect here.' },
   HTTP_ERROR: { zh: '出了点问题，没有完成。请再试一次；仍不行请联系技术支持。', en: 'Something went wrong and nothing was done. Try again; if it persists, call support.' },
 };

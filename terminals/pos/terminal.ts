@@ -15,6 +15,7 @@ import { SyncWorker, type ResendCounts } from './sync-worker.js';
 import { startUiServer, type UiServer } from './ui-server.js';
 import { BagDesk } from './bags.js';
 import { HeldPayoutDesk } from './held-payouts.js';
+import { PointsDesk } from './points-desk.js';
 import { DeviceBridge } from './device-bridge.js';
 import { DeviceService } from '../hid/service.js';
 import { loadServiceConfig } from '../hid/device-config.js';
@@ -35,6 +36,7 @@ export interface RunningTerminal {
   counter: Counter;
   bags: BagDesk;
   heldPayouts: HeldPayoutDesk;
+  points: PointsDesk;
   /** The device service events come from (in process; also what POST /replay plays into). */
   devices: DeviceService;
   bridge: DeviceBridge;
@@ -53,6 +55,11 @@ export interface StartOptions {
   devices?: DeviceService;
   /** Counting-machine lane -> product id, for containers counted without a code (wins over config.laneProducts). */
   laneProducts?: Record<number, string>;
+  /**
+   * How long a return waits, online, for the county server's answer before its receipt prints with the
+   * terminal's own incentive estimate (issue 17; default 4000 ms; 0: never wait).
+   */
+  answerWaitMs?: number;
 }
 
 export async function startTerminal(config: TerminalConfig, opts: StartOptions = {}): Promise<RunningTerminal> {
@@ -152,6 +159,21 @@ export async function startTerminal(config: TerminalConfig, opts: StartOptions =
 
   const heldPayouts = await HeldPayoutDesk.open(config.dataDir, counter, () => client, printer, config.paper, now);
   counter.heldPaidOn = (day) => heldPayouts.paidOn(day);
+  const points = await PointsDesk.open(config.dataDir, counter, journal, () => client, printer, config.paper, now);
+  counter.pointsRedeemedOn = (day) => points.redeemedOn(day);
+  // Online, a return waits a moment for the server's answer (its incentives, points and balance) before printing.
+  const answerWaitMs = opts.answerWaitMs ?? 4000;
+  counter.awaitAnswer = async (id) => {
+    if (!client || answerWaitMs <= 0 || worker.view().online === false) return null;
+    worker.kick();
+    const until = Date.now() + answerWaitMs;
+    for (;;) {
+      const e = journal.get(id);
+      if (e && (e.state === 'synced' || e.state === 'refused')) return e;
+      if (Date.now() >= until || worker.view().online === false) return null;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
   // A receipt from another shop of the county: the server finds the sale by its printed number.
   counter.remoteSaleByReceipt = async (no) => {
     if (!client || !state) throw new Error('not enrolled');
@@ -173,7 +195,7 @@ export async function startTerminal(config: TerminalConfig, opts: StartOptions =
   let ui: UiServer;
   try {
     ui = await startUiServer({
-      port: config.uiPort, journal, counter, bags, heldPayouts, devices, bridge, replayToken: config.hidReplayToken, worker, printer,
+      port: config.uiPort, journal, counter, bags, heldPayouts, points, devices, bridge, replayToken: config.hidReplayToken, worker, printer,
       state: () => state, reference: () => reference, enrol, serverUrl: () => state?.serverUrl ?? config.serverUrl,
     });
   } catch (err) {
@@ -187,7 +209,7 @@ export async function startTerminal(config: TerminalConfig, opts: StartOptions =
   if (opts.autoSync !== false) worker.start();
 
   return {
-    url: ui.url, config, journal, worker, counter, bags, heldPayouts, devices, bridge, printer,
+    url: ui.url, config, journal, worker, counter, bags, heldPayouts, points, devices, bridge, printer,
     state: () => state,
     reference: () => reference,
     enrol,

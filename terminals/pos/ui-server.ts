@@ -18,6 +18,9 @@ import type { DeviceService } from '../hid/service.js';
 import { parseReplayFile } from '../hid/replay-file.js';
 import { PLAIN_WORDS } from '../../src/shared/plain-words.js';
 import type { HeldPayoutDesk, PayableItem } from './held-payouts.js';
+import type { PointsDesk } from './points-desk.js';
+import { Counter as CounterClass } from './counter.js';
+import { describeIncentive } from './incentive-estimate.js';
 
 const UI_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ui');
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml' };
@@ -28,6 +31,7 @@ export interface UiDeps {
   counter: Counter;
   bags: BagDesk;
   heldPayouts: HeldPayoutDesk;
+  points: PointsDesk;
   devices: DeviceService;
   bridge: DeviceBridge;
   /** When set, POST /replay needs `Authorization: Bearer <token>`. */
@@ -64,6 +68,20 @@ function entryView(e: JournalEntry) {
     // review), likely_counterfeit (absent from the product's registry of issued codes), refund_mismatch.
     flags: r?.flags ?? [], heldFen: r?.totalHeldFen ?? 0,
     syncedAt: e.syncedAt ?? null,
+    ...(e.record.kind === 'return' ? { incentives: incentivesView(e) } : {}),
+  };
+}
+
+/** A return's incentives item by item, in words: the server's once it answered, else the terminal's estimate. */
+function incentivesView(e: JournalEntry) {
+  const inc = CounterClass.returnIncentives(e);
+  const items = (e.record.local.items as Array<{ productName: string; quantity: number; inspection: string }> | undefined) ?? [];
+  return {
+    fromServer: inc.fromServer, totalBuybackFen: inc.totalBuybackFen, totalPointsMilli: inc.totalPointsMilli, pointsBalanceMilli: inc.pointsBalanceMilli ?? null,
+    items: items.map((it, i) => {
+      const x = inc.items[i];
+      return { productName: it.productName, quantity: it.quantity, inspection: it.inspection, incentive: x ?? null, zh: x ? describeIncentive(x, 'zh') : '', en: x ? describeIncentive(x, 'en') : '' };
+    }),
   };
 }
 
@@ -112,6 +130,13 @@ export async function startUiServer(d: UiDeps): Promise<UiServer> {
     if (method === 'GET' && p === '/local/plain-words') return PLAIN_WORDS;
     if (method === 'GET' && p === '/local/sale-receipt') return d.counter.findSale(url.searchParams.get('no') ?? '');
     if (method === 'GET' && p === '/local/held-payouts') return { items: d.heldPayouts.list().slice(0, 30) };
+    if (method === 'GET' && p === '/local/points') return d.points.balance(url.searchParams.get('phone') ?? '');
+    if (method === 'GET' && p === '/local/points/redemptions') return { items: d.points.list().slice(0, 30) };
+    if (method === 'GET' && p === '/local/record') {
+      const e = d.journal.get(url.searchParams.get('id') ?? '');
+      if (!e) throw new HttpError(404, 'RECORD_NOT_FOUND', 'No such record at this terminal', '本终端没有这条记录');
+      return entryView(e);
+    }
     if (method === 'GET' && p === '/local/reference') {
       const ref = d.reference();
       if (!ref) throw new HttpError(404, 'NO_REFERENCE_DATA', 'Nothing cached yet', '尚未下载参考数据');
@@ -175,6 +200,17 @@ export async function startUiServer(d: UiDeps): Promise<UiServer> {
       const r = done(await d.counter.return(req2));
       if (fromDevices) d.bridge.clearReturn();
       return r;
+    }
+    if (p === '/local/returns/estimate') {
+      // What each row gets, before the clerk confirms: the same pricing as the return (device rows first).
+      const req2 = { ...b, items: [...(b.deviceSession === true ? d.bridge.returnRequestItemsOrThrow() : []), ...(Array.isArray(b.items) ? b.items : [])] };
+      delete req2.deviceSession;
+      const est = d.counter.estimateReturn(req2);
+      return { ...est, items: est.items.map((it) => ({ ...it, zh: describeIncentive(it.incentive, 'zh'), en: describeIncentive(it.incentive, 'en') })), ratesCached: (d.reference()?.incentiveRates.length ?? 0) > 0 };
+    }
+    if (p === '/local/points/redeem') {
+      const r = await d.points.redeem({ phone: String(b.phone ?? ''), points: b.points, goods: b.goods, goodsValueFen: b.goodsValueFen });
+      return { ...r, confirmed: true };
     }
     if (p === '/local/devices/screen') {
       d.bridge.setScreen(b.screen as Screen);

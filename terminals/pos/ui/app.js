@@ -14,13 +14,13 @@ const T = {
     material: '材质', sealNo: '封条号', openBag: '开袋', noScale: '秤：无读数', scale: '秤', contents: '内容', bagChosen: '当前袋', bagScan: '装袋扫码', fromReturn: '从回收单', addFromReturn: '装入该回收单的包装',
     weightG: '重量（克，空则用秤读数）', sealBag: '封袋并打印袋签', printLabel: '重印袋签', pickupsTitle: '待签字的收运', signPickup: '交接签字', bagStates: { open: '未封口', sealed: '已封口' }, bagOpened: '已开袋', bagAdded: '已装袋', bagSealed: '已封袋', signed: '已签字（待同步）', offlinePickups: '离线：联网后显示待签字的收运', noPickups: '没有待签字的收运', device: '设备',
     day: '营业日', openingFloat: '备用金（元）', clerk: '收银员', confirmDayEnd: '打印并上报日结',
-    fig: { salesCount: '销售笔数', containersSold: '售出包装数', depositsTakenFen: '收取押金', returnsCount: '回收笔数', containersAccepted: '接收包装数', containersRejected: '拒收包装数', refundsPaidFen: '退还押金', refundsPaidCashFen: '其中现金', netCashExpectedFen: '钱箱应有现金' },
+    fig: { salesCount: '销售笔数', containersSold: '售出包装数', depositsTakenFen: '收取押金', returnsCount: '回收笔数', containersAccepted: '接收包装数', containersRejected: '拒收包装数', refundsPaidFen: '退还押金', refundsPaidCashFen: '其中现金', buybackPaidFen: '其中有偿回收', netCashExpectedFen: '钱箱应有现金', pointsEarnedMilli: '积分发放', pointsRedeemedMilli: '积分兑换', redemptionsCount: '兑换笔数' },
     refusedTitle: '服务器拒绝的记录', recentTitle: '最近记录', printTitle: '打印任务', time: '时间', kind: '类型', receipt: '单号', reason: '原因', amount: '金额', state: '状态',
     kinds: { sale: '销售', return: '退押', 'drawer-report': '日结', reversal: '冲正', 'bag-event': '收集袋' },
     states: { pending: '待同步', sending: '同步中', synced: '已同步', refused: '被拒绝', queued: '等待打印', printing: '打印中', printed: '已打印', failed: '打印失败', handwritten: '已给手写收据' },
     flags: { refund_held: '未售出的码：退款待县里审核', likely_counterfeit: '疑似假码（不在发码清单中）', refund_mismatch: '实付与应退不符' },
     reprint: '重印', retry: '重试', confirmed: '已确认（已保存在本机）', saleDone: '销售已确认，单号', returnDone: '退款已确认，应付', dayDone: '日结已保存', newFarmer: '新农户，请填写姓名', known: '农户',
-    keys: 'F1 销售 · F2 回收 · F3 收集袋 · F4 日结 · F5 记录 · F6 审核退款 · Ctrl+Enter 确认 · Esc 清空 · Delete 删除所在行', noLines: '请先扫码添加商品', stoppedPrefix: '终端已停止同步：',
+    keys: 'F1 销售 · F2 回收 · F3 收集袋 · F4 日结 · F5 记录 · F6 审核退款 · F7 积分兑换 · Ctrl+Enter 确认 · Esc 清空 · Delete 删除所在行', noLines: '请先扫码添加商品', stoppedPrefix: '终端已停止同步：',
     tabHeld: '审核退款 F6', retryPrint: '重试打印', handwritten: '已给手写收据', printFailed: '小票没有打印出来：', handwrittenDone: '已记录：给了手写收据', printedNow: '小票已打印',
     printer: { ok: '打印机正常', off: '打印机未连接', unknown: '打印机', none: '未配置打印机' },
     canComeBack: '可退回', addSaleItems: '把可退回的包装加入本次回收', close: '关闭', saleOpened: '已打开销售小票', saleNone: '这张小票的包装都已退回', codesLeft: '个追溯码', counted: '个按数量',
@@ -28,6 +28,12 @@ const T = {
     heldDone: '已支付审核退款', noneToPay: '这个手机号没有县里已批准、可在本店领取的退款。', heldPending: '上次未完成，将用同一编号重发',
     materials: { HDPE: '高密度聚乙烯 HDPE', PET: '聚酯 PET', COEX: '共挤多层塑料 COEX', PP: '聚丙烯 PP', glass: '玻璃', aluminium: '铝', plastic_bag: '塑料袋', paper_bag: '纸袋', composite_bag: '复合袋' },
     scanOk: '已添加', removed: '已删除一行',
+    incentive: '奖励', pointsTotal: '积分合计', estimateNote: '回收款和积分为本机估算，以县服务器核定为准。', estimateOffline: '离线：回收款和积分为本机估算，联网后由县服务器核定。',
+    incServer: '县服务器已核定', incEstimate: '本机估算，县服务器确认后以其为准', pointsBalance: '积分余额', paidDiffers: '县服务器核定的金额与实付不同，已记录差额',
+    tabPoints: '积分兑换 F7', pointsHelp: '农户用积分兑换物品。输入或扫描农户手机号查积分余额，再填使用的积分、物品和物品价值，确认后打印兑换收据。积分只能兑换物品，不能兑换现金。',
+    pointsFind: '查询积分 Enter', pointsToUse: '使用积分', goods: '兑换物品', goodsValue: '物品价值（元）', pointsConfirm: '确认兑换 Ctrl+Enter',
+    pointsOffline: '离线：积分只能在连上县服务器时兑换。', pointsDone: '已兑换', balanceAfter: '兑换后余额', earned: '累计获得', redeemed: '已兑换', expired: '已过期', expiring: '年底将过期',
+    unfinished: '上次兑换没有收到回复，已填好原内容：请按原样再确认（不会重复扣分）', farmer: '农户', points: '积分',
   },
   en: {
     title: 'Container deposit till', online: 'Online', offline: 'Offline', unknown: 'Connecting…', waiting: 'to sync', lastSync: 'Last sync', never: 'never',
@@ -41,13 +47,13 @@ const T = {
     material: 'Material', sealNo: 'Seal no.', openBag: 'Open bag', noScale: 'Scale: no reading', scale: 'Scale', contents: 'Contents', bagChosen: 'Bag', bagScan: 'Scan into bag', fromReturn: 'From return', addFromReturn: 'Add that return\'s containers',
     weightG: 'Weight (g; empty = scale)', sealBag: 'Seal and print label', printLabel: 'Reprint label', pickupsTitle: 'Pickups awaiting your signature', signPickup: 'Sign hand-over', bagStates: { open: 'open', sealed: 'sealed' }, bagOpened: 'Bag opened', bagAdded: 'Added to bag', bagSealed: 'Bag sealed', signed: 'Signed (to sync)', offlinePickups: 'Offline: pickups show when online', noPickups: 'No pickups waiting', device: 'device',
     day: 'Business day', openingFloat: 'Opening float (yuan)', clerk: 'Clerk', confirmDayEnd: 'Print and send day end',
-    fig: { salesCount: 'Sales', containersSold: 'Containers sold', depositsTakenFen: 'Deposits taken', returnsCount: 'Returns', containersAccepted: 'Accepted', containersRejected: 'Rejected', refundsPaidFen: 'Refunds paid', refundsPaidCashFen: 'of which cash', netCashExpectedFen: 'Cash expected in drawer' },
+    fig: { salesCount: 'Sales', containersSold: 'Containers sold', depositsTakenFen: 'Deposits taken', returnsCount: 'Returns', containersAccepted: 'Accepted', containersRejected: 'Rejected', refundsPaidFen: 'Refunds paid', refundsPaidCashFen: 'of which cash', buybackPaidFen: 'of which buy-back', netCashExpectedFen: 'Cash expected in drawer', pointsEarnedMilli: 'Points earned', pointsRedeemedMilli: 'Points redeemed', redemptionsCount: 'Redemptions' },
     refusedTitle: 'Records the server refused', recentTitle: 'Recent records', printTitle: 'Print jobs', time: 'Time', kind: 'Kind', receipt: 'No.', reason: 'Reason', amount: 'Amount', state: 'State',
     kinds: { sale: 'Sale', return: 'Refund', 'drawer-report': 'Day end', reversal: 'Reversal', 'bag-event': 'Bag' },
     states: { pending: 'to sync', sending: 'sending', synced: 'synced', refused: 'refused', queued: 'waiting', printing: 'printing', printed: 'printed', failed: 'failed', handwritten: 'handwritten receipt given' },
     flags: { refund_held: 'Code nobody sold: refund held for the county\'s review', likely_counterfeit: 'Likely counterfeit (not on the issued-code list)', refund_mismatch: 'Paid differs from refund owed' },
     reprint: 'Reprint', retry: 'Retry', confirmed: 'Confirmed (saved on this PC)', saleDone: 'Sale confirmed, no.', returnDone: 'Refund confirmed, pay', dayDone: 'Day end saved', newFarmer: 'New farmer: enter the name', known: 'Farmer',
-    keys: 'F1 Sale · F2 Return · F3 Bags · F4 Day end · F5 Records · F6 Held refunds · Ctrl+Enter confirm · Esc clear · Delete removes the row', noLines: 'Scan a product first', stoppedPrefix: 'This terminal stopped syncing: ',
+    keys: 'F1 Sale · F2 Return · F3 Bags · F4 Day end · F5 Records · F6 Held refunds · F7 Points · Ctrl+Enter confirm · Esc clear · Delete removes the row', noLines: 'Scan a product first', stoppedPrefix: 'This terminal stopped syncing: ',
     tabHeld: 'Held refunds F6', retryPrint: 'Retry printing', handwritten: 'Gave a handwritten receipt', printFailed: 'The receipt did not print: ', handwrittenDone: 'Recorded: a handwritten receipt was given', printedNow: 'Receipt printed',
     printer: { ok: 'Printer ready', off: 'Printer not reachable', unknown: 'Printer', none: 'No printer set up' },
     canComeBack: 'Can come back', addSaleItems: 'Add what can come back to this return', close: 'Close', saleOpened: 'Opened sale receipt', saleNone: 'Everything on this receipt has come back', codesLeft: 'trace codes', counted: 'counted',
@@ -55,12 +61,20 @@ const T = {
     heldDone: 'Approved refunds paid', noneToPay: 'This phone has no county-approved refund to collect here.', heldPending: 'unfinished last time: sent again with the same id',
     materials: { HDPE: 'HDPE plastic', PET: 'PET plastic', COEX: 'co-extruded plastic (COEX)', PP: 'PP plastic', glass: 'glass', aluminium: 'aluminium', plastic_bag: 'plastic bag', paper_bag: 'paper bag', composite_bag: 'composite bag' },
     scanOk: 'Added', removed: 'Row removed',
+    incentive: 'Incentive', pointsTotal: 'Points total', estimateNote: 'Buy-back and points are this terminal\'s estimate; the county server confirms them.', estimateOffline: 'Offline: buy-back and points are this terminal\'s estimate; the county server confirms them when the line is back.',
+    incServer: 'Confirmed by the county server', incEstimate: 'Terminal estimate — the county server confirms', pointsBalance: 'Points balance', paidDiffers: 'The county server\'s amount differs from what was paid; the difference is recorded',
+    tabPoints: 'Points F7', pointsHelp: 'Farmers redeem points for goods. Type or scan the farmer’s phone to see the balance, then the points, the goods and their value; confirm to print the redemption receipt. Points are for goods only, never cash.',
+    pointsFind: 'Look up Enter', pointsToUse: 'Points to use', goods: 'Goods', goodsValue: 'Goods value (yuan)', pointsConfirm: 'Redeem Ctrl+Enter',
+    pointsOffline: 'Offline: points can only be redeemed when the terminal reaches the county server.', pointsDone: 'Redeemed', balanceAfter: 'Balance after', earned: 'Earned', redeemed: 'Redeemed', expired: 'Expired', expiring: 'Expiring at year end',
+    unfinished: 'The last redemption got no answer; its content is filled in: confirm it again as it was (points are never taken twice)', farmer: 'Farmer', points: 'Points',
   },
 };
 let lang = localStorage.getItem('lang') || 'zh';
 const $ = (id) => document.getElementById(id);
 const t = (k) => T[lang][k] ?? k;
 const yuan = (fen) => (fen == null ? '—' : `¥${(fen / 100).toFixed(2)}`);
+/** Milli-points as a farmer reads them: 1500 → 1.5. */
+const pts = (milli) => (milli == null ? '—' : String(Math.round(milli) / 1000));
 const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 let status = null;
 let reference = null;
@@ -150,17 +164,18 @@ function show(name) {
   if (name === 'records') { loadRecords(); $('records').querySelector('button, [tabindex]')?.focus(); }
   if (name === 'bags') { loadBags(); $('bag-scan').focus(); }
   if (name === 'held') { $('held-phone').focus(); }
+  if (name === 'points') { renderPointsOffline(); $('pts-phone').focus(); }
   if (name === 'sale' || name === 'return' || name === 'bags') call('POST', '/local/devices/screen', { screen: name }).catch(() => undefined);
 }
 
-const RESULT = { sale: ['sale-msg', 'sale-result'], return: ['ret-msg', 'ret-result'], bags: ['bag-msg', 'bag-result'], dayend: ['de-msg', 'de-result'], held: ['held-msg', 'held-result'] };
+const RESULT = { sale: ['sale-msg', 'sale-result'], return: ['ret-msg', 'ret-result'], bags: ['bag-msg', 'bag-result'], dayend: ['de-msg', 'de-result'], held: ['held-msg', 'held-result'], points: ['pts-msg', 'pts-result'] };
 /** Hide the last confirmation and receipt preview of a screen (a new transaction starts). */
 function freshen(name) {
   const r = RESULT[name];
   if (!r) return;
   msg(r[0], '', true);
   $(r[1]).hidden = true;
-  if (name === 'return') $('ret-sale').hidden = true;
+  if (name === 'return') { $('ret-sale').hidden = true; $('ret-incentives').hidden = true; }
 }
 
 function renderStatus() {
@@ -186,6 +201,8 @@ function renderStatus() {
   $('printer').title = pr.code ? `${words(pr.code) || ''} (${pr.code})` : '';
   renderPrintFail();
   if (!$('enrol-server').value && status.serverUrl) $('enrol-server').value = status.serverUrl;
+  renderPointsOffline();
+  renderEstimateNote();
 }
 
 async function poll() {
@@ -350,17 +367,73 @@ function retAdd() {
   $('ret-qty').value = 1;
   renderReturn();
 }
+// The incentive of each row (issue 17): asked of the terminal whenever the return changes; the same
+// pricing the confirmation uses. Offline (or before the server answers) these are estimates.
+let retEstimate = null;
+let estimateSeq = 0;
+let estimateTimer = null;
+function returnBody() {
+  const withDevices = (dev.returnItems || []).length > 0 || dev.unassigned > 0;
+  const body = {
+    deviceSession: withDevices,
+    items: ret.items.map((it) => ({ ...(it.scan ? { scan: it.scan } : { productId: it.productId, quantity: it.quantity }), inspection: it.decision === 'accepted' ? 'accepted' : 'rejected', ...(it.decision === 'accepted' ? {} : { reasonCode: it.decision }) })),
+  };
+  if ($('ret-phone').value.trim()) body.returner = { phone: $('ret-phone').value.trim(), ...($('ret-name').value.trim() ? { name: $('ret-name').value.trim() } : {}) };
+  return body;
+}
+function scheduleEstimate() {
+  clearTimeout(estimateTimer);
+  const seq = ++estimateSeq;
+  if (!ret.items.length && !(dev.returnItems || []).length) { retEstimate = null; return; }
+  estimateTimer = setTimeout(async () => {
+    const body = returnBody();
+    const r = await call('POST', '/local/returns/estimate', body).catch(() => null);
+    if (seq !== estimateSeq) return; // a newer change asked again
+    retEstimate = r;
+    paintReturn();
+  }, 120);
+}
+/** The estimate of the row at position i of the request (device rows first), if it still fits the table. */
+function estimateAt(i) {
+  const n = (dev.returnItems || []).length + ret.items.length;
+  return retEstimate && retEstimate.items.length === n ? retEstimate.items[i] : null;
+}
+function incentiveCell(e) {
+  if (!e) return '<td class="inc"></td>';
+  const kind = e.incentive.kind;
+  return `<td class="inc inc-${esc(kind)}" data-kind="${esc(kind)}" data-reason="${esc(e.incentive.reason || '')}">${esc(lang === 'zh' ? e.zh : e.en)}</td>`;
+}
+function renderEstimateNote() {
+  const note = $('ret-estimate-note');
+  const any = retEstimate && (retEstimate.ratesCached || retEstimate.items.some((x) => x.incentive.kind !== 'deposit' && x.incentive.reason !== 'rejected'));
+  note.hidden = !any;
+  if (any) note.textContent = status && status.sync.online === false ? t('estimateOffline') : t('estimateNote');
+}
 function renderReturn() {
+  paintReturn();
+  scheduleEstimate();
+}
+function paintReturn() {
   const tb = $('ret-items').tBodies[0];
-  const devRows = (dev.returnItems || []).map((it) => `<tr class="device"><td>${esc(it.productName)}${it.unitCode ? ` <small>…${esc(it.unitCode.slice(-8))}</small>` : ''}</td><td>${it.quantity}</td><td>${t('accepted')} (${t('device')})</td><td class="num">${yuan(depositOf(it.productId) * it.quantity)}</td>
-    <td><button class="small devdel" data-k="${esc(it.key)}" aria-label="remove">✕</button></td></tr>`).join('');
+  const nDev = (dev.returnItems || []).length;
+  const devRows = (dev.returnItems || []).map((it, j) => { const e = estimateAt(j); return `<tr class="device"><td>${esc(it.productName)}${it.unitCode ? ` <small>…${esc(it.unitCode.slice(-8))}</small>` : ''}</td><td>${it.quantity}</td><td>${t('accepted')} (${t('device')})</td>${incentiveCell(e)}<td class="num">${yuan(e ? e.refundFen : depositOf(it.productId) * it.quantity)}</td>
+    <td><button class="small devdel" data-k="${esc(it.key)}" aria-label="remove">✕</button></td></tr>`; }).join('');
   const opts = (sel) => [`<option value="accepted"${sel === 'accepted' ? ' selected' : ''}>${t('accepted')}</option>`]
     .concat(Object.entries(t('reasons')).map(([k, v]) => `<option value="${k}"${sel === k ? ' selected' : ''}>${esc(v)}</option>`)).join('');
-  tb.innerHTML = ret.items.map((it, i) => `<tr data-i="${i}"><td>${esc(it.name)} <span class="pack">${esc(it.pack || '')}</span></td><td>${it.quantity}</td>
+  const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest('#ret-items tr[data-i]');
+  const focusAt = focused ? [Number(focused.dataset.i), document.activeElement.classList.contains('dec') ? 'select.dec' : 'button.del'] : null;
+  tb.innerHTML = ret.items.map((it, i) => { const e = estimateAt(nDev + i); return `<tr data-i="${i}"><td>${esc(it.name)} <span class="pack">${esc(it.pack || '')}</span></td><td>${it.quantity}</td>
     <td><select class="dec" data-i="${i}" aria-label="${t('inspection')}">${opts(it.decision)}</select></td>
-    <td class="num">${yuan(it.decision === 'accepted' ? (it.depositFen ?? 0) * it.quantity : 0)}</td>
-    <td><button class="small del" data-i="${i}" aria-label="remove">✕</button></td></tr>`).join('') + devRows;
-  $('ret-total').textContent = yuan(ret.items.reduce((s, it) => s + (it.decision === 'accepted' ? (it.depositFen ?? 0) * it.quantity : 0), 0) + (dev.returnItems || []).reduce((s, it) => s + depositOf(it.productId) * it.quantity, 0));
+    ${incentiveCell(e && it.decision === (e.inspection === 'accepted' ? 'accepted' : e.reasonCode) ? e : null)}
+    <td class="num">${yuan(it.decision === 'accepted' ? (e && e.inspection === 'accepted' ? e.refundFen : (it.depositFen ?? 0) * it.quantity) : 0)}</td>
+    <td><button class="small del" data-i="${i}" aria-label="remove">✕</button></td></tr>`; }).join('') + devRows;
+  // Repainting keeps the clerk where they were (an estimate arriving must not steal the focus).
+  if (focusAt) tb.querySelector(`tr[data-i="${focusAt[0]}"] ${focusAt[1]}`)?.focus();
+  const fresh = retEstimate && retEstimate.items.length === nDev + ret.items.length && ret.items.every((it, i) => (it.decision === 'accepted') === (retEstimate.items[nDev + i].inspection === 'accepted'));
+  $('ret-total').textContent = yuan(fresh ? retEstimate.refundFen : ret.items.reduce((s, it) => s + (it.decision === 'accepted' ? (it.depositFen ?? 0) * it.quantity : 0), 0) + (dev.returnItems || []).reduce((s, it) => s + depositOf(it.productId) * it.quantity, 0));
+  $('ret-points-row').hidden = !(fresh && retEstimate.pointsMilli > 0);
+  $('ret-points').textContent = fresh ? pts(retEstimate.pointsMilli) : '0';
+  renderEstimateNote();
   for (const el of tb.querySelectorAll('button.devdel')) el.onclick = () => call('POST', '/local/devices/remove', { key: el.dataset.k }).then((v) => { dev = v; renderReturn(); });
   for (const el of tb.querySelectorAll('select.dec')) el.onchange = () => { ret.items[el.dataset.i].decision = el.value; renderReturn(); };
   for (const el of tb.querySelectorAll('button.del')) el.onclick = () => removeReturnRow(Number(el.dataset.i));
@@ -386,12 +459,7 @@ async function confirmReturn() {
   await scans;
   const withDevices = (dev.returnItems || []).length > 0 || dev.unassigned > 0;
   if (!ret.items.length && !withDevices) return msg('ret-msg', t('noLines'), false);
-  const body = {
-    deviceSession: withDevices,
-    items: ret.items.map((it) => ({ ...(it.scan ? { scan: it.scan } : { productId: it.productId, quantity: it.quantity }), inspection: it.decision === 'accepted' ? 'accepted' : 'rejected', ...(it.decision === 'accepted' ? {} : { reasonCode: it.decision }) })),
-    payment: $('ret-pay').value === 'mobile' ? { method: 'mobile', reference: $('ret-payref').value.trim() } : { method: 'cash' },
-  };
-  if ($('ret-phone').value.trim()) body.returner = { phone: $('ret-phone').value.trim(), ...($('ret-name').value.trim() ? { name: $('ret-name').value.trim() } : {}) };
+  const body = { ...returnBody(), payment: $('ret-pay').value === 'mobile' ? { method: 'mobile', reference: $('ret-payref').value.trim() } : { method: 'cash' } };
   try {
     const r = await call('POST', '/local/returns', body);
     msg('ret-msg', `${t('returnDone')} ${yuan(r.local.refundPaidFen)} · ${r.record.receiptNo} · ${t('confirmed')}`, true);
@@ -399,12 +467,39 @@ async function confirmReturn() {
     $('ret-result').textContent = r.preview.join('\n');
     watchPrint(r.printJobId);
     $('ret-sale').hidden = true; openedSale = null;
+    showIncentives(r.record);
     clearReturn(true);
     poll();
   } catch (e) { fail('ret-msg', e); }
 }
+// After the confirmation: what each item got and why — the server's answer once it has it, else the estimate.
+let incentiveWatch = null;
+function showIncentives(rec) {
+  clearTimeout(incentiveWatch);
+  const inc = rec && rec.incentives;
+  const box = $('ret-incentives');
+  if (!inc || !inc.items.some((x) => x.incentive && (x.incentive.kind !== 'deposit' || x.incentive.reason) && x.inspection === 'accepted')) { box.hidden = true; return; }
+  box.hidden = false;
+  box.dataset.source = inc.fromServer ? 'server' : 'estimate';
+  $('ret-incentives-title').textContent = `${rec.receiptNo} · ${inc.fromServer ? t('incServer') : (status && status.sync.online === false ? t('estimateOffline') : t('incEstimate'))}`;
+  const rows = inc.items.filter((x) => x.inspection === 'accepted').map((x) => `<tr><td>${esc(x.productName)} × ${x.quantity}</td><td class="inc inc-${esc(x.incentive ? x.incentive.kind : '')}">${esc(lang === 'zh' ? x.zh : x.en)}</td></tr>`);
+  rows.push(`<tr><th>${esc(t('pointsTotal'))}</th><td id="ret-inc-points">${pts(inc.totalPointsMilli)}</td></tr>`);
+  if (inc.fromServer && inc.pointsBalanceMilli != null) rows.push(`<tr><th>${esc(t('pointsBalance'))}</th><td id="ret-inc-balance">${pts(inc.pointsBalanceMilli)}</td></tr>`);
+  if (inc.fromServer && rec.serverAmountFen != null && rec.serverAmountFen !== rec.amountFen) rows.push(`<tr><td colspan="2" class="err">${esc(t('paidDiffers'))}: ${yuan(rec.amountFen)} ≠ ${yuan(rec.serverAmountFen)}</td></tr>`);
+  box.querySelector('tbody').innerHTML = rows.join('');
+  // Not answered yet: look again until the server has it (the screen may have moved on: then stop).
+  if (!inc.fromServer && rec.state !== 'refused') {
+    incentiveWatch = setTimeout(async () => {
+      if (tab !== 'return' || box.hidden) return;
+      const again = await call('GET', `/local/record?id=${encodeURIComponent(rec.id)}`).catch(() => null);
+      if (again && !box.hidden) showIncentives(again);
+    }, 1500);
+  }
+}
 function clearReturn(keepMsg) {
   ret.items = [];
+  retEstimate = null;
+  if (!keepMsg) $('ret-incentives').hidden = true;
   if (!keepMsg) call('POST', '/local/devices/clear', { what: 'return' }).then((v) => { dev = v; renderReturn(); }).catch(() => undefined);
   for (const id of ['ret-phone', 'ret-name', 'ret-scan', 'ret-payref']) $(id).value = '';
   $('ret-farmer').textContent = '';
@@ -421,7 +516,7 @@ async function loadDrawer() {
   const f = await call('GET', `/local/drawer?${q}`).catch(() => null);
   if (!f) return;
   if (!$('de-day').value) $('de-day').value = f.businessDay;
-  $('de-figures').tBodies[0].innerHTML = Object.entries(t('fig')).map(([k, label]) => `<tr><th>${esc(label)}</th><td class="num">${k.endsWith('Fen') ? yuan(f[k]) : f[k]}</td></tr>`).join('');
+  $('de-figures').tBodies[0].innerHTML = Object.entries(t('fig')).filter(([k]) => f[k] !== undefined).map(([k, label]) => `<tr data-fig="${k}"><th>${esc(label)}</th><td class="num">${k.endsWith('Fen') ? yuan(f[k]) : k.endsWith('Milli') ? pts(f[k]) : f[k]}</td></tr>`).join('');
 }
 async function confirmDayEnd() {
   try {
@@ -586,6 +681,67 @@ async function payHeld() {
 $('held-find').onclick = findHeld;
 $('held-pay').onclick = payHeld;
 
+// --- points for goods (issue 17; needs the county server) ---
+let pointsFor = null; // the phone whose balance is shown
+function renderPointsOffline() {
+  const off = !!(status && status.sync.online === false);
+  $('pts-offline').hidden = !off;
+  if (off) $('pts-offline').innerHTML = plain('POINTS_NEED_SERVER', t('pointsOffline'));
+}
+function showBalance(r) {
+  const p = r.points;
+  const rows = [[t('farmer'), `${r.name} ${r.phoneMasked}`], [t('pointsBalance'), pts(p.balanceMilli)], [t('earned'), pts(p.earnedMilli)], [t('redeemed'), pts(p.redeemedMilli)]];
+  if (p.expiringNext && p.expiringNext.milli > 0) rows.push([`${t('expiring')} ${p.expiringNext.atEndOf}`, pts(p.expiringNext.milli)]);
+  $('pts-balance').tBodies[0].innerHTML = rows.map(([k, v], i) => `<tr><th>${esc(k)}</th><td class="num"${i === 1 ? ' id="pts-balance-now"' : ''}>${esc(v)}</td></tr>`).join('');
+  $('pts-balance').hidden = false;
+}
+async function findPoints() {
+  freshen('points');
+  const phone = $('pts-phone').value.trim();
+  if (!phone) return;
+  $('pts-balance').hidden = true; $('pts-unfinished').hidden = true; pointsFor = null;
+  try {
+    const r = await call('GET', `/local/points?phone=${encodeURIComponent(phone)}`);
+    pointsFor = phone;
+    showBalance(r);
+    if (r.unfinished) {
+      // The last redemption of this phone got no answer: the same content goes again under the same id.
+      $('pts-points').value = String(r.unfinished.pointsMilli / 1000);
+      $('pts-goods').value = r.unfinished.goods;
+      $('pts-value').value = (r.unfinished.goodsValueFen / 100).toFixed(2);
+      $('pts-unfinished').hidden = false;
+      $('pts-unfinished').textContent = t('unfinished');
+      focusIfStill('pts-phone', 'pts-confirm');
+      return;
+    }
+    focusIfStill('pts-phone', 'pts-points');
+  } catch (e) { fail('pts-msg', e); $('pts-phone').select(); }
+}
+let redeeming = false;
+async function redeemPoints() {
+  if (redeeming) return;
+  const phone = $('pts-phone').value.trim();
+  if (!phone) { $('pts-phone').focus(); return; }
+  const value = Math.round((parseFloat($('pts-value').value) || 0) * 100);
+  redeeming = true;
+  try {
+    const r = await call('POST', '/local/points/redeem', { phone, points: $('pts-points').value.trim(), goods: $('pts-goods').value.trim(), goodsValueFen: value });
+    const red = r.redemption;
+    msg('pts-msg', `${t('pointsDone')} ${pts(red.pointsMilli)} · ${red.goods} · ${t('balanceAfter')} ${pts(red.balanceAfterMilli)} · ${red.receiptNo}`, true);
+    $('pts-result').hidden = false;
+    $('pts-result').textContent = r.preview.join('\n');
+    watchPrint(r.printJobId);
+    if ($('pts-balance-now')) $('pts-balance-now').textContent = pts(red.balanceAfterMilli);
+    for (const id of ['pts-points', 'pts-goods', 'pts-value']) $(id).value = '';
+    $('pts-unfinished').hidden = true;
+    $('pts-phone').value = '';
+    $('pts-phone').focus();
+    poll();
+  } catch (e) { fail('pts-msg', e); } finally { redeeming = false; }
+}
+$('pts-find').onclick = findPoints;
+$('pts-confirm').onclick = redeemPoints;
+
 // --- wiring ---
 function onEnter(id, fn) { $(id).addEventListener('keydown', (e) => { if (e.key === 'Enter' && !e.ctrlKey) { e.preventDefault(); fn(); } }); }
 // The lookup answers later than the clerk may type: move focus only if the clerk is still on the
@@ -604,12 +760,17 @@ function queueScan(inputId, fn) {
 }
 onEnter('sale-scan', () => queueScan('sale-scan', saleScan));
 onEnter('sale-qty', () => $('sale-scan').focus());
-onEnter('ret-phone', async () => { const f = await lookupFarmer('ret-phone', 'ret-name', 'ret-farmer'); focusIfStill('ret-phone', f ? 'ret-scan' : 'ret-name'); });
+onEnter('ret-phone', async () => { const f = await lookupFarmer('ret-phone', 'ret-name', 'ret-farmer'); focusIfStill('ret-phone', f ? 'ret-scan' : 'ret-name'); scheduleEstimate(); });
 onEnter('ret-name', () => $('ret-scan').focus());
 onEnter('ret-scan', () => queueScan('ret-scan', retScan));
 onEnter('ret-qty', retAdd);
 onEnter('enrol-code', () => $('enrol-go').click());
 onEnter('held-phone', findHeld);
+onEnter('pts-phone', findPoints);
+onEnter('pts-points', () => $('pts-goods').focus());
+onEnter('pts-goods', () => $('pts-value').focus());
+onEnter('pts-value', () => $('pts-confirm').focus());
+$('ret-phone').addEventListener('change', scheduleEstimate);
 onEnter('de-float', () => $('de-clerk').focus());
 onEnter('de-clerk', () => $('de-confirm').focus());
 $('ret-add').onclick = retAdd;
@@ -633,11 +794,11 @@ $('enrol-go').onclick = async () => {
 };
 for (const b of document.querySelectorAll('[data-tab]')) b.onclick = () => show(b.dataset.tab);
 document.addEventListener('keydown', (e) => {
-  const keys = { F1: 'sale', F2: 'return', F3: 'bags', F4: 'dayend', F5: 'records', F6: 'held' };
+  const keys = { F1: 'sale', F2: 'return', F3: 'bags', F4: 'dayend', F5: 'records', F6: 'held', F7: 'points' };
   if (keys[e.key]) { e.preventDefault(); show(keys[e.key]); return; }
   if (e.key === 'Enter' && e.ctrlKey) {
     e.preventDefault();
-    if (tab === 'sale') confirmSale(); else if (tab === 'return') confirmReturn(); else if (tab === 'dayend') confirmDayEnd(); else if (tab === 'bags') $('bag-seal-go').click(); else if (tab === 'held') payHeld();
+    if (tab === 'sale') confirmSale(); else if (tab === 'return') confirmReturn(); else if (tab === 'dayend') confirmDayEnd(); else if (tab === 'bags') $('bag-seal-go').click(); else if (tab === 'held') payHeld(); else if (tab === 'points') redeemPoints();
   }
   if (e.key === 'Escape') { if (tab === 'sale') clearSale(false); else if (tab === 'return') clearReturn(false); }
 });
