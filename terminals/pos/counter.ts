@@ -613,7 +613,13 @@ export class Counter {
       payload: { shopId: who.shopId, businessDay, ...figures, ...(opening ? { openingFloatFen } : {}), ...(clerk ? { clerkName: clerk } : {}) },
       local: { receiptNo, reportDay: businessDay, figures: f },
     };
-    const report: DrawerReport = { shopName: who.shopName, day: businessDay, ...figures, ...(opening ? { openingFloatFen } : {}), printedAt: rec.eventTime, ...(clerk ? { clerkName: clerk } : {}) };
+    // The paper shows the incentive lines where the county has incentives (or some were paid or given here).
+    const { buybackPaidFen, pointsEarnedMilli, pointsRedeemedMilli, redemptionsCount, redeemedGoodsValueFen, ...cash } = figures;
+    const incentives = rates(ref) || buybackPaidFen > 0 || pointsEarnedMilli > 0 || pointsRedeemedMilli > 0;
+    const report: DrawerReport = {
+      shopName: who.shopName, day: businessDay, ...cash, ...(incentives ? { buybackPaidFen, pointsEarnedMilli, pointsRedeemedMilli, redemptionsCount, redeemedGoodsValueFen } : {}),
+      ...(opening ? { openingFloatFen } : {}), printedAt: rec.eventTime, ...(clerk ? { clerkName: clerk } : {}),
+    };
     return this.commit(rec, { kind: 'drawer_report', title: `日结 ${businessDay}`, doc: layoutDrawerReport(report, { paper: this.paper, timeZone: ref.timeZone }) });
   }
 }

@@ -218,6 +218,10 @@ describe('incentives at the counter: a return offline, journaled and paid', func
     expect((r.entry.record.payload.items as Array<{ refundPaidFen: number }>)[0]!.refundPaidFen).to.equal(300);
     expect(r.entry.record.local.buybackPaidFen).to.equal(0);
     expect(r.preview.join('\n')).to.not.contain('积分');
+    // The day end of a county without incentives prints as before; the server still gets the zeros.
+    const report = await counter.drawerReport({});
+    expect(report.preview.join('\n')).to.not.contain('积分').and.to.not.contain('有偿回收');
+    expect(report.entry.record.payload).to.include({ buybackPaidFen: 0, pointsEarnedMilli: 0, refundsPaidFen: 300 });
   });
 
   it('the returner\'s own deposits first, then the county\'s buy-back and points; the cash paid includes the buy-back', async () => {
