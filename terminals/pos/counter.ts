@@ -326,8 +326,11 @@ export class Counter {
   static returnIncentives(e: JournalEntry): { items: Array<ItemIncentive | null>; fromServer: boolean; totalBuybackFen: number; totalPointsMilli: number; pointsBalanceMilli: number | null | undefined } {
     const local = (e.record.local.items as Array<{ incentive?: ItemIncentive }> | undefined) ?? [];
     const r = e.state === 'synced' ? (e.result as { items?: Array<{ itemNo?: number; incentive?: unknown }>; totalBuybackFen?: number; totalPointsMilli?: number; pointsBalanceMilli?: number | null } | undefined) : undefined;
-    const server = r?.items?.map((it) => readIncentive(it.incentive));
-    if (r && server && server.length === local.length && server.every((x) => x !== null)) {
+    // A server of issue 17 answers the return-level totals (pinned); an item without an incentive of its own
+    // (a rejected one, if the server leaves it out) reads as nothing due because it was not accepted.
+    const answered = r && typeof r.totalPointsMilli === 'number' && Array.isArray(r.items) && r.items.length === local.length;
+    const server = answered ? r.items!.map((it, i) => readIncentive(it.incentive) ?? ((local[i] as { inspection?: string }).inspection === 'accepted' ? null : { kind: 'none' as const, buybackFen: 0, pointsMilli: 0, reason: 'rejected' as const })) : null;
+    if (r && server && server.every((x) => x !== null)) {
       return {
         items: server, fromServer: true,
         totalBuybackFen: typeof r.totalBuybackFen === 'number' ? r.totalBuybackFen : server.reduce((n, x) => n + x!.buybackFen, 0),
