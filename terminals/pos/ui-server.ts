@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PrintQueue } from '../printing/index.js';
-import { CounterError, type Counter } from './counter.js';
+import { Counter, CounterError } from './counter.js';
 import type { Journal, JournalEntry } from './journal.js';
 import type { ReferenceCache } from './reference-cache.js';
 import { ServerRefusedError, OfflineError } from './server-client.js';
@@ -19,7 +19,6 @@ import { parseReplayFile } from '../hid/replay-file.js';
 import { PLAIN_WORDS } from '../../src/shared/plain-words.js';
 import type { HeldPayoutDesk, PayableItem } from './held-payouts.js';
 import type { PointsDesk } from './points-desk.js';
-import { Counter as CounterClass } from './counter.js';
 import { describeIncentive } from './incentive-estimate.js';
 
 const UI_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ui');
@@ -74,7 +73,7 @@ function entryView(e: JournalEntry) {
 
 /** A return's incentives item by item, in words: the server's once it answered, else the terminal's estimate. */
 function incentivesView(e: JournalEntry) {
-  const inc = CounterClass.returnIncentives(e);
+  const inc = Counter.returnIncentives(e);
   const items = (e.record.local.items as Array<{ productName: string; quantity: number; inspection: string }> | undefined) ?? [];
   return {
     fromServer: inc.fromServer, totalBuybackFen: inc.totalBuybackFen, totalPointsMilli: inc.totalPointsMilli, pointsBalanceMilli: inc.pointsBalanceMilli ?? null,
