@@ -55,41 +55,10 @@ export type PayoutAnswer = Answer<'/api/v1/counties/{countyId}/held-refund-payou
 /** A payout an older terminal started through the deprecated alias (countyId in the body). */
 export type LegacyPayoutRequest = Body<'/api/v1/held-refund-payouts', 'post'>;
 
-/** Points of a farmer (issue 17, GET …/farmers/{farmerId}/points; pinned contract). */
-export interface FarmerPointsAnswer {
-  balanceMilli: number;
-  earnedMilli: number;
-  redeemedMilli: number;
-  expiredMilli: number;
-  expiringNext: { atEndOf: string; milli: number } | null;
-  transfers?: unknown[];
-}
-
-/** Goods for points at the counter (issue 17, POST …/points-redemptions; pinned contract). */
-export interface RedemptionRequest {
-  id: string;
-  shopId: string;
-  phone: string;
-  points: number;
-  goods: string;
-  goodsValueFen: number;
-  eventTime: string;
-}
-
-export interface RedemptionAnswer {
-  redemptionId: string;
-  redemptionNo: string | number;
-  countyId: string;
-  shopId: string;
-  farmer: { farmerId: string; name: string; phoneMasked: string };
-  pointsMilli: number;
-  goods: string;
-  goodsValueFen: number;
-  balanceAfterMilli: number;
-  eventTime: string;
-  recordedAt: string;
-  businessDay: string;
-}
+/** Points of a farmer and goods for points (issue 17). */
+export type FarmerPointsAnswer = Answer<'/api/v1/counties/{countyId}/farmers/{farmerId}/points', 'get'>;
+export type RedemptionRequest = Body<'/api/v1/counties/{countyId}/points-redemptions', 'post'>;
+export type RedemptionAnswer = Answer<'/api/v1/counties/{countyId}/points-redemptions', 'post', 201>;
 
 interface ErrorBody {
   code: string;
@@ -171,31 +140,14 @@ export class ServerClient {
     return this.settle('payable', () => this.api.POST('/api/v1/counties/{countyId}/held-refunds/payable', { params: { path: { countyId } }, body }));
   }
 
-  /**
-   * The points routes of issue 17 are pinned in the incentive spec but not yet in the server's OpenAPI
-   * document this file is typed by; they go through the same credential, deadline and error
-   * classification. Once the document has them, these two become typed calls like the others.
-   */
-  private untyped<T>(label: string, method: 'GET' | 'POST', pathname: string, body?: unknown): Promise<T> {
-    return this.settle<T>(label, async () => {
-      const headers = new Headers({ accept: 'application/json' });
-      if (body !== undefined) headers.set('content-type', 'application/json');
-      if (this.credential) headers.set('authorization', `Bearer ${this.credential}`);
-      const response = await fetch(`${this.serverUrl.replace(/\/$/, '')}${pathname}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(this.timeoutMs) });
-      const text = await response.text();
-      const json = text ? JSON.parse(text) as unknown : undefined;
-      return response.ok ? { data: json as T, response } : { error: json, response };
-    });
-  }
-
   /** A farmer's points balance (issue 17). */
   farmerPoints(countyId: string, farmerId: string): Promise<FarmerPointsAnswer> {
-    return this.untyped('points', 'GET', `/api/v1/counties/${encodeURIComponent(countyId)}/farmers/${encodeURIComponent(farmerId)}/points`);
+    return this.settle('points', () => this.api.GET('/api/v1/counties/{countyId}/farmers/{farmerId}/points', { params: { path: { countyId, farmerId } } }));
   }
 
   /** Goods for points; idempotent by the body's id (the same id answers the stored redemption). */
   redeemPoints(countyId: string, body: RedemptionRequest): Promise<RedemptionAnswer> {
-    return this.untyped('redemption', 'POST', `/api/v1/counties/${encodeURIComponent(countyId)}/points-redemptions`, body);
+    return this.settle('redemption', () => this.api.POST('/api/v1/counties/{countyId}/points-redemptions', { params: { path: { countyId } }, body }));
   }
 
   /** Pay one approved held refund at the counter; idempotent by the body's id. */

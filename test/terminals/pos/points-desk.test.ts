@@ -1,11 +1,10 @@
-// Points for goods at the counter (issue 17): online only, exactly once after a lost answer. The
-// county's points routes are pinned in the incentive spec (docs/incentives.md) and built on the server
-// in parallel; until they are on main this test talks to a loopback HTTP server that keeps the pinned
-// contract's rules it needs — an id answered once and then the same answer, the balance never
-// overspent (409 POINTS_INSUFFICIENT) — and records every request, so what is checked is what the
-// terminal sends and keeps: the id written before the first request, the same id and content after a
-// lost answer, one receipt, plain words offline. The end-to-end check against the real route is in
-// counter-incentives.test.ts once it lands.
+// Points for goods at the counter (issue 17): online only, exactly once after a lost answer. The desk
+// is checked here against a loopback HTTP server that keeps the pinned contract's rules it needs — an
+// id answered once and then the same answer, the balance never overspent (409 POINTS_INSUFFICIENT) —
+// and records every request, so what is checked is what the terminal sends and keeps: the id written
+// before the first request, the same id and content after a lost answer, a different redemption
+// refused until the unfinished one is confirmed, bad input refused before anything is sent, plain
+// words offline. The journey against the real county route is counter-points-online.test.ts.
 import { expect } from 'chai';
 import fs from 'node:fs';
 import http from 'node:http';
