@@ -17,6 +17,14 @@ export interface CountyPolicy {
   maxOfflineAgeDays: number;
   /** A well-formed unit code never sold in the county: hold its refund for review, or pay at once (DESIGN rule 13). */
   unsoldCodePolicy: 'hold_for_review' | 'pay_at_once';
+  /** Incentives (docs/incentives.md): yearly caps per household (farmer) and per shop; null: no cap. */
+  incentiveHouseholdBuybackCapFen: number | null;
+  incentiveHouseholdPointsCapMilli: number | null;
+  incentiveShopBuybackCapFen: number | null;
+  /** What a container whose buy-back the fund cannot pay gets: nothing, or its points only. */
+  incentiveWhenFundEmpty: 'nothing' | 'points_only';
+  /** Points earned in year Y lapse after the end of year Y + N; null: never. */
+  pointsExpireAfterYears: number | null;
 }
 
 /** An event time this far ahead of the server clock is a wrong terminal clock, not a sale. */
@@ -62,7 +70,16 @@ export function policyFromRow(row: Record<string, any>): CountyPolicy {
     fraudDailyReturnsThreshold: row.fraud_daily_returns_threshold,
     maxOfflineAgeDays: row.max_offline_age_days,
     unsoldCodePolicy: row.unsold_code_policy,
+    incentiveHouseholdBuybackCapFen: nullableNumber(row.incentive_household_buyback_cap_fen),
+    incentiveHouseholdPointsCapMilli: nullableNumber(row.incentive_household_points_cap_milli),
+    incentiveShopBuybackCapFen: nullableNumber(row.incentive_shop_buyback_cap_fen),
+    incentiveWhenFundEmpty: row.incentive_when_fund_empty === 'points_only' ? 'points_only' : 'nothing',
+    pointsExpireAfterYears: nullableNumber(row.points_expire_after_years),
   };
+}
+
+function nullableNumber(v: unknown): number | null {
+  return v === null || v === undefined ? null : Number(v);
 }
 
 /** The county a write is for: the body's, or the principal's own (everyone but admins has one). */

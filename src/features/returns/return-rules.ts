@@ -23,6 +23,7 @@ import { bookingView, type Booking } from '../periods/booking.js';
 import type { TransferInput } from '../ledger/ledger-store.js';
 import type { HeldReason } from '../held-refunds/held-refund-store.js';
 import type { LotRow, SoldUnitRow } from './return-store.js';
+import { earnedPoints, type PointsTransferInput } from '../points/points-store.js';
 
 export interface ReturnItemInput {
   scan?: string;
@@ -45,7 +46,31 @@ export interface ReturnInput {
   payment?: { method: 'cash' | 'mobile'; reference?: string };
 }
 
-export type AllocationSource = 'unit' | 'lot' | 'unit_expired' | 'lot_expired' | 'policy' | 'held' | 'none';
+export type AllocationSource = 'unit' | 'lot' | 'unit_expired' | 'lot_expired' | 'policy' | 'buyback' | 'held' | 'none';
+
+/** Which incentive an item got and why it got less than the policy offers (docs/incentives.md). */
+export type IncentiveKind = 'deposit' | 'buyback' | 'points' | 'buyback_points' | 'none';
+export type IncentiveReason = 'no_rate' | 'returner_required' | 'held_for_review' | 'household_cap' | 'shop_cap' | 'fund_empty' | 'rejected';
+
+export interface ItemIncentive {
+  kind: IncentiveKind;
+  buybackFen: number;
+  pointsMilli: number;
+  reason: IncentiveReason | null;
+}
+
+/** The county incentive rate a container gets (rule 2), as ReturnFacts answer it. */
+export interface IncentiveRate {
+  id: string;
+  buybackFen: number;
+  pointsMilli: number;
+}
+
+/** What the incentives gave this calendar year (reversed returns left out). */
+export interface IncentiveGiven {
+  buybackFen: number;
+  pointsMilli: number;
+}
 
 export interface Allocation {
   source: AllocationSource;
@@ -73,6 +98,10 @@ export interface ItemPlan {
   held: { reason: HeldReason; amountFen: number; id: string } | null;
   /** unsold_code: never sold in the county; likely_counterfeit: absent from the product's imported registry. */
   codeFlags: Array<'unsold_code' | 'likely_counterfeit'>;
+  /** Points the item earns (milli-points; 0 without). */
+  pointsMilli: number;
+  /** Why the item got less than the policy offers (set while planning; rejected items: 'rejected'). */
+  incentiveReason: IncentiveReason | null;
 }
 
 /** The returner as a return sees them (found by phone, or registered by this return). */
@@ -134,6 +163,26 @@ export interface ReturnFacts {
   lockLots(farmerId: string, productIds: string[]): Promise<LotRow[]>;
   /** Serialises the untracked policy's daily limit of a returner (or shop without returner), then reads what it refunded that day. */
   policyRefundedOn(day: string, who: { farmerId: string } | { shopId: string }): Promise<number>;
+  /** The county incentive rate in force for a container type on a business day (null: none matches). */
+  incentiveRate(containerTypeId: string, day: string): Promise<IncentiveRate | null>;
+  /**
+   * Serialises a household's (or shop's) yearly incentive caps, then reads what incentives gave it in
+   * that calendar year. Asked household first, then shop (the lock order, incentiveLockKey).
+   */
+  incentiveGiven(year: string, who: { farmerId: string } | { shopId: string }): Promise<IncentiveGiven>;
+  /** Serialises buy-back from the county incentive fund (last of the incentive locks), then reads what is left in fen. */
+  incentiveFundLeft(): Promise<number>;
+  /** Whether this unit code already earned points (a code earns once, ever). */
+  codeEarnedPoints(code: string): Promise<boolean>;
+}
+
+/**
+ * The advisory lock keys of the incentive caps and fund: households, then shops, then the fund, so
+ * that every writer (single return or run) takes them in one order (after the policy locks).
+ */
+export function incentiveLockKey(countyId: string, who: { farmerId: string; year: string } | { shopId: string; year: string } | 'fund'): string {
+  if (who === 'fund') return `incentive:${countyId}:3:fund`;
+  return 'farmerId' in who ? `incentive:${countyId}:1:farmer:${who.farmerId}:${who.year}` : `incentive:${countyId}:2:shop:${who.shopId}:${who.year}`;
 }
 
 export interface ReturnContext {
@@ -165,7 +214,7 @@ export async function planReturn(input: ReturnInput, ctx: ReturnContext, facts: 
     const plan: ItemPlan = {
       itemNo: i + 1, scanned: item.scan ?? null, unitCode: null, productId: null, quantity: item.quantity ?? 1,
       inspection: item.inspection, reasonCode: item.reasonCode ?? null, allocations: [], paidFen: item.refundPaidFen ?? null,
-      held: null, codeFlags: [],
+      held: null, codeFlags: [], pointsMilli: 0, incentiveReason: null,
     };
     if (item.scan !== undefined) {
       const got = extractUnitCode(item.scan);
@@ -248,6 +297,8 @@ export async function planReturn(input: ReturnInput, ctx: ReturnContext, facts: 
       continue;
     }
     const rate = await facts.depositInForce(product.containerTypeId, day);
+    // Held for review: no incentive either (rule 4).
+    plan.incentiveReason = 'held_for_review';
     // A held refund is owed to a phone; without a returner (or a schedule) it is accepted without refund.
     if (returner && rate && rate.depositFen > 0) {
       plan.held = { reason: counterfeit ? 'likely_counterfeit' : 'unsold_code', amountFen: rate.depositFen, id: ctx.newId() };
@@ -269,6 +320,7 @@ export async function planReturn(input: ReturnInput, ctx: ReturnContext, facts: 
       const who = returner ? { farmerId: returner.id } : { shopId: ctx.shopId };
       policyLeft = Math.max(0, county.untrackedDailyLimit - (await facts.policyRefundedOn(day, who)));
     }
+    const leftOf = new Map<ItemPlan, number>();
     for (const plan of untracked) {
       let left = plan.quantity;
       for (const lot of fifo) {
@@ -289,14 +341,92 @@ export async function planReturn(input: ReturnInput, ctx: ReturnContext, facts: 
         changed.add(lot);
         plan.allocations.push({ source: 'lot_expired', quantity: take, amountFen: refundLate ? take * lot.deposit_fen : 0, saleId: lot.sale_id, lineNo: lot.line_no, depositShopId: lot.shop_id, productId: lot.product_id });
       }
-      if (left > 0 && policyLeft > 0) {
-        const product = productOf.get(plan.itemNo)!;
-        const rate = await facts.depositInForce(product.containerTypeId, day);
-        if (rate && rate.depositFen > 0) {
-          const n = Math.min(left, policyLeft);
-          policyLeft -= n;
-          left -= n;
-          plan.allocations.push({ source: 'policy', quantity: n, amountFen: n * rate.depositFen, productId: product.id });
+      leftOf.set(plan, left);
+    }
+
+    // 4. What carries no deposit: the county's incentive rate (rules 2–7), else the untracked policy.
+    const rateOf = new Map<ItemPlan, IncentiveRate>();
+    for (const plan of untracked) {
+      if (leftOf.get(plan)! === 0) continue;
+      const rate = await facts.incentiveRate(productOf.get(plan.itemNo)!.containerTypeId, day);
+      if (rate) rateOf.set(plan, rate);
+    }
+    const rates = [...rateOf.values()];
+    const anyBuyback = rates.some((r) => r.buybackFen > 0);
+    const anyPoints = rates.some((r) => r.pointsMilli > 0);
+    const year = day.slice(0, 4);
+    // What the caps and the fund leave, each read under its lock (household, shop, fund: one order).
+    let householdBuybackLeft = Infinity;
+    let householdPointsLeft = Infinity;
+    let shopBuybackLeft = Infinity;
+    let fundLeft = Infinity;
+    if (returner && rates.length) {
+      const hb = anyBuyback ? county.incentiveHouseholdBuybackCapFen : null;
+      const hp = anyPoints ? county.incentiveHouseholdPointsCapMilli : null;
+      if (hb !== null || hp !== null) {
+        const given = await facts.incentiveGiven(year, { farmerId: returner.id });
+        if (hb !== null) householdBuybackLeft = Math.max(0, hb - given.buybackFen);
+        if (hp !== null) householdPointsLeft = Math.max(0, hp - given.pointsMilli);
+      }
+      if (anyBuyback && county.incentiveShopBuybackCapFen !== null) {
+        shopBuybackLeft = Math.max(0, county.incentiveShopBuybackCapFen - (await facts.incentiveGiven(year, { shopId: ctx.shopId })).buybackFen);
+      }
+      if (anyBuyback) fundLeft = Math.max(0, await facts.incentiveFundLeft());
+    }
+
+    for (const plan of untracked) {
+      let left = leftOf.get(plan)!;
+      if (left === 0) continue;
+      const product = productOf.get(plan.itemNo)!;
+      const incentive = rateOf.get(plan);
+      if (incentive) {
+        // A rate applies: no policy refund from the deposit pool, whatever the incentive gives.
+        if (!returner) {
+          plan.incentiveReason ??= 'returner_required';
+        } else {
+          let paid = left;
+          let reason: IncentiveReason | null = null;
+          if (incentive.buybackFen > 0) {
+            // Buy-back is whole containers: as many as every cap and the fund still cover.
+            for (const [why, room] of [['household_cap', householdBuybackLeft], ['shop_cap', shopBuybackLeft], ['fund_empty', fundLeft]] as const) {
+              const k = Math.floor(room / incentive.buybackFen);
+              if (k < paid) {
+                paid = k;
+                reason = why;
+              }
+            }
+            const fen = paid * incentive.buybackFen;
+            householdBuybackLeft -= fen;
+            shopBuybackLeft -= fen;
+            fundLeft -= fen;
+          }
+          let points = 0;
+          if (incentive.pointsMilli > 0) {
+            // Containers the fund could not pay get points only if the county says so; caps on buy-back leave the points.
+            const withPoints = incentive.buybackFen > 0 && reason === 'fund_empty' && county.incentiveWhenFundEmpty !== 'points_only' ? paid : left;
+            const offered = withPoints * incentive.pointsMilli;
+            const earnedBefore = plan.unitCode !== null && (await facts.codeEarnedPoints(plan.unitCode));
+            points = earnedBefore ? 0 : Math.min(offered, householdPointsLeft);
+            if (!earnedBefore && points < offered) reason ??= 'household_cap';
+            householdPointsLeft -= points;
+          }
+          plan.pointsMilli = points;
+          if (reason) plan.incentiveReason ??= reason;
+          if (incentive.buybackFen > 0 && paid > 0) {
+            plan.allocations.push({ source: 'buyback', quantity: paid, amountFen: paid * incentive.buybackFen, productId: product.id });
+            left -= paid;
+          }
+        }
+      } else {
+        plan.incentiveReason ??= 'no_rate';
+        if (policyLeft > 0) {
+          const rate = await facts.depositInForce(product.containerTypeId, day);
+          if (rate && rate.depositFen > 0) {
+            const n = Math.min(left, policyLeft);
+            policyLeft -= n;
+            left -= n;
+            plan.allocations.push({ source: 'policy', quantity: n, amountFen: n * rate.depositFen, productId: product.id });
+          }
         }
       }
       if (left > 0) plan.allocations.push({ source: 'none', quantity: left, amountFen: 0, productId: plan.productId! });
@@ -325,19 +455,41 @@ export interface ComposedReturn {
   heldRows: Array<Record<string, unknown> & { amount_fen: number; prepaid_fen: number }>;
   /** The refund transfers (amounts of zero left out), in the order they are posted. */
   transfers: TransferInput[];
+  /** The points the return's items earned (issued → the returner), posted with postPoints in the same transaction. */
+  pointsTransfers: PointsTransferInput[];
   totalRefundFen: number;
+  /** Buy-back paid from the county incentive fund (part of totalRefundFen). */
+  totalBuybackFen: number;
+  /** Points earned by this return, in milli-points. */
+  totalPointsMilli: number;
   totalPaidFen: number;
   /** Containers accepted (what the farmer's SMS counts). */
   acceptedContainers: number;
-  /** The answer, once the return number is known. */
-  body(returnNo: number): Record<string, unknown>;
+  /** The answer, once the return number and the returner's points balance after it (null without returner) are known. */
+  body(returnNo: number, pointsBalanceMilli: number | null): Record<string, unknown>;
+}
+
+const DEPOSIT_SOURCES: AllocationSource[] = ['unit', 'lot', 'unit_expired', 'lot_expired'];
+
+/** The item's incentive as the answer and return_items tell it. */
+export function incentiveOf(p: ItemPlan): ItemIncentive {
+  if (p.inspection === 'rejected') return { kind: 'none', buybackFen: 0, pointsMilli: 0, reason: 'rejected' };
+  const buybackFen = p.allocations.filter((a) => a.source === 'buyback').reduce((s, a) => s + a.amountFen, 0);
+  const pointsMilli = p.pointsMilli;
+  const deposit = p.allocations.some((a) => DEPOSIT_SOURCES.includes(a.source));
+  const kind: IncentiveKind = buybackFen > 0 && pointsMilli > 0 ? 'buyback_points' : buybackFen > 0 ? 'buyback' : pointsMilli > 0 ? 'points' : deposit ? 'deposit' : 'none';
+  return { kind, buybackFen, pointsMilli, reason: p.incentiveReason };
 }
 
 /** The rows, ledger transfers and answer of a judged return. */
 export function composeReturn(plans: ItemPlan[], m: ComposeMeta): ComposedReturn {
   const { countyId, input, eventTime, now, booking, returner, actor, day } = m;
   const sum = (sources: AllocationSource[]) => plans.reduce((s, p) => s + p.allocations.filter((a) => sources.includes(a.source)).reduce((t, a) => t + a.amountFen, 0), 0);
-  const total = sum(['unit', 'lot', 'unit_expired', 'lot_expired', 'policy']);
+  // All cash owed: deposits refunded, the untracked policy's refunds and buy-back (docs/incentives.md).
+  const total = sum(['unit', 'lot', 'unit_expired', 'lot_expired', 'policy', 'buyback']);
+  const totalBuyback = sum(['buyback']);
+  const incentives = new Map(plans.map((p) => [p, incentiveOf(p)]));
+  const totalPoints = plans.reduce((s, p) => s + incentives.get(p)!.pointsMilli, 0);
   const refundOf = (p: ItemPlan) => p.allocations.reduce((s, a) => s + a.amountFen, 0);
   // An offline terminal states what the clerk paid: that is what left the till and what the ledger
   // records. The difference from what the scheme owes is kept and flagged, never refused — and a
@@ -358,10 +510,16 @@ export function composeReturn(plans: ItemPlan[], m: ComposeMeta): ComposedReturn
     { ...common, code: 'refund_paid' as const, debit: countyAccount(countyId, 'deposits_outstanding'), amountFen: sum(['unit', 'lot']) },
     { ...common, code: 'late_refund' as const, debit: countyAccount(countyId, 'unredeemed'), amountFen: sum(['unit_expired', 'lot_expired']) },
     { ...common, code: 'policy_refund' as const, debit: countyAccount(countyId, 'policy_refunds'), amountFen: sum(['policy']) },
+    // Buy-back comes from the county incentive fund: the shop paid it out, the fund owes it the cash.
+    { ...common, code: 'buyback_paid' as const, debit: countyAccount(countyId, 'incentive_fund'), amountFen: totalBuyback },
     { ...common, code: 'refund_overpaid' as const, debit: countyAccount(countyId, 'refund_differences'), amountFen: overpaid },
     { ...common, code: 'refund_underpaid' as const, debit: shop, credit: countyAccount(countyId, 'refund_differences'), amountFen: underpaid },
   ].filter((t) => t.amountFen !== 0);
   const mismatched = plans.some((p) => differenceOf(p) !== 0);
+  const pointsTransfers: PointsTransferInput[] = returner ? plans.filter((p) => incentives.get(p)!.pointsMilli > 0).map((p) => earnedPoints(countyId, {
+    amountMilli: p.pointsMilli, clientId: input.id, refId: input.id, itemNo: p.itemNo, unitCode: p.unitCode, farmerId: returner.id, shopId: input.shopId,
+    eventTime, businessDay: day, actor,
+  })) : [];
   return {
     returnRow: {
       county_id: countyId, id: input.id, shop_id: input.shopId, farmer_id: returner?.id ?? null, event_time: eventTime, business_day: day,
@@ -371,6 +529,7 @@ export function composeReturn(plans: ItemPlan[], m: ComposeMeta): ComposedReturn
       county_id: countyId, return_id: input.id, item_no: p.itemNo, unit_code: p.unitCode, scanned: p.scanned?.slice(0, 300) ?? null, product_id: p.productId,
       quantity: p.quantity, inspection: p.inspection, outcome: outcomeOf(p), reason_code: p.reasonCode, refund_fen: refundOf(p),
       refund_paid_fen: p.paidFen, refund_difference_fen: differenceOf(p), likely_counterfeit: p.inspection === 'accepted' && p.codeFlags.includes('likely_counterfeit'),
+      points_milli: incentives.get(p)!.pointsMilli, incentive: incentives.get(p)!.kind, incentive_reason: incentives.get(p)!.reason,
     })),
     allocationRows: plans.flatMap((p) => p.allocations.map((a, k) => ({
       county_id: countyId, return_id: input.id, item_no: p.itemNo, alloc_no: k + 1, source: a.source, sale_id: a.saleId ?? null, line_no: a.lineNo ?? null,
@@ -382,10 +541,13 @@ export function composeReturn(plans: ItemPlan[], m: ComposeMeta): ComposedReturn
       shop_id: input.shopId, amount_fen: p.held!.amountFen, prepaid_fen: p.paidFen ?? 0, reason: p.held!.reason, state: 'held', event_time: eventTime, recorded_at: now,
     })),
     transfers,
+    pointsTransfers,
     totalRefundFen: total,
+    totalBuybackFen: totalBuyback,
+    totalPointsMilli: totalPoints,
     totalPaidFen: totalPaid,
     acceptedContainers: plans.filter((p) => p.inspection === 'accepted').reduce((s, p) => s + p.quantity, 0),
-    body: (returnNo: number) => ({
+    body: (returnNo: number, pointsBalanceMilli: number | null) => ({
       returnId: input.id, returnNo: returnNumber(countyId, returnNo), countyId, shopId: input.shopId,
       eventTime: eventTime.toISOString(), recordedAt: now.toISOString(), businessDay: day, ...bookingView(booking),
       returner: returner ? { farmerId: returner.id, name: returner.name, phoneMasked: maskPhone(returner.phoneE164), registeredNow: returner.registeredNow } : null,
@@ -403,12 +565,16 @@ export function composeReturn(plans: ItemPlan[], m: ComposeMeta): ComposedReturn
           sources: [...bySource].map(([source, v]) => ({ source, ...v })),
           refundPaidFen: paidOf(p), refundDifferenceFen: differenceOf(p), flags: flagsOf(p),
           heldRefund: p.inspection === 'accepted' && p.held ? { heldRefundId: p.held.id, amountFen: p.held.amountFen, reason: p.held.reason } : null,
+          incentive: incentives.get(p)!,
         };
       }),
       totalRefundFen: total,
       totalPaidFen: totalPaid,
       refundDifferenceFen: totalPaid - total,
       totalHeldFen: held.reduce((s, p) => s + p.held!.amountFen, 0),
+      totalBuybackFen: totalBuyback,
+      totalPointsMilli: totalPoints,
+      pointsBalanceMilli: returner ? pointsBalanceMilli ?? 0 : null,
       flags: [...(mismatched ? ['refund_mismatch'] : []), ...(held.length ? ['refund_held'] : []), ...(plans.some((p) => flagsOf(p).includes('likely_counterfeit')) ? ['likely_counterfeit'] : [])],
       payment,
       qrPayload: returnQrPayload(countyId, input.id),

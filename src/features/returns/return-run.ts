@@ -45,7 +45,10 @@ import { postTransfers, type TransferInput } from '../ledger/ledger-store.js';
 import { messages, type SmsLanguage } from '../sms/sms-messages.js';
 import { splitSms } from '../sms/sms-text.js';
 import { SaleStore } from '../sales/sale-store.js';
-import { composeReturn, planReturn, validateShape, type ComposedReturn, type PlannedReturn, type ReturnFacts, type ReturnInput, type Returner } from './return-rules.js';
+import { composeReturn, incentiveLockKey, planReturn, validateShape, type ComposedReturn, type IncentiveGiven, type PlannedReturn, type ReturnFacts, type ReturnInput, type Returner } from './return-rules.js';
+import { incentiveRateFromRow, matchIncentiveRate, type ContainerOfRate, type IncentiveRateRow } from '../../shared/incentive-rate-match.js';
+import { countyAccount } from '../ledger/accounts.js';
+import { farmerPointsAccount, postPoints, type PointsTransferInput } from '../points/points-store.js';
 import { policyLockKey } from './return-service.js';
 import type { LotRow, SoldUnitRow } from './return-store.js';
 
@@ -116,6 +119,8 @@ interface Applied {
   stillRefundableFen: number;
   planned: PlannedReturn;
   returnNo?: number;
+  /** The returner's points balance after this return (null without returner), known once the run's points are posted. */
+  pointsBalance?: number | null;
 }
 
 async function applyCountyRun(trx: Knex.Transaction, now: Date, countyId: string, items: ReturnRunItem[], indexes: number[], results: Array<ReturnRunResult | undefined>): Promise<void> {
@@ -277,6 +282,79 @@ async function applyCountyRun(trx: Knex.Transaction, now: Date, countyId: string
     }
     for (const key of keys) policyUsed.set(key, policyUsed.get(key) ?? 0);
   }
+  // Incentives (docs/incentives.md): the rates of the run's days and the container types they match on.
+  let rates: IncentiveRateRow[] = [];
+  const containers = new Map<string, ContainerOfRate>();
+  if (cts.length && policy) {
+    rates = ((await trx('incentive_rates').where({ county_id: countyId, active: true })
+      .where('effective_from', '<=', days[days.length - 1]!)
+      .where((w) => w.whereNull('effective_to').orWhere('effective_to', '>', days[0]!))
+      .orderBy('id').select('*')) as Array<Record<string, any>>).map(incentiveRateFromRow);
+    if (rates.length) {
+      for (const c of (await trx('container_types').where({ county_id: countyId }).whereIn('id', cts).select('id', 'material', 'volume_ml')) as Array<Record<string, any>>) {
+        containers.set(c.id, { id: c.id, material: c.material, volumeMl: Number(c.volume_ml) });
+      }
+    }
+  }
+  // The caps and the fund: locked in one order (households, shops, the fund), then what each gave this year and what the fund holds.
+  const incentiveGiven = new Map<string, IncentiveGiven>();
+  let fundLeft: number | null = null;
+  const earnedCodes = new Set<string>();
+  if (policy && rates.length) {
+    const anyBuyback = rates.some((r) => r.buybackFen > 0);
+    const anyPoints = rates.some((r) => r.pointsMilli > 0);
+    const householdCapped = (anyBuyback && policy.incentiveHouseholdBuybackCapFen !== null) || (anyPoints && policy.incentiveHouseholdPointsCapMilli !== null);
+    const shopCapped = anyBuyback && policy.incentiveShopBuybackCapFen !== null;
+    const keys = new Set<string>();
+    const householdAsk: Array<{ farmerId: string; year: string }> = [];
+    const shopAsk: Array<{ shopId: string; year: string }> = [];
+    let fund = false;
+    for (const input of inputs) {
+      if (!input.returner || !phoneOf(input) || !input.items.some((it) => it.inspection === 'accepted')) continue;
+      const year = businessDay(new Date(input.eventTime), policy.timezone).slice(0, 4);
+      const f = farmers.get(phoneOf(input)!);
+      // A returner registered by this run has no history to lock: its id is new.
+      if (f && householdCapped && !keys.has(incentiveLockKey(countyId, { farmerId: f.id, year }))) {
+        keys.add(incentiveLockKey(countyId, { farmerId: f.id, year }));
+        householdAsk.push({ farmerId: f.id, year });
+      }
+      if (shopCapped && !keys.has(incentiveLockKey(countyId, { shopId: input.shopId, year }))) {
+        keys.add(incentiveLockKey(countyId, { shopId: input.shopId, year }));
+        shopAsk.push({ shopId: input.shopId, year });
+      }
+      if (anyBuyback) fund = true;
+    }
+    if (fund) keys.add(incentiveLockKey(countyId, 'fund'));
+    if (keys.size) {
+      await trx.raw('SELECT count(pg_advisory_xact_lock(hashtext(k))) FROM unnest(?::text[]) WITH ORDINALITY AS t(k, n)', [[...keys].sort()]);
+      const ask = [...householdAsk.map((h) => ({ kind: 'farmer', id: h.farmerId, year: h.year })), ...shopAsk.map((h) => ({ kind: 'shop', id: h.shopId, year: h.year }))];
+      for (const a of ask) incentiveGiven.set(incentiveLockKey(countyId, a.kind === 'farmer' ? { farmerId: a.id, year: a.year } : { shopId: a.id, year: a.year }), { buybackFen: 0, pointsMilli: 0 });
+      if (ask.length) {
+        const rows = (await trx.raw(`SELECT x.kind, x.id, x.year,
+              coalesce((SELECT sum(a.amount_fen) FROM returns r JOIN return_allocations a ON a.county_id = r.county_id AND a.return_id = r.id AND a.source = 'buyback'
+                LEFT JOIN reversals v ON v.county_id = r.county_id AND v.target_id = r.id AND v.target_type = 'return'
+               WHERE r.county_id = ? AND v.id IS NULL AND to_char(r.business_day, 'YYYY') = x.year
+                 AND CASE x.kind WHEN 'farmer' THEN r.farmer_id::text = x.id ELSE r.shop_id::text = x.id END), 0)::bigint AS buyback_fen,
+              coalesce((SELECT sum(i.points_milli) FROM returns r JOIN return_items i ON i.county_id = r.county_id AND i.return_id = r.id
+                LEFT JOIN reversals v ON v.county_id = r.county_id AND v.target_id = r.id AND v.target_type = 'return'
+               WHERE r.county_id = ? AND v.id IS NULL AND to_char(r.business_day, 'YYYY') = x.year
+                 AND CASE x.kind WHEN 'farmer' THEN r.farmer_id::text = x.id ELSE r.shop_id::text = x.id END), 0)::bigint AS points_milli
+            FROM json_to_recordset(?::json) AS x(kind text, id text, year text)`, [countyId, countyId, JSON.stringify(ask)])).rows as Array<{ kind: string; id: string; year: string; buyback_fen: number; points_milli: number }>;
+        for (const r of rows) {
+          incentiveGiven.set(incentiveLockKey(countyId, r.kind === 'farmer' ? { farmerId: r.id, year: r.year } : { shopId: r.id, year: r.year }), { buybackFen: Number(r.buyback_fen), pointsMilli: Number(r.points_milli) });
+        }
+      }
+      if (fund) {
+        const row = await trx('ledger_accounts').where({ county_id: countyId, id: countyAccount(countyId, 'incentive_fund').id }).first('balance_fen');
+        fundLeft = row ? -Number(row.balance_fen) : 0;
+      }
+    }
+    if (guarded.length && anyPoints) {
+      const rows = (await trx('points_transfers').where({ county_id: countyId, code: 'earned' }).whereIn('unit_code', guarded).select('unit_code')) as Array<{ unit_code: string }>;
+      for (const r of rows) earnedCodes.add(r.unit_code);
+    }
+  }
+
   // What each known returner may still claim back (their SMS tells it after each return).
   const refundable = new Map<string, number>();
   if (knownFarmers.length) {
@@ -361,6 +439,18 @@ async function applyCountyRun(trx: Knex.Transaction, now: Date, countyId: string
         const key = policyLockKey(countyId, returner ? { farmerId: returner.id } : { shopId: input.shopId }, day);
         policyUsed.set(key, (policyUsed.get(key) ?? 0) + policyN);
       }
+      // Incentives given: the caps and the fund as the next return of the run sees them.
+      if (composed.totalBuybackFen > 0 || composed.totalPointsMilli > 0) {
+        const year = day.slice(0, 4);
+        const thread = (key: string, isNew: boolean) => {
+          const g = incentiveGiven.get(key) ?? (isNew ? { buybackFen: 0, pointsMilli: 0 } : undefined);
+          if (g) incentiveGiven.set(key, { buybackFen: g.buybackFen + composed.totalBuybackFen, pointsMilli: g.pointsMilli + composed.totalPointsMilli });
+        };
+        if (returner) thread(incentiveLockKey(countyId, { farmerId: returner.id, year }), !knownIds.has(returner.id));
+        thread(incentiveLockKey(countyId, { shopId: input.shopId, year }), false);
+        if (fundLeft !== null) fundLeft -= composed.totalBuybackFen;
+        for (const p of planned.plans) if (p.unitCode !== null && p.pointsMilli > 0) earnedCodes.add(p.unitCode);
+      }
       if (registers && farmer) farmers.set(farmer.phoneE164, farmer);
       const a: Applied = { index, hash, input, composed, returner: farmer, registers, stillRefundableFen: farmer ? refundable.get(farmer.id) ?? 0 : 0, planned };
       applied.push(a);
@@ -403,12 +493,31 @@ async function applyCountyRun(trx: Knex.Transaction, now: Date, countyId: string
         }
         return used;
       },
+      incentiveRate: async (containerTypeId, day) => {
+        const ct = containers.get(containerTypeId);
+        const r = ct ? matchIncentiveRate(rates, ct, day) : null;
+        return r ? { id: r.id, buybackFen: r.buybackFen, pointsMilli: r.pointsMilli } : null;
+      },
+      incentiveGiven: async (year, who) => {
+        const key = incentiveLockKey(countyId, { ...who, year });
+        const given = incentiveGiven.get(key);
+        if (given === undefined) {
+          if ('farmerId' in who && !knownIds.has(who.farmerId)) return { buybackFen: 0, pointsMilli: 0 }; // registered by this run
+          throw new Error(`incentive cap ${key} was not locked for the run`);
+        }
+        return { ...given };
+      },
+      incentiveFundLeft: async () => {
+        if (fundLeft === null) throw new Error('the incentive fund was not locked for the run');
+        return fundLeft;
+      },
+      codeEarnedPoints: async (code) => earnedCodes.has(code),
     };
   }
 
   await writeApplied(trx, now, countyId, applied, claimed, shops);
-  for (const a of applied) results[a.index] = { ok: true, written: { status: 201, body: a.composed.body(a.returnNo!) } };
-  for (const r of replays) results[r.index] = { ok: true, written: { status: 200, body: JSON.parse(JSON.stringify(r.of.composed.body(r.of.returnNo!))), replayed: true } };
+  for (const a of applied) results[a.index] = { ok: true, written: { status: 201, body: a.composed.body(a.returnNo!, a.pointsBalance ?? null) } };
+  for (const r of replays) results[r.index] = { ok: true, written: { status: 200, body: JSON.parse(JSON.stringify(r.of.composed.body(r.of.returnNo!, r.of.pointsBalance ?? null))), replayed: true } };
 }
 
 async function writeApplied(trx: Knex.Transaction, now: Date, countyId: string, applied: Applied[], claimed: Set<string>, shops: Map<string, { id: string; name: string }>): Promise<void> {
@@ -478,10 +587,27 @@ async function writeApplied(trx: Knex.Transaction, now: Date, countyId: string, 
     await trx.raw(q.sql, [q.binding]);
   }
 
+  // Points earned (the points accounts locked once, before the ledger's), then each returner's balance
+  // after each of their returns: the balance now less what their later returns of the run earned.
+  const points: PointsTransferInput[] = applied.flatMap((a) => a.composed.pointsTransfers);
+  await postPoints(trx, countyId, points, now);
+  const withReturner = applied.filter((a) => a.returner);
+  if (withReturner.length) {
+    const ids = [...new Set(withReturner.map((a) => a.returner!.id))];
+    const balance = new Map(((await trx('points_accounts').where({ county_id: countyId }).whereIn('id', ids.map((id) => farmerPointsAccount(countyId, id).id))
+      .select('farmer_id', 'balance_milli')) as Array<{ farmer_id: string; balance_milli: number }>).map((r) => [r.farmer_id, -Number(r.balance_milli)]));
+    for (const a of [...withReturner].reverse()) {
+      const id = a.returner!.id;
+      const after = balance.get(id) ?? 0;
+      a.pointsBalance = after;
+      balance.set(id, after - a.composed.totalPointsMilli);
+    }
+  }
+
   // The answers, stored with the keys in one statement (a key's content is that of the return applied under it).
   await trx.raw(`UPDATE idempotency_keys k SET request_hash = v.request_hash, status_code = v.status_code, response = v.response
       FROM json_populate_recordset(NULL::idempotency_keys, ?::json) v WHERE k.county_id = v.county_id AND k.client_id = v.client_id`,
-  [JSON.stringify(applied.map((a) => ({ county_id: countyId, client_id: a.input.id, request_hash: a.hash, status_code: 201, response: a.composed.body(a.returnNo!) })))]);
+  [JSON.stringify(applied.map((a) => ({ county_id: countyId, client_id: a.input.id, request_hash: a.hash, status_code: 201, response: a.composed.body(a.returnNo!, a.pointsBalance ?? null) })))]);
 
   // The returners' SMS, as enqueueRefundNotification and enqueueHeldRefundNotification write them.
   const outbox = applied.flatMap((a) => {

@@ -24,7 +24,8 @@ import { absentFromRegistry } from '../code-registry/registry-store.js';
 import { insertHeldRefunds } from '../held-refunds/held-refund-store.js';
 import { SaleStore } from '../sales/sale-store.js';
 import { ReturnStore } from './return-store.js';
-import { composeReturn, planReturn, validateShape, type ReturnFacts, type ReturnInput } from './return-rules.js';
+import { composeReturn, incentiveLockKey, planReturn, validateShape, type ReturnFacts, type ReturnInput } from './return-rules.js';
+import { farmerPointsMilli, postPoints } from '../points/points-store.js';
 
 export { returnNumber, type AllocationSource, type ReturnInput, type ReturnItemInput } from './return-rules.js';
 
@@ -47,6 +48,16 @@ function databaseFacts(trx: Knex.Transaction, countyId: string, store: ReturnSto
       await store.advisoryLock(policyLockKey(countyId, who, day));
       return store.policyRefundedOn(countyId, day, who);
     },
+    incentiveRate: (containerTypeId, day) => store.incentiveRate(countyId, containerTypeId, day),
+    incentiveGiven: async (year, who) => {
+      await store.advisoryLock(incentiveLockKey(countyId, { ...who, year }));
+      return store.incentiveGivenInYear(countyId, year, who);
+    },
+    incentiveFundLeft: async () => {
+      await store.advisoryLock(incentiveLockKey(countyId, 'fund'));
+      return store.incentiveFundLeft(countyId);
+    },
+    codeEarnedPoints: (code) => store.codeEarnedPoints(countyId, code),
   };
 }
 
@@ -100,6 +111,9 @@ export class ReturnService {
     const r = composeReturn(planned.plans, { countyId, input, actor, eventTime, day, now, booking, returner });
     const returnNo = await store.insertAll(r.returnRow, r.itemRows, r.allocationRows, r.refundRow);
     await insertHeldRefunds(trx, r.heldRows as never);
+    // Points earned, in the same transaction (the points accounts locked before the ledger's).
+    await postPoints(trx, countyId, r.pointsTransfers, now);
+    const pointsBalance = returner ? await farmerPointsMilli(trx, countyId, returner.id) : null;
     // Posted last, after the answer is stored, so the accounts stay locked for as little as possible
     // (in a group commit: once for the whole group).
     const postings = { countyId, recordedAt: now, transfers: r.transfers };
@@ -107,6 +121,6 @@ export class ReturnService {
     const afterStore = () => enqueueRefundNotification(trx, { countyId, returnId: input.id, now })
       .then(() => enqueueHeldRefundNotification(trx, { countyId, returnId: input.id, now }))
       .then(() => undefined);
-    return { status: 201, postings, afterStore, body: r.body(returnNo) };
+    return { status: 201, postings, afterStore, body: r.body(returnNo, pointsBalance) };
   }
 }

@@ -1,6 +1,8 @@
 // SQL of returns: locking what a return may refund (unit codes, then lots, in a fixed order) and
 // writing the return, its items, where each refund came from, and how it was paid.
 import type { Knex } from 'knex';
+import { incentiveRateFromRow, matchIncentiveRate } from '../../shared/incentive-rate-match.js';
+import { countyAccount } from '../ledger/accounts.js';
 
 export interface SoldUnitRow {
   county_id: string;
@@ -89,6 +91,43 @@ export class ReturnStore {
     else void q.whereNull('r.farmer_id').where('r.shop_id', who.shopId);
     const row = await q.sum({ n: 'a.quantity' }).first();
     return Number(row?.n ?? 0);
+  }
+
+  /** The county incentive rate in force for a container type on a business day (docs/incentives.md, rule 2). */
+  async incentiveRate(countyId: string, containerTypeId: string, day: string): Promise<{ id: string; buybackFen: number; pointsMilli: number } | null> {
+    const ct = await this.trx('container_types').where({ county_id: countyId, id: containerTypeId }).first('id', 'material', 'volume_ml');
+    if (!ct) return null;
+    const rows = await this.trx('incentive_rates').where({ county_id: countyId, active: true }).where('effective_from', '<=', day)
+      .where((w) => w.whereNull('effective_to').orWhere('effective_to', '>', day))
+      .where((w) => w.whereNull('container_type_id').orWhere('container_type_id', containerTypeId)).select('*');
+    const r = matchIncentiveRate(rows.map(incentiveRateFromRow), { id: ct.id, material: ct.material, volumeMl: Number(ct.volume_ml) }, day);
+    return r ? { id: r.id, buybackFen: r.buybackFen, pointsMilli: r.pointsMilli } : null;
+  }
+
+  /** What incentives gave a household (farmer) or a shop in a calendar year: buy-back fen and points earned (reversed returns left out). */
+  async incentiveGivenInYear(countyId: string, year: string, who: { farmerId: string } | { shopId: string }): Promise<{ buybackFen: number; pointsMilli: number }> {
+    const [whoSql, whoId] = 'farmerId' in who ? ['r.farmer_id = ?', who.farmerId] : ['r.shop_id = ?', who.shopId];
+    const q = (await this.trx.raw(`SELECT
+        coalesce(sum(x.buyback), 0)::bigint AS buyback_fen, coalesce(sum(x.points), 0)::bigint AS points_milli
+        FROM (
+          SELECT (SELECT coalesce(sum(a.amount_fen), 0) FROM return_allocations a WHERE a.county_id = r.county_id AND a.return_id = r.id AND a.source = 'buyback') AS buyback,
+                 (SELECT coalesce(sum(i.points_milli), 0) FROM return_items i WHERE i.county_id = r.county_id AND i.return_id = r.id) AS points
+            FROM returns r
+            LEFT JOIN reversals v ON v.county_id = r.county_id AND v.target_id = r.id AND v.target_type = 'return'
+           WHERE r.county_id = ? AND ${whoSql} AND r.business_day >= ?::date AND r.business_day <= ?::date AND v.id IS NULL
+        ) x`, [countyId, whoId, `${year}-01-01`, `${year}-12-31`])).rows[0] as { buyback_fen: number; points_milli: number };
+    return { buybackFen: Number(q.buyback_fen), pointsMilli: Number(q.points_milli) };
+  }
+
+  /** What is left in the county's incentive fund, in fen (its credit balance). */
+  async incentiveFundLeft(countyId: string): Promise<number> {
+    const row = await this.trx('ledger_accounts').where({ county_id: countyId, id: countyAccount(countyId, 'incentive_fund').id }).first('balance_fen');
+    return row ? -Number(row.balance_fen) : 0;
+  }
+
+  /** Whether a unit code already earned points (a code earns once, ever). */
+  async codeEarnedPoints(countyId: string, code: string): Promise<boolean> {
+    return (await this.trx('points_transfers').where({ county_id: countyId, code: 'earned', unit_code: code }).first('id')) !== undefined;
   }
 
   /** The return, its items, where each refund came from and how it was paid, in one statement; answers the return number. */
