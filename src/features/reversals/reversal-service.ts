@@ -19,6 +19,7 @@ import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
 import { reverseTransfers, type TransferRow } from '../ledger/ledger-store.js';
 import type { LotRow, SoldUnitRow } from '../returns/return-store.js';
 import { voidHeldRefundsOfReturn } from '../held-refunds/held-refund-store.js';
+import { farmerPointsAccount, pointsCountyAccount, postPoints, type PointsTransferRow } from '../points/points-store.js';
 
 export interface ReversalInput {
   id: string;
@@ -99,6 +100,8 @@ export class ReversalService {
       county_id: countyId, id: input.id, target_type: input.targetType, target_id: input.targetId, shop_id: target.shop_id,
       reason: input.reason, actor, actor_role: principal.role, event_time: eventTime, recorded_at: now, booked_at: booking.bookedAt,
     });
+    // Points a reversed return earned go back (farmer → issued), before the ledger's accounts are locked.
+    if (input.targetType === 'return') await this.reversePoints(trx, countyId, input, eventTime, actor, now);
     const originals = (await trx('ledger_transfers').where({ county_id: countyId, ref_type: input.targetType, ref_id: input.targetId }).orderBy('id')) as TransferRow[];
     const posted = await reverseTransfers(trx, countyId, originals, { clientId: input.id, refId: input.id, eventTime, actor, bookedAt: booking.bookedAt }, now);
     return {
@@ -109,6 +112,27 @@ export class ReversalService {
         transfers: posted.map((p) => ({ transferId: p.id, reversesTransferId: p.reverses_transfer_id!, amountFen: Number(p.amount_fen) })),
       },
     };
+  }
+
+  /**
+   * The points a return earned, taken back by opposite transfers (reversal: farmer → issued). Points
+   * the farmer has already redeemed cannot be taken back: the return then cannot be reversed.
+   */
+  private async reversePoints(trx: Knex.Transaction, countyId: string, input: ReversalInput, eventTime: Date, actor: string, now: Date): Promise<void> {
+    const earned = (await trx('points_transfers').where({ county_id: countyId, ref_type: 'return', ref_id: input.targetId, code: 'earned' }).orderBy('id')) as PointsTransferRow[];
+    if (!earned.length) return;
+    const county = await loadCountyPolicy(trx, countyId);
+    const day = businessDay(eventTime, county.timezone);
+    try {
+      await postPoints(trx, countyId, earned.map((t) => ({
+        code: 'reversal' as const, debit: farmerPointsAccount(countyId, t.farmer_id), credit: pointsCountyAccount(countyId, 'issued'),
+        amountMilli: Number(t.amount_milli), clientId: input.id, refType: 'reversal' as const, refId: input.id, itemNo: t.item_no,
+        farmerId: t.farmer_id, shopId: t.shop_id, eventTime, businessDay: day, actor, reversesTransferId: t.id,
+      })), now);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'POINTS_INSUFFICIENT') throw new AppError('REVERSAL_NOT_POSSIBLE', 'the farmer has already redeemed points this return earned');
+      throw err;
+    }
   }
 
   /** A sale can be voided only while every container of it is still outstanding. */
