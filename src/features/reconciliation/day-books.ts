@@ -13,7 +13,7 @@ import { MONEY_KINDS, type BookWindow, type ByKind, type LedgerBook, type MoneyK
 
 export const NIL_KEY = '00000000-0000-0000-0000-000000000000';
 
-const allocKind = `CASE a.source WHEN 'unit' THEN 'refund_paid' WHEN 'lot' THEN 'refund_paid' WHEN 'unit_expired' THEN 'late_refund' WHEN 'lot_expired' THEN 'late_refund' WHEN 'policy' THEN 'policy_refund' ELSE 'none' END`;
+const allocKind = `CASE a.source WHEN 'unit' THEN 'refund_paid' WHEN 'lot' THEN 'refund_paid' WHEN 'unit_expired' THEN 'late_refund' WHEN 'lot_expired' THEN 'late_refund' WHEN 'policy' THEN 'policy_refund' WHEN 'buyback' THEN 'buyback_paid' ELSE 'none' END`;
 const diffKind = `CASE WHEN i.refund_difference_fen > 0 THEN 'refund_overpaid' ELSE 'refund_underpaid' END`;
 
 /**

@@ -17,7 +17,9 @@ export interface BookWindow {
 // (offline returns, docs/ledger.md); they move the shop's position, not deposits outstanding.
 // held_refund_paid: a refund held for review, paid after approval (docs/ledger.md); it moves the paying
 // shop's position only when paid in cash at the shop.
-export const MONEY_KINDS = ['deposit_collected', 'refund_paid', 'late_refund', 'policy_refund', 'deposit_expired', 'settlement_from_shop', 'settlement_to_shop', 'refund_overpaid', 'refund_underpaid', 'held_refund_paid'] as const;
+// buyback_paid: buy-back a shop paid from the county incentive fund (docs/incentives.md); it moves the
+// paying shop's position like a refund, and the fund, not deposits outstanding.
+export const MONEY_KINDS = ['deposit_collected', 'refund_paid', 'late_refund', 'policy_refund', 'deposit_expired', 'settlement_from_shop', 'settlement_to_shop', 'refund_overpaid', 'refund_underpaid', 'held_refund_paid', 'buyback_paid'] as const;
 export type MoneyKind = (typeof MONEY_KINDS)[number];
 
 export interface KindFigures {
@@ -48,7 +50,7 @@ export async function recordsBook(knex: Knex, w: BookWindow): Promise<RecordsBoo
   const b = { c: w.countyId, from: w.from, to: w.to, asOf: w.asOf };
   const revOf = (type: string, alias: string) =>
     `JOIN reversals v ON v.county_id = ${alias}.county_id AND v.target_type = '${type}' AND v.target_id = ${alias}.id AND v.recorded_at <= :asOf`;
-  const allocKind = `CASE a.source WHEN 'unit' THEN 'refund_paid' WHEN 'lot' THEN 'refund_paid' WHEN 'unit_expired' THEN 'late_refund' WHEN 'lot_expired' THEN 'late_refund' WHEN 'policy' THEN 'policy_refund' ELSE 'none' END`;
+  const allocKind = `CASE a.source WHEN 'unit' THEN 'refund_paid' WHEN 'lot' THEN 'refund_paid' WHEN 'unit_expired' THEN 'late_refund' WHEN 'lot_expired' THEN 'late_refund' WHEN 'policy' THEN 'policy_refund' WHEN 'buyback' THEN 'buyback_paid' ELSE 'none' END`;
   const rows = (await knex.raw(`
     WITH ev AS (
       SELECT s.shop_id, 'deposit_collected' AS kind, l.deposit_fen AS fen, CASE WHEN l.deposit_per_container_fen > 0 THEN l.quantity ELSE 0 END AS units, coalesce(s.booked_at, s.event_time) AS at

@@ -53,6 +53,8 @@ export interface ReconciliationFigures {
     refundsPaidFen: number;
     lateRefundsFen: number;
     policyRefundsFen: number;
+    /** Buy-back paid from the county incentive fund (docs/incentives.md). */
+    buybackPaidFen: number;
     expiredFen: number;
     settlementsFromShopsFen: number;
     settlementsToShopsFen: number;
@@ -69,6 +71,8 @@ export interface ReconciliationFigures {
     returnedAgainstDeposit: number;
     returnedLate: number;
     returnedPolicy: number;
+    /** Containers paid buy-back from the incentive fund. */
+    returnedBuyback: number;
     returnedNoRefund: number;
     rejected: number;
     expired: number;
@@ -164,7 +168,7 @@ async function reconcileWith(knex: Knex, countyId: string, periodKey: string, as
   const labels: Record<MoneyKind, string> = {
     deposit_collected: '收取押金', refund_paid: '退还押金', late_refund: '逾期退还', policy_refund: '政策退款', deposit_expired: '押金到期转出',
     settlement_from_shop: '店铺上缴结算', settlement_to_shop: '拨付店铺结算',
-    refund_overpaid: '柜台多付退款', refund_underpaid: '柜台少付退款', held_refund_paid: '审核后支付的待审退款',
+    refund_overpaid: '柜台多付退款', refund_underpaid: '柜台少付退款', held_refund_paid: '审核后支付的待审退款', buyback_paid: '有偿回收（激励资金）',
   };
   for (const k of Object.keys(labels) as MoneyKind[]) {
     const fromLedger = led.county[k].periodFen;
@@ -200,7 +204,8 @@ async function reconcileWith(knex: Knex, countyId: string, periodKey: string, as
     const positionLedger = led.balances.get(`shop:${s.id}`)?.closingFen ?? 0;
     // The shop's position moves by the cash that left its till: the computed refunds plus what the
     // clerk paid above them, less what was paid below them.
-    const positionRecords = r ? r.deposit_collected.cumulativeFen - sumRefunds(r, 'cumulativeFen') - r.refund_overpaid.cumulativeFen + r.refund_underpaid.cumulativeFen
+    // Buy-back the shop paid from the incentive fund lowers what it owes, as a refund does.
+    const positionRecords = r ? r.deposit_collected.cumulativeFen - sumRefunds(r, 'cumulativeFen') - r.buyback_paid.cumulativeFen - r.refund_overpaid.cumulativeFen + r.refund_underpaid.cumulativeFen
       - r.settlement_from_shop.cumulativeFen + r.settlement_to_shop.cumulativeFen : 0;
     if (!r && !s.active && positionLedger === 0) continue;
     if (positionLedger !== positionRecords) {
@@ -302,15 +307,15 @@ async function reconcileWith(knex: Knex, countyId: string, periodKey: string, as
     countyId, period: period.key, from: period.from.toISOString(), to: period.to.toISOString(), asOf: asOf.toISOString(),
     money: {
       depositsCollectedFen: c.deposit_collected.periodFen, refundsPaidFen: c.refund_paid.periodFen, lateRefundsFen: c.late_refund.periodFen,
-      policyRefundsFen: c.policy_refund.periodFen, expiredFen: c.deposit_expired.periodFen,
+      policyRefundsFen: c.policy_refund.periodFen, buybackPaidFen: c.buyback_paid.periodFen, expiredFen: c.deposit_expired.periodFen,
       settlementsFromShopsFen: c.settlement_from_shop.periodFen, settlementsToShopsFen: c.settlement_to_shop.periodFen,
       outstandingOpeningFen: -(led.balances.get('deposits_outstanding')?.openingFen ?? 0), outstandingClosingFen: outstandingLedger,
       unredeemedClosingFen: unredeemedLedger,
     },
     units: {
       soldUnits: c.deposit_collected.periodUnits, soldWithDeposit: c.deposit_collected.periodUnits,
-      returnedAccepted: c.refund_paid.periodUnits + c.late_refund.periodUnits + c.policy_refund.periodUnits + rec.acceptedNoRefundPeriod,
-      returnedAgainstDeposit: c.refund_paid.periodUnits, returnedLate: c.late_refund.periodUnits, returnedPolicy: c.policy_refund.periodUnits,
+      returnedAccepted: c.refund_paid.periodUnits + c.late_refund.periodUnits + c.policy_refund.periodUnits + c.buyback_paid.periodUnits + rec.acceptedNoRefundPeriod,
+      returnedAgainstDeposit: c.refund_paid.periodUnits, returnedLate: c.late_refund.periodUnits, returnedPolicy: c.policy_refund.periodUnits, returnedBuyback: c.buyback_paid.periodUnits,
       returnedNoRefund: rec.acceptedNoRefundPeriod, rejected: rec.rejectedPeriod, expired: c.deposit_expired.periodUnits,
       outstandingContainers: outstandingUnits, outstandingClosing: outstandingUnits, expiredUnreturnedClosing: c.deposit_expired.cumulativeUnits - c.late_refund.cumulativeUnits,
     },

@@ -25,6 +25,7 @@ export interface StatementLine {
   shopName: string;
   depositsCollectedFen: number;
   refundsPaidFen: number;
+  buybackPaidFen: number;
   refundsForOtherShopsDepositsFen: number;
   netFen: number;
   settledFen: number;
@@ -79,10 +80,10 @@ export async function settlementStatement(knex: Knex, countyId: string, periodKe
   for (const s of shops) {
     const f = figures.get(s.id);
     if (!f && !s.active) continue;
-    const z = f ?? { depositsCollectedFen: 0, refundsPaidFen: 0, refundsForOtherShopsDepositsFen: 0, lateDepositsFen: 0, lateRefundsFen: 0, lateEvents: 0, lateAdjustmentDepositsFen: 0, lateAdjustmentRefundsFen: 0, lateAdjustments: 0, settledFen: 0 };
+    const z = f ?? { depositsCollectedFen: 0, refundsPaidFen: 0, buybackPaidFen: 0, refundsForOtherShopsDepositsFen: 0, lateDepositsFen: 0, lateRefundsFen: 0, lateEvents: 0, lateAdjustmentDepositsFen: 0, lateAdjustmentRefundsFen: 0, lateAdjustments: 0, settledFen: 0 };
     const net = z.depositsCollectedFen - z.refundsPaidFen;
     lines.push({
-      shopId: s.id, shopName: s.name, depositsCollectedFen: z.depositsCollectedFen, refundsPaidFen: z.refundsPaidFen,
+      shopId: s.id, shopName: s.name, depositsCollectedFen: z.depositsCollectedFen, refundsPaidFen: z.refundsPaidFen, buybackPaidFen: z.buybackPaidFen,
       refundsForOtherShopsDepositsFen: z.refundsForOtherShopsDepositsFen, netFen: net, settledFen: z.settledFen, outstandingFen: net - z.settledFen,
       lateDepositsFen: z.lateDepositsFen, lateRefundsFen: z.lateRefundsFen, lateEvents: z.lateEvents,
       lateAdjustmentDepositsFen: z.lateAdjustmentDepositsFen, lateAdjustmentRefundsFen: z.lateAdjustmentRefundsFen, lateAdjustments: z.lateAdjustments,

@@ -180,7 +180,9 @@ export const SETTLEMENT_REQUEST = obj(
 
 export const STATEMENT_LINE = obj({
   shopId: uuid(), shopName: str(),
-  depositsCollectedFen: SIGNED_FEN, refundsPaidFen: SIGNED_FEN, refundsForOtherShopsDepositsFen: SIGNED_FEN,
+  depositsCollectedFen: SIGNED_FEN, refundsPaidFen: SIGNED_FEN,
+  buybackPaidFen: { ...SIGNED_FEN, description: 'Of refundsPaidFen: buy-back the shop paid out for the county incentive fund (docs/incentives.md); the settlement reimburses it like a refund' },
+  refundsForOtherShopsDepositsFen: SIGNED_FEN,
   netFen: SIGNED_FEN, settledFen: SIGNED_FEN, outstandingFen: SIGNED_FEN,
   lateDepositsFen: SIGNED_FEN, lateRefundsFen: SIGNED_FEN, lateEvents: int(),
   lateAdjustmentDepositsFen: SIGNED_FEN, lateAdjustmentRefundsFen: SIGNED_FEN, lateAdjustments: int({ description: 'Transfers of closed months booked in this period' }),
