@@ -42,7 +42,8 @@ import { checkEventTimeBounds, countyOf, policyFromRow, type CountyPolicy } from
 import { bookingFrom } from '../periods/booking.js';
 import { replay, requestHash, type StoredKey, type WriteResult } from '../ledger/idempotency.js';
 import { postTransfers, type TransferInput } from '../ledger/ledger-store.js';
-import { messages, type SmsLanguage } from '../sms/sms-messages.js';
+import type { SmsLanguage } from '../sms/sms-messages.js';
+import { returnTexts } from '../sms/sms-notifications.js';
 import { splitSms } from '../sms/sms-text.js';
 import { SaleStore } from '../sales/sale-store.js';
 import { composeReturn, incentiveLockKey, planReturn, validateShape, type ComposedReturn, type IncentiveGiven, type PlannedReturn, type ReturnFacts, type ReturnInput, type Returner } from './return-rules.js';
@@ -609,23 +610,21 @@ async function writeApplied(trx: Knex.Transaction, now: Date, countyId: string, 
       FROM json_populate_recordset(NULL::idempotency_keys, ?::json) v WHERE k.county_id = v.county_id AND k.client_id = v.client_id`,
   [JSON.stringify(applied.map((a) => ({ county_id: countyId, client_id: a.input.id, request_hash: a.hash, status_code: 201, response: a.composed.body(a.returnNo!, a.pointsBalance ?? null) })))]);
 
-  // The returners' SMS, as enqueueRefundNotification and enqueueHeldRefundNotification write them.
+  // The returners' SMS: the texts of returnTexts, as enqueueRefundNotification and enqueueHeldRefundNotification write them.
   const outbox = applied.flatMap((a) => {
     const f = a.returner;
     if (!f || !f.active || f.smsOptOut) return [];
     const c = a.composed;
-    const messagesOf: Array<{ key: string; text: string }> = [];
-    const refundFen = c.refundRow ? c.totalPaidFen : c.totalRefundFen;
-    if (refundFen > 0) {
-      messagesOf.push({ key: `return:${a.input.id}`, text: messages.refundPaid(f.language, { shopName: shops.get(a.input.shopId)!.name, containers: c.acceptedContainers, refundFen, stillRefundableFen: a.stillRefundableFen }) });
-    }
     const heldNow = c.heldRows.filter((h) => h.prepaid_fen === 0);
-    const heldFen = heldNow.reduce((s, h) => s + h.amount_fen, 0);
-    if (heldNow.length && heldFen > 0) messagesOf.push({ key: `return-held:${a.input.id}`, text: messages.refundHeld(f.language, { containers: heldNow.length, refundFen: heldFen }) });
-    return messagesOf.flatMap((m) => {
+    const texts = returnTexts(f.language, {
+      returnId: a.input.id, shopName: shops.get(a.input.shopId)!.name, containers: c.acceptedContainers, refundFen: c.refundRow ? c.totalPaidFen : c.totalRefundFen,
+      stillRefundableFen: a.stillRefundableFen, buybackFen: c.totalBuybackFen, pointsMilli: c.totalPointsMilli, pointsBalanceMilli: a.pointsBalance ?? null,
+      heldContainers: heldNow.length, heldFen: heldNow.reduce((s, h) => s + h.amount_fen, 0),
+    });
+    return texts.flatMap((m) => {
       const parts = splitSms(m.text);
       return parts.map((body, i) => ({
-        county_id: countyId, id: newId(), event_key: `${m.key}#${i + 1}`, kind: 'refund', phone_e164: f.phoneE164, farmer_id: f.id,
+        county_id: countyId, id: newId(), event_key: `${m.eventKey}#${i + 1}`, kind: 'refund', phone_e164: f.phoneE164, farmer_id: f.id,
         language: f.language, body, part_no: i + 1, part_count: parts.length, status: 'pending', attempts: 0, next_attempt_at: now, created_at: now,
       }));
     });

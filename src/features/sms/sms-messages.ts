@@ -38,6 +38,21 @@ export function shortProductName(name: string): string {
   return m ? m[0] : name.trim();
 }
 
+/** Milli-points as people read them: 1500 → "1.5". */
+export function formatPoints(milli: number): string {
+  return String(Math.round(milli) / 1000);
+}
+
+/** "获得积分1.5分，积分余额3分。" when the return earned points; nothing otherwise. */
+function pointsSentence(lang: SmsLanguage, n: { pointsMilli?: number; pointsBalanceMilli?: number | null }): string {
+  const earned = n.pointsMilli ?? 0;
+  if (earned <= 0) return '';
+  const balance = n.pointsBalanceMilli ?? null;
+  return lang === 'zh'
+    ? `获得积分${formatPoints(earned)}分${balance !== null ? `，积分余额${formatPoints(balance)}分` : ''}。`
+    : `Points earned: ${formatPoints(earned)}${balance !== null ? `, balance ${formatPoints(balance)}` : ''}. `;
+}
+
 function containers(n: number): string {
   return `${n} container${n === 1 ? '' : 's'}`;
 }
@@ -121,10 +136,24 @@ export const messages = {
       : `${n.shopName}: deposit ${formatFen(n.depositFen, lang)} on ${containers(n.containers)}. Return them rinsed to any shop for a refund.`;
   },
 
-  refundPaid(lang: SmsLanguage, n: { shopName: string; containers: number; refundFen: number; stillRefundableFen: number }): string {
+  refundPaid(lang: SmsLanguage, n: { shopName: string; containers: number; refundFen: number; stillRefundableFen: number; buybackFen?: number; pointsMilli?: number; pointsBalanceMilli?: number | null }): string {
+    const buyback = n.buybackFen ?? 0;
+    if (buyback > 0) {
+      // Incentives (docs/incentives.md): buy-back paid from the county fund, part of the cash paid.
+      return lang === 'zh'
+        ? `${n.shopName}回收${n.containers}个包装，共付${formatFen(n.refundFen, lang)}（含有偿回收${formatFen(buyback, lang)}）。${pointsSentence(lang, n)}尚可退押金${formatFen(n.stillRefundableFen, lang)}。`
+        : `${n.shopName}: ${containers(n.containers)} returned, paid ${formatFen(n.refundFen, lang)} (buy-back ${formatFen(buyback, lang)}). ${pointsSentence(lang, n)}Deposit still refundable: ${formatFen(n.stillRefundableFen, lang)}.`;
+    }
     return lang === 'zh'
-      ? `${n.shopName}退还${n.containers}个包装，退押金${formatFen(n.refundFen, lang)}。尚可退${formatFen(n.stillRefundableFen, lang)}。`
-      : `${n.shopName}: ${containers(n.containers)} returned, refund ${formatFen(n.refundFen, lang)}. Still refundable: ${formatFen(n.stillRefundableFen, lang)}.`;
+      ? `${n.shopName}退还${n.containers}个包装，退押金${formatFen(n.refundFen, lang)}。${pointsSentence(lang, n)}尚可退${formatFen(n.stillRefundableFen, lang)}。`
+      : `${n.shopName}: ${containers(n.containers)} returned, refund ${formatFen(n.refundFen, lang)}. ${pointsSentence(lang, n)}Still refundable: ${formatFen(n.stillRefundableFen, lang)}.`;
+  },
+
+  /** A return that paid nothing but earned points (积分制). */
+  pointsEarned(lang: SmsLanguage, n: { shopName: string; containers: number; pointsMilli: number; pointsBalanceMilli: number | null }): string {
+    return lang === 'zh'
+      ? `${n.shopName}回收${n.containers}个包装。${pointsSentence(lang, n)}`
+      : `${n.shopName}: ${containers(n.containers)} returned. ${pointsSentence(lang, n)}`.trimEnd();
   },
 
   /** A return's refund held for the county's review (codes nobody sold): no codes, no amounts per item. */

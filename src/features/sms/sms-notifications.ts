@@ -5,7 +5,8 @@
 import type { Knex } from 'knex';
 import { farmerBalance } from '../balances/farmer-balance.js';
 import { enqueueSms } from './sms-outbox-service.js';
-import { messages } from './sms-messages.js';
+import { messages, type SmsLanguage } from './sms-messages.js';
+import { farmerPointsMilli } from '../points/points-store.js';
 import { farmerById } from './sms-store.js';
 
 export type NotificationResult =
@@ -29,6 +30,39 @@ export async function enqueueSaleNotification(trx: Knex.Transaction, a: { county
   return r.queued ? { queued: true, eventKey, parts: r.parts } : { queued: false, eventKey, reason: 'already_queued' };
 }
 
+/** What a return's texts to its returner say (docs/incentives.md for buy-back and points). */
+export interface ReturnTextFacts {
+  returnId: string;
+  shopName: string;
+  /** Containers accepted. */
+  containers: number;
+  /** The cash paid out: deposits refunded, policy refunds and buy-back (what the clerk paid, offline). */
+  refundFen: number;
+  stillRefundableFen: number;
+  buybackFen: number;
+  pointsMilli: number;
+  pointsBalanceMilli: number | null;
+  /** Refunds held for review the farmer was not paid at the counter. */
+  heldContainers: number;
+  heldFen: number;
+}
+
+/**
+ * The returner's texts for a return, with their event keys: one function for the single return
+ * (enqueueRefundNotification, enqueueHeldRefundNotification) and the set-based run (return-run.ts).
+ */
+export function returnTexts(lang: SmsLanguage, f: ReturnTextFacts): Array<{ eventKey: string; text: string }> {
+  const out: Array<{ eventKey: string; text: string }> = [];
+  const points = { pointsMilli: f.pointsMilli, pointsBalanceMilli: f.pointsBalanceMilli };
+  if (f.refundFen > 0) {
+    out.push({ eventKey: `return:${f.returnId}`, text: messages.refundPaid(lang, { shopName: f.shopName, containers: f.containers, refundFen: f.refundFen, stillRefundableFen: f.stillRefundableFen, buybackFen: f.buybackFen, ...points }) });
+  } else if (f.pointsMilli > 0) {
+    out.push({ eventKey: `return:${f.returnId}`, text: messages.pointsEarned(lang, { shopName: f.shopName, containers: f.containers, ...points }) });
+  }
+  if (f.heldContainers > 0 && f.heldFen > 0) out.push({ eventKey: `return-held:${f.returnId}`, text: messages.refundHeld(lang, { containers: f.heldContainers, refundFen: f.heldFen }) });
+  return out;
+}
+
 /** Call inside the transaction that records the return and its refund. */
 export async function enqueueRefundNotification(trx: Knex.Transaction, a: { countyId: string; returnId: string; now: Date }): Promise<NotificationResult> {
   const eventKey = `return:${a.returnId}`;
@@ -40,13 +74,18 @@ export async function enqueueRefundNotification(trx: Knex.Transaction, a: { coun
   // the return was recorded offline: see docs/ledger.md, offline refunds).
   const paid = await trx('refunds').where({ county_id: a.countyId, return_id: a.returnId }).sum({ fen: 'amount_fen' }).first();
   const refundFen = paid?.fen != null ? Number(paid.fen) : Number(ret.total_refund_fen);
-  if (refundFen <= 0) return { queued: false, eventKey, reason: 'nothing_to_tell' };
+  const items = await trx('return_items').where({ county_id: a.countyId, return_id: a.returnId }).whereNot({ outcome: 'rejected' }).sum({ n: 'quantity', points: 'points_milli' }).first();
+  const pointsMilli = Number(items?.points ?? 0);
+  if (refundFen <= 0 && pointsMilli <= 0) return { queued: false, eventKey, reason: 'nothing_to_tell' };
   const farmer = await farmerById(trx, a.countyId, ret.farmer_id);
   if (!farmer) return { queued: false, eventKey, reason: 'no_farmer' };
   if (farmer.smsOptOut) return { queued: false, eventKey, reason: 'opted_out' };
-  const items = await trx('return_items').where({ county_id: a.countyId, return_id: a.returnId }).whereNot({ outcome: 'rejected' }).sum({ n: 'quantity' }).first();
+  const buyback = await trx('return_allocations').where({ county_id: a.countyId, return_id: a.returnId, source: 'buyback' }).sum({ fen: 'amount_fen' }).first();
   const balance = await farmerBalance(trx, a.countyId, farmer.id, a.now);
-  const text = messages.refundPaid(farmer.language, { shopName: ret.shop_name, containers: Number(items?.n ?? 0), refundFen, stillRefundableFen: balance.refundableFen });
+  const text = returnTexts(farmer.language, {
+    returnId: a.returnId, shopName: ret.shop_name, containers: Number(items?.n ?? 0), refundFen, stillRefundableFen: balance.refundableFen,
+    buybackFen: Number(buyback?.fen ?? 0), pointsMilli, pointsBalanceMilli: await farmerPointsMilli(trx, a.countyId, farmer.id), heldContainers: 0, heldFen: 0,
+  }).find((m) => m.eventKey === eventKey)!.text;
   const r = await enqueueSms(trx, { countyId: a.countyId, eventKey, kind: 'refund', phoneE164: farmer.phoneE164, farmerId: farmer.id, language: farmer.language, text, now: a.now });
   return r.queued ? { queued: true, eventKey, parts: r.parts } : { queued: false, eventKey, reason: 'already_queued' };
 }
@@ -70,7 +109,10 @@ export async function enqueueHeldRefundNotification(trx: Knex.Transaction, a: { 
   const farmer = await farmerById(trx, a.countyId, h.farmer_id);
   if (!farmer) return { queued: false, eventKey, reason: 'no_farmer' };
   if (farmer.smsOptOut) return { queued: false, eventKey, reason: 'opted_out' };
-  const text = messages.refundHeld(farmer.language, { containers: Number(h.n), refundFen: Number(h.fen) });
+  const text = returnTexts(farmer.language, {
+    returnId: a.returnId, shopName: '', containers: 0, refundFen: 0, stillRefundableFen: 0, buybackFen: 0, pointsMilli: 0, pointsBalanceMilli: null,
+    heldContainers: Number(h.n), heldFen: Number(h.fen),
+  }).find((m) => m.eventKey === eventKey)!.text;
   const r = await enqueueSms(trx, { countyId: a.countyId, eventKey, kind: 'refund', phoneE164: farmer.phoneE164, farmerId: farmer.id, language: farmer.language, text, now: a.now });
   return r.queued ? { queued: true, eventKey, parts: r.parts } : { queued: false, eventKey, reason: 'already_queued' };
 }

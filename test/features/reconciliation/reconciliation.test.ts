@@ -63,14 +63,14 @@ describe('county reconciliation (money, units, custody)', () => {
     const f = res.body.figures;
     expect(f.from).to.equal('2026-02-28T16:00:00.000Z'); // midnight in Asia/Shanghai
     expect(f.money).to.deep.equal({
-      depositsCollectedFen: 400, refundsPaidFen: 200, lateRefundsFen: 0, policyRefundsFen: 0, expiredFen: 100,
+      depositsCollectedFen: 400, refundsPaidFen: 200, lateRefundsFen: 0, policyRefundsFen: 0, buybackPaidFen: 0, expiredFen: 100,
       settlementsFromShopsFen: 0, settlementsToShopsFen: 0,
       outstandingOpeningFen: 100, // S0, sold in 2025, not yet expired on 1 March
       outstandingClosingFen: 200, // 100 + 400 − 200 − 100: only c3 is still out
       unredeemedClosingFen: 100,
     });
     expect(f.units).to.deep.equal({
-      soldUnits: 3, soldWithDeposit: 3, returnedAccepted: 2, returnedAgainstDeposit: 2, returnedLate: 0, returnedPolicy: 0, returnedNoRefund: 0,
+      soldUnits: 3, soldWithDeposit: 3, returnedAccepted: 2, returnedAgainstDeposit: 2, returnedLate: 0, returnedPolicy: 0, returnedBuyback: 0, returnedNoRefund: 0,
       rejected: 0, expired: 1, outstandingContainers: 1, outstandingClosing: 1, expiredUnreturnedClosing: 1,
     });
     expect(f.custody).to.include({ available: true, returnedUnits: 2, looseAtShops: 1, inBagsAtShops: 0, inTransit: 0, received: 1, disposed: 0, openDiscrepancies: 1 });
