@@ -1,10 +1,16 @@
 // Random sequences of sales, returns, reversals, expiry runs and settlements through the API: after
-// every step the ledger check is clean, and replaying the step's request changes nothing.
+// every step the ledger check is clean, and replaying the step's request changes nothing. With
+// incentives in play (issue 17: a buy-back and points rate, household caps, a small fund topped up at
+// random): the fund left is what was allocated less the buy-back of returns that stand, never below
+// zero; the points issued are what farmers hold (plus redeemed and expired), and each farmer holds
+// the points of their returns that stand.
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { useTestApp } from '../../support/harness.js';
 import { newClientId } from '../../../src/shared/client-id.js';
 import { COUNTY, GLYPHOSATE, GLYPHOSATE_5L, SHOP_A, SHOP_B, expectLedgerClean } from './ledger-fixtures.js';
+import { demoId } from '../../../seeds/demo-county.js';
+import { fundIncentives, insertIncentiveRate, setCounty } from '../../support/incentives.js';
 
 const PRODUCTS = [GLYPHOSATE, GLYPHOSATE_5L];
 const SHOPS = [SHOP_A, SHOP_B];
@@ -17,7 +23,8 @@ type Op =
   | { kind: 'return'; shop: number; pick: number[]; gtinQty: number; product: number; phone: number | null; reject: boolean; daysAgo: number }
   | { kind: 'reverse'; target: 'sale' | 'return'; pick: number }
   | { kind: 'expire' }
-  | { kind: 'settle'; shop: number };
+  | { kind: 'settle'; shop: number }
+  | { kind: 'fund'; fen: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('sale' as const), shop: fc.nat(1), product: fc.nat(1), quantity: fc.integer({ min: 1, max: 3 }), coded: fc.nat(3), daysAgo: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 500 })), charged: fc.option(fc.integer({ min: 0, max: 300 }), { freq: 4 }), phone: fc.nat(1) }) },
@@ -25,6 +32,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('reverse' as const), target: fc.constantFrom('sale' as const, 'return' as const), pick: fc.nat(40) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'expire' as const }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('settle' as const), shop: fc.nat(1) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('fund' as const), fen: fc.integer({ min: 1, max: 150 }) }) },
 );
 
 function serial(): string {
@@ -42,12 +50,34 @@ describe('ledger properties (random sequences through the API)', function () {
 
   async function snapshot() {
     const knex = t.db.knex;
-    const [acc, tr, keys] = await Promise.all([
+    const [acc, tr, keys, points, pointsTr] = await Promise.all([
       knex('ledger_accounts').where({ county_id: COUNTY }).orderBy('id').select('id', 'balance_fen'),
       knex('ledger_transfers').where({ county_id: COUNTY }).count({ n: '*' }).first(),
       knex('idempotency_keys').where({ county_id: COUNTY }).count({ n: '*' }).first(),
+      knex('points_accounts').where({ county_id: COUNTY }).orderBy('id').select('id', 'balance_milli'),
+      knex('points_transfers').where({ county_id: COUNTY }).count({ n: '*' }).first(),
     ]);
-    return { acc, transfers: Number(tr?.n), keys: Number(keys?.n) };
+    return { acc, transfers: Number(tr?.n), keys: Number(keys?.n), points, pointsTransfers: Number(pointsTr?.n) };
+  }
+
+  /** The incentive fund and the points ledger tie to the records that stand (returns not reversed). */
+  async function expectIncentivesTie() {
+    const knex = t.db.knex;
+    const fund = (await knex.raw(`SELECT
+        (SELECT coalesce(sum(amount_fen), 0) FROM ledger_transfers WHERE county_id = :c AND code = 'incentive_allocated')::bigint AS allocated,
+        (SELECT coalesce(sum(a.amount_fen), 0) FROM return_allocations a JOIN returns r ON r.county_id = a.county_id AND r.id = a.return_id
+          WHERE a.county_id = :c AND a.source = 'buyback' AND NOT EXISTS (SELECT 1 FROM reversals v WHERE v.county_id = r.county_id AND v.target_type = 'return' AND v.target_id = r.id))::bigint AS paid,
+        (SELECT coalesce(-sum(balance_fen), 0) FROM ledger_accounts WHERE county_id = :c AND kind = 'incentive_fund')::bigint AS left`, { c: COUNTY })).rows[0];
+    expect(Number(fund.allocated) - Number(fund.paid), 'allocated − buy-back of returns that stand = fund left').to.equal(Number(fund.left));
+    expect(Number(fund.left), 'the fund never goes below zero').to.be.at.least(0);
+    const accounts = (await knex('points_accounts').where({ county_id: COUNTY }).select('kind', 'farmer_id', 'balance_milli')) as Array<{ kind: string; farmer_id: string | null; balance_milli: number }>;
+    const sumOf = (kind: string) => accounts.filter((a) => a.kind === kind).reduce((s, a) => s + Number(a.balance_milli), 0);
+    expect(sumOf('issued'), 'points issued = farmers’ balances + redeemed + expired').to.equal(-(sumOf('farmer') + sumOf('redeemed') + sumOf('expired')));
+    const held = (await knex.raw(`SELECT r.farmer_id, sum(i.points_milli)::bigint AS milli FROM return_items i JOIN returns r ON r.county_id = i.county_id AND r.id = i.return_id
+        WHERE i.county_id = :c AND r.farmer_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM reversals v WHERE v.county_id = r.county_id AND v.target_type = 'return' AND v.target_id = r.id)
+        GROUP BY 1 HAVING sum(i.points_milli) > 0`, { c: COUNTY })).rows as Array<{ farmer_id: string; milli: number }>;
+    const farmers = Object.fromEntries(accounts.filter((a) => a.kind === 'farmer' && Number(a.balance_milli) !== 0).map((a) => [a.farmer_id, -Number(a.balance_milli)]));
+    expect(farmers, 'each farmer holds the points of their returns that stand').to.deep.equal(Object.fromEntries(held.map((h) => [h.farmer_id, Number(h.milli)])));
   }
 
   function request(op: Op): { path: string; body: Record<string, unknown> } | null {
@@ -88,6 +118,10 @@ describe('ledger properties (random sequences through the API)', function () {
 
   it('keeps every invariant after every step, and replays change nothing', async () => {
     const admin = await t.token('admin');
+    // Incentives: buy-back and points for the 5 L jerrycan (no deposit beyond the returner's lots), caps that bite, a small fund.
+    await insertIncentiveRate(t.db.knex, COUNTY, { containerTypeId: demoId('container_types', `${COUNTY}:HDPE-5L`), buybackFen: 40, pointsMilli: 300 });
+    await setCounty(t.db.knex, COUNTY, { incentive_household_buyback_cap_fen: 400, incentive_household_points_cap_milli: 2500, incentive_when_fund_empty: 'points_only' });
+    await fundIncentives(t.db.knex, COUNTY, 100);
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 10 }), async (ops) => {
         for (const op of ops) {
@@ -99,6 +133,12 @@ describe('ledger properties (random sequences through the API)', function () {
             const again = await t.api().post(path).set('Authorization', admin);
             expect(again.body.amountFen).to.equal(0);
             expect((await snapshot()).acc).to.deep.equal(before.acc);
+            continue;
+          }
+          if (op.kind === 'fund') {
+            await fundIncentives(t.db.knex, COUNTY, op.fen);
+            await expectLedgerClean(t);
+            await expectIncentivesTie();
             continue;
           }
           let req = request(op);
@@ -117,6 +157,7 @@ describe('ledger properties (random sequences through the API)', function () {
             expect(['UNIT_CODE_ALREADY_SOLD', 'ALREADY_REVERSED', 'REVERSAL_NOT_POSSIBLE', 'NOTHING_TO_SETTLE']).to.include(res.body.error.code);
           }
           await expectLedgerClean(t);
+          await expectIncentivesTie();
           const before = await snapshot();
           const replay = await t.api().post(req.path).set('Authorization', admin).send(req.body);
           if (res.status === 201) {

@@ -4,13 +4,17 @@
 // and untracked containers) is applied record by record through the single endpoints on one fresh
 // database and as sync batches (cut at random places) on another. After every journal both give the
 // same status and error code per record, the same account balances, the same ledger entries in the
-// same order (modulo ids and times) and the same sold units.
+// same order (modulo ids and times) and the same sold units. Incentives are in play (issue 17): the
+// 5 L jerrycan beyond the returner's lots earns buy-back and points under household caps from a small
+// fund, so the fund's entries and the points ledger must match too.
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { useTestApp, type TestContext } from '../../support/harness.js';
 import { pinGroupApplier, savepointApplier } from '../../../src/features/ledger/group-commit.js';
 import { newClientId } from '../../../src/shared/client-id.js';
 import { COUNTY, GLYPHOSATE, GLYPHOSATE_5L, SHOP_A, SHOP_B, expectLedgerClean } from '../ledger/ledger-fixtures.js';
+import { demoId } from '../../../seeds/demo-county.js';
+import { fundIncentives, insertIncentiveRate, setCounty } from '../../support/incentives.js';
 
 const PRODUCTS = [GLYPHOSATE, GLYPHOSATE_5L];
 const NOW = Date.parse('2026-03-15T02:00:00.000Z');
@@ -69,6 +73,13 @@ describe('sync batches apply exactly what the single endpoints apply (property)'
   // The reference applies each POST /sales as its own idempotent write (SaleService's, one savepoint
   // per request; returns likewise), not through the set-based runs that online groups and sync batches use now.
   before(() => { pinGroupApplier(single.deps, 'sale', savepointApplier); pinGroupApplier(single.deps, 'return', savepointApplier); });
+  before(async () => {
+    for (const t of [single, batched]) {
+      await insertIncentiveRate(t.db.knex, COUNTY, { containerTypeId: demoId('container_types', `${COUNTY}:HDPE-5L`), buybackFen: 30, pointsMilli: 500 });
+      await setCounty(t.db.knex, COUNTY, { incentive_household_buyback_cap_fen: 300, incentive_household_points_cap_milli: 6000 });
+      await fundIncentives(t.db.knex, COUNTY, 600);
+    }
+  });
   const soldCodes: string[] = [];
   let run = 0;
 
@@ -152,15 +163,17 @@ describe('sync batches apply exactly what the single endpoints apply (property)'
 
   async function state(t: TestContext) {
     const knex = t.db.knex;
-    const [accounts, entries, units, lots] = await Promise.all([
+    const [accounts, entries, units, lots, points] = await Promise.all([
       knex('ledger_accounts').where({ county_id: COUNTY }).orderBy('id').select('id', 'balance_fen'),
       knex('ledger_entries as e').join('ledger_transfers as t', function () { this.on('t.county_id', '=', 'e.county_id').andOn('t.id', '=', 'e.transfer_id'); })
         .where('e.county_id', COUNTY).orderBy('e.seq')
         .select('t.code', 't.client_id', 't.ref_type', 't.ref_id', 't.shop_id', 't.event_time', 't.booked_at', 'e.account_id', 'e.amount_fen', 'e.balance_after_fen'),
       knex('sold_units').where({ county_id: COUNTY }).orderBy(['unit_code', 'sale_id']).select('unit_code', 'sale_id', 'state', 'deposit_fen', 'shop_id', 'line_no'),
       knex('deposit_lots').where({ county_id: COUNTY }).orderBy(['sale_id', 'line_no']).select('sale_id', 'line_no', 'quantity', 'outstanding', 'expired', 'deposit_fen'),
+      knex('points_transfers as p').join('farmers as f', function () { this.on('f.county_id', '=', 'p.county_id').andOn('f.id', '=', 'p.farmer_id'); })
+        .where('p.county_id', COUNTY).orderBy([{ column: 'p.ref_id' }, { column: 'p.item_no' }]).select('p.code', 'p.ref_id', 'p.item_no', 'p.unit_code', 'f.phone_e164', 'p.amount_milli'),
     ]);
-    return { accounts, entries, units, lots };
+    return { accounts, entries, units, lots, points };
   }
 
   it('gives the same statuses, balances, entries and sold units either way', async () => {
@@ -176,6 +189,7 @@ describe('sync batches apply exactly what the single endpoints apply (property)'
       expect(sb.entries).to.deep.equal(sa.entries);
       expect(sb.units).to.deep.equal(sa.units);
       expect(sb.lots).to.deep.equal(sa.lots);
+      expect(sb.points).to.deep.equal(sa.points);
     }), { numRuns: 25, endOnFailure: true, examples: [EVERY_OUTCOME] }); // both databases keep their history: shrinking a journal would replay it on another state
     await expectLedgerClean(single);
     await expectLedgerClean(batched);

@@ -6,6 +6,9 @@
 //     re-sent and altered ids) gives the same per-record results and answers, the same ledger, unit
 //     states, lots, return rows, held refunds, SMS outbox and idempotency keys whether posted one by
 //     one to POST /returns or sent as sync batches;
+//     Incentives are in play (issue 17): a buy-back and points rate for the 1 L bottle, household caps
+//     and a small fund that runs out (then points only), so the incentive fund and the points
+//     ledger must come out the same too;
 //   - a run of returns costs the same number of SQL statements whatever its size;
 //   - an online return racing a sync record for one unit code: the code is refunded exactly once,
 //     whichever holds it first.
@@ -20,6 +23,8 @@ import { pinGroupApplier, savepointApplier } from '../../../src/features/ledger/
 import { syncRunFallbacks } from '../../../src/features/sync/sync-service.js';
 import type { Principal } from '../../../src/auth/permissions.js';
 import { COUNTY, GLYPHOSATE, GLYPHOSATE_5L, SHOP_A, SHOP_B, expectLedgerClean, unitCode } from '../ledger/ledger-fixtures.js';
+import { demoId } from '../../../seeds/demo-county.js';
+import { fundIncentives, insertIncentiveRate, setCounty } from '../../support/incentives.js';
 
 const PRODUCTS = [GLYPHOSATE, GLYPHOSATE_5L];
 const NOW = Date.parse('2026-03-15T02:00:00.000Z');
@@ -70,6 +75,9 @@ const EVERY_OUTCOME: [Step[], number[]] = [[
   ret({ scans: [scan('sold', 4)], dupScan: true }),
   ret({ scans: [scan('sold', 5)], time: 'too_old' }),
   ret({ scans: [scan('sold', 6)], mobile: 'without_ref' }),
+  ret({ untracked: [{ product: 0, qty: 3, byGtin: false, reject: false, paid: null }] }),
+  ret({ untracked: [{ product: 0, qty: 3, byGtin: false, reject: false, paid: null }], phone: 1 }),
+  ret({ untracked: [{ product: 0, qty: 1, byGtin: true, reject: false, paid: null }], returner: 'none' }),
 ], [5]];
 
 function serial(): string {
@@ -111,6 +119,10 @@ describe('sync batches: set-based returns give exactly what the single return pa
   async function prepare(t: TestContext): Promise<void> {
     // A small untracked daily limit, so the policy's cap is met; February closed, so late adjustments occur.
     await t.db.knex('counties').where({ id: COUNTY }).update({ untracked_daily_limit: 3 });
+    // Incentives: the 1 L bottle beyond the returner's lots earns buy-back and points; caps and a small fund bite.
+    await insertIncentiveRate(t.db.knex, COUNTY, { containerTypeId: demoId('container_types', `${COUNTY}:HDPE-1L`), buybackFen: 40, pointsMilli: 300 });
+    await setCounty(t.db.knex, COUNTY, { incentive_household_buyback_cap_fen: 2000, incentive_household_points_cap_milli: 20_000, incentive_shop_buyback_cap_fen: 6000, incentive_when_fund_empty: 'points_only' });
+    await fundIncentives(t.db.knex, COUNTY, 1000);
     const official = await t.token('qingshen.official');
     const rec = await t.api().post(`/api/v1/counties/${COUNTY}/reconciliations`).set('Authorization', official).send({ period: '2026-02' });
     expect(rec.status, JSON.stringify(rec.body)).to.be.oneOf([200, 201]);
@@ -227,6 +239,11 @@ describe('sync batches: set-based returns give exactly what the single return pa
       outbox: await knex('sms_outbox').where(c).orderBy('event_key').select('event_key', 'kind', 'phone_e164', 'language', 'body', 'part_no', 'part_count', 'status', 'next_attempt_at'),
       keys: await knex('idempotency_keys').where(c).orderBy('client_id').select('client_id', 'operation', 'request_hash', 'status_code'),
       farmers: await knex('farmers').where(c).orderBy('phone_e164').select('phone_e164', 'name', 'village', 'active'),
+      points: await knex('points_accounts as a').leftJoin('farmers as f', function () { this.on('f.county_id', '=', 'a.county_id').andOn('f.id', '=', 'a.farmer_id'); })
+        .where('a.county_id', COUNTY).orderBy([{ column: 'a.kind' }, { column: 'f.phone_e164' }]).select('a.kind', 'f.phone_e164', 'a.balance_milli'),
+      pointsTransfers: await knex('points_transfers as p').join('farmers as f', function () { this.on('f.county_id', '=', 'p.county_id').andOn('f.id', '=', 'p.farmer_id'); })
+        .where('p.county_id', COUNTY).orderBy([{ column: 'p.ref_id' }, { column: 'p.item_no' }])
+        .select('p.code', 'p.client_id', 'p.ref_type', 'p.ref_id', 'p.item_no', 'p.unit_code', 'f.phone_e164', 'p.shop_id', 'p.amount_milli', 'p.event_time', 'p.business_day', 'p.recorded_at'),
     };
   }
 
@@ -248,7 +265,8 @@ describe('sync batches: set-based returns give exactly what the single return pa
       for (const o of b) {
         seen.add(`${o.status}:${o.code ?? ''}`);
         const body = o.body as { items?: Array<{ outcome: string; reasonCode: string | null; sources: Array<{ source: string }> }>; lateAdjustment?: boolean } | undefined;
-        for (const it of body?.items ?? []) {
+        for (const it of (body?.items ?? []) as Array<{ outcome: string; reasonCode: string | null; sources: Array<{ source: string }>; incentive?: { kind: string; reason: string | null } }>) {
+          if (it.incentive) seen.add(`incentive:${it.incentive.kind}:${it.incentive.reason ?? ''}`);
           seen.add(`item:${it.outcome}:${it.reasonCode ?? ''}`);
           for (const src of it.sources) seen.add(`source:${src.source}`);
         }
@@ -266,7 +284,8 @@ describe('sync batches: set-based returns give exactly what the single return pa
       'applied:', 'duplicate:', 'conflict:IDEMPOTENCY_CONFLICT', 'refused:FARMER_NAME_REQUIRED', 'refused:OUT_OF_SCOPE', 'refused:UNIT_CODE_DUPLICATE',
       'refused:EVENT_TIME_TOO_OLD', 'refused:PAYMENT_REFERENCE_REQUIRED',
       'item:refunded:', 'item:rejected:already_returned', 'item:refund_held:', 'item:rejected:not_scheme_product', 'item:rejected:unknown_code', 'item:rejected:damaged',
-      'source:unit', 'source:lot', 'source:policy', 'source:held', 'source:none', 'late_adjustment',
+      'source:unit', 'source:lot', 'source:policy', 'source:held', 'source:none', 'late_adjustment', 'source:buyback',
+      'incentive:deposit:', 'incentive:buyback_points:', 'incentive:none:returner_required', 'incentive:none:held_for_review',
     ]);
   });
 });
