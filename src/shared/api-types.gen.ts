@@ -10321,7 +10321,7 @@ export interface operations {
                              * @description Which rule is broken
                              * @enum {string}
                              */
-                            check: "sum_zero" | "transfer_balanced" | "account_balance" | "balance_after" | "bound" | "unit_refunded_once" | "deposits_outstanding" | "refund_differences" | "held_refund_paid_once";
+                            check: "sum_zero" | "transfer_balanced" | "account_balance" | "balance_after" | "bound" | "unit_refunded_once" | "deposits_outstanding" | "refund_differences" | "held_refund_paid_once" | "incentive_fund";
                             /** Format: uuid */
                             heldRefundId?: string;
                             message: string;
@@ -13699,6 +13699,8 @@ export interface operations {
                             /** Format: date-time */
                             from: string;
                             money: {
+                                /** @description Buy-back paid from the county incentive fund (absent in runs stored before incentives) (fen) */
+                                buybackPaidFen?: number;
                                 /** @description Deposits collected (fen) */
                                 depositsCollectedFen: number;
                                 /** @description Deposits expired unredeemed (fen) */
@@ -13770,6 +13772,8 @@ export interface operations {
                                 returnedAccepted: number;
                                 /** @description Returned against a deposit (containers) */
                                 returnedAgainstDeposit: number;
+                                /** @description Returned and paid buy-back from the incentive fund (absent in runs stored before incentives) (containers) */
+                                returnedBuyback?: number;
                                 /** @description Returned late (containers) */
                                 returnedLate: number;
                                 /** @description Returned without refund (containers) */
@@ -13984,6 +13988,8 @@ export interface operations {
                             /** Format: date-time */
                             from: string;
                             money: {
+                                /** @description Buy-back paid from the county incentive fund (absent in runs stored before incentives) (fen) */
+                                buybackPaidFen?: number;
                                 /** @description Deposits collected (fen) */
                                 depositsCollectedFen: number;
                                 /** @description Deposits expired unredeemed (fen) */
@@ -14055,6 +14061,8 @@ export interface operations {
                                 returnedAccepted: number;
                                 /** @description Returned against a deposit (containers) */
                                 returnedAgainstDeposit: number;
+                                /** @description Returned and paid buy-back from the incentive fund (absent in runs stored before incentives) (containers) */
+                                returnedBuyback?: number;
                                 /** @description Returned late (containers) */
                                 returnedLate: number;
                                 /** @description Returned without refund (containers) */
@@ -15964,6 +15972,8 @@ export interface operations {
                         period: string;
                         periodKind: string;
                         shops: {
+                            /** @description Of refundsPaidFen: buy-back the shop paid out for the county incentive fund (docs/incentives.md); the settlement reimburses it like a refund */
+                            buybackPaidFen: number;
                             /** @description Signed amount in fen */
                             depositsCollectedFen: number;
                             /** @description Signed amount in fen */

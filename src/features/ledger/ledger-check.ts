@@ -93,6 +93,18 @@ export async function checkLedger(knex: Knex, countyId: string): Promise<LedgerC
   const diffBalance = diffAcct ? Number(diffAcct.balance_fen) : 0;
   if (Number(diff.diff) !== diffBalance) problems.push({ check: 'refund_differences', message: `refund differences account holds ${diffBalance} fen, return items differ by ${diff.diff}` });
 
+  // The incentive fund (docs/incentives.md): what was allocated to it less the buy-back of returns that stand.
+  const fund = (await knex.raw(`
+    SELECT (SELECT coalesce(sum(CASE WHEN t.code = 'reversal' THEN -t.amount_fen ELSE t.amount_fen END), 0) FROM ledger_transfers t
+             LEFT JOIN ledger_transfers o ON o.county_id = t.county_id AND o.id = t.reverses_transfer_id
+             WHERE t.county_id = ? AND coalesce(o.code, t.code) = 'incentive_allocated')
+         - (SELECT coalesce(sum(a.amount_fen), 0) FROM return_allocations a
+             WHERE a.county_id = ? AND a.source = 'buyback'
+               AND NOT EXISTS (SELECT 1 FROM reversals v WHERE v.county_id = a.county_id AND v.target_type = 'return' AND v.target_id = a.return_id)) AS left_fen`, [c, c])).rows[0];
+  const fundAcct = accounts.find((a: { code: string }) => a.code === 'incentive_fund');
+  const fundLeft = fundAcct ? -Number(fundAcct.balance_fen) : 0;
+  if (Number(fund.left_fen) !== fundLeft) problems.push({ check: 'incentive_fund', message: `incentive fund holds ${fundLeft} fen, allocations less buy-back paid leave ${fund.left_fen}` });
+
   // Held refunds (codes nobody sold): each paid once, by exactly its transfer, and only after approval.
   const heldProblems = (await knex.raw(`
     WITH x AS (

@@ -19,7 +19,7 @@ export const ledgerRoutes: RouteDef[] = [
     method: 'get', path: '/api/v1/counties/:countyId/ledger/check', tag: 'ledger',
     auth: { permission: 'ledger:admin' }, summary: 'Verify the county ledger: sum zero, balances, bounds, units refunded at most their deposit', params: COUNTY_PARAMS,
     responses: { 200: { description: 'The result (ok false lists the problems)', schema: obj({ countyId: str(), ok: bool(), transfers: int(), entriesSumFen: int(), problems: arr(obj({
-      check: enumOf(['sum_zero', 'transfer_balanced', 'account_balance', 'balance_after', 'bound', 'unit_refunded_once', 'deposits_outstanding', 'refund_differences', 'held_refund_paid_once'], 'Which rule is broken'),
+      check: enumOf(['sum_zero', 'transfer_balanced', 'account_balance', 'balance_after', 'bound', 'unit_refunded_once', 'deposits_outstanding', 'refund_differences', 'held_refund_paid_once', 'incentive_fund'], 'Which rule is broken'),
       message: str(),
       transferId: uuid(), account: str({ description: 'Ledger account code' }), unitCode: str(), heldRefundId: uuid(),
     }, ['transferId', 'account', 'unitCode', 'heldRefundId'])) }) } },

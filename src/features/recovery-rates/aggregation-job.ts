@@ -74,7 +74,9 @@ async function rebuildMonth(trx: Knex.Transaction, countyId: string, month: stri
            AND l.deposit_per_container_fen > 0 AND ${notReversed('s', 'sale')}
          GROUP BY s.shop_id, l.product_id
         UNION ALL
-        SELECT r.shop_id, i.product_id, 0, 0, 0, sum(i.quantity), sum(i.quantity::bigint * ct.tare_weight_g), sum(i.refund_fen), 0, 0, 0, 0
+        SELECT r.shop_id, i.product_id, 0, 0, 0, sum(i.quantity), sum(i.quantity::bigint * ct.tare_weight_g),
+               -- deposits refunded: buy-back paid from the incentive fund is no deposit (docs/incentives.md)
+               sum(i.refund_fen - coalesce((SELECT sum(b.amount_fen) FROM return_allocations b WHERE b.county_id = i.county_id AND b.return_id = i.return_id AND b.item_no = i.item_no AND b.source = 'buyback'), 0)), 0, 0, 0, 0
           FROM returns r
           JOIN return_items i ON i.county_id = r.county_id AND i.return_id = r.id
           JOIN products p ON p.county_id = i.county_id AND p.id = i.product_id
