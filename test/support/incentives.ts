@@ -33,10 +33,12 @@ export async function retireIncentiveRates(knex: Knex, countyId: string): Promis
   await knex('incentive_rates').where({ county_id: countyId }).update({ active: false });
 }
 
-/** Funds the county's incentive fund by amountFen (an official's allocation, as the ledger records it). */
-export async function fundIncentives(knex: Knex, countyId: string, amountFen: number, at = new Date('2026-01-05T02:00:00.000Z')): Promise<void> {
+/**
+ * Funds the county's incentive fund by amountFen (an official's allocation, as the ledger records it).
+ * Tests that compare two databases' ledgers give both the same id.
+ */
+export async function fundIncentives(knex: Knex, countyId: string, amountFen: number, at = new Date('2026-01-05T02:00:00.000Z'), id = newClientId()): Promise<void> {
   await knex.transaction(async (trx) => {
-    const id = newClientId();
     await postTransfers(trx, countyId, [{
       code: 'incentive_allocated', debit: countyAccount(countyId, 'incentive_funding'), credit: countyAccount(countyId, 'incentive_fund'),
       amountFen, clientId: id, refType: 'incentive_allocation', refId: id, shopId: null, eventTime: at, actor: 'test',

@@ -74,10 +74,11 @@ describe('sync batches apply exactly what the single endpoints apply (property)'
   // per request; returns likewise), not through the set-based runs that online groups and sync batches use now.
   before(() => { pinGroupApplier(single.deps, 'sale', savepointApplier); pinGroupApplier(single.deps, 'return', savepointApplier); });
   before(async () => {
+    const fundId = newClientId();
     for (const t of [single, batched]) {
       await insertIncentiveRate(t.db.knex, COUNTY, { containerTypeId: demoId('container_types', `${COUNTY}:HDPE-5L`), buybackFen: 30, pointsMilli: 500 });
       await setCounty(t.db.knex, COUNTY, { incentive_household_buyback_cap_fen: 300, incentive_household_points_cap_milli: 6000 });
-      await fundIncentives(t.db.knex, COUNTY, 600);
+      await fundIncentives(t.db.knex, COUNTY, 600, undefined, fundId);
     }
   });
   const soldCodes: string[] = [];

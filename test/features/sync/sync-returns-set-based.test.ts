@@ -116,13 +116,14 @@ describe('sync batches: set-based returns give exactly what the single return pa
   let run = 0;
   let gtins: string[] = [];
 
+  const fundId = newClientId();
   async function prepare(t: TestContext): Promise<void> {
     // A small untracked daily limit, so the policy's cap is met; February closed, so late adjustments occur.
     await t.db.knex('counties').where({ id: COUNTY }).update({ untracked_daily_limit: 3 });
     // Incentives: the 1 L bottle beyond the returner's lots earns buy-back and points; caps and a small fund bite.
     await insertIncentiveRate(t.db.knex, COUNTY, { containerTypeId: demoId('container_types', `${COUNTY}:HDPE-1L`), buybackFen: 40, pointsMilli: 300 });
     await setCounty(t.db.knex, COUNTY, { incentive_household_buyback_cap_fen: 2000, incentive_household_points_cap_milli: 20_000, incentive_shop_buyback_cap_fen: 6000, incentive_when_fund_empty: 'points_only' });
-    await fundIncentives(t.db.knex, COUNTY, 1000);
+    await fundIncentives(t.db.knex, COUNTY, 1000, undefined, fundId);
     const official = await t.token('qingshen.official');
     const rec = await t.api().post(`/api/v1/counties/${COUNTY}/reconciliations`).set('Authorization', official).send({ period: '2026-02' });
     expect(rec.status, JSON.stringify(rec.body)).to.be.oneOf([200, 201]);
