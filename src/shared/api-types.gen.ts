@@ -694,6 +694,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/counties/{countyId}/farmers/{farmerId}/points": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A farmer’s points: balance, earned, redeemed, expired, what lapses next, and the transfers newest first
+         * @description A page of transfers, newest first: pass `nextCursor` back as `cursor` for the next page. Reads by officials and inspectors are written to the access log.
+         *
+         *     Needs the permission `farmers:read` (Look up farmers (officials see masked names and numbers)), within the caller's scope.
+         */
+        get: operations["get_counties_countyId_farmers_farmerId_points"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/counties/{countyId}/farmers/{id}": {
         parameters: {
             query?: never;
@@ -1240,6 +1262,50 @@ export interface paths {
          *     Needs the permission `periods:close` (Close a month of a county after its reconciliation (late records are then booked in the first open month)), within the caller's scope.
          */
         post: operations["post_counties_countyId_periods_period_close"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counties/{countyId}/points-expiry-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Let the county’s lapsed points expire now (idempotent by the client id; it also runs as a periodic job)
+         * @description Points earned in year Y lapse after the end of year Y + N (counties.points_expire_after_years = N), oldest first. The as-of day is the county’s business day of the server’s clock; `asOfYear` may only look back (expire what had lapsed by the start of that year). A second run expires nothing more.
+         *
+         *     Needs the permission `points:expire` (Run the points expiry of a county (points lapse per counties.points_expire_after_years; docs/incentives-points.md)), within the caller's scope.
+         */
+        post: operations["post_counties_countyId_points_expiry_runs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counties/{countyId}/points-redemptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeem a farmer’s points for goods at the counter (idempotent by the client id; never more than the farmer holds)
+         * @description Online only: the balance must be known. Points are taken oldest first; points that have lapsed (counties.points_expire_after_years) expire first, as of the county’s business day of the server’s clock. More than the farmer holds is refused with 409 POINTS_INSUFFICIENT and nothing is written.
+         *
+         *     Needs the permission `returns:write` (Record returns and the refunds paid for a shop), within the caller's scope.
+         */
+        post: operations["post_counties_countyId_points_redemptions"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2683,7 +2749,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "BODY_UNREADABLE" | "MALFORMED_PATH" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "SESSION_REVOKED" | "ACCOUNT_DISABLED" | "TERMINAL_REVOKED" | "RATE_LIMITED" | "ACCOUNT_LOCKED" | "ENROLMENT_CODE_INVALID" | "FORBIDDEN" | "OUT_OF_SCOPE" | "NOT_FOUND" | "REFERENCE_NOT_FOUND" | "VERSION_CONFLICT" | "DUPLICATE" | "RECORD_INACTIVE" | "EVENT_CURSOR_INVALID" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_OVERLAP" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "LAST_ACTIVE_OFFICIAL" | "SCOPE_MISMATCH" | "IDEMPOTENCY_CONFLICT" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "UNIT_CODE_ALREADY_SOLD" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "REVERSAL_WINDOW_CLOSED" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "SETTLEMENT_AMOUNT_MISMATCH" | "HELD_REFUND_ALREADY_DECIDED" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_FORMAT" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "LEDGER_BOUND_BROKEN" | "POINTS_INSUFFICIENT" | "SYNC_KIND_UNAVAILABLE" | "BAG_SEALED" | "BAG_WRONG_STATE" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "SIGNER_NOT_PARTY" | "MANIFEST_NOT_DELIVERED" | "BAG_NOT_ON_MANIFEST" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "CERTIFICATE_DUPLICATE" | "BAGS_NOT_AT_ONE_FACILITY" | "LOT_TRACE_QUERY_INVALID" | "CHECK_RATE_LIMITED" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE" | "REPORT_PDF_UNAVAILABLE" | "SMS_NOT_CONFIGURED" | "SMS_SECRET_INVALID" | "SMS_OUTBOX_NOT_FOUND" | "SERVER_BUSY" | "DATABASE_UNAVAILABLE" | "INTERNAL";
+                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "BODY_UNREADABLE" | "MALFORMED_PATH" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "SESSION_REVOKED" | "ACCOUNT_DISABLED" | "TERMINAL_REVOKED" | "RATE_LIMITED" | "ACCOUNT_LOCKED" | "ENROLMENT_CODE_INVALID" | "FORBIDDEN" | "OUT_OF_SCOPE" | "NOT_FOUND" | "REFERENCE_NOT_FOUND" | "VERSION_CONFLICT" | "DUPLICATE" | "RECORD_INACTIVE" | "EVENT_CURSOR_INVALID" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_OVERLAP" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "LAST_ACTIVE_OFFICIAL" | "SCOPE_MISMATCH" | "IDEMPOTENCY_CONFLICT" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "UNIT_CODE_ALREADY_SOLD" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "REVERSAL_WINDOW_CLOSED" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "SETTLEMENT_AMOUNT_MISMATCH" | "HELD_REFUND_ALREADY_DECIDED" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_FORMAT" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "LEDGER_BOUND_BROKEN" | "POINTS_INSUFFICIENT" | "SYNC_KIND_UNAVAILABLE" | "BAG_SEALED" | "BAG_WRONG_STATE" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "SIGNER_NOT_PARTY" | "MANIFEST_NOT_DELIVERED" | "BAG_NOT_ON_MANIFEST" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "CERTIFICATE_DUPLICATE" | "BAGS_NOT_AT_ONE_FACILITY" | "LOT_TRACE_QUERY_INVALID" | "YEAR_ARCHIVED" | "CHECK_RATE_LIMITED" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE" | "REPORT_PDF_UNAVAILABLE" | "SMS_NOT_CONFIGURED" | "SMS_SECRET_INVALID" | "SMS_OUTBOX_NOT_FOUND" | "SERVER_BUSY" | "DATABASE_UNAVAILABLE" | "INTERNAL";
                 details: ({
                     code: string;
                     /** @description JSON pointer of the offending input, e.g. /body/lines/0/quantity */
@@ -2728,6 +2794,13 @@ export interface components {
             error?: {
                 /** @enum {string} */
                 code?: "VERSION_CONFLICT" | "DUPLICATE" | "SCHEDULE_OVERLAP" | "LAST_ACTIVE_OFFICIAL" | "IDEMPOTENCY_CONFLICT" | "UNIT_CODE_ALREADY_SOLD" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "HELD_REFUND_ALREADY_DECIDED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "LEDGER_BOUND_BROKEN" | "POINTS_INSUFFICIENT" | "BAG_SEALED" | "BAG_WRONG_STATE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "MANIFEST_NOT_DELIVERED" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "CERTIFICATE_DUPLICATE";
+            };
+        };
+        /** @description The error envelope with a code answered as HTTP 410: YEAR_ARCHIVED */
+        Error410: components["schemas"]["Error"] & {
+            error?: {
+                /** @enum {string} */
+                code?: "YEAR_ARCHIVED";
             };
         };
         /** @description The error envelope with a code answered as HTTP 413: BODY_TOO_LARGE */
@@ -8200,6 +8273,145 @@ export interface operations {
             };
         };
     };
+    get_counties_countyId_farmers_farmerId_points: {
+        parameters: {
+            query?: {
+                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                cursor?: string;
+                /** @description Transfers per page (default 50) */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+                farmerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The farmer’s points */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Milli-points (1000 = one point) */
+                        balanceMilli: number;
+                        /** @description Milli-points (1000 = one point) */
+                        earnedMilli: number;
+                        /** @description The county’s points_expire_after_years (null: points never lapse) */
+                        expireAfterYears: number | null;
+                        /** @description Milli-points (1000 = one point) */
+                        expiredMilli: number;
+                        expiringNext: {
+                            /**
+                             * Format: date
+                             * @description The last day the oldest points held are good for (YYYY-12-31)
+                             */
+                            atEndOf: string;
+                            /** @description Milli-points (1000 = one point) */
+                            milli: number;
+                        } | null;
+                        /** Format: uuid */
+                        farmerId: string;
+                        /** @description Pass back as cursor for the next page; null on the last page */
+                        nextCursor: string | null;
+                        /** @description Milli-points (1000 = one point) */
+                        redeemedMilli: number;
+                        transfers: {
+                            /** @description Milli-points (1000 = one point) */
+                            amountMilli: number;
+                            /** Format: date */
+                            businessDay: string;
+                            /** @description earned | redeemed | expired | reversal */
+                            code: string;
+                            /** @description What it did to the farmer’s balance: + earned, − redeemed or expired */
+                            deltaMilli: number;
+                            /** Format: date-time */
+                            eventTime: string;
+                            /** Format: date-time */
+                            recordedAt: string;
+                            /** Format: uuid */
+                            refId: string;
+                            /** @description return | redemption | expiry | reversal */
+                            refType: string;
+                            /** Format: uuid */
+                            shopId: string | null;
+                            /** Format: uuid */
+                            transferId: string;
+                            unitCode: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
     get_counties_countyId_farmers_id: {
         parameters: {
             query?: never;
@@ -12369,6 +12581,428 @@ export interface operations {
                 };
             };
             /** @description PERIOD_NOT_ENDED */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    post_counties_countyId_points_expiry_runs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Expire what had lapsed by the start of this year (default: the county’s current year; never later) */
+                    asOfYear?: number;
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
+                    id: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A retry: the original answer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date
+                         * @description The county business day of the server’s clock when it ran
+                         */
+                        asOfDay: string;
+                        asOfYear: number;
+                        countyId: string;
+                        /**
+                         * Format: date
+                         * @description Points earned before this day have lapsed (null: points never lapse)
+                         */
+                        earnedBefore: string | null;
+                        expireAfterYears: number | null;
+                        /** @description Milli-points (1000 = one point) */
+                        expiredMilli: number;
+                        /** @description Farmers whose points expired in this run */
+                        farmers: number;
+                        /** Format: date-time */
+                        recordedAt: string;
+                        /** Format: uuid */
+                        runId: string;
+                    };
+                };
+            };
+            /** @description What the run expired */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: date
+                         * @description The county business day of the server’s clock when it ran
+                         */
+                        asOfDay: string;
+                        asOfYear: number;
+                        countyId: string;
+                        /**
+                         * Format: date
+                         * @description Points earned before this day have lapsed (null: points never lapse)
+                         */
+                        earnedBefore: string | null;
+                        expireAfterYears: number | null;
+                        /** @description Milli-points (1000 = one point) */
+                        expiredMilli: number;
+                        /** @description Farmers whose points expired in this run */
+                        farmers: number;
+                        /** Format: date-time */
+                        recordedAt: string;
+                        /** Format: uuid */
+                        runId: string;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description IDEMPOTENCY_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    post_counties_countyId_points_redemptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "phone": "example text",
+                 *       "points": 1,
+                 *       "goods": "x",
+                 *       "goodsValueFen": 1,
+                 *       "eventTime": "2026-03-15T02:30:00.000Z"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: date-time
+                     * @description When the goods were handed over at the counter
+                     */
+                    eventTime: string;
+                    /** @description What the shop gave, as the clerk writes it (e.g. 洗衣粉 1袋) */
+                    goods: string;
+                    /** @description Amount in fen (1 yuan = 100 fen) */
+                    goodsValueFen: number;
+                    /**
+                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                     */
+                    id: string;
+                    /** @description The farmer’s mobile number (sent in the body, never in a URL) */
+                    phone: string;
+                    /** @description Points to redeem: more than 0, at most three decimals (0.2 is 200 milli-points) */
+                    points: number;
+                    /**
+                     * Format: uuid
+                     * @description The shop giving the goods (a clerk’s or terminal’s own shop)
+                     */
+                    shopId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A retry: the original answer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The farmer’s points left after this redemption (milli-points) */
+                        balanceAfterMilli: number;
+                        /**
+                         * Format: date
+                         * @description The day it counts in: the event’s day, or the first day of the first open month when its month was closed
+                         */
+                        bookedDay: string;
+                        /** @description The month it counts in (YYYY-MM) */
+                        bookedPeriod: string;
+                        /**
+                         * Format: date
+                         * @description The county business day of the event time
+                         */
+                        businessDay: string;
+                        countyId: string;
+                        /** Format: date-time */
+                        eventTime: string;
+                        farmer: {
+                            /** Format: uuid */
+                            farmerId: string;
+                            name: string;
+                            phoneMasked: string;
+                        };
+                        goods: string;
+                        /** @description Amount in fen (1 yuan = 100 fen) */
+                        goodsValueFen: number;
+                        /** @description True when its month was closed and it is booked in the first open month */
+                        lateAdjustment: boolean;
+                        /** @description Milli-points (1000 = one point) */
+                        pointsMilli: number;
+                        /** Format: date-time */
+                        recordedAt: string;
+                        /** Format: uuid */
+                        redemptionId: string;
+                        /** @description The county server’s running number of redemptions */
+                        redemptionNo: number;
+                        /** Format: uuid */
+                        shopId: string;
+                    };
+                };
+            };
+            /** @description The redemption */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The farmer’s points left after this redemption (milli-points) */
+                        balanceAfterMilli: number;
+                        /**
+                         * Format: date
+                         * @description The day it counts in: the event’s day, or the first day of the first open month when its month was closed
+                         */
+                        bookedDay: string;
+                        /** @description The month it counts in (YYYY-MM) */
+                        bookedPeriod: string;
+                        /**
+                         * Format: date
+                         * @description The county business day of the event time
+                         */
+                        businessDay: string;
+                        countyId: string;
+                        /** Format: date-time */
+                        eventTime: string;
+                        farmer: {
+                            /** Format: uuid */
+                            farmerId: string;
+                            name: string;
+                            phoneMasked: string;
+                        };
+                        goods: string;
+                        /** @description Amount in fen (1 yuan = 100 fen) */
+                        goodsValueFen: number;
+                        /** @description True when its month was closed and it is booked in the first open month */
+                        lateAdjustment: boolean;
+                        /** @description Milli-points (1000 = one point) */
+                        pointsMilli: number;
+                        /** Format: date-time */
+                        recordedAt: string;
+                        /** Format: uuid */
+                        redemptionId: string;
+                        /** @description The county server’s running number of redemptions */
+                        redemptionNo: number;
+                        /** Format: uuid */
+                        shopId: string;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND: no farmer of the county has that phone number */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description POINTS_INSUFFICIENT, IDEMPOTENCY_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description INVALID_PHONE, REFERENCE_NOT_FOUND, RECORD_INACTIVE, EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -16810,6 +17444,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error404"];
                 };
             };
+            /** @description YEAR_ARCHIVED: the period reaches into a year the county has archived; details name the year and the command that restores it */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error410"];
+                };
+            };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
@@ -16903,6 +17546,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description YEAR_ARCHIVED: the period reaches into a year the county has archived; details name the year and the command that restores it */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error410"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
@@ -17000,6 +17652,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error404"];
                 };
             };
+            /** @description YEAR_ARCHIVED: the period reaches into a year the county has archived; details name the year and the command that restores it */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error410"];
+                };
+            };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
@@ -17093,6 +17754,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description YEAR_ARCHIVED: the period reaches into a year the county has archived; details name the year and the command that restores it */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error410"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
@@ -17190,6 +17860,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error404"];
                 };
             };
+            /** @description YEAR_ARCHIVED: the period reaches into a year the county has archived; details name the year and the command that restores it */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error410"];
+                };
+            };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
@@ -17283,6 +17962,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description YEAR_ARCHIVED: the period reaches into a year the county has archived; details name the year and the command that restores it */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error410"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
@@ -18711,6 +19399,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description YEAR_ARCHIVED: the code's sale and returns are in an archived year; details name the year and the command that restores it */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error410"];
                 };
             };
             /** @description UNIT_CODE_INVALID */
