@@ -15,10 +15,11 @@
 // the listener before the query's answer, so an entry still present afterwards was not revoked
 // before the request came. That costs no table read, no query building, and under load one round
 // trip serves many requests. If the LISTEN connection is down, nothing is cached: every request
-// reads the rows, as before.
+// reads the rows, as before. The connection itself (connect, loss, back-off, the round trip) is
+// src/db/listen-connection.ts, shared with the event feed.
 import type { Knex } from 'knex';
-import type pg from 'pg';
 import type { AppDeps } from '../app-deps.js';
+import { ListenConnection, type ListenConnectionOptions } from '../db/listen-connection.js';
 import { AuthStore, type SessionRow, type UserRow } from '../features/auth/auth-store.js';
 
 export const AUTH_CHANNEL = 'agrireturn_auth';
@@ -57,16 +58,34 @@ export class SessionCache {
   private readonly byKey = new Map<string, Set<string>>();
   /** Bumped by every notification and every loss of the listener: a read begun before is not cached. */
   private generation = 0;
-  private client: pg.Client | null = null;
-  private listening = false;
-  private connecting: Promise<void> | null = null;
-  private nextAttempt = 0;
-  private stopped = false;
-  private barrierNow: Promise<void> | null = null;
-  private barrierNext: Promise<void> | null = null;
+  private readonly listen: ListenConnection;
   readonly stats: SessionCacheStats = { hits: 0, misses: 0, barriers: 0, invalidations: 0 };
 
-  constructor(private readonly knex: Knex, private readonly ttlMs: number, private readonly logger?: AppDeps['logger'], private readonly maxEntries = 20_000) {}
+  constructor(
+    private readonly knex: Knex,
+    private readonly ttlMs: number,
+    logger?: AppDeps['logger'],
+    private readonly maxEntries = 20_000,
+    listenOptions: Pick<ListenConnectionOptions, 'clock' | 'retry'> = {},
+  ) {
+    this.listen = new ListenConnection(knex, {
+      ...listenOptions,
+      channels: { [AUTH_CHANNEL]: (payload) => this.notified(payload) },
+      logger,
+      messages: {
+        lost: 'session cache lost its LISTEN connection; reading sessions from the database until it is back',
+        failed: 'session cache could not LISTEN; reading sessions from the database',
+      },
+      // Entries read before the connection was up, or while it was down, may have missed a notification.
+      onListening: () => this.dropAll(),
+      onLost: () => this.dropAll(),
+    });
+  }
+
+  /** The LISTEN connection (tests cut it). */
+  get connection(): ListenConnection {
+    return this.listen;
+  }
 
   /** The session and its user, from the cache when nothing revoked it; undefined when there is none. */
   async session(sessionId: string): Promise<CachedSession | undefined> {
@@ -88,23 +107,19 @@ export class SessionCache {
 
   /** Stops listening and forgets everything (the database is closing). */
   async stop(): Promise<void> {
-    this.stopped = true;
     this.dropAll();
-    const c = this.client;
-    this.client = null;
-    this.listening = false;
-    await c?.end().catch(() => undefined);
+    await this.listen.close();
   }
 
   private async lookup<V>(key: string, read: () => Promise<{ value: V; keys: string[] } | undefined>): Promise<V | undefined> {
-    if (this.ttlMs <= 0 || !(await this.ready())) {
+    if (this.ttlMs <= 0 || !(await this.listen.ready())) {
       this.stats.misses++;
       return (await read())?.value;
     }
     try {
-      await this.barrier();
+      this.stats.barriers++;
+      await this.listen.fence(); // a failed trip counts as a loss there, which empties the cache
     } catch {
-      this.lost();
       this.stats.misses++;
       return (await read())?.value;
     }
@@ -117,7 +132,7 @@ export class SessionCache {
     const generation = this.generation;
     const found = await read();
     // Only what no notification (and no listener loss) overtook may be kept.
-    if (found && generation === this.generation && this.listening) this.put(key, found.value, found.keys);
+    if (found && generation === this.generation && this.listen.listening) this.put(key, found.value, found.keys);
     return found?.value;
   }
 
@@ -153,79 +168,6 @@ export class SessionCache {
     this.generation++;
     this.stats.invalidations++;
     for (const key of [...(this.byKey.get(payload) ?? [])]) this.drop(key);
-  }
-
-  private lost(): void {
-    this.listening = false;
-    this.dropAll();
-    const c = this.client;
-    this.client = null;
-    void c?.end().catch(() => undefined);
-    this.nextAttempt = Date.now() + 1000;
-  }
-
-  /** Whether the LISTEN connection is up (connecting it at most once a second while it is not). */
-  private async ready(): Promise<boolean> {
-    if (this.listening) return true;
-    if (this.stopped || Date.now() < this.nextAttempt) return false;
-    this.connecting ??= this.connect().finally(() => { this.connecting = null; });
-    await this.connecting;
-    return this.listening;
-  }
-
-  private async connect(): Promise<void> {
-    try {
-      const c = await (this.knex.client as { acquireRawConnection(): Promise<pg.Client> }).acquireRawConnection();
-      if (this.stopped) {
-        await c.end().catch(() => undefined);
-        return;
-      }
-      c.on('notification', (n) => {
-        if (n.channel === AUTH_CHANNEL) this.notified(n.payload ?? '');
-      });
-      c.on('error', (err) => {
-        if (this.client !== c) return;
-        this.logger?.warn({ err }, 'session cache lost its LISTEN connection; reading sessions from the database until it is back');
-        this.lost();
-      });
-      c.on('end', () => {
-        if (this.client === c) this.lost();
-      });
-      this.client = c;
-      await c.query(`LISTEN ${AUTH_CHANNEL}`);
-      if (this.stopped) {
-        await c.end().catch(() => undefined);
-        return;
-      }
-      this.dropAll();
-      this.listening = true;
-    } catch (err) {
-      this.logger?.warn({ err }, 'session cache could not LISTEN; reading sessions from the database');
-      this.lost();
-    }
-  }
-
-  /**
-   * Resolves after a round trip on the LISTEN connection that began after this call: every
-   * notification committed before the call has then been handled. Concurrent callers share trips.
-   */
-  private barrier(): Promise<void> {
-    if (!this.barrierNow) return (this.barrierNow = this.trip());
-    // A trip is under way but began before us: wait for the one after it.
-    this.barrierNext ??= this.barrierNow.catch(() => undefined).then(() => {
-      this.barrierNext = null;
-      return (this.barrierNow = this.trip());
-    });
-    return this.barrierNext;
-  }
-
-  private trip(): Promise<void> {
-    const c = this.client;
-    this.stats.barriers++;
-    const p = (c ? c.query('SELECT 1').then(() => undefined) : Promise.reject(new Error('not listening'))).finally(() => {
-      if (this.barrierNow === p) this.barrierNow = null;
-    });
-    return p;
   }
 }
 

@@ -1,10 +1,11 @@
 // Wakes long polls of the event feed: one LISTEN connection per process (outside the pool) on the
 // channel the feed's commit trigger NOTIFYs with the county id. A waiter registers before it reads,
 // so a commit between its read and its wait still wakes it. While the connection is down, waiters
-// fall back to re-reading every second.
+// fall back to re-reading every second. The connection (connect, loss, back-off) is
+// src/db/listen-connection.ts, shared with the session cache.
 import type { Knex } from 'knex';
-import type pg from 'pg';
 import type { Logger } from '../../logger.js';
+import { ListenConnection, type ListenConnectionOptions } from '../../db/listen-connection.js';
 
 export const FEED_CHANNEL = 'agrireturn_events';
 /** How often a long poll re-reads while the LISTEN connection is down. */
@@ -17,22 +18,30 @@ export interface FeedWatch {
 }
 
 export class FeedListener {
-  private client: pg.Client | null = null;
-  private connecting: Promise<void> | null = null;
-  private listening = false;
-  private stopped = false;
-  private nextAttempt = 0;
+  private readonly listen: ListenConnection;
   private readonly watchers = new Map<string, Set<() => void>>();
 
-  constructor(private readonly knex: Knex, private readonly logger?: Logger) {}
+  constructor(knex: Knex, logger?: Logger, listenOptions: Pick<ListenConnectionOptions, 'clock' | 'retry'> = {}) {
+    this.listen = new ListenConnection(knex, {
+      ...listenOptions,
+      channels: { [FEED_CHANNEL]: (countyId) => this.notified(countyId) },
+      logger,
+      messages: {
+        lost: 'event feed lost its LISTEN connection; long polls re-read every second until it is back',
+        failed: 'event feed could not LISTEN; long polls re-read every second',
+      },
+      onLost: () => this.wakeAll(), // they re-read and fall back to polling
+    });
+  }
 
-  /** Whether notifications arrive (connecting, at most once a second, while they do not). */
-  async ready(): Promise<boolean> {
-    if (this.listening) return true;
-    if (this.stopped || Date.now() < this.nextAttempt) return false;
-    this.connecting ??= this.connect().finally(() => { this.connecting = null; });
-    await this.connecting;
-    return this.listening;
+  /** The LISTEN connection (tests cut it). */
+  get connection(): ListenConnection {
+    return this.listen;
+  }
+
+  /** Whether notifications arrive (connecting, after the connection's back-off, while they do not). */
+  ready(): Promise<boolean> {
+    return this.listen.ready();
   }
 
   watch(countyId: string): FeedWatch {
@@ -51,7 +60,7 @@ export class FeedListener {
 
   /** Stopped (the server is shutting down): long polls answer at once. */
   get closed(): boolean {
-    return this.stopped;
+    return this.listen.closed;
   }
 
   /** Waiters at the moment (tests wait for a long poll to be parked). */
@@ -60,11 +69,7 @@ export class FeedListener {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.listening = false;
-    const c = this.client;
-    this.client = null;
-    await c?.end().catch(() => undefined);
+    await this.listen.close();
     this.wakeAll();
   }
 
@@ -74,45 +79,5 @@ export class FeedListener {
 
   private wakeAll(): void {
     for (const county of [...this.watchers.keys()]) this.notified(county);
-  }
-
-  private lost(): void {
-    this.listening = false;
-    const c = this.client;
-    this.client = null;
-    void c?.end().catch(() => undefined);
-    this.nextAttempt = Date.now() + 1000;
-    this.wakeAll(); // they re-read and fall back to polling
-  }
-
-  private async connect(): Promise<void> {
-    try {
-      const c = await (this.knex.client as { acquireRawConnection(): Promise<pg.Client> }).acquireRawConnection();
-      if (this.stopped) {
-        await c.end().catch(() => undefined);
-        return;
-      }
-      c.on('notification', (n) => {
-        if (n.channel === FEED_CHANNEL) this.notified(n.payload ?? '');
-      });
-      c.on('error', (err) => {
-        if (this.client !== c) return;
-        this.logger?.warn({ err }, 'event feed lost its LISTEN connection; long polls re-read every second until it is back');
-        this.lost();
-      });
-      c.on('end', () => {
-        if (this.client === c) this.lost();
-      });
-      this.client = c;
-      await c.query(`LISTEN ${FEED_CHANNEL}`);
-      if (this.stopped) {
-        await c.end().catch(() => undefined);
-        return;
-      }
-      this.listening = true;
-    } catch (err) {
-      this.logger?.warn({ err }, 'event feed could not LISTEN; long polls re-read every second');
-      this.lost();
-    }
   }
 }
