@@ -7886,7 +7886,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Page size */
                 limit?: number;
-                /** @description Find a farmer by phone number (clerks and terminals) */
+                /** @description Find a farmer by phone number (clerks and terminals), in any spelling the phone field takes; a number the server cannot use is refused with 422 INVALID_PHONE */
                 phone?: string;
                 townshipId?: string;
             };
@@ -7925,7 +7925,10 @@ export interface operations {
                             /** @description Name and phone are masked for officials (present, true, only then) */
                             masked?: boolean;
                             name: string;
-                            /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
+                            /**
+                             * @description E.164 (+8613800138000) for clerks and terminals; masked for officials (+86 138****8000)
+                             * @example +8613800138000
+                             */
                             phone: string;
                             /** @description The farmer texted 退订/STOP: no notifications */
                             smsOptOut: boolean;
@@ -7965,6 +7968,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description A field of the right type but the wrong form (INVALID_PHONE); details name the field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
@@ -8011,7 +8023,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "x",
-                 *       "phone": "example text"
+                 *       "phone": "138 0013 8000"
                  *     }
                  */
                 "application/json": {
@@ -8021,7 +8033,10 @@ export interface operations {
                      */
                     language?: "zh" | "en";
                     name: string;
-                    /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
+                    /**
+                     * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
+                     * @example 138 0013 8000
+                     */
                     phone: string;
                     /** @description The farmer texted 退订/STOP: no notifications */
                     smsOptOut?: boolean;
@@ -8057,7 +8072,10 @@ export interface operations {
                         /** @description Name and phone are masked for officials (present, true, only then) */
                         masked?: boolean;
                         name: string;
-                        /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
+                        /**
+                         * @description E.164 (+8613800138000) for clerks and terminals; masked for officials (+86 138****8000)
+                         * @example +8613800138000
+                         */
                         phone: string;
                         /** @description The farmer texted 退订/STOP: no notifications */
                         smsOptOut: boolean;
@@ -8450,7 +8468,10 @@ export interface operations {
                         /** @description Name and phone are masked for officials (present, true, only then) */
                         masked?: boolean;
                         name: string;
-                        /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
+                        /**
+                         * @description E.164 (+8613800138000) for clerks and terminals; masked for officials (+86 138****8000)
+                         * @example +8613800138000
+                         */
                         phone: string;
                         /** @description The farmer texted 退订/STOP: no notifications */
                         smsOptOut: boolean;
@@ -8556,7 +8577,10 @@ export interface operations {
                      */
                     language?: "zh" | "en";
                     name?: string;
-                    /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
+                    /**
+                     * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
+                     * @example 138 0013 8000
+                     */
                     phone?: string;
                     /** @description The farmer texted 退订/STOP: no notifications */
                     smsOptOut?: boolean;
@@ -8594,7 +8618,10 @@ export interface operations {
                         /** @description Name and phone are masked for officials (present, true, only then) */
                         masked?: boolean;
                         name: string;
-                        /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
+                        /**
+                         * @description E.164 (+8613800138000) for clerks and terminals; masked for officials (+86 138****8000)
+                         * @example +8613800138000
+                         */
                         phone: string;
                         /** @description The farmer texted 退订/STOP: no notifications */
                         smsOptOut: boolean;
@@ -8670,6 +8697,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error415"];
                 };
             };
+            /** @description A field of the right type but the wrong form (INVALID_PHONE); details name the field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
+                };
+            };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
@@ -8741,7 +8777,10 @@ export interface operations {
                                 /** @description Name and phone are masked for officials (present, true, only then) */
                                 masked?: boolean;
                                 name?: string;
-                                /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
+                                /**
+                                 * @description E.164 (+8613800138000) for clerks and terminals; masked for officials (+86 138****8000)
+                                 * @example +8613800138000
+                                 */
                                 phone?: string;
                                 /** @description The farmer texted 退订/STOP: no notifications */
                                 smsOptOut?: boolean;

@@ -10,6 +10,7 @@ import { TRACKING_NO_PATTERN } from '../../src/features/manifests/manifest-route
 import { makeTrackingNumber } from '../../src/features/manifests/tracking-number.js';
 import { SETTLEMENT_PERIOD } from '../../src/shared/schemas/ledger-schemas.js';
 import { allRoutes } from '../../src/http/routes.js';
+import { PHONE_PATTERN } from '../../src/shared/phone.js';
 
 const COUNTY = '511425';
 const re = (p: string) => new RegExp(p, 'u');
@@ -108,5 +109,38 @@ describe('schema patterns against the running server (fast-check)', function () 
     await fc.assert(fc.asyncProperty(missing(pattern, 1, 7), async (period) => {
       expectRefused(await run(period), '/body/period', 'RECONCILIATION_PERIOD_INVALID', period);
     }), { numRuns: 20 });
+  });
+
+  it('farmer phone: the schema refuses what the server cannot use (422 INVALID_PHONE, before any work); a matching spelling is stored as E.164', async () => {
+    const C = `/api/v1/counties/${COUNTY}`;
+    const farmers = async () => Number((await t.db.knex('farmers').where({ county_id: COUNTY }).count({ n: '*' }))[0]!.n);
+    const history = async () => Number((await t.db.knex('entity_history').count({ n: '*' }))[0]!.n);
+    const before = { farmers: await farmers(), history: await history() };
+    const one = (await t.db.knex('farmers').where({ county_id: COUNTY }).first('id', 'version')) as { id: string; version: number };
+    // Landlines, service numbers, a mobile one digit short, letters: each misses the pattern.
+    const bad = ['028-8888-8888', '0833-5123456', '400 800 1234', '1380013800', '138-0013-800O', '+86 10 8888 8888'];
+    for (const phone of bad) {
+      expect(re(PHONE_PATTERN).test(phone), phone).to.equal(false);
+      // An unknown township too: had the body reached the service, its reference check would speak first.
+      expectRefused(await t.api().post(`${C}/farmers`).set('Authorization', clerk).send({ name: '李四', phone, townshipId: '01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d' }) as Answer, '/body/phone', 'INVALID_PHONE', phone);
+      expectRefused(await t.api().patch(`${C}/farmers/${one.id}`).set('Authorization', clerk).send({ version: one.version, phone }) as Answer, '/body/phone', 'INVALID_PHONE', phone);
+      expectRefused(await t.api().get(`${C}/farmers`).query({ phone }).set('Authorization', clerk) as Answer, '/query/phone', 'INVALID_PHONE', phone);
+    }
+    // Not a string at all is a plain validation failure.
+    const wrongType = await t.api().post(`${C}/farmers`).set('Authorization', clerk).send({ name: '李四', phone: 13800138000 }) as Answer;
+    expect(wrongType.status).to.equal(400);
+    expect(wrongType.body.error!.code).to.equal('VALIDATION_FAILED');
+    expect({ farmers: await farmers(), history: await history() }).to.deep.equal(before);
+
+    // Matching spellings (full-width digits, +86, the old trunk 0) all reach the service and are stored as one E.164 number.
+    const created = await t.api().post(`${C}/farmers`).set('Authorization', clerk).send({ name: '李四', phone: '＋８６ １７４６ ９９８ ０００１' });
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    expect(created.body.phone).to.equal('+8617469980001');
+    for (const spelling of ['017469980001', '86 174 6998 0001', '174-6998-0001']) {
+      expect(re(PHONE_PATTERN).test(spelling), spelling).to.equal(true);
+      const found = await t.api().get(`${C}/farmers`).query({ phone: spelling }).set('Authorization', clerk);
+      expect(found.status, JSON.stringify(found.body)).to.equal(200);
+      expect(found.body.items.map((f: { id: string }) => f.id)).to.deep.equal([created.body.id]);
+    }
   });
 });

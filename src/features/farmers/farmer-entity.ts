@@ -1,7 +1,7 @@
 // Farmers who pay deposits and return containers. Their names and phone numbers are personal data:
 // clerks see them to serve the farmer; officials see masked identifiers only.
 import type { EntityDef } from '../reference/entity.js';
-import { bool, enumOf, nullable, str, text, uuid } from '../../shared/schemas/builders.js';
+import { bool, enumOf, nullable, phone, str, text, uuid } from '../../shared/schemas/builders.js';
 import { AppError } from '../../http/errors.js';
 import { maskName, maskPhone, normalisePhone } from '../../shared/phone.js';
 import { seesFarmerIdentity } from '../../auth/permissions.js';
@@ -20,13 +20,15 @@ export const farmerEntity: EntityDef = {
     name: { schema: text(100), create: 'required', update: true },
     village: { schema: str({ max: 100 }), create: 'optional', update: true },
     townshipId: { schema: nullable(uuid()), create: 'optional', update: true },
-    phone: { schema: str({ min: 5, max: 30, description: 'Mobile number in any common form; stored as E.164 (+8613800138000)' }), create: 'required', update: true },
+    phone: { schema: phone('A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE'),
+      response: str({ description: 'E.164 (+8613800138000) for clerks and terminals; masked for officials (+86 138****8000)', examples: ['+8613800138000'] }),
+      create: 'required', update: true },
     language: { schema: enumOf(['zh', 'en'], 'Language of SMS replies'), create: 'optional', update: true },
     smsOptOut: { schema: bool('The farmer texted 退订/STOP: no notifications'), create: 'optional', update: true },
   },
   filters: {
     phone: {
-      schema: str({ min: 5, max: 30, description: 'Find a farmer by phone number (clerks and terminals)' }),
+      schema: phone('Find a farmer by phone number (clerks and terminals), in any spelling the phone field takes; a number the server cannot use is refused with 422 INVALID_PHONE'),
       apply: (q, v: string, principal) => {
         if (!seesFarmerIdentity(principal)) throw new AppError('FORBIDDEN', 'Officials cannot look farmers up by phone number');
         void q.where({ phone_e164: normalisedPhoneOrThrow(v, '/query/phone') });

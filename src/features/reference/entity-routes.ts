@@ -8,7 +8,7 @@ import { accessReason, logAccess } from '../access-log/access-log.js';
 export function itemSchema(def: EntityDef, extra: Record<string, JsonSchema> = {}, optional: string[] = []): JsonSchema {
   const props: Record<string, JsonSchema> = {
     id: uuid(), countyId: COUNTY_CODE,
-    ...Object.fromEntries(Object.entries(def.fields).map(([k, f]) => [k, f.schema])),
+    ...Object.fromEntries(Object.entries(def.fields).map(([k, f]) => [k, f.response ?? f.schema])),
     active: bool(), version: int({ min: 1 }), createdAt: dateTime(), updatedAt: dateTime(),
     ...extra,
   };

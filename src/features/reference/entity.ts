@@ -7,6 +7,8 @@ import type { JsonSchema } from '../../shared/schemas/builders.js';
 
 export interface FieldDef {
   schema: JsonSchema;
+  /** The field as answered, when that differs from what is taken (a phone: taken in any spelling, answered as E.164 or masked). */
+  response?: JsonSchema;
   /** Required on create unless listed optional; 'default' fields fall back to the column default. */
   create: 'required' | 'optional' | 'never';
   update: boolean;

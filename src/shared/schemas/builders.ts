@@ -1,6 +1,8 @@
 // Small builders for JSON Schemas (draft 2020-12, which OpenAPI 3.1 uses as is). Shared by the
 // county server (ajv validation, OpenAPI) and the terminals (validating what they send and cache).
 
+import { PHONE_PATTERN } from '../phone.js';
+
 export type JsonSchema = Record<string, unknown>;
 
 /** An object that refuses unknown fields; every property is required unless listed in `optional`. */
@@ -85,4 +87,16 @@ export const PAGE_QUERY = {
 
 export function page(item: JsonSchema): JsonSchema {
   return obj({ items: arr(item), nextCursor: nullable(str()) });
+}
+
+/**
+ * A phone number as people type it (a farmer's, a purchaser's, a returner's): the pattern is exactly
+ * what the server turns into E.164 (src/shared/phone.ts, checked both ways by
+ * test/shared/schema-patterns.test.ts), so a number the server cannot use is refused by validation,
+ * before any work, with 422 INVALID_PHONE naming the field (a value that is not a string: 400
+ * VALIDATION_FAILED).
+ */
+export const PHONE_DESCRIPTION = 'A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE';
+export function phone(description = PHONE_DESCRIPTION): JsonSchema {
+  return refusedAs('INVALID_PHONE', str({ min: 5, max: 30, pattern: PHONE_PATTERN, description, examples: ['138 0013 8000'] }));
 }
