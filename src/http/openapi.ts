@@ -169,7 +169,8 @@ export function buildOpenApi(routes: RouteDef[], version: string): Record<string
     const who = r.auth === 'public' ? 'Public: no token needed.'
       : r.auth === 'authenticated' ? 'Any logged-in user or enrolled terminal may call it.'
       : `Needs the permission \`${r.auth.permission}\` (${PERMISSIONS[r.auth.permission]}), within the caller's scope.`;
-    const bodyExample = r.body ? (r.bodyExample ?? exampleOf(r.body)) : undefined;
+    const bodySchema = r.documentedBody ?? r.body;
+    const bodyExample = bodySchema ? (r.bodyExample ?? exampleOf(bodySchema)) : undefined;
     paths[p][r.method] = {
       summary: r.summary,
       description: `${r.description ?? `${r.summary}.`}\n\n${who}`,
@@ -179,7 +180,7 @@ export function buildOpenApi(routes: RouteDef[], version: string): Record<string
       ...(r.auth === 'public' ? { security: [] } : {}),
       ...(permission ? { 'x-permission': permission, 'x-permission-description': PERMISSIONS[permission] } : {}),
       parameters: [...parametersFrom(r.params, 'path'), ...parametersFrom(r.query, 'query')],
-      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: r.body, ...(bodyExample !== undefined ? { example: bodyExample } : {}) } } } } : {}),
+      ...(bodySchema ? { requestBody: { required: true, content: { 'application/json': { schema: bodySchema, ...(bodyExample !== undefined ? { example: bodyExample } : {}) } } } } : {}),
       responses,
     };
   }

@@ -49,6 +49,12 @@ export interface RouteDef {
   params?: JsonSchema;
   query?: JsonSchema;
   body?: JsonSchema;
+  /**
+   * What the document shows for the body when it says more than validation of the request as a whole
+   * may refuse (the sync batch: each record's payload is typed by its kind, but a bad payload is that
+   * record's `refused` answer, not a 400). Default: `body`.
+   */
+  documentedBody?: JsonSchema;
   /** The request example OpenAPI shows; default: one made from the body schema (src/http/openapi-examples.ts). */
   bodyExample?: unknown;
   /**

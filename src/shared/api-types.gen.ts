@@ -23574,7 +23574,18 @@ export interface operations {
                  *           "kind": "sale",
                  *           "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *           "eventTime": "2026-03-15T02:30:00.000Z",
-                 *           "payload": {}
+                 *           "payload": {
+                 *             "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *             "purchaser": {
+                 *               "phone": "138 0013 8000"
+                 *             },
+                 *             "lines": [
+                 *               {
+                 *                 "productId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *                 "quantity": 1
+                 *               }
+                 *             ]
+                 *           }
                  *         }
                  *       ]
                  *     }
@@ -23585,7 +23596,7 @@ export interface operations {
                      * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
                      */
                     batchId?: string;
-                    records: {
+                    records: ({
                         /**
                          * Format: date-time
                          * @description When it happened at the shop (the terminal clock)
@@ -23597,10 +23608,257 @@ export interface operations {
                          */
                         id: string;
                         /** @enum {string} */
-                        kind: "sale" | "return" | "reversal" | "bag-event" | "drawer-report";
-                        /** @description The body of the single endpoint of this kind, without id and eventTime */
-                        payload: Record<string, unknown>;
-                    }[];
+                        kind: "sale";
+                        /** @description The body of POST /api/v1/counties/{countyId}/sales without id and eventTime, with the county as an optional countyId (default: the terminal's own) */
+                        payload: {
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId?: string;
+                            lines: ({
+                                /** @description Offline sales: the deposit per container the terminal actually charged */
+                                depositChargedFen?: number;
+                                /**
+                                 * @description EAN-8, UPC-A, EAN-13 or GTIN-14 as scanned. The last digit is the GS1 check digit, which a pattern cannot state: a wrong one is refused with 422 INVALID_GTIN (a misread or mistyped barcode), never taken as another product
+                                 * @example 6923456789012
+                                 */
+                                gtin?: string;
+                                /**
+                                 * Format: uuid
+                                 * @description The product (GET /counties/{countyId}/products)
+                                 */
+                                productId?: string;
+                                /** @description Containers sold on this line */
+                                quantity: number;
+                                unitCodes?: string[];
+                            } & (unknown | unknown))[];
+                            purchaser: {
+                                /** @description Needed only when the phone number is not registered yet */
+                                name?: string;
+                                /**
+                                 * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
+                                 * @example 138 0013 8000
+                                 */
+                                phone: string;
+                                village?: string;
+                            };
+                            /** @description The number the shop printed on the receipt (and in its QR code); any shop of the county can look the sale up by it */
+                            receiptNo?: string;
+                            /** Format: uuid */
+                            shopId: string;
+                        };
+                    } | {
+                        /**
+                         * Format: date-time
+                         * @description When it happened at the shop (the terminal clock)
+                         */
+                        eventTime: string;
+                        /**
+                         * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                         * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                         */
+                        id: string;
+                        /** @enum {string} */
+                        kind: "return";
+                        /** @description The body of POST /api/v1/counties/{countyId}/returns without id and eventTime, with the county as an optional countyId (default: the terminal's own) */
+                        payload: {
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId?: string;
+                            items: ({
+                                /**
+                                 * @description EAN-8, UPC-A, EAN-13 or GTIN-14 as scanned. The last digit is the GS1 check digit, which a pattern cannot state: a wrong one is refused with 422 INVALID_GTIN (a misread or mistyped barcode), never taken as another product
+                                 * @example 6923456789012
+                                 */
+                                gtin?: string;
+                                /** @enum {string} */
+                                inspection: "accepted" | "rejected";
+                                /** Format: uuid */
+                                productId?: string;
+                                /** @description Containers of this product (GTIN / product items only; a unit code is one container) */
+                                quantity?: number;
+                                /**
+                                 * @description Why a container was rejected
+                                 * @enum {string}
+                                 */
+                                reasonCode?: "not_rinsed" | "not_empty" | "damaged" | "not_scheme_product" | "unknown_code" | "already_returned" | "other_county" | "other";
+                                /** @description Offline returns: the refund the clerk actually paid out for this item (all its containers). Recorded as paid; a difference from what the server computes is flagged (refund_mismatch), never refused */
+                                refundPaidFen?: number;
+                                /**
+                                 * @description What the scanner read: a trace URL or the bare 32-digit unit code (docs/unit-codes.md)
+                                 * @example https://www.icama.cn/PublicQuery/zs?code=13604381021047395018264350917283
+                                 */
+                                scan?: string;
+                            } & ({
+                                /** @constant */
+                                quantity?: 1;
+                            } | unknown | unknown))[];
+                            /** @description How the refund was paid. A mobile refund carries reference and a cash refund none: refused with 422 PAYMENT_REFERENCE_REQUIRED */
+                            payment?: {
+                                /** @enum {string} */
+                                method: "cash" | "mobile";
+                                /** @description The mobile payment’s transaction number */
+                                reference?: string;
+                            };
+                            returner?: {
+                                /** @description Needed only when the phone number is not registered yet */
+                                name?: string;
+                                /**
+                                 * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
+                                 * @example 138 0013 8000
+                                 */
+                                phone: string;
+                                village?: string;
+                            };
+                            /** Format: uuid */
+                            shopId: string;
+                        };
+                    } | {
+                        /**
+                         * Format: date-time
+                         * @description When it happened at the shop (the terminal clock)
+                         */
+                        eventTime: string;
+                        /**
+                         * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                         * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                         */
+                        id: string;
+                        /** @enum {string} */
+                        kind: "reversal";
+                        /** @description The body of POST /api/v1/counties/{countyId}/reversals without id and eventTime, with the county as an optional countyId (default: the terminal's own) */
+                        payload: {
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId?: string;
+                            reason: string;
+                            /** Format: uuid */
+                            targetId: string;
+                            /** @enum {string} */
+                            targetType: "sale" | "return";
+                        };
+                    } | {
+                        /**
+                         * Format: date-time
+                         * @description When it happened at the shop (the terminal clock)
+                         */
+                        eventTime: string;
+                        /**
+                         * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                         * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                         */
+                        id: string;
+                        /** @enum {string} */
+                        kind: "bag-event";
+                        /** @description A bag action at the counter, named by `action`: open (the body of POST /api/v1/counties/{countyId}/bags), add (…/bags/{bagId}/items), seal (…/bags/{bagId}/seal) or sign (…/manifests/{manifestId}/signatures, signed at the record's eventTime), with the bag or manifest id in the payload */
+                        payload: {
+                            /** @enum {string} */
+                            action: "open";
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId?: string;
+                            /** @enum {string} */
+                            material: "HDPE" | "PET" | "COEX" | "PP" | "glass" | "aluminium" | "plastic_bag" | "paper_bag" | "composite_bag";
+                            /** Format: uuid */
+                            shopId: string;
+                        } | {
+                            /** @enum {string} */
+                            action: "add";
+                            /** Format: uuid */
+                            bagId: string;
+                            counts?: {
+                                /** Format: uuid */
+                                containerTypeId: string;
+                                quantity: number;
+                            }[];
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId?: string;
+                            unitCodes?: string[];
+                        } | {
+                            /** @enum {string} */
+                            action: "seal";
+                            /** Format: uuid */
+                            bagId: string;
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId?: string;
+                            /** @description Number printed on the tamper-evident seal */
+                            sealNo: string;
+                            /** @description Grams */
+                            shopWeightG?: number;
+                        } | {
+                            /** @enum {string} */
+                            action: "sign";
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId?: string;
+                            /** @description The device the signature was made on (terminal id, phone model, pad serial) */
+                            device: string;
+                            /** @description pickup:<shopId> | transfer:<n> | delivery */
+                            handover: string;
+                            /** Format: uuid */
+                            manifestId: string;
+                            /** @enum {string} */
+                            side: "giver" | "receiver";
+                        };
+                    } | {
+                        /**
+                         * Format: date-time
+                         * @description When it happened at the shop (the terminal clock)
+                         */
+                        eventTime: string;
+                        /**
+                         * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                         * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                         */
+                        id: string;
+                        /** @enum {string} */
+                        kind: "drawer-report";
+                        /** @description The till's end-of-day drawer report: the business day it closes and its figures */
+                        payload: {
+                            /**
+                             * Format: date
+                             * @description The business day the report closes
+                             */
+                            businessDay: string;
+                            clerkName?: string;
+                            containersAccepted: number;
+                            containersRejected: number;
+                            containersSold: number;
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId?: string;
+                            /** @description Amount in fen (1 yuan = 100 fen) */
+                            depositsTakenFen: number;
+                            netCashExpectedFen: number;
+                            /** @description Amount in fen (1 yuan = 100 fen) */
+                            openingFloatFen?: number;
+                            /** @description Amount in fen (1 yuan = 100 fen) */
+                            refundsPaidCashFen: number;
+                            /** @description Amount in fen (1 yuan = 100 fen) */
+                            refundsPaidFen: number;
+                            returnsCount: number;
+                            salesCount: number;
+                            /** Format: uuid */
+                            shopId: string;
+                        };
+                    })[];
                 };
             };
         };

@@ -4,8 +4,17 @@
 // exponential back-off, which is harmless because the server applies every record under its client id.
 // After the queue is drained the cached reference data is refreshed.
 import { newClientId } from '../../src/shared/client-id.js';
-import type { Journal, JournalEntry, RecordOutcome } from './journal.js';
-import { CredentialRejectedError, OfflineError, ServerRefusedError, type ServerClient } from './server-client.js';
+import type { Journal, JournalEntry, JournalRecord, RecordOutcome } from './journal.js';
+import { CredentialRejectedError, OfflineError, ServerRefusedError, type ServerClient, type SyncRecordOut } from './server-client.js';
+
+/**
+ * A journal record as the sync batch sends it. The document types each payload by its kind; the
+ * journal keeps a payload as it was written (perhaps by an older version of this terminal), and the
+ * server judges each against its kind, answering a bad one `refused` on its own — so it goes as it is.
+ */
+export function outgoing(r: JournalRecord): SyncRecordOut {
+  return { kind: r.kind, id: r.id, eventTime: r.eventTime, payload: r.payload } as SyncRecordOut;
+}
 
 export interface SyncStatusView {
   online: boolean | null;
@@ -153,7 +162,7 @@ export class SyncWorker {
     const counts: ResendCounts = { sent: records.length, applied: 0, duplicate: 0, refused: 0 };
     for (let i = 0; i < records.length; i += this.batchSize) {
       const batch = records.slice(i, i + this.batchSize);
-      const answered = await client.sendBatch(newClientId(), batch.map((r) => ({ kind: r.kind, id: r.id, eventTime: r.eventTime, payload: r.payload })));
+      const answered = await client.sendBatch(newClientId(), batch.map(outgoing));
       const byId = new Map(answered.results.map((r) => [r.id, r]));
       for (const r of batch) {
         const got = byId.get(r.id);
@@ -175,7 +184,7 @@ export class SyncWorker {
       this.changed();
       let answered: Awaited<ReturnType<ServerClient['sendBatch']>>;
       try {
-        answered = await client.sendBatch(newClientId(), batch.map((e) => ({ kind: e.record.kind, id: e.record.id, eventTime: e.record.eventTime, payload: e.record.payload })));
+        answered = await client.sendBatch(newClientId(), batch.map((e) => outgoing(e.record)));
       } catch (err) {
         if (err instanceof ServerRefusedError) {
           await this.handleWholeBatchRefusal(batch, err);

@@ -3,6 +3,7 @@ import { route, type RouteDef } from '../../http/route.js';
 import { AppError } from '../../http/errors.js';
 import { SNAPSHOT, SNAPSHOT_QUERY, SYNC_BATCH, SYNC_BATCH_RESULT, SYNC_MAX_RECORDS, SYNC_STATUSES, type SyncStatus } from './sync-schemas.js';
 import { SyncService, type SyncRecord } from './sync-service.js';
+import { SYNC_BATCH_DOCUMENTED } from './sync-record-schema.js';
 import { SnapshotService } from './snapshot-service.js';
 import { newClientId } from '../../shared/client-id.js';
 
@@ -17,6 +18,8 @@ export const syncRoutes: RouteDef[] = [
       + 'Consecutive sales, and consecutive returns, are applied together, set-based, in one transaction (a number of statements that does not grow with the run); other records in transactions of up to 32, each under its own savepoint. '
       + 'Nothing is answered `applied` before its transaction committed.',
     body: SYNC_BATCH,
+    // The document types each record's payload by its kind; validation of the batch leaves payloads to each record.
+    documentedBody: SYNC_BATCH_DOCUMENTED,
     // Scope is judged per record (an out-of-scope record is `refused` OUT_OF_SCOPE, the rest still apply).
     scopeExample: ({ countyId, shopId }) => ({ body: { records: [{
       kind: 'sale', id: newClientId(), eventTime: '2026-03-01T02:00:00.000Z',

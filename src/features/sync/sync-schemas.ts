@@ -13,7 +13,7 @@ export const SYNC_RECORD = obj({
   kind: enumOf(SYNC_KINDS),
   id: CLIENT_ID,
   eventTime: dateTime('When it happened at the shop (the terminal clock)'),
-  payload: { type: 'object', description: 'The body of the single endpoint of this kind, without id and eventTime' },
+  payload: { type: 'object', description: 'The body of the single endpoint of this kind, without id and eventTime; its schema per kind is in openapi.json (the request body of this operation: one record shape per kind). A payload its kind refuses makes that record `refused` (VALIDATION_FAILED, fields under /payload), never the whole batch' },
 });
 
 export const SYNC_BATCH = obj(

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { useTestApp } from '../../support/harness.js';
 import { startTerminal, type RunningTerminal } from '../../../terminals/pos/terminal.js';
 import { ServerClient } from '../../../terminals/pos/server-client.js';
+import { outgoing } from '../../../terminals/pos/sync-worker.js';
 import { newClientId } from '../../../src/shared/client-id.js';
 import { COUNTY, GLYPHOSATE, FARMER_PHONE, unitCode, traceUrl } from '../../features/ledger/ledger-fixtures.js';
 import { LoopbackPrinter, waitFor as waitForBytes } from '../printing/support/loopback-printer.js';
@@ -100,7 +101,7 @@ describe('shop terminal bags screen (offline, then synced)', function () {
     // The same records again (a batch whose answer was lost): duplicates, the refusal again, nothing new.
     const events = Number((await t.db.knex('custody_events').where({ county_id: COUNTY }).count({ n: '*' }).first())!.n);
     const client = new ServerClient(gate.url, term.state()!.credential);
-    const again = await client.sendBatch(newClientId(), term.journal.all().filter((e) => e.record.kind === 'bag-event').map((e) => ({ kind: e.record.kind, id: e.record.id, eventTime: e.record.eventTime, payload: e.record.payload })).map((r) => r));
+    const again = await client.sendBatch(newClientId(), term.journal.all().filter((e) => e.record.kind === 'bag-event').map((e) => outgoing(e.record)));
     expect(again.results.map((r) => r.status)).to.deep.equal(['duplicate', 'duplicate', 'refused', 'duplicate', 'duplicate']);
     expect(Number((await t.db.knex('custody_events').where({ county_id: COUNTY }).count({ n: '*' }).first())!.n)).to.equal(events);
     expect(await t.db.knex('custody_bags').where({ county_id: COUNTY, seal_no: sealNo }).count({ n: '*' }).first()).to.deep.equal({ n: 1 });
