@@ -3,14 +3,14 @@
 import { expect } from 'chai';
 import { useTestApp } from '../support/harness.js';
 import { validatorStats } from '../../src/http/validation.js';
-import { saleBody } from '../features/ledger/ledger-fixtures.js';
+import { COUNTY, saleBody } from '../features/ledger/ledger-fixtures.js';
 
 describe('request validation compiles each schema once', () => {
   const t = useTestApp();
 
   it('compiles nothing new for the second and later requests of a route', async () => {
     const auth = await t.token('clerk.qingcheng');
-    const send = () => t.api().post('/api/v1/sales').set('Authorization', auth).send(saleBody());
+    const send = () => t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', auth).send(saleBody());
     expect((await send()).status).to.equal(201);
     expect((await t.api().get('/api/v1/auth/me').set('Authorization', auth)).status).to.equal(200);
     const compiled = validatorStats.compiled;

@@ -23,7 +23,7 @@ describe('scheduled jobs', () => {
 
   it('expires deposits past the validity period once, for every county, and keeps the ledger clean', async () => {
     const clerk = await t.token('clerk.qingcheng');
-    const sale = await t.api().post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ eventTime: '2026-03-15T01:00:00.000Z' }));
+    const sale = await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerk).send(saleBody({ eventTime: '2026-03-15T01:00:00.000Z' }));
     expect(sale.status).to.equal(201);
     const before = await balances(t);
     const scheduler = startScheduler(t.db.knex, t.clock, t.deps.logger, countyJobs(loadConfig({ EXPIRY_JOB_INTERVAL_MINUTES: '60' })), { firstRunDelayMs: 3_600_000 });

@@ -27,7 +27,7 @@ describe('ledger CLIs: npm run ledger:check and ledger:expire', function () {
         [new Date(Date.now() - 60_000).toISOString(), [{ productId: GLYPHOSATE.id, quantity: 1, depositChargedFen: 100 }]],
       ] as const) {
         clock.set(new Date(Date.parse(eventTime) + 1_000).toISOString());
-        const res = await request(app).post('/api/v1/sales').set('Authorization', auth).send(saleBody({ shopId: SHOP_A, eventTime, lines }));
+        const res = await request(app).post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', auth).send(saleBody({ shopId: SHOP_A, eventTime, lines }));
         expect(res.status, JSON.stringify(res.body)).to.equal(201);
       }
     });

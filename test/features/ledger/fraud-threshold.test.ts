@@ -17,7 +17,7 @@ describe('fraud flags: the county’s daily-returns threshold', () => {
     const admin = await t.token('admin');
     const county = await t.api().get(`/api/v1/counties/${COUNTY}`).set('Authorization', admin);
     expect(county.body.fraudDailyReturnsThreshold).to.equal(50);
-    const ret = await t.api().post('/api/v1/returns').set('Authorization', await t.token('clerk.qingcheng'))
+    const ret = await t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', await t.token('clerk.qingcheng'))
       .send(returnBody({ returner: { phone: PHONE, name: '钱七' }, items: [{ productId: GLYPHOSATE.id, quantity: 5, inspection: 'accepted' }] }));
     expect(ret.status, JSON.stringify(ret.body)).to.equal(201);
     expect(await flagsFor()).to.deep.equal([]);

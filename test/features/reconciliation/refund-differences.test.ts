@@ -12,13 +12,13 @@ describe('reconciliation of refunds paid above or below the computed refund', ()
     const clerk = await freshToken(t, 'clerk.qingcheng');
     const over = unitCode(GLYPHOSATE);
     const under = unitCode(GLYPHOSATE);
-    const sale = await t.api().post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ lines: [{ productId: GLYPHOSATE.id, quantity: 2, unitCodes: [over, under] }] }));
+    const sale = await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerk).send(saleBody({ lines: [{ productId: GLYPHOSATE.id, quantity: 2, unitCodes: [over, under] }] }));
     expect(sale.status, JSON.stringify(sale.body)).to.equal(201);
     const ret = returnBody({ items: [
       { scan: over, inspection: 'accepted', refundPaidFen: 130 }, // paid 30 fen too much
       { scan: under, inspection: 'accepted', refundPaidFen: 90 }, // paid 10 fen too little
     ] });
-    const res = await t.api().post('/api/v1/returns').set('Authorization', clerk).send(ret);
+    const res = await t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', clerk).send(ret);
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     await expectLedgerClean(t);
 

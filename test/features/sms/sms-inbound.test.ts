@@ -24,11 +24,11 @@ describe('sms inbound (Kannel get-url)', () => {
     const clerk = await t.token('clerk.qingcheng');
     const sale = saleBody({ purchaser: { phone: zhFarmer.phone }, lines: [{ productId: GLYPHOSATE.id, quantity: 3 }, { productId: GLYPHOSATE_5L.id, quantity: 1, unitCodes: [unitCode(GLYPHOSATE_5L)] }] });
     saleId = sale.id;
-    expect((await t.api().post('/api/v1/sales').set('Authorization', clerk).send(sale)).status).to.equal(201);
+    expect((await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerk).send(sale)).status).to.equal(201);
     // The other farmer owes a lot: none of it may ever show in anyone else's reply.
-    expect((await t.api().post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ purchaser: { phone: other.phone }, lines: [{ productId: GLYPHOSATE.id, quantity: 7 }] }))).status).to.equal(201);
-    expect((await t.api().post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ purchaser: { phone: enFarmer.phone }, lines: [{ productId: GLYPHOSATE.id, quantity: 2 }] }))).status).to.equal(201);
-    const ret = await t.api().post('/api/v1/returns').set('Authorization', clerk).send(returnBody({ returner: { phone: zhFarmer.phone }, items: [{ productId: GLYPHOSATE.id, quantity: 1, inspection: 'accepted' }] }));
+    expect((await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerk).send(saleBody({ purchaser: { phone: other.phone }, lines: [{ productId: GLYPHOSATE.id, quantity: 7 }] }))).status).to.equal(201);
+    expect((await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerk).send(saleBody({ purchaser: { phone: enFarmer.phone }, lines: [{ productId: GLYPHOSATE.id, quantity: 2 }] }))).status).to.equal(201);
+    const ret = await t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', clerk).send(returnBody({ returner: { phone: zhFarmer.phone }, items: [{ productId: GLYPHOSATE.id, quantity: 1, inspection: 'accepted' }] }));
     expect(ret.status, JSON.stringify(ret.body)).to.equal(201);
   });
 
@@ -167,7 +167,7 @@ describe('sms inbound (Kannel get-url)', () => {
     expect((await t.db.knex('farmers').where({ county_id: COUNTY, id: zhFarmer.id }).first()).sms_opt_out).to.equal(false);
     // A new sale after 订阅 queues its notification again.
     const next = saleBody({ purchaser: { phone: zhFarmer.phone }, lines: [{ productId: GLYPHOSATE.id, quantity: 1 }] });
-    expect((await t.api().post('/api/v1/sales').set('Authorization', await t.token('clerk.qingcheng')).send(next)).status).to.equal(201);
+    expect((await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', await t.token('clerk.qingcheng')).send(next)).status).to.equal(201);
     expect(await outbox(t, { event_key: `sale:${next.id}#1` })).to.have.length(1);
   });
 

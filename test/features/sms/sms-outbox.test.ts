@@ -37,10 +37,10 @@ describe('sms outbox and notifications', () => {
     const clerk = await t.token('clerk.qingcheng');
     const sale = saleBody({ purchaser: { phone: farmer.phone }, lines: [{ productId: GLYPHOSATE.id, quantity: 4 }] });
     saleId = sale.id;
-    expect((await t.api().post('/api/v1/sales').set('Authorization', clerk).send(sale)).status).to.equal(201);
+    expect((await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerk).send(sale)).status).to.equal(201);
     const ret = returnBody({ returner: { phone: farmer.phone }, items: [{ productId: GLYPHOSATE.id, quantity: 3, inspection: 'accepted' }] });
     returnId = ret.id;
-    expect((await t.api().post('/api/v1/returns').set('Authorization', clerk).send(ret)).status).to.equal(201);
+    expect((await t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', clerk).send(ret)).status).to.equal(201);
   });
 
   it('a sale notification: the sale queues one Chinese line with the shop and the deposit; calling again queues nothing', async () => {
@@ -172,7 +172,7 @@ describe('sms outbox and notifications', () => {
     t.clock.set('2026-03-15T02:00:00.000Z');
     const clerk = await freshToken(t, 'clerk.qingcheng');
     const sale = saleBody({ purchaser: { phone: english.phone }, lines: [{ productId: GLYPHOSATE.id, quantity: 2 }] });
-    expect((await t.api().post('/api/v1/sales').set('Authorization', clerk).send(sale)).status).to.equal(201);
+    expect((await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerk).send(sale)).status).to.equal(201);
     // Deposits of 2026-03-15 expire after 365 days: 2027-03-15. 30 days before is 2027-02-13.
     expect(await enqueueExpiryReminders(t.db.knex, COUNTY, new Date('2027-02-01T00:00:00Z'), 30)).to.deep.equal({ queued: 0, skippedOptedOut: 0 });
     const now = new Date('2027-02-20T00:00:00Z');
@@ -189,7 +189,7 @@ describe('sms outbox and notifications', () => {
     t.clock.set('2026-03-15T02:00:00.000Z');
     const clerk = await freshToken(t, 'clerk.qingcheng');
     const sale = saleBody({ purchaser: { phone: farmer.phone }, lines: [{ productId: GLYPHOSATE.id, quantity: 1 }] });
-    expect((await t.api().post('/api/v1/sales').set('Authorization', clerk).send(sale)).status).to.equal(201);
+    expect((await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerk).send(sale)).status).to.equal(201);
     const r = await t.db.knex.transaction((trx) => enqueueSaleNotification(trx, { countyId: COUNTY, saleId: sale.id, now: t.clock.now() }));
     expect(r).to.deep.include({ queued: false, reason: 'opted_out' });
     const r2 = await t.db.knex.transaction((trx) => enqueueRefundNotification(trx, { countyId: COUNTY, returnId, now: t.clock.now() }));
