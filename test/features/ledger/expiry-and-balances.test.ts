@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import { useTestApp } from '../../support/harness.js';
 import { farmerBalanceByPhone } from '../../../src/features/balances/farmer-balance.js';
-import { COUNTY, GLYPHOSATE, balances, expectLedgerClean, freshToken, returnBody, saleBody, unitCode } from './ledger-fixtures.js';
+import { COUNTY, countyScoped, GLYPHOSATE, balances, expectLedgerClean, freshToken, returnBody, saleBody, unitCode } from './ledger-fixtures.js';
 
 describe('expiry, late returns, farmer balances and fraud flags', () => {
   const t = useTestApp();
-  const post = async (path: string, who: string, body: unknown) => t.api().post(path).set('Authorization', await t.token(who)).send(body as object);
+  // The county paths (the deprecated top-level aliases have their own test: county-paths.test.ts).
+  const post = async (path: string, who: string, body: unknown) => { const c = countyScoped(path, body); return t.api().post(c.path).set('Authorization', await t.token(who)).send(c.body as object); };
   const expire = async () => (await t.api().post(`/api/v1/counties/${COUNTY}/ledger/expiry-runs`).set('Authorization', await t.token('admin'))).body;
   const PHONE = '+8617460000555';
   const code = unitCode(GLYPHOSATE);
@@ -14,7 +15,7 @@ describe('expiry, late returns, farmer balances and fraud flags', () => {
   before(async () => {
     // The old sale reached the server when it was made (event times older than the county's maximum offline age are refused).
     t.clock.set('2025-03-01T02:05:00Z');
-    const old = await t.api().post('/api/v1/sales').set('Authorization', await freshToken(t, 'clerk.qingcheng')).send(saleBody({ eventTime: '2025-03-01T02:00:00Z', purchaser: { phone: PHONE, name: '钱七' }, lines: [{ productId: GLYPHOSATE.id, quantity: 3, unitCodes: [code] }] }));
+    const old = await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', await freshToken(t, 'clerk.qingcheng')).send(saleBody({ eventTime: '2025-03-01T02:00:00Z', purchaser: { phone: PHONE, name: '钱七' }, lines: [{ productId: GLYPHOSATE.id, quantity: 3, unitCodes: [code] }] }));
     expect(old.status, JSON.stringify(old.body)).to.equal(201);
     t.clock.set('2026-03-15T02:00:00.000Z');
     farmerId = old.body.purchaser.farmerId;

@@ -72,7 +72,7 @@ export async function freshToken(t: TestContext, username: string): Promise<stri
  * demo county). Other paths and bodies pass through unchanged.
  */
 export function countyScoped(path: string, body: unknown): { path: string; body: unknown } {
-  const m = /^\/api\/v1\/(sales|returns|reversals)$/.exec(path);
+  const m = /^\/api\/v1\/(sales|returns|reversals|settlements|held-refunds\/payable|held-refund-payouts)$/.exec(path);
   if (!m || !body || typeof body !== 'object' || Array.isArray(body)) return { path, body };
   const { countyId, ...rest } = body as Record<string, unknown>;
   if (countyId !== undefined && typeof countyId !== 'string') return { path: `/api/v1/counties/${COUNTY}/${m[1]}`, body };

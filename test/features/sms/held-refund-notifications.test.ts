@@ -7,13 +7,14 @@ import { expect } from 'chai';
 import { useTestApp } from '../../support/harness.js';
 import { newClientId } from '../../../src/shared/client-id.js';
 import { fitsOneSms } from '../../../src/features/sms/sms-text.js';
-import { COUNTY, GLYPHOSATE, GLYPHOSATE_5L, SHOP_B, returnBody, unitCode } from '../ledger/ledger-fixtures.js';
+import { COUNTY, countyScoped, GLYPHOSATE, GLYPHOSATE_5L, SHOP_B, returnBody, unitCode } from '../ledger/ledger-fixtures.js';
 
 type OutboxRow = { body: string; phone_e164: string; kind: string; part_no: number; language: string };
 
 describe('held refund notifications', () => {
   const t = useTestApp();
-  const post = async (path: string, who: string, body: unknown) => t.api().post(path).set('Authorization', await t.token(who)).send(body as object);
+  // The county paths (the deprecated top-level aliases have their own test: ledger/county-paths.test.ts).
+  const post = async (path: string, who: string, body: unknown) => { const c = countyScoped(path, body); return t.api().post(c.path).set('Authorization', await t.token(who)).send(c.body as object); };
   const outbox = async (eventKey: string) =>
     (await t.db.knex('sms_outbox').where({ county_id: COUNTY }).whereLike('event_key', `${eventKey}#%`).orderBy('part_no')) as OutboxRow[];
   const decisionPath = (id: string) => `/api/v1/counties/${COUNTY}/held-refunds/${id}/decision`;
