@@ -15,7 +15,7 @@ import { useTestApp } from '../../support/harness.js';
 import { refreshRecoveryAggregates } from '../../../src/features/recovery-rates/aggregation-job.js';
 import { addLateRecordExceptions } from '../../support/extra-exceptions.js';
 import { lastCompleteCohortMonth } from '../../../src/features/recovery-rates/recovery-rates.js';
-import { COUNTY, GLYPHOSATE, GLYPHOSATE_5L, SHOP_A, SHOP_B, freshToken, returnBody, saleBody, unitCode } from '../ledger/ledger-fixtures.js';
+import { COUNTY, GLYPHOSATE, GLYPHOSATE_5L, SHOP_A, SHOP_B, countyScoped, freshToken, returnBody, saleBody, unitCode } from '../ledger/ledger-fixtures.js';
 
 describe('recovery rates and the dashboard API', () => {
   const t = useTestApp({ clock: '2026-03-15T02:00:00.000Z' });
@@ -29,7 +29,8 @@ describe('recovery rates and the dashboard API', () => {
       // Each record reaches the server an hour after it happened (event times older than the
       // county's maximum offline age are refused).
       t.clock.set(new Date(Date.parse(body.eventTime) + 3_600_000).toISOString());
-      const r = await t.api().post(path).set('Authorization', await freshToken(t, who)).send(body as object);
+      const c = countyScoped(path, body); // the county paths (the aliases have their own test)
+      const r = await t.api().post(c.path).set('Authorization', await freshToken(t, who)).send(c.body as object);
       expect(r.status, JSON.stringify(r.body)).to.equal(201);
     };
     const B = { countyId: COUNTY, shopId: SHOP_B };
@@ -82,8 +83,8 @@ describe('recovery rates and the dashboard API', () => {
     t.clock.advance(1000); // the test clock stands still; real rows recorded after a run carry a later time
     // A reversal of u3's return (same business day rules aside, an official may reverse it).
     const ret = await t.db.knex('returns').where({ county_id: COUNTY }).orderBy('event_time', 'desc').first('id');
-    const rev = await t.api().post('/api/v1/reversals').set('Authorization', await freshToken(t, 'qingshen.official'))
-      .send({ id: '0190a000-0000-7000-8000-00000000a001', countyId: COUNTY, targetType: 'return', targetId: ret.id, reason: '测试冲正' });
+    const rev = await t.api().post(`/api/v1/counties/${COUNTY}/reversals`).set('Authorization', await freshToken(t, 'qingshen.official'))
+      .send({ id: '0190a000-0000-7000-8000-00000000a001', targetType: 'return', targetId: ret.id, reason: '测试冲正' });
     expect(rev.status, JSON.stringify(rev.body)).to.equal(201);
     t.clock.advance(1000);
     const after = await refreshRecoveryAggregates(t.db.knex, COUNTY, t.clock.now(), 0);
@@ -101,7 +102,7 @@ describe('recovery rates and the dashboard API', () => {
     t.clock.advance(1000); // real rows recorded after the last run carry a later time
     // A sale recorded now (the test clock does not move): within the job's settling minute.
     const saleIds: string[] = [];
-    const sale = await t.api().post('/api/v1/sales').set('Authorization', await freshToken(t, 'clerk.qingcheng'))
+    const sale = await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', await freshToken(t, 'clerk.qingcheng'))
       .send(saleBody({ eventTime: t.clock.now().toISOString(), lines: [{ productId: GLYPHOSATE_5L.id, quantity: 1 }] }));
     expect(sale.status, JSON.stringify(sale.body)).to.equal(201);
     saleIds.push(sale.body.saleId);
@@ -111,7 +112,7 @@ describe('recovery rates and the dashboard API', () => {
     expect((await rates()).soldUnits).to.equal(before.soldUnits + 1);
     t.clock.advance(1000);
     // A read needs no refresh call: the dashboard notices rows recorded since the last refresh.
-    const second = await t.api().post('/api/v1/sales').set('Authorization', await freshToken(t, 'clerk.qingcheng'))
+    const second = await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', await freshToken(t, 'clerk.qingcheng'))
       .send(saleBody({ eventTime: t.clock.now().toISOString(), lines: [{ productId: GLYPHOSATE_5L.id, quantity: 1 }] }));
     expect(second.status).to.equal(201);
     saleIds.push(second.body.saleId);
@@ -123,8 +124,8 @@ describe('recovery rates and the dashboard API', () => {
     // Leave the history as the later tests expect it: both sales reversed.
     expect(saleIds.every(Boolean), JSON.stringify(sale.body)).to.equal(true);
     for (const [i, id] of saleIds.entries()) {
-      const rev = await t.api().post('/api/v1/reversals').set('Authorization', official)
-        .send({ id: `0190a000-0000-7000-8000-00000000b00${i}`, countyId: COUNTY, targetType: 'sale', targetId: id, reason: '测试冲正' });
+      const rev = await t.api().post(`/api/v1/counties/${COUNTY}/reversals`).set('Authorization', official)
+        .send({ id: `0190a000-0000-7000-8000-00000000b00${i}`, targetType: 'sale', targetId: id, reason: '测试冲正' });
       expect(rev.status, JSON.stringify(rev.body)).to.equal(201);
     }
     t.clock.advance(1);
@@ -208,7 +209,7 @@ describe('recovery rates and the dashboard API', () => {
 
     // A March record reaching the server after the run: the run is out of date.
     t.clock.advance(1000);
-    const late = await t.api().post('/api/v1/returns').set('Authorization', await freshToken(t, 'clerk.qingcheng'))
+    const late = await t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', await freshToken(t, 'clerk.qingcheng'))
       .send(returnBody({ eventTime: t.clock.now().toISOString(), items: [{ productId: GLYPHOSATE_5L.id, quantity: 1, inspection: 'accepted' }] }));
     expect(late.status, JSON.stringify(late.body)).to.equal(201);
     expect((await get(`/api/v1/dashboard/counties/${COUNTY}?${Q}`)).body.reconciliation.run.recordsSince).to.equal(true);
