@@ -40,12 +40,12 @@ describe('dashboard journeys in a browser (1366×768, Chinese and English)', fun
     const clerk = await freshToken(t, 'clerk.qingcheng');
     for (const [eventTime, line] of [['2026-01-12T02:00:00.000Z', codes.slice(0, 2)], ['2026-02-20T02:00:00.000Z', codes.slice(2)]] as const) {
       t.clock.set(eventTime);
-      const r = await t.api().post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ eventTime, lines: [{ productId: GLYPHOSATE.id, quantity: line.length, unitCodes: [...line] }] }));
+      const r = await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerk).send(saleBody({ eventTime, lines: [{ productId: GLYPHOSATE.id, quantity: line.length, unitCodes: [...line] }] }));
       expect(r.status, JSON.stringify(r.body)).to.equal(201);
     }
     t.clock.set(NOW);
     // Returned the day before "today" (10:00 in Qingshen), recorded just now: no settling minute passes before the page is read.
-    const ret = await t.api().post('/api/v1/returns').set('Authorization', clerk).send(returnBody({ eventTime: '2026-03-14T02:00:00.000Z', returner: { phone: '17460000999' }, items: [{ scan: codes[0], inspection: 'accepted' }] }));
+    const ret = await t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', clerk).send(returnBody({ eventTime: '2026-03-14T02:00:00.000Z', returner: { phone: '17460000999' }, items: [{ scan: codes[0], inspection: 'accepted' }] }));
     expect(ret.status, JSON.stringify(ret.body)).to.equal(201);
     // February's reconciliation, with enough exceptions to need pages.
     const feb = await t.api().post(`/api/v1/counties/${COUNTY}/reconciliations`).set('Authorization', await freshToken(t, 'qingshen.official')).send({ period: '2026-02' });
@@ -114,7 +114,7 @@ describe('dashboard journeys in a browser (1366×768, Chinese and English)', fun
       expect(runText).to.not.match(/\d{4}-\d\d-\d\dT\d\d:\d\d/); // never a raw ISO/UTC stamp
 
       // Activity while the page is open: a return, then Apply — the tiles count it at once.
-      const more = await t.api().post('/api/v1/returns').set('Authorization', await freshToken(t, 'clerk.qingcheng'))
+      const more = await t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', await freshToken(t, 'clerk.qingcheng'))
         .send(returnBody({ eventTime: t.clock.now().toISOString(), items: [{ scan: codes[lang === 'zh' ? 1 : 2]!, inspection: 'accepted' }] }));
       expect(more.status, JSON.stringify(more.body)).to.equal(201);
       await apply(page, '2026-01', '2026-03');

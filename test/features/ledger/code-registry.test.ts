@@ -25,7 +25,7 @@ describe('code registry: issued unit codes and likely counterfeits', function ()
   const upload = async (productId: string, body: string, type: string, who = 'qingshen.official', query = '') =>
     t.api().post(registryPath(productId) + query).set('Authorization', await as(who)).set('Content-Type', type).send(body);
   const ret = async (items: unknown[], over: Record<string, unknown> = {}) =>
-    t.api().post('/api/v1/returns').set('Authorization', await as('clerk.qingcheng')).send(returnBody({ returner: { phone: PHONE, name: '码农户' }, items, ...over }));
+    t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', await as('clerk.qingcheng')).send(returnBody({ returner: { phone: PHONE, name: '码农户' }, items, ...over }));
   let issued5L: string[] = [];
 
   it('imports 200,000 codes from a streamed CSV in batches, counting duplicates and codes of other products', async () => {
@@ -114,7 +114,7 @@ describe('code registry: issued unit codes and likely counterfeits', function ()
 
   it('a sold code absent from the registry is refunded its deposit (the farmer paid it) but flagged', async () => {
     const code = unitCode(GLYPHOSATE_5L);
-    const sold = await t.api().post('/api/v1/sales').set('Authorization', await as('clerk.qingcheng')).send(saleBody({ lines: [{ productId: GLYPHOSATE_5L.id, quantity: 1, unitCodes: [code] }] }));
+    const sold = await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', await as('clerk.qingcheng')).send(saleBody({ lines: [{ productId: GLYPHOSATE_5L.id, quantity: 1, unitCodes: [code] }] }));
     expect(sold.status, JSON.stringify(sold.body)).to.equal(201);
     const res = await ret([{ scan: code, inspection: 'accepted' }]);
     expect(res.body.items[0]).to.include({ outcome: 'refunded', refundFen: 200 });

@@ -14,10 +14,10 @@ describe('sales by printed receipt number', () => {
   it('finds a sale of another shop by its receipt number, with each code’s state and the counted containers outstanding', async () => {
     const codes = [unitCode(GLYPHOSATE), unitCode(GLYPHOSATE)];
     const sale = saleBody({ shopId: SHOP_B, receiptNo: 'XS20260315-B0B0-0007', eventTime: t.clock.now().toISOString(), lines: [{ productId: GLYPHOSATE.id, quantity: 5, unitCodes: codes }] });
-    const sold = await t.api().post('/api/v1/sales').set('Authorization', await t.token('admin')).send({ ...sale, countyId: COUNTY });
+    const sold = await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', await t.token('admin')).send(sale);
     expect(sold.status, JSON.stringify(sold.body)).to.equal(201);
     // One code comes back at shop A.
-    const back = await t.api().post('/api/v1/returns').set('Authorization', await t.token('clerk.qingcheng')).send(returnBody({ eventTime: t.clock.now().toISOString(), items: [{ scan: codes[0], inspection: 'accepted' }] }));
+    const back = await t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', await t.token('clerk.qingcheng')).send(returnBody({ eventTime: t.clock.now().toISOString(), items: [{ scan: codes[0], inspection: 'accepted' }] }));
     expect(back.status, JSON.stringify(back.body)).to.equal(201);
 
     const res = await get('XS20260315-B0B0-0007');
@@ -45,7 +45,7 @@ describe('sales by printed receipt number', () => {
   });
 
   it('keeps a sale without a receipt number (a clerk’s own entry) as before', async () => {
-    const res = await t.api().post('/api/v1/sales').set('Authorization', await t.token('clerk.qingcheng')).send(saleBody({ shopId: SHOP_A, eventTime: t.clock.now().toISOString() }));
+    const res = await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', await t.token('clerk.qingcheng')).send(saleBody({ shopId: SHOP_A, eventTime: t.clock.now().toISOString() }));
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
     expect((await t.db.knex('sales').where({ county_id: COUNTY, id: res.body.saleId }).first()).receipt_no).to.equal(null);
   });

@@ -45,19 +45,19 @@ describe('monthly report (county and province)', function () {
     // January: 2 sold at shop A; February: 2 sold at shop A, and 1 January container returned at shop A.
     for (const [eventTime, n, slice] of [['2026-01-12T02:00:00.000Z', 2, [0, 2]], ['2026-02-10T02:00:00.000Z', 2, [2, 4]]] as const) {
       t.clock.set(eventTime);
-      const r = await t.api().post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ eventTime, lines: [{ productId: GLYPHOSATE.id, quantity: n, unitCodes: codes.slice(...slice) }] }));
+      const r = await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerk).send(saleBody({ eventTime, lines: [{ productId: GLYPHOSATE.id, quantity: n, unitCodes: codes.slice(...slice) }] }));
       expect(r.status, JSON.stringify(r.body)).to.equal(201);
     }
     // 2026-02-28 23:30 in Sichuan (15:30 UTC): still February in the county's time zone.
     t.clock.set('2026-02-28T15:30:00.000Z');
-    const ret = await t.api().post('/api/v1/returns').set('Authorization', clerk).send(returnBody({ eventTime: '2026-02-28T15:30:00.000Z', returner: { phone: '17460000999' }, items: [{ scan: codes[0], inspection: 'accepted' }] }));
+    const ret = await t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', clerk).send(returnBody({ eventTime: '2026-02-28T15:30:00.000Z', returner: { phone: '17460000999' }, items: [{ scan: codes[0], inspection: 'accepted' }] }));
     expect(ret.status, JSON.stringify(ret.body)).to.equal(201);
     // Another January container taken back at shop B, which sold nothing: "returns above sales".
     official = await freshToken(t, 'qingshen.official');
     const user = await t.api().post(`/api/v1/counties/${COUNTY}/users`).set('Authorization', official).send({ username: 'clerk.lvyuan', role: 'clerk', shopId: SHOP_B, displayName: 'clerk.lvyuan', password: DEMO_PASSWORD });
     expect(user.status, JSON.stringify(user.body)).to.equal(201);
     t.clock.set('2026-02-20T02:00:00.000Z');
-    const retB = await t.api().post('/api/v1/returns').set('Authorization', await freshToken(t, 'clerk.lvyuan')).send(returnBody({ shopId: SHOP_B, eventTime: '2026-02-20T02:00:00.000Z', returner: { phone: '17460000999' }, items: [{ scan: codes[1], inspection: 'accepted' }] }));
+    const retB = await t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', await freshToken(t, 'clerk.lvyuan')).send(returnBody({ shopId: SHOP_B, eventTime: '2026-02-20T02:00:00.000Z', returner: { phone: '17460000999' }, items: [{ scan: codes[1], inspection: 'accepted' }] }));
     expect(retB.status, JSON.stringify(retB.body)).to.equal(201);
     t.clock.set('2026-03-15T02:00:00.000Z');
     official = await freshToken(t, 'qingshen.official');
