@@ -23835,6 +23835,8 @@ export interface operations {
                              * @description The business day the report closes
                              */
                             businessDay: string;
+                            /** @description Amount in fen (1 yuan = 100 fen) */
+                            buybackPaidFen?: number;
                             clerkName?: string;
                             containersAccepted: number;
                             containersRejected: number;
@@ -23849,6 +23851,11 @@ export interface operations {
                             netCashExpectedFen: number;
                             /** @description Amount in fen (1 yuan = 100 fen) */
                             openingFloatFen?: number;
+                            pointsEarnedMilli?: number;
+                            pointsRedeemedMilli?: number;
+                            /** @description Amount in fen (1 yuan = 100 fen) */
+                            redeemedGoodsValueFen?: number;
+                            redemptionsCount?: number;
                             /** @description Amount in fen (1 yuan = 100 fen) */
                             refundsPaidCashFen: number;
                             /** @description Amount in fen (1 yuan = 100 fen) */
