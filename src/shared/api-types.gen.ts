@@ -2142,6 +2142,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dashboard/counties/{countyId}/incentives": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What each incentive cost (deposit refunds, buy-back, points issued and redeemed), containers recovered per yuan, and the budget left, by county, township or shop
+         * @description What each incentive cost (deposit refunds, buy-back, points issued and redeemed), containers recovered per yuan, and the budget left, by county, township or shop.
+         *
+         *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
+         */
+        get: operations["get_dashboard_counties_countyId_incentives"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dashboard/counties/{countyId}/map": {
         parameters: {
             query?: never;
@@ -20201,6 +20223,192 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description INVALID_MONTH_RANGE */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    get_dashboard_counties_countyId_incentives: {
+        parameters: {
+            query?: {
+                /** @description Rows per county (default), township or shop */
+                by?: "county" | "township" | "shop";
+                /** @description N of the cohort rate (default 90) */
+                days?: "30" | "90" | "180" | "365";
+                /** @description YYYY-MM */
+                from?: string;
+                /** @description YYYY-MM */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Costs and containers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        by: "county" | "township" | "shop";
+                        fund: {
+                            /** @description Allocated to the fund in all, in fen */
+                            allocatedFen: number;
+                            /** @description Allocated for that budget year, in fen */
+                            allocatedThisYearFen: number;
+                            /** @description Money left in the county incentive fund now, in fen */
+                            balanceFen: number;
+                            /** @description Buy-back paid out of the fund in all, in fen */
+                            paidFen: number;
+                            /** @description Buy-back paid in that calendar year, in fen */
+                            paidThisYearFen: number;
+                            /** @description The year of the range's last month */
+                            year: number;
+                        };
+                        range: {
+                            /**
+                             * Format: date
+                             * @description The county business day the figures are as of; cohorts are counted complete from it
+                             */
+                            asOfDay: string;
+                            /**
+                             * @description N of the cohort rate: returned within N days of the sale
+                             * @enum {integer}
+                             */
+                            days: 30 | 90 | 180 | 365;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            from: string;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            to: string;
+                        };
+                        rows: {
+                            /** @description County: money left in the fund; shop: its yearly buy-back cap less what it paid this year (null without a cap); township: null */
+                            budgetLeftFen: number | null;
+                            /** @description Containers that got buy-back (containers) */
+                            buybackContainers: number;
+                            /** @description Buy-back paid out of the incentive fund in the period, in fen */
+                            buybackFen: number;
+                            containersPerYuan: {
+                                /** @description Containers recovered per yuan of buy-back, two decimals; null when nothing was spent */
+                                buyback: number | null;
+                                /** @description Containers recovered per yuan of deposit refunded, two decimals; null when nothing was spent */
+                                deposit: number | null;
+                                /** @description Containers recovered per yuan of buy-back and goods for points together, two decimals; null when nothing was spent */
+                                incentives: number | null;
+                                /** @description Containers recovered per yuan of goods given for points, two decimals; null when nothing was spent */
+                                points: number | null;
+                            };
+                            /** @description Containers accepted in the period, whatever the incentive (containers) */
+                            containersRecovered: number;
+                            /** @description Containers whose deposit was refunded (containers) */
+                            depositContainers: number;
+                            /** @description Deposit refunds paid in the period (refunds, late and policy refunds, held refunds paid, counter differences), in fen */
+                            depositRefundsFen: number;
+                            /** @description Containers that got buy-back, points or both (each once) (containers) */
+                            incentiveContainers: number;
+                            /** @description Buy-back plus the value of goods given for points: what incentives beyond the deposit cost, in fen */
+                            incentiveSpendFen: number;
+                            key: string;
+                            name: string;
+                            /** @description Containers accepted with nothing due (containers) */
+                            noIncentiveContainers: number;
+                            /** @description Containers that earned points (containers) */
+                            pointsContainers: number;
+                            /** @description Points earned by farmers in the period, thousandths of a point */
+                            pointsIssuedMilli: number;
+                            /** @description Value of the goods shops gave for points in the period, in fen */
+                            pointsRedeemedGoodsFen: number;
+                            /** @description Points redeemed for goods in the period, thousandths of a point */
+                            pointsRedeemedMilli: number;
+                            township: string | null;
+                        }[];
+                        /** @description The county's yearly buy-back cap per shop, in fen; null: no cap */
+                        shopBuybackCapFen: number | null;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description INVALID_MONTH_RANGE */
