@@ -11,7 +11,7 @@ import { containerTypeEntity } from './container-types/container-type-entity.js'
 import { productEntity } from './products/product-entity.js';
 import { depositScheduleEntity } from './deposit-schedules/deposit-schedule-entity.js';
 import { depositScheduleRoutes } from './deposit-schedules/deposit-schedule-routes.js';
-import { incentiveRateEntity } from './incentive-rates/incentive-rate-entity.js';
+import { incentiveRateEntity } from './incentives/incentive-rate-entity.js';
 import { farmerEntity } from './farmers/farmer-entity.js';
 import { userRoutes } from './users/user-routes.js';
 

@@ -7,7 +7,7 @@
 import type { Knex } from 'knex';
 import { addMonths, lastDayOfMonth, monthStart } from '../../shared/business-day.js';
 import { AppError } from '../../http/errors.js';
-import { fundFigures } from '../incentive-fund/incentive-fund-store.js';
+import { fundFigures } from '../incentives/incentive-fund-store.js';
 import type { DashboardRange } from './dashboard-service.js';
 
 export const INCENTIVE_DIMENSIONS = ['county', 'township', 'shop'] as const;
