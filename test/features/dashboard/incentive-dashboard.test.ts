@@ -11,22 +11,15 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { launchChromium, skipWithoutChromium } from '../../support/browser.js';
-import { useTestApp, DEMO_PASSWORD, type TestContext } from '../../support/harness.js';
+import { useTestApp, DEMO_PASSWORD } from '../../support/harness.js';
 import { precompressDashboardAssets } from '../../../src/features/dashboard/static-assets.js';
 import { newClientId } from '../../../src/shared/client-id.js';
 import { perYuan } from '../../../src/features/dashboard/incentive-costs.js';
 import { COUNTY, FARMER_PHONE, GLYPHOSATE, SHOP_A, SHOP_B, freshToken, returnBody, saleBody, unitCode } from '../ledger/ledger-fixtures.js';
-import { postBuyback, postFarmerPoints } from '../incentives/incentive-fixtures.js';
+import { incentiveItems, postBuyback, postFarmerPoints } from '../incentives/incentive-fixtures.js';
 
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../../test-artifacts');
 const NOW = '2026-03-15T02:00:00.000Z';
-
-/** An accepted return item of `quantity` containers with the incentive that applied (as returns record it). */
-async function incentiveItems(t: TestContext, o: { shopId: string; farmerId: string; quantity: number; incentive: 'buyback' | 'points' | 'buyback_points'; refundFen: number; pointsMilli: number; eventTime: string; businessDay: string }): Promise<void> {
-  const id = newClientId();
-  await t.db.knex('returns').insert({ county_id: COUNTY, id, shop_id: o.shopId, farmer_id: o.farmerId, event_time: o.eventTime, business_day: o.businessDay, recorded_at: o.eventTime, actor: 'test:incentives', total_refund_fen: o.refundFen });
-  await t.db.knex('return_items').insert({ county_id: COUNTY, return_id: id, item_no: 1, product_id: null, quantity: o.quantity, inspection: 'accepted', outcome: o.refundFen > 0 ? 'refunded' : 'accepted_no_refund', refund_fen: o.refundFen, incentive: o.incentive, points_milli: o.pointsMilli });
-}
 
 describe('dashboard: incentive costs, containers per yuan, budget left', function () {
   this.timeout(300_000);

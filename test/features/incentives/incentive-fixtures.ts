@@ -32,3 +32,14 @@ export async function postFarmerPoints(t: TestContext, o: { farmerId: string; sh
     farmerId: o.farmerId, shopId: o.shopId, eventTime: at, businessDay: o.businessDay, actor: 'test:points',
   }], at));
 }
+
+/**
+ * An accepted return of `quantity` containers with the incentive that applied, written as returns
+ * record it (return_items.incentive, points_milli): for the dashboard's containers per incentive until
+ * POST /returns applies incentive rates on this branch. The money and points are posted separately.
+ */
+export async function incentiveItems(t: TestContext, o: { shopId: string; farmerId: string; quantity: number; incentive: 'buyback' | 'points' | 'buyback_points'; refundFen: number; pointsMilli: number; eventTime: string; businessDay: string }): Promise<void> {
+  const id = newClientId();
+  await t.db.knex('returns').insert({ county_id: COUNTY, id, shop_id: o.shopId, farmer_id: o.farmerId, event_time: o.eventTime, business_day: o.businessDay, recorded_at: o.eventTime, actor: 'test:incentives', total_refund_fen: o.refundFen });
+  await t.db.knex('return_items').insert({ county_id: COUNTY, return_id: id, item_no: 1, product_id: null, quantity: o.quantity, inspection: 'accepted', outcome: o.refundFen > 0 ? 'refunded' : 'accepted_no_refund', refund_fen: o.refundFen, incentive: o.incentive, points_milli: o.pointsMilli });
+}
