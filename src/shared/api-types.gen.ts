@@ -976,6 +976,128 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/counties/{countyId}/incentive-fund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The incentive fund: money left, allocated and paid out by buy-back, by year, and the latest allocations
+         * @description The incentive fund: money left, allocated and paid out by buy-back, by year, and the latest allocations.
+         *
+         *     Needs the permission `ledger:read` (Read ledger balances, settlement statements, farmer balances and fraud flags), within the caller's scope.
+         */
+        get: operations["get_counties_countyId_incentive_fund"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counties/{countyId}/incentive-fund/allocations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record money the county allocated to its incentive fund (the budget buy-back is paid from)
+         * @description Posts `incentive_allocated` (debit incentive_funding, credit incentive_fund). The id is the client id: a retry with the same content answers 200 with the first answer; the same id with other content is 409 IDEMPOTENCY_CONFLICT.
+         *
+         *     Needs the permission `incentive_fund:write` (Record money allocated to the county incentive fund (the budget buy-back is paid from; docs/incentives.md)), within the caller's scope.
+         */
+        post: operations["post_counties_countyId_incentive_fund_allocations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counties/{countyId}/incentive-rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List incentive rates of a county
+         * @description List incentive rates of a county.
+         *
+         *     Needs the permission `reference:read` (Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules), within the caller's scope.
+         */
+        get: operations["get_counties_countyId_incentive_rates"];
+        put?: never;
+        /**
+         * Add to the county's incentive rates
+         * @description Add to the county's incentive rates.
+         *
+         *     Needs the permission `reference:write` (Create, change and deactivate reference data of a county), within the caller's scope.
+         */
+        post: operations["post_counties_countyId_incentive_rates"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counties/{countyId}/incentive-rates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of the county's incentive rates
+         * @description One of the county's incentive rates.
+         *
+         *     Needs the permission `reference:read` (Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules), within the caller's scope.
+         */
+        get: operations["get_counties_countyId_incentive_rates_id"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change or deactivate one of the county's incentive rates (send the version you read)
+         * @description Change or deactivate one of the county's incentive rates (send the version you read).
+         *
+         *     Needs the permission `reference:write` (Create, change and deactivate reference data of a county), within the caller's scope.
+         */
+        patch: operations["patch_counties_countyId_incentive_rates_id"];
+        trace?: never;
+    };
+    "/api/v1/counties/{countyId}/incentive-rates/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every version of one of the county's incentive rates, oldest first
+         * @description Every version of one of the county's incentive rates, oldest first.
+         *
+         *     Needs the permission `history:read` (Read the change history of reference records), within the caller's scope.
+         */
+        get: operations["get_counties_countyId_incentive_rates_id_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/counties/{countyId}/ledger/accounts": {
         parameters: {
             query?: never;
@@ -2771,7 +2893,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "BODY_UNREADABLE" | "MALFORMED_PATH" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "SESSION_REVOKED" | "ACCOUNT_DISABLED" | "TERMINAL_REVOKED" | "RATE_LIMITED" | "ACCOUNT_LOCKED" | "ENROLMENT_CODE_INVALID" | "FORBIDDEN" | "OUT_OF_SCOPE" | "NOT_FOUND" | "REFERENCE_NOT_FOUND" | "VERSION_CONFLICT" | "DUPLICATE" | "RECORD_INACTIVE" | "EVENT_CURSOR_INVALID" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_OVERLAP" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "LAST_ACTIVE_OFFICIAL" | "SCOPE_MISMATCH" | "IDEMPOTENCY_CONFLICT" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "UNIT_CODE_ALREADY_SOLD" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "REVERSAL_WINDOW_CLOSED" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "SETTLEMENT_AMOUNT_MISMATCH" | "HELD_REFUND_ALREADY_DECIDED" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_FORMAT" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "LEDGER_BOUND_BROKEN" | "POINTS_INSUFFICIENT" | "SYNC_KIND_UNAVAILABLE" | "BAG_SEALED" | "BAG_WRONG_STATE" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "SIGNER_NOT_PARTY" | "MANIFEST_NOT_DELIVERED" | "BAG_NOT_ON_MANIFEST" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "CERTIFICATE_DUPLICATE" | "BAGS_NOT_AT_ONE_FACILITY" | "LOT_TRACE_QUERY_INVALID" | "YEAR_ARCHIVED" | "CHECK_RATE_LIMITED" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE" | "REPORT_PDF_UNAVAILABLE" | "SMS_NOT_CONFIGURED" | "SMS_SECRET_INVALID" | "SMS_OUTBOX_NOT_FOUND" | "SERVER_BUSY" | "DATABASE_UNAVAILABLE" | "INTERNAL";
+                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "BODY_UNREADABLE" | "MALFORMED_PATH" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "SESSION_REVOKED" | "ACCOUNT_DISABLED" | "TERMINAL_REVOKED" | "RATE_LIMITED" | "ACCOUNT_LOCKED" | "ENROLMENT_CODE_INVALID" | "FORBIDDEN" | "OUT_OF_SCOPE" | "NOT_FOUND" | "REFERENCE_NOT_FOUND" | "VERSION_CONFLICT" | "DUPLICATE" | "RECORD_INACTIVE" | "EVENT_CURSOR_INVALID" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_OVERLAP" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "LAST_ACTIVE_OFFICIAL" | "SCOPE_MISMATCH" | "IDEMPOTENCY_CONFLICT" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "UNIT_CODE_ALREADY_SOLD" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "REVERSAL_WINDOW_CLOSED" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "SETTLEMENT_AMOUNT_MISMATCH" | "HELD_REFUND_ALREADY_DECIDED" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_FORMAT" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "LEDGER_BOUND_BROKEN" | "INCENTIVE_RATE_OVERLAP" | "INCENTIVE_RATE_IN_PAST" | "POINTS_INSUFFICIENT" | "SYNC_KIND_UNAVAILABLE" | "BAG_SEALED" | "BAG_WRONG_STATE" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "SIGNER_NOT_PARTY" | "MANIFEST_NOT_DELIVERED" | "BAG_NOT_ON_MANIFEST" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "CERTIFICATE_DUPLICATE" | "BAGS_NOT_AT_ONE_FACILITY" | "LOT_TRACE_QUERY_INVALID" | "YEAR_ARCHIVED" | "CHECK_RATE_LIMITED" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE" | "REPORT_PDF_UNAVAILABLE" | "SMS_NOT_CONFIGURED" | "SMS_SECRET_INVALID" | "SMS_OUTBOX_NOT_FOUND" | "SERVER_BUSY" | "DATABASE_UNAVAILABLE" | "INTERNAL";
                 details: ({
                     code: string;
                     /** @description JSON pointer of the offending input, e.g. /body/lines/0/quantity */
@@ -2811,11 +2933,11 @@ export interface components {
                 code?: "ROUTE_NOT_FOUND" | "NOT_FOUND" | "SMS_OUTBOX_NOT_FOUND";
             };
         };
-        /** @description The error envelope with a code answered as HTTP 409: VERSION_CONFLICT, DUPLICATE, SCHEDULE_OVERLAP, LAST_ACTIVE_OFFICIAL, IDEMPOTENCY_CONFLICT, UNIT_CODE_ALREADY_SOLD, ALREADY_REVERSED, REVERSAL_NOT_POSSIBLE, PERIOD_CLOSED, PERIOD_ALREADY_CLOSED, PERIOD_NOT_RECONCILED, NOTHING_TO_SETTLE, HELD_REFUND_ALREADY_DECIDED, HELD_REFUND_NOT_APPROVED, HELD_REFUND_ALREADY_PAID, LEDGER_BOUND_BROKEN, POINTS_INSUFFICIENT, BAG_SEALED, BAG_WRONG_STATE, UNIT_CODE_ALREADY_BAGGED, SEAL_NO_DUPLICATE, BAG_ALREADY_ON_MANIFEST, MANIFEST_LOCKED, SIGNATURE_OUT_OF_ORDER, MANIFEST_NOT_DELIVERED, BAG_ALREADY_INSPECTED, BAG_NOT_INSPECTED, CERTIFICATE_DUPLICATE */
+        /** @description The error envelope with a code answered as HTTP 409: VERSION_CONFLICT, DUPLICATE, SCHEDULE_OVERLAP, LAST_ACTIVE_OFFICIAL, IDEMPOTENCY_CONFLICT, UNIT_CODE_ALREADY_SOLD, ALREADY_REVERSED, REVERSAL_NOT_POSSIBLE, PERIOD_CLOSED, PERIOD_ALREADY_CLOSED, PERIOD_NOT_RECONCILED, NOTHING_TO_SETTLE, HELD_REFUND_ALREADY_DECIDED, HELD_REFUND_NOT_APPROVED, HELD_REFUND_ALREADY_PAID, LEDGER_BOUND_BROKEN, INCENTIVE_RATE_OVERLAP, POINTS_INSUFFICIENT, BAG_SEALED, BAG_WRONG_STATE, UNIT_CODE_ALREADY_BAGGED, SEAL_NO_DUPLICATE, BAG_ALREADY_ON_MANIFEST, MANIFEST_LOCKED, SIGNATURE_OUT_OF_ORDER, MANIFEST_NOT_DELIVERED, BAG_ALREADY_INSPECTED, BAG_NOT_INSPECTED, CERTIFICATE_DUPLICATE */
         Error409: components["schemas"]["Error"] & {
             error?: {
                 /** @enum {string} */
-                code?: "VERSION_CONFLICT" | "DUPLICATE" | "SCHEDULE_OVERLAP" | "LAST_ACTIVE_OFFICIAL" | "IDEMPOTENCY_CONFLICT" | "UNIT_CODE_ALREADY_SOLD" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "HELD_REFUND_ALREADY_DECIDED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "LEDGER_BOUND_BROKEN" | "POINTS_INSUFFICIENT" | "BAG_SEALED" | "BAG_WRONG_STATE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "MANIFEST_NOT_DELIVERED" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "CERTIFICATE_DUPLICATE";
+                code?: "VERSION_CONFLICT" | "DUPLICATE" | "SCHEDULE_OVERLAP" | "LAST_ACTIVE_OFFICIAL" | "IDEMPOTENCY_CONFLICT" | "UNIT_CODE_ALREADY_SOLD" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "HELD_REFUND_ALREADY_DECIDED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "LEDGER_BOUND_BROKEN" | "INCENTIVE_RATE_OVERLAP" | "POINTS_INSUFFICIENT" | "BAG_SEALED" | "BAG_WRONG_STATE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "MANIFEST_NOT_DELIVERED" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "CERTIFICATE_DUPLICATE";
             };
         };
         /** @description The error envelope with a code answered as HTTP 410: YEAR_ARCHIVED */
@@ -2839,11 +2961,11 @@ export interface components {
                 code?: "UNSUPPORTED_MEDIA_TYPE" | "CODE_REGISTRY_FORMAT";
             };
         };
-        /** @description The error envelope with a code answered as HTTP 422: REFERENCE_NOT_FOUND, RECORD_INACTIVE, EVENT_CURSOR_INVALID, INVALID_PHONE, INVALID_REGISTRATION_NO, INVALID_GTIN, SCHEDULE_IN_PAST, CANNOT_DEACTIVATE_SELF, SCOPE_MISMATCH, EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD, PRODUCT_NOT_FOUND, NO_DEPOSIT_SCHEDULE, FARMER_NAME_REQUIRED, UNIT_CODE_INVALID, UNIT_CODE_PRODUCT_MISMATCH, UNIT_CODE_DUPLICATE, TOO_MANY_UNIT_CODES, PAYMENT_REFERENCE_REQUIRED, REASON_CODE_REQUIRED, INVALID_PERIOD, PERIOD_NOT_ENDED, SETTLEMENT_AMOUNT_MISMATCH, DECLINE_REASON_REQUIRED, HELD_REFUND_PHONE_MISMATCH, CODE_REGISTRY_MALFORMED, CODE_REGISTRY_EMPTY, BAG_EMPTY, BAG_MATERIAL_MISMATCH, BAG_EXCEEDS_RETURNED, UNIT_CODE_NOT_RETURNED_HERE, BAG_NOT_ON_MANIFEST, DISCREPANCY_REQUIRED, INVALID_TRACKING_NUMBER, DISPOSAL_LICENCE_MISMATCH, BAGS_NOT_AT_ONE_FACILITY, LOT_TRACE_QUERY_INVALID, RECONCILIATION_PERIOD_INVALID, RECONCILIATION_AS_OF_IN_FUTURE, INVALID_MONTH_RANGE, REPORT_MONTH_IN_FUTURE */
+        /** @description The error envelope with a code answered as HTTP 422: REFERENCE_NOT_FOUND, RECORD_INACTIVE, EVENT_CURSOR_INVALID, INVALID_PHONE, INVALID_REGISTRATION_NO, INVALID_GTIN, SCHEDULE_IN_PAST, CANNOT_DEACTIVATE_SELF, SCOPE_MISMATCH, EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD, PRODUCT_NOT_FOUND, NO_DEPOSIT_SCHEDULE, FARMER_NAME_REQUIRED, UNIT_CODE_INVALID, UNIT_CODE_PRODUCT_MISMATCH, UNIT_CODE_DUPLICATE, TOO_MANY_UNIT_CODES, PAYMENT_REFERENCE_REQUIRED, REASON_CODE_REQUIRED, INVALID_PERIOD, PERIOD_NOT_ENDED, SETTLEMENT_AMOUNT_MISMATCH, DECLINE_REASON_REQUIRED, HELD_REFUND_PHONE_MISMATCH, CODE_REGISTRY_MALFORMED, CODE_REGISTRY_EMPTY, INCENTIVE_RATE_IN_PAST, BAG_EMPTY, BAG_MATERIAL_MISMATCH, BAG_EXCEEDS_RETURNED, UNIT_CODE_NOT_RETURNED_HERE, BAG_NOT_ON_MANIFEST, DISCREPANCY_REQUIRED, INVALID_TRACKING_NUMBER, DISPOSAL_LICENCE_MISMATCH, BAGS_NOT_AT_ONE_FACILITY, LOT_TRACE_QUERY_INVALID, RECONCILIATION_PERIOD_INVALID, RECONCILIATION_AS_OF_IN_FUTURE, INVALID_MONTH_RANGE, REPORT_MONTH_IN_FUTURE */
         Error422: components["schemas"]["Error"] & {
             error?: {
                 /** @enum {string} */
-                code?: "REFERENCE_NOT_FOUND" | "RECORD_INACTIVE" | "EVENT_CURSOR_INVALID" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "SCOPE_MISMATCH" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "SETTLEMENT_AMOUNT_MISMATCH" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "BAG_NOT_ON_MANIFEST" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "BAGS_NOT_AT_ONE_FACILITY" | "LOT_TRACE_QUERY_INVALID" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE";
+                code?: "REFERENCE_NOT_FOUND" | "RECORD_INACTIVE" | "EVENT_CURSOR_INVALID" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "SCOPE_MISMATCH" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "SETTLEMENT_AMOUNT_MISMATCH" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "INCENTIVE_RATE_IN_PAST" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "BAG_NOT_ON_MANIFEST" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "BAGS_NOT_AT_ONE_FACILITY" | "LOT_TRACE_QUERY_INVALID" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE";
             };
         };
         /** @description The error envelope with a code answered as HTTP 423: ACCOUNT_LOCKED */
@@ -3343,6 +3465,17 @@ export interface operations {
                              * @example 511425
                              */
                             id: string;
+                            /** @description Buy-back one household (farmer) may receive per calendar year, in fen; null: no cap */
+                            incentiveHouseholdBuybackCapFen: number | null;
+                            /** @description Points one household may earn per calendar year, in thousandths of a point; null: no cap */
+                            incentiveHouseholdPointsCapMilli: number | null;
+                            /** @description Buy-back one shop may pay out per calendar year, in fen; null: no cap */
+                            incentiveShopBuybackCapFen: number | null;
+                            /**
+                             * @description When the incentive fund cannot pay a container's buy-back: nothing is due, or the rate's points only
+                             * @enum {string}
+                             */
+                            incentiveWhenFundEmpty: "nothing" | "points_only";
                             /**
                              * @description Returns after the validity period
                              * @enum {string}
@@ -3352,6 +3485,8 @@ export interface operations {
                             maxOfflineAgeDays: number;
                             nameEn: string;
                             nameZh: string;
+                            /** @description Points earned in year Y lapse after the end of year Y + N; null: never */
+                            pointsExpireAfterYears: number | null;
                             prefectureNameZh: string;
                             provinceCode: string;
                             provinceNameZh: string;
@@ -3466,6 +3601,17 @@ export interface operations {
                      * @example 511425
                      */
                     id: string;
+                    /** @description Buy-back one household (farmer) may receive per calendar year, in fen; null: no cap */
+                    incentiveHouseholdBuybackCapFen?: number | null;
+                    /** @description Points one household may earn per calendar year, in thousandths of a point; null: no cap */
+                    incentiveHouseholdPointsCapMilli?: number | null;
+                    /** @description Buy-back one shop may pay out per calendar year, in fen; null: no cap */
+                    incentiveShopBuybackCapFen?: number | null;
+                    /**
+                     * @description When the incentive fund cannot pay a container's buy-back: nothing is due, or the rate's points only
+                     * @enum {string}
+                     */
+                    incentiveWhenFundEmpty?: "nothing" | "points_only";
                     /**
                      * @description Returns after the validity period
                      * @enum {string}
@@ -3475,6 +3621,8 @@ export interface operations {
                     maxOfflineAgeDays?: number;
                     nameEn: string;
                     nameZh: string;
+                    /** @description Points earned in year Y lapse after the end of year Y + N; null: never */
+                    pointsExpireAfterYears?: number | null;
                     prefectureNameZh: string;
                     provinceNameZh: string;
                     /** @enum {string} */
@@ -3518,6 +3666,17 @@ export interface operations {
                          * @example 511425
                          */
                         id: string;
+                        /** @description Buy-back one household (farmer) may receive per calendar year, in fen; null: no cap */
+                        incentiveHouseholdBuybackCapFen: number | null;
+                        /** @description Points one household may earn per calendar year, in thousandths of a point; null: no cap */
+                        incentiveHouseholdPointsCapMilli: number | null;
+                        /** @description Buy-back one shop may pay out per calendar year, in fen; null: no cap */
+                        incentiveShopBuybackCapFen: number | null;
+                        /**
+                         * @description When the incentive fund cannot pay a container's buy-back: nothing is due, or the rate's points only
+                         * @enum {string}
+                         */
+                        incentiveWhenFundEmpty: "nothing" | "points_only";
                         /**
                          * @description Returns after the validity period
                          * @enum {string}
@@ -3527,6 +3686,8 @@ export interface operations {
                         maxOfflineAgeDays: number;
                         nameEn: string;
                         nameZh: string;
+                        /** @description Points earned in year Y lapse after the end of year Y + N; null: never */
+                        pointsExpireAfterYears: number | null;
                         prefectureNameZh: string;
                         provinceCode: string;
                         provinceNameZh: string;
@@ -3669,6 +3830,17 @@ export interface operations {
                          * @example 511425
                          */
                         id: string;
+                        /** @description Buy-back one household (farmer) may receive per calendar year, in fen; null: no cap */
+                        incentiveHouseholdBuybackCapFen: number | null;
+                        /** @description Points one household may earn per calendar year, in thousandths of a point; null: no cap */
+                        incentiveHouseholdPointsCapMilli: number | null;
+                        /** @description Buy-back one shop may pay out per calendar year, in fen; null: no cap */
+                        incentiveShopBuybackCapFen: number | null;
+                        /**
+                         * @description When the incentive fund cannot pay a container's buy-back: nothing is due, or the rate's points only
+                         * @enum {string}
+                         */
+                        incentiveWhenFundEmpty: "nothing" | "points_only";
                         /**
                          * @description Returns after the validity period
                          * @enum {string}
@@ -3678,6 +3850,8 @@ export interface operations {
                         maxOfflineAgeDays: number;
                         nameEn: string;
                         nameZh: string;
+                        /** @description Points earned in year Y lapse after the end of year Y + N; null: never */
+                        pointsExpireAfterYears: number | null;
                         prefectureNameZh: string;
                         provinceCode: string;
                         provinceNameZh: string;
@@ -3795,6 +3969,17 @@ export interface operations {
                     depositValidityDays?: number;
                     /** @description Containers one phone may return in a business day before officials see a fraud flag */
                     fraudDailyReturnsThreshold?: number;
+                    /** @description Buy-back one household (farmer) may receive per calendar year, in fen; null: no cap */
+                    incentiveHouseholdBuybackCapFen?: number | null;
+                    /** @description Points one household may earn per calendar year, in thousandths of a point; null: no cap */
+                    incentiveHouseholdPointsCapMilli?: number | null;
+                    /** @description Buy-back one shop may pay out per calendar year, in fen; null: no cap */
+                    incentiveShopBuybackCapFen?: number | null;
+                    /**
+                     * @description When the incentive fund cannot pay a container's buy-back: nothing is due, or the rate's points only
+                     * @enum {string}
+                     */
+                    incentiveWhenFundEmpty?: "nothing" | "points_only";
                     /**
                      * @description Returns after the validity period
                      * @enum {string}
@@ -3804,6 +3989,8 @@ export interface operations {
                     maxOfflineAgeDays?: number;
                     nameEn?: string;
                     nameZh?: string;
+                    /** @description Points earned in year Y lapse after the end of year Y + N; null: never */
+                    pointsExpireAfterYears?: number | null;
                     /** @enum {string} */
                     settlementPeriod?: "daily" | "weekly" | "monthly";
                     /** @description Days the county's terminals keep synced records (journal archives), so they can resend them after a restore from backup */
@@ -3847,6 +4034,17 @@ export interface operations {
                          * @example 511425
                          */
                         id: string;
+                        /** @description Buy-back one household (farmer) may receive per calendar year, in fen; null: no cap */
+                        incentiveHouseholdBuybackCapFen: number | null;
+                        /** @description Points one household may earn per calendar year, in thousandths of a point; null: no cap */
+                        incentiveHouseholdPointsCapMilli: number | null;
+                        /** @description Buy-back one shop may pay out per calendar year, in fen; null: no cap */
+                        incentiveShopBuybackCapFen: number | null;
+                        /**
+                         * @description When the incentive fund cannot pay a container's buy-back: nothing is due, or the rate's points only
+                         * @enum {string}
+                         */
+                        incentiveWhenFundEmpty: "nothing" | "points_only";
                         /**
                          * @description Returns after the validity period
                          * @enum {string}
@@ -3856,6 +4054,8 @@ export interface operations {
                         maxOfflineAgeDays: number;
                         nameEn: string;
                         nameZh: string;
+                        /** @description Points earned in year Y lapse after the end of year Y + N; null: never */
+                        pointsExpireAfterYears: number | null;
                         prefectureNameZh: string;
                         provinceCode: string;
                         provinceNameZh: string;
@@ -5591,6 +5791,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description A rule of this record is broken */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
@@ -7752,6 +7961,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error415"];
                 };
             };
+            /** @description A rule of this record is broken */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
+                };
+            };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
@@ -8692,6 +8910,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error415"];
                 };
             };
+            /** @description A rule of this record is broken */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
+                };
+            };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
@@ -9437,6 +9664,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description A rule of this record is broken */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
@@ -10408,6 +10644,1088 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    get_counties_countyId_incentive_fund: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The fund */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Everything allocated to the fund, in fen */
+                        allocatedFen: number;
+                        allocations: {
+                            actor: string;
+                            /** Format: uuid */
+                            allocationId: string;
+                            /** @description Amount in fen (1 yuan = 100 fen) */
+                            amountFen: number;
+                            budgetYear: number;
+                            note: string;
+                            /** Format: date-time */
+                            recordedAt: string;
+                        }[];
+                        /** @description Money left in the fund to pay buy-back from, in fen (never below zero) */
+                        balanceFen: number;
+                        byYear: {
+                            allocatedFen: number;
+                            paidFen: number;
+                            /** @description Allocations: their budget year; buy-back: the calendar year of its business day */
+                            year: number;
+                        }[];
+                        /**
+                         * @description GB/T 2260 six-digit county code
+                         * @example 511425
+                         */
+                        countyId: string;
+                        /** @description Buy-back shops paid out of the fund (less reversed returns), in fen */
+                        paidFen: number;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    post_counties_countyId_incentive_fund_allocations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "budgetYear": 2000,
+                 *       "amountFen": 1
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Amount allocated, in fen (1 yuan = 100 fen) */
+                    amountFen: number;
+                    /** @description The budget year the money belongs to */
+                    budgetYear: number;
+                    /**
+                     * Format: uuid
+                     * @description Client-made id of this allocation
+                     */
+                    id: string;
+                    /** @description E.g. the budget document number */
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A retry: the original answer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        actor: string;
+                        /** Format: uuid */
+                        allocationId: string;
+                        /** @description Amount in fen (1 yuan = 100 fen) */
+                        amountFen: number;
+                        budgetYear: number;
+                        /**
+                         * @description GB/T 2260 six-digit county code
+                         * @example 511425
+                         */
+                        countyId: string;
+                        /** @description What the fund held right after this allocation, in fen */
+                        fundBalanceFen: number;
+                        note: string;
+                        /** Format: date-time */
+                        recordedAt: string;
+                    };
+                };
+            };
+            /** @description The allocation */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        actor: string;
+                        /** Format: uuid */
+                        allocationId: string;
+                        /** @description Amount in fen (1 yuan = 100 fen) */
+                        amountFen: number;
+                        budgetYear: number;
+                        /**
+                         * @description GB/T 2260 six-digit county code
+                         * @example 511425
+                         */
+                        countyId: string;
+                        /** @description What the fund held right after this allocation, in fen */
+                        fundBalanceFen: number;
+                        note: string;
+                        /** Format: date-time */
+                        recordedAt: string;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description IDEMPOTENCY_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    get_counties_countyId_incentive_rates: {
+        parameters: {
+            query?: {
+                /** @description Only active (true) or only deactivated (false) records */
+                active?: boolean;
+                containerKind?: "bottle" | "bag" | "any";
+                containerTypeId?: string;
+                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                cursor?: string;
+                /** @description Page size */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of incentive rates */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            active: boolean;
+                            /** @description Buy-back paid per container, in fen (0: none) */
+                            buybackFen: number;
+                            /**
+                             * @description bottle: any material not ending in _bag; bag: plastic_bag, paper_bag, composite_bag; any: both
+                             * @enum {string}
+                             */
+                            containerKind: "bottle" | "bag" | "any";
+                            /**
+                             * Format: uuid
+                             * @description One container type; null (default): every container type of the kind and band
+                             */
+                            containerTypeId: string | null;
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /**
+                             * Format: date
+                             * @description First business day the rate applies (today or later)
+                             */
+                            effectiveFrom: string;
+                            /**
+                             * Format: date
+                             * @description First business day it no longer applies; null = until superseded
+                             */
+                            effectiveTo: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            /** @description Largest container volume the rate applies to, inclusive; null: no upper bound */
+                            maxVolumeMl: number | null;
+                            /** @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound */
+                            minVolumeMl: number | null;
+                            note: string;
+                            /** @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none) */
+                            pointsMilli: number;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            version: number;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    post_counties_countyId_incentive_rates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "containerKind": "bottle",
+                 *       "buybackFen": 1,
+                 *       "pointsMilli": 1,
+                 *       "effectiveFrom": "2026-03-15"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Buy-back paid per container, in fen (0: none) */
+                    buybackFen: number;
+                    /**
+                     * @description bottle: any material not ending in _bag; bag: plastic_bag, paper_bag, composite_bag; any: both
+                     * @enum {string}
+                     */
+                    containerKind: "bottle" | "bag" | "any";
+                    /**
+                     * Format: uuid
+                     * @description One container type; null (default): every container type of the kind and band
+                     */
+                    containerTypeId?: string | null;
+                    /**
+                     * Format: date
+                     * @description First business day the rate applies (today or later)
+                     */
+                    effectiveFrom: string;
+                    /**
+                     * Format: date
+                     * @description First business day it no longer applies; null = until superseded
+                     */
+                    effectiveTo?: string | null;
+                    /** @description Largest container volume the rate applies to, inclusive; null: no upper bound */
+                    maxVolumeMl?: number | null;
+                    /** @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound */
+                    minVolumeMl?: number | null;
+                    note?: string;
+                    /** @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none) */
+                    pointsMilli: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        active: boolean;
+                        /** @description Buy-back paid per container, in fen (0: none) */
+                        buybackFen: number;
+                        /**
+                         * @description bottle: any material not ending in _bag; bag: plastic_bag, paper_bag, composite_bag; any: both
+                         * @enum {string}
+                         */
+                        containerKind: "bottle" | "bag" | "any";
+                        /**
+                         * Format: uuid
+                         * @description One container type; null (default): every container type of the kind and band
+                         */
+                        containerTypeId: string | null;
+                        /**
+                         * @description GB/T 2260 six-digit county code
+                         * @example 511425
+                         */
+                        countyId: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /**
+                         * Format: date
+                         * @description First business day the rate applies (today or later)
+                         */
+                        effectiveFrom: string;
+                        /**
+                         * Format: date
+                         * @description First business day it no longer applies; null = until superseded
+                         */
+                        effectiveTo: string | null;
+                        /** Format: uuid */
+                        id: string;
+                        /** @description Largest container volume the rate applies to, inclusive; null: no upper bound */
+                        maxVolumeMl: number | null;
+                        /** @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound */
+                        minVolumeMl: number | null;
+                        note: string;
+                        /** @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none) */
+                        pointsMilli: number;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description DUPLICATE */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description A rule of this record is broken */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    get_counties_countyId_incentive_rates_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description incentive_rate */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        active: boolean;
+                        /** @description Buy-back paid per container, in fen (0: none) */
+                        buybackFen: number;
+                        /**
+                         * @description bottle: any material not ending in _bag; bag: plastic_bag, paper_bag, composite_bag; any: both
+                         * @enum {string}
+                         */
+                        containerKind: "bottle" | "bag" | "any";
+                        /**
+                         * Format: uuid
+                         * @description One container type; null (default): every container type of the kind and band
+                         */
+                        containerTypeId: string | null;
+                        /**
+                         * @description GB/T 2260 six-digit county code
+                         * @example 511425
+                         */
+                        countyId: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /**
+                         * Format: date
+                         * @description First business day the rate applies (today or later)
+                         */
+                        effectiveFrom: string;
+                        /**
+                         * Format: date
+                         * @description First business day it no longer applies; null = until superseded
+                         */
+                        effectiveTo: string | null;
+                        /** Format: uuid */
+                        id: string;
+                        /** @description Largest container volume the rate applies to, inclusive; null: no upper bound */
+                        maxVolumeMl: number | null;
+                        /** @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound */
+                        minVolumeMl: number | null;
+                        note: string;
+                        /** @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none) */
+                        pointsMilli: number;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    patch_counties_countyId_incentive_rates_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "version": 1,
+                 *       "active": true
+                 *     }
+                 */
+                "application/json": {
+                    /** @description false deactivates the record, true brings it back */
+                    active?: boolean;
+                    /**
+                     * Format: date
+                     * @description First business day it no longer applies; null = until superseded
+                     */
+                    effectiveTo?: string | null;
+                    note?: string;
+                    /** @description The version you read; a stale version is refused with VERSION_CONFLICT */
+                    version: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        active: boolean;
+                        /** @description Buy-back paid per container, in fen (0: none) */
+                        buybackFen: number;
+                        /**
+                         * @description bottle: any material not ending in _bag; bag: plastic_bag, paper_bag, composite_bag; any: both
+                         * @enum {string}
+                         */
+                        containerKind: "bottle" | "bag" | "any";
+                        /**
+                         * Format: uuid
+                         * @description One container type; null (default): every container type of the kind and band
+                         */
+                        containerTypeId: string | null;
+                        /**
+                         * @description GB/T 2260 six-digit county code
+                         * @example 511425
+                         */
+                        countyId: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /**
+                         * Format: date
+                         * @description First business day the rate applies (today or later)
+                         */
+                        effectiveFrom: string;
+                        /**
+                         * Format: date
+                         * @description First business day it no longer applies; null = until superseded
+                         */
+                        effectiveTo: string | null;
+                        /** Format: uuid */
+                        id: string;
+                        /** @description Largest container volume the rate applies to, inclusive; null: no upper bound */
+                        maxVolumeMl: number | null;
+                        /** @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound */
+                        minVolumeMl: number | null;
+                        note: string;
+                        /** @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none) */
+                        pointsMilli: number;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description VERSION_CONFLICT or DUPLICATE */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description A rule of this record is broken */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    get_counties_countyId_incentive_rates_id_history: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Versions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            actor: string;
+                            /** @description The record as it was at this version (fields added to the record since are absent from older versions) */
+                            data: {
+                                active?: boolean;
+                                /** @description Buy-back paid per container, in fen (0: none) */
+                                buybackFen?: number;
+                                /**
+                                 * @description bottle: any material not ending in _bag; bag: plastic_bag, paper_bag, composite_bag; any: both
+                                 * @enum {string}
+                                 */
+                                containerKind?: "bottle" | "bag" | "any";
+                                /**
+                                 * Format: uuid
+                                 * @description One container type; null (default): every container type of the kind and band
+                                 */
+                                containerTypeId?: string | null;
+                                /**
+                                 * @description GB/T 2260 six-digit county code
+                                 * @example 511425
+                                 */
+                                countyId?: string;
+                                /** Format: date-time */
+                                createdAt?: string;
+                                /**
+                                 * Format: date
+                                 * @description First business day the rate applies (today or later)
+                                 */
+                                effectiveFrom?: string;
+                                /**
+                                 * Format: date
+                                 * @description First business day it no longer applies; null = until superseded
+                                 */
+                                effectiveTo?: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                /** @description Largest container volume the rate applies to, inclusive; null: no upper bound */
+                                maxVolumeMl?: number | null;
+                                /** @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound */
+                                minVolumeMl?: number | null;
+                                note?: string;
+                                /** @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none) */
+                                pointsMilli?: number;
+                                /** Format: date-time */
+                                updatedAt?: string;
+                                version: number;
+                            };
+                            /** @enum {string} */
+                            op: "create" | "update" | "deactivate" | "reactivate" | "supersede";
+                            /** Format: date-time */
+                            recordedAt: string;
+                            version: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
@@ -13648,7 +14966,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error415"];
                 };
             };
-            /** @description A field of the right type but the wrong form (INVALID_REGISTRATION_NO); details name the field */
+            /** @description A rule of this record is broken */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -16574,6 +17892,8 @@ export interface operations {
                         period: string;
                         periodKind: string;
                         shops: {
+                            /** @description Buy-back the shop paid farmers for the county incentive fund (transfers buyback_paid, less reversals): the scheme reimburses it; netFen = deposits − refunds − buy-back */
+                            buybackPaidFen: number;
                             /** @description Signed amount in fen */
                             depositsCollectedFen: number;
                             /** @description Signed amount in fen */
@@ -16604,6 +17924,8 @@ export interface operations {
                         /** Format: date-time */
                         to: string;
                         totals: {
+                            /** @description Signed amount in fen */
+                            buybackPaidFen: number;
                             /** @description Signed amount in fen */
                             depositsCollectedFen: number;
                             /** @description Signed amount in fen */
@@ -17192,6 +18514,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description A rule of this record is broken */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
@@ -18928,6 +20259,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description A rule of this record is broken */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
@@ -24079,14 +25419,29 @@ export interface operations {
                             material: string;
                             nameEn: string;
                             nameZh: string;
+                            /** @description Nominal volume in mL (or g for bags): incentive rates match it against their band */
+                            volumeMl: number;
                         }[];
                         county: {
                             /** @description Days after a sale its deposit can be refunded (receipts print the last day) */
                             depositValidityDays: number;
                             id: string;
+                            /** @description Buy-back one household (farmer) may receive per calendar year, in fen; null: no cap */
+                            incentiveHouseholdBuybackCapFen: number | null;
+                            /** @description Points one household may earn per calendar year, in thousandths of a point; null: no cap */
+                            incentiveHouseholdPointsCapMilli: number | null;
+                            /** @description Buy-back one shop may pay out per calendar year, in fen; null: no cap */
+                            incentiveShopBuybackCapFen: number | null;
+                            /**
+                             * @description When the incentive fund cannot pay a container's buy-back: nothing is due, or the rate's points only
+                             * @enum {string}
+                             */
+                            incentiveWhenFundEmpty: "nothing" | "points_only";
                             lateReturnPolicy: string;
                             nameEn: string;
                             nameZh: string;
+                            /** @description Points earned in year Y lapse after the end of year Y + N; null: never */
+                            pointsExpireAfterYears: number | null;
                             timezone: string;
                             untrackedRefundPolicy: string;
                         };
@@ -24117,6 +25472,34 @@ export interface operations {
                         }[];
                         /** @description false when the caller may not see farmers */
                         farmersIncluded: boolean;
+                        /** @description Every active incentive rate of the county (past, present and future), so an offline till finds the one in force on any day (src/shared/incentive-rate-match.ts: pickRate) */
+                        incentiveRates: {
+                            /** @description Amount in fen (1 yuan = 100 fen) */
+                            buybackFen: number;
+                            /** @enum {string} */
+                            containerKind: "bottle" | "bag" | "any";
+                            /** Format: uuid */
+                            containerTypeId: string | null;
+                            /** Format: date */
+                            effectiveFrom: string;
+                            /** Format: date */
+                            effectiveTo: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            maxVolumeMl: number | null;
+                            minVolumeMl: number | null;
+                            pointsMilli: number;
+                        }[];
+                        /** @description The rate in force on the business day per active container type (what a container without a deposit gets); rateId null: no rate matches */
+                        incentivesInForce: {
+                            /** @description Amount in fen (1 yuan = 100 fen) */
+                            buybackFen: number;
+                            /** Format: uuid */
+                            containerTypeId: string;
+                            pointsMilli: number;
+                            /** Format: uuid */
+                            rateId: string | null;
+                        }[];
                         products: {
                             /** Format: uuid */
                             containerTypeId: string;
