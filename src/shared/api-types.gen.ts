@@ -25472,8 +25472,10 @@ export interface operations {
                         }[];
                         /** @description false when the caller may not see farmers */
                         farmersIncluded: boolean;
-                        /** @description Every active incentive rate of the county (past, present and future), so an offline till finds the one in force on any day (src/shared/incentive-rate-match.ts: pickRate) */
+                        /** @description Every active incentive rate of the county (past, present and future), so an offline till finds the one in force on any day (src/shared/incentive-rate-match.ts: matchIncentiveRate) */
                         incentiveRates: {
+                            /** @description Always true: the snapshot holds active rates only */
+                            active: boolean;
                             /** @description Amount in fen (1 yuan = 100 fen) */
                             buybackFen: number;
                             /** @enum {string} */

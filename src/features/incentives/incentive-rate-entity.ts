@@ -2,8 +2,8 @@
 // milli-points) per container that carries no deposit, by container type or by kind and volume
 // band, versioned by effective date like deposit schedules. A rate never rewrites the past: it may
 // start today at the earliest; a new rate of exactly the same scope closes the open-ended rate it
-// follows; any other rate just as specific that could match the same container on a common day is
-// refused (409 INCENTIVE_RATE_OVERLAP), so the rate that applies is always one.
+// follows; any other rate just as specific (the matcher's ranking) that could match the same
+// container on a common day is refused (409 INCENTIVE_RATE_OVERLAP), so the rate that applies is always one.
 // A rate can be changed only in its note and its end (not before today), and retired (active false).
 import type { Knex } from 'knex';
 import type { EntityDef, RuleContext } from '../reference/entity.js';
@@ -12,7 +12,10 @@ import { AppError } from '../../http/errors.js';
 import { requireRef } from '../reference/entity-rules.js';
 import { businessDay, DEFAULT_TIME_ZONE } from '../../shared/business-day.js';
 import { CONTAINER_KINDS } from '../../shared/schemas/incentive-schemas.js';
-import { ambiguous, kindOfMaterial, sameScope, type ContainerKind, type DatedRate } from '../../shared/incentive-rate-match.js';
+import { containerKindOf as kindOfMaterial } from '../../shared/incentive-rate-match.js';
+import { ambiguous, sameScope, type RateShape as DatedRate } from './incentive-rate-overlap.js';
+
+type ContainerKind = DatedRate['containerKind'];
 
 
 interface RateRow {

@@ -8,7 +8,7 @@ import { AppError } from '../../http/errors.js';
 import { depositInForce } from '../deposit-schedules/deposit-schedule-entity.js';
 import { businessDay } from '../../shared/business-day.js';
 import { latestResendRequest } from './resend-requests.js';
-import { pickRate, type ContainerKind } from '../../shared/incentive-rate-match.js';
+import { matchIncentiveRate, type IncentiveRateRow } from '../../shared/incentive-rate-match.js';
 
 export class SnapshotService {
   constructor(private readonly deps: AppDeps) {}
@@ -25,9 +25,9 @@ export class SnapshotService {
     const products = await knex('products').where({ county_id: countyId, active: true }).orderBy('name');
     const schedules = await knex('deposit_schedules').where({ county_id: countyId, active: true }).orderBy('effective_from');
     const incentiveRates = (await knex('incentive_rates').where({ county_id: countyId, active: true }).orderBy(['effective_from', 'id'])).map((r: any) => ({
-      id: r.id as string, containerTypeId: r.container_type_id as string | null, containerKind: r.container_kind as ContainerKind,
+      id: r.id as string, containerTypeId: r.container_type_id as string | null, containerKind: r.container_kind as IncentiveRateRow['containerKind'],
       minVolumeMl: r.min_volume_ml as number | null, maxVolumeMl: r.max_volume_ml as number | null,
-      buybackFen: r.buyback_fen as number, pointsMilli: r.points_milli as number, effectiveFrom: r.effective_from as string, effectiveTo: r.effective_to as string | null,
+      buybackFen: r.buyback_fen as number, pointsMilli: r.points_milli as number, effectiveFrom: r.effective_from as string, effectiveTo: r.effective_to as string | null, active: true,
     }));
     const inForce = [];
     for (const t of containerTypes) inForce.push({ containerTypeId: t.id, depositFen: (await depositInForce(knex, countyId, t.id, day))?.depositFen ?? null });
@@ -60,7 +60,7 @@ export class SnapshotService {
       depositsInForce: inForce,
       incentiveRates,
       incentivesInForce: containerTypes.map((t: any) => {
-        const r = pickRate(incentiveRates, { id: t.id, material: t.material, volumeMl: t.volume_ml }, day);
+        const r = matchIncentiveRate(incentiveRates, { id: t.id, material: t.material, volumeMl: t.volume_ml }, day);
         return { containerTypeId: t.id as string, rateId: r?.id ?? null, buybackFen: r?.buybackFen ?? 0, pointsMilli: r?.pointsMilli ?? 0 };
       }),
       farmers: farmers.map((f: any) => ({ id: f.id, name: f.name, phoneE164: f.phone_e164, village: f.village })),

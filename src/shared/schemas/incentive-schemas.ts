@@ -1,6 +1,6 @@
 // Shapes of the county incentive policy (docs/incentives.md), shared by the county server (the county
 // PATCH, the sync snapshot) and the terminals (what they cache).
-import { FEN, arr, date, enumOf, int, nullable, obj, uuid, type JsonSchema } from './builders.js';
+import { FEN, arr, bool, date, enumOf, int, nullable, obj, uuid, type JsonSchema } from './builders.js';
 
 /** The county's incentive settings (rules 5–7): yearly caps, what an empty fund leaves, how long points live. */
 export const INCENTIVE_FIELDS = {
@@ -16,12 +16,12 @@ export const CONTAINER_KINDS = ['bottle', 'bag', 'any'] as const;
 /** An incentive rate as a terminal caches it. */
 export const SNAPSHOT_INCENTIVE_RATE = obj({
   id: uuid(), containerTypeId: nullable(uuid()), containerKind: enumOf(CONTAINER_KINDS), minVolumeMl: nullable(int({ min: 1 })), maxVolumeMl: nullable(int({ min: 1 })),
-  buybackFen: FEN, pointsMilli: int({ min: 0 }), effectiveFrom: date(), effectiveTo: nullable(date()),
+  buybackFen: FEN, pointsMilli: int({ min: 0 }), effectiveFrom: date(), effectiveTo: nullable(date()), active: bool('Always true: the snapshot holds active rates only'),
 });
 
 export const SNAPSHOT_INCENTIVE_RATES: JsonSchema = {
   ...arr(SNAPSHOT_INCENTIVE_RATE),
-  description: 'Every active incentive rate of the county (past, present and future), so an offline till finds the one in force on any day (src/shared/incentive-rate-match.ts: pickRate)',
+  description: 'Every active incentive rate of the county (past, present and future), so an offline till finds the one in force on any day (src/shared/incentive-rate-match.ts: matchIncentiveRate)',
 };
 
 export const SNAPSHOT_INCENTIVES_IN_FORCE: JsonSchema = {

@@ -56,16 +56,17 @@ describe('incentives: rates, county settings, fund, snapshot and statements', fu
     });
 
     it('refuses an equally specific rate that would match the same containers on common days (409 INCENTIVE_RATE_OVERLAP, naming the other rate)', async () => {
-      const overlap = await rate({ containerKind: 'bottle', minVolumeMl: 200, buybackFen: 40, pointsMilli: 0, effectiveFrom: '2026-04-01' });
+      // 100–400 mL is exactly as wide as "up to 300 mL" (300 mL) and both fit a 250 mL bottle.
+      const overlap = await rate({ containerKind: 'bottle', minVolumeMl: 100, maxVolumeMl: 400, buybackFen: 40, pointsMilli: 0, effectiveFrom: '2026-04-01' });
       expect(overlap.status).to.equal(409);
       expect(overlap.body.error.code).to.equal('INCENTIVE_RATE_OVERLAP');
-      // [200, open) meets both one-bound bottle bands; the first found is named.
-      expect(overlap.body.error.details[0]).to.include({ code: 'overlap', field: '/body/effectiveFrom' });
-      expect(overlap.body.error.details[0].rateId).to.be.a('string');
-      const again = await rate({ containerTypeId: types.get('HDPE-5L'), containerKind: 'any', minVolumeMl: 1000, buybackFen: 90, pointsMilli: 0, effectiveFrom: '2026-03-20', effectiveTo: '2026-04-01' });
+      expect(overlap.body.error.details[0]).to.include({ code: 'overlap', field: '/body/effectiveFrom', rateId: small.id });
+      // The same container type from today to the 20th meets the 5 L rate that starts tomorrow (a later
+      // rate of the same scope would close it instead; an earlier one overlapping it is refused).
+      const again = await rate({ containerTypeId: types.get('HDPE-5L'), containerKind: 'bottle', buybackFen: 90, pointsMilli: 0, effectiveFrom: '2026-03-15', effectiveTo: '2026-03-20' });
       expect(again.status).to.equal(409);
       expect(again.body.error.code).to.equal('INCENTIVE_RATE_OVERLAP');
-      // Narrower (two bounds) is more specific: allowed, and wins where it matches.
+      // A narrower band (100 mL wide) is more specific: allowed, and wins where it fits.
       const narrow = await rate({ containerKind: 'bottle', minVolumeMl: 200, maxVolumeMl: 300, buybackFen: 35, pointsMilli: 0, effectiveFrom: '2026-03-15' });
       expect(narrow.status, JSON.stringify(narrow.body)).to.equal(201);
       const snap = await snapshot();
