@@ -1,5 +1,5 @@
-// The incentive fund's allocations are ledger transfers of ref type `incentive_allocation` (20
-// characters), longer than ledger_transfers.ref_type allowed (16): the column grows to 32.
+// Issue 17: the ledger's ref_type 'incentive_allocation' (an official funding the incentive fund) is
+// 20 characters; ledger_transfers.ref_type was varchar(16). Widened to 32 (existing rows unchanged).
 import type { Knex } from 'knex';
 
 export async function up(knex: Knex): Promise<void> {
