@@ -1,7 +1,8 @@
 // docs/incentives.md: every request of the worked example is sent, in order, as the user it names,
 // and answers what the document shows (fields shown must match; "…" stands for ids and times). The
-// example's return (deposit, buy-back, points) and redemption are then built as returns and
-// redemptions record them, and the statement and the dashboard must give the document's figures.
+// example's return (deposit, buy-back, points) is then built as returns record it, the points are
+// redeemed at the counter (POST points-redemptions), and the statement and the dashboard must give
+// the document's figures.
 import fs from 'node:fs';
 import { expect } from 'chai';
 import { useTestApp } from '../../support/harness.js';
@@ -94,9 +95,12 @@ describe('docs/incentives.md: the worked example', function () {
   });
 
   it('the statement and the dashboard give the document\'s figures', async () => {
-    // 20 March: 3 points redeemed for gloves worth 3.00 yuan.
-    await postFarmerPoints(t, { farmerId, shopId: SHOP_A, milli: 3000, code: 'redeemed', eventTime: '2026-03-20T02:00:00.000Z', businessDay: '2026-03-20' });
-    await t.db.knex('points_redemptions').insert({ county_id: COUNTY, id: newClientId(), shop_id: SHOP_A, farmer_id: farmerId, points_milli: 3000, goods: '劳保手套一副', goods_value_fen: 300, event_time: '2026-03-20T02:00:00.000Z', business_day: '2026-03-20', recorded_at: '2026-03-20T02:00:00.000Z', actor: 'test:points' });
+    // 20 March: the clerk redeems Wang's 3 points for gloves worth 3.00 yuan at the counter.
+    t.clock.set('2026-03-20T02:30:00.000Z');
+    const redeemed = await t.api().post(`/api/v1/counties/${COUNTY}/points-redemptions`).set('Authorization', await freshToken(t, 'clerk.qingcheng'))
+      .send({ id: newClientId(), shopId: SHOP_A, phone: FARMER_PHONE, points: 3, goods: '劳保手套一副', goodsValueFen: 300, eventTime: '2026-03-20T02:00:00.000Z' });
+    expect(redeemed.status, JSON.stringify(redeemed.body)).to.equal(201);
+    expect(redeemed.body).to.include({ pointsMilli: 3000, balanceAfterMilli: 0 });
     t.clock.set('2026-04-02T02:00:00.000Z');
     const official = await freshToken(t, 'qingshen.official');
     const st = (await t.api().get(`/api/v1/counties/${COUNTY}/settlements/statements/2026-03`).set('Authorization', official)).body;
