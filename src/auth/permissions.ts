@@ -24,6 +24,7 @@ export const PERMISSIONS = {
   'ledger:read': 'Read ledger balances, settlement statements, farmer balances and fraud flags',
   'ledger:admin': 'Run the ledger check and the deposit expiry job',
   'settlements:write': 'Record settlement payments between the scheme and a shop',
+  'incentive_fund:write': 'Record money allocated to the county incentive fund (the budget buy-back is paid from; docs/incentives.md)',
   'reconciliation:read': 'Read reconciliation runs of a county and export them (CSV, printable page)',
   'reconciliation:run': 'Run a reconciliation of a county and refresh its recovery aggregates',
   'periods:close': 'Close a month of a county after its reconciliation (late records are then booked in the first open month)',
@@ -62,7 +63,7 @@ export const ROLE_PERMISSIONS: Record<ActorRole, ReadonlySet<Permission>> = {
   county_official: new Set<Permission>([
     'reference:read', 'reference:write', 'farmers:read', 'farmers:write', 'users:read', 'users:write',
     'terminals:manage', 'history:read',
-    'reversals:write', 'ledger:read', 'settlements:write',
+    'reversals:write', 'ledger:read', 'settlements:write', 'incentive_fund:write',
     ...OFFICIAL_DASHBOARD, 'reconciliation:run', 'periods:close',
     'custody:read', 'custody:export', 'custody:verify', 'disposal:write',
     'held_refunds:review', 'code_registry:import', 'trace:read', 'events:read', 'points:expire',

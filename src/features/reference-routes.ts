@@ -11,6 +11,7 @@ import { containerTypeEntity } from './container-types/container-type-entity.js'
 import { productEntity } from './products/product-entity.js';
 import { depositScheduleEntity } from './deposit-schedules/deposit-schedule-entity.js';
 import { depositScheduleRoutes } from './deposit-schedules/deposit-schedule-routes.js';
+import { incentiveRateEntity } from './incentives/incentive-rate-entity.js';
 import { farmerEntity } from './farmers/farmer-entity.js';
 import { userRoutes } from './users/user-routes.js';
 
@@ -26,6 +27,7 @@ export function referenceRoutes(): RouteDef[] {
     // `in-force` before the generic `/:id` so the literal segment is not read as an id.
     ...depositScheduleRoutes,
     ...entityRoutes(depositScheduleEntity),
+    ...entityRoutes(incentiveRateEntity),
     ...entityRoutes(farmerEntity, { itemExtra: { masked: bool('Name and phone are masked for officials (present, true, only then)') }, itemOptional: ['masked'] }),
     ...userRoutes,
   ];

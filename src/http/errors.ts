@@ -83,6 +83,8 @@ export const ERROR_CATALOGUE = {
   CODE_REGISTRY_MALFORMED: { status: 422, message: 'The code list cannot be read; see details for where', message_zh: '识别码清单格式错误，详见说明' },
   CODE_REGISTRY_EMPTY: { status: 422, message: 'The code list holds no unit code of this product', message_zh: '清单中没有该商品的单元识别码' },
   LEDGER_BOUND_BROKEN: { status: 409, message: 'The transfer would break a balance bound of the ledger', message_zh: '该笔记账会使账户余额越界' },
+  INCENTIVE_RATE_OVERLAP: { status: 409, message: 'Another incentive rate just as specific matches the same containers on common days; end it first or narrow this one', message_zh: '已有同样具体的激励标准在重叠日期内适用于相同包装，请先结束该标准或缩小本标准范围' },
+  INCENTIVE_RATE_IN_PAST: { status: 422, message: 'An incentive rate cannot start or end before today: returns already recorded used the rate then in force', message_zh: '激励标准不能早于今天生效或结束' },
   POINTS_INSUFFICIENT: { status: 409, message: 'The farmer does not hold that many points', message_zh: '该农户的积分不足' },
   // --- sync ---
   SYNC_KIND_UNAVAILABLE: { status: 503, message: 'This server does not apply records of this kind yet; keep them and send them again later', message_zh: '服务器暂不支持此类记录，终端将保留并稍后重发' },

@@ -31,6 +31,7 @@ export const TAG_DESCRIPTIONS: Record<string, string> = {
   'code-registry': 'Registries of the 32-digit unit codes a manufacturer printed, imported per product.',
   reconciliation: 'Reconciliation of the money, unit and custody books of a county per month or year, and closing periods.',
   dashboard: 'The officials\' dashboard: its page and assets, county and province figures, shop tables, maps and recovery rates.',
+  incentives: 'Incentives beyond the deposit (paid buy-back and points, docs/incentives.md): the county incentive fund, its allocations and what buy-back paid out of it.',
   sms: 'SMS from farmers through Kannel: inbound messages (balance queries) and delivery reports.',
 };
 

@@ -26,6 +26,7 @@ import { statutoryLedgerRoutes } from '../features/statutory-ledgers/ledger-rout
 import { traceRoutes } from '../features/trace/trace-routes.js';
 import { eventRoutes } from '../features/events/event-routes.js';
 import { pointsRoutes } from '../features/points/points-routes.js';
+import { incentiveFundRoutes } from '../features/incentives/incentive-fund-routes.js';
 
 export function allRoutes(): RouteDef[] {
   return [
@@ -38,6 +39,7 @@ export function allRoutes(): RouteDef[] {
     ...reversalRoutes,
     ...expiryRoutes,
     ...settlementRoutes,
+    ...incentiveFundRoutes,
     ...balanceRoutes,
     ...fraudFlagRoutes,
     ...heldRefundRoutes, ...codeRegistryRoutes,

@@ -976,6 +976,128 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/counties/{countyId}/incentive-fund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The incentive fund: money left, allocated and paid out by buy-back, by year, and the latest allocations
+         * @description The incentive fund: money left, allocated and paid out by buy-back, by year, and the latest allocations.
+         *
+         *     Needs the permission `ledger:read` (Read ledger balances, settlement statements, farmer balances and fraud flags), within the caller's scope.
+         */
+        get: operations["get_counties_countyId_incentive_fund"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counties/{countyId}/incentive-fund/allocations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record money the county allocated to its incentive fund (the budget buy-back is paid from)
+         * @description Posts `incentive_allocated` (debit incentive_funding, credit incentive_fund). The id is the client id: a retry with the same content answers 200 with the first answer; the same id with other content is 409 IDEMPOTENCY_CONFLICT.
+         *
+         *     Needs the permission `incentive_fund:write` (Record money allocated to the county incentive fund (the budget buy-back is paid from; docs/incentives.md)), within the caller's scope.
+         */
+        post: operations["post_counties_countyId_incentive_fund_allocations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counties/{countyId}/incentive-rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List incentive rates of a county
+         * @description List incentive rates of a county.
+         *
+         *     Needs the permission `reference:read` (Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules), within the caller's scope.
+         */
+        get: operations["get_counties_countyId_incentive_rates"];
+        put?: never;
+        /**
+         * Add to the county's incentive rates
+         * @description Add to the county's incentive rates.
+         *
+         *     Needs the permission `reference:write` (Create, change and deactivate reference data of a county), within the caller's scope.
+         */
+        post: operations["post_counties_countyId_incentive_rates"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counties/{countyId}/incentive-rates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of the county's incentive rates
+         * @description One of the county's incentive rates.
+         *
+         *     Needs the permission `reference:read` (Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules), within the caller's scope.
+         */
+        get: operations["get_counties_countyId_incentive_rates_id"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change or deactivate one of the county's incentive rates (send the version you read)
+         * @description Change or deactivate one of the county's incentive rates (send the version you read).
+         *
+         *     Needs the permission `reference:write` (Create, change and deactivate reference data of a county), within the caller's scope.
+         */
+        patch: operations["patch_counties_countyId_incentive_rates_id"];
+        trace?: never;
+    };
+    "/api/v1/counties/{countyId}/incentive-rates/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every version of one of the county's incentive rates, oldest first
+         * @description Every version of one of the county's incentive rates, oldest first.
+         *
+         *     Needs the permission `history:read` (Read the change history of reference records), within the caller's scope.
+         */
+        get: operations["get_counties_countyId_incentive_rates_id_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/counties/{countyId}/ledger/accounts": {
         parameters: {
             query?: never;
@@ -2142,6 +2264,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dashboard/counties/{countyId}/incentives": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What each incentive cost (deposit refunds, buy-back, points issued and redeemed), containers recovered per yuan, and the budget left, by county, township or shop
+         * @description What each incentive cost (deposit refunds, buy-back, points issued and redeemed), containers recovered per yuan, and the budget left, by county, township or shop.
+         *
+         *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
+         */
+        get: operations["get_dashboard_counties_countyId_incentives"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dashboard/counties/{countyId}/map": {
         parameters: {
             query?: never;
@@ -2749,7 +2893,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "BODY_UNREADABLE" | "MALFORMED_PATH" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "SESSION_REVOKED" | "ACCOUNT_DISABLED" | "TERMINAL_REVOKED" | "RATE_LIMITED" | "ACCOUNT_LOCKED" | "ENROLMENT_CODE_INVALID" | "FORBIDDEN" | "OUT_OF_SCOPE" | "NOT_FOUND" | "REFERENCE_NOT_FOUND" | "VERSION_CONFLICT" | "DUPLICATE" | "RECORD_INACTIVE" | "EVENT_CURSOR_INVALID" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_OVERLAP" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "LAST_ACTIVE_OFFICIAL" | "SCOPE_MISMATCH" | "IDEMPOTENCY_CONFLICT" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "UNIT_CODE_ALREADY_SOLD" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "REVERSAL_WINDOW_CLOSED" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "SETTLEMENT_AMOUNT_MISMATCH" | "HELD_REFUND_ALREADY_DECIDED" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_FORMAT" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "LEDGER_BOUND_BROKEN" | "POINTS_INSUFFICIENT" | "SYNC_KIND_UNAVAILABLE" | "BAG_SEALED" | "BAG_WRONG_STATE" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "SIGNER_NOT_PARTY" | "MANIFEST_NOT_DELIVERED" | "BAG_NOT_ON_MANIFEST" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "CERTIFICATE_DUPLICATE" | "BAGS_NOT_AT_ONE_FACILITY" | "LOT_TRACE_QUERY_INVALID" | "YEAR_ARCHIVED" | "CHECK_RATE_LIMITED" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE" | "REPORT_PDF_UNAVAILABLE" | "SMS_NOT_CONFIGURED" | "SMS_SECRET_INVALID" | "SMS_OUTBOX_NOT_FOUND" | "SERVER_BUSY" | "DATABASE_UNAVAILABLE" | "INTERNAL";
+                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "BODY_UNREADABLE" | "MALFORMED_PATH" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "SESSION_REVOKED" | "ACCOUNT_DISABLED" | "TERMINAL_REVOKED" | "RATE_LIMITED" | "ACCOUNT_LOCKED" | "ENROLMENT_CODE_INVALID" | "FORBIDDEN" | "OUT_OF_SCOPE" | "NOT_FOUND" | "REFERENCE_NOT_FOUND" | "VERSION_CONFLICT" | "DUPLICATE" | "RECORD_INACTIVE" | "EVENT_CURSOR_INVALID" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_OVERLAP" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "LAST_ACTIVE_OFFICIAL" | "SCOPE_MISMATCH" | "IDEMPOTENCY_CONFLICT" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "UNIT_CODE_ALREADY_SOLD" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "REVERSAL_WINDOW_CLOSED" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "SETTLEMENT_AMOUNT_MISMATCH" | "HELD_REFUND_ALREADY_DECIDED" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_FORMAT" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "LEDGER_BOUND_BROKEN" | "INCENTIVE_RATE_OVERLAP" | "INCENTIVE_RATE_IN_PAST" | "POINTS_INSUFFICIENT" | "SYNC_KIND_UNAVAILABLE" | "BAG_SEALED" | "BAG_WRONG_STATE" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "SIGNER_NOT_PARTY" | "MANIFEST_NOT_DELIVERED" | "BAG_NOT_ON_MANIFEST" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "CERTIFICATE_DUPLICATE" | "BAGS_NOT_AT_ONE_FACILITY" | "LOT_TRACE_QUERY_INVALID" | "YEAR_ARCHIVED" | "CHECK_RATE_LIMITED" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE" | "REPORT_PDF_UNAVAILABLE" | "SMS_NOT_CONFIGURED" | "SMS_SECRET_INVALID" | "SMS_OUTBOX_NOT_FOUND" | "SERVER_BUSY" | "DATABASE_UNAVAILABLE" | "INTERNAL";
                 details: ({
                     code: string;
                     /** @description JSON pointer of the offending input, e.g. /body/lines/0/quantity */
@@ -2789,11 +2933,11 @@ export interface components {
                 code?: "ROUTE_NOT_FOUND" | "NOT_FOUND" | "SMS_OUTBOX_NOT_FOUND";
             };
         };
-        /** @description The error envelope with a code answered as HTTP 409: VERSION_CONFLICT, DUPLICATE, SCHEDULE_OVERLAP, LAST_ACTIVE_OFFICIAL, IDEMPOTENCY_CONFLICT, UNIT_CODE_ALREADY_SOLD, ALREADY_REVERSED, REVERSAL_NOT_POSSIBLE, PERIOD_CLOSED, PERIOD_ALREADY_CLOSED, PERIOD_NOT_RECONCILED, NOTHING_TO_SETTLE, HELD_REFUND_ALREADY_DECIDED, HELD_REFUND_NOT_APPROVED, HELD_REFUND_ALREADY_PAID, LEDGER_BOUND_BROKEN, POINTS_INSUFFICIENT, BAG_SEALED, BAG_WRONG_STATE, UNIT_CODE_ALREADY_BAGGED, SEAL_NO_DUPLICATE, BAG_ALREADY_ON_MANIFEST, MANIFEST_LOCKED, SIGNATURE_OUT_OF_ORDER, MANIFEST_NOT_DELIVERED, BAG_ALREADY_INSPECTED, BAG_NOT_INSPECTED, CERTIFICATE_DUPLICATE */
+        /** @description The error envelope with a code answered as HTTP 409: VERSION_CONFLICT, DUPLICATE, SCHEDULE_OVERLAP, LAST_ACTIVE_OFFICIAL, IDEMPOTENCY_CONFLICT, UNIT_CODE_ALREADY_SOLD, ALREADY_REVERSED, REVERSAL_NOT_POSSIBLE, PERIOD_CLOSED, PERIOD_ALREADY_CLOSED, PERIOD_NOT_RECONCILED, NOTHING_TO_SETTLE, HELD_REFUND_ALREADY_DECIDED, HELD_REFUND_NOT_APPROVED, HELD_REFUND_ALREADY_PAID, LEDGER_BOUND_BROKEN, INCENTIVE_RATE_OVERLAP, POINTS_INSUFFICIENT, BAG_SEALED, BAG_WRONG_STATE, UNIT_CODE_ALREADY_BAGGED, SEAL_NO_DUPLICATE, BAG_ALREADY_ON_MANIFEST, MANIFEST_LOCKED, SIGNATURE_OUT_OF_ORDER, MANIFEST_NOT_DELIVERED, BAG_ALREADY_INSPECTED, BAG_NOT_INSPECTED, CERTIFICATE_DUPLICATE */
         Error409: components["schemas"]["Error"] & {
             error?: {
                 /** @enum {string} */
-                code?: "VERSION_CONFLICT" | "DUPLICATE" | "SCHEDULE_OVERLAP" | "LAST_ACTIVE_OFFICIAL" | "IDEMPOTENCY_CONFLICT" | "UNIT_CODE_ALREADY_SOLD" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "HELD_REFUND_ALREADY_DECIDED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "LEDGER_BOUND_BROKEN" | "POINTS_INSUFFICIENT" | "BAG_SEALED" | "BAG_WRONG_STATE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "MANIFEST_NOT_DELIVERED" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "CERTIFICATE_DUPLICATE";
+                code?: "VERSION_CONFLICT" | "DUPLICATE" | "SCHEDULE_OVERLAP" | "LAST_ACTIVE_OFFICIAL" | "IDEMPOTENCY_CONFLICT" | "UNIT_CODE_ALREADY_SOLD" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "HELD_REFUND_ALREADY_DECIDED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "LEDGER_BOUND_BROKEN" | "INCENTIVE_RATE_OVERLAP" | "POINTS_INSUFFICIENT" | "BAG_SEALED" | "BAG_WRONG_STATE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "MANIFEST_NOT_DELIVERED" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "CERTIFICATE_DUPLICATE";
             };
         };
         /** @description The error envelope with a code answered as HTTP 410: YEAR_ARCHIVED */
@@ -2817,11 +2961,11 @@ export interface components {
                 code?: "UNSUPPORTED_MEDIA_TYPE" | "CODE_REGISTRY_FORMAT";
             };
         };
-        /** @description The error envelope with a code answered as HTTP 422: REFERENCE_NOT_FOUND, RECORD_INACTIVE, EVENT_CURSOR_INVALID, INVALID_PHONE, INVALID_REGISTRATION_NO, INVALID_GTIN, SCHEDULE_IN_PAST, CANNOT_DEACTIVATE_SELF, SCOPE_MISMATCH, EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD, PRODUCT_NOT_FOUND, NO_DEPOSIT_SCHEDULE, FARMER_NAME_REQUIRED, UNIT_CODE_INVALID, UNIT_CODE_PRODUCT_MISMATCH, UNIT_CODE_DUPLICATE, TOO_MANY_UNIT_CODES, PAYMENT_REFERENCE_REQUIRED, REASON_CODE_REQUIRED, INVALID_PERIOD, PERIOD_NOT_ENDED, SETTLEMENT_AMOUNT_MISMATCH, DECLINE_REASON_REQUIRED, HELD_REFUND_PHONE_MISMATCH, CODE_REGISTRY_MALFORMED, CODE_REGISTRY_EMPTY, BAG_EMPTY, BAG_MATERIAL_MISMATCH, BAG_EXCEEDS_RETURNED, UNIT_CODE_NOT_RETURNED_HERE, BAG_NOT_ON_MANIFEST, DISCREPANCY_REQUIRED, INVALID_TRACKING_NUMBER, DISPOSAL_LICENCE_MISMATCH, BAGS_NOT_AT_ONE_FACILITY, LOT_TRACE_QUERY_INVALID, RECONCILIATION_PERIOD_INVALID, RECONCILIATION_AS_OF_IN_FUTURE, INVALID_MONTH_RANGE, REPORT_MONTH_IN_FUTURE */
+        /** @description The error envelope with a code answered as HTTP 422: REFERENCE_NOT_FOUND, RECORD_INACTIVE, EVENT_CURSOR_INVALID, INVALID_PHONE, INVALID_REGISTRATION_NO, INVALID_GTIN, SCHEDULE_IN_PAST, CANNOT_DEACTIVATE_SELF, SCOPE_MISMATCH, EVENT_TIME_IN_FUTURE, EVENT_TIME_TOO_OLD, PRODUCT_NOT_FOUND, NO_DEPOSIT_SCHEDULE, FARMER_NAME_REQUIRED, UNIT_CODE_INVALID, UNIT_CODE_PRODUCT_MISMATCH, UNIT_CODE_DUPLICATE, TOO_MANY_UNIT_CODES, PAYMENT_REFERENCE_REQUIRED, REASON_CODE_REQUIRED, INVALID_PERIOD, PERIOD_NOT_ENDED, SETTLEMENT_AMOUNT_MISMATCH, DECLINE_REASON_REQUIRED, HELD_REFUND_PHONE_MISMATCH, CODE_REGISTRY_MALFORMED, CODE_REGISTRY_EMPTY, INCENTIVE_RATE_IN_PAST, BAG_EMPTY, BAG_MATERIAL_MISMATCH, BAG_EXCEEDS_RETURNED, UNIT_CODE_NOT_RETURNED_HERE, BAG_NOT_ON_MANIFEST, DISCREPANCY_REQUIRED, INVALID_TRACKING_NUMBER, DISPOSAL_LICENCE_MISMATCH, BAGS_NOT_AT_ONE_FACILITY, LOT_TRACE_QUERY_INVALID, RECONCILIATION_PERIOD_INVALID, RECONCILIATION_AS_OF_IN_FUTURE, INVALID_MONTH_RANGE, REPORT_MONTH_IN_FUTURE */
         Error422: components["schemas"]["Error"] & {
             error?: {
                 /** @enum {string} */
-                code?: "REFERENCE_NOT_FOUND" | "RECORD_INACTIVE" | "EVENT_CURSOR_INVALID" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "SCOPE_MISMATCH" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "SETTLEMENT_AMOUNT_MISMATCH" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "BAG_NOT_ON_MANIFEST" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "BAGS_NOT_AT_ONE_FACILITY" | "LOT_TRACE_QUERY_INVALID" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE";
+                code?: "REFERENCE_NOT_FOUND" | "RECORD_INACTIVE" | "EVENT_CURSOR_INVALID" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "SCOPE_MISMATCH" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "SETTLEMENT_AMOUNT_MISMATCH" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "INCENTIVE_RATE_IN_PAST" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "BAG_NOT_ON_MANIFEST" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "BAGS_NOT_AT_ONE_FACILITY" | "LOT_TRACE_QUERY_INVALID" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE";
             };
         };
         /** @description The error envelope with a code answered as HTTP 423: ACCOUNT_LOCKED */
@@ -3321,6 +3465,17 @@ export interface operations {
                              * @example 511425
                              */
                             id: string;
+                            /** @description Buy-back one household (farmer) may receive per calendar year, in fen; null: no cap */
+                            incentiveHouseholdBuybackCapFen: number | null;
+                            /** @description Points one household may earn per calendar year, in thousandths of a point; null: no cap */
+                            incentiveHouseholdPointsCapMilli: number | null;
+                            /** @description Buy-back one shop may pay out per calendar year, in fen; null: no cap */
+                            incentiveShopBuybackCapFen: number | null;
+                            /**
+                             * @description When the incentive fund cannot pay a container's buy-back: nothing is due, or the rate's points only
+                             * @enum {string}
+                             */
+                            incentiveWhenFundEmpty: "nothing" | "points_only";
                             /**
                              * @description Returns after the validity period
                              * @enum {string}
@@ -3330,6 +3485,8 @@ export interface operations {
                             maxOfflineAgeDays: number;
                             nameEn: string;
                             nameZh: string;
+                            /** @description Points earned in year Y lapse after the end of year Y + N; null: never */
+                            pointsExpireAfterYears: number | null;
                             prefectureNameZh: string;
                             provinceCode: string;
                             provinceNameZh: string;
@@ -3444,6 +3601,17 @@ export interface operations {
                      * @example 511425
                      */
                     id: string;
+                    /** @description Buy-back one household (farmer) may receive per calendar year, in fen; null: no cap */
+                    incentiveHouseholdBuybackCapFen?: number | null;
+                    /** @description Points one household may earn per calendar year, in thousandths of a point; null: no cap */
+                    incentiveHouseholdPointsCapMilli?: number | null;
+                    /** @description Buy-back one shop may pay out per calendar year, in fen; null: no cap */
+                    incentiveShopBuybackCapFen?: number | null;
+                    /**
+                     * @description When the incentive fund cannot pay a container's buy-back: nothing is due, or the rate's points only
+                     * @enum {string}
+                     */
+                    incentiveWhenFundEmpty?: "nothing" | "points_only";
                     /**
                      * @description Returns after the validity period
                      * @enum {string}
@@ -3453,6 +3621,8 @@ export interface operations {
                     maxOfflineAgeDays?: number;
                     nameEn: string;
                     nameZh: string;
+                    /** @description Points earned in year Y lapse after the end of year Y + N; null: never */
+                    pointsExpireAfterYears?: number | null;
                     prefectureNameZh: string;
                     provinceNameZh: string;
                     /** @enum {string} */
@@ -3496,6 +3666,17 @@ export interface operations {
                          * @example 511425
                          */
                         id: string;
+                        /** @description Buy-back one household (farmer) may receive per calendar year, in fen; null: no cap */
+                        incentiveHouseholdBuybackCapFen: number | null;
+                        /** @description Points one household may earn per calendar year, in thousandths of a point; null: no cap */
+                        incentiveHouseholdPointsCapMilli: number | null;
+                        /** @description Buy-back one shop may pay out per calendar year, in fen; null: no cap */
+                        incentiveShopBuybackCapFen: number | null;
+                        /**
+                         * @description When the incentive fund cannot pay a container's buy-back: nothing is due, or the rate's points only
+                         * @enum {string}
+                         */
+                        incentiveWhenFundEmpty: "nothing" | "points_only";
                         /**
                          * @description Returns after the validity period
                          * @enum {string}
@@ -3505,6 +3686,8 @@ export interface operations {
                         maxOfflineAgeDays: number;
                         nameEn: string;
                         nameZh: string;
+                        /** @description Points earned in year Y lapse after the end of year Y + N; null: never */
+                        pointsExpireAfterYears: number | null;
                         prefectureNameZh: string;
                         provinceCode: string;
                         provinceNameZh: string;
@@ -3647,6 +3830,17 @@ export interface operations {
                          * @example 511425
                          */
                         id: string;
+                        /** @description Buy-back one household (farmer) may receive per calendar year, in fen; null: no cap */
+                        incentiveHouseholdBuybackCapFen: number | null;
+                        /** @description Points one household may earn per calendar year, in thousandths of a point; null: no cap */
+                        incentiveHouseholdPointsCapMilli: number | null;
+                        /** @description Buy-back one shop may pay out per calendar year, in fen; null: no cap */
+                        incentiveShopBuybackCapFen: number | null;
+                        /**
+                         * @description When the incentive fund cannot pay a container's buy-back: nothing is due, or the rate's points only
+                         * @enum {string}
+                         */
+                        incentiveWhenFundEmpty: "nothing" | "points_only";
                         /**
                          * @description Returns after the validity period
                          * @enum {string}
@@ -3656,6 +3850,8 @@ export interface operations {
                         maxOfflineAgeDays: number;
                         nameEn: string;
                         nameZh: string;
+                        /** @description Points earned in year Y lapse after the end of year Y + N; null: never */
+                        pointsExpireAfterYears: number | null;
                         prefectureNameZh: string;
                         provinceCode: string;
                         provinceNameZh: string;
@@ -3773,6 +3969,17 @@ export interface operations {
                     depositValidityDays?: number;
                     /** @description Containers one phone may return in a business day before officials see a fraud flag */
                     fraudDailyReturnsThreshold?: number;
+                    /** @description Buy-back one household (farmer) may receive per calendar year, in fen; null: no cap */
+                    incentiveHouseholdBuybackCapFen?: number | null;
+                    /** @description Points one household may earn per calendar year, in thousandths of a point; null: no cap */
+                    incentiveHouseholdPointsCapMilli?: number | null;
+                    /** @description Buy-back one shop may pay out per calendar year, in fen; null: no cap */
+                    incentiveShopBuybackCapFen?: number | null;
+                    /**
+                     * @description When the incentive fund cannot pay a container's buy-back: nothing is due, or the rate's points only
+                     * @enum {string}
+                     */
+                    incentiveWhenFundEmpty?: "nothing" | "points_only";
                     /**
                      * @description Returns after the validity period
                      * @enum {string}
@@ -3782,6 +3989,8 @@ export interface operations {
                     maxOfflineAgeDays?: number;
                     nameEn?: string;
                     nameZh?: string;
+                    /** @description Points earned in year Y lapse after the end of year Y + N; null: never */
+                    pointsExpireAfterYears?: number | null;
                     /** @enum {string} */
                     settlementPeriod?: "daily" | "weekly" | "monthly";
                     /** @description Days the county's terminals keep synced records (journal archives), so they can resend them after a restore from backup */
@@ -3825,6 +4034,17 @@ export interface operations {
                          * @example 511425
                          */
                         id: string;
+                        /** @description Buy-back one household (farmer) may receive per calendar year, in fen; null: no cap */
+                        incentiveHouseholdBuybackCapFen: number | null;
+                        /** @description Points one household may earn per calendar year, in thousandths of a point; null: no cap */
+                        incentiveHouseholdPointsCapMilli: number | null;
+                        /** @description Buy-back one shop may pay out per calendar year, in fen; null: no cap */
+                        incentiveShopBuybackCapFen: number | null;
+                        /**
+                         * @description When the incentive fund cannot pay a container's buy-back: nothing is due, or the rate's points only
+                         * @enum {string}
+                         */
+                        incentiveWhenFundEmpty: "nothing" | "points_only";
                         /**
                          * @description Returns after the validity period
                          * @enum {string}
@@ -3834,6 +4054,8 @@ export interface operations {
                         maxOfflineAgeDays: number;
                         nameEn: string;
                         nameZh: string;
+                        /** @description Points earned in year Y lapse after the end of year Y + N; null: never */
+                        pointsExpireAfterYears: number | null;
                         prefectureNameZh: string;
                         provinceCode: string;
                         provinceNameZh: string;
@@ -5569,6 +5791,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description A rule of this record is broken */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
@@ -7730,6 +7961,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error415"];
                 };
             };
+            /** @description A rule of this record is broken */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
+                };
+            };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
@@ -7886,7 +8126,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Page size */
                 limit?: number;
-                /** @description Find a farmer by phone number (clerks and terminals), in any spelling the phone field takes; a number the server cannot use is refused with 422 INVALID_PHONE */
+                /** @description Find a farmer by phone number (clerks and terminals) */
                 phone?: string;
                 townshipId?: string;
             };
@@ -7925,10 +8165,7 @@ export interface operations {
                             /** @description Name and phone are masked for officials (present, true, only then) */
                             masked?: boolean;
                             name: string;
-                            /**
-                             * @description E.164 (+8613800138000) for clerks and terminals; masked for officials (+86 138****8000)
-                             * @example +8613800138000
-                             */
+                            /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
                             phone: string;
                             /** @description The farmer texted 退订/STOP: no notifications */
                             smsOptOut: boolean;
@@ -7968,15 +8205,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error403"];
-                };
-            };
-            /** @description A field of the right type but the wrong form (INVALID_PHONE); details name the field */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error422"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
@@ -8023,7 +8251,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "x",
-                 *       "phone": "138 0013 8000"
+                 *       "phone": "example text"
                  *     }
                  */
                 "application/json": {
@@ -8033,10 +8261,7 @@ export interface operations {
                      */
                     language?: "zh" | "en";
                     name: string;
-                    /**
-                     * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
-                     * @example 138 0013 8000
-                     */
+                    /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
                     phone: string;
                     /** @description The farmer texted 退订/STOP: no notifications */
                     smsOptOut?: boolean;
@@ -8072,10 +8297,7 @@ export interface operations {
                         /** @description Name and phone are masked for officials (present, true, only then) */
                         masked?: boolean;
                         name: string;
-                        /**
-                         * @description E.164 (+8613800138000) for clerks and terminals; masked for officials (+86 138****8000)
-                         * @example +8613800138000
-                         */
+                        /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
                         phone: string;
                         /** @description The farmer texted 退订/STOP: no notifications */
                         smsOptOut: boolean;
@@ -8468,10 +8690,7 @@ export interface operations {
                         /** @description Name and phone are masked for officials (present, true, only then) */
                         masked?: boolean;
                         name: string;
-                        /**
-                         * @description E.164 (+8613800138000) for clerks and terminals; masked for officials (+86 138****8000)
-                         * @example +8613800138000
-                         */
+                        /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
                         phone: string;
                         /** @description The farmer texted 退订/STOP: no notifications */
                         smsOptOut: boolean;
@@ -8577,10 +8796,7 @@ export interface operations {
                      */
                     language?: "zh" | "en";
                     name?: string;
-                    /**
-                     * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
-                     * @example 138 0013 8000
-                     */
+                    /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
                     phone?: string;
                     /** @description The farmer texted 退订/STOP: no notifications */
                     smsOptOut?: boolean;
@@ -8618,10 +8834,7 @@ export interface operations {
                         /** @description Name and phone are masked for officials (present, true, only then) */
                         masked?: boolean;
                         name: string;
-                        /**
-                         * @description E.164 (+8613800138000) for clerks and terminals; masked for officials (+86 138****8000)
-                         * @example +8613800138000
-                         */
+                        /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
                         phone: string;
                         /** @description The farmer texted 退订/STOP: no notifications */
                         smsOptOut: boolean;
@@ -8697,7 +8910,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error415"];
                 };
             };
-            /** @description A field of the right type but the wrong form (INVALID_PHONE); details name the field */
+            /** @description A rule of this record is broken */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -8777,10 +8990,7 @@ export interface operations {
                                 /** @description Name and phone are masked for officials (present, true, only then) */
                                 masked?: boolean;
                                 name?: string;
-                                /**
-                                 * @description E.164 (+8613800138000) for clerks and terminals; masked for officials (+86 138****8000)
-                                 * @example +8613800138000
-                                 */
+                                /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
                                 phone?: string;
                                 /** @description The farmer texted 退订/STOP: no notifications */
                                 smsOptOut?: boolean;
@@ -9454,6 +9664,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description A rule of this record is broken */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
@@ -10456,6 +10675,1088 @@ export interface operations {
             };
         };
     };
+    get_counties_countyId_incentive_fund: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The fund */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description Everything allocated to the fund, in fen */
+                        allocatedFen: number;
+                        allocations: {
+                            actor: string;
+                            /** Format: uuid */
+                            allocationId: string;
+                            /** @description Amount in fen (1 yuan = 100 fen) */
+                            amountFen: number;
+                            budgetYear: number;
+                            note: string;
+                            /** Format: date-time */
+                            recordedAt: string;
+                        }[];
+                        /** @description Money left in the fund to pay buy-back from, in fen (never below zero) */
+                        balanceFen: number;
+                        byYear: {
+                            allocatedFen: number;
+                            paidFen: number;
+                            /** @description Allocations: their budget year; buy-back: the calendar year of its business day */
+                            year: number;
+                        }[];
+                        /**
+                         * @description GB/T 2260 six-digit county code
+                         * @example 511425
+                         */
+                        countyId: string;
+                        /** @description Buy-back shops paid out of the fund (less reversed returns), in fen */
+                        paidFen: number;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    post_counties_countyId_incentive_fund_allocations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "budgetYear": 2000,
+                 *       "amountFen": 1
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Amount allocated, in fen (1 yuan = 100 fen) */
+                    amountFen: number;
+                    /** @description The budget year the money belongs to */
+                    budgetYear: number;
+                    /**
+                     * Format: uuid
+                     * @description Client-made id of this allocation
+                     */
+                    id: string;
+                    /** @description E.g. the budget document number */
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A retry: the original answer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        actor: string;
+                        /** Format: uuid */
+                        allocationId: string;
+                        /** @description Amount in fen (1 yuan = 100 fen) */
+                        amountFen: number;
+                        budgetYear: number;
+                        /**
+                         * @description GB/T 2260 six-digit county code
+                         * @example 511425
+                         */
+                        countyId: string;
+                        /** @description What the fund held right after this allocation, in fen */
+                        fundBalanceFen: number;
+                        note: string;
+                        /** Format: date-time */
+                        recordedAt: string;
+                    };
+                };
+            };
+            /** @description The allocation */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        actor: string;
+                        /** Format: uuid */
+                        allocationId: string;
+                        /** @description Amount in fen (1 yuan = 100 fen) */
+                        amountFen: number;
+                        budgetYear: number;
+                        /**
+                         * @description GB/T 2260 six-digit county code
+                         * @example 511425
+                         */
+                        countyId: string;
+                        /** @description What the fund held right after this allocation, in fen */
+                        fundBalanceFen: number;
+                        note: string;
+                        /** Format: date-time */
+                        recordedAt: string;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description IDEMPOTENCY_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    get_counties_countyId_incentive_rates: {
+        parameters: {
+            query?: {
+                /** @description Only active (true) or only deactivated (false) records */
+                active?: boolean;
+                containerKind?: "bottle" | "bag" | "any";
+                containerTypeId?: string;
+                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                cursor?: string;
+                /** @description Page size */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of incentive rates */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            active: boolean;
+                            /** @description Buy-back paid per container, in fen (0: none) */
+                            buybackFen: number;
+                            /**
+                             * @description bottle: any material not ending in _bag; bag: plastic_bag, paper_bag, composite_bag; any: both
+                             * @enum {string}
+                             */
+                            containerKind: "bottle" | "bag" | "any";
+                            /**
+                             * Format: uuid
+                             * @description One container type; null (default): every container type of the kind and band
+                             */
+                            containerTypeId: string | null;
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /**
+                             * Format: date
+                             * @description First business day the rate applies (today or later)
+                             */
+                            effectiveFrom: string;
+                            /**
+                             * Format: date
+                             * @description First business day it no longer applies; null = until superseded
+                             */
+                            effectiveTo: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            /** @description Largest container volume the rate applies to, inclusive; null: no upper bound */
+                            maxVolumeMl: number | null;
+                            /** @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound */
+                            minVolumeMl: number | null;
+                            note: string;
+                            /** @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none) */
+                            pointsMilli: number;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            version: number;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    post_counties_countyId_incentive_rates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "containerKind": "bottle",
+                 *       "buybackFen": 1,
+                 *       "pointsMilli": 1,
+                 *       "effectiveFrom": "2026-03-15"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Buy-back paid per container, in fen (0: none) */
+                    buybackFen: number;
+                    /**
+                     * @description bottle: any material not ending in _bag; bag: plastic_bag, paper_bag, composite_bag; any: both
+                     * @enum {string}
+                     */
+                    containerKind: "bottle" | "bag" | "any";
+                    /**
+                     * Format: uuid
+                     * @description One container type; null (default): every container type of the kind and band
+                     */
+                    containerTypeId?: string | null;
+                    /**
+                     * Format: date
+                     * @description First business day the rate applies (today or later)
+                     */
+                    effectiveFrom: string;
+                    /**
+                     * Format: date
+                     * @description First business day it no longer applies; null = until superseded
+                     */
+                    effectiveTo?: string | null;
+                    /** @description Largest container volume the rate applies to, inclusive; null: no upper bound */
+                    maxVolumeMl?: number | null;
+                    /** @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound */
+                    minVolumeMl?: number | null;
+                    note?: string;
+                    /** @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none) */
+                    pointsMilli: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        active: boolean;
+                        /** @description Buy-back paid per container, in fen (0: none) */
+                        buybackFen: number;
+                        /**
+                         * @description bottle: any material not ending in _bag; bag: plastic_bag, paper_bag, composite_bag; any: both
+                         * @enum {string}
+                         */
+                        containerKind: "bottle" | "bag" | "any";
+                        /**
+                         * Format: uuid
+                         * @description One container type; null (default): every container type of the kind and band
+                         */
+                        containerTypeId: string | null;
+                        /**
+                         * @description GB/T 2260 six-digit county code
+                         * @example 511425
+                         */
+                        countyId: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /**
+                         * Format: date
+                         * @description First business day the rate applies (today or later)
+                         */
+                        effectiveFrom: string;
+                        /**
+                         * Format: date
+                         * @description First business day it no longer applies; null = until superseded
+                         */
+                        effectiveTo: string | null;
+                        /** Format: uuid */
+                        id: string;
+                        /** @description Largest container volume the rate applies to, inclusive; null: no upper bound */
+                        maxVolumeMl: number | null;
+                        /** @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound */
+                        minVolumeMl: number | null;
+                        note: string;
+                        /** @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none) */
+                        pointsMilli: number;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description DUPLICATE */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description A rule of this record is broken */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    get_counties_countyId_incentive_rates_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description incentive_rate */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        active: boolean;
+                        /** @description Buy-back paid per container, in fen (0: none) */
+                        buybackFen: number;
+                        /**
+                         * @description bottle: any material not ending in _bag; bag: plastic_bag, paper_bag, composite_bag; any: both
+                         * @enum {string}
+                         */
+                        containerKind: "bottle" | "bag" | "any";
+                        /**
+                         * Format: uuid
+                         * @description One container type; null (default): every container type of the kind and band
+                         */
+                        containerTypeId: string | null;
+                        /**
+                         * @description GB/T 2260 six-digit county code
+                         * @example 511425
+                         */
+                        countyId: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /**
+                         * Format: date
+                         * @description First business day the rate applies (today or later)
+                         */
+                        effectiveFrom: string;
+                        /**
+                         * Format: date
+                         * @description First business day it no longer applies; null = until superseded
+                         */
+                        effectiveTo: string | null;
+                        /** Format: uuid */
+                        id: string;
+                        /** @description Largest container volume the rate applies to, inclusive; null: no upper bound */
+                        maxVolumeMl: number | null;
+                        /** @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound */
+                        minVolumeMl: number | null;
+                        note: string;
+                        /** @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none) */
+                        pointsMilli: number;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    patch_counties_countyId_incentive_rates_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "version": 1,
+                 *       "active": true
+                 *     }
+                 */
+                "application/json": {
+                    /** @description false deactivates the record, true brings it back */
+                    active?: boolean;
+                    /**
+                     * Format: date
+                     * @description First business day it no longer applies; null = until superseded
+                     */
+                    effectiveTo?: string | null;
+                    note?: string;
+                    /** @description The version you read; a stale version is refused with VERSION_CONFLICT */
+                    version: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        active: boolean;
+                        /** @description Buy-back paid per container, in fen (0: none) */
+                        buybackFen: number;
+                        /**
+                         * @description bottle: any material not ending in _bag; bag: plastic_bag, paper_bag, composite_bag; any: both
+                         * @enum {string}
+                         */
+                        containerKind: "bottle" | "bag" | "any";
+                        /**
+                         * Format: uuid
+                         * @description One container type; null (default): every container type of the kind and band
+                         */
+                        containerTypeId: string | null;
+                        /**
+                         * @description GB/T 2260 six-digit county code
+                         * @example 511425
+                         */
+                        countyId: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /**
+                         * Format: date
+                         * @description First business day the rate applies (today or later)
+                         */
+                        effectiveFrom: string;
+                        /**
+                         * Format: date
+                         * @description First business day it no longer applies; null = until superseded
+                         */
+                        effectiveTo: string | null;
+                        /** Format: uuid */
+                        id: string;
+                        /** @description Largest container volume the rate applies to, inclusive; null: no upper bound */
+                        maxVolumeMl: number | null;
+                        /** @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound */
+                        minVolumeMl: number | null;
+                        note: string;
+                        /** @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none) */
+                        pointsMilli: number;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        version: number;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description VERSION_CONFLICT or DUPLICATE */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error413"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: send application/json in UTF-8 */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description A rule of this record is broken */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    get_counties_countyId_incentive_rates_id_history: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Versions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            actor: string;
+                            /** @description The record as it was at this version (fields added to the record since are absent from older versions) */
+                            data: {
+                                active?: boolean;
+                                /** @description Buy-back paid per container, in fen (0: none) */
+                                buybackFen?: number;
+                                /**
+                                 * @description bottle: any material not ending in _bag; bag: plastic_bag, paper_bag, composite_bag; any: both
+                                 * @enum {string}
+                                 */
+                                containerKind?: "bottle" | "bag" | "any";
+                                /**
+                                 * Format: uuid
+                                 * @description One container type; null (default): every container type of the kind and band
+                                 */
+                                containerTypeId?: string | null;
+                                /**
+                                 * @description GB/T 2260 six-digit county code
+                                 * @example 511425
+                                 */
+                                countyId?: string;
+                                /** Format: date-time */
+                                createdAt?: string;
+                                /**
+                                 * Format: date
+                                 * @description First business day the rate applies (today or later)
+                                 */
+                                effectiveFrom?: string;
+                                /**
+                                 * Format: date
+                                 * @description First business day it no longer applies; null = until superseded
+                                 */
+                                effectiveTo?: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                /** @description Largest container volume the rate applies to, inclusive; null: no upper bound */
+                                maxVolumeMl?: number | null;
+                                /** @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound */
+                                minVolumeMl?: number | null;
+                                note?: string;
+                                /** @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none) */
+                                pointsMilli?: number;
+                                /** Format: date-time */
+                                updatedAt?: string;
+                                version: number;
+                            };
+                            /** @enum {string} */
+                            op: "create" | "update" | "deactivate" | "reactivate" | "supersede";
+                            /** Format: date-time */
+                            recordedAt: string;
+                            version: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
     get_counties_countyId_ledger_accounts: {
         parameters: {
             query?: never;
@@ -10572,7 +11873,7 @@ export interface operations {
                              * @description Which rule is broken
                              * @enum {string}
                              */
-                            check: "sum_zero" | "transfer_balanced" | "account_balance" | "balance_after" | "bound" | "unit_refunded_once" | "deposits_outstanding" | "refund_differences" | "held_refund_paid_once" | "incentive_fund";
+                            check: "sum_zero" | "transfer_balanced" | "account_balance" | "balance_after" | "bound" | "unit_refunded_once" | "deposits_outstanding" | "refund_differences" | "held_refund_paid_once";
                             /** Format: uuid */
                             heldRefundId?: string;
                             message: string;
@@ -13665,7 +14966,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error415"];
                 };
             };
-            /** @description A field of the right type but the wrong form (INVALID_REGISTRATION_NO); details name the field */
+            /** @description A rule of this record is broken */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -14372,8 +15673,6 @@ export interface operations {
                             /** Format: date-time */
                             from: string;
                             money: {
-                                /** @description Buy-back paid from the county incentive fund (absent in runs stored before incentives) (fen) */
-                                buybackPaidFen?: number;
                                 /** @description Deposits collected (fen) */
                                 depositsCollectedFen: number;
                                 /** @description Deposits expired unredeemed (fen) */
@@ -14445,8 +15744,6 @@ export interface operations {
                                 returnedAccepted: number;
                                 /** @description Returned against a deposit (containers) */
                                 returnedAgainstDeposit: number;
-                                /** @description Returned and paid buy-back from the incentive fund (absent in runs stored before incentives) (containers) */
-                                returnedBuyback?: number;
                                 /** @description Returned late (containers) */
                                 returnedLate: number;
                                 /** @description Returned without refund (containers) */
@@ -14661,8 +15958,6 @@ export interface operations {
                             /** Format: date-time */
                             from: string;
                             money: {
-                                /** @description Buy-back paid from the county incentive fund (absent in runs stored before incentives) (fen) */
-                                buybackPaidFen?: number;
                                 /** @description Deposits collected (fen) */
                                 depositsCollectedFen: number;
                                 /** @description Deposits expired unredeemed (fen) */
@@ -14734,8 +16029,6 @@ export interface operations {
                                 returnedAccepted: number;
                                 /** @description Returned against a deposit (containers) */
                                 returnedAgainstDeposit: number;
-                                /** @description Returned and paid buy-back from the incentive fund (absent in runs stored before incentives) (containers) */
-                                returnedBuyback?: number;
                                 /** @description Returned late (containers) */
                                 returnedLate: number;
                                 /** @description Returned without refund (containers) */
@@ -15510,23 +16803,6 @@ export interface operations {
                                 /** @enum {string} */
                                 reason: "unsold_code" | "likely_counterfeit";
                             } | null;
-                            /** @description Which incentive the item got (docs/incentives.md) */
-                            incentive: {
-                                /** @description Amount in fen (1 yuan = 100 fen) */
-                                buybackFen: number;
-                                /**
-                                 * @description deposit: the container carried a deposit and got it back (never buy-back or points as well); buyback / points / buyback_points: what the county incentive rate gave; none: nothing beyond a policy refund (see sources)
-                                 * @enum {string}
-                                 */
-                                kind: "deposit" | "buyback" | "points" | "buyback_points" | "none";
-                                /** @description Points earned, in milli-points (1000 = one point) */
-                                pointsMilli: number;
-                                /**
-                                 * @description Why the item got less than the incentive policy offers: no_rate (no incentive rate matches: the untracked policy applies), returner_required (incentives need a returner), held_for_review (a never-sold code held for review), household_cap / shop_cap (the yearly cap is reached), fund_empty (the incentive fund cannot pay the buy-back), rejected (the item was rejected). null: nothing held back (a unit code earns points once, ever)
-                                 * @enum {string|null}
-                                 */
-                                reason: "no_rate" | "returner_required" | "held_for_review" | "household_cap" | "shop_cap" | "fund_empty" | "rejected" | null;
-                            };
                             itemNo: number;
                             /**
                              * @description refund_held: accepted into custody, refund 0 now, held for the county’s review (see heldRefund)
@@ -15558,8 +16834,6 @@ export interface operations {
                             method: string;
                             reference: string | null;
                         } | null;
-                        /** @description The returner’s points balance after this return, in milli-points (null without returner) */
-                        pointsBalanceMilli: number | null;
                         qrPayload: string;
                         /** Format: date-time */
                         recordedAt: string;
@@ -15578,13 +16852,9 @@ export interface operations {
                         /** Format: uuid */
                         shopId: string;
                         /** @description Amount in fen (1 yuan = 100 fen) */
-                        totalBuybackFen: number;
-                        /** @description Amount in fen (1 yuan = 100 fen) */
                         totalHeldFen: number;
                         /** @description Amount in fen (1 yuan = 100 fen) */
                         totalPaidFen: number;
-                        /** @description Points earned by this return, in milli-points */
-                        totalPointsMilli: number;
                         /** @description Amount in fen (1 yuan = 100 fen) */
                         totalRefundFen: number;
                     };
@@ -15616,23 +16886,6 @@ export interface operations {
                                 /** @enum {string} */
                                 reason: "unsold_code" | "likely_counterfeit";
                             } | null;
-                            /** @description Which incentive the item got (docs/incentives.md) */
-                            incentive: {
-                                /** @description Amount in fen (1 yuan = 100 fen) */
-                                buybackFen: number;
-                                /**
-                                 * @description deposit: the container carried a deposit and got it back (never buy-back or points as well); buyback / points / buyback_points: what the county incentive rate gave; none: nothing beyond a policy refund (see sources)
-                                 * @enum {string}
-                                 */
-                                kind: "deposit" | "buyback" | "points" | "buyback_points" | "none";
-                                /** @description Points earned, in milli-points (1000 = one point) */
-                                pointsMilli: number;
-                                /**
-                                 * @description Why the item got less than the incentive policy offers: no_rate (no incentive rate matches: the untracked policy applies), returner_required (incentives need a returner), held_for_review (a never-sold code held for review), household_cap / shop_cap (the yearly cap is reached), fund_empty (the incentive fund cannot pay the buy-back), rejected (the item was rejected). null: nothing held back (a unit code earns points once, ever)
-                                 * @enum {string|null}
-                                 */
-                                reason: "no_rate" | "returner_required" | "held_for_review" | "household_cap" | "shop_cap" | "fund_empty" | "rejected" | null;
-                            };
                             itemNo: number;
                             /**
                              * @description refund_held: accepted into custody, refund 0 now, held for the county’s review (see heldRefund)
@@ -15664,8 +16917,6 @@ export interface operations {
                             method: string;
                             reference: string | null;
                         } | null;
-                        /** @description The returner’s points balance after this return, in milli-points (null without returner) */
-                        pointsBalanceMilli: number | null;
                         qrPayload: string;
                         /** Format: date-time */
                         recordedAt: string;
@@ -15684,13 +16935,9 @@ export interface operations {
                         /** Format: uuid */
                         shopId: string;
                         /** @description Amount in fen (1 yuan = 100 fen) */
-                        totalBuybackFen: number;
-                        /** @description Amount in fen (1 yuan = 100 fen) */
                         totalHeldFen: number;
                         /** @description Amount in fen (1 yuan = 100 fen) */
                         totalPaidFen: number;
-                        /** @description Points earned by this return, in milli-points */
-                        totalPointsMilli: number;
                         /** @description Amount in fen (1 yuan = 100 fen) */
                         totalRefundFen: number;
                     };
@@ -16645,7 +17892,7 @@ export interface operations {
                         period: string;
                         periodKind: string;
                         shops: {
-                            /** @description Of refundsPaidFen: buy-back the shop paid out for the county incentive fund (docs/incentives.md); the settlement reimburses it like a refund */
+                            /** @description Buy-back the shop paid farmers for the county incentive fund (transfers buyback_paid, less reversals): the scheme reimburses it; netFen = deposits − refunds − buy-back */
                             buybackPaidFen: number;
                             /** @description Signed amount in fen */
                             depositsCollectedFen: number;
@@ -16677,6 +17924,8 @@ export interface operations {
                         /** Format: date-time */
                         to: string;
                         totals: {
+                            /** @description Signed amount in fen */
+                            buybackPaidFen: number;
                             /** @description Signed amount in fen */
                             depositsCollectedFen: number;
                             /** @description Signed amount in fen */
@@ -17265,6 +18514,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error415"];
+                };
+            };
+            /** @description A rule of this record is broken */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
@@ -19003,6 +20261,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error415"];
                 };
             };
+            /** @description A rule of this record is broken */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
+                };
+            };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
@@ -20296,6 +21563,192 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description INVALID_MONTH_RANGE */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    get_dashboard_counties_countyId_incentives: {
+        parameters: {
+            query?: {
+                /** @description Rows per county (default), township or shop */
+                by?: "county" | "township" | "shop";
+                /** @description N of the cohort rate (default 90) */
+                days?: "30" | "90" | "180" | "365";
+                /** @description YYYY-MM */
+                from?: string;
+                /** @description YYYY-MM */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Costs and containers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        by: "county" | "township" | "shop";
+                        fund: {
+                            /** @description Allocated to the fund in all, in fen */
+                            allocatedFen: number;
+                            /** @description Allocated for that budget year, in fen */
+                            allocatedThisYearFen: number;
+                            /** @description Money left in the county incentive fund now, in fen */
+                            balanceFen: number;
+                            /** @description Buy-back paid out of the fund in all, in fen */
+                            paidFen: number;
+                            /** @description Buy-back paid in that calendar year, in fen */
+                            paidThisYearFen: number;
+                            /** @description The year of the range's last month */
+                            year: number;
+                        };
+                        range: {
+                            /**
+                             * Format: date
+                             * @description The county business day the figures are as of; cohorts are counted complete from it
+                             */
+                            asOfDay: string;
+                            /**
+                             * @description N of the cohort rate: returned within N days of the sale
+                             * @enum {integer}
+                             */
+                            days: 30 | 90 | 180 | 365;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            from: string;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            to: string;
+                        };
+                        rows: {
+                            /** @description County: money left in the fund; shop: its yearly buy-back cap less what it paid this year (null without a cap); township: null */
+                            budgetLeftFen: number | null;
+                            /** @description Containers that got buy-back (containers) */
+                            buybackContainers: number;
+                            /** @description Buy-back paid out of the incentive fund in the period, in fen */
+                            buybackFen: number;
+                            containersPerYuan: {
+                                /** @description Containers recovered per yuan of buy-back, two decimals; null when nothing was spent */
+                                buyback: number | null;
+                                /** @description Containers recovered per yuan of deposit refunded, two decimals; null when nothing was spent */
+                                deposit: number | null;
+                                /** @description Containers recovered per yuan of buy-back and goods for points together, two decimals; null when nothing was spent */
+                                incentives: number | null;
+                                /** @description Containers recovered per yuan of goods given for points, two decimals; null when nothing was spent */
+                                points: number | null;
+                            };
+                            /** @description Containers accepted in the period, whatever the incentive (containers) */
+                            containersRecovered: number;
+                            /** @description Containers whose deposit was refunded (containers) */
+                            depositContainers: number;
+                            /** @description Deposit refunds paid in the period (refunds, late and policy refunds, held refunds paid, counter differences), in fen */
+                            depositRefundsFen: number;
+                            /** @description Containers that got buy-back, points or both (each once) (containers) */
+                            incentiveContainers: number;
+                            /** @description Buy-back plus the value of goods given for points: what incentives beyond the deposit cost, in fen */
+                            incentiveSpendFen: number;
+                            key: string;
+                            name: string;
+                            /** @description Containers accepted with nothing due (containers) */
+                            noIncentiveContainers: number;
+                            /** @description Containers that earned points (containers) */
+                            pointsContainers: number;
+                            /** @description Points earned by farmers in the period, thousandths of a point */
+                            pointsIssuedMilli: number;
+                            /** @description Value of the goods shops gave for points in the period, in fen */
+                            pointsRedeemedGoodsFen: number;
+                            /** @description Points redeemed for goods in the period, thousandths of a point */
+                            pointsRedeemedMilli: number;
+                            township: string | null;
+                        }[];
+                        /** @description The county's yearly buy-back cap per shop, in fen; null: no cap */
+                        shopBuybackCapFen: number | null;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description INVALID_MONTH_RANGE */
@@ -22156,23 +23609,6 @@ export interface operations {
                                 /** @enum {string} */
                                 reason: "unsold_code" | "likely_counterfeit";
                             } | null;
-                            /** @description Which incentive the item got (docs/incentives.md) */
-                            incentive: {
-                                /** @description Amount in fen (1 yuan = 100 fen) */
-                                buybackFen: number;
-                                /**
-                                 * @description deposit: the container carried a deposit and got it back (never buy-back or points as well); buyback / points / buyback_points: what the county incentive rate gave; none: nothing beyond a policy refund (see sources)
-                                 * @enum {string}
-                                 */
-                                kind: "deposit" | "buyback" | "points" | "buyback_points" | "none";
-                                /** @description Points earned, in milli-points (1000 = one point) */
-                                pointsMilli: number;
-                                /**
-                                 * @description Why the item got less than the incentive policy offers: no_rate (no incentive rate matches: the untracked policy applies), returner_required (incentives need a returner), held_for_review (a never-sold code held for review), household_cap / shop_cap (the yearly cap is reached), fund_empty (the incentive fund cannot pay the buy-back), rejected (the item was rejected). null: nothing held back (a unit code earns points once, ever)
-                                 * @enum {string|null}
-                                 */
-                                reason: "no_rate" | "returner_required" | "held_for_review" | "household_cap" | "shop_cap" | "fund_empty" | "rejected" | null;
-                            };
                             itemNo: number;
                             /**
                              * @description refund_held: accepted into custody, refund 0 now, held for the county’s review (see heldRefund)
@@ -22204,8 +23640,6 @@ export interface operations {
                             method: string;
                             reference: string | null;
                         } | null;
-                        /** @description The returner’s points balance after this return, in milli-points (null without returner) */
-                        pointsBalanceMilli: number | null;
                         qrPayload: string;
                         /** Format: date-time */
                         recordedAt: string;
@@ -22224,13 +23658,9 @@ export interface operations {
                         /** Format: uuid */
                         shopId: string;
                         /** @description Amount in fen (1 yuan = 100 fen) */
-                        totalBuybackFen: number;
-                        /** @description Amount in fen (1 yuan = 100 fen) */
                         totalHeldFen: number;
                         /** @description Amount in fen (1 yuan = 100 fen) */
                         totalPaidFen: number;
-                        /** @description Points earned by this return, in milli-points */
-                        totalPointsMilli: number;
                         /** @description Amount in fen (1 yuan = 100 fen) */
                         totalRefundFen: number;
                     };
@@ -22268,23 +23698,6 @@ export interface operations {
                                 /** @enum {string} */
                                 reason: "unsold_code" | "likely_counterfeit";
                             } | null;
-                            /** @description Which incentive the item got (docs/incentives.md) */
-                            incentive: {
-                                /** @description Amount in fen (1 yuan = 100 fen) */
-                                buybackFen: number;
-                                /**
-                                 * @description deposit: the container carried a deposit and got it back (never buy-back or points as well); buyback / points / buyback_points: what the county incentive rate gave; none: nothing beyond a policy refund (see sources)
-                                 * @enum {string}
-                                 */
-                                kind: "deposit" | "buyback" | "points" | "buyback_points" | "none";
-                                /** @description Points earned, in milli-points (1000 = one point) */
-                                pointsMilli: number;
-                                /**
-                                 * @description Why the item got less than the incentive policy offers: no_rate (no incentive rate matches: the untracked policy applies), returner_required (incentives need a returner), held_for_review (a never-sold code held for review), household_cap / shop_cap (the yearly cap is reached), fund_empty (the incentive fund cannot pay the buy-back), rejected (the item was rejected). null: nothing held back (a unit code earns points once, ever)
-                                 * @enum {string|null}
-                                 */
-                                reason: "no_rate" | "returner_required" | "held_for_review" | "household_cap" | "shop_cap" | "fund_empty" | "rejected" | null;
-                            };
                             itemNo: number;
                             /**
                              * @description refund_held: accepted into custody, refund 0 now, held for the county’s review (see heldRefund)
@@ -22316,8 +23729,6 @@ export interface operations {
                             method: string;
                             reference: string | null;
                         } | null;
-                        /** @description The returner’s points balance after this return, in milli-points (null without returner) */
-                        pointsBalanceMilli: number | null;
                         qrPayload: string;
                         /** Format: date-time */
                         recordedAt: string;
@@ -22336,13 +23747,9 @@ export interface operations {
                         /** Format: uuid */
                         shopId: string;
                         /** @description Amount in fen (1 yuan = 100 fen) */
-                        totalBuybackFen: number;
-                        /** @description Amount in fen (1 yuan = 100 fen) */
                         totalHeldFen: number;
                         /** @description Amount in fen (1 yuan = 100 fen) */
                         totalPaidFen: number;
-                        /** @description Points earned by this return, in milli-points */
-                        totalPointsMilli: number;
                         /** @description Amount in fen (1 yuan = 100 fen) */
                         totalRefundFen: number;
                     };
@@ -23574,18 +24981,7 @@ export interface operations {
                  *           "kind": "sale",
                  *           "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *           "eventTime": "2026-03-15T02:30:00.000Z",
-                 *           "payload": {
-                 *             "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
-                 *             "purchaser": {
-                 *               "phone": "138 0013 8000"
-                 *             },
-                 *             "lines": [
-                 *               {
-                 *                 "productId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
-                 *                 "quantity": 1
-                 *               }
-                 *             ]
-                 *           }
+                 *           "payload": {}
                  *         }
                  *       ]
                  *     }
@@ -23596,7 +24992,7 @@ export interface operations {
                      * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
                      */
                     batchId?: string;
-                    records: ({
+                    records: {
                         /**
                          * Format: date-time
                          * @description When it happened at the shop (the terminal clock)
@@ -23608,264 +25004,10 @@ export interface operations {
                          */
                         id: string;
                         /** @enum {string} */
-                        kind: "sale";
-                        /** @description The body of POST /api/v1/counties/{countyId}/sales without id and eventTime, with the county as an optional countyId (default: the terminal's own) */
-                        payload: {
-                            /**
-                             * @description GB/T 2260 six-digit county code
-                             * @example 511425
-                             */
-                            countyId?: string;
-                            lines: ({
-                                /** @description Offline sales: the deposit per container the terminal actually charged */
-                                depositChargedFen?: number;
-                                /**
-                                 * @description EAN-8, UPC-A, EAN-13 or GTIN-14 as scanned. The last digit is the GS1 check digit, which a pattern cannot state: a wrong one is refused with 422 INVALID_GTIN (a misread or mistyped barcode), never taken as another product
-                                 * @example 6923456789012
-                                 */
-                                gtin?: string;
-                                /**
-                                 * Format: uuid
-                                 * @description The product (GET /counties/{countyId}/products)
-                                 */
-                                productId?: string;
-                                /** @description Containers sold on this line */
-                                quantity: number;
-                                unitCodes?: string[];
-                            } & (unknown | unknown))[];
-                            purchaser: {
-                                /** @description Needed only when the phone number is not registered yet */
-                                name?: string;
-                                /**
-                                 * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
-                                 * @example 138 0013 8000
-                                 */
-                                phone: string;
-                                village?: string;
-                            };
-                            /** @description The number the shop printed on the receipt (and in its QR code); any shop of the county can look the sale up by it */
-                            receiptNo?: string;
-                            /** Format: uuid */
-                            shopId: string;
-                        };
-                    } | {
-                        /**
-                         * Format: date-time
-                         * @description When it happened at the shop (the terminal clock)
-                         */
-                        eventTime: string;
-                        /**
-                         * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                         * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                         */
-                        id: string;
-                        /** @enum {string} */
-                        kind: "return";
-                        /** @description The body of POST /api/v1/counties/{countyId}/returns without id and eventTime, with the county as an optional countyId (default: the terminal's own) */
-                        payload: {
-                            /**
-                             * @description GB/T 2260 six-digit county code
-                             * @example 511425
-                             */
-                            countyId?: string;
-                            items: ({
-                                /**
-                                 * @description EAN-8, UPC-A, EAN-13 or GTIN-14 as scanned. The last digit is the GS1 check digit, which a pattern cannot state: a wrong one is refused with 422 INVALID_GTIN (a misread or mistyped barcode), never taken as another product
-                                 * @example 6923456789012
-                                 */
-                                gtin?: string;
-                                /** @enum {string} */
-                                inspection: "accepted" | "rejected";
-                                /** Format: uuid */
-                                productId?: string;
-                                /** @description Containers of this product (GTIN / product items only; a unit code is one container) */
-                                quantity?: number;
-                                /**
-                                 * @description Why a container was rejected
-                                 * @enum {string}
-                                 */
-                                reasonCode?: "not_rinsed" | "not_empty" | "damaged" | "not_scheme_product" | "unknown_code" | "already_returned" | "other_county" | "other";
-                                /** @description Offline returns: the refund the clerk actually paid out for this item (all its containers). Recorded as paid; a difference from what the server computes is flagged (refund_mismatch), never refused */
-                                refundPaidFen?: number;
-                                /**
-                                 * @description What the scanner read: a trace URL or the bare 32-digit unit code (docs/unit-codes.md)
-                                 * @example https://www.icama.cn/PublicQuery/zs?code=13604381021047395018264350917283
-                                 */
-                                scan?: string;
-                            } & ({
-                                /** @constant */
-                                quantity?: 1;
-                            } | unknown | unknown))[];
-                            /** @description How the refund was paid. A mobile refund carries reference and a cash refund none: refused with 422 PAYMENT_REFERENCE_REQUIRED */
-                            payment?: {
-                                /** @enum {string} */
-                                method: "cash" | "mobile";
-                                /** @description The mobile payment’s transaction number */
-                                reference?: string;
-                            };
-                            returner?: {
-                                /** @description Needed only when the phone number is not registered yet */
-                                name?: string;
-                                /**
-                                 * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
-                                 * @example 138 0013 8000
-                                 */
-                                phone: string;
-                                village?: string;
-                            };
-                            /** Format: uuid */
-                            shopId: string;
-                        };
-                    } | {
-                        /**
-                         * Format: date-time
-                         * @description When it happened at the shop (the terminal clock)
-                         */
-                        eventTime: string;
-                        /**
-                         * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                         * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                         */
-                        id: string;
-                        /** @enum {string} */
-                        kind: "reversal";
-                        /** @description The body of POST /api/v1/counties/{countyId}/reversals without id and eventTime, with the county as an optional countyId (default: the terminal's own) */
-                        payload: {
-                            /**
-                             * @description GB/T 2260 six-digit county code
-                             * @example 511425
-                             */
-                            countyId?: string;
-                            reason: string;
-                            /** Format: uuid */
-                            targetId: string;
-                            /** @enum {string} */
-                            targetType: "sale" | "return";
-                        };
-                    } | {
-                        /**
-                         * Format: date-time
-                         * @description When it happened at the shop (the terminal clock)
-                         */
-                        eventTime: string;
-                        /**
-                         * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                         * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                         */
-                        id: string;
-                        /** @enum {string} */
-                        kind: "bag-event";
-                        /** @description A bag action at the counter, named by `action`: open (the body of POST /api/v1/counties/{countyId}/bags), add (…/bags/{bagId}/items), seal (…/bags/{bagId}/seal) or sign (…/manifests/{manifestId}/signatures, signed at the record's eventTime), with the bag or manifest id in the payload */
-                        payload: {
-                            /** @enum {string} */
-                            action: "open";
-                            /**
-                             * @description GB/T 2260 six-digit county code
-                             * @example 511425
-                             */
-                            countyId?: string;
-                            /** @enum {string} */
-                            material: "HDPE" | "PET" | "COEX" | "PP" | "glass" | "aluminium" | "plastic_bag" | "paper_bag" | "composite_bag";
-                            /** Format: uuid */
-                            shopId: string;
-                        } | {
-                            /** @enum {string} */
-                            action: "add";
-                            /** Format: uuid */
-                            bagId: string;
-                            counts?: {
-                                /** Format: uuid */
-                                containerTypeId: string;
-                                quantity: number;
-                            }[];
-                            /**
-                             * @description GB/T 2260 six-digit county code
-                             * @example 511425
-                             */
-                            countyId?: string;
-                            unitCodes?: string[];
-                        } | {
-                            /** @enum {string} */
-                            action: "seal";
-                            /** Format: uuid */
-                            bagId: string;
-                            /**
-                             * @description GB/T 2260 six-digit county code
-                             * @example 511425
-                             */
-                            countyId?: string;
-                            /** @description Number printed on the tamper-evident seal */
-                            sealNo: string;
-                            /** @description Grams */
-                            shopWeightG?: number;
-                        } | {
-                            /** @enum {string} */
-                            action: "sign";
-                            /**
-                             * @description GB/T 2260 six-digit county code
-                             * @example 511425
-                             */
-                            countyId?: string;
-                            /** @description The device the signature was made on (terminal id, phone model, pad serial) */
-                            device: string;
-                            /** @description pickup:<shopId> | transfer:<n> | delivery */
-                            handover: string;
-                            /** Format: uuid */
-                            manifestId: string;
-                            /** @enum {string} */
-                            side: "giver" | "receiver";
-                        };
-                    } | {
-                        /**
-                         * Format: date-time
-                         * @description When it happened at the shop (the terminal clock)
-                         */
-                        eventTime: string;
-                        /**
-                         * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                         * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                         */
-                        id: string;
-                        /** @enum {string} */
-                        kind: "drawer-report";
-                        /** @description The till's end-of-day drawer report: the business day it closes and its figures */
-                        payload: {
-                            /**
-                             * Format: date
-                             * @description The business day the report closes
-                             */
-                            businessDay: string;
-                            /** @description Amount in fen (1 yuan = 100 fen) */
-                            buybackPaidFen?: number;
-                            clerkName?: string;
-                            containersAccepted: number;
-                            containersRejected: number;
-                            containersSold: number;
-                            /**
-                             * @description GB/T 2260 six-digit county code
-                             * @example 511425
-                             */
-                            countyId?: string;
-                            /** @description Amount in fen (1 yuan = 100 fen) */
-                            depositsTakenFen: number;
-                            netCashExpectedFen: number;
-                            /** @description Amount in fen (1 yuan = 100 fen) */
-                            openingFloatFen?: number;
-                            pointsEarnedMilli?: number;
-                            pointsRedeemedMilli?: number;
-                            /** @description Amount in fen (1 yuan = 100 fen) */
-                            redeemedGoodsValueFen?: number;
-                            redemptionsCount?: number;
-                            /** @description Amount in fen (1 yuan = 100 fen) */
-                            refundsPaidCashFen: number;
-                            /** @description Amount in fen (1 yuan = 100 fen) */
-                            refundsPaidFen: number;
-                            returnsCount: number;
-                            salesCount: number;
-                            /** Format: uuid */
-                            shopId: string;
-                        };
-                    })[];
+                        kind: "sale" | "return" | "reversal" | "bag-event" | "drawer-report";
+                        /** @description The body of the single endpoint of this kind, without id and eventTime */
+                        payload: Record<string, unknown>;
+                    }[];
                 };
             };
         };
@@ -23968,23 +25110,6 @@ export interface operations {
                                         /** @enum {string} */
                                         reason: "unsold_code" | "likely_counterfeit";
                                     } | null;
-                                    /** @description Which incentive the item got (docs/incentives.md) */
-                                    incentive: {
-                                        /** @description Amount in fen (1 yuan = 100 fen) */
-                                        buybackFen: number;
-                                        /**
-                                         * @description deposit: the container carried a deposit and got it back (never buy-back or points as well); buyback / points / buyback_points: what the county incentive rate gave; none: nothing beyond a policy refund (see sources)
-                                         * @enum {string}
-                                         */
-                                        kind: "deposit" | "buyback" | "points" | "buyback_points" | "none";
-                                        /** @description Points earned, in milli-points (1000 = one point) */
-                                        pointsMilli: number;
-                                        /**
-                                         * @description Why the item got less than the incentive policy offers: no_rate (no incentive rate matches: the untracked policy applies), returner_required (incentives need a returner), held_for_review (a never-sold code held for review), household_cap / shop_cap (the yearly cap is reached), fund_empty (the incentive fund cannot pay the buy-back), rejected (the item was rejected). null: nothing held back (a unit code earns points once, ever)
-                                         * @enum {string|null}
-                                         */
-                                        reason: "no_rate" | "returner_required" | "held_for_review" | "household_cap" | "shop_cap" | "fund_empty" | "rejected" | null;
-                                    };
                                     itemNo: number;
                                     /**
                                      * @description refund_held: accepted into custody, refund 0 now, held for the county’s review (see heldRefund)
@@ -24016,8 +25141,6 @@ export interface operations {
                                     method: string;
                                     reference: string | null;
                                 } | null;
-                                /** @description The returner’s points balance after this return, in milli-points (null without returner) */
-                                pointsBalanceMilli: number | null;
                                 qrPayload: string;
                                 /** Format: date-time */
                                 recordedAt: string;
@@ -24036,13 +25159,9 @@ export interface operations {
                                 /** Format: uuid */
                                 shopId: string;
                                 /** @description Amount in fen (1 yuan = 100 fen) */
-                                totalBuybackFen: number;
-                                /** @description Amount in fen (1 yuan = 100 fen) */
                                 totalHeldFen: number;
                                 /** @description Amount in fen (1 yuan = 100 fen) */
                                 totalPaidFen: number;
-                                /** @description Points earned by this return, in milli-points */
-                                totalPointsMilli: number;
                                 /** @description Amount in fen (1 yuan = 100 fen) */
                                 totalRefundFen: number;
                             } | {
@@ -24300,14 +25419,29 @@ export interface operations {
                             material: string;
                             nameEn: string;
                             nameZh: string;
+                            /** @description Nominal volume in mL (or g for bags): incentive rates match it against their band */
+                            volumeMl: number;
                         }[];
                         county: {
                             /** @description Days after a sale its deposit can be refunded (receipts print the last day) */
                             depositValidityDays: number;
                             id: string;
+                            /** @description Buy-back one household (farmer) may receive per calendar year, in fen; null: no cap */
+                            incentiveHouseholdBuybackCapFen: number | null;
+                            /** @description Points one household may earn per calendar year, in thousandths of a point; null: no cap */
+                            incentiveHouseholdPointsCapMilli: number | null;
+                            /** @description Buy-back one shop may pay out per calendar year, in fen; null: no cap */
+                            incentiveShopBuybackCapFen: number | null;
+                            /**
+                             * @description When the incentive fund cannot pay a container's buy-back: nothing is due, or the rate's points only
+                             * @enum {string}
+                             */
+                            incentiveWhenFundEmpty: "nothing" | "points_only";
                             lateReturnPolicy: string;
                             nameEn: string;
                             nameZh: string;
+                            /** @description Points earned in year Y lapse after the end of year Y + N; null: never */
+                            pointsExpireAfterYears: number | null;
                             timezone: string;
                             untrackedRefundPolicy: string;
                         };
@@ -24338,6 +25472,36 @@ export interface operations {
                         }[];
                         /** @description false when the caller may not see farmers */
                         farmersIncluded: boolean;
+                        /** @description Every active incentive rate of the county (past, present and future), so an offline till finds the one in force on any day (src/shared/incentive-rate-match.ts: matchIncentiveRate) */
+                        incentiveRates: {
+                            /** @description Always true: the snapshot holds active rates only */
+                            active: boolean;
+                            /** @description Amount in fen (1 yuan = 100 fen) */
+                            buybackFen: number;
+                            /** @enum {string} */
+                            containerKind: "bottle" | "bag" | "any";
+                            /** Format: uuid */
+                            containerTypeId: string | null;
+                            /** Format: date */
+                            effectiveFrom: string;
+                            /** Format: date */
+                            effectiveTo: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            maxVolumeMl: number | null;
+                            minVolumeMl: number | null;
+                            pointsMilli: number;
+                        }[];
+                        /** @description The rate in force on the business day per active container type (what a container without a deposit gets); rateId null: no rate matches */
+                        incentivesInForce: {
+                            /** @description Amount in fen (1 yuan = 100 fen) */
+                            buybackFen: number;
+                            /** Format: uuid */
+                            containerTypeId: string;
+                            pointsMilli: number;
+                            /** Format: uuid */
+                            rateId: string | null;
+                        }[];
                         products: {
                             /** Format: uuid */
                             containerTypeId: string;

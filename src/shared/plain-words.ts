@@ -80,6 +80,8 @@ const SERVER: Record<string, PlainWords> = {
   CODE_REGISTRY_MALFORMED: { zh: '发码清单有读不懂的地方。请按说明改正文件后再上传。', en: 'Parts of the code list cannot be read. Fix the file where shown and upload it again.' },
   CODE_REGISTRY_EMPTY: { zh: '清单里没有这个商品的追溯码。请检查是否选错了商品或文件。', en: 'The list holds no trace code of this product. Check the product and the file.' },
   LEDGER_BOUND_BROKEN: { zh: '这笔账会让账户余额超出允许范围，没有记账。请联系技术支持。', en: 'This would push an account beyond its limits, so nothing was booked. Call support.' },
+  INCENTIVE_RATE_OVERLAP: { zh: '这个回收激励标准与已有标准在同样的包装和日期上重叠。请先结束原标准，或缩小本标准的范围。', en: 'This incentive rate overlaps an existing one for the same containers and days. End the old rate first, or narrow this one.' },
+  INCENTIVE_RATE_IN_PAST: { zh: '回收激励标准不能从过去的日期开始或结束。请选择今天或以后的日期。', en: 'An incentive rate cannot start or end in the past. Choose today or a later date.' },
   POINTS_INSUFFICIENT: { zh: '这位农户的积分不够。请先查积分余额，再按余额兑换。', en: 'This farmer does not have that many points. Check the points balance and redeem no more than it.' },
   SYNC_KIND_UNAVAILABLE: { zh: '服务器暂时不能接收这类记录。记录已保存在本机，稍后会自动重发。', en: 'The server cannot take this kind of record yet. It is kept on this PC and sent again later.' },
   BAG_SEALED: { zh: '这个袋子已封口，不能再装或改。请另开一个新袋。', en: 'This bag is sealed and cannot change. Open a new bag.' },

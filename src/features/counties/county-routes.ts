@@ -6,6 +6,7 @@ import { actorName } from '../../auth/authenticate.js';
 import { countyFilter, type Principal } from '../../auth/permissions.js';
 import { COUNTY_CODE, PAGE_QUERY, VERSION, bool, dateTime, enumOf, int, obj, page, partial, str, text } from '../../shared/schemas/builders.js';
 import { rowToApi } from '../reference/entity.js';
+import { INCENTIVE_FIELDS } from '../../shared/schemas/incentive-schemas.js';
 import type { AppDeps } from '../../app-deps.js';
 
 const POLICY_FIELDS = {
@@ -19,6 +20,7 @@ const POLICY_FIELDS = {
   maxOfflineAgeDays: int({ min: 1, max: 366, description: 'Sales, returns and reversals with an event time more than this many days before the server time are refused (EVENT_TIME_TOO_OLD)' }),
   unsoldCodePolicy: enumOf(['hold_for_review', 'pay_at_once'], 'A well-formed unit code never sold in the county: hold its refund for the county’s review (default) or pay it at once from the policy fund'),
   terminalJournalKeepDays: int({ min: 7, max: 3650, description: "Days the county's terminals keep synced records (journal archives), so they can resend them after a restore from backup" }),
+  ...INCENTIVE_FIELDS,
 };
 
 const COUNTY = obj({
@@ -37,6 +39,8 @@ function toColumns(input: Record<string, unknown>): Record<string, unknown> {
     timezone: 'timezone', depositValidityDays: 'deposit_validity_days', untrackedRefundPolicy: 'untracked_refund_policy',
     untrackedDailyLimit: 'untracked_daily_limit', latePolicy: 'late_return_policy', settlementPeriod: 'settlement_period',
     weightTolerancePct: 'weight_tolerance_pct', fraudDailyReturnsThreshold: 'fraud_daily_returns_threshold', maxOfflineAgeDays: 'max_offline_age_days', unsoldCodePolicy: 'unsold_code_policy', terminalJournalKeepDays: 'terminal_journal_keep_days', active: 'active',
+    incentiveHouseholdBuybackCapFen: 'incentive_household_buyback_cap_fen', incentiveHouseholdPointsCapMilli: 'incentive_household_points_cap_milli',
+    incentiveShopBuybackCapFen: 'incentive_shop_buyback_cap_fen', incentiveWhenFundEmpty: 'incentive_when_fund_empty', pointsExpireAfterYears: 'points_expire_after_years',
   };
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(input)) if (map[k]) out[map[k] as string] = v;

@@ -11,6 +11,8 @@ import { preparedAsset, type AssetName } from './static-assets.js';
 import { countyMap } from './county-map.js';
 import { DEFAULT_TIME_ZONE } from '../../shared/business-day.js';
 import { csvLine } from './csv.js';
+import { INCENTIVE_COSTS } from './dashboard-schemas.js';
+import { INCENTIVE_DIMENSIONS, incentiveCosts, type IncentiveDimension } from './incentive-costs.js';
 import { COUNTY_DASHBOARD, FEATURE_COLLECTION, PROVINCE_DASHBOARD, RECOVERY_RATES, RECOVERY_REFRESH, RUN_EXCEPTIONS_PAGE, SHOP_DETAIL, SHOP_TABLE } from './dashboard-schemas.js';
 
 const MONTH = str({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM', examples: ['2026-03'] });
@@ -116,6 +118,16 @@ export const dashboardRoutes: RouteDef[] = [
     handler: async (ctx) => {
       const limit = Math.min(200, Math.max(1, Number(ctx.query.limit ?? 50)));
       return { body: await runExceptions(ctx.deps.db.knex, ctx.params.countyId, ctx.params.runId, { offset: Number(ctx.query.offset ?? 0), limit, groupBy: (ctx.query.groupBy ?? 'none') as ExceptionGrouping }) };
+    },
+  }),
+  route({
+    method: 'get', path: '/api/v1/dashboard/counties/:countyId/incentives', tag: 'dashboard', auth: { permission: 'dashboard:read' },
+    summary: 'What each incentive cost (deposit refunds, buy-back, points issued and redeemed), containers recovered per yuan, and the budget left, by county, township or shop',
+    params: obj({ countyId: COUNTY_CODE }), query: obj({ ...RANGE_QUERY, by: enumOf(INCENTIVE_DIMENSIONS, 'Rows per county (default), township or shop') }, ['from', 'to', 'days', 'by']),
+    responses: { 200: { description: 'Costs and containers', schema: INCENTIVE_COSTS }, 404: { description: 'NOT_FOUND' }, 422: { description: 'INVALID_MONTH_RANGE' } },
+    handler: async (ctx) => {
+      const r = await range(ctx, ctx.params.countyId);
+      return { body: await incentiveCosts(ctx.deps.db.knex, ctx.params.countyId, r, (ctx.query.by ?? 'county') as IncentiveDimension) };
     },
   }),
   route({

@@ -175,3 +175,38 @@ export const RECOVERY_REFRESH = obj({
   monthsRebuilt: arr(MONTH),
   watermark: dateTime('Records stored up to here are in the aggregates'),
 });
+
+const SIGNED = (description: string): JsonSchema => int({ min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, description });
+const PER_YUAN = (what: string): JsonSchema => nullable(num(`Containers recovered per yuan of ${what}, two decimals; null when nothing was spent`));
+
+/** What each incentive cost and brought back (src/features/dashboard/incentive-costs.ts, docs/incentives.md). */
+export const INCENTIVE_COSTS = obj({
+  range: RANGE,
+  by: enumOf(['county', 'township', 'shop']),
+  fund: obj({
+    balanceFen: SIGNED('Money left in the county incentive fund now, in fen'),
+    allocatedFen: SIGNED('Allocated to the fund in all, in fen'),
+    paidFen: SIGNED('Buy-back paid out of the fund in all, in fen'),
+    year: int({ min: 2000, max: 2200, description: 'The year of the range\'s last month' }),
+    allocatedThisYearFen: SIGNED('Allocated for that budget year, in fen'),
+    paidThisYearFen: SIGNED('Buy-back paid in that calendar year, in fen'),
+  }),
+  shopBuybackCapFen: nullable(int({ min: 0, description: 'The county\'s yearly buy-back cap per shop, in fen; null: no cap' })),
+  rows: arr(obj({
+    key: str(), name: str(), township: nullable(str()),
+    depositRefundsFen: SIGNED('Deposit refunds paid in the period (refunds, late and policy refunds, held refunds paid, counter differences), in fen'),
+    buybackFen: SIGNED('Buy-back paid out of the incentive fund in the period, in fen'),
+    pointsIssuedMilli: SIGNED('Points earned by farmers in the period, thousandths of a point'),
+    pointsRedeemedMilli: SIGNED('Points redeemed for goods in the period, thousandths of a point'),
+    pointsRedeemedGoodsFen: SIGNED('Value of the goods shops gave for points in the period, in fen'),
+    containersRecovered: UNITS('Containers accepted in the period, whatever the incentive'),
+    depositContainers: UNITS('Containers whose deposit was refunded'),
+    buybackContainers: UNITS('Containers that got buy-back'),
+    pointsContainers: UNITS('Containers that earned points'),
+    incentiveContainers: UNITS('Containers that got buy-back, points or both (each once)'),
+    noIncentiveContainers: UNITS('Containers accepted with nothing due'),
+    incentiveSpendFen: SIGNED('Buy-back plus the value of goods given for points: what incentives beyond the deposit cost, in fen'),
+    containersPerYuan: obj({ deposit: PER_YUAN('deposit refunded'), buyback: PER_YUAN('buy-back'), points: PER_YUAN('goods given for points'), incentives: PER_YUAN('buy-back and goods for points together') }),
+    budgetLeftFen: nullable(SIGNED('County: money left in the fund; shop: its yearly buy-back cap less what it paid this year (null without a cap); township: null')),
+  })),
+});

@@ -81,7 +81,7 @@ export function entityRoutes(def: EntityDef, opts: { itemExtra?: Record<string, 
       method: 'patch', path: `${base}/:id`, tag: def.tag, auth: { permission: def.writePermission },
       summary: `Change or deactivate one of the county's ${def.label} (send the version you read)`,
       params: itemParams, body: patchSchema(def),
-      responses: { 200: { description: 'Changed', schema: item }, 404: { description: 'NOT_FOUND' }, 409: { description: 'VERSION_CONFLICT or DUPLICATE' } },
+      responses: { 200: { description: 'Changed', schema: item }, 404: { description: 'NOT_FOUND' }, 409: { description: 'VERSION_CONFLICT or DUPLICATE' }, 422: { description: 'A rule of this record is broken' } },
       handler: async ({ params, body, principal, deps }) => ({ body: await svc(deps).update(params.countyId, params.id, body, principal) }),
     }));
   }

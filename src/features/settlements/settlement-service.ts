@@ -1,4 +1,5 @@
-// Clearing between shops (DESIGN rule 5): per period, each shop's deposits collected − refunds paid is
+// Clearing between shops (DESIGN rule 5): per period, each shop's deposits collected − refunds paid
+// − buy-back paid for the incentive fund is
 // what it owes the scheme (negative: what the scheme owes it). Statements are computed from immutable
 // rows by event time as known at a cut-off (asOf), so the same period and cut-off always give the
 // same figures; events recorded after the period ended are counted in it and shown as late — unless
@@ -25,8 +26,9 @@ export interface StatementLine {
   shopName: string;
   depositsCollectedFen: number;
   refundsPaidFen: number;
-  buybackPaidFen: number;
   refundsForOtherShopsDepositsFen: number;
+  /** Buy-back the shop paid farmers out of the county incentive fund (docs/incentives.md): the scheme reimburses it. */
+  buybackPaidFen: number;
   netFen: number;
   settledFen: number;
   outstandingFen: number;
@@ -48,7 +50,7 @@ export interface Statement {
   shops: StatementLine[];
   lateAdjustments: LateAdjustment[];
   closed: { closedAt: string; closedBy: string; reconciliationRunId: string; figuresAsOf: string } | null;
-  totals: { depositsCollectedFen: number; refundsPaidFen: number; netFen: number; settledFen: number; outstandingFen: number };
+  totals: { depositsCollectedFen: number; refundsPaidFen: number; buybackPaidFen: number; netFen: number; settledFen: number; outstandingFen: number };
 }
 
 export interface SettlementInput {
@@ -80,11 +82,12 @@ export async function settlementStatement(knex: Knex, countyId: string, periodKe
   for (const s of shops) {
     const f = figures.get(s.id);
     if (!f && !s.active) continue;
-    const z = f ?? { depositsCollectedFen: 0, refundsPaidFen: 0, buybackPaidFen: 0, refundsForOtherShopsDepositsFen: 0, lateDepositsFen: 0, lateRefundsFen: 0, lateEvents: 0, lateAdjustmentDepositsFen: 0, lateAdjustmentRefundsFen: 0, lateAdjustments: 0, settledFen: 0 };
-    const net = z.depositsCollectedFen - z.refundsPaidFen;
+    const z = f ?? { depositsCollectedFen: 0, refundsPaidFen: 0, refundsForOtherShopsDepositsFen: 0, buybackPaidFen: 0, lateDepositsFen: 0, lateRefundsFen: 0, lateEvents: 0, lateAdjustmentDepositsFen: 0, lateAdjustmentRefundsFen: 0, lateAdjustments: 0, settledFen: 0 };
+    // What the shop owes the scheme: deposits it collected, less refunds and buy-back it paid out.
+    const net = z.depositsCollectedFen - z.refundsPaidFen - z.buybackPaidFen;
     lines.push({
-      shopId: s.id, shopName: s.name, depositsCollectedFen: z.depositsCollectedFen, refundsPaidFen: z.refundsPaidFen, buybackPaidFen: z.buybackPaidFen,
-      refundsForOtherShopsDepositsFen: z.refundsForOtherShopsDepositsFen, netFen: net, settledFen: z.settledFen, outstandingFen: net - z.settledFen,
+      shopId: s.id, shopName: s.name, depositsCollectedFen: z.depositsCollectedFen, refundsPaidFen: z.refundsPaidFen,
+      refundsForOtherShopsDepositsFen: z.refundsForOtherShopsDepositsFen, buybackPaidFen: z.buybackPaidFen, netFen: net, settledFen: z.settledFen, outstandingFen: net - z.settledFen,
       lateDepositsFen: z.lateDepositsFen, lateRefundsFen: z.lateRefundsFen, lateEvents: z.lateEvents,
       lateAdjustmentDepositsFen: z.lateAdjustmentDepositsFen, lateAdjustmentRefundsFen: z.lateAdjustmentRefundsFen, lateAdjustments: z.lateAdjustments,
     });
@@ -95,7 +98,7 @@ export async function settlementStatement(knex: Knex, countyId: string, periodKe
     shops: lines,
     lateAdjustments: await lateAdjustmentsOf(knex, { countyId, from: period.from, to: period.to, asOf }),
     closed: closed ? { closedAt: new Date(closed.closed_at).toISOString(), closedBy: closed.closed_by, reconciliationRunId: closed.reconciliation_run_id, figuresAsOf: new Date(closed.figures_as_of).toISOString() } : null,
-    totals: { depositsCollectedFen: sum('depositsCollectedFen'), refundsPaidFen: sum('refundsPaidFen'), netFen: sum('netFen'), settledFen: sum('settledFen'), outstandingFen: sum('outstandingFen') },
+    totals: { depositsCollectedFen: sum('depositsCollectedFen'), refundsPaidFen: sum('refundsPaidFen'), buybackPaidFen: sum('buybackPaidFen'), netFen: sum('netFen'), settledFen: sum('settledFen'), outstandingFen: sum('outstandingFen') },
   };
 }
 

@@ -1,13 +1,14 @@
 // SQL of settlement statements: a shop's figures for a period by event time, as known at a cut-off.
+// Buy-back a shop paid out for the incentive fund (buyback_paid) is its own figure; late figures count
+// it with the refunds (cash that left the till for the scheme).
 import type { Knex } from 'knex';
 
 export interface ShopFigures {
   shopId: string;
   depositsCollectedFen: number;
   refundsPaidFen: number;
-  /** Of refundsPaidFen: buy-back the shop paid out for the county incentive fund (the fund reimburses it). */
-  buybackPaidFen: number;
   refundsForOtherShopsDepositsFen: number;
+  buybackPaidFen: number;
   lateDepositsFen: number;
   lateRefundsFen: number;
   lateEvents: number;
@@ -22,7 +23,7 @@ export async function statementFigures(knex: Knex, countyId: string, from: Date,
   const get = (shopId: string) => {
     let f = out.get(shopId);
     if (!f) {
-      f = { shopId, depositsCollectedFen: 0, refundsPaidFen: 0, buybackPaidFen: 0, refundsForOtherShopsDepositsFen: 0, lateDepositsFen: 0, lateRefundsFen: 0, lateEvents: 0, lateAdjustmentDepositsFen: 0, lateAdjustmentRefundsFen: 0, lateAdjustments: 0, settledFen: 0 };
+      f = { shopId, depositsCollectedFen: 0, refundsPaidFen: 0, refundsForOtherShopsDepositsFen: 0, buybackPaidFen: 0, lateDepositsFen: 0, lateRefundsFen: 0, lateEvents: 0, lateAdjustmentDepositsFen: 0, lateAdjustmentRefundsFen: 0, lateAdjustments: 0, settledFen: 0 };
       out.set(shopId, f);
     }
     return f;
@@ -37,14 +38,14 @@ export async function statementFigures(knex: Knex, countyId: string, from: Date,
        WHERE t.county_id = ? AND t.shop_id IS NOT NULL AND coalesce(t.booked_at, t.event_time) >= ? AND coalesce(t.booked_at, t.event_time) < ? AND t.recorded_at <= ?)
     SELECT shop_id,
            coalesce(sum(sign * amount_fen) FILTER (WHERE base_code = 'deposit_collected'), 0)::bigint AS deposits,
-           coalesce(sum(sign * amount_fen) FILTER (WHERE base_code IN ('refund_paid', 'late_refund', 'policy_refund', 'held_refund_paid', 'buyback_paid', 'refund_overpaid', 'refund_underpaid')), 0)::bigint AS refunds,
+           coalesce(sum(sign * amount_fen) FILTER (WHERE base_code IN ('refund_paid', 'late_refund', 'policy_refund', 'held_refund_paid', 'refund_overpaid', 'refund_underpaid')), 0)::bigint AS refunds,
            coalesce(sum(sign * amount_fen) FILTER (WHERE base_code = 'buyback_paid'), 0)::bigint AS buyback,
            coalesce(sum(sign * amount_fen) FILTER (WHERE late AND base_code = 'deposit_collected'), 0)::bigint AS late_deposits,
-           coalesce(sum(sign * amount_fen) FILTER (WHERE late AND base_code IN ('refund_paid', 'late_refund', 'policy_refund', 'held_refund_paid', 'buyback_paid', 'refund_overpaid', 'refund_underpaid')), 0)::bigint AS late_refunds,
-           count(*) FILTER (WHERE late AND base_code IN ('deposit_collected', 'refund_paid', 'late_refund', 'policy_refund', 'held_refund_paid', 'buyback_paid', 'refund_overpaid', 'refund_underpaid'))::int AS late_events,
+           coalesce(sum(sign * amount_fen) FILTER (WHERE late AND base_code IN ('refund_paid', 'late_refund', 'policy_refund', 'held_refund_paid', 'refund_overpaid', 'refund_underpaid', 'buyback_paid')), 0)::bigint AS late_refunds,
+           count(*) FILTER (WHERE late AND base_code IN ('deposit_collected', 'refund_paid', 'late_refund', 'policy_refund', 'held_refund_paid', 'refund_overpaid', 'refund_underpaid', 'buyback_paid'))::int AS late_events,
            coalesce(sum(sign * amount_fen) FILTER (WHERE adj AND base_code = 'deposit_collected'), 0)::bigint AS adj_deposits,
-           coalesce(sum(sign * amount_fen) FILTER (WHERE adj AND base_code IN ('refund_paid', 'late_refund', 'policy_refund', 'held_refund_paid', 'buyback_paid', 'refund_overpaid', 'refund_underpaid')), 0)::bigint AS adj_refunds,
-           count(*) FILTER (WHERE adj AND base_code IN ('deposit_collected', 'refund_paid', 'late_refund', 'policy_refund', 'held_refund_paid', 'buyback_paid', 'refund_overpaid', 'refund_underpaid'))::int AS adj_events
+           coalesce(sum(sign * amount_fen) FILTER (WHERE adj AND base_code IN ('refund_paid', 'late_refund', 'policy_refund', 'held_refund_paid', 'refund_overpaid', 'refund_underpaid', 'buyback_paid')), 0)::bigint AS adj_refunds,
+           count(*) FILTER (WHERE adj AND base_code IN ('deposit_collected', 'refund_paid', 'late_refund', 'policy_refund', 'held_refund_paid', 'refund_overpaid', 'refund_underpaid', 'buyback_paid'))::int AS adj_events
       FROM t GROUP BY shop_id`, [to, countyId, from, to, asOf])).rows;
   for (const r of transfers) {
     const f = get(r.shop_id);

@@ -1,5 +1,6 @@
 // What a shop terminal caches to keep selling offline: the county's products, container types,
-// deposit schedules (all of them, so an offline till finds the one in force on any later day), the
+// deposit schedules and incentive rates (all of them, so an offline till finds the one in force on
+// any later day), the county's incentive settings, the
 // shop, and the county's farmers for lookup by phone (only for callers who may see farmers).
 import type { AppDeps } from '../../app-deps.js';
 import { can, seesFarmerIdentity, type Principal } from '../../auth/permissions.js';
@@ -7,6 +8,7 @@ import { AppError } from '../../http/errors.js';
 import { depositInForce } from '../deposit-schedules/deposit-schedule-entity.js';
 import { businessDay } from '../../shared/business-day.js';
 import { latestResendRequest } from './resend-requests.js';
+import { matchIncentiveRate, type IncentiveRateRow } from '../../shared/incentive-rate-match.js';
 
 export class SnapshotService {
   constructor(private readonly deps: AppDeps) {}
@@ -22,6 +24,11 @@ export class SnapshotService {
     const containerTypes = await knex('container_types').where({ county_id: countyId, active: true }).orderBy('code');
     const products = await knex('products').where({ county_id: countyId, active: true }).orderBy('name');
     const schedules = await knex('deposit_schedules').where({ county_id: countyId, active: true }).orderBy('effective_from');
+    const incentiveRates = (await knex('incentive_rates').where({ county_id: countyId, active: true }).orderBy(['effective_from', 'id'])).map((r: any) => ({
+      id: r.id as string, containerTypeId: r.container_type_id as string | null, containerKind: r.container_kind as IncentiveRateRow['containerKind'],
+      minVolumeMl: r.min_volume_ml as number | null, maxVolumeMl: r.max_volume_ml as number | null,
+      buybackFen: r.buyback_fen as number, pointsMilli: r.points_milli as number, effectiveFrom: r.effective_from as string, effectiveTo: r.effective_to as string | null, active: true,
+    }));
     const inForce = [];
     for (const t of containerTypes) inForce.push({ containerTypeId: t.id, depositFen: (await depositInForce(knex, countyId, t.id, day))?.depositFen ?? null });
     const withFarmers = can(principal, 'farmers:read') && seesFarmerIdentity(principal);
@@ -35,9 +42,14 @@ export class SnapshotService {
         id: county.id, nameZh: county.name_zh, nameEn: county.name_en, timezone: county.timezone,
         untrackedRefundPolicy: county.untracked_refund_policy, lateReturnPolicy: county.late_return_policy,
         depositValidityDays: county.deposit_validity_days as number,
+        incentiveHouseholdBuybackCapFen: county.incentive_household_buyback_cap_fen as number | null,
+        incentiveHouseholdPointsCapMilli: county.incentive_household_points_cap_milli as number | null,
+        incentiveShopBuybackCapFen: county.incentive_shop_buyback_cap_fen as number | null,
+        incentiveWhenFundEmpty: county.incentive_when_fund_empty as 'nothing' | 'points_only',
+        pointsExpireAfterYears: county.points_expire_after_years as number | null,
       },
       shop: shop ? { id: shop.id, name: shop.name, licenceNo: shop.licence_no, address: shop.address } : null,
-      containerTypes: containerTypes.map((t: any) => ({ id: t.id, code: t.code, nameZh: t.name_zh, nameEn: t.name_en, material: t.material })),
+      containerTypes: containerTypes.map((t: any) => ({ id: t.id, code: t.code, nameZh: t.name_zh, nameEn: t.name_en, material: t.material, volumeMl: t.volume_ml as number })),
       products: products.map((p: any) => ({
         id: p.id, name: p.name, registrationNo: p.registration_no, manufacturer: p.manufacturer, gtin: p.gtin,
         containerTypeId: p.container_type_id, packSizeCode: p.pack_size_code, packSizeLabel: p.pack_size_label,
@@ -46,6 +58,11 @@ export class SnapshotService {
         id: s.id, containerTypeId: s.container_type_id, depositFen: s.deposit_fen, effectiveFrom: asDate(s.effective_from) as string, effectiveTo: asDate(s.effective_to),
       })),
       depositsInForce: inForce,
+      incentiveRates,
+      incentivesInForce: containerTypes.map((t: any) => {
+        const r = matchIncentiveRate(incentiveRates, { id: t.id, material: t.material, volumeMl: t.volume_ml }, day);
+        return { containerTypeId: t.id as string, rateId: r?.id ?? null, buybackFen: r?.buybackFen ?? 0, pointsMilli: r?.pointsMilli ?? 0 };
+      }),
       farmers: farmers.map((f: any) => ({ id: f.id, name: f.name, phoneE164: f.phone_e164, village: f.village })),
       farmersIncluded: withFarmers,
       /** Days the terminal keeps synced records (its journal archives) before removing them. */

@@ -2,6 +2,7 @@
 // reference snapshot a terminal caches to keep selling offline.
 import { CLIENT_ID, RETURN_RECEIPT, REVERSAL_RESULT, SALE_RECEIPT } from '../../shared/schemas/ledger-schemas.js';
 import { BAG, MANIFEST } from '../../shared/schemas/custody-schemas.js';
+import { INCENTIVE_FIELDS, SNAPSHOT_INCENTIVE_RATES, SNAPSHOT_INCENTIVES_IN_FORCE } from '../../shared/schemas/incentive-schemas.js';
 import { COUNTY_CODE, FEN, arr, date, dateTime, enumOf, int, nullable, obj, str, text, uuid, bool } from '../../shared/schemas/builders.js';
 
 export const SYNC_KINDS = ['sale', 'return', 'reversal', 'bag-event', 'drawer-report'] as const;
@@ -70,12 +71,18 @@ export const DRAWER_REPORT_PAYLOAD = obj(
 export const SNAPSHOT = obj({
   serverTime: dateTime(),
   businessDay: date(),
-  county: obj({ id: str(), nameZh: str(), nameEn: str(), timezone: str(), untrackedRefundPolicy: str(), lateReturnPolicy: str(), depositValidityDays: int({ min: 1, max: 36500, description: 'Days after a sale its deposit can be refunded (receipts print the last day)' }) }),
+  county: obj({
+    id: str(), nameZh: str(), nameEn: str(), timezone: str(), untrackedRefundPolicy: str(), lateReturnPolicy: str(), depositValidityDays: int({ min: 1, max: 36500, description: 'Days after a sale its deposit can be refunded (receipts print the last day)' }),
+    // The county's incentive settings (docs/incentives.md): the terminal shows what a return will earn offline.
+    ...INCENTIVE_FIELDS,
+  }),
   shop: nullable(obj({ id: uuid(), name: str(), licenceNo: str(), address: str() })),
-  containerTypes: arr(obj({ id: uuid(), code: str(), nameZh: str(), nameEn: str(), material: str() })),
+  containerTypes: arr(obj({ id: uuid(), code: str(), nameZh: str(), nameEn: str(), material: str(), volumeMl: int({ min: 1, description: 'Nominal volume in mL (or g for bags): incentive rates match it against their band' }) })),
   products: arr(obj({ id: uuid(), name: str(), registrationNo: str(), manufacturer: str(), gtin: nullable(str()), containerTypeId: uuid(), packSizeCode: nullable(str()), packSizeLabel: str() })),
   depositSchedules: arr(obj({ id: uuid(), containerTypeId: nullable(uuid()), depositFen: FEN, effectiveFrom: date(), effectiveTo: nullable(date()) })),
   depositsInForce: arr(obj({ containerTypeId: uuid(), depositFen: nullable(FEN) })),
+  incentiveRates: SNAPSHOT_INCENTIVE_RATES,
+  incentivesInForce: SNAPSHOT_INCENTIVES_IN_FORCE,
   farmers: arr(obj({ id: uuid(), name: str(), phoneE164: str(), village: str() })),
   farmersIncluded: bool('false when the caller may not see farmers'),
   terminalJournalKeepDays: int({ min: 7, max: 3650, description: "Days the terminal keeps synced records (journal archives) before removing them: the county's setting" }),

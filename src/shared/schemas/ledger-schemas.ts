@@ -179,9 +179,8 @@ export const SETTLEMENT_REQUEST = obj(
 
 export const STATEMENT_LINE = obj({
   shopId: uuid(), shopName: str(),
-  depositsCollectedFen: SIGNED_FEN, refundsPaidFen: SIGNED_FEN,
-  buybackPaidFen: { ...SIGNED_FEN, description: 'Of refundsPaidFen: buy-back the shop paid out for the county incentive fund (docs/incentives.md); the settlement reimburses it like a refund' },
-  refundsForOtherShopsDepositsFen: SIGNED_FEN,
+  depositsCollectedFen: SIGNED_FEN, refundsPaidFen: SIGNED_FEN, refundsForOtherShopsDepositsFen: SIGNED_FEN,
+  buybackPaidFen: { ...SIGNED_FEN, description: 'Buy-back the shop paid farmers for the county incentive fund (transfers buyback_paid, less reversals): the scheme reimburses it; netFen = deposits − refunds − buy-back' },
   netFen: SIGNED_FEN, settledFen: SIGNED_FEN, outstandingFen: SIGNED_FEN,
   lateDepositsFen: SIGNED_FEN, lateRefundsFen: SIGNED_FEN, lateEvents: int(),
   lateAdjustmentDepositsFen: SIGNED_FEN, lateAdjustmentRefundsFen: SIGNED_FEN, lateAdjustments: int({ description: 'Transfers of closed months booked in this period' }),
@@ -192,7 +191,7 @@ export const STATEMENT = obj({
   shops: arr(STATEMENT_LINE),
   lateAdjustments: arr(obj({ type: str(), id: uuid(), shopId: uuid(), eventTime: dateTime(), recordedAt: dateTime(), bookedAt: dateTime() })),
   closed: nullable(obj({ closedAt: dateTime(), closedBy: str(), reconciliationRunId: uuid(), figuresAsOf: dateTime() })),
-  totals: obj({ depositsCollectedFen: SIGNED_FEN, refundsPaidFen: SIGNED_FEN, netFen: SIGNED_FEN, settledFen: SIGNED_FEN, outstandingFen: SIGNED_FEN }),
+  totals: obj({ depositsCollectedFen: SIGNED_FEN, refundsPaidFen: SIGNED_FEN, buybackPaidFen: SIGNED_FEN, netFen: SIGNED_FEN, settledFen: SIGNED_FEN, outstandingFen: SIGNED_FEN }),
 });
 
 export const FARMER_BALANCE = obj({

@@ -26,6 +26,12 @@
       signinSecurity: '登录安全', signinNone: '目前没有被锁定或需要等待的用户。', signinNote: '近 {m} 分钟内多次登录失败的本县用户。锁定的账户到时自动解锁，也可以现在解锁。',
       signinUser: '用户', signinFailures: '失败次数', signinLast: '最近失败', signinState: '状态', lockedUntil: '已锁定，至 {t}', delayedUntil: '需等待，至 {t}',
       unlock: '解锁', unlocked: '已解锁：{u}', signinAddresses: '需等待的客户端地址：{list}',
+      incentives: '回收激励：成本与效果', incentiveByTownship: '各乡镇激励成本（元）', incentivePerYuan: '每元回收包装数',
+      fundLeft: '激励资金余额', fundAllocatedYear: '{y} 年拨入激励资金', fundPaidYear: '{y} 年有偿回收支出', containersRecovered: '回收包装（本期）',
+      depositRefunds: '押金退还', buyback: '有偿回收', pointsGoods: '积分兑换商品', pointsIssued: '发放积分', pointsRedeemed: '兑换积分',
+      depositContainers: '押金包装', buybackContainers: '有偿回收包装', pointsContainers: '积分包装', perYuanDeposit: '押金：个/元', perYuanBuyback: '有偿：个/元', perYuanPoints: '积分：个/元', perYuanIncentives: '激励合计：个/元',
+      budgetLeft: '剩余额度（元）', perYuanShort: '个/元',
+      incentiveHelp: '押金退还是农户自己交的押金，不是财政支出；有偿回收从县激励资金中支付；积分的成本按店铺兑换给农户的商品价值计算。每元回收包装数＝该激励下回收的包装数 ÷ 该激励的支出（元）。店铺的剩余额度＝每店每年有偿回收上限 − 本年已付。',
     },
     en: {
       title: 'Pesticide packaging recovery dashboard', logout: 'Log out', login: 'Official login', username: 'Username', password: 'Password', loginButton: 'Log in',
@@ -49,9 +55,15 @@
       signinSecurity: 'Sign-in security', signinNone: 'No user is locked or delayed now.', signinNote: 'Users of this county with repeated failed logins in the last {m} minutes. A locked account unlocks by itself in time, or unlock it now.',
       signinUser: 'User', signinFailures: 'Failures', signinLast: 'Last failure', signinState: 'State', lockedUntil: 'Locked until {t}', delayedUntil: 'Delayed until {t}',
       unlock: 'Unlock', unlocked: 'Unlocked: {u}', signinAddresses: 'Client addresses delayed now: {list}',
+      incentives: 'Incentives: cost and effect', incentiveByTownship: 'Incentive cost by township (yuan)', incentivePerYuan: 'Containers recovered per yuan',
+      fundLeft: 'Incentive fund left', fundAllocatedYear: 'Allocated for {y}', fundPaidYear: 'Buy-back paid in {y}', containersRecovered: 'Containers recovered (period)',
+      depositRefunds: 'Deposit refunds', buyback: 'Buy-back', pointsGoods: 'Goods for points', pointsIssued: 'Points issued', pointsRedeemed: 'Points redeemed',
+      depositContainers: 'Deposit containers', buybackContainers: 'Buy-back containers', pointsContainers: 'Points containers', perYuanDeposit: 'Deposit: per yuan', perYuanBuyback: 'Buy-back: per yuan', perYuanPoints: 'Points: per yuan', perYuanIncentives: 'Incentives: per yuan',
+      budgetLeft: 'Budget left (yuan)', perYuanShort: 'per yuan',
+      incentiveHelp: 'Deposit refunds are the farmers\' own deposits coming back, not public spending; buy-back is paid from the county incentive fund; points cost the value of the goods shops gave for them. Containers per yuan = containers recovered under the incentive ÷ what it cost (yuan). A shop\'s budget left = the yearly buy-back cap per shop − what it paid this year.',
     },
   };
-  var state = { lang: localStorage.getItem('agrireturn.lang') || 'zh', token: sessionStorage.getItem('agrireturn.token'), user: JSON.parse(sessionStorage.getItem('agrireturn.user') || 'null'), countyId: null, county: null, shops: [], sort: { key: 'name', dir: 1 }, shopDetail: null, province: null, charts: {}, exceptions: null, signIn: null, countyMap: null, provinceMap: null, lastCounty: null };
+  var state = { lang: localStorage.getItem('agrireturn.lang') || 'zh', token: sessionStorage.getItem('agrireturn.token'), user: JSON.parse(sessionStorage.getItem('agrireturn.user') || 'null'), countyId: null, county: null, shops: [], sort: { key: 'name', dir: 1 }, shopDetail: null, province: null, charts: {}, exceptions: null, signIn: null, countyMap: null, provinceMap: null, lastCounty: null, incentives: null };
   var $ = function (sel) { return document.querySelector(sel); };
   var t = function (k, vars) {
     var s = (T[state.lang] && T[state.lang][k]) || k;
@@ -248,6 +260,65 @@
     }).join('');
   }
 
+  // Incentives (docs/incentives.md): the fund and the period's costs per incentive, by township and shop.
+  var pts = function (milli) { return (Number(milli) / 1000).toLocaleString(state.lang === 'zh' ? 'zh-CN' : 'en-US', { maximumFractionDigits: 3 }); };
+  var perY = function (v) { return v == null ? '—' : v.toFixed(2); };
+  var INCENTIVE_COLS = [
+    ['name', 'shop'], ['township', 'township'], ['containersRecovered', 'containersRecovered', 'n'], ['depositRefundsFen', 'depositRefunds', 'fen'], ['buybackFen', 'buyback', 'fen'],
+    ['pointsIssuedMilli', 'pointsIssued', 'pts'], ['pointsRedeemedMilli', 'pointsRedeemed', 'pts'], ['pointsRedeemedGoodsFen', 'pointsGoods', 'fen'],
+    ['perYuanBuyback', 'perYuanBuyback', 'y'], ['perYuanPoints', 'perYuanPoints', 'y'], ['budgetLeftFen', 'budgetLeft', 'fen'],
+  ];
+  function renderIncentives() {
+    var x = state.incentives;
+    if (!x) return;
+    var c = x.county.rows[0], f = x.county.fund;
+    var tiles = [
+      ['fundLeft', yuan(f.balanceFen) + ' ' + t('yuan')], ['fundAllocatedYear', yuan(f.allocatedThisYearFen) + ' ' + t('yuan'), { y: f.year }], ['fundPaidYear', yuan(f.paidThisYearFen) + ' ' + t('yuan'), { y: f.year }],
+      ['containersRecovered', num(c.containersRecovered)], ['perYuanBuyback', perY(c.containersPerYuan.buyback)], ['perYuanPoints', perY(c.containersPerYuan.points)], ['perYuanIncentives', perY(c.containersPerYuan.incentives)],
+    ];
+    $('#incentive-tiles').innerHTML = tiles.map(function (v) { return '<div class="tile" data-key="' + v[0] + '"><div class="v">' + esc(v[1]) + '</div><div class="l">' + esc(t(v[0], v[2])) + '</div></div>'; }).join('');
+    $('#incentive-help').textContent = t('incentiveHelp');
+    var tw = x.township.rows;
+    var y = function (fen) { return Math.round(fen) / 100; };
+    chart('incentive-chart').setOption({
+      tooltip: { trigger: 'axis' }, legend: { top: 0, data: [t('depositRefunds'), t('buyback'), t('pointsGoods')] },
+      grid: { left: 60, right: 20, bottom: 30, top: 40 },
+      xAxis: { type: 'category', data: tw.map(function (r) { return r.name; }) }, yAxis: { type: 'value', name: t('yuan') },
+      series: [
+        { name: t('depositRefunds'), type: 'bar', stack: 'cost', data: tw.map(function (r) { return y(r.depositRefundsFen); }) },
+        { name: t('buyback'), type: 'bar', stack: 'cost', data: tw.map(function (r) { return y(r.buybackFen); }) },
+        { name: t('pointsGoods'), type: 'bar', stack: 'cost', data: tw.map(function (r) { return y(r.pointsRedeemedGoodsFen); }) },
+      ],
+    }, true);
+    chart('incentive-yuan-chart').setOption({
+      tooltip: { trigger: 'axis' }, legend: { top: 0, data: [t('perYuanDeposit'), t('perYuanBuyback'), t('perYuanPoints')] },
+      grid: { left: 50, right: 20, bottom: 30, top: 40 },
+      xAxis: { type: 'category', data: tw.map(function (r) { return r.name; }) }, yAxis: { type: 'value', name: t('perYuanShort') },
+      series: [
+        { name: t('perYuanDeposit'), type: 'bar', data: tw.map(function (r) { return r.containersPerYuan.deposit; }) },
+        { name: t('perYuanBuyback'), type: 'bar', data: tw.map(function (r) { return r.containersPerYuan.buyback; }) },
+        { name: t('perYuanPoints'), type: 'bar', data: tw.map(function (r) { return r.containersPerYuan.points; }) },
+      ],
+    }, true);
+    $('#incentive-shops thead').innerHTML = '<tr>' + INCENTIVE_COLS.map(function (col) { return '<th>' + esc(t(col[1])) + '</th>'; }).join('') + '</tr>';
+    $('#incentive-shops tbody').innerHTML = x.shop.rows.map(function (r) {
+      return '<tr data-shop="' + esc(r.key) + '">' + INCENTIVE_COLS.map(function (col) {
+        var v = col[0] === 'perYuanBuyback' ? r.containersPerYuan.buyback : col[0] === 'perYuanPoints' ? r.containersPerYuan.points : r[col[0]];
+        if (col[2] === 'n') return '<td class="n">' + num(v) + '</td>';
+        if (col[2] === 'fen') return '<td class="n">' + (v == null ? '—' : yuan(v)) + '</td>';
+        if (col[2] === 'pts') return '<td class="n">' + pts(v) + '</td>';
+        if (col[2] === 'y') return '<td class="n">' + perY(v) + '</td>';
+        return '<td>' + esc(v) + '</td>';
+      }).join('') + '</tr>';
+    }).join('');
+  }
+
+  function loadIncentives(countyId) {
+    var q = query();
+    return Promise.all(['county', 'township', 'shop'].map(function (by) { return api('/api/v1/dashboard/counties/' + countyId + '/incentives?' + q + '&by=' + by); }))
+      .then(function (r) { state.incentives = { county: r[0], township: r[1], shop: r[2] }; });
+  }
+
   function rateTable(sel, rows) {
     $(sel + ' thead').innerHTML = '<tr><th>' + esc(t('name')) + '</th><th>' + esc(t('sold')) + '</th><th>' + esc(t('returned')) + '</th><th>' + esc(t('periodRate')) + '</th><th>' + esc(t('cohortRate')) + '</th><th>' + esc(t('massRate')) + '</th></tr>';
     $(sel + ' tbody').innerHTML = rows.map(function (r) {
@@ -366,6 +437,7 @@
     renderFunnel(s.funnel);
     $('#position-help').textContent = t('positionHelp');
     renderShops();
+    renderIncentives();
     rateTable('#products', s.rankings.products);
     rateTable('#manufacturers', s.rankings.manufacturers);
     renderRunHead();
@@ -388,7 +460,7 @@
       state.shops = r[1].shops;
       state.exceptions = null;
       fillPeriod(r[0].range);
-      return loadExceptions(0, $('#group-by').value).then(function () { return loadCountyMap(r[0].county); }).then(loadSignIn);
+      return loadExceptions(0, $('#group-by').value).then(function () { return loadCountyMap(r[0].county); }).then(function () { return loadIncentives(countyId); }).then(loadSignIn);
     }).then(function () {
       $('#county').hidden = false;
       $('#back-province').hidden = !state.province;
