@@ -8126,7 +8126,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Page size */
                 limit?: number;
-                /** @description Find a farmer by phone number (clerks and terminals) */
+                /** @description Find a farmer by phone number (clerks and terminals), in any spelling the phone field takes; a number the server cannot use is refused with 422 INVALID_PHONE */
                 phone?: string;
                 townshipId?: string;
             };
@@ -8165,7 +8165,10 @@ export interface operations {
                             /** @description Name and phone are masked for officials (present, true, only then) */
                             masked?: boolean;
                             name: string;
-                            /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
+                            /**
+                             * @description E.164 (+8613800138000) for clerks and terminals; masked for officials (+86 138****8000)
+                             * @example +8613800138000
+                             */
                             phone: string;
                             /** @description The farmer texted 退订/STOP: no notifications */
                             smsOptOut: boolean;
@@ -8205,6 +8208,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description A field of the right type but the wrong form (INVALID_PHONE); details name the field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
@@ -8251,7 +8263,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "x",
-                 *       "phone": "example text"
+                 *       "phone": "138 0013 8000"
                  *     }
                  */
                 "application/json": {
@@ -8261,7 +8273,10 @@ export interface operations {
                      */
                     language?: "zh" | "en";
                     name: string;
-                    /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
+                    /**
+                     * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
+                     * @example 138 0013 8000
+                     */
                     phone: string;
                     /** @description The farmer texted 退订/STOP: no notifications */
                     smsOptOut?: boolean;
@@ -8297,7 +8312,10 @@ export interface operations {
                         /** @description Name and phone are masked for officials (present, true, only then) */
                         masked?: boolean;
                         name: string;
-                        /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
+                        /**
+                         * @description E.164 (+8613800138000) for clerks and terminals; masked for officials (+86 138****8000)
+                         * @example +8613800138000
+                         */
                         phone: string;
                         /** @description The farmer texted 退订/STOP: no notifications */
                         smsOptOut: boolean;
@@ -8690,7 +8708,10 @@ export interface operations {
                         /** @description Name and phone are masked for officials (present, true, only then) */
                         masked?: boolean;
                         name: string;
-                        /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
+                        /**
+                         * @description E.164 (+8613800138000) for clerks and terminals; masked for officials (+86 138****8000)
+                         * @example +8613800138000
+                         */
                         phone: string;
                         /** @description The farmer texted 退订/STOP: no notifications */
                         smsOptOut: boolean;
@@ -8796,7 +8817,10 @@ export interface operations {
                      */
                     language?: "zh" | "en";
                     name?: string;
-                    /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
+                    /**
+                     * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
+                     * @example 138 0013 8000
+                     */
                     phone?: string;
                     /** @description The farmer texted 退订/STOP: no notifications */
                     smsOptOut?: boolean;
@@ -8834,7 +8858,10 @@ export interface operations {
                         /** @description Name and phone are masked for officials (present, true, only then) */
                         masked?: boolean;
                         name: string;
-                        /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
+                        /**
+                         * @description E.164 (+8613800138000) for clerks and terminals; masked for officials (+86 138****8000)
+                         * @example +8613800138000
+                         */
                         phone: string;
                         /** @description The farmer texted 退订/STOP: no notifications */
                         smsOptOut: boolean;
@@ -8990,7 +9017,10 @@ export interface operations {
                                 /** @description Name and phone are masked for officials (present, true, only then) */
                                 masked?: boolean;
                                 name?: string;
-                                /** @description Mobile number in any common form; stored as E.164 (+8613800138000) */
+                                /**
+                                 * @description E.164 (+8613800138000) for clerks and terminals; masked for officials (+86 138****8000)
+                                 * @example +8613800138000
+                                 */
                                 phone?: string;
                                 /** @description The farmer texted 退订/STOP: no notifications */
                                 smsOptOut?: boolean;
@@ -11873,7 +11903,7 @@ export interface operations {
                              * @description Which rule is broken
                              * @enum {string}
                              */
-                            check: "sum_zero" | "transfer_balanced" | "account_balance" | "balance_after" | "bound" | "unit_refunded_once" | "deposits_outstanding" | "refund_differences" | "held_refund_paid_once";
+                            check: "sum_zero" | "transfer_balanced" | "account_balance" | "balance_after" | "bound" | "unit_refunded_once" | "deposits_outstanding" | "refund_differences" | "held_refund_paid_once" | "incentive_fund";
                             /** Format: uuid */
                             heldRefundId?: string;
                             message: string;
@@ -15673,6 +15703,8 @@ export interface operations {
                             /** Format: date-time */
                             from: string;
                             money: {
+                                /** @description Buy-back paid from the county incentive fund (absent in runs stored before incentives) (fen) */
+                                buybackPaidFen?: number;
                                 /** @description Deposits collected (fen) */
                                 depositsCollectedFen: number;
                                 /** @description Deposits expired unredeemed (fen) */
@@ -15744,6 +15776,8 @@ export interface operations {
                                 returnedAccepted: number;
                                 /** @description Returned against a deposit (containers) */
                                 returnedAgainstDeposit: number;
+                                /** @description Returned and paid buy-back from the incentive fund (absent in runs stored before incentives) (containers) */
+                                returnedBuyback?: number;
                                 /** @description Returned late (containers) */
                                 returnedLate: number;
                                 /** @description Returned without refund (containers) */
@@ -15958,6 +15992,8 @@ export interface operations {
                             /** Format: date-time */
                             from: string;
                             money: {
+                                /** @description Buy-back paid from the county incentive fund (absent in runs stored before incentives) (fen) */
+                                buybackPaidFen?: number;
                                 /** @description Deposits collected (fen) */
                                 depositsCollectedFen: number;
                                 /** @description Deposits expired unredeemed (fen) */
@@ -16029,6 +16065,8 @@ export interface operations {
                                 returnedAccepted: number;
                                 /** @description Returned against a deposit (containers) */
                                 returnedAgainstDeposit: number;
+                                /** @description Returned and paid buy-back from the incentive fund (absent in runs stored before incentives) (containers) */
+                                returnedBuyback?: number;
                                 /** @description Returned late (containers) */
                                 returnedLate: number;
                                 /** @description Returned without refund (containers) */
@@ -16803,6 +16841,23 @@ export interface operations {
                                 /** @enum {string} */
                                 reason: "unsold_code" | "likely_counterfeit";
                             } | null;
+                            /** @description Which incentive the item got (docs/incentives.md) */
+                            incentive: {
+                                /** @description Amount in fen (1 yuan = 100 fen) */
+                                buybackFen: number;
+                                /**
+                                 * @description deposit: the container carried a deposit and got it back (never buy-back or points as well); buyback / points / buyback_points: what the county incentive rate gave; none: nothing beyond a policy refund (see sources)
+                                 * @enum {string}
+                                 */
+                                kind: "deposit" | "buyback" | "points" | "buyback_points" | "none";
+                                /** @description Points earned, in milli-points (1000 = one point) */
+                                pointsMilli: number;
+                                /**
+                                 * @description Why the item got less than the incentive policy offers: no_rate (no incentive rate matches: the untracked policy applies), returner_required (incentives need a returner), held_for_review (a never-sold code held for review), household_cap / shop_cap (the yearly cap is reached), fund_empty (the incentive fund cannot pay the buy-back), rejected (the item was rejected). null: nothing held back (a unit code earns points once, ever)
+                                 * @enum {string|null}
+                                 */
+                                reason: "no_rate" | "returner_required" | "held_for_review" | "household_cap" | "shop_cap" | "fund_empty" | "rejected" | null;
+                            };
                             itemNo: number;
                             /**
                              * @description refund_held: accepted into custody, refund 0 now, held for the county’s review (see heldRefund)
@@ -16834,6 +16889,8 @@ export interface operations {
                             method: string;
                             reference: string | null;
                         } | null;
+                        /** @description The returner’s points balance after this return, in milli-points (null without returner) */
+                        pointsBalanceMilli: number | null;
                         qrPayload: string;
                         /** Format: date-time */
                         recordedAt: string;
@@ -16852,9 +16909,13 @@ export interface operations {
                         /** Format: uuid */
                         shopId: string;
                         /** @description Amount in fen (1 yuan = 100 fen) */
+                        totalBuybackFen: number;
+                        /** @description Amount in fen (1 yuan = 100 fen) */
                         totalHeldFen: number;
                         /** @description Amount in fen (1 yuan = 100 fen) */
                         totalPaidFen: number;
+                        /** @description Points earned by this return, in milli-points */
+                        totalPointsMilli: number;
                         /** @description Amount in fen (1 yuan = 100 fen) */
                         totalRefundFen: number;
                     };
@@ -16886,6 +16947,23 @@ export interface operations {
                                 /** @enum {string} */
                                 reason: "unsold_code" | "likely_counterfeit";
                             } | null;
+                            /** @description Which incentive the item got (docs/incentives.md) */
+                            incentive: {
+                                /** @description Amount in fen (1 yuan = 100 fen) */
+                                buybackFen: number;
+                                /**
+                                 * @description deposit: the container carried a deposit and got it back (never buy-back or points as well); buyback / points / buyback_points: what the county incentive rate gave; none: nothing beyond a policy refund (see sources)
+                                 * @enum {string}
+                                 */
+                                kind: "deposit" | "buyback" | "points" | "buyback_points" | "none";
+                                /** @description Points earned, in milli-points (1000 = one point) */
+                                pointsMilli: number;
+                                /**
+                                 * @description Why the item got less than the incentive policy offers: no_rate (no incentive rate matches: the untracked policy applies), returner_required (incentives need a returner), held_for_review (a never-sold code held for review), household_cap / shop_cap (the yearly cap is reached), fund_empty (the incentive fund cannot pay the buy-back), rejected (the item was rejected). null: nothing held back (a unit code earns points once, ever)
+                                 * @enum {string|null}
+                                 */
+                                reason: "no_rate" | "returner_required" | "held_for_review" | "household_cap" | "shop_cap" | "fund_empty" | "rejected" | null;
+                            };
                             itemNo: number;
                             /**
                              * @description refund_held: accepted into custody, refund 0 now, held for the county’s review (see heldRefund)
@@ -16917,6 +16995,8 @@ export interface operations {
                             method: string;
                             reference: string | null;
                         } | null;
+                        /** @description The returner’s points balance after this return, in milli-points (null without returner) */
+                        pointsBalanceMilli: number | null;
                         qrPayload: string;
                         /** Format: date-time */
                         recordedAt: string;
@@ -16935,9 +17015,13 @@ export interface operations {
                         /** Format: uuid */
                         shopId: string;
                         /** @description Amount in fen (1 yuan = 100 fen) */
+                        totalBuybackFen: number;
+                        /** @description Amount in fen (1 yuan = 100 fen) */
                         totalHeldFen: number;
                         /** @description Amount in fen (1 yuan = 100 fen) */
                         totalPaidFen: number;
+                        /** @description Points earned by this return, in milli-points */
+                        totalPointsMilli: number;
                         /** @description Amount in fen (1 yuan = 100 fen) */
                         totalRefundFen: number;
                     };
@@ -23609,6 +23693,23 @@ export interface operations {
                                 /** @enum {string} */
                                 reason: "unsold_code" | "likely_counterfeit";
                             } | null;
+                            /** @description Which incentive the item got (docs/incentives.md) */
+                            incentive: {
+                                /** @description Amount in fen (1 yuan = 100 fen) */
+                                buybackFen: number;
+                                /**
+                                 * @description deposit: the container carried a deposit and got it back (never buy-back or points as well); buyback / points / buyback_points: what the county incentive rate gave; none: nothing beyond a policy refund (see sources)
+                                 * @enum {string}
+                                 */
+                                kind: "deposit" | "buyback" | "points" | "buyback_points" | "none";
+                                /** @description Points earned, in milli-points (1000 = one point) */
+                                pointsMilli: number;
+                                /**
+                                 * @description Why the item got less than the incentive policy offers: no_rate (no incentive rate matches: the untracked policy applies), returner_required (incentives need a returner), held_for_review (a never-sold code held for review), household_cap / shop_cap (the yearly cap is reached), fund_empty (the incentive fund cannot pay the buy-back), rejected (the item was rejected). null: nothing held back (a unit code earns points once, ever)
+                                 * @enum {string|null}
+                                 */
+                                reason: "no_rate" | "returner_required" | "held_for_review" | "household_cap" | "shop_cap" | "fund_empty" | "rejected" | null;
+                            };
                             itemNo: number;
                             /**
                              * @description refund_held: accepted into custody, refund 0 now, held for the county’s review (see heldRefund)
@@ -23640,6 +23741,8 @@ export interface operations {
                             method: string;
                             reference: string | null;
                         } | null;
+                        /** @description The returner’s points balance after this return, in milli-points (null without returner) */
+                        pointsBalanceMilli: number | null;
                         qrPayload: string;
                         /** Format: date-time */
                         recordedAt: string;
@@ -23658,9 +23761,13 @@ export interface operations {
                         /** Format: uuid */
                         shopId: string;
                         /** @description Amount in fen (1 yuan = 100 fen) */
+                        totalBuybackFen: number;
+                        /** @description Amount in fen (1 yuan = 100 fen) */
                         totalHeldFen: number;
                         /** @description Amount in fen (1 yuan = 100 fen) */
                         totalPaidFen: number;
+                        /** @description Points earned by this return, in milli-points */
+                        totalPointsMilli: number;
                         /** @description Amount in fen (1 yuan = 100 fen) */
                         totalRefundFen: number;
                     };
@@ -23698,6 +23805,23 @@ export interface operations {
                                 /** @enum {string} */
                                 reason: "unsold_code" | "likely_counterfeit";
                             } | null;
+                            /** @description Which incentive the item got (docs/incentives.md) */
+                            incentive: {
+                                /** @description Amount in fen (1 yuan = 100 fen) */
+                                buybackFen: number;
+                                /**
+                                 * @description deposit: the container carried a deposit and got it back (never buy-back or points as well); buyback / points / buyback_points: what the county incentive rate gave; none: nothing beyond a policy refund (see sources)
+                                 * @enum {string}
+                                 */
+                                kind: "deposit" | "buyback" | "points" | "buyback_points" | "none";
+                                /** @description Points earned, in milli-points (1000 = one point) */
+                                pointsMilli: number;
+                                /**
+                                 * @description Why the item got less than the incentive policy offers: no_rate (no incentive rate matches: the untracked policy applies), returner_required (incentives need a returner), held_for_review (a never-sold code held for review), household_cap / shop_cap (the yearly cap is reached), fund_empty (the incentive fund cannot pay the buy-back), rejected (the item was rejected). null: nothing held back (a unit code earns points once, ever)
+                                 * @enum {string|null}
+                                 */
+                                reason: "no_rate" | "returner_required" | "held_for_review" | "household_cap" | "shop_cap" | "fund_empty" | "rejected" | null;
+                            };
                             itemNo: number;
                             /**
                              * @description refund_held: accepted into custody, refund 0 now, held for the county’s review (see heldRefund)
@@ -23729,6 +23853,8 @@ export interface operations {
                             method: string;
                             reference: string | null;
                         } | null;
+                        /** @description The returner’s points balance after this return, in milli-points (null without returner) */
+                        pointsBalanceMilli: number | null;
                         qrPayload: string;
                         /** Format: date-time */
                         recordedAt: string;
@@ -23747,9 +23873,13 @@ export interface operations {
                         /** Format: uuid */
                         shopId: string;
                         /** @description Amount in fen (1 yuan = 100 fen) */
+                        totalBuybackFen: number;
+                        /** @description Amount in fen (1 yuan = 100 fen) */
                         totalHeldFen: number;
                         /** @description Amount in fen (1 yuan = 100 fen) */
                         totalPaidFen: number;
+                        /** @description Points earned by this return, in milli-points */
+                        totalPointsMilli: number;
                         /** @description Amount in fen (1 yuan = 100 fen) */
                         totalRefundFen: number;
                     };
@@ -24981,7 +25111,18 @@ export interface operations {
                  *           "kind": "sale",
                  *           "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *           "eventTime": "2026-03-15T02:30:00.000Z",
-                 *           "payload": {}
+                 *           "payload": {
+                 *             "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *             "purchaser": {
+                 *               "phone": "138 0013 8000"
+                 *             },
+                 *             "lines": [
+                 *               {
+                 *                 "productId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *                 "quantity": 1
+                 *               }
+                 *             ]
+                 *           }
                  *         }
                  *       ]
                  *     }
@@ -24992,7 +25133,7 @@ export interface operations {
                      * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
                      */
                     batchId?: string;
-                    records: {
+                    records: ({
                         /**
                          * Format: date-time
                          * @description When it happened at the shop (the terminal clock)
@@ -25004,10 +25145,264 @@ export interface operations {
                          */
                         id: string;
                         /** @enum {string} */
-                        kind: "sale" | "return" | "reversal" | "bag-event" | "drawer-report";
-                        /** @description The body of the single endpoint of this kind, without id and eventTime */
-                        payload: Record<string, unknown>;
-                    }[];
+                        kind: "sale";
+                        /** @description The body of POST /api/v1/counties/{countyId}/sales without id and eventTime, with the county as an optional countyId (default: the terminal's own) */
+                        payload: {
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId?: string;
+                            lines: ({
+                                /** @description Offline sales: the deposit per container the terminal actually charged */
+                                depositChargedFen?: number;
+                                /**
+                                 * @description EAN-8, UPC-A, EAN-13 or GTIN-14 as scanned. The last digit is the GS1 check digit, which a pattern cannot state: a wrong one is refused with 422 INVALID_GTIN (a misread or mistyped barcode), never taken as another product
+                                 * @example 6923456789012
+                                 */
+                                gtin?: string;
+                                /**
+                                 * Format: uuid
+                                 * @description The product (GET /counties/{countyId}/products)
+                                 */
+                                productId?: string;
+                                /** @description Containers sold on this line */
+                                quantity: number;
+                                unitCodes?: string[];
+                            } & (unknown | unknown))[];
+                            purchaser: {
+                                /** @description Needed only when the phone number is not registered yet */
+                                name?: string;
+                                /**
+                                 * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
+                                 * @example 138 0013 8000
+                                 */
+                                phone: string;
+                                village?: string;
+                            };
+                            /** @description The number the shop printed on the receipt (and in its QR code); any shop of the county can look the sale up by it */
+                            receiptNo?: string;
+                            /** Format: uuid */
+                            shopId: string;
+                        };
+                    } | {
+                        /**
+                         * Format: date-time
+                         * @description When it happened at the shop (the terminal clock)
+                         */
+                        eventTime: string;
+                        /**
+                         * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                         * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                         */
+                        id: string;
+                        /** @enum {string} */
+                        kind: "return";
+                        /** @description The body of POST /api/v1/counties/{countyId}/returns without id and eventTime, with the county as an optional countyId (default: the terminal's own) */
+                        payload: {
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId?: string;
+                            items: ({
+                                /**
+                                 * @description EAN-8, UPC-A, EAN-13 or GTIN-14 as scanned. The last digit is the GS1 check digit, which a pattern cannot state: a wrong one is refused with 422 INVALID_GTIN (a misread or mistyped barcode), never taken as another product
+                                 * @example 6923456789012
+                                 */
+                                gtin?: string;
+                                /** @enum {string} */
+                                inspection: "accepted" | "rejected";
+                                /** Format: uuid */
+                                productId?: string;
+                                /** @description Containers of this product (GTIN / product items only; a unit code is one container) */
+                                quantity?: number;
+                                /**
+                                 * @description Why a container was rejected
+                                 * @enum {string}
+                                 */
+                                reasonCode?: "not_rinsed" | "not_empty" | "damaged" | "not_scheme_product" | "unknown_code" | "already_returned" | "other_county" | "other";
+                                /** @description Offline returns: the refund the clerk actually paid out for this item (all its containers). Recorded as paid; a difference from what the server computes is flagged (refund_mismatch), never refused */
+                                refundPaidFen?: number;
+                                /**
+                                 * @description What the scanner read: a trace URL or the bare 32-digit unit code (docs/unit-codes.md)
+                                 * @example https://www.icama.cn/PublicQuery/zs?code=13604381021047395018264350917283
+                                 */
+                                scan?: string;
+                            } & ({
+                                /** @constant */
+                                quantity?: 1;
+                            } | unknown | unknown))[];
+                            /** @description How the refund was paid. A mobile refund carries reference and a cash refund none: refused with 422 PAYMENT_REFERENCE_REQUIRED */
+                            payment?: {
+                                /** @enum {string} */
+                                method: "cash" | "mobile";
+                                /** @description The mobile payment’s transaction number */
+                                reference?: string;
+                            };
+                            returner?: {
+                                /** @description Needed only when the phone number is not registered yet */
+                                name?: string;
+                                /**
+                                 * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
+                                 * @example 138 0013 8000
+                                 */
+                                phone: string;
+                                village?: string;
+                            };
+                            /** Format: uuid */
+                            shopId: string;
+                        };
+                    } | {
+                        /**
+                         * Format: date-time
+                         * @description When it happened at the shop (the terminal clock)
+                         */
+                        eventTime: string;
+                        /**
+                         * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                         * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                         */
+                        id: string;
+                        /** @enum {string} */
+                        kind: "reversal";
+                        /** @description The body of POST /api/v1/counties/{countyId}/reversals without id and eventTime, with the county as an optional countyId (default: the terminal's own) */
+                        payload: {
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId?: string;
+                            reason: string;
+                            /** Format: uuid */
+                            targetId: string;
+                            /** @enum {string} */
+                            targetType: "sale" | "return";
+                        };
+                    } | {
+                        /**
+                         * Format: date-time
+                         * @description When it happened at the shop (the terminal clock)
+                         */
+                        eventTime: string;
+                        /**
+                         * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                         * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                         */
+                        id: string;
+                        /** @enum {string} */
+                        kind: "bag-event";
+                        /** @description A bag action at the counter, named by `action`: open (the body of POST /api/v1/counties/{countyId}/bags), add (…/bags/{bagId}/items), seal (…/bags/{bagId}/seal) or sign (…/manifests/{manifestId}/signatures, signed at the record's eventTime), with the bag or manifest id in the payload */
+                        payload: {
+                            /** @enum {string} */
+                            action: "open";
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId?: string;
+                            /** @enum {string} */
+                            material: "HDPE" | "PET" | "COEX" | "PP" | "glass" | "aluminium" | "plastic_bag" | "paper_bag" | "composite_bag";
+                            /** Format: uuid */
+                            shopId: string;
+                        } | {
+                            /** @enum {string} */
+                            action: "add";
+                            /** Format: uuid */
+                            bagId: string;
+                            counts?: {
+                                /** Format: uuid */
+                                containerTypeId: string;
+                                quantity: number;
+                            }[];
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId?: string;
+                            unitCodes?: string[];
+                        } | {
+                            /** @enum {string} */
+                            action: "seal";
+                            /** Format: uuid */
+                            bagId: string;
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId?: string;
+                            /** @description Number printed on the tamper-evident seal */
+                            sealNo: string;
+                            /** @description Grams */
+                            shopWeightG?: number;
+                        } | {
+                            /** @enum {string} */
+                            action: "sign";
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId?: string;
+                            /** @description The device the signature was made on (terminal id, phone model, pad serial) */
+                            device: string;
+                            /** @description pickup:<shopId> | transfer:<n> | delivery */
+                            handover: string;
+                            /** Format: uuid */
+                            manifestId: string;
+                            /** @enum {string} */
+                            side: "giver" | "receiver";
+                        };
+                    } | {
+                        /**
+                         * Format: date-time
+                         * @description When it happened at the shop (the terminal clock)
+                         */
+                        eventTime: string;
+                        /**
+                         * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
+                         * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
+                         */
+                        id: string;
+                        /** @enum {string} */
+                        kind: "drawer-report";
+                        /** @description The till's end-of-day drawer report: the business day it closes and its figures */
+                        payload: {
+                            /**
+                             * Format: date
+                             * @description The business day the report closes
+                             */
+                            businessDay: string;
+                            /** @description Amount in fen (1 yuan = 100 fen) */
+                            buybackPaidFen?: number;
+                            clerkName?: string;
+                            containersAccepted: number;
+                            containersRejected: number;
+                            containersSold: number;
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId?: string;
+                            /** @description Amount in fen (1 yuan = 100 fen) */
+                            depositsTakenFen: number;
+                            netCashExpectedFen: number;
+                            /** @description Amount in fen (1 yuan = 100 fen) */
+                            openingFloatFen?: number;
+                            pointsEarnedMilli?: number;
+                            pointsRedeemedMilli?: number;
+                            /** @description Amount in fen (1 yuan = 100 fen) */
+                            redeemedGoodsValueFen?: number;
+                            redemptionsCount?: number;
+                            /** @description Amount in fen (1 yuan = 100 fen) */
+                            refundsPaidCashFen: number;
+                            /** @description Amount in fen (1 yuan = 100 fen) */
+                            refundsPaidFen: number;
+                            returnsCount: number;
+                            salesCount: number;
+                            /** Format: uuid */
+                            shopId: string;
+                        };
+                    })[];
                 };
             };
         };
@@ -25110,6 +25505,23 @@ export interface operations {
                                         /** @enum {string} */
                                         reason: "unsold_code" | "likely_counterfeit";
                                     } | null;
+                                    /** @description Which incentive the item got (docs/incentives.md) */
+                                    incentive: {
+                                        /** @description Amount in fen (1 yuan = 100 fen) */
+                                        buybackFen: number;
+                                        /**
+                                         * @description deposit: the container carried a deposit and got it back (never buy-back or points as well); buyback / points / buyback_points: what the county incentive rate gave; none: nothing beyond a policy refund (see sources)
+                                         * @enum {string}
+                                         */
+                                        kind: "deposit" | "buyback" | "points" | "buyback_points" | "none";
+                                        /** @description Points earned, in milli-points (1000 = one point) */
+                                        pointsMilli: number;
+                                        /**
+                                         * @description Why the item got less than the incentive policy offers: no_rate (no incentive rate matches: the untracked policy applies), returner_required (incentives need a returner), held_for_review (a never-sold code held for review), household_cap / shop_cap (the yearly cap is reached), fund_empty (the incentive fund cannot pay the buy-back), rejected (the item was rejected). null: nothing held back (a unit code earns points once, ever)
+                                         * @enum {string|null}
+                                         */
+                                        reason: "no_rate" | "returner_required" | "held_for_review" | "household_cap" | "shop_cap" | "fund_empty" | "rejected" | null;
+                                    };
                                     itemNo: number;
                                     /**
                                      * @description refund_held: accepted into custody, refund 0 now, held for the county’s review (see heldRefund)
@@ -25141,6 +25553,8 @@ export interface operations {
                                     method: string;
                                     reference: string | null;
                                 } | null;
+                                /** @description The returner’s points balance after this return, in milli-points (null without returner) */
+                                pointsBalanceMilli: number | null;
                                 qrPayload: string;
                                 /** Format: date-time */
                                 recordedAt: string;
@@ -25159,9 +25573,13 @@ export interface operations {
                                 /** Format: uuid */
                                 shopId: string;
                                 /** @description Amount in fen (1 yuan = 100 fen) */
+                                totalBuybackFen: number;
+                                /** @description Amount in fen (1 yuan = 100 fen) */
                                 totalHeldFen: number;
                                 /** @description Amount in fen (1 yuan = 100 fen) */
                                 totalPaidFen: number;
+                                /** @description Points earned by this return, in milli-points */
+                                totalPointsMilli: number;
                                 /** @description Amount in fen (1 yuan = 100 fen) */
                                 totalRefundFen: number;
                             } | {
