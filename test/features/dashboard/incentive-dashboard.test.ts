@@ -16,7 +16,7 @@ import { precompressDashboardAssets } from '../../../src/features/dashboard/stat
 import { newClientId } from '../../../src/shared/client-id.js';
 import { perYuan } from '../../../src/features/dashboard/incentive-costs.js';
 import { COUNTY, FARMER_PHONE, GLYPHOSATE, SHOP_A, SHOP_B, freshToken, returnBody, saleBody, unitCode } from '../ledger/ledger-fixtures.js';
-import { incentiveItems, postBuyback, postFarmerPoints } from '../incentives/incentive-fixtures.js';
+import { incentiveItems, postBuybackTransfer, postFarmerPoints } from '../incentives/incentive-fixtures.js';
 
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../../test-artifacts');
 const NOW = '2026-03-15T02:00:00.000Z';
@@ -45,7 +45,7 @@ describe('dashboard: incentive costs, containers per yuan, budget left', functio
     expect(alloc.status, JSON.stringify(alloc.body)).to.equal(201);
     // Shop B: 5 containers bought back at 30 fen (150 fen), 4 containers at 0.2 points (800 milli), 1 point's worth redeemed for goods worth 50 fen.
     const farmerId = (await t.db.knex('farmers').where({ county_id: COUNTY, phone_e164: `+86${FARMER_PHONE}` }).first('id')).id as string;
-    await postBuyback(t, { shopId: SHOP_B, amountFen: 150, eventTime: '2026-03-13T02:00:00Z' });
+    await postBuybackTransfer(t, { shopId: SHOP_B, amountFen: 150, eventTime: '2026-03-13T02:00:00Z' });
     await incentiveItems(t, { shopId: SHOP_B, farmerId, quantity: 5, incentive: 'buyback', refundFen: 150, pointsMilli: 0, eventTime: '2026-03-13T02:00:00Z', businessDay: '2026-03-13' });
     await postFarmerPoints(t, { farmerId, shopId: SHOP_B, milli: 800, code: 'earned', eventTime: '2026-03-13T03:00:00Z', businessDay: '2026-03-13' });
     await incentiveItems(t, { shopId: SHOP_B, farmerId, quantity: 4, incentive: 'points', refundFen: 0, pointsMilli: 800, eventTime: '2026-03-13T03:00:00Z', businessDay: '2026-03-13' });

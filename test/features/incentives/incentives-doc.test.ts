@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { expect } from 'chai';
 import { useTestApp } from '../../support/harness.js';
 import { COUNTY, FARMER_PHONE, GLYPHOSATE, SHOP_A, freshToken, returnBody, saleBody, unitCode } from '../ledger/ledger-fixtures.js';
-import { incentiveItems, postBuyback, postFarmerPoints } from './incentive-fixtures.js';
+import { incentiveItems, postBuybackTransfer, postFarmerPoints } from './incentive-fixtures.js';
 import { newClientId } from '../../../src/shared/client-id.js';
 
 const DOC = fs.readFileSync(new URL('../../../docs/incentives.md', import.meta.url), 'utf8');
@@ -72,9 +72,9 @@ describe('docs/incentives.md: the worked example', function () {
     expect(ret.body.totalRefundFen, JSON.stringify(ret.body)).to.equal(200);
     farmerId = (await t.db.knex('farmers').where({ county_id: COUNTY, phone_e164: `+86${FARMER_PHONE}` }).first('id')).id;
     const at = { eventTime: '2026-03-10T02:00:00.000Z', businessDay: '2026-03-10' };
-    await postBuyback(t, { shopId: SHOP_A, amountFen: 10 * 30, eventTime: at.eventTime });
+    await postBuybackTransfer(t, { shopId: SHOP_A, amountFen: 10 * 30, eventTime: at.eventTime });
     await incentiveItems(t, { shopId: SHOP_A, farmerId, quantity: 10, incentive: 'buyback', refundFen: 300, pointsMilli: 0, ...at });
-    await postBuyback(t, { shopId: SHOP_A, amountFen: 6 * 50, eventTime: at.eventTime });
+    await postBuybackTransfer(t, { shopId: SHOP_A, amountFen: 6 * 50, eventTime: at.eventTime });
     await incentiveItems(t, { shopId: SHOP_A, farmerId, quantity: 6, incentive: 'buyback', refundFen: 300, pointsMilli: 0, ...at });
     await postFarmerPoints(t, { farmerId, shopId: SHOP_A, milli: 15 * 200, code: 'earned', ...at });
     await incentiveItems(t, { shopId: SHOP_A, farmerId, quantity: 15, incentive: 'points', refundFen: 0, pointsMilli: 3000, ...at });
