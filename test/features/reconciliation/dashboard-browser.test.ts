@@ -71,8 +71,8 @@ describe('dashboard in a browser', function () {
     page.on('pageerror', (e) => errors.push(e.message + ' ' + e.stack));
     await login(page, 'qingshen.official', 'county');
 
-    expect(await page.locator('.tile').count()).to.equal(6);
-    const labels = await page.locator('.tile .l').allTextContents();
+    expect(await page.locator('#tiles .tile').count()).to.equal(6);
+    const labels = await page.locator('#tiles .tile .l').allTextContents();
     expect(labels).to.include.members(['批次回收率（90天）', '同期回收率', '重量回收率', '未退押金', '待收运包装', '未结差异']);
     expect(await page.locator('.tile[data-key=periodRate] .v').textContent()).to.equal('33.3%'); // 1 returned of 3 sold
     expect(await page.locator('#county-name').textContent()).to.equal('青神县');
