@@ -20,6 +20,19 @@ export class CounterError extends Error {
   }
 }
 
+/** A phone the clerk typed, as E.164; INVALID_PHONE (field `phone`) when it is not a mainland mobile number. */
+export function counterPhone(input: unknown): string {
+  const r = normalisePhone(String(input ?? ''));
+  if (!r.ok) throw new CounterError('INVALID_PHONE', 'Not a valid mobile number', '手机号码无效', 'phone');
+  return r.e164;
+}
+
+/** The county server's client of an enrolled terminal; NOT_ENROLLED without one. */
+export function enrolledClient<C>(client: C | null | undefined): C {
+  if (!client) throw new CounterError('NOT_ENROLLED', 'This terminal is not enrolled or was stopped', '本终端未注册或已停用');
+  return client;
+}
+
 export interface TerminalIdentity {
   terminalId: string;
   countyId: string;

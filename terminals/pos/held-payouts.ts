@@ -11,9 +11,9 @@
 import path from 'node:path';
 import { newClientId } from '../../src/shared/client-id.js';
 import { businessDay } from '../../src/shared/business-day.js';
-import { maskPhone, normalisePhone } from '../../src/shared/phone.js';
+import { maskPhone } from '../../src/shared/phone.js';
 import { layoutRefundReceipt, renderPreview, type PrintQueue, type RefundReceipt } from '../printing/index.js';
-import { CounterError, type Counter } from './counter.js';
+import { CounterError, counterPhone, enrolledClient, type Counter } from './counter.js';
 import { readJson, writeJsonDurably } from './durable-file.js';
 import { OfflineError, ServerRefusedError, type ServerClient } from './server-client.js';
 
@@ -82,15 +82,11 @@ export class HeldPayoutDesk {
   }
 
   private phone(input: string): string {
-    const r = normalisePhone(String(input ?? ''));
-    if (!r.ok) throw new CounterError('INVALID_PHONE', 'Not a valid mobile number', '手机号码无效', 'phone');
-    return r.e164;
+    return counterPhone(input);
   }
 
   private online(): ServerClient {
-    const c = this.client();
-    if (!c) throw new CounterError('NOT_ENROLLED', 'This terminal is not enrolled or was stopped', '本终端未注册或已停用');
-    return c;
+    return enrolledClient(this.client());
   }
 
   private static offline(err: unknown): never {

@@ -1,33 +1,9 @@
 // Incentives in words (issue 17): which incentive a returned item got and why, in Chinese and English,
 // and points as a farmer reads them. Shared by the receipts and the clerk's screen.
 
-export type IncentiveKind = 'deposit' | 'buyback' | 'points' | 'buyback_points' | 'none';
-export type IncentiveReason = 'no_rate' | 'returner_required' | 'held_for_review' | 'household_cap' | 'shop_cap' | 'fund_empty' | 'rejected';
-/** The pinned per-item decision (API contract of issue 17). */
-export interface ItemIncentive {
-  kind: IncentiveKind;
-  buybackFen: number;
-  pointsMilli: number;
-  reason: IncentiveReason | null;
-}
+import { formatPoints, type IncentiveKind, type IncentiveReason, type ItemIncentive } from '../../src/shared/points.js';
 
-/** Whole points with up to three decimals, as a farmer reads them: 1500 → "1.5". */
-export function formatPoints(milli: number): string {
-  const sign = milli < 0 ? '-' : '';
-  const m = Math.abs(Math.trunc(milli));
-  const whole = Math.floor(m / 1000);
-  const frac = String(m % 1000).padStart(3, '0').replace(/0+$/, '');
-  return `${sign}${whole}${frac ? `.${frac}` : ''}`;
-}
-
-/** Points typed by the clerk ("2", "0.5", "1.25") in milli-points; null when not a positive amount with ≤ 3 decimals. */
-export function parsePoints(input: unknown): number | null {
-  const s = typeof input === 'number' ? String(input) : typeof input === 'string' ? input.trim() : '';
-  const m = /^(\d{1,9})(?:\.(\d{1,3}))?$/.exec(s);
-  if (!m) return null;
-  const milli = Number(m[1]) * 1000 + Number((m[2] ?? '').padEnd(3, '0'));
-  return milli > 0 ? milli : null;
-}
+export { formatPoints, parsePoints, type IncentiveKind, type IncentiveReason, type ItemIncentive } from '../../src/shared/points.js';
 
 /** Each incentive and reason in plain words, Chinese and English (screen and paper). */
 export const INCENTIVE_KIND_TEXT: Readonly<Record<IncentiveKind, { zh: string; en: string }>> = {

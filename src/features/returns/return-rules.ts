@@ -20,6 +20,7 @@ import { gtinCheckDigitOk } from '../../shared/gtin.js';
 import { countyAccount, shopAccount } from '../ledger/accounts.js';
 import type { CountyPolicy } from '../ledger/county-policy.js';
 import { bookingView, type Booking } from '../periods/booking.js';
+import type { IncentiveKind, IncentiveReason, ItemIncentive } from '../../shared/points.js';
 import type { TransferInput } from '../ledger/ledger-store.js';
 import type { HeldReason } from '../held-refunds/held-refund-store.js';
 import type { LotRow, SoldUnitRow } from './return-store.js';
@@ -48,16 +49,7 @@ export interface ReturnInput {
 
 export type AllocationSource = 'unit' | 'lot' | 'unit_expired' | 'lot_expired' | 'policy' | 'buyback' | 'held' | 'none';
 
-/** Which incentive an item got and why it got less than the policy offers (docs/incentives.md). */
-export type IncentiveKind = 'deposit' | 'buyback' | 'points' | 'buyback_points' | 'none';
-export type IncentiveReason = 'no_rate' | 'returner_required' | 'held_for_review' | 'household_cap' | 'shop_cap' | 'fund_empty' | 'rejected';
-
-export interface ItemIncentive {
-  kind: IncentiveKind;
-  buybackFen: number;
-  pointsMilli: number;
-  reason: IncentiveReason | null;
-}
+export type { IncentiveKind, IncentiveReason, ItemIncentive } from '../../shared/points.js';
 
 /** The county incentive rate a container gets (rule 2), as ReturnFacts answer it. */
 export interface IncentiveRate {

@@ -2,6 +2,7 @@
 // UCS-2 characters in Chinese) in the common case; lists of products or shops may run longer and
 // are then split by splitSms. Amounts go through formatFen; nothing here names another person.
 import { formatFen } from '../../shared/money.js';
+import { formatPoints } from '../../shared/points.js';
 
 export type SmsLanguage = 'zh' | 'en';
 
@@ -17,13 +18,6 @@ export interface BalanceFigures {
   pointsMilli?: number;
 }
 
-/** Milli-points as points in the balance reply: 12500 → "12.5". */
-function balancePoints(milli: number): string {
-  const whole = Math.trunc(milli / 1000);
-  const frac = String(Math.abs(milli % 1000)).padStart(3, '0').replace(/0+$/, '');
-  return frac ? `${whole}.${frac}` : String(whole);
-}
-
 export interface HistoryEntry {
   /** Local date, YYYY-MM-DD. */
   day: string;
@@ -36,11 +30,6 @@ export interface HistoryEntry {
 export function shortProductName(name: string): string {
   const m = /^[^\s0-9（(]+/.exec(name.trim());
   return m ? m[0] : name.trim();
-}
-
-/** Milli-points as people read them: 1500 → "1.5". */
-export function formatPoints(milli: number): string {
-  return String(Math.round(milli) / 1000);
 }
 
 /** "获得积分1.5分，积分余额3分。" when the return earned points; nothing otherwise. */
@@ -82,7 +71,7 @@ export const messages = {
       else parts.push(`待退押金${fen(b.refundableFen)}，包装${b.outstandingContainers}个（${productList(b.products, lang)}）。`);
       if (b.lateRefundableFen > 0) parts.push(`已过期仍可退${fen(b.lateRefundableFen)}。`);
       parts.push(`${b.year}年已退${fen(b.refundsThisYearFen)}。`);
-      if ((b.pointsMilli ?? 0) > 0) parts.push(`积分${balancePoints(b.pointsMilli!)}分。`);
+      if ((b.pointsMilli ?? 0) > 0) parts.push(`积分${formatPoints(b.pointsMilli!)}分。`);
       if (b.collectionPoints.length) parts.push(`回收点：${b.collectionPoints.join('、')}`);
       return parts.join('');
     }
@@ -91,7 +80,7 @@ export const messages = {
     else parts.push(`Refundable deposit ${fen(b.refundableFen)} on ${containers(b.outstandingContainers)} (${productList(b.products, lang)}).`);
     if (b.lateRefundableFen > 0) parts.push(`Expired, still refunded: ${fen(b.lateRefundableFen)}.`);
     parts.push(`Refunded in ${b.year}: ${fen(b.refundsThisYearFen)}.`);
-    if ((b.pointsMilli ?? 0) > 0) parts.push(`Points: ${balancePoints(b.pointsMilli!)}.`);
+    if ((b.pointsMilli ?? 0) > 0) parts.push(`Points: ${formatPoints(b.pointsMilli!)}.`);
     if (b.collectionPoints.length) parts.push(`Return to: ${b.collectionPoints.join(', ')}`);
     return parts.join(' ');
   },
