@@ -1,16 +1,23 @@
 // docs/incentives.md: every request of the worked example is sent, in order, as the user it names,
 // and answers what the document shows (fields shown must match; "…" stands for ids and times). The
-// example's return (deposit, buy-back, points) is then built as returns record it, the points are
-// redeemed at the counter (POST points-redemptions), and the statement and the dashboard must give
-// the document's figures.
+// example's return (2 bottles with a deposit, 16 bottles bought back, 15 bags for points) goes through
+// POST /returns at the shop like any other, the points are redeemed at the counter (POST
+// points-redemptions), and the statement, the dashboard and ledger:check must agree with the document.
 import fs from 'node:fs';
 import { expect } from 'chai';
 import { useTestApp } from '../../support/harness.js';
-import { COUNTY, FARMER_PHONE, GLYPHOSATE, SHOP_A, freshToken, returnBody, saleBody, unitCode } from '../ledger/ledger-fixtures.js';
-import { incentiveItems, postBuybackTransfer, postFarmerPoints } from './incentive-fixtures.js';
+import { demoId } from '../../../seeds/demo-county.js';
+import { COUNTY, FARMER_PHONE, GLYPHOSATE, SHOP_A, expectLedgerClean, freshToken, returnBody, saleBody, unitCode } from '../ledger/ledger-fixtures.js';
 import { newClientId } from '../../../src/shared/client-id.js';
 
 const DOC = fs.readFileSync(new URL('../../../docs/incentives.md', import.meta.url), 'utf8');
+
+/** 阿维菌素 250 mL in a PET-250 bottle (a bottle up to 300 mL). */
+const BOTTLE_250 = demoId('products', `${COUNTY}:PD20121953:125`);
+/** 代森锰锌 500 g in a composite film bag (COMP-BAG-500G: a bag). */
+const BAG_500G = demoId('products', `${COUNTY}:PD20083920:500`);
+/** Containers of a product returned by its barcode, without unit codes: nothing ties them to a deposit. */
+const byBarcode = (productId: string, quantity: number) => ({ productId, quantity, inspection: 'accepted' });
 
 interface Example { method: string; path: string; user: string; body: unknown; answer: unknown }
 
@@ -52,7 +59,6 @@ describe('docs/incentives.md: the worked example', function () {
   this.timeout(300_000);
   const t = useTestApp({ clock: '2026-03-01T02:00:00.000Z' });
   const examples = docExamples(DOC);
-  let farmerId = '';
 
   it('shows requests of every kind the document explains', () => {
     expect(examples.map((e) => `${e.method} ${e.path.replace(/\d{6}/, '{c}')}`)).to.include.members([
@@ -60,7 +66,11 @@ describe('docs/incentives.md: the worked example', function () {
     ]);
   });
 
-  /** The example's return at shop A on 10 March: 2 deposit bottles by the API, 16 bought back and 15 bags for points as returns record them. */
+  /**
+   * The example's return at shop A on 10 March, in one POST /returns: the 2 bottles sold on 2 March by
+   * their unit codes (deposit), and by barcode only 10 × 250 mL bottles, 6 × 1 L bottles (bought back)
+   * and 15 bags (points). The answer is what the document's table and the clerk's 8.00 yuan say.
+   */
   async function theReturn(): Promise<void> {
     const codes = [unitCode(GLYPHOSATE), unitCode(GLYPHOSATE)];
     t.clock.set('2026-03-02T02:00:00.000Z');
@@ -68,16 +78,23 @@ describe('docs/incentives.md: the worked example', function () {
     expect((await t.api().post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ eventTime: '2026-03-02T02:00:00.000Z', lines: [{ productId: GLYPHOSATE.id, quantity: 2, unitCodes: codes }] }))).status).to.equal(201);
     t.clock.set('2026-03-10T03:00:00.000Z');
     clerk = await freshToken(t, 'clerk.qingcheng');
-    const ret = await t.api().post('/api/v1/returns').set('Authorization', clerk).send(returnBody({ eventTime: '2026-03-10T02:00:00.000Z', returner: { phone: FARMER_PHONE }, items: codes.map((scan) => ({ scan, inspection: 'accepted' })) }));
-    expect(ret.body.totalRefundFen, JSON.stringify(ret.body)).to.equal(200);
-    farmerId = (await t.db.knex('farmers').where({ county_id: COUNTY, phone_e164: `+86${FARMER_PHONE}` }).first('id')).id;
-    const at = { eventTime: '2026-03-10T02:00:00.000Z', businessDay: '2026-03-10' };
-    await postBuybackTransfer(t, { shopId: SHOP_A, amountFen: 10 * 30, eventTime: at.eventTime });
-    await incentiveItems(t, { shopId: SHOP_A, farmerId, quantity: 10, incentive: 'buyback', refundFen: 300, pointsMilli: 0, ...at });
-    await postBuybackTransfer(t, { shopId: SHOP_A, amountFen: 6 * 50, eventTime: at.eventTime });
-    await incentiveItems(t, { shopId: SHOP_A, farmerId, quantity: 6, incentive: 'buyback', refundFen: 300, pointsMilli: 0, ...at });
-    await postFarmerPoints(t, { farmerId, shopId: SHOP_A, milli: 15 * 200, code: 'earned', ...at });
-    await incentiveItems(t, { shopId: SHOP_A, farmerId, quantity: 15, incentive: 'points', refundFen: 0, pointsMilli: 3000, ...at });
+    const ret = await t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', clerk).send(returnBody({
+      eventTime: '2026-03-10T02:00:00.000Z', returner: { phone: FARMER_PHONE },
+      items: [...codes.map((scan) => ({ scan, inspection: 'accepted' })), byBarcode(BOTTLE_250, 10), byBarcode(GLYPHOSATE.id, 6), byBarcode(BAG_500G, 15)],
+    }));
+    expect(ret.status, JSON.stringify(ret.body)).to.equal(201);
+    const answer = ret.body as { items: Array<{ refundFen: number; incentive: unknown }> } & Record<string, unknown>;
+    expect(answer.items.map((i) => i.incentive)).to.deep.equal([
+      { kind: 'deposit', buybackFen: 0, pointsMilli: 0, reason: null },
+      { kind: 'deposit', buybackFen: 0, pointsMilli: 0, reason: null },
+      { kind: 'buyback', buybackFen: 10 * 30, pointsMilli: 0, reason: null },
+      { kind: 'buyback', buybackFen: 6 * 50, pointsMilli: 0, reason: null },
+      { kind: 'points', buybackFen: 0, pointsMilli: 15 * 200, reason: null },
+    ]);
+    expect(answer.items.map((i) => i.refundFen)).to.deep.equal([100, 100, 300, 300, 0]);
+    // 8.00 yuan handed over (2.00 deposit + 6.00 buy-back), 3 points earned and held.
+    expect(answer).to.include({ totalRefundFen: 800, totalBuybackFen: 600, totalPointsMilli: 3000, pointsBalanceMilli: 3000 });
+    for (const figure of ['`totalBuybackFen` 600', '`totalPointsMilli` 3000', '**8.00 yuan**']) expect(DOC).to.contain(figure);
   }
 
   it('every request answers as the document shows', async () => {
@@ -116,5 +133,7 @@ describe('docs/incentives.md: the worked example', function () {
     const shop = (await t.api().get(`/api/v1/dashboard/counties/${COUNTY}/incentives?from=2026-03&to=2026-03&by=shop`).set('Authorization', official)).body;
     expect(shop.rows.find((r: { key: string }) => r.key === SHOP_A).budgetLeftFen).to.equal(199_400);
     for (const figure of ['2.00', '6.00', '3.00', '8.00', '4,994.00', '2.67', '3.44', '1,994.00']) expect(DOC).to.contain(figure);
+    // Every figure above came from requests: the ledger ties the fund to the buy-back of returns that stand.
+    await expectLedgerClean(t);
   });
 });
