@@ -1,9 +1,9 @@
 // The dashboard's incentive figures (issue 17): each incentive's cost (deposit refunds, buy-back,
 // points issued and redeemed with the goods given for them), containers recovered per yuan and the
 // budget left, by county, township and shop — as JSON (figures by hand) and on the page in headless
-// Chromium, in Chinese and English. Deposit refunds come from a real sale and return; buy-back and
-// points are posted through the ledgers' own posting functions, and their containers as the return
-// items returns write (incentive, points), until returns apply incentives (H1) end to end.
+// Chromium, in Chinese and English. Every figure comes from requests to the API: the official's
+// incentive rates and allocation, a sale and return with deposits, a return at another shop that is
+// bought back and earns points, and a points redemption at that shop's counter.
 import { expect } from 'chai';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -15,11 +15,13 @@ import { useTestApp, DEMO_PASSWORD } from '../../support/harness.js';
 import { precompressDashboardAssets } from '../../../src/features/dashboard/static-assets.js';
 import { newClientId } from '../../../src/shared/client-id.js';
 import { perYuan } from '../../../src/features/dashboard/incentive-costs.js';
-import { COUNTY, FARMER_PHONE, GLYPHOSATE, SHOP_A, SHOP_B, freshToken, returnBody, saleBody, unitCode } from '../ledger/ledger-fixtures.js';
-import { incentiveItems, postBuybackTransfer, postFarmerPoints } from '../incentives/incentive-fixtures.js';
+import { demoId } from '../../../seeds/demo-county.js';
+import { COUNTY, FARMER_PHONE, GLYPHOSATE, SHOP_A, SHOP_B, expectLedgerClean, freshToken, returnBody, saleBody, unitCode } from '../ledger/ledger-fixtures.js';
 
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../../test-artifacts');
 const NOW = '2026-03-15T02:00:00.000Z';
+/** 代森锰锌 500 g in a composite film bag (COMP-BAG-500G: a bag). */
+const BAG_PRODUCT = demoId('products', `${COUNTY}:PD20083920:500`);
 
 describe('dashboard: incentive costs, containers per yuan, budget left', function () {
   this.timeout(300_000);
@@ -33,6 +35,14 @@ describe('dashboard: incentive costs, containers per yuan, budget left', functio
   };
 
   before(async () => {
+    // 10 March: the official sets the rates (never in the past): bottles 0.30 yuan buy-back, bags 0.2 points.
+    t.clock.set('2026-03-10T01:00:00.000Z');
+    official = await freshToken(t, 'qingshen.official');
+    for (const rate of [{ containerKind: 'bottle', buybackFen: 30, pointsMilli: 0 }, { containerKind: 'bag', buybackFen: 0, pointsMilli: 200 }]) {
+      const res = await t.api().post(`/api/v1/counties/${COUNTY}/incentive-rates`).set('Authorization', official).send({ ...rate, effectiveFrom: '2026-03-10' });
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+    }
+    t.clock.set(NOW);
     official = await freshToken(t, 'qingshen.official');
     const clerk = await freshToken(t, 'clerk.qingcheng');
     // Deposit: 2 containers sold and returned at shop A (100 fen each).
@@ -43,18 +53,31 @@ describe('dashboard: incentive costs, containers per yuan, budget left', functio
     // The fund: 100 yuan for 2026.
     const alloc = await t.api().post(`/api/v1/counties/${COUNTY}/incentive-fund/allocations`).set('Authorization', official).send({ id: newClientId(), budgetYear: 2026, amountFen: 10_000 });
     expect(alloc.status, JSON.stringify(alloc.body)).to.equal(201);
-    // Shop B: 5 containers bought back at 30 fen (150 fen), 4 containers at 0.2 points (800 milli), 1 point's worth redeemed for goods worth 50 fen.
-    const farmerId = (await t.db.knex('farmers').where({ county_id: COUNTY, phone_e164: `+86${FARMER_PHONE}` }).first('id')).id as string;
-    await postBuybackTransfer(t, { shopId: SHOP_B, amountFen: 150, eventTime: '2026-03-13T02:00:00Z' });
-    await incentiveItems(t, { shopId: SHOP_B, farmerId, quantity: 5, incentive: 'buyback', refundFen: 150, pointsMilli: 0, eventTime: '2026-03-13T02:00:00Z', businessDay: '2026-03-13' });
-    await postFarmerPoints(t, { farmerId, shopId: SHOP_B, milli: 800, code: 'earned', eventTime: '2026-03-13T03:00:00Z', businessDay: '2026-03-13' });
-    await incentiveItems(t, { shopId: SHOP_B, farmerId, quantity: 4, incentive: 'points', refundFen: 0, pointsMilli: 800, eventTime: '2026-03-13T03:00:00Z', businessDay: '2026-03-13' });
-    await postFarmerPoints(t, { farmerId, shopId: SHOP_B, milli: 500, code: 'redeemed', eventTime: '2026-03-14T03:00:00Z', businessDay: '2026-03-14' });
-    await t.db.knex('points_redemptions').insert({ county_id: COUNTY, id: newClientId(), shop_id: SHOP_B, farmer_id: farmerId, points_milli: 500, goods: '手套一副', goods_value_fen: 50, event_time: '2026-03-14T03:00:00Z', business_day: '2026-03-14', recorded_at: '2026-03-14T03:00:00Z', actor: 'test:points' });
-    // A shop cap of 1 yuan per year: shop B has 0.50 left.
+    // Shop B's clerk, as the county creates one.
+    const user = await t.api().post(`/api/v1/counties/${COUNTY}/users`).set('Authorization', official)
+      .send({ username: 'clerk.lvyuan', displayName: '绿源农资经营部店员', password: DEMO_PASSWORD, role: 'clerk', shopId: SHOP_B });
+    expect(user.status, JSON.stringify(user.body)).to.equal(201);
+    const clerkB = await freshToken(t, 'clerk.lvyuan');
+    // Shop B, 13 March: the farmer brings 5 bottles without a deposit (bought back at 0.30: 1.50 yuan)
+    // and 4 bags (0.2 points each: 0.8 points).
+    const back = await t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', clerkB).send(returnBody({
+      shopId: SHOP_B, eventTime: '2026-03-13T02:00:00Z', returner: { phone: FARMER_PHONE },
+      items: [{ productId: GLYPHOSATE.id, quantity: 5, inspection: 'accepted' }, { productId: BAG_PRODUCT, quantity: 4, inspection: 'accepted' }],
+    }));
+    expect(back.status, JSON.stringify(back.body)).to.equal(201);
+    expect(back.body.items.map((i: { incentive: { kind: string } }) => i.incentive.kind)).to.deep.equal(['buyback', 'points']);
+    expect(back.body).to.include({ totalRefundFen: 150, totalBuybackFen: 150, totalPointsMilli: 800, pointsBalanceMilli: 800 });
+    // Shop B, 14 March: half a point redeemed for goods worth 0.50 yuan.
+    const redeemed = await t.api().post(`/api/v1/counties/${COUNTY}/points-redemptions`).set('Authorization', clerkB)
+      .send({ id: newClientId(), shopId: SHOP_B, phone: FARMER_PHONE, points: 0.5, goods: '手套一副', goodsValueFen: 50, eventTime: '2026-03-14T03:00:00Z' });
+    expect(redeemed.status, JSON.stringify(redeemed.body)).to.equal(201);
+    expect(redeemed.body).to.include({ pointsMilli: 500, balanceAfterMilli: 300 });
+    // A shop cap of 2 yuan per year: shop B has 0.50 left.
     const county = (await t.api().get(`/api/v1/counties/${COUNTY}`).set('Authorization', await freshToken(t, 'admin'))).body;
     expect((await t.api().patch(`/api/v1/counties/${COUNTY}`).set('Authorization', await freshToken(t, 'admin')).send({ version: county.version, incentiveShopBuybackCapFen: 200 })).status).to.equal(200);
     townshipB = (await t.db.knex('shops').where({ county_id: COUNTY, id: SHOP_B }).first('township_id')).township_id;
+    // Nothing was written beside the API: the ledger ties the fund to the buy-back of returns that stand.
+    await expectLedgerClean(t);
   });
 
   it('county: each incentive\'s cost and containers, per yuan, and the fund left', async () => {
