@@ -5,10 +5,10 @@
 // points screen (F7) says offline in plain words that points need the county server.
 // Screenshots go to test-artifacts/ (git-ignored; CI keeps them).
 //
-// The county's incentive rates reach a terminal in the sync snapshot (`incentiveRates`, built on the
-// server in parallel with this screen). Until the snapshot carries them, this journey puts one rate
-// into the terminal's cached snapshot while the server is out of reach — exactly what a terminal holds
-// after syncing a county with that rate — and the rest runs against the real server.
+// The county's incentive rates reach a terminal in the sync snapshot (`incentiveRates`): the county
+// official creates the rate on the server (POST …/incentive-rates), the terminal fetches its snapshot
+// while online, and then the village line goes down — the offline journey estimates with the rate the
+// terminal cached, exactly as the server sent it.
 import { expect } from 'chai';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -18,8 +18,8 @@ import { launchChromium, skipWithoutChromium } from '../../support/browser.js';
 import { useTestApp } from '../../support/harness.js';
 import { startTerminal, type RunningTerminal } from '../../../terminals/pos/terminal.js';
 import { parseEscPos, printedLines } from '../../../terminals/printing/index.js';
-import type { Snapshot } from '../../../terminals/pos/reference-cache.js';
-import { GLYPHOSATE } from '../../features/ledger/ledger-fixtures.js';
+import { businessDay } from '../../../src/shared/business-day.js';
+import { COUNTY, GLYPHOSATE, freshToken } from '../../features/ledger/ledger-fixtures.js';
 import { enrolmentCode, openGate, tempDir, terminalConfig, waitFor, type Gate } from './pos-support.js';
 
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../../test-artifacts');
@@ -39,6 +39,13 @@ describe('incentives at the counter, by keyboard (issue 17)', function () {
 
   before(async function () {
     skipWithoutChromium(this, 'the incentive journeys');
+    // Today (by the terminal's own clock, the real one) the official sets a rate for bottles: 0.30 yuan
+    // buy-back and 0.2 points. Rates never start in the past, so it is created at the real time; the
+    // server's clock then runs an hour ahead, so nothing the terminal records is in the server's future.
+    t.clock.set(new Date().toISOString());
+    const rate = await t.api().post(`/api/v1/counties/${COUNTY}/incentive-rates`).set('Authorization', await freshToken(t, 'qingshen.official'))
+      .send({ containerKind: 'bottle', buybackFen: 30, pointsMilli: 200, effectiveFrom: businessDay(t.clock.now(), 'Asia/Shanghai'), note: '瓶：回收0.3元，5个积1分' });
+    expect(rate.status, JSON.stringify(rate.body)).to.equal(201);
     t.clock.set(new Date(Date.now() + 3600_000).toISOString());
     gate = await openGate(t);
     printer = net.createServer((sock) => {
@@ -51,17 +58,17 @@ describe('incentives at the counter, by keyboard (issue 17)', function () {
     const config = terminalConfig(gate.url, dir, { PRINTER: `127.0.0.1:${port}`, PRINTER_WIDTH: '58' });
     const first = await startTerminal(config);
     await first.enrol((await enrolmentCode(t)).code);
-    await waitFor('reference data', () => first.reference());
+    await waitFor('reference data with the county\'s rate', () => first.reference()?.incentiveRates.some((r) => r.id === rate.body.id) ?? false);
     await first.stop();
-    // The village line goes down; the terminal holds the county's rate as a synced snapshot would.
+    // The village line goes down: the terminal starts again with the snapshot it cached.
     gate.down = true;
-    const file = path.join(dir, 'reference.json');
-    const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as { snapshot: Snapshot; fetchedAt: string };
-    if (!cached.snapshot.incentiveRates?.length) {
-      cached.snapshot.incentiveRates = [{ id: '00000000-0000-4000-8000-0000000017a1', containerTypeId: null, containerKind: 'bottle', minVolumeMl: null, maxVolumeMl: null, buybackFen: 30, pointsMilli: 200, effectiveFrom: '2020-01-01', effectiveTo: null }];
-      fs.writeFileSync(file, JSON.stringify(cached));
-    }
     term = await startTerminal(config);
+    const cached = term.reference()!.incentiveRates;
+    expect(cached).to.have.length(1);
+    expect(cached[0]).to.deep.include({
+      id: rate.body.id, containerTypeId: null, containerKind: 'bottle', minVolumeMl: null, maxVolumeMl: null, buybackFen: 30, pointsMilli: 200,
+      effectiveFrom: rate.body.effectiveFrom, effectiveTo: null,
+    });
     gtin = term.reference()!.snapshot.products.find((p) => p.id === GLYPHOSATE.id)!.gtin!;
     browser = await launchChromium();
     fs.mkdirSync(ARTIFACTS, { recursive: true });
