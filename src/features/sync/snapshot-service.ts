@@ -1,7 +1,9 @@
 // What a shop terminal caches to keep selling offline: the county's products, container types,
 // deposit schedules and incentive rates (all of them, so an offline till finds the one in force on
 // any later day), the county's incentive settings, the
-// shop, and the county's farmers for lookup by phone (only for callers who may see farmers).
+// shop, and the county's farmers for lookup by phone (only for callers who may see farmers). Also what
+// the terminal prints with: the server's public address (PUBLIC_URL, the receipt QR's check page) and
+// the calling terminal's number in the county (its receipt numbers: XS20261130-T007-0001).
 import type { AppDeps } from '../../app-deps.js';
 import { can, seesFarmerIdentity, type Principal } from '../../auth/permissions.js';
 import { AppError } from '../../http/errors.js';
@@ -31,6 +33,10 @@ export class SnapshotService {
     }));
     const inForce = [];
     for (const t of containerTypes) inForce.push({ containerTypeId: t.id, depositFen: (await depositInForce(knex, countyId, t.id, day))?.depositFen ?? null });
+    // The calling terminal's own number (users have none): in every receipt number it prints.
+    const terminal = principal.kind === 'terminal' && principal.countyId === countyId
+      ? ((await knex('terminals').where({ county_id: countyId, id: principal.terminalId }).first('id', 'terminal_no')) as { id: string; terminal_no: number } | undefined)
+      : undefined;
     const withFarmers = can(principal, 'farmers:read') && seesFarmerIdentity(principal);
     const farmers = withFarmers ? await knex('farmers').where({ county_id: countyId, active: true }).orderBy('phone_e164').select('id', 'name', 'phone_e164', 'village') : [];
     // date columns come back as 'YYYY-MM-DD' strings (src/db/connection.ts), never as instants.
@@ -69,6 +75,10 @@ export class SnapshotService {
       terminalJournalKeepDays: county.terminal_journal_keep_days as number,
       /** The newest request to send again everything recorded since an instant (after a restore); null if none. */
       resend: await latestResendRequest(knex, countyId),
+      /** The address farmers' phones reach the server at (PUBLIC_URL): sale receipts' QR codes open its check page. */
+      publicUrl: this.deps.config.publicUrl,
+      /** The calling terminal and its number in the county; null for users. */
+      terminal: terminal ? { id: terminal.id, terminalNo: Number(terminal.terminal_no) } : null,
     };
   }
 }

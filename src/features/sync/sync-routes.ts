@@ -40,8 +40,9 @@ export const syncRoutes: RouteDef[] = [
       permission: 'reference:read',
       target: (ctx) => ({ countyId: ctx.query.countyId ?? ctx.principal.countyId ?? undefined, shopId: ctx.query.shopId ?? ctx.principal.shopId ?? undefined }),
     },
-    summary: 'What a shop terminal caches: products, container types, deposit schedules and those in force, the shop, and the county\'s farmers',
-    description: 'Terminals and clerks get their own county and shop by default. Farmers are included only for roles that may see them unmasked.',
+    summary: 'What a shop terminal caches: products, container types, deposit schedules and those in force, the shop, the county\'s farmers, the server\'s public address and the terminal\'s number',
+    description: 'Terminals and clerks get their own county and shop by default. Farmers are included only for roles that may see them unmasked. '
+      + 'A terminal prints with two more facts: `publicUrl` (PUBLIC_URL), the address in its sale receipts\' QR codes, and `terminal.terminalNo`, its number in the county, in every receipt number it prints.',
     query: SNAPSHOT_QUERY,
     scopeExample: ({ countyId, shopId }) => ({ query: { countyId, shopId } }),
     responses: { 200: { description: 'The snapshot', schema: SNAPSHOT } },

@@ -87,6 +87,11 @@ export const SNAPSHOT = obj({
   farmersIncluded: bool('false when the caller may not see farmers'),
   terminalJournalKeepDays: int({ min: 7, max: 3650, description: "Days the terminal keeps synced records (journal archives) before removing them: the county's setting" }),
   resend: nullable(obj({ id: uuid(), since: dateTime(), requestedAt: dateTime() })),
+  publicUrl: nullable(str({ description: "The server's public address (its PUBLIC_URL), the one farmers' phones can open: a terminal's sale receipts carry its check page in their QR code (<publicUrl>/check/<county>?q=<receipt no.>). null when PUBLIC_URL is not set: the terminal then uses the address it is enrolled with" })),
+  terminal: nullable(obj({
+    id: uuid(),
+    terminalNo: int({ min: 1, description: 'The terminal\'s number, unique in its county and never reused: its receipt numbers carry it (XS20261130-T007-0001), so no two terminals of a county print the same one' }),
+  }, [], { description: 'The calling terminal; null when a user (not a terminal) asks' })),
 });
 
 export const SNAPSHOT_QUERY = obj({ countyId: COUNTY_CODE, shopId: uuid() }, ['countyId', 'shopId']);

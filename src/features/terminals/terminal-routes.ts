@@ -2,11 +2,13 @@
 import { route, type RouteDef } from '../../http/route.js';
 import { actorName } from '../../auth/authenticate.js';
 import { clientAddress } from '../../auth/throttle.js';
-import { COUNTY_CODE, PAGE_QUERY, enumOf, nullable, obj, page, str, text, uuid } from '../../shared/schemas/builders.js';
+import { COUNTY_CODE, PAGE_QUERY, enumOf, int, nullable, obj, page, str, text, uuid } from '../../shared/schemas/builders.js';
 import { TerminalService } from './terminal-service.js';
 
 const TERMINAL = obj({
-  id: uuid(), countyId: str(), shopId: uuid(), name: str(),
+  id: uuid(), countyId: str(),
+  terminalNo: int({ min: 1, description: 'Short number of the terminal, unique in its county and never reused (given at registration): receipts it prints carry it, e.g. XS20261130-T007-0001' }),
+  shopId: uuid(), name: str(),
   status: enumOf(['awaiting_enrolment', 'enrolled', 'revoked']),
   enrolmentExpiresAt: nullable(str({ format: 'date-time' })), enrolledAt: nullable(str({ format: 'date-time' })),
   revokedAt: nullable(str({ format: 'date-time' })), revokedReason: nullable(str()), lastSeenAt: nullable(str({ format: 'date-time' })),

@@ -30,6 +30,7 @@ export function terminalView(t: TerminalRow) {
   return {
     id: t.id,
     countyId: t.county_id,
+    terminalNo: Number(t.terminal_no),
     shopId: t.shop_id,
     name: t.name,
     status: t.revoked_at ? 'revoked' : t.enrolled_at ? 'enrolled' : 'awaiting_enrolment',

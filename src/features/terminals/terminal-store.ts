@@ -4,6 +4,8 @@ import type { Knex } from 'knex';
 export interface TerminalRow {
   county_id: string;
   id: string;
+  /** Short number unique in the county, printed in the terminal's receipt numbers (T007). */
+  terminal_no: number;
   shop_id: string;
   name: string;
   enrolment_code_hash: string | null;
@@ -17,11 +19,40 @@ export interface TerminalRow {
   created_at: Date;
 }
 
+/** Attempts at a terminal number before giving up: each failed one lost a race to another registration. */
+const NUMBER_ATTEMPTS = 20;
+
 export class TerminalStore {
   constructor(private readonly knex: Knex) {}
 
-  async insert(row: Omit<TerminalRow, 'created_at' | 'enrolled_at' | 'credential_hash' | 'revoked_at' | 'revoked_reason' | 'last_seen_at'>): Promise<void> {
-    await this.knex('terminals').insert(row);
+  /**
+   * Registers a terminal with the county's next terminal number (the highest so far + 1; numbers are
+   * never reused, terminals are never deleted). Two registrations at once may both read the same
+   * highest number: the unique (county_id, terminal_no) lets one in and the other tries again with
+   * the next number, so no lock on the county is needed. Returns the number.
+   */
+  async insert(row: Omit<TerminalRow, 'terminal_no' | 'created_at' | 'enrolled_at' | 'credential_hash' | 'revoked_at' | 'revoked_reason' | 'last_seen_at'>): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.knex.raw(
+          `INSERT INTO terminals (county_id, id, shop_id, name, enrolment_code_hash, enrolment_expires_at, created_by, terminal_no)
+           SELECT ?, ?, ?, ?, ?, ?, ?, COALESCE(max(terminal_no), 0) + 1 FROM terminals WHERE county_id = ?
+           RETURNING terminal_no`,
+          [row.county_id, row.id, row.shop_id, row.name, row.enrolment_code_hash, row.enrolment_expires_at, row.created_by, row.county_id],
+        );
+        return Number((res.rows as Array<{ terminal_no: number }>)[0]!.terminal_no);
+      } catch (err) {
+        const e = err as { code?: string; constraint?: string };
+        if (e.code === '23505' && e.constraint === 'terminals_county_terminal_no' && attempt < NUMBER_ATTEMPTS) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** A terminal's number in its county (null: no such terminal). */
+  async numberOf(countyId: string, id: string): Promise<number | null> {
+    const row = (await this.knex('terminals').where({ county_id: countyId, id }).first('terminal_no')) as { terminal_no: number } | undefined;
+    return row ? Number(row.terminal_no) : null;
   }
 
   get(countyId: string, id: string): Promise<TerminalRow | undefined> {
