@@ -174,6 +174,23 @@ export function loadConfig(env: Env = process.env): Config {
   if (nodeEnv === 'production' && jwtSecret === null) {
     problems.push('JWT_SECRET is required when NODE_ENV=production');
   }
+  // The address farmers' phones and officials' browsers reach: links, and the check page in the QR of
+  // every sale receipt the county's terminals print. A bad one would be printed on paper, so refuse it.
+  const publicUrlRaw = env.PUBLIC_URL?.trim() ? env.PUBLIC_URL.trim() : null;
+  let publicUrl: string | null = null;
+  if (publicUrlRaw !== null) {
+    let u: URL | null = null;
+    try {
+      u = new URL(publicUrlRaw);
+    } catch {
+      u = null;
+    }
+    if (!u || !/^https?:$/.test(u.protocol) || u.search || u.hash || u.username || u.password || /\s/.test(publicUrlRaw)) {
+      problems.push(`PUBLIC_URL must be an http:// or https:// address without query or credentials (e.g. https://agrireturn.qingshen.gov.cn), got "${publicUrlRaw}"`);
+    } else {
+      publicUrl = publicUrlRaw.replace(/\/+$/, '');
+    }
+  }
   const dataDirRaw = str('DATA_DIR', './data');
   const dataDir = path.resolve(dataDirRaw);
 
@@ -194,7 +211,7 @@ export function loadConfig(env: Env = process.env): Config {
     expiryJobIntervalMinutes: int('EXPIRY_JOB_INTERVAL_MINUTES', nodeEnv === 'test' ? 0 : 60, 0, 7 * 24 * 60),
     aggregateJobIntervalMinutes: int('AGGREGATE_JOB_INTERVAL_MINUTES', nodeEnv === 'test' ? 0 : 5, 0, 7 * 24 * 60),
     reconciliationJobIntervalMinutes: int('RECONCILIATION_JOB_INTERVAL_MINUTES', nodeEnv === 'test' ? 0 : 60, 0, 7 * 24 * 60),
-    publicUrl: env.PUBLIC_URL && env.PUBLIC_URL !== '' ? env.PUBLIC_URL.replace(/\/$/, '') : null,
+    publicUrl,
     sms: loadSmsConfig(env, problems, str, int),
     trustProxy: trustProxy(env.TRUST_PROXY, problems),
     authThrottle: {

@@ -29,6 +29,22 @@ describe('configuration from the environment', () => {
     expect(problems).to.contain('PORT').and.contain('MIGRATE_ON_START').and.contain('DATABASE_URL').and.contain('LOG_LEVEL');
   });
 
+  it('takes PUBLIC_URL (the address in links and on receipts\' QR codes) without its trailing slash, and refuses what is not an http(s) address', () => {
+    expect(loadConfig({}).publicUrl).to.equal(null);
+    expect(loadConfig({ PUBLIC_URL: 'https://agrireturn.qingshen.gov.cn/' }).publicUrl).to.equal('https://agrireturn.qingshen.gov.cn');
+    expect(loadConfig({ PUBLIC_URL: 'https://gov.example.cn/agrireturn' }).publicUrl).to.equal('https://gov.example.cn/agrireturn');
+    for (const bad of ['agrireturn.qingshen.gov.cn', 'ftp://x.cn', 'https://x.cn/?a=1', 'https://user:pw@x.cn']) {
+      let err: unknown;
+      try {
+        loadConfig({ PUBLIC_URL: bad });
+      } catch (e) {
+        err = e;
+      }
+      expect(err, bad).to.be.instanceOf(ConfigError);
+      expect((err as ConfigError).problems.join('\n'), bad).to.contain('PUBLIC_URL must be an http:// or https:// address');
+    }
+  });
+
   it('reads the group commit window and the session cache, refusing values out of range', () => {
     const d = loadConfig({});
     expect(d.groupCommit).to.deep.equal({ maxWaitMs: 2, maxItems: 64, maxInFlight: 4, runInFlight: 1 });
