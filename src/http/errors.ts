@@ -113,6 +113,7 @@ export const ERROR_CATALOGUE = {
   // --- traceability ---
   LOT_TRACE_QUERY_INVALID: { status: 422, message: 'A lot trace needs a sale (saleId, optionally lineNo) or a GTIN with a from and to day', message_zh: '批次追溯需要销售单号（可加行号），或商品条码加起止日期' },
   YEAR_ARCHIVED: { status: 410, message: 'These records belong to a year the county has archived; restore that year for the audit (npm run archive:restore -- --county <county> --year <year>, see details), then ask again', message_zh: '这些记录属于本县已归档的年度；请先恢复该年度（npm run archive:restore -- --county 县代码 --year 年份，见详情）再查询' },
+  RECEIPT_AMBIGUOUS: { status: 409, message: 'More than one sale of the county carries this receipt number (printed before terminals had numbers of their own in the county); it names no one sale', message_zh: '本县有不止一笔销售使用这个小票号（终端编号启用前打印的小票），无法确定是哪一笔' },
   CHECK_RATE_LIMITED: { status: 429, message: 'Too many status checks from this address; wait the seconds in Retry-After and try again', message_zh: '本地址查询次数过多，请按 Retry-After 所示秒数等待后再试' },
   // --- reconciliation ---
   RECONCILIATION_PERIOD_INVALID: { status: 422, message: 'The reconciliation period must be a month (2026-03) or a year (2026)', message_zh: '对账期应为月份（2026-03）或年份（2026）' },

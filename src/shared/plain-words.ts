@@ -29,6 +29,7 @@ const SERVER: Record<string, PlainWords> = {
   RATE_LIMITED: { zh: '失败次数太多，已暂时限制。请等一会儿再试。', en: 'Too many failed attempts; tries are paused for now. Wait a little and try again.' },
   LOT_TRACE_QUERY_INVALID: { zh: '批次追溯要填销售单号，或者填商品条码和起止日期。请补全后再查。', en: 'A lot trace needs a sale number, or a product barcode with a first and last day. Fill them in and look again.' },
   YEAR_ARCHIVED: { zh: '这些记录属于已归档的年度，现在不在系统里直接显示。审计需要时，请系统管理员先恢复该年度，再来查询。', en: 'These records belong to a year that has been archived, so they are not shown now. For an audit, ask the administrator to restore that year, then look again.' },
+  RECEIPT_AMBIGUOUS: { zh: '本县不止一家店打印过这个小票号（较早的小票），无法确定是哪一笔销售。请向卖药的农资店询问，或按包装上的追溯码逐个查询。', en: 'More than one shop of the county printed this receipt number (an older receipt), so it cannot tell which sale it is. Ask the shop that sold it, or check the containers by their trace codes one by one.' },
   CHECK_RATE_LIMITED: { zh: '这台设备查询得太频繁了，请等一会儿再扫码查询。', en: 'This device has checked too often. Wait a little, then scan again.' },
   ACCOUNT_LOCKED: { zh: '登录失败次数太多，账户已暂时锁定。请稍后再试，或请县级管理人员解锁。', en: 'Too many failed logins locked the account for now. Try later, or ask a county official to unlock it.' },
   ENROLMENT_CODE_INVALID: { zh: '注册码不对、已用过或已过期。请核对注册码，或向县农业农村局要新的。', en: 'The enrolment code is wrong, already used or expired. Check it, or ask the county bureau for a new one.' },

@@ -66,12 +66,19 @@ export async function publicUnitStatus(knex: Knex, countyId: string, code: strin
   };
 }
 
-/** The sale a receipt names: its printed number, or the server's sale id (from the server's own receipt QR). */
-export async function publicReceiptStatus(knex: Knex, countyId: string, ref: { receiptNo: string } | { saleId: string }): Promise<PublicReceiptStatus | null> {
+/**
+ * The sale a receipt names: its printed number, or the server's sale id (from the server's own receipt QR).
+ * Terminals printed numbers with the last four characters of their id until each had a number of its
+ * own in the county, so two shops may have printed the same number on the same day: then the number
+ * names no one sale and the answer is `ambiguous` — never one of them, which may be another shop's.
+ */
+export async function publicReceiptStatus(knex: Knex, countyId: string, ref: { receiptNo: string } | { saleId: string }): Promise<PublicReceiptStatus | { kind: 'ambiguous'; receiptNo: string } | null> {
   const q = knex('sales').where({ county_id: countyId });
   if ('receiptNo' in ref) q.where({ receipt_no: ref.receiptNo }); else q.where({ id: ref.saleId });
-  const sale = (await q.orderBy('recorded_at').first('id', 'business_day', 'receipt_no', 'sale_no')) as { id: string; business_day: string; receipt_no: string | null; sale_no: number } | undefined;
+  const found = (await q.orderBy(['recorded_at', 'id']).limit(2).select('id', 'business_day', 'receipt_no', 'sale_no')) as Array<{ id: string; business_day: string; receipt_no: string | null; sale_no: number }>;
+  const sale = found[0];
   if (!sale) return null;
+  if (found.length > 1 && 'receiptNo' in ref) return { kind: 'ambiguous', receiptNo: ref.receiptNo };
   const lines = (await knex.raw(`
     SELECT sl.line_no, sl.quantity, p.name, p.registration_no,
            COALESCE((SELECT sum(a.quantity) FROM return_allocations a WHERE a.county_id = sl.county_id AND a.sale_id = sl.sale_id AND a.line_no = sl.line_no), 0)::int AS returned,
@@ -120,6 +127,14 @@ ${l.units.map((u) => `<tr><td colspan="3"><code>${esc(u.unitCode)}</code>: ${esc
 <table><thead><tr><th>农药 <span class="en" lang="en">Product</span></th><th>数量 <span class="en" lang="en">Qty</span></th><th>已回收 <span class="en" lang="en">Returned</span></th></tr></thead><tbody>${rows}</tbody></table>`);
 }
 
+/** A receipt number more than one sale of the county carries: says so and to ask the shop, shows no sale. */
+export function ambiguousReceiptHtml(county: string, receiptNo: string): string {
+  const code = 'RECEIPT_AMBIGUOUS';
+  return pageHtml({ zh: `${county} 购药凭证查询`, en: 'Sale receipt check' }, `
+<p>凭证号 <span class="en" lang="en">Receipt</span>: <code>${esc(receiptNo)}</code></p>
+<p class="status" data-error="${code}" data-status-code="409">${esc(plainWords(code, 'zh'))}<br><span class="en" lang="en">${esc(plainWords(code, 'en'))}</span></p>`);
+}
+
 export function problemHtml(code: string, status: number): string {
   return pageHtml({ zh: '无法查询', en: 'Cannot check' }, `<p class="status" data-error="${esc(code)}" data-status-code="${status}">${esc(plainWords(code, 'zh'))}<br><span class="en" lang="en">${esc(plainWords(code, 'en'))}</span></p>`);
 }
@@ -149,6 +164,8 @@ export async function publicCheckPage(knex: Knex, countyId: string, q: string): 
   }
   const ref = receiptRef(countyId, q);
   const receipt = ref ? await publicReceiptStatus(knex, countyId, ref) : null;
+  // More than one sale of the county has this number (receipts printed before terminals had numbers of their own).
+  if (receipt?.kind === 'ambiguous') return { status: 409, html: ambiguousReceiptHtml(county.name, receipt.receiptNo) };
   if (receipt) return { status: 200, html: receiptHtml(county.name, receipt) };
   if (x.reason === 'not_found') return { status: 404, html: problemHtml('NOT_FOUND', 404) };
   throw new AppError('UNIT_CODE_INVALID');

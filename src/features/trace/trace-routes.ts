@@ -113,6 +113,7 @@ export const traceRoutes: RouteDef[] = [
     responses: {
       200: { description: 'The status page', contentType: 'text/html; charset=utf-8', schema: { type: 'string' } },
       404: { description: 'Nothing found (a page)', contentType: 'text/html; charset=utf-8', schema: { type: 'string' } },
+      409: { description: 'RECEIPT_AMBIGUOUS (a page): more than one sale of the county carries this receipt number (receipts printed before terminals had numbers of their own); no sale is shown, the page says to ask the shop', contentType: 'text/html; charset=utf-8', schema: { type: 'string' } },
       422: { description: 'UNIT_CODE_INVALID (a page)', contentType: 'text/html; charset=utf-8', schema: { type: 'string' } },
       429: { description: 'CHECK_RATE_LIMITED (a page, with Retry-After)', contentType: 'text/html; charset=utf-8', schema: { type: 'string' } },
     },
