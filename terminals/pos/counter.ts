@@ -42,6 +42,27 @@ export interface TerminalIdentity {
   serverUrl?: string;
 }
 
+/**
+ * How this terminal signs its receipt numbers (XS20261130-<tag>-0001): `T007`, its number in the county
+ * as the county server gave it (in the snapshot), unique in the county so no two terminals print the
+ * same receipt number; from a server that gives none (older), the last four characters of its id as
+ * before (two terminals of a county may share those). The two forms never meet: T is no hex digit.
+ */
+export function receiptTag(who: Pick<TerminalIdentity, 'terminalId'>, ref: ReferenceCache | null): string {
+  const no = ref?.terminalNo(who.terminalId) ?? null;
+  return no !== null ? `T${String(no).padStart(3, '0')}` : who.terminalId.slice(-4).toUpperCase();
+}
+
+/**
+ * The server whose check page a sale receipt's QR opens: its public address (PUBLIC_URL, in the cached
+ * snapshot, so offline receipts carry it too), else the address this terminal is enrolled with
+ * (SERVER_URL: an older server, or one without PUBLIC_URL); null when neither is known.
+ */
+export function receiptCheckServer(who: Pick<TerminalIdentity, 'countyId' | 'serverUrl'>, ref: ReferenceCache | null): string | null {
+  const pub = ref && ref.snapshot.county.id === who.countyId ? ref.publicUrl : null;
+  return pub ?? who.serverUrl ?? null;
+}
+
 export interface SaleRequest {
   purchaser: { phone: string; name?: string; village?: string };
   lines: Array<{ productId: string; quantity: number; unitCodes?: string[] }>;
@@ -180,6 +201,8 @@ export class Counter {
     }
     const s = found[0];
     if (!s) throw new CounterError('RECEIPT_NOT_FOUND', `No sale of the county has receipt number ${key}`, `本县没有单号为 ${key} 的销售小票`, 'no');
+    // Two shops printed this number (before terminals had numbers of their own): opening one of them may open the wrong sale.
+    if (found.length > 1) throw new CounterError('RECEIPT_AMBIGUOUS', `${found.length} sales of the county have receipt number ${key}: scan the containers instead`, `本县有 ${found.length} 笔销售使用小票号 ${key}，请改为逐个扫描包装`, 'no');
     const returned = this.returnedCodes();
     const day = this.today();
     return {
@@ -241,9 +264,9 @@ export class Counter {
     return s;
   }
 
-  private receiptNo(prefix: string, kind: JournalRecord['kind'], day: string, terminalId: string): string {
+  private receiptNo(prefix: string, kind: JournalRecord['kind'], day: string, who: TerminalIdentity, ref: ReferenceCache): string {
     const n = this.journal.all().filter((e) => e.record.kind === kind && e.record.local.businessDay === day).length + 1;
-    return `${prefix}${day.replaceAll('-', '')}-${terminalId.slice(-4).toUpperCase()}-${String(n).padStart(4, '0')}`;
+    return `${prefix}${day.replaceAll('-', '')}-${receiptTag(who, ref)}-${String(n).padStart(4, '0')}`;
   }
 
   /** Journal first (durable), then the paper; also used by the bag desk. */
@@ -295,8 +318,9 @@ export class Counter {
       return { productId: product.id, productName: product.name, packSizeLabel: product.packSizeLabel ?? '', quantity: l.quantity, unitCodes: codes, depositPerContainerFen: deposit, lineDepositFen: deposit * l.quantity };
     });
     const total = lines.reduce((s, l) => s + l.lineDepositFen, 0);
+    const checkServer = receiptCheckServer(who, ref);
     const id = newClientId(at.getTime());
-    const receiptNo = this.receiptNo('XS', 'sale', day, who.terminalId);
+    const receiptNo = this.receiptNo('XS', 'sale', day, who, ref);
     const rec: JournalRecord = {
       kind: 'sale', id, eventTime: at.toISOString(),
       payload: {
@@ -316,7 +340,7 @@ export class Counter {
       refundableUntil: businessDay(new Date(at.getTime() + ref.depositValidityDays * 86_400_000), ref.timeZone),
       // The public check page of the printed receipt number (docs/printing.md): the farmer's phone
       // opens it; a return counter scans it to open this sale.
-      qrPayload: saleQrPayload(receiptNo, who.serverUrl ? { serverUrl: who.serverUrl, countyId: who.countyId } : undefined),
+      qrPayload: saleQrPayload(receiptNo, checkServer ? { serverUrl: checkServer, countyId: who.countyId } : undefined),
     };
     return this.commit(rec, { kind: 'sale_receipt', title: `销售 ${receiptNo}`, doc: layoutSaleReceipt(receipt, { paper: this.paper, timeZone: ref.timeZone }) });
   }
@@ -487,7 +511,7 @@ export class Counter {
     const payment = req.payment?.method === 'mobile' ? { method: 'mobile' as const, reference: req.payment.reference } : { method: 'cash' as const };
     if (payment.method === 'mobile' && !payment.reference?.trim()) throw new CounterError('PAYMENT_REFERENCE_REQUIRED', 'A mobile refund needs the payment reference', '移动支付退款需填写支付流水号', 'payment');
     const id = newClientId(at.getTime());
-    const receiptNo = this.receiptNo('HS', 'return', day, who.terminalId);
+    const receiptNo = this.receiptNo('HS', 'return', day, who, ref);
     const rec: JournalRecord = {
       kind: 'return', id, eventTime: at.toISOString(),
       payload: { shopId: who.shopId, ...(person ? { returner: person.payload } : {}), items: items.map((it) => it.wire), payment },
@@ -622,7 +646,7 @@ export class Counter {
     const f = this.drawerFigures(input.businessDay, opening);
     const clerk = input.clerkName?.trim() || undefined;
     const id = newClientId(at.getTime());
-    const receiptNo = `DR${f.businessDay.replaceAll('-', '')}-${who.terminalId.slice(-4).toUpperCase()}-${id.slice(-4)}`;
+    const receiptNo = `DR${f.businessDay.replaceAll('-', '')}-${receiptTag(who, ref)}-${id.slice(-4)}`;
     const { businessDay, openingFloatFen, ...figures } = f;
     const rec: JournalRecord = {
       kind: 'drawer-report', id, eventTime: at.toISOString(),

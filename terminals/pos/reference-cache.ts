@@ -35,6 +35,10 @@ export interface Snapshot {
   incentiveRates?: CachedIncentiveRate[];
   /** The county's incentive settings, if the server sends them apart from `county`. */
   incentiveSettings?: Partial<IncentiveSettings> | null;
+  /** The server's public address (its PUBLIC_URL): sale receipts' QR codes open its check page. Absent from older servers; null when unset. */
+  publicUrl?: string | null;
+  /** The terminal that fetched the snapshot and its number in the county (receipt numbers carry it). Absent from older servers. */
+  terminal?: { id: string; terminalNo: number } | null;
 }
 
 /**
@@ -141,6 +145,26 @@ export class ReferenceCache {
   /** Days a deposit can be refunded after the sale (the county's setting; 365 from servers before issue 14). */
   get depositValidityDays(): number {
     return this.snapshot.county.depositValidityDays ?? 365;
+  }
+
+  /**
+   * This terminal's number in the county, as the server gave it (T007 in its receipt numbers); null
+   * from an older server, or when the cached snapshot is another terminal's (enrolled again since).
+   */
+  terminalNo(terminalId: string): number | null {
+    const t = this.snapshot.terminal;
+    return t && t.id === terminalId && Number.isInteger(t.terminalNo) && t.terminalNo >= 1 ? t.terminalNo : null;
+  }
+
+  /** The server's public address for the receipts' check page (its PUBLIC_URL); null when it sent none or nothing usable. */
+  get publicUrl(): string | null {
+    const u = this.snapshot.publicUrl;
+    if (typeof u !== 'string' || u.trim() === '') return null;
+    try {
+      return /^https?:$/.test(new URL(u).protocol) ? u.trim().replace(/\/+$/, '') : null;
+    } catch {
+      return null;
+    }
   }
 
   /** The county's incentive rates as last synced (none from servers before issue 17). */

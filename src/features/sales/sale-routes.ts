@@ -54,7 +54,7 @@ export const saleRoutes: RouteDef[] = [
     auth: { permission: 'returns:write' },
     summary: 'Open a sale from the farmer’s receipt: the number printed on it (and in its QR code), at any shop of the county',
     description: 'What was sold and what can still come back: each unit code’s state (outstanding = can come back) and the containers without a code still outstanding. Names and phones masked. Several sales only if two terminals printed the same number.',
-    params: obj({ countyId: COUNTY_CODE, receiptNo: str({ min: 1, max: 40, pattern: '^[A-Za-z0-9-]+$', description: 'The printed receipt number, e.g. XS20261130-2FDC-0002' }) }),
+    params: obj({ countyId: COUNTY_CODE, receiptNo: str({ min: 1, max: 40, pattern: '^[A-Za-z0-9-]+$', description: 'The printed receipt number, e.g. XS20261130-T007-0002' }) }),
     responses: { 200: { description: 'The sales with that receipt number (none: an empty list)', schema: SALE_BY_RECEIPT } },
     handler: async ({ params, deps }) => ({ body: { items: await new SaleService(deps).byReceipt(params.countyId, params.receiptNo) } }),
   }),
