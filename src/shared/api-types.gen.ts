@@ -2674,8 +2674,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * What a shop terminal caches: products, container types, deposit schedules and those in force, the shop, and the county's farmers
-         * @description Terminals and clerks get their own county and shop by default. Farmers are included only for roles that may see them unmasked.
+         * What a shop terminal caches: products, container types, deposit schedules and those in force, the shop, the county's farmers, the server's public address and the terminal's number
+         * @description Terminals and clerks get their own county and shop by default. Farmers are included only for roles that may see them unmasked. A terminal prints with two more facts: `publicUrl` (PUBLIC_URL), the address in its sale receipts' QR codes, and `terminal.terminalNo`, its number in the county, in every receipt number it prints.
          *
          *     Needs the permission `reference:read` (Read counties, townships, shops, facilities, haulers, products, container types and deposit schedules), within the caller's scope.
          */
@@ -2893,7 +2893,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "BODY_UNREADABLE" | "MALFORMED_PATH" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "SESSION_REVOKED" | "ACCOUNT_DISABLED" | "TERMINAL_REVOKED" | "RATE_LIMITED" | "ACCOUNT_LOCKED" | "ENROLMENT_CODE_INVALID" | "FORBIDDEN" | "OUT_OF_SCOPE" | "NOT_FOUND" | "REFERENCE_NOT_FOUND" | "VERSION_CONFLICT" | "DUPLICATE" | "RECORD_INACTIVE" | "EVENT_CURSOR_INVALID" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_OVERLAP" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "LAST_ACTIVE_OFFICIAL" | "SCOPE_MISMATCH" | "IDEMPOTENCY_CONFLICT" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "UNIT_CODE_ALREADY_SOLD" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "REVERSAL_WINDOW_CLOSED" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "SETTLEMENT_AMOUNT_MISMATCH" | "HELD_REFUND_ALREADY_DECIDED" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_FORMAT" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "LEDGER_BOUND_BROKEN" | "INCENTIVE_RATE_OVERLAP" | "INCENTIVE_RATE_IN_PAST" | "POINTS_INSUFFICIENT" | "SYNC_KIND_UNAVAILABLE" | "BAG_SEALED" | "BAG_WRONG_STATE" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "SIGNER_NOT_PARTY" | "MANIFEST_NOT_DELIVERED" | "BAG_NOT_ON_MANIFEST" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "CERTIFICATE_DUPLICATE" | "BAGS_NOT_AT_ONE_FACILITY" | "LOT_TRACE_QUERY_INVALID" | "YEAR_ARCHIVED" | "CHECK_RATE_LIMITED" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE" | "REPORT_PDF_UNAVAILABLE" | "SMS_NOT_CONFIGURED" | "SMS_SECRET_INVALID" | "SMS_OUTBOX_NOT_FOUND" | "SERVER_BUSY" | "DATABASE_UNAVAILABLE" | "INTERNAL";
+                code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "BODY_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "BODY_UNREADABLE" | "MALFORMED_PATH" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "TOKEN_INVALID" | "TOKEN_EXPIRED" | "SESSION_REVOKED" | "ACCOUNT_DISABLED" | "TERMINAL_REVOKED" | "RATE_LIMITED" | "ACCOUNT_LOCKED" | "ENROLMENT_CODE_INVALID" | "FORBIDDEN" | "OUT_OF_SCOPE" | "NOT_FOUND" | "REFERENCE_NOT_FOUND" | "VERSION_CONFLICT" | "DUPLICATE" | "RECORD_INACTIVE" | "EVENT_CURSOR_INVALID" | "INVALID_PHONE" | "INVALID_REGISTRATION_NO" | "INVALID_GTIN" | "SCHEDULE_OVERLAP" | "SCHEDULE_IN_PAST" | "CANNOT_DEACTIVATE_SELF" | "LAST_ACTIVE_OFFICIAL" | "SCOPE_MISMATCH" | "IDEMPOTENCY_CONFLICT" | "EVENT_TIME_IN_FUTURE" | "EVENT_TIME_TOO_OLD" | "PRODUCT_NOT_FOUND" | "NO_DEPOSIT_SCHEDULE" | "FARMER_NAME_REQUIRED" | "UNIT_CODE_INVALID" | "UNIT_CODE_PRODUCT_MISMATCH" | "UNIT_CODE_DUPLICATE" | "TOO_MANY_UNIT_CODES" | "UNIT_CODE_ALREADY_SOLD" | "PAYMENT_REFERENCE_REQUIRED" | "REASON_CODE_REQUIRED" | "REVERSAL_WINDOW_CLOSED" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "INVALID_PERIOD" | "PERIOD_NOT_ENDED" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "SETTLEMENT_AMOUNT_MISMATCH" | "HELD_REFUND_ALREADY_DECIDED" | "DECLINE_REASON_REQUIRED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "HELD_REFUND_PHONE_MISMATCH" | "CODE_REGISTRY_FORMAT" | "CODE_REGISTRY_MALFORMED" | "CODE_REGISTRY_EMPTY" | "LEDGER_BOUND_BROKEN" | "INCENTIVE_RATE_OVERLAP" | "INCENTIVE_RATE_IN_PAST" | "POINTS_INSUFFICIENT" | "SYNC_KIND_UNAVAILABLE" | "BAG_SEALED" | "BAG_WRONG_STATE" | "BAG_EMPTY" | "BAG_MATERIAL_MISMATCH" | "BAG_EXCEEDS_RETURNED" | "UNIT_CODE_NOT_RETURNED_HERE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "SIGNER_NOT_PARTY" | "MANIFEST_NOT_DELIVERED" | "BAG_NOT_ON_MANIFEST" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "DISCREPANCY_REQUIRED" | "INVALID_TRACKING_NUMBER" | "DISPOSAL_LICENCE_MISMATCH" | "CERTIFICATE_DUPLICATE" | "BAGS_NOT_AT_ONE_FACILITY" | "LOT_TRACE_QUERY_INVALID" | "YEAR_ARCHIVED" | "RECEIPT_AMBIGUOUS" | "CHECK_RATE_LIMITED" | "RECONCILIATION_PERIOD_INVALID" | "RECONCILIATION_AS_OF_IN_FUTURE" | "INVALID_MONTH_RANGE" | "REPORT_MONTH_IN_FUTURE" | "REPORT_PDF_UNAVAILABLE" | "SMS_NOT_CONFIGURED" | "SMS_SECRET_INVALID" | "SMS_OUTBOX_NOT_FOUND" | "SERVER_BUSY" | "DATABASE_UNAVAILABLE" | "INTERNAL";
                 details: ({
                     code: string;
                     /** @description JSON pointer of the offending input, e.g. /body/lines/0/quantity */
@@ -2933,11 +2933,11 @@ export interface components {
                 code?: "ROUTE_NOT_FOUND" | "NOT_FOUND" | "SMS_OUTBOX_NOT_FOUND";
             };
         };
-        /** @description The error envelope with a code answered as HTTP 409: VERSION_CONFLICT, DUPLICATE, SCHEDULE_OVERLAP, LAST_ACTIVE_OFFICIAL, IDEMPOTENCY_CONFLICT, UNIT_CODE_ALREADY_SOLD, ALREADY_REVERSED, REVERSAL_NOT_POSSIBLE, PERIOD_CLOSED, PERIOD_ALREADY_CLOSED, PERIOD_NOT_RECONCILED, NOTHING_TO_SETTLE, HELD_REFUND_ALREADY_DECIDED, HELD_REFUND_NOT_APPROVED, HELD_REFUND_ALREADY_PAID, LEDGER_BOUND_BROKEN, INCENTIVE_RATE_OVERLAP, POINTS_INSUFFICIENT, BAG_SEALED, BAG_WRONG_STATE, UNIT_CODE_ALREADY_BAGGED, SEAL_NO_DUPLICATE, BAG_ALREADY_ON_MANIFEST, MANIFEST_LOCKED, SIGNATURE_OUT_OF_ORDER, MANIFEST_NOT_DELIVERED, BAG_ALREADY_INSPECTED, BAG_NOT_INSPECTED, CERTIFICATE_DUPLICATE */
+        /** @description The error envelope with a code answered as HTTP 409: VERSION_CONFLICT, DUPLICATE, SCHEDULE_OVERLAP, LAST_ACTIVE_OFFICIAL, IDEMPOTENCY_CONFLICT, UNIT_CODE_ALREADY_SOLD, ALREADY_REVERSED, REVERSAL_NOT_POSSIBLE, PERIOD_CLOSED, PERIOD_ALREADY_CLOSED, PERIOD_NOT_RECONCILED, NOTHING_TO_SETTLE, HELD_REFUND_ALREADY_DECIDED, HELD_REFUND_NOT_APPROVED, HELD_REFUND_ALREADY_PAID, LEDGER_BOUND_BROKEN, INCENTIVE_RATE_OVERLAP, POINTS_INSUFFICIENT, BAG_SEALED, BAG_WRONG_STATE, UNIT_CODE_ALREADY_BAGGED, SEAL_NO_DUPLICATE, BAG_ALREADY_ON_MANIFEST, MANIFEST_LOCKED, SIGNATURE_OUT_OF_ORDER, MANIFEST_NOT_DELIVERED, BAG_ALREADY_INSPECTED, BAG_NOT_INSPECTED, CERTIFICATE_DUPLICATE, RECEIPT_AMBIGUOUS */
         Error409: components["schemas"]["Error"] & {
             error?: {
                 /** @enum {string} */
-                code?: "VERSION_CONFLICT" | "DUPLICATE" | "SCHEDULE_OVERLAP" | "LAST_ACTIVE_OFFICIAL" | "IDEMPOTENCY_CONFLICT" | "UNIT_CODE_ALREADY_SOLD" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "HELD_REFUND_ALREADY_DECIDED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "LEDGER_BOUND_BROKEN" | "INCENTIVE_RATE_OVERLAP" | "POINTS_INSUFFICIENT" | "BAG_SEALED" | "BAG_WRONG_STATE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "MANIFEST_NOT_DELIVERED" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "CERTIFICATE_DUPLICATE";
+                code?: "VERSION_CONFLICT" | "DUPLICATE" | "SCHEDULE_OVERLAP" | "LAST_ACTIVE_OFFICIAL" | "IDEMPOTENCY_CONFLICT" | "UNIT_CODE_ALREADY_SOLD" | "ALREADY_REVERSED" | "REVERSAL_NOT_POSSIBLE" | "PERIOD_CLOSED" | "PERIOD_ALREADY_CLOSED" | "PERIOD_NOT_RECONCILED" | "NOTHING_TO_SETTLE" | "HELD_REFUND_ALREADY_DECIDED" | "HELD_REFUND_NOT_APPROVED" | "HELD_REFUND_ALREADY_PAID" | "LEDGER_BOUND_BROKEN" | "INCENTIVE_RATE_OVERLAP" | "POINTS_INSUFFICIENT" | "BAG_SEALED" | "BAG_WRONG_STATE" | "UNIT_CODE_ALREADY_BAGGED" | "SEAL_NO_DUPLICATE" | "BAG_ALREADY_ON_MANIFEST" | "MANIFEST_LOCKED" | "SIGNATURE_OUT_OF_ORDER" | "MANIFEST_NOT_DELIVERED" | "BAG_ALREADY_INSPECTED" | "BAG_NOT_INSPECTED" | "CERTIFICATE_DUPLICATE" | "RECEIPT_AMBIGUOUS";
             };
         };
         /** @description The error envelope with a code answered as HTTP 410: YEAR_ARCHIVED */
@@ -17343,7 +17343,7 @@ export interface operations {
             path: {
                 /** @description GB/T 2260 six-digit county code */
                 countyId: string;
-                /** @description The printed receipt number, e.g. XS20261130-2FDC-0002 */
+                /** @description The printed receipt number, e.g. XS20261130-T007-0002 */
                 receiptNo: string;
             };
             cookie?: never;
@@ -19425,6 +19425,8 @@ export interface operations {
                             shopId: string;
                             /** @enum {string} */
                             status: "awaiting_enrolment" | "enrolled" | "revoked";
+                            /** @description Short number of the terminal, unique in its county and never reused (given at registration): receipts it prints carry it, e.g. XS20261130-T007-0001 */
+                            terminalNo: number;
                         }[];
                         nextCursor: string | null;
                     };
@@ -19538,6 +19540,8 @@ export interface operations {
                             shopId: string;
                             /** @enum {string} */
                             status: "awaiting_enrolment" | "enrolled" | "revoked";
+                            /** @description Short number of the terminal, unique in its county and never reused (given at registration): receipts it prints carry it, e.g. XS20261130-T007-0001 */
+                            terminalNo: number;
                         };
                     };
                 };
@@ -19653,6 +19657,8 @@ export interface operations {
                         shopId: string;
                         /** @enum {string} */
                         status: "awaiting_enrolment" | "enrolled" | "revoked";
+                        /** @description Short number of the terminal, unique in its county and never reused (given at registration): receipts it prints carry it, e.g. XS20261130-T007-0001 */
+                        terminalNo: number;
                     };
                 };
             };
@@ -19769,6 +19775,8 @@ export interface operations {
                         shopId: string;
                         /** @enum {string} */
                         status: "awaiting_enrolment" | "enrolled" | "revoked";
+                        /** @description Short number of the terminal, unique in its county and never reused (given at registration): receipts it prints carry it, e.g. XS20261130-T007-0001 */
+                        terminalNo: number;
                     };
                 };
             };
@@ -25932,6 +25940,8 @@ export interface operations {
                             packSizeLabel: string;
                             registrationNo: string;
                         }[];
+                        /** @description The server's public address (its PUBLIC_URL), the one farmers' phones can open: a terminal's sale receipts carry its check page in their QR code (<publicUrl>/check/<county>?q=<receipt no.>). null when PUBLIC_URL is not set: the terminal then uses the address it is enrolled with */
+                        publicUrl: string | null;
                         resend: {
                             /** Format: uuid */
                             id: string;
@@ -25948,6 +25958,13 @@ export interface operations {
                             id: string;
                             licenceNo: string;
                             name: string;
+                        } | null;
+                        /** @description The calling terminal; null when a user (not a terminal) asks */
+                        terminal: {
+                            /** Format: uuid */
+                            id: string;
+                            /** @description The terminal's number, unique in its county and never reused: its receipt numbers carry it (XS20261130-T007-0001), so no two terminals of a county print the same one */
+                            terminalNo: number;
                         } | null;
                         /** @description Days the terminal keeps synced records (journal archives) before removing them: the county's setting */
                         terminalJournalKeepDays: number;
@@ -26147,6 +26164,15 @@ export interface operations {
             };
             /** @description Nothing found (a page) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html; charset=utf-8": string;
+                };
+            };
+            /** @description RECEIPT_AMBIGUOUS (a page): more than one sale of the county carries this receipt number (receipts printed before terminals had numbers of their own); no sale is shown, the page says to ask the shop */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
