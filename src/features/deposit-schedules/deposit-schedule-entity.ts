@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import type { EntityDef } from '../reference/entity.js';
 import { FEN, date, nullable, str, uuid } from '../../shared/schemas/builders.js';
 import { AppError } from '../../http/errors.js';
-import { requireRef } from '../reference/entity-rules.js';
+import { lockCountyRow, requireRef } from '../reference/entity-rules.js';
 import { businessDay, DEFAULT_TIME_ZONE } from '../../shared/business-day.js';
 
 export const depositScheduleEntity: EntityDef = {
@@ -22,6 +22,7 @@ export const depositScheduleEntity: EntityDef = {
   filters: {
     containerTypeId: { schema: uuid(), apply: (q, v) => void q.where({ container_type_id: v }) },
   },
+  lockFirst: lockCountyRow,
   rules: async (input, { trx, countyId, now }) => {
     if (input.containerTypeId !== null) await requireRef(trx, 'container_types', countyId, input.containerTypeId, 'containerTypeId');
     const county = await trx('counties').where({ id: countyId }).first('timezone');
@@ -40,8 +41,8 @@ export const depositScheduleEntity: EntityDef = {
 };
 
 async function supersedeAndCheckOverlap(trx: Knex, countyId: string, containerTypeId: string | null, from: string, to: string | null): Promise<void> {
-  // Serialise schedule changes of one county so two officials cannot create overlapping versions.
-  await trx('counties').where({ id: countyId }).forUpdate().first('id');
+  // Schedule changes of one county are serialised by the county row, locked first (lockFirst), so two
+  // officials cannot create overlapping versions.
   const same = (q: Knex.QueryBuilder) => (containerTypeId === null ? q.whereNull('container_type_id') : q.where({ container_type_id: containerTypeId }));
   const rows: Array<{ id: string; effective_from: string; effective_to: string | null; version: number }> = await same(
     trx('deposit_schedules').where({ county_id: countyId, active: true }),

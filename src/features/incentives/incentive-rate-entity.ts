@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
 import type { EntityDef, RuleContext } from '../reference/entity.js';
 import { FEN, date, enumOf, int, nullable, str, uuid } from '../../shared/schemas/builders.js';
 import { AppError } from '../../http/errors.js';
-import { requireRef } from '../reference/entity-rules.js';
+import { lockCountyRow, requireRef } from '../reference/entity-rules.js';
 import { businessDay, DEFAULT_TIME_ZONE } from '../../shared/business-day.js';
 import { CONTAINER_KINDS } from '../../shared/schemas/incentive-schemas.js';
 import { containerKindOf as kindOfMaterial } from '../../shared/incentive-rate-match.js';
@@ -94,9 +94,8 @@ async function updateRules(changes: Record<string, unknown>, { trx, countyId, no
   return out;
 }
 
-/** Locks the county's rate changes and refuses a rate another active rate would make ambiguous. */
+/** Refuses a rate another active rate would make ambiguous (the county row is locked: lockFirst). */
 async function refuseAmbiguous(trx: Knex, countyId: string, rate: DatedRate, selfId: string | null): Promise<void> {
-  await trx('counties').where({ id: countyId }).forUpdate().first('id');
   const rows = (await trx('incentive_rates').where({ county_id: countyId, active: true }).select('*')) as RateRow[];
   for (const r of rows) {
     if (r.id === selfId) continue;
@@ -114,8 +113,8 @@ function overlap(other: DatedRate & { id: string }): AppError {
 }
 
 async function supersedeAndCheckOverlap(trx: Knex, countyId: string, rate: DatedRate): Promise<void> {
-  // Serialise rate changes of one county so two officials cannot create ambiguous rates.
-  await trx('counties').where({ id: countyId }).forUpdate().first('id');
+  // Rate changes of one county are serialised by the county row, locked first (lockFirst): two officials
+  // cannot create ambiguous rates, and this create cannot deadlock with an update of a rate it supersedes.
   const rows = (await trx('incentive_rates').where({ county_id: countyId, active: true }).select('*')) as RateRow[];
   for (const r of rows) {
     const other = rowToRate(r);
@@ -147,6 +146,7 @@ export const incentiveRateEntity: EntityDef = {
     containerTypeId: { schema: uuid(), apply: (q, v) => void q.where({ container_type_id: v }) },
     containerKind: { schema: enumOf(CONTAINER_KINDS), apply: (q, v) => void q.where({ container_kind: v }) },
   },
+  lockFirst: lockCountyRow,
   rules: async (input, ctx) => (ctx.existing ? updateRules(input, ctx) : createRules(input, ctx)),
   beforeInsert: async (row, { trx, countyId }) => {
     await supersedeAndCheckOverlap(trx, countyId, rowToRate(row as unknown as RateRow));

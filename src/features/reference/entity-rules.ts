@@ -22,3 +22,13 @@ export function trimStrings(input: Record<string, unknown>): Record<string, unkn
   for (const [k, v] of Object.entries(input)) out[k] = typeof v === 'string' ? v.trim() : v;
   return out;
 }
+
+/**
+ * EntityDef.lockFirst for dated reference data of a county (deposit schedules, incentive rates): the
+ * county row FOR UPDATE serialises every create and update of them, so two officials cannot write
+ * overlapping versions, and a create (county, then the older rows it supersedes) and an update (county,
+ * then its row) take their locks in one order. A county that does not exist is left to the rules.
+ */
+export async function lockCountyRow(trx: Knex, countyId: string): Promise<void> {
+  await trx('counties').where({ id: countyId }).forUpdate().first('id');
+}

@@ -39,6 +39,7 @@ export class EntityService {
 
   async create(countyId: string, input: Record<string, unknown>, principal: Principal) {
     return this.deps.db.knex.transaction(async (trx) => {
+      await this.def.lockFirst?.(trx, countyId);
       const ctx = { trx, countyId, principal, now: this.deps.clock.now() };
       const clean = this.def.rules ? await this.def.rules(input, ctx) : input;
       const row = { ...apiToRow(clean), county_id: countyId, id: newId() };
@@ -52,6 +53,8 @@ export class EntityService {
   async update(countyId: string, id: string, input: Record<string, unknown>, principal: Principal) {
     const { version, ...changes } = input as { version: number } & Record<string, unknown>;
     return this.deps.db.knex.transaction(async (trx) => {
+      // The entity's serialising lock before its row: the same order as create (EntityDef.lockFirst).
+      await this.def.lockFirst?.(trx, countyId);
       const existing = await this.store.get(countyId, id, trx, true);
       if (!existing) throw new AppError('NOT_FOUND', `No ${this.def.entity} ${id} in county ${countyId}`);
       if (existing.version !== version) {

@@ -39,6 +39,13 @@ export interface EntityDef {
   filters?: Record<string, { schema: JsonSchema; apply: (q: Knex.QueryBuilder, value: any, principal: Principal) => void }>;
   /** Validates and normalises an input (camelCase API fields); throws AppError with stable codes. */
   rules?: (input: Record<string, unknown>, ctx: RuleContext) => Promise<Record<string, unknown>>;
+  /**
+   * Takes the lock that serialises writes of this entity, first thing in every create and update
+   * transaction — before the update reads its row FOR UPDATE and before any rule or beforeInsert runs.
+   * One lock order for both: an entity whose create locks the county row and then changes older rows
+   * (supersede) would otherwise deadlock with an update that holds its row and then wants the county.
+   */
+  lockFirst?: (trx: Knex, countyId: string) => Promise<void>;
   /** Runs inside the create transaction after the rules, before the insert (e.g. superseding). */
   beforeInsert?: (row: Record<string, unknown>, ctx: RuleContext) => Promise<void>;
   /** Adjusts what a principal sees (masking personal data). */
