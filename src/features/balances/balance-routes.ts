@@ -8,7 +8,7 @@ export const balanceRoutes: RouteDef[] = [
   route({
     method: 'get', path: '/api/v1/counties/:countyId/farmers/:farmerId/balance', tag: 'balances',
     auth: { permission: 'farmers:read' },
-    summary: 'A farmer’s outstanding containers by product, refundable deposit and refunds this year',
+    summary: 'A farmer’s outstanding containers by product, refundable deposit, deposit refunds and buy-back this year',
     params: obj({ countyId: COUNTY_CODE, farmerId: uuid() }),
     responses: { 200: { description: 'The balance', schema: FARMER_BALANCE }, 404: { description: 'NOT_FOUND' } },
     handler: async ({ params, deps }) => ({ body: await farmerBalance(deps.db.knex, params.countyId, params.farmerId, deps.clock.now()) }),

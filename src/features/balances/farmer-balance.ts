@@ -1,5 +1,8 @@
 // What a farmer is owed: containers still carrying a deposit, by product; the refundable deposit; and
 // the refunds they received this calendar year. The SMS service and the terminals call this.
+// Refunds are deposit refunds (and the untracked policy's refunds from the deposit pool); buy-back
+// from the county's incentive fund is its own figure (docs/incentives.md, "Refunds and buy-back in
+// the figures").
 import type { Knex } from 'knex';
 import { AppError } from '../../http/errors.js';
 import { loadCountyPolicy } from '../ledger/county-policy.js';
@@ -16,7 +19,10 @@ export interface FarmerBalance {
   /** Deposits past validity still refunded on return under the county's late-return policy. */
   lateRefundableFen: number;
   year: number;
+  /** Deposits refunded this calendar year (returns not reversed); buy-back is not in it. */
   refundsThisYearFen: number;
+  /** Buy-back paid from the county incentive fund this calendar year (returns not reversed). */
+  buybackThisYearFen: number;
 }
 
 export async function farmerBalance(knex: Knex, countyId: string, farmerId: string, now: Date): Promise<FarmerBalance> {
@@ -39,11 +45,15 @@ export async function farmerBalance(knex: Knex, countyId: string, farmerId: stri
       ) x JOIN products p ON p.county_id = ? AND p.id = x.product_id
      GROUP BY p.id, p.name ORDER BY p.name`, [countyId, farmerId, countyId, farmerId, countyId])).rows;
   const year = Number(businessDay(now, county.timezone).slice(0, 4));
-  const refunds = await knex('returns as r')
-    .leftJoin('reversals as v', function () { this.on('v.county_id', '=', 'r.county_id').andOn('v.target_id', '=', 'r.id').andOnVal('v.target_type', '=', 'return'); })
-    .where({ 'r.county_id': countyId, 'r.farmer_id': farmerId }).whereNull('v.id')
-    .whereBetween('r.business_day', [`${year}-01-01`, `${year}-12-31`])
-    .sum({ total: 'r.total_refund_fen' }).first();
+  // returns.total_refund_fen is all the cash owed for a return; its buy-back allocations are taken out.
+  const paid = (await knex.raw(`
+    SELECT coalesce(sum(r.total_refund_fen), 0)::bigint AS total, coalesce(sum(b.fen), 0)::bigint AS buyback
+      FROM returns r
+      LEFT JOIN LATERAL (SELECT sum(a.amount_fen) AS fen FROM return_allocations a
+                          WHERE a.county_id = r.county_id AND a.return_id = r.id AND a.source = 'buyback') b ON true
+     WHERE r.county_id = ? AND r.farmer_id = ? AND r.business_day BETWEEN ? AND ?
+       AND NOT EXISTS (SELECT 1 FROM reversals v WHERE v.county_id = r.county_id AND v.target_type = 'return' AND v.target_id = r.id)`,
+  [countyId, farmerId, `${year}-01-01`, `${year}-12-31`])).rows[0] as { total: string | number; buyback: string | number };
   const products = rows.map((r: Record<string, any>) => ({ productId: r.product_id, productName: r.product_name, containers: r.containers, refundableFen: Number(r.refundable), expiredContainers: r.expired }));
   const expiredFen = rows.reduce((s: number, r: Record<string, any>) => s + Number(r.expired_fen), 0);
   return {
@@ -52,7 +62,7 @@ export async function farmerBalance(knex: Knex, countyId: string, farmerId: stri
     refundableFen: products.reduce((s: number, p: { refundableFen: number }) => s + p.refundableFen, 0),
     expiredContainers: products.reduce((s: number, p: { expiredContainers: number }) => s + p.expiredContainers, 0),
     lateRefundableFen: county.lateReturnPolicy === 'refund_from_unredeemed' ? expiredFen : 0,
-    year, refundsThisYearFen: Number(refunds?.total ?? 0),
+    year, refundsThisYearFen: Number(paid.total) - Number(paid.buyback), buybackThisYearFen: Number(paid.buyback),
   };
 }
 

@@ -114,7 +114,10 @@ export const SHOP_DETAIL = obj({
   trend: TREND,
   products: arr(RATE_ROW),
   recentReturns: arr(obj({
-    id: uuid(), eventTime: dateTime(), refundFen: int({ min: 0 }), accepted: UNITS('Accepted'),
+    id: uuid(), eventTime: dateTime(),
+    refundFen: int({ min: 0, description: 'Deposits refunded by the return (and the untracked policy\'s refunds), fen; buy-back is not in it' }),
+    buybackFen: int({ min: 0, description: 'Buy-back the return paid from the county incentive fund, fen' }),
+    accepted: UNITS('Accepted'),
     returner: nullable(str({ description: 'The farmer\'s phone, masked (+86 174****0777)' })),
   }), { max: 20 }),
 });

@@ -291,20 +291,22 @@ export async function shopDetail(knex: Knex, countyId: string, shopId: string, r
   const position = await knex('ledger_accounts').where({ county_id: countyId, code: `shop:${shopId}` }).first('balance_fen');
   // Recent returns at the shop within the chosen months and not after the county's today (a record
   // dated later is not shown as if it had happened); returners only as masked identifiers (DESIGN rule 11).
+  // A return's deposit refund and its buy-back (from the incentive fund) are two figures (docs/incentives.md).
   const lastDay = lastDayOfMonth(range.to) < range.asOfDay ? lastDayOfMonth(range.to) : range.asOfDay;
   const recent = (await knex.raw(`
     SELECT r.id, r.event_time, r.business_day, r.total_refund_fen, f.phone_e164,
+           coalesce((SELECT sum(a.amount_fen) FROM return_allocations a WHERE a.county_id = r.county_id AND a.return_id = r.id AND a.source = 'buyback'), 0)::bigint AS buyback_fen,
            (SELECT coalesce(sum(i.quantity), 0) FROM return_items i WHERE i.county_id = r.county_id AND i.return_id = r.id AND i.outcome <> 'rejected')::int AS accepted
       FROM returns r LEFT JOIN farmers f ON f.county_id = r.county_id AND f.id = r.farmer_id
      WHERE r.county_id = :c AND r.shop_id = :s AND r.business_day BETWEEN :d0 AND :d1
-     ORDER BY r.event_time DESC LIMIT 20`, { c: countyId, s: shopId, d0: `${range.from}-01`, d1: lastDay })).rows as Array<{ id: string; event_time: Date; total_refund_fen: string; phone_e164: string | null; accepted: number }>;
+     ORDER BY r.event_time DESC LIMIT 20`, { c: countyId, s: shopId, d0: `${range.from}-01`, d1: lastDay })).rows as Array<{ id: string; event_time: Date; total_refund_fen: string; buyback_fen: string; phone_e164: string | null; accepted: number }>;
   return {
     shop: { id: shop.id, name: shop.name, township: shop.township, licenceNo: shop.licence_no },
     range, definitions: rateDefinitions(range.days), timeZone,
     returnsWindow: { fromDay: `${range.from}-01`, toDay: lastDay },
     positionFen: Number(position?.balance_fen ?? 0),
     trend, products,
-    recentReturns: recent.map((r) => ({ id: r.id, eventTime: new Date(r.event_time).toISOString(), refundFen: Number(r.total_refund_fen), accepted: r.accepted, returner: r.phone_e164 ? maskPhone(r.phone_e164) : null })),
+    recentReturns: recent.map((r) => ({ id: r.id, eventTime: new Date(r.event_time).toISOString(), refundFen: Number(r.total_refund_fen) - Number(r.buyback_fen), buybackFen: Number(r.buyback_fen), accepted: r.accepted, returner: r.phone_e164 ? maskPhone(r.phone_e164) : null })),
   };
 }
 

@@ -9,13 +9,15 @@ import { fraudFlags } from './fraud-flag-service.js';
 const FRAUD_FLAG = obj({
   kind: enumOf(['returns_exceed_sales_shop', 'returns_exceed_purchases_phone', 'daily_returns_above_threshold', 'other_county_unit', 'deposit_mismatch', 'refund_mismatch', 'likely_counterfeit']),
   shopId: uuid(), farmerId: uuid(), phoneMasked: str({ description: 'The farmer\'s phone, masked' }), productId: uuid(),
-  day: date(), unitCode: str(), returned: int({ description: 'Containers returned' }), sold: int({ description: 'Containers sold with deposit' }),
+  day: date(), unitCode: str(), returned: int({ description: 'Containers returned; in returns_exceed_* flags those paid buy-back or given points are left out (they carry no deposit), in daily_returns_above_threshold every container accepted counts' }), sold: int({ description: 'Containers sold with deposit' }),
   refId: str({ description: 'The sale or return behind the flag' }), threshold: int(),
   differenceFen: int({ description: 'refund_mismatch: what the clerk paid − what the scheme owed, fen (+: overpaid)' }),
-  paidFen: int(), owedFen: int(),
+  paidFen: int({ description: 'refund_mismatch: all cash the clerk paid (deposit refunds and buy-back), fen' }),
+  owedFen: int({ description: 'refund_mismatch: all cash owed (deposit refunds, policy refunds and buy-back), fen' }),
+  buybackFen: int({ description: 'refund_mismatch: the part of owedFen that is buy-back from the county incentive fund, fen' }),
   overpaidFen: int({ description: 'Paid beyond what was owed, fen (the county chases it back)' }),
   underpaidFen: int({ description: 'Paid short of what was owed, fen (owed to the farmer)' }),
-}, ['shopId', 'farmerId', 'phoneMasked', 'productId', 'day', 'unitCode', 'returned', 'sold', 'refId', 'threshold', 'differenceFen', 'paidFen', 'owedFen', 'overpaidFen', 'underpaidFen']);
+}, ['shopId', 'farmerId', 'phoneMasked', 'productId', 'day', 'unitCode', 'returned', 'sold', 'refId', 'threshold', 'differenceFen', 'paidFen', 'owedFen', 'buybackFen', 'overpaidFen', 'underpaidFen']);
 
 export const fraudFlagRoutes: RouteDef[] = [
   route({

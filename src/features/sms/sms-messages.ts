@@ -11,7 +11,10 @@ export interface BalanceFigures {
   outstandingContainers: number;
   refundableFen: number;
   lateRefundableFen: number;
+  /** Deposits refunded this year (buy-back is not in it). */
   refundsThisYearFen: number;
+  /** Buy-back paid from the county incentive fund this year; shown only when above zero. */
+  buybackThisYearFen?: number;
   year: number;
   collectionPoints: string[];
   /** The farmer's points balance in milli-points (积分, issue 17); shown only when above zero. */
@@ -23,7 +26,10 @@ export interface HistoryEntry {
   day: string;
   shopName: string;
   containers: number;
+  /** Deposits refunded by the return (buy-back is not in it). */
   refundFen: number;
+  /** Buy-back the return paid from the county incentive fund; shown only when above zero. */
+  buybackFen?: number;
 }
 
 /** "草甘膦异丙胺盐 41% 水剂（大包装）" → "草甘膦异丙胺盐": the active ingredient is what farmers call it. */
@@ -70,7 +76,7 @@ export const messages = {
       if (b.outstandingContainers === 0) parts.push('您目前没有待退押金的包装。');
       else parts.push(`待退押金${fen(b.refundableFen)}，包装${b.outstandingContainers}个（${productList(b.products, lang)}）。`);
       if (b.lateRefundableFen > 0) parts.push(`已过期仍可退${fen(b.lateRefundableFen)}。`);
-      parts.push(`${b.year}年已退${fen(b.refundsThisYearFen)}。`);
+      parts.push((b.buybackThisYearFen ?? 0) > 0 ? `${b.year}年已退${fen(b.refundsThisYearFen)}，有偿回收${fen(b.buybackThisYearFen!)}。` : `${b.year}年已退${fen(b.refundsThisYearFen)}。`);
       if ((b.pointsMilli ?? 0) > 0) parts.push(`积分${formatPoints(b.pointsMilli!)}分。`);
       if (b.collectionPoints.length) parts.push(`回收点：${b.collectionPoints.join('、')}`);
       return parts.join('');
@@ -79,7 +85,7 @@ export const messages = {
     if (b.outstandingContainers === 0) parts.push('No deposits to refund.');
     else parts.push(`Refundable deposit ${fen(b.refundableFen)} on ${containers(b.outstandingContainers)} (${productList(b.products, lang)}).`);
     if (b.lateRefundableFen > 0) parts.push(`Expired, still refunded: ${fen(b.lateRefundableFen)}.`);
-    parts.push(`Refunded in ${b.year}: ${fen(b.refundsThisYearFen)}.`);
+    parts.push((b.buybackThisYearFen ?? 0) > 0 ? `Refunded in ${b.year}: ${fen(b.refundsThisYearFen)}; buy-back ${fen(b.buybackThisYearFen!)}.` : `Refunded in ${b.year}: ${fen(b.refundsThisYearFen)}.`);
     if ((b.pointsMilli ?? 0) > 0) parts.push(`Points: ${formatPoints(b.pointsMilli!)}.`);
     if (b.collectionPoints.length) parts.push(`Return to: ${b.collectionPoints.join(', ')}`);
     return parts.join(' ');
@@ -87,8 +93,15 @@ export const messages = {
 
   history(lang: SmsLanguage, entries: HistoryEntry[]): string {
     if (entries.length === 0) return lang === 'zh' ? '您还没有退还包装的记录。' : 'No returns recorded yet.';
-    if (lang === 'zh') return `最近退还：${entries.map((e) => `${mmdd(e.day)}${e.shopName}${e.containers}个退${formatFen(e.refundFen, lang)}`).join('；')}`;
-    return `Last returns: ${entries.map((e) => `${mmdd(e.day)} ${e.shopName} ${containers(e.containers)}, refund ${formatFen(e.refundFen, lang)}`).join('; ')}`;
+    // A deposit refund and buy-back are two figures (docs/incentives.md): buy-back is named when there is any.
+    const paidZh = (e: HistoryEntry) => ((e.buybackFen ?? 0) > 0
+      ? `${e.refundFen > 0 ? `退${formatFen(e.refundFen, lang)}，` : ''}有偿回收${formatFen(e.buybackFen!, lang)}`
+      : `退${formatFen(e.refundFen, lang)}`);
+    const paidEn = (e: HistoryEntry) => ((e.buybackFen ?? 0) > 0
+      ? `${e.refundFen > 0 ? `refund ${formatFen(e.refundFen, lang)}, ` : ''}buy-back ${formatFen(e.buybackFen!, lang)}`
+      : `refund ${formatFen(e.refundFen, lang)}`);
+    if (lang === 'zh') return `最近退还：${entries.map((e) => `${mmdd(e.day)}${e.shopName}${e.containers}个${paidZh(e)}`).join('；')}`;
+    return `Last returns: ${entries.map((e) => `${mmdd(e.day)} ${e.shopName} ${containers(e.containers)}, ${paidEn(e)}`).join('; ')}`;
   },
 
   help(lang: SmsLanguage): string {

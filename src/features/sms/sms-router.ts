@@ -68,13 +68,13 @@ export const HANDLERS: Record<Exclude<SmsCommand, 'unknown'>, Handler> = {
     return messages.balance(farmer.language, {
       products: b.products.map((p) => ({ name: p.productName, containers: p.containers })),
       outstandingContainers: b.outstandingContainers, refundableFen: b.refundableFen, lateRefundableFen: b.lateRefundableFen,
-      refundsThisYearFen: b.refundsThisYearFen, year: b.year, collectionPoints: points,
+      refundsThisYearFen: b.refundsThisYearFen, buybackThisYearFen: b.buybackThisYearFen, year: b.year, collectionPoints: points,
       pointsMilli: await farmerPointsMilli(trx, countyId, farmer.id),
     });
   },
   async history({ trx, countyId, farmer }) {
     const rows = await lastReturns(trx, countyId, farmer.id, HISTORY_ENTRIES);
-    return messages.history(farmer.language, rows.map((r) => ({ day: r.business_day, shopName: r.shop_name, containers: r.containers, refundFen: r.refund_fen })));
+    return messages.history(farmer.language, rows.map((r) => ({ day: r.business_day, shopName: r.shop_name, containers: r.containers, refundFen: r.refund_fen, buybackFen: r.buyback_fen })));
   },
   async help({ farmer }) {
     return messages.help(farmer.language);

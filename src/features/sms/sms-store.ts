@@ -68,17 +68,24 @@ export async function collectionPoints(db: Knex, countyId: string, townshipId: s
   return (await q).map((r: { name: string }) => r.name);
 }
 
-/** A farmer's last returns that were not reversed, newest first. */
-export async function lastReturns(db: Knex, countyId: string, farmerId: string, limit: number): Promise<Array<{ business_day: string; shop_name: string; containers: number; refund_fen: number }>> {
+/**
+ * A farmer's last returns that were not reversed, newest first: the deposits each refunded
+ * (refund_fen: total_refund_fen without buy-back) and the buy-back it paid, as two figures.
+ */
+export async function lastReturns(db: Knex, countyId: string, farmerId: string, limit: number): Promise<Array<{ business_day: string; shop_name: string; containers: number; refund_fen: number; buyback_fen: number }>> {
   const rows = await db.raw(`
     SELECT to_char(r.business_day, 'YYYY-MM-DD') AS business_day, s.name AS shop_name,
            coalesce((SELECT sum(i.quantity) FROM return_items i WHERE i.county_id = r.county_id AND i.return_id = r.id AND i.outcome <> 'rejected'), 0)::int AS containers,
-           r.total_refund_fen
+           r.total_refund_fen,
+           coalesce((SELECT sum(a.amount_fen) FROM return_allocations a WHERE a.county_id = r.county_id AND a.return_id = r.id AND a.source = 'buyback'), 0)::bigint AS buyback_fen
       FROM returns r JOIN shops s ON s.county_id = r.county_id AND s.id = r.shop_id
      WHERE r.county_id = ? AND r.farmer_id = ?
        AND NOT EXISTS (SELECT 1 FROM reversals v WHERE v.county_id = r.county_id AND v.target_type = 'return' AND v.target_id = r.id)
      ORDER BY r.event_time DESC LIMIT ?`, [countyId, farmerId, limit]);
-  return rows.rows.map((r: Record<string, any>) => ({ business_day: r.business_day, shop_name: r.shop_name, containers: Number(r.containers), refund_fen: Number(r.total_refund_fen) }));
+  return rows.rows.map((r: Record<string, any>) => ({
+    business_day: r.business_day, shop_name: r.shop_name, containers: Number(r.containers),
+    refund_fen: Number(r.total_refund_fen) - Number(r.buyback_fen), buyback_fen: Number(r.buyback_fen),
+  }));
 }
 
 // --- inbound log and rate counters ---

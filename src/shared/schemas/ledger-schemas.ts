@@ -198,5 +198,7 @@ export const FARMER_BALANCE = obj({
   farmerId: uuid(), countyId: str(), asOf: dateTime(),
   products: arr(obj({ productId: uuid(), productName: str(), containers: int(), refundableFen: FEN, expiredContainers: int() })),
   outstandingContainers: int(), refundableFen: FEN, expiredContainers: int(), lateRefundableFen: FEN,
-  year: int(), refundsThisYearFen: FEN,
+  year: int(),
+  refundsThisYearFen: { ...FEN, description: 'Deposits refunded to the farmer this calendar year (returns not reversed), fen; buy-back is not in it (buybackThisYearFen)' },
+  buybackThisYearFen: { ...FEN, description: 'Buy-back paid to the farmer from the county incentive fund this calendar year (returns not reversed), fen' },
 });

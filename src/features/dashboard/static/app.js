@@ -21,7 +21,7 @@
       cohortRate: '批次回收率', periodRate: '同期回收率', massRate: '重量回收率', outstanding: '未退押金', awaitingPickup: '待收运包装', openDiscrepancies: '未结差异',
       sold: '收押销售', returned: '回收', hauled: '已收运', disposed: '已处置', shop: '店铺', township: '乡镇', position: '头寸（元）', outstandingYuan: '未退押金（元）', atShop: '店内包装', flags: '标记',
       name: '名称', county: '县', returns_above_sales: '回收多于销售', overdue_pickup: '逾期未收运', likely_counterfeit: '疑似假码', refunds_held: '退款待审核', yuan: '元', units: '个', run: '对账', time: '时间', returner: '交回人',
-      refund: '退款（元）', accepted: '接收数', pct: '%', chooseCounty: '点击县名查看详情', forbidden: '无权查看该数据', severity: '级别', error: '错误', warning: '警告', info: '提示',
+      refund: '退押金（元）', buybackYuan: '有偿回收（元）', accepted: '接收数', pct: '%', chooseCounty: '点击县名查看详情', forbidden: '无权查看该数据', severity: '级别', error: '错误', warning: '警告', info: '提示',
       monthlyReport: '月度报告',
       signinSecurity: '登录安全', signinNone: '目前没有被锁定或需要等待的用户。', signinNote: '近 {m} 分钟内多次登录失败的本县用户。锁定的账户到时自动解锁，也可以现在解锁。',
       signinUser: '用户', signinFailures: '失败次数', signinLast: '最近失败', signinState: '状态', lockedUntil: '已锁定，至 {t}', delayedUntil: '需等待，至 {t}',
@@ -50,7 +50,7 @@
       cohortRate: 'Cohort recovery', periodRate: 'Period recovery', massRate: 'Recovery by mass', outstanding: 'Deposits outstanding', awaitingPickup: 'Containers awaiting pickup', openDiscrepancies: 'Open discrepancies',
       sold: 'Sold with deposit', returned: 'Returned', hauled: 'Hauled', disposed: 'Disposed', shop: 'Shop', township: 'Township', position: 'Position (yuan)', outstandingYuan: 'Deposits outstanding (yuan)', atShop: 'At shop', flags: 'Flags',
       name: 'Name', county: 'County', returns_above_sales: 'returns above sales', overdue_pickup: 'overdue pickup', likely_counterfeit: 'likely counterfeit codes', refunds_held: 'refunds held for review', yuan: 'yuan', units: '', run: 'Run', time: 'Time', returner: 'Returner',
-      refund: 'Refund (yuan)', accepted: 'Accepted', pct: '%', chooseCounty: 'Click a county for its dashboard', forbidden: 'You may not see this', severity: 'Severity', error: 'error', warning: 'warning', info: 'info',
+      refund: 'Deposit refund (yuan)', buybackYuan: 'Buy-back (yuan)', accepted: 'Accepted', pct: '%', chooseCounty: 'Click a county for its dashboard', forbidden: 'You may not see this', severity: 'Severity', error: 'error', warning: 'warning', info: 'info',
       monthlyReport: 'Monthly report',
       signinSecurity: 'Sign-in security', signinNone: 'No user is locked or delayed now.', signinNote: 'Users of this county with repeated failed logins in the last {m} minutes. A locked account unlocks by itself in time, or unlock it now.',
       signinUser: 'User', signinFailures: 'Failures', signinLast: 'Last failure', signinState: 'State', lockedUntil: 'Locked until {t}', delayedUntil: 'Delayed until {t}',
@@ -615,9 +615,9 @@
     rateTable('#shop-products', d.products);
     $('#returns-window').textContent = t('returnsWindow', { from: d.returnsWindow.fromDay, to: d.returnsWindow.toDay });
     var zone = d.recentReturns.length ? zoneLabel(d.timeZone, d.recentReturns[0].eventTime) : zoneLabel(d.timeZone, Date.now());
-    $('#shop-returns thead').innerHTML = '<tr><th>' + esc(t('time')) + ' (' + esc(zone) + ')</th><th>' + esc(t('returner')) + '</th><th>' + esc(t('accepted')) + '</th><th>' + esc(t('refund')) + '</th></tr>';
+    $('#shop-returns thead').innerHTML = '<tr><th>' + esc(t('time')) + ' (' + esc(zone) + ')</th><th>' + esc(t('returner')) + '</th><th>' + esc(t('accepted')) + '</th><th>' + esc(t('refund')) + '</th><th>' + esc(t('buybackYuan')) + '</th></tr>';
     $('#shop-returns tbody').innerHTML = d.recentReturns.map(function (r) {
-      return '<tr><td class="time" data-iso="' + esc(r.eventTime) + '">' + esc(localTime(r.eventTime, d.timeZone)) + '</td><td class="returner">' + esc(r.returner || '—') + '</td><td class="n">' + r.accepted + '</td><td class="n">' + yuan(r.refundFen) + '</td></tr>';
+      return '<tr><td class="time" data-iso="' + esc(r.eventTime) + '">' + esc(localTime(r.eventTime, d.timeZone)) + '</td><td class="returner">' + esc(r.returner || '—') + '</td><td class="n">' + r.accepted + '</td><td class="n refund">' + yuan(r.refundFen) + '</td><td class="n buyback">' + yuan(r.buybackFen) + '</td></tr>';
     }).join('');
   }
 
