@@ -680,8 +680,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A farmer’s outstanding containers by product, refundable deposit and refunds this year
-         * @description A farmer’s outstanding containers by product, refundable deposit and refunds this year.
+         * A farmer’s outstanding containers by product, refundable deposit, deposit refunds and buy-back this year
+         * @description A farmer’s outstanding containers by product, refundable deposit, deposit refunds and buy-back this year.
          *
          *     Needs the permission `farmers:read` (Look up farmers (officials see masked names and numbers)), within the caller's scope.
          */
@@ -8442,6 +8442,8 @@ export interface operations {
                     "application/json": {
                         /** Format: date-time */
                         asOf: string;
+                        /** @description Buy-back paid to the farmer from the county incentive fund this calendar year (returns not reversed), fen */
+                        buybackThisYearFen: number;
                         countyId: string;
                         expiredContainers: number;
                         /** Format: uuid */
@@ -8460,7 +8462,7 @@ export interface operations {
                         }[];
                         /** @description Amount in fen (1 yuan = 100 fen) */
                         refundableFen: number;
-                        /** @description Amount in fen (1 yuan = 100 fen) */
+                        /** @description Deposits refunded to the farmer this calendar year (returns not reversed), fen; buy-back is not in it (buybackThisYearFen) */
                         refundsThisYearFen: number;
                         year: number;
                     };
@@ -9130,6 +9132,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: {
+                            /** @description refund_mismatch: the part of owedFen that is buy-back from the county incentive fund, fen */
+                            buybackFen?: number;
                             /** Format: date */
                             day?: string;
                             /** @description refund_mismatch: what the clerk paid − what the scheme owed, fen (+: overpaid) */
@@ -9140,7 +9144,9 @@ export interface operations {
                             kind: "returns_exceed_sales_shop" | "returns_exceed_purchases_phone" | "daily_returns_above_threshold" | "other_county_unit" | "deposit_mismatch" | "refund_mismatch" | "likely_counterfeit";
                             /** @description Paid beyond what was owed, fen (the county chases it back) */
                             overpaidFen?: number;
+                            /** @description refund_mismatch: all cash owed (deposit refunds, policy refunds and buy-back), fen */
                             owedFen?: number;
+                            /** @description refund_mismatch: all cash the clerk paid (deposit refunds and buy-back), fen */
                             paidFen?: number;
                             /** @description The farmer's phone, masked */
                             phoneMasked?: string;
@@ -9148,7 +9154,7 @@ export interface operations {
                             productId?: string;
                             /** @description The sale or return behind the flag */
                             refId?: string;
-                            /** @description Containers returned */
+                            /** @description Containers returned; in returns_exceed_* flags those paid buy-back or given points are left out (they carry no deposit), in daily_returns_above_threshold every container accepted counts */
                             returned?: number;
                             /** Format: uuid */
                             shopId?: string;
@@ -22350,10 +22356,13 @@ export interface operations {
                         recentReturns: {
                             /** @description Accepted (containers) */
                             accepted: number;
+                            /** @description Buy-back the return paid from the county incentive fund, fen */
+                            buybackFen: number;
                             /** Format: date-time */
                             eventTime: string;
                             /** Format: uuid */
                             id: string;
+                            /** @description Deposits refunded by the return (and the untracked policy's refunds), fen; buy-back is not in it */
                             refundFen: number;
                             /** @description The farmer's phone, masked (+86 174****0777) */
                             returner: string | null;
