@@ -420,7 +420,9 @@ export function layoutDrawerReport(report: DrawerReport, options: LayoutOptions)
     b.spread('备用金 Opening float', yuan(report.openingFloatFen));
   }
   b.spread('收取押金 Deposits taken', yuan(report.depositsTakenFen));
-  b.spread('退还押金 Refunds paid', yuan(report.refundsPaidFen));
+  // With buy-back paid, the line is what left the drawer for farmers: deposit refunds and buy-back
+  // (docs/incentives.md, "Refunds and buy-back in the figures"); the buy-back part is shown below.
+  b.spread((report.buybackPaidFen ?? 0) > 0 ? '退款及有偿回收 Paid out' : '退还押金 Refunds paid', yuan(report.refundsPaidFen));
   b.spread('  其中现金 of which cash', yuan(report.refundsPaidCashFen));
   if (report.buybackPaidFen !== undefined) {
     // Buy-back is cash out of the drawer like a deposit refund (it is part of the refunds above).

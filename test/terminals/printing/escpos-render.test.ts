@@ -139,6 +139,9 @@ describe('printing: ESC/POS rendering', () => {
         const { lines } = readReceipt(renderEscPos(layoutDrawerReport(drawerWithIncentives, { paper })));
         const line = (s: string) => lines.find((l) => l.text.includes(s))?.text;
         expect(line('其中有偿回收')).to.match(/￥123\.30$/);
+        // Buy-back is not a deposit refund: the line above it names both (docs/incentives.md).
+        expect(line('退款及有偿回收 Paid out')).to.be.a('string');
+        expect(lines.some((l) => l.text.includes('退还押金 Refunds paid'))).to.equal(false);
         expect(line('积分发放')).to.match(/123\.4$/);
         expect(line('积分兑换 Points')).to.match(/10\.5$/);
         expect(line('兑换笔数')).to.match(/3$/);
