@@ -2,7 +2,8 @@
 // the single endpoints (sales, returns, ...), each record under its client id. The batch is split into
 // runs of consecutive records of one kind:
 //   - a run of sales is applied set-based (applySaleRun), a run of returns too (applyReturnRun): one
-//     transaction, a number of statements that does not grow with the run;
+//     transaction per at most SYNC_RUN_MAX records, a number of statements that does not grow with
+//     the records of that transaction (a batch of 1,000 sales is ten such transactions);
 //   - a run of other records (reversals, bag events, drawer reports; at most
 //     OTHER_RUN_MAX of them) goes through their services in ONE transaction, each record under its
 //     own SAVEPOINT (idempotentWrite nests in the run's transaction).
@@ -103,6 +104,29 @@ function statusOf(code: ErrorCode, httpStatus: number): SyncStatus {
 /** Records of other kinds applied in one transaction at most (bounds how long it holds the hot account rows). */
 export const OTHER_RUN_MAX = 32;
 
+/**
+ * Sales (or returns) applied set-based in one transaction at most (issue 13). A run posts its ledger
+ * last, but from that posting to its COMMIT it holds the hot account rows (the shop's account, the
+ * county's deposits_outstanding: docs/ledger.md) and, during the COMMIT, the county's feed counter;
+ * both steps grow with the run. A run of 1,000 held them for about a second, and an online sale of
+ * the same shop waited that long. So a longer run is cut into runs of SYNC_RUN_MAX: each its own
+ * transaction, the same answers per record (a later run meets the earlier ones as stored, exactly as
+ * one by one), a few more round trips and COMMITs per batch. A kill between two runs leaves the
+ * committed runs applied; the terminal, never answered, sends the batch again and meets them as
+ * duplicates (client ids).
+ */
+export const SYNC_RUN_MAX = 100;
+
+/**
+ * Test seams (test/features/sync/sync-hold.test.ts): `betweenRuns` is awaited after a run of the
+ * batch has committed and before the next begins, `beforeRunCommit` inside a set-based run's
+ * transaction after its postings, just before its COMMIT. Unset outside tests.
+ */
+export const syncBatchSeams: {
+  betweenRuns?: (appliedUpTo: number) => Promise<void>;
+  beforeRunCommit?: (kind: 'sale' | 'return', records: number) => Promise<void>;
+} = {};
+
 type Log = { error(obj: unknown, msg: string): void };
 
 interface Prepared {
@@ -130,7 +154,8 @@ export class SyncService {
     while (pos < records.length) {
       const kind = setBased(records[pos]!.kind);
       let end = pos + 1;
-      while (end < records.length && setBased(records[end]!.kind) === kind && (kind !== null || end - pos < OTHER_RUN_MAX)) end++;
+      const max = kind !== null ? SYNC_RUN_MAX : OTHER_RUN_MAX;
+      while (end < records.length && setBased(records[end]!.kind) === kind && end - pos < max) end++;
       const run = Array.from({ length: end - pos }, (_, k) => pos + k);
       const next = kind !== null ? await this.setRun(kind, principal, records, run, results, log) : await this.otherRun(principal, records, run, results, log);
       if (next === 'database_down') {
@@ -139,11 +164,12 @@ export class SyncService {
         break;
       }
       pos = next ?? end;
+      if (syncBatchSeams.betweenRuns && pos < records.length) await syncBatchSeams.betweenRuns(pos);
     }
     return results;
   }
 
-  /** A run of sales (or of returns), set-based in one transaction. Answers where the batch goes on (or that the database is down). */
+  /** A run of sales (or of returns), at most SYNC_RUN_MAX, set-based in one transaction. Answers where the batch goes on (or that the database is down). */
   private async setRun(kind: 'sale' | 'return', principal: Principal, records: SyncRecord[], run: number[], results: SyncResult[], log: Log): Promise<number | undefined | 'database_down'> {
     const staged = new Map<number, SyncResult>();
     try {
@@ -168,6 +194,7 @@ export class SyncService {
           const rec = records[i]!;
           staged.set(i, r.ok ? written(rec, r.written) : this.failed(rec, r.error, log));
         });
+        if (syncBatchSeams.beforeRunCommit) await syncBatchSeams.beforeRunCommit(kind, items.length);
       });
     } catch (err) {
       if (toAppError(err)?.code === 'DATABASE_UNAVAILABLE') {

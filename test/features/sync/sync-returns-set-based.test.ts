@@ -9,7 +9,8 @@
 //     Incentives are in play (issue 17): a buy-back and points rate for the 1 L bottle, household caps
 //     and a small fund that runs out (then points only), so the incentive fund and the points
 //     ledger must come out the same too;
-//   - a run of returns costs the same number of SQL statements whatever its size;
+//   - a run of returns (at most SYNC_RUN_MAX per transaction) costs the same number of SQL
+//     statements whatever its size;
 //   - an online return racing a sync record for one unit code: the code is refunded exactly once,
 //     whichever holds it first.
 import { expect } from 'chai';
@@ -20,7 +21,7 @@ import { newClientId } from '../../../src/shared/client-id.js';
 import { ReturnService } from '../../../src/features/returns/return-service.js';
 import { applyReturnRun } from '../../../src/features/returns/return-run.js';
 import { pinGroupApplier, savepointApplier } from '../../../src/features/ledger/group-commit.js';
-import { syncRunFallbacks } from '../../../src/features/sync/sync-service.js';
+import { SYNC_RUN_MAX, syncRunFallbacks } from '../../../src/features/sync/sync-service.js';
 import type { Principal } from '../../../src/auth/permissions.js';
 import { COUNTY, GLYPHOSATE, GLYPHOSATE_5L, SHOP_A, SHOP_B, expectLedgerClean, unitCode } from '../ledger/ledger-fixtures.js';
 import { demoId } from '../../../seeds/demo-county.js';
@@ -316,12 +317,18 @@ describe('sync batches: set-based returns', function () {
     ] },
   }));
 
-  it('issues the same number of SQL statements for a batch of 10 returns as for 200', async () => {
+  // At most SYNC_RUN_MAX returns per transaction (issue 13): the same statements per transaction for
+  // 10 returns as for SYNC_RUN_MAX; a batch of 200 is ceil(200 / SYNC_RUN_MAX) such transactions.
+  it('issues the same number of SQL statements per transaction for a batch of 10 returns as for 200', async () => {
     await send(returnsOf(await sold(1))); // log-in and first-use queries out of the way
     const count = async (n: number) => {
       const records = returnsOf(await sold(n));
-      let statements = 0;
-      const onQuery = () => { statements++; };
+      const perTx = new Map<string, number>();
+      let outside = 0;
+      const onQuery = (q: { __knexTxId?: string }) => {
+        if (q.__knexTxId) perTx.set(q.__knexTxId, (perTx.get(q.__knexTxId) ?? 0) + 1);
+        else outside++;
+      };
       t.db.knex.on('query', onQuery);
       try {
         const res = await send(records);
@@ -334,12 +341,15 @@ describe('sync batches: set-based returns', function () {
       } finally {
         t.db.knex.off('query', onQuery);
       }
-      return statements;
+      return { perTx: [...perTx.values()], outside };
     };
     const ten = await count(10);
     const many = await count(200);
-    expect(many, `10 returns: ${ten} statements, 200 returns: ${many}`).to.equal(ten);
-    expect(ten).to.be.lessThan(40);
+    expect(ten.perTx, 'a batch of 10 returns: one transaction').to.have.length(1);
+    expect(many.perTx, `a batch of 200 returns: one transaction per ${SYNC_RUN_MAX}`).to.have.length(Math.ceil(200 / SYNC_RUN_MAX));
+    expect(many.perTx, `statements per transaction, 10 returns: ${ten.perTx}, 200 returns: ${many.perTx}`).to.deep.equal(many.perTx.map(() => ten.perTx[0]));
+    expect(many.outside).to.equal(ten.outside);
+    expect(ten.perTx[0]! + ten.outside).to.be.lessThan(40);
     // Every return is there with its items, allocations, refund, held refund, transfers, SMS and stored answer.
     const knex = t.db.knex;
     const n = async (table: string, where: Record<string, unknown> = {}) => Number((await knex(table).where({ county_id: COUNTY, ...where }).count({ n: '*' }).first())!.n);
