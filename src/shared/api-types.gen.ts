@@ -2655,7 +2655,7 @@ export interface paths {
         put?: never;
         /**
          * Apply a batch of up to 1000 offline records (sales, returns, drawer reports, ...), each with its own result
-         * @description Each record gets exactly the answer its single endpoint would give, in journal order, under its client id: a record already stored answers `duplicate` with the stored result, one bad record is `refused` with its error code and never blocks the rest, passing problems answer `retry`. Re-sending a whole batch, or any part of it, is always harmless. Records are booked at their event time. Consecutive sales, and consecutive returns, are applied together, set-based, in one transaction (a number of statements that does not grow with the run); other records in transactions of up to 32, each under its own savepoint. Nothing is answered `applied` before its transaction committed.
+         * @description Each record gets exactly the answer its single endpoint would give, in journal order, under its client id: a record already stored answers `duplicate` with the stored result, one bad record is `refused` with its error code and never blocks the rest, passing problems answer `retry`. Re-sending a whole batch, or any part of it, is always harmless. Records are booked at their event time. Consecutive sales, and consecutive returns, are applied together, set-based, in transactions of up to 100 (a number of statements per transaction that does not grow with its records); other records in transactions of up to 32, each under its own savepoint. Nothing is answered `applied` before its transaction committed.
          *
          *     Needs the permission `sales:write` (Record sales with deposit for a shop), within the caller's scope.
          */

@@ -2,7 +2,7 @@
 import { route, type RouteDef } from '../../http/route.js';
 import { AppError } from '../../http/errors.js';
 import { SNAPSHOT, SNAPSHOT_QUERY, SYNC_BATCH, SYNC_BATCH_RESULT, SYNC_MAX_RECORDS, SYNC_STATUSES, type SyncStatus } from './sync-schemas.js';
-import { SyncService, type SyncRecord } from './sync-service.js';
+import { SYNC_RUN_MAX, SyncService, type SyncRecord } from './sync-service.js';
 import { SYNC_BATCH_DOCUMENTED } from './sync-record-schema.js';
 import { SnapshotService } from './snapshot-service.js';
 import { newClientId } from '../../shared/client-id.js';
@@ -15,7 +15,7 @@ export const syncRoutes: RouteDef[] = [
     description: 'Each record gets exactly the answer its single endpoint would give, in journal order, under its client id: '
       + 'a record already stored answers `duplicate` with the stored result, one bad record is `refused` with its error code and never blocks the rest, '
       + 'passing problems answer `retry`. Re-sending a whole batch, or any part of it, is always harmless. Records are booked at their event time. '
-      + 'Consecutive sales, and consecutive returns, are applied together, set-based, in one transaction (a number of statements that does not grow with the run); other records in transactions of up to 32, each under its own savepoint. '
+      + `Consecutive sales, and consecutive returns, are applied together, set-based, in transactions of up to ${SYNC_RUN_MAX} (a number of statements per transaction that does not grow with its records); other records in transactions of up to 32, each under its own savepoint. `
       + 'Nothing is answered `applied` before its transaction committed.',
     body: SYNC_BATCH,
     // The document types each record's payload by its kind; validation of the batch leaves payloads to each record.
