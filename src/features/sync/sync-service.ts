@@ -108,8 +108,8 @@ export const OTHER_RUN_MAX = 32;
  * Sales (or returns) applied set-based in one transaction at most (issue 13). A run posts its ledger
  * last, but from that posting to its COMMIT it holds the hot account rows (the shop's account, the
  * county's deposits_outstanding: docs/ledger.md) and, during the COMMIT, the county's feed counter;
- * both steps grow with the run. A run of 1,000 held them for about a second, and an online sale of
- * the same shop waited that long. So a longer run is cut into runs of SYNC_RUN_MAX: each its own
+ * both steps grow with the run. A run of 1,000 held them for 0.5–1 s (more on a loaded disk), and an
+ * online sale of the same shop waited that long. So a longer run is cut into runs of SYNC_RUN_MAX: each its own
  * transaction, the same answers per record (a later run meets the earlier ones as stored, exactly as
  * one by one), a few more round trips and COMMITs per batch. A kill between two runs leaves the
  * committed runs applied; the terminal, never answered, sends the batch again and meets them as
