@@ -106,7 +106,7 @@ describe('terminal UI in a browser', function () {
     expect(saleText).to.contain('押金合计').and.to.contain('￥3.00');
     expect(returnText).to.contain('退款合计').and.to.contain('￥1.00').and.to.contain('未清洗');
     const qr = parseEscPos(jobs[0]!).find((c) => c.op === 'qr_store') as { data: Buffer } | undefined;
-    expect(qr?.data.toString('utf8')).to.match(/^http:\/\/127\.0\.0\.1:\d+\/check\/511425\?q=XS[0-9]{8}-[0-9A-F]{4}-0001$/); // the public check page of the receipt
+    expect(qr?.data.toString('utf8')).to.match(/^http:\/\/127\.0\.0\.1:\d+\/check\/511425\?q=XS[0-9]{8}-T[0-9]{3,}-0001$/); // the public check page of the receipt
     expect(parseEscPos(jobs[0]!).some((c) => c.op === 'cut')).to.equal(true);
 
     // And the county server has them, once.
