@@ -54,6 +54,14 @@ export function receiptTag(who: Pick<TerminalIdentity, 'terminalId'>, ref: Refer
 }
 
 /**
+ * A receipt number this terminal prints: `<prefix><day without dashes>-<receiptTag>-<seq>`, e.g.
+ * XS20261130-T007-0001; `seq` a number (4 digits) or a given suffix (the drawer report's id tail).
+ */
+export function receiptNumber(prefix: string, day: string, who: Pick<TerminalIdentity, 'terminalId'>, ref: ReferenceCache | null, seq: number | string): string {
+  return `${prefix}${day.replaceAll('-', '')}-${receiptTag(who, ref)}-${typeof seq === 'number' ? String(seq).padStart(4, '0') : seq}`;
+}
+
+/**
  * The server whose check page a sale receipt's QR opens: its public address (PUBLIC_URL, in the cached
  * snapshot, so offline receipts carry it too), else the address this terminal is enrolled with
  * (SERVER_URL: an older server, or one without PUBLIC_URL); null when neither is known.
@@ -266,7 +274,7 @@ export class Counter {
 
   private receiptNo(prefix: string, kind: JournalRecord['kind'], day: string, who: TerminalIdentity, ref: ReferenceCache): string {
     const n = this.journal.all().filter((e) => e.record.kind === kind && e.record.local.businessDay === day).length + 1;
-    return `${prefix}${day.replaceAll('-', '')}-${receiptTag(who, ref)}-${String(n).padStart(4, '0')}`;
+    return receiptNumber(prefix, day, who, ref, n);
   }
 
   /** Journal first (durable), then the paper; also used by the bag desk. */
@@ -646,7 +654,7 @@ export class Counter {
     const f = this.drawerFigures(input.businessDay, opening);
     const clerk = input.clerkName?.trim() || undefined;
     const id = newClientId(at.getTime());
-    const receiptNo = `DR${f.businessDay.replaceAll('-', '')}-${receiptTag(who, ref)}-${id.slice(-4)}`;
+    const receiptNo = receiptNumber('DR', f.businessDay, who, ref, id.slice(-4));
     const { businessDay, openingFloatFen, ...figures } = f;
     const rec: JournalRecord = {
       kind: 'drawer-report', id, eventTime: at.toISOString(),

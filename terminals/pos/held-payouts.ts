@@ -13,7 +13,7 @@ import { newClientId } from '../../src/shared/client-id.js';
 import { businessDay } from '../../src/shared/business-day.js';
 import { maskPhone } from '../../src/shared/phone.js';
 import { layoutRefundReceipt, renderPreview, type PrintQueue, type RefundReceipt } from '../printing/index.js';
-import { CounterError, counterPhone, enrolledClient, receiptTag, type Counter } from './counter.js';
+import { CounterError, counterPhone, enrolledClient, receiptNumber, type Counter } from './counter.js';
 import { readJson, writeJsonDurably } from './durable-file.js';
 import { OfflineError, ServerRefusedError, type ServerClient } from './server-client.js';
 
@@ -162,7 +162,7 @@ export class HeldPayoutDesk {
     if (paid.length) {
       const day = paid[0]!.businessDay;
       const n = new Set(this.list().filter((x) => x.businessDay === day && x.receiptNo).map((x) => x.receiptNo)).size + 1;
-      receiptNo = `HR${day.replaceAll('-', '')}-${receiptTag(who, ref)}-${String(n).padStart(4, '0')}`;
+      receiptNo = receiptNumber('HR', day, who, ref, n);
       for (const p of paid) p.receiptNo = receiptNo;
       const receipt: RefundReceipt = {
         shopName: who.shopName, refundNumber: receiptNo, returnedAt: at.toISOString(), returnerMaskedPhone: maskPhone(e164),

@@ -14,7 +14,7 @@ import { newClientId } from '../../src/shared/client-id.js';
 import { businessDay } from '../../src/shared/business-day.js';
 import { maskName, maskPhone } from '../../src/shared/phone.js';
 import { layoutRedemptionReceipt, renderPreview, type PrintQueue } from '../printing/index.js';
-import { CounterError, counterPhone, enrolledClient, receiptTag, type Counter } from './counter.js';
+import { CounterError, counterPhone, enrolledClient, receiptNumber, type Counter } from './counter.js';
 import { readJson, writeJsonDurably } from './durable-file.js';
 import { parsePoints } from './incentive-estimate.js';
 import type { Journal } from './journal.js';
@@ -174,7 +174,7 @@ export class PointsDesk {
     }
     const n = new Set(this.store.redemptions.filter((x) => x.businessDay === r.businessDay && x.receiptNo).map((x) => x.receiptNo)).size + 1;
     r.state = 'done';
-    r.receiptNo = `DH${r.businessDay.replaceAll('-', '')}-${receiptTag(who, ref)}-${String(n).padStart(4, '0')}`;
+    r.receiptNo = receiptNumber('DH', r.businessDay, who, ref, n);
     r.redemptionNo = String(answer.redemptionNo);
     r.farmerName = answer.farmer?.name ?? null;
     r.balanceAfterMilli = answer.balanceAfterMilli;

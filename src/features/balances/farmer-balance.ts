@@ -5,6 +5,7 @@
 // the figures").
 import type { Knex } from 'knex';
 import { AppError } from '../../http/errors.js';
+import { returnBuybackFenSql } from '../returns/return-store.js';
 import { loadCountyPolicy } from '../ledger/county-policy.js';
 import { businessDay } from '../../shared/business-day.js';
 
@@ -47,10 +48,8 @@ export async function farmerBalance(knex: Knex, countyId: string, farmerId: stri
   const year = Number(businessDay(now, county.timezone).slice(0, 4));
   // returns.total_refund_fen is all the cash owed for a return; its buy-back allocations are taken out.
   const paid = (await knex.raw(`
-    SELECT coalesce(sum(r.total_refund_fen), 0)::bigint AS total, coalesce(sum(b.fen), 0)::bigint AS buyback
+    SELECT coalesce(sum(r.total_refund_fen), 0)::bigint AS total, coalesce(sum(${returnBuybackFenSql('r')}), 0)::bigint AS buyback
       FROM returns r
-      LEFT JOIN LATERAL (SELECT sum(a.amount_fen) AS fen FROM return_allocations a
-                          WHERE a.county_id = r.county_id AND a.return_id = r.id AND a.source = 'buyback') b ON true
      WHERE r.county_id = ? AND r.farmer_id = ? AND r.business_day BETWEEN ? AND ?
        AND NOT EXISTS (SELECT 1 FROM reversals v WHERE v.county_id = r.county_id AND v.target_type = 'return' AND v.target_id = r.id)`,
   [countyId, farmerId, `${year}-01-01`, `${year}-12-31`])).rows[0] as { total: string | number; buyback: string | number };

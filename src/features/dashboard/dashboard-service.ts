@@ -5,6 +5,7 @@ import { businessDay, DEFAULT_TIME_ZONE, lastDayOfMonth } from '../../shared/bus
 import type { Knex } from 'knex';
 import { AppError } from '../../http/errors.js';
 import { maskPhone } from '../../shared/phone.js';
+import { returnBuybackFenSql } from '../returns/return-store.js';
 import { recordedSince, refreshRecoveryAggregates, type CohortDays } from '../recovery-rates/aggregation-job.js';
 import { rateDefinitions, recoveryRates, recoveryTrend, type RateRow } from '../recovery-rates/recovery-rates.js';
 import { custodyTablesExist, PICKUP_OVERDUE_DAYS } from '../reconciliation/custody-book.js';
@@ -295,7 +296,7 @@ export async function shopDetail(knex: Knex, countyId: string, shopId: string, r
   const lastDay = lastDayOfMonth(range.to) < range.asOfDay ? lastDayOfMonth(range.to) : range.asOfDay;
   const recent = (await knex.raw(`
     SELECT r.id, r.event_time, r.business_day, r.total_refund_fen, f.phone_e164,
-           coalesce((SELECT sum(a.amount_fen) FROM return_allocations a WHERE a.county_id = r.county_id AND a.return_id = r.id AND a.source = 'buyback'), 0)::bigint AS buyback_fen,
+           ${returnBuybackFenSql('r')} AS buyback_fen,
            (SELECT coalesce(sum(i.quantity), 0) FROM return_items i WHERE i.county_id = r.county_id AND i.return_id = r.id AND i.outcome <> 'rejected')::int AS accepted
       FROM returns r LEFT JOIN farmers f ON f.county_id = r.county_id AND f.id = r.farmer_id
      WHERE r.county_id = :c AND r.shop_id = :s AND r.business_day BETWEEN :d0 AND :d1

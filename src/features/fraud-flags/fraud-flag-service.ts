@@ -11,6 +11,7 @@
 import type { Knex } from 'knex';
 import { maskPhone } from '../../shared/phone.js';
 import { loadCountyPolicy } from '../ledger/county-policy.js';
+import { returnBuybackFenSql } from '../returns/return-store.js';
 
 export interface FraudFlag {
   kind: 'returns_exceed_sales_shop' | 'returns_exceed_purchases_phone' | 'daily_returns_above_threshold' | 'other_county_unit' | 'deposit_mismatch' | 'refund_mismatch' | 'likely_counterfeit';
@@ -91,10 +92,10 @@ export async function fraudFlags(knex: Knex, countyId: string, from: string, to:
   const refunds = (await knex.raw(`
     SELECT r.shop_id, r.id, r.business_day::text AS day, r.total_refund_fen AS owed, r.refund_difference_fen AS diff,
            sum(greatest(i.refund_difference_fen, 0))::bigint AS over, sum(greatest(-i.refund_difference_fen, 0))::bigint AS under,
-           coalesce((SELECT sum(a.amount_fen) FROM return_allocations a WHERE a.county_id = :c AND a.return_id = r.id AND a.source = 'buyback'), 0)::bigint AS buyback
+           ${returnBuybackFenSql('r')} AS buyback
       FROM returns r JOIN return_items i ON i.county_id = r.county_id AND i.return_id = r.id AND i.refund_difference_fen <> 0
      WHERE r.county_id = :c AND r.business_day BETWEEN :from AND :to AND ${NOT_REVERSED('r', 'return')}
-     GROUP BY r.shop_id, r.id, r.business_day, r.total_refund_fen, r.refund_difference_fen
+     GROUP BY r.county_id, r.shop_id, r.id, r.business_day, r.total_refund_fen, r.refund_difference_fen
      ORDER BY r.business_day, r.id`, b)).rows;
   for (const r of refunds) {
     flags.push({

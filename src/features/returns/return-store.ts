@@ -4,6 +4,16 @@ import type { Knex } from 'knex';
 import { incentiveRateFromRow, matchIncentiveRate } from '../../shared/incentive-rate-match.js';
 import { countyAccount } from '../ledger/accounts.js';
 
+/**
+ * SQL for the buy-back a return paid from the county incentive fund (fen, 0 when none): its
+ * `buyback` allocations. `returns.total_refund_fen` is all the cash owed for a return, so a figure of
+ * deposit refunds is total_refund_fen less this (docs/incentives.md, "Refunds and buy-back in the
+ * figures"). `r` is the alias of the returns row in the caller's query.
+ */
+export function returnBuybackFenSql(r: string): string {
+  return `coalesce((SELECT sum(a.amount_fen) FROM return_allocations a WHERE a.county_id = ${r}.county_id AND a.return_id = ${r}.id AND a.source = 'buyback'), 0)::bigint`;
+}
+
 export interface SoldUnitRow {
   county_id: string;
   sale_id: string;

@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import { createHmac } from 'node:crypto';
 import { newId } from '../../shared/client-id.js';
 import type { SmsLanguage } from './sms-messages.js';
+import { returnBuybackFenSql } from '../returns/return-store.js';
 
 export type SmsKind = 'reply' | 'sale' | 'refund' | 'expiry';
 export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed';
@@ -77,7 +78,7 @@ export async function lastReturns(db: Knex, countyId: string, farmerId: string, 
     SELECT to_char(r.business_day, 'YYYY-MM-DD') AS business_day, s.name AS shop_name,
            coalesce((SELECT sum(i.quantity) FROM return_items i WHERE i.county_id = r.county_id AND i.return_id = r.id AND i.outcome <> 'rejected'), 0)::int AS containers,
            r.total_refund_fen,
-           coalesce((SELECT sum(a.amount_fen) FROM return_allocations a WHERE a.county_id = r.county_id AND a.return_id = r.id AND a.source = 'buyback'), 0)::bigint AS buyback_fen
+           ${returnBuybackFenSql('r')} AS buyback_fen
       FROM returns r JOIN shops s ON s.county_id = r.county_id AND s.id = r.shop_id
      WHERE r.county_id = ? AND r.farmer_id = ?
        AND NOT EXISTS (SELECT 1 FROM reversals v WHERE v.county_id = r.county_id AND v.target_type = 'return' AND v.target_id = r.id)

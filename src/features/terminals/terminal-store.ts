@@ -49,11 +49,6 @@ export class TerminalStore {
     }
   }
 
-  /** A terminal's number in its county (null: no such terminal). */
-  async numberOf(countyId: string, id: string): Promise<number | null> {
-    const row = (await this.knex('terminals').where({ county_id: countyId, id }).first('terminal_no')) as { terminal_no: number } | undefined;
-    return row ? Number(row.terminal_no) : null;
-  }
 
   get(countyId: string, id: string): Promise<TerminalRow | undefined> {
     return this.knex<TerminalRow>('terminals').where({ county_id: countyId, id }).first();
