@@ -36,9 +36,9 @@ export const dashboardSection: BenchSection = {
     const province = await ctx.token('sichuan.official');
     const q = `from=${YEAR}-01&to=${YEAR}-12&days=90`;
     const endpoints: Array<[string, string, string]> = [
-      ['county summary', `/api/v1/dashboard/counties/511425?${q}`, county],
-      ['shop table', `/api/v1/dashboard/counties/511425/shops?${q}`, county],
-      ['province comparison', `/api/v1/dashboard/provinces/510000?${q}`, province],
+      ['county summary', `/api/v1/counties/511425/dashboard?${q}`, county],
+      ['shop table', `/api/v1/counties/511425/dashboard/shops?${q}`, county],
+      ['province comparison', `/api/v1/provinces/510000/dashboard?${q}`, province],
       ['rates by product', `/api/v1/counties/511425/recovery-rates?by=product&${q}`, county],
     ];
     for (const [name, path, auth] of endpoints) {

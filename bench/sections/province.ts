@@ -228,9 +228,9 @@ export const provinceSection: BenchSection = {
     const county = codes[0]!;
     const q = `from=${months[0]}&to=${months[months.length - 1]}&days=90`;
     const endpoints: Array<[string, string]> = [
-      ['province comparison', `/api/v1/dashboard/provinces/${PROVINCE}?${q}`],
-      ['county summary', `/api/v1/dashboard/counties/${county}?${q}`],
-      ['shop table', `/api/v1/dashboard/counties/${county}/shops?${q}`],
+      ['province comparison', `/api/v1/provinces/${PROVINCE}/dashboard?${q}`],
+      ['county summary', `/api/v1/counties/${county}/dashboard?${q}`],
+      ['shop table', `/api/v1/counties/${county}/dashboard/shops?${q}`],
       ['rates by product', `/api/v1/counties/${county}/recovery-rates?by=product&${q}`],
     ];
     const p50s = new Map<string, number>();
@@ -275,11 +275,11 @@ export const provinceSection: BenchSection = {
       const loginBody = await login.text();
       steps.push(['login', performance.now() - s, Buffer.byteLength(loginBody)]);
       const auth = `Bearer ${(JSON.parse(loginBody) as { accessToken: string }).accessToken}`;
-      const r = await timeGet(`${ctx.baseUrl}/api/v1/dashboard/provinces/${PROVINCE}?days=90`, auth, 1);
+      const r = await timeGet(`${ctx.baseUrl}/api/v1/provinces/${PROVINCE}/dashboard?days=90`, auth, 1);
       steps.push(['province JSON', r.times[0]!, r.bytes]);
       // Then a click on a county: its summary and shop table, fetched together by the page.
       s = performance.now();
-      const two = await Promise.all([timeGet(`${ctx.baseUrl}/api/v1/dashboard/counties/${county}?days=90`, auth, 1), timeGet(`${ctx.baseUrl}/api/v1/dashboard/counties/${county}/shops?days=90`, auth, 1)]);
+      const two = await Promise.all([timeGet(`${ctx.baseUrl}/api/v1/counties/${county}/dashboard?days=90`, auth, 1), timeGet(`${ctx.baseUrl}/api/v1/counties/${county}/dashboard/shops?days=90`, auth, 1)]);
       steps.push(['county click (summary + shops, in parallel)', performance.now() - s, two[0].bytes + two[1].bytes]);
       pageLoads.push({ steps });
     }

@@ -428,6 +428,138 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/counties/{countyId}/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * County dashboard: headline tiles, monthly trend, custody funnel, rankings, last reconciliation
+         * @description County dashboard: headline tiles, monthly trend, custody funnel, rankings, last reconciliation.
+         *
+         *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
+         */
+        get: operations["get_counties_countyId_dashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counties/{countyId}/dashboard/incentives": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What each incentive cost (deposit refunds, buy-back, points issued and redeemed), containers recovered per yuan, and the budget left, by county, township or shop
+         * @description What each incentive cost (deposit refunds, buy-back, points issued and redeemed), containers recovered per yuan, and the budget left, by county, township or shop.
+         *
+         *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
+         */
+        get: operations["get_counties_countyId_dashboard_incentives"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counties/{countyId}/dashboard/map": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GeoJSON of the county's prefecture, its counties as features (the county named by its GB/T 2260 code), for the county page's map
+         * @description GeoJSON of the county's prefecture, its counties as features (the county named by its GB/T 2260 code), for the county page's map.
+         *
+         *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
+         */
+        get: operations["get_counties_countyId_dashboard_map"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counties/{countyId}/dashboard/reconciliations/{runId}/exceptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One page of a reconciliation run's exceptions (total given), grouped by kind or by shop if asked, each with its reason in plain words
+         * @description One page of a reconciliation run's exceptions (total given), grouped by kind or by shop if asked, each with its reason in plain words.
+         *
+         *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
+         */
+        get: operations["get_counties_countyId_dashboard_reconciliations_runId_exceptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counties/{countyId}/dashboard/shops": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Shop table: rates, positions, containers at the shop, flags (returns above sales, overdue pickups); format=csv to export
+         * @description Shop table: rates, positions, containers at the shop, flags (returns above sales, overdue pickups); format=csv to export.
+         *
+         *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
+         */
+        get: operations["get_counties_countyId_dashboard_shops"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/counties/{countyId}/dashboard/shops/{shopId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One shop: monthly trend, products, position, recent returns (returners masked)
+         * @description One shop: monthly trend, products, position, recent returns (returners masked).
+         *
+         *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
+         */
+        get: operations["get_counties_countyId_dashboard_shops_shopId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/counties/{countyId}/deposit-schedules": {
         parameters: {
             query?: never;
@@ -2251,7 +2383,8 @@ export interface paths {
         };
         /**
          * County dashboard: headline tiles, monthly trend, custody funnel, rankings, last reconciliation
-         * @description County dashboard: headline tiles, monthly trend, custody funnel, rankings, last reconciliation.
+         * @deprecated
+         * @description Deprecated alias of `GET /api/v1/counties/{countyId}/dashboard`, kept until Wed, 30 Jun 2027 00:00:00 GMT; answers carry `Deprecation`, `Sunset` and `Link: <…>; rel="successor-version"`.
          *
          *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
          */
@@ -2273,7 +2406,8 @@ export interface paths {
         };
         /**
          * What each incentive cost (deposit refunds, buy-back, points issued and redeemed), containers recovered per yuan, and the budget left, by county, township or shop
-         * @description What each incentive cost (deposit refunds, buy-back, points issued and redeemed), containers recovered per yuan, and the budget left, by county, township or shop.
+         * @deprecated
+         * @description Deprecated alias of `GET /api/v1/counties/{countyId}/dashboard/incentives`, kept until Wed, 30 Jun 2027 00:00:00 GMT; answers carry `Deprecation`, `Sunset` and `Link: <…>; rel="successor-version"`.
          *
          *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
          */
@@ -2295,7 +2429,8 @@ export interface paths {
         };
         /**
          * GeoJSON of the county's prefecture, its counties as features (the county named by its GB/T 2260 code), for the county page's map
-         * @description GeoJSON of the county's prefecture, its counties as features (the county named by its GB/T 2260 code), for the county page's map.
+         * @deprecated
+         * @description Deprecated alias of `GET /api/v1/counties/{countyId}/dashboard/map`, kept until Wed, 30 Jun 2027 00:00:00 GMT; answers carry `Deprecation`, `Sunset` and `Link: <…>; rel="successor-version"`.
          *
          *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
          */
@@ -2317,7 +2452,8 @@ export interface paths {
         };
         /**
          * One page of a reconciliation run's exceptions (total given), grouped by kind or by shop if asked, each with its reason in plain words
-         * @description One page of a reconciliation run's exceptions (total given), grouped by kind or by shop if asked, each with its reason in plain words.
+         * @deprecated
+         * @description Deprecated alias of `GET /api/v1/counties/{countyId}/dashboard/reconciliations/{runId}/exceptions`, kept until Wed, 30 Jun 2027 00:00:00 GMT; answers carry `Deprecation`, `Sunset` and `Link: <…>; rel="successor-version"`.
          *
          *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
          */
@@ -2339,7 +2475,8 @@ export interface paths {
         };
         /**
          * Shop table: rates, positions, containers at the shop, flags (returns above sales, overdue pickups); format=csv to export
-         * @description Shop table: rates, positions, containers at the shop, flags (returns above sales, overdue pickups); format=csv to export.
+         * @deprecated
+         * @description Deprecated alias of `GET /api/v1/counties/{countyId}/dashboard/shops`, kept until Wed, 30 Jun 2027 00:00:00 GMT; answers carry `Deprecation`, `Sunset` and `Link: <…>; rel="successor-version"`.
          *
          *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
          */
@@ -2361,7 +2498,8 @@ export interface paths {
         };
         /**
          * One shop: monthly trend, products, position, recent returns (returners masked)
-         * @description One shop: monthly trend, products, position, recent returns (returners masked).
+         * @deprecated
+         * @description Deprecated alias of `GET /api/v1/counties/{countyId}/dashboard/shops/{shopId}`, kept until Wed, 30 Jun 2027 00:00:00 GMT; answers carry `Deprecation`, `Sunset` and `Link: <…>; rel="successor-version"`.
          *
          *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
          */
@@ -2383,7 +2521,8 @@ export interface paths {
         };
         /**
          * Province: the counties compared (rates, deposits outstanding) and the province trend
-         * @description Province: the counties compared (rates, deposits outstanding) and the province trend.
+         * @deprecated
+         * @description Deprecated alias of `GET /api/v1/provinces/{provinceCode}/dashboard`, kept until Wed, 30 Jun 2027 00:00:00 GMT; answers carry `Deprecation`, `Sunset` and `Link: <…>; rel="successor-version"`.
          *
          *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
          */
@@ -2405,7 +2544,8 @@ export interface paths {
         };
         /**
          * GeoJSON of the prefectures that hold the province's counties on this server, counties named by their GB/T 2260 codes
-         * @description GeoJSON of the prefectures that hold the province's counties on this server, counties named by their GB/T 2260 codes.
+         * @deprecated
+         * @description Deprecated alias of `GET /api/v1/provinces/{provinceCode}/dashboard/map`, kept until Wed, 30 Jun 2027 00:00:00 GMT; answers carry `Deprecation`, `Sunset` and `Link: <…>; rel="successor-version"`.
          *
          *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
          */
@@ -2480,6 +2620,50 @@ export interface paths {
          *     Needs the permission `integrations:manage` (Create the accounts integrators use (a manufacturer's read-only account for the event feed of its products in a province)), within the caller's scope.
          */
         post: operations["post_manufacturer_accounts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/provinces/{provinceCode}/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Province: the counties compared (rates, deposits outstanding) and the province trend
+         * @description Province: the counties compared (rates, deposits outstanding) and the province trend.
+         *
+         *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
+         */
+        get: operations["get_provinces_provinceCode_dashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/provinces/{provinceCode}/dashboard/map": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GeoJSON of the prefectures that hold the province's counties on this server, counties named by their GB/T 2260 codes
+         * @description GeoJSON of the prefectures that hold the province's counties on this server, counties named by their GB/T 2260 codes.
+         *
+         *     Needs the permission `dashboard:read` (Read the officials' dashboard: recovery rates, shop table, rankings (farmers masked)), within the caller's scope.
+         */
+        get: operations["get_provinces_provinceCode_dashboard_map"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -6288,6 +6472,1073 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    get_counties_countyId_dashboard: {
+        parameters: {
+            query?: {
+                /** @description N of the cohort rate (default 90) */
+                days?: "30" | "90" | "180" | "365";
+                /** @description YYYY-MM */
+                from?: string;
+                /** @description YYYY-MM */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Figures */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        county: {
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            id: string;
+                            nameEn: string;
+                            nameZh: string;
+                            prefectureZh: string;
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            provinceCode: string;
+                            /** @example Asia/Shanghai */
+                            timeZone: string;
+                        };
+                        definitions: {
+                            definition_en: string;
+                            definition_zh: string;
+                            /** @enum {string} */
+                            key: "cohort" | "period" | "mass";
+                            label_en: string;
+                            label_zh: string;
+                        }[];
+                        funnel: {
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            from: string;
+                            /** @enum {string} */
+                            scope: "period";
+                            stages: {
+                                /** @description Bags (custody stages only) */
+                                bags: number | null;
+                                /** @description At this stage (containers) */
+                                containers: number;
+                                /** @description More than the stage before (explained on the page: returns of earlier sales, hauls of earlier returns) */
+                                exceedsPrevious: boolean;
+                                /** @enum {string} */
+                                key: "sold" | "returned" | "hauled" | "disposed";
+                                /** @description Packaging mass, kg */
+                                kg: number;
+                            }[];
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            to: string;
+                        };
+                        range: {
+                            /**
+                             * Format: date
+                             * @description The county business day the figures are as of; cohorts are counted complete from it
+                             */
+                            asOfDay: string;
+                            /**
+                             * @description N of the cohort rate: returned within N days of the sale
+                             * @enum {integer}
+                             */
+                            days: 30 | 90 | 180 | 365;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            from: string;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            to: string;
+                        };
+                        rankings: {
+                            manufacturers: {
+                                /** @description Percent with one decimal; null when there is no base */
+                                cohortRatePct: number | null;
+                                /** @description Of the cohort base, returned within N days (containers) */
+                                cohortReturnedUnits: number;
+                                /** @description Cohort base: sold in months complete for N days (containers) */
+                                cohortSoldUnits: number;
+                                /** @description The id of what the row is about: county code, township, shop or product id, or the manufacturer's name */
+                                key: string;
+                                /** @description Percent with one decimal; null when there is no base */
+                                massRatePct: number | null;
+                                name: string;
+                                /** @description Percent with one decimal; null when there is no base */
+                                periodRatePct: number | null;
+                                /** @description Packaging mass returned, kg */
+                                returnedKg: number;
+                                /** @description Returned (containers) */
+                                returnedUnits: number;
+                                /** @description Packaging mass sold, kg */
+                                soldKg: number;
+                                /** @description Sold with deposit (containers) */
+                                soldUnits: number;
+                            }[];
+                            products: {
+                                /** @description Percent with one decimal; null when there is no base */
+                                cohortRatePct: number | null;
+                                /** @description Of the cohort base, returned within N days (containers) */
+                                cohortReturnedUnits: number;
+                                /** @description Cohort base: sold in months complete for N days (containers) */
+                                cohortSoldUnits: number;
+                                /** @description The id of what the row is about: county code, township, shop or product id, or the manufacturer's name */
+                                key: string;
+                                /** @description Percent with one decimal; null when there is no base */
+                                massRatePct: number | null;
+                                name: string;
+                                /** @description Percent with one decimal; null when there is no base */
+                                periodRatePct: number | null;
+                                /** @description Packaging mass returned, kg */
+                                returnedKg: number;
+                                /** @description Returned (containers) */
+                                returnedUnits: number;
+                                /** @description Packaging mass sold, kg */
+                                soldKg: number;
+                                /** @description Sold with deposit (containers) */
+                                soldUnits: number;
+                            }[];
+                            townships: {
+                                /** @description Percent with one decimal; null when there is no base */
+                                cohortRatePct: number | null;
+                                /** @description Of the cohort base, returned within N days (containers) */
+                                cohortReturnedUnits: number;
+                                /** @description Cohort base: sold in months complete for N days (containers) */
+                                cohortSoldUnits: number;
+                                /** @description The id of what the row is about: county code, township, shop or product id, or the manufacturer's name */
+                                key: string;
+                                /** @description Percent with one decimal; null when there is no base */
+                                massRatePct: number | null;
+                                name: string;
+                                /** @description Percent with one decimal; null when there is no base */
+                                periodRatePct: number | null;
+                                /** @description Packaging mass returned, kg */
+                                returnedKg: number;
+                                /** @description Returned (containers) */
+                                returnedUnits: number;
+                                /** @description Packaging mass sold, kg */
+                                soldKg: number;
+                                /** @description Sold with deposit (containers) */
+                                soldUnits: number;
+                            }[];
+                        };
+                        reconciliation: {
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            period: string;
+                            run: {
+                                /** Format: date-time */
+                                asOf: string;
+                                errorCount: number;
+                                exceptionCount: number;
+                                /** Format: uuid */
+                                id: string;
+                                period: string;
+                                /** @description Records of the period arrived after the run: run it again */
+                                recordsSince: boolean;
+                                /** Format: date-time */
+                                runAt: string;
+                                /** @enum {string} */
+                                trigger: "api" | "scheduled";
+                            } | null;
+                        };
+                        tiles: {
+                            bagsAwaitingPickup: number;
+                            /** @description Percent with one decimal; null when there is no base */
+                            cohortRatePct: number | null;
+                            /** @description At shops, loose or bagged (containers) */
+                            containersAwaitingPickup: number;
+                            /** @description Deposits not yet refunded or expired, fen */
+                            depositsOutstandingFen: number;
+                            /** @description Percent with one decimal; null when there is no base */
+                            massRatePct: number | null;
+                            openDiscrepancies: number;
+                            /** @description Percent with one decimal; null when there is no base */
+                            periodRatePct: number | null;
+                            /** @description Returned in the range (containers) */
+                            returnedUnits: number;
+                            /** @description Sold with deposit in the range (containers) */
+                            soldUnits: number;
+                            /** @description Expired deposits never redeemed, fen */
+                            unredeemedFen: number;
+                        };
+                        trend: {
+                            /** @description Whether N days have passed since the month's end (the cohort rate is null until then) */
+                            cohortComplete: boolean;
+                            /** @description Percent with one decimal; null when there is no base */
+                            cohortRatePct: number | null;
+                            /** @description Percent with one decimal; null when there is no base */
+                            massRatePct: number | null;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            month: string;
+                            /** @description Percent with one decimal; null when there is no base */
+                            periodRatePct: number | null;
+                            /** @description Returned (containers) */
+                            returnedUnits: number;
+                            /** @description Sold with deposit (containers) */
+                            soldUnits: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description INVALID_MONTH_RANGE */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    get_counties_countyId_dashboard_incentives: {
+        parameters: {
+            query?: {
+                /** @description Rows per county (default), township or shop */
+                by?: "county" | "township" | "shop";
+                /** @description N of the cohort rate (default 90) */
+                days?: "30" | "90" | "180" | "365";
+                /** @description YYYY-MM */
+                from?: string;
+                /** @description YYYY-MM */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Costs and containers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        by: "county" | "township" | "shop";
+                        fund: {
+                            /** @description Allocated to the fund in all, in fen */
+                            allocatedFen: number;
+                            /** @description Allocated for that budget year, in fen */
+                            allocatedThisYearFen: number;
+                            /** @description Money left in the county incentive fund now, in fen */
+                            balanceFen: number;
+                            /** @description Buy-back paid out of the fund in all, in fen */
+                            paidFen: number;
+                            /** @description Buy-back paid in that calendar year, in fen */
+                            paidThisYearFen: number;
+                            /** @description The year of the range's last month */
+                            year: number;
+                        };
+                        range: {
+                            /**
+                             * Format: date
+                             * @description The county business day the figures are as of; cohorts are counted complete from it
+                             */
+                            asOfDay: string;
+                            /**
+                             * @description N of the cohort rate: returned within N days of the sale
+                             * @enum {integer}
+                             */
+                            days: 30 | 90 | 180 | 365;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            from: string;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            to: string;
+                        };
+                        rows: {
+                            /** @description County: money left in the fund; shop: its yearly buy-back cap less what it paid this year (null without a cap); township: null */
+                            budgetLeftFen: number | null;
+                            /** @description Containers that got buy-back (containers) */
+                            buybackContainers: number;
+                            /** @description Buy-back paid out of the incentive fund in the period, in fen */
+                            buybackFen: number;
+                            containersPerYuan: {
+                                /** @description Containers recovered per yuan of buy-back, two decimals; null when nothing was spent */
+                                buyback: number | null;
+                                /** @description Containers recovered per yuan of deposit refunded, two decimals; null when nothing was spent */
+                                deposit: number | null;
+                                /** @description Containers recovered per yuan of buy-back and goods for points together, two decimals; null when nothing was spent */
+                                incentives: number | null;
+                                /** @description Containers recovered per yuan of goods given for points, two decimals; null when nothing was spent */
+                                points: number | null;
+                            };
+                            /** @description Containers accepted in the period, whatever the incentive (containers) */
+                            containersRecovered: number;
+                            /** @description Containers whose deposit was refunded (containers) */
+                            depositContainers: number;
+                            /** @description Deposit refunds paid in the period (refunds, late and policy refunds, held refunds paid, counter differences), in fen */
+                            depositRefundsFen: number;
+                            /** @description Containers that got buy-back, points or both (each once) (containers) */
+                            incentiveContainers: number;
+                            /** @description Buy-back plus the value of goods given for points: what incentives beyond the deposit cost, in fen */
+                            incentiveSpendFen: number;
+                            key: string;
+                            name: string;
+                            /** @description Containers accepted with nothing due (containers) */
+                            noIncentiveContainers: number;
+                            /** @description Containers that earned points (containers) */
+                            pointsContainers: number;
+                            /** @description Points earned by farmers in the period, thousandths of a point */
+                            pointsIssuedMilli: number;
+                            /** @description Value of the goods shops gave for points in the period, in fen */
+                            pointsRedeemedGoodsFen: number;
+                            /** @description Points redeemed for goods in the period, thousandths of a point */
+                            pointsRedeemedMilli: number;
+                            township: string | null;
+                        }[];
+                        /** @description The county's yearly buy-back cap per shop, in fen; null: no cap */
+                        shopBuybackCapFen: number | null;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description INVALID_MONTH_RANGE */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    get_counties_countyId_dashboard_map: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description FeatureCollection */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        features: {
+                            geometry: {
+                                /** @description GeoJSON coordinates: rings of [longitude, latitude] (Polygon), or polygons of them (MultiPolygon) */
+                                coordinates: number[][][] | number[][][][];
+                                /** @enum {string} */
+                                type: "Polygon" | "MultiPolygon";
+                            };
+                            properties: {
+                                /**
+                                 * @description GB/T 2260 six-digit county code
+                                 * @example 511425
+                                 */
+                                code: string | null;
+                                label: string;
+                                /** @description The GB/T 2260 code when matched, else "prefecture/county" */
+                                name: string;
+                                prefecture: string;
+                            };
+                            /** @enum {string} */
+                            type: "Feature";
+                        }[];
+                        /** @enum {string} */
+                        type: "FeatureCollection";
+                        unmatched: string[];
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND: no such county */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    get_counties_countyId_dashboard_reconciliations_runId_exceptions: {
+        parameters: {
+            query?: {
+                /** @description Sort into groups by kind or shop (default none) */
+                groupBy?: "none" | "kind" | "shop";
+                /** @description Page size, 1–200 (default 50) */
+                limit?: string;
+                /** @description Exceptions to skip (default 0) */
+                offset?: string;
+            };
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of exceptions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        groupBy: "none" | "kind" | "shop";
+                        groups: {
+                            count: number;
+                            /** @description The kind, or the shop id (null: no shop) */
+                            key: string | null;
+                        }[];
+                        items: {
+                            /** @enum {string} */
+                            book: "money" | "units" | "custody";
+                            kind: string;
+                            messageEn: string;
+                            messageZh: string;
+                            no: number;
+                            reasonEn: string;
+                            reasonZh: string;
+                            /** @description How many records are behind the exception */
+                            records: number;
+                            /** @enum {string} */
+                            severity: "error" | "warning" | "info";
+                            /** Format: uuid */
+                            shopId: string | null;
+                            shopName: string | null;
+                        }[];
+                        limit: number;
+                        offset: number;
+                        period: string;
+                        /** Format: uuid */
+                        runId: string;
+                        total: number;
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    get_counties_countyId_dashboard_shops: {
+        parameters: {
+            query?: {
+                /** @description N of the cohort rate (default 90) */
+                days?: "30" | "90" | "180" | "365";
+                format?: "json" | "csv";
+                /** @description YYYY-MM */
+                from?: string;
+                /** @description YYYY-MM */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Shops (format=csv: the same table as CSV with a BOM, for spreadsheets) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        definitions: {
+                            definition_en: string;
+                            definition_zh: string;
+                            /** @enum {string} */
+                            key: "cohort" | "period" | "mass";
+                            label_en: string;
+                            label_zh: string;
+                        }[];
+                        range: {
+                            /**
+                             * Format: date
+                             * @description The county business day the figures are as of; cohorts are counted complete from it
+                             */
+                            asOfDay: string;
+                            /**
+                             * @description N of the cohort rate: returned within N days of the sale
+                             * @enum {integer}
+                             */
+                            days: 30 | 90 | 180 | 365;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            from: string;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            to: string;
+                        };
+                        shops: {
+                            bagsAwaitingPickup: number;
+                            /** @description Percent with one decimal; null when there is no base */
+                            cohortRatePct: number | null;
+                            /** @description Of the cohort base, returned within N days (containers) */
+                            cohortReturnedUnits: number;
+                            /** @description Cohort base: sold in months complete for N days (containers) */
+                            cohortSoldUnits: number;
+                            /** @description At the shop, loose or bagged (containers) */
+                            containersAtShop: number;
+                            flags: ("returns_above_sales" | "overdue_pickup" | "likely_counterfeit" | "refunds_held")[];
+                            /** @description The id of what the row is about: county code, township, shop or product id, or the manufacturer's name */
+                            key: string;
+                            /** @description Percent with one decimal; null when there is no base */
+                            massRatePct: number | null;
+                            name: string;
+                            overdueBags: number;
+                            /** @description Percent with one decimal; null when there is no base */
+                            periodRatePct: number | null;
+                            /** @description What the shop owes the scheme (negative: is owed), fen */
+                            positionFen: number;
+                            /** @description Packaging mass returned, kg */
+                            returnedKg: number;
+                            /** @description Returned (containers) */
+                            returnedUnits: number;
+                            /** @description Packaging mass sold, kg */
+                            soldKg: number;
+                            /** @description Sold with deposit (containers) */
+                            soldUnits: number;
+                            township: string;
+                        }[];
+                    };
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    get_counties_countyId_dashboard_shops_shopId: {
+        parameters: {
+            query?: {
+                /** @description N of the cohort rate (default 90) */
+                days?: "30" | "90" | "180" | "365";
+                /** @description YYYY-MM */
+                from?: string;
+                /** @description YYYY-MM */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description GB/T 2260 six-digit county code */
+                countyId: string;
+                shopId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Shop detail */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        definitions: {
+                            definition_en: string;
+                            definition_zh: string;
+                            /** @enum {string} */
+                            key: "cohort" | "period" | "mass";
+                            label_en: string;
+                            label_zh: string;
+                        }[];
+                        /** @description What the shop owes the scheme (negative: is owed), fen */
+                        positionFen: number;
+                        products: {
+                            /** @description Percent with one decimal; null when there is no base */
+                            cohortRatePct: number | null;
+                            /** @description Of the cohort base, returned within N days (containers) */
+                            cohortReturnedUnits: number;
+                            /** @description Cohort base: sold in months complete for N days (containers) */
+                            cohortSoldUnits: number;
+                            /** @description The id of what the row is about: county code, township, shop or product id, or the manufacturer's name */
+                            key: string;
+                            /** @description Percent with one decimal; null when there is no base */
+                            massRatePct: number | null;
+                            name: string;
+                            /** @description Percent with one decimal; null when there is no base */
+                            periodRatePct: number | null;
+                            /** @description Packaging mass returned, kg */
+                            returnedKg: number;
+                            /** @description Returned (containers) */
+                            returnedUnits: number;
+                            /** @description Packaging mass sold, kg */
+                            soldKg: number;
+                            /** @description Sold with deposit (containers) */
+                            soldUnits: number;
+                        }[];
+                        range: {
+                            /**
+                             * Format: date
+                             * @description The county business day the figures are as of; cohorts are counted complete from it
+                             */
+                            asOfDay: string;
+                            /**
+                             * @description N of the cohort rate: returned within N days of the sale
+                             * @enum {integer}
+                             */
+                            days: 30 | 90 | 180 | 365;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            from: string;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            to: string;
+                        };
+                        recentReturns: {
+                            /** @description Accepted (containers) */
+                            accepted: number;
+                            /** @description Buy-back the return paid from the county incentive fund, fen */
+                            buybackFen: number;
+                            /** Format: date-time */
+                            eventTime: string;
+                            /** Format: uuid */
+                            id: string;
+                            /** @description Deposits refunded by the return (and the untracked policy's refunds), fen; buy-back is not in it */
+                            refundFen: number;
+                            /** @description The farmer's phone, masked (+86 174****0777) */
+                            returner: string | null;
+                        }[];
+                        returnsWindow: {
+                            /** Format: date */
+                            fromDay: string;
+                            /** Format: date */
+                            toDay: string;
+                        };
+                        shop: {
+                            /** Format: uuid */
+                            id: string;
+                            licenceNo: string;
+                            name: string;
+                            township: string;
+                        };
+                        /** @example Asia/Shanghai */
+                        timeZone: string;
+                        trend: {
+                            /** @description Whether N days have passed since the month's end (the cohort rate is null until then) */
+                            cohortComplete: boolean;
+                            /** @description Percent with one decimal; null when there is no base */
+                            cohortRatePct: number | null;
+                            /** @description Percent with one decimal; null when there is no base */
+                            massRatePct: number | null;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            month: string;
+                            /** @description Percent with one decimal; null when there is no base */
+                            periodRatePct: number | null;
+                            /** @description Returned (containers) */
+                            returnedUnits: number;
+                            /** @description Sold with deposit (containers) */
+                            soldUnits: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error404"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
@@ -21424,6 +22675,12 @@ export interface operations {
             /** @description Figures */
             200: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21639,6 +22896,12 @@ export interface operations {
             /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
             400: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21648,6 +22911,12 @@ export interface operations {
             /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
             401: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21657,6 +22926,12 @@ export interface operations {
             /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
             403: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21666,6 +22941,12 @@ export interface operations {
             /** @description INVALID_MONTH_RANGE */
             422: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21675,6 +22956,12 @@ export interface operations {
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21684,6 +22971,12 @@ export interface operations {
             /** @description INTERNAL: a fault of the server; quote the request id in details */
             500: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21693,6 +22986,12 @@ export interface operations {
             /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
             503: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21725,6 +23024,12 @@ export interface operations {
             /** @description Costs and containers */
             200: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21816,6 +23121,12 @@ export interface operations {
             /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
             400: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21825,6 +23136,12 @@ export interface operations {
             /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
             401: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21834,6 +23151,12 @@ export interface operations {
             /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
             403: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21843,6 +23166,12 @@ export interface operations {
             /** @description NOT_FOUND */
             404: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21852,6 +23181,12 @@ export interface operations {
             /** @description INVALID_MONTH_RANGE */
             422: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21861,6 +23196,12 @@ export interface operations {
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21870,6 +23211,12 @@ export interface operations {
             /** @description INTERNAL: a fault of the server; quote the request id in details */
             500: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21879,6 +23226,12 @@ export interface operations {
             /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
             503: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21902,6 +23255,12 @@ export interface operations {
             /** @description FeatureCollection */
             200: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21936,6 +23295,12 @@ export interface operations {
             /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
             400: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21945,6 +23310,12 @@ export interface operations {
             /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
             401: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21954,6 +23325,12 @@ export interface operations {
             /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
             403: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21963,6 +23340,12 @@ export interface operations {
             /** @description NOT_FOUND: no such county */
             404: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21972,6 +23355,12 @@ export interface operations {
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21981,6 +23370,12 @@ export interface operations {
             /** @description INTERNAL: a fault of the server; quote the request id in details */
             500: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21990,6 +23385,12 @@ export interface operations {
             /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
             503: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22021,6 +23422,12 @@ export interface operations {
             /** @description A page of exceptions */
             200: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22061,6 +23468,12 @@ export interface operations {
             /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
             400: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22070,6 +23483,12 @@ export interface operations {
             /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
             401: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22079,6 +23498,12 @@ export interface operations {
             /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
             403: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22088,6 +23513,12 @@ export interface operations {
             /** @description NOT_FOUND */
             404: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22097,6 +23528,12 @@ export interface operations {
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22106,6 +23543,12 @@ export interface operations {
             /** @description INTERNAL: a fault of the server; quote the request id in details */
             500: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22115,6 +23558,12 @@ export interface operations {
             /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
             503: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22146,6 +23595,12 @@ export interface operations {
             /** @description Shops (format=csv: the same table as CSV with a BOM, for spreadsheets) */
             200: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22218,6 +23673,12 @@ export interface operations {
             /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
             400: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22227,6 +23688,12 @@ export interface operations {
             /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
             401: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22236,6 +23703,12 @@ export interface operations {
             /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
             403: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22245,6 +23718,12 @@ export interface operations {
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22254,6 +23733,12 @@ export interface operations {
             /** @description INTERNAL: a fault of the server; quote the request id in details */
             500: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22263,6 +23748,12 @@ export interface operations {
             /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
             503: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22294,6 +23785,12 @@ export interface operations {
             /** @description Shop detail */
             200: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22407,6 +23904,12 @@ export interface operations {
             /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
             400: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22416,6 +23919,12 @@ export interface operations {
             /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
             401: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22425,6 +23934,12 @@ export interface operations {
             /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
             403: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22434,6 +23949,12 @@ export interface operations {
             /** @description NOT_FOUND */
             404: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22443,6 +23964,12 @@ export interface operations {
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22452,6 +23979,12 @@ export interface operations {
             /** @description INTERNAL: a fault of the server; quote the request id in details */
             500: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22461,6 +23994,12 @@ export interface operations {
             /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
             503: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22491,6 +24030,12 @@ export interface operations {
             /** @description Counties */
             200: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22575,6 +24120,12 @@ export interface operations {
             /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
             400: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22584,6 +24135,12 @@ export interface operations {
             /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
             401: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22593,6 +24150,12 @@ export interface operations {
             /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
             403: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22602,6 +24165,12 @@ export interface operations {
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22611,6 +24180,12 @@ export interface operations {
             /** @description INTERNAL: a fault of the server; quote the request id in details */
             500: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22620,6 +24195,12 @@ export interface operations {
             /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
             503: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22643,6 +24224,12 @@ export interface operations {
             /** @description FeatureCollection */
             200: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22677,6 +24264,12 @@ export interface operations {
             /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
             400: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22686,6 +24279,12 @@ export interface operations {
             /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
             401: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22695,6 +24294,12 @@ export interface operations {
             /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
             403: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22704,6 +24309,12 @@ export interface operations {
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22713,6 +24324,12 @@ export interface operations {
             /** @description INTERNAL: a fault of the server; quote the request id in details */
             500: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22722,6 +24339,12 @@ export interface operations {
             /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
             503: {
                 headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23314,6 +24937,267 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error422"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    get_provinces_provinceCode_dashboard: {
+        parameters: {
+            query?: {
+                /** @description N of the cohort rate (default 90) */
+                days?: "30" | "90" | "180" | "365";
+                /** @description YYYY-MM */
+                from?: string;
+                /** @description YYYY-MM */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Province code (GB/T 2260) */
+                provinceCode: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Counties */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        counties: {
+                            /** @description Percent with one decimal; null when there is no base */
+                            cohortRatePct: number | null;
+                            /**
+                             * @description GB/T 2260 six-digit county code
+                             * @example 511425
+                             */
+                            countyId: string;
+                            depositsOutstandingFen: number;
+                            /** @description Percent with one decimal; null when there is no base */
+                            massRatePct: number | null;
+                            nameEn: string;
+                            nameZh: string;
+                            /** @description Percent with one decimal; null when there is no base */
+                            periodRatePct: number | null;
+                            /** @description Returned (containers) */
+                            returnedUnits: number;
+                            /** @description Sold with deposit (containers) */
+                            soldUnits: number;
+                        }[];
+                        definitions: {
+                            definition_en: string;
+                            definition_zh: string;
+                            /** @enum {string} */
+                            key: "cohort" | "period" | "mass";
+                            label_en: string;
+                            label_zh: string;
+                        }[];
+                        /**
+                         * @description GB/T 2260 six-digit county code
+                         * @example 511425
+                         */
+                        provinceCode: string;
+                        range: {
+                            /**
+                             * Format: date
+                             * @description The county business day the figures are as of; cohorts are counted complete from it
+                             */
+                            asOfDay: string;
+                            /**
+                             * @description N of the cohort rate: returned within N days of the sale
+                             * @enum {integer}
+                             */
+                            days: 30 | 90 | 180 | 365;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            from: string;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            to: string;
+                        };
+                        trend: {
+                            /** @description Whether N days have passed since the month's end (the cohort rate is null until then) */
+                            cohortComplete: boolean;
+                            /** @description Percent with one decimal; null when there is no base */
+                            cohortRatePct: number | null;
+                            /** @description Percent with one decimal; null when there is no base */
+                            massRatePct: number | null;
+                            /**
+                             * @description YYYY-MM
+                             * @example 2026-03
+                             */
+                            month: string;
+                            /** @description Percent with one decimal; null when there is no base */
+                            periodRatePct: number | null;
+                            /** @description Returned (containers) */
+                            returnedUnits: number;
+                            /** @description Sold with deposit (containers) */
+                            soldUnits: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error429"];
+                };
+            };
+            /** @description INTERNAL: a fault of the server; quote the request id in details */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error500"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database is out of reach; try again shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error503"];
+                };
+            };
+        };
+    };
+    get_provinces_provinceCode_dashboard_map: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Province code (GB/T 2260) */
+                provinceCode: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description FeatureCollection */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        features: {
+                            geometry: {
+                                /** @description GeoJSON coordinates: rings of [longitude, latitude] (Polygon), or polygons of them (MultiPolygon) */
+                                coordinates: number[][][] | number[][][][];
+                                /** @enum {string} */
+                                type: "Polygon" | "MultiPolygon";
+                            };
+                            properties: {
+                                /**
+                                 * @description GB/T 2260 six-digit county code
+                                 * @example 511425
+                                 */
+                                code: string | null;
+                                label: string;
+                                /** @description The GB/T 2260 code when matched, else "prefecture/county" */
+                                name: string;
+                                prefecture: string;
+                            };
+                            /** @enum {string} */
+                            type: "Feature";
+                        }[];
+                        /** @enum {string} */
+                        type: "FeatureCollection";
+                        unmatched: string[];
+                    };
+                };
+            };
+            /** @description The request is malformed (VALIDATION_FAILED, MALFORMED_JSON, BODY_UNREADABLE, MALFORMED_PATH); details name each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error400"];
+                };
+            };
+            /** @description No valid credential (UNAUTHENTICATED, TOKEN_INVALID, TOKEN_EXPIRED, SESSION_REVOKED, ACCOUNT_DISABLED, TERMINAL_REVOKED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error401"];
+                };
+            };
+            /** @description FORBIDDEN (your role may not do this) or OUT_OF_SCOPE (another county, shop or company) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error403"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */

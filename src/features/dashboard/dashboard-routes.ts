@@ -1,6 +1,8 @@
 // The officials' dashboard: the page and its assets (public: they hold no data), and the compact JSON
 // it reads — county summary, shop table, shop detail, recovery rates and the province's comparison.
 import { route, type RouteDef, type HandlerContext } from '../../http/route.js';
+import { deprecatedAlias } from '../../http/county-paths.js';
+import { toOpenApiPath } from '../../http/openapi.js';
 import { COUNTY_CODE, enumOf, obj, str, uuid } from '../../shared/schemas/builders.js';
 import { actorName } from '../../auth/authenticate.js';
 import { AppError } from '../../http/errors.js';
@@ -59,16 +61,12 @@ const csv = (name: string, header: string[], rows: unknown[][]) => ({
   headers: { 'Content-Disposition': `attachment; filename="${name}"` },
 });
 
-export const dashboardRoutes: RouteDef[] = [
-  // The page is revalidated every time (its ETag makes that a 304); the rest are cached for a day and revalidated after.
-  staticRoute('/dashboard', 'index.html', 'text/html; charset=utf-8', 'no-cache'),
-  staticRoute('/dashboard/app.js', 'app.js', 'application/javascript; charset=utf-8', 'public, max-age=300'),
-  staticRoute('/dashboard/app.css', 'app.css', 'text/css; charset=utf-8', 'public, max-age=300'),
-  staticRoute('/dashboard/plain-words.js', 'plain-words.js', 'application/javascript; charset=utf-8', 'public, max-age=300'),
-  staticRoute('/dashboard/echarts.min.js', 'echarts.min.js', 'application/javascript; charset=utf-8', 'public, max-age=86400'),
-
+// The dashboard's views of a county and of a province, under the county's and the province's paths
+// (docs/api.md, "Conventions"); each is also served at its older /api/v1/dashboard/… path as a
+// deprecated alias (below).
+const dashboardViews: RouteDef[] = [
   route({
-    method: 'get', path: '/api/v1/dashboard/counties/:countyId', tag: 'dashboard', auth: { permission: 'dashboard:read' },
+    method: 'get', path: '/api/v1/counties/:countyId/dashboard', tag: 'dashboard', auth: { permission: 'dashboard:read' },
     summary: 'County dashboard: headline tiles, monthly trend, custody funnel, rankings, last reconciliation',
     params: obj({ countyId: COUNTY_CODE }), query: obj(RANGE_QUERY, ['from', 'to', 'days']),
     responses: { 200: { description: 'Figures', schema: COUNTY_DASHBOARD }, 422: { description: 'INVALID_MONTH_RANGE' } },
@@ -78,7 +76,7 @@ export const dashboardRoutes: RouteDef[] = [
     },
   }),
   route({
-    method: 'get', path: '/api/v1/dashboard/counties/:countyId/shops', tag: 'dashboard', auth: { permission: 'dashboard:read' },
+    method: 'get', path: '/api/v1/counties/:countyId/dashboard/shops', tag: 'dashboard', auth: { permission: 'dashboard:read' },
     summary: 'Shop table: rates, positions, containers at the shop, flags (returns above sales, overdue pickups); format=csv to export',
     params: obj({ countyId: COUNTY_CODE }), query: obj({ ...RANGE_QUERY, format: enumOf(['json', 'csv']) }, ['from', 'to', 'days', 'format']),
     responses: { 200: { description: 'Shops (format=csv: the same table as CSV with a BOM, for spreadsheets)', schema: SHOP_TABLE, alternatives: [{ contentType: 'text/csv; charset=utf-8' }] } },
@@ -95,7 +93,7 @@ export const dashboardRoutes: RouteDef[] = [
     },
   }),
   route({
-    method: 'get', path: '/api/v1/dashboard/counties/:countyId/shops/:shopId', tag: 'dashboard', auth: { permission: 'dashboard:read' },
+    method: 'get', path: '/api/v1/counties/:countyId/dashboard/shops/:shopId', tag: 'dashboard', auth: { permission: 'dashboard:read' },
     summary: 'One shop: monthly trend, products, position, recent returns (returners masked)',
     params: obj({ countyId: COUNTY_CODE, shopId: uuid() }), query: obj(RANGE_QUERY, ['from', 'to', 'days']),
     responses: { 200: { description: 'Shop detail', schema: SHOP_DETAIL }, 404: { description: 'NOT_FOUND' } },
@@ -106,7 +104,7 @@ export const dashboardRoutes: RouteDef[] = [
     },
   }),
   route({
-    method: 'get', path: '/api/v1/dashboard/counties/:countyId/reconciliations/:runId/exceptions', tag: 'dashboard', auth: { permission: 'dashboard:read' },
+    method: 'get', path: '/api/v1/counties/:countyId/dashboard/reconciliations/:runId/exceptions', tag: 'dashboard', auth: { permission: 'dashboard:read' },
     summary: 'One page of a reconciliation run\'s exceptions (total given), grouped by kind or by shop if asked, each with its reason in plain words',
     params: obj({ countyId: COUNTY_CODE, runId: uuid() }),
     query: obj({
@@ -121,7 +119,7 @@ export const dashboardRoutes: RouteDef[] = [
     },
   }),
   route({
-    method: 'get', path: '/api/v1/dashboard/counties/:countyId/incentives', tag: 'dashboard', auth: { permission: 'dashboard:read' },
+    method: 'get', path: '/api/v1/counties/:countyId/dashboard/incentives', tag: 'dashboard', auth: { permission: 'dashboard:read' },
     summary: 'What each incentive cost (deposit refunds, buy-back, points issued and redeemed), containers recovered per yuan, and the budget left, by county, township or shop',
     params: obj({ countyId: COUNTY_CODE }), query: obj({ ...RANGE_QUERY, by: enumOf(INCENTIVE_DIMENSIONS, 'Rows per county (default), township or shop') }, ['from', 'to', 'days', 'by']),
     responses: { 200: { description: 'Costs and containers', schema: INCENTIVE_COSTS }, 404: { description: 'NOT_FOUND' }, 422: { description: 'INVALID_MONTH_RANGE' } },
@@ -131,7 +129,7 @@ export const dashboardRoutes: RouteDef[] = [
     },
   }),
   route({
-    method: 'get', path: '/api/v1/dashboard/counties/:countyId/map', tag: 'dashboard', auth: { permission: 'dashboard:read' },
+    method: 'get', path: '/api/v1/counties/:countyId/dashboard/map', tag: 'dashboard', auth: { permission: 'dashboard:read' },
     summary: 'GeoJSON of the county\'s prefecture, its counties as features (the county named by its GB/T 2260 code), for the county page\'s map',
     params: obj({ countyId: COUNTY_CODE }),
     responses: { 200: { description: 'FeatureCollection', schema: FEATURE_COLLECTION }, 404: { description: 'NOT_FOUND: no such county' } },
@@ -142,7 +140,7 @@ export const dashboardRoutes: RouteDef[] = [
     },
   }),
   route({
-    method: 'get', path: '/api/v1/dashboard/provinces/:provinceCode/map', tag: 'dashboard',
+    method: 'get', path: '/api/v1/provinces/:provinceCode/dashboard/map', tag: 'dashboard',
     auth: { permission: 'dashboard:read', target: (ctx) => ({ countyId: ctx.params.provinceCode }) },
     summary: 'GeoJSON of the prefectures that hold the province\'s counties on this server, counties named by their GB/T 2260 codes',
     params: obj({ provinceCode: PROVINCE }),
@@ -154,13 +152,35 @@ export const dashboardRoutes: RouteDef[] = [
     },
   }),
   route({
-    method: 'get', path: '/api/v1/dashboard/provinces/:provinceCode', tag: 'dashboard',
+    method: 'get', path: '/api/v1/provinces/:provinceCode/dashboard', tag: 'dashboard',
     auth: { permission: 'dashboard:read', target: (ctx) => ({ countyId: ctx.params.provinceCode }) },
     summary: 'Province: the counties compared (rates, deposits outstanding) and the province trend',
     params: obj({ provinceCode: PROVINCE }), query: obj(RANGE_QUERY, ['from', 'to', 'days']),
     responses: { 200: { description: 'Counties', schema: PROVINCE_DASHBOARD } },
     handler: async (ctx) => ({ body: await provinceComparison(ctx.deps.db.knex, ctx.params.provinceCode, await range(ctx)) }),
   }),
+];
+
+/**
+ * Where a dashboard view was served before the one path convention: `/api/v1/counties/:countyId/dashboard/…`
+ * was `/api/v1/dashboard/counties/:countyId/…`, and likewise for a province.
+ */
+export function oldDashboardPath(path: string): string {
+  const m = /^\/api\/v1\/(counties|provinces)\/(:[A-Za-z]+)\/dashboard(\/.*)?$/.exec(path);
+  if (!m) throw new Error(`Not a dashboard view path: ${path}`);
+  return `/api/v1/dashboard/${m[1]}/${m[2]}${m[3] ?? ''}`;
+}
+
+export const dashboardRoutes: RouteDef[] = [
+  // The page is revalidated every time (its ETag makes that a 304); the rest are cached for a day and revalidated after.
+  staticRoute('/dashboard', 'index.html', 'text/html; charset=utf-8', 'no-cache'),
+  staticRoute('/dashboard/app.js', 'app.js', 'application/javascript; charset=utf-8', 'public, max-age=300'),
+  staticRoute('/dashboard/app.css', 'app.css', 'text/css; charset=utf-8', 'public, max-age=300'),
+  staticRoute('/dashboard/plain-words.js', 'plain-words.js', 'application/javascript; charset=utf-8', 'public, max-age=300'),
+  staticRoute('/dashboard/echarts.min.js', 'echarts.min.js', 'application/javascript; charset=utf-8', 'public, max-age=86400'),
+  ...dashboardViews,
+  // The same handlers, schemas and permissions at the old paths, for one release.
+  ...dashboardViews.map((def) => deprecatedAlias({ ...def, path: oldDashboardPath(def.path) }, toOpenApiPath(def.path))),
   route({
     method: 'get', path: '/api/v1/counties/:countyId/recovery-rates', tag: 'dashboard', auth: { permission: 'dashboard:read' },
     summary: 'The three recovery rates (cohort, period, mass), each with its definition, by county, township, shop, product or manufacturer',

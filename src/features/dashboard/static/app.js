@@ -315,7 +315,7 @@
 
   function loadIncentives(countyId) {
     var q = query();
-    return Promise.all(['county', 'township', 'shop'].map(function (by) { return api('/api/v1/dashboard/counties/' + countyId + '/incentives?' + q + '&by=' + by); }))
+    return Promise.all(['county', 'township', 'shop'].map(function (by) { return api('/api/v1/counties/' + countyId + '/dashboard/incentives?' + q + '&by=' + by); }))
       .then(function (r) { state.incentives = { county: r[0], township: r[1], shop: r[2] }; });
   }
 
@@ -381,7 +381,7 @@
     var run = state.county && state.county.reconciliation.run;
     if (!run) { state.exceptions = null; return Promise.resolve(); }
     var p = new URLSearchParams({ offset: String(offset || 0), limit: '50', groupBy: groupBy || 'none' });
-    return api('/api/v1/dashboard/counties/' + state.countyId + '/reconciliations/' + run.id + '/exceptions?' + p.toString()).then(function (x) {
+    return api('/api/v1/counties/' + state.countyId + '/dashboard/reconciliations/' + run.id + '/exceptions?' + p.toString()).then(function (x) {
       state.exceptions = x;
       renderExceptions();
     });
@@ -453,8 +453,8 @@
     status(t('loading'));
     $('#shop-detail').hidden = true;
     return Promise.all([
-      api('/api/v1/dashboard/counties/' + countyId + '?' + query()),
-      api('/api/v1/dashboard/counties/' + countyId + '/shops?' + query()),
+      api('/api/v1/counties/' + countyId + '/dashboard?' + query()),
+      api('/api/v1/counties/' + countyId + '/dashboard/shops?' + query()),
     ]).then(function (r) {
       state.county = r[0];
       state.shops = r[1].shops;
@@ -480,7 +480,7 @@
 
   function loadCountyMap(county) {
     if (state.countyMap && state.countyMap.countyId === county.id) return Promise.resolve();
-    return api('/api/v1/dashboard/counties/' + county.id + '/map').then(function (geo) {
+    return api('/api/v1/counties/' + county.id + '/dashboard/map').then(function (geo) {
       state.countyMap = { countyId: county.id, name: 'county-' + county.id, labels: registerMap('county-' + county.id, geo) };
     }).catch(function () { state.countyMap = null; });
   }
@@ -550,11 +550,11 @@
     if (!rangeOk()) return Promise.resolve();
     clearProblem();
     status(t('loading'));
-    return api('/api/v1/dashboard/provinces/' + code + '?' + query()).then(function (p) {
+    return api('/api/v1/provinces/' + code + '/dashboard?' + query()).then(function (p) {
       state.province = p;
       fillPeriod(p.range);
       if (state.provinceMap && state.provinceMap.code === code) return;
-      return api('/api/v1/dashboard/provinces/' + code + '/map').then(function (geo) {
+      return api('/api/v1/provinces/' + code + '/dashboard/map').then(function (geo) {
         state.provinceMap = { code: code, name: 'province-' + code, labels: registerMap('province-' + code, geo), unmatched: geo.unmatched };
       }).catch(function () { state.provinceMap = null; });
     }).then(function () {
@@ -591,7 +591,7 @@
     if (!rangeOk()) return Promise.resolve();
     clearProblem();
     status(t('loading'));
-    return api('/api/v1/dashboard/counties/' + state.countyId + '/shops/' + shopId + '?' + query()).then(function (d) {
+    return api('/api/v1/counties/' + state.countyId + '/dashboard/shops/' + shopId + '?' + query()).then(function (d) {
       state.shopDetail = d;
       $('#county').hidden = true;
       $('#province').hidden = true;
@@ -722,7 +722,7 @@
   $('#exceptions-next').addEventListener('click', function () { var x = state.exceptions; loadExceptions(x.offset + x.limit, x.groupBy).catch(failed); });
   $('#back-province').addEventListener('click', backToProvince);
   $('#back').addEventListener('click', function () { $('#shop-detail').hidden = true; $('#county').hidden = false; renderCounty(); document.body.setAttribute('data-loaded', 'county'); });
-  $('#export-shops').addEventListener('click', function () { download('/api/v1/dashboard/counties/' + state.countyId + '/shops?format=csv&' + query(), 'shops.csv'); });
+  $('#export-shops').addEventListener('click', function () { download('/api/v1/counties/' + state.countyId + '/dashboard/shops?format=csv&' + query(), 'shops.csv'); });
   $('#export-products').addEventListener('click', function () { download('/api/v1/counties/' + state.countyId + '/recovery-rates?by=product&format=csv&' + query(), 'products.csv'); });
   $('#export-manufacturers').addEventListener('click', function () { download('/api/v1/counties/' + state.countyId + '/recovery-rates?by=manufacturer&format=csv&' + query(), 'manufacturers.csv'); });
   // The monthly report (docs/dashboard.md "Monthly report") of the month in "To month" (default: last month).
