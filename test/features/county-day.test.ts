@@ -10,7 +10,7 @@ import { addDays, dayStart } from '../../src/shared/business-day.js';
 import { runExpiry } from '../../src/features/expiry/expiry-service.js';
 import { enqueueExpiryReminders } from '../../src/features/sms/sms-notifications.js';
 import { useTestApp } from '../support/harness.js';
-import { COUNTY, GLYPHOSATE, SHOP_A, countyScoped, expectLedgerClean, freshToken, returnBody, saleBody } from './ledger/ledger-fixtures.js';
+import { COUNTY, GLYPHOSATE, SHOP_A, expectLedgerClean, freshToken, returnBody, saleBody } from './ledger/ledger-fixtures.js';
 
 const HDPE_1L = demoId('container_types', `${COUNTY}:HDPE-1L`);
 const CENTRE = demoId('facilities', `${COUNTY}:collection-centre`);
@@ -35,13 +35,12 @@ for (const s of SCENARIOS) {
     const clockAt = (iso: string) => t.clock.set(iso);
     // Writes go to the county paths (the deprecated aliases have their own test: ledger/county-paths*.test.ts).
     const send = async (method: 'get' | 'post', path: string, who: string, body?: unknown) => {
-      const c = method === 'post' ? countyScoped(path, body) : { path, body };
-      const req = t.api()[method](c.path).set('Authorization', await freshToken(t, who));
-      return c.body === undefined ? req : req.send(c.body as object);
+      const req = t.api()[method](path).set('Authorization', await freshToken(t, who));
+      return body === undefined ? req : req.send(body as object);
     };
     const ok = (res: { status: number; body: unknown }, status: number) => expect(res.status, JSON.stringify(res.body)).to.equal(status);
     const sellNow = async (over: Record<string, unknown> = {}) => {
-      const res = await send('post', '/api/v1/sales', 'clerk.qingcheng', saleBody({ eventTime: t.clock.now().toISOString(), ...over }));
+      const res = await send('post', `${base}/sales`, 'clerk.qingcheng', saleBody({ eventTime: t.clock.now().toISOString(), ...over }));
       ok(res, 201);
       return res.body;
     };
@@ -59,7 +58,7 @@ for (const s of SCENARIOS) {
     it('sales and returns recorded now carry the county\'s business day', async () => {
       const sale = await sellNow();
       expect(sale.businessDay).to.equal(s.today);
-      const ret = await send('post', '/api/v1/returns', 'clerk.qingcheng', returnBody({ eventTime: s.now, returner: { phone: '17460000999' }, items: [{ productId: GLYPHOSATE.id, quantity: 1, inspection: 'accepted' }], payment: { method: 'cash' } }));
+      const ret = await send('post', `${base}/returns`, 'clerk.qingcheng', returnBody({ eventTime: s.now, returner: { phone: '17460000999' }, items: [{ productId: GLYPHOSATE.id, quantity: 1, inspection: 'accepted' }], payment: { method: 'cash' } }));
       ok(ret, 201);
       expect(ret.body.businessDay).to.equal(s.today);
       await expectLedgerClean(t);
@@ -73,10 +72,10 @@ for (const s of SCENARIOS) {
       const today = await sellNow();
       expect(today.businessDay).to.equal(s.today);
       clockAt(s.now);
-      const refused = await send('post', '/api/v1/reversals', 'clerk.qingcheng', { id: newClientId(), targetType: 'sale', targetId: yesterday.saleId, reason: '录错了' });
+      const refused = await send('post', `${base}/reversals`, 'clerk.qingcheng', { id: newClientId(), targetType: 'sale', targetId: yesterday.saleId, reason: '录错了' });
       expect(refused.status).to.equal(403);
       expect(refused.body.error.code).to.equal('REVERSAL_WINDOW_CLOSED');
-      const allowed = await send('post', '/api/v1/reversals', 'clerk.qingcheng', { id: newClientId(), targetType: 'sale', targetId: today.saleId, reason: '录错了' });
+      const allowed = await send('post', `${base}/reversals`, 'clerk.qingcheng', { id: newClientId(), targetType: 'sale', targetId: today.saleId, reason: '录错了' });
       ok(allowed, 201);
       expect(allowed.body.businessDay).to.equal(s.today);
       await expectLedgerClean(t);
@@ -84,7 +83,7 @@ for (const s of SCENARIOS) {
 
     it('disposal on the county\'s today is accepted; tomorrow is still the future', async () => {
       // Containers returned today, bagged, picked up, delivered and inspected: all today.
-      ok(await send('post', '/api/v1/returns', 'clerk.qingcheng', returnBody({ eventTime: s.now, returner: { phone: '17460000555', name: '甲' }, items: [{ productId: GLYPHOSATE.id, quantity: 3, inspection: 'accepted' }], payment: { method: 'cash' } })), 201);
+      ok(await send('post', `${base}/returns`, 'clerk.qingcheng', returnBody({ eventTime: s.now, returner: { phone: '17460000555', name: '甲' }, items: [{ productId: GLYPHOSATE.id, quantity: 3, inspection: 'accepted' }], payment: { method: 'cash' } })), 201);
       const bag = await send('post', `${base}/bags`, 'clerk.qingcheng', { id: newClientId(), shopId: SHOP_A, material: 'HDPE' });
       ok(bag, 201);
       const bagId = bag.body.id as string;
@@ -112,7 +111,7 @@ for (const s of SCENARIOS) {
     });
 
     it('the inspectors\' ledger (台账) by default ends on the county\'s today, with today\'s containers and bags in it', async () => {
-      ok(await send('post', '/api/v1/returns', 'clerk.qingcheng', returnBody({ eventTime: s.now, returner: { phone: '17460000556', name: '乙' }, items: [{ productId: GLYPHOSATE.id, quantity: 2, inspection: 'accepted' }], payment: { method: 'cash' } })), 201);
+      ok(await send('post', `${base}/returns`, 'clerk.qingcheng', returnBody({ eventTime: s.now, returner: { phone: '17460000556', name: '乙' }, items: [{ productId: GLYPHOSATE.id, quantity: 2, inspection: 'accepted' }], payment: { method: 'cash' } })), 201);
       const bag = await send('post', `${base}/bags`, 'clerk.qingcheng', { id: newClientId(), shopId: SHOP_A, material: 'HDPE' });
       ok(bag, 201);
       const res = await send('get', `${base}/custody/ledger?format=json`, 'clerk.qingcheng');
@@ -136,9 +135,9 @@ for (const s of SCENARIOS) {
       expect(shopLine(await statement(month)) - shopLine(before)).to.equal(200);
       expect(shopLine(await statement('2026-03'))).to.equal(shopLine(lastMonthBefore));
       // March has ended in the county (though not in UTC): paying it is not refused as unfinished.
-      const pay = await send('post', '/api/v1/settlements', 'qingshen.official', { id: newClientId(), countyId: COUNTY, shopId: SHOP_A, period: '2026-03', amountFen: 1, direction: 'from_shop', method: 'cash' });
+      const pay = await send('post', `${base}/settlements`, 'qingshen.official', { id: newClientId(), shopId: SHOP_A, period: '2026-03', amountFen: 1, direction: 'from_shop', method: 'cash' });
       expect(pay.body.error?.code).not.to.equal('PERIOD_NOT_ENDED');
-      const thisMonth = await send('post', '/api/v1/settlements', 'qingshen.official', { id: newClientId(), countyId: COUNTY, shopId: SHOP_A, period: month, amountFen: 1, direction: 'from_shop', method: 'cash' });
+      const thisMonth = await send('post', `${base}/settlements`, 'qingshen.official', { id: newClientId(), shopId: SHOP_A, period: month, amountFen: 1, direction: 'from_shop', method: 'cash' });
       expect(thisMonth.body.error.code).to.equal('PERIOD_NOT_ENDED');
     });
 
@@ -163,13 +162,13 @@ for (const s of SCENARIOS) {
     });
 
     it('the dashboard\'s default period and cohort day are the county\'s', async () => {
-      const res = await send('get', `/api/v1/dashboard/counties/${COUNTY}`, 'qingshen.official');
+      const res = await send('get', `/api/v1/counties/${COUNTY}/dashboard`, 'qingshen.official');
       ok(res, 200);
       expect(res.body.range).to.deep.equal({ from: `${s.today.slice(0, 4)}-01`, to: s.today.slice(0, 7), days: 90, asOfDay: s.today });
     });
 
     it('fraud flags by default look at the 30 days up to the county\'s today', async () => {
-      const ret = await send('post', '/api/v1/returns', 'clerk.qingcheng', returnBody({ eventTime: s.now, returner: { phone: '17460000558', name: '丁' }, items: [{ productId: GLYPHOSATE.id, quantity: 51, inspection: 'accepted' }], payment: { method: 'cash' } }));
+      const ret = await send('post', `${base}/returns`, 'clerk.qingcheng', returnBody({ eventTime: s.now, returner: { phone: '17460000558', name: '丁' }, items: [{ productId: GLYPHOSATE.id, quantity: 51, inspection: 'accepted' }], payment: { method: 'cash' } }));
       ok(ret, 201);
       const res = await send('get', `${base}/fraud-flags`, 'qingshen.official');
       ok(res, 200);

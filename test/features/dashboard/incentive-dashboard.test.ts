@@ -29,7 +29,7 @@ describe('dashboard: incentive costs, containers per yuan, budget left', functio
   let official: string;
   let townshipB: string;
   const get = async (query: string) => {
-    const res = await t.api().get(`/api/v1/dashboard/counties/${COUNTY}/incentives?${query}`).set('Authorization', official);
+    const res = await t.api().get(`/api/v1/counties/${COUNTY}/dashboard/incentives?${query}`).set('Authorization', official);
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
     return res.body;
   };
@@ -47,8 +47,8 @@ describe('dashboard: incentive costs, containers per yuan, budget left', functio
     const clerk = await freshToken(t, 'clerk.qingcheng');
     // Deposit: 2 containers sold and returned at shop A (100 fen each).
     const codes = [unitCode(GLYPHOSATE), unitCode(GLYPHOSATE)];
-    expect((await t.api().post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ eventTime: '2026-03-10T02:00:00Z', lines: [{ productId: GLYPHOSATE.id, quantity: 2, unitCodes: codes }] }))).status).to.equal(201);
-    const ret = await t.api().post('/api/v1/returns').set('Authorization', clerk).send(returnBody({ eventTime: '2026-03-12T02:00:00Z', items: codes.map((scan) => ({ scan, inspection: 'accepted' })) }));
+    expect((await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerk).send(saleBody({ eventTime: '2026-03-10T02:00:00Z', lines: [{ productId: GLYPHOSATE.id, quantity: 2, unitCodes: codes }] }))).status).to.equal(201);
+    const ret = await t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', clerk).send(returnBody({ eventTime: '2026-03-12T02:00:00Z', items: codes.map((scan) => ({ scan, inspection: 'accepted' })) }));
     expect(ret.body.totalRefundFen, JSON.stringify(ret.body)).to.equal(200);
     // The fund: 100 yuan for 2026.
     const alloc = await t.api().post(`/api/v1/counties/${COUNTY}/incentive-fund/allocations`).set('Authorization', official).send({ id: newClientId(), budgetYear: 2026, amountFen: 10_000 });
@@ -109,7 +109,7 @@ describe('dashboard: incentive costs, containers per yuan, budget left', functio
     const tw = await get('from=2026-03&to=2026-03&by=township');
     for (const k of ['depositRefundsFen', 'buybackFen', 'pointsIssuedMilli', 'containersRecovered']) expect(sum(tw.rows, k), k).to.equal(sum(s.rows, k));
     expect(tw.rows.find((r: { key: string }) => r.key === townshipB)).to.include({ buybackFen: 150, budgetLeftFen: null });
-    const clerk = await t.api().get(`/api/v1/dashboard/counties/${COUNTY}/incentives`).set('Authorization', await freshToken(t, 'clerk.qingcheng'));
+    const clerk = await t.api().get(`/api/v1/counties/${COUNTY}/dashboard/incentives`).set('Authorization', await freshToken(t, 'clerk.qingcheng'));
     expect(clerk.status).to.equal(403);
   });
 

@@ -75,7 +75,7 @@ describe('docs/incentives.md: the worked example', function () {
     const codes = [unitCode(GLYPHOSATE), unitCode(GLYPHOSATE)];
     t.clock.set('2026-03-02T02:00:00.000Z');
     let clerk = await freshToken(t, 'clerk.qingcheng'); // a login at the clock's time: tokens expire when it jumps
-    expect((await t.api().post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ eventTime: '2026-03-02T02:00:00.000Z', lines: [{ productId: GLYPHOSATE.id, quantity: 2, unitCodes: codes }] }))).status).to.equal(201);
+    expect((await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerk).send(saleBody({ eventTime: '2026-03-02T02:00:00.000Z', lines: [{ productId: GLYPHOSATE.id, quantity: 2, unitCodes: codes }] }))).status).to.equal(201);
     t.clock.set('2026-03-10T03:00:00.000Z');
     clerk = await freshToken(t, 'clerk.qingcheng');
     const ret = await t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', clerk).send(returnBody({
@@ -124,13 +124,13 @@ describe('docs/incentives.md: the worked example', function () {
     expect(st.shops.find((l: { shopId: string }) => l.shopId === SHOP_A)).to.include({ depositsCollectedFen: 200, refundsPaidFen: 200, buybackPaidFen: 600, netFen: -600, outstandingFen: -600 });
     const pay = await t.api().post(`/api/v1/counties/${COUNTY}/settlements`).set('Authorization', official).send({ id: newClientId(), shopId: SHOP_A, period: '2026-03', amountFen: 600, direction: 'to_shop', method: 'bank', reference: 'BK-0402' });
     expect(pay.status, JSON.stringify(pay.body)).to.equal(201);
-    const dash = (await t.api().get(`/api/v1/dashboard/counties/${COUNTY}/incentives?from=2026-03&to=2026-03&by=county`).set('Authorization', official)).body;
+    const dash = (await t.api().get(`/api/v1/counties/${COUNTY}/dashboard/incentives?from=2026-03&to=2026-03&by=county`).set('Authorization', official)).body;
     expect(dash.rows[0]).to.deep.include({
       depositRefundsFen: 200, depositContainers: 2, buybackFen: 600, buybackContainers: 16, pointsIssuedMilli: 3000, pointsRedeemedMilli: 3000,
       pointsRedeemedGoodsFen: 300, pointsContainers: 15, incentiveContainers: 31, incentiveSpendFen: 900, budgetLeftFen: 499_400,
     });
     expect(dash.rows[0].containersPerYuan).to.deep.equal({ deposit: 1, buyback: 2.67, points: 5, incentives: 3.44 });
-    const shop = (await t.api().get(`/api/v1/dashboard/counties/${COUNTY}/incentives?from=2026-03&to=2026-03&by=shop`).set('Authorization', official)).body;
+    const shop = (await t.api().get(`/api/v1/counties/${COUNTY}/dashboard/incentives?from=2026-03&to=2026-03&by=shop`).set('Authorization', official)).body;
     expect(shop.rows.find((r: { key: string }) => r.key === SHOP_A).budgetLeftFen).to.equal(199_400);
     for (const figure of ['2.00', '6.00', '3.00', '8.00', '4,994.00', '2.67', '3.44', '1,994.00']) expect(DOC).to.contain(figure);
     // Every figure above came from requests: the ledger ties the fund to the buy-back of returns that stand.

@@ -92,7 +92,7 @@ describe('refunds and buy-back are two figures (docs/incentives.md)', function (
   });
 
   it('the dashboard’s recent returns of the shop: the deposit refund and the buy-back in two columns', async () => {
-    const res = await t.api().get(`/api/v1/dashboard/counties/${COUNTY}/shops/${SHOP_A}?from=2026-03&to=2026-03`).set('Authorization', await t.token('qingshen.official'));
+    const res = await t.api().get(`/api/v1/counties/${COUNTY}/dashboard/shops/${SHOP_A}?from=2026-03&to=2026-03`).set('Authorization', await t.token('qingshen.official'));
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
     const row = res.body.recentReturns.find((r: { id: string }) => r.id === returnId);
     expect(row).to.include({ refundFen: 200, buybackFen: 300, accepted: 17 });

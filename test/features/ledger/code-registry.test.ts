@@ -142,7 +142,7 @@ describe('code registry: issued unit codes and likely counterfeits', function ()
     expect(counterfeit[0]).to.include({ shopId: SHOP_A, productId: GLYPHOSATE_5L.id, day: '2026-03-15' });
     expect(counterfeit[0].phoneMasked).to.contain('*');
     expect(JSON.stringify(flags.body)).to.not.contain('17460000621');
-    const shops = await t.api().get(`/api/v1/dashboard/counties/${COUNTY}/shops?from=2026-01&to=2026-03`).set('Authorization', await as('qingshen.official'));
+    const shops = await t.api().get(`/api/v1/counties/${COUNTY}/dashboard/shops?from=2026-01&to=2026-03`).set('Authorization', await as('qingshen.official'));
     expect(shops.status, JSON.stringify(shops.body)).to.equal(200);
     const a = shops.body.shops.find((s: { key: string }) => s.key === SHOP_A);
     expect(a.flags).to.include.members(['likely_counterfeit', 'refunds_held']);

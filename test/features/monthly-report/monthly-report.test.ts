@@ -71,10 +71,10 @@ describe('monthly report (county and province)', function () {
   });
 
   it('the county HTML report holds the figures the dashboard computes for the month, in Chinese and English', async () => {
-    const dash = await t.api().get(`/api/v1/dashboard/counties/${COUNTY}?from=2026-02&to=2026-02`).set('Authorization', official);
+    const dash = await t.api().get(`/api/v1/counties/${COUNTY}/dashboard?from=2026-02&to=2026-02`).set('Authorization', official);
     expect(dash.status).to.equal(200);
     const ytd = await t.api().get(`/api/v1/counties/${COUNTY}/recovery-rates?from=2026-01&to=2026-02`).set('Authorization', official);
-    const shops = await t.api().get(`/api/v1/dashboard/counties/${COUNTY}/shops?from=2026-02&to=2026-02`).set('Authorization', official);
+    const shops = await t.api().get(`/api/v1/counties/${COUNTY}/dashboard/shops?from=2026-02&to=2026-02`).set('Authorization', official);
     const y = ytd.body.rows[0];
     // The month by hand: 2 sold, 2 returned (January containers: at shop A on the county's 28 February, at shop B on the 20th).
     expect(dash.body.tiles).to.include({ soldUnits: 2, returnedUnits: 2, periodRatePct: 100 });
@@ -170,7 +170,7 @@ describe('monthly report (county and province)', function () {
 
   it('the province report compares the counties with the dashboard figures', async () => {
     const prov = await freshToken(t, 'sichuan.official');
-    const dash = await t.api().get('/api/v1/dashboard/provinces/510000?from=2026-02&to=2026-02').set('Authorization', prov);
+    const dash = await t.api().get('/api/v1/provinces/510000/dashboard?from=2026-02&to=2026-02').set('Authorization', prov);
     expect(dash.status).to.equal(200);
     for (const lang of ['zh', 'en'] as const) {
       const res = await t.api().get(`${PROVINCE_REPORT}?month=2026-02&lang=${lang}`).set('Authorization', prov);

@@ -1,6 +1,7 @@
 // The officials' dashboard in headless Chromium: a county official logs in, sees the tiles and charts
 // in Chinese, switches to English, sorts the shop table, opens a shop (returners masked), exports a
-// CSV; an official of another county cannot see it; the province official compares counties.
+// CSV; an official of another county cannot see it; the province official compares counties. The
+// page reads the county's and the province's paths, not the deprecated /api/v1/dashboard/… aliases.
 // Screenshots go to test-artifacts/.
 import { expect } from 'chai';
 import fs from 'node:fs';
@@ -30,11 +31,11 @@ describe('dashboard in a browser', function () {
     // county's maximum offline age are refused from clerks.
     for (const [eventTime, n] of [['2026-01-12T02:00:00.000Z', 2], ['2026-02-20T02:00:00.000Z', 1]] as const) {
       t.clock.set(eventTime);
-      const r = await t.api().post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ eventTime, lines: [{ productId: GLYPHOSATE.id, quantity: n, unitCodes: n === 2 ? codes.slice(0, 2) : codes.slice(2) }] }));
+      const r = await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerk).send(saleBody({ eventTime, lines: [{ productId: GLYPHOSATE.id, quantity: n, unitCodes: n === 2 ? codes.slice(0, 2) : codes.slice(2) }] }));
       expect(r.status, JSON.stringify(r.body)).to.equal(201);
     }
     t.clock.set('2026-03-15T02:00:00.000Z');
-    const ret = await t.api().post('/api/v1/returns').set('Authorization', clerk).send(returnBody({ eventTime: '2026-03-14T02:00:00.000Z', returner: { phone: '17460000999' }, items: [{ scan: codes[0], inspection: 'accepted' }] }));
+    const ret = await t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', clerk).send(returnBody({ eventTime: '2026-03-14T02:00:00.000Z', returner: { phone: '17460000999' }, items: [{ scan: codes[0], inspection: 'accepted' }] }));
     expect(ret.status, JSON.stringify(ret.body)).to.equal(201);
     await t.api().post(`/api/v1/counties/${COUNTY}/reconciliations`).set('Authorization', await freshToken(t, 'qingshen.official')).send({ period: '2026-02' });
     t.clock.advance(120_000);
@@ -49,6 +50,13 @@ describe('dashboard in a browser', function () {
     await browser?.close();
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
   });
+
+  /** The API paths the page requests from now on (the query left off). */
+  function apiCalls(page: Page): string[] {
+    const paths: string[] = [];
+    page.on('request', (r) => { const p = new URL(r.url()).pathname; if (p.startsWith('/api/')) paths.push(p); });
+    return paths;
+  }
 
   async function login(page: Page, username: string, loaded: string): Promise<void> {
     await page.goto(`${url}/dashboard`);
@@ -69,6 +77,7 @@ describe('dashboard in a browser', function () {
     page.setDefaultTimeout(60_000); // a loaded CI machine: waits are for behaviour, not speed
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message + ' ' + e.stack));
+    const called = apiCalls(page);
     await login(page, 'qingshen.official', 'county');
 
     expect(await page.locator('#tiles .tile').count()).to.equal(6);
@@ -114,6 +123,9 @@ describe('dashboard in a browser', function () {
     const csv = fs.readFileSync(file, 'utf8');
     expect(csv).to.contain('shop_id,店铺,乡镇').and.contain('青城镇丰收农资店');
     expect(errors).to.deep.equal([]);
+    // The page reads the county's paths, never the deprecated /api/v1/dashboard/… aliases.
+    expect(called.filter((p) => p.startsWith('/api/v1/dashboard/'))).to.deep.equal([]);
+    expect(called).to.include.members([`/api/v1/counties/${COUNTY}/dashboard`, `/api/v1/counties/${COUNTY}/dashboard/shops`, `/api/v1/counties/${COUNTY}/dashboard/shops/${SHOP_A}`]);
     await context.close();
   });
 
@@ -126,7 +138,7 @@ describe('dashboard in a browser', function () {
     expect(await page.content()).to.not.contain('青城镇丰收农资店');
     const status = await page.evaluate(async (county) => {
       const token = sessionStorage.getItem('agrireturn.token');
-      const r = await fetch(`/api/v1/dashboard/counties/${county}`, { headers: { Authorization: `Bearer ${token}` } });
+      const r = await fetch(`/api/v1/counties/${county}/dashboard`, { headers: { Authorization: `Bearer ${token}` } });
       return { status: r.status, code: (await r.json()).error?.code };
     }, COUNTY);
     expect(status).to.deep.equal({ status: 403, code: 'OUT_OF_SCOPE' });
@@ -138,6 +150,7 @@ describe('dashboard in a browser', function () {
     const context = await browser!.newContext({ viewport: { width: 1366, height: 768 } });
     const page = await context.newPage();
     page.setDefaultTimeout(60_000); // a loaded CI machine: waits are for behaviour, not speed
+    const called = apiCalls(page);
     await login(page, 'sichuan.official', 'province');
     expect(await page.locator('#counties tbody').textContent()).to.contain('青神县');
     expect((await page.locator('#province-chart svg text').allTextContents()).join(' ')).to.contain('同期回收率');
@@ -145,6 +158,8 @@ describe('dashboard in a browser', function () {
     await page.click(`#counties a.county-link[data-county="${COUNTY}"]`);
     await page.waitForSelector('body[data-loaded=county]');
     expect(await page.locator('#county-name').textContent()).to.equal('青神县');
+    expect(called.filter((p) => p.startsWith('/api/v1/dashboard/'))).to.deep.equal([]);
+    expect(called).to.include.members(['/api/v1/provinces/510000/dashboard', '/api/v1/provinces/510000/dashboard/map', `/api/v1/counties/${COUNTY}/dashboard`]);
     await context.close();
   });
 });

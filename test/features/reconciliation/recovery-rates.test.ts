@@ -15,7 +15,7 @@ import { useTestApp } from '../../support/harness.js';
 import { refreshRecoveryAggregates } from '../../../src/features/recovery-rates/aggregation-job.js';
 import { addLateRecordExceptions } from '../../support/extra-exceptions.js';
 import { lastCompleteCohortMonth } from '../../../src/features/recovery-rates/recovery-rates.js';
-import { COUNTY, GLYPHOSATE, GLYPHOSATE_5L, SHOP_A, SHOP_B, countyScoped, freshToken, returnBody, saleBody, unitCode } from '../ledger/ledger-fixtures.js';
+import { COUNTY, GLYPHOSATE, GLYPHOSATE_5L, SHOP_A, SHOP_B, freshToken, returnBody, saleBody, unitCode } from '../ledger/ledger-fixtures.js';
 
 describe('recovery rates and the dashboard API', () => {
   const t = useTestApp({ clock: '2026-03-15T02:00:00.000Z' });
@@ -25,22 +25,21 @@ describe('recovery rates and the dashboard API', () => {
   const Q = 'from=2026-01&to=2026-03';
 
   before(async () => {
-    const post = async (path: string, who: string, body: Record<string, any>) => {
+    const post = async (path: 'sales' | 'returns', who: string, body: Record<string, any>) => {
       // Each record reaches the server an hour after it happened (event times older than the
       // county's maximum offline age are refused).
       t.clock.set(new Date(Date.parse(body.eventTime) + 3_600_000).toISOString());
-      const c = countyScoped(path, body); // the county paths (the aliases have their own test)
-      const r = await t.api().post(c.path).set('Authorization', await freshToken(t, who)).send(c.body as object);
+      const r = await t.api().post(`/api/v1/counties/${COUNTY}/${path}`).set('Authorization', await freshToken(t, who)).send(body);
       expect(r.status, JSON.stringify(r.body)).to.equal(201);
     };
-    const B = { countyId: COUNTY, shopId: SHOP_B };
-    await post('/api/v1/sales', 'admin', saleBody({ ...B, eventTime: '2025-06-10T02:00:00.000Z', purchaser: { phone: F2, name: '李四' }, lines: [{ productId: GLYPHOSATE.id, quantity: 4 }] }));
-    await post('/api/v1/sales', 'clerk.qingcheng', saleBody({ eventTime: '2026-01-10T02:00:00.000Z', lines: [{ productId: GLYPHOSATE.id, quantity: 4, unitCodes: u }] }));
-    await post('/api/v1/returns', 'clerk.qingcheng', returnBody({ eventTime: '2026-01-20T02:00:00.000Z', items: [{ scan: u[0], inspection: 'accepted' }] }));
-    await post('/api/v1/sales', 'clerk.qingcheng', saleBody({ eventTime: '2026-02-05T02:00:00.000Z', lines: [{ productId: GLYPHOSATE_5L.id, quantity: 2 }] }));
-    await post('/api/v1/returns', 'admin', returnBody({ ...B, eventTime: '2026-03-01T02:00:00.000Z', items: [{ scan: u[1], inspection: 'accepted' }] }));
-    await post('/api/v1/returns', 'admin', returnBody({ ...B, eventTime: '2026-03-10T02:00:00.000Z', returner: { phone: F2 }, items: [{ productId: GLYPHOSATE.id, quantity: 4, inspection: 'accepted' }] }));
-    await post('/api/v1/returns', 'clerk.qingcheng', returnBody({ eventTime: '2026-03-14T02:00:00.000Z', items: [{ scan: u[2], inspection: 'accepted' }] }));
+    const B = { shopId: SHOP_B }; // an admin names the shop; the county is the path's
+    await post('sales', 'admin', saleBody({ ...B, eventTime: '2025-06-10T02:00:00.000Z', purchaser: { phone: F2, name: '李四' }, lines: [{ productId: GLYPHOSATE.id, quantity: 4 }] }));
+    await post('sales', 'clerk.qingcheng', saleBody({ eventTime: '2026-01-10T02:00:00.000Z', lines: [{ productId: GLYPHOSATE.id, quantity: 4, unitCodes: u }] }));
+    await post('returns', 'clerk.qingcheng', returnBody({ eventTime: '2026-01-20T02:00:00.000Z', items: [{ scan: u[0], inspection: 'accepted' }] }));
+    await post('sales', 'clerk.qingcheng', saleBody({ eventTime: '2026-02-05T02:00:00.000Z', lines: [{ productId: GLYPHOSATE_5L.id, quantity: 2 }] }));
+    await post('returns', 'admin', returnBody({ ...B, eventTime: '2026-03-01T02:00:00.000Z', items: [{ scan: u[1], inspection: 'accepted' }] }));
+    await post('returns', 'admin', returnBody({ ...B, eventTime: '2026-03-10T02:00:00.000Z', returner: { phone: F2 }, items: [{ productId: GLYPHOSATE.id, quantity: 4, inspection: 'accepted' }] }));
+    await post('returns', 'clerk.qingcheng', returnBody({ eventTime: '2026-03-14T02:00:00.000Z', items: [{ scan: u[2], inspection: 'accepted' }] }));
     t.clock.set('2026-03-15T02:00:00.000Z');
     t.clock.advance(120_000); // past the aggregation job's one-minute settling time
   });
@@ -116,11 +115,11 @@ describe('recovery rates and the dashboard API', () => {
       .send(saleBody({ eventTime: t.clock.now().toISOString(), lines: [{ productId: GLYPHOSATE_5L.id, quantity: 1 }] }));
     expect(second.status).to.equal(201);
     saleIds.push(second.body.saleId);
-    expect((await get(`/api/v1/dashboard/counties/${COUNTY}?from=2026-03&to=2026-03&days=30`)).body.tiles.soldUnits).to.equal(before.soldUnits + 2);
+    expect((await get(`/api/v1/counties/${COUNTY}/dashboard?from=2026-03&to=2026-03&days=30`)).body.tiles.soldUnits).to.equal(before.soldUnits + 2);
     // A generator run with a future clock once left the watermark in 2027: the next refresh rebuilds everything instead of nothing.
     await t.db.knex('recovery_aggregation_state').where({ county_id: COUNTY }).update({ watermark: new Date('2027-01-01T00:00:00Z'), refreshed_at: new Date('2027-01-01T00:00:00Z') });
     await t.db.knex('recovery_county_monthly').where({ county_id: COUNTY, month: '2026-03' }).update({ sold_units: 0 });
-    expect((await get(`/api/v1/dashboard/counties/${COUNTY}?from=2026-03&to=2026-03&days=30`)).body.tiles.soldUnits).to.equal(before.soldUnits + 2);
+    expect((await get(`/api/v1/counties/${COUNTY}/dashboard?from=2026-03&to=2026-03&days=30`)).body.tiles.soldUnits).to.equal(before.soldUnits + 2);
     // Leave the history as the later tests expect it: both sales reversed.
     expect(saleIds.every(Boolean), JSON.stringify(sale.body)).to.equal(true);
     for (const [i, id] of saleIds.entries()) {
@@ -133,7 +132,7 @@ describe('recovery rates and the dashboard API', () => {
   });
 
   it('serves the county dashboard, the shop table with flags, and a shop with returners masked', async () => {
-    const d = await get(`/api/v1/dashboard/counties/${COUNTY}?${Q}&days=30`);
+    const d = await get(`/api/v1/counties/${COUNTY}/dashboard?${Q}&days=30`);
     expect(d.status, JSON.stringify(d.body)).to.equal(200);
     expect(d.body.tiles).to.include({ periodRatePct: 100, soldUnits: 6, returnedUnits: 6 });
     expect(d.body.tiles.depositsOutstandingFen).to.be.a('number');
@@ -150,26 +149,26 @@ describe('recovery rates and the dashboard API', () => {
     });
     expect(d.body.county).to.include({ timeZone: 'Asia/Shanghai', prefectureZh: '眉山市' });
     expect(d.body.reconciliation).to.deep.equal({ period: '2026-03', run: null });
-    const shops = (await get(`/api/v1/dashboard/counties/${COUNTY}/shops?${Q}&days=30`)).body.shops;
+    const shops = (await get(`/api/v1/counties/${COUNTY}/dashboard/shops?${Q}&days=30`)).body.shops;
     expect(shops.find((s: { key: string }) => s.key === SHOP_B).flags).to.include('returns_above_sales');
-    const csv = await get(`/api/v1/dashboard/counties/${COUNTY}/shops?${Q}&format=csv`);
+    const csv = await get(`/api/v1/counties/${COUNTY}/dashboard/shops?${Q}&format=csv`);
     expect(csv.headers['content-type']).to.match(/text\/csv/);
     expect(csv.text).to.contain('returns_above_sales');
-    const shop = (await get(`/api/v1/dashboard/counties/${COUNTY}/shops/${SHOP_B}?${Q}`)).body;
+    const shop = (await get(`/api/v1/counties/${COUNTY}/dashboard/shops/${SHOP_B}?${Q}`)).body;
     const returners = shop.recentReturns.map((r: { returner: string | null }) => r.returner).filter(Boolean);
     expect(returners).to.include('+86 174****0777');
     expect(JSON.stringify(shop)).to.not.contain(F2).and.not.contain('李四');
   });
 
   it('scopes: another county is refused, the province compares counties, bad ranges are refused', async () => {
-    expect((await get(`/api/v1/dashboard/counties/${COUNTY}`, 'jiange.official')).body.error.code).to.equal('OUT_OF_SCOPE');
-    expect((await get(`/api/v1/dashboard/counties/${COUNTY}/shops/${SHOP_A}`, 'jiange.official')).status).to.equal(403);
-    expect((await get(`/api/v1/dashboard/provinces/510000`, 'qingshen.official')).body.error.code).to.equal('OUT_OF_SCOPE');
-    expect((await get(`/api/v1/dashboard/counties/${COUNTY}`, 'clerk.qingcheng')).body.error.code).to.equal('FORBIDDEN');
-    const p = await get(`/api/v1/dashboard/provinces/510000?${Q}&days=30`, 'sichuan.official');
+    expect((await get(`/api/v1/counties/${COUNTY}/dashboard`, 'jiange.official')).body.error.code).to.equal('OUT_OF_SCOPE');
+    expect((await get(`/api/v1/counties/${COUNTY}/dashboard/shops/${SHOP_A}`, 'jiange.official')).status).to.equal(403);
+    expect((await get(`/api/v1/provinces/510000/dashboard`, 'qingshen.official')).body.error.code).to.equal('OUT_OF_SCOPE');
+    expect((await get(`/api/v1/counties/${COUNTY}/dashboard`, 'clerk.qingcheng')).body.error.code).to.equal('FORBIDDEN');
+    const p = await get(`/api/v1/provinces/510000/dashboard?${Q}&days=30`, 'sichuan.official');
     expect(p.status, JSON.stringify(p.body)).to.equal(200);
     expect(p.body.counties.find((c: { countyId: string }) => c.countyId === COUNTY)).to.include({ soldUnits: 6 });
-    expect((await get(`/api/v1/dashboard/counties/${COUNTY}`, 'sichuan.official')).status).to.equal(200);
+    expect((await get(`/api/v1/counties/${COUNTY}/dashboard`, 'sichuan.official')).status).to.equal(200);
     expect((await get(`/api/v1/counties/${COUNTY}/recovery-rates?from=2026-04&to=2026-01`)).body.error.code).to.equal('INVALID_MONTH_RANGE');
     expect((await get(`/api/v1/counties/${COUNTY}/recovery-rates?from=2026-13`)).body.error.code).to.equal('VALIDATION_FAILED');
     expect((await get(`/api/v1/counties/${COUNTY}/recovery-rates?by=farmer`)).body.error.code).to.equal('VALIDATION_FAILED');
@@ -179,17 +178,17 @@ describe('recovery rates and the dashboard API', () => {
     const ran = await t.api().post(`/api/v1/counties/${COUNTY}/reconciliations`).set('Authorization', official).send({ period: '2026-03' });
     expect(ran.status, JSON.stringify(ran.body)).to.equal(201);
     await t.api().post(`/api/v1/counties/${COUNTY}/reconciliations`).set('Authorization', official).send({ period: '2026-01' });
-    const march = (await get(`/api/v1/dashboard/counties/${COUNTY}?${Q}`)).body.reconciliation;
+    const march = (await get(`/api/v1/counties/${COUNTY}/dashboard?${Q}`)).body.reconciliation;
     expect(march.period).to.equal('2026-03');
     expect(march.run).to.include({ id: ran.body.id, period: '2026-03', exceptionCount: ran.body.exceptions.length, recordsSince: false });
-    const jan = (await get(`/api/v1/dashboard/counties/${COUNTY}?from=2026-01&to=2026-01`)).body.reconciliation;
+    const jan = (await get(`/api/v1/counties/${COUNTY}/dashboard?from=2026-01&to=2026-01`)).body.reconciliation;
     expect(jan.run.period).to.equal('2026-01');
-    expect((await get(`/api/v1/dashboard/counties/${COUNTY}?from=2026-02&to=2026-02`)).body.reconciliation).to.deep.equal({ period: '2026-02', run: null });
+    expect((await get(`/api/v1/counties/${COUNTY}/dashboard?from=2026-02&to=2026-02`)).body.reconciliation).to.deep.equal({ period: '2026-02', run: null });
 
     expect(ran.body.exceptions.length).to.be.at.least(1);
     await addLateRecordExceptions(t.db.knex, COUNTY, ran.body.id, [{ id: SHOP_A, name: '青城镇丰收农资店' }, { id: SHOP_B, name: 'B' }], 4);
     const total = ran.body.exceptions.length + 4;
-    const path = `/api/v1/dashboard/counties/${COUNTY}/reconciliations/${ran.body.id}/exceptions`;
+    const path = `/api/v1/counties/${COUNTY}/dashboard/reconciliations/${ran.body.id}/exceptions`;
     const p1 = (await get(`${path}?limit=1`)).body;
     const p2 = (await get(`${path}?limit=1&offset=1`)).body;
     expect(p1).to.include({ total, offset: 0, limit: 1 });
@@ -205,22 +204,22 @@ describe('recovery rates and the dashboard API', () => {
     expect(byKind.groups.find((g: { key: string }) => g.key === 'late_record').count).to.equal(4);
     const byShop = (await get(`${path}?groupBy=shop`)).body;
     expect(byShop.groups.map((g: { key: string | null }) => g.key)).to.include(SHOP_B);
-    expect((await get(`/api/v1/dashboard/counties/${COUNTY}/reconciliations/${ran.body.id}/exceptions`, 'jiange.official')).status).to.equal(403);
+    expect((await get(`/api/v1/counties/${COUNTY}/dashboard/reconciliations/${ran.body.id}/exceptions`, 'jiange.official')).status).to.equal(403);
 
     // A March record reaching the server after the run: the run is out of date.
     t.clock.advance(1000);
     const late = await t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', await freshToken(t, 'clerk.qingcheng'))
       .send(returnBody({ eventTime: t.clock.now().toISOString(), items: [{ productId: GLYPHOSATE_5L.id, quantity: 1, inspection: 'accepted' }] }));
     expect(late.status, JSON.stringify(late.body)).to.equal(201);
-    expect((await get(`/api/v1/dashboard/counties/${COUNTY}?${Q}`)).body.reconciliation.run.recordsSince).to.equal(true);
+    expect((await get(`/api/v1/counties/${COUNTY}/dashboard?${Q}`)).body.reconciliation.run.recordsSince).to.equal(true);
   });
 
   it('lists a shop\'s returns of the chosen months only, none after the county\'s today, with the county\'s time zone', async () => {
-    const jan = (await get(`/api/v1/dashboard/counties/${COUNTY}/shops/${SHOP_A}?from=2026-01&to=2026-01`)).body;
+    const jan = (await get(`/api/v1/counties/${COUNTY}/dashboard/shops/${SHOP_A}?from=2026-01&to=2026-01`)).body;
     expect(jan.timeZone).to.equal('Asia/Shanghai');
     expect(jan.returnsWindow).to.deep.equal({ fromDay: '2026-01-01', toDay: '2026-01-31' });
     expect(jan.recentReturns.map((r: { eventTime: string }) => r.eventTime)).to.deep.equal(['2026-01-20T02:00:00.000Z']);
-    const toDec = (await get(`/api/v1/dashboard/counties/${COUNTY}/shops/${SHOP_A}?from=2026-01&to=2026-12`)).body;
+    const toDec = (await get(`/api/v1/counties/${COUNTY}/dashboard/shops/${SHOP_A}?from=2026-01&to=2026-12`)).body;
     expect(toDec.returnsWindow.toDay).to.equal('2026-03-15'); // the county's today, not December
     for (const r of toDec.recentReturns) expect(r.eventTime <= t.clock.now().toISOString()).to.equal(true);
   });
