@@ -1,5 +1,7 @@
 // The officials' dashboard: the page and its assets (public: they hold no data), and the compact JSON
-// it reads — county summary, shop table, shop detail, recovery rates and the province's comparison.
+// it reads — county summary, shop table, shop detail, recovery rates and the province's comparison —
+// under /api/v1/counties/{countyId}/… and /api/v1/provinces/{provinceCode}/… (the older
+// /api/v1/dashboard/… paths stay one release as deprecated aliases).
 import { route, type RouteDef, type HandlerContext } from '../../http/route.js';
 import { deprecatedAlias } from '../../http/county-paths.js';
 import { toOpenApiPath } from '../../http/openapi.js';
