@@ -102,7 +102,13 @@ describe('county-scoped paths for sales, returns and reversals, with deprecated 
     }
     const deprecated = Object.entries(doc.paths as Record<string, Record<string, { deprecated?: boolean }>>)
       .flatMap(([p, ops]) => Object.entries(ops).filter(([, op]) => op.deprecated).map(([m]) => `${m} ${p}`));
-    expect(deprecated.sort()).to.deep.equal(['post /api/v1/held-refund-payouts', 'post /api/v1/held-refunds/payable', 'post /api/v1/returns', 'post /api/v1/reversals', 'post /api/v1/sales', 'post /api/v1/settlements']);
+    expect(deprecated.sort()).to.deep.equal([
+      // The dashboard's old paths (test/features/dashboard/dashboard-paths.test.ts).
+      'get /api/v1/dashboard/counties/{countyId}', 'get /api/v1/dashboard/counties/{countyId}/incentives', 'get /api/v1/dashboard/counties/{countyId}/map',
+      'get /api/v1/dashboard/counties/{countyId}/reconciliations/{runId}/exceptions', 'get /api/v1/dashboard/counties/{countyId}/shops', 'get /api/v1/dashboard/counties/{countyId}/shops/{shopId}',
+      'get /api/v1/dashboard/provinces/{provinceCode}', 'get /api/v1/dashboard/provinces/{provinceCode}/map',
+      'post /api/v1/held-refund-payouts', 'post /api/v1/held-refunds/payable', 'post /api/v1/returns', 'post /api/v1/reversals', 'post /api/v1/sales', 'post /api/v1/settlements',
+    ]);
   });
 });
 
