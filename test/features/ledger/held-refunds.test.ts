@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { useTestApp } from '../../support/harness.js';
 import { newClientId } from '../../../src/shared/client-id.js';
-import { COUNTY, GLYPHOSATE, GLYPHOSATE_5L, SHOP_A, SHOP_B, balances, expectLedgerClean, returnBody, saleBody, traceUrl, unitCode } from './ledger-fixtures.js';
+import { COUNTY, GLYPHOSATE, GLYPHOSATE_5L, SHOP_A, SHOP_B, balances, countyScoped, expectLedgerClean, returnBody, saleBody, traceUrl, unitCode } from './ledger-fixtures.js';
 
 const PHONE = '17460000611';
 const PHONE_E164 = '+8617460000611';
@@ -13,7 +13,8 @@ const PHONE_E164 = '+8617460000611';
 describe('held refunds: unit codes nobody sold', () => {
   const t = useTestApp();
   const as = async (who: string) => t.token(who);
-  const post = async (path: string, who: string, body: unknown) => t.api().post(path).set('Authorization', await as(who)).send(body as object);
+  /** A top-level write goes to its county path (countyScoped), the county out of the body. */
+  const post = async (path: string, who: string, body: unknown) => { const c = countyScoped(path, body); return t.api().post(c.path).set('Authorization', await as(who)).send(c.body as object); };
   const ret = (body: Record<string, unknown>, who = 'clerk.qingcheng') => post('/api/v1/returns', who, returnBody({ returner: { phone: PHONE, name: '持码农户' }, ...body }));
   const queue = async (state?: string) => {
     const res = await t.api().get(`/api/v1/counties/${COUNTY}/held-refunds${state ? `?state=${state}` : ''}`).set('Authorization', await as('qingshen.official'));
@@ -245,7 +246,7 @@ describe('held refunds: unit codes nobody sold', () => {
   it('under races: 8 returns of one never-sold code hold it once; 8 payouts of one approval pay once', async () => {
     const code = unitCode(GLYPHOSATE);
     const auth = await as('clerk.qingcheng');
-    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => t.api().post('/api/v1/returns').set('Authorization', auth)
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', auth)
       .send(returnBody({ returner: { phone: PHONE }, items: [{ scan: i % 2 ? traceUrl(code) : code, inspection: 'accepted' }] }))));
     expect(results.map((r) => r.status)).to.deep.equal(Array(8).fill(201));
     const outcomes = results.map((r) => r.body.items[0].outcome as string).sort();
@@ -254,8 +255,8 @@ describe('held refunds: unit codes nobody sold', () => {
     expect(held).to.have.length(1);
     await decide(held[0].id, { decision: 'approve' });
     const admin = await as('admin');
-    const pays = await Promise.all(Array.from({ length: 8 }, (_, i) => t.api().post('/api/v1/held-refund-payouts').set('Authorization', i % 2 ? admin : auth)
-      .send({ id: newClientId(), countyId: COUNTY, shopId: i % 2 ? SHOP_B : SHOP_A, heldRefundId: held[0].id, phone: PHONE })));
+    const pays = await Promise.all(Array.from({ length: 8 }, (_, i) => t.api().post(`/api/v1/counties/${COUNTY}/held-refund-payouts`).set('Authorization', i % 2 ? admin : auth)
+      .send({ id: newClientId(), shopId: i % 2 ? SHOP_B : SHOP_A, heldRefundId: held[0].id, phone: PHONE })));
     const statuses = pays.map((p) => p.status).sort();
     expect(statuses).to.deep.equal([201, 409, 409, 409, 409, 409, 409, 409]);
     for (const p of pays.filter((x) => x.status === 409)) expect(p.body.error.code).to.equal('HELD_REFUND_ALREADY_PAID');

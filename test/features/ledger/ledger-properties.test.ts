@@ -88,9 +88,9 @@ describe('ledger properties (random sequences through the API)', function () {
         const mine = Array.from({ length: Math.min(op.coded, op.quantity) }, () => `1${p.reg}1${p.pack}${serial()}`);
         codes.push(...mine);
         return {
-          path: '/api/v1/sales',
+          path: `/api/v1/counties/${COUNTY}/sales`,
           body: {
-            id, countyId: COUNTY, shopId: SHOPS[op.shop], eventTime: new Date(NOW - op.daysAgo * DAY - 3_600_000).toISOString(),
+            id, shopId: SHOPS[op.shop], eventTime: new Date(NOW - op.daysAgo * DAY - 3_600_000).toISOString(),
             purchaser: { phone: PHONES[op.phone], name: '属性测试' },
             lines: [{ productId: p.id, quantity: op.quantity, unitCodes: mine, ...(op.charged !== null ? { depositChargedFen: op.charged } : {}) }],
           },
@@ -102,14 +102,14 @@ describe('ledger properties (random sequences through the API)', function () {
         if (op.gtinQty > 0) items.push({ productId: PRODUCTS[op.product]!.id, quantity: op.gtinQty, inspection: 'accepted' });
         if (items.length === 0) return null;
         return {
-          path: '/api/v1/returns',
-          body: { id, countyId: COUNTY, shopId: SHOPS[op.shop], eventTime: new Date(NOW - op.daysAgo * DAY - 1_800_000).toISOString(), items, ...(op.phone !== null ? { returner: { phone: PHONES[op.phone], name: '属性测试' } } : {}) },
+          path: `/api/v1/counties/${COUNTY}/returns`,
+          body: { id, shopId: SHOPS[op.shop], eventTime: new Date(NOW - op.daysAgo * DAY - 1_800_000).toISOString(), items, ...(op.phone !== null ? { returner: { phone: PHONES[op.phone], name: '属性测试' } } : {}) },
         };
       }
       case 'reverse': {
         const list = op.target === 'sale' ? sales : returns;
         if (list.length === 0) return null;
-        return { path: '/api/v1/reversals', body: { id, countyId: COUNTY, targetType: op.target, targetId: list[op.pick % list.length], reason: 'property test' } };
+        return { path: `/api/v1/counties/${COUNTY}/reversals`, body: { id, targetType: op.target, targetId: list[op.pick % list.length], reason: 'property test' } };
       }
       default:
         return null;
@@ -146,7 +146,7 @@ describe('ledger properties (random sequences through the API)', function () {
             const st = await t.api().get(`/api/v1/counties/${COUNTY}/settlements/statements/2026-02`).set('Authorization', admin);
             const line = st.body.shops.find((l: { shopId: string }) => l.shopId === SHOPS[op.shop]);
             if (line.outstandingFen === 0) continue;
-            req = { path: '/api/v1/settlements', body: { id: newClientId(), countyId: COUNTY, shopId: SHOPS[op.shop], period: '2026-02', amountFen: Math.abs(line.outstandingFen), direction: line.outstandingFen > 0 ? 'from_shop' : 'to_shop', method: 'bank', reference: 'PROP' } };
+            req = { path: `/api/v1/counties/${COUNTY}/settlements`, body: { id: newClientId(), shopId: SHOPS[op.shop], period: '2026-02', amountFen: Math.abs(line.outstandingFen), direction: line.outstandingFen > 0 ? 'from_shop' : 'to_shop', method: 'bank', reference: 'PROP' } };
           }
           if (!req) continue;
           const res = await t.api().post(req.path).set('Authorization', admin).send(req.body);

@@ -3,14 +3,15 @@ import { useTestApp } from '../../support/harness.js';
 import { newClientId } from '../../../src/shared/client-id.js';
 import { compile } from '../../../src/http/validation.js';
 import { FEED_PAGE } from '../../../src/shared/schemas/event-schemas.js';
-import { COUNTY, GLYPHOSATE, GLYPHOSATE_5L, SHOP_A, SHOP_B, expectLedgerClean, freshToken, returnBody, saleBody, unitCode } from './ledger-fixtures.js';
+import { COUNTY, GLYPHOSATE, GLYPHOSATE_5L, SHOP_A, SHOP_B, countyScoped, expectLedgerClean, freshToken, returnBody, saleBody, unitCode } from './ledger-fixtures.js';
 
 describe('settlement statements and payments (figures by hand)', () => {
   const t = useTestApp();
   const tokens = new Map<string, string>();
   const token = async (who: string) => tokens.get(who) ?? tokens.set(who, await freshToken(t, who)).get(who)!;
   const setClock = (iso: string) => { t.clock.set(iso); tokens.clear(); };
-  const post = async (path: string, who: string, body: unknown) => t.api().post(path).set('Authorization', await token(who)).send(body as object);
+  /** A top-level write goes to its county path (countyScoped), the county out of the body. */
+  const post = async (path: string, who: string, body: unknown) => { const c = countyScoped(path, body); return t.api().post(c.path).set('Authorization', await token(who)).send(c.body as object); };
   const statement = async (period: string, asOf?: string) => {
     const res = await t.api().get(`/api/v1/counties/${COUNTY}/settlements/statements/${period}${asOf ? `?asOf=${asOf}` : ''}`).set('Authorization', await token('qingshen.official'));
     expect(res.status, JSON.stringify(res.body)).to.equal(200);

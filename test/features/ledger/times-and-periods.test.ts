@@ -27,12 +27,12 @@ describe('times the clerk can choose: reversal window and event-time bounds', ()
   const t = useTestApp({ clock: '2026-03-15T02:00:00.000Z' });
   const as = async (who: string) => freshToken(t, who);
   const reverse = async (who: string, targetId: string, over: Record<string, unknown> = {}) =>
-    t.api().post('/api/v1/reversals').set('Authorization', await as(who)).send({ id: newClientId(), targetType: 'sale', targetId, reason: '录错了', ...over });
+    t.api().post(`/api/v1/counties/${COUNTY}/reversals`).set('Authorization', await as(who)).send({ id: newClientId(), targetType: 'sale', targetId, reason: '录错了', ...over });
   const sync = (auth: string, records: unknown[]) => t.api().post('/api/v1/sync/batches').set('Authorization', auth).send({ records });
 
   it('refuses a clerk voiding an old sale with a forged same-day event time, and lets a county official reverse it', async () => {
     t.clock.set('2026-02-10T02:00:00.000Z');
-    const old = await t.api().post('/api/v1/sales').set('Authorization', await as('clerk.qingcheng'))
+    const old = await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', await as('clerk.qingcheng'))
       .send(saleBody({ eventTime: '2026-02-10T01:00:00.000Z', lines: [{ productId: GLYPHOSATE.id, quantity: 2, unitCodes: [unitCode(GLYPHOSATE)] }] }));
     expect(old.status, JSON.stringify(old.body)).to.equal(201);
     t.clock.set('2026-03-15T02:00:00.000Z');
@@ -50,7 +50,7 @@ describe('times the clerk can choose: reversal window and event-time bounds', ()
 
   it('lets a clerk void a sale the server stored today', async () => {
     t.clock.set('2026-03-15T02:00:00.000Z');
-    const sale = (await t.api().post('/api/v1/sales').set('Authorization', await as('clerk.qingcheng')).send(saleBody({ eventTime: '2026-03-15T01:00:00.000Z' }))).body;
+    const sale = (await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', await as('clerk.qingcheng')).send(saleBody({ eventTime: '2026-03-15T01:00:00.000Z' }))).body;
     const res = await reverse('clerk.qingcheng', sale.saleId);
     expect(res.status, JSON.stringify(res.body)).to.equal(201);
   });
@@ -92,29 +92,29 @@ describe('times the clerk can choose: reversal window and event-time bounds', ()
     const at = (days: number) => new Date(now - days * DAY).toISOString();
     const clerk = await as('clerk.qingcheng');
     const tooOldBody = saleBody({ eventTime: at(46) });
-    const tooOld = await t.api().post('/api/v1/sales').set('Authorization', clerk).send(tooOldBody);
+    const tooOld = await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerk).send(tooOldBody);
     expect(tooOld.status).to.equal(422);
     expect(tooOld.body.error.code).to.equal('EVENT_TIME_TOO_OLD');
     expect(tooOld.body.error.details[0]).to.include({ field: '/body/eventTime', code: 'too_old', maxOfflineAgeDays: 45, earliest: at(45) });
     expect(await t.db.knex('sales').where({ county_id: COUNTY, id: tooOldBody.id }).first()).to.equal(undefined);
-    const ok = await t.api().post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ eventTime: at(44) }));
+    const ok = await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerk).send(saleBody({ eventTime: at(44) }));
     expect(ok.status, JSON.stringify(ok.body)).to.equal(201);
-    const ret = await t.api().post('/api/v1/returns').set('Authorization', clerk).send(returnBody({ eventTime: at(46), items: [{ scan: unitCode(GLYPHOSATE), inspection: 'rejected', reasonCode: 'damaged' }] }));
+    const ret = await t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', clerk).send(returnBody({ eventTime: at(46), items: [{ scan: unitCode(GLYPHOSATE), inspection: 'rejected', reasonCode: 'damaged' }] }));
     expect(ret.status).to.equal(422);
     expect(ret.body.error.code).to.equal('EVENT_TIME_TOO_OLD');
     const batch = await sync(clerk, [saleRecord(at(46)), saleRecord(at(44))]);
     expect(batch.body.results.map((r: { status: string }) => r.status)).to.deep.equal(['refused', 'applied']);
     expect(batch.body.results[0].error.code).to.equal('EVENT_TIME_TOO_OLD');
     // The future bound stays.
-    const future = await t.api().post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ eventTime: new Date(now + 10 * 60_000).toISOString() }));
+    const future = await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerk).send(saleBody({ eventTime: new Date(now + 10 * 60_000).toISOString() }));
     expect(future.body.error.code).to.equal('EVENT_TIME_IN_FUTURE');
     // An admin may record an older sale (a paper record); the bound is for clerks and terminals.
-    const byOfficial = await t.api().post('/api/v1/sales').set('Authorization', await as('admin')).send(saleBody({ countyId: COUNTY, eventTime: at(46) }));
+    const byOfficial = await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', await as('admin')).send(saleBody({ eventTime: at(46) }));
     expect(byOfficial.status, JSON.stringify(byOfficial.body)).to.equal(201);
     // The county's policy (set by an admin) may widen the bound for clerks and terminals.
     const patched = await t.api().patch(`/api/v1/counties/${COUNTY}`).set('Authorization', await as('admin')).send({ version: county.body.version, maxOfflineAgeDays: 60 });
     expect(patched.status, JSON.stringify(patched.body)).to.equal(200);
-    expect((await t.api().post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ eventTime: at(46) }))).status).to.equal(201);
+    expect((await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerk).send(saleBody({ eventTime: at(46) }))).status).to.equal(201);
     await expectLedgerClean(t);
   });
 });
@@ -135,7 +135,7 @@ describe('period close: a closed month never changes; late records are booked in
   };
 
   it('needs an official, an ended month and a reconciliation covering every record of it', async () => {
-    const sale = await t.api().post('/api/v1/sales').set('Authorization', await as('clerk.qingcheng')).send(saleBody({ eventTime: '2026-03-18T02:00:00.000Z' }));
+    const sale = await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', await as('clerk.qingcheng')).send(saleBody({ eventTime: '2026-03-18T02:00:00.000Z' }));
     expect(sale.status).to.equal(201);
     t.clock.set('2026-04-02T02:00:00.000Z');
     const clerk = await close('2026-03', 'clerk.qingcheng');
@@ -151,7 +151,7 @@ describe('period close: a closed month never changes; late records are booked in
     await reconcile('2026-03');
     // An offline till's March sale arrives after the run: the run no longer covers the month.
     t.clock.set('2026-04-02T02:10:00.000Z');
-    expect((await t.api().post('/api/v1/sales').set('Authorization', await as('clerk.qingcheng')).send(saleBody({ eventTime: '2026-03-30T02:00:00.000Z' }))).status).to.equal(201);
+    expect((await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', await as('clerk.qingcheng')).send(saleBody({ eventTime: '2026-03-30T02:00:00.000Z' }))).status).to.equal(201);
     const outdated = await close('2026-03');
     expect(outdated.status).to.equal(409);
     expect(outdated.body.error.details[0].code).to.equal('run_outdated');
@@ -196,8 +196,8 @@ describe('period close: a closed month never changes; late records are booked in
     expect(again.figures).to.deep.equal(closedRun.figures);
     expect(again.fingerprint).to.equal(closedRun.fingerprint);
     // No more settlement payments into the closed month.
-    const pay = await t.api().post('/api/v1/settlements').set('Authorization', await as('qingshen.official'))
-      .send({ id: newClientId(), countyId: COUNTY, shopId: SHOP_A, period: '2026-03', amountFen: 200, direction: 'from_shop', method: 'cash' });
+    const pay = await t.api().post(`/api/v1/counties/${COUNTY}/settlements`).set('Authorization', await as('qingshen.official'))
+      .send({ id: newClientId(), shopId: SHOP_A, period: '2026-03', amountFen: 200, direction: 'from_shop', method: 'cash' });
     expect(pay.status).to.equal(409);
     expect(pay.body.error.code).to.equal('PERIOD_CLOSED');
 
@@ -228,7 +228,7 @@ describe('period close: a closed month never changes; late records are booked in
     const bodies = Array.from({ length: 8 }, (_, i) => saleBody({ eventTime: `2026-04-30T0${i}:00:00.000Z` }));
     const [closing, ...sold] = await Promise.all([
       t.api().post(`/api/v1/counties/${COUNTY}/periods/2026-04/close`).set('Authorization', official).send(),
-      ...bodies.map((b) => t.api().post('/api/v1/sales').set('Authorization', clerk).send(b)),
+      ...bodies.map((b) => t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerk).send(b)),
     ]);
     expect(sold.map((r) => r.status)).to.deep.equal(bodies.map(() => 201));
     const rows = await t.db.knex('sales').where({ county_id: COUNTY }).whereIn('id', bodies.map((b) => b.id)).select('id', 'booked_at', 'recorded_at');

@@ -80,8 +80,8 @@ describe('reconciliation books equal the full recomputation (random activity)', 
         const p = PRODUCTS[op.product]!;
         const mine = Array.from({ length: Math.min(op.coded, op.quantity) }, () => `1${p.reg}1${p.pack}${serial()}`);
         const id = newClientId();
-        const res = await post('/api/v1/sales', {
-          id, countyId: COUNTY, shopId: SHOPS[op.shop], eventTime: new Date(now - op.hoursAgo * HOUR).toISOString(),
+        const res = await post(`/api/v1/counties/${COUNTY}/sales`, {
+          id, shopId: SHOPS[op.shop], eventTime: new Date(now - op.hoursAgo * HOUR).toISOString(),
           purchaser: { phone: PHONES[op.phone], name: '属性测试' }, lines: [{ productId: p.id, quantity: op.quantity, unitCodes: mine }],
         });
         expect([201, 409, 422], JSON.stringify(res.body)).to.include(res.status);
@@ -99,7 +99,7 @@ describe('reconciliation books equal the full recomputation (random activity)', 
         if (op.gtinQty > 0) items.push({ productId: PRODUCTS[op.product]!.id, quantity: op.gtinQty, inspection: 'accepted' });
         if (!items.length) return;
         const id = newClientId();
-        const res = await post('/api/v1/returns', { id, countyId: COUNTY, shopId: SHOPS[op.shop], eventTime: new Date(now - op.hoursAgo * HOUR).toISOString(), items, returner: { phone: PHONES[0], name: '属性测试' } });
+        const res = await post(`/api/v1/counties/${COUNTY}/returns`, { id, shopId: SHOPS[op.shop], eventTime: new Date(now - op.hoursAgo * HOUR).toISOString(), items, returner: { phone: PHONES[0], name: '属性测试' } });
         expect([201, 409, 422], JSON.stringify(res.body)).to.include(res.status);
         if (res.status === 201) returns.push(id);
         return;
@@ -107,7 +107,7 @@ describe('reconciliation books equal the full recomputation (random activity)', 
       case 'reverse': {
         const list = op.target === 'sale' ? sales : returns;
         if (!list.length) return;
-        const res = await post('/api/v1/reversals', { id: newClientId(), countyId: COUNTY, targetType: op.target, targetId: list[op.pick % list.length], reason: 'property test' });
+        const res = await post(`/api/v1/counties/${COUNTY}/reversals`, { id: newClientId(), targetType: op.target, targetId: list[op.pick % list.length], reason: 'property test' });
         expect([201, 409, 422], JSON.stringify(res.body)).to.include(res.status);
         if (res.status === 201) kinds.add('reversal');
         return;
@@ -122,7 +122,7 @@ describe('reconciliation books equal the full recomputation (random activity)', 
         const st = await t.api().get(`/api/v1/counties/${COUNTY}/settlements/statements/${month}`).set('Authorization', await as());
         const line = st.body.shops?.find((l: { shopId: string }) => l.shopId === SHOPS[op.shop]);
         if (!line || line.outstandingFen === 0) return;
-        const res = await post('/api/v1/settlements', { id: newClientId(), countyId: COUNTY, shopId: SHOPS[op.shop], period: month, amountFen: Math.abs(line.outstandingFen), direction: line.outstandingFen > 0 ? 'from_shop' : 'to_shop', method: 'bank', reference: 'PROP' });
+        const res = await post(`/api/v1/counties/${COUNTY}/settlements`, { id: newClientId(), shopId: SHOPS[op.shop], period: month, amountFen: Math.abs(line.outstandingFen), direction: line.outstandingFen > 0 ? 'from_shop' : 'to_shop', method: 'bank', reference: 'PROP' });
         expect([201, 409, 422], JSON.stringify(res.body)).to.include(res.status);
         return;
       }
@@ -204,7 +204,7 @@ describe('reconciliation books equal the full recomputation (random activity)', 
     const closed = await t.db.knex('closed_periods').where({ county_id: COUNTY, period_key: prev }).first('period_key');
     expect(closed, `${prev} closed`).to.not.equal(undefined);
     const id = newClientId();
-    const late = await post('/api/v1/sales', { id, countyId: COUNTY, shopId: SHOP_B, eventTime: new Date(monthStart(month, TZ).getTime() - 2 * DAY).toISOString(), purchaser: { phone: PHONES[1], name: '属性测试' }, lines: [{ productId: GLYPHOSATE.id, quantity: 2 }] });
+    const late = await post(`/api/v1/counties/${COUNTY}/sales`, { id, shopId: SHOP_B, eventTime: new Date(monthStart(month, TZ).getTime() - 2 * DAY).toISOString(), purchaser: { phone: PHONES[1], name: '属性测试' }, lines: [{ productId: GLYPHOSATE.id, quantity: 2 }] });
     expect(late.status, JSON.stringify(late.body)).to.equal(201);
     expect(late.body.lateAdjustment).to.equal(true);
     sales.push(id);
