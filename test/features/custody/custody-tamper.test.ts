@@ -16,7 +16,7 @@ describe('custody hash chain: tampering is caught', function () {
   before(async () => {
     const auth = await t.token('clerk.qingcheng');
     const post = (path: string, body: object) => t.api().post(path).set('Authorization', auth).send(body);
-    expect((await post('/api/v1/returns', returnBody({ items: [{ productId: GLYPHOSATE.id, quantity: 3, inspection: 'accepted' }], returner: { phone: '17460000771', name: '丙' }, payment: { method: 'cash' } }))).status).to.equal(201);
+    expect((await post(`${base}/returns`, returnBody({ items: [{ productId: GLYPHOSATE.id, quantity: 3, inspection: 'accepted' }], returner: { phone: '17460000771', name: '丙' }, payment: { method: 'cash' } }))).status).to.equal(201);
     const bag = await post(`${base}/bags`, { id: newClientId(), shopId: SHOP_A, material: 'HDPE' });
     await post(`${base}/bags/${bag.body.id}/items`, { id: newClientId(), counts: [{ containerTypeId: demoId('container_types', `${COUNTY}:HDPE-1L`), quantity: 3 }] });
     expect((await post(`${base}/bags/${bag.body.id}/seal`, { id: newClientId(), sealNo: 'T-0001' })).status).to.equal(200);

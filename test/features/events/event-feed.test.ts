@@ -63,7 +63,7 @@ describe('event feed: GET /api/v1/counties/{countyId}/events', function () {
   it('gives a sale as a CloudEvent with a stable id, a cursor, and the sale\'s lines', async () => {
     const code = unitCode(GLYPHOSATE);
     const body = saleBody({ purchaser: { phone: nextPhone(), name: '事件' }, lines: [{ productId: GLYPHOSATE.id, quantity: 2, unitCodes: [code] }] });
-    const sale = await t.api().post('/api/v1/sales').set('Authorization', await t.token('clerk.qingcheng')).send(body);
+    const sale = await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', await t.token('clerk.qingcheng')).send(body);
     expect(sale.status, JSON.stringify(sale.body)).to.equal(201);
     const { items, end } = await readAll();
     const ev = items.find((e) => e.id === `sale:${body.id}`)!;
@@ -104,7 +104,7 @@ describe('event feed: GET /api/v1/counties/{countyId}/events', function () {
   it('shows a manufacturer only the events of its own products, and only their lines', async () => {
     const mixed = saleBody({ purchaser: { phone: nextPhone(), name: '混合' }, lines: [{ productId: GLYPHOSATE.id, quantity: 1 }, { productId: OTHER_MAKER_PRODUCT, quantity: 3 }] });
     const foreign = saleBody({ purchaser: { phone: nextPhone(), name: '他厂' }, lines: [{ productId: OTHER_MAKER_PRODUCT, quantity: 1 }] });
-    for (const b of [mixed, foreign]) expect((await t.api().post('/api/v1/sales').set('Authorization', await t.token('clerk.qingcheng')).send(b)).status).to.equal(201);
+    for (const b of [mixed, foreign]) expect((await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', await t.token('clerk.qingcheng')).send(b)).status).to.equal(201);
     const all = await readAll();
     const mine = await readAll('xinan.integration', 1);
     const ids = mine.items.map((e) => e.id);
@@ -129,7 +129,7 @@ describe('event feed: GET /api/v1/counties/{countyId}/events', function () {
       const poll = t.api().get(base).query({ after: end, wait: 30 }).set('Authorization', token).then((r) => r);
       await waitFor('the long poll to park', () => listener.waiting(COUNTY) > 0);
       const body = saleBody({ purchaser: { phone: nextPhone(), name: '长轮询' } });
-      expect((await t.api().post('/api/v1/sales').set('Authorization', await t.token('clerk.qingcheng')).send(body)).status).to.equal(201);
+      expect((await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', await t.token('clerk.qingcheng')).send(body)).status).to.equal(201);
       const woken = await poll;
       expect(woken.status).to.equal(200);
       expect(woken.body.items.map((e: Ev) => e.id)).to.deep.equal([`sale:${body.id}`]);
@@ -190,7 +190,7 @@ describe('event feed: GET /api/v1/counties/{countyId}/events', function () {
       purchaser: { phone: nextPhone(), name: `并发${i}` },
       lines: [{ productId: i % 2 ? GLYPHOSATE.id : GLYPHOSATE_5L.id, quantity: 2, ...(i % 3 === 0 ? { unitCodes: [unitCode(i % 2 ? GLYPHOSATE : GLYPHOSATE_5L)] } : {}) }],
     }));
-    const online = sales.map((b) => t.api().post('/api/v1/sales').set('Authorization', clerkToken).send(b));
+    const online = sales.map((b) => t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerkToken).send(b));
     const syncRecords = Array.from({ length: 12 }, (_, i) => ({
       kind: 'sale', id: newClientId(), eventTime: '2026-03-15T01:05:00.000Z',
       payload: { shopId: SHOP_A, purchaser: { phone: nextPhone(), name: `同步${i}` }, lines: [{ productId: GLYPHOSATE.id, quantity: 1, unitCodes: [unitCode(GLYPHOSATE)] }] },
@@ -202,13 +202,13 @@ describe('event feed: GET /api/v1/counties/{countyId}/events', function () {
       returner: { phone: s.purchaser.phone, name: s.purchaser.name }, payment: { method: 'cash' },
       items: [{ productId: s.lines[0].productId, quantity: 1, inspection: 'accepted' }],
     }));
-    const returned = await Promise.all(returns.map((b) => t.api().post('/api/v1/returns').set('Authorization', clerkToken).send(b)));
+    const returned = await Promise.all(returns.map((b) => t.api().post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', clerkToken).send(b)));
     for (const r of returned) expect(r.status, JSON.stringify(r.body)).to.equal(201);
     const batchRes = await batch;
     expect(batchRes.status, JSON.stringify(batchRes.body)).to.equal(200);
     expect(batchRes.body.counts.applied).to.equal(12);
     const reversal = { id: newClientId(), targetType: 'sale', targetId: sales[15]!.id, reason: '录错了', eventTime: '2026-03-15T01:40:00.000Z' };
-    const rev = await t.api().post('/api/v1/reversals').set('Authorization', official).send(reversal);
+    const rev = await t.api().post(`/api/v1/counties/${COUNTY}/reversals`).set('Authorization', official).send(reversal);
     expect(rev.status, JSON.stringify(rev.body)).to.equal(201);
 
     // The follower reads past everything committed so far while the late transaction is still open.

@@ -46,8 +46,8 @@ describe('sms end to end through Kannel (bearerbox, smsbox, fakesmsc)', function
     const clerk = await t.token('clerk.qingcheng');
     const sale = saleBody({ purchaser: { phone: farmer.phone }, lines: [{ productId: GLYPHOSATE.id, quantity: 2 }, { productId: GLYPHOSATE_5L.id, quantity: 1 }] });
     saleId = sale.id;
-    expect((await t.api().post('/api/v1/sales').set('Authorization', clerk).send(sale)).status).to.equal(201);
-    expect((await t.api().post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ purchaser: { phone: english.phone }, lines: [{ productId: GLYPHOSATE.id, quantity: 1 }] }))).status).to.equal(201);
+    expect((await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerk).send(sale)).status).to.equal(201);
+    expect((await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerk).send(saleBody({ purchaser: { phone: english.phone }, lines: [{ productId: GLYPHOSATE.id, quantity: 1 }] }))).status).to.equal(201);
   });
 
   after(async () => {
@@ -90,7 +90,7 @@ describe('sms end to end through Kannel (bearerbox, smsbox, fakesmsc)', function
 
   it('a sale notification goes out through sendsms, arrives decoded, and its delivery report comes back', async () => {
     await kannel!.network();
-    // POST /api/v1/sales queued it in the sale's own transaction; calling again queues nothing.
+    // POST /api/v1/counties/{countyId}/sales queued it in the sale's own transaction; calling again queues nothing.
     const r = await t.db.knex.transaction((trx) => enqueueSaleNotification(trx, { countyId: COUNTY, saleId, now: t.clock.now() }));
     expect(r).to.deep.include({ queued: false, reason: 'already_queued' });
     worker!.kick();

@@ -10,7 +10,7 @@ import { loadConfig } from '../../../src/config.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { DEMO_PASSWORD } from '../../../seeds/demo-county.js';
 import { throwawayDatabase } from '../../support/test-db.js';
-import { saleBody, SHOP_A } from '../ledger/ledger-fixtures.js';
+import { COUNTY, saleBody, SHOP_A } from '../ledger/ledger-fixtures.js';
 
 describe('SMS notifications leave at once (LISTEN/NOTIFY on the outbox; the poll is the safety net)', function () {
   this.timeout(120_000);
@@ -44,7 +44,7 @@ describe('SMS notifications leave at once (LISTEN/NOTIFY on the outbox; the poll
   it('sends the sale notification long before the poll, which runs every 10 minutes', async () => {
     const before = got.length;
     const login = await request(server.url).post('/api/v1/auth/login').send({ username: 'clerk.qingcheng', password: DEMO_PASSWORD });
-    const sale = await request(server.url).post('/api/v1/sales').set('Authorization', `Bearer ${login.body.accessToken}`)
+    const sale = await request(server.url).post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', `Bearer ${login.body.accessToken}`)
       .send(saleBody({ shopId: SHOP_A, eventTime: new Date(Date.now() - 60_000).toISOString() }));
     expect(sale.status, JSON.stringify(sale.body)).to.equal(201);
     // Not a speed limit: a wait far below the 10-minute poll (a listener that connects late kicks the

@@ -139,7 +139,7 @@ describe('sync batches apply exactly what the single endpoints apply (property)'
     const auth = await t.token('clerk.qingcheng');
     const out: Outcome[] = [];
     for (const r of recs) {
-      const res = await t.api().post(r.kind === 'sale' ? '/api/v1/sales' : '/api/v1/returns').set('Authorization', auth).send({ ...r.payload, id: r.id, eventTime: r.eventTime });
+      const res = await t.api().post(`/api/v1/counties/${COUNTY}/${r.kind === 'sale' ? 'sales' : 'returns'}`).set('Authorization', auth).send({ ...r.payload, id: r.id, eventTime: r.eventTime });
       if (res.status === 201) out.push({ status: 'applied' });
       else if (res.status === 200) out.push({ status: 'duplicate' });
       else if (res.body.error?.code === 'IDEMPOTENCY_CONFLICT') out.push({ status: 'conflict', code: 'IDEMPOTENCY_CONFLICT' });

@@ -139,7 +139,7 @@ describe('sync batches: set-based sales', function () {
       return out;
     });
     await holding;
-    const online = t.api().post('/api/v1/sales').set('Authorization', await t.token('clerk.qingcheng'))
+    const online = t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', await t.token('clerk.qingcheng'))
       .send({ id: newClientId(), shopId: SHOP_A, eventTime: '2026-03-15T01:00:00.000Z', purchaser: { phone: '+8617460021002', name: '在线' }, lines: [{ productId: GLYPHOSATE.id, quantity: 1, unitCodes: [contested] }] })
       .then((r) => r); // supertest sends on then()
     try {
@@ -162,13 +162,13 @@ describe('sync batches: set-based sales', function () {
     const auth = await t.token('clerk.qingcheng');
     // The online clients' purchaser is registered first (two first sales racing to register one
     // phone is another matter: the loser answers DUPLICATE).
-    expect((await t.api().post('/api/v1/sales').set('Authorization', auth).send({ id: newClientId(), shopId: SHOP_A, eventTime: '2026-03-15T01:00:00.000Z',
+    expect((await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', auth).send({ id: newClientId(), shopId: SHOP_A, eventTime: '2026-03-15T01:00:00.000Z',
       purchaser: { phone: '+8617460021003', name: '在线' }, lines: [{ productId: GLYPHOSATE.id, quantity: 1 }] })).status).to.equal(201);
     const onlineCodes = [...codes].reverse();
     const online = Array.from({ length: 5 }, async (_, k) => {
       const won: string[] = [];
       for (let i = k; i < onlineCodes.length; i += 5) {
-        const res = await t.api().post('/api/v1/sales').set('Authorization', auth).send({ id: newClientId(), shopId: SHOP_A, eventTime: '2026-03-15T01:00:00.000Z',
+        const res = await t.api().post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', auth).send({ id: newClientId(), shopId: SHOP_A, eventTime: '2026-03-15T01:00:00.000Z',
           purchaser: { phone: '+8617460021003', name: '在线' }, lines: [{ productId: GLYPHOSATE.id, quantity: 1, unitCodes: [onlineCodes[i]] }] });
         if (res.status === 201) won.push(onlineCodes[i]!);
         else expect(res.body.error.code, JSON.stringify(res.body)).to.equal('UNIT_CODE_ALREADY_SOLD');

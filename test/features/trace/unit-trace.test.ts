@@ -185,7 +185,7 @@ describe('traceability: one container from sale to disposal certificate', functi
     const farmers = await get(`${base}/farmers`, 'inspector.qingshen');
     ok(farmers, 200);
     expect(farmers.body.items.every((f: { masked?: boolean }) => f.masked === true)).to.equal(true);
-    for (const [method, path] of [['post', `${base}/sales`], ['post', `${base}/returns`], ['post', '/api/v1/settlements'], ['get', `${base}/held-refunds`], ['get', `${base}/access-log`]] as const) {
+    for (const [method, path] of [['post', `${base}/sales`], ['post', `${base}/returns`], ['post', `${base}/settlements`], ['get', `${base}/held-refunds`], ['get', `${base}/access-log`]] as const) {
       const res = await t.api()[method](path).set('Authorization', await t.token('inspector.qingshen')).send(method === 'post' ? {} : undefined as never);
       expect(res.status, `${method} ${path}`).to.equal(403);
       expect(res.body.error.code).to.equal('FORBIDDEN');
