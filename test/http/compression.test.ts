@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { useTestApp } from '../support/harness.js';
 import { pickEncoding } from '../../src/features/dashboard/dashboard-routes.js';
 import { COMPRESS_ABOVE_BYTES } from '../../src/http/app.js';
-import { GLYPHOSATE, saleBody, unitCode } from '../features/ledger/ledger-fixtures.js';
+import { COUNTY, GLYPHOSATE, saleBody, unitCode } from '../features/ledger/ledger-fixtures.js';
 
 function raw(port: number, path: string, acceptEncoding: string): Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
@@ -47,7 +47,7 @@ describe('compressed responses', () => {
     const auth = await t.token('clerk.qingcheng');
     const body = JSON.stringify(saleBody({ lines: [0, 1, 2].map(() => ({ productId: GLYPHOSATE.id, quantity: 3, unitCodes: [unitCode(GLYPHOSATE), unitCode(GLYPHOSATE)] })) }));
     const res = await new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, path: '/api/v1/sales', method: 'POST', headers: {
+      const req = http.request({ host: '127.0.0.1', port, path: `/api/v1/counties/${COUNTY}/sales`, method: 'POST', headers: {
         'accept-encoding': 'gzip, deflate, br', 'content-type': 'application/json', authorization: auth, 'content-length': Buffer.byteLength(body),
       } }, (r) => {
         const chunks: Buffer[] = [];

@@ -104,9 +104,9 @@ describe('archive by year: npm run archive and archive:restore', function () {
       // Today: a coded container sold and returned.
       const clerk = `Bearer ${(await request(app).post('/api/v1/auth/login').send({ username: 'clerk.qingcheng', password: DEMO_PASSWORD })).body.accessToken}`;
       const now = new Date().toISOString();
-      const sale = await request(app).post('/api/v1/sales').set('Authorization', clerk).send(saleBody({ shopId: SHOP_A, eventTime: now, lines: [{ productId: GLYPHOSATE.id, quantity: 1, unitCodes: [liveCode] }] }));
+      const sale = await request(app).post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', clerk).send(saleBody({ shopId: SHOP_A, eventTime: now, lines: [{ productId: GLYPHOSATE.id, quantity: 1, unitCodes: [liveCode] }] }));
       expect(sale.status, JSON.stringify(sale.body)).to.equal(201);
-      const ret = await request(app).post('/api/v1/returns').set('Authorization', clerk).send(returnBody({ shopId: SHOP_A, eventTime: now, items: [{ scan: liveCode, inspection: 'accepted' }] }));
+      const ret = await request(app).post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', clerk).send(returnBody({ shopId: SHOP_A, eventTime: now, items: [{ scan: liveCode, inspection: 'accepted' }] }));
       expect(ret.status, JSON.stringify(ret.body)).to.equal(201);
     });
   });

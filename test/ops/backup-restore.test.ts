@@ -17,7 +17,7 @@ import { DEMO_PASSWORD } from '../../seeds/demo-county.js';
 import { throwawayDatabase } from '../support/test-db.js';
 import { cliDatabase, type CliDatabase } from '../support/cli-database.js';
 import { TestClock, TEST_JWT_SECRET } from '../support/harness.js';
-import { GLYPHOSATE, SHOP_A, returnBody, saleBody, unitCode } from '../features/ledger/ledger-fixtures.js';
+import { COUNTY, GLYPHOSATE, SHOP_A, returnBody, saleBody, unitCode } from '../features/ledger/ledger-fixtures.js';
 
 let sourceCount: (table: string) => Promise<number>;
 
@@ -66,10 +66,10 @@ describe('backup, restore and db:move (npm run backup / restore / db:move)', fun
       const eventTime = () => new Date(Date.now() - 60_000).toISOString();
       const sellAndReturn = async () => {
         const code = unitCode(GLYPHOSATE);
-        const sale = await request(app).post('/api/v1/sales').set('Authorization', auth)
+        const sale = await request(app).post(`/api/v1/counties/${COUNTY}/sales`).set('Authorization', auth)
           .send(saleBody({ shopId: SHOP_A, eventTime: eventTime(), lines: [{ productId: GLYPHOSATE.id, quantity: 2, unitCodes: [code], depositChargedFen: 100 }] }));
         expect(sale.status, JSON.stringify(sale.body)).to.equal(201);
-        const ret = await request(app).post('/api/v1/returns').set('Authorization', auth)
+        const ret = await request(app).post(`/api/v1/counties/${COUNTY}/returns`).set('Authorization', auth)
           .send(returnBody({ shopId: SHOP_A, eventTime: eventTime(), items: [{ scan: code, inspection: 'accepted' }] }));
         expect(ret.status, JSON.stringify(ret.body)).to.equal(201);
       };

@@ -25,7 +25,7 @@ describe('custody CLI: npm run custody:verify', function () {
       const auth = `Bearer ${login.body.accessToken}`;
       const post = (p: string, body: object) => request(app).post(p).set('Authorization', auth).send(body);
       const base = `/api/v1/counties/${COUNTY}`;
-      const ret = await post('/api/v1/returns', returnBody({ eventTime: new Date(Date.now() - 60_000).toISOString(), items: [{ productId: GLYPHOSATE.id, quantity: 3, inspection: 'accepted' }], returner: { phone: '17460000771', name: '丙' }, payment: { method: 'cash' } }));
+      const ret = await post(`${base}/returns`, returnBody({ eventTime: new Date(Date.now() - 60_000).toISOString(), items: [{ productId: GLYPHOSATE.id, quantity: 3, inspection: 'accepted' }], returner: { phone: '17460000771', name: '丙' }, payment: { method: 'cash' } }));
       expect(ret.status, JSON.stringify(ret.body)).to.equal(201);
       const bag = await post(`${base}/bags`, { id: newClientId(), shopId: SHOP_A, material: 'HDPE' });
       expect(bag.status, JSON.stringify(bag.body)).to.equal(201);
