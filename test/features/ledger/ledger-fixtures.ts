@@ -67,9 +67,10 @@ export async function freshToken(t: TestContext, username: string): Promise<stri
 }
 
 /**
- * The county-scoped form of a top-level write (issue 15): POST /api/v1/sales, /returns or
- * /reversals becomes /api/v1/counties/{countyId}/…, the county taken out of the body (default: the
- * demo county). Other paths and bodies pass through unchanged.
+ * The county-scoped form of a top-level write (issue 15): POST /api/v1/sales, /returns, /reversals,
+ * /settlements, /held-refunds/payable or /held-refund-payouts becomes /api/v1/counties/{countyId}/…,
+ * the county taken out of the body (default: the demo county). Other paths, and a body that is not an
+ * object, pass through unchanged (test/http/no-alias-use.test.ts counts the latter as alias calls).
  */
 export function countyScoped(path: string, body: unknown): { path: string; body: unknown } {
   const m = /^\/api\/v1\/(sales|returns|reversals|settlements|held-refunds\/payable|held-refund-payouts)$/.exec(path);
