@@ -59,8 +59,24 @@ export interface StoredKey {
   response: unknown;
 }
 
-export function replay(stored: StoredKey, key: Pick<IdempotencyKey, 'clientId' | 'operation'>, hash: string): WriteResult {
-  if (stored.operation !== key.operation || stored.request_hash !== hash) {
+/**
+ * The other hash the same request may have been stored under. A `countyId` in the content that names
+ * the key's own county adds nothing (the county is the key's): with it or without it, the content is
+ * the same request. So a caller of its own county who named it in the body of a deprecated alias
+ * (POST /api/v1/sales with `countyId`) can retry at the county path, whose body never has it, and
+ * the other way round, and gets the stored answer instead of IDEMPOTENCY_CONFLICT (docs/api.md,
+ * "Deprecated aliases"). The stored hash itself is unchanged: what is stored is what was sent.
+ */
+export function sameContentHash(key: Pick<IdempotencyKey, 'countyId' | 'operation' | 'content'>): string | undefined {
+  const c = key.content;
+  if (!c || typeof c !== 'object' || Array.isArray(c)) return undefined;
+  const { countyId, ...rest } = c as Record<string, unknown>;
+  if (countyId === undefined) return requestHash(key.operation, { ...rest, countyId: key.countyId });
+  return countyId === key.countyId ? requestHash(key.operation, rest) : undefined;
+}
+
+export function replay(stored: StoredKey, key: Pick<IdempotencyKey, 'clientId' | 'operation'>, hash: string, alsoSame?: string): WriteResult {
+  if (stored.operation !== key.operation || (stored.request_hash !== hash && (alsoSame === undefined || stored.request_hash !== alsoSame))) {
     throw new AppError('IDEMPOTENCY_CONFLICT', undefined, [{ field: '/body/id', code: 'reused', message: `client id ${key.clientId} was first used for a different ${stored.operation}`, operation: stored.operation }]);
   }
   return { status: 200, body: stored.response, replayed: true };
@@ -102,7 +118,7 @@ export async function idempotentWriteIn<B>(trx: Knex.Transaction, key: Idempoten
   )) as { rows: unknown[] };
   if (claimed.rows.length === 0) {
     const stored = (await trx.raw('SELECT operation, request_hash, status_code, response FROM idempotency_keys WHERE county_id = ? AND client_id = ?', [key.countyId, key.clientId])).rows[0] as StoredKey | undefined;
-    if (stored && stored.status_code !== null) return replay(stored, key, hash) as WriteResult<B>;
+    if (stored && stored.status_code !== null) return replay(stored, key, hash, sameContentHash(key)) as WriteResult<B>;
     throw new AlreadyClaimed();
   }
   const { afterStore, postings, ...result } = await work(trx);
@@ -133,7 +149,7 @@ export async function idempotentWrite<B>(knex: Knex, key: IdempotencyKey, now: (
     } catch (err) {
       if (err instanceof AlreadyClaimed || isUniqueViolation(err, 'idempotency_keys_pkey')) {
         const again = await find();
-        if (again && again.status_code !== null) return replay(again, key, hash) as WriteResult<B>;
+        if (again && again.status_code !== null) return replay(again, key, hash, sameContentHash(key)) as WriteResult<B>;
         if (err instanceof AlreadyClaimed && attempt < 4 && !nested) continue;
       }
       const code = (err as { code?: string }).code;

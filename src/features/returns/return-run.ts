@@ -40,7 +40,7 @@ import type { ProductRef } from '../products/product-lookup.js';
 import { refRowOrThrow } from '../reference/entity-rules.js';
 import { checkEventTimeBounds, countyOf, policyFromRow, type CountyPolicy } from '../ledger/county-policy.js';
 import { bookingFrom } from '../periods/booking.js';
-import { replay, requestHash, type StoredKey, type WriteResult } from '../ledger/idempotency.js';
+import { replay, requestHash, sameContentHash, type StoredKey, type WriteResult } from '../ledger/idempotency.js';
 import { postTransfers, type TransferInput } from '../ledger/ledger-store.js';
 import type { SmsLanguage } from '../sms/sms-messages.js';
 import { returnTexts } from '../sms/sms-notifications.js';
@@ -145,7 +145,7 @@ async function applyCountyRun(trx: Knex.Transaction, now: Date, countyId: string
       const s = stored.get(id);
       if (!s || s.status_code === null) throw new Error(`client id ${id} was neither claimed nor stored`);
       try {
-        results[i] = { ok: true, written: replay(s, { clientId: id, operation: 'return' }, hashes.get(i)!) };
+        results[i] = { ok: true, written: replay(s, { clientId: id, operation: 'return' }, hashes.get(i)!, sameContentHash({ countyId, operation: 'return', content: items[i]!.input })) };
       } catch (error) {
         results[i] = { ok: false, error };
       }

@@ -40,7 +40,7 @@ import { refRowOrThrow } from '../reference/entity-rules.js';
 import { countyAccount, shopAccount } from '../ledger/accounts.js';
 import { checkEventTimeBounds, countyOf, policyFromRow, type CountyPolicy } from '../ledger/county-policy.js';
 import { bookingFrom, bookingView, type Booking } from '../periods/booking.js';
-import { replay, requestHash, type StoredKey, type WriteResult } from '../ledger/idempotency.js';
+import { replay, requestHash, sameContentHash, type StoredKey, type WriteResult } from '../ledger/idempotency.js';
 import { postTransfers, type TransferInput } from '../ledger/ledger-store.js';
 import { messages, type SmsLanguage } from '../sms/sms-messages.js';
 import { splitSms } from '../sms/sms-text.js';
@@ -218,7 +218,7 @@ interface PlannedSale {
 interface Plan {
   sales: PlannedSale[];
   /** Sales refused before anything is written (still replayed when their id is stored). */
-  refused: Array<{ index: number; hash: string; id: string; error: unknown }>;
+  refused: Array<{ index: number; hash: string; id: string; input: SaleInput; error: unknown }>;
   /** Purchasers to register, by phone (name and village from the registering sale). */
   newFarmers: Map<string, { id: string; name: string; village: string; actor: string }>;
 }
@@ -268,7 +268,7 @@ function plan(ctx: RunContext, items: SaleRunItem[], indexes: number[], now: Dat
       });
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
-      out.refused.push({ index, hash, id: input.id, error });
+      out.refused.push({ index, hash, id: input.id, input, error });
     }
   }
   return out;
@@ -416,7 +416,7 @@ async function writeRun(sp: Knex.Transaction, ctx: RunContext, p: Plan, now: Dat
   // Ids already stored answer their stored result (or conflict) — refused sales too: a sale stored
   // earlier replays whatever the rules say today. (A twin committed while the claim waited for it is
   // seen here: a later statement, a later snapshot.)
-  const unclaimed = [...p.sales.filter((s) => !claimedIds.has(s.input.id)).map((s) => ({ index: s.index, id: s.input.id, hash: s.hash, error: undefined as unknown })), ...p.refused];
+  const unclaimed = [...p.sales.filter((s) => !claimedIds.has(s.input.id)).map((s) => ({ index: s.index, id: s.input.id, input: s.input, hash: s.hash, error: undefined as unknown })), ...p.refused];
   if (unclaimed.length) {
     const stored = new Map(((await sp('idempotency_keys').where({ county_id: countyId }).whereIn('client_id', unclaimed.map((u) => u.id))
       .select('client_id', 'operation', 'request_hash', 'status_code', 'response')) as Array<StoredKey & { client_id: string }>).map((r) => [r.client_id, r]));
@@ -424,7 +424,7 @@ async function writeRun(sp: Knex.Transaction, ctx: RunContext, p: Plan, now: Dat
       const s = stored.get(u.id);
       if (s) {
         try {
-          out.set(u.index, { ok: true, written: replay(s, { clientId: u.id, operation: 'sale' }, u.hash) });
+          out.set(u.index, { ok: true, written: replay(s, { clientId: u.id, operation: 'sale' }, u.hash, sameContentHash({ countyId, operation: 'sale', content: u.input })) });
         } catch (error) {
           out.set(u.index, { ok: false, error });
         }

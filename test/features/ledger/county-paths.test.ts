@@ -89,6 +89,33 @@ describe('county-scoped paths for sales, returns and reversals, with deprecated 
     await expectLedgerClean(t);
   });
 
+  it('a retry moves between the alias and the county path even when the alias body named the caller\'s own county', async () => {
+    // A clerk of the county who wrote countyId into the old body: the county path's body never has
+    // it, yet it is the same request, so the stored answer comes back (not IDEMPOTENCY_CONFLICT).
+    const body = saleBody();
+    const old = await post('/api/v1/sales', 'clerk.qingcheng', { ...body, countyId: COUNTY });
+    expect(old.status, JSON.stringify(old.body)).to.equal(201);
+    const moved = await post(NEW('sales'), 'clerk.qingcheng', body);
+    expect(moved.status, JSON.stringify(moved.body)).to.equal(200);
+    expect(moved.body).to.deep.equal(old.body);
+    // The other way round: first at the county path, the retry at the alias naming the county.
+    const ret = returnBody({ items: [{ productId: GLYPHOSATE.id, quantity: 1, inspection: 'accepted' }] });
+    const fresh = await post(NEW('returns'), 'clerk.qingcheng', ret);
+    expect(fresh.status, JSON.stringify(fresh.body)).to.equal(201);
+    const back = await post('/api/v1/returns', 'clerk.qingcheng', { ...ret, countyId: COUNTY });
+    expect(back.status, JSON.stringify(back.body)).to.equal(200);
+    expect(back.body).to.deep.equal(fresh.body);
+    // Other content under the same id is still a conflict, on either path, and nothing was written twice.
+    const changed = await post(NEW('sales'), 'clerk.qingcheng', { ...body, lines: [{ productId: GLYPHOSATE.id, quantity: 3 }] });
+    expect(changed.status).to.equal(409);
+    expect(changed.body.error.code).to.equal('IDEMPOTENCY_CONFLICT');
+    const changedOld = await post('/api/v1/sales', 'clerk.qingcheng', { ...body, countyId: COUNTY, lines: [{ productId: GLYPHOSATE.id, quantity: 3 }] });
+    expect(changedOld.body.error.code).to.equal('IDEMPOTENCY_CONFLICT');
+    expect(Number((await t.db.knex('sales').where({ county_id: COUNTY, id: body.id }).count({ n: '*' }))[0]!.n)).to.equal(1);
+    expect(Number((await t.db.knex('returns').where({ county_id: COUNTY, id: ret.id }).count({ n: '*' }))[0]!.n)).to.equal(1);
+    await expectLedgerClean(t);
+  });
+
   it('marks the aliases deprecated in the OpenAPI document, and only them', async () => {
     const doc = (await t.api().get('/api/v1/openapi.json')).body;
     for (const what of ['sales', 'returns', 'reversals']) {
