@@ -155,6 +155,11 @@ const TERMINAL: Record<string, PlainWords> = {
   POINTS_FARMER_NOT_SYNCED: { zh: '这位农户刚在本店登记，还没同步到县服务器。请点“立即同步”，稍后再查积分。', en: 'This farmer was just registered here and is not at the county server yet. Press “Sync now”, then look up the points again.' },
   REDEMPTION_UNFINISHED: { zh: '这个手机号上次的积分兑换没有收到县服务器的回复。请先按原样再确认那一笔（不会重复扣分），再办新的。', en: 'The last redemption for this phone got no answer from the county server. Confirm it again as it was first (points are never taken twice), then start a new one.' },
   RECORD_NOT_FOUND: { zh: '本终端没有这条记录。请刷新后再试。', en: 'This terminal has no such record. Reload and try again.' },
+  VOID_OTHER_TERMINAL: { zh: '这张单据不是本终端开的，不能在这里作废。请到开单的终端作废，或联系县农业农村局。', en: 'This record was not made at this terminal, so it cannot be voided here. Void it at the terminal that made it, or contact the county bureau.' },
+  VOID_EARLIER_DAY: { zh: '只能作废本终端今天的单据。这张是更早营业日的，请联系县农业农村局冲正。', en: 'Only today’s records of this terminal can be voided. This one is of an earlier day: ask the county bureau to reverse it.' },
+  VOID_TARGET_REFUSED: { zh: '县服务器已拒绝这张单据，它没有入账，不需要作废。', en: 'The county server refused this record; it was never booked, so there is nothing to void.' },
+  VOID_NOT_VOIDABLE: { zh: '只有销售和退押单据可以作废。请在记录页选择销售或退押单据。', en: 'Only sales and returns can be voided. Choose a sale or a return on the records screen.' },
+  VOID_REASON_REQUIRED: { zh: '作废要选原因。请在列表中选择作废原因。', en: 'A void needs a reason. Choose one from the list.' },
   NO_PAYABLE_REFUNDS: { zh: '这个手机号没有县里已批准、可在本店领取的退款。', en: 'This phone has no county-approved refund to collect here.' },
   HTTP_ERROR: { zh: '出了点问题，没有完成。请再试一次；仍不行请联系技术支持。', en: 'Something went wrong and nothing was done. Try again; if it persists, call support.' },
 };

@@ -193,7 +193,8 @@ export class BagDesk {
       const taken = new Set(this.bags().flatMap((b) => b.records.filter((r) => r.state !== 'refused').map((r) => r.id)).flatMap((id) => ((this.journal.get(id)?.record.local as Local).fromReturns ?? [])));
       for (const rid of input.fromReturns) {
         const e = this.journal.get(rid);
-        if (!e || e.record.kind !== 'return' || e.state === 'refused') throw new CounterError('RETURN_NOT_FOUND', 'No such return at this terminal', '本终端没有该退押记录', 'fromReturns');
+        // A voided return's containers went back to the farmer: they are not the shop's to bag.
+        if (!e || e.record.kind !== 'return' || e.state === 'refused' || this.counter.voidedIds().has(rid)) throw new CounterError('RETURN_NOT_FOUND', 'No such return at this terminal', '本终端没有该退押记录', 'fromReturns');
         for (const [j, it] of (e.record.local.items as Array<{ productId: string | null; unitCode: string | null; quantity: number; inspection: string }>).entries()) {
           const key = `${rid}#${j}`;
           if (it.inspection !== 'accepted' || !it.productId || taken.has(key)) continue;

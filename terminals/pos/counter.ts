@@ -5,9 +5,10 @@ import { newClientId } from '../../src/shared/client-id.js';
 import { extractUnitCode, unitCodeMatchesRegistration } from '../../src/shared/unit-code.js';
 import { maskName, maskPhone, normalisePhone } from '../../src/shared/phone.js';
 import {
-  layoutDrawerReport, layoutInspectorLedger, saleQrPayload, refundQrPayload, layoutRefundReceipt, layoutSaleReceipt, renderPreview,
-  type DrawerReport, type InspectorLedger, type PrintDoc, type PrintJobKind, type PrintQueue, type RefundReceipt, type RejectReason, type SaleReceipt,
+  layoutDrawerReport, layoutInspectorLedger, saleQrPayload, refundQrPayload, layoutRefundReceipt, layoutSaleReceipt, layoutVoidSlip, renderPreview,
+  type DrawerReport, type InspectorLedger, type PrintDoc, type PrintJobKind, type PrintQueue, type RefundPayment, type RefundReceipt, type RejectReason, type SaleReceipt, type VoidSlip,
 } from '../printing/index.js';
+import { isVoidReason, VOID_REASON_TEXT, type VoidReason } from '../../src/shared/reversal-reasons.js';
 import type { Journal, JournalEntry, JournalRecord } from './journal.js';
 import { scanFailureText, type ReferenceCache } from './reference-cache.js';
 import { addDays, businessDay, DEFAULT_TIME_ZONE, isCalendarDay } from '../../src/shared/business-day.js';
@@ -81,6 +82,36 @@ export interface ReturnRequest {
   items: Array<{ scan?: string; productId?: string; quantity?: number; inspection: 'accepted' | 'rejected'; reasonCode?: RejectReason }>;
   payment?: { method: 'cash' } | { method: 'mobile'; reference: string };
 }
+
+/** A void at the counter: the sale or return (its record id or printed receipt number) and why. */
+export interface VoidRequest {
+  target: string;
+  reason: VoidReason | string;
+}
+
+/** What a void undoes, as the confirmation shows it and the void record keeps it. */
+export interface VoidPreview {
+  targetType: 'sale' | 'return';
+  targetId: string;
+  receiptNo: string;
+  businessDay: string;
+  eventTime: string;
+  lines: Array<{ productName: string; packSizeLabel: string; quantity: number; amountFen: number }>;
+  /** Containers sold (a sale) or accepted back (a return). */
+  containers: number;
+  /** Containers the return turned away (a return; 0 for a sale). */
+  rejected: number;
+  /** Deposits of the sale, or the refund of the return (buy-back included). */
+  amountFen: number;
+  /** Buy-back paid in the return (part of amountFen). */
+  buybackFen: number;
+  /** The drawer's cash: − for a voided sale (deposits handed back), + for a voided cash return. */
+  cashFen: number;
+  payment: RefundPayment | null;
+}
+
+/** The receipt number a terminal prints for a sale or return, read back: kind, county day, terminal tag. */
+const RECEIPT_NO = /^(XS|HS)(\d{4})(\d{2})(\d{2})-([A-Z0-9]{4})-\d{4}$/;
 
 export interface ActionResult {
   entry: JournalEntry;
@@ -254,10 +285,39 @@ export class Counter {
     };
   }
 
+  /**
+   * The void of each sale or return voided here, by the voided record's id: the one void that stands
+   * (pending or synced), else the last one the server refused (its verdict on that record).
+   */
+  voidsByTarget(): Map<string, JournalEntry> {
+    const m = new Map<string, JournalEntry>();
+    for (const e of this.journal.all()) {
+      if (e.record.kind !== 'reversal') continue;
+      const target = e.record.payload.targetId as string;
+      const prev = m.get(target);
+      if (!prev || prev.state === 'refused') m.set(target, e);
+    }
+    return m;
+  }
+
+  /** Ids of the sales and returns voided at this counter (the void not refused by the server). */
+  voidedIds(): Set<string> {
+    const s = new Set<string>();
+    for (const [target, e] of this.voidsByTarget()) if (e.state !== 'refused') s.add(target);
+    return s;
+  }
+
+  /** A sale or return that counts at this counter: the server did not refuse it and it was not voided. */
+  private stands(e: JournalEntry, voided: Set<string>): boolean {
+    return e.state !== 'refused' && !voided.has(e.record.id);
+  }
+
   private soldCodes(): Map<string, number> {
     const m = new Map<string, number>();
+    const voided = this.voidedIds();
     for (const e of this.journal.all()) {
-      if (e.record.kind !== 'sale' || e.state === 'refused') continue;
+      // A voided sale's codes are no longer sold here: they can be sold again, and refund the deposit in force.
+      if (e.record.kind !== 'sale' || !this.stands(e, voided)) continue;
       for (const l of (e.record.local.lines as Array<{ unitCodes: string[]; depositPerContainerFen: number }>) ?? []) for (const c of l.unitCodes) m.set(c, l.depositPerContainerFen);
     }
     return m;
@@ -265,8 +325,10 @@ export class Counter {
 
   private returnedCodes(): Set<string> {
     const s = new Set<string>();
+    const voided = this.voidedIds();
     for (const e of this.journal.all()) {
-      if (e.record.kind !== 'return' || e.state === 'refused') continue;
+      // A voided return's codes can be returned again.
+      if (e.record.kind !== 'return' || !this.stands(e, voided)) continue;
       for (const it of (e.record.local.items as Array<{ unitCode: string | null; inspection: string }>) ?? []) if (it.unitCode && it.inspection === 'accepted') s.add(it.unitCode);
     }
     return s;
@@ -390,8 +452,9 @@ export class Counter {
   /** Buy-back paid and points given at this counter in a calendar year, in all and for one phone (the caps). */
   private capUse(year: string, phoneE164: string | null): CapUse {
     const u: CapUse = { householdBuybackFen: 0, householdPointsMilli: 0, shopBuybackFen: 0 };
+    const voided = this.voidedIds();
     for (const e of this.journal.all()) {
-      if (e.record.kind !== 'return' || e.state === 'refused' || !String(e.record.local.businessDay ?? '').startsWith(year)) continue;
+      if (e.record.kind !== 'return' || !this.stands(e, voided) || !String(e.record.local.businessDay ?? '').startsWith(year)) continue;
       const inc = Counter.returnIncentives(e);
       u.shopBuybackFen += inc.totalBuybackFen;
       if (phoneE164 && (e.record.local.person as { phoneE164?: string } | undefined)?.phoneE164 === phoneE164) {
@@ -405,8 +468,9 @@ export class Counter {
   /** Containers without a unit code this terminal sold to a phone and that have not come back here since, per product. */
   private ownCountedLots(phoneE164: string): Map<string, number> {
     const m = new Map<string, number>();
+    const voided = this.voidedIds();
     for (const e of this.journal.all()) {
-      if (e.state === 'refused' || (e.record.local.person as { phoneE164?: string } | undefined)?.phoneE164 !== phoneE164) continue;
+      if (!this.stands(e, voided) || (e.record.local.person as { phoneE164?: string } | undefined)?.phoneE164 !== phoneE164) continue;
       if (e.record.kind === 'sale') {
         for (const l of (e.record.local.lines as Array<{ productId: string; quantity: number; unitCodes: string[] }>) ?? []) m.set(l.productId, (m.get(l.productId) ?? 0) + l.quantity - l.unitCodes.length);
       } else if (e.record.kind === 'return') {
@@ -560,6 +624,107 @@ export class Counter {
     return this.print(entry, { kind: 'refund_receipt', title: `退押 ${receiptNo}`, doc: layoutRefundReceipt(receipt(inc), { paper: this.paper, timeZone: ref.timeZone }) });
   }
 
+  /**
+   * What voiding a sale or return would undo, or why this counter may not void it — decided from the
+   * journal alone, without the server (docs/ledger.md, "Reversal window"): only a sale or return this
+   * terminal recorded, of today (its journal's day), not refused by the server, not voided already.
+   */
+  voidPreview(target: string): VoidPreview {
+    const { who, ref } = this.ready();
+    let key = String(target ?? '').trim();
+    // `last`: the last receipt of this counter (its latest sale or return).
+    if (key === 'last') key = [...this.journal.all()].reverse().find((x) => x.record.kind === 'sale' || x.record.kind === 'return')?.record.id ?? '';
+    const today = this.today();
+    const all = this.journal.all();
+    const e = all.find((x) => x.record.id === key || (key !== '' && x.record.local.receiptNo === key));
+    if (!e) {
+      // Not in this journal: a receipt number says whose and which day it is.
+      const m = RECEIPT_NO.exec(key);
+      if (m && m[5] !== receiptTag(who, ref)) throw new CounterError('VOID_OTHER_TERMINAL', `${key} was not recorded at this terminal`, `${key} 不是本终端的单据`, 'target');
+      if (m && `${m[2]}-${m[3]}-${m[4]}` !== today) throw new CounterError('VOID_EARLIER_DAY', `${key} is of ${m[2]}-${m[3]}-${m[4]}; only today's records (${today}) can be voided here`, `${key} 是 ${m[2]}-${m[3]}-${m[4]} 的单据，只能作废今天（${today}）的单据`, 'target');
+      throw new CounterError('RECORD_NOT_FOUND', `No sale or return ${key} at this terminal`, `本终端没有单据 ${key}`, 'target');
+    }
+    const kind = e.record.kind;
+    if (kind !== 'sale' && kind !== 'return') throw new CounterError('VOID_NOT_VOIDABLE', `A ${kind} record cannot be voided`, '只有销售和退押单据可以作废', 'target');
+    const l = e.record.local;
+    const receiptNo = String(l.receiptNo ?? e.record.id);
+    if (e.state === 'refused') throw new CounterError('VOID_TARGET_REFUSED', `The server refused ${receiptNo}: nothing to void`, `县服务器已拒绝 ${receiptNo}，无需作废`, 'target');
+    if (l.businessDay !== today) throw new CounterError('VOID_EARLIER_DAY', `${receiptNo} is of ${String(l.businessDay)}; only today's records (${today}) can be voided here`, `${receiptNo} 是 ${String(l.businessDay)} 的单据，只能作废今天（${today}）的单据`, 'target');
+    const prior = this.voidsByTarget().get(e.record.id);
+    if (prior && prior.state !== 'refused') throw new CounterError('ALREADY_REVERSED', `${receiptNo} was already voided (${String(prior.record.local.receiptNo)})`, `${receiptNo} 已作废（${String(prior.record.local.receiptNo)}）`, 'target');
+    // The server said no to voiding this record once: it says the same again.
+    if (prior?.error) throw new CounterError(prior.error.code, prior.error.message, prior.error.message_zh ?? prior.error.message, 'target');
+    if (kind === 'sale') {
+      const lines = l.lines as Array<{ productName: string; packSizeLabel?: string; quantity: number; unitCodes: string[]; lineDepositFen: number }>;
+      const returned = this.returnedCodes();
+      const back = lines.flatMap((x) => x.unitCodes.filter((c) => returned.has(c)));
+      if (back.length) throw new CounterError('REVERSAL_NOT_POSSIBLE', `${back.length} container(s) of ${receiptNo} were already returned`, `${receiptNo} 的 ${back.length} 个包装已退回`, 'target');
+      const amount = l.totalDepositFen as number;
+      return {
+        targetType: 'sale', targetId: e.record.id, receiptNo, businessDay: today, eventTime: e.record.eventTime,
+        lines: lines.map((x) => ({ productName: x.productName, packSizeLabel: x.packSizeLabel ?? '', quantity: x.quantity, amountFen: x.lineDepositFen })),
+        containers: lines.reduce((n, x) => n + x.quantity, 0), rejected: 0, amountFen: amount, buybackFen: 0, cashFen: -amount, payment: null,
+      };
+    }
+    const items = l.items as Array<{ productName: string; packSizeLabel?: string; quantity: number; inspection: string; refundFen: number }>;
+    const lines = new Map<string, VoidPreview['lines'][number]>();
+    for (const it of items) {
+      if (it.inspection !== 'accepted') continue;
+      const k = `${it.productName}\u0000${it.packSizeLabel ?? ''}`;
+      const line = lines.get(k) ?? { productName: it.productName, packSizeLabel: it.packSizeLabel ?? '', quantity: 0, amountFen: 0 };
+      line.quantity += it.quantity;
+      line.amountFen += it.refundFen;
+      lines.set(k, line);
+    }
+    const amount = l.refundPaidFen as number;
+    const payment = (l.payment as RefundPayment | undefined) ?? { method: 'cash' };
+    return {
+      targetType: 'return', targetId: e.record.id, receiptNo, businessDay: today, eventTime: e.record.eventTime, lines: [...lines.values()],
+      containers: items.filter((it) => it.inspection === 'accepted').reduce((n, it) => n + it.quantity, 0),
+      rejected: items.filter((it) => it.inspection !== 'accepted').reduce((n, it) => n + it.quantity, 0),
+      amountFen: amount, buybackFen: (l.buybackPaidFen as number | undefined) ?? 0, cashFen: payment.method === 'cash' ? amount : 0, payment,
+    };
+  }
+
+  private voidChain: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Voids a sale or return of today at this counter: a `reversal` record in the journal (durable
+   * before it is confirmed; the server applies it under its client id like every record), then the
+   * void slip. One void per record: a second press, however quick, is refused (ALREADY_REVERSED) and
+   * writes nothing — voids are made one at a time.
+   */
+  async void(req: VoidRequest): Promise<ActionResult & { void: VoidPreview }> {
+    const at = this.now();
+    // The client id first, before anything is looked at or written: the record's key at the server.
+    const id = newClientId(at.getTime());
+    const run = this.voidChain.then(async () => {
+      const { who, ref } = this.ready();
+      if (!isVoidReason(req?.reason)) throw new CounterError('VOID_REASON_REQUIRED', 'Choose why the record is voided', '请选择作废原因', 'reason');
+      const v = this.voidPreview(req.target);
+      const day = businessDay(at, ref.timeZone);
+      const receiptNo = this.receiptNo('ZF', 'reversal', day, who, ref);
+      const reason = VOID_REASON_TEXT[req.reason as VoidReason];
+      const rec: JournalRecord = {
+        kind: 'reversal', id, eventTime: at.toISOString(),
+        payload: { targetType: v.targetType, targetId: v.targetId, reason: req.reason },
+        local: {
+          receiptNo, businessDay: day, reasonCode: req.reason, targetType: v.targetType, targetId: v.targetId, targetReceiptNo: v.receiptNo,
+          lines: v.lines, containers: v.containers, rejected: v.rejected, amountFen: v.amountFen, buybackFen: v.buybackFen, cashFen: v.cashFen, payment: v.payment,
+        },
+      };
+      const slip: VoidSlip = {
+        shopName: who.shopName, voidNumber: receiptNo, voidedAt: rec.eventTime, target: v.targetType, targetNumber: v.receiptNo, reason,
+        lines: v.lines.map((x) => ({ productName: x.productName, ...(x.packSizeLabel ? { packSizeLabel: x.packSizeLabel } : {}), quantity: x.quantity, amountFen: x.amountFen })),
+        containers: v.containers, amountFen: v.amountFen, ...(v.payment ? { payment: v.payment } : {}),
+      };
+      const r = await this.commit(rec, { kind: 'void_slip', title: `作废 ${receiptNo}`, doc: layoutVoidSlip(slip, { paper: this.paper, timeZone: ref.timeZone }) });
+      return { ...r, void: v };
+    });
+    this.voidChain = run.catch(() => undefined);
+    return run;
+  }
+
   /** Today at this counter: the county's business day on the terminal's clock, in the county's zone. */
   today(): string {
     return businessDay(this.now(), this.reference()?.timeZone ?? DEFAULT_TIME_ZONE);
@@ -572,7 +737,11 @@ export class Counter {
       businessDay: d, depositsTakenFen: 0, refundsPaidFen: 0, refundsPaidCashFen: 0, salesCount: 0, containersSold: 0, returnsCount: 0, containersAccepted: 0, containersRejected: 0, netCashExpectedFen: 0, openingFloatFen,
       // Issue 17: buy-back is part of the refunds paid (cash out of the drawer when paid in cash); points move no cash.
       buybackPaidFen: 0, pointsEarnedMilli: 0, pointsRedeemedMilli: 0, redemptionsCount: 0, redeemedGoodsValueFen: 0,
+      // Voids of the day, on their own lines: a voided sale's deposits went back out of the drawer, a
+      // voided return's refund came back in (its cash part into the drawer).
+      voidsCount: 0, voidedSalesFen: 0, voidedReturnsFen: 0, voidedReturnsCashFen: 0,
     };
+    const voided = this.voidedIds();
     // Past days may be partly or wholly in the journal's day archive: entriesOfDay joins both, once each.
     for (const e of this.journal.entriesOfDay(d)) {
       const l = e.record.local;
@@ -587,10 +756,19 @@ export class Counter {
         if ((l.payment as { method: string }).method === 'cash') f.refundsPaidCashFen += l.refundPaidFen as number;
         // Buy-back as paid (it left the till, like the refunds above); points as the server answered (else as estimated).
         f.buybackPaidFen += (l.buybackPaidFen as number | undefined) ?? 0;
-        if (e.state !== 'refused') f.pointsEarnedMilli += Counter.returnIncentives(e).totalPointsMilli;
+        // Points of a voided return are taken back by the server with the void.
+        if (this.stands(e, voided)) f.pointsEarnedMilli += Counter.returnIncentives(e).totalPointsMilli;
         for (const it of l.items as Array<{ inspection: string; quantity: number }>) {
           if (it.inspection === 'accepted') f.containersAccepted += it.quantity;
           else f.containersRejected += it.quantity;
+        }
+      } else if (e.record.kind === 'reversal') {
+        // The cash moved at the counter when the clerk voided, whatever the server says later.
+        f.voidsCount++;
+        if (l.targetType === 'sale') f.voidedSalesFen += l.amountFen as number;
+        else {
+          f.voidedReturnsFen += l.amountFen as number;
+          f.voidedReturnsCashFen += Math.max(0, l.cashFen as number);
         }
       }
     }
@@ -602,15 +780,15 @@ export class Counter {
     f.pointsRedeemedMilli = redeemed.milli;
     f.redemptionsCount = redeemed.count;
     f.redeemedGoodsValueFen = redeemed.goodsValueFen;
-    f.netCashExpectedFen = openingFloatFen + f.depositsTakenFen - f.refundsPaidCashFen;
+    f.netCashExpectedFen = openingFloatFen + f.depositsTakenFen - f.refundsPaidCashFen - f.voidedSalesFen + f.voidedReturnsCashFen;
     return f;
   }
 
   /**
    * Inspector mode: the shop's ledgers for a period (county days, default the current month to
-   * today), printed from this terminal's own journal — no server needed. Sales this terminal took
-   * (reversals are made on the server, so a sale reversed there still shows here) and the containers
-   * accepted back. Purchasers in clear: the shop's own ledger, at the shop (docs/statutory-ledgers.md).
+   * today), printed from this terminal's own journal — no server needed. Sales this terminal took and
+   * the containers accepted back, less what was voided here (a reversal an official made on the server
+   * is not known here, so such a sale still shows). Purchasers in clear: the shop's own ledger, at the shop (docs/statutory-ledgers.md).
    */
   async inspectorLedger(input: { from?: string; to?: string }): Promise<{ ledger: InspectorLedger; preview: string[]; printJobId: string | null }> {
     const { who, ref } = this.ready();
@@ -622,11 +800,12 @@ export class Counter {
     }
     if (from > to || addDays(from, 366) < to) throw new CounterError('VALIDATION_FAILED', 'from must be on or before to, at most a year apart', '起止日期无效（最长一年）', 'from');
     const ledger: InspectorLedger = { shopName: who.shopName, shopLicence: ref.snapshot.shop?.licenceNo ?? null, from, to, printedAt: this.now().toISOString(), sales: [], received: [] };
+    const voided = this.voidedIds();
     for (let d = from; d <= to; d = addDays(d, 1)) {
       const back = new Map<string, number>();
       for (const e of this.journal.entriesOfDay(d)) {
         const l = e.record.local;
-        if (l.businessDay !== d || e.state === 'refused') continue;
+        if (l.businessDay !== d || !this.stands(e, voided)) continue;
         if (e.record.kind === 'sale') {
           const person = l.person as { name: string; phoneE164: string };
           for (const line of l.lines as Array<{ productId: string; productName: string; packSizeLabel: string; quantity: number }>) {
@@ -646,6 +825,33 @@ export class Counter {
     return { ledger, preview: renderPreview(doc), printJobId };
   }
 
+  /**
+   * The day's figures as the county gets them: the day as it stands after its voids (what the county's
+   * ledger shows once the voids are applied) — voided sales and returns taken out of the sums and counts.
+   * The drawer-report payload has no fields for voids; the paper shows them on their own lines.
+   */
+  private afterVoids(f: ReturnType<Counter['drawerFigures']>) {
+    const { businessDay: _d, openingFloatFen: _o, voidsCount: _n, voidedSalesFen: _s, voidedReturnsFen: _r, voidedReturnsCashFen: _c, ...figures } = f;
+    const out = { ...figures };
+    for (const e of this.journal.entriesOfDay(f.businessDay)) {
+      const l = e.record.local;
+      if (e.record.kind !== 'reversal' || l.businessDay !== f.businessDay) continue;
+      if (l.targetType === 'sale') {
+        out.salesCount--;
+        out.containersSold -= l.containers as number;
+        out.depositsTakenFen -= l.amountFen as number;
+      } else {
+        out.returnsCount--;
+        out.containersAccepted -= l.containers as number;
+        out.containersRejected -= (l.rejected as number | undefined) ?? 0;
+        out.refundsPaidFen -= l.amountFen as number;
+        out.refundsPaidCashFen -= Math.max(0, l.cashFen as number);
+        out.buybackPaidFen -= (l.buybackFen as number | undefined) ?? 0;
+      }
+    }
+    return out;
+  }
+
   async drawerReport(input: { businessDay?: string; openingFloatFen?: number; clerkName?: string }): Promise<ActionResult> {
     const { who, ref } = this.ready();
     const at = this.now();
@@ -655,10 +861,10 @@ export class Counter {
     const clerk = input.clerkName?.trim() || undefined;
     const id = newClientId(at.getTime());
     const receiptNo = receiptNumber('DR', f.businessDay, who, ref, id.slice(-4));
-    const { businessDay, openingFloatFen, ...figures } = f;
+    const { businessDay, openingFloatFen, voidsCount, voidedSalesFen, voidedReturnsFen, voidedReturnsCashFen, ...figures } = f;
     const rec: JournalRecord = {
       kind: 'drawer-report', id, eventTime: at.toISOString(),
-      payload: { shopId: who.shopId, businessDay, ...figures, ...(opening ? { openingFloatFen } : {}), ...(clerk ? { clerkName: clerk } : {}) },
+      payload: { shopId: who.shopId, businessDay, ...this.afterVoids(f), ...(opening ? { openingFloatFen } : {}), ...(clerk ? { clerkName: clerk } : {}) },
       local: { receiptNo, reportDay: businessDay, figures: f },
     };
     // The paper shows the incentive lines where the county has incentives (or some were paid or given here).
@@ -666,6 +872,7 @@ export class Counter {
     const incentives = rates(ref) || buybackPaidFen > 0 || pointsEarnedMilli > 0 || pointsRedeemedMilli > 0;
     const report: DrawerReport = {
       shopName: who.shopName, day: businessDay, ...cash, ...(incentives ? { buybackPaidFen, pointsEarnedMilli, pointsRedeemedMilli, redemptionsCount, redeemedGoodsValueFen } : {}),
+      ...(voidsCount ? { voids: { count: voidsCount, salesFen: voidedSalesFen, returnsFen: voidedReturnsFen, returnsCashFen: voidedReturnsCashFen } } : {}),
       ...(opening ? { openingFloatFen } : {}), printedAt: rec.eventTime, ...(clerk ? { clerkName: clerk } : {}),
     };
     return this.commit(rec, { kind: 'drawer_report', title: `日结 ${businessDay}`, doc: layoutDrawerReport(report, { paper: this.paper, timeZone: ref.timeZone }) });

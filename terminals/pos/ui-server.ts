@@ -20,6 +20,13 @@ import { PLAIN_WORDS } from '../../src/shared/plain-words.js';
 import type { HeldPayoutDesk, PayableItem } from './held-payouts.js';
 import type { PointsDesk } from './points-desk.js';
 import { describeIncentive } from './incentive-estimate.js';
+import { VOID_REASONS, VOID_REASON_TEXT } from '../../src/shared/reversal-reasons.js';
+
+/** What the Records screen needs to offer and show voids: the void standing on each record, and today. */
+interface VoidContext {
+  voids: Map<string, JournalEntry>;
+  today: string;
+}
 
 const UI_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ui');
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml' };
@@ -54,13 +61,15 @@ class HttpError extends Error {
   }
 }
 
-function entryView(e: JournalEntry) {
+function entryView(e: JournalEntry, vc?: VoidContext) {
   const l = e.record.local;
+  const target = e.record.kind === 'sale' || e.record.kind === 'return';
+  const voidedBy = target && vc ? vc.voids.get(e.record.id) : undefined;
   const r = e.result as { saleNo?: string; returnNo?: string; totalRefundFen?: number; totalDepositFen?: number; totalHeldFen?: number; flags?: string[] } | undefined;
   return {
     id: e.record.id, kind: e.record.kind, eventTime: e.record.eventTime, state: e.state,
     receiptNo: l.receiptNo ?? null, serverNo: r?.saleNo ?? r?.returnNo ?? null,
-    amountFen: (l.totalDepositFen ?? l.refundPaidFen ?? null) as number | null,
+    amountFen: (l.totalDepositFen ?? l.refundPaidFen ?? l.amountFen ?? null) as number | null,
     serverAmountFen: r ? (r.totalDepositFen ?? r.totalRefundFen ?? null) : null,
     error: e.error ?? null, lastRetryError: e.lastRetryError ?? null,
     // The server's verdict the clerk must see: refund_held (a code nobody sold, waiting for the county's
@@ -68,6 +77,13 @@ function entryView(e: JournalEntry) {
     flags: r?.flags ?? [], heldFen: r?.totalHeldFen ?? 0,
     syncedAt: e.syncedAt ?? null,
     ...(e.record.kind === 'return' ? { incentives: incentivesView(e) } : {}),
+    // Voids: the void that stands on a sale or return (its receipt number), whether this counter may
+    // void it now (its own record of today, not refused, not voided); a void says what it undid.
+    ...(vc && target ? {
+      voidedBy: voidedBy && voidedBy.state !== 'refused' ? String(voidedBy.record.local.receiptNo) : null,
+      voidable: e.state !== 'refused' && l.businessDay === vc.today && !(voidedBy && voidedBy.state !== 'refused'),
+    } : {}),
+    ...(e.record.kind === 'reversal' ? { void: { targetType: l.targetType ?? e.record.payload.targetType, targetReceiptNo: l.targetReceiptNo ?? null, reasonCode: l.reasonCode ?? e.record.payload.reason, cashFen: l.cashFen ?? null } } : {}),
   };
 }
 
@@ -108,7 +124,7 @@ export async function startUiServer(d: UiDeps): Promise<UiServer> {
     const s = d.state();
     const ref = d.reference();
     const counts = d.journal.counts();
-    const refused = d.journal.all().filter((e) => e.state === 'refused').map(entryView);
+    const refused = d.journal.all().filter((e) => e.state === 'refused').map((e) => entryView(e));
     return {
       enrolment: s ? { terminalId: s.terminalId, countyId: s.countyId, shopId: s.shopId, shopName: s.shopName, serverUrl: s.serverUrl, enrolledAt: s.enrolledAt } : null,
       stopped: s?.stopped ?? null,
@@ -154,7 +170,12 @@ export async function startUiServer(d: UiDeps): Promise<UiServer> {
     if (method === 'GET' && p === '/local/records') {
       const limit = Math.min(500, Number(url.searchParams.get('limit') ?? 50) || 50);
       const st = url.searchParams.get('state');
-      return { items: [...d.journal.all()].reverse().filter((e) => !st || e.state === st).slice(0, limit).map(entryView) };
+      const vc: VoidContext = { voids: d.counter.voidsByTarget(), today: d.counter.today() };
+      return { items: [...d.journal.all()].reverse().filter((e) => !st || e.state === st).slice(0, limit).map((e) => entryView(e, vc)) };
+    }
+    if (method === 'GET' && p === '/local/void') {
+      // What voiding would undo, with the reasons to choose from; or, in plain words, why not (no server asked).
+      return { ...d.counter.voidPreview(url.searchParams.get('target') ?? ''), reasons: VOID_REASONS.map((code) => ({ code, ...VOID_REASON_TEXT[code] })) };
     }
     if (method === 'GET' && p === '/local/drawer') {
       const float = Number(url.searchParams.get('openingFloatFen') ?? 0);
@@ -162,7 +183,8 @@ export async function startUiServer(d: UiDeps): Promise<UiServer> {
     }
     if (method === 'GET' && p === '/local/devices') return { ...d.bridge.view(), services: d.devices.deviceStatuses() };
     if (method === 'GET' && p === '/local/bags') {
-      const returns = d.journal.all().filter((e) => e.record.kind === 'return' && e.state !== 'refused').slice(-30).reverse()
+      const voided = d.counter.voidedIds();
+      const returns = d.journal.all().filter((e) => e.record.kind === 'return' && e.state !== 'refused' && !voided.has(e.record.id)).slice(-30).reverse()
         .map((e) => ({ id: e.record.id, receiptNo: e.record.local.receiptNo, eventTime: e.record.eventTime, accepted: (e.record.local.items as Array<{ inspection: string; quantity: number }>).filter((i) => i.inspection === 'accepted').reduce((n, i) => n + i.quantity, 0) }));
       return { items: d.bags.bags(), returns, weight: d.bridge.view().bagWeight };
     }
@@ -247,6 +269,10 @@ export async function startUiServer(d: UiDeps): Promise<UiServer> {
     const sign = /^\/local\/pickups\/([0-9a-f-]{36})\/sign$/.exec(p);
     if (sign) return done(await d.bags.signPickup(sign[1]!, typeof b.trackingNo === 'string' ? b.trackingNo : undefined));
     if (p === '/local/drawer-report') return done(await d.counter.drawerReport(b));
+    if (p === '/local/voids') {
+      const r = await d.counter.void({ target: String(b.target ?? ''), reason: String(b.reason ?? '') });
+      return { ...done(r), void: r.void };
+    }
     if (p === '/local/inspector-ledger') return d.counter.inspectorLedger({ from: typeof b.from === 'string' ? b.from : undefined, to: typeof b.to === 'string' ? b.to : undefined });
     if (p === '/local/held-refunds/payable') return d.heldPayouts.payable(String(b.phone ?? ''));
     if (p === '/local/held-refunds/pay') return d.heldPayouts.pay(String(b.phone ?? ''), (Array.isArray(b.items) ? b.items : []) as PayableItem[]);

@@ -2,7 +2,7 @@
 // durable queue. The terminal imports from here only.
 export * from './models.js';
 export * from './incentive-text.js';
-export { layoutSaleReceipt, layoutRefundReceipt, layoutBagLabel, layoutDrawerReport, layoutInspectorLedger, layoutRedemptionReceipt, markAsReprint, formatLocalTime, ReceiptModelError, type LayoutOptions } from './layout.js';
+export { layoutSaleReceipt, layoutRefundReceipt, layoutBagLabel, layoutDrawerReport, layoutInspectorLedger, layoutRedemptionReceipt, layoutVoidSlip, markAsReprint, formatLocalTime, ReceiptModelError, type LayoutOptions } from './layout.js';
 export { PAPER, type PrintDoc, type PrintBlock, type TextBlock, type QrBlock, type Align, type Scale } from './print-doc.js';
 export { renderEscPos, renderPreview } from './render.js';
 export { displayWidth, wrapToWidth } from './display-width.js';

@@ -13,6 +13,7 @@ import {
   type RedemptionReceipt,
   type RefundReceipt,
   type SaleReceipt,
+  type VoidSlip,
 } from './models.js';
 import { formatPoints, INCENTIVE_KIND_TEXT, INCENTIVE_REASON_TEXT, type ItemIncentive } from './incentive-text.js';
 import { PAPER, printable, type Align, type PrintBlock, type PrintDoc, type Scale } from './print-doc.js';
@@ -399,6 +400,44 @@ export function layoutBagLabel(label: BagLabel, options: LayoutOptions): PrintDo
   return b.build();
 }
 
+export function layoutVoidSlip(slip: VoidSlip, options: LayoutOptions): PrintDoc {
+  const b = new DocBuilder(options.paper);
+  let sum = 0;
+  let containers = 0;
+  for (const [i, line] of slip.lines.entries()) {
+    assertCount(line.quantity, `line ${i + 1} quantity`);
+    assertFen(line.amountFen);
+    sum += line.amountFen;
+    containers += line.quantity;
+  }
+  assertFen(slip.amountFen);
+  if (sum !== slip.amountFen) throw new ReceiptModelError(`void amount ${slip.amountFen} ≠ sum of lines ${sum}`);
+  if (containers !== slip.containers) throw new ReceiptModelError(`void containers ${slip.containers} ≠ sum of lines ${containers}`);
+  const sale = slip.target === 'sale';
+  header(b, slip.shopName, sale ? '作废销售' : '作废退押', sale ? 'SALE VOIDED' : 'RETURN VOIDED');
+  b.line(`作废单号 Void no.: ${slip.voidNumber}`);
+  b.line(`${sale ? '原销售单 Sale' : '原退押单 Return'}: ${slip.targetNumber}`, { bold: true });
+  b.line(`时间 Time: ${formatLocalTime(slip.voidedAt, options.timeZone)}`);
+  b.line(`原因 Reason: ${slip.reason.zh} ${slip.reason.en}`);
+  b.rule();
+  for (const line of slip.lines) {
+    b.line(line.packSizeLabel ? `${line.productName} ${line.packSizeLabel}` : line.productName);
+    b.spread(`  ${line.quantity} x`, yuan(line.amountFen));
+  }
+  b.rule('=');
+  b.spread('包装数 Containers', String(slip.containers));
+  if (sale) {
+    totalLine(b, '退还押金 Deposit back', yuan(slip.amountFen));
+    b.line('押金已退还购买人，原小票作废。 Deposit handed back; the sale receipt is void.', { align: 'center' });
+  } else {
+    totalLine(b, '收回退款 Refund back', yuan(slip.amountFen));
+    const p = slip.payment;
+    b.line(p?.method === 'mobile' ? `经移动支付收回，原退押单作废。 Back by mobile payment (${p.reference}); the return receipt is void.` : '农户交回现金，原退押单作废。 Cash back into the drawer; the return receipt is void.', { align: 'center' });
+  }
+  b.feed(3).cut();
+  return b.build();
+}
+
 export function layoutDrawerReport(report: DrawerReport, options: LayoutOptions): PrintDoc {
   const b = new DocBuilder(options.paper);
   for (const fen of [report.depositsTakenFen, report.refundsPaidFen, report.refundsPaidCashFen, report.netCashExpectedFen]) assertFen(fen);
@@ -429,6 +468,16 @@ export function layoutDrawerReport(report: DrawerReport, options: LayoutOptions)
     assertFen(report.buybackPaidFen);
     if (report.buybackPaidFen > report.refundsPaidFen) throw new ReceiptModelError(`buy-back ${report.buybackPaidFen} > refunds paid ${report.refundsPaidFen}`);
     b.spread('  其中有偿回收 buy-back', yuan(report.buybackPaidFen));
+  }
+  if (report.voids && report.voids.count > 0) {
+    // Voids on their own lines: a voided sale's deposits went back out, a voided return's cash came back in.
+    const v = report.voids;
+    for (const fen of [v.salesFen, v.returnsFen, v.returnsCashFen]) assertFen(fen);
+    assertCount(v.count, 'voids');
+    b.line(`作废 Voids: ${v.count}`);
+    if (v.salesFen > 0) b.spread('  作废销售退押金 Sales voided', `-${yuan(v.salesFen)}`);
+    if (v.returnsFen > 0) b.spread('  作废退押收回 Returns voided', `+${yuan(v.returnsFen)}`);
+    if (v.returnsCashFen !== v.returnsFen) b.spread('    其中现金 of which cash', `+${yuan(v.returnsCashFen)}`);
   }
   b.rule('=');
   totalLine(b, '应有现金 Net cash', yuan(report.netCashExpectedFen));

@@ -113,6 +113,28 @@ export interface RedemptionReceipt {
   balanceAfterMilli: number;
 }
 
+/**
+ * A void slip: the counter undid one of its own sales or returns of the day (a `reversal` record).
+ * Voiding a sale gives the deposits back to the buyer (cash out of the drawer); voiding a return takes
+ * the refund back from the farmer (cash into the drawer, or back by mobile payment).
+ */
+export interface VoidSlip {
+  shopName: string;
+  /** The void's own receipt number (ZF…). */
+  voidNumber: string;
+  voidedAt: string;
+  target: 'sale' | 'return';
+  /** The receipt number of the sale (XS…) or return (HS…) undone. */
+  targetNumber: string;
+  reason: { zh: string; en: string };
+  lines: Array<{ productName: string; packSizeLabel?: string; quantity: number; amountFen: number }>;
+  containers: number;
+  /** Sum of the lines: the deposits of the sale, or the refund of the return (buy-back included). */
+  amountFen: number;
+  /** How the money of a voided return goes back (cash into the drawer, or by mobile payment). */
+  payment?: RefundPayment;
+}
+
 /** Bag materials in words, as the clerk and the hauler read them (codes stay on the label in brackets). */
 export const MATERIAL_TEXT: Readonly<Record<string, { zh: string; en: string }>> = {
   HDPE: { zh: '高密度聚乙烯 HDPE', en: 'HDPE plastic' },
@@ -149,6 +171,11 @@ export interface BagLabel {
 
 export interface DrawerReport extends DrawerFigures {
   shopName: string;
+  /**
+   * Voids of the day at this counter, on their own lines: deposits given back for voided sales (cash
+   * out) and refunds taken back for voided returns (of which cash: back into the drawer).
+   */
+  voids?: { count: number; salesFen: number; returnsFen: number; returnsCashFen: number };
   /** The business day, YYYY-MM-DD. */
   day: string;
   printedAt: string;

@@ -21,7 +21,7 @@ export interface PrinterState {
   at: string | null;
 }
 
-export type PrintJobKind = 'sale_receipt' | 'refund_receipt' | 'bag_label' | 'drawer_report' | 'other';
+export type PrintJobKind = 'sale_receipt' | 'refund_receipt' | 'void_slip' | 'bag_label' | 'drawer_report' | 'other';
 
 export interface PrintJob {
   /** Time-ordered: jobs sort by id in the order they were queued. */

@@ -14,13 +14,16 @@ const T = {
     material: '材质', sealNo: '封条号', openBag: '开袋', noScale: '秤：无读数', scale: '秤', contents: '内容', bagChosen: '当前袋', bagScan: '装袋扫码', fromReturn: '从回收单', addFromReturn: '装入该回收单的包装',
     weightG: '重量（克，空则用秤读数）', sealBag: '封袋并打印袋签', printLabel: '重印袋签', pickupsTitle: '待签字的收运', signPickup: '交接签字', bagStates: { open: '未封口', sealed: '已封口' }, bagOpened: '已开袋', bagAdded: '已装袋', bagSealed: '已封袋', signed: '已签字（待同步）', offlinePickups: '离线：联网后显示待签字的收运', noPickups: '没有待签字的收运', device: '设备',
     day: '营业日', openingFloat: '备用金（元）', clerk: '收银员', confirmDayEnd: '打印并上报日结',
-    fig: { salesCount: '销售笔数', containersSold: '售出包装数', depositsTakenFen: '收取押金', returnsCount: '回收笔数', containersAccepted: '接收包装数', containersRejected: '拒收包装数', refundsPaidFen: '退还押金', refundsPaidCashFen: '其中现金', buybackPaidFen: '其中有偿回收', netCashExpectedFen: '钱箱应有现金', pointsEarnedMilli: '积分发放', pointsRedeemedMilli: '积分兑换', redemptionsCount: '兑换笔数' },
+    fig: { salesCount: '销售笔数', containersSold: '售出包装数', depositsTakenFen: '收取押金', returnsCount: '回收笔数', containersAccepted: '接收包装数', containersRejected: '拒收包装数', refundsPaidFen: '退还押金', refundsPaidCashFen: '其中现金', buybackPaidFen: '其中有偿回收', voidsCount: '作废笔数', voidedSalesFen: '作废销售（退还押金）', voidedReturnsFen: '作废退押（收回退款）', voidedReturnsCashFen: '其中收回现金', netCashExpectedFen: '钱箱应有现金', pointsEarnedMilli: '积分发放', pointsRedeemedMilli: '积分兑换', redemptionsCount: '兑换笔数' },
     refusedTitle: '服务器拒绝的记录', recentTitle: '最近记录', printTitle: '打印任务', time: '时间', kind: '类型', receipt: '单号', reason: '原因', amount: '金额', state: '状态',
-    kinds: { sale: '销售', return: '退押', 'drawer-report': '日结', reversal: '冲正', 'bag-event': '收集袋' },
+    kinds: { sale: '销售', return: '退押', 'drawer-report': '日结', reversal: '作废', 'bag-event': '收集袋' },
     states: { pending: '待同步', sending: '同步中', synced: '已同步', refused: '被拒绝', queued: '等待打印', printing: '打印中', printed: '已打印', failed: '打印失败', handwritten: '已给手写收据' },
     flags: { refund_held: '未售出的码：退款待县里审核', likely_counterfeit: '疑似假码（不在发码清单中）', refund_mismatch: '实付与应退不符' },
     reprint: '重印', retry: '重试', confirmed: '已确认（已保存在本机）', saleDone: '销售已确认，单号', returnDone: '退款已确认，应付', dayDone: '日结已保存', newFarmer: '新农户，请填写姓名', known: '农户',
-    keys: 'F1 销售 · F2 回收 · F3 收集袋 · F4 日结 · F5 记录 · F6 审核退款 · F7 积分兑换 · Ctrl+Enter 确认 · Esc 清空 · Delete 删除所在行', noLines: '请先扫码添加商品', stoppedPrefix: '终端已停止同步：',
+    keys: 'F1 销售 · F2 回收 · F3 收集袋 · F4 日结 · F5 记录 · F6 审核退款 · F7 积分兑换 · F8 作废上一单 · Ctrl+Enter 确认 · Esc 清空 · Delete 删除所在行',
+    voidBtn: '作废', voidTitle: { sale: '作废销售', return: '作废退押' }, voidCannot: '不能作废', voidReason: '作废原因', voidChoose: '— 请选择原因 —', voidConfirm: '确认作废 Ctrl+Enter', voidClose: '关闭 Esc',
+    voidSale: '将撤销：包装 {n} 个，押金 {fen}。请从钱箱取出 {fen} 现金退还购买人。', voidReturnCash: '将撤销：接收的包装 {n} 个，退款 {fen}。请向农户收回 {fen} 现金放回钱箱，包装交还农户。',
+    voidReturnMobile: '将撤销：接收的包装 {n} 个，退款 {fen}（移动支付，请按原方式收回），包装交还农户。', voidDone: '已作废', voidNo: '作废单', voidedBy: '已作废', voidOf: '作废', noLines: '请先扫码添加商品', stoppedPrefix: '终端已停止同步：',
     tabHeld: '审核退款 F6', retryPrint: '重试打印', handwritten: '已给手写收据', printFailed: '小票没有打印出来：', handwrittenDone: '已记录：给了手写收据', printedNow: '小票已打印',
     printer: { ok: '打印机正常', off: '打印机未连接', unknown: '打印机', none: '未配置打印机' },
     canComeBack: '可退回', addSaleItems: '把可退回的包装加入本次回收', close: '关闭', saleOpened: '已打开销售小票', saleNone: '这张小票的包装都已退回', codesLeft: '个追溯码', counted: '个按数量',
@@ -47,13 +50,16 @@ const T = {
     material: 'Material', sealNo: 'Seal no.', openBag: 'Open bag', noScale: 'Scale: no reading', scale: 'Scale', contents: 'Contents', bagChosen: 'Bag', bagScan: 'Scan into bag', fromReturn: 'From return', addFromReturn: 'Add that return\'s containers',
     weightG: 'Weight (g; empty = scale)', sealBag: 'Seal and print label', printLabel: 'Reprint label', pickupsTitle: 'Pickups awaiting your signature', signPickup: 'Sign hand-over', bagStates: { open: 'open', sealed: 'sealed' }, bagOpened: 'Bag opened', bagAdded: 'Added to bag', bagSealed: 'Bag sealed', signed: 'Signed (to sync)', offlinePickups: 'Offline: pickups show when online', noPickups: 'No pickups waiting', device: 'device',
     day: 'Business day', openingFloat: 'Opening float (yuan)', clerk: 'Clerk', confirmDayEnd: 'Print and send day end',
-    fig: { salesCount: 'Sales', containersSold: 'Containers sold', depositsTakenFen: 'Deposits taken', returnsCount: 'Returns', containersAccepted: 'Accepted', containersRejected: 'Rejected', refundsPaidFen: 'Refunds paid', refundsPaidCashFen: 'of which cash', buybackPaidFen: 'of which buy-back', netCashExpectedFen: 'Cash expected in drawer', pointsEarnedMilli: 'Points earned', pointsRedeemedMilli: 'Points redeemed', redemptionsCount: 'Redemptions' },
+    fig: { salesCount: 'Sales', containersSold: 'Containers sold', depositsTakenFen: 'Deposits taken', returnsCount: 'Returns', containersAccepted: 'Accepted', containersRejected: 'Rejected', refundsPaidFen: 'Refunds paid', refundsPaidCashFen: 'of which cash', buybackPaidFen: 'of which buy-back', voidsCount: 'Voids', voidedSalesFen: 'Sales voided (deposits back)', voidedReturnsFen: 'Returns voided (refunds back)', voidedReturnsCashFen: 'of which cash back', netCashExpectedFen: 'Cash expected in drawer', pointsEarnedMilli: 'Points earned', pointsRedeemedMilli: 'Points redeemed', redemptionsCount: 'Redemptions' },
     refusedTitle: 'Records the server refused', recentTitle: 'Recent records', printTitle: 'Print jobs', time: 'Time', kind: 'Kind', receipt: 'No.', reason: 'Reason', amount: 'Amount', state: 'State',
-    kinds: { sale: 'Sale', return: 'Refund', 'drawer-report': 'Day end', reversal: 'Reversal', 'bag-event': 'Bag' },
+    kinds: { sale: 'Sale', return: 'Refund', 'drawer-report': 'Day end', reversal: 'Void', 'bag-event': 'Bag' },
     states: { pending: 'to sync', sending: 'sending', synced: 'synced', refused: 'refused', queued: 'waiting', printing: 'printing', printed: 'printed', failed: 'failed', handwritten: 'handwritten receipt given' },
     flags: { refund_held: 'Code nobody sold: refund held for the county\'s review', likely_counterfeit: 'Likely counterfeit (not on the issued-code list)', refund_mismatch: 'Paid differs from refund owed' },
     reprint: 'Reprint', retry: 'Retry', confirmed: 'Confirmed (saved on this PC)', saleDone: 'Sale confirmed, no.', returnDone: 'Refund confirmed, pay', dayDone: 'Day end saved', newFarmer: 'New farmer: enter the name', known: 'Farmer',
-    keys: 'F1 Sale · F2 Return · F3 Bags · F4 Day end · F5 Records · F6 Held refunds · F7 Points · Ctrl+Enter confirm · Esc clear · Delete removes the row', noLines: 'Scan a product first', stoppedPrefix: 'This terminal stopped syncing: ',
+    keys: 'F1 Sale · F2 Return · F3 Bags · F4 Day end · F5 Records · F6 Held refunds · F7 Points · F8 Void last receipt · Ctrl+Enter confirm · Esc clear · Delete removes the row',
+    voidBtn: 'Void', voidTitle: { sale: 'Void sale', return: 'Void return' }, voidCannot: 'Cannot void', voidReason: 'Reason', voidChoose: '— choose the reason —', voidConfirm: 'Void it Ctrl+Enter', voidClose: 'Close Esc',
+    voidSale: 'This undoes {n} containers, deposit {fen}. Take {fen} cash from the drawer and hand it back to the buyer.', voidReturnCash: 'This undoes {n} containers accepted, refund {fen}. Take {fen} cash back from the farmer into the drawer; the containers go back to the farmer.',
+    voidReturnMobile: 'This undoes {n} containers accepted, refund {fen} (paid by mobile: take it back the same way); the containers go back to the farmer.', voidDone: 'Voided', voidNo: 'void no.', voidedBy: 'voided', voidOf: 'void of', noLines: 'Scan a product first', stoppedPrefix: 'This terminal stopped syncing: ',
     tabHeld: 'Held refunds F6', retryPrint: 'Retry printing', handwritten: 'Gave a handwritten receipt', printFailed: 'The receipt did not print: ', handwrittenDone: 'Recorded: a handwritten receipt was given', printedNow: 'Receipt printed',
     printer: { ok: 'Printer ready', off: 'Printer not reachable', unknown: 'Printer', none: 'No printer set up' },
     canComeBack: 'Can come back', addSaleItems: 'Add what can come back to this return', close: 'Close', saleOpened: 'Opened sale receipt', saleNone: 'Everything on this receipt has come back', codesLeft: 'trace codes', counted: 'counted',
@@ -157,11 +163,12 @@ function show(name) {
   if (!enrolled) { $('enrol-code').focus(); return; }
   // Every screen starts clean: the last confirmation and preview do not linger into the next job.
   freshen(name);
+  closeVoid(false);
   $('scan-flash').hidden = true;
   if (name === 'sale') $(sale.lines.length ? 'sale-scan' : 'sale-phone').focus();
   if (name === 'return') $('ret-scan').focus();
   if (name === 'dayend') { loadDrawer(); $('de-float').focus(); $('de-float').select(); }
-  if (name === 'records') { loadRecords(); $('records').querySelector('button, [tabindex]')?.focus(); }
+  if (name === 'records') loadRecords().then(() => { if (tab === 'records' && !$('records').contains(document.activeElement)) $('records').querySelector('button, [tabindex]')?.focus(); });
   if (name === 'bags') { loadBags(); $('bag-scan').focus(); }
   if (name === 'held') { $('held-phone').focus(); }
   if (name === 'points') { renderPointsOffline(); $('pts-phone').focus(); }
@@ -516,7 +523,7 @@ async function loadDrawer() {
   const f = await call('GET', `/local/drawer?${q}`).catch(() => null);
   if (!f) return;
   if (!$('de-day').value) $('de-day').value = f.businessDay;
-  $('de-figures').tBodies[0].innerHTML = Object.entries(t('fig')).filter(([k]) => f[k] !== undefined).map(([k, label]) => `<tr data-fig="${k}"><th>${esc(label)}</th><td class="num">${k.endsWith('Fen') ? yuan(f[k]) : k.endsWith('Milli') ? pts(f[k]) : f[k]}</td></tr>`).join('');
+  $('de-figures').tBodies[0].innerHTML = Object.entries(t('fig')).filter(([k]) => f[k] !== undefined && (!k.startsWith('void') || f.voidsCount > 0)).map(([k, label]) => `<tr data-fig="${k}"><th>${esc(label)}</th><td class="num">${k.endsWith('Fen') ? yuan(f[k]) : k.endsWith('Milli') ? pts(f[k]) : f[k]}</td></tr>`).join('');
 }
 async function confirmDayEnd() {
   try {
@@ -536,15 +543,85 @@ async function loadRecords() {
   const rec = await call('GET', '/local/records?limit=30').catch(() => null);
   if (!rec || !status) return;
   const when = (iso) => new Date(iso).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB');
+  // The table is repainted every poll: keep the clerk's focus on the same button.
+  const a = document.activeElement;
+  const keep = a && a.closest && a.closest('#recent, #jobs') && a.dataset ? { id: a.dataset.id, op: a.dataset.op } : null;
   $('refused').tBodies[0].innerHTML = status.refused.map((r) => `<tr><td>${when(r.eventTime)}</td><td>${esc(t('kinds')[r.kind] || r.kind)}</td><td>${esc(r.receiptNo)}</td>
     <td>${plain(r.error.code, lang === 'zh' ? r.error.message_zh || r.error.message : r.error.message)}</td></tr>`).join('');
-  $('recent').tBodies[0].innerHTML = rec.items.map((r) => `<tr><td>${when(r.eventTime)}</td><td>${esc(t('kinds')[r.kind] || r.kind)}</td><td>${esc(r.receiptNo)}${r.serverNo ? ` / ${esc(r.serverNo)}` : ''}</td>
-    <td class="num">${yuan(r.amountFen)}${r.serverAmountFen != null && r.serverAmountFen !== r.amountFen ? ` ≠ ${yuan(r.serverAmountFen)}` : ''}</td><td>${esc(t('states')[r.state])}${r.lastRetryError && r.state !== 'synced' ? `<br><small>${plain(r.lastRetryError.code, r.lastRetryError.message)}</small>` : ''}${(r.flags || []).map((f) => `<br><small class="flag err">${esc(t('flags')[f] || f)}${f === 'refund_held' && r.heldFen ? ` ${yuan(r.heldFen)}` : ''}</small>`).join('')}</td></tr>`).join('');
+  $('recent').tBodies[0].innerHTML = rec.items.map((r) => `<tr data-id="${esc(r.id)}"${r.voidedBy ? ' class="voided"' : ''}><td>${when(r.eventTime)}</td><td>${esc(t('kinds')[r.kind] || r.kind)}</td><td>${esc(r.receiptNo)}${r.serverNo ? ` / ${esc(r.serverNo)}` : ''}${r.void ? ` <small>${esc(t('voidOf'))} ${esc(r.void.targetReceiptNo || '')}</small>` : ''}</td>
+    <td class="num">${yuan(r.amountFen)}${r.serverAmountFen != null && r.serverAmountFen !== r.amountFen ? ` ≠ ${yuan(r.serverAmountFen)}` : ''}</td><td>${esc(t('states')[r.state])}${r.voidedBy ? ` · <span class="voided-by">${esc(t('voidedBy'))} ${esc(r.voidedBy)}</span>` : ''}${r.state === 'refused' && r.error ? `<br><small>${plain(r.error.code, lang === 'zh' ? r.error.message_zh || r.error.message : r.error.message)}</small>` : ''}${r.lastRetryError && r.state !== 'synced' ? `<br><small>${plain(r.lastRetryError.code, r.lastRetryError.message)}</small>` : ''}${(r.flags || []).map((f) => `<br><small class="flag err">${esc(t('flags')[f] || f)}${f === 'refund_held' && r.heldFen ? ` ${yuan(r.heldFen)}` : ''}</small>`).join('')}</td>
+    <td>${r.voidable ? `<button class="small void" data-id="${esc(r.id)}" data-op="void">${esc(t('voidBtn'))}</button>` : ''}</td></tr>`).join('');
   // A printed (or handwritten) job shows its state only: an earlier failure is history.
   $('jobs').tBodies[0].innerHTML = status.printer.jobs.map((j) => `<tr data-job="${j.id}"><td>${esc(j.title)}</td><td class="jstate">${esc(t('states')[j.state] || j.state)}${j.lastErrorCode && j.state !== 'printed' && j.state !== 'handwritten' ? `<br><small>${plain(j.lastErrorCode, j.lastError)}</small>` : ''}</td>
     <td><button class="small job" data-id="${j.id}" data-op="reprint">${t('reprint')}</button> ${j.state !== 'printed' && j.state !== 'handwritten' ? `<button class="small job" data-id="${j.id}" data-op="retry">${t('retry')}</button> <button class="small job" data-id="${j.id}" data-op="handwritten">${t('handwritten')}</button>` : ''}</td></tr>`).join('');
   for (const b of document.querySelectorAll('button.job')) b.onclick = () => call('POST', `/local/print-jobs/${b.dataset.id}/${b.dataset.op}`, {}).then(poll);
+  for (const b of document.querySelectorAll('#recent button.void')) b.onclick = () => openVoid(b.dataset.id);
+  if (keep && keep.id) document.querySelector(`#recent button[data-id="${CSS.escape(keep.id)}"][data-op="${keep.op}"], #jobs button[data-id="${CSS.escape(keep.id)}"][data-op="${keep.op}"]`)?.focus();
 }
+
+// --- void (作废): a sale or return of today at this counter, undone by a reversal record ---
+let voiding = null; // { preview, busy, done }
+const fmt = (s2, v) => s2.replace(/\{(\w+)\}/g, (_, k) => v[k]);
+/** Opens the void confirmation for a record (its id, receipt number, or `last`): what it undoes, or why not. */
+async function openVoid(target) {
+  const box = $('void-panel');
+  box.hidden = false;
+  $('void-result').hidden = true;
+  msg('void-msg', '', true);
+  $('void-lines').tBodies[0].innerHTML = '';
+  $('void-summary').textContent = '';
+  voiding = null;
+  try {
+    const v = await call('GET', `/local/void?target=${encodeURIComponent(target)}`);
+    voiding = { preview: v, busy: false, done: false };
+    box.dataset.state = 'confirm';
+    $('void-title').textContent = `${t('voidTitle')[v.targetType]} ${v.receiptNo}`;
+    $('void-lines').tBodies[0].innerHTML = v.lines.map((l) => `<tr><td>${esc(l.productName)} ${esc(l.packSizeLabel)}</td><td>${l.quantity}</td><td class="num">${yuan(l.amountFen)}</td></tr>`).join('');
+    const key = v.targetType === 'sale' ? 'voidSale' : v.payment && v.payment.method === 'mobile' ? 'voidReturnMobile' : 'voidReturnCash';
+    $('void-summary').textContent = fmt(t(key), { n: v.containers, fen: yuan(v.amountFen) });
+    $('void-reason').innerHTML = `<option value="">${esc(t('voidChoose'))}</option>` + v.reasons.map((r) => `<option value="${esc(r.code)}">${esc(r[lang])}</option>`).join('');
+    $('void-reason-label').hidden = false;
+    $('void-confirm').hidden = false;
+    $('void-reason').focus();
+  } catch (e) {
+    // Refused here, in plain words, without asking the server: another terminal's, an earlier day, already voided.
+    box.dataset.state = 'refused';
+    $('void-title').textContent = t('voidCannot');
+    $('void-reason-label').hidden = true;
+    $('void-confirm').hidden = true;
+    fail('void-msg', e);
+    $('void-cancel').focus();
+  }
+}
+async function confirmVoid() {
+  if (!voiding || voiding.busy || voiding.done) return;
+  const reason = $('void-reason').value;
+  if (!reason) { fail('void-msg', { code: 'VOID_REASON_REQUIRED', message: t('voidChoose') }); $('void-reason').focus(); return; }
+  voiding.busy = true;
+  try {
+    const r = await call('POST', '/local/voids', { target: voiding.preview.targetId, reason });
+    voiding.done = true;
+    $('void-panel').dataset.state = 'done';
+    msg('void-msg', `${t('voidDone')} ${voiding.preview.receiptNo} · ${t('voidNo')} ${r.record.receiptNo} · ${yuan(r.void.amountFen)} · ${t('confirmed')}`, true);
+    $('void-result').hidden = false;
+    $('void-result').textContent = r.preview.join('\n');
+    $('void-reason-label').hidden = true;
+    $('void-confirm').hidden = true;
+    watchPrint(r.printJobId);
+    $('void-cancel').focus();
+    poll();
+  } catch (e) { fail('void-msg', e); } finally { if (voiding) voiding.busy = false; }
+}
+/** Closes the void panel; `refocus`: back to where the screen's next key belongs. */
+function closeVoid(refocus) {
+  if ($('void-panel').hidden) return;
+  $('void-panel').hidden = true;
+  voiding = null;
+  if (refocus) show(tab);
+}
+onEnter('void-reason', () => $('void-reason').value && $('void-confirm').focus());
+$('void-confirm').onclick = confirmVoid;
+$('void-cancel').onclick = () => closeVoid(true);
 
 // --- devices (scanners, counting machine, scale) ---
 let dev = { returnItems: [], unassigned: 0, bagWeight: null };
@@ -796,6 +873,14 @@ for (const b of document.querySelectorAll('[data-tab]')) b.onclick = () => show(
 document.addEventListener('keydown', (e) => {
   const keys = { F1: 'sale', F2: 'return', F3: 'bags', F4: 'dayend', F5: 'records', F6: 'held', F7: 'points' };
   if (keys[e.key]) { e.preventDefault(); show(keys[e.key]); return; }
+  // F8: void the last receipt of this counter (its latest sale or return).
+  if (e.key === 'F8') { e.preventDefault(); if (status && status.enrolment) openVoid('last'); return; }
+  // While the void panel is open, Ctrl+Enter confirms the void and Esc closes it.
+  if (!$('void-panel').hidden && ((e.key === 'Enter' && e.ctrlKey) || e.key === 'Escape')) {
+    e.preventDefault();
+    if (e.key === 'Escape') closeVoid(true); else confirmVoid();
+    return;
+  }
   if (e.key === 'Enter' && e.ctrlKey) {
     e.preventDefault();
     if (tab === 'sale') confirmSale(); else if (tab === 'return') confirmReturn(); else if (tab === 'dayend') confirmDayEnd(); else if (tab === 'bags') $('bag-seal-go').click(); else if (tab === 'held') payHeld(); else if (tab === 'points') redeemPoints();
