@@ -111,7 +111,7 @@ export interface VoidPreview {
 }
 
 /** The receipt number a terminal prints for a sale or return, read back: kind, county day, terminal tag. */
-const RECEIPT_NO = /^(XS|HS)(\d{4})(\d{2})(\d{2})-([A-Z0-9]{4})-\d{4}$/;
+const RECEIPT_NO = /^(XS|HS)(\d{4})(\d{2})(\d{2})-(T\d{3,}|[0-9A-F]{4})-\d{4,}$/;
 
 export interface ActionResult {
   entry: JournalEntry;
