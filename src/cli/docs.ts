@@ -11,6 +11,8 @@ import { PERMISSIONS, ROLE_PERMISSIONS, ACTOR_ROLES } from '../auth/permissions.
 import type { JsonSchema } from '../shared/schemas/builders.js';
 import { API_CONVENTIONS } from './api-conventions.js';
 import { exampleFor } from '../shared/schemas/example.js';
+import { contextOf, exampleRequest, parameterExample } from '../http/request-examples.js';
+import type { RouteDef } from '../http/route.js';
 
 export const DOCS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs');
 
@@ -90,7 +92,7 @@ function objectRules(s: JsonSchema, where: string): string[] {
 const cell = (v: string): string => v.replace(/\r?\n/g, ' ').replace(/(?<!\\)\|/g, '\\|');
 
 /** One row per field, nested objects and arrays of objects expanded (`purchaser.phone`, `lines[].gtin`). */
-function fieldRows(schema: JsonSchema | undefined, where: string, prefix = '', rules: string[] = [], depth = 0): string[] {
+function fieldRows(schema: JsonSchema | undefined, where: string, prefix = '', rules: string[] = [], depth = 0, route?: RouteDef): string[] {
   const o = schema ? objectOf(schema) : null;
   if (!o || depth > 8) return [];
   rules.push(...objectRules(o, prefix));
@@ -100,7 +102,10 @@ function fieldRows(schema: JsonSchema | undefined, where: string, prefix = '', r
     const name = prefix ? `${prefix}.${k}` : k;
     const sub = objectOf(s);
     const description = String(s.description ?? (sub && sub !== s ? sub.description ?? '' : ''));
-    rows.push(`| ${where} | \`${name}\` | ${cell(typeOf(s))} | ${req.has(k) || where === 'path' ? 'yes' : ''} | ${unitOf(k, s)} | ${cell(constraintsOf(s))} | ${cell(description)} |`);
+    // A path or query parameter shows its example value (the one the example request sends).
+    const example = route && (where === 'path' || where === 'query') ? `example \`${String(parameterExample(route, where, k))}\`` : '';
+    const constraints = [constraintsOf(s), example].filter(Boolean).join('; ');
+    rows.push(`| ${where} | \`${name}\` | ${cell(typeOf(s))} | ${req.has(k) || where === 'path' ? 'yes' : ''} | ${unitOf(k, s)} | ${cell(constraints)} | ${cell(description)} |`);
     if (sub && sub !== o) {
       const isArray = s.type === 'array';
       rows.push(...fieldRows(s, where, isArray ? `${name}[]` : name, rules, depth + 1));
@@ -129,7 +134,7 @@ export function renderApiMarkdown(): string {
     '',
     'Each operation lists every field it takes and every field it answers: `purchaser.phone` is a field of an object, `lines[].gtin` a field of each item of an array. **unit** is what a number counts (fen: 1 yuan = 100 fen; grams; kg; percent); **constraints** are what the schema enforces (pattern, length, range, items, format, default). **Rules between fields** are stated in the schema too (`oneOf`, `if`/`then`) and refused with 400 `VALIDATION_FAILED` naming the field; rules only the server can check (a GTIN check digit, a county setting) are in the field\'s description with the code they answer. A field whose form is refused keeps its own code (`INVALID_PHONE`, `INVALID_REGISTRATION_NO`, `INVALID_PERIOD`, …, 422).',
     '',
-    'The example request and response of each operation are built from the schemas (`src/shared/schemas/example.ts`); `test/http/schema-examples.test.ts` validates every one against its schema and sends every request example to the server, which must not refuse its form.',
+    'The example request and response of each operation are built from the schemas (`src/shared/schemas/example.ts`, `src/http/request-examples.ts`) and name records of the demo county 青神县 (511425) as `npm start` seeds it, ids included, so the example requests work against a demo server. `test/http/schema-examples.test.ts` validates every example against its schema; `test/http/example-requests.test.ts` sends every operation\'s example request to the server, which must not refuse its form.',
     '',
     ...API_CONVENTIONS,
     '## Roles and permissions',
@@ -150,11 +155,12 @@ export function renderApiMarkdown(): string {
       out.push(`### \`${r.method.toUpperCase()} ${r.path}\``, '', r.summary + '.' + (r.deprecated ? ` **Deprecated** until ${r.deprecated.sunset}: use \`${r.method.toUpperCase()} ${r.deprecated.successor}\`.` : ''), '', `Permission: ${who}.`, '');
       if (r.description) out.push(r.description, '');
       const rules: string[] = [];
-      const rows = [...fieldRows(r.params, 'path'), ...fieldRows(r.query, 'query'), ...fieldRows(r.body, 'body', '', rules)];
+      const rows = [...fieldRows(r.params, 'path', '', [], 0, r), ...fieldRows(r.query, 'query', '', [], 0, r), ...fieldRows(r.body, 'body', '', rules)];
       if (rows.length) out.push(...TABLE_HEAD, ...rows, '');
       if (rules.length) out.push('Rules between fields:', '', ...rules.map((x) => `- ${x}`), '');
-      // A route's own bodyExample (a request that makes sense end to end) wins over one built from the schema.
-      if (r.body) out.push(...exampleBlock('Example request body', r.bodyExample ?? exampleFor(r.body)));
+      // Every operation's example request: method, a concrete URL, the body (src/http/request-examples.ts).
+      const ex = exampleRequest(r);
+      out.push('Example request:', '', '```http', `${ex.method} ${ex.url}`, ...(ex.body !== undefined ? ['Content-Type: application/json', '', JSON.stringify(ex.body, null, 2)] : []), '```', '');
       out.push(`Responses: ${Object.entries(r.responses).map(([s, d]) => `${s} ${d.description}`).join('; ')}.`, '');
       const documented = Object.entries(r.responses).filter(([, d]) => d.schema);
       for (const [status, d] of documented) {
@@ -167,8 +173,10 @@ export function renderApiMarkdown(): string {
         if (resRows.length) out.push(...TABLE_HEAD, ...resRows, '');
         if (resRules.length) out.push(...resRules.map((x) => `- ${x}`), '');
       }
-      const first = documented.find(([s]) => s === '201') ?? documented[0];
-      if (first) out.push(...exampleBlock(`Example response ${first[0]}`, exampleFor(first[1].schema)));
+      // A JSON answer shows an example; a CSV, HTML or PDF one is described by its fields and content type.
+      const json = documented.filter(([, d]) => (d.contentType ?? 'application/json').includes('json'));
+      const first = json.find(([s]) => s === '201') ?? json[0];
+      if (first) out.push(...exampleBlock(`Example response ${first[0]}`, exampleFor(first[1].schema, undefined, 0, contextOf(r))));
     }
   }
   return out.join('\n');

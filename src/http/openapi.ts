@@ -4,7 +4,7 @@ import type { RouteDef } from './route.js';
 import { SCHEMA_ERROR_CODES, type JsonSchema } from '../shared/schemas/builders.js';
 import { ERROR_CATALOGUE } from './errors.js';
 import { PERMISSIONS } from '../auth/permissions.js';
-import { exampleOf } from './openapi-examples.js';
+import { bodyExample, curlOf, parameterExample } from './request-examples.js';
 
 /**
  * Every tag a route may carry, with what it groups. A route with a tag not listed here fails the
@@ -72,7 +72,8 @@ export function toOpenApiPath(p: string): string {
   return p.replace(/:([A-Za-z]+)/g, '{$1}');
 }
 
-function parametersFrom(schema: JsonSchema | undefined, where: 'path' | 'query') {
+function parametersFrom(r: RouteDef, where: 'path' | 'query') {
+  const schema = where === 'path' ? r.params : r.query;
   if (!schema) return [];
   const props = (schema.properties ?? {}) as Record<string, JsonSchema>;
   const required = new Set((schema.required as string[] | undefined) ?? []);
@@ -81,6 +82,7 @@ function parametersFrom(schema: JsonSchema | undefined, where: 'path' | 'query')
     return {
       name, in: where, required: where === 'path' ? true : required.has(name), schema: s,
       ...(typeof description === 'string' ? { description } : {}),
+      example: parameterExample(r, where, name),
     };
   });
 }
@@ -171,7 +173,7 @@ export function buildOpenApi(routes: RouteDef[], version: string): Record<string
       : r.auth === 'authenticated' ? 'Any logged-in user or enrolled terminal may call it.'
       : `Needs the permission \`${r.auth.permission}\` (${PERMISSIONS[r.auth.permission]}), within the caller's scope.`;
     const bodySchema = r.documentedBody ?? r.body;
-    const bodyExample = bodySchema ? (r.bodyExample ?? exampleOf(bodySchema)) : undefined;
+    const example = bodyExample(r);
     paths[p][r.method] = {
       summary: r.summary,
       description: `${r.description ?? `${r.summary}.`}\n\n${who}`,
@@ -180,9 +182,11 @@ export function buildOpenApi(routes: RouteDef[], version: string): Record<string
       ...(r.deprecated ? { deprecated: true } : {}),
       ...(r.auth === 'public' ? { security: [] } : {}),
       ...(permission ? { 'x-permission': permission, 'x-permission-description': PERMISSIONS[permission] } : {}),
-      parameters: [...parametersFrom(r.params, 'path'), ...parametersFrom(r.query, 'query')],
-      ...(bodySchema ? { requestBody: { required: true, content: { 'application/json': { schema: bodySchema, ...(bodyExample !== undefined ? { example: bodyExample } : {}) } } } } : {}),
+      parameters: [...parametersFrom(r, 'path'), ...parametersFrom(r, 'query')],
+      ...(bodySchema ? { requestBody: { required: true, content: { 'application/json': { schema: bodySchema, ...(example !== undefined ? { example } : {}) } } } } : {}),
       responses,
+      // The example request (src/http/request-examples.ts) as a curl line; Redoc shows it.
+      'x-codeSamples': [{ lang: 'Shell', label: 'curl', source: curlOf(r) }],
     };
   }
   return {

@@ -55,7 +55,7 @@ export interface RouteDef {
    * record's `refused` answer, not a 400). Default: `body`.
    */
   documentedBody?: JsonSchema;
-  /** The request example OpenAPI shows; default: one made from the body schema (src/http/openapi-examples.ts). */
+  /** The request example OpenAPI shows; default: one made from the body schema (src/shared/schemas/example.ts). */
   bodyExample?: unknown;
   /**
    * Every status the route itself answers, with the body's schema (JSON unless contentType says

@@ -3200,12 +3200,14 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "username": "example text",
-                 *       "password": "example text"
+                 *       "username": "qingshen.official",
+                 *       "password": "agrireturn-demo"
                  *     }
                  */
                 "application/json": {
+                    /** @example agrireturn-demo */
                     password: string;
+                    /** @example qingshen.official */
                     username: string;
                 };
             };
@@ -3226,6 +3228,22 @@ export interface operations {
                         refreshToken: string;
                         /** @enum {string} */
                         tokenType: "Bearer";
+                        /**
+                         * @example {
+                         *       "id": "0dec66c1-f8b6-5af2-b049-2e5f22f8c425",
+                         *       "username": "qingshen.official",
+                         *       "displayName": "青神县农业农村局官员",
+                         *       "role": "county_official",
+                         *       "provinceCode": "510000",
+                         *       "countyId": "511425",
+                         *       "shopId": null,
+                         *       "haulerId": null,
+                         *       "facilityId": null,
+                         *       "manufacturer": null,
+                         *       "language": "zh",
+                         *       "active": true
+                         *     }
+                         */
                         user: {
                             active: boolean;
                             countyId: string | null;
@@ -3420,6 +3438,22 @@ export interface operations {
                             id: string;
                             shopId: string;
                         } | null;
+                        /**
+                         * @example {
+                         *       "id": "0dec66c1-f8b6-5af2-b049-2e5f22f8c425",
+                         *       "username": "qingshen.official",
+                         *       "displayName": "青神县农业农村局官员",
+                         *       "role": "county_official",
+                         *       "provinceCode": "510000",
+                         *       "countyId": "511425",
+                         *       "shopId": null,
+                         *       "haulerId": null,
+                         *       "facilityId": null,
+                         *       "manufacturer": null,
+                         *       "language": "zh",
+                         *       "active": true
+                         *     }
+                         */
                         user: {
                             active: boolean;
                             countyId: string | null;
@@ -3511,7 +3545,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "refreshToken": "example text"
+                 *       "refreshToken": "rt.Qm7vX2kP9sLr4TnW8yZa1cEf6HjK3dGb5uVq0wXiYoM"
                  *     }
                  */
                 "application/json": {
@@ -3535,6 +3569,22 @@ export interface operations {
                         refreshToken: string;
                         /** @enum {string} */
                         tokenType: "Bearer";
+                        /**
+                         * @example {
+                         *       "id": "0dec66c1-f8b6-5af2-b049-2e5f22f8c425",
+                         *       "username": "qingshen.official",
+                         *       "displayName": "青神县农业农村局官员",
+                         *       "role": "county_official",
+                         *       "provinceCode": "510000",
+                         *       "countyId": "511425",
+                         *       "shopId": null,
+                         *       "haulerId": null,
+                         *       "facilityId": null,
+                         *       "manufacturer": null,
+                         *       "language": "zh",
+                         *       "active": true
+                         *     }
+                         */
                         user: {
                             active: boolean;
                             countyId: string | null;
@@ -3618,9 +3668,15 @@ export interface operations {
     get_counties: {
         parameters: {
             query?: {
-                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                /**
+                 * @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor.
+                 * @example 511425
+                 */
                 cursor?: string;
-                /** @description Page size */
+                /**
+                 * @description Page size
+                 * @example 50
+                 */
                 limit?: number;
             };
             header?: never;
@@ -3769,10 +3825,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "id": "511425",
-                 *       "nameZh": "x",
-                 *       "nameEn": "x",
-                 *       "provinceNameZh": "x",
-                 *       "prefectureNameZh": "x"
+                 *       "nameZh": "青城镇",
+                 *       "nameEn": "Qingcheng",
+                 *       "provinceNameZh": "四川省",
+                 *       "prefectureNameZh": "眉山市"
                  *     }
                  */
                 "application/json": {
@@ -3988,7 +4044,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -4134,7 +4193,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -4144,7 +4206,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "version": 1,
-                 *       "nameZh": "x"
+                 *       "nameZh": "青城镇"
                  *     }
                  */
                 "application/json": {
@@ -4363,14 +4425,21 @@ export interface operations {
     get_counties_countyId_access_log: {
         parameters: {
             query?: {
+                /** @example csv */
                 format?: "csv" | "json";
+                /** @example 2026-03-01 */
                 from?: string;
+                /** @example 50 */
                 limit?: number;
+                /** @example 2026-03-31 */
                 to?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -4468,17 +4537,29 @@ export interface operations {
     get_counties_countyId_bags: {
         parameters: {
             query?: {
-                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                /**
+                 * @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor.
+                 * @example 019cef54-3840-73ba-80a6-9de0ec4a9ff9
+                 */
                 cursor?: string;
-                /** @description Page size */
+                /**
+                 * @description Page size
+                 * @example 50
+                 */
                 limit?: number;
+                /** @example HDPE */
                 material?: "HDPE" | "PET" | "COEX" | "PP" | "glass" | "aluminium" | "plastic_bag" | "paper_bag" | "composite_bag";
+                /** @example 3085bfb3-e2fb-55b8-96b2-53e658aa38e7 */
                 shopId?: string;
+                /** @example open */
                 state?: "open" | "sealed" | "picked_up" | "received" | "disposed" | "rejected" | "missing";
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -4597,7 +4678,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -4607,7 +4691,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
-                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
                  *       "material": "HDPE"
                  *     }
                  */
@@ -4809,8 +4893,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 019cef54-3840-73ba-80a6-9de0ec4a9ff9 */
                 bagId: string;
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -4950,8 +5038,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 019cef54-3840-73ba-80a6-9de0ec4a9ff9 */
                 bagId: string;
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -4963,7 +5055,7 @@ export interface operations {
                  *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "outcome": "accepted",
                  *       "measuredWeightG": 1,
-                 *       "comment": "x"
+                 *       "comment": "封签完好，袋数与清单相符"
                  *     }
                  */
                 "application/json": {
@@ -5117,8 +5209,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 019cef54-3840-73ba-80a6-9de0ec4a9ff9 */
                 bagId: string;
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -5130,8 +5226,8 @@ export interface operations {
                  *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "counts": [
                  *         {
-                 *           "containerTypeId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
-                 *           "quantity": 1
+                 *           "containerTypeId": "06b3f577-73e1-59e5-9a9a-7b37c6f8ea99",
+                 *           "quantity": 2
                  *         }
                  *       ]
                  *     }
@@ -5297,8 +5393,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example 019cef54-3840-73ba-80a6-9de0ec4a9ff9 */
                 bagId: string;
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -5308,7 +5408,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
-                 *       "sealNo": "A"
+                 *       "sealNo": "QS2026-000123"
                  *     }
                  */
                 "application/json": {
@@ -5468,17 +5568,30 @@ export interface operations {
     get_counties_countyId_container_types: {
         parameters: {
             query?: {
-                /** @description Only active (true) or only deactivated (false) records */
+                /**
+                 * @description Only active (true) or only deactivated (false) records
+                 * @example true
+                 */
                 active?: boolean;
-                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                /**
+                 * @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor.
+                 * @example 06b3f577-73e1-59e5-9a9a-7b37c6f8ea99
+                 */
                 cursor?: string;
-                /** @description Page size */
+                /**
+                 * @description Page size
+                 * @example 50
+                 */
                 limit?: number;
+                /** @example HDPE */
                 material?: "HDPE" | "PET" | "COEX" | "PP" | "glass" | "aluminium" | "plastic_bag" | "paper_bag" | "composite_bag";
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -5494,6 +5607,7 @@ export interface operations {
                     "application/json": {
                         items: {
                             active: boolean;
+                            /** @example HDPE-1L */
                             code: string;
                             /**
                              * @description GB/T 2260 six-digit county code
@@ -5502,18 +5616,32 @@ export interface operations {
                             countyId: string;
                             /** Format: date-time */
                             createdAt: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 06b3f577-73e1-59e5-9a9a-7b37c6f8ea99
+                             */
                             id: string;
-                            /** @enum {string} */
+                            /**
+                             * @example HDPE
+                             * @enum {string}
+                             */
                             material: "HDPE" | "PET" | "COEX" | "PP" | "glass" | "aluminium" | "plastic_bag" | "paper_bag" | "composite_bag";
+                            /** @example 1 L HDPE bottle */
                             nameEn: string;
+                            /** @example 1升高密度聚乙烯瓶 */
                             nameZh: string;
-                            /** @description Empty container weight in grams */
+                            /**
+                             * @description Empty container weight in grams
+                             * @example 55
+                             */
                             tareWeightG: number;
                             /** Format: date-time */
                             updatedAt: string;
                             version: number;
-                            /** @description Nominal volume in mL (or g for bags) */
+                            /**
+                             * @description Nominal volume in mL (or g for bags)
+                             * @example 1000
+                             */
                             volumeMl: number;
                         }[];
                         nextCursor: string | null;
@@ -5581,7 +5709,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -5590,23 +5721,35 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "code": "A",
-                 *       "nameZh": "x",
-                 *       "nameEn": "x",
+                 *       "code": "HDPE-1L",
+                 *       "nameZh": "1升高密度聚乙烯瓶",
+                 *       "nameEn": "1 L HDPE bottle",
                  *       "material": "HDPE",
-                 *       "volumeMl": 1,
-                 *       "tareWeightG": 1
+                 *       "volumeMl": 1000,
+                 *       "tareWeightG": 55
                  *     }
                  */
                 "application/json": {
+                    /** @example HDPE-1L */
                     code: string;
-                    /** @enum {string} */
+                    /**
+                     * @example HDPE
+                     * @enum {string}
+                     */
                     material: "HDPE" | "PET" | "COEX" | "PP" | "glass" | "aluminium" | "plastic_bag" | "paper_bag" | "composite_bag";
+                    /** @example 1 L HDPE bottle */
                     nameEn: string;
+                    /** @example 1升高密度聚乙烯瓶 */
                     nameZh: string;
-                    /** @description Empty container weight in grams */
+                    /**
+                     * @description Empty container weight in grams
+                     * @example 55
+                     */
                     tareWeightG: number;
-                    /** @description Nominal volume in mL (or g for bags) */
+                    /**
+                     * @description Nominal volume in mL (or g for bags)
+                     * @example 1000
+                     */
                     volumeMl: number;
                 };
             };
@@ -5620,6 +5763,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
+                        /** @example HDPE-1L */
                         code: string;
                         /**
                          * @description GB/T 2260 six-digit county code
@@ -5628,18 +5772,32 @@ export interface operations {
                         countyId: string;
                         /** Format: date-time */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 06b3f577-73e1-59e5-9a9a-7b37c6f8ea99
+                         */
                         id: string;
-                        /** @enum {string} */
+                        /**
+                         * @example HDPE
+                         * @enum {string}
+                         */
                         material: "HDPE" | "PET" | "COEX" | "PP" | "glass" | "aluminium" | "plastic_bag" | "paper_bag" | "composite_bag";
+                        /** @example 1 L HDPE bottle */
                         nameEn: string;
+                        /** @example 1升高密度聚乙烯瓶 */
                         nameZh: string;
-                        /** @description Empty container weight in grams */
+                        /**
+                         * @description Empty container weight in grams
+                         * @example 55
+                         */
                         tareWeightG: number;
                         /** Format: date-time */
                         updatedAt: string;
                         version: number;
-                        /** @description Nominal volume in mL (or g for bags) */
+                        /**
+                         * @description Nominal volume in mL (or g for bags)
+                         * @example 1000
+                         */
                         volumeMl: number;
                     };
                 };
@@ -5741,8 +5899,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 06b3f577-73e1-59e5-9a9a-7b37c6f8ea99 */
                 id: string;
             };
             cookie?: never;
@@ -5757,6 +5919,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
+                        /** @example HDPE-1L */
                         code: string;
                         /**
                          * @description GB/T 2260 six-digit county code
@@ -5765,18 +5928,32 @@ export interface operations {
                         countyId: string;
                         /** Format: date-time */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 06b3f577-73e1-59e5-9a9a-7b37c6f8ea99
+                         */
                         id: string;
-                        /** @enum {string} */
+                        /**
+                         * @example HDPE
+                         * @enum {string}
+                         */
                         material: "HDPE" | "PET" | "COEX" | "PP" | "glass" | "aluminium" | "plastic_bag" | "paper_bag" | "composite_bag";
+                        /** @example 1 L HDPE bottle */
                         nameEn: string;
+                        /** @example 1升高密度聚乙烯瓶 */
                         nameZh: string;
-                        /** @description Empty container weight in grams */
+                        /**
+                         * @description Empty container weight in grams
+                         * @example 55
+                         */
                         tareWeightG: number;
                         /** Format: date-time */
                         updatedAt: string;
                         version: number;
-                        /** @description Nominal volume in mL (or g for bags) */
+                        /**
+                         * @description Nominal volume in mL (or g for bags)
+                         * @example 1000
+                         */
                         volumeMl: number;
                     };
                 };
@@ -5851,8 +6028,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 06b3f577-73e1-59e5-9a9a-7b37c6f8ea99 */
                 id: string;
             };
             cookie?: never;
@@ -5890,6 +6071,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
+                        /** @example HDPE-1L */
                         code: string;
                         /**
                          * @description GB/T 2260 six-digit county code
@@ -5898,18 +6080,32 @@ export interface operations {
                         countyId: string;
                         /** Format: date-time */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 06b3f577-73e1-59e5-9a9a-7b37c6f8ea99
+                         */
                         id: string;
-                        /** @enum {string} */
+                        /**
+                         * @example HDPE
+                         * @enum {string}
+                         */
                         material: "HDPE" | "PET" | "COEX" | "PP" | "glass" | "aluminium" | "plastic_bag" | "paper_bag" | "composite_bag";
+                        /** @example 1 L HDPE bottle */
                         nameEn: string;
+                        /** @example 1升高密度聚乙烯瓶 */
                         nameZh: string;
-                        /** @description Empty container weight in grams */
+                        /**
+                         * @description Empty container weight in grams
+                         * @example 55
+                         */
                         tareWeightG: number;
                         /** Format: date-time */
                         updatedAt: string;
                         version: number;
-                        /** @description Nominal volume in mL (or g for bags) */
+                        /**
+                         * @description Nominal volume in mL (or g for bags)
+                         * @example 1000
+                         */
                         volumeMl: number;
                     };
                 };
@@ -6020,8 +6216,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 06b3f577-73e1-59e5-9a9a-7b37c6f8ea99 */
                 id: string;
             };
             cookie?: never;
@@ -6040,6 +6240,7 @@ export interface operations {
                             /** @description The record as it was at this version (fields added to the record since are absent from older versions) */
                             data: {
                                 active?: boolean;
+                                /** @example HDPE-1L */
                                 code?: string;
                                 /**
                                  * @description GB/T 2260 six-digit county code
@@ -6048,18 +6249,32 @@ export interface operations {
                                 countyId?: string;
                                 /** Format: date-time */
                                 createdAt?: string;
-                                /** Format: uuid */
+                                /**
+                                 * Format: uuid
+                                 * @example 06b3f577-73e1-59e5-9a9a-7b37c6f8ea99
+                                 */
                                 id: string;
-                                /** @enum {string} */
+                                /**
+                                 * @example HDPE
+                                 * @enum {string}
+                                 */
                                 material?: "HDPE" | "PET" | "COEX" | "PP" | "glass" | "aluminium" | "plastic_bag" | "paper_bag" | "composite_bag";
+                                /** @example 1 L HDPE bottle */
                                 nameEn?: string;
+                                /** @example 1升高密度聚乙烯瓶 */
                                 nameZh?: string;
-                                /** @description Empty container weight in grams */
+                                /**
+                                 * @description Empty container weight in grams
+                                 * @example 55
+                                 */
                                 tareWeightG?: number;
                                 /** Format: date-time */
                                 updatedAt?: string;
                                 version: number;
-                                /** @description Nominal volume in mL (or g for bags) */
+                                /**
+                                 * @description Nominal volume in mL (or g for bags)
+                                 * @example 1000
+                                 */
                                 volumeMl?: number;
                             };
                             /** @enum {string} */
@@ -6141,7 +6356,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -6288,14 +6506,21 @@ export interface operations {
     get_counties_countyId_custody_ledger: {
         parameters: {
             query?: {
+                /** @example csv */
                 format?: "csv" | "html" | "json";
+                /** @example 2026-03-01 */
                 from?: string;
+                /** @example 3085bfb3-e2fb-55b8-96b2-53e658aa38e7 */
                 shopId?: string;
+                /** @example 2026-03-31 */
                 to?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -6415,7 +6640,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -7573,17 +7801,30 @@ export interface operations {
     get_counties_countyId_deposit_schedules: {
         parameters: {
             query?: {
-                /** @description Only active (true) or only deactivated (false) records */
+                /**
+                 * @description Only active (true) or only deactivated (false) records
+                 * @example true
+                 */
                 active?: boolean;
+                /** @example 06b3f577-73e1-59e5-9a9a-7b37c6f8ea99 */
                 containerTypeId?: string;
-                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                /**
+                 * @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor.
+                 * @example 019cef54-3840-7594-800b-52b521b2c42d
+                 */
                 cursor?: string;
-                /** @description Page size */
+                /**
+                 * @description Page size
+                 * @example 50
+                 */
                 limit?: number;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -7602,6 +7843,7 @@ export interface operations {
                             /**
                              * Format: uuid
                              * @description null: the default for container types without their own schedule
+                             * @example 06b3f577-73e1-59e5-9a9a-7b37c6f8ea99
                              */
                             containerTypeId: string | null;
                             /**
@@ -7611,20 +7853,26 @@ export interface operations {
                             countyId: string;
                             /** Format: date-time */
                             createdAt: string;
-                            /** @description Amount in fen (1 yuan = 100 fen) */
+                            /**
+                             * @description Amount in fen (1 yuan = 100 fen)
+                             * @example 150
+                             */
                             depositFen: number;
                             /**
                              * Format: date
                              * @description First business day the schedule applies
+                             * @example 2026-04-01
                              */
                             effectiveFrom: string;
                             /**
                              * Format: date
                              * @description First business day it no longer applies; null = until superseded
+                             * @example null
                              */
                             effectiveTo: string | null;
                             /** Format: uuid */
                             id: string;
+                            /** @example 1升瓶押金每件1.5元 / 1 L bottles: 1.5 yuan */
                             note: string;
                             /** Format: date-time */
                             updatedAt: string;
@@ -7695,7 +7943,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -7704,29 +7955,38 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "containerTypeId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
-                 *       "depositFen": 1,
-                 *       "effectiveFrom": "2026-03-15"
+                 *       "containerTypeId": "06b3f577-73e1-59e5-9a9a-7b37c6f8ea99",
+                 *       "depositFen": 150,
+                 *       "effectiveFrom": "2026-04-01",
+                 *       "effectiveTo": null,
+                 *       "note": "1升瓶押金每件1.5元 / 1 L bottles: 1.5 yuan"
                  *     }
                  */
                 "application/json": {
                     /**
                      * Format: uuid
                      * @description null: the default for container types without their own schedule
+                     * @example 06b3f577-73e1-59e5-9a9a-7b37c6f8ea99
                      */
                     containerTypeId: string | null;
-                    /** @description Amount in fen (1 yuan = 100 fen) */
+                    /**
+                     * @description Amount in fen (1 yuan = 100 fen)
+                     * @example 150
+                     */
                     depositFen: number;
                     /**
                      * Format: date
                      * @description First business day the schedule applies
+                     * @example 2026-04-01
                      */
                     effectiveFrom: string;
                     /**
                      * Format: date
                      * @description First business day it no longer applies; null = until superseded
+                     * @example null
                      */
                     effectiveTo?: string | null;
+                    /** @example 1升瓶押金每件1.5元 / 1 L bottles: 1.5 yuan */
                     note?: string;
                 };
             };
@@ -7743,6 +8003,7 @@ export interface operations {
                         /**
                          * Format: uuid
                          * @description null: the default for container types without their own schedule
+                         * @example 06b3f577-73e1-59e5-9a9a-7b37c6f8ea99
                          */
                         containerTypeId: string | null;
                         /**
@@ -7752,20 +8013,26 @@ export interface operations {
                         countyId: string;
                         /** Format: date-time */
                         createdAt: string;
-                        /** @description Amount in fen (1 yuan = 100 fen) */
+                        /**
+                         * @description Amount in fen (1 yuan = 100 fen)
+                         * @example 150
+                         */
                         depositFen: number;
                         /**
                          * Format: date
                          * @description First business day the schedule applies
+                         * @example 2026-04-01
                          */
                         effectiveFrom: string;
                         /**
                          * Format: date
                          * @description First business day it no longer applies; null = until superseded
+                         * @example null
                          */
                         effectiveTo: string | null;
                         /** Format: uuid */
                         id: string;
+                        /** @example 1升瓶押金每件1.5元 / 1 L bottles: 1.5 yuan */
                         note: string;
                         /** Format: date-time */
                         updatedAt: string;
@@ -7870,8 +8137,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 019cef54-3840-7594-800b-52b521b2c42d */
                 id: string;
             };
             cookie?: never;
@@ -7889,6 +8160,7 @@ export interface operations {
                         /**
                          * Format: uuid
                          * @description null: the default for container types without their own schedule
+                         * @example 06b3f577-73e1-59e5-9a9a-7b37c6f8ea99
                          */
                         containerTypeId: string | null;
                         /**
@@ -7898,20 +8170,26 @@ export interface operations {
                         countyId: string;
                         /** Format: date-time */
                         createdAt: string;
-                        /** @description Amount in fen (1 yuan = 100 fen) */
+                        /**
+                         * @description Amount in fen (1 yuan = 100 fen)
+                         * @example 150
+                         */
                         depositFen: number;
                         /**
                          * Format: date
                          * @description First business day the schedule applies
+                         * @example 2026-04-01
                          */
                         effectiveFrom: string;
                         /**
                          * Format: date
                          * @description First business day it no longer applies; null = until superseded
+                         * @example null
                          */
                         effectiveTo: string | null;
                         /** Format: uuid */
                         id: string;
+                        /** @example 1升瓶押金每件1.5元 / 1 L bottles: 1.5 yuan */
                         note: string;
                         /** Format: date-time */
                         updatedAt: string;
@@ -7989,8 +8267,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 019cef54-3840-7594-800b-52b521b2c42d */
                 id: string;
             };
             cookie?: never;
@@ -8012,6 +8294,7 @@ export interface operations {
                                 /**
                                  * Format: uuid
                                  * @description null: the default for container types without their own schedule
+                                 * @example 06b3f577-73e1-59e5-9a9a-7b37c6f8ea99
                                  */
                                 containerTypeId?: string | null;
                                 /**
@@ -8021,20 +8304,26 @@ export interface operations {
                                 countyId?: string;
                                 /** Format: date-time */
                                 createdAt?: string;
-                                /** @description Amount in fen (1 yuan = 100 fen) */
+                                /**
+                                 * @description Amount in fen (1 yuan = 100 fen)
+                                 * @example 150
+                                 */
                                 depositFen?: number;
                                 /**
                                  * Format: date
                                  * @description First business day the schedule applies
+                                 * @example 2026-04-01
                                  */
                                 effectiveFrom?: string;
                                 /**
                                  * Format: date
                                  * @description First business day it no longer applies; null = until superseded
+                                 * @example null
                                  */
                                 effectiveTo?: string | null;
                                 /** Format: uuid */
                                 id: string;
+                                /** @example 1升瓶押金每件1.5元 / 1 L bottles: 1.5 yuan */
                                 note?: string;
                                 /** Format: date-time */
                                 updatedAt?: string;
@@ -8117,11 +8406,15 @@ export interface operations {
     get_counties_countyId_deposit_schedules_in_force: {
         parameters: {
             query?: {
+                /** @example 2026-03-31 */
                 at?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -8210,7 +8503,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -8221,11 +8517,11 @@ export interface operations {
                  * @example {
                  *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "bagIds": [
-                 *         "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b"
+                 *         "019cef54-3840-73ba-80a6-9de0ec4a9ff9"
                  *       ],
                  *       "method": "recycling",
-                 *       "facilityLicenceNo": "x",
-                 *       "certificateNo": "x",
+                 *       "facilityLicenceNo": "川环危第511402063号",
+                 *       "certificateNo": "LZHB-2026-0315-001",
                  *       "disposedOn": "2026-03-15"
                  *     }
                  */
@@ -8396,16 +8692,28 @@ export interface operations {
     get_counties_countyId_events: {
         parameters: {
             query?: {
-                /** @description A cursor this feed gave out (`<countyId>.<position>`, e.g. `511425.42`): read the events after it. Left out: from the first event */
+                /**
+                 * @description A cursor this feed gave out (`<countyId>.<position>`, e.g. `511425.42`): read the events after it. Left out: from the first event
+                 * @example 511425.42
+                 */
                 after?: string;
-                /** @description Events per page (default 100) */
+                /**
+                 * @description Events per page (default 100)
+                 * @example 50
+                 */
                 limit?: number;
-                /** @description Long poll: when no event follows the cursor, wait up to this many seconds for one to be committed (default 0: answer at once) */
+                /**
+                 * @description Long poll: when no event follows the cursor, wait up to this many seconds for one to be committed (default 0: answer at once)
+                 * @example 1
+                 */
                 wait?: number;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -8723,17 +9031,30 @@ export interface operations {
     get_counties_countyId_facilities: {
         parameters: {
             query?: {
-                /** @description Only active (true) or only deactivated (false) records */
+                /**
+                 * @description Only active (true) or only deactivated (false) records
+                 * @example true
+                 */
                 active?: boolean;
-                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                /**
+                 * @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor.
+                 * @example 10686318-7cc1-538f-98b5-1f843dee637a
+                 */
                 cursor?: string;
+                /** @example collection_centre */
                 kind?: "collection_centre" | "recycler" | "incinerator" | "landfill";
-                /** @description Page size */
+                /**
+                 * @description Page size
+                 * @example 50
+                 */
                 limit?: number;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -8749,6 +9070,7 @@ export interface operations {
                     "application/json": {
                         items: {
                             active: boolean;
+                            /** @example 四川省眉山市青神县青城镇工业园区纬二路18号 */
                             address: string;
                             /**
                              * @description GB/T 2260 six-digit county code
@@ -8757,12 +9079,22 @@ export interface operations {
                             countyId: string;
                             /** Format: date-time */
                             createdAt: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 10686318-7cc1-538f-98b5-1f843dee637a
+                             */
                             id: string;
-                            /** @enum {string} */
+                            /**
+                             * @example collection_centre
+                             * @enum {string}
+                             */
                             kind: "collection_centre" | "recycler" | "incinerator" | "landfill";
-                            /** @description Operating licence (e.g. hazardous-waste licence) number */
+                            /**
+                             * @description Operating licence (e.g. hazardous-waste licence) number
+                             * @example 川危废收集（青神）第2023001号
+                             */
                             licenceNo: string;
+                            /** @example 青神县农药包装废弃物集中收集中心 */
                             name: string;
                             /** Format: date-time */
                             updatedAt: string;
@@ -8833,7 +9165,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -8842,17 +9177,26 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "x",
+                 *       "name": "青神县农药包装废弃物集中收集中心",
                  *       "kind": "collection_centre",
-                 *       "licenceNo": "x"
+                 *       "licenceNo": "川危废收集（青神）第2023001号",
+                 *       "address": "四川省眉山市青神县青城镇工业园区纬二路18号"
                  *     }
                  */
                 "application/json": {
+                    /** @example 四川省眉山市青神县青城镇工业园区纬二路18号 */
                     address?: string;
-                    /** @enum {string} */
+                    /**
+                     * @example collection_centre
+                     * @enum {string}
+                     */
                     kind: "collection_centre" | "recycler" | "incinerator" | "landfill";
-                    /** @description Operating licence (e.g. hazardous-waste licence) number */
+                    /**
+                     * @description Operating licence (e.g. hazardous-waste licence) number
+                     * @example 川危废收集（青神）第2023001号
+                     */
                     licenceNo: string;
+                    /** @example 青神县农药包装废弃物集中收集中心 */
                     name: string;
                 };
             };
@@ -8866,6 +9210,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
+                        /** @example 四川省眉山市青神县青城镇工业园区纬二路18号 */
                         address: string;
                         /**
                          * @description GB/T 2260 six-digit county code
@@ -8874,12 +9219,22 @@ export interface operations {
                         countyId: string;
                         /** Format: date-time */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 10686318-7cc1-538f-98b5-1f843dee637a
+                         */
                         id: string;
-                        /** @enum {string} */
+                        /**
+                         * @example collection_centre
+                         * @enum {string}
+                         */
                         kind: "collection_centre" | "recycler" | "incinerator" | "landfill";
-                        /** @description Operating licence (e.g. hazardous-waste licence) number */
+                        /**
+                         * @description Operating licence (e.g. hazardous-waste licence) number
+                         * @example 川危废收集（青神）第2023001号
+                         */
                         licenceNo: string;
+                        /** @example 青神县农药包装废弃物集中收集中心 */
                         name: string;
                         /** Format: date-time */
                         updatedAt: string;
@@ -8984,8 +9339,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 10686318-7cc1-538f-98b5-1f843dee637a */
                 id: string;
             };
             cookie?: never;
@@ -9000,6 +9359,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
+                        /** @example 四川省眉山市青神县青城镇工业园区纬二路18号 */
                         address: string;
                         /**
                          * @description GB/T 2260 six-digit county code
@@ -9008,12 +9368,22 @@ export interface operations {
                         countyId: string;
                         /** Format: date-time */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 10686318-7cc1-538f-98b5-1f843dee637a
+                         */
                         id: string;
-                        /** @enum {string} */
+                        /**
+                         * @example collection_centre
+                         * @enum {string}
+                         */
                         kind: "collection_centre" | "recycler" | "incinerator" | "landfill";
-                        /** @description Operating licence (e.g. hazardous-waste licence) number */
+                        /**
+                         * @description Operating licence (e.g. hazardous-waste licence) number
+                         * @example 川危废收集（青神）第2023001号
+                         */
                         licenceNo: string;
+                        /** @example 青神县农药包装废弃物集中收集中心 */
                         name: string;
                         /** Format: date-time */
                         updatedAt: string;
@@ -9091,8 +9461,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 10686318-7cc1-538f-98b5-1f843dee637a */
                 id: string;
             };
             cookie?: never;
@@ -9128,6 +9502,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
+                        /** @example 四川省眉山市青神县青城镇工业园区纬二路18号 */
                         address: string;
                         /**
                          * @description GB/T 2260 six-digit county code
@@ -9136,12 +9511,22 @@ export interface operations {
                         countyId: string;
                         /** Format: date-time */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 10686318-7cc1-538f-98b5-1f843dee637a
+                         */
                         id: string;
-                        /** @enum {string} */
+                        /**
+                         * @example collection_centre
+                         * @enum {string}
+                         */
                         kind: "collection_centre" | "recycler" | "incinerator" | "landfill";
-                        /** @description Operating licence (e.g. hazardous-waste licence) number */
+                        /**
+                         * @description Operating licence (e.g. hazardous-waste licence) number
+                         * @example 川危废收集（青神）第2023001号
+                         */
                         licenceNo: string;
+                        /** @example 青神县农药包装废弃物集中收集中心 */
                         name: string;
                         /** Format: date-time */
                         updatedAt: string;
@@ -9255,8 +9640,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 10686318-7cc1-538f-98b5-1f843dee637a */
                 id: string;
             };
             cookie?: never;
@@ -9275,6 +9664,7 @@ export interface operations {
                             /** @description The record as it was at this version (fields added to the record since are absent from older versions) */
                             data: {
                                 active?: boolean;
+                                /** @example 四川省眉山市青神县青城镇工业园区纬二路18号 */
                                 address?: string;
                                 /**
                                  * @description GB/T 2260 six-digit county code
@@ -9283,12 +9673,22 @@ export interface operations {
                                 countyId?: string;
                                 /** Format: date-time */
                                 createdAt?: string;
-                                /** Format: uuid */
+                                /**
+                                 * Format: uuid
+                                 * @example 10686318-7cc1-538f-98b5-1f843dee637a
+                                 */
                                 id: string;
-                                /** @enum {string} */
+                                /**
+                                 * @example collection_centre
+                                 * @enum {string}
+                                 */
                                 kind?: "collection_centre" | "recycler" | "incinerator" | "landfill";
-                                /** @description Operating licence (e.g. hazardous-waste licence) number */
+                                /**
+                                 * @description Operating licence (e.g. hazardous-waste licence) number
+                                 * @example 川危废收集（青神）第2023001号
+                                 */
                                 licenceNo?: string;
+                                /** @example 青神县农药包装废弃物集中收集中心 */
                                 name?: string;
                                 /** Format: date-time */
                                 updatedAt?: string;
@@ -9371,19 +9771,35 @@ export interface operations {
     get_counties_countyId_farmers: {
         parameters: {
             query?: {
-                /** @description Only active (true) or only deactivated (false) records */
+                /**
+                 * @description Only active (true) or only deactivated (false) records
+                 * @example true
+                 */
                 active?: boolean;
-                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                /**
+                 * @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor.
+                 * @example fd155605-1e0f-5b95-9780-5dd374f632c3
+                 */
                 cursor?: string;
-                /** @description Page size */
+                /**
+                 * @description Page size
+                 * @example 50
+                 */
                 limit?: number;
-                /** @description Find a farmer by phone number (clerks and terminals), in any spelling the phone field takes; a number the server cannot use is refused with 422 INVALID_PHONE */
+                /**
+                 * @description Find a farmer by phone number (clerks and terminals), in any spelling the phone field takes; a number the server cannot use is refused with 422 INVALID_PHONE
+                 * @example 138 0013 8000
+                 */
                 phone?: string;
+                /** @example 079eec19-d416-503c-803a-b9191b705cb4 */
                 townshipId?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -9406,28 +9822,40 @@ export interface operations {
                             countyId: string;
                             /** Format: date-time */
                             createdAt: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example fd155605-1e0f-5b95-9780-5dd374f632c3
+                             */
                             id: string;
                             /**
                              * @description Language of SMS replies
+                             * @example zh
                              * @enum {string}
                              */
                             language: "zh" | "en";
                             /** @description Name and phone are masked for officials (present, true, only then) */
                             masked?: boolean;
+                            /** @example 徐兵 */
                             name: string;
                             /**
                              * @description E.164 (+8613800138000) for clerks and terminals; masked for officials (+86 138****8000)
-                             * @example +8613800138000
+                             * @example +8617464647741
                              */
                             phone: string;
-                            /** @description The farmer texted 退订/STOP: no notifications */
+                            /**
+                             * @description The farmer texted 退订/STOP: no notifications
+                             * @example false
+                             */
                             smsOptOut: boolean;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 119e65ff-8849-5ab3-b3b2-5575f292bc1d
+                             */
                             townshipId: string | null;
                             /** Format: date-time */
                             updatedAt: string;
                             version: number;
+                            /** @example 复兴村 */
                             village: string;
                         }[];
                         nextCursor: string | null;
@@ -9504,7 +9932,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -9513,26 +9944,39 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "x",
-                 *       "phone": "138 0013 8000"
+                 *       "name": "徐兵",
+                 *       "village": "复兴村",
+                 *       "townshipId": "119e65ff-8849-5ab3-b3b2-5575f292bc1d",
+                 *       "phone": "+8617464647741",
+                 *       "language": "zh",
+                 *       "smsOptOut": false
                  *     }
                  */
                 "application/json": {
                     /**
                      * @description Language of SMS replies
+                     * @example zh
                      * @enum {string}
                      */
                     language?: "zh" | "en";
+                    /** @example 徐兵 */
                     name: string;
                     /**
                      * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
-                     * @example 138 0013 8000
+                     * @example +8617464647741
                      */
                     phone: string;
-                    /** @description The farmer texted 退订/STOP: no notifications */
+                    /**
+                     * @description The farmer texted 退订/STOP: no notifications
+                     * @example false
+                     */
                     smsOptOut?: boolean;
-                    /** Format: uuid */
+                    /**
+                     * Format: uuid
+                     * @example 119e65ff-8849-5ab3-b3b2-5575f292bc1d
+                     */
                     townshipId?: string | null;
+                    /** @example 复兴村 */
                     village?: string;
                 };
             };
@@ -9553,28 +9997,40 @@ export interface operations {
                         countyId: string;
                         /** Format: date-time */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example fd155605-1e0f-5b95-9780-5dd374f632c3
+                         */
                         id: string;
                         /**
                          * @description Language of SMS replies
+                         * @example zh
                          * @enum {string}
                          */
                         language: "zh" | "en";
                         /** @description Name and phone are masked for officials (present, true, only then) */
                         masked?: boolean;
+                        /** @example 徐兵 */
                         name: string;
                         /**
                          * @description E.164 (+8613800138000) for clerks and terminals; masked for officials (+86 138****8000)
-                         * @example +8613800138000
+                         * @example +8617464647741
                          */
                         phone: string;
-                        /** @description The farmer texted 退订/STOP: no notifications */
+                        /**
+                         * @description The farmer texted 退订/STOP: no notifications
+                         * @example false
+                         */
                         smsOptOut: boolean;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 119e65ff-8849-5ab3-b3b2-5575f292bc1d
+                         */
                         townshipId: string | null;
                         /** Format: date-time */
                         updatedAt: string;
                         version: number;
+                        /** @example 复兴村 */
                         village: string;
                     };
                 };
@@ -9676,8 +10132,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example fd155605-1e0f-5b95-9780-5dd374f632c3 */
                 farmerId: string;
             };
             cookie?: never;
@@ -9787,15 +10247,25 @@ export interface operations {
     get_counties_countyId_farmers_farmerId_points: {
         parameters: {
             query?: {
-                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                /**
+                 * @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor.
+                 * @example 019cef54-3840-7e33-90ec-0f1248866fb4
+                 */
                 cursor?: string;
-                /** @description Transfers per page (default 50) */
+                /**
+                 * @description Transfers per page (default 50)
+                 * @example 50
+                 */
                 limit?: number;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example fd155605-1e0f-5b95-9780-5dd374f632c3 */
                 farmerId: string;
             };
             cookie?: never;
@@ -9928,8 +10398,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example fd155605-1e0f-5b95-9780-5dd374f632c3 */
                 id: string;
             };
             cookie?: never;
@@ -9951,28 +10425,40 @@ export interface operations {
                         countyId: string;
                         /** Format: date-time */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example fd155605-1e0f-5b95-9780-5dd374f632c3
+                         */
                         id: string;
                         /**
                          * @description Language of SMS replies
+                         * @example zh
                          * @enum {string}
                          */
                         language: "zh" | "en";
                         /** @description Name and phone are masked for officials (present, true, only then) */
                         masked?: boolean;
+                        /** @example 徐兵 */
                         name: string;
                         /**
                          * @description E.164 (+8613800138000) for clerks and terminals; masked for officials (+86 138****8000)
-                         * @example +8613800138000
+                         * @example +8617464647741
                          */
                         phone: string;
-                        /** @description The farmer texted 退订/STOP: no notifications */
+                        /**
+                         * @description The farmer texted 退订/STOP: no notifications
+                         * @example false
+                         */
                         smsOptOut: boolean;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 119e65ff-8849-5ab3-b3b2-5575f292bc1d
+                         */
                         townshipId: string | null;
                         /** Format: date-time */
                         updatedAt: string;
                         version: number;
+                        /** @example 复兴村 */
                         village: string;
                     };
                 };
@@ -10047,8 +10533,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example fd155605-1e0f-5b95-9780-5dd374f632c3 */
                 id: string;
             };
             cookie?: never;
@@ -10058,7 +10548,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "version": 1,
-                 *       "active": true
+                 *       "phone": "138 0013 8000"
                  *     }
                  */
                 "application/json": {
@@ -10101,28 +10591,40 @@ export interface operations {
                         countyId: string;
                         /** Format: date-time */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example fd155605-1e0f-5b95-9780-5dd374f632c3
+                         */
                         id: string;
                         /**
                          * @description Language of SMS replies
+                         * @example zh
                          * @enum {string}
                          */
                         language: "zh" | "en";
                         /** @description Name and phone are masked for officials (present, true, only then) */
                         masked?: boolean;
+                        /** @example 徐兵 */
                         name: string;
                         /**
                          * @description E.164 (+8613800138000) for clerks and terminals; masked for officials (+86 138****8000)
-                         * @example +8613800138000
+                         * @example +8617464647741
                          */
                         phone: string;
-                        /** @description The farmer texted 退订/STOP: no notifications */
+                        /**
+                         * @description The farmer texted 退订/STOP: no notifications
+                         * @example false
+                         */
                         smsOptOut: boolean;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 119e65ff-8849-5ab3-b3b2-5575f292bc1d
+                         */
                         townshipId: string | null;
                         /** Format: date-time */
                         updatedAt: string;
                         version: number;
+                        /** @example 复兴村 */
                         village: string;
                     };
                 };
@@ -10233,8 +10735,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example fd155605-1e0f-5b95-9780-5dd374f632c3 */
                 id: string;
             };
             cookie?: never;
@@ -10260,28 +10766,40 @@ export interface operations {
                                 countyId?: string;
                                 /** Format: date-time */
                                 createdAt?: string;
-                                /** Format: uuid */
+                                /**
+                                 * Format: uuid
+                                 * @example fd155605-1e0f-5b95-9780-5dd374f632c3
+                                 */
                                 id: string;
                                 /**
                                  * @description Language of SMS replies
+                                 * @example zh
                                  * @enum {string}
                                  */
                                 language?: "zh" | "en";
                                 /** @description Name and phone are masked for officials (present, true, only then) */
                                 masked?: boolean;
+                                /** @example 徐兵 */
                                 name?: string;
                                 /**
                                  * @description E.164 (+8613800138000) for clerks and terminals; masked for officials (+86 138****8000)
-                                 * @example +8613800138000
+                                 * @example +8617464647741
                                  */
                                 phone?: string;
-                                /** @description The farmer texted 退订/STOP: no notifications */
+                                /**
+                                 * @description The farmer texted 退订/STOP: no notifications
+                                 * @example false
+                                 */
                                 smsOptOut?: boolean;
-                                /** Format: uuid */
+                                /**
+                                 * Format: uuid
+                                 * @example 119e65ff-8849-5ab3-b3b2-5575f292bc1d
+                                 */
                                 townshipId?: string | null;
                                 /** Format: date-time */
                                 updatedAt?: string;
                                 version: number;
+                                /** @example 复兴村 */
                                 village?: string;
                             };
                             /** @enum {string} */
@@ -10361,14 +10879,23 @@ export interface operations {
     get_counties_countyId_fraud_flags: {
         parameters: {
             query?: {
-                /** @description First business day (default: 30 days before to) */
+                /**
+                 * @description First business day (default: 30 days before to)
+                 * @example 2026-03-01
+                 */
                 from?: string;
-                /** @description Last business day (default: the county's today) */
+                /**
+                 * @description Last business day (default: the county's today)
+                 * @example 2026-03-31
+                 */
                 to?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -10478,16 +11005,28 @@ export interface operations {
     get_counties_countyId_haulers: {
         parameters: {
             query?: {
-                /** @description Only active (true) or only deactivated (false) records */
+                /**
+                 * @description Only active (true) or only deactivated (false) records
+                 * @example true
+                 */
                 active?: boolean;
-                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                /**
+                 * @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor.
+                 * @example 6338b101-7d7e-5fbd-b6aa-582e33c75460
+                 */
                 cursor?: string;
-                /** @description Page size */
+                /**
+                 * @description Page size
+                 * @example 50
+                 */
                 limit?: number;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -10503,6 +11042,7 @@ export interface operations {
                     "application/json": {
                         items: {
                             active: boolean;
+                            /** @example +8617460000201 */
                             contactPhone: string | null;
                             /**
                              * @description GB/T 2260 six-digit county code
@@ -10511,10 +11051,17 @@ export interface operations {
                             countyId: string;
                             /** Format: date-time */
                             createdAt: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 6338b101-7d7e-5fbd-b6aa-582e33c75460
+                             */
                             id: string;
-                            /** @description Dangerous-goods road transport licence number */
+                            /**
+                             * @description Dangerous-goods road transport licence number
+                             * @example 川交运管许可眉字511402000123号
+                             */
                             licenceNo: string;
+                            /** @example 眉山市安顺危险货物运输有限公司 */
                             name: string;
                             /** Format: date-time */
                             updatedAt: string;
@@ -10585,7 +11132,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -10594,14 +11144,20 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "x",
-                 *       "licenceNo": "x"
+                 *       "name": "眉山市安顺危险货物运输有限公司",
+                 *       "licenceNo": "川交运管许可眉字511402000123号",
+                 *       "contactPhone": "+8617460000201"
                  *     }
                  */
                 "application/json": {
+                    /** @example +8617460000201 */
                     contactPhone?: string | null;
-                    /** @description Dangerous-goods road transport licence number */
+                    /**
+                     * @description Dangerous-goods road transport licence number
+                     * @example 川交运管许可眉字511402000123号
+                     */
                     licenceNo: string;
+                    /** @example 眉山市安顺危险货物运输有限公司 */
                     name: string;
                 };
             };
@@ -10615,6 +11171,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
+                        /** @example +8617460000201 */
                         contactPhone: string | null;
                         /**
                          * @description GB/T 2260 six-digit county code
@@ -10623,10 +11180,17 @@ export interface operations {
                         countyId: string;
                         /** Format: date-time */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 6338b101-7d7e-5fbd-b6aa-582e33c75460
+                         */
                         id: string;
-                        /** @description Dangerous-goods road transport licence number */
+                        /**
+                         * @description Dangerous-goods road transport licence number
+                         * @example 川交运管许可眉字511402000123号
+                         */
                         licenceNo: string;
+                        /** @example 眉山市安顺危险货物运输有限公司 */
                         name: string;
                         /** Format: date-time */
                         updatedAt: string;
@@ -10731,8 +11295,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 6338b101-7d7e-5fbd-b6aa-582e33c75460 */
                 id: string;
             };
             cookie?: never;
@@ -10747,6 +11315,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
+                        /** @example +8617460000201 */
                         contactPhone: string | null;
                         /**
                          * @description GB/T 2260 six-digit county code
@@ -10755,10 +11324,17 @@ export interface operations {
                         countyId: string;
                         /** Format: date-time */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 6338b101-7d7e-5fbd-b6aa-582e33c75460
+                         */
                         id: string;
-                        /** @description Dangerous-goods road transport licence number */
+                        /**
+                         * @description Dangerous-goods road transport licence number
+                         * @example 川交运管许可眉字511402000123号
+                         */
                         licenceNo: string;
+                        /** @example 眉山市安顺危险货物运输有限公司 */
                         name: string;
                         /** Format: date-time */
                         updatedAt: string;
@@ -10836,8 +11412,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 6338b101-7d7e-5fbd-b6aa-582e33c75460 */
                 id: string;
             };
             cookie?: never;
@@ -10871,6 +11451,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
+                        /** @example +8617460000201 */
                         contactPhone: string | null;
                         /**
                          * @description GB/T 2260 six-digit county code
@@ -10879,10 +11460,17 @@ export interface operations {
                         countyId: string;
                         /** Format: date-time */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 6338b101-7d7e-5fbd-b6aa-582e33c75460
+                         */
                         id: string;
-                        /** @description Dangerous-goods road transport licence number */
+                        /**
+                         * @description Dangerous-goods road transport licence number
+                         * @example 川交运管许可眉字511402000123号
+                         */
                         licenceNo: string;
+                        /** @example 眉山市安顺危险货物运输有限公司 */
                         name: string;
                         /** Format: date-time */
                         updatedAt: string;
@@ -10996,8 +11584,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 6338b101-7d7e-5fbd-b6aa-582e33c75460 */
                 id: string;
             };
             cookie?: never;
@@ -11016,6 +11608,7 @@ export interface operations {
                             /** @description The record as it was at this version (fields added to the record since are absent from older versions) */
                             data: {
                                 active?: boolean;
+                                /** @example +8617460000201 */
                                 contactPhone?: string | null;
                                 /**
                                  * @description GB/T 2260 six-digit county code
@@ -11024,10 +11617,17 @@ export interface operations {
                                 countyId?: string;
                                 /** Format: date-time */
                                 createdAt?: string;
-                                /** Format: uuid */
+                                /**
+                                 * Format: uuid
+                                 * @example 6338b101-7d7e-5fbd-b6aa-582e33c75460
+                                 */
                                 id: string;
-                                /** @description Dangerous-goods road transport licence number */
+                                /**
+                                 * @description Dangerous-goods road transport licence number
+                                 * @example 川交运管许可眉字511402000123号
+                                 */
                                 licenceNo?: string;
+                                /** @example 眉山市安顺危险货物运输有限公司 */
                                 name?: string;
                                 /** Format: date-time */
                                 updatedAt?: string;
@@ -11112,7 +11712,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -11122,9 +11725,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
-                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
-                 *       "heldRefundId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
-                 *       "phone": "example text"
+                 *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
+                 *       "heldRefundId": "019cef54-3840-76ce-a035-59abdca61a8d",
+                 *       "phone": "138 0013 8000"
                  *     }
                  */
                 "application/json": {
@@ -11302,16 +11905,28 @@ export interface operations {
     get_counties_countyId_held_refunds: {
         parameters: {
             query?: {
-                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                /**
+                 * @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor.
+                 * @example 019cef54-3840-7e33-90ec-0f1248866fb4
+                 */
                 cursor?: string;
-                /** @description Page size (default 200, as before paging) */
+                /**
+                 * @description Page size (default 200, as before paging)
+                 * @example 50
+                 */
                 limit?: number;
-                /** @description Only this state (default: all) */
+                /**
+                 * @description Only this state (default: all)
+                 * @example held
+                 */
                 state?: "held" | "approved" | "declined" | "paid" | "voided";
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -11453,8 +12068,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 019cef54-3840-76ce-a035-59abdca61a8d */
                 heldRefundId: string;
             };
             cookie?: never;
@@ -11659,8 +12278,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 019cef54-3840-76ce-a035-59abdca61a8d */
                 heldRefundId: string;
             };
             cookie?: never;
@@ -11670,7 +12293,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
-                 *       "reference": "example text"
+                 *       "reference": "WX20260315-000123"
                  *     }
                  */
                 "application/json": {
@@ -11837,7 +12460,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -11846,8 +12472,8 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
-                 *       "phone": "example text"
+                 *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
+                 *       "phone": "138 0013 8000"
                  *     }
                  */
                 "application/json": {
@@ -11967,7 +12593,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -12082,7 +12711,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -12091,9 +12723,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "id": "019cef54-3840-71db-80a1-bc189ac03923",
                  *       "budgetYear": 2000,
-                 *       "amountFen": 1
+                 *       "amountFen": 1500
                  *     }
                  */
                 "application/json": {
@@ -12259,18 +12891,32 @@ export interface operations {
     get_counties_countyId_incentive_rates: {
         parameters: {
             query?: {
-                /** @description Only active (true) or only deactivated (false) records */
+                /**
+                 * @description Only active (true) or only deactivated (false) records
+                 * @example true
+                 */
                 active?: boolean;
+                /** @example bottle */
                 containerKind?: "bottle" | "bag" | "any";
+                /** @example 06b3f577-73e1-59e5-9a9a-7b37c6f8ea99 */
                 containerTypeId?: string;
-                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                /**
+                 * @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor.
+                 * @example 019cef54-3840-7f5f-a059-acc34d72915d
+                 */
                 cursor?: string;
-                /** @description Page size */
+                /**
+                 * @description Page size
+                 * @example 50
+                 */
                 limit?: number;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -12286,16 +12932,21 @@ export interface operations {
                     "application/json": {
                         items: {
                             active: boolean;
-                            /** @description Buy-back paid per container, in fen (0: none) */
+                            /**
+                             * @description Buy-back paid per container, in fen (0: none)
+                             * @example 50
+                             */
                             buybackFen: number;
                             /**
                              * @description bottle: any material not ending in _bag; bag: plastic_bag, paper_bag, composite_bag; any: both
+                             * @example bottle
                              * @enum {string}
                              */
                             containerKind: "bottle" | "bag" | "any";
                             /**
                              * Format: uuid
                              * @description One container type; null (default): every container type of the kind and band
+                             * @example null
                              */
                             containerTypeId: string | null;
                             /**
@@ -12308,21 +12959,33 @@ export interface operations {
                             /**
                              * Format: date
                              * @description First business day the rate applies (today or later)
+                             * @example 2026-04-01
                              */
                             effectiveFrom: string;
                             /**
                              * Format: date
                              * @description First business day it no longer applies; null = until superseded
+                             * @example null
                              */
                             effectiveTo: string | null;
                             /** Format: uuid */
                             id: string;
-                            /** @description Largest container volume the rate applies to, inclusive; null: no upper bound */
+                            /**
+                             * @description Largest container volume the rate applies to, inclusive; null: no upper bound
+                             * @example 1000
+                             */
                             maxVolumeMl: number | null;
-                            /** @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound */
+                            /**
+                             * @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound
+                             * @example null
+                             */
                             minVolumeMl: number | null;
+                            /** @example 瓶装小包装回收补贴每件0.5元 / Small bottles: 0.5 yuan buy-back */
                             note: string;
-                            /** @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none) */
+                            /**
+                             * @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none)
+                             * @example 200
+                             */
                             pointsMilli: number;
                             /** Format: date-time */
                             updatedAt: string;
@@ -12393,7 +13056,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -12402,41 +13068,63 @@ export interface operations {
             content: {
                 /**
                  * @example {
+                 *       "containerTypeId": null,
                  *       "containerKind": "bottle",
-                 *       "buybackFen": 1,
-                 *       "pointsMilli": 1,
-                 *       "effectiveFrom": "2026-03-15"
+                 *       "minVolumeMl": null,
+                 *       "maxVolumeMl": 1000,
+                 *       "buybackFen": 50,
+                 *       "pointsMilli": 200,
+                 *       "effectiveFrom": "2026-04-01",
+                 *       "effectiveTo": null,
+                 *       "note": "瓶装小包装回收补贴每件0.5元 / Small bottles: 0.5 yuan buy-back"
                  *     }
                  */
                 "application/json": {
-                    /** @description Buy-back paid per container, in fen (0: none) */
+                    /**
+                     * @description Buy-back paid per container, in fen (0: none)
+                     * @example 50
+                     */
                     buybackFen: number;
                     /**
                      * @description bottle: any material not ending in _bag; bag: plastic_bag, paper_bag, composite_bag; any: both
+                     * @example bottle
                      * @enum {string}
                      */
                     containerKind: "bottle" | "bag" | "any";
                     /**
                      * Format: uuid
                      * @description One container type; null (default): every container type of the kind and band
+                     * @example null
                      */
                     containerTypeId?: string | null;
                     /**
                      * Format: date
                      * @description First business day the rate applies (today or later)
+                     * @example 2026-04-01
                      */
                     effectiveFrom: string;
                     /**
                      * Format: date
                      * @description First business day it no longer applies; null = until superseded
+                     * @example null
                      */
                     effectiveTo?: string | null;
-                    /** @description Largest container volume the rate applies to, inclusive; null: no upper bound */
+                    /**
+                     * @description Largest container volume the rate applies to, inclusive; null: no upper bound
+                     * @example 1000
+                     */
                     maxVolumeMl?: number | null;
-                    /** @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound */
+                    /**
+                     * @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound
+                     * @example null
+                     */
                     minVolumeMl?: number | null;
+                    /** @example 瓶装小包装回收补贴每件0.5元 / Small bottles: 0.5 yuan buy-back */
                     note?: string;
-                    /** @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none) */
+                    /**
+                     * @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none)
+                     * @example 200
+                     */
                     pointsMilli: number;
                 };
             };
@@ -12450,16 +13138,21 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
-                        /** @description Buy-back paid per container, in fen (0: none) */
+                        /**
+                         * @description Buy-back paid per container, in fen (0: none)
+                         * @example 50
+                         */
                         buybackFen: number;
                         /**
                          * @description bottle: any material not ending in _bag; bag: plastic_bag, paper_bag, composite_bag; any: both
+                         * @example bottle
                          * @enum {string}
                          */
                         containerKind: "bottle" | "bag" | "any";
                         /**
                          * Format: uuid
                          * @description One container type; null (default): every container type of the kind and band
+                         * @example null
                          */
                         containerTypeId: string | null;
                         /**
@@ -12472,21 +13165,33 @@ export interface operations {
                         /**
                          * Format: date
                          * @description First business day the rate applies (today or later)
+                         * @example 2026-04-01
                          */
                         effectiveFrom: string;
                         /**
                          * Format: date
                          * @description First business day it no longer applies; null = until superseded
+                         * @example null
                          */
                         effectiveTo: string | null;
                         /** Format: uuid */
                         id: string;
-                        /** @description Largest container volume the rate applies to, inclusive; null: no upper bound */
+                        /**
+                         * @description Largest container volume the rate applies to, inclusive; null: no upper bound
+                         * @example 1000
+                         */
                         maxVolumeMl: number | null;
-                        /** @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound */
+                        /**
+                         * @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound
+                         * @example null
+                         */
                         minVolumeMl: number | null;
+                        /** @example 瓶装小包装回收补贴每件0.5元 / Small bottles: 0.5 yuan buy-back */
                         note: string;
-                        /** @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none) */
+                        /**
+                         * @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none)
+                         * @example 200
+                         */
                         pointsMilli: number;
                         /** Format: date-time */
                         updatedAt: string;
@@ -12591,8 +13296,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 019cef54-3840-7f5f-a059-acc34d72915d */
                 id: string;
             };
             cookie?: never;
@@ -12607,16 +13316,21 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
-                        /** @description Buy-back paid per container, in fen (0: none) */
+                        /**
+                         * @description Buy-back paid per container, in fen (0: none)
+                         * @example 50
+                         */
                         buybackFen: number;
                         /**
                          * @description bottle: any material not ending in _bag; bag: plastic_bag, paper_bag, composite_bag; any: both
+                         * @example bottle
                          * @enum {string}
                          */
                         containerKind: "bottle" | "bag" | "any";
                         /**
                          * Format: uuid
                          * @description One container type; null (default): every container type of the kind and band
+                         * @example null
                          */
                         containerTypeId: string | null;
                         /**
@@ -12629,21 +13343,33 @@ export interface operations {
                         /**
                          * Format: date
                          * @description First business day the rate applies (today or later)
+                         * @example 2026-04-01
                          */
                         effectiveFrom: string;
                         /**
                          * Format: date
                          * @description First business day it no longer applies; null = until superseded
+                         * @example null
                          */
                         effectiveTo: string | null;
                         /** Format: uuid */
                         id: string;
-                        /** @description Largest container volume the rate applies to, inclusive; null: no upper bound */
+                        /**
+                         * @description Largest container volume the rate applies to, inclusive; null: no upper bound
+                         * @example 1000
+                         */
                         maxVolumeMl: number | null;
-                        /** @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound */
+                        /**
+                         * @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound
+                         * @example null
+                         */
                         minVolumeMl: number | null;
+                        /** @example 瓶装小包装回收补贴每件0.5元 / Small bottles: 0.5 yuan buy-back */
                         note: string;
-                        /** @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none) */
+                        /**
+                         * @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none)
+                         * @example 200
+                         */
                         pointsMilli: number;
                         /** Format: date-time */
                         updatedAt: string;
@@ -12721,8 +13447,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 019cef54-3840-7f5f-a059-acc34d72915d */
                 id: string;
             };
             cookie?: never;
@@ -12758,16 +13488,21 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
-                        /** @description Buy-back paid per container, in fen (0: none) */
+                        /**
+                         * @description Buy-back paid per container, in fen (0: none)
+                         * @example 50
+                         */
                         buybackFen: number;
                         /**
                          * @description bottle: any material not ending in _bag; bag: plastic_bag, paper_bag, composite_bag; any: both
+                         * @example bottle
                          * @enum {string}
                          */
                         containerKind: "bottle" | "bag" | "any";
                         /**
                          * Format: uuid
                          * @description One container type; null (default): every container type of the kind and band
+                         * @example null
                          */
                         containerTypeId: string | null;
                         /**
@@ -12780,21 +13515,33 @@ export interface operations {
                         /**
                          * Format: date
                          * @description First business day the rate applies (today or later)
+                         * @example 2026-04-01
                          */
                         effectiveFrom: string;
                         /**
                          * Format: date
                          * @description First business day it no longer applies; null = until superseded
+                         * @example null
                          */
                         effectiveTo: string | null;
                         /** Format: uuid */
                         id: string;
-                        /** @description Largest container volume the rate applies to, inclusive; null: no upper bound */
+                        /**
+                         * @description Largest container volume the rate applies to, inclusive; null: no upper bound
+                         * @example 1000
+                         */
                         maxVolumeMl: number | null;
-                        /** @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound */
+                        /**
+                         * @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound
+                         * @example null
+                         */
                         minVolumeMl: number | null;
+                        /** @example 瓶装小包装回收补贴每件0.5元 / Small bottles: 0.5 yuan buy-back */
                         note: string;
-                        /** @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none) */
+                        /**
+                         * @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none)
+                         * @example 200
+                         */
                         pointsMilli: number;
                         /** Format: date-time */
                         updatedAt: string;
@@ -12908,8 +13655,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 019cef54-3840-7f5f-a059-acc34d72915d */
                 id: string;
             };
             cookie?: never;
@@ -12928,16 +13679,21 @@ export interface operations {
                             /** @description The record as it was at this version (fields added to the record since are absent from older versions) */
                             data: {
                                 active?: boolean;
-                                /** @description Buy-back paid per container, in fen (0: none) */
+                                /**
+                                 * @description Buy-back paid per container, in fen (0: none)
+                                 * @example 50
+                                 */
                                 buybackFen?: number;
                                 /**
                                  * @description bottle: any material not ending in _bag; bag: plastic_bag, paper_bag, composite_bag; any: both
+                                 * @example bottle
                                  * @enum {string}
                                  */
                                 containerKind?: "bottle" | "bag" | "any";
                                 /**
                                  * Format: uuid
                                  * @description One container type; null (default): every container type of the kind and band
+                                 * @example null
                                  */
                                 containerTypeId?: string | null;
                                 /**
@@ -12950,21 +13706,33 @@ export interface operations {
                                 /**
                                  * Format: date
                                  * @description First business day the rate applies (today or later)
+                                 * @example 2026-04-01
                                  */
                                 effectiveFrom?: string;
                                 /**
                                  * Format: date
                                  * @description First business day it no longer applies; null = until superseded
+                                 * @example null
                                  */
                                 effectiveTo?: string | null;
                                 /** Format: uuid */
                                 id: string;
-                                /** @description Largest container volume the rate applies to, inclusive; null: no upper bound */
+                                /**
+                                 * @description Largest container volume the rate applies to, inclusive; null: no upper bound
+                                 * @example 1000
+                                 */
                                 maxVolumeMl?: number | null;
-                                /** @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound */
+                                /**
+                                 * @description Smallest container volume (mL, or g for bags) the rate applies to, inclusive; null: no lower bound
+                                 * @example null
+                                 */
                                 minVolumeMl?: number | null;
+                                /** @example 瓶装小包装回收补贴每件0.5元 / Small bottles: 0.5 yuan buy-back */
                                 note?: string;
-                                /** @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none) */
+                                /**
+                                 * @description Points per container in thousandths of a point (1000 = 1 point; 5 containers = 1 point is 200; 0: none)
+                                 * @example 200
+                                 */
                                 pointsMilli?: number;
                                 /** Format: date-time */
                                 updatedAt?: string;
@@ -13049,7 +13817,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -13136,7 +13907,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -13233,7 +14007,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -13322,7 +14099,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -13448,15 +14228,23 @@ export interface operations {
     get_counties_countyId_lots_trace: {
         parameters: {
             query?: {
+                /** @example 2026-03-01 */
                 from?: string;
+                /** @example 6923301100375 */
                 gtin?: string;
+                /** @example 1 */
                 lineNo?: number;
+                /** @example 019cef54-3840-7869-b07f-f93b19403341 */
                 saleId?: string;
+                /** @example 2026-03-31 */
                 to?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -13623,17 +14411,30 @@ export interface operations {
     get_counties_countyId_manifests: {
         parameters: {
             query?: {
-                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                /**
+                 * @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor.
+                 * @example 019cef54-3840-7480-b0f6-bea54b924fd5
+                 */
                 cursor?: string;
-                /** @description Page size */
+                /**
+                 * @description Page size
+                 * @example 50
+                 */
                 limit?: number;
+                /** @example open */
                 status?: "open" | "in_transit" | "delivered" | "closed";
-                /** @description Find by tracking number: 16 digits (spaces and dashes between are ignored), county (6) + serial (8) + ISO 7064 MOD 97-10 check digits (2). Check digits that do not fit — which a pattern cannot state — are refused with 422 INVALID_TRACKING_NUMBER */
+                /**
+                 * @description Find by tracking number: 16 digits (spaces and dashes between are ignored), county (6) + serial (8) + ISO 7064 MOD 97-10 check digits (2). Check digits that do not fit — which a pattern cannot state — are refused with 422 INVALID_TRACKING_NUMBER
+                 * @example 5114250000001290
+                 */
                 trackingNo?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -13782,7 +14583,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -13792,8 +14596,8 @@ export interface operations {
                 /**
                  * @example {
                  *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
-                 *       "haulerId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
-                 *       "facilityId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b"
+                 *       "haulerId": "6338b101-7d7e-5fbd-b6aa-582e33c75460",
+                 *       "facilityId": "10686318-7cc1-538f-98b5-1f843dee637a"
                  *     }
                  */
                 "application/json": {
@@ -14042,8 +14846,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 019cef54-3840-7480-b0f6-bea54b924fd5 */
                 manifestId: string;
             };
             cookie?: never;
@@ -14189,8 +14997,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 019cef54-3840-7480-b0f6-bea54b924fd5 */
                 manifestId: string;
             };
             cookie?: never;
@@ -14201,7 +15013,7 @@ export interface operations {
                  * @example {
                  *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "bagIds": [
-                 *         "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b"
+                 *         "019cef54-3840-73ba-80a6-9de0ec4a9ff9"
                  *       ]
                  *     }
                  */
@@ -14373,8 +15185,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 019cef54-3840-7480-b0f6-bea54b924fd5 */
                 manifestId: string;
             };
             cookie?: never;
@@ -14386,7 +15202,7 @@ export interface operations {
                  *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "bags": [
                  *         {
-                 *           "bagId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *           "bagId": "019cef54-3840-73ba-80a6-9de0ec4a9ff9",
                  *           "outcome": "accepted"
                  *         }
                  *       ]
@@ -14557,8 +15373,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 019cef54-3840-7480-b0f6-bea54b924fd5 */
                 manifestId: string;
             };
             cookie?: never;
@@ -14568,9 +15388,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
-                 *       "handover": "pickup:000000000000000000000000000000000000",
+                 *       "handover": "pickup:3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
                  *       "side": "giver",
-                 *       "device": "example text"
+                 *       "device": "HUAWEI MatePad SE 10.4"
                  *     }
                  */
                 "application/json": {
@@ -14820,8 +15640,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 019cef54-3840-7480-b0f6-bea54b924fd5 */
                 manifestId: string;
             };
             cookie?: never;
@@ -14831,7 +15655,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
-                 *       "haulerId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b"
+                 *       "haulerId": "6338b101-7d7e-5fbd-b6aa-582e33c75460"
                  *     }
                  */
                 "application/json": {
@@ -15004,14 +15828,23 @@ export interface operations {
     get_counties_countyId_periods: {
         parameters: {
             query?: {
-                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                /**
+                 * @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor.
+                 * @example 2026-03
+                 */
                 cursor?: string;
-                /** @description Page size (default 240: every month the list holds, as before paging) */
+                /**
+                 * @description Page size (default 240: every month the list holds, as before paging)
+                 * @example 50
+                 */
                 limit?: number;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -15135,9 +15968,15 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
-                /** @description A month in the county time zone */
+                /**
+                 * @description A month in the county time zone
+                 * @example 2026-03
+                 */
                 period: string;
             };
             cookie?: never;
@@ -15250,7 +16089,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -15424,7 +16266,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -15434,11 +16279,11 @@ export interface operations {
                 /**
                  * @example {
                  *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
-                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
-                 *       "phone": "example text",
+                 *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
+                 *       "phone": "138 0013 8000",
                  *       "points": 1,
-                 *       "goods": "x",
-                 *       "goodsValueFen": 1,
+                 *       "goods": "洗衣粉 1袋",
+                 *       "goodsValueFen": 1500,
                  *       "eventTime": "2026-03-15T02:30:00.000Z"
                  *     }
                  */
@@ -15670,20 +16515,37 @@ export interface operations {
     get_counties_countyId_products: {
         parameters: {
             query?: {
-                /** @description Only active (true) or only deactivated (false) records */
+                /**
+                 * @description Only active (true) or only deactivated (false) records
+                 * @example true
+                 */
                 active?: boolean;
-                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                /**
+                 * @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor.
+                 * @example 70fedd64-9835-5a89-9c89-42bdb36d5753
+                 */
                 cursor?: string;
+                /** @example 6923301100375 */
                 gtin?: string;
-                /** @description Page size */
+                /**
+                 * @description Page size
+                 * @example 50
+                 */
                 limit?: number;
-                /** @description Part of the name or manufacturer */
+                /**
+                 * @description Part of the name or manufacturer
+                 * @example XS511425-00000001
+                 */
                 q?: string;
+                /** @example PD20070128 */
                 registrationNo?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -15699,7 +16561,10 @@ export interface operations {
                     "application/json": {
                         items: {
                             active: boolean;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 06b3f577-73e1-59e5-9a9a-7b37c6f8ea99
+                             */
                             containerTypeId: string;
                             /**
                              * @description GB/T 2260 six-digit county code
@@ -15710,23 +16575,31 @@ export interface operations {
                             createdAt: string;
                             /**
                              * @description EAN-13 or other GTIN on the pack. The last digit is the GS1 check digit: a wrong one is refused with 422 INVALID_GTIN
-                             * @example 6923456789012
+                             * @example 6923301100375
                              */
                             gtin: string | null;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 70fedd64-9835-5a89-9c89-42bdb36d5753
+                             */
                             id: string;
+                            /** @example 浙江新安化工集团股份有限公司 */
                             manufacturer: string;
+                            /** @example 草甘膦异丙胺盐 41% 水剂 */
                             name: string;
                             /**
                              * @description Digits 9–11 of the unit code (docs/unit-codes.md)
-                             * @example 021
+                             * @example 210
                              */
                             packSizeCode: string | null;
-                            /** @description e.g. 250 mL */
+                            /**
+                             * @description e.g. 250 mL
+                             * @example 1 L
+                             */
                             packSizeLabel: string;
                             /**
                              * @description Pesticide registration number: PD (pesticide), WP (sanitary pesticide) or LS (temporary) and eight digits, e.g. PD20120345; stored upper-case without spaces or dashes ("pd 2012-0345" is PD20120345). Other forms are refused with 422 INVALID_REGISTRATION_NO
-                             * @example PD20120345
+                             * @example PD20070128
                              */
                             registrationNo: string;
                             /** Format: date-time */
@@ -15798,7 +16671,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -15807,32 +16683,43 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "registrationNo": "PD20120345",
-                 *       "name": "x",
-                 *       "manufacturer": "x",
-                 *       "containerTypeId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b"
+                 *       "registrationNo": "PD20070128",
+                 *       "name": "草甘膦异丙胺盐 41% 水剂",
+                 *       "manufacturer": "浙江新安化工集团股份有限公司",
+                 *       "gtin": "6923301100375",
+                 *       "containerTypeId": "06b3f577-73e1-59e5-9a9a-7b37c6f8ea99",
+                 *       "packSizeCode": "210",
+                 *       "packSizeLabel": "1 L"
                  *     }
                  */
                 "application/json": {
-                    /** Format: uuid */
+                    /**
+                     * Format: uuid
+                     * @example 06b3f577-73e1-59e5-9a9a-7b37c6f8ea99
+                     */
                     containerTypeId: string;
                     /**
                      * @description EAN-13 or other GTIN on the pack. The last digit is the GS1 check digit: a wrong one is refused with 422 INVALID_GTIN
-                     * @example 6923456789012
+                     * @example 6923301100375
                      */
                     gtin?: string | null;
+                    /** @example 浙江新安化工集团股份有限公司 */
                     manufacturer: string;
+                    /** @example 草甘膦异丙胺盐 41% 水剂 */
                     name: string;
                     /**
                      * @description Digits 9–11 of the unit code (docs/unit-codes.md)
-                     * @example 021
+                     * @example 210
                      */
                     packSizeCode?: string | null;
-                    /** @description e.g. 250 mL */
+                    /**
+                     * @description e.g. 250 mL
+                     * @example 1 L
+                     */
                     packSizeLabel?: string;
                     /**
                      * @description Pesticide registration number: PD (pesticide), WP (sanitary pesticide) or LS (temporary) and eight digits, e.g. PD20120345; stored upper-case without spaces or dashes ("pd 2012-0345" is PD20120345). Other forms are refused with 422 INVALID_REGISTRATION_NO
-                     * @example PD20120345
+                     * @example PD20070128
                      */
                     registrationNo: string;
                 };
@@ -15847,7 +16734,10 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 06b3f577-73e1-59e5-9a9a-7b37c6f8ea99
+                         */
                         containerTypeId: string;
                         /**
                          * @description GB/T 2260 six-digit county code
@@ -15858,23 +16748,31 @@ export interface operations {
                         createdAt: string;
                         /**
                          * @description EAN-13 or other GTIN on the pack. The last digit is the GS1 check digit: a wrong one is refused with 422 INVALID_GTIN
-                         * @example 6923456789012
+                         * @example 6923301100375
                          */
                         gtin: string | null;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 70fedd64-9835-5a89-9c89-42bdb36d5753
+                         */
                         id: string;
+                        /** @example 浙江新安化工集团股份有限公司 */
                         manufacturer: string;
+                        /** @example 草甘膦异丙胺盐 41% 水剂 */
                         name: string;
                         /**
                          * @description Digits 9–11 of the unit code (docs/unit-codes.md)
-                         * @example 021
+                         * @example 210
                          */
                         packSizeCode: string | null;
-                        /** @description e.g. 250 mL */
+                        /**
+                         * @description e.g. 250 mL
+                         * @example 1 L
+                         */
                         packSizeLabel: string;
                         /**
                          * @description Pesticide registration number: PD (pesticide), WP (sanitary pesticide) or LS (temporary) and eight digits, e.g. PD20120345; stored upper-case without spaces or dashes ("pd 2012-0345" is PD20120345). Other forms are refused with 422 INVALID_REGISTRATION_NO
-                         * @example PD20120345
+                         * @example PD20070128
                          */
                         registrationNo: string;
                         /** Format: date-time */
@@ -15980,8 +16878,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 70fedd64-9835-5a89-9c89-42bdb36d5753 */
                 id: string;
             };
             cookie?: never;
@@ -15996,7 +16898,10 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 06b3f577-73e1-59e5-9a9a-7b37c6f8ea99
+                         */
                         containerTypeId: string;
                         /**
                          * @description GB/T 2260 six-digit county code
@@ -16007,23 +16912,31 @@ export interface operations {
                         createdAt: string;
                         /**
                          * @description EAN-13 or other GTIN on the pack. The last digit is the GS1 check digit: a wrong one is refused with 422 INVALID_GTIN
-                         * @example 6923456789012
+                         * @example 6923301100375
                          */
                         gtin: string | null;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 70fedd64-9835-5a89-9c89-42bdb36d5753
+                         */
                         id: string;
+                        /** @example 浙江新安化工集团股份有限公司 */
                         manufacturer: string;
+                        /** @example 草甘膦异丙胺盐 41% 水剂 */
                         name: string;
                         /**
                          * @description Digits 9–11 of the unit code (docs/unit-codes.md)
-                         * @example 021
+                         * @example 210
                          */
                         packSizeCode: string | null;
-                        /** @description e.g. 250 mL */
+                        /**
+                         * @description e.g. 250 mL
+                         * @example 1 L
+                         */
                         packSizeLabel: string;
                         /**
                          * @description Pesticide registration number: PD (pesticide), WP (sanitary pesticide) or LS (temporary) and eight digits, e.g. PD20120345; stored upper-case without spaces or dashes ("pd 2012-0345" is PD20120345). Other forms are refused with 422 INVALID_REGISTRATION_NO
-                         * @example PD20120345
+                         * @example PD20070128
                          */
                         registrationNo: string;
                         /** Format: date-time */
@@ -16102,8 +17015,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 70fedd64-9835-5a89-9c89-42bdb36d5753 */
                 id: string;
             };
             cookie?: never;
@@ -16113,7 +17030,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "version": 1,
-                 *       "active": true
+                 *       "registrationNo": "PD20120345",
+                 *       "gtin": "6923456789012",
+                 *       "packSizeCode": "021"
                  *     }
                  */
                 "application/json": {
@@ -16154,7 +17073,10 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 06b3f577-73e1-59e5-9a9a-7b37c6f8ea99
+                         */
                         containerTypeId: string;
                         /**
                          * @description GB/T 2260 six-digit county code
@@ -16165,23 +17087,31 @@ export interface operations {
                         createdAt: string;
                         /**
                          * @description EAN-13 or other GTIN on the pack. The last digit is the GS1 check digit: a wrong one is refused with 422 INVALID_GTIN
-                         * @example 6923456789012
+                         * @example 6923301100375
                          */
                         gtin: string | null;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 70fedd64-9835-5a89-9c89-42bdb36d5753
+                         */
                         id: string;
+                        /** @example 浙江新安化工集团股份有限公司 */
                         manufacturer: string;
+                        /** @example 草甘膦异丙胺盐 41% 水剂 */
                         name: string;
                         /**
                          * @description Digits 9–11 of the unit code (docs/unit-codes.md)
-                         * @example 021
+                         * @example 210
                          */
                         packSizeCode: string | null;
-                        /** @description e.g. 250 mL */
+                        /**
+                         * @description e.g. 250 mL
+                         * @example 1 L
+                         */
                         packSizeLabel: string;
                         /**
                          * @description Pesticide registration number: PD (pesticide), WP (sanitary pesticide) or LS (temporary) and eight digits, e.g. PD20120345; stored upper-case without spaces or dashes ("pd 2012-0345" is PD20120345). Other forms are refused with 422 INVALID_REGISTRATION_NO
-                         * @example PD20120345
+                         * @example PD20070128
                          */
                         registrationNo: string;
                         /** Format: date-time */
@@ -16296,8 +17226,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 70fedd64-9835-5a89-9c89-42bdb36d5753 */
                 id: string;
             };
             cookie?: never;
@@ -16316,7 +17250,10 @@ export interface operations {
                             /** @description The record as it was at this version (fields added to the record since are absent from older versions) */
                             data: {
                                 active?: boolean;
-                                /** Format: uuid */
+                                /**
+                                 * Format: uuid
+                                 * @example 06b3f577-73e1-59e5-9a9a-7b37c6f8ea99
+                                 */
                                 containerTypeId?: string;
                                 /**
                                  * @description GB/T 2260 six-digit county code
@@ -16327,23 +17264,31 @@ export interface operations {
                                 createdAt?: string;
                                 /**
                                  * @description EAN-13 or other GTIN on the pack. The last digit is the GS1 check digit: a wrong one is refused with 422 INVALID_GTIN
-                                 * @example 6923456789012
+                                 * @example 6923301100375
                                  */
                                 gtin?: string | null;
-                                /** Format: uuid */
+                                /**
+                                 * Format: uuid
+                                 * @example 70fedd64-9835-5a89-9c89-42bdb36d5753
+                                 */
                                 id: string;
+                                /** @example 浙江新安化工集团股份有限公司 */
                                 manufacturer?: string;
+                                /** @example 草甘膦异丙胺盐 41% 水剂 */
                                 name?: string;
                                 /**
                                  * @description Digits 9–11 of the unit code (docs/unit-codes.md)
-                                 * @example 021
+                                 * @example 210
                                  */
                                 packSizeCode?: string | null;
-                                /** @description e.g. 250 mL */
+                                /**
+                                 * @description e.g. 250 mL
+                                 * @example 1 L
+                                 */
                                 packSizeLabel?: string;
                                 /**
                                  * @description Pesticide registration number: PD (pesticide), WP (sanitary pesticide) or LS (temporary) and eight digits, e.g. PD20120345; stored upper-case without spaces or dashes ("pd 2012-0345" is PD20120345). Other forms are refused with 422 INVALID_REGISTRATION_NO
-                                 * @example PD20120345
+                                 * @example PD20070128
                                  */
                                 registrationNo?: string;
                                 /** Format: date-time */
@@ -16427,15 +17372,25 @@ export interface operations {
     get_counties_countyId_products_productId_code_registry: {
         parameters: {
             query?: {
-                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                /**
+                 * @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor.
+                 * @example 019cef54-3840-7952-a058-cdc1257248ee
+                 */
                 cursor?: string;
-                /** @description Page size */
+                /**
+                 * @description Page size
+                 * @example 50
+                 */
                 limit?: number;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 70fedd64-9835-5a89-9c89-42bdb36d5753 */
                 productId: string;
             };
             cookie?: never;
@@ -16554,13 +17509,20 @@ export interface operations {
     post_counties_countyId_products_productId_code_registry: {
         parameters: {
             query?: {
-                /** @description Where the list comes from (default manufacturer) */
+                /**
+                 * @description Where the list comes from (default manufacturer)
+                 * @example manufacturer
+                 */
                 source?: "manufacturer" | "national_platform";
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 70fedd64-9835-5a89-9c89-42bdb36d5753 */
                 productId: string;
             };
             cookie?: never;
@@ -16685,14 +17647,23 @@ export interface operations {
     get_counties_countyId_reconciliations: {
         parameters: {
             query?: {
-                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                /**
+                 * @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor.
+                 * @example 019cef54-3840-775d-b08d-f88f73aec8a0
+                 */
                 cursor?: string;
-                /** @description Page size */
+                /**
+                 * @description Page size
+                 * @example 50
+                 */
                 limit?: number;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -16858,7 +17829,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -17162,12 +18136,17 @@ export interface operations {
     get_counties_countyId_reconciliations_runId: {
         parameters: {
             query?: {
+                /** @example json */
                 format?: "json" | "csv" | "html";
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 019cef54-3840-775d-b08d-f88f73aec8a0 */
                 runId: string;
             };
             cookie?: never;
@@ -17435,18 +18414,32 @@ export interface operations {
     get_counties_countyId_recovery_rates: {
         parameters: {
             query?: {
+                /** @example county */
                 by?: "county" | "township" | "shop" | "product" | "manufacturer";
-                /** @description N of the cohort rate (default 90) */
+                /**
+                 * @description N of the cohort rate (default 90)
+                 * @example 30
+                 */
                 days?: "30" | "90" | "180" | "365";
+                /** @example json */
                 format?: "json" | "csv";
-                /** @description YYYY-MM */
+                /**
+                 * @description YYYY-MM
+                 * @example 2026-03
+                 */
                 from?: string;
-                /** @description YYYY-MM */
+                /**
+                 * @description YYYY-MM
+                 * @example 2026-03
+                 */
                 to?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -17589,7 +18582,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -17676,18 +18672,33 @@ export interface operations {
     get_counties_countyId_reports_monthly: {
         parameters: {
             query?: {
-                /** @description N of the cohort rate (default 90) */
+                /**
+                 * @description N of the cohort rate (default 90)
+                 * @example 30
+                 */
                 days?: "30" | "90" | "180" | "365";
-                /** @description html (default): print-ready page; pdf: the same page printed by Chromium (A4); json: the figures */
+                /**
+                 * @description html (default): print-ready page; pdf: the same page printed by Chromium (A4); json: the figures
+                 * @example html
+                 */
                 format?: "html" | "pdf" | "json";
-                /** @description Language of the page (default zh) */
+                /**
+                 * @description Language of the page (default zh)
+                 * @example zh
+                 */
                 lang?: "zh" | "en";
-                /** @description The report's calendar month in the county's time zone, YYYY-MM (default: last month) */
+                /**
+                 * @description The report's calendar month in the county's time zone, YYYY-MM (default: last month)
+                 * @example 2026-02
+                 */
                 month?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -17990,7 +19001,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -18000,7 +19014,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
-                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
                  *       "eventTime": "2026-03-15T02:30:00.000Z",
                  *       "items": [
                  *         {
@@ -18381,7 +19395,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -18392,8 +19409,8 @@ export interface operations {
                  * @example {
                  *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "targetType": "sale",
-                 *       "targetId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
-                 *       "reason": "x"
+                 *       "targetId": "019cef54-3840-7446-b0be-fa6f1fc2f6f4",
+                 *       "reason": "收银员录错数量"
                  *     }
                  */
                 "application/json": {
@@ -18598,9 +19615,15 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
-                /** @description The printed receipt number, e.g. XS20261130-T007-0002 */
+                /**
+                 * @description The printed receipt number, e.g. XS20261130-T007-0002
+                 * @example XS511425-00000001
+                 */
                 receiptNo: string;
             };
             cookie?: never;
@@ -18716,7 +19739,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -18726,15 +19752,15 @@ export interface operations {
                 /**
                  * @example {
                  *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
-                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
                  *       "eventTime": "2026-03-15T02:30:00.000Z",
                  *       "purchaser": {
                  *         "phone": "138 0013 8000"
                  *       },
                  *       "lines": [
                  *         {
-                 *           "productId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
-                 *           "quantity": 1
+                 *           "productId": "70fedd64-9835-5a89-9c89-42bdb36d5753",
+                 *           "quantity": 2
                  *         }
                  *       ]
                  *     }
@@ -18988,7 +20014,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -18998,9 +20027,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
-                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
                  *       "period": "2026-03",
-                 *       "amountFen": 1,
+                 *       "amountFen": 1500,
                  *       "direction": "from_shop",
                  *       "method": "bank"
                  *     }
@@ -19182,14 +20211,23 @@ export interface operations {
     get_counties_countyId_settlements_statements_period: {
         parameters: {
             query?: {
-                /** @description Cut-off by record time (default: now); the same cut-off always gives the same figures */
+                /**
+                 * @description Cut-off by record time (default: now); the same cut-off always gives the same figures
+                 * @example 2026-03-31T16:00:00.000Z
+                 */
                 asOf?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
-                /** @description 2026-03 (monthly), 2026-W11 (ISO week) or 2026-03-15 (daily) of the years 1900–2999, as the county settles; another kind, or week 53 of a year without one, is refused with 422 INVALID_PERIOD */
+                /**
+                 * @description 2026-03 (monthly), 2026-W11 (ISO week) or 2026-03-15 (daily) of the years 1900–2999, as the county settles; another kind, or week 53 of a year without one, is refused with 422 INVALID_PERIOD
+                 * @example 2026-03
+                 */
                 period: string;
             };
             cookie?: never;
@@ -19349,18 +20387,32 @@ export interface operations {
     get_counties_countyId_shops: {
         parameters: {
             query?: {
-                /** @description Only active (true) or only deactivated (false) records */
+                /**
+                 * @description Only active (true) or only deactivated (false) records
+                 * @example true
+                 */
                 active?: boolean;
-                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                /**
+                 * @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor.
+                 * @example 3085bfb3-e2fb-55b8-96b2-53e658aa38e7
+                 */
                 cursor?: string;
+                /** @example true */
                 isCollectionPoint?: boolean;
-                /** @description Page size */
+                /**
+                 * @description Page size
+                 * @example 50
+                 */
                 limit?: number;
+                /** @example 079eec19-d416-503c-803a-b9191b705cb4 */
                 townshipId?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -19376,7 +20428,9 @@ export interface operations {
                     "application/json": {
                         items: {
                             active: boolean;
+                            /** @example 四川省眉山市青神县青城镇青竹街86号 */
                             address: string;
+                            /** @example +8617460000101 */
                             contactPhone: string | null;
                             /**
                              * @description GB/T 2260 six-digit county code
@@ -19385,14 +20439,27 @@ export interface operations {
                             countyId: string;
                             /** Format: date-time */
                             createdAt: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 3085bfb3-e2fb-55b8-96b2-53e658aa38e7
+                             */
                             id: string;
-                            /** @description Takes returned containers back */
+                            /**
+                             * @description Takes returned containers back
+                             * @example true
+                             */
                             isCollectionPoint: boolean;
-                            /** @description Pesticide business licence number (农药经营许可证号) */
+                            /**
+                             * @description Pesticide business licence number (农药经营许可证号)
+                             * @example 农药经许（川）51142520180001
+                             */
                             licenceNo: string;
+                            /** @example 青城镇丰收农资店 */
                             name: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 079eec19-d416-503c-803a-b9191b705cb4
+                             */
                             townshipId: string;
                             /** Format: date-time */
                             updatedAt: string;
@@ -19463,7 +20530,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -19472,20 +20542,35 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "townshipId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
-                 *       "name": "x",
-                 *       "licenceNo": "x"
+                 *       "townshipId": "079eec19-d416-503c-803a-b9191b705cb4",
+                 *       "name": "青城镇丰收农资店",
+                 *       "licenceNo": "农药经许（川）51142520180001",
+                 *       "address": "四川省眉山市青神县青城镇青竹街86号",
+                 *       "isCollectionPoint": true,
+                 *       "contactPhone": "+8617460000101"
                  *     }
                  */
                 "application/json": {
+                    /** @example 四川省眉山市青神县青城镇青竹街86号 */
                     address?: string;
+                    /** @example +8617460000101 */
                     contactPhone?: string | null;
-                    /** @description Takes returned containers back */
+                    /**
+                     * @description Takes returned containers back
+                     * @example true
+                     */
                     isCollectionPoint?: boolean;
-                    /** @description Pesticide business licence number (农药经营许可证号) */
+                    /**
+                     * @description Pesticide business licence number (农药经营许可证号)
+                     * @example 农药经许（川）51142520180001
+                     */
                     licenceNo: string;
+                    /** @example 青城镇丰收农资店 */
                     name: string;
-                    /** Format: uuid */
+                    /**
+                     * Format: uuid
+                     * @example 079eec19-d416-503c-803a-b9191b705cb4
+                     */
                     townshipId: string;
                 };
             };
@@ -19499,7 +20584,9 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
+                        /** @example 四川省眉山市青神县青城镇青竹街86号 */
                         address: string;
+                        /** @example +8617460000101 */
                         contactPhone: string | null;
                         /**
                          * @description GB/T 2260 six-digit county code
@@ -19508,14 +20595,27 @@ export interface operations {
                         countyId: string;
                         /** Format: date-time */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 3085bfb3-e2fb-55b8-96b2-53e658aa38e7
+                         */
                         id: string;
-                        /** @description Takes returned containers back */
+                        /**
+                         * @description Takes returned containers back
+                         * @example true
+                         */
                         isCollectionPoint: boolean;
-                        /** @description Pesticide business licence number (农药经营许可证号) */
+                        /**
+                         * @description Pesticide business licence number (农药经营许可证号)
+                         * @example 农药经许（川）51142520180001
+                         */
                         licenceNo: string;
+                        /** @example 青城镇丰收农资店 */
                         name: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 079eec19-d416-503c-803a-b9191b705cb4
+                         */
                         townshipId: string;
                         /** Format: date-time */
                         updatedAt: string;
@@ -19620,8 +20720,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 3085bfb3-e2fb-55b8-96b2-53e658aa38e7 */
                 id: string;
             };
             cookie?: never;
@@ -19636,7 +20740,9 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
+                        /** @example 四川省眉山市青神县青城镇青竹街86号 */
                         address: string;
+                        /** @example +8617460000101 */
                         contactPhone: string | null;
                         /**
                          * @description GB/T 2260 six-digit county code
@@ -19645,14 +20751,27 @@ export interface operations {
                         countyId: string;
                         /** Format: date-time */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 3085bfb3-e2fb-55b8-96b2-53e658aa38e7
+                         */
                         id: string;
-                        /** @description Takes returned containers back */
+                        /**
+                         * @description Takes returned containers back
+                         * @example true
+                         */
                         isCollectionPoint: boolean;
-                        /** @description Pesticide business licence number (农药经营许可证号) */
+                        /**
+                         * @description Pesticide business licence number (农药经营许可证号)
+                         * @example 农药经许（川）51142520180001
+                         */
                         licenceNo: string;
+                        /** @example 青城镇丰收农资店 */
                         name: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 079eec19-d416-503c-803a-b9191b705cb4
+                         */
                         townshipId: string;
                         /** Format: date-time */
                         updatedAt: string;
@@ -19730,8 +20849,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 3085bfb3-e2fb-55b8-96b2-53e658aa38e7 */
                 id: string;
             };
             cookie?: never;
@@ -19770,7 +20893,9 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
+                        /** @example 四川省眉山市青神县青城镇青竹街86号 */
                         address: string;
+                        /** @example +8617460000101 */
                         contactPhone: string | null;
                         /**
                          * @description GB/T 2260 six-digit county code
@@ -19779,14 +20904,27 @@ export interface operations {
                         countyId: string;
                         /** Format: date-time */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 3085bfb3-e2fb-55b8-96b2-53e658aa38e7
+                         */
                         id: string;
-                        /** @description Takes returned containers back */
+                        /**
+                         * @description Takes returned containers back
+                         * @example true
+                         */
                         isCollectionPoint: boolean;
-                        /** @description Pesticide business licence number (农药经营许可证号) */
+                        /**
+                         * @description Pesticide business licence number (农药经营许可证号)
+                         * @example 农药经许（川）51142520180001
+                         */
                         licenceNo: string;
+                        /** @example 青城镇丰收农资店 */
                         name: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 079eec19-d416-503c-803a-b9191b705cb4
+                         */
                         townshipId: string;
                         /** Format: date-time */
                         updatedAt: string;
@@ -19900,8 +21038,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 3085bfb3-e2fb-55b8-96b2-53e658aa38e7 */
                 id: string;
             };
             cookie?: never;
@@ -19920,7 +21062,9 @@ export interface operations {
                             /** @description The record as it was at this version (fields added to the record since are absent from older versions) */
                             data: {
                                 active?: boolean;
+                                /** @example 四川省眉山市青神县青城镇青竹街86号 */
                                 address?: string;
+                                /** @example +8617460000101 */
                                 contactPhone?: string | null;
                                 /**
                                  * @description GB/T 2260 six-digit county code
@@ -19929,14 +21073,27 @@ export interface operations {
                                 countyId?: string;
                                 /** Format: date-time */
                                 createdAt?: string;
-                                /** Format: uuid */
+                                /**
+                                 * Format: uuid
+                                 * @example 3085bfb3-e2fb-55b8-96b2-53e658aa38e7
+                                 */
                                 id: string;
-                                /** @description Takes returned containers back */
+                                /**
+                                 * @description Takes returned containers back
+                                 * @example true
+                                 */
                                 isCollectionPoint?: boolean;
-                                /** @description Pesticide business licence number (农药经营许可证号) */
+                                /**
+                                 * @description Pesticide business licence number (农药经营许可证号)
+                                 * @example 农药经许（川）51142520180001
+                                 */
                                 licenceNo?: string;
+                                /** @example 青城镇丰收农资店 */
                                 name?: string;
-                                /** Format: uuid */
+                                /**
+                                 * Format: uuid
+                                 * @example 079eec19-d416-503c-803a-b9191b705cb4
+                                 */
                                 townshipId?: string;
                                 /** Format: date-time */
                                 updatedAt?: string;
@@ -20019,18 +21176,33 @@ export interface operations {
     "get_counties_countyId_statutory_ledgers_recycling.csv": {
         parameters: {
             query?: {
-                /** @description First county business day (with to) */
+                /**
+                 * @description First county business day (with to)
+                 * @example 2026-03-01
+                 */
                 from?: string;
-                /** @description A month of the county (YYYY-MM); or give from and to */
+                /**
+                 * @description A month of the county (YYYY-MM); or give from and to
+                 * @example 2026-03
+                 */
                 period?: string;
-                /** @description One shop of the county (clerks and terminals: their own, the default); without it, officials get every shop of the county */
+                /**
+                 * @description One shop of the county (clerks and terminals: their own, the default); without it, officials get every shop of the county
+                 * @example 3085bfb3-e2fb-55b8-96b2-53e658aa38e7
+                 */
                 shopId?: string;
-                /** @description Last county business day (with from) */
+                /**
+                 * @description Last county business day (with from)
+                 * @example 2026-03-31
+                 */
                 to?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -20123,18 +21295,33 @@ export interface operations {
     "get_counties_countyId_statutory_ledgers_recycling.html": {
         parameters: {
             query?: {
-                /** @description First county business day (with to) */
+                /**
+                 * @description First county business day (with to)
+                 * @example 2026-03-01
+                 */
                 from?: string;
-                /** @description A month of the county (YYYY-MM); or give from and to */
+                /**
+                 * @description A month of the county (YYYY-MM); or give from and to
+                 * @example 2026-03
+                 */
                 period?: string;
-                /** @description One shop of the county (clerks and terminals: their own, the default); without it, officials get every shop of the county */
+                /**
+                 * @description One shop of the county (clerks and terminals: their own, the default); without it, officials get every shop of the county
+                 * @example 3085bfb3-e2fb-55b8-96b2-53e658aa38e7
+                 */
                 shopId?: string;
-                /** @description Last county business day (with from) */
+                /**
+                 * @description Last county business day (with from)
+                 * @example 2026-03-31
+                 */
                 to?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -20227,18 +21414,33 @@ export interface operations {
     "get_counties_countyId_statutory_ledgers_recycling.xlsx": {
         parameters: {
             query?: {
-                /** @description First county business day (with to) */
+                /**
+                 * @description First county business day (with to)
+                 * @example 2026-03-01
+                 */
                 from?: string;
-                /** @description A month of the county (YYYY-MM); or give from and to */
+                /**
+                 * @description A month of the county (YYYY-MM); or give from and to
+                 * @example 2026-03
+                 */
                 period?: string;
-                /** @description One shop of the county (clerks and terminals: their own, the default); without it, officials get every shop of the county */
+                /**
+                 * @description One shop of the county (clerks and terminals: their own, the default); without it, officials get every shop of the county
+                 * @example 3085bfb3-e2fb-55b8-96b2-53e658aa38e7
+                 */
                 shopId?: string;
-                /** @description Last county business day (with from) */
+                /**
+                 * @description Last county business day (with from)
+                 * @example 2026-03-31
+                 */
                 to?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -20331,18 +21533,33 @@ export interface operations {
     "get_counties_countyId_statutory_ledgers_sales.csv": {
         parameters: {
             query?: {
-                /** @description First county business day (with to) */
+                /**
+                 * @description First county business day (with to)
+                 * @example 2026-03-01
+                 */
                 from?: string;
-                /** @description A month of the county (YYYY-MM); or give from and to */
+                /**
+                 * @description A month of the county (YYYY-MM); or give from and to
+                 * @example 2026-03
+                 */
                 period?: string;
-                /** @description One shop of the county (clerks and terminals: their own, the default); without it, officials get every shop of the county */
+                /**
+                 * @description One shop of the county (clerks and terminals: their own, the default); without it, officials get every shop of the county
+                 * @example 3085bfb3-e2fb-55b8-96b2-53e658aa38e7
+                 */
                 shopId?: string;
-                /** @description Last county business day (with from) */
+                /**
+                 * @description Last county business day (with from)
+                 * @example 2026-03-31
+                 */
                 to?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -20435,18 +21652,33 @@ export interface operations {
     "get_counties_countyId_statutory_ledgers_sales.html": {
         parameters: {
             query?: {
-                /** @description First county business day (with to) */
+                /**
+                 * @description First county business day (with to)
+                 * @example 2026-03-01
+                 */
                 from?: string;
-                /** @description A month of the county (YYYY-MM); or give from and to */
+                /**
+                 * @description A month of the county (YYYY-MM); or give from and to
+                 * @example 2026-03
+                 */
                 period?: string;
-                /** @description One shop of the county (clerks and terminals: their own, the default); without it, officials get every shop of the county */
+                /**
+                 * @description One shop of the county (clerks and terminals: their own, the default); without it, officials get every shop of the county
+                 * @example 3085bfb3-e2fb-55b8-96b2-53e658aa38e7
+                 */
                 shopId?: string;
-                /** @description Last county business day (with from) */
+                /**
+                 * @description Last county business day (with from)
+                 * @example 2026-03-31
+                 */
                 to?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -20539,18 +21771,33 @@ export interface operations {
     "get_counties_countyId_statutory_ledgers_sales.xlsx": {
         parameters: {
             query?: {
-                /** @description First county business day (with to) */
+                /**
+                 * @description First county business day (with to)
+                 * @example 2026-03-01
+                 */
                 from?: string;
-                /** @description A month of the county (YYYY-MM); or give from and to */
+                /**
+                 * @description A month of the county (YYYY-MM); or give from and to
+                 * @example 2026-03
+                 */
                 period?: string;
-                /** @description One shop of the county (clerks and terminals: their own, the default); without it, officials get every shop of the county */
+                /**
+                 * @description One shop of the county (clerks and terminals: their own, the default); without it, officials get every shop of the county
+                 * @example 3085bfb3-e2fb-55b8-96b2-53e658aa38e7
+                 */
                 shopId?: string;
-                /** @description Last county business day (with from) */
+                /**
+                 * @description Last county business day (with from)
+                 * @example 2026-03-31
+                 */
                 to?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -20643,14 +21890,23 @@ export interface operations {
     get_counties_countyId_terminals: {
         parameters: {
             query?: {
-                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                /**
+                 * @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor.
+                 * @example 019cef54-3840-71d2-8092-8f1b71421a47
+                 */
                 cursor?: string;
-                /** @description Page size */
+                /**
+                 * @description Page size
+                 * @example 50
+                 */
                 limit?: number;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -20750,7 +22006,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -20759,8 +22018,8 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
-                 *       "name": "x"
+                 *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
+                 *       "name": "徐兵"
                  *     }
                  */
                 "application/json": {
@@ -20882,8 +22141,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 019cef54-3840-71d2-8092-8f1b71421a47 */
                 id: string;
             };
             cookie?: never;
@@ -20989,8 +22252,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 019cef54-3840-71d2-8092-8f1b71421a47 */
                 id: string;
             };
             cookie?: never;
@@ -20999,7 +22266,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "reason": "x"
+                 *       "reason": "收银员录错数量"
                  *     }
                  */
                 "application/json": {
@@ -21123,16 +22390,28 @@ export interface operations {
     get_counties_countyId_townships: {
         parameters: {
             query?: {
-                /** @description Only active (true) or only deactivated (false) records */
+                /**
+                 * @description Only active (true) or only deactivated (false) records
+                 * @example true
+                 */
                 active?: boolean;
-                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                /**
+                 * @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor.
+                 * @example 079eec19-d416-503c-803a-b9191b705cb4
+                 */
                 cursor?: string;
-                /** @description Page size */
+                /**
+                 * @description Page size
+                 * @example 50
+                 */
                 limit?: number;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -21148,7 +22427,10 @@ export interface operations {
                     "application/json": {
                         items: {
                             active: boolean;
-                            /** @description Statistical township code */
+                            /**
+                             * @description Statistical township code
+                             * @example null
+                             */
                             code: string | null;
                             /**
                              * @description GB/T 2260 six-digit county code
@@ -21157,11 +22439,20 @@ export interface operations {
                             countyId: string;
                             /** Format: date-time */
                             createdAt: string;
-                            /** Format: uuid */
+                            /**
+                             * Format: uuid
+                             * @example 079eec19-d416-503c-803a-b9191b705cb4
+                             */
                             id: string;
-                            /** @description Pinyin or English name */
+                            /**
+                             * @description Pinyin or English name
+                             * @example Qingcheng
+                             */
                             nameEn: string;
-                            /** @description Chinese name, e.g. 青城镇 */
+                            /**
+                             * @description Chinese name, e.g. 青城镇
+                             * @example 青城镇
+                             */
                             nameZh: string;
                             /** Format: date-time */
                             updatedAt: string;
@@ -21232,7 +22523,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -21241,16 +22535,26 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "nameZh": "x",
-                 *       "nameEn": "x"
+                 *       "code": null,
+                 *       "nameZh": "青城镇",
+                 *       "nameEn": "Qingcheng"
                  *     }
                  */
                 "application/json": {
-                    /** @description Statistical township code */
+                    /**
+                     * @description Statistical township code
+                     * @example null
+                     */
                     code?: string | null;
-                    /** @description Pinyin or English name */
+                    /**
+                     * @description Pinyin or English name
+                     * @example Qingcheng
+                     */
                     nameEn: string;
-                    /** @description Chinese name, e.g. 青城镇 */
+                    /**
+                     * @description Chinese name, e.g. 青城镇
+                     * @example 青城镇
+                     */
                     nameZh: string;
                 };
             };
@@ -21264,7 +22568,10 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
-                        /** @description Statistical township code */
+                        /**
+                         * @description Statistical township code
+                         * @example null
+                         */
                         code: string | null;
                         /**
                          * @description GB/T 2260 six-digit county code
@@ -21273,11 +22580,20 @@ export interface operations {
                         countyId: string;
                         /** Format: date-time */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 079eec19-d416-503c-803a-b9191b705cb4
+                         */
                         id: string;
-                        /** @description Pinyin or English name */
+                        /**
+                         * @description Pinyin or English name
+                         * @example Qingcheng
+                         */
                         nameEn: string;
-                        /** @description Chinese name, e.g. 青城镇 */
+                        /**
+                         * @description Chinese name, e.g. 青城镇
+                         * @example 青城镇
+                         */
                         nameZh: string;
                         /** Format: date-time */
                         updatedAt: string;
@@ -21382,8 +22698,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 079eec19-d416-503c-803a-b9191b705cb4 */
                 id: string;
             };
             cookie?: never;
@@ -21398,7 +22718,10 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
-                        /** @description Statistical township code */
+                        /**
+                         * @description Statistical township code
+                         * @example null
+                         */
                         code: string | null;
                         /**
                          * @description GB/T 2260 six-digit county code
@@ -21407,11 +22730,20 @@ export interface operations {
                         countyId: string;
                         /** Format: date-time */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 079eec19-d416-503c-803a-b9191b705cb4
+                         */
                         id: string;
-                        /** @description Pinyin or English name */
+                        /**
+                         * @description Pinyin or English name
+                         * @example Qingcheng
+                         */
                         nameEn: string;
-                        /** @description Chinese name, e.g. 青城镇 */
+                        /**
+                         * @description Chinese name, e.g. 青城镇
+                         * @example 青城镇
+                         */
                         nameZh: string;
                         /** Format: date-time */
                         updatedAt: string;
@@ -21489,8 +22821,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 079eec19-d416-503c-803a-b9191b705cb4 */
                 id: string;
             };
             cookie?: never;
@@ -21526,7 +22862,10 @@ export interface operations {
                 content: {
                     "application/json": {
                         active: boolean;
-                        /** @description Statistical township code */
+                        /**
+                         * @description Statistical township code
+                         * @example null
+                         */
                         code: string | null;
                         /**
                          * @description GB/T 2260 six-digit county code
@@ -21535,11 +22874,20 @@ export interface operations {
                         countyId: string;
                         /** Format: date-time */
                         createdAt: string;
-                        /** Format: uuid */
+                        /**
+                         * Format: uuid
+                         * @example 079eec19-d416-503c-803a-b9191b705cb4
+                         */
                         id: string;
-                        /** @description Pinyin or English name */
+                        /**
+                         * @description Pinyin or English name
+                         * @example Qingcheng
+                         */
                         nameEn: string;
-                        /** @description Chinese name, e.g. 青城镇 */
+                        /**
+                         * @description Chinese name, e.g. 青城镇
+                         * @example 青城镇
+                         */
                         nameZh: string;
                         /** Format: date-time */
                         updatedAt: string;
@@ -21653,8 +23001,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 079eec19-d416-503c-803a-b9191b705cb4 */
                 id: string;
             };
             cookie?: never;
@@ -21673,7 +23025,10 @@ export interface operations {
                             /** @description The record as it was at this version (fields added to the record since are absent from older versions) */
                             data: {
                                 active?: boolean;
-                                /** @description Statistical township code */
+                                /**
+                                 * @description Statistical township code
+                                 * @example null
+                                 */
                                 code?: string | null;
                                 /**
                                  * @description GB/T 2260 six-digit county code
@@ -21682,11 +23037,20 @@ export interface operations {
                                 countyId?: string;
                                 /** Format: date-time */
                                 createdAt?: string;
-                                /** Format: uuid */
+                                /**
+                                 * Format: uuid
+                                 * @example 079eec19-d416-503c-803a-b9191b705cb4
+                                 */
                                 id: string;
-                                /** @description Pinyin or English name */
+                                /**
+                                 * @description Pinyin or English name
+                                 * @example Qingcheng
+                                 */
                                 nameEn?: string;
-                                /** @description Chinese name, e.g. 青城镇 */
+                                /**
+                                 * @description Chinese name, e.g. 青城镇
+                                 * @example 青城镇
+                                 */
                                 nameZh?: string;
                                 /** Format: date-time */
                                 updatedAt?: string;
@@ -21769,14 +23133,23 @@ export interface operations {
     get_counties_countyId_units_unitCode_trace: {
         parameters: {
             query?: {
-                /** @description Why the record is read (written to the access log; the X-Access-Reason header does the same) */
+                /**
+                 * @description Why the record is read (written to the access log; the X-Access-Reason header does the same)
+                 * @example 核查农户徐兵的退瓶记录
+                 */
                 why?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
-                /** @description The 32-digit unit code, or a scanned trace URL holding it */
+                /**
+                 * @description The 32-digit unit code, or a scanned trace URL holding it
+                 * @example 10701281210048392057163820495731
+                 */
                 unitCode: string;
             };
             cookie?: never;
@@ -22106,15 +23479,25 @@ export interface operations {
     get_counties_countyId_users: {
         parameters: {
             query?: {
-                /** @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor. */
+                /**
+                 * @description The nextCursor of the previous page, exactly as the server returned it (an opaque value: do not build one). Anything else is refused with 400 VALIDATION_FAILED naming the field /query/cursor.
+                 * @example 0dec66c1-f8b6-5af2-b049-2e5f22f8c425
+                 */
                 cursor?: string;
-                /** @description Page size */
+                /**
+                 * @description Page size
+                 * @example 50
+                 */
                 limit?: number;
+                /** @example county_official */
                 role?: "county_official" | "inspector" | "clerk" | "hauler" | "facility_operator";
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -22214,7 +23597,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -22223,9 +23609,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "username": "aaa",
-                 *       "displayName": "x",
-                 *       "password": "example text",
+                 *       "username": "qingshen.official",
+                 *       "displayName": "青神县农业农村局官员",
+                 *       "password": "correct horse battery staple",
                  *       "role": "county_official"
                  *     }
                  */
@@ -22384,8 +23770,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 0dec66c1-f8b6-5af2-b049-2e5f22f8c425 */
                 id: string;
             };
             cookie?: never;
@@ -22395,7 +23785,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "version": 1,
-                 *       "displayName": "x"
+                 *       "displayName": "青神县农业农村局官员"
                  *     }
                  */
                 "application/json": {
@@ -22546,8 +23936,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 0dec66c1-f8b6-5af2-b049-2e5f22f8c425 */
                 id: string;
             };
             cookie?: never;
@@ -22563,6 +23957,22 @@ export interface operations {
                     "application/json": {
                         /** Format: date-time */
                         lockedUntil: string | null;
+                        /**
+                         * @example {
+                         *       "id": "0dec66c1-f8b6-5af2-b049-2e5f22f8c425",
+                         *       "username": "qingshen.official",
+                         *       "displayName": "青神县农业农村局官员",
+                         *       "role": "county_official",
+                         *       "provinceCode": "510000",
+                         *       "countyId": "511425",
+                         *       "shopId": null,
+                         *       "haulerId": null,
+                         *       "facilityId": null,
+                         *       "manufacturer": null,
+                         *       "language": "zh",
+                         *       "active": true
+                         *     }
+                         */
                         user: {
                             active: boolean;
                             countyId: string | null;
@@ -22656,16 +24066,28 @@ export interface operations {
     get_dashboard_counties_countyId: {
         parameters: {
             query?: {
-                /** @description N of the cohort rate (default 90) */
+                /**
+                 * @description N of the cohort rate (default 90)
+                 * @example 30
+                 */
                 days?: "30" | "90" | "180" | "365";
-                /** @description YYYY-MM */
+                /**
+                 * @description YYYY-MM
+                 * @example 2026-03
+                 */
                 from?: string;
-                /** @description YYYY-MM */
+                /**
+                 * @description YYYY-MM
+                 * @example 2026-03
+                 */
                 to?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -23003,18 +24425,33 @@ export interface operations {
     get_dashboard_counties_countyId_incentives: {
         parameters: {
             query?: {
-                /** @description Rows per county (default), township or shop */
+                /**
+                 * @description Rows per county (default), township or shop
+                 * @example county
+                 */
                 by?: "county" | "township" | "shop";
-                /** @description N of the cohort rate (default 90) */
+                /**
+                 * @description N of the cohort rate (default 90)
+                 * @example 30
+                 */
                 days?: "30" | "90" | "180" | "365";
-                /** @description YYYY-MM */
+                /**
+                 * @description YYYY-MM
+                 * @example 2026-03
+                 */
                 from?: string;
-                /** @description YYYY-MM */
+                /**
+                 * @description YYYY-MM
+                 * @example 2026-03
+                 */
                 to?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -23245,7 +24682,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -23402,17 +24842,30 @@ export interface operations {
     get_dashboard_counties_countyId_reconciliations_runId_exceptions: {
         parameters: {
             query?: {
-                /** @description Sort into groups by kind or shop (default none) */
+                /**
+                 * @description Sort into groups by kind or shop (default none)
+                 * @example none
+                 */
                 groupBy?: "none" | "kind" | "shop";
-                /** @description Page size, 1–200 (default 50) */
+                /**
+                 * @description Page size, 1–200 (default 50)
+                 * @example 0
+                 */
                 limit?: string;
-                /** @description Exceptions to skip (default 0) */
+                /**
+                 * @description Exceptions to skip (default 0)
+                 * @example 0
+                 */
                 offset?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 019cef54-3840-775d-b08d-f88f73aec8a0 */
                 runId: string;
             };
             cookie?: never;
@@ -23575,17 +25028,30 @@ export interface operations {
     get_dashboard_counties_countyId_shops: {
         parameters: {
             query?: {
-                /** @description N of the cohort rate (default 90) */
+                /**
+                 * @description N of the cohort rate (default 90)
+                 * @example 30
+                 */
                 days?: "30" | "90" | "180" | "365";
+                /** @example json */
                 format?: "json" | "csv";
-                /** @description YYYY-MM */
+                /**
+                 * @description YYYY-MM
+                 * @example 2026-03
+                 */
                 from?: string;
-                /** @description YYYY-MM */
+                /**
+                 * @description YYYY-MM
+                 * @example 2026-03
+                 */
                 to?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -23765,17 +25231,30 @@ export interface operations {
     get_dashboard_counties_countyId_shops_shopId: {
         parameters: {
             query?: {
-                /** @description N of the cohort rate (default 90) */
+                /**
+                 * @description N of the cohort rate (default 90)
+                 * @example 30
+                 */
                 days?: "30" | "90" | "180" | "365";
-                /** @description YYYY-MM */
+                /**
+                 * @description YYYY-MM
+                 * @example 2026-03
+                 */
                 from?: string;
-                /** @description YYYY-MM */
+                /**
+                 * @description YYYY-MM
+                 * @example 2026-03
+                 */
                 to?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 3085bfb3-e2fb-55b8-96b2-53e658aa38e7 */
                 shopId: string;
             };
             cookie?: never;
@@ -24011,16 +25490,28 @@ export interface operations {
     get_dashboard_provinces_provinceCode: {
         parameters: {
             query?: {
-                /** @description N of the cohort rate (default 90) */
+                /**
+                 * @description N of the cohort rate (default 90)
+                 * @example 30
+                 */
                 days?: "30" | "90" | "180" | "365";
-                /** @description YYYY-MM */
+                /**
+                 * @description YYYY-MM
+                 * @example 2026-03
+                 */
                 from?: string;
-                /** @description YYYY-MM */
+                /**
+                 * @description YYYY-MM
+                 * @example 2026-03
+                 */
                 to?: string;
             };
             header?: never;
             path: {
-                /** @description Province code (GB/T 2260) */
+                /**
+                 * @description Province code (GB/T 2260)
+                 * @example 510000
+                 */
                 provinceCode: string;
             };
             cookie?: never;
@@ -24214,7 +25705,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Province code (GB/T 2260) */
+                /**
+                 * @description Province code (GB/T 2260)
+                 * @example 510000
+                 */
                 provinceCode: string;
             };
             cookie?: never;
@@ -24365,9 +25859,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
-                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
-                 *       "heldRefundId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
-                 *       "phone": "example text"
+                 *       "countyId": "511425",
+                 *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
+                 *       "heldRefundId": "019cef54-3840-76ce-a035-59abdca61a8d",
+                 *       "phone": "138 0013 8000"
                  *     }
                  */
                 "application/json": {
@@ -24636,8 +26131,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
-                 *       "phone": "example text"
+                 *       "countyId": "511425",
+                 *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
+                 *       "phone": "138 0013 8000"
                  *     }
                  */
                 "application/json": {
@@ -25232,18 +26728,33 @@ export interface operations {
     get_provinces_provinceCode_reports_monthly: {
         parameters: {
             query?: {
-                /** @description N of the cohort rate (default 90) */
+                /**
+                 * @description N of the cohort rate (default 90)
+                 * @example 30
+                 */
                 days?: "30" | "90" | "180" | "365";
-                /** @description html (default): print-ready page; pdf: the same page printed by Chromium (A4); json: the figures */
+                /**
+                 * @description html (default): print-ready page; pdf: the same page printed by Chromium (A4); json: the figures
+                 * @example html
+                 */
                 format?: "html" | "pdf" | "json";
-                /** @description Language of the page (default zh) */
+                /**
+                 * @description Language of the page (default zh)
+                 * @example zh
+                 */
                 lang?: "zh" | "en";
-                /** @description The report's calendar month in the county's time zone, YYYY-MM (default: last month) */
+                /**
+                 * @description The report's calendar month in the county's time zone, YYYY-MM (default: last month)
+                 * @example 2026-02
+                 */
                 month?: string;
             };
             header?: never;
             path: {
-                /** @description Province code (GB/T 2260) */
+                /**
+                 * @description Province code (GB/T 2260)
+                 * @example 510000
+                 */
                 provinceCode: string;
             };
             cookie?: never;
@@ -25485,7 +26996,8 @@ export interface operations {
                 /**
                  * @example {
                  *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
-                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "countyId": "511425",
+                 *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
                  *       "eventTime": "2026-03-15T02:30:00.000Z",
                  *       "items": [
                  *         {
@@ -25950,9 +27462,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "countyId": "511425",
                  *       "targetType": "sale",
-                 *       "targetId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
-                 *       "reason": "x"
+                 *       "targetId": "019cef54-3840-7446-b0be-fa6f1fc2f6f4",
+                 *       "reason": "收银员录错数量"
                  *     }
                  */
                 "application/json": {
@@ -26247,15 +27760,16 @@ export interface operations {
                 /**
                  * @example {
                  *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
-                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "countyId": "511425",
+                 *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
                  *       "eventTime": "2026-03-15T02:30:00.000Z",
                  *       "purchaser": {
                  *         "phone": "138 0013 8000"
                  *       },
                  *       "lines": [
                  *         {
-                 *           "productId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
-                 *           "quantity": 1
+                 *           "productId": "70fedd64-9835-5a89-9c89-42bdb36d5753",
+                 *           "quantity": 2
                  *         }
                  *       ]
                  *     }
@@ -26593,9 +28107,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
-                 *       "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *       "countyId": "511425",
+                 *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
                  *       "period": "2026-03",
-                 *       "amountFen": 1,
+                 *       "amountFen": 1500,
                  *       "direction": "from_shop",
                  *       "method": "bank"
                  *     }
@@ -26854,15 +28369,30 @@ export interface operations {
     get_sms_kannel_dlr: {
         parameters: {
             query: {
-                /** @description SMSC answer (%A) */
+                /**
+                 * @description SMSC answer (%A)
+                 * @example ACK/
+                 */
                 answer?: string;
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 county: string;
-                /** @description The outbox id */
+                /**
+                 * @description The outbox id
+                 * @example 019cef54-3840-7eb6-9048-a38e6af0ca61
+                 */
                 id: string;
-                /** @description The shared secret (SMS_INBOUND_SECRET) Kannel puts in its URLs */
+                /**
+                 * @description The shared secret (SMS_INBOUND_SECRET) Kannel puts in its URLs
+                 * @example kannel-qingshen-2026
+                 */
                 secret: string;
-                /** @description Kannel %d: 1 delivered, 2 failed, 4 buffered, 8 SMSC ack, 16 SMSC nack */
+                /**
+                 * @description Kannel %d: 1 delivered, 2 failed, 4 buffered, 8 SMSC ack, 16 SMSC nack
+                 * @example 1
+                 */
                 type: number;
             };
             header?: never;
@@ -26930,17 +28460,34 @@ export interface operations {
     get_sms_kannel_inbound: {
         parameters: {
             query: {
+                /** @example UTF-8 */
                 charset?: string;
+                /** @example 2 */
                 coding?: string;
-                /** @description Sender as the network reported it (%p) */
+                /**
+                 * @description Sender as the network reported it (%p)
+                 * @example +8617464647741
+                 */
                 from: string;
-                /** @description Kannel message id (%I) */
+                /**
+                 * @description Kannel message id (%I)
+                 * @example 019cef54-3840-75f2-a03b-6418ffe4be5d
+                 */
                 id: string;
-                /** @description The shared secret (SMS_INBOUND_SECRET) Kannel puts in its URLs */
+                /**
+                 * @description The shared secret (SMS_INBOUND_SECRET) Kannel puts in its URLs
+                 * @example kannel-qingshen-2026
+                 */
                 secret: string;
-                /** @description The message text, UTF-8 (%a with mo-recode) */
+                /**
+                 * @description The message text, UTF-8 (%a with mo-recode)
+                 * @example 余额
+                 */
                 text?: string;
-                /** @description The number the farmer texted (%P) */
+                /**
+                 * @description The number the farmer texted (%P)
+                 * @example 10690000
+                 */
                 to?: string;
             };
             header?: never;
@@ -27007,20 +28554,22 @@ export interface operations {
             content: {
                 /**
                  * @example {
+                 *       "batchId": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "records": [
                  *         {
                  *           "kind": "sale",
                  *           "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *           "eventTime": "2026-03-15T02:30:00.000Z",
                  *           "payload": {
-                 *             "shopId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
+                 *             "countyId": "511425",
+                 *             "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
                  *             "purchaser": {
                  *               "phone": "138 0013 8000"
                  *             },
                  *             "lines": [
                  *               {
-                 *                 "productId": "0193a6b2-5c1e-7d3f-8a4b-2c6d8e0f1a2b",
-                 *                 "quantity": 1
+                 *                 "productId": "70fedd64-9835-5a89-9c89-42bdb36d5753",
+                 *                 "quantity": 2
                  *               }
                  *             ]
                  *           }
@@ -27712,8 +29261,12 @@ export interface operations {
     get_sync_snapshot: {
         parameters: {
             query?: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId?: string;
+                /** @example 3085bfb3-e2fb-55b8-96b2-53e658aa38e7 */
                 shopId?: string;
             };
             header?: never;
@@ -27931,7 +29484,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "enrolmentCode": "example text"
+                 *       "enrolmentCode": "K7QM-4TXP-9WHR"
                  *     }
                  */
                 "application/json": {
@@ -28025,12 +29578,18 @@ export interface operations {
     get__check_countyId: {
         parameters: {
             query: {
-                /** @description What was scanned: a trace URL, a bare 32-digit unit code, or a sale receipt number */
+                /**
+                 * @description What was scanned: a trace URL, a bare 32-digit unit code, or a sale receipt number
+                 * @example XS511425-00000001
+                 */
                 q: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;

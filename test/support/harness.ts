@@ -42,7 +42,8 @@ export interface TestContext {
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-0123456789';
 
 /** Call at the top of a describe: sets up before() and tears down after(). */
-export function useTestApp(opts: { clock?: string } = {}): TestContext {
+/** `env`: more configuration (environment variables) for the app, e.g. SMS_COUNTY_ID. */
+export function useTestApp(opts: { clock?: string; env?: Record<string, string> } = {}): TestContext {
   const ctx = {} as TestContext;
   const tokens = new Map<string, string>();
   before(async function () {
@@ -51,7 +52,7 @@ export function useTestApp(opts: { clock?: string } = {}): TestContext {
     this.timeout(600_000);
     const db = await freshDatabase();
     const clock = new TestClock(opts.clock);
-    const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' });
+    const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...opts.env });
     const deps: AppDeps = { db, config, logger: createLogger(config.logLevel), clock, jwtSecret: TEST_JWT_SECRET };
     const app = createApp(deps);
     Object.assign(ctx, {

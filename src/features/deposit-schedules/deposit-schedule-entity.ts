@@ -7,11 +7,14 @@ import { FEN, date, nullable, str, uuid } from '../../shared/schemas/builders.js
 import { AppError } from '../../http/errors.js';
 import { lockCountyRow, requireRef } from '../reference/entity-rules.js';
 import { businessDay, DEFAULT_TIME_ZONE } from '../../shared/business-day.js';
+import { DEMO_IDS } from '../../shared/schemas/demo-examples.js';
 
 export const depositScheduleEntity: EntityDef = {
   entity: 'deposit_schedule', plural: 'deposit-schedules', table: 'deposit_schedules', tag: 'reference', label: 'deposit schedules',
   readPermission: 'reference:read', writePermission: 'reference:write',
   updatable: false,
+  // A new schedule from the examples' today (the seeded ones started in 2024, before any sale could use a new one).
+  example: { containerTypeId: DEMO_IDS.containerType, depositFen: 150, effectiveFrom: '2026-04-01', effectiveTo: null, note: '1升瓶押金每件1.5元 / 1 L bottles: 1.5 yuan' },
   fields: {
     containerTypeId: { schema: nullable(uuid('null: the default for container types without their own schedule')), create: 'required', update: false },
     depositFen: { schema: { ...FEN, maximum: 100_000 }, create: 'required', update: false },

@@ -6,6 +6,7 @@ import { AppError } from '../../http/errors.js';
 import { maskName, maskPhone, normalisePhone } from '../../shared/phone.js';
 import { seesFarmerIdentity } from '../../auth/permissions.js';
 import { requireRef, trimStrings } from '../reference/entity-rules.js';
+import { DEMO_IDS } from '../../shared/schemas/demo-examples.js';
 
 export function normalisedPhoneOrThrow(input: string, field = '/body/phone'): string {
   const r = normalisePhone(input);
@@ -16,6 +17,7 @@ export function normalisedPhoneOrThrow(input: string, field = '/body/phone'): st
 export const farmerEntity: EntityDef = {
   entity: 'farmer', plural: 'farmers', table: 'farmers', tag: 'reference', label: 'farmers',
   readPermission: 'farmers:read', writePermission: 'farmers:write',
+  example: { id: DEMO_IDS.farmer, name: '徐兵', village: '复兴村', townshipId: DEMO_IDS.farmerTownship, phone: '+8617464647741', language: 'zh', smsOptOut: false },
   fields: {
     name: { schema: text(100), create: 'required', update: true },
     village: { schema: str({ max: 100 }), create: 'optional', update: true },

@@ -131,6 +131,7 @@ async function supersedeAndCheckOverlap(trx: Knex, countyId: string, rate: Dated
 export const incentiveRateEntity: EntityDef = {
   entity: 'incentive_rate', plural: 'incentive-rates', table: 'incentive_rates', tag: 'reference', label: 'incentive rates',
   readPermission: 'reference:read', writePermission: 'reference:write',
+  example: { containerTypeId: null, containerKind: 'bottle', minVolumeMl: null, maxVolumeMl: 1000, buybackFen: 50, pointsMilli: 200, effectiveFrom: '2026-04-01', effectiveTo: null, note: '瓶装小包装回收补贴每件0.5元 / Small bottles: 0.5 yuan buy-back' },
   fields: {
     containerTypeId: { schema: nullable(uuid('One container type; null (default): every container type of the kind and band')), create: 'optional', update: false },
     containerKind: { schema: enumOf(CONTAINER_KINDS, 'bottle: any material not ending in _bag; bag: plastic_bag, paper_bag, composite_bag; any: both'), create: 'required', update: false },

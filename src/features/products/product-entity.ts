@@ -4,6 +4,7 @@ import { nullable, refusedAs, str, text, uuid } from '../../shared/schemas/build
 import { AppError } from '../../http/errors.js';
 import { gtinCheckDigitOk } from '../../shared/gtin.js';
 import { requireRef, trimStrings } from '../reference/entity-rules.js';
+import { DEMO_IDS } from '../../shared/schemas/demo-examples.js';
 
 export const REGISTRATION_NO = /^(PD|WP|LS)\d{8}$/;
 
@@ -21,6 +22,7 @@ export function canonicalRegistrationNo(input: string): string {
 export const productEntity: EntityDef = {
   entity: 'product', plural: 'products', table: 'products', tag: 'reference', label: 'products',
   readPermission: 'reference:read', writePermission: 'reference:write',
+  example: { id: DEMO_IDS.product, registrationNo: 'PD20070128', name: '草甘膦异丙胺盐 41% 水剂', manufacturer: '浙江新安化工集团股份有限公司', gtin: '6923301100375', containerTypeId: DEMO_IDS.containerType, packSizeCode: '210', packSizeLabel: '1 L' },
   fields: {
     registrationNo: { schema: refusedAs('INVALID_REGISTRATION_NO', str({ min: 10, max: 16, pattern: REGISTRATION_NO_PATTERN, description: 'Pesticide registration number: PD (pesticide), WP (sanitary pesticide) or LS (temporary) and eight digits, e.g. PD20120345; stored upper-case without spaces or dashes ("pd 2012-0345" is PD20120345). Other forms are refused with 422 INVALID_REGISTRATION_NO', examples: ['PD20120345'] })), create: 'required', update: true },
     name: { schema: text(200), create: 'required', update: true },

@@ -1,14 +1,22 @@
 // The five routes every reference entity has: list, get, create, change (incl. deactivate) and history.
 import { route, type RouteDef } from '../../http/route.js';
-import { COUNTY_CODE, PAGE_QUERY, VERSION, arr, bool, dateTime, enumOf, int, obj, page, partial, str, uuid, type JsonSchema } from '../../shared/schemas/builders.js';
+import { COUNTY_CODE, PAGE_QUERY, SCHEMA_ERROR_CODES, VERSION, arr, bool, dateTime, enumOf, int, obj, page, partial, refusedAs, str, uuid, type JsonSchema } from '../../shared/schemas/builders.js';
 import type { EntityDef } from './entity.js';
 import { EntityService } from './entity-service.js';
 import { accessReason, logAccess } from '../access-log/access-log.js';
 
+/** The field's schema with the entity's example value for it (EntityDef.example), keeping its refusal code. */
+function withExample(def: EntityDef, key: string, schema: JsonSchema): JsonSchema {
+  if (!def.example || !(key in def.example)) return schema;
+  const out = { ...schema, examples: [def.example[key]] };
+  const code = SCHEMA_ERROR_CODES.get(schema);
+  return code ? refusedAs(code, out) : out;
+}
+
 export function itemSchema(def: EntityDef, extra: Record<string, JsonSchema> = {}, optional: string[] = []): JsonSchema {
   const props: Record<string, JsonSchema> = {
-    id: uuid(), countyId: COUNTY_CODE,
-    ...Object.fromEntries(Object.entries(def.fields).map(([k, f]) => [k, f.response ?? f.schema])),
+    id: withExample(def, 'id', uuid()), countyId: COUNTY_CODE,
+    ...Object.fromEntries(Object.entries(def.fields).map(([k, f]) => [k, withExample(def, k, f.response ?? f.schema)])),
     active: bool(), version: int({ min: 1 }), createdAt: dateTime(), updatedAt: dateTime(),
     ...extra,
   };
@@ -21,7 +29,7 @@ export function createSchema(def: EntityDef): JsonSchema {
   const optional: string[] = [];
   for (const [k, f] of Object.entries(def.fields)) {
     if (f.create === 'never') continue;
-    props[k] = f.schema;
+    props[k] = withExample(def, k, f.schema);
     if (f.create === 'optional') optional.push(k);
   }
   return obj(props, optional);

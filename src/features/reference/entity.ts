@@ -51,6 +51,11 @@ export interface EntityDef {
   /** Adjusts what a principal sees (masking personal data). */
   view?: (item: Record<string, unknown>, principal: Principal) => Record<string, unknown>;
   updatable?: boolean;
+  /**
+   * One record of the demo county (seeds/demo-county.ts) as the API answers it, its id the seeded
+   * one: the documented examples of this entity's routes show it (src/shared/schemas/demo-examples.ts).
+   */
+  example?: Record<string, unknown>;
 }
 
 export const snake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -2,10 +2,12 @@
 import type { EntityDef } from '../reference/entity.js';
 import { bool, nullable, str, text, uuid } from '../../shared/schemas/builders.js';
 import { requireRef, trimStrings } from '../reference/entity-rules.js';
+import { DEMO_IDS } from '../../shared/schemas/demo-examples.js';
 
 export const shopEntity: EntityDef = {
   entity: 'shop', plural: 'shops', table: 'shops', tag: 'reference', label: 'shops',
   readPermission: 'reference:read', writePermission: 'reference:write',
+  example: { id: DEMO_IDS.shop, townshipId: DEMO_IDS.township, name: '青城镇丰收农资店', licenceNo: '农药经许（川）51142520180001', address: '四川省眉山市青神县青城镇青竹街86号', isCollectionPoint: true, contactPhone: '+8617460000101' },
   fields: {
     townshipId: { schema: uuid(), create: 'required', update: true },
     name: { schema: text(200), create: 'required', update: true },

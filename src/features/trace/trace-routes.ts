@@ -9,6 +9,7 @@ import { accessLogCsv, accessReason, logAccess, readAccessLog } from '../access-
 import { traceUnit } from './trace-service.js';
 import { traceLot } from './lot-trace.js';
 import { problemHtml, publicCheckPage } from './public-check.js';
+import { DEMO_FACTS } from '../../shared/schemas/demo-examples.js';
 
 const SHOP = obj({ shopId: uuid(), name: str(), licenceNo: str() });
 const STATUS = enumOf(['unknown', 'sold', 'returned', 'in_transit', 'at_facility', 'disposed', 'rejected']);
@@ -100,7 +101,9 @@ export const traceRoutes: RouteDef[] = [
     summary: 'Lot trace for containers sold without a unit code: a sale line, or a GTIN and a range of days, lead to the returns matched to them (FIFO) and the bags that hold them',
     description: 'Give `saleId` (and optionally `lineNo`), or `gtin` with `from` and `to` (the county\'s days of the sales). Returns are the allocations the returns service made first-in-first-out; bags are inferred first-in-first-out at the returning shop per container type (`matchedBy: fifo`). No personal data.',
     params: obj({ countyId: COUNTY_CODE }),
-    query: obj({ saleId: uuid(), lineNo: int({ min: 1 }), gtin: str({ pattern: '^[0-9]{8}$|^[0-9]{12,14}$' }), from: date(), to: date() }, ['saleId', 'lineNo', 'gtin', 'from', 'to']),
+    // The example: the lot of the demo product sold in March.
+    query: obj({ saleId: uuid(), lineNo: int({ min: 1 }), gtin: str({ pattern: '^[0-9]{8}$|^[0-9]{12,14}$' }), from: date(), to: date() }, ['saleId', 'lineNo', 'gtin', 'from', 'to'],
+      { examples: [{ gtin: DEMO_FACTS.productGtin, from: '2026-03-01', to: '2026-03-31' }] }),
     responses: { 200: { description: 'The lots and where their containers went', schema: LOT_TRACE_SCHEMA }, 422: { description: 'LOT_TRACE_QUERY_INVALID' } },
     handler: async ({ params, query, deps }) => ({ body: await traceLot(deps.db.knex, params.countyId, query) }),
   }),

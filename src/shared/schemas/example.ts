@@ -4,33 +4,158 @@
 // test/http/schema-examples.test.ts checks every one validates against its schema (and that the
 // server takes every request example), so the documented examples cannot drift from what is accepted.
 import type { JsonSchema } from './builders.js';
+import { DEMO_EXAMPLE_COUNTY, DEMO_FACTS, DEMO_IDS, exampleIdFor } from './demo-examples.js';
 
-/** Readable values for common field names that carry no `examples` of their own. */
-const BY_NAME: Record<string, unknown> = {
-  name: '张建国', village: '红星村', nameZh: '红星农资店', nameEn: 'Hongxing Farm Supplies', address: '城关镇解放路 12 号',
-  reason: '收银员录错数量', reference: 'WX20260315-000123', note: '包装已清洗', clerkName: '李芳', username: 'clerk.hongxing',
-  manufacturer: '四川国光农化股份有限公司', productName: '草甘膦 41% 水剂', shopName: '红星农资店', packSizeLabel: '200 mL',
-  timezone: 'Asia/Shanghai', message: 'is required', code: 'VALIDATION_FAILED',
+/**
+ * Readable values for common field names that carry no `examples` of their own: candidates in order,
+ * the first that fits the field's schema (length, pattern, format) wins. Names, places and numbers are
+ * the demo county's (seeds/demo-county.ts).
+ */
+const HASH = '9f2c4e7a1b3d5f60e8a7c9b1d3f5e7092a4c6e8b0d2f4a6c8e0b2d4f6a8c0e2d';
+const SALE_ID = exampleIdFor('sales');
+const BY_NAME: Record<string, unknown[]> = {
+  // people and places
+  name: ['徐兵'], village: ['复兴村'], nameZh: ['青城镇'], nameEn: ['Qingcheng'], address: ['四川省眉山市青神县青城镇青竹街86号'],
+  displayName: ['青神县农业农村局官员'], clerkName: ['李芳'], username: ['qingshen.official'], password: ['correct horse battery staple'],
+  actor: ['qingshen.official'], closedBy: ['qingshen.official'], decidedBy: ['qingshen.official'], signer: ['hauler.demo'],
+  signerRole: ['hauler'], role: ['county_official'], countyId: [DEMO_EXAMPLE_COUNTY], provinceCode: ['510000'],
+  countyName: ['青神县'], townshipName: ['青城镇'], township: ['青城镇'], label: ['青城镇'], prefecture: ['眉山市'], prefectureZh: ['眉山市'],
+  prefectureNameZh: ['眉山市'], provinceNameZh: ['四川省'], facilityName: ['青神县农药包装废弃物集中收集中心'],
+  haulerName: ['眉山市安顺危险货物运输有限公司'], farmerName: ['徐兵'], nameMasked: ['徐*'],
+  phone: ['138 0013 8000', DEMO_FACTS.farmerPhone], phoneE164: [DEMO_FACTS.farmerPhone], phoneMasked: ['+86 174****7741'],
+  returner: ['+86 174****7741'], contactPhone: ['+8617460000101'], timezone: ['Asia/Shanghai'],
+  // products and shops
+  manufacturer: [DEMO_FACTS.manufacturer], productName: [DEMO_FACTS.productName], shopName: [DEMO_FACTS.shopName],
+  returnedAtShopName: [DEMO_FACTS.shopName], packSizeLabel: ['1 L'], licenceNo: [DEMO_FACTS.shopLicence],
+  registrationNo: [DEMO_FACTS.productRegistrationNo], gtin: [DEMO_FACTS.productGtin], containerType: ['1升高密度聚乙烯瓶'],
+  containerTypeCode: ['HDPE-1L'], material: ['HDPE'], packSizeCode: ['210'], q: ['XS511425-00000001', '草甘膦'],
+  unitCode: [DEMO_FACTS.unitCode], unitCodes: [DEMO_FACTS.unitCode], goods: ['洗衣粉 1袋'],
+  // records and their numbers
+  saleNo: ['XS511425-00000001'], receiptNo: ['XS511425-00000001'], returnNo: ['HS511425-00000001'],
+  trackingNo: ['5114250000001290'], sealNo: ['QS2026-000123'], sealNoRead: ['QS2026-000123'],
+  certificateNo: ['LZHB-2026-0315-001'], facilityLicenceNo: ['川环危第511402063号'], reference: ['WX20260315-000123'],
+  qrPayload: [`agrireturn:sale:${DEMO_EXAMPLE_COUNTY}:${SALE_ID}`], publicUrl: ['https://qingshen.example.cn'],
+  subject: [`sales/${SALE_ID}`], source: ['/api/v1/counties/511425'], handover: [`pickup:${DEMO_IDS.shop}`],
+  completedHandover: [`pickup:${DEMO_IDS.shop}`], device: ['HUAWEI MatePad SE 10.4'], side: ['giver'], state: ['open'],
+  hash: [HASH], headHash: [HASH], prevHash: [HASH], fingerprint: [HASH],
+  kind: ['sale'], type: ['sale'], targetType: ['sale'], refType: ['return'], outcome: ['accepted'], decision: ['approve'],
+  direction: ['from_shop'], method: ['incineration'], periodKind: ['month'], bound: ['debit'], flag: ['deposit_mismatch'],
+  untrackedRefundPolicy: ['schedule_up_to_limit'], lateReturnPolicy: ['refund_from_unredeemed'], format: ['csv'],
+  key: [DEMO_EXAMPLE_COUNTY], value: ['12'], at: ['2026-03-15T02:30:00.000Z'],
+  // dates and periods as plain strings
+  period: ['2026-03'], bookedPeriod: ['2026-03'], firstOpenPeriod: ['2026-03'], businessDay: ['2026-03-15'], bookedDay: ['2026-03-15'],
+  disposedOn: ['2026-03-20'],
+  // credentials
+  accessToken: ['eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwZGVjNjZjMS1mOGI2LTVhZjItYjA0OS0yZTVmMjJmOGM0MjUiLCJyb2xlIjoiY291bnR5X29mZmljaWFsIiwiY291bnR5SWQiOiI1MTE0MjUifQ.u7Qm2sX9kP4vLr1TnW8yZa3cEf6HjK0dGb5Vq2wXiYo'],
+  refreshToken: ['rt.Qm7vX2kP9sLr4TnW8yZa1cEf6HjK3dGb5uVq0wXiYoM'], enrolmentCode: ['K7QM-4TXP-9WHR'],
+  credential: [`agt_${DEMO_EXAMPLE_COUNTY}_${exampleIdFor('terminals')}.b3JZcW5yVHh2ZUt3bXpQcQ`],
+  // texts
+  reason: ['收银员录错数量'], note: ['包装已清洗'], comment: ['封签完好，袋数与清单相符'], why: ['核查农户徐兵的退瓶记录'],
+  label_zh: ['回收率'], label_en: ['Recovery rate'], definition_zh: ['本期售出的包装中已交回的比例'],
+  definition_en: ['Share of the containers sold in the period that have come back'],
+  messageZh: ['售出数与退回数对不上'], messageEn: ['Units sold and units returned do not tie'],
+  reasonZh: ['售出数与退回数对不上'], reasonEn: ['Units sold and units returned do not tie'], reasonCode: ['refund_mismatch'],
+  message: ['is required'], code: ['VALIDATION_FAILED'],
+  // SMS gateway (Kannel)
+  secret: ['kannel-qingshen-2026'], from: [DEMO_FACTS.farmerPhone], to: ['10690000'], text: ['余额'], coding: ['2'],
+  charset: ['UTF-8'], answer: ['ACK/'],
 };
 
-const EXAMPLE_UUID = '01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d';
+/** Nullable fields whose natural example is null (a terminal just issued is not revoked). */
+const NULL_KEYS = new Set(['revokedReason', 'revokedAt', 'revokedBy', 'enrolledAt', 'lastSeenAt', 'closedAt', 'deactivatedAt', 'supersededBy', 'reasonCode']);
+
+/** Booleans whose natural example is true (a list shows active records; a shop takes returns back). */
+const TRUE_KEYS = new Set(['active', 'isCollectionPoint', 'ok', 'available', 'verified', 'sealIntact', 'chainLinksOk', 'cohortComplete', 'registeredNow']);
+
+/** The seeded record an id names, by the field it sits under. */
+const ID_BY_KEY: Record<string, string> = {
+  townshipId: DEMO_IDS.township, shopId: DEMO_IDS.shop, facilityId: DEMO_IDS.facility, haulerId: DEMO_IDS.hauler,
+  containerTypeId: DEMO_IDS.containerType, productId: DEMO_IDS.product, farmerId: DEMO_IDS.farmer, userId: DEMO_IDS.user,
+  depositScheduleId: DEMO_IDS.depositSchedule, fromFacilityId: DEMO_IDS.facility, toFacilityId: DEMO_IDS.disposalFacility,
+  destinationFacilityId: DEMO_IDS.disposalFacility,
+  saleId: exampleIdFor('sales'), returnId: exampleIdFor('returns'), bagId: exampleIdFor('bags'), manifestId: exampleIdFor('manifests'),
+  heldRefundId: exampleIdFor('held-refunds'), terminalId: exampleIdFor('terminals'), runId: exampleIdFor('reconciliations'),
+};
+
+/** The seeded record `id` names in a path's collection (`/townships/:id`). */
+const ID_BY_RESOURCE: Record<string, string> = {
+  townships: DEMO_IDS.township, shops: DEMO_IDS.shop, facilities: DEMO_IDS.facility, haulers: DEMO_IDS.hauler,
+  'container-types': DEMO_IDS.containerType, products: DEMO_IDS.product, farmers: DEMO_IDS.farmer,
+  users: DEMO_IDS.user,
+};
+
+/** Dates by field name: a month's report runs from its first to its last day. */
+const DATE_BY_NAME: Record<string, string> = {
+  from: '2026-03-01', to: '2026-03-31', at: '2026-03-31', effectiveFrom: '2026-04-01', effectiveTo: '2027-01-01', day: '2026-03-15',
+  businessDay: '2026-03-15', periodStart: '2026-03-01', periodEnd: '2026-03-31',
+};
+
+/** Instants by field name: a month in the county time zone (UTC+8) runs from the 28th/29th 16:00 UTC. */
+const DATE_TIME_BY_NAME: Record<string, string> = {
+  from: '2026-02-28T16:00:00.000Z', to: '2026-03-31T16:00:00.000Z', asOf: '2026-03-31T16:00:00.000Z', until: '2026-03-31T16:00:00.000Z',
+  expiresAt: '2026-03-16T02:30:00.000Z', enrolmentExpiresAt: '2026-03-16T02:30:00.000Z', refreshExpiresAt: '2026-04-14T02:30:00.000Z',
+};
+
+/** Where an example sits: the collection of the route (`townships` for /counties/:countyId/townships/:id). */
+export interface ExampleContext {
+  resource?: string;
+  /** The route's cursor parameter (`cursor` or `after`): a page's nextCursor example is one it takes. */
+  cursor?: JsonSchema;
+}
+
+/** The collection a route's path names: the segment before `:id`, else its last plain segment. */
+export function resourceOfPath(path: string): string | undefined {
+  const segs = path.split('/').filter(Boolean);
+  const at = segs.indexOf(':id');
+  if (at > 0) return segs[at - 1];
+  return [...segs].reverse().find((s) => !s.startsWith(':'));
+}
+
+/** The example id of a record named by `key` (a field or parameter) in `ctx`. */
+export function exampleId(key: string | undefined, ctx: ExampleContext = {}): string {
+  if (key && ID_BY_KEY[key]) return ID_BY_KEY[key]!;
+  if ((key === 'id' || key === undefined) && ctx.resource) return ID_BY_RESOURCE[ctx.resource] ?? exampleIdFor(ctx.resource);
+  return exampleIdFor(key ?? 'record');
+}
+
+function allowsNull(schema: JsonSchema): boolean {
+  return (Array.isArray(schema.type) && (schema.type as string[]).includes('null'))
+    || (Array.isArray(schema.anyOf) && (schema.anyOf as JsonSchema[]).some((a) => a.type === 'null'));
+}
 
 function firstNonNull(alts: JsonSchema[]): JsonSchema | undefined {
   return alts.find((a) => a.type !== 'null') ?? alts[0];
 }
 
-function stringExample(schema: JsonSchema, key: string | undefined): string {
-  switch (schema.format) {
-    case 'uuid': return EXAMPLE_UUID;
-    case 'date-time': return '2026-03-15T02:30:00.000Z';
-    case 'date': return '2026-03-15';
-    case 'email': return 'clerk@example.cn';
-    case 'uri': return 'https://example.cn/';
-  }
-  const fits = (v: string) => (schema.maxLength === undefined || v.length <= (schema.maxLength as number))
+function fitsString(schema: JsonSchema, v: string): boolean {
+  return (schema.maxLength === undefined || v.length <= (schema.maxLength as number))
     && (schema.minLength === undefined || v.length >= (schema.minLength as number))
     && (typeof schema.pattern !== 'string' || new RegExp(schema.pattern, 'u').test(v));
-  if (key !== undefined && typeof BY_NAME[key] === 'string' && fits(BY_NAME[key] as string)) return BY_NAME[key] as string;
+}
+
+function stringExample(schema: JsonSchema, key: string | undefined, ctx: ExampleContext): string {
+  switch (schema.format) {
+    case 'uuid': return exampleId(key, ctx);
+    case 'date-time': return (key && DATE_TIME_BY_NAME[key]) ?? '2026-03-15T02:30:00.000Z';
+    case 'date': return (key && DATE_BY_NAME[key]) ?? '2026-03-15';
+    case 'email': return 'qingshen.official@example.cn';
+    case 'uri': return 'https://qingshen.example.cn/';
+  }
+  const fits = (v: string) => fitsString(schema, v);
+  // A cursor of a county's collection: the last id of the previous page.
+  if (key === 'cursor' || key === 'nextCursor' || key === 'after') {
+    const feed = `${DEMO_EXAMPLE_COUNTY}.42`;
+    if (key === 'nextCursor' && ctx.cursor) {
+      const v = exampleFor(ctx.cursor, 'cursor', 1, { resource: ctx.resource });
+      if (typeof v === 'string' && fits(v)) return v;
+    }
+    const page = ctx.resource === 'counties' ? DEMO_EXAMPLE_COUNTY : exampleId('id', ctx);
+    for (const v of ctx.resource === 'events' || key === 'after' ? [feed, page] : [page, feed, '2026-02']) if (fits(v)) return v;
+  }
+  // A plain string id: the record of the route's collection (an event's id is `<kind>:<id>`).
+  if (key === 'id' && ctx.resource === 'events' && fits(`sale:${SALE_ID}`)) return `sale:${SALE_ID}`;
+  for (const v of (key !== undefined ? BY_NAME[key] ?? [] : [])) if (typeof v === 'string' && fits(v)) return v;
+  if (key && /Id$|^id$/.test(key) && fits(exampleId(key, ctx))) return exampleId(key, ctx);
   if (typeof schema.pattern === 'string') {
     // Open-ended repetitions (* + {n,}) grow until the string is long enough.
     for (let extra = 0; extra <= 64; extra++) {
@@ -44,25 +169,30 @@ function stringExample(schema: JsonSchema, key: string | undefined): string {
 }
 
 function numberExample(schema: JsonSchema, key: string | undefined): number {
-  const lo = typeof schema.minimum === 'number' ? schema.minimum : Number.NEGATIVE_INFINITY;
+  const lo = typeof schema.minimum === 'number' ? schema.minimum : typeof schema.exclusiveMinimum === 'number' ? schema.exclusiveMinimum + 1 : Number.NEGATIVE_INFINITY;
   const hi = typeof schema.maximum === 'number' ? schema.maximum : Number.POSITIVE_INFINITY;
   let v = key && /Fen$/.test(key) ? 1500 : key && /(quantity|containers|count|Count|Quantity)$/i.test(key) ? 2 : 1;
   if (key && /[gG]rams$/.test(key)) v = 850;
   if (key && /Kg$/.test(key)) v = 12.5;
+  if (key === 'limit') v = 50;
   if (v < lo) v = lo;
   if (v > hi) v = hi;
   return schema.type === 'integer' ? Math.round(v) : v;
 }
 
-/** An example for `schema`; `key` is the property name it sits under (for readable values). */
-export function exampleFor(schema: JsonSchema | undefined, key?: string, depth = 0): unknown {
+/**
+ * An example for `schema`; `key` is the property name it sits under (for readable values), `ctx`
+ * where it sits (the route's collection, for ids and cursors).
+ */
+export function exampleFor(schema: JsonSchema | undefined, key?: string, depth = 0, ctx: ExampleContext = {}): unknown {
   if (!schema || depth > 12) return null;
   if (Array.isArray(schema.examples) && schema.examples.length > 0) return structuredClone(schema.examples[0]);
   if (schema.const !== undefined) return schema.const;
   if (schema.default !== undefined) return schema.default;
   if (Array.isArray(schema.enum)) return (schema.enum as unknown[]).find((v) => v !== null) ?? schema.enum[0];
-  if (Array.isArray(schema.anyOf) && schema.type === undefined) return exampleFor(firstNonNull(schema.anyOf as JsonSchema[]), key, depth + 1);
-  if (Array.isArray(schema.oneOf) && schema.type === undefined) return exampleFor(firstNonNull(schema.oneOf as JsonSchema[]), key, depth + 1);
+  if (key !== undefined && NULL_KEYS.has(key) && allowsNull(schema)) return null;
+  if (Array.isArray(schema.anyOf) && schema.type === undefined) return exampleFor(firstNonNull(schema.anyOf as JsonSchema[]), key, depth + 1, ctx);
+  if (Array.isArray(schema.oneOf) && schema.type === undefined) return exampleFor(firstNonNull(schema.oneOf as JsonSchema[]), key, depth + 1, ctx);
   const type = Array.isArray(schema.type) ? (schema.type as string[]).find((t) => t !== 'null') : schema.type;
   switch (type) {
     case 'object': {
@@ -78,26 +208,26 @@ export function exampleFor(schema: JsonSchema | undefined, key?: string, depth =
       const atLeast = typeof schema.minProperties === 'number' ? schema.minProperties : 0;
       for (const k of Object.keys(props)) if (want.size < atLeast && !excludedByAlternatives(schema, k)) want.add(k);
       const out: Record<string, unknown> = {};
-      for (const [k, s] of Object.entries(props)) if (want.has(k)) out[k] = exampleFor(s, k, depth + 1);
+      for (const [k, s] of Object.entries(props)) if (want.has(k)) out[k] = exampleFor(s, k, depth + 1, ctx);
       // if/then/else rules (allOf): the fields the branch that applies to the example requires.
       for (const rule of (schema.allOf ?? []) as JsonSchema[]) {
         const branch = rule.if ? (matchesConsts(rule.if as JsonSchema, out) ? rule.then : rule.else) as JsonSchema | undefined : undefined;
-        for (const k of ((branch?.required as string[] | undefined) ?? [])) if (!(k in out) && props[k]) out[k] = exampleFor(props[k], k, depth + 1);
+        for (const k of ((branch?.required as string[] | undefined) ?? [])) if (!(k in out) && props[k]) out[k] = exampleFor(props[k], k, depth + 1, ctx);
       }
       return out;
     }
     case 'array': {
       const n = Math.max(1, typeof schema.minItems === 'number' ? schema.minItems : 1);
       if (schema.maxItems === 0) return [];
-      return Array.from({ length: n }, () => exampleFor((schema.items ?? {}) as JsonSchema, singular(key), depth + 1));
+      return Array.from({ length: n }, () => exampleFor((schema.items ?? {}) as JsonSchema, singular(key), depth + 1, ctx));
     }
     case 'integer':
     case 'number':
       return numberExample(schema, key);
     case 'boolean':
-      return false;
+      return key !== undefined && TRUE_KEYS.has(key);
     case 'string':
-      return stringExample(schema, key);
+      return stringExample(schema, key, ctx);
     case 'null':
       return null;
     default:
