@@ -4690,16 +4690,13 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "id": "019cef54-3840-73ba-80a6-9de0ec4a9ff9",
                  *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
                  *       "material": "HDPE"
                  *     }
                  */
                 "application/json": {
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                     /** @enum {string} */
                     material: "HDPE" | "PET" | "COEX" | "PP" | "glass" | "aluminium" | "plastic_bag" | "paper_bag" | "composite_bag";
@@ -5052,7 +5049,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "id": "019cef54-3840-7e1a-a0ce-2f56b2bc9d21",
                  *       "outcome": "accepted",
                  *       "measuredWeightG": 1,
                  *       "comment": "封签完好，袋数与清单相符"
@@ -5068,10 +5065,7 @@ export interface operations {
                         /** @enum {string} */
                         type: "count" | "weight" | "missing_bag" | "broken_seal" | "wrong_material";
                     }[];
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                     /** @description Grams */
                     measuredWeightG: number;
@@ -5223,7 +5217,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "id": "019cef54-3840-73a7-90f8-c274b67aeca0",
                  *       "counts": [
                  *         {
                  *           "containerTypeId": "06b3f577-73e1-59e5-9a9a-7b37c6f8ea99",
@@ -5238,10 +5232,7 @@ export interface operations {
                         containerTypeId: string;
                         quantity: number;
                     }[];
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                     unitCodes?: string[];
                 };
@@ -5407,15 +5398,12 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "id": "019cef54-3840-7585-800e-5606e634bfec",
                  *       "sealNo": "QS2026-000123"
                  *     }
                  */
                 "application/json": {
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                     /** @description Number printed on the tamper-evident seal */
                     sealNo: string;
@@ -8515,7 +8503,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "id": "019cef54-3840-79ed-b093-0d3b1b20a887",
                  *       "bagIds": [
                  *         "019cef54-3840-73ba-80a6-9de0ec4a9ff9"
                  *       ],
@@ -8538,10 +8526,7 @@ export interface operations {
                     disposedOn: string;
                     /** @description Licence of the disposal facility */
                     facilityLicenceNo: string;
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                     /** @enum {string} */
                     method: "recycling" | "incineration" | "landfill";
@@ -9788,7 +9773,7 @@ export interface operations {
                 limit?: number;
                 /**
                  * @description Find a farmer by phone number (clerks and terminals), in any spelling the phone field takes; a number the server cannot use is refused with 422 INVALID_PHONE
-                 * @example 138 0013 8000
+                 * @example 174 6464 7741
                  */
                 phone?: string;
                 /** @example 079eec19-d416-503c-803a-b9191b705cb4 */
@@ -10548,7 +10533,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "version": 1,
-                 *       "phone": "138 0013 8000"
+                 *       "phone": "174 6464 7741"
                  *     }
                  */
                 "application/json": {
@@ -10562,7 +10547,7 @@ export interface operations {
                     name?: string;
                     /**
                      * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
-                     * @example 138 0013 8000
+                     * @example 174 6464 7741
                      */
                     phone?: string;
                     /** @description The farmer texted 退订/STOP: no notifications */
@@ -11724,7 +11709,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "id": "019cef54-3840-7958-902c-b914652837e4",
                  *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
                  *       "heldRefundId": "019cef54-3840-76ce-a035-59abdca61a8d",
                  *       "phone": "138 0013 8000"
@@ -11738,10 +11723,7 @@ export interface operations {
                     eventTime?: string;
                     /** Format: uuid */
                     heldRefundId: string;
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                     /** @description The farmer’s mobile number (sent in the body, never in a URL) */
                     phone: string;
@@ -12082,17 +12064,14 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "id": "019cef54-3840-76f6-b004-6b8a3d5c79a0",
                  *       "decision": "approve"
                  *     }
                  */
                 "application/json": {
                     /** @enum {string} */
                     decision: "approve" | "decline";
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                     /** @description Why: required to decline (422 DECLINE_REASON_REQUIRED without it) */
                     reason?: string;
@@ -12292,15 +12271,12 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "id": "019cef54-3840-7ad9-80b2-1fac0becb683",
                  *       "reference": "WX20260315-000123"
                  *     }
                  */
                 "application/json": {
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                     /**
                      * Format: date-time
@@ -12725,7 +12701,7 @@ export interface operations {
                  * @example {
                  *       "id": "019cef54-3840-71db-80a1-bc189ac03923",
                  *       "budgetYear": 2000,
-                 *       "amountFen": 1500
+                 *       "amountFen": 200
                  *     }
                  */
                 "application/json": {
@@ -14595,7 +14571,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "id": "019cef54-3840-7480-b0f6-bea54b924fd5",
                  *       "haulerId": "6338b101-7d7e-5fbd-b6aa-582e33c75460",
                  *       "facilityId": "10686318-7cc1-538f-98b5-1f843dee637a"
                  *     }
@@ -14611,10 +14587,7 @@ export interface operations {
                      * @description The first transporter
                      */
                     haulerId: string;
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                 };
             };
@@ -15011,7 +14984,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "id": "019cef54-3840-73ba-80a6-9de0ec4a9ff9",
                  *       "bagIds": [
                  *         "019cef54-3840-73ba-80a6-9de0ec4a9ff9"
                  *       ]
@@ -15019,10 +14992,7 @@ export interface operations {
                  */
                 "application/json": {
                     bagIds: string[];
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                 };
             };
@@ -15199,7 +15169,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "id": "019cef54-3840-7d37-a094-474751660e90",
                  *       "bags": [
                  *         {
                  *           "bagId": "019cef54-3840-73ba-80a6-9de0ec4a9ff9",
@@ -15233,10 +15203,7 @@ export interface operations {
                         /** @description The seal number as read at the gate */
                         sealNoRead?: string;
                     }[];
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                 };
             };
@@ -15387,7 +15354,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "id": "019cef54-3840-7b8d-8025-9d30c986441e",
                  *       "handover": "pickup:3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
                  *       "side": "giver",
                  *       "device": "HUAWEI MatePad SE 10.4"
@@ -15398,10 +15365,7 @@ export interface operations {
                     device: string;
                     /** @description pickup:<shopId> | transfer:<n> | delivery */
                     handover: string;
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                     /** @enum {string} */
                     side: "giver" | "receiver";
@@ -15654,7 +15618,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "id": "019cef54-3840-70ce-80c7-cb1a429e482a",
                  *       "haulerId": "6338b101-7d7e-5fbd-b6aa-582e33c75460"
                  *     }
                  */
@@ -15664,10 +15628,7 @@ export interface operations {
                      * @description The next transporter
                      */
                     haulerId: string;
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                 };
             };
@@ -16101,16 +16062,13 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d"
+                 *       "id": "019cef54-3840-7293-901f-3665beaae12d"
                  *     }
                  */
                 "application/json": {
                     /** @description Expire what had lapsed by the start of this year (default: the county’s current year; never later) */
                     asOfYear?: number;
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                 };
             };
@@ -16278,12 +16236,12 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "id": "019cef54-3840-7467-90d3-958498c45bff",
                  *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
                  *       "phone": "138 0013 8000",
                  *       "points": 1,
                  *       "goods": "洗衣粉 1袋",
-                 *       "goodsValueFen": 1500,
+                 *       "goodsValueFen": 200,
                  *       "eventTime": "2026-03-15T02:30:00.000Z"
                  *     }
                  */
@@ -16297,10 +16255,7 @@ export interface operations {
                     goods: string;
                     /** @description Amount in fen (1 yuan = 100 fen) */
                     goodsValueFen: number;
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                     /** @description The farmer’s mobile number (sent in the body, never in a URL) */
                     phone: string;
@@ -19013,7 +18968,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "id": "019cef54-3840-7a20-a039-9bf175dea7c8",
                  *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
                  *       "eventTime": "2026-03-15T02:30:00.000Z",
                  *       "items": [
@@ -19030,10 +18985,7 @@ export interface operations {
                      * @description When the containers were handed in
                      */
                     eventTime: string;
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                     items: ({
                         /**
@@ -19075,7 +19027,7 @@ export interface operations {
                         name?: string;
                         /**
                          * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
-                         * @example 138 0013 8000
+                         * @example 174 6464 7741
                          */
                         phone: string;
                         village?: string;
@@ -19407,7 +19359,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "id": "019cef54-3840-7ad2-8053-fef28e78abe0",
                  *       "targetType": "sale",
                  *       "targetId": "019cef54-3840-7446-b0be-fa6f1fc2f6f4",
                  *       "reason": "收银员录错数量"
@@ -19419,10 +19371,7 @@ export interface operations {
                      * @description When the clerk reversed it at the counter (offline terminals); default: when the server receives it. A clerk may reverse only records of that same business day (county time zone); future times are refused
                      */
                     eventTime?: string;
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                     reason: string;
                     /** Format: uuid */
@@ -19751,11 +19700,11 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "id": "019cef54-3840-7869-b07f-f93b19403341",
                  *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
                  *       "eventTime": "2026-03-15T02:30:00.000Z",
                  *       "purchaser": {
-                 *         "phone": "138 0013 8000"
+                 *         "phone": "174 6464 7741"
                  *       },
                  *       "lines": [
                  *         {
@@ -19771,10 +19720,7 @@ export interface operations {
                      * @description When the sale happened at the shop
                      */
                     eventTime: string;
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                     lines: ({
                         /** @description Offline sales: the deposit per container the terminal actually charged */
@@ -19798,7 +19744,7 @@ export interface operations {
                         name?: string;
                         /**
                          * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
-                         * @example 138 0013 8000
+                         * @example 174 6464 7741
                          */
                         phone: string;
                         village?: string;
@@ -20026,10 +19972,10 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "id": "019cef54-3840-7bf9-90c0-7fd6ae96f346",
                  *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
                  *       "period": "2026-03",
-                 *       "amountFen": 1500,
+                 *       "amountFen": 200,
                  *       "direction": "from_shop",
                  *       "method": "bank"
                  *     }
@@ -20047,10 +19993,7 @@ export interface operations {
                      * @enum {string}
                      */
                     direction: "from_shop" | "to_shop";
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                     /** @enum {string} */
                     method: "bank" | "cash" | "mobile";
@@ -25858,7 +25801,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "id": "019cef54-3840-7958-902c-b914652837e4",
                  *       "countyId": "511425",
                  *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
                  *       "heldRefundId": "019cef54-3840-76ce-a035-59abdca61a8d",
@@ -25878,10 +25821,7 @@ export interface operations {
                     eventTime?: string;
                     /** Format: uuid */
                     heldRefundId: string;
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                     /** @description The farmer’s mobile number (sent in the body, never in a URL) */
                     phone: string;
@@ -26995,7 +26935,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "id": "019cef54-3840-7a20-a039-9bf175dea7c8",
                  *       "countyId": "511425",
                  *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
                  *       "eventTime": "2026-03-15T02:30:00.000Z",
@@ -27018,10 +26958,7 @@ export interface operations {
                      * @description When the containers were handed in
                      */
                     eventTime: string;
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                     items: ({
                         /**
@@ -27063,7 +27000,7 @@ export interface operations {
                         name?: string;
                         /**
                          * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
-                         * @example 138 0013 8000
+                         * @example 174 6464 7741
                          */
                         phone: string;
                         village?: string;
@@ -27461,7 +27398,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "id": "019cef54-3840-7ad2-8053-fef28e78abe0",
                  *       "countyId": "511425",
                  *       "targetType": "sale",
                  *       "targetId": "019cef54-3840-7446-b0be-fa6f1fc2f6f4",
@@ -27479,10 +27416,7 @@ export interface operations {
                      * @description When the clerk reversed it at the counter (offline terminals); default: when the server receives it. A clerk may reverse only records of that same business day (county time zone); future times are refused
                      */
                     eventTime?: string;
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                     reason: string;
                     /** Format: uuid */
@@ -27759,12 +27693,12 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "id": "019cef54-3840-7869-b07f-f93b19403341",
                  *       "countyId": "511425",
                  *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
                  *       "eventTime": "2026-03-15T02:30:00.000Z",
                  *       "purchaser": {
-                 *         "phone": "138 0013 8000"
+                 *         "phone": "174 6464 7741"
                  *       },
                  *       "lines": [
                  *         {
@@ -27785,10 +27719,7 @@ export interface operations {
                      * @description When the sale happened at the shop
                      */
                     eventTime: string;
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                     lines: ({
                         /** @description Offline sales: the deposit per container the terminal actually charged */
@@ -27812,7 +27743,7 @@ export interface operations {
                         name?: string;
                         /**
                          * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
-                         * @example 138 0013 8000
+                         * @example 174 6464 7741
                          */
                         phone: string;
                         village?: string;
@@ -28106,11 +28037,11 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *       "id": "019cef54-3840-7bf9-90c0-7fd6ae96f346",
                  *       "countyId": "511425",
                  *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
                  *       "period": "2026-03",
-                 *       "amountFen": 1500,
+                 *       "amountFen": 200,
                  *       "direction": "from_shop",
                  *       "method": "bank"
                  *     }
@@ -28133,10 +28064,7 @@ export interface operations {
                      * @enum {string}
                      */
                     direction: "from_shop" | "to_shop";
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     id: string;
                     /** @enum {string} */
                     method: "bank" | "cash" | "mobile";
@@ -28554,17 +28482,16 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "batchId": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
                  *       "records": [
                  *         {
                  *           "kind": "sale",
-                 *           "id": "01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d",
+                 *           "id": "019cef54-3840-7c66-90c1-07d4781ac7af",
                  *           "eventTime": "2026-03-15T02:30:00.000Z",
                  *           "payload": {
                  *             "countyId": "511425",
                  *             "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
                  *             "purchaser": {
-                 *               "phone": "138 0013 8000"
+                 *               "phone": "174 6464 7741"
                  *             },
                  *             "lines": [
                  *               {
@@ -28578,10 +28505,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    /**
-                     * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                     * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                     */
+                    /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                     batchId?: string;
                     records: ({
                         /**
@@ -28589,10 +28513,7 @@ export interface operations {
                          * @description When it happened at the shop (the terminal clock)
                          */
                         eventTime: string;
-                        /**
-                         * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                         * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                         */
+                        /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                         id: string;
                         /** @enum {string} */
                         kind: "sale";
@@ -28625,7 +28546,7 @@ export interface operations {
                                 name?: string;
                                 /**
                                  * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
-                                 * @example 138 0013 8000
+                                 * @example 174 6464 7741
                                  */
                                 phone: string;
                                 village?: string;
@@ -28641,10 +28562,7 @@ export interface operations {
                          * @description When it happened at the shop (the terminal clock)
                          */
                         eventTime: string;
-                        /**
-                         * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                         * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                         */
+                        /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                         id: string;
                         /** @enum {string} */
                         kind: "return";
@@ -28695,7 +28613,7 @@ export interface operations {
                                 name?: string;
                                 /**
                                  * @description A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE
-                                 * @example 138 0013 8000
+                                 * @example 174 6464 7741
                                  */
                                 phone: string;
                                 village?: string;
@@ -28709,10 +28627,7 @@ export interface operations {
                          * @description When it happened at the shop (the terminal clock)
                          */
                         eventTime: string;
-                        /**
-                         * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                         * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                         */
+                        /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                         id: string;
                         /** @enum {string} */
                         kind: "reversal";
@@ -28735,10 +28650,7 @@ export interface operations {
                          * @description When it happened at the shop (the terminal clock)
                          */
                         eventTime: string;
-                        /**
-                         * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                         * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                         */
+                        /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                         id: string;
                         /** @enum {string} */
                         kind: "bag-event";
@@ -28808,10 +28720,7 @@ export interface operations {
                          * @description When it happened at the shop (the terminal clock)
                          */
                         eventTime: string;
-                        /**
-                         * @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key
-                         * @example 01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d
-                         */
+                        /** @description A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key */
                         id: string;
                         /** @enum {string} */
                         kind: "drawer-report";

@@ -98,5 +98,5 @@ export function page(item: JsonSchema): JsonSchema {
  */
 export const PHONE_DESCRIPTION = 'A Chinese mobile number in any common spelling (138 0013 8000, +86-138…, full-width digits) or a foreign number in international form; stored as E.164. Landlines and service numbers cannot receive SMS and are refused with 422 INVALID_PHONE';
 export function phone(description = PHONE_DESCRIPTION): JsonSchema {
-  return refusedAs('INVALID_PHONE', str({ min: 5, max: 30, pattern: PHONE_PATTERN, description, examples: ['138 0013 8000'] }));
+  return refusedAs('INVALID_PHONE', str({ min: 5, max: 30, pattern: PHONE_PATTERN, description, examples: ['174 6464 7741'] }));
 }

@@ -3,7 +3,7 @@
 import { CLIENT_ID_PATTERN } from '../client-id.js';
 import { arr, bool, date, dateTime, enumOf, int, nullable, obj, str, text, uuid } from './builders.js';
 
-export const CUSTODY_CLIENT_ID = str({ pattern: CLIENT_ID_PATTERN, description: 'A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key', examples: ['01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d'] });
+export const CUSTODY_CLIENT_ID = str({ pattern: CLIENT_ID_PATTERN, description: 'A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key' });
 export const MATERIALS = ['HDPE', 'PET', 'COEX', 'PP', 'glass', 'aluminium', 'plastic_bag', 'paper_bag', 'composite_bag'] as const;
 export const BAG_STATES = ['open', 'sealed', 'picked_up', 'received', 'disposed', 'rejected', 'missing'] as const;
 export type BagState = (typeof BAG_STATES)[number];

@@ -61,6 +61,9 @@ const BY_NAME: Record<string, unknown[]> = {
   charset: ['UTF-8'], answer: ['ACK/'],
 };
 
+/** Arrays whose natural example is empty. */
+const EMPTY_KEYS = new Set(['flags', 'unitCodes', 'warnings']);
+
 /** Nullable fields whose natural example is null (a terminal just issued is not revoked). */
 const NULL_KEYS = new Set(['revokedReason', 'revokedAt', 'revokedBy', 'enrolledAt', 'lastSeenAt', 'closedAt', 'deactivatedAt', 'supersededBy', 'reasonCode']);
 
@@ -93,7 +96,7 @@ const DATE_BY_NAME: Record<string, string> = {
 /** Instants by field name: a month in the county time zone (UTC+8) runs from the 28th/29th 16:00 UTC. */
 const DATE_TIME_BY_NAME: Record<string, string> = {
   from: '2026-02-28T16:00:00.000Z', to: '2026-03-31T16:00:00.000Z', asOf: '2026-03-31T16:00:00.000Z', until: '2026-03-31T16:00:00.000Z',
-  expiresAt: '2026-03-16T02:30:00.000Z', enrolmentExpiresAt: '2026-03-16T02:30:00.000Z', refreshExpiresAt: '2026-04-14T02:30:00.000Z',
+  recordedAt: '2026-03-15T02:30:01.000Z', expiresAt: '2026-03-16T02:30:00.000Z', enrolmentExpiresAt: '2026-03-16T02:30:00.000Z', refreshExpiresAt: '2026-04-14T02:30:00.000Z',
 };
 
 /** Where an example sits: the collection of the route (`townships` for /counties/:countyId/townships/:id). */
@@ -171,7 +174,10 @@ function stringExample(schema: JsonSchema, key: string | undefined, ctx: Example
 function numberExample(schema: JsonSchema, key: string | undefined): number {
   const lo = typeof schema.minimum === 'number' ? schema.minimum : typeof schema.exclusiveMinimum === 'number' ? schema.exclusiveMinimum + 1 : Number.NEGATIVE_INFINITY;
   const hi = typeof schema.maximum === 'number' ? schema.maximum : Number.POSITIVE_INFINITY;
-  let v = key && /Fen$/.test(key) ? 1500 : key && /(quantity|containers|count|Count|Quantity)$/i.test(key) ? 2 : 1;
+  // Two containers at the demo county's deposit of 1 yuan (100 fen) each: a per-container amount is
+  // 100 fen, a line's or a total 200 fen.
+  let v = key && /PerContainerFen$|^schedule[A-Z]\w*Fen$|^unit[A-Z]\w*Fen$|RateFen$|^depositChargedFen$/.test(key) ? 100 : key && /Fen$/.test(key) ? 200
+    : key && /(quantity|containers|count|Count|Quantity)$/i.test(key) ? 2 : 1;
   if (key && /[gG]rams$/.test(key)) v = 850;
   if (key && /Kg$/.test(key)) v = 12.5;
   if (key === 'limit') v = 50;
@@ -219,6 +225,8 @@ export function exampleFor(schema: JsonSchema | undefined, key?: string, depth =
     case 'array': {
       const n = Math.max(1, typeof schema.minItems === 'number' ? schema.minItems : 1);
       if (schema.maxItems === 0) return [];
+      // A record without flags is the usual one; a sale by product id carries no unit codes.
+      if (key !== undefined && EMPTY_KEYS.has(key) && !((schema.minItems as number) > 0)) return [];
       return Array.from({ length: n }, () => exampleFor((schema.items ?? {}) as JsonSchema, singular(key), depth + 1, ctx));
     }
     case 'integer':

@@ -3,7 +3,7 @@
 import { CLIENT_ID_PATTERN } from '../client-id.js';
 import { COUNTY_CODE, FEN, arr, bool, dateTime, enumOf, int, nullable, obj, phone, refusedAs, str, text, uuid } from './builders.js';
 
-export const CLIENT_ID = str({ pattern: CLIENT_ID_PATTERN, description: 'A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key', examples: ['01960f3c-8a2e-7b41-9c3d-5e6f7a8b9c0d'] });
+export const CLIENT_ID = str({ pattern: CLIENT_ID_PATTERN, description: 'A UUID made by the client before sending (any RFC 9562 version; v7 preferred, v4 accepted); the idempotency key' });
 export const GTIN = str({ pattern: '^[0-9]{8}$|^[0-9]{12,14}$', description: 'EAN-8, UPC-A, EAN-13 or GTIN-14 as scanned. The last digit is the GS1 check digit, which a pattern cannot state: a wrong one is refused with 422 INVALID_GTIN (a misread or mistyped barcode), never taken as another product', examples: ['6923456789012'] });
 const SCAN = str({ min: 1, max: 300, description: 'What the scanner read: a trace URL or the bare 32-digit unit code (docs/unit-codes.md)', examples: ['https://www.icama.cn/PublicQuery/zs?code=13604381021047395018264350917283'] });
 /** A phone number as people type it (the shared builder: pattern = what the server turns into E.164). */
