@@ -3825,10 +3825,12 @@ export interface operations {
                 /**
                  * @example {
                  *       "id": "511425",
-                 *       "nameZh": "青城镇",
-                 *       "nameEn": "Qingcheng",
+                 *       "nameZh": "青神县",
+                 *       "nameEn": "Qingshen County",
                  *       "provinceNameZh": "四川省",
-                 *       "prefectureNameZh": "眉山市"
+                 *       "prefectureNameZh": "眉山市",
+                 *       "depositValidityDays": 365,
+                 *       "settlementPeriod": "monthly"
                  *     }
                  */
                 "application/json": {
@@ -4206,7 +4208,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "version": 1,
-                 *       "nameZh": "青城镇"
+                 *       "maxOfflineAgeDays": 30
                  *     }
                  */
                 "application/json": {
@@ -11712,7 +11714,7 @@ export interface operations {
                  *       "id": "019cef54-3840-7958-902c-b914652837e4",
                  *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
                  *       "heldRefundId": "019cef54-3840-76ce-a035-59abdca61a8d",
-                 *       "phone": "138 0013 8000"
+                 *       "phone": "+8617464647741"
                  *     }
                  */
                 "application/json": {
@@ -12449,7 +12451,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
-                 *       "phone": "138 0013 8000"
+                 *       "phone": "+8617464647741"
                  *     }
                  */
                 "application/json": {
@@ -15618,7 +15620,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "id": "019cef54-3840-70ce-80c7-cb1a429e482a",
+                 *       "id": "6338b101-7d7e-5fbd-b6aa-582e33c75460",
                  *       "haulerId": "6338b101-7d7e-5fbd-b6aa-582e33c75460"
                  *     }
                  */
@@ -16238,7 +16240,7 @@ export interface operations {
                  * @example {
                  *       "id": "019cef54-3840-7467-90d3-958498c45bff",
                  *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
-                 *       "phone": "138 0013 8000",
+                 *       "phone": "+8617464647741",
                  *       "points": 1,
                  *       "goods": "洗衣粉 1袋",
                  *       "goodsValueFen": 200,
@@ -21873,6 +21875,7 @@ export interface operations {
                             id: string;
                             /** Format: date-time */
                             lastSeenAt: string | null;
+                            /** @example 丰收农资店收银台1 */
                             name: string;
                             /** Format: date-time */
                             revokedAt: string | null;
@@ -21962,10 +21965,11 @@ export interface operations {
                 /**
                  * @example {
                  *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
-                 *       "name": "徐兵"
+                 *       "name": "丰收农资店收银台1"
                  *     }
                  */
                 "application/json": {
+                    /** @example 丰收农资店收银台1 */
                     name: string;
                     /** Format: uuid */
                     shopId: string;
@@ -21991,6 +21995,7 @@ export interface operations {
                             id: string;
                             /** Format: date-time */
                             lastSeenAt: string | null;
+                            /** @example 丰收农资店收银台1 */
                             name: string;
                             /** Format: date-time */
                             revokedAt: string | null;
@@ -22112,6 +22117,7 @@ export interface operations {
                         id: string;
                         /** Format: date-time */
                         lastSeenAt: string | null;
+                        /** @example 丰收农资店收银台1 */
                         name: string;
                         /** Format: date-time */
                         revokedAt: string | null;
@@ -22234,6 +22240,7 @@ export interface operations {
                         id: string;
                         /** Format: date-time */
                         lastSeenAt: string | null;
+                        /** @example 丰收农资店收银台1 */
                         name: string;
                         /** Format: date-time */
                         revokedAt: string | null;
@@ -25805,7 +25812,7 @@ export interface operations {
                  *       "countyId": "511425",
                  *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
                  *       "heldRefundId": "019cef54-3840-76ce-a035-59abdca61a8d",
-                 *       "phone": "138 0013 8000"
+                 *       "phone": "+8617464647741"
                  *     }
                  */
                 "application/json": {
@@ -26073,7 +26080,7 @@ export interface operations {
                  * @example {
                  *       "countyId": "511425",
                  *       "shopId": "3085bfb3-e2fb-55b8-96b2-53e658aa38e7",
-                 *       "phone": "138 0013 8000"
+                 *       "phone": "+8617464647741"
                  *     }
                  */
                 "application/json": {

@@ -26,6 +26,15 @@ const POLICY_FIELDS = {
 const COUNTY = obj({
   id: COUNTY_CODE, nameZh: str(), nameEn: str(), provinceCode: str(), provinceNameZh: str(), prefectureNameZh: str(), timezone: str(),
   ...POLICY_FIELDS, active: bool(), version: int(), createdAt: dateTime(), updatedAt: dateTime(),
+}, [], {
+  // The demo county as `npm start` seeds it (seeds/demo-county.ts; the rest are the column defaults).
+  examples: [{
+    id: '511425', nameZh: '青神县', nameEn: 'Qingshen County', provinceCode: '510000', provinceNameZh: '四川省', prefectureNameZh: '眉山市', timezone: 'Asia/Shanghai',
+    depositValidityDays: 365, untrackedRefundPolicy: 'schedule_up_to_limit', untrackedDailyLimit: 20, latePolicy: 'refund_from_unredeemed', settlementPeriod: 'monthly',
+    weightTolerancePct: 10, fraudDailyReturnsThreshold: 50, maxOfflineAgeDays: 45, unsoldCodePolicy: 'hold_for_review', terminalJournalKeepDays: 90,
+    incentiveHouseholdBuybackCapFen: null, incentiveHouseholdPointsCapMilli: null, incentiveShopBuybackCapFen: null, incentiveWhenFundEmpty: 'nothing',
+    pointsExpireAfterYears: null, active: true, version: 1, createdAt: '2026-03-15T02:30:00.000Z', updatedAt: '2026-03-15T02:30:00.000Z',
+  }],
 });
 
 function countyView(row: Record<string, unknown>) {
@@ -89,6 +98,8 @@ export const countyRoutes: RouteDef[] = [
     summary: 'Add a county to the scheme (admins)',
     body: obj({ id: COUNTY_CODE, nameZh: text(100), nameEn: text(100), provinceNameZh: text(100), prefectureNameZh: text(100), ...POLICY_FIELDS },
       Object.keys(POLICY_FIELDS)),
+    // The demo county as its answer shows it (on a demo server: 409 DUPLICATE, it is there already).
+    bodyExample: { id: '511425', nameZh: '青神县', nameEn: 'Qingshen County', provinceNameZh: '四川省', prefectureNameZh: '眉山市', depositValidityDays: 365, settlementPeriod: 'monthly' },
     responses: { 201: { description: 'Created', schema: COUNTY }, 409: { description: 'DUPLICATE' } },
     // The county exists already in the matrix test: in scope the answer is 409 DUPLICATE.
     scopeExample: ({ countyId }) => ({ body: { id: countyId, nameZh: '范围县', nameEn: 'Scope', provinceNameZh: '四川省', prefectureNameZh: '眉山市' } }),
@@ -103,6 +114,7 @@ export const countyRoutes: RouteDef[] = [
     summary: "Change a county's names or policies (send the version you read)",
     params: obj({ countyId: COUNTY_CODE }),
     body: partial({ version: VERSION, nameZh: text(100), nameEn: text(100), active: bool(), ...POLICY_FIELDS }, { required: ['version'], minProperties: 2 }),
+    bodyExample: { version: 1, maxOfflineAgeDays: 30 },
     responses: { 200: { description: 'Changed', schema: COUNTY }, 404: { description: 'NOT_FOUND' }, 409: { description: 'VERSION_CONFLICT' } },
     handler: async ({ params, body, principal, deps }) => deps.db.knex.transaction(async (trx) => {
       const existing = await trx('counties').where({ id: params.countyId }).forUpdate().first();

@@ -8,7 +8,7 @@ import { TerminalService } from './terminal-service.js';
 const TERMINAL = obj({
   id: uuid(), countyId: str(),
   terminalNo: int({ min: 1, description: 'Short number of the terminal, unique in its county and never reused (given at registration): receipts it prints carry it, e.g. XS20261130-T007-0001' }),
-  shopId: uuid(), name: str(),
+  shopId: uuid(), name: str({ examples: ['丰收农资店收银台1'] }),
   status: enumOf(['awaiting_enrolment', 'enrolled', 'revoked']),
   enrolmentExpiresAt: nullable(str({ format: 'date-time' })), enrolledAt: nullable(str({ format: 'date-time' })),
   revokedAt: nullable(str({ format: 'date-time' })), revokedReason: nullable(str()), lastSeenAt: nullable(str({ format: 'date-time' })),
@@ -22,7 +22,7 @@ export const terminalRoutes: RouteDef[] = [
     auth: { permission: 'terminals:manage' },
     summary: 'Register a POS terminal for a shop and issue its one-time enrolment code (valid 72 hours)',
     params: COUNTY_PARAMS,
-    body: obj({ shopId: uuid(), name: text(100) }),
+    body: obj({ shopId: uuid(), name: { ...text(100), examples: ['丰收农资店收银台1'] } }),
     responses: { 201: { description: 'The terminal and its enrolment code, shown once', schema: obj({ terminal: TERMINAL, enrolmentCode: str() }) } },
     handler: async ({ params, body, principal, deps }) => ({ status: 201, body: await new TerminalService(deps).issue(params.countyId, body.shopId, body.name, actorName(principal)) }),
   }),

@@ -22,7 +22,7 @@ const BY_NAME: Record<string, unknown[]> = {
   countyName: ['青神县'], townshipName: ['青城镇'], township: ['青城镇'], label: ['青城镇'], prefecture: ['眉山市'], prefectureZh: ['眉山市'],
   prefectureNameZh: ['眉山市'], provinceNameZh: ['四川省'], facilityName: ['青神县农药包装废弃物集中收集中心'],
   haulerName: ['眉山市安顺危险货物运输有限公司'], farmerName: ['徐兵'], nameMasked: ['徐*'],
-  phone: ['138 0013 8000', DEMO_FACTS.farmerPhone], phoneE164: [DEMO_FACTS.farmerPhone], phoneMasked: ['+86 174****7741'],
+  phone: [DEMO_FACTS.farmerPhone], phoneE164: [DEMO_FACTS.farmerPhone], phoneMasked: ['+86 174****7741'],
   returner: ['+86 174****7741'], contactPhone: ['+8617460000101'], timezone: ['Asia/Shanghai'],
   // products and shops
   manufacturer: [DEMO_FACTS.manufacturer], productName: [DEMO_FACTS.productName], shopName: [DEMO_FACTS.shopName],
@@ -104,6 +104,49 @@ export interface ExampleContext {
   resource?: string;
   /** The route's cursor parameter (`cursor` or `after`): a page's nextCursor example is one it takes. */
   cursor?: JsonSchema;
+  /** The record the value is a field of, by the key it sits under (`shop` for shop.name, `product` for products[].name). */
+  parent?: string;
+}
+
+/** The demo records a field names by the object it is a field of (RECORDS[parent][key]). */
+const RECORDS: Record<string, Record<string, string>> = {
+  county: { id: DEMO_EXAMPLE_COUNTY, countyId: DEMO_EXAMPLE_COUNTY, name: '青神县', nameZh: '青神县', nameEn: 'Qingshen County' },
+  township: { id: DEMO_IDS.township, name: '青城镇', nameZh: '青城镇', nameEn: 'Qingcheng' },
+  shop: { id: DEMO_IDS.shop, name: DEMO_FACTS.shopName, licenceNo: DEMO_FACTS.shopLicence, address: '四川省眉山市青神县青城镇青竹街86号' },
+  facility: { id: DEMO_IDS.facility, name: '青神县农药包装废弃物集中收集中心', licenceNo: '川危废收集（青神）第2023001号' },
+  disposalFacility: { id: DEMO_IDS.disposalFacility, facilityId: DEMO_IDS.disposalFacility, name: '眉山市绿洲环保科技有限公司（危险废物焚烧处置）', licenceNo: '川环危第511402063号' },
+  hauler: { id: DEMO_IDS.hauler, name: '眉山市安顺危险货物运输有限公司', licenceNo: '川交运管许可眉字511402000123号' },
+  product: { id: DEMO_IDS.product, name: DEMO_FACTS.productName, registrationNo: DEMO_FACTS.productRegistrationNo, gtin: DEMO_FACTS.productGtin },
+  containerType: { id: DEMO_IDS.containerType, code: 'HDPE-1L', name: '1升高密度聚乙烯瓶', nameZh: '1升高密度聚乙烯瓶', nameEn: '1 L HDPE bottle' },
+  farmer: { id: DEMO_IDS.farmer, name: '徐兵' },
+  terminal: { id: exampleIdFor('terminals'), name: '丰收农资店收银台1' },
+  user: { id: DEMO_IDS.user, name: '青神县农业农村局官员' },
+  manufacturer: { name: DEMO_FACTS.manufacturer },
+};
+/** Other names of the same records. */
+const RECORD_ALIASES: Record<string, string> = {
+  counties: 'county', purchaser: 'farmer', returner: 'farmer', transporter: 'hauler', carrier: 'hauler', destination: 'disposalFacility',
+  // A county's recovery rates and incentive figures are rows of the county; its map's features its townships.
+  'recovery-rates': 'county', incentives: 'county', properties: 'township',
+  fromShop: 'shop', returnedAtShop: 'shop', soldAtShop: 'shop', receivingFacility: 'facility', centre: 'facility',
+};
+
+function recordOf(parent: string | undefined): Record<string, string> | undefined {
+  if (!parent) return undefined;
+  const camelParent = parent.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  const one = singular(camelParent) ?? camelParent;
+  return RECORDS[RECORD_ALIASES[parent] ?? RECORD_ALIASES[camelParent] ?? RECORD_ALIASES[one] ?? one];
+}
+
+/** The parent a field's value sits in: its own key when it is an object or an array of objects, else the parent it is in. */
+function childParent(schema: JsonSchema, key: string, ctx: ExampleContext): string | undefined {
+  const t = JSON.stringify(schema.type ?? '');
+  const items = schema.items as JsonSchema | undefined;
+  const isRecord = t.includes('object') || schema.properties !== undefined || (t.includes('array') && items !== undefined && (JSON.stringify(items.type ?? '').includes('object') || items.properties !== undefined))
+    || (Array.isArray(schema.anyOf) && (schema.anyOf as JsonSchema[]).some((a) => a.type === 'object' || a.properties !== undefined));
+  // A page's items, a report's rows are records of the route's collection.
+  if (['items', 'rows', 'data', 'results'].includes(key)) return ctx.parent;
+  return isRecord ? key : ctx.parent;
 }
 
 /** The collection a route's path names: the segment before `:id`, else its last plain segment. */
@@ -137,6 +180,9 @@ function fitsString(schema: JsonSchema, v: string): boolean {
 }
 
 function stringExample(schema: JsonSchema, key: string | undefined, ctx: ExampleContext): string {
+  const record = recordOf(ctx.parent ?? ctx.resource);
+  const known = key !== undefined ? record?.[key] : undefined;
+  if (known !== undefined && (schema.format === 'uuid' ? /^[0-9a-f]{8}-/.test(known) : schema.format === undefined) && fitsString(schema, known)) return known;
   switch (schema.format) {
     case 'uuid': return exampleId(key, ctx);
     case 'date-time': return (key && DATE_TIME_BY_NAME[key]) ?? '2026-03-15T02:30:00.000Z';
@@ -214,11 +260,11 @@ export function exampleFor(schema: JsonSchema | undefined, key?: string, depth =
       const atLeast = typeof schema.minProperties === 'number' ? schema.minProperties : 0;
       for (const k of Object.keys(props)) if (want.size < atLeast && !excludedByAlternatives(schema, k)) want.add(k);
       const out: Record<string, unknown> = {};
-      for (const [k, s] of Object.entries(props)) if (want.has(k)) out[k] = exampleFor(s, k, depth + 1, ctx);
+      for (const [k, s] of Object.entries(props)) if (want.has(k)) out[k] = exampleFor(s, k, depth + 1, { ...ctx, parent: childParent(s, k, ctx) });
       // if/then/else rules (allOf): the fields the branch that applies to the example requires.
       for (const rule of (schema.allOf ?? []) as JsonSchema[]) {
         const branch = rule.if ? (matchesConsts(rule.if as JsonSchema, out) ? rule.then : rule.else) as JsonSchema | undefined : undefined;
-        for (const k of ((branch?.required as string[] | undefined) ?? [])) if (!(k in out) && props[k]) out[k] = exampleFor(props[k], k, depth + 1, ctx);
+        for (const k of ((branch?.required as string[] | undefined) ?? [])) if (!(k in out) && props[k]) out[k] = exampleFor(props[k], k, depth + 1, { ...ctx, parent: childParent(props[k], k, ctx) });
       }
       return out;
     }
