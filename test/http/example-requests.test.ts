@@ -151,6 +151,28 @@ describe('the server takes every operation\'s example request', function () {
     actors = await fuzzActors(t.app);
   });
 
+  it('a GET of a seeded record answers what its example response shows (before any example changes the data)', async () => {
+    const clerk = actors.find((a) => a.role === 'clerk')!;
+    const official = actors.find((a) => a.role === 'county_official')!;
+    const drift: string[] = [];
+    let checked = 0;
+    for (const r of allRoutes()) {
+      if (r.method !== 'get' || !/\/:id$/.test(r.path) || !r.responses[200]?.schema) continue;
+      const example = exampleFor(r.responses[200].schema, undefined, 0, contextOf(r)) as Record<string, unknown>;
+      if (!Object.values(DEMO_IDS).includes(example.id as never)) continue;
+      // A clerk sees a farmer unmasked; users are read by officials.
+      const res = await t.api().get(exampleRequest(r).url).set('Authorization', (/\/users\//.test(r.path) ? official : clerk).authorization);
+      if (res.status !== 200) { drift.push(`${r.path}: ${res.status}`); continue; }
+      checked++;
+      for (const [k, v] of Object.entries(example)) {
+        if (['createdAt', 'updatedAt', 'version'].includes(k)) continue;
+        if (JSON.stringify(res.body[k]) !== JSON.stringify(v)) drift.push(`${r.path} ${k}: example ${JSON.stringify(v)}, seeded ${JSON.stringify(res.body[k])}`);
+      }
+    }
+    expect(drift).to.deep.equal([]);
+    expect(checked).to.be.greaterThan(5);
+  });
+
   it('sends each one (GETs included) as a caller allowed to, and none is refused for its form', async () => {
     const problems: string[] = [];
     const sent = new Set<string>();
