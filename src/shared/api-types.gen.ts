@@ -6724,16 +6724,28 @@ export interface operations {
     get_counties_countyId_dashboard: {
         parameters: {
             query?: {
-                /** @description N of the cohort rate (default 90) */
+                /**
+                 * @description N of the cohort rate (default 90)
+                 * @example 30
+                 */
                 days?: "30" | "90" | "180" | "365";
-                /** @description YYYY-MM */
+                /**
+                 * @description YYYY-MM
+                 * @example 2026-03
+                 */
                 from?: string;
-                /** @description YYYY-MM */
+                /**
+                 * @description YYYY-MM
+                 * @example 2026-03
+                 */
                 to?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -7023,18 +7035,33 @@ export interface operations {
     get_counties_countyId_dashboard_incentives: {
         parameters: {
             query?: {
-                /** @description Rows per county (default), township or shop */
+                /**
+                 * @description Rows per county (default), township or shop
+                 * @example county
+                 */
                 by?: "county" | "township" | "shop";
-                /** @description N of the cohort rate (default 90) */
+                /**
+                 * @description N of the cohort rate (default 90)
+                 * @example 30
+                 */
                 days?: "30" | "90" | "180" | "365";
-                /** @description YYYY-MM */
+                /**
+                 * @description YYYY-MM
+                 * @example 2026-03
+                 */
                 from?: string;
-                /** @description YYYY-MM */
+                /**
+                 * @description YYYY-MM
+                 * @example 2026-03
+                 */
                 to?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -7211,7 +7238,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -7320,17 +7350,30 @@ export interface operations {
     get_counties_countyId_dashboard_reconciliations_runId_exceptions: {
         parameters: {
             query?: {
-                /** @description Sort into groups by kind or shop (default none) */
+                /**
+                 * @description Sort into groups by kind or shop (default none)
+                 * @example none
+                 */
                 groupBy?: "none" | "kind" | "shop";
-                /** @description Page size, 1–200 (default 50) */
+                /**
+                 * @description Page size, 1–200 (default 50)
+                 * @example 0
+                 */
                 limit?: string;
-                /** @description Exceptions to skip (default 0) */
+                /**
+                 * @description Exceptions to skip (default 0)
+                 * @example 0
+                 */
                 offset?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 019cef54-3840-775d-b08d-f88f73aec8a0 */
                 runId: string;
             };
             cookie?: never;
@@ -7445,17 +7488,30 @@ export interface operations {
     get_counties_countyId_dashboard_shops: {
         parameters: {
             query?: {
-                /** @description N of the cohort rate (default 90) */
+                /**
+                 * @description N of the cohort rate (default 90)
+                 * @example 30
+                 */
                 days?: "30" | "90" | "180" | "365";
+                /** @example json */
                 format?: "json" | "csv";
-                /** @description YYYY-MM */
+                /**
+                 * @description YYYY-MM
+                 * @example 2026-03
+                 */
                 from?: string;
-                /** @description YYYY-MM */
+                /**
+                 * @description YYYY-MM
+                 * @example 2026-03
+                 */
                 to?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
             };
             cookie?: never;
@@ -7593,17 +7649,30 @@ export interface operations {
     get_counties_countyId_dashboard_shops_shopId: {
         parameters: {
             query?: {
-                /** @description N of the cohort rate (default 90) */
+                /**
+                 * @description N of the cohort rate (default 90)
+                 * @example 30
+                 */
                 days?: "30" | "90" | "180" | "365";
-                /** @description YYYY-MM */
+                /**
+                 * @description YYYY-MM
+                 * @example 2026-03
+                 */
                 from?: string;
-                /** @description YYYY-MM */
+                /**
+                 * @description YYYY-MM
+                 * @example 2026-03
+                 */
                 to?: string;
             };
             header?: never;
             path: {
-                /** @description GB/T 2260 six-digit county code */
+                /**
+                 * @description GB/T 2260 six-digit county code
+                 * @example 511425
+                 */
                 countyId: string;
+                /** @example 3085bfb3-e2fb-55b8-96b2-53e658aa38e7 */
                 shopId: string;
             };
             cookie?: never;
@@ -26414,16 +26483,28 @@ export interface operations {
     get_provinces_provinceCode_dashboard: {
         parameters: {
             query?: {
-                /** @description N of the cohort rate (default 90) */
+                /**
+                 * @description N of the cohort rate (default 90)
+                 * @example 30
+                 */
                 days?: "30" | "90" | "180" | "365";
-                /** @description YYYY-MM */
+                /**
+                 * @description YYYY-MM
+                 * @example 2026-03
+                 */
                 from?: string;
-                /** @description YYYY-MM */
+                /**
+                 * @description YYYY-MM
+                 * @example 2026-03
+                 */
                 to?: string;
             };
             header?: never;
             path: {
-                /** @description Province code (GB/T 2260) */
+                /**
+                 * @description Province code (GB/T 2260)
+                 * @example 510000
+                 */
                 provinceCode: string;
             };
             cookie?: never;
@@ -26575,7 +26656,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Province code (GB/T 2260) */
+                /**
+                 * @description Province code (GB/T 2260)
+                 * @example 510000
+                 */
                 provinceCode: string;
             };
             cookie?: never;
