@@ -7357,7 +7357,7 @@ export interface operations {
                 groupBy?: "none" | "kind" | "shop";
                 /**
                  * @description Page size, 1–200 (default 50)
-                 * @example 0
+                 * @example 50
                  */
                 limit?: string;
                 /**
@@ -8760,7 +8760,7 @@ export interface operations {
                 limit?: number;
                 /**
                  * @description Long poll: when no event follows the cursor, wait up to this many seconds for one to be committed (default 0: answer at once)
-                 * @example 1
+                 * @example 25
                  */
                 wait?: number;
             };
@@ -24868,7 +24868,7 @@ export interface operations {
                 groupBy?: "none" | "kind" | "shop";
                 /**
                  * @description Page size, 1–200 (default 50)
-                 * @example 0
+                 * @example 50
                  */
                 limit?: string;
                 /**

@@ -59,6 +59,8 @@ const BY_NAME: Record<string, unknown[]> = {
   // SMS gateway (Kannel)
   secret: ['kannel-qingshen-2026'], from: [DEMO_FACTS.farmerPhone], to: ['10690000'], text: ['余额'], coding: ['2'],
   charset: ['UTF-8'], answer: ['ACK/'],
+  // numbers a query takes as text
+  limit: ['50', '100'], offset: ['0'],
 };
 
 /** Arrays whose natural example is empty. */
@@ -227,6 +229,7 @@ function numberExample(schema: JsonSchema, key: string | undefined): number {
   if (key && /[gG]rams$/.test(key)) v = 850;
   if (key && /Kg$/.test(key)) v = 12.5;
   if (key === 'limit') v = 50;
+  if (key === 'wait') v = 25;
   if (v < lo) v = lo;
   if (v > hi) v = hi;
   return schema.type === 'integer' ? Math.round(v) : v;
