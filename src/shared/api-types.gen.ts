@@ -18103,6 +18103,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error403"];
                 };
             };
+            /** @description YEAR_ARCHIVED: the period reaches into a year the county has archived, or its cumulative figures would need one the per-day books no longer hold; details name the year and the command that restores it (stored runs stay readable) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error410"];
+                };
+            };
             /** @description BODY_TOO_LARGE */
             413: {
                 headers: {
@@ -20166,6 +20175,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error409"];
                 };
             };
+            /** @description YEAR_ARCHIVED: the period is in a year the county has archived; details name the year and the command that restores it */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error410"];
+                };
+            };
             /** @description BODY_TOO_LARGE */
             413: {
                 headers: {
@@ -20358,6 +20376,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description YEAR_ARCHIVED: the period is in a year the county has archived (the live records would give a partial statement); details name the year and the command that restores it */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error410"];
                 };
             };
             /** @description INVALID_PERIOD */
@@ -28291,6 +28318,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error409"];
+                };
+            };
+            /** @description YEAR_ARCHIVED: the period is in a year the county has archived; details name the year and the command that restores it */
+            410: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error410"];
                 };
             };
             /** @description BODY_TOO_LARGE */

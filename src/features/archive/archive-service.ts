@@ -10,6 +10,8 @@ import type { Knex } from 'knex';
 import { AppError } from '../../http/errors.js';
 import { businessDay } from '../../shared/business-day.js';
 import { checkLedger, type LedgerProblem } from '../ledger/ledger-check.js';
+import { refreshBooks } from '../reconciliation/day-books.js';
+import { rebuildRecoveryYear, refreshRecoveryAggregates } from '../recovery-rates/aggregation-job.js';
 import {
   archivedYears, archiveSchema, ensureArchiveTables, liveSchema, moveSelected, restoreRows, selectYear, type ArchiveRunRow, type TableDigest,
 } from './archive-store.js';
@@ -83,6 +85,11 @@ export async function archiveYear(knex: Knex, opts: { countyId: string; year: nu
     const open = months.filter((m) => !closed.has(m));
     if (open.length) throw new ArchiveRefused('YEAR_NOT_CLOSED', `The books of ${year} are not closed: month(s) ${open.join(', ')} of county ${countyId} are open. Reconcile and close each (POST /api/v1/counties/${countyId}/periods/{YYYY-MM}/close), then archive.`);
 
+    // The stored figures that keep answering for the archived year (docs/traceability.md "What answers
+    // for an archived year") take in every record of it before its rows leave: the per-day books of the
+    // reconciliation and the recovery aggregates (dashboard, recovery rates, monthly reports).
+    await refreshBooks(trx, countyId, opts.now);
+    await refreshRecoveryAggregates(trx, countyId, opts.now, 0);
     const runId = await openRun(trx, countyId, year, 'archive', opts.actor, opts.now);
     await trx.raw(`SELECT set_config('agrireturn.archive_run', ?, true)`, [runId]);
     const sel = await selectYear(trx, countyId, from, to);
@@ -118,6 +125,11 @@ export async function restoreYear(knex: Knex, opts: { countyId: string; year: nu
       if (mismatches.length) throw new ArchiveRefused('RESTORE_MISMATCH', `The archive of ${year} does not give back what left it, so nothing was restored: ${mismatches.join('; ')}`);
       const check = await checkLedger(trx, countyId);
       if (!check.ok) throw ledgerRefusal(check.problems, `Restoring ${year}`);
+      // Per-day books built afresh while the year was archived lack it: the next reconciliation rebuilds them whole.
+      const books = (await trx('reconciliation_book_state').where({ county_id: countyId }).first('missing_years')) as { missing_years: number[] } | undefined;
+      if (books?.missing_years.map(Number).includes(year)) await trx('reconciliation_book_state').where({ county_id: countyId }).delete();
+      // The year's recovery aggregates were kept as stored while it was archived; live again, they are rebuilt from its rows.
+      await rebuildRecoveryYear(trx, countyId, year, opts.now);
       await trx('archive_runs').where({ county_id: countyId, id: runId }).update({ state: 'done', finished_at: opts.now, tables: JSON.stringify(tables), kept_live: null });
       return { runId, countyId, year, schema: archived.schema_name, tables, keptLive: archived.kept_live as ArchiveResult['keptLive'], archivedBy: archived };
     });

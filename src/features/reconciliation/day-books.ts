@@ -160,10 +160,15 @@ export async function refreshBooks(knex: Knex, countyId: string, now: Date = new
       await trx.raw(`DELETE FROM reconciliation_dirty_days d USING unnest(?::date[], ?::bigint[]) AS x(day, tx)
                       WHERE d.county_id = ? AND d.rec_day = x.day AND d.tx = x.tx`, [marks.map((m) => m.day), marks.map((m) => m.tx), countyId]);
     }
+    // A full build reads the live tables only: the years archived now are missing from it (archive by year).
+    const missing = full ? ((await trx.raw(`
+      SELECT DISTINCT ON (year) year, action FROM archive_runs WHERE county_id = ? AND state = 'done' ORDER BY year, started_at DESC, finished_at DESC`, [countyId])).rows as Array<{ year: number; action: string }>)
+      .filter((r) => r.action === 'archive').map((r) => r.year) : [];
     await trx.raw(`
-      INSERT INTO reconciliation_book_state (county_id, timezone, built_at, refreshed_at, days_refreshed) VALUES (?, ?, ?, ?, ?)
+      INSERT INTO reconciliation_book_state (county_id, timezone, built_at, refreshed_at, days_refreshed, missing_years) VALUES (?, ?, ?, ?, ?, ?::integer[])
       ON CONFLICT (county_id) DO UPDATE SET timezone = excluded.timezone, refreshed_at = excluded.refreshed_at, days_refreshed = excluded.days_refreshed,
-        built_at = CASE WHEN ? THEN excluded.built_at ELSE reconciliation_book_state.built_at END`, [countyId, tz, now, now, full ? -1 : days, full]);
+        built_at = CASE WHEN ? THEN excluded.built_at ELSE reconciliation_book_state.built_at END,
+        missing_years = CASE WHEN ? THEN excluded.missing_years ELSE reconciliation_book_state.missing_years END`, [countyId, tz, now, now, full ? -1 : days, missing, full, full]);
     return { days: full ? -1 : days, full };
   });
 }

@@ -20,7 +20,7 @@ export const reconciliationRoutes: RouteDef[] = [
       period: refusedAs('RECONCILIATION_PERIOD_INVALID', str({ max: 7, pattern: '^(?:19|2[0-9])[0-9]{2}(?:-(?:0[1-9]|1[0-2]))?$', description: 'A month (2026-03) or a year (2026) of the years 1900–2999, in the county time zone; otherwise 422 RECONCILIATION_PERIOD_INVALID', examples: ['2026-03'] })),
       asOf: dateTime('Record-time cut-off (default: now): only rows stored at or before it count, so the same asOf gives the same figures'),
     }, ['asOf']),
-    responses: { 201: { description: 'The run', schema: RUN }, 422: { description: 'RECONCILIATION_PERIOD_INVALID, RECONCILIATION_AS_OF_IN_FUTURE' } },
+    responses: { 201: { description: 'The run', schema: RUN }, 410: { description: 'YEAR_ARCHIVED: the period reaches into a year the county has archived, or its cumulative figures would need one the per-day books no longer hold; details name the year and the command that restores it (stored runs stay readable)' }, 422: { description: 'RECONCILIATION_PERIOD_INVALID, RECONCILIATION_AS_OF_IN_FUTURE' } },
     handler: async ({ params, body, principal, deps }) => {
       const run = await runReconciliation(deps.db.knex, {
         countyId: params.countyId, period: body.period, asOf: body.asOf ? new Date(body.asOf) : undefined, now: deps.clock.now(), trigger: 'api', actor: actorName(principal),

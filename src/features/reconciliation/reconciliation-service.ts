@@ -8,7 +8,9 @@ import { AppError } from '../../http/errors.js';
 import { newId } from '../../shared/client-id.js';
 import { canonicalJson } from '../ledger/idempotency.js';
 import { loadCountyPolicy } from '../ledger/county-policy.js';
-import { addMonths, businessMonth, monthStart } from '../../shared/business-day.js';
+import { addDays, addMonths, businessDay, businessMonth, monthStart } from '../../shared/business-day.js';
+import { archivedYearsBefore, refuseArchivedYears } from '../archive/archived-reads.js';
+import { yearArchived } from '../archive/archive-service.js';
 import { settlementStatement } from '../settlements/settlement-service.js';
 import { closedFiguresAsOf } from '../periods/period-store.js';
 import { custodyBook, type CustodyBook } from './custody-book.js';
@@ -116,6 +118,28 @@ export function reconciliationPeriod(key: string, timeZone: string): { key: stri
   throw new AppError('RECONCILIATION_PERIOD_INVALID', undefined, [{ field: '/body/period', code: 'format', message: `expected YYYY-MM or YYYY, got ${key}` }]);
 }
 
+/**
+ * A reconciliation needs every record of its period, and its cumulative figures (balances, deposits
+ * and units outstanding) every record before the period's end. The live tables miss an archived
+ * year's records, so: a period reaching into an archived year is refused (410 YEAR_ARCHIVED); a later
+ * period is answered only from the per-day books, which keep the archived year's contributions as
+ * they were folded in before the archive moved its rows (the archive refreshes them first) — not when
+ * the figures would be summed from the raw tables (`from: 'recompute'`, no books) or the books were
+ * built afresh after the archive (then they hold only what stayed live).
+ */
+async function refuseArchivedPeriod(knex: Knex, countyId: string, periodKey: string, period: { from: Date; to: Date }, timeZone: string, fromBooks: boolean): Promise<void> {
+  const fromDay = businessDay(period.from, timeZone);
+  const lastDay = addDays(businessDay(period.to, timeZone), -1);
+  await refuseArchivedYears(knex, countyId, fromDay, lastDay, `the reconciliation of ${periodKey}`);
+  const earlier = await archivedYearsBefore(knex, countyId, fromDay);
+  if (!earlier.length) return;
+  const [year] = earlier[0]!;
+  if (!fromBooks) throw yearArchived(countyId, year, `the reconciliation of ${periodKey} (its cumulative figures, summed from the live records, would miss the archived year)`);
+  const state = (await knex('reconciliation_book_state').where({ county_id: countyId }).first('missing_years')) as { missing_years: number[] } | undefined;
+  const rebuilt = earlier.find(([y]) => !state || state.missing_years.map(Number).includes(y));
+  if (rebuilt) throw yearArchived(countyId, rebuilt[0], `the reconciliation of ${periodKey} (the per-day books were built afresh after ${rebuilt[0]} was archived, so their cumulative figures miss it)`);
+}
+
 const sumRefunds = (k: ByKind | Record<MoneyKind, { periodFen: number; cumulativeFen: number }>, f: 'periodFen' | 'cumulativeFen') =>
   k.refund_paid[f] + k.late_refund[f] + k.policy_refund[f] + k.held_refund_paid[f];
 
@@ -143,6 +167,7 @@ async function reconcileWith(knex: Knex, countyId: string, periodKey: string, as
   const period = reconciliationPeriod(periodKey, county.timezone);
   const w: BookWindow = { countyId, from: period.from, to: period.to, asOf };
   const books = useBooks ? await figuresFromBooks(knex as Knex.Transaction, w, county.timezone) : null;
+  await refuseArchivedPeriod(knex, countyId, periodKey, period, county.timezone, books !== null);
   const rec = books ? books.records : await recordsBook(knex, w);
   const led = books ? books.ledger : await ledgerBook(knex, w);
   const late = await lateRecords(knex, w);

@@ -4,6 +4,7 @@
 // exactly those months from the rows, then moves the watermark. Running it twice changes nothing;
 // a crash half-way leaves the old watermark, so the next run redoes the same months.
 import type { Knex } from 'knex';
+import { archivedYears } from '../archive/archive-store.js';
 
 export const COHORT_DAYS = [30, 90, 180, 365] as const;
 export type CohortDays = (typeof COHORT_DAYS)[number];
@@ -119,15 +120,20 @@ export async function refreshRecoveryAggregates(knex: Knex, countyId: string, no
     await trx('recovery_aggregation_state').insert({ county_id: countyId, watermark: null, refreshed_at: now, months_rebuilt: 0 }).onConflict('county_id').ignore();
     const state = await trx('recovery_aggregation_state').where({ county_id: countyId }).forUpdate().first();
     let w: Date | null = state?.watermark ? new Date(state.watermark) : null;
+    // An archived year's months keep the figures stored while its records were live (the archive
+    // refreshes them first): rebuilt from the live tables they would lose what the archive moved.
+    const archived = new Set([...(await archivedYears(trx, countyId)).keys()].map(String));
+    const live = (m: string) => !archived.has(m.slice(0, 4));
     if (w && w.getTime() > now.getTime()) {
       w = null;
       // Rows are never deleted: every month goes to zero and the months with rows are rebuilt below.
       const zero = Object.fromEntries(FIGURES.map((f) => [f, 0]));
-      await trx('recovery_monthly').where({ county_id: countyId }).update(zero);
-      await trx('recovery_county_monthly').where({ county_id: countyId }).update(zero);
+      const years = [...archived];
+      await trx('recovery_monthly').where({ county_id: countyId }).whereRaw('NOT (left(month, 4) = ANY(?::text[]))', [years]).update(zero);
+      await trx('recovery_county_monthly').where({ county_id: countyId }).whereRaw('NOT (left(month, 4) = ANY(?::text[]))', [years]).update(zero);
     }
     const safe = new Date(now.getTime() - settleMs);
-    const months = await dirtyMonths(trx, countyId, w, now);
+    const months = (await dirtyMonths(trx, countyId, w, now)).filter(live);
     for (const m of months) await rebuildMonth(trx, countyId, m, now);
     const watermark = w && w.getTime() > safe.getTime() ? w : safe;
     await trx('recovery_aggregation_state').where({ county_id: countyId }).update({ watermark, refreshed_at: now, months_rebuilt: months.length });
@@ -142,6 +148,11 @@ export async function recordedSince(knex: Knex, countyId: string, since: Date, n
         OR EXISTS (SELECT 1 FROM returns WHERE county_id = :c AND recorded_at >= :s AND recorded_at <= :n)
         OR EXISTS (SELECT 1 FROM reversals WHERE county_id = :c AND recorded_at >= :s AND recorded_at <= :n) AS changed`, { c: countyId, s: since, n: now });
   return Boolean(r.rows[0].changed);
+}
+
+/** Rebuilds every month of a county's year from the live tables (a restored year: what changed while it was archived). */
+export async function rebuildRecoveryYear(trx: Knex.Transaction, countyId: string, year: number, now: Date): Promise<void> {
+  for (let m = 1; m <= 12; m++) await rebuildMonth(trx, countyId, `${year}-${String(m).padStart(2, '0')}`, now);
 }
 
 /** The scheduled form: every active county, one transaction each. */

@@ -13,6 +13,7 @@ const SETTLEMENT_RESPONSES: RouteDef['responses'] = {
   201: { description: 'The settlement', schema: SETTLEMENT },
   200: { description: 'A retry: the original answer', schema: SETTLEMENT },
   409: { description: 'NOTHING_TO_SETTLE, PERIOD_CLOSED, IDEMPOTENCY_CONFLICT' },
+  410: { description: 'YEAR_ARCHIVED: the period is in a year the county has archived; details name the year and the command that restores it' },
   422: { description: 'SETTLEMENT_AMOUNT_MISMATCH, PERIOD_NOT_ENDED, INVALID_PERIOD' },
 };
 
@@ -23,7 +24,7 @@ export const settlementRoutes: RouteDef[] = [
     summary: 'Settlement statement of every shop for a period (by event time, as known at asOf; late events shown)',
     params: obj({ countyId: COUNTY_CODE, period: SETTLEMENT_PERIOD }),
     query: obj({ asOf: dateTime('Cut-off by record time (default: now); the same cut-off always gives the same figures') }, ['asOf']),
-    responses: { 200: { description: 'The statement', schema: STATEMENT }, 422: { description: 'INVALID_PERIOD' } },
+    responses: { 200: { description: 'The statement', schema: STATEMENT }, 410: { description: 'YEAR_ARCHIVED: the period is in a year the county has archived (the live records would give a partial statement); details name the year and the command that restores it' }, 422: { description: 'INVALID_PERIOD' } },
     handler: async ({ params, query, deps }) => ({ body: await settlementStatement(deps.db.knex, params.countyId, params.period, query.asOf ? new Date(query.asOf) : deps.clock.now()) }),
   }),
   route({
