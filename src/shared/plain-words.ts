@@ -133,6 +133,7 @@ const TERMINAL: Record<string, PlainWords> = {
   FOREIGN_BARCODE: { zh: '这个条码不是本县回收的农药产品，没有押金。请把包装还给农户。', en: 'This barcode is not a pesticide of the county’s scheme; it carries no deposit. Hand the item back.' },
   SALE_RECEIPT: { zh: '这是农户的销售小票，已打开这笔销售，列出可以退回的包装。', en: 'This is the farmer’s sale receipt: the sale is open, with what can come back.' },
   RECEIPT_NOT_FOUND: { zh: '找不到这张销售小票。请核对小票，或按追溯码逐个扫描。', en: 'This sale receipt was not found. Check the receipt, or scan the containers one by one.' },
+  RECEIPT_MAY_BE_OTHER_TERMINAL: { zh: '这是旧格式的小票号，其他店的收银终端也可能打印过同一个号码。现在连不上县服务器，无法核实。如果确定是本店卖出的，请点“确认是本店的销售”；否则请逐个扫描包装上的追溯码。', en: 'This is an old-style receipt number, which another shop’s till may have printed too. The county server cannot be reached to check. If you are sure this shop sold it, press “Confirm: this shop’s sale”; otherwise scan the trace codes on the containers one by one.' },
   PRINTER_UNREACHABLE: { zh: '连不上打印机。请检查打印机电源和网线，然后点“重试”；也可以手写收据。', en: 'The printer cannot be reached. Check its power and cable, then press “Retry”, or give a handwritten receipt.' },
   PRINTER_TIMEOUT: { zh: '打印机没有回应。请检查打印机后点“重试”；也可以手写收据。', en: 'The printer did not answer. Check it and press “Retry”, or give a handwritten receipt.' },
   PRINTER_PAPER_OUT: { zh: '打印机没纸了。请装上纸卷后点“重试”。', en: 'The printer is out of paper. Load a roll and press “Retry”.' },

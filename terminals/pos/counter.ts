@@ -63,6 +63,16 @@ export function receiptNumber(prefix: string, day: string, who: Pick<TerminalIde
 }
 
 /**
+ * Whether a sale receipt number is of an old form two terminals of a county may both have printed:
+ * `XS20261130-0001` (no terminal part) or `XS20261130-3F2A-0001` (the id tail, from a server that gave
+ * no terminal number). `XS20261130-T007-0001` names one terminal of the county; a record id (older QR
+ * codes) one sale.
+ */
+export function sharedReceiptNumber(no: string): boolean {
+  return /^[A-Z]{2}\d{8}-(?:[0-9A-F]{4}-)?\d{4,}$/i.test(no);
+}
+
+/**
  * The server whose check page a sale receipt's QR opens: its public address (PUBLIC_URL, in the cached
  * snapshot, so offline receipts carry it too), else the address this terminal is enrolled with
  * (SERVER_URL: an older server, or one without PUBLIC_URL); null when neither is known.
@@ -223,20 +233,39 @@ export class Counter {
    * from the server (the receipt number is sent with every sale). What can still come back: unit codes
    * neither refunded on the server nor returned here since, and the containers without a code still outstanding.
    */
-  async findSale(no: string) {
+  async findSale(no: string, opts: { confirmOwn?: boolean } = {}) {
     const key = no.trim();
-    try {
-      return this.saleByReceipt(key);
-    } catch (err) {
-      if (!(err instanceof CounterError) || err.code !== 'RECEIPT_NOT_FOUND' || !this.remoteSaleByReceipt || !/^[A-Za-z0-9-]{1,40}$/.test(key)) throw err;
+    // An old-form number (printed before terminals had numbers of their own: XS20261130-0001, or with
+    // the id tail XS20261130-3F2A-0001) another terminal of the county may have printed too: the
+    // server, which sees every shop's, decides first (ambiguity wins over this journal's match).
+    const shared = sharedReceiptNumber(key) && this.remoteSaleByReceipt !== null;
+    if (!shared) {
+      try {
+        return this.saleByReceipt(key);
+      } catch (err) {
+        if (!(err instanceof CounterError) || err.code !== 'RECEIPT_NOT_FOUND' || !this.remoteSaleByReceipt || !/^[A-Za-z0-9-]{1,40}$/.test(key)) throw err;
+      }
     }
     const { ref } = this.ready();
     let found;
     try {
-      found = await this.remoteSaleByReceipt(key);
+      found = await this.remoteSaleByReceipt!(key);
     } catch (err) {
       if (err instanceof CounterError) throw err;
+      const own = shared ? this.ownSale(key) : null;
+      // Offline with a match here: it may still be another shop's receipt; the clerk confirms, or scans the codes.
+      if (own && opts.confirmOwn) return own;
+      if (own) {
+        throw new CounterError('RECEIPT_MAY_BE_OTHER_TERMINAL',
+          `Receipt number ${key} is of the old form, which another shop's terminal may have printed too, and the county server cannot be reached to tell: confirm it is this shop's sale (${own.businessDay}), or scan the containers' codes instead`,
+          `小票号 ${key} 是旧格式，其他店的终端也可能打印过同一个号码，现在连不上县服务器无法核实：请确认这是本店 ${own.businessDay} 的销售，或改为逐个扫描包装上的追溯码`, 'no');
+      }
       throw new CounterError('OFFLINE', `Sale receipt ${key} is not at this counter and the county server cannot be reached`, `本店没有这张小票，且连不上县服务器`, 'no');
+    }
+    if (shared && found.length <= 1) {
+      // One sale (or none yet on the server: not synced): this journal's own, when it is that sale, knows returns made here since.
+      const own = this.ownSale(key);
+      if (own && (found.length === 0 || found[0]!.saleId === own.saleId)) return own;
     }
     const s = found[0];
     if (!s) throw new CounterError('RECEIPT_NOT_FOUND', `No sale of the county has receipt number ${key}`, `本县没有单号为 ${key} 的销售小票`, 'no');
@@ -258,6 +287,16 @@ export class Counter {
         };
       }),
     };
+  }
+
+  /** This journal's sale with that receipt number, or null. */
+  private ownSale(key: string): ReturnType<Counter['saleByReceipt']> | null {
+    try {
+      return this.saleByReceipt(key);
+    } catch (err) {
+      if (err instanceof CounterError && err.code === 'RECEIPT_NOT_FOUND') return null;
+      throw err;
+    }
   }
 
   saleByReceipt(no: string) {
@@ -871,7 +910,7 @@ export class Counter {
     const { buybackPaidFen, pointsEarnedMilli, pointsRedeemedMilli, redemptionsCount, redeemedGoodsValueFen, ...cash } = figures;
     const incentives = rates(ref) || buybackPaidFen > 0 || pointsEarnedMilli > 0 || pointsRedeemedMilli > 0;
     const report: DrawerReport = {
-      shopName: who.shopName, day: businessDay, ...cash, ...(incentives ? { buybackPaidFen, pointsEarnedMilli, pointsRedeemedMilli, redemptionsCount, redeemedGoodsValueFen } : {}),
+      shopName: who.shopName, terminal: receiptTag(who, ref), day: businessDay, ...cash, ...(incentives ? { buybackPaidFen, pointsEarnedMilli, pointsRedeemedMilli, redemptionsCount, redeemedGoodsValueFen } : {}),
       ...(voidsCount ? { voids: { count: voidsCount, salesFen: voidedSalesFen, returnsFen: voidedReturnsFen, returnsCashFen: voidedReturnsCashFen } } : {}),
       ...(opening ? { openingFloatFen } : {}), printedAt: rec.eventTime, ...(clerk ? { clerkName: clerk } : {}),
     };

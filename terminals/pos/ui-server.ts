@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PrintQueue } from '../printing/index.js';
-import { Counter, CounterError } from './counter.js';
+import { Counter, CounterError, receiptTag } from './counter.js';
 import type { Journal, JournalEntry } from './journal.js';
 import type { ReferenceCache } from './reference-cache.js';
 import { ServerRefusedError, OfflineError } from './server-client.js';
@@ -126,7 +126,9 @@ export async function startUiServer(d: UiDeps): Promise<UiServer> {
     const counts = d.journal.counts();
     const refused = d.journal.all().filter((e) => e.state === 'refused').map((e) => entryView(e));
     return {
-      enrolment: s ? { terminalId: s.terminalId, countyId: s.countyId, shopId: s.shopId, shopName: s.shopName, serverUrl: s.serverUrl, enrolledAt: s.enrolledAt } : null,
+      // terminalTag: the terminal's number in the county (T007) as officials see it in the terminal list; the
+      // id tail its receipts carry when the server gave no number (an older server).
+      enrolment: s ? { terminalId: s.terminalId, countyId: s.countyId, shopId: s.shopId, shopName: s.shopName, serverUrl: s.serverUrl, enrolledAt: s.enrolledAt, terminalNo: ref?.terminalNo(s.terminalId) ?? null, terminalTag: receiptTag(s, ref) } : null,
       stopped: s?.stopped ?? null,
       sync: { ...d.worker.view(), ...counts, waiting: counts.pending + counts.sending },
       refused,
@@ -143,7 +145,7 @@ export async function startUiServer(d: UiDeps): Promise<UiServer> {
     if (method === 'GET' && p === '/local/status') return status();
     // Plain words for every code the clerk can meet (src/shared/plain-words.ts): the screen shows these.
     if (method === 'GET' && p === '/local/plain-words') return PLAIN_WORDS;
-    if (method === 'GET' && p === '/local/sale-receipt') return d.counter.findSale(url.searchParams.get('no') ?? '');
+    if (method === 'GET' && p === '/local/sale-receipt') return d.counter.findSale(url.searchParams.get('no') ?? '', { confirmOwn: url.searchParams.get('confirm') === '1' });
     if (method === 'GET' && p === '/local/held-payouts') return { items: d.heldPayouts.list().slice(0, 30) };
     if (method === 'GET' && p === '/local/points') return d.points.balance(url.searchParams.get('phone') ?? '');
     if (method === 'GET' && p === '/local/points/redemptions') return { items: d.points.list().slice(0, 30) };

@@ -452,6 +452,7 @@ export function layoutDrawerReport(report: DrawerReport, options: LayoutOptions)
   }
   header(b, report.shopName, '日结报表', 'DRAWER REPORT');
   b.line(`营业日 Day: ${report.day}`);
+  if (report.terminal) b.line(`终端 Terminal: ${report.terminal}`);
   if (report.clerkName) b.line(`店员 Clerk: ${report.clerkName}`);
   b.rule();
   if (report.openingFloatFen !== undefined) {

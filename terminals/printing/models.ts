@@ -176,6 +176,8 @@ export interface DrawerReport extends DrawerFigures {
    * out) and refunds taken back for voided returns (of which cash: back into the drawer).
    */
   voids?: { count: number; salesFen: number; returnsFen: number; returnsCashFen: number };
+  /** The terminal's number in the county as officials see it (T007), or its id tail from an older server. */
+  terminal?: string;
   /** The business day, YYYY-MM-DD. */
   day: string;
   printedAt: string;

@@ -3,7 +3,7 @@
 'use strict';
 const T = {
   zh: {
-    title: '农药包装押金收银', online: '在线', offline: '离线', unknown: '连接中…', waiting: '待同步', lastSync: '上次同步', never: '从未',
+    title: '农药包装押金收银', terminal: '终端', online: '在线', offline: '离线', unknown: '连接中…', waiting: '待同步', lastSync: '上次同步', never: '从未',
     refusedN: '被拒记录', syncNow: '立即同步', tabSale: '销售 F1', tabReturn: '回收退押 F2', tabBags: '收集袋 F3', tabDayEnd: '日结 F4', tabRecords: '记录 F5',
     enrolTitle: '注册本终端', enrolHelp: '请输入县农业农村局发放的一次性注册码。', serverUrl: '县服务器地址', enrolCode: '注册码', enrolGo: '注册',
     phone: '农户手机号', phoneOptional: '农户手机号（可不填）', farmerName: '姓名（新农户必填）', scan: '扫码（商品条码或追溯码）', scanHelp: '扫描或输入后按回车',
@@ -26,7 +26,7 @@ const T = {
     voidReturnMobile: '将撤销：接收的包装 {n} 个，退款 {fen}（移动支付，请按原方式收回），包装交还农户。', voidDone: '已作废', voidNo: '作废单', voidedBy: '已作废', voidOf: '作废', noLines: '请先扫码添加商品', stoppedPrefix: '终端已停止同步：',
     tabHeld: '审核退款 F6', retryPrint: '重试打印', handwritten: '已给手写收据', printFailed: '小票没有打印出来：', handwrittenDone: '已记录：给了手写收据', printedNow: '小票已打印',
     printer: { ok: '打印机正常', off: '打印机未连接', unknown: '打印机', none: '未配置打印机' },
-    canComeBack: '可退回', addSaleItems: '把可退回的包装加入本次回收', close: '关闭', saleOpened: '已打开销售小票', saleNone: '这张小票的包装都已退回', codesLeft: '个追溯码', counted: '个按数量',
+    canComeBack: '可退回', addSaleItems: '把可退回的包装加入本次回收', close: '关闭', saleOpened: '已打开销售小票', confirmOwnSale: '确认是本店的销售', saleNone: '这张小票的包装都已退回', codesLeft: '个追溯码', counted: '个按数量',
     heldHelp: '县里审核批准的退款（未售出的追溯码）可在本县任一门店领取。输入或扫描农户手机号，查看可领取的退款。', heldFind: '查询 Enter', heldPay: '支付现金并打印 Ctrl+Enter', returnedAt: '退回时间与门店',
     heldDone: '已支付审核退款', noneToPay: '这个手机号没有县里已批准、可在本店领取的退款。', heldPending: '上次未完成，将用同一编号重发',
     materials: { HDPE: '高密度聚乙烯 HDPE', PET: '聚酯 PET', COEX: '共挤多层塑料 COEX', PP: '聚丙烯 PP', glass: '玻璃', aluminium: '铝', plastic_bag: '塑料袋', paper_bag: '纸袋', composite_bag: '复合袋' },
@@ -39,7 +39,7 @@ const T = {
     unfinished: '上次兑换没有收到回复，已填好原内容：请按原样再确认（不会重复扣分）', farmer: '农户', points: '积分',
   },
   en: {
-    title: 'Container deposit till', online: 'Online', offline: 'Offline', unknown: 'Connecting…', waiting: 'to sync', lastSync: 'Last sync', never: 'never',
+    title: 'Container deposit till', terminal: 'Terminal', online: 'Online', offline: 'Offline', unknown: 'Connecting…', waiting: 'to sync', lastSync: 'Last sync', never: 'never',
     refusedN: 'refused', syncNow: 'Sync now', tabSale: 'Sale F1', tabReturn: 'Return F2', tabBags: 'Bags F3', tabDayEnd: 'Day end F4', tabRecords: 'Records F5',
     enrolTitle: 'Enrol this terminal', enrolHelp: 'Enter the one-time code from the county agriculture bureau.', serverUrl: 'County server URL', enrolCode: 'Enrolment code', enrolGo: 'Enrol',
     phone: 'Farmer phone', phoneOptional: 'Farmer phone (optional)', farmerName: 'Name (new farmers)', scan: 'Scan (barcode or trace code)', scanHelp: 'scan or type, then Enter',
@@ -62,7 +62,7 @@ const T = {
     voidReturnMobile: 'This undoes {n} containers accepted, refund {fen} (paid by mobile: take it back the same way); the containers go back to the farmer.', voidDone: 'Voided', voidNo: 'void no.', voidedBy: 'voided', voidOf: 'void of', noLines: 'Scan a product first', stoppedPrefix: 'This terminal stopped syncing: ',
     tabHeld: 'Held refunds F6', retryPrint: 'Retry printing', handwritten: 'Gave a handwritten receipt', printFailed: 'The receipt did not print: ', handwrittenDone: 'Recorded: a handwritten receipt was given', printedNow: 'Receipt printed',
     printer: { ok: 'Printer ready', off: 'Printer not reachable', unknown: 'Printer', none: 'No printer set up' },
-    canComeBack: 'Can come back', addSaleItems: 'Add what can come back to this return', close: 'Close', saleOpened: 'Opened sale receipt', saleNone: 'Everything on this receipt has come back', codesLeft: 'trace codes', counted: 'counted',
+    canComeBack: 'Can come back', addSaleItems: 'Add what can come back to this return', close: 'Close', saleOpened: 'Opened sale receipt', confirmOwnSale: 'Confirm: this shop’s sale', saleNone: 'Everything on this receipt has come back', codesLeft: 'trace codes', counted: 'counted',
     heldHelp: 'Refunds the county approved (trace codes nobody sold) can be collected at any shop of the county. Type or scan the farmer’s phone to see them.', heldFind: 'Look up Enter', heldPay: 'Pay cash and print Ctrl+Enter', returnedAt: 'Returned (when, where)',
     heldDone: 'Approved refunds paid', noneToPay: 'This phone has no county-approved refund to collect here.', heldPending: 'unfinished last time: sent again with the same id',
     materials: { HDPE: 'HDPE plastic', PET: 'PET plastic', COEX: 'co-extruded plastic (COEX)', PP: 'PP plastic', glass: 'glass', aluminium: 'aluminium', plastic_bag: 'plastic bag', paper_bag: 'paper bag', composite_bag: 'composite bag' },
@@ -197,6 +197,10 @@ function renderStatus() {
   r.hidden = status.refused.length === 0;
   r.textContent = `${status.refused.length} ${t('refusedN')}`;
   $('shop-name').textContent = status.enrolment ? `${status.enrolment.shopName} · ${t('title')}` : t('title');
+  // The terminal's own number, as officials see it in the terminal list (T007).
+  const tn = $('terminal-no');
+  tn.hidden = !status.enrolment;
+  tn.textContent = status.enrolment ? `${t('terminal')} ${status.enrolment.terminalTag}` : '';
   const st = $('stopped');
   st.hidden = !status.stopped;
   if (status.stopped) st.innerHTML = esc(t('stoppedPrefix')) + plain(status.stopped.code, lang === 'zh' ? status.stopped.message_zh : status.stopped.message);
@@ -341,10 +345,22 @@ async function retScan(code, qty) {
 }
 // The farmer's sale-receipt QR: open that sale and list what can still come back.
 let openedSale = null;
-async function openSale(receiptNo) {
+async function openSale(receiptNo, confirmOwn) {
   try {
-    openedSale = await call('GET', `/local/sale-receipt?no=${encodeURIComponent(receiptNo)}`);
-  } catch (e) { openedSale = null; $('ret-sale').hidden = true; return fail('ret-msg', e); }
+    openedSale = await call('GET', `/local/sale-receipt?no=${encodeURIComponent(receiptNo)}${confirmOwn ? '&confirm=1' : ''}`);
+  } catch (e) {
+    openedSale = null; $('ret-sale').hidden = true; fail('ret-msg', e);
+    // Offline, an old-form number another shop's terminal may have printed too: the clerk confirms it is this shop's sale, or scans the codes.
+    if (e.code === 'RECEIPT_MAY_BE_OTHER_TERMINAL') {
+      const b = document.createElement('button');
+      b.id = 'ret-sale-confirm';
+      b.textContent = t('confirmOwnSale');
+      b.onclick = () => openSale(receiptNo, true);
+      $('ret-msg').append(' ', b);
+      b.focus();
+    }
+    return;
+  }
   const s = openedSale;
   $('ret-sale').hidden = false;
   $('ret-sale-title').textContent = `${t('saleOpened')} ${s.receiptNo} · ${s.businessDay}${s.shopName ? ` · ${s.shopName}` : ''}${s.purchaser ? ` · ${s.purchaser.maskedName} ${s.purchaser.maskedPhone}` : ''}`;
