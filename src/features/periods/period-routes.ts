@@ -1,6 +1,6 @@
 // Periods of a county: list months with their state, and close one (county officials, admins).
 import { route, type RouteDef } from '../../http/route.js';
-import { COUNTY_CODE, arr, bool, dateTime, enumOf, int, nullable, obj, str, uuid } from '../../shared/schemas/builders.js';
+import { COUNTY_CODE, arr, bool, dateTime, enumOf, int, nullable, obj, refusedAs, str, uuid } from '../../shared/schemas/builders.js';
 import { PeriodService } from './period-service.js';
 
 const PERIOD = obj({
@@ -8,7 +8,8 @@ const PERIOD = obj({
   closedAt: nullable(dateTime()), closedBy: nullable(str()), reconciliationRunId: nullable(uuid()), figuresAsOf: nullable(dateTime()),
   latestReconciliationRunId: nullable(uuid()),
 });
-const MONTH = str({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'A month in the county time zone', examples: ['2026-03'] });
+// Years 1900–2999 like every period of the API (a month of 9999 would end in year 10000, past what dates hold).
+const MONTH = refusedAs('INVALID_PERIOD', str({ pattern: '^(?:19|2[0-9])[0-9]{2}-(?:0[1-9]|1[0-2])$', description: 'A month in the county time zone (YYYY-MM) of the years 1900–2999; otherwise 422 INVALID_PERIOD', examples: ['2026-03'] }));
 
 export const periodRoutes: RouteDef[] = [
   route({

@@ -163,7 +163,9 @@ export async function recoveryTrend(knex: Knex, q: Omit<RatesQuery, 'by'>): Prom
      GROUP BY month ORDER BY month`, b)).rows as Array<Record<string, string>>;
   const byMonth = new Map(rows.map((r) => [r.month, r]));
   const out: TrendPoint[] = [];
-  for (let m = q.from; m <= q.to; m = nextMonth(m)) {
+  // Months compared as numbers: a text comparison would never end after 9999-12 ('10000-01' < '9999-12').
+  const index = (m: string) => Number(m.slice(0, -3)) * 12 + Number(m.slice(-2));
+  for (let m = q.from; index(m) <= index(q.to); m = nextMonth(m)) {
     const r = byMonth.get(m);
     const sold = Number(r?.sold ?? 0);
     const complete = m <= cohortTo;

@@ -13,8 +13,8 @@ const MONTH = str({ pattern: '^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$', descriptio
 const QUERY = obj({
   shopId: uuid('One shop of the county (clerks and terminals: their own, the default); without it, officials get every shop of the county'),
   period: MONTH,
-  from: date('First county business day (with to)'),
-  to: date('Last county business day (with from)'),
+  from: { ...date('First county business day (with to), of the years 1900–2999'), pattern: '^(?:19|2[0-9])[0-9]{2}-' },
+  to: { ...date('Last county business day (with from), of the years 1900–2999'), pattern: '^(?:19|2[0-9])[0-9]{2}-' },
 }, ['shopId', 'period', 'from', 'to']);
 
 const FORMATS = {
