@@ -37,10 +37,12 @@ describe('period bounds: every period, month, year and day input answers a clear
     refused(await post(`${C}/periods/2999-12/close`, {}), 422, 'PERIOD_NOT_ENDED', 'close 2999-12');
   });
 
-  it('monthly reports, county and province: month outside 1900–2999 or 00/13 → 422 INVALID_MONTH_RANGE (0000-12 was a 200 with negative years)', async () => {
+  it('monthly reports, county and province: month outside 1900–2999 or 00/13 → 400 VALIDATION_FAILED naming the month (0000-12 was a 200 with negative years)', async () => {
     for (const m of ['9999-12', '0000-12', '1899-12', '3000-01', '2026-00', '2026-13']) {
-      refused(await get(`${C}/reports/monthly?month=${m}&format=json`), 422, 'INVALID_MONTH_RANGE', `county ${m}`);
-      refused(await get(`/api/v1/provinces/510000/reports/monthly?month=${m}&format=json`, 'admin'), 422, 'INVALID_MONTH_RANGE', `province ${m}`);
+      const county = await get(`${C}/reports/monthly?month=${m}&format=json`);
+      refused(county, 400, 'VALIDATION_FAILED', `county ${m}`);
+      expect(county.body.error.details[0].field).to.equal('/query/month');
+      refused(await get(`/api/v1/provinces/510000/reports/monthly?month=${m}&format=json`, 'admin'), 400, 'VALIDATION_FAILED', `province ${m}`);
     }
     refused(await get(`${C}/reports/monthly?month=2999-12&format=json`), 422, 'REPORT_MONTH_IN_FUTURE', '2999-12');
   });

@@ -2,7 +2,7 @@
 // SVG), a PDF printed from it by the shared Chromium, or the figures as JSON. Same permission and
 // scope as the dashboard: a county official reads their county, the province official the province.
 import { route, type HandlerContext, type RouteDef } from '../../http/route.js';
-import { COUNTY_CODE, arr, date, dateTime, enumOf, int, nullable, obj, refusedAs, str, uuid } from '../../shared/schemas/builders.js';
+import { COUNTY_CODE, arr, date, dateTime, enumOf, int, nullable, obj, str, uuid } from '../../shared/schemas/builders.js';
 import { DEFINITIONS, FUNNEL, MONTH, PCT, PROVINCE_COUNTY_PROPS, SHOP_ROW, TILES, TREND, UNITS } from '../dashboard/dashboard-schemas.js';
 import { AppError } from '../../http/errors.js';
 import { COHORT_DAYS, type CohortDays } from '../recovery-rates/aggregation-job.js';
@@ -12,7 +12,7 @@ import { countyMonthlyReport, provinceMonthlyReport } from './monthly-report-ser
 import { renderCountyReport, renderProvinceReport, type ReportLang } from './report-html.js';
 
 const REPORT_QUERY = obj({
-  month: refusedAs('INVALID_MONTH_RANGE', str({ pattern: '^(?:19|2[0-9])[0-9]{2}-(?:0[1-9]|1[0-2])$', description: "The report's calendar month in the county's time zone, YYYY-MM of the years 1900–2999 (default: last month); otherwise 422 INVALID_MONTH_RANGE", examples: ['2026-02'] })),
+  month: str({ pattern: '^(?:19|2[0-9])[0-9]{2}-(?:0[1-9]|1[0-2])$', description: "The report's calendar month in the county's time zone, YYYY-MM of the years 1900–2999 (default: last month); otherwise 400 VALIDATION_FAILED", examples: ['2026-02'] }),
   format: enumOf(['html', 'pdf', 'json'], 'html (default): print-ready page; pdf: the same page printed by Chromium (A4); json: the figures'),
   lang: enumOf(['zh', 'en'], 'Language of the page (default zh)'),
   days: enumOf(COHORT_DAYS.map(String), 'N of the cohort rate (default 90)'),
