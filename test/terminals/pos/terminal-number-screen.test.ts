@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import { useTestApp } from '../../support/harness.js';
+import { launchChromium, skipWithoutChromium } from '../../support/browser.js';
 import { startTerminal, type RunningTerminal } from '../../../terminals/pos/terminal.js';
 import { COUNTY } from '../../features/ledger/ledger-fixtures.js';
 import { enrolmentCode, openGate, tempDir, terminalConfig, waitFor, type Gate } from './pos-support.js';
@@ -38,5 +39,24 @@ describe('terminal screen: its own number', function () {
     expect(js).to.contain("terminal: '终端'").and.to.contain("terminal: 'Terminal'").and.to.contain('status.enrolment.terminalTag');
     const report = await term.counter.drawerReport({});
     expect(report.preview.join('\n')).to.contain(`终端 Terminal: ${tag}`);
+
+  });
+
+  it('the header shows it, in Chinese and in English (headless Chromium)', async function () {
+    skipWithoutChromium(this, 'the terminal number header test');
+    const tag = `T${String(Number((await t.db.knex('terminals').where({ county_id: COUNTY, id: term.state()!.terminalId }).first('terminal_no')).terminal_no)).padStart(3, '0')}`;
+    const browser = await launchChromium();
+    try {
+      for (const [lang, text] of [['zh', `终端 ${tag}`], ['en', `Terminal ${tag}`]] as const) {
+        const page = await browser.newPage();
+        await page.addInitScript((l) => localStorage.setItem('lang', l), lang);
+        await page.goto(term.url);
+        await waitFor(`the header in ${lang}`, async () => (await page.locator('#terminal-no').textContent()) === text);
+        expect(await page.locator('#terminal-no').isVisible()).to.equal(true);
+        await page.close();
+      }
+    } finally {
+      await browser.close();
+    }
   });
 });
