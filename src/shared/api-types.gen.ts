@@ -16006,7 +16006,7 @@ export interface operations {
                  */
                 countyId: string;
                 /**
-                 * @description A month in the county time zone
+                 * @description A month in the county time zone (YYYY-MM) of the years 1900–2999; otherwise 422 INVALID_PERIOD
                  * @example 2026-03
                  */
                 period: string;
@@ -18723,7 +18723,7 @@ export interface operations {
                  */
                 lang?: "zh" | "en";
                 /**
-                 * @description The report's calendar month in the county's time zone, YYYY-MM (default: last month)
+                 * @description The report's calendar month in the county's time zone, YYYY-MM of the years 1900–2999 (default: last month); otherwise 400 VALIDATION_FAILED
                  * @example 2026-02
                  */
                 month?: string;
@@ -21218,7 +21218,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description First county business day (with to)
+                 * @description First county business day (with to), of the years 1900–2999
                  * @example 2026-03-01
                  */
                 from?: string;
@@ -21233,7 +21233,7 @@ export interface operations {
                  */
                 shopId?: string;
                 /**
-                 * @description Last county business day (with from)
+                 * @description Last county business day (with from), of the years 1900–2999
                  * @example 2026-03-31
                  */
                 to?: string;
@@ -21337,7 +21337,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description First county business day (with to)
+                 * @description First county business day (with to), of the years 1900–2999
                  * @example 2026-03-01
                  */
                 from?: string;
@@ -21352,7 +21352,7 @@ export interface operations {
                  */
                 shopId?: string;
                 /**
-                 * @description Last county business day (with from)
+                 * @description Last county business day (with from), of the years 1900–2999
                  * @example 2026-03-31
                  */
                 to?: string;
@@ -21456,7 +21456,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description First county business day (with to)
+                 * @description First county business day (with to), of the years 1900–2999
                  * @example 2026-03-01
                  */
                 from?: string;
@@ -21471,7 +21471,7 @@ export interface operations {
                  */
                 shopId?: string;
                 /**
-                 * @description Last county business day (with from)
+                 * @description Last county business day (with from), of the years 1900–2999
                  * @example 2026-03-31
                  */
                 to?: string;
@@ -21575,7 +21575,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description First county business day (with to)
+                 * @description First county business day (with to), of the years 1900–2999
                  * @example 2026-03-01
                  */
                 from?: string;
@@ -21590,7 +21590,7 @@ export interface operations {
                  */
                 shopId?: string;
                 /**
-                 * @description Last county business day (with from)
+                 * @description Last county business day (with from), of the years 1900–2999
                  * @example 2026-03-31
                  */
                 to?: string;
@@ -21694,7 +21694,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description First county business day (with to)
+                 * @description First county business day (with to), of the years 1900–2999
                  * @example 2026-03-01
                  */
                 from?: string;
@@ -21709,7 +21709,7 @@ export interface operations {
                  */
                 shopId?: string;
                 /**
-                 * @description Last county business day (with from)
+                 * @description Last county business day (with from), of the years 1900–2999
                  * @example 2026-03-31
                  */
                 to?: string;
@@ -21813,7 +21813,7 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description First county business day (with to)
+                 * @description First county business day (with to), of the years 1900–2999
                  * @example 2026-03-01
                  */
                 from?: string;
@@ -21828,7 +21828,7 @@ export interface operations {
                  */
                 shopId?: string;
                 /**
-                 * @description Last county business day (with from)
+                 * @description Last county business day (with from), of the years 1900–2999
                  * @example 2026-03-31
                  */
                 to?: string;
@@ -26802,7 +26802,7 @@ export interface operations {
                  */
                 lang?: "zh" | "en";
                 /**
-                 * @description The report's calendar month in the county's time zone, YYYY-MM (default: last month)
+                 * @description The report's calendar month in the county's time zone, YYYY-MM of the years 1900–2999 (default: last month); otherwise 400 VALIDATION_FAILED
                  * @example 2026-02
                  */
                 month?: string;
