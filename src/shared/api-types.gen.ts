@@ -6730,12 +6730,12 @@ export interface operations {
                  */
                 days?: "30" | "90" | "180" | "365";
                 /**
-                 * @description YYYY-MM
+                 * @description A month (YYYY-MM) of the years 1900–2999; `to` before `from` is 422 INVALID_MONTH_RANGE
                  * @example 2026-03
                  */
                 from?: string;
                 /**
-                 * @description YYYY-MM
+                 * @description A month (YYYY-MM) of the years 1900–2999; `to` before `from` is 422 INVALID_MONTH_RANGE
                  * @example 2026-03
                  */
                 to?: string;
@@ -7046,12 +7046,12 @@ export interface operations {
                  */
                 days?: "30" | "90" | "180" | "365";
                 /**
-                 * @description YYYY-MM
+                 * @description A month (YYYY-MM) of the years 1900–2999; `to` before `from` is 422 INVALID_MONTH_RANGE
                  * @example 2026-03
                  */
                 from?: string;
                 /**
-                 * @description YYYY-MM
+                 * @description A month (YYYY-MM) of the years 1900–2999; `to` before `from` is 422 INVALID_MONTH_RANGE
                  * @example 2026-03
                  */
                 to?: string;
@@ -7496,12 +7496,12 @@ export interface operations {
                 /** @example json */
                 format?: "json" | "csv";
                 /**
-                 * @description YYYY-MM
+                 * @description A month (YYYY-MM) of the years 1900–2999; `to` before `from` is 422 INVALID_MONTH_RANGE
                  * @example 2026-03
                  */
                 from?: string;
                 /**
-                 * @description YYYY-MM
+                 * @description A month (YYYY-MM) of the years 1900–2999; `to` before `from` is 422 INVALID_MONTH_RANGE
                  * @example 2026-03
                  */
                 to?: string;
@@ -7617,6 +7617,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error403"];
                 };
             };
+            /** @description INVALID_MONTH_RANGE */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
+                };
+            };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
@@ -7655,12 +7664,12 @@ export interface operations {
                  */
                 days?: "30" | "90" | "180" | "365";
                 /**
-                 * @description YYYY-MM
+                 * @description A month (YYYY-MM) of the years 1900–2999; `to` before `from` is 422 INVALID_MONTH_RANGE
                  * @example 2026-03
                  */
                 from?: string;
                 /**
-                 * @description YYYY-MM
+                 * @description A month (YYYY-MM) of the years 1900–2999; `to` before `from` is 422 INVALID_MONTH_RANGE
                  * @example 2026-03
                  */
                 to?: string;
@@ -7826,6 +7835,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error404"];
+                };
+            };
+            /** @description INVALID_MONTH_RANGE */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
@@ -18459,12 +18477,12 @@ export interface operations {
                 /** @example json */
                 format?: "json" | "csv";
                 /**
-                 * @description YYYY-MM
+                 * @description A month (YYYY-MM) of the years 1900–2999; `to` before `from` is 422 INVALID_MONTH_RANGE
                  * @example 2026-03
                  */
                 from?: string;
                 /**
-                 * @description YYYY-MM
+                 * @description A month (YYYY-MM) of the years 1900–2999; `to` before `from` is 422 INVALID_MONTH_RANGE
                  * @example 2026-03
                  */
                 to?: string;
@@ -24118,12 +24136,12 @@ export interface operations {
                  */
                 days?: "30" | "90" | "180" | "365";
                 /**
-                 * @description YYYY-MM
+                 * @description A month (YYYY-MM) of the years 1900–2999; `to` before `from` is 422 INVALID_MONTH_RANGE
                  * @example 2026-03
                  */
                 from?: string;
                 /**
-                 * @description YYYY-MM
+                 * @description A month (YYYY-MM) of the years 1900–2999; `to` before `from` is 422 INVALID_MONTH_RANGE
                  * @example 2026-03
                  */
                 to?: string;
@@ -24482,12 +24500,12 @@ export interface operations {
                  */
                 days?: "30" | "90" | "180" | "365";
                 /**
-                 * @description YYYY-MM
+                 * @description A month (YYYY-MM) of the years 1900–2999; `to` before `from` is 422 INVALID_MONTH_RANGE
                  * @example 2026-03
                  */
                 from?: string;
                 /**
-                 * @description YYYY-MM
+                 * @description A month (YYYY-MM) of the years 1900–2999; `to` before `from` is 422 INVALID_MONTH_RANGE
                  * @example 2026-03
                  */
                 to?: string;
@@ -25082,12 +25100,12 @@ export interface operations {
                 /** @example json */
                 format?: "json" | "csv";
                 /**
-                 * @description YYYY-MM
+                 * @description A month (YYYY-MM) of the years 1900–2999; `to` before `from` is 422 INVALID_MONTH_RANGE
                  * @example 2026-03
                  */
                 from?: string;
                 /**
-                 * @description YYYY-MM
+                 * @description A month (YYYY-MM) of the years 1900–2999; `to` before `from` is 422 INVALID_MONTH_RANGE
                  * @example 2026-03
                  */
                 to?: string;
@@ -25227,6 +25245,21 @@ export interface operations {
                     "application/json": components["schemas"]["Error403"];
                 };
             };
+            /** @description INVALID_MONTH_RANGE */
+            422: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
+                };
+            };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
@@ -25283,12 +25316,12 @@ export interface operations {
                  */
                 days?: "30" | "90" | "180" | "365";
                 /**
-                 * @description YYYY-MM
+                 * @description A month (YYYY-MM) of the years 1900–2999; `to` before `from` is 422 INVALID_MONTH_RANGE
                  * @example 2026-03
                  */
                 from?: string;
                 /**
-                 * @description YYYY-MM
+                 * @description A month (YYYY-MM) of the years 1900–2999; `to` before `from` is 422 INVALID_MONTH_RANGE
                  * @example 2026-03
                  */
                 to?: string;
@@ -25486,6 +25519,21 @@ export interface operations {
                     "application/json": components["schemas"]["Error404"];
                 };
             };
+            /** @description INVALID_MONTH_RANGE */
+            422: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
+                };
+            };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
             429: {
                 headers: {
@@ -25542,12 +25590,12 @@ export interface operations {
                  */
                 days?: "30" | "90" | "180" | "365";
                 /**
-                 * @description YYYY-MM
+                 * @description A month (YYYY-MM) of the years 1900–2999; `to` before `from` is 422 INVALID_MONTH_RANGE
                  * @example 2026-03
                  */
                 from?: string;
                 /**
-                 * @description YYYY-MM
+                 * @description A month (YYYY-MM) of the years 1900–2999; `to` before `from` is 422 INVALID_MONTH_RANGE
                  * @example 2026-03
                  */
                 to?: string;
@@ -25697,6 +25745,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description INVALID_MONTH_RANGE */
+            422: {
+                headers: {
+                    /** @description When this path was deprecated (RFC 9745), e.g. @1795996800 */
+                    Deprecation?: string;
+                    /** @description The successor path: <…>; rel="successor-version" */
+                    Link?: string;
+                    /** @description When this path goes away (RFC 8594), an HTTP-date */
+                    Sunset?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */
@@ -26516,12 +26579,12 @@ export interface operations {
                  */
                 days?: "30" | "90" | "180" | "365";
                 /**
-                 * @description YYYY-MM
+                 * @description A month (YYYY-MM) of the years 1900–2999; `to` before `from` is 422 INVALID_MONTH_RANGE
                  * @example 2026-03
                  */
                 from?: string;
                 /**
-                 * @description YYYY-MM
+                 * @description A month (YYYY-MM) of the years 1900–2999; `to` before `from` is 422 INVALID_MONTH_RANGE
                  * @example 2026-03
                  */
                 to?: string;
@@ -26647,6 +26710,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Error403"];
+                };
+            };
+            /** @description INVALID_MONTH_RANGE */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error422"];
                 };
             };
             /** @description RATE_LIMITED: too many bad credentials from this address; wait the seconds in Retry-After */

@@ -66,12 +66,21 @@ describe('period bounds: every period, month, year and day input answers a clear
     expect(far.status, JSON.stringify(far.body).slice(0, 300)).to.equal(200);
   });
 
-  it('recovery rates and the dashboard\'s shop page up to 9999-12 end (the trend\'s months compare as numbers), and to before from → 422 INVALID_MONTH_RANGE', async () => {
-    const shop = await get(`/api/v1/dashboard/counties/${COUNTY}/shops/${SHOP_A}?from=9999-12&to=9999-12`);
+  it('recovery rates and every dashboard view with a month range: 2999-12 answers (the trend\'s months compare as numbers), years outside 1900–2999 → 400 VALIDATION_FAILED naming the month (9999-12 was a 500 on the incentives view), to before from → 422 INVALID_MONTH_RANGE', async () => {
+    const views = [`${C}/recovery-rates`, `${C}/dashboard`, `${C}/dashboard/shops`, `${C}/dashboard/shops/${SHOP_A}`, `${C}/dashboard/incentives`, '/api/v1/provinces/510000/dashboard'];
+    const shop = await get(`${C}/dashboard/shops/${SHOP_A}?from=2999-12&to=2999-12`);
     expect(shop.status, JSON.stringify(shop.body).slice(0, 300)).to.equal(200);
-    expect(shop.body.trend.map((p: { month: string }) => p.month)).to.deep.equal(['9999-12']);
-    const rates = await get(`${C}/recovery-rates?from=2026-01&to=9999-12`);
-    expect(rates.status).to.equal(200);
-    refused(await get(`${C}/recovery-rates?from=9999-12&to=2026-01`), 422, 'INVALID_MONTH_RANGE', 'to before from');
+    expect(shop.body.trend.map((p: { month: string }) => p.month)).to.deep.equal(['2999-12']);
+    for (const v of views) {
+      const g = (q: string) => get(`${v}?${q}`, v.startsWith('/api/v1/provinces/') ? 'admin' : 'qingshen.official');
+      const last = await g('from=2999-11&to=2999-12');
+      expect(last.status, `${v} 2999-12: ${JSON.stringify(last.body).slice(0, 300)}`).to.equal(200);
+      for (const [from, to, field] of [['2026-01', '9999-12', 'to'], ['9999-12', '9999-12', 'from'], ['0000-01', '2026-01', 'from'], ['1899-12', '2026-01', 'from'], ['2026-01', '3000-01', 'to']] as const) {
+        const r = await g(`from=${from}&to=${to}`);
+        refused(r, 400, 'VALIDATION_FAILED', `${v} ${from}..${to}`);
+        expect(r.body.error.details.map((d: { field: string }) => d.field), `${v} ${from}..${to}`).to.include(`/query/${field}`);
+      }
+      refused(await g('from=2026-09&to=2026-01'), 422, 'INVALID_MONTH_RANGE', `${v}: to before from`);
+    }
   });
 });

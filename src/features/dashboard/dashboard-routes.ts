@@ -19,7 +19,7 @@ import { INCENTIVE_COSTS } from './dashboard-schemas.js';
 import { INCENTIVE_DIMENSIONS, incentiveCosts, type IncentiveDimension } from './incentive-costs.js';
 import { COUNTY_DASHBOARD, FEATURE_COLLECTION, PROVINCE_DASHBOARD, RECOVERY_RATES, RECOVERY_REFRESH, RUN_EXCEPTIONS_PAGE, SHOP_DETAIL, SHOP_TABLE } from './dashboard-schemas.js';
 
-const MONTH = str({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM', examples: ['2026-03'] });
+const MONTH = str({ pattern: '^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$', description: 'A month (YYYY-MM) of the years 1900–2999; `to` before `from` is 422 INVALID_MONTH_RANGE', examples: ['2026-03'] });
 const RANGE_QUERY = {
   from: MONTH, to: MONTH,
   days: enumOf(COHORT_DAYS.map(String), 'N of the cohort rate (default 90)'),
@@ -81,7 +81,7 @@ const dashboardViews: RouteDef[] = [
     method: 'get', path: '/api/v1/counties/:countyId/dashboard/shops', tag: 'dashboard', auth: { permission: 'dashboard:read' },
     summary: 'Shop table: rates, positions, containers at the shop, flags (returns above sales, overdue pickups); format=csv to export',
     params: obj({ countyId: COUNTY_CODE }), query: obj({ ...RANGE_QUERY, format: enumOf(['json', 'csv']) }, ['from', 'to', 'days', 'format']),
-    responses: { 200: { description: 'Shops (format=csv: the same table as CSV with a BOM, for spreadsheets)', schema: SHOP_TABLE, alternatives: [{ contentType: 'text/csv; charset=utf-8' }] } },
+    responses: { 200: { description: 'Shops (format=csv: the same table as CSV with a BOM, for spreadsheets)', schema: SHOP_TABLE, alternatives: [{ contentType: 'text/csv; charset=utf-8' }] }, 422: { description: 'INVALID_MONTH_RANGE' } },
     handler: async (ctx) => {
       await ensureFresh(ctx.deps.db.knex, ctx.params.countyId, ctx.deps.clock.now());
       const r = await range(ctx, ctx.params.countyId);
@@ -98,7 +98,7 @@ const dashboardViews: RouteDef[] = [
     method: 'get', path: '/api/v1/counties/:countyId/dashboard/shops/:shopId', tag: 'dashboard', auth: { permission: 'dashboard:read' },
     summary: 'One shop: monthly trend, products, position, recent returns (returners masked)',
     params: obj({ countyId: COUNTY_CODE, shopId: uuid() }), query: obj(RANGE_QUERY, ['from', 'to', 'days']),
-    responses: { 200: { description: 'Shop detail', schema: SHOP_DETAIL }, 404: { description: 'NOT_FOUND' } },
+    responses: { 200: { description: 'Shop detail', schema: SHOP_DETAIL }, 404: { description: 'NOT_FOUND' }, 422: { description: 'INVALID_MONTH_RANGE' } },
     handler: async (ctx) => {
       await ensureFresh(ctx.deps.db.knex, ctx.params.countyId, ctx.deps.clock.now());
       const tz = (await ctx.deps.db.knex('counties').where({ id: ctx.params.countyId }).first('timezone'))?.timezone ?? DEFAULT_TIME_ZONE;
@@ -158,7 +158,7 @@ const dashboardViews: RouteDef[] = [
     auth: { permission: 'dashboard:read', target: (ctx) => ({ countyId: ctx.params.provinceCode }) },
     summary: 'Province: the counties compared (rates, deposits outstanding) and the province trend',
     params: obj({ provinceCode: PROVINCE }), query: obj(RANGE_QUERY, ['from', 'to', 'days']),
-    responses: { 200: { description: 'Counties', schema: PROVINCE_DASHBOARD } },
+    responses: { 200: { description: 'Counties', schema: PROVINCE_DASHBOARD }, 422: { description: 'INVALID_MONTH_RANGE' } },
     handler: async (ctx) => ({ body: await provinceComparison(ctx.deps.db.knex, ctx.params.provinceCode, await range(ctx)) }),
   }),
 ];

@@ -190,7 +190,7 @@ export const INCENTIVE_COSTS = obj({
     balanceFen: SIGNED('Money left in the county incentive fund now, in fen'),
     allocatedFen: SIGNED('Allocated to the fund in all, in fen'),
     paidFen: SIGNED('Buy-back paid out of the fund in all, in fen'),
-    year: int({ min: 2000, max: 2200, description: 'The year of the range\'s last month' }),
+    year: int({ min: 1900, max: 2999, description: 'The year of the range\'s last month' }),
     allocatedThisYearFen: SIGNED('Allocated for that budget year, in fen'),
     paidThisYearFen: SIGNED('Buy-back paid in that calendar year, in fen'),
   }),

@@ -7,7 +7,7 @@ import { AppError } from '../../http/errors.js';
 import { maskPhone } from '../../shared/phone.js';
 import { returnBuybackFenSql } from '../returns/return-store.js';
 import { recordedSince, refreshRecoveryAggregates, type CohortDays } from '../recovery-rates/aggregation-job.js';
-import { rateDefinitions, recoveryRates, recoveryTrend, type RateRow } from '../recovery-rates/recovery-rates.js';
+import { checkMonthRange, rateDefinitions, recoveryRates, recoveryTrend, type RateRow } from '../recovery-rates/recovery-rates.js';
 import { custodyTablesExist, PICKUP_OVERDUE_DAYS } from '../reconciliation/custody-book.js';
 import { EXCEPTION_REASONS } from './plain-words.js';
 
@@ -22,7 +22,11 @@ export interface DashboardRange {
 export function resolveRange(q: { from?: string; to?: string; days?: string | number }, now: Date, timeZone: string = DEFAULT_TIME_ZONE): DashboardRange {
   const today = businessDay(now, timeZone);
   const days = Number(q.days ?? 90) as CohortDays;
-  return { from: q.from ?? `${today.slice(0, 4)}-01`, to: q.to ?? today.slice(0, 7), days, asOfDay: today };
+  const from = q.from ?? `${today.slice(0, 4)}-01`;
+  const to = q.to ?? today.slice(0, 7);
+  // Every view checks its range here, before any figure is read: to before from is 422 INVALID_MONTH_RANGE.
+  checkMonthRange(from, to);
+  return { from, to, days, asOfDay: today };
 }
 
 /**

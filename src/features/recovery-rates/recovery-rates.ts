@@ -68,12 +68,13 @@ export function pct(num: number, den: number): number | null {
   return Math.round((num * 1000) / den) / 10;
 }
 
-const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+/** A month of the years 1900–2999, as the routes' schemas take it. */
+const MONTH = /^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$/;
 
 export function checkMonthRange(from: string, to: string): void {
   const bad: Array<{ field: string; code: string; message: string }> = [];
-  if (!MONTH.test(from)) bad.push({ field: '/query/from', code: 'format', message: 'expected YYYY-MM' });
-  if (!MONTH.test(to)) bad.push({ field: '/query/to', code: 'format', message: 'expected YYYY-MM' });
+  if (!MONTH.test(from)) bad.push({ field: '/query/from', code: 'format', message: 'expected YYYY-MM of the years 1900–2999' });
+  if (!MONTH.test(to)) bad.push({ field: '/query/to', code: 'format', message: 'expected YYYY-MM of the years 1900–2999' });
   if (!bad.length && from > to) bad.push({ field: '/query/to', code: 'range', message: 'to is before from' });
   if (bad.length) throw new AppError('INVALID_MONTH_RANGE', undefined, bad);
 }

@@ -20,7 +20,7 @@ describe('archive by year: no read presents an archived year\'s partial figures 
   const reads = {
     rates: `/api/v1/counties/${COUNTY}/recovery-rates?from=2023-01&to=2023-12&by=shop`,
     ratesNow: `/api/v1/counties/${COUNTY}/recovery-rates?from=2026-01&to=2026-11`,
-    dashboard: `/api/v1/dashboard/counties/${COUNTY}?from=2023-01&to=2023-12`,
+    dashboard: `/api/v1/counties/${COUNTY}/dashboard?from=2023-01&to=2023-12`,
     countyReport: `/api/v1/counties/${COUNTY}/reports/monthly?month=2023-06&format=json`,
     provinceReport: '/api/v1/provinces/510000/reports/monthly?month=2023-06&format=json',
   };
