@@ -4,21 +4,20 @@
 // (the year and the restore command in details). Answers read from stored results that stay whole
 // (reconciliation runs, recovery aggregates, the per-day books) keep answering.
 import type { Knex } from 'knex';
-import { archivedYears, type ArchiveRunRow } from './archive-store.js';
+import { addDays, businessDay } from '../../shared/business-day.js';
+import { archivedYears } from './archive-store.js';
 import { yearArchived } from './archive-service.js';
 
-/** The county's archived years that the county days fromDay..toDay (YYYY-MM-DD, inclusive) reach into, oldest first. */
-export async function archivedYearsWithin(knex: Knex, countyId: string, fromDay: string, toDay: string): Promise<number[]> {
-  return [...(await archivedYears(knex, countyId)).keys()].filter((y) => fromDay <= `${y}-12-31` && toDay >= `${y}-01-01`).sort((a, b) => a - b);
-}
-
-/** Throws 410 YEAR_ARCHIVED when fromDay..toDay reaches into an archived year of the county; `what` names the answer refused. */
-export async function refuseArchivedYears(knex: Knex, countyId: string, fromDay: string, toDay: string, what: string): Promise<void> {
-  const years = await archivedYearsWithin(knex, countyId, fromDay, toDay);
-  if (years.length) throw yearArchived(countyId, years[0]!, what);
-}
-
-/** The county's archived years before the county day `beforeDay`, with the run that archived each. */
-export async function archivedYearsBefore(knex: Knex, countyId: string, beforeDay: string): Promise<Array<[number, ArchiveRunRow]>> {
-  return [...(await archivedYears(knex, countyId))].filter(([y]) => `${y}-12-31` < beforeDay).sort((a, b) => a[0] - b[0]);
+/**
+ * Throws 410 YEAR_ARCHIVED when the period [from, to) — its county days in `timeZone` — reaches into
+ * an archived year of the county; `what` names the answer refused. Otherwise returns the county's
+ * archived years before the period, oldest first (what its cumulative figures may be missing).
+ */
+export async function refuseArchivedPeriod(knex: Knex, countyId: string, period: { from: Date; to: Date }, timeZone: string, what: string): Promise<number[]> {
+  const years = [...(await archivedYears(knex, countyId)).keys()].sort((a, b) => a - b);
+  const fromDay = businessDay(period.from, timeZone);
+  const lastDay = addDays(businessDay(period.to, timeZone), -1);
+  const within = years.find((y) => fromDay <= `${y}-12-31` && lastDay >= `${y}-01-01`);
+  if (within !== undefined) throw yearArchived(countyId, within, what);
+  return years.filter((y) => `${y}-12-31` < fromDay);
 }

@@ -9,6 +9,7 @@
 // reads — so the figures, and the fingerprint, are the same.
 import type { Knex } from 'knex';
 import { addDays, businessDay, dayStart } from '../../shared/business-day.js';
+import { archivedYears } from '../archive/archive-store.js';
 import { MONEY_KINDS, type BookWindow, type ByKind, type LedgerBook, type MoneyKind, type RecordsBook } from './money-units-book.js';
 
 export const NIL_KEY = '00000000-0000-0000-0000-000000000000';
@@ -161,9 +162,7 @@ export async function refreshBooks(knex: Knex, countyId: string, now: Date = new
                       WHERE d.county_id = ? AND d.rec_day = x.day AND d.tx = x.tx`, [marks.map((m) => m.day), marks.map((m) => m.tx), countyId]);
     }
     // A full build reads the live tables only: the years archived now are missing from it (archive by year).
-    const missing = full ? ((await trx.raw(`
-      SELECT DISTINCT ON (year) year, action FROM archive_runs WHERE county_id = ? AND state = 'done' ORDER BY year, started_at DESC, finished_at DESC`, [countyId])).rows as Array<{ year: number; action: string }>)
-      .filter((r) => r.action === 'archive').map((r) => r.year) : [];
+    const missing = full ? [...(await archivedYears(trx, countyId)).keys()] : [];
     await trx.raw(`
       INSERT INTO reconciliation_book_state (county_id, timezone, built_at, refreshed_at, days_refreshed, missing_years) VALUES (?, ?, ?, ?, ?, ?::integer[])
       ON CONFLICT (county_id) DO UPDATE SET timezone = excluded.timezone, refreshed_at = excluded.refreshed_at, days_refreshed = excluded.days_refreshed,

@@ -8,8 +8,8 @@ import { AppError } from '../../http/errors.js';
 import { newId } from '../../shared/client-id.js';
 import { canonicalJson } from '../ledger/idempotency.js';
 import { loadCountyPolicy } from '../ledger/county-policy.js';
-import { addDays, addMonths, businessDay, businessMonth, monthStart } from '../../shared/business-day.js';
-import { archivedYearsBefore, refuseArchivedYears } from '../archive/archived-reads.js';
+import { addMonths, businessMonth, monthStart } from '../../shared/business-day.js';
+import { refuseArchivedPeriod as refuseArchived } from '../archive/archived-reads.js';
 import { yearArchived } from '../archive/archive-service.js';
 import { settlementStatement } from '../settlements/settlement-service.js';
 import { closedFiguresAsOf } from '../periods/period-store.js';
@@ -128,16 +128,12 @@ export function reconciliationPeriod(key: string, timeZone: string): { key: stri
  * built afresh after the archive (then they hold only what stayed live).
  */
 async function refuseArchivedPeriod(knex: Knex, countyId: string, periodKey: string, period: { from: Date; to: Date }, timeZone: string, fromBooks: boolean): Promise<void> {
-  const fromDay = businessDay(period.from, timeZone);
-  const lastDay = addDays(businessDay(period.to, timeZone), -1);
-  await refuseArchivedYears(knex, countyId, fromDay, lastDay, `the reconciliation of ${periodKey}`);
-  const earlier = await archivedYearsBefore(knex, countyId, fromDay);
+  const earlier = await refuseArchived(knex, countyId, period, timeZone, `the reconciliation of ${periodKey}`);
   if (!earlier.length) return;
-  const [year] = earlier[0]!;
-  if (!fromBooks) throw yearArchived(countyId, year, `the reconciliation of ${periodKey} (its cumulative figures, summed from the live records, would miss the archived year)`);
+  if (!fromBooks) throw yearArchived(countyId, earlier[0]!, `the reconciliation of ${periodKey} (its cumulative figures, summed from the live records, would miss the archived year)`);
   const state = (await knex('reconciliation_book_state').where({ county_id: countyId }).first('missing_years')) as { missing_years: number[] } | undefined;
-  const rebuilt = earlier.find(([y]) => !state || state.missing_years.map(Number).includes(y));
-  if (rebuilt) throw yearArchived(countyId, rebuilt[0], `the reconciliation of ${periodKey} (the per-day books were built afresh after ${rebuilt[0]} was archived, so their cumulative figures miss it)`);
+  const rebuilt = earlier.find((y) => !state || state.missing_years.map(Number).includes(y));
+  if (rebuilt !== undefined) throw yearArchived(countyId, rebuilt, `the reconciliation of ${periodKey} (the per-day books were built afresh after ${rebuilt} was archived, so their cumulative figures miss it)`);
 }
 
 const sumRefunds = (k: ByKind | Record<MoneyKind, { periodFen: number; cumulativeFen: number }>, f: 'periodFen' | 'cumulativeFen') =>

@@ -15,8 +15,7 @@ import { idempotentWrite, type WriteResult } from '../ledger/idempotency.js';
 import { lockAccounts, postTransfers } from '../ledger/ledger-store.js';
 import { requireRef } from '../reference/entity-rules.js';
 import { parsePeriod } from './period.js';
-import { refuseArchivedYears } from '../archive/archived-reads.js';
-import { addDays, businessDay } from '../../shared/business-day.js';
+import { refuseArchivedPeriod } from '../archive/archived-reads.js';
 import { statementFigures } from './settlement-store.js';
 import type { Knex } from 'knex';
 import { lateAdjustments as lateAdjustmentsOf, type LateAdjustment } from '../reconciliation/money-units-book.js';
@@ -72,7 +71,7 @@ export async function settlementStatement(knex: Knex, countyId: string, periodKe
   const county = await loadCountyPolicy(knex, countyId);
   const period = parsePeriod(periodKey, county.settlementPeriod, county.timezone);
   // A period of an archived year: the live tables miss what the archive moved, so no partial statement.
-  await refuseArchivedYears(knex, countyId, businessDay(period.from, county.timezone), addDays(businessDay(period.to, county.timezone), -1), `the settlement statement of ${period.key}`);
+  await refuseArchivedPeriod(knex, countyId, period, county.timezone, `the settlement statement of ${period.key}`);
   // A closed month's statement never changes: it stands as of the reconciliation it was closed on
   // (settlement payments as of the close; none are taken after it).
   const closed = county.settlementPeriod === 'monthly' ? await closedPeriod(knex, countyId, period.key) : undefined;
